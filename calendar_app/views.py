@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from calendar_app.health import run_checks
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks = run_checks()
+    failing = sorted(name for name, check in checks.items() if not check.ok)
+    body = {
+        "status": "failing" if failing else "ok",
+        "failing": failing,
+        "checks": {name: {"ok": c.ok, **c.detail} for name, c in checks.items()},
+    }
+    return JsonResponse(body, status=503 if failing else 200)
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "calendar_app/home.html")

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor():
+    return get_user_model().objects.create_user("erin", password="correct horse battery")
+
+
+def test_app_pages_redirect_anonymous_users_to_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/"
+
+
+def test_the_login_page_renders_with_csrf_and_htmx(client):
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="username"' in html and 'name="password"' in html
+    assert "csrfmiddlewaretoken" in html
+    assert "htmx-2.min.js" in html
+    assert 'hx-headers=\'{"X-CSRFToken": "' in html
+
+
+def test_it_logs_in_and_lands_on_the_calendar(client, editor):
+    response = client.post(
+        "/accounts/login/", {"username": "erin", "password": "correct horse battery"}, follow=True
+    )
+    assert response.redirect_chain[-1] == ("/", 302)
+    assert "Calendar" in response.content.decode()
+    assert "Log out" in response.content.decode()
+
+
+def test_a_wrong_password_shows_an_error_next_to_the_form(client, editor):
+    response = client.post("/accounts/login/", {"username": "erin", "password": "nope"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+
+
+def test_logout_needs_post_and_returns_to_login(client, editor):
+    client.force_login(editor)
+    assert client.get("/accounts/logout/").status_code == 405
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+
+
+def test_every_response_carries_a_csp_without_inline_script(client):
+    response = client.get("/accounts/login/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_admin_is_for_staff_only(client, editor):
+    client.force_login(editor)
+    assert client.get("/admin/").status_code == 302
