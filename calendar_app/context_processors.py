@@ -5,4 +5,4 @@ from django.http import HttpRequest
 
 
 def site(request: HttpRequest) -> dict:
-    return {"site_name": settings.SITE_NAME}
+    return {"product_name": settings.PRODUCT_NAME}

@@ -59,3 +59,14 @@ def test_every_response_carries_a_csp_without_inline_script(client):
 def test_the_admin_is_for_staff_only(client, editor):
     client.force_login(editor)
     assert client.get("/admin/").status_code == 302
+
+
+def test_pages_show_the_product_name_not_the_host(client):
+    html = client.get("/accounts/login/").content.decode()
+    assert '<a class="brand" href="/">Scripe Calendar</a>' in html
+
+
+def test_favicon_ico_points_at_the_svg_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.svg")
