@@ -2,6 +2,7 @@
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SANDBOX_PORT ?= 8765
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
@@ -22,16 +23,21 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## Run the app on SQLite with a django-q2 worker; Ctrl-C stops everything.
+## Run the app on SQLite with a django-q2 worker and the local Scripe sandbox.
+## Ctrl-C stops everything. Set SCRIPE_API_BASE_URL to talk to another Scripe instead.
+run: export SCRIPE_API_BASE_URL ?= http://127.0.0.1:$(SANDBOX_PORT)/v1
 run: $(VENV)/.installed
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo
 	@trap 'kill 0' EXIT; \
+	$(PY) -m scripe_integration.sandbox --port $(SANDBOX_PORT) --seed 1 --quiet & \
 	$(PY) manage.py qcluster & \
+	sleep 1; \
 	echo ""; \
 	echo "  Scripe Calendar: http://$(HOST):$(PORT)/   (logins: editor, manager, admin; password: demo)"; \
+	echo "  Scripe API:      $$SCRIPE_API_BASE_URL"; \
 	echo ""; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -60,7 +60,7 @@ if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
-SITE_NAME = os.getenv("SITE_NAME", "Scripe Calendar")
+PRODUCT_NAME = os.getenv("PRODUCT_NAME", "Scripe Calendar")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -154,7 +154,6 @@ else:
     Q_CLUSTER["poll"] = 1
 
 SCRIPE_API_BASE_URL = os.getenv("SCRIPE_API_BASE_URL", "https://api.scripe.io/v1")
-SCRIPE_API_KEY = os.getenv("SCRIPE_API_KEY", "")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,0 +1,623 @@
+"""The one place that speaks HTTP to Scripe (API v1, pinned to version 2026-08-01).
+
+The client is deliberately dumb about time: it never sleeps and never retries. A retryable
+failure comes back as a `ScripeError` with `retryable` and `retry_after` set, and the task
+layer decides when to try again, with the same `Idempotency-Key` for writes. It refuses input
+that Scripe would refuse before anything is sent, so a mistake costs no request and no quota.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any, Final
+
+import httpx
+
+API_VERSION: Final = "2026-08-01"
+SOURCE_TEXT_MAX_CHARS: Final = 100_000
+POST_CONTENT_MAX_CHARS: Final = 100_000
+POST_TITLE_MAX_CHARS: Final = 500
+MAX_WAIT_FOR_COMPLETION_MS: Final = 25_000
+PAGE_SIZE: Final = 200
+
+IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+PROJECT_ID_RE = re.compile(r"^proj_[A-Za-z0-9_-]{1,64}$")
+JOB_ID_RE = re.compile(r"^job_[A-Za-z0-9_-]{1,64}$")
+POST_ID_RE = re.compile(r"^post_[A-Za-z0-9_-]{1,64}$")
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+TERMINAL_JOB_STATUSES = frozenset({"DONE", "FAILED", "CANCELLED"})
+INACTIVE_PROJECT_STATUSES = frozenset({"PAUSED", "ARCHIVED", "ERROR"})
+
+
+def _app_version() -> str:
+    try:
+        return metadata.version("scripe-calendar")
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
+USER_AGENT: Final = f"scripe-calendar/{_app_version()} httpx/{httpx.__version__}"
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset()
+
+
+class ScripeInputError(ValueError):
+    """Input Scripe would refuse; raised before any request is sent."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+class ScripeError(Exception):
+    """A refused or failed call: Scripe's error envelope, a timeout, or a connection error.
+
+    `code` is Scripe's error code (`rate_limited`, `key_revoked`, …) or, for failures that
+    never got an envelope, `timeout`, `connection_error` or `http_<status>`.
+    """
+
+    def __init__(
+        self,
+        *,
+        code: str,
+        message: str,
+        http_status: int | None = None,
+        request_id: str | None = None,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        details: dict | None = None,
+        meta: dict | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+        self.request_id = request_id
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.details = details or {}
+        self.meta = meta or {}
+
+    def __repr__(self) -> str:
+        return (
+            f"ScripeError(code={self.code!r}, http_status={self.http_status}, "
+            f"request_id={self.request_id!r}, retryable={self.retryable})"
+        )
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """Scripe sends ISO 8601 in UTC with or without milliseconds; anything else is None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def format_timestamp(value: datetime) -> str:
+    """One fixed form (UTC, milliseconds, Z), so a retried body hashes the same."""
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Workspace:
+    id: str
+    name: str | None
+    plan: str
+    principal_id: str | None
+    scopes: tuple[str, ...]
+    features: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_api(cls, body: dict) -> Workspace:
+        ws, principal = body.get("workspace") or {}, body.get("principal") or {}
+        return cls(
+            id=ws.get("id", ""),
+            name=ws.get("name"),
+            plan=ws.get("plan") or "UNKNOWN",
+            principal_id=principal.get("id"),
+            scopes=tuple(principal.get("scopes") or ()),
+            features=dict(ws.get("features") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class AuthHealth:
+    status: str
+    version: str | None
+    workspace_id: str | None
+    principal_id: str | None
+    scopes: tuple[str, ...]
+
+    @classmethod
+    def from_api(cls, body: dict) -> AuthHealth:
+        principal = body.get("principal") or {}
+        return cls(
+            status=body.get("status", ""),
+            version=body.get("version"),
+            workspace_id=(body.get("workspace") or {}).get("id"),
+            principal_id=principal.get("id"),
+            scopes=tuple(principal.get("scopes") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Project:
+    id: str
+    name: str
+    type: str
+    status: str
+    url: str | None
+    created_at: datetime | None
+
+    @property
+    def is_active(self) -> bool:
+        # Scripe asks clients to treat unknown statuses as ACTIVE.
+        return self.status not in INACTIVE_PROJECT_STATUSES
+
+    @classmethod
+    def from_api(cls, data: dict) -> Project:
+        return cls(
+            id=data["id"],
+            name=data.get("name") or "",
+            type=data.get("type") or "UNKNOWN",
+            status=data.get("status") or "ACTIVE",
+            url=data.get("url"),
+            created_at=parse_timestamp(data.get("createdAt")),
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    type: str
+    status: str
+    project_id: str | None
+    progress: float | None
+    progress_message: str | None
+    post_id: str | None
+    error_code: str | None
+    error_message: str | None
+    attempt_count: int
+    estimated_completion_ms: int | None
+    created_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    updated_at: datetime | None
+    replayed: bool = False
+
+    @property
+    def is_terminal(self) -> bool:
+        # An unknown status is not terminal: keep polling rather than drop a job.
+        return self.status in TERMINAL_JOB_STATUSES
+
+    @classmethod
+    def from_api(cls, data: dict, *, replayed: bool = False) -> Job:
+        progress = data.get("progress") if isinstance(data.get("progress"), dict) else {}
+        result = data.get("result") if isinstance(data.get("result"), dict) else {}
+        fraction = progress.get("progress")
+        return cls(
+            id=data["id"],
+            type=data.get("type") or "UNKNOWN",
+            status=data.get("status") or "UNKNOWN",
+            project_id=data.get("projectId"),
+            progress=float(fraction) if isinstance(fraction, int | float) else None,
+            progress_message=progress.get("message"),
+            post_id=result.get("postId"),
+            error_code=data.get("errorCode"),
+            error_message=data.get("errorMessage"),
+            attempt_count=_int_or_none(data.get("attemptCount")) or 0,
+            estimated_completion_ms=_int_or_none(data.get("estimatedCompletionMs")),
+            created_at=parse_timestamp(data.get("createdAt")),
+            started_at=parse_timestamp(data.get("startedAt")),
+            completed_at=parse_timestamp(data.get("completedAt")),
+            updated_at=parse_timestamp(data.get("updatedAt")),
+            replayed=replayed,
+        )
+
+
+@dataclass(frozen=True)
+class Post:
+    id: str
+    status: str
+    title: str
+    content: str
+    project_id: str | None
+    content_type: str | None
+    scheduled_at: datetime | None
+    created_at: datetime | None
+    updated_at: datetime | None
+
+    @classmethod
+    def from_api(cls, data: dict) -> Post:
+        return cls(
+            id=data["id"],
+            status=data.get("status") or "UNKNOWN",
+            title=data.get("title") or "",
+            content=data.get("content") or "",
+            project_id=data.get("projectId"),
+            content_type=data.get("contentType"),
+            scheduled_at=parse_timestamp(data.get("scheduledAt")),
+            created_at=parse_timestamp(data.get("createdAt")),
+            updated_at=parse_timestamp(data.get("updatedAt")),
+        )
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    limit: int | None
+    remaining: int | None
+    reset_seconds: int | None
+    seen_at: datetime
+
+    def seconds_to_wait(self, now: datetime | None = None) -> float:
+        """How long to hold off before the next call so as not to meet a 429."""
+        if self.remaining is None or self.remaining > 0 or self.reset_seconds is None:
+            return 0.0
+        elapsed = ((now or datetime.now(UTC)) - self.seen_at).total_seconds()
+        return max(0.0, self.reset_seconds - elapsed)
+
+
+@dataclass(frozen=True)
+class Deprecation:
+    """`Scripe-Deprecation: 2026-08-01; sunset=2026-12-01; replacement=2026-11-01`."""
+
+    version: str
+    sunset: str | None
+    replacement: str | None
+    raw: str
+
+    @classmethod
+    def parse(cls, raw: str) -> Deprecation:
+        version, *pairs = [part.strip() for part in raw.split(";")]
+        attrs = dict(p.split("=", 1) for p in pairs if "=" in p)
+        return cls(
+            version=version,
+            sunset=attrs.get("sunset"),
+            replacement=attrs.get("replacement"),
+            raw=raw,
+        )
+
+
+class ScripeClient:
+    """A Scripe API client for one workspace's key.
+
+    >>> with ScripeClient("https://api.scripe.io/v1", api_key) as scripe:
+    ...     job = scripe.generate_post("proj_…", "note text", idempotency_key=slot_key)
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        version: str = API_VERSION,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 15.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not api_key:
+            raise ScripeInputError("api_key", "A Scripe API key is required.")
+        self.read_timeout = read_timeout
+        self.connect_timeout = connect_timeout
+        self.last_rate_limit: RateLimit | None = None
+        self.last_deprecation: Deprecation | None = None
+        self.last_request_id: str | None = None
+        self.calls = 0
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/",
+            headers={
+                "Authorization": f"Bearer {api_key}",
+                "Scripe-Api-Version": version,
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            },
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        # Never the key: a repr ends up in logs and error pages.
+        return f"ScripeClient(base_url={str(self._http.base_url)!r})"
+
+    def __enter__(self) -> ScripeClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # workspace ---------------------------------------------------------------------------------
+    def workspace_me(self) -> Workspace:
+        return Workspace.from_api(self._request("GET", "workspaces/me"))
+
+    def health_auth(self) -> AuthHealth:
+        return AuthHealth.from_api(self._request("GET", "health/auth"))
+
+    # projects ----------------------------------------------------------------------------------
+    def list_projects(self) -> list[Project]:
+        """Every project of the workspace, following the cursor to the last page."""
+        return [Project.from_api(item) for item in self._paginate("projects", {})]
+
+    def get_project(self, project_id: str) -> Project:
+        _check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
+        return Project.from_api(self._request("GET", f"projects/{project_id}")["data"])
+
+    # generation and jobs -----------------------------------------------------------------------
+    def generate_post(
+        self,
+        project_id: str,
+        text: str,
+        *,
+        idempotency_key: str,
+        scheduled_for: datetime | None = None,
+        language: str | None = None,
+        wait_for_completion_ms: int | None = None,
+    ) -> Job:
+        """Starts a generation. The caller stores `idempotency_key` before calling, so that a
+        retry after a timeout or a crash replays the first job instead of starting a second."""
+        _check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
+        if not isinstance(text, str) or not text.strip():
+            raise ScripeInputError("text", "The source text is empty; write the idea first.")
+        if len(text) > SOURCE_TEXT_MAX_CHARS:
+            raise ScripeInputError(
+                "text",
+                f"The source text has {len(text):,} characters; Scripe takes at most "
+                f"{SOURCE_TEXT_MAX_CHARS:,}.",
+            )
+        _check_idempotency_key(idempotency_key)
+        body: dict[str, Any] = {"projectId": project_id, "source": {"text": text}}
+        if scheduled_for is not None:
+            body["scheduledFor"] = _future_timestamp(scheduled_for)
+        if language:
+            body["options"] = {"language": language}
+        options: dict[str, Any] = {}
+        if wait_for_completion_ms is not None:
+            if not 0 <= wait_for_completion_ms <= MAX_WAIT_FOR_COMPLETION_MS:
+                raise ScripeInputError(
+                    "wait_for_completion_ms",
+                    f"wait_for_completion_ms must be between 0 and {MAX_WAIT_FOR_COMPLETION_MS}.",
+                )
+            body["wait_for_completion_ms"] = wait_for_completion_ms
+            # The server may hold the request that long; the read timeout must outlast it.
+            options["timeout"] = httpx.Timeout(
+                self.read_timeout + wait_for_completion_ms / 1000, connect=self.connect_timeout
+            )
+        response = self._send(
+            "POST",
+            "posts/generations",
+            json=body,
+            headers={"Idempotency-Key": idempotency_key},
+            **options,
+        )
+        replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
+        return Job.from_api(self._json(response)["data"], replayed=replayed)
+
+    def get_job(self, job_id: str) -> Job:
+        _check_id(JOB_ID_RE, job_id, "job_id", "job_")
+        return Job.from_api(self._request("GET", f"jobs/{job_id}")["data"])
+
+    def list_jobs(
+        self,
+        *,
+        status: list[str] | None = None,
+        type: list[str] | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> list[Job]:
+        """Jobs, newest first, across every page."""
+        params: dict[str, str] = {}
+        if status:
+            params["status"] = ",".join(status)
+        if type:
+            params["type"] = ",".join(type)
+        if date_from:
+            params["dateFrom"] = date_from
+        if date_to:
+            params["dateTo"] = date_to
+        return [Job.from_api(item) for item in self._paginate("jobs", params)]
+
+    def cancel_job(self, job_id: str) -> Job:
+        """Cancels a QUEUED job; anything else raises `not_cancellable` (re-read the job)."""
+        _check_id(JOB_ID_RE, job_id, "job_id", "job_")
+        return Job.from_api(self._request("POST", f"jobs/{job_id}/cancel")["data"])
+
+    # posts -------------------------------------------------------------------------------------
+    def get_post(self, post_id: str) -> Post:
+        _check_id(POST_ID_RE, post_id, "post_id", "post_")
+        return Post.from_api(self._request("GET", f"posts/{post_id}")["data"])
+
+    def update_post(
+        self,
+        post_id: str,
+        *,
+        content: str | _Unset = UNSET,
+        title: str | _Unset = UNSET,
+        scheduled_for: datetime | _Unset | None = UNSET,
+        idempotency_key: str | None = None,
+    ) -> Post:
+        """PATCH a post. `scheduled_for=None` unschedules it; leaving it out keeps it."""
+        _check_id(POST_ID_RE, post_id, "post_id", "post_")
+        body: dict[str, Any] = {}
+        if not isinstance(content, _Unset):
+            if len(content) > POST_CONTENT_MAX_CHARS:
+                raise ScripeInputError(
+                    "content", f"The post is longer than {POST_CONTENT_MAX_CHARS:,} characters."
+                )
+            body["content"] = content
+        if not isinstance(title, _Unset):
+            if len(title) > POST_TITLE_MAX_CHARS:
+                raise ScripeInputError(
+                    "title", f"The title is longer than {POST_TITLE_MAX_CHARS} characters."
+                )
+            body["title"] = title
+        if not isinstance(scheduled_for, _Unset):
+            body["scheduledFor"] = (
+                None if scheduled_for is None else _future_timestamp(scheduled_for)
+            )
+        if not body:
+            raise ScripeInputError("post", "Nothing to update.")
+        headers = {}
+        if idempotency_key is not None:
+            _check_idempotency_key(idempotency_key)
+            headers["Idempotency-Key"] = idempotency_key
+        return Post.from_api(
+            self._request("PATCH", f"posts/{post_id}", json=body, headers=headers)["data"]
+        )
+
+    # plumbing ----------------------------------------------------------------------------------
+    def _paginate(self, path: str, params: dict[str, str]) -> Iterator[dict]:
+        cursor = None
+        while True:
+            page_params = {**params, "limit": str(PAGE_SIZE)}
+            if cursor:
+                page_params["cursor"] = cursor
+            page = self._request("GET", path, params=page_params)
+            yield from page.get("data") or []
+            pagination = page.get("pagination") or {}
+            cursor = pagination.get("next_cursor")
+            if not pagination.get("has_more") or not cursor:
+                return
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> dict:
+        return self._json(self._send(method, path, **kwargs))
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        self.calls += 1
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise ScripeError(
+                code="timeout",
+                message=f"Scripe did not answer in time ({exc.__class__.__name__}).",
+                retryable=True,
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ScripeError(
+                code="connection_error",
+                message=f"Could not reach Scripe ({exc.__class__.__name__}).",
+                retryable=True,
+            ) from exc
+        self._record(response)
+        if response.is_success:
+            return response
+        raise self._error(response)
+
+    def _record(self, response: httpx.Response) -> None:
+        headers = response.headers
+        self.last_request_id = headers.get("X-Request-Id")
+        if "X-RateLimit-Limit" in headers or "X-RateLimit-Remaining" in headers:
+            self.last_rate_limit = RateLimit(
+                limit=_int_or_none(headers.get("X-RateLimit-Limit")),
+                remaining=_int_or_none(headers.get("X-RateLimit-Remaining")),
+                reset_seconds=_int_or_none(headers.get("X-RateLimit-Reset")),
+                seen_at=datetime.now(UTC),
+            )
+        if "Scripe-Deprecation" in headers:
+            self.last_deprecation = Deprecation.parse(headers["Scripe-Deprecation"])
+
+    @staticmethod
+    def _json(response: httpx.Response) -> dict:
+        try:
+            body = response.json()
+        except ValueError:
+            raise ScripeError(
+                code="invalid_response",
+                message="Scripe answered with something that is not JSON.",
+                http_status=response.status_code,
+                request_id=response.headers.get("X-Request-Id"),
+                retryable=True,
+            ) from None
+        if not isinstance(body, dict):
+            raise ScripeError(
+                code="invalid_response",
+                message="Scripe answered with JSON that is not an object.",
+                http_status=response.status_code,
+                retryable=True,
+            )
+        return body
+
+    @staticmethod
+    def _error(response: httpx.Response) -> ScripeError:
+        status = response.status_code
+        try:
+            envelope = response.json().get("error") or {}
+        except (ValueError, AttributeError):
+            envelope = {}
+        if not isinstance(envelope, dict):
+            envelope = {}
+        return ScripeError(
+            code=envelope.get("code") or f"http_{status}",
+            message=envelope.get("message") or response.reason_phrase or f"HTTP {status}",
+            http_status=status,
+            request_id=envelope.get("request_id") or response.headers.get("X-Request-Id"),
+            retryable=status in RETRYABLE_STATUSES,
+            retry_after=_retry_after(response.headers.get("Retry-After")),
+            details=envelope.get("details") if isinstance(envelope.get("details"), dict) else None,
+            meta=envelope.get("meta") if isinstance(envelope.get("meta"), dict) else None,
+        )
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds: an integer, or an HTTP date turned into seconds from now."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _check_id(pattern: re.Pattern, value: str, name: str, prefix: str) -> None:
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ScripeInputError(
+            name, f"{value!r} is not a Scripe id (it should start with {prefix})."
+        )
+
+
+def _check_idempotency_key(key: str) -> None:
+    if not isinstance(key, str) or not IDEMPOTENCY_KEY_RE.match(key):
+        raise ScripeInputError(
+            "idempotency_key",
+            "An Idempotency-Key is 1-64 letters, digits, '-' or '_' (a UUID works).",
+        )
+
+
+def _future_timestamp(value: datetime) -> str:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ScripeInputError(
+            "scheduled_for", "scheduledFor needs a time zone; a naive time is ambiguous."
+        )
+    if value <= datetime.now(UTC):
+        raise ScripeInputError("scheduled_for", "scheduledFor must be in the future.")
+    return format_timestamp(value)

@@ -1,0 +1,438 @@
+"""The sandbox's in-memory Scripe: one workspace, its projects, posts and jobs, on a clock.
+
+Everything that decides what Scripe would answer lives here; `server.py` only speaks HTTP.
+Job states are computed from the clock when read, so a job advances whether or not anyone
+polls it, exactly as a real worker would move it along.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from scripe_integration.sandbox.writer import write_post
+
+API_VERSION = "2026-08-01"
+ACCEPTED_VERSIONS = (API_VERSION,)
+IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
+GENERATION_COST_CENTS = 5
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ALPHANUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+ALL_SCOPES = (
+    "notes:read",
+    "notes:write",
+    "posts:read",
+    "posts:write",
+    "projects:read",
+    "jobs:read",
+    "sources:write",
+    "knowledge:write",
+)
+DEFAULT_TEST_KEY = "scripe_sk_test_sandbox0000000000000000000000"
+TERMINAL = frozenset({"DONE", "FAILED", "CANCELLED"})
+FAILURES = [
+    ("provider_error", "The AI provider returned an error before the post was finished."),
+    ("content_policy", "The source text was flagged by the content policy."),
+    ("source_unusable", "The source text did not contain enough material for a post."),
+]
+PROGRESS_MESSAGES = [
+    (0.25, "Reading the source"),
+    (0.5, "Finding the angle"),
+    (0.8, "Writing the draft"),
+    (1.01, "Polishing the hook"),
+]
+FAIL_MARKER = "[sandbox:fail"
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
+        f"{int(ts * 1000) % 1000:03d}Z"
+    )
+
+
+@dataclass
+class Config:
+    keys: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key -> scopes
+    revoked_keys: set[str] = field(default_factory=set)
+    expired_keys: set[str] = field(default_factory=set)
+    plan: str = "ADVANCED"
+    rate_limit: int = 120
+    spend_cap: int = 400  # generations per UTC day
+    generation_seconds: tuple[float, float] = (8.0, 20.0)
+    queue_seconds: float = 0.4
+    failure_rate: float = 0.1
+    deprecation: str | None = None
+    extra_projects: int = 0
+    seed: int | None = None
+
+
+@dataclass
+class ApiKey:
+    secret: str
+    id: str
+    scopes: tuple[str, ...]
+
+
+@dataclass
+class Project:
+    id: str
+    name: str
+    type: str
+    status: str
+    url: str | None
+    created: float
+    linkedin_connected: bool = True
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "status": self.status,
+            "url": self.url,
+            "createdAt": iso(self.created),
+        }
+
+
+@dataclass
+class Post:
+    id: str
+    project_id: str
+    title: str
+    content: str
+    status: str
+    content_type: str
+    created: float
+    updated: float
+    scheduled_at: float | None = None
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "platform": "LINKEDIN",
+            "contentType": self.content_type,
+            "title": self.title,
+            "content": self.content,
+            "createdAt": iso(self.created),
+            "projectId": self.project_id,
+            "scheduledAt": iso(self.scheduled_at),
+            "updatedAt": iso(self.updated),
+        }
+
+
+@dataclass
+class Job:
+    id: str
+    project_id: str
+    source_text: str
+    language: str | None
+    scheduled_for: float | None
+    created: float
+    pickup_at: float
+    finish_at: float
+    failure: tuple[str, str] | None
+    cancelled_at: float | None = None
+    post_id: str | None = None
+
+    def status_at(self, now: float) -> str:
+        if self.cancelled_at is not None:
+            return "CANCELLED"
+        if now < self.pickup_at:
+            return "QUEUED"
+        if now < self.finish_at:
+            return "RUNNING"
+        return "FAILED" if self.failure else "DONE"
+
+
+@dataclass
+class Fault:
+    route: str  # "METHOD /v1/template" or "*"
+    remaining: int
+    status: int | None
+    code: str | None
+    message: str | None
+    retry_after: int | None
+    hang_seconds: float
+
+
+@dataclass
+class StoredResponse:
+    body_hash: str
+    status: int
+    body: bytes
+    stored_at: float
+
+
+class SandboxState:
+    """All of the sandbox's data, guarded by one lock (never held across a sleep)."""
+
+    def __init__(self, config: Config, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.rng = random.Random(config.seed)
+        # Fixed ids for the seeded workspace and projects, so an app that synced them keeps
+        # working across sandbox restarts.
+        self.workspace = {
+            "id": "org_2sandboxWorkspace00000001",
+            "name": "Sandbox Workspace",
+            "plan": config.plan,
+        }
+        self.keys: dict[str, ApiKey] = {}
+        for i, (secret, scopes) in enumerate(sorted(config.keys.items()), start=1):
+            self.keys[secret] = ApiKey(secret, f"key_01JSANDBOXKEY{i:013d}", scopes)
+        now = clock()
+        seeded = [
+            (
+                "Lena Fischer",
+                "PERSONAL_BRAND",
+                "ACTIVE",
+                "https://www.linkedin.com/in/lena-fischer",
+                True,
+            ),
+            (
+                "Acme Analytics",
+                "COMPANY_PAGE",
+                "ACTIVE",
+                "https://www.linkedin.com/company/acme-analytics",
+                True,
+            ),
+            (
+                "Jonas Weber",
+                "PERSONAL_BRAND",
+                "ACTIVE",
+                "https://www.linkedin.com/in/jonas-weber",
+                False,
+            ),
+        ]
+        self.projects: dict[str, Project] = {}
+        for i, (name, kind, status, url, connected) in enumerate(seeded, start=1):
+            pid = f"proj_01JSANDBOXPROJ{i:012d}"
+            self.projects[pid] = Project(
+                pid, name, kind, status, url, now - 86400 * (10 - i), connected
+            )
+        for i in range(config.extra_projects):
+            pid = f"proj_01JSANDBOXXTRA{i + 1:012d}"
+            kind = "COMPANY_PAGE" if i % 2 else "PERSONAL_BRAND"
+            self.projects[pid] = Project(
+                pid, f"Extra project {i + 1}", kind, "ACTIVE", None, now - 3600 + i
+            )
+        self.posts: dict[str, Post] = {}
+        self.jobs: dict[str, Job] = {}
+        self.idempotency: dict[tuple[str, str], StoredResponse] = {}
+        self.idempotency_locks: dict[tuple[str, str], threading.Lock] = {}
+        self.request_times: deque[float] = deque()
+        self.spend: dict[str, int] = {}  # UTC day -> cents reserved
+        self.faults: list[Fault] = []
+        self.requests: Counter[str] = Counter()
+        self.replays = 0
+
+    # ids -----------------------------------------------------------------------------------
+    def short_id(self, prefix: str) -> str:
+        with self.lock:
+            return prefix + "".join(self.rng.choice(ALPHANUM) for _ in range(16))
+
+    def ulid(self, prefix: str) -> str:
+        with self.lock:
+            return prefix + "".join(self.rng.choice(CROCKFORD) for _ in range(26))
+
+    # auth ------------------------------------------------------------------------------------
+    def authenticate(self, secret: str) -> ApiKey | str:
+        """The key, or the error code that refuses it."""
+        with self.lock:
+            if secret in self.config.revoked_keys:
+                return "key_revoked"
+            if secret in self.config.expired_keys:
+                return "key_expired"
+            key = self.keys.get(secret)
+            return key if key else "invalid_token"
+
+    def revoke(self, secret: str) -> None:
+        with self.lock:
+            self.config.revoked_keys.add(secret)
+
+    # rate limit ------------------------------------------------------------------------------
+    def take_rate_slot(self) -> tuple[bool, int, int, int]:
+        """(allowed, limit, remaining, reset_seconds) over a sliding 60-second window."""
+        with self.lock:
+            now = self.clock()
+            while self.request_times and self.request_times[0] <= now - 60:
+                self.request_times.popleft()
+            limit = self.config.rate_limit
+            allowed = len(self.request_times) < limit
+            if allowed:
+                self.request_times.append(now)
+            remaining = max(0, limit - len(self.request_times))
+            oldest = self.request_times[0] if self.request_times else now
+            reset = max(1, int(oldest + 60 - now + 0.999))
+            return allowed, limit, remaining, reset
+
+    # spend cap -------------------------------------------------------------------------------
+    def reserve_spend(self) -> dict | None:
+        """Reserves one generation's cost; returns the 402 meta when the cap is reached."""
+        with self.lock:
+            day = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%d")
+            spent = self.spend.get(day, 0)
+            cap = self.config.spend_cap * GENERATION_COST_CENTS
+            if spent + GENERATION_COST_CENTS > cap:
+                return {
+                    "bucketDate": day,
+                    "capCents": cap,
+                    "spentCents": spent,
+                    "estimateCents": GENERATION_COST_CENTS,
+                }
+            self.spend[day] = spent + GENERATION_COST_CENTS
+            return None
+
+    def refund_spend(self, ts: float) -> None:
+        with self.lock:
+            day = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
+            self.spend[day] = max(0, self.spend.get(day, 0) - GENERATION_COST_CENTS)
+
+    # faults ----------------------------------------------------------------------------------
+    def take_fault(self, route: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.remaining > 0 and fault.route in (route, "*"):
+                    fault.remaining -= 1
+                    return fault
+            self.faults = [f for f in self.faults if f.remaining > 0]
+            return None
+
+    # jobs ------------------------------------------------------------------------------------
+    def create_job(
+        self, project: Project, text: str, language: str | None, scheduled_for: float | None
+    ) -> Job:
+        with self.lock:
+            now = self.clock()
+            low, high = self.config.generation_seconds
+            duration = self.rng.uniform(low, high)
+            failure = None
+            if FAIL_MARKER in text:
+                code = (
+                    text.split(FAIL_MARKER, 1)[1].lstrip("=").split("]", 1)[0] or "provider_error"
+                )
+                failure = next((f for f in FAILURES if f[0] == code), (code, "The job failed."))
+            elif self.rng.random() < self.config.failure_rate:
+                failure = self.rng.choice(FAILURES)
+            job = Job(
+                id=self.short_id("job_"),
+                project_id=project.id,
+                source_text=text,
+                language=language,
+                scheduled_for=scheduled_for,
+                created=now,
+                pickup_at=now + self.config.queue_seconds,
+                finish_at=now + self.config.queue_seconds + duration,
+                failure=failure,
+            )
+            self.jobs[job.id] = job
+            return job
+
+    def estimated_completion_ms(self) -> int:
+        low, high = self.config.generation_seconds
+        return int((self.config.queue_seconds + (low + high) / 2) * 1000)
+
+    def job_json(self, job: Job) -> dict:
+        with self.lock:
+            now = self.clock()
+            status = job.status_at(now)
+            if status == "DONE" and job.post_id is None:
+                self._write_post(job)
+            progress = None
+            if status == "RUNNING":
+                fraction = (now - job.pickup_at) / (job.finish_at - job.pickup_at)
+                fraction = round(min(0.99, max(0.01, fraction)), 2)
+                message = next(m for limit, m in PROGRESS_MESSAGES if fraction < limit)
+                progress = {"progress": fraction, "updatedAt": iso(now), "message": message}
+            elif status == "DONE":
+                progress = {"progress": 1.0, "updatedAt": iso(job.finish_at), "message": "Done"}
+            finished = status in ("DONE", "FAILED")
+            updated = {
+                "QUEUED": job.created,
+                "RUNNING": now,
+                "DONE": job.finish_at,
+                "FAILED": job.finish_at,
+                "CANCELLED": job.cancelled_at,
+            }[status]
+            return {
+                "id": job.id,
+                "type": "POST_GENERATION",
+                "status": status,
+                "projectId": job.project_id,
+                "startedAt": iso(job.pickup_at) if status not in ("QUEUED", "CANCELLED") else None,
+                "completedAt": iso(job.finish_at) if finished else iso(job.cancelled_at),
+                "progress": progress,
+                "result": {"postId": job.post_id} if status == "DONE" else None,
+                "errorCode": job.failure[0] if status == "FAILED" and job.failure else None,
+                "errorMessage": job.failure[1] if status == "FAILED" and job.failure else None,
+                "attemptCount": 0 if status in ("QUEUED", "CANCELLED") else 1,
+                "estimatedCompletionMs": self.estimated_completion_ms(),
+                "createdAt": iso(job.created),
+                "updatedAt": iso(updated),
+            }
+
+    def _write_post(self, job: Job) -> None:
+        project = self.projects[job.project_id]
+        title, content = write_post(
+            job.source_text, language=job.language, project_name=project.name
+        )
+        scheduled = (
+            job.scheduled_for if job.scheduled_for and job.scheduled_for > job.finish_at else None
+        )
+        post = Post(
+            id=self.short_id("post_"),
+            project_id=job.project_id,
+            title=title,
+            content=content,
+            status="scheduled" if scheduled else "draft",
+            content_type="PERSONAL" if project.type == "PERSONAL_BRAND" else "BUSINESS_EXTERNAL",
+            created=job.finish_at,
+            updated=job.finish_at,
+            scheduled_at=scheduled,
+        )
+        self.posts[post.id] = post
+        job.post_id = post.id
+
+    def cancel_job(self, job: Job) -> str | None:
+        """Cancels a QUEUED job; returns the status that prevents it otherwise."""
+        with self.lock:
+            now = self.clock()
+            status = job.status_at(now)
+            if status != "QUEUED":
+                return status
+            job.cancelled_at = now
+            self.refund_spend(job.created)
+            return None
+
+    def settle_all(self) -> None:
+        """Materialises every finished job's post, so lists and stats see them."""
+        with self.lock:
+            for job in self.jobs.values():
+                self.job_json(job)
+
+    def stats(self) -> dict:
+        with self.lock:
+            self.settle_all()
+            now = self.clock()
+            by_status = Counter(job.status_at(now) for job in self.jobs.values())
+            return {
+                "requests": dict(sorted(self.requests.items())),
+                "requestsTotal": sum(self.requests.values()),
+                "jobsCreated": len(self.jobs),
+                "jobs": {
+                    s: by_status.get(s, 0)
+                    for s in ("QUEUED", "RUNNING", "DONE", "FAILED", "CANCELLED")
+                },
+                "posts": len(self.posts),
+                "idempotentReplays": self.replays,
+                "spendCents": dict(self.spend),
+            }
