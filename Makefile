@@ -30,9 +30,9 @@ run: $(VENV)/.installed
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
-	$(PY) manage.py seed_demo
 	@trap 'kill 0' EXIT; \
 	$(PY) -m scripe_integration.sandbox --port $(SANDBOX_PORT) --seed 1 --quiet & \
+	$(PY) manage.py seed_demo --wait-for-scripe 10 || exit 1; \
 	$(PY) manage.py qcluster & \
 	sleep 1; \
 	echo ""; \

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "calendar_app.middleware.UserTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -99,6 +100,7 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            "builtins": ["template_partials.templatetags.partials"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -154,6 +156,16 @@ else:
     Q_CLUSTER["poll"] = 1
 
 SCRIPE_API_BASE_URL = os.getenv("SCRIPE_API_BASE_URL", "https://api.scripe.io/v1")
+# Fernet keys (comma-separated, newest first) that encrypt Scripe API keys at rest; separate
+# from SECRET_KEY so either can be rotated alone. The default is for development only.
+DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktc2NyaXBlLWtleS1lbmNyeXB0aW9uLSE="
+SCRIPE_KEY_ENCRYPTION_KEYS = envlist("SCRIPE_KEY_ENCRYPTION_KEYS", DEV_ENCRYPTION_KEY)
+if not DEBUG and DEV_ENCRYPTION_KEY in SCRIPE_KEY_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "SCRIPE_KEY_ENCRYPTION_KEYS is not set. With DEBUG off the app refuses the development "
+        "key; generate one with: python -c 'from cryptography.fernet import Fernet; "
+        "print(Fernet.generate_key().decode())'"
+    )
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -5,14 +5,28 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from calendar_app import views
+from calendar_app.views import calendar, core, profile, projects, slots
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
 admin.site.site_title = settings.PRODUCT_NAME
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("", calendar.month_view, name="home"),
+    path("calendar/<int:year>/<int:month>/", calendar.month_view, name="month"),
+    path("calendar/week/<str:day>/", calendar.week_view, name="week"),
+    path("calendar/day/<str:day>/", calendar.day_view, name="day"),
+    path("slots/", slots.slot_list, name="slots"),
+    path("slots/new/", slots.slot_new, name="slot_new"),
+    path("slots/picker/", slots.date_picker, name="date_picker"),
+    path("slots/<uuid:public_id>/", slots.slot_detail, name="slot"),
+    path("slots/<uuid:public_id>/edit/", slots.slot_edit, name="slot_edit"),
+    path("slots/<uuid:public_id>/move/", slots.slot_move, name="slot_move"),
+    path("slots/<uuid:public_id>/delete/", slots.slot_delete, name="slot_delete"),
+    path("slots/<uuid:public_id>/restore/", slots.slot_restore, name="slot_restore"),
+    path("projects/", projects.project_list, name="projects"),
+    path("projects/sync/<uuid:workspace_id>/", projects.project_sync, name="project_sync"),
+    path("settings/", profile.settings_view, name="settings"),
+    path("healthz", core.healthz, name="healthz"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
@@ -21,5 +35,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     # Pages without our <link rel="icon"> (the admin) make browsers ask for /favicon.ico.
-    path("favicon.ico", views.favicon),
+    path("favicon.ico", core.favicon),
 ]

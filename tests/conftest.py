@@ -64,3 +64,69 @@ def sandbox_factory() -> Iterator[Callable[..., RunningSandbox]]:
 @pytest.fixture
 def sandbox(sandbox_factory) -> RunningSandbox:
     return sandbox_factory()
+
+
+# The people and places most tests need ---------------------------------------------------------
+
+
+class Team:
+    """An editor, a manager and an admin of one workspace, and an outsider from another."""
+
+    def __init__(self) -> None:
+        from django.contrib.auth import get_user_model
+
+        from calendar_app.models import Membership, Project, Role, Workspace
+
+        User = get_user_model()
+        self.workspace = Workspace.objects.create(name="Acme", time_zone="Europe/Berlin")
+        self.other_workspace = Workspace.objects.create(name="Globex", time_zone="UTC")
+        self.editor = User.objects.create_user("erin", password="pw", first_name="Erin")
+        self.manager = User.objects.create_user("max", password="pw", first_name="Max")
+        self.admin = User.objects.create_user("ada", password="pw", is_staff=True)
+        self.outsider = User.objects.create_user("olga", password="pw")
+        for user, role in [
+            (self.editor, Role.EDITOR),
+            (self.manager, Role.MANAGER),
+            (self.admin, Role.ADMIN),
+        ]:
+            Membership.objects.create(user=user, workspace=self.workspace, role=role)
+        Membership.objects.create(
+            user=self.outsider, workspace=self.other_workspace, role=Role.ADMIN
+        )
+        self.project = Project.objects.create(
+            workspace=self.workspace,
+            scripe_id="proj_01JSANDBOXPROJ000000000001",
+            name="Lena Fischer",
+            colour=0,
+        )
+        self.paused = Project.objects.create(
+            workspace=self.workspace, scripe_id="proj_paused", name="Paused", status="PAUSED"
+        )
+        self.foreign_project = Project.objects.create(
+            workspace=self.other_workspace, scripe_id="proj_globex", name="Globex page"
+        )
+
+    def slot(self, when, *, project=None, status="draft", text="An idea worth a post."):
+        from calendar_app.models import PlannedSlot, SourceNote
+
+        project = project or self.project
+        note = SourceNote.objects.create(workspace=project.workspace, text=text, author=self.editor)
+        return PlannedSlot.objects.create(
+            workspace=project.workspace,
+            project=project,
+            note=note,
+            scheduled_for=when,
+            status=status,
+            created_by=self.editor,
+        )
+
+
+@pytest.fixture
+def team(db) -> Team:
+    return Team()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness, times four users a test, would dominate the suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

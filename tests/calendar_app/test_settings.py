@@ -10,7 +10,8 @@ SETTINGS_FILE = Path(__file__).resolve().parents[2] / "calendar_app" / "settings
 
 
 def load_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
-    for name in ("DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"):
+    names = ("DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS")
+    for name in (*names, "SCRIPE_KEY_ENCRYPTION_KEYS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -64,8 +65,17 @@ def test_it_refuses_the_default_secret_key_in_production(monkeypatch):
         load_settings(monkeypatch, DEBUG="False")
 
 
+PRODUCTION = {"DEBUG": "false", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "cal.example"}
+FERNET_KEY = "q6dh3W6wN1v4mQF2mNn5Yq9Xh8zH2h3o1oG8lKcYH3s="
+
+
+def test_it_refuses_the_development_encryption_key_in_production(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="SCRIPE_KEY_ENCRYPTION_KEYS"):
+        load_settings(monkeypatch, **PRODUCTION)
+
+
 def test_production_mode_hardens_cookies_and_headers(monkeypatch):
-    s = load_settings(monkeypatch, DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="cal.example")
+    s = load_settings(monkeypatch, **PRODUCTION, SCRIPE_KEY_ENCRYPTION_KEYS=FERNET_KEY)
     assert s["DEBUG"] is False
     assert s["ALLOWED_HOSTS"] == ["cal.example"]
     assert s["SESSION_COOKIE_SECURE"] and s["CSRF_COOKIE_SECURE"]

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -21,12 +20,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "checks": {name: {"ok": c.ok, **c.detail} for name, c in checks.items()},
     }
     return JsonResponse(body, status=503 if failing else 200)
-
-
-@login_required
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "calendar_app/home.html")
 
 
 @require_GET

@@ -1,0 +1,73 @@
+"""Who may see and do what. Every view starts here: objects outside the user's workspaces are
+404 (they do not exist for this user), objects inside but beyond the user's role are 403."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+
+from calendar_app.models import Membership, PlannedSlot, Profile, Project, Role, Workspace
+
+
+@dataclass
+class Viewer:
+    user: object
+    memberships: list[Membership]
+
+    @cached_property
+    def workspace_ids(self) -> list[int]:
+        return [m.workspace_id for m in self.memberships]
+
+    def workspaces_with(self, role: str) -> list[Workspace]:
+        return [m.workspace for m in self.memberships if m.has_role(role)]
+
+    def can(self, role: str, workspace_id: int) -> bool:
+        return any(m.workspace_id == workspace_id and m.has_role(role) for m in self.memberships)
+
+    def require(self, role: str, workspace_id: int, action: str) -> None:
+        if not self.can(role, workspace_id):
+            raise PermissionDenied(f"Only a {Role(role).label.lower()} can {action}.")
+
+    @cached_property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The user's own zone, else their first workspace's, else UTC."""
+        profile = Profile.objects.filter(user=self.user).first()
+        name = profile.time_zone if profile and profile.time_zone else ""
+        if not name and self.memberships:
+            name = self.memberships[0].workspace.time_zone
+        return zoneinfo.ZoneInfo(name or "UTC")
+
+
+def viewer_for(request: HttpRequest) -> Viewer:
+    if not hasattr(request, "_viewer"):
+        memberships = list(
+            Membership.objects.filter(user=request.user)
+            .select_related("workspace")
+            .order_by("workspace__name")
+        )
+        request._viewer = Viewer(request.user, memberships)
+    return request._viewer
+
+
+def slot_for(request: HttpRequest, public_id) -> PlannedSlot:
+    viewer = viewer_for(request)
+    try:
+        return (
+            PlannedSlot.objects.alive()
+            .for_cards()
+            .get(public_id=public_id, workspace_id__in=viewer.workspace_ids)
+        )
+    except PlannedSlot.DoesNotExist:
+        raise Http404("No such slot.") from None
+
+
+def project_for(request: HttpRequest, project_id: int) -> Project:
+    viewer = viewer_for(request)
+    try:
+        return Project.objects.get(pk=project_id, workspace_id__in=viewer.workspace_ids)
+    except Project.DoesNotExist:
+        raise Http404("No such project.") from None

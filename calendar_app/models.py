@@ -1,0 +1,293 @@
+"""The calendar's domain: workspaces and their members, projects, source notes, planned slots.
+
+State lives here: a slot's status only changes through its transition methods, each of which
+sets every field the new state implies and refuses a move the state machine does not allow.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from datetime import datetime, timedelta
+from functools import cache
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "German"),
+    ("fr", "French"),
+    ("es", "Spanish"),
+    ("it", "Italian"),
+    ("nl", "Dutch"),
+    ("pt", "Portuguese"),
+]
+PROJECT_COLOURS = 8
+SOURCE_TEXT_MAX_CHARS = 100_000  # what the Scripe client accepts as source.text
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    names = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+    return [(name, name.replace("_", " ")) for name in names]
+
+
+class IllegalTransition(Exception):
+    """A status change the slot's state machine does not allow."""
+
+
+class Workspace(models.Model):
+    """A team. It maps to one Scripe workspace (and its key, kept by scripe_integration)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, default="UTC", choices=time_zone_choices)
+    review_required = models.BooleanField(
+        default=True,
+        help_text="Managers approve each draft before it is scheduled. Off: direct scheduling, "
+        "the generation request itself schedules the post.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    EDITOR = "editor", "Editor"
+    MANAGER = "manager", "Manager"
+    ADMIN = "admin", "Admin"
+
+
+ROLE_RANK = {Role.EDITOR: 1, Role.MANAGER: 2, Role.ADMIN: 3}
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships")
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EDITOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "workspace"], name="one_membership_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace} ({self.get_role_display()})"
+
+    def has_role(self, role: str) -> bool:
+        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="profile")
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        choices=time_zone_choices,
+        help_text="Blank: the workspace's time zone.",
+    )
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+
+class Project(models.Model):
+    """A Scripe project (a LinkedIn profile or page), mirrored by `sync_projects`."""
+
+    class Type(models.TextChoices):
+        PERSONAL_BRAND = "PERSONAL_BRAND", "Personal brand"
+        COMPANY_PAGE = "COMPANY_PAGE", "Company page"
+
+    class Status(models.TextChoices):
+        ACTIVE = "ACTIVE", "Active"
+        PAUSED = "PAUSED", "Paused"
+        ARCHIVED = "ARCHIVED", "Archived"
+        ERROR = "ERROR", "Error"
+
+    INACTIVE_REASONS = {
+        Status.PAUSED: "This project is paused in Scripe; resume it there to plan new posts.",
+        Status.ARCHIVED: "This project is archived in Scripe; it takes no new posts.",
+        Status.ERROR: "Scripe reports a problem with this project; check it in Scripe.",
+    }
+
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="projects")
+    scripe_id = models.CharField(max_length=80)
+    name = models.CharField(max_length=200)
+    # Unknown values from Scripe are stored as sent; only the three inactive ones block slots.
+    type = models.CharField(max_length=40, default=Type.PERSONAL_BRAND)
+    status = models.CharField(max_length=40, default=Status.ACTIVE)
+    linkedin_url = models.URLField(blank=True, max_length=500)
+    colour = models.PositiveSmallIntegerField(default=0)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    missing_from_scripe = models.BooleanField(
+        default=False, help_text="The last sync did not find this project in Scripe."
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "scripe_id"], name="one_project_per_scripe_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return not self.missing_from_scripe and self.status not in self.INACTIVE_REASONS
+
+    @property
+    def inactive_reason(self) -> str:
+        if self.missing_from_scripe:
+            return "Scripe no longer lists this project; it takes no new posts."
+        return self.INACTIVE_REASONS.get(self.status, "")
+
+    @property
+    def type_label(self) -> str:
+        return dict(self.Type.choices).get(self.type, self.type.replace("_", " ").title())
+
+
+class SourceNote(models.Model):
+    """What the editor wrote: the idea, raw text or transcript Scripe writes the post from."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="notes")
+    text = models.TextField(max_length=SOURCE_TEXT_MAX_CHARS)
+    language = models.CharField(max_length=8, choices=LANGUAGES, default="en")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="notes"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.excerpt
+
+    @property
+    def excerpt(self) -> str:
+        first = " ".join(self.text.split())
+        return first if len(first) <= 60 else first[:57].rstrip() + "…"
+
+
+class SlotStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    QUEUED = "queued", "Queued"
+    GENERATING = "generating", "Generating"
+    IN_REVIEW = "in_review", "Ready for review"
+    SCHEDULED = "scheduled", "Scheduled"
+    PUBLISHED = "published", "Published"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    REJECTED = "rejected", "Rejected"
+    MISSED = "missed", "Missed"
+
+
+EDITABLE_STATUSES = frozenset({SlotStatus.DRAFT, SlotStatus.FAILED, SlotStatus.CANCELLED})
+IN_FLIGHT_STATUSES = frozenset({SlotStatus.QUEUED, SlotStatus.GENERATING})
+
+
+class SlotQuerySet(models.QuerySet):
+    def alive(self) -> SlotQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+    def for_cards(self) -> SlotQuerySet:
+        """Everything a card shows, in one query."""
+        return self.select_related("project", "note")
+
+
+class PlannedSlot(models.Model):
+    """One planned LinkedIn post: a note, a project and a time."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="slots")
+    project = models.ForeignKey(Project, models.PROTECT, related_name="slots")
+    note = models.ForeignKey(SourceNote, models.PROTECT, related_name="slots")
+    scheduled_for = models.DateTimeField()
+    status = models.CharField(max_length=24, choices=SlotStatus.choices, default=SlotStatus.DRAFT)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Deleting hides the slot at once and keeps it a little while, so it can be undone.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SlotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scheduled_for", "id"]
+        indexes = [models.Index(fields=["workspace", "scheduled_for"])]
+
+    def __str__(self) -> str:
+        return f"{self.project} at {self.scheduled_for:%Y-%m-%d %H:%M} UTC ({self.status})"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_STATUSES
+
+    @property
+    def is_in_flight(self) -> bool:
+        return self.status in IN_FLIGHT_STATUSES
+
+    @property
+    def locked_reason(self) -> str:
+        """Why the slot cannot be edited now, in words for the card."""
+        reasons = {
+            SlotStatus.QUEUED: "Scripe is about to write this post; wait until it is done.",
+            SlotStatus.GENERATING: "Scripe is writing this post; wait until it is done.",
+            SlotStatus.IN_REVIEW: "The draft is waiting for review.",
+            SlotStatus.SCHEDULED: "The post is scheduled in Scripe.",
+            SlotStatus.PUBLISHED: "The post is published.",
+            SlotStatus.REJECTED: "The draft was rejected.",
+            SlotStatus.CHANGES_REQUESTED: "Changes were requested; Scripe will write it again.",
+            SlotStatus.MISSED: "Its time passed before it was scheduled; pick a new time.",
+        }
+        return reasons.get(SlotStatus(self.status), "")
+
+    # transitions ------------------------------------------------------------------------------
+    def _move(self, new: SlotStatus, allowed_from: frozenset[str], *fields: str) -> None:
+        if self.status not in allowed_from:
+            raise IllegalTransition(
+                f"A slot that is {self.get_status_display().lower()} cannot become "
+                f"{new.label.lower()}."
+            )
+        self.status = new
+        self.status_changed_at = timezone.now()
+        self.save(update_fields=["status", "status_changed_at", "updated_at", *fields])
+
+    def reschedule(self, when: datetime) -> None:
+        if not self.is_editable:
+            raise IllegalTransition(self.locked_reason or "This slot cannot be moved now.")
+        self.scheduled_for = when
+        self.save(update_fields=["scheduled_for", "updated_at"])
+
+    def soft_delete(self) -> None:
+        if not self.is_editable:
+            raise IllegalTransition(self.locked_reason or "This slot cannot be deleted now.")
+        self.deleted_at = timezone.now()
+        self.save(update_fields=["deleted_at", "updated_at"])
+
+    def restore(self) -> None:
+        self.deleted_at = None
+        self.save(update_fields=["deleted_at", "updated_at"])
+
+
+UNDO_SECONDS = 10
+
+
+def undo_deadline(slot: PlannedSlot) -> datetime | None:
+    return slot.deleted_at + timedelta(seconds=UNDO_SECONDS) if slot.deleted_at else None

@@ -1,0 +1,161 @@
+"""Month, week and day views. One URL serves the page and, for HTMX, the `#calendar` fragment."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from calendar_app.access import Viewer, viewer_for
+from calendar_app.calendar_grid import (
+    build_days,
+    month_weeks,
+    shift_month,
+    utc_bounds,
+    week_start,
+)
+from calendar_app.models import PlannedSlot, Project
+
+TEMPLATE = "calendar_app/calendar.html"
+
+
+def _projects(viewer: Viewer) -> list[Project]:
+    return list(
+        Project.objects.filter(workspace_id__in=viewer.workspace_ids).select_related("workspace")
+    )
+
+
+def _selected_project(request: HttpRequest, projects: list[Project]) -> Project | None:
+    wanted = request.GET.get("project")
+    return next((p for p in projects if p.scripe_id == wanted), None) if wanted else None
+
+
+def _slots(viewer: Viewer, first: date, last: date, project: Project | None) -> list:
+    start, end = utc_bounds(first, last, viewer.zone)
+    slots = (
+        PlannedSlot.objects.alive()
+        .for_cards()
+        .filter(
+            workspace_id__in=viewer.workspace_ids, scheduled_for__gte=start, scheduled_for__lt=end
+        )
+    )
+    if project is not None:
+        slots = slots.filter(project=project)
+    return list(slots)
+
+
+def _render(request: HttpRequest, context: dict) -> HttpResponse:
+    template = TEMPLATE
+    if request.htmx and not request.htmx.boosted:
+        template += "#calendar"
+    return render(request, template, context)
+
+
+def _query(project: Project | None) -> str:
+    return f"?project={project.scripe_id}" if project else ""
+
+
+def _parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Http404("Not a date.") from None
+
+
+@login_required
+@require_GET
+def month_view(request: HttpRequest, year: int | None = None, month: int | None = None):
+    viewer = viewer_for(request)
+    today = timezone.localdate()
+    year, month = (year, month) if year else (today.year, today.month)
+    if not (1 <= month <= 12 and 1970 <= year <= 2200):
+        raise Http404("No such month.")
+    weeks = month_weeks(year, month)
+    projects = _projects(viewer)
+    project = _selected_project(request, projects)
+    slots = _slots(viewer, weeks[0][0], weeks[-1][-1], project)
+    days = build_days([d for w in weeks for d in w], slots, viewer.zone, today, month)
+    prev_y, prev_m = shift_month(year, month, -1)
+    next_y, next_m = shift_month(year, month, 1)
+    query = _query(project)
+    return _render(
+        request,
+        {
+            "mode": "month",
+            "title": date(year, month, 1).strftime("%B %Y"),
+            "weeks": [[days[d] for d in week] for week in weeks],
+            "weekday_names": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+            "prev_url": reverse("month", args=[prev_y, prev_m]) + query,
+            "next_url": reverse("month", args=[next_y, next_m]) + query,
+            "today_url": reverse("month", args=[today.year, today.month]) + query,
+            "switch_url": reverse("week", args=[(date(year, month, 1)).isoformat()]) + query,
+            "self_url": reverse("month", args=[year, month]),
+            "projects": projects,
+            "project": project,
+            "zone": viewer.zone.key,
+            "can_plan": bool(viewer.memberships),
+        },
+    )
+
+
+@login_required
+@require_GET
+def week_view(request: HttpRequest, day: str):
+    viewer = viewer_for(request)
+    today = timezone.localdate()
+    start = week_start(_parse_day(day))
+    dates = [start + timedelta(days=i) for i in range(7)]
+    projects = _projects(viewer)
+    project = _selected_project(request, projects)
+    slots = _slots(viewer, dates[0], dates[-1], project)
+    days = build_days(dates, slots, viewer.zone, today)
+    query = _query(project)
+    end = dates[-1]
+    title = f"{start:%d %b %Y} – {end:%d %b %Y}"
+    if start.year == end.year:
+        title = f"{start:%d %b} – {end:%d %b %Y}"
+    return _render(
+        request,
+        {
+            "mode": "week",
+            "title": title,
+            "weeks": [[days[d] for d in dates]],
+            "weekday_names": [f"{d:%a %d}" for d in dates],
+            "prev_url": reverse("week", args=[(start - timedelta(days=7)).isoformat()]) + query,
+            "next_url": reverse("week", args=[(start + timedelta(days=7)).isoformat()]) + query,
+            "today_url": reverse("week", args=[today.isoformat()]) + query,
+            "switch_url": reverse("month", args=[start.year, start.month]) + query,
+            "self_url": reverse("week", args=[start.isoformat()]),
+            "projects": projects,
+            "project": project,
+            "zone": viewer.zone.key,
+            "can_plan": bool(viewer.memberships),
+        },
+    )
+
+
+@login_required
+@require_GET
+def day_view(request: HttpRequest, day: str):
+    viewer = viewer_for(request)
+    the_day = _parse_day(day)
+    today = timezone.localdate()
+    projects = _projects(viewer)
+    project = _selected_project(request, projects)
+    slots = _slots(viewer, the_day, the_day, project)
+    days = build_days([the_day], slots, viewer.zone, today)
+    return render(
+        request,
+        "calendar_app/day.html",
+        {
+            "day": days[the_day],
+            "month_url": reverse("month", args=[the_day.year, the_day.month]) + _query(project),
+            "zone": viewer.zone.key,
+            "can_plan": bool(viewer.memberships),
+        },
+    )

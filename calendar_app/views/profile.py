@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from calendar_app.access import viewer_for
+from calendar_app.forms import ProfileForm
+from calendar_app.models import Profile, time_zone_choices
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_view(request: HttpRequest) -> HttpResponse:
+    profile, _ = Profile.objects.get_or_create(user=request.user)
+    form = ProfileForm(
+        request.POST or None, initial={"time_zone": profile.time_zone}, zones=time_zone_choices()
+    )
+    if request.method == "POST" and form.is_valid():
+        profile.time_zone = form.cleaned_data["time_zone"]
+        profile.save(update_fields=["time_zone"])
+        messages.success(
+            request, f"Times are now shown in {profile.time_zone or 'your workspace’s zone'}."
+        )
+        return redirect("settings")
+    return render(
+        request, "calendar_app/settings.html", {"form": form, "zone": viewer_for(request).zone.key}
+    )

@@ -1,0 +1,54 @@
+"""The workspace's Scripe projects, and the Sync button for managers and admins."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from calendar_app import services
+from calendar_app.access import viewer_for
+from calendar_app.models import Project, Role
+from scripe_integration.client import ScripeError
+from scripe_integration.services import ScripeNotConfigured, describe_error
+
+
+@login_required
+@require_GET
+def project_list(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_for(request)
+    projects = Project.objects.filter(workspace_id__in=viewer.workspace_ids).select_related(
+        "workspace"
+    )
+    groups = [
+        {
+            "workspace": m.workspace,
+            "can_sync": m.has_role(Role.MANAGER),
+            "projects": [p for p in projects if p.workspace_id == m.workspace_id],
+        }
+        for m in viewer.memberships
+    ]
+    return render(request, "calendar_app/projects.html", {"groups": groups})
+
+
+@login_required
+@require_POST
+def project_sync(request: HttpRequest, workspace_id) -> HttpResponse:
+    viewer = viewer_for(request)
+    membership = next(
+        (m for m in viewer.memberships if str(m.workspace.public_id) == str(workspace_id)), None
+    )
+    if membership is None:
+        raise Http404("No such workspace.")
+    viewer.require(Role.MANAGER, membership.workspace_id, "sync projects")
+    try:
+        result = services.projects_sync(workspace=membership.workspace)
+    except ScripeNotConfigured as error:
+        messages.error(request, str(error))
+    except ScripeError as error:
+        messages.error(request, f"Sync failed: {describe_error(error)}")
+    else:
+        messages.success(request, f"Projects synced from Scripe: {result.summary()}")
+    return redirect("projects")

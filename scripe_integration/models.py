@@ -1,0 +1,124 @@
+"""A workspace's link to Scripe: its API key (encrypted at rest), the key's health, and what
+Scripe last said about rate limits and deprecations."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from scripe_integration import crypto
+
+KEY_FORMAT = re.compile(r"^scripe_sk_(live|test)_[A-Za-z0-9]{8,}$")
+
+
+def default_base_url() -> str:
+    return settings.SCRIPE_API_BASE_URL
+
+
+def validate_key_format(value: str) -> None:
+    if not KEY_FORMAT.match(value or ""):
+        raise ValidationError(
+            "A Scripe API key looks like scripe_sk_live_… or scripe_sk_test_… followed by at "
+            "least 8 letters or digits. Copy it again from Scripe → Settings → Developer."
+        )
+
+
+class ScripeConnection(models.Model):
+    class KeyState(models.TextChoices):
+        MISSING = "missing", "No key"
+        UNVERIFIED = "unverified", "Not verified"
+        VALID = "valid", "Valid"
+        INVALID = "invalid", "Invalid"
+
+    workspace = models.OneToOneField(
+        "calendar_app.Workspace", models.CASCADE, related_name="scripe"
+    )
+    base_url = models.URLField(
+        max_length=300,
+        default=default_base_url,
+        help_text="Scripe's API root, e.g. https://api.scripe.io/v1 or a local sandbox.",
+    )
+    encrypted_key = models.TextField(blank=True, editable=False)
+    key_hint = models.CharField(max_length=40, blank=True, editable=False)
+    key_mode = models.CharField(max_length=8, blank=True, editable=False)
+    key_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+    key_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    key_state = models.CharField(
+        max_length=12, choices=KeyState.choices, default=KeyState.MISSING, editable=False
+    )
+    key_error_code = models.CharField(max_length=60, blank=True, editable=False)
+    key_error_message = models.CharField(max_length=500, blank=True, editable=False)
+    verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    scripe_workspace_id = models.CharField(max_length=80, blank=True, editable=False)
+    scripe_workspace_name = models.CharField(max_length=200, blank=True, editable=False)
+    plan = models.CharField(max_length=40, blank=True, editable=False)
+    scopes = models.JSONField(default=list, blank=True, editable=False)
+    rate_limit = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    rate_limit_remaining = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    rate_limit_reset_at = models.DateTimeField(null=True, blank=True, editable=False)
+    rate_limit_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deprecation_notice = models.CharField(max_length=200, blank=True, editable=False)
+    deprecation_sunset = models.CharField(max_length=20, blank=True, editable=False)
+    spend_cap_meta = models.JSONField(default=dict, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "Scripe connection"
+
+    def __str__(self) -> str:
+        return f"Scripe for {self.workspace}"
+
+    def __repr__(self) -> str:
+        return f"<ScripeConnection workspace={self.workspace_id} key={self.masked_key or '-'}>"
+
+    @property
+    def masked_key(self) -> str:
+        return self.key_hint
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self.encrypted_key)
+
+    @property
+    def api_key(self) -> str:
+        """The plaintext key, for the client only. Never log or render it."""
+        return crypto.decrypt(self.encrypted_key) if self.encrypted_key else ""
+
+    @property
+    def blocks_generation(self) -> bool:
+        return self.key_state in (self.KeyState.MISSING, self.KeyState.INVALID)
+
+    def set_key(self, plaintext: str, *, by=None) -> None:
+        plaintext = plaintext.strip()
+        validate_key_format(plaintext)
+        mode = KEY_FORMAT.match(plaintext).group(1)
+        self.encrypted_key = crypto.encrypt(plaintext)
+        self.key_hint = f"scripe_sk_{mode}_…{plaintext[-4:]}"
+        self.key_mode = mode
+        self.key_set_at = timezone.now()
+        self.key_set_by = by
+        self.key_state = self.KeyState.UNVERIFIED
+        self.key_error_code = self.key_error_message = ""
+        self.verified_at = None
+
+    def mark_valid(self, *, workspace_id: str, name: str | None, plan: str, scopes) -> None:
+        self.key_state = self.KeyState.VALID
+        self.key_error_code = self.key_error_message = ""
+        self.verified_at = timezone.now()
+        self.scripe_workspace_id = workspace_id
+        self.scripe_workspace_name = name or ""
+        self.plan = plan
+        self.scopes = list(scopes)
+        self.save()
+
+    def mark_invalid(self, *, code: str, message: str) -> None:
+        self.key_state = self.KeyState.INVALID
+        self.key_error_code = code
+        self.key_error_message = message[:500]
+        self.verified_at = timezone.now()
+        self.save(update_fields=["key_state", "key_error_code", "key_error_message", "verified_at"])

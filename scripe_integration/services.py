@@ -1,0 +1,94 @@
+"""What the rest of the app may ask of Scripe. Views and the calendar call these, never the
+client directly, so that every call records what Scripe said about limits and deprecations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from scripe_integration.client import Project, ScripeClient, ScripeError
+from scripe_integration.models import ScripeConnection
+
+# Scripe's own words for why a key does not work, for the admin and the banner.
+KEY_ERRORS = {
+    "invalid_token": "Scripe does not recognise this key. Check it was copied whole, and that "
+    "a live key is not used against a test workspace or the other way round.",
+    "key_revoked": "This key was revoked in Scripe. Mint a new one under Settings → Developer.",
+    "key_expired": "This key has expired. Extend it or mint a new one in Scripe.",
+    "plan_not_eligible": "The Scripe workspace's plan has no API access (Advanced or Business "
+    "is needed), or its subscription is not active.",
+    "scope_missing": "The key lacks a permission the calendar needs (posts:read and posts:write).",
+}
+
+
+class ScripeNotConfigured(Exception):
+    """The workspace has no usable Scripe key."""
+
+
+def connection_for(workspace) -> ScripeConnection:
+    connection, _ = ScripeConnection.objects.get_or_create(workspace=workspace)
+    return connection
+
+
+@contextmanager
+def scripe_session(connection: ScripeConnection) -> Iterator[ScripeClient]:
+    """A client for the workspace's key; on the way out, keeps what Scripe said about rate
+    limits and deprecation on the connection, for admins to see."""
+    if not connection.has_key:
+        raise ScripeNotConfigured(
+            "This workspace has no Scripe API key yet; an admin adds it in the admin."
+        )
+    client = ScripeClient(connection.base_url, connection.api_key)
+    try:
+        yield client
+    finally:
+        client.close()
+        _record_headers(connection, client)
+
+
+def _record_headers(connection: ScripeConnection, client: ScripeClient) -> None:
+    fields = []
+    seen = client.last_rate_limit
+    if seen is not None:
+        connection.rate_limit = seen.limit
+        connection.rate_limit_remaining = seen.remaining
+        connection.rate_limit_seen_at = seen.seen_at
+        connection.rate_limit_reset_at = (
+            seen.seen_at + timedelta(seconds=seen.reset_seconds) if seen.reset_seconds else None
+        )
+        fields += ["rate_limit", "rate_limit_remaining", "rate_limit_seen_at"]
+        fields += ["rate_limit_reset_at"]
+    if client.last_deprecation is not None:
+        connection.deprecation_notice = client.last_deprecation.raw[:200]
+        connection.deprecation_sunset = client.last_deprecation.sunset or ""
+        fields += ["deprecation_notice", "deprecation_sunset"]
+    if fields and connection.pk:
+        connection.save(update_fields=fields)
+
+
+def describe_error(error: ScripeError) -> str:
+    """A sentence a person can act on, for any Scripe failure."""
+    if error.code in KEY_ERRORS:
+        return KEY_ERRORS[error.code]
+    if error.code in ("timeout", "connection_error"):
+        return "Scripe could not be reached. Try again in a minute."
+    if error.code == "rate_limited":
+        wait = f" in {int(error.retry_after)} s" if error.retry_after else " shortly"
+        return f"Scripe is rate-limiting this workspace; try again{wait}."
+    if error.retryable:
+        return "Scripe had a temporary problem. Try again in a minute."
+    return error.message
+
+
+def projects_fetch(*, workspace) -> list[Project]:
+    """Every project Scripe lists for the workspace's key. Raises ScripeError or
+    ScripeNotConfigured; a key error marks the key invalid."""
+    connection = connection_for(workspace)
+    try:
+        with scripe_session(connection) as scripe:
+            return scripe.list_projects()
+    except ScripeError as error:
+        if error.code in KEY_ERRORS:
+            connection.mark_invalid(code=error.code, message=KEY_ERRORS[error.code])
+        raise

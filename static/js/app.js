@@ -1,0 +1,164 @@
+// Scripe Calendar: the little behaviour htmx does not cover. No inline scripts anywhere (CSP).
+(function () {
+  "use strict";
+
+  const dialog = () => document.getElementById("dialog");
+  const dialogBody = () => document.getElementById("dialog-body");
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+    } catch (e) {
+      return "";
+    }
+  }
+
+  // Toasts -------------------------------------------------------------------------------------
+  function toast(message, kind) {
+    const box = document.getElementById("toasts");
+    const item = document.createElement("div");
+    item.className = "toast" + (kind ? " toast-" + kind : "");
+    item.setAttribute("role", kind === "error" ? "alert" : "status");
+    item.textContent = message;
+    box.appendChild(item);
+    setTimeout(() => item.remove(), 5000);
+  }
+
+  document.body.addEventListener("toast", (event) => toast(event.detail.message));
+
+  function expireToasts(root) {
+    root.querySelectorAll(".toast[data-expires]").forEach((item) => {
+      const seconds = parseInt(item.dataset.expires, 10) || 10;
+      item.removeAttribute("data-expires");
+      setTimeout(() => item.remove(), seconds * 1000);
+    });
+  }
+
+  // The dialog ---------------------------------------------------------------------------------
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    const body = dialogBody();
+    if (body && (event.detail.target === body || body.contains(event.detail.target))) {
+      if (!dialog().open) dialog().showModal();
+      const first = body.querySelector("textarea, select, input:not([type=hidden])");
+      if (first && event.detail.target === body) first.focus();
+    }
+    expireToasts(document);
+    syncTimeLimits();
+  });
+
+  function closeDialog() {
+    const d = dialog();
+    if (d && d.open) d.close();
+  }
+
+  dialog().addEventListener("close", () => { dialogBody().innerHTML = ""; });
+  document.body.addEventListener("slots-changed", closeDialog);
+  document.addEventListener("click", (event) => {
+    const closer = event.target.closest("[data-close-dialog]");
+    if (closer && dialog().contains(closer)) {
+      event.preventDefault();
+      closeDialog();
+    }
+  });
+
+  // htmx does not swap error responses; say what went wrong instead of doing nothing.
+  document.body.addEventListener("htmx:responseError", (event) => {
+    const xhr = event.detail.xhr;
+    const text = xhr.getResponseHeader("Content-Type")?.startsWith("text/plain") ? xhr.responseText : "";
+    toast(text || "Something went wrong (" + xhr.status + "). Try again.", "error");
+  });
+  document.body.addEventListener("htmx:sendError", () => toast("The server cannot be reached. Check your connection.", "error"));
+
+  // Clicking the empty part of a day plans a post on it (the "+" link does the same).
+  document.addEventListener("click", (event) => {
+    const day = event.target.closest(".calendar .day[data-date]");
+    if (!day || event.target.closest("a, button")) return;
+    const add = day.querySelector(".day-add");
+    if (add) add.click();
+  });
+
+  // The date picker ----------------------------------------------------------------------------
+  function syncTimeLimits() {
+    const picker = document.getElementById("date-picker");
+    const dateInput = document.getElementById("id_date");
+    const timeSelect = document.getElementById("id_time");
+    if (!picker || !dateInput || !timeSelect) return;
+    const [minDate, minTime] = (picker.dataset.min || "T").split("T");
+    const sameDay = dateInput.value === minDate;
+    let firstEnabled = null;
+    for (const option of timeSelect.options) {
+      option.disabled = sameDay && option.value < minTime;
+      if (!option.disabled && firstEnabled === null) firstEnabled = option;
+    }
+    if (timeSelect.selectedOptions[0]?.disabled && firstEnabled) firstEnabled.selected = true;
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-pick-date]");
+    if (!button || button.disabled) return;
+    const picker = button.closest(".picker");
+    document.getElementById("id_date").value = button.dataset.pickDate;
+    picker.querySelectorAll("[data-pick-date]").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
+    picker.querySelector("[data-picker-chosen]").textContent = button.getAttribute("aria-label");
+    syncTimeLimits();
+  });
+
+  // Drag a card to another day -----------------------------------------------------------------
+  let dragged = null;
+
+  document.addEventListener("dragstart", (event) => {
+    const card = event.target.closest && event.target.closest("[data-move-url]");
+    if (!card) return;
+    dragged = card;
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", card.id);
+    card.classList.add("dragging");
+  });
+  document.addEventListener("dragend", () => {
+    if (dragged) dragged.classList.remove("dragging");
+    document.querySelectorAll(".day.drop-target").forEach((d) => d.classList.remove("drop-target"));
+    dragged = null;
+  });
+  document.addEventListener("dragover", (event) => {
+    const day = dragged && event.target.closest(".day[data-date]");
+    if (!day) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    document.querySelectorAll(".day.drop-target").forEach((d) => d !== day && d.classList.remove("drop-target"));
+    day.classList.add("drop-target");
+  });
+  document.addEventListener("drop", async (event) => {
+    const day = dragged && event.target.closest(".day[data-date]");
+    if (!day) return;
+    event.preventDefault();
+    const card = dragged;
+    day.classList.remove("drop-target");
+    if (card.closest(".day") === day) return;
+    const body = new URLSearchParams({ date: day.dataset.date });
+    let response;
+    try {
+      response = await fetch(card.dataset.moveUrl, {
+        method: "POST",
+        body,
+        headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" },
+        credentials: "same-origin",
+      });
+    } catch (e) {
+      toast("The server cannot be reached; the slot was not moved.", "error");
+      return;
+    }
+    if (response.ok) {
+      const events = JSON.parse(response.headers.get("HX-Trigger") || "{}");
+      if (events.toast) toast(events.toast.message);
+    } else {
+      // The card never left its day, so refusing needs no undo: just say why.
+      toast(await response.text(), "error");
+    }
+    htmx.trigger(document.body, "slots-changed");
+  });
+
+  document.addEventListener("DOMContentLoaded", () => {
+    expireToasts(document);
+    syncTimeLimits();
+  });
+})();

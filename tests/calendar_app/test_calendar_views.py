@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from calendar_app.models import Profile
+
+NOW = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _now(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+# month view ------------------------------------------------------------------------------------
+
+
+def test_the_month_shows_cards_on_their_local_day_and_time(client, team):
+    # 22:30 UTC on the 20th is 00:30 on the 21st in Berlin (summer time, UTC+2).
+    team.slot(datetime(2026, 10, 20, 22, 30, tzinfo=UTC), text="Late night idea about hiring")
+    html = login(client, team.editor).get("/calendar/2026/10/").content.decode()
+    day = html.split('data-date="2026-10-21"')[1].split('data-date="2026-10-22"')[0]
+    assert "00:30" in day
+    assert "Late night idea about hiring" in day
+    assert "Times in Europe/Berlin" in html
+
+
+def test_the_root_url_is_the_current_month(client, team):
+    html = login(client, team.editor).get("/").content.decode()
+    assert "October 2026" in html
+
+
+def test_anonymous_users_are_sent_to_login(client):
+    response = client.get("/calendar/2026/10/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_an_outsider_never_sees_another_workspaces_slots(client, team):
+    team.slot(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), text="Acme secret plans")
+    html = login(client, team.outsider).get("/calendar/2026/10/").content.decode()
+    assert "Acme secret plans" not in html
+
+
+def test_the_month_refuses_post(client, team):
+    assert login(client, team.editor).post("/calendar/2026/10/").status_code == 405
+
+
+def test_an_impossible_month_is_404(client, team):
+    assert login(client, team.editor).get("/calendar/2026/13/").status_code == 404
+
+
+def test_htmx_gets_only_the_calendar_fragment(client, team):
+    response = login(client, team.editor).get("/calendar/2026/11/", headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="calendar"')
+    assert "<html" not in html
+    assert "November 2026" in html
+
+
+def test_navigation_links_keep_the_project_filter(client, team):
+    html = login(client, team.editor).get(f"/calendar/2026/10/?project={team.project.scripe_id}")
+    html = html.content.decode()
+    assert f'href="/calendar/2026/11/?project={team.project.scripe_id}"' in html
+    assert f'href="/calendar/2026/9/?project={team.project.scripe_id}"' in html
+
+
+def test_the_project_filter_hides_other_projects(client, team):
+    other = team.project.__class__.objects.create(
+        workspace=team.workspace, scripe_id="proj_other", name="Other"
+    )
+    team.slot(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), text="Kept visible")
+    team.slot(datetime(2026, 10, 20, 10, 0, tzinfo=UTC), project=other, text="Filtered away")
+    html = login(client, team.editor).get(f"/calendar/2026/10/?project={team.project.scripe_id}")
+    assert "Kept visible" in html.content.decode()
+    assert "Filtered away" not in html.content.decode()
+
+
+def test_a_busy_day_shows_a_handful_and_a_link_to_the_rest(client, team):
+    for hour in range(6, 13):
+        team.slot(datetime(2026, 10, 20, hour, 0, tzinfo=UTC))
+    html = login(client, team.editor).get("/calendar/2026/10/").content.decode()
+    assert "+3 more</a>" in html
+    assert 'href="/calendar/day/2026-10-20/"' in html
+
+
+def test_the_month_runs_a_constant_number_of_queries(client, team, django_assert_num_queries):
+    login(client, team.editor)
+    team.slot(datetime(2026, 10, 20, 9, 0, tzinfo=UTC))
+    # session, user, memberships with workspaces, profile, projects, slots with project and note
+    with django_assert_num_queries(6):
+        client.get("/calendar/2026/10/")
+    for day in range(1, 29):
+        team.slot(datetime(2026, 10, day, 12, 0, tzinfo=UTC) + timedelta(days=1))
+    with django_assert_num_queries(6):
+        response = client.get("/calendar/2026/10/")
+    assert response.content.decode().count('class="slot-card') > 20
+
+
+# week and day views ----------------------------------------------------------------------------
+
+
+def test_the_week_starts_on_monday_and_shows_every_card(client, team):
+    for hour in range(6, 13):
+        team.slot(datetime(2026, 10, 21, hour, 0, tzinfo=UTC))
+    html = login(client, team.editor).get("/calendar/week/2026-10-22/").content.decode()
+    assert "19 Oct – 25 Oct 2026" in html
+    assert html.count('class="slot-card') == 7
+    assert "more</a>" not in html
+
+
+def test_the_week_across_the_dst_change_keeps_local_times(client, team):
+    # Berlin leaves summer time on Sunday 25 October 2026: 09:00 local is 07:00 UTC before
+    # and 08:00 UTC after.
+    team.slot(datetime(2026, 10, 24, 7, 0, tzinfo=UTC), text="Saturday post")
+    team.slot(datetime(2026, 10, 26, 8, 0, tzinfo=UTC), text="Monday post")
+    html = login(client, team.editor).get("/calendar/week/2026-10-24/").content.decode()
+    saturday = html.split('data-date="2026-10-24"')[1].split('data-date="2026-10-25"')[0]
+    assert "09:00" in saturday and "Saturday post" in saturday
+    monday_week = login(client, team.editor).get("/calendar/week/2026-10-26/").content.decode()
+    assert "09:00" in monday_week.split('data-date="2026-10-26"')[1]
+
+
+def test_the_week_runs_a_constant_number_of_queries(client, team, django_assert_num_queries):
+    login(client, team.editor)
+    with django_assert_num_queries(6):
+        client.get("/calendar/week/2026-10-19/")
+    for hour in range(20):
+        team.slot(datetime(2026, 10, 21, 0, 0, tzinfo=UTC) + timedelta(hours=hour * 3))
+    with django_assert_num_queries(6):
+        client.get("/calendar/week/2026-10-19/")
+
+
+def test_a_bad_week_date_is_404(client, team):
+    assert login(client, team.editor).get("/calendar/week/2026-02-30/").status_code == 404
+
+
+def test_the_day_view_lists_every_slot_of_the_day(client, team):
+    for hour in range(6, 13):
+        team.slot(datetime(2026, 10, 20, hour, 0, tzinfo=UTC))
+    html = login(client, team.editor).get("/calendar/day/2026-10-20/").content.decode()
+    assert html.count('class="slot-card') == 7
+
+
+# time zones ------------------------------------------------------------------------------------
+
+
+def test_berlin_and_new_york_see_the_same_slot_at_their_own_times(client, team):
+    team.slot(datetime(2026, 10, 20, 13, 0, tzinfo=UTC), text="One shared slot")
+    Profile.objects.create(user=team.manager, time_zone="America/New_York")
+    berlin = login(client, team.editor).get("/calendar/day/2026-10-20/").content.decode()
+    new_york = login(client, team.manager).get("/calendar/day/2026-10-20/").content.decode()
+    assert '<span class="slot-time">15:00</span>' in berlin
+    assert '<span class="slot-time">09:00</span>' in new_york
+    assert "Times in America/New_York" in new_york

@@ -1,0 +1,323 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from calendar_app.models import PlannedSlot, SourceNote
+
+NOW = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _now(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def form(team, **overrides) -> dict:
+    data = {
+        "project": team.project.pk,
+        "note_text": "Fewer meetings, more shipped posts.",
+        "language": "en",
+        "date": "2026-10-20",
+        "time": "09:30",
+    }
+    data.update(overrides)
+    return data
+
+
+# creating --------------------------------------------------------------------------------------
+
+
+def test_the_form_offers_the_day_that_was_clicked(client, team):
+    html = login(client, team.editor).get("/slots/new/?date=2026-10-20").content.decode()
+    assert 'name="date" value="2026-10-20"' in html
+    assert 'data-pick-date="2026-10-20"' in html and 'aria-pressed="true"' in html
+    assert "(Europe/Berlin)" in html
+
+
+def test_past_days_are_disabled_in_the_picker(client, team):
+    html = login(client, team.editor).get("/slots/new/").content.decode()
+    assert 'data-pick-date="2026-10-14" aria-label="Wednesday 14 October 2026"\n' in html
+    past = html.split('data-pick-date="2026-10-14"')[1].split(">")[0]
+    future = html.split('data-pick-date="2026-10-16"')[1].split(">")[0]
+    assert "disabled" in past and "disabled" not in future
+
+
+def test_it_plans_a_post_at_the_local_time_stored_as_utc(client, team):
+    response = login(client, team.editor).post("/slots/new/", form(team))
+    assert response.status_code == 302
+    slot = PlannedSlot.objects.get()
+    assert slot.scheduled_for == datetime(2026, 10, 20, 7, 30, tzinfo=UTC)  # 09:30 CEST
+    assert (slot.status, slot.project, slot.created_by) == ("draft", team.project, team.editor)
+    assert slot.note.text == "Fewer meetings, more shipped posts."
+    assert response["Location"] == "/calendar/2026/10/"
+
+
+def test_htmx_saving_closes_the_dialog_and_refreshes_the_calendar(client, team):
+    response = login(client, team.editor).post(
+        "/slots/new/", form(team), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 204
+    events = json.loads(response["HX-Trigger"])
+    assert events["slots-changed"] is True
+    assert "Tue 20 Oct, 09:30 (Europe/Berlin)" in events["toast"]["message"]
+
+
+def test_an_existing_note_can_feed_another_slot(client, team):
+    first = team.slot(datetime(2026, 10, 18, 9, 0, tzinfo=UTC))
+    data = form(team, note_text="", existing_note=first.note.pk)
+    login(client, team.editor).post("/slots/new/", data)
+    assert PlannedSlot.objects.filter(note=first.note).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"note_text": "  "}, "note_text", "Write the note Scripe should turn into a post."),
+        ({"date": "2026-10-14"}, "time", "Pick a time at least 5 minutes from now."),
+        ({"date": "2026-10-15", "time": "12:00"}, "time", "at least 5 minutes from now"),
+        ({"date": "2028-06-01"}, "time", "within the next 18 months"),
+        ({"date": ""}, "date", "Pick a day in the calendar."),
+        ({"time": "09:31"}, "time", "Select a valid choice"),
+        ({"project": ""}, "project", "This field is required."),
+    ],
+)
+def test_bad_input_is_shown_next_to_the_field_and_nothing_is_saved(
+    client, team, overrides, field, message
+):
+    data = form(team, **overrides)
+    response = login(client, team.editor).post("/slots/new/", data, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert message in html
+    assert html.lstrip().startswith('<form id="slot-form"')
+    assert PlannedSlot.objects.count() == 0
+    if data["note_text"].strip():
+        assert data["note_text"] in html  # what was typed is kept
+
+
+def test_a_paused_project_is_refused_with_its_reason(client, team):
+    response = login(client, team.editor).post("/slots/new/", form(team, project=team.paused.pk))
+    assert "This project is paused in Scripe" in response.content.decode()
+    assert PlannedSlot.objects.count() == 0
+
+
+def test_another_workspaces_project_is_not_a_choice(client, team):
+    data = form(team, project=team.foreign_project.pk)
+    response = login(client, team.editor).post("/slots/new/", data)
+    assert "Select a valid choice" in response.content.decode()
+    assert PlannedSlot.objects.count() == 0
+
+
+def test_a_time_skipped_by_dst_is_refused(client, team, time_machine):
+    time_machine.move_to(datetime(2027, 3, 1, 10, 0, tzinfo=UTC), tick=False)
+    # Berlin skips 02:00-03:00 on Sunday 28 March 2027.
+    response = login(client, team.editor).post(
+        "/slots/new/", form(team, date="2027-03-28", time="02:30")
+    )
+    assert "does not exist" in response.content.decode()
+    assert PlannedSlot.objects.count() == 0
+
+
+def test_planning_needs_login_and_refuses_put(client, team):
+    assert client.get("/slots/new/").status_code == 302
+    assert login(client, team.editor).put("/slots/new/").status_code == 405
+
+
+# the slot page, editing ------------------------------------------------------------------------
+
+
+def test_the_slot_page_shows_the_note_and_the_local_time(client, team):
+    slot = team.slot(datetime(2026, 10, 20, 7, 30, tzinfo=UTC), text="The full note text.")
+    html = login(client, team.editor).get(f"/slots/{slot.public_id}/").content.decode()
+    assert "The full note text." in html
+    assert "Tuesday 20 October 2026, 09:30" in html
+
+
+def test_an_outsider_gets_404_for_a_slot(client, team):
+    slot = team.slot(datetime(2026, 10, 20, 7, 30, tzinfo=UTC))
+    login(client, team.outsider)
+    assert client.get(f"/slots/{slot.public_id}/").status_code == 404
+    assert client.post(f"/slots/{slot.public_id}/edit/", form(team)).status_code == 404
+    assert client.post(f"/slots/{slot.public_id}/move/", {"date": "2026-10-22"}).status_code == 404
+    assert client.post(f"/slots/{slot.public_id}/delete/").status_code == 404
+
+
+def test_editing_a_draft_changes_it(client, team):
+    slot = team.slot(datetime(2026, 10, 20, 7, 30, tzinfo=UTC))
+    data = form(team, note_text="Rewritten idea", date="2026-10-22", time="14:00")
+    response = login(client, team.editor).post(f"/slots/{slot.public_id}/edit/", data)
+    assert response.status_code == 302
+    slot.refresh_from_db()
+    assert slot.note.text == "Rewritten idea"
+    assert slot.scheduled_for == datetime(2026, 10, 22, 12, 0, tzinfo=UTC)
+
+
+def test_editing_a_shared_note_leaves_the_other_slot_alone(client, team):
+    slot = team.slot(datetime(2026, 10, 20, 7, 30, tzinfo=UTC), text="Shared")
+    twin = PlannedSlot.objects.create(
+        workspace=team.workspace,
+        project=team.project,
+        note=slot.note,
+        scheduled_for=datetime(2026, 10, 25, 9, 0, tzinfo=UTC),
+    )
+    login(client, team.editor).post(f"/slots/{slot.public_id}/edit/", form(team, note_text="New"))
+    twin.refresh_from_db()
+    slot.refresh_from_db()
+    assert (twin.note.text, slot.note.text) == ("Shared", "New")
+
+
+def test_the_edit_form_starts_from_the_slot(client, team):
+    slot = team.slot(datetime(2026, 10, 20, 7, 30, tzinfo=UTC), text="Original note")
+    html = login(client, team.editor).get(f"/slots/{slot.public_id}/edit/").content.decode()
+    assert "Original note" in html
+    assert 'value="2026-10-20"' in html
+    assert '<option value="09:30" selected>' in html
+
+
+def test_a_slot_being_generated_says_why_it_cannot_be_edited(client, team):
+    slot = team.slot(datetime(2026, 10, 20, 7, 30, tzinfo=UTC), status="generating")
+    login(client, team.editor)
+    response = client.get(f"/slots/{slot.public_id}/edit/")
+    assert response.status_code == 409
+    assert "Scripe is writing this post" in response.content.decode()
+    response = client.post(f"/slots/{slot.public_id}/edit/", form(team))
+    assert response.status_code == 409
+    slot.refresh_from_db()
+    assert slot.scheduled_for == datetime(2026, 10, 20, 7, 30, tzinfo=UTC)
+
+
+# moving ----------------------------------------------------------------------------------------
+
+
+def test_moving_keeps_the_local_time_of_day_across_dst(client, team):
+    # 09:00 in Berlin on 20 October (CEST, UTC+2) moved to 30 October (CET, UTC+1).
+    slot = team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC))
+    response = login(client, team.editor).post(
+        f"/slots/{slot.public_id}/move/", {"date": "2026-10-30"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 204
+    slot.refresh_from_db()
+    assert slot.scheduled_for == datetime(2026, 10, 30, 8, 0, tzinfo=UTC)
+    assert json.loads(response["HX-Trigger"])["slots-changed"] is True
+
+
+def test_moving_to_a_past_day_is_refused_and_nothing_changes(client, team):
+    slot = team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC))
+    response = login(client, team.editor).post(
+        f"/slots/{slot.public_id}/move/", {"date": "2026-10-10"}
+    )
+    assert response.status_code == 422
+    assert "Cannot move it to Sat 10 Oct" in response.content.decode()
+    slot.refresh_from_db()
+    assert slot.scheduled_for == datetime(2026, 10, 20, 7, 0, tzinfo=UTC)
+
+
+def test_moving_a_scheduled_slot_is_refused(client, team):
+    slot = team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC), status="scheduled")
+    response = login(client, team.editor).post(
+        f"/slots/{slot.public_id}/move/", {"date": "2026-10-22"}
+    )
+    assert response.status_code == 422
+    assert "scheduled in Scripe" in response.content.decode()
+
+
+def test_moving_needs_a_date_and_post(client, team):
+    slot = team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC))
+    login(client, team.editor)
+    assert client.post(f"/slots/{slot.public_id}/move/", {"date": "soon"}).status_code == 400
+    assert client.get(f"/slots/{slot.public_id}/move/").status_code == 405
+
+
+# deleting and undo -----------------------------------------------------------------------------
+
+
+def test_delete_hides_the_slot_and_undo_brings_it_back(client, team):
+    slot = team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC), text="Deleted then restored")
+    login(client, team.editor)
+    response = client.post(f"/slots/{slot.public_id}/delete/", headers={"HX-Request": "true"})
+    assert "Undo" in response.content.decode()
+    assert "Deleted then restored" not in client.get("/calendar/2026/10/").content.decode()
+    assert client.post(f"/slots/{slot.public_id}/restore/").status_code == 302
+    assert "Deleted then restored" in client.get("/calendar/2026/10/").content.decode()
+
+
+def test_undo_is_refused_after_the_grace_period(client, team, time_machine):
+    slot = team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC))
+    login(client, team.editor).post(f"/slots/{slot.public_id}/delete/")
+    time_machine.move_to(NOW + timedelta(seconds=30), tick=False)
+    assert client.post(f"/slots/{slot.public_id}/restore/").status_code == 410
+    assert PlannedSlot.objects.alive().count() == 0
+
+
+def test_a_slot_in_review_cannot_be_deleted(client, team):
+    slot = team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC), status="in_review")
+    response = login(client, team.editor).post(
+        f"/slots/{slot.public_id}/delete/", headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 409
+    assert PlannedSlot.objects.alive().count() == 1
+
+
+# the list --------------------------------------------------------------------------------------
+
+
+def test_the_list_filters_by_text_status_project_and_dates(client, team):
+    team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC), text="About hiring engineers")
+    team.slot(datetime(2026, 10, 21, 7, 0, tzinfo=UTC), text="About pricing", status="failed")
+    team.slot(datetime(2026, 11, 21, 7, 0, tzinfo=UTC), text="About hiring designers")
+    login(client, team.editor)
+
+    def titles(query: str) -> list[str]:
+        html = client.get(f"/slots/?{query}").content.decode()
+        return [
+            t for t in ("engineers", "pricing", "designers") if f"About {t}" in html or t in html
+        ]
+
+    assert titles("q=hiring") == ["engineers", "designers"]
+    assert titles("status=failed") == ["pricing"]
+    assert titles("date_from=2026-11-01") == ["designers"]
+    assert titles("date_to=2026-10-20") == ["engineers"]
+    assert titles(f"project={team.project.pk}&q=pricing") == ["pricing"]
+
+
+def test_the_list_says_when_dates_are_reversed(client, team):
+    html = login(client, team.editor).get("/slots/?date_from=2026-11-02&date_to=2026-11-01")
+    assert "The end date is before the start date." in html.content.decode()
+
+
+def test_the_list_paginates_with_constant_queries(client, team, django_assert_num_queries):
+    login(client, team.editor)
+    team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC))
+    # session, user, memberships, profile, count, page of slots, projects for the filter
+    with django_assert_num_queries(7):
+        client.get("/slots/")
+    for i in range(40):
+        team.slot(datetime(2026, 10, 20, 8, 0, tzinfo=UTC) + timedelta(hours=i))
+    with django_assert_num_queries(7):
+        html = client.get("/slots/?page=2").content.decode()
+    assert "Page 2 of 2" in html
+    assert "41 slots" in html
+
+
+def test_the_list_shows_only_the_users_workspaces(client, team):
+    team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC), text="Acme internal")
+    html = login(client, team.outsider).get("/slots/").content.decode()
+    assert "Acme internal" not in html and "0 slots" in html
+
+
+def test_the_list_htmx_variant_is_only_the_results(client, team):
+    response = login(client, team.editor).get("/slots/?q=x", headers={"HX-Request": "true"})
+    assert response.content.decode().lstrip().startswith('<section id="slot-results"')
+
+
+def test_notes_are_not_duplicated_when_a_slot_is_created(client, team):
+    login(client, team.editor).post("/slots/new/", form(team))
+    assert SourceNote.objects.count() == 1
