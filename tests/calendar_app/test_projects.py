@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
+from django.core.management import CommandError, call_command
 
 from calendar_app.models import Project
 from calendar_app.services import projects_sync
@@ -108,3 +111,16 @@ def test_sync_when_scripe_is_down_says_so(client, team, wired):
 def test_sync_needs_post(client, team):
     client.force_login(team.manager)
     assert client.get(f"/projects/sync/{team.workspace.public_id}/").status_code == 405
+
+
+def test_the_command_syncs_workspaces_with_a_key_and_skips_the_rest(team, wired):
+    out = StringIO()
+    call_command("sync_projects", stdout=out)
+    assert "Acme: 3 new, 0 updated." in out.getvalue()
+    assert "Globex: skipped, no Scripe key." in out.getvalue()
+
+
+def test_the_command_fails_loudly_when_scripe_refuses(team, wired):
+    wired.revoke(wired.key)
+    with pytest.raises(CommandError, match="1 workspace"):
+        call_command("sync_projects", "--workspace", "Acme", stdout=StringIO(), stderr=StringIO())
