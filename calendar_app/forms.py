@@ -48,6 +48,9 @@ class SlotForm(forms.Form):
         error_messages={"required": "Pick a day in the calendar."},
     )
     time = forms.ChoiceField(choices=time_choices, initial="09:00")
+    generate_now = forms.BooleanField(
+        required=False, label="Have Scripe write it now", initial=False
+    )
 
     def __init__(self, *args, projects, notes, zone: zoneinfo.ZoneInfo, **kwargs) -> None:
         super().__init__(*args, **kwargs)

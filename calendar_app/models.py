@@ -197,6 +197,9 @@ class SlotStatus(models.TextChoices):
 
 EDITABLE_STATUSES = frozenset({SlotStatus.DRAFT, SlotStatus.FAILED, SlotStatus.CANCELLED})
 IN_FLIGHT_STATUSES = frozenset({SlotStatus.QUEUED, SlotStatus.GENERATING})
+GENERATABLE_STATUSES = frozenset(
+    {SlotStatus.DRAFT, SlotStatus.FAILED, SlotStatus.CANCELLED, SlotStatus.CHANGES_REQUESTED}
+)
 
 
 class SlotQuerySet(models.QuerySet):
@@ -204,8 +207,13 @@ class SlotQuerySet(models.QuerySet):
         return self.filter(deleted_at__isnull=True)
 
     def for_cards(self) -> SlotQuerySet:
-        """Everything a card shows, in one query."""
-        return self.select_related("project", "note")
+        """Everything a card shows: one query for the slots, one for their current jobs."""
+        from scripe_integration.models import GenerationJob
+
+        current = GenerationJob.objects.filter(is_current=True)
+        return self.select_related("project", "note").prefetch_related(
+            models.Prefetch("jobs", queryset=current, to_attr="current_jobs")
+        )
 
 
 class PlannedSlot(models.Model):
@@ -244,6 +252,17 @@ class PlannedSlot(models.Model):
         return self.status in IN_FLIGHT_STATUSES
 
     @property
+    def can_generate(self) -> bool:
+        return self.status in GENERATABLE_STATUSES
+
+    @property
+    def current_job(self):
+        """The latest generation attempt, from the prefetch when there is one."""
+        if hasattr(self, "current_jobs"):
+            return self.current_jobs[0] if self.current_jobs else None
+        return self.jobs.filter(is_current=True).first()
+
+    @property
     def locked_reason(self) -> str:
         """Why the slot cannot be edited now, in words for the card."""
         reasons = {
@@ -268,6 +287,31 @@ class PlannedSlot(models.Model):
         self.status = new
         self.status_changed_at = timezone.now()
         self.save(update_fields=["status", "status_changed_at", "updated_at", *fields])
+
+    @classmethod
+    def claim_for_generation(cls, pk: int) -> bool:
+        """Moves the slot to `queued` if it may be generated. A conditional UPDATE, so of two
+        clicks, tabs or requests racing for the same slot exactly one wins."""
+        claimed = cls.objects.filter(
+            pk=pk, status__in=GENERATABLE_STATUSES, deleted_at__isnull=True
+        ).update(
+            status=SlotStatus.QUEUED, status_changed_at=timezone.now(), updated_at=timezone.now()
+        )
+        return claimed == 1
+
+    def mark_generating(self) -> None:
+        if self.status != SlotStatus.GENERATING:
+            self._move(SlotStatus.GENERATING, frozenset({SlotStatus.QUEUED}))
+
+    def mark_ready(self, *, scheduled: bool) -> None:
+        target = SlotStatus.SCHEDULED if scheduled else SlotStatus.IN_REVIEW
+        self._move(target, IN_FLIGHT_STATUSES)
+
+    def mark_failed(self) -> None:
+        self._move(SlotStatus.FAILED, IN_FLIGHT_STATUSES)
+
+    def mark_cancelled(self) -> None:
+        self._move(SlotStatus.CANCELLED, IN_FLIGHT_STATUSES)
 
     def reschedule(self, when: datetime) -> None:
         if not self.is_editable:

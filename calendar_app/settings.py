@@ -156,6 +156,7 @@ else:
     Q_CLUSTER["poll"] = 1
 
 SCRIPE_API_BASE_URL = os.getenv("SCRIPE_API_BASE_URL", "https://api.scripe.io/v1")
+SCRIPE_READ_TIMEOUT = float(os.getenv("SCRIPE_READ_TIMEOUT", "15"))
 # Fernet keys (comma-separated, newest first) that encrypt Scripe API keys at rest; separate
 # from SECRET_KEY so either can be rotated alone. The default is for development only.
 DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktc2NyaXBlLWtleS1lbmNyeXB0aW9uLSE="

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from calendar_app.views import calendar, core, profile, projects, slots
+from calendar_app.views import calendar, core, generation, profile, projects, slots
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
 admin.site.site_title = settings.PRODUCT_NAME
@@ -23,6 +23,9 @@ urlpatterns = [
     path("slots/<uuid:public_id>/move/", slots.slot_move, name="slot_move"),
     path("slots/<uuid:public_id>/delete/", slots.slot_delete, name="slot_delete"),
     path("slots/<uuid:public_id>/restore/", slots.slot_restore, name="slot_restore"),
+    path("slots/<uuid:public_id>/generate/", generation.slot_generate, name="slot_generate"),
+    path("slots/<uuid:public_id>/cancel/", generation.slot_cancel, name="slot_cancel"),
+    path("slots/live/", generation.slots_live, name="slots_live"),
     path("projects/", projects.project_list, name="projects"),
     path("projects/sync/<uuid:workspace_id>/", projects.project_sync, name="project_sync"),
     path("settings/", profile.settings_view, name="settings"),

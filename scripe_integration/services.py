@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+from django.conf import settings
+
 from scripe_integration.client import Project, ScripeClient, ScripeError
 from scripe_integration.models import ScripeConnection
 
@@ -39,7 +41,9 @@ def scripe_session(connection: ScripeConnection) -> Iterator[ScripeClient]:
         raise ScripeNotConfigured(
             "This workspace has no Scripe API key yet; an admin adds it in the admin."
         )
-    client = ScripeClient(connection.base_url, connection.api_key)
+    client = ScripeClient(
+        connection.base_url, connection.api_key, read_timeout=settings.SCRIPE_READ_TIMEOUT
+    )
     try:
         yield client
     finally:

@@ -29,6 +29,7 @@ from calendar_app.models import (
     undo_deadline,
 )
 from calendar_app.scheduling import MIN_LEAD
+from scripe_integration.generation import GenerationRefused, generation_request
 
 FORM_TEMPLATE = "calendar_app/slot_form.html"
 PAGE_SIZE = 25
@@ -130,6 +131,13 @@ def slot_new(request: HttpRequest) -> HttpResponse:
     )
     when = timezone.localtime(slot.scheduled_for)
     text = f"Planned for {when:%a %d %b, %H:%M} ({viewer.zone.key})."
+    if data["generate_now"]:
+        try:
+            generation_request(slot=slot, user=request.user)
+        except GenerationRefused as refusal:
+            text += f" Not sent to Scripe: {refusal}"
+        else:
+            text += " Sent to Scripe."
     if request.htmx:
         return _slots_changed(HttpResponse(status=204), text)
     messages.success(request, text)

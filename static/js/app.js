@@ -72,7 +72,7 @@
   // Clicking the empty part of a day plans a post on it (the "+" link does the same).
   document.addEventListener("click", (event) => {
     const day = event.target.closest(".calendar .day[data-date]");
-    if (!day || event.target.closest("a, button")) return;
+    if (!day || event.target.closest("a, button, .slot-card")) return;
     const add = day.querySelector(".day-add");
     if (add) add.click();
   });
@@ -156,6 +156,29 @@
     }
     htmx.trigger(document.body, "slots-changed");
   });
+
+  // Live cards -----------------------------------------------------------------------------------
+  // One request per page every LIVE_MS, however many cards: it names the in-flight cards and
+  // panels on the page and gets their fresh partials back as out-of-band swaps. Nothing in
+  // flight, no request.
+  const LIVE_MS = 2000;
+  let livePending = false;
+
+  function liveIds(selector) {
+    return Array.from(document.querySelectorAll(selector + "[data-in-flight]"), (el) => el.dataset.slot).join(",");
+  }
+
+  function livePoll() {
+    if (livePending || document.hidden) return;
+    const cards = liveIds(".slot-card");
+    const panels = liveIds(".slot-status");
+    if (!cards && !panels) return;
+    livePending = true;
+    const url = "/slots/live/?" + new URLSearchParams({ cards, panels });
+    htmx.ajax("GET", url, { target: "#live-sink", swap: "none" }).finally(() => { livePending = false; });
+  }
+
+  setInterval(livePoll, LIVE_MS);
 
   document.addEventListener("DOMContentLoaded", () => {
     expireToasts(document);

@@ -1,0 +1,70 @@
+"""When to call Scripe next. Pure functions of what we know, so the pacing can be tested alone.
+
+The aim is few calls per generation: the submit waits a few seconds for a quick job, the first
+poll lands when Scripe's estimate says the job should be done, and a job that runs long is
+polled less and less often rather than more.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+SUBMIT_WAIT_MS = 5_000  # a modest wait_for_completion_ms: quick jobs finish inside the submit
+DEFAULT_ESTIMATE_MS = 15_000
+MIN_POLL = 1.0
+MAX_POLL = 30.0
+STALLED_POLL = 60.0
+STALL_FACTOR = 3  # a job past 3x its estimate (and at least STALL_AFTER) is stalled
+STALL_AFTER = timedelta(minutes=2)
+GIVE_UP_AFTER = timedelta(minutes=30)
+SUBMIT_GIVE_UP_AFTER = timedelta(minutes=15)
+BACKOFF_BASE = 2.0
+BACKOFF_CAP = 60.0
+
+
+def backoff(tries: int, retry_after: float | None = None) -> float:
+    """Seconds before retrying a transient failure: exponential from 2 s to a minute, never
+    sooner than Scripe's Retry-After."""
+    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, tries - 1))
+    return max(delay, retry_after or 0.0)
+
+
+def is_stalled(*, accepted_at: datetime, now: datetime, estimate_ms: int | None) -> bool:
+    estimate = timedelta(milliseconds=estimate_ms or DEFAULT_ESTIMATE_MS)
+    return now - accepted_at > max(STALL_AFTER, estimate * STALL_FACTOR)
+
+
+def next_poll_delay(
+    *,
+    accepted_at: datetime,
+    now: datetime,
+    estimate_ms: int | None,
+    progress: float | None,
+    stalled: bool,
+    started_at: datetime | None = None,
+) -> float:
+    """Seconds until the next GET /v1/jobs/{id}. `accepted_at` is when Scripe created the
+    job, `started_at` when a writer picked it up (progress counts from then)."""
+    if stalled:
+        return STALLED_POLL
+    elapsed = (now - accepted_at).total_seconds()
+    estimate = (estimate_ms or DEFAULT_ESTIMATE_MS) / 1000
+    if progress and 0.05 <= progress < 1 and started_at:
+        # Progress so far predicts the rest better than the estimate made at submit time.
+        running = max(0.0, (now - started_at).total_seconds())
+        remaining = running * (1 - progress) / progress
+    elif elapsed < estimate:
+        remaining = estimate - elapsed
+    else:
+        # Past the estimate: back off in proportion to how long it has run.
+        remaining = elapsed * 0.25
+    return min(MAX_POLL, max(MIN_POLL, remaining + 0.25))
+
+
+def seconds_until_allowed(
+    *, remaining: int | None, reset_at: datetime | None, now: datetime
+) -> float:
+    """Holding off when Scripe's last response said the rate-limit window is used up."""
+    if remaining is None or remaining > 0 or reset_at is None:
+        return 0.0
+    return max(0.0, (reset_at - now).total_seconds())
