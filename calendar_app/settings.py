@@ -116,6 +116,9 @@ DATABASES = {
         os.getenv("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'calendar.sqlite3'}")
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory, so the worker processes of the cluster tests can share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.getenv("REDIS_URL", "")
@@ -138,10 +141,10 @@ if REDIS_URL:
 Q_CLUSTER = {
     "name": "scripe-calendar",
     "workers": envint("Q_WORKERS", "2"),
-    # A task may wait on Scripe for up to ~30 s; timeout must stay below retry so a slow task
-    # is killed before the broker hands it to another worker.
-    "timeout": 90,
-    "retry": 120,
+    # A generation task works for at most GENERATION_TASK_BUDGET; the timeout stays below
+    # retry, so a stuck task is killed before the broker hands it to another worker.
+    "timeout": envint("Q_TIMEOUT", "90"),
+    "retry": envint("Q_TIMEOUT", "90") + 30,
     "max_attempts": 3,
     "ack_failures": True,
     "catch_up": False,
@@ -157,6 +160,10 @@ else:
 
 SCRIPE_API_BASE_URL = os.getenv("SCRIPE_API_BASE_URL", "https://api.scripe.io/v1")
 SCRIPE_READ_TIMEOUT = float(os.getenv("SCRIPE_READ_TIMEOUT", "15"))
+# How long one task may work on a generation, and the lease that keeps other workers off it:
+# the lease outlasts the task timeout, so only a dead worker's lease ever lapses.
+GENERATION_TASK_BUDGET = Q_CLUSTER["timeout"] * 3 // 4
+GENERATION_LEASE_SECONDS = envint("GENERATION_LEASE_SECONDS", str(Q_CLUSTER["timeout"] + 10))
 # Fernet keys (comma-separated, newest first) that encrypt Scripe API keys at rest; separate
 # from SECRET_KEY so either can be rotated alone. The default is for development only.
 DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktc2NyaXBlLWtleS1lbmNyeXB0aW9uLSE="

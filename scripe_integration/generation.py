@@ -22,6 +22,7 @@ import time
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
@@ -40,9 +41,7 @@ from scripe_integration.services import (
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=100)  # longer than the task timeout, so a killed task's lease lapses
 HORIZON = 30.0  # a task waits in-process for a step due within this many seconds
-TASK_BUDGET = 70.0  # and works at most this long (the django-q2 timeout is 90 s)
 TASK = "scripe_integration.tasks.advance_generation"
 
 FAILURE_SENTENCES = {
@@ -107,9 +106,13 @@ def enqueue(job_id: int) -> None:
 # advancing -------------------------------------------------------------------------------------
 
 
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.GENERATION_LEASE_SECONDS)
+
+
 def _claim(job_id: int) -> timezone.datetime | None:
     now = timezone.now()
-    until = now + LEASE
+    until = now + _lease()
     claimed = (
         GenerationJob.objects.filter(pk=job_id, finished=False)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
@@ -119,7 +122,7 @@ def _claim(job_id: int) -> timezone.datetime | None:
 
 
 def _renew(job_id: int, held: timezone.datetime) -> timezone.datetime | None:
-    until = timezone.now() + LEASE
+    until = timezone.now() + _lease()
     renewed = GenerationJob.objects.filter(pk=job_id, lease_until=held).update(lease_until=until)
     return until if renewed else None
 
@@ -132,10 +135,11 @@ def generation_advance(
     job_id: int,
     *,
     horizon: float = HORIZON,
-    budget: float = TASK_BUDGET,
+    budget: float | None = None,
     sleep=time.sleep,
 ) -> None:
     """Moves one attempt forward as far as it can within the task's budget."""
+    budget = settings.GENERATION_TASK_BUDGET if budget is None else budget
     held = _claim(job_id)
     if held is None:
         return  # another worker has it, or it is finished
