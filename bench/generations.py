@@ -1,0 +1,215 @@
+"""Generation throughput, Scripe calls per generation, and browser polling per page.
+
+    .venv/bin/python bench/generations.py --slots 30 --workers 4 --generation-seconds 2-4
+
+Runs everything for real on this machine: the Scripe sandbox, a fresh SQLite database, a
+django-q2 cluster, and (when Chromium is installed) the web server with a headless browser
+that keeps the month view open while the posts are written, counting its live requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--slots", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--generation-seconds", default="2-4")
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "DJANGO_SETTINGS_MODULE": "calendar_app.settings",
+        "Q_WORKERS": str(args.workers),
+        "Q_LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "WARNING",
+        # Playwright's sync API runs an event loop in this thread; the ORM calls here are
+        # still plain synchronous ones.
+        "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
+    }
+    env.pop("REDIS_URL", None)
+    os.environ.update(env)
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from calendar_app.models import Membership, PlannedSlot, Project, SourceNote, Workspace
+    from calendar_app.services import projects_sync
+    from scripe_integration.generation import generation_request
+    from scripe_integration.models import GenerationJob
+    from scripe_integration.sandbox import ALL_SCOPES, DEFAULT_TEST_KEY, Config, Sandbox
+    from scripe_integration.sandbox.__main__ import seconds_range
+    from scripe_integration.services import connection_for
+
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    sandbox = Sandbox(
+        Config(
+            keys={DEFAULT_TEST_KEY: ALL_SCOPES},
+            generation_seconds=seconds_range(args.generation_seconds),
+            failure_rate=0.0,
+            rate_limit=10_000,
+            spend_cap=100_000,
+            seed=1,
+        )
+    ).start()
+    workspace = Workspace.objects.create(name="Bench", time_zone="UTC")
+    connection = connection_for(workspace)
+    connection.base_url = sandbox.base_url
+    connection.set_key(DEFAULT_TEST_KEY)
+    connection.save()
+    projects_sync(workspace=workspace)
+    project = Project.objects.filter(workspace=workspace, status="ACTIVE").first()
+    user = get_user_model().objects.create_user("bench", password="bench")
+    Membership.objects.create(user=user, workspace=workspace, role="editor")
+    # Every slot on one day tomorrow, so the day view shows them all.
+    start = (timezone.now() + timedelta(days=1)).replace(hour=6, minute=0, second=0)
+    slots = []
+    for i in range(args.slots):
+        note = SourceNote.objects.create(
+            workspace=workspace, text=f"Benchmark idea number {i}. It is short and clear."
+        )
+        slots.append(
+            PlannedSlot.objects.create(
+                workspace=workspace,
+                project=project,
+                note=note,
+                scheduled_for=start + timedelta(minutes=i),
+            )
+        )
+    calls_before = sandbox.state.stats()["requestsTotal"]
+
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True
+        )
+    ]
+    browser = None
+    live_requests: list[float] = []
+    try:
+        if not args.no_browser and shutil.which("chromium"):
+            port = free_port()
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
+        time.sleep(2)  # the cluster starts
+        began = time.monotonic()
+        for slot in slots:
+            generation_request(slot=PlannedSlot.objects.get(pk=slot.pk), user=user)
+        if len(processes) > 1:
+            # The editor looks at the week while the posts are being written.
+            browser = open_calendar(port, start, live_requests)
+        pending = {s.pk for s in slots}
+        while pending:
+            done = PlannedSlot.objects.filter(pk__in=pending).exclude(
+                status__in=["queued", "generating"]
+            )
+            pending -= set(done.values_list("pk", flat=True))
+            if browser:
+                # Lets Playwright deliver the page's request events as they happen.
+                browser["page"].wait_for_timeout(250)
+            else:
+                time.sleep(0.25)
+        elapsed = time.monotonic() - began
+        if browser:
+            browser["page"].wait_for_timeout(3000)  # the page sees the last states, then stops
+    finally:
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+        if browser:
+            browser["close"]()
+        sandbox.stop()
+
+    stats = sandbox.state.stats()
+    jobs = GenerationJob.objects.filter(slot__workspace=workspace)
+    n = len(slots)
+    print(f"slots                         {n}")
+    print(f"workers                       {args.workers}")
+    print(f"sandbox generation time       {args.generation_seconds} s")
+    print(f"wall time                     {elapsed:.1f} s")
+    print(f"generations per minute        {n / elapsed * 60:.1f}")
+    print(f"Scripe jobs created           {stats['jobsCreated']}")
+    print(f"Scripe calls per generation   {(stats['requestsTotal'] - calls_before) / n:.2f}")
+    print(f"  polls per generation        {sum(j.polls for j in jobs) / n:.2f}")
+    print(f"ended in review               {PlannedSlot.objects.filter(status='in_review').count()}")
+    if live_requests:
+        span = live_requests[-1] - live_requests[0] if len(live_requests) > 1 else 1
+        per_minute = (len(live_requests) - 1) / span * 60 if len(live_requests) > 1 else 0
+        print(f"browser live requests         {len(live_requests)} in {span:.0f} s "
+              f"({per_minute:.0f} per page per minute, for {n} cards)")  # fmt: skip
+    else:
+        print("browser live requests         not measured (no chromium, or --no-browser)")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def open_calendar(port: int, start, live_requests: list[float]) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(
+        executable_path=shutil.which("chromium"),
+        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+    page = browser.new_page()
+    page.on(
+        "request",
+        lambda r: live_requests.append(time.monotonic()) if "/slots/live/" in r.url else None,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(50):
+        try:
+            page.goto(f"{base}/accounts/login/")
+            break
+        except Exception:
+            time.sleep(0.2)
+    page.fill("#id_username", "bench")
+    page.fill("#id_password", "bench")
+    page.click("button[type=submit]")
+    page.goto(f"{base}/calendar/day/{start:%Y-%m-%d}/")
+
+    def close() -> None:
+        browser.close()
+        playwright.stop()
+
+    return {"page": page, "close": close}
+
+
+if __name__ == "__main__":
+    main()
