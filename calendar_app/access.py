@@ -22,6 +22,19 @@ class Viewer:
     def workspace_ids(self) -> list[int]:
         return [m.workspace_id for m in self.memberships]
 
+    @cached_property
+    def broken_keys(self) -> list[tuple[Membership, str]]:
+        """Workspaces whose Scripe key stops generation, with the reason."""
+        broken = []
+        for membership in self.memberships:
+            scripe = getattr(membership.workspace, "scripe", None)
+            if scripe is None or scripe.key_state == "missing":
+                broken.append((membership, "has no Scripe API key yet"))
+            elif scripe.key_state == "invalid":
+                reason = scripe.key_error_message or "Scripe refuses it"
+                broken.append((membership, f"has an invalid Scripe key: {reason}"))
+        return broken
+
     def workspaces_with(self, role: str) -> list[Workspace]:
         return [m.workspace for m in self.memberships if m.has_role(role)]
 
@@ -46,7 +59,7 @@ def viewer_for(request: HttpRequest) -> Viewer:
     if not hasattr(request, "_viewer"):
         memberships = list(
             Membership.objects.filter(user=request.user)
-            .select_related("workspace")
+            .select_related("workspace__scripe")
             .order_by("workspace__name")
         )
         request._viewer = Viewer(request.user, memberships)

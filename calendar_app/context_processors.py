@@ -6,3 +6,12 @@ from django.http import HttpRequest
 
 def site(request: HttpRequest) -> dict:
     return {"product_name": settings.PRODUCT_NAME}
+
+
+def key_banner(request: HttpRequest) -> dict:
+    """A banner for members of a workspace whose Scripe key blocks generation."""
+    from calendar_app.access import viewer_for
+
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    return {"broken_keys": viewer_for(request).broken_keys}

@@ -106,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "calendar_app.context_processors.site",
+                "calendar_app.context_processors.key_banner",
             ],
         },
     }
@@ -221,6 +222,8 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "False")
     if envbool("BEHIND_TLS_PROXY", "False"):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+DEFAULT_EXCEPTION_REPORTER_FILTER = "scripe_integration.reporting.ScripeKeyReporterFilter"
 
 LOGGING = {
     "version": 1,

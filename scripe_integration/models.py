@@ -90,6 +90,23 @@ class ScripeConnection(models.Model):
         return crypto.decrypt(self.encrypted_key) if self.encrypted_key else ""
 
     @property
+    def rate_limit_summary(self) -> str:
+        if self.rate_limit is None:
+            return "No call to Scripe yet."
+        reset = (
+            f", resets {self.rate_limit_reset_at:%H:%M:%S} UTC" if self.rate_limit_reset_at else ""
+        )
+        seen = f"{self.rate_limit_seen_at:%Y-%m-%d %H:%M:%S} UTC"
+        return f"{self.rate_limit_remaining} of {self.rate_limit} left{reset} (seen {seen})."
+
+    @property
+    def deprecation_summary(self) -> str:
+        if not self.deprecation_notice:
+            return "None."
+        sunset = f"; sunset {self.deprecation_sunset}" if self.deprecation_sunset else ""
+        return f"Scripe deprecates this API version{sunset}: {self.deprecation_notice}"
+
+    @property
     def blocks_generation(self) -> bool:
         return self.key_state in (self.KeyState.MISSING, self.KeyState.INVALID)
 

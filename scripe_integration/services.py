@@ -96,3 +96,26 @@ def projects_fetch(*, workspace) -> list[Project]:
         if error.code in KEY_ERRORS:
             connection.mark_invalid(code=error.code, message=KEY_ERRORS[error.code])
         raise
+
+
+def key_verify(*, workspace) -> tuple[bool, str]:
+    """Asks Scripe who the workspace's key belongs to (GET /v1/workspaces/me) and records the
+    answer on the connection. Returns (works, what to tell the admin)."""
+    connection = connection_for(workspace)
+    try:
+        with scripe_session(connection) as scripe:
+            found = scripe.workspace_me()
+    except ScripeNotConfigured as error:
+        return False, str(error)
+    except ScripeError as error:
+        if error.code in KEY_ERRORS:
+            connection.mark_invalid(code=error.code, message=KEY_ERRORS[error.code])
+            return False, KEY_ERRORS[error.code]
+        # Network trouble or a Scripe outage says nothing about the key: leave its state.
+        return False, f"Could not verify the key: {describe_error(error)}"
+    connection.mark_valid(
+        workspace_id=found.id, name=found.name, plan=found.plan, scopes=found.scopes
+    )
+    scopes = ", ".join(found.scopes) or "none"
+    name = found.name or found.id
+    return True, f"The key works: Scripe workspace {name}, {found.plan} plan, scopes {scopes}."

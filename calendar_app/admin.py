@@ -1,0 +1,128 @@
+"""Workspaces, their members and their Scripe connection, on one admin page.
+
+Every change made here lands in Django's admin log (who, when, what), which is how member and
+role changes are recorded.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from calendar_app.models import Membership, PlannedSlot, Profile, Project, SourceNote, Workspace
+from scripe_integration.admin import ScripeConnectionInline
+from scripe_integration.services import key_verify
+
+# The key field of the inline form: never in an error report's POST dump.
+hide_key = method_decorator(sensitive_post_parameters("scripe-0-new_key"))
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+    verbose_name = "member"
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone", "review_required", "key_state", "masked_key", "members"]
+    search_fields = ["name"]
+    inlines = [ScripeConnectionInline, MembershipInline]
+    actions = ["verify_keys"]
+    change_form_template = "admin/calendar_app/workspace/change_form.html"
+
+    def get_queryset(self, request: HttpRequest):
+        return (
+            super().get_queryset(request).select_related("scripe").prefetch_related("memberships")
+        )
+
+    @admin.display(description="Scripe key")
+    def key_state(self, obj: Workspace) -> str:
+        scripe = getattr(obj, "scripe", None)
+        return scripe.get_key_state_display() if scripe else "No key"
+
+    @admin.display(description="Key")
+    def masked_key(self, obj: Workspace) -> str:
+        scripe = getattr(obj, "scripe", None)
+        return scripe.masked_key if scripe and scripe.has_key else "-"
+
+    @admin.display(description="Members")
+    def members(self, obj: Workspace) -> int:
+        return len(obj.memberships.all())
+
+    @hide_key
+    def add_view(self, request, form_url="", extra_context=None):
+        return super().add_view(request, form_url, extra_context)
+
+    @hide_key
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        for inline_form in formset.forms:
+            inline_form.set_by = request.user
+        super().save_formset(request, form, formset, change)
+
+    def get_urls(self):
+        verify = self.admin_site.admin_view(require_POST(self.verify_view))
+        return [
+            path("<int:pk>/verify-key/", verify, name="calendar_app_workspace_verify_key"),
+            *super().get_urls(),
+        ]
+
+    def verify_view(self, request: HttpRequest, pk: int) -> HttpResponseRedirect:
+        if not self.has_change_permission(request):
+            raise PermissionError
+        workspace = get_object_or_404(Workspace, pk=pk)
+        self._verify(request, workspace)
+        return HttpResponseRedirect(reverse("admin:calendar_app_workspace_change", args=[pk]))
+
+    @admin.action(description="Verify the Scripe key")
+    def verify_keys(self, request: HttpRequest, queryset) -> None:
+        for workspace in queryset:
+            self._verify(request, workspace)
+
+    def _verify(self, request: HttpRequest, workspace: Workspace) -> None:
+        works, message = key_verify(workspace=workspace)
+        level = messages.SUCCESS if works else messages.ERROR
+        self.message_user(request, f"{workspace.name}: {message}", level)
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "workspace", "scripe_id", "type", "status", "synced_at"]
+    list_filter = ["workspace", "status", "type"]
+    search_fields = ["name", "scripe_id"]
+    readonly_fields = ["scripe_id", "type", "status", "linkedin_url", "synced_at"]
+
+
+@admin.register(PlannedSlot)
+class PlannedSlotAdmin(admin.ModelAdmin):
+    list_display = ["scheduled_for", "project", "status", "workspace", "created_by"]
+    list_filter = ["status", "workspace"]
+    search_fields = ["note__text", "project__name"]
+    raw_id_fields = ["note", "project", "created_by"]
+    readonly_fields = ["status", "status_changed_at"]
+
+
+@admin.register(SourceNote)
+class SourceNoteAdmin(admin.ModelAdmin):
+    list_display = ["excerpt", "workspace", "language", "author", "created_at"]
+    list_filter = ["workspace", "language"]
+    search_fields = ["text"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "workspace", "role", "created_at"]
+    list_filter = ["workspace", "role"]
+    autocomplete_fields = ["user"]
+
+
+admin.site.register(Profile)

@@ -1,0 +1,288 @@
+"""Scripe API keys: encrypted at rest, write-only and masked in the admin, verifiable, never
+leaked into pages, logs, reprs or error reports."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from io import StringIO
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import connection as db
+from django.views.debug import ExceptionReporter
+
+from scripe_integration import crypto
+from scripe_integration.client import ScripeClient
+from scripe_integration.models import ScripeConnection
+from scripe_integration.services import connection_for, key_verify
+
+LIVE_KEY = "scripe_sk_live_8f3aQ2bX7cLmN9pRd401"
+
+
+@pytest.fixture
+def scripe(team):
+    return connection_for(team.workspace)
+
+
+def raw_key_column(pk: int) -> str:
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT encrypted_key FROM scripe_integration_scripeconnection WHERE id = %s", [pk]
+        )
+        return cursor.fetchone()[0]
+
+
+# at rest ---------------------------------------------------------------------------------------
+
+
+def test_the_database_holds_ciphertext_only(scripe):
+    scripe.set_key(LIVE_KEY)
+    scripe.save()
+    stored = raw_key_column(scripe.pk)
+    assert LIVE_KEY not in stored and "8f3aQ2bX7cLmN9pR" not in stored
+    assert ScripeConnection.objects.get(pk=scripe.pk).api_key == LIVE_KEY
+
+
+def test_the_key_is_shown_masked_with_its_mode(scripe, team):
+    scripe.set_key(LIVE_KEY, by=team.admin)
+    assert scripe.masked_key == "scripe_sk_live_…d401"
+    assert (scripe.key_mode, scripe.key_set_by, scripe.key_state) == (
+        "live",
+        team.admin,
+        "unverified",
+    )
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "sk_live_abc",
+        "scripe_sk_prod_12345678",
+        "scripe_sk_live_short",
+        "scripe_sk_test_has space1",
+    ],
+)
+def test_a_key_of_the_wrong_shape_is_refused_with_a_clear_message(scripe, bad):
+    with pytest.raises(ValidationError, match="looks like scripe_sk_live_"):
+        scripe.set_key(bad)
+
+
+def test_rotation_keeps_old_values_readable_and_rewrites_them(settings, scripe):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.SCRIPE_KEY_ENCRYPTION_KEYS = [old]
+    scripe.set_key(LIVE_KEY)
+    scripe.save()
+    settings.SCRIPE_KEY_ENCRYPTION_KEYS = [new, old]  # new key in front, old still listed
+    assert ScripeConnection.objects.get(pk=scripe.pk).api_key == LIVE_KEY
+    call_command("rotate_scripe_keys", stdout=StringIO())
+    settings.SCRIPE_KEY_ENCRYPTION_KEYS = [new]  # the old key is gone
+    assert ScripeConnection.objects.get(pk=scripe.pk).api_key == LIVE_KEY
+
+
+def test_a_value_from_an_unknown_key_is_an_error_not_garbage(settings, scripe):
+    scripe.set_key(LIVE_KEY)
+    scripe.save()
+    settings.SCRIPE_KEY_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(crypto.DecryptionError):
+        _ = ScripeConnection.objects.get(pk=scripe.pk).api_key
+
+
+# never leaked ----------------------------------------------------------------------------------
+
+
+def test_reprs_never_show_the_key(scripe):
+    scripe.set_key(LIVE_KEY)
+    assert LIVE_KEY not in repr(scripe) and LIVE_KEY not in str(scripe)
+    assert LIVE_KEY not in repr(ScripeClient("https://api.scripe.io/v1", LIVE_KEY))
+
+
+def test_an_error_report_from_inside_the_client_hides_the_key(monkeypatch):
+    def boom(**kwargs):
+        raise RuntimeError("no connection pool today")
+
+    monkeypatch.setattr("scripe_integration.client.httpx.Client", boom)
+    try:
+        ScripeClient("https://api.scripe.io/v1", LIVE_KEY)
+    except RuntimeError:
+        html = ExceptionReporter(None, *sys.exc_info()).get_traceback_html()
+    assert "ScripeClient" in html
+    assert "no connection pool today" in html
+    assert LIVE_KEY not in html
+    assert "scripe_sk_…(hidden)" in html
+
+
+def test_no_page_or_log_line_shows_the_key(client, team, scripe, sandbox, caplog):
+    scripe.base_url = sandbox.base_url
+    scripe.set_key(sandbox.key)
+    scripe.save()
+    caplog.set_level(logging.DEBUG)
+    key_verify(workspace=team.workspace)
+    client.force_login(team.admin)
+    team.admin.is_superuser = True
+    team.admin.save()
+    pages = [
+        "/",
+        "/projects/",
+        "/slots/",
+        f"/admin/calendar_app/workspace/{team.workspace.pk}/change/",
+        "/admin/calendar_app/workspace/",
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert sandbox.key not in response.content.decode(), url
+    assert sandbox.key not in caplog.text
+
+
+# the admin -------------------------------------------------------------------------------------
+
+
+def admin_form(team, key: str = "", base_url: str = "https://api.scripe.io/v1") -> dict:
+    return {
+        "name": team.workspace.name,
+        "time_zone": "Europe/Berlin",
+        "review_required": "on",
+        "scripe-TOTAL_FORMS": "1",
+        "scripe-INITIAL_FORMS": "0",
+        "scripe-MIN_NUM_FORMS": "1",
+        "scripe-MAX_NUM_FORMS": "1",
+        "scripe-0-new_key": key,
+        "scripe-0-base_url": base_url,
+        "scripe-0-workspace": str(team.workspace.pk),
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+
+
+@pytest.fixture
+def superuser(team):
+    team.admin.is_superuser = True
+    team.admin.save()
+    return team.admin
+
+
+def test_an_admin_sets_a_key_that_is_stored_encrypted_and_shown_masked(client, team, superuser):
+    client.force_login(superuser)
+    url = f"/admin/calendar_app/workspace/{team.workspace.pk}/change/"
+    response = client.post(url, admin_form(team, LIVE_KEY), follow=True)
+    assert response.status_code == 200
+    scripe = ScripeConnection.objects.get(workspace=team.workspace)
+    assert scripe.api_key == LIVE_KEY and scripe.key_set_by == superuser
+    page = client.get(url).content.decode()
+    assert "scripe_sk_live_…d401 (live key), set by ada" in page
+    assert LIVE_KEY not in page
+
+
+def test_saving_without_a_key_keeps_the_old_one(client, team, superuser, scripe):
+    scripe.set_key(LIVE_KEY)
+    scripe.save()
+    client.force_login(superuser)
+    url = f"/admin/calendar_app/workspace/{team.workspace.pk}/change/"
+    form = admin_form(team, "", base_url="http://127.0.0.1:8765/v1")
+    form.update({"scripe-INITIAL_FORMS": "1", "scripe-0-id": str(scripe.pk)})
+    client.post(url, form)
+    scripe.refresh_from_db()
+    assert scripe.api_key == LIVE_KEY
+    assert scripe.base_url == "http://127.0.0.1:8765/v1"
+
+
+def test_the_admin_refuses_a_malformed_key_next_to_the_field(client, team, superuser):
+    client.force_login(superuser)
+    url = f"/admin/calendar_app/workspace/{team.workspace.pk}/change/"
+    response = client.post(url, admin_form(team, "sk-12345"))
+    assert "A Scripe API key looks like scripe_sk_live_" in response.content.decode()
+    assert not ScripeConnection.objects.filter(workspace=team.workspace).exclude(encrypted_key="")
+
+
+def test_the_admin_list_shows_each_keys_state(client, team, superuser, scripe):
+    scripe.set_key(LIVE_KEY)
+    scripe.save()
+    client.force_login(superuser)
+    html = client.get("/admin/calendar_app/workspace/").content.decode()
+    assert "Not verified" in html and "scripe_sk_live_…d401" in html
+
+
+def test_editors_and_managers_cannot_reach_the_admin(client, team):
+    for user in (team.editor, team.manager):
+        client.force_login(user)
+        assert client.get("/admin/calendar_app/workspace/").status_code == 302
+
+
+# verifying -------------------------------------------------------------------------------------
+
+
+def wire(scripe, sandbox, key: str) -> None:
+    scripe.base_url = sandbox.base_url
+    scripe.set_key(key)
+    scripe.save()
+
+
+def test_verifying_a_valid_key_stores_the_scripe_workspace(team, scripe, sandbox):
+    wire(scripe, sandbox, sandbox.key)
+    works, message = key_verify(workspace=team.workspace)
+    scripe.refresh_from_db()
+    assert works and "Sandbox Workspace" in message
+    assert (scripe.key_state, scripe.plan) == ("valid", "ADVANCED")
+    assert scripe.scripe_workspace_id.startswith("org_")
+    assert "posts:write" in scripe.scopes and scripe.verified_at
+
+
+def test_verifying_a_revoked_key_says_so_and_marks_it_invalid(team, scripe, sandbox):
+    wire(scripe, sandbox, sandbox.key)
+    sandbox.revoke(sandbox.key)
+    works, message = key_verify(workspace=team.workspace)
+    scripe.refresh_from_db()
+    assert not works and "revoked" in message
+    assert (scripe.key_state, scripe.key_error_code) == ("invalid", "key_revoked")
+
+
+def test_verifying_an_unknown_key_says_so(team, scripe, sandbox):
+    wire(scripe, sandbox, "scripe_sk_test_neverissued123")
+    works, message = key_verify(workspace=team.workspace)
+    scripe.refresh_from_db()
+    assert not works and "does not recognise this key" in message
+    assert scripe.key_error_code == "invalid_token"
+
+
+def test_verifying_during_an_outage_leaves_the_key_state_alone(team, scripe, sandbox):
+    wire(scripe, sandbox, sandbox.key)
+    key_verify(workspace=team.workspace)
+    sandbox.fault("GET /v1/workspaces/me", count=1, status=503)
+    works, message = key_verify(workspace=team.workspace)
+    scripe.refresh_from_db()
+    assert not works and "could not be reached" not in message
+    assert "temporary problem" in message
+    assert scripe.key_state == "valid"
+
+
+def test_the_verify_button_and_action_report_in_words(client, team, superuser, scripe, sandbox):
+    wire(scripe, sandbox, sandbox.key)
+    client.force_login(superuser)
+    response = client.post(
+        f"/admin/calendar_app/workspace/{team.workspace.pk}/verify-key/", follow=True
+    )
+    assert "Acme: The key works" in response.content.decode()
+    sandbox.revoke(sandbox.key)
+    response = client.post(
+        "/admin/calendar_app/workspace/",
+        {"action": "verify_keys", "_selected_action": [team.workspace.pk]},
+        follow=True,
+    )
+    assert "Acme: This key was revoked in Scripe" in response.content.decode()
+
+
+def test_members_see_a_banner_while_the_key_is_invalid(client, team, scripe):
+    scripe.set_key(LIVE_KEY)
+    scripe.mark_invalid(code="key_revoked", message="This key was revoked in Scripe.")
+    client.force_login(team.editor)
+    html = client.get("/").content.decode()
+    assert "<strong>Acme</strong> has an invalid Scripe key: This key was revoked" in html
+    assert "an admin fixes it" in html
+    client.force_login(team.outsider)
+    assert "Acme" not in client.get("/").content.decode()
