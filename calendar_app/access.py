@@ -35,6 +35,21 @@ class Viewer:
                 broken.append((membership, f"has an invalid Scripe key: {reason}"))
         return broken
 
+    @property
+    def is_manager(self) -> bool:
+        return any(m.has_role(Role.MANAGER) for m in self.memberships)
+
+    def review_count(self) -> int | None:
+        """Drafts waiting for this manager (None for editors: no query, no badge)."""
+        if not self.is_manager:
+            return None
+        managed = [w.pk for w in self.workspaces_with(Role.MANAGER)]
+        return (
+            PlannedSlot.objects.alive()
+            .filter(workspace_id__in=managed, status__in=["in_review", "missed"])
+            .count()
+        )
+
     def workspaces_with(self, role: str) -> list[Workspace]:
         return [m.workspace for m in self.memberships if m.has_role(role)]
 

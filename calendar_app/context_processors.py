@@ -14,4 +14,5 @@ def key_banner(request: HttpRequest) -> dict:
 
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
-    return {"broken_keys": viewer_for(request).broken_keys}
+    viewer = viewer_for(request)
+    return {"broken_keys": viewer.broken_keys, "review_count": viewer.review_count}

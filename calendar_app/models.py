@@ -233,6 +233,8 @@ class PlannedSlot(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Deleting hides the slot at once and keeps it a little while, so it can be undone.
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # The reviewer's last words (changes asked for, why it was rejected), shown on the card.
+    status_note = models.CharField(max_length=500, blank=True)
 
     objects = SlotQuerySet.as_manager()
 
@@ -313,6 +315,32 @@ class PlannedSlot(models.Model):
     def mark_cancelled(self) -> None:
         self._move(SlotStatus.CANCELLED, IN_FLIGHT_STATUSES)
 
+    def approve(self) -> None:
+        self.status_note = ""
+        self._move(SlotStatus.SCHEDULED, frozenset({SlotStatus.IN_REVIEW}), "status_note")
+
+    def request_changes(self, comment: str) -> None:
+        self.status_note = comment[:500]
+        self._move(SlotStatus.CHANGES_REQUESTED, frozenset({SlotStatus.IN_REVIEW}), "status_note")
+
+    def reject(self, reason: str) -> None:
+        self.status_note = reason[:500]
+        self._move(SlotStatus.REJECTED, frozenset({SlotStatus.IN_REVIEW}), "status_note")
+
+    def mark_missed(self) -> None:
+        self.status_note = "Its time passed before it was approved; pick a new time."
+        self._move(SlotStatus.MISSED, frozenset({SlotStatus.IN_REVIEW}), "status_note")
+
+    def give_new_time(self, when: datetime) -> None:
+        """A missed slot comes back for review at a new time."""
+        if self.status != SlotStatus.MISSED:
+            raise IllegalTransition("Only a missed slot takes a new time this way.")
+        self.scheduled_for = when
+        self.status_note = ""
+        self._move(
+            SlotStatus.IN_REVIEW, frozenset({SlotStatus.MISSED}), "scheduled_for", "status_note"
+        )
+
     def reschedule(self, when: datetime) -> None:
         if not self.is_editable:
             raise IllegalTransition(self.locked_reason or "This slot cannot be moved now.")
@@ -335,3 +363,33 @@ UNDO_SECONDS = 10
 
 def undo_deadline(slot: PlannedSlot) -> datetime | None:
     return slot.deleted_at + timedelta(seconds=UNDO_SECONDS) if slot.deleted_at else None
+
+
+class SlotEvent(models.Model):
+    """The slot's activity trail: who did what and when, and the comments."""
+
+    class Kind(models.TextChoices):
+        COMMENT = "comment", "Comment"
+        STATUS = "status", "Status change"
+        EDIT = "edit", "Draft edited"
+
+    slot = models.ForeignKey(PlannedSlot, models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=24, choices=SlotStatus.choices, blank=True)
+    text = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on slot {self.slot_id}"
+
+    @property
+    def who(self) -> str:
+        if self.actor is None:
+            return "Scripe" if self.kind == self.Kind.STATUS else "Someone"
+        return self.actor.get_full_name() or self.actor.get_username()

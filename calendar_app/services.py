@@ -9,6 +9,7 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from calendar_app.activity import Kind, record
 from calendar_app.models import PlannedSlot, Project, SourceNote, Workspace
 from calendar_app.scheduling import LocalTimeError, local_to_utc, schedule_problem
 from scripe_integration.services import projects_fetch
@@ -46,13 +47,15 @@ def slot_create(
     source = _note_for(
         workspace=project.workspace, user=user, note_text=note_text, note=note, language=language
     )
-    return PlannedSlot.objects.create(
+    slot = PlannedSlot.objects.create(
         workspace=project.workspace,
         project=project,
         note=source,
         scheduled_for=scheduled_for,
         created_by=user,
     )
+    record(slot, kind=Kind.STATUS, actor=user, text="Planned.")
+    return slot
 
 
 @transaction.atomic
@@ -82,10 +85,11 @@ def slot_update(
     slot.project = project
     slot.scheduled_for = scheduled_for
     slot.save(update_fields=["note", "project", "scheduled_for", "updated_at"])
+    record(slot, kind=Kind.EDIT, actor=user, text="Slot edited.")
     return slot
 
 
-def slot_move(*, slot: PlannedSlot, day: date, zone: zoneinfo.ZoneInfo) -> PlannedSlot:
+def slot_move(*, slot: PlannedSlot, day: date, zone: zoneinfo.ZoneInfo, user=None) -> PlannedSlot:
     """Moves a slot to another local day, keeping its local time of day."""
     if not slot.is_editable:
         raise SlotRefused(slot.locked_reason)
@@ -98,6 +102,12 @@ def slot_move(*, slot: PlannedSlot, day: date, zone: zoneinfo.ZoneInfo) -> Plann
     if problem:
         raise SlotRefused(f"Cannot move it to {day:%a %d %b}: {problem[0].lower()}{problem[1:]}")
     slot.reschedule(when)
+    record(
+        slot,
+        kind=Kind.EDIT,
+        actor=user,
+        text=f"Moved to {when.astimezone(zone):%a %d %b %Y, %H:%M} ({zone.key}).",
+    )
     return slot
 
 

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from calendar_app.views import calendar, core, generation, profile, projects, slots
+from calendar_app.views import calendar, core, generation, profile, projects, review, slots
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
 admin.site.site_title = settings.PRODUCT_NAME
@@ -26,6 +26,13 @@ urlpatterns = [
     path("slots/<uuid:public_id>/generate/", generation.slot_generate, name="slot_generate"),
     path("slots/<uuid:public_id>/cancel/", generation.slot_cancel, name="slot_cancel"),
     path("slots/live/", generation.slots_live, name="slots_live"),
+    path("slots/<uuid:public_id>/comments/", review.slot_comment, name="slot_comment"),
+    path("review/", review.review_queue, name="review"),
+    path("review/<uuid:public_id>/save/", review.review_save, name="review_save"),
+    path("review/<uuid:public_id>/approve/", review.review_approve, name="review_approve"),
+    path("review/<uuid:public_id>/changes/", review.review_changes, name="review_changes"),
+    path("review/<uuid:public_id>/reject/", review.review_reject, name="review_reject"),
+    path("review/<uuid:public_id>/new-time/", review.review_new_time, name="review_new_time"),
     path("projects/", projects.project_list, name="projects"),
     path("projects/sync/<uuid:workspace_id>/", projects.project_sync, name="project_sync"),
     path("settings/", profile.settings_view, name="settings"),

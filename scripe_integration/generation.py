@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from calendar_app.activity import Kind, record
 from calendar_app.models import IllegalTransition, PlannedSlot
 from scripe_integration import pacing
 from scripe_integration.client import Job, ScripeClient, ScripeError, ScripeInputError
@@ -92,8 +93,10 @@ def generation_request(*, slot: PlannedSlot, user=None, steering: str = "") -> G
             requested_by=user,
             next_poll_at=timezone.now(),
         )
+        slot.refresh_from_db()
+        text = f"Changes requested: {steering}" if steering else "Sent to Scripe."
+        record(slot, kind=Kind.STATUS, actor=user, text=text)
         transaction.on_commit(lambda: enqueue(job.pk))
-    slot.refresh_from_db()
     return job
 
 
@@ -348,6 +351,7 @@ def _commit(job: GenerationJob, transition: str | None = None) -> bool:
         # Never the lease: the worker renews it in the database behind this object's back.
         job.save(update_fields=SAVED_FIELDS)
         slot = PlannedSlot.objects.select_for_update().get(pk=job.slot_id)
+        before = slot.status
         try:
             if transition == "generating":
                 slot.mark_generating()
@@ -361,8 +365,18 @@ def _commit(job: GenerationJob, transition: str | None = None) -> bool:
             logger.warning(
                 "slot %s is %s; attempt %s ends as %s", slot.pk, slot.status, job.pk, transition
             )
+        if slot.status != before:
+            record(slot, kind=Kind.STATUS, text=_EVENT_TEXT.get(slot.status, job.error_message))
         job.slot = slot
     return True
+
+
+_EVENT_TEXT = {
+    "generating": "Scripe started writing.",
+    "in_review": "Draft ready for review.",
+    "scheduled": "Written and scheduled in Scripe.",
+    "cancelled": "Generation cancelled.",
+}
 
 
 # cancelling ------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from scripe_integration.client import Project, ScripeClient, ScripeError
+from scripe_integration.client import UNSET, Project, ScripeClient, ScripeError
 from scripe_integration.models import ScripeConnection
 
 # Scripe's own words for why a key does not work, for the admin and the banner.
@@ -119,3 +119,18 @@ def key_verify(*, workspace) -> tuple[bool, str]:
     scopes = ", ".join(found.scopes) or "none"
     name = found.name or found.id
     return True, f"The key works: Scripe workspace {name}, {found.plan} plan, scopes {scopes}."
+
+
+def post_update(*, workspace, post_id: str, title: str, content: str, scheduled_for=UNSET):
+    """Sends the reviewed draft to Scripe (PATCH /v1/posts/{id}), scheduling it when a time is
+    given. Raises ScripeError (409 `conflict`: the project's LinkedIn connection is down)."""
+    connection = connection_for(workspace)
+    try:
+        with scripe_session(connection) as scripe:
+            return scripe.update_post(
+                post_id, title=title, content=content, scheduled_for=scheduled_for
+            )
+    except ScripeError as error:
+        if error.code in KEY_ERRORS:
+            connection.mark_invalid(code=error.code, message=KEY_ERRORS[error.code])
+        raise

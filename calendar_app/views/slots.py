@@ -190,7 +190,12 @@ def slot_edit(request: HttpRequest, public_id) -> HttpResponse:
 def slot_detail(request: HttpRequest, public_id) -> HttpResponse:
     slot = slot_for(request, public_id)
     template = "calendar_app/slot_detail.html" + ("#slot-panel" if request.htmx else "")
-    return render(request, template, {"slot": slot, "zone": viewer_for(request).zone.key})
+    context = {
+        "slot": slot,
+        "zone": viewer_for(request).zone.key,
+        "events": slot.events.select_related("actor"),
+    }
+    return render(request, template, context)
 
 
 @login_required
@@ -204,7 +209,7 @@ def slot_move(request: HttpRequest, public_id) -> HttpResponse:
     except ValueError:
         return HttpResponse("Drop the card on a day.", status=400, content_type="text/plain")
     try:
-        services.slot_move(slot=slot, day=day, zone=viewer.zone)
+        services.slot_move(slot=slot, day=day, zone=viewer.zone, user=request.user)
     except services.SlotRefused as refusal:
         return HttpResponse(str(refusal), status=422, content_type="text/plain")
     when = timezone.localtime(slot.scheduled_for)

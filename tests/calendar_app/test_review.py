@@ -1,0 +1,237 @@
+"""Managers review drafts Scripe wrote (through the sandbox): edit, approve, request changes,
+reject; editors see the outcome; every step lands in the activity trail."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from calendar_app.models import PlannedSlot, SlotEvent
+from scripe_integration import generation
+from scripe_integration.generation import generation_advance, generation_request
+from scripe_integration.models import GenerationJob
+from scripe_integration.services import connection_for
+
+HTMX = {"HX-Request": "true"}
+DISCONNECTED = "proj_01JSANDBOXPROJ000000000003"
+
+
+@pytest.fixture
+def wired(team, sandbox, monkeypatch):
+    connection = connection_for(team.workspace)
+    connection.base_url = sandbox.base_url
+    connection.set_key(sandbox.key)
+    connection.save()
+    monkeypatch.setattr(generation, "enqueue", lambda job_id: None)
+    return sandbox
+
+
+def draft(team, days: float = 3, text: str = "Our hiring story.", project=None) -> PlannedSlot:
+    """A slot whose draft Scripe (the sandbox) has written."""
+    slot = team.slot(timezone.now() + timedelta(days=days), text=text, project=project)
+    job = generation_request(slot=slot)
+    generation_advance(job.pk, horizon=30, budget=30)
+    slot.refresh_from_db()
+    assert slot.status == "in_review"
+    return slot
+
+
+def post_of(sandbox, slot):
+    with sandbox.client() as scripe:
+        return scripe.get_post(slot.current_job.post_id)
+
+
+# the queue -------------------------------------------------------------------------------------
+
+
+def test_the_queue_lists_drafts_oldest_deadline_first_with_a_count(client, team, wired):
+    later = draft(team, days=5, text="Later post")
+    sooner = draft(team, days=2, text="Sooner post")
+    client.force_login(team.manager)
+    html = client.get("/review/").content.decode()
+    assert html.index(str(sooner.public_id)) < html.index(str(later.public_id))
+    assert '<span class="count">2</span>' in html
+    assert "Sooner post" in html  # the first draft is open beside its source
+
+
+def test_the_queue_filters_by_project(client, team, wired):
+    draft(team, text="Kept")
+    other = team.project.__class__.objects.create(
+        workspace=team.workspace, scripe_id="proj_01JSANDBOXPROJ000000000002", name="Acme page"
+    )
+    draft(team, text="Filtered out", project=other)
+    client.force_login(team.manager)
+    html = client.get(f"/review/?project={team.project.scripe_id}").content.decode()
+    assert "Kept" in html and "Filtered out" not in html
+
+
+def test_editors_may_not_review_and_outsiders_see_nothing(client, team, wired):
+    slot = draft(team)
+    client.force_login(team.editor)
+    assert client.get("/review/").status_code == 403
+    for action in ("approve", "changes", "reject", "save", "new-time"):
+        response = client.post(f"/review/{slot.public_id}/{action}/", {"comment": "x"})
+        assert response.status_code == 403, action
+    client.force_login(team.outsider)
+    assert str(slot.public_id) not in client.get("/review/").content.decode()
+    for action in ("approve", "changes", "reject", "save", "new-time"):
+        assert client.post(f"/review/{slot.public_id}/{action}/").status_code == 404, action
+
+
+def test_editors_have_no_review_link_and_no_extra_query(client, team):
+    client.force_login(team.editor)
+    assert 'href="/review/"' not in client.get("/").content.decode()
+
+
+# approving -------------------------------------------------------------------------------------
+
+
+def test_approve_schedules_the_edited_post_in_scripe(client, team, wired):
+    slot = draft(team)
+    client.force_login(team.manager)
+    response = client.post(
+        f"/review/{slot.public_id}/approve/",
+        {"title": "Edited title", "content": "Edited by the manager."},
+        headers=HTMX,
+    )
+    assert (
+        json.loads(response["HX-Trigger"])["toast"]["message"] == "Approved: scheduled in Scripe."
+    )
+    slot.refresh_from_db()
+    assert slot.status == "scheduled"
+    post = post_of(wired, slot)
+    assert (post.status, post.title, post.content) == (
+        "scheduled",
+        "Edited title",
+        "Edited by the manager.",
+    )
+    assert abs((post.scheduled_at - slot.scheduled_for).total_seconds()) < 0.01
+
+
+def test_approve_moves_on_to_the_next_draft(client, team, wired):
+    first = draft(team, days=2, text="First")
+    second = draft(team, days=3, text="Second")
+    client.force_login(team.manager)
+    html = client.post(f"/review/{first.public_id}/approve/", headers=HTMX).content.decode()
+    assert html.lstrip().startswith('<section id="review"')
+    assert f'id="review-panel" data-slot="{second.public_id}"' in html
+
+
+def test_approve_after_the_time_passed_marks_it_missed_and_a_new_time_brings_it_back(
+    client, team, wired, time_machine
+):
+    slot = draft(team, days=1)
+    time_machine.move_to(slot.scheduled_for + timedelta(minutes=5))
+    client.force_login(team.manager)
+    client.post(f"/review/{slot.public_id}/approve/", headers=HTMX)
+    slot.refresh_from_db()
+    assert slot.status == "missed"
+    assert wired.stats()["requests"].get("PATCH /v1/posts/{postId}") is None
+    new_day = (slot.scheduled_for + timedelta(days=2)).date().isoformat()
+    client.post(f"/review/{slot.public_id}/new-time/", {"date": new_day, "time": "10:00"})
+    slot.refresh_from_db()
+    assert slot.status == "in_review"
+    local = timezone.localtime(slot.scheduled_for, ZoneInfo("Europe/Berlin"))
+    assert (local.date().isoformat(), f"{local:%H:%M}") == (new_day, "10:00")
+
+
+def test_a_lost_linkedin_connection_keeps_the_draft_in_review(client, team, wired):
+    project = team.project.__class__.objects.create(
+        workspace=team.workspace, scripe_id=DISCONNECTED, name="Jonas Weber"
+    )
+    slot = draft(team, project=project)
+    client.force_login(team.manager)
+    response = client.post(f"/review/{slot.public_id}/approve/", headers=HTMX)
+    assert response.status_code == 409
+    assert "LinkedIn connection is down" in response.content.decode()
+    slot.refresh_from_db()
+    assert slot.status == "in_review"
+
+
+def test_saving_a_draft_keeps_it_here_and_in_scripe(client, team, wired):
+    slot = draft(team)
+    client.force_login(team.manager)
+    client.post(f"/review/{slot.public_id}/save/", {"title": "T", "content": "New words."})
+    job = GenerationJob.objects.get(slot=slot)
+    assert (job.post_title, job.post_content) == ("T", "New words.")
+    assert post_of(wired, slot).content == "New words."
+    assert PlannedSlot.objects.get(pk=slot.pk).status == "in_review"
+
+
+# changes and rejection -------------------------------------------------------------------------
+
+
+def test_requesting_changes_generates_again_with_the_comment_and_keeps_the_old_draft(
+    client, team, wired
+):
+    slot = draft(team, text="Our hiring story.")
+    first = slot.current_job
+    client.force_login(team.manager)
+    client.post(f"/review/{slot.public_id}/changes/", {"comment": "Mention the interview loop."})
+    slot.refresh_from_db()
+    assert slot.status == "queued"
+    second = GenerationJob.objects.get(slot=slot, is_current=True)
+    assert second.attempt == 2 and second.steering == "Mention the interview loop."
+    generation_advance(second.pk, horizon=30, budget=30)
+    second.refresh_from_db()
+    assert "Mention the interview loop." in second.post_content
+    first.refresh_from_db()
+    assert first.post_content and "interview loop" not in first.post_content
+    html = client.get(f"/review/?slot={slot.public_id}").content.decode()
+    assert "Earlier drafts (1)" in html
+
+
+def test_a_request_for_changes_needs_a_comment(client, team, wired):
+    slot = draft(team)
+    client.force_login(team.manager)
+    response = client.post(f"/review/{slot.public_id}/changes/", {"comment": " "}, headers=HTMX)
+    assert response.status_code == 409
+    assert "Say what should change" in response.content.decode()
+    assert PlannedSlot.objects.get(pk=slot.pk).status == "in_review"
+
+
+def test_reject_with_a_reason_shows_on_the_editors_card(client, team, wired):
+    slot = draft(team)
+    client.force_login(team.manager)
+    client.post(f"/review/{slot.public_id}/reject/", {"reason": "Off-brand tone."})
+    slot.refresh_from_db()
+    assert (slot.status, slot.status_note) == ("rejected", "Off-brand tone.")
+    client.force_login(team.editor)
+    berlin_day = timezone.localtime(slot.scheduled_for, ZoneInfo("Europe/Berlin"))
+    html = client.get(f"/calendar/day/{berlin_day:%Y-%m-%d}/")
+    assert "Off-brand tone." in html.content.decode()
+
+
+# the trail -------------------------------------------------------------------------------------
+
+
+def test_the_activity_trail_records_each_step_in_order(client, team, wired):
+    slot = draft(team)
+    client.force_login(team.editor)
+    client.post(f"/slots/{slot.public_id}/comments/", {"text": "Can we add a photo?"})
+    client.force_login(team.manager)
+    client.post(f"/review/{slot.public_id}/changes/", {"comment": "Shorter please."})
+    events = SlotEvent.objects.filter(slot=slot).exclude(status="generating")
+    trail = list(events.values_list("kind", "status", "text", "actor__username"))
+    assert trail == [
+        ("status", "queued", "Sent to Scripe.", None),
+        ("status", "in_review", "Draft ready for review.", None),
+        ("comment", "", "Can we add a photo?", "erin"),
+        ("comment", "", "Shorter please.", "max"),
+        ("status", "queued", "Changes requested: Shorter please.", "max"),
+    ]
+    html = client.get(f"/slots/{slot.public_id}/").content.decode()
+    assert "“Can we add a photo?”" in html and "Erin" in html
+
+
+def test_comments_need_text_and_membership(client, team, wired):
+    slot = draft(team)
+    client.force_login(team.editor)
+    response = client.post(f"/slots/{slot.public_id}/comments/", {"text": ""}, headers=HTMX)
+    assert response.status_code == 422
+    client.force_login(team.outsider)
+    assert client.post(f"/slots/{slot.public_id}/comments/", {"text": "hi"}).status_code == 404
