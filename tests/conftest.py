@@ -34,6 +34,10 @@ class RunningSandbox:
         url = f"{self.root_url}/_sandbox/projects/{project_id}"
         httpx.patch(url, json=changes).raise_for_status()
 
+    def fail_next_jobs(self, count: int = 1, code: str = "provider_error") -> None:
+        url = f"{self.root_url}/_sandbox/job-failures"
+        httpx.post(url, json={"count": count, "code": code}).raise_for_status()
+
     def revoke(self, key: str) -> None:
         httpx.post(f"{self.root_url}/_sandbox/keys/revoke", json={"key": key}).raise_for_status()
 

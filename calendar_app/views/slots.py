@@ -211,7 +211,11 @@ def slot_move(request: HttpRequest, public_id) -> HttpResponse:
     try:
         services.slot_move(slot=slot, day=day, zone=viewer.zone, user=request.user)
     except services.SlotRefused as refusal:
-        return HttpResponse(str(refusal), status=422, content_type="text/plain")
+        # A refused drop is an answer, not an error: 200 with the reason keeps the browser
+        # console clean, and the page puts the card back and shows why.
+        response = HttpResponse(str(refusal), content_type="text/plain")
+        response["X-Move-Refused"] = "true"
+        return response
     when = timezone.localtime(slot.scheduled_for)
     return _slots_changed(HttpResponse(status=204), f"Moved to {when:%a %d %b, %H:%M}.")
 

@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
             "A local Scripe API (v1, version 2026-08-01) over real HTTP, in memory. It serves "
             "/v1/health, /v1/health/auth, /v1/workspaces/me, /v1/projects, /v1/posts, "
             "/v1/posts/generations and /v1/jobs as documented, and a control surface for tests: "
-            "GET /_sandbox/stats, POST|DELETE /_sandbox/faults, POST /_sandbox/keys/revoke, "
+            "GET /_sandbox/stats, POST|DELETE /_sandbox/faults, POST /_sandbox/job-failures, "
+            "POST /_sandbox/keys/revoke, "
             "PATCH /_sandbox/projects/{id}. A source text containing [sandbox:fail] (or "
             "[sandbox:fail=content_policy]) makes that generation fail."
         ),

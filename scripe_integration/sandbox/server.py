@@ -755,6 +755,11 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             with state.lock:
                 state.faults.clear()
             self.send_json(200, {"data": []}, {})
+        elif (method, path) == ("POST", "/_sandbox/job-failures"):
+            codes = [data.get("code", "provider_error")] * int(data.get("count", 1))
+            with state.lock:
+                state.forced_failures.extend(codes)
+            self.send_json(201, {"data": {"nextJobsFail": len(state.forced_failures)}}, {})
         elif (method, path) == ("POST", "/_sandbox/keys/revoke"):
             state.revoke(data.get("key", ""))
             self.send_json(200, {"data": {"revoked": True}}, {})

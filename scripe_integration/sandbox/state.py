@@ -232,6 +232,7 @@ class SandboxState:
         self.request_times: deque[float] = deque()
         self.spend: dict[str, int] = {}  # UTC day -> cents reserved
         self.faults: list[Fault] = []
+        self.forced_failures: list[str] = []  # error codes for the next jobs created
         self.requests: Counter[str] = Counter()
         self.replays = 0
 
@@ -316,7 +317,10 @@ class SandboxState:
             low, high = self.config.generation_seconds
             duration = self.rng.uniform(low, high)
             failure = None
-            if FAIL_MARKER in text:
+            if self.forced_failures:
+                code = self.forced_failures.pop(0)
+                failure = next((f for f in FAILURES if f[0] == code), (code, "The job failed."))
+            elif FAIL_MARKER in text:
                 code = (
                     text.split(FAIL_MARKER, 1)[1].lstrip("=").split("]", 1)[0] or "provider_error"
                 )

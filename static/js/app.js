@@ -147,11 +147,11 @@
       toast("The server cannot be reached; the slot was not moved.", "error");
       return;
     }
-    if (response.ok) {
+    if (response.ok && !response.headers.get("X-Move-Refused")) {
       const events = JSON.parse(response.headers.get("HX-Trigger") || "{}");
       if (events.toast) toast(events.toast.message);
     } else {
-      // The card never left its day, so refusing needs no undo: just say why.
+      // The card never left its day, so a refusal needs no undo: just say why.
       toast(await response.text(), "error");
     }
     htmx.trigger(document.body, "slots-changed");

@@ -214,3 +214,12 @@ def test_help_documents_every_option():
         for flag in action.option_strings:
             assert flag in result.stdout
         assert action.help, f"{action.option_strings} has no help text"
+
+
+def test_the_next_jobs_can_be_made_to_fail(api, sandbox):
+    sandbox.fail_next_jobs(1, "content_policy")
+    first = api.post("posts/generations", json=generation()).json()["data"]["id"]
+    second = api.post("posts/generations", json=generation("Another idea.")).json()["data"]["id"]
+    time.sleep(1.0)
+    assert api.get(f"jobs/{first}").json()["data"]["errorCode"] == "content_policy"
+    assert api.get(f"jobs/{second}").json()["data"]["status"] == "DONE"

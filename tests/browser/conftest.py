@@ -1,0 +1,146 @@
+"""Browser journeys: Playwright drives Debian's Chromium against a live server, with the
+Scripe sandbox and a real django-q2 cluster on free ports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.support import ROOT, Cluster
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOTS = ROOT / "var" / "screenshots"
+SKIP_REASON = (
+    "browser journeys skipped: Chromium is not installed "
+    "(apt-get install chromium; `playwright install` cannot download browsers here)"
+)
+# pytest-playwright's sync API runs an event loop in the test thread; the ORM calls the tests
+# make to set up data are ordinary synchronous ones.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_report_header(config) -> str:
+    if CHROMIUM:
+        return f"browser journeys: {CHROMIUM}; screenshots in {SCREENSHOTS}"
+    return SKIP_REASON
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if CHROMIUM:
+        return
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if CHROMIUM and SCREENSHOTS.exists():
+        terminalreporter.write_line(f"Browser journey screenshots: {SCREENSHOTS}")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    }
+
+
+def next_wednesday() -> datetime:
+    """A fixed weekday a few days ahead: the journeys plan around it, and it is in the future
+    so the browser, which keeps the real time, accepts the session cookie."""
+    now = datetime.now(UTC)
+    days = (2 - now.weekday()) % 7 or 7
+    return (now + timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)
+
+
+class Journey:
+    """What a journey needs: the app's URL, its people and the sandbox, pages that record
+    console errors and failed requests, and a screenshot of the last screen."""
+
+    def __init__(self, browser, live_server, team, sandbox, name: str) -> None:
+        self.browser = browser
+        self.url = live_server.url
+        self.team = team
+        self.sandbox = sandbox
+        self.name = name
+        self.problems: list[str] = []
+        self.allowed_statuses: set[int] = set()
+        self.pages = []
+
+    def page_for(self, user, **context_options):
+        context = self.browser.new_context(
+            viewport={"width": 1300, "height": 950}, **context_options
+        )
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.on(
+            "console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}")
+        )
+        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        page.on(
+            "requestfailed",
+            lambda r: self.problems.append(f"failed: {r.method} {r.url} {r.failure}"),
+        )
+        page.on(
+            "response",
+            lambda r: (
+                r.status >= 400
+                and r.status not in self.allowed_statuses
+                and self.problems.append(f"HTTP {r.status}: {r.request.method} {r.url}")
+            ),
+        )
+        page.goto(f"{self.url}/accounts/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", "pw")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{self.url}/")
+        self.pages.append(page)
+        return page
+
+    def finish(self) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        if self.pages:
+            # caret="initial": hiding the caret injects a style, which our CSP rightly refuses.
+            self.pages[-1].screenshot(path=SCREENSHOTS / f"{self.name}.png", caret="initial")
+        for page in self.pages:
+            page.context.close()
+        assert self.problems == [], "\n".join(self.problems)
+
+
+@pytest.fixture
+def journey(request, browser, live_server, team, sandbox_factory, clusters, settings):
+    from scripe_integration.services import connection_for
+
+    sandbox = sandbox_factory(generation_seconds=(7, 8), queue_seconds=0.3)
+    scripe = connection_for(team.workspace)
+    scripe.base_url = sandbox.base_url
+    scripe.set_key(sandbox.key)
+    scripe.save()
+    from calendar_app.services import projects_sync
+
+    team.project.delete()
+    projects_sync(workspace=team.workspace)
+    clusters()
+    journey = Journey(browser, live_server, team, sandbox, request.node.name)
+    yield journey
+    journey.finish()
+
+
+@pytest.fixture
+def clusters():
+    started: list[Cluster] = []
+
+    def start(**env) -> Cluster:
+        cluster = Cluster(**env)
+        started.append(cluster)
+        return cluster
+
+    yield start
+    for cluster in started:
+        cluster.stop()

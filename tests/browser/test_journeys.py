@@ -1,0 +1,197 @@
+"""The main journeys, driven in Chromium as a person would drive them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from calendar_app.models import PlannedSlot, Project, SourceNote, Workspace
+from scripe_integration.generation import generation_advance, generation_request
+from scripe_integration.models import ScripeConnection
+from tests.browser.conftest import next_wednesday
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def plan(team, when, text="An idea for the week.", project="Lena Fischer") -> PlannedSlot:
+    project = Project.objects.get(workspace=team.workspace, name=project)
+    note = SourceNote.objects.create(workspace=team.workspace, text=text, author=team.editor)
+    return PlannedSlot.objects.create(
+        workspace=team.workspace,
+        project=project,
+        note=note,
+        scheduled_for=when,
+        created_by=team.editor,
+    )
+
+
+def local(day: date, hour: int, minute: int = 0):
+    return timezone.make_aware(
+        timezone.datetime(day.year, day.month, day.day, hour, minute), BERLIN
+    )
+
+
+def test_1_an_editor_plans_a_post_with_the_calendar_widget(journey, time_machine):
+    wednesday = next_wednesday()
+    time_machine.move_to(wednesday, tick=True)
+    thursday = wednesday.date() + timedelta(days=1)
+    page = journey.page_for(journey.team.editor)
+    # The calendar opens on the current month; click the empty part of Thursday.
+    page.click(f".day[data-date='{thursday}']", position={"x": 60, "y": 110})
+    page.wait_for_selector("dialog[open] #slot-form")
+    page.select_option("#id_project", label="Acme Analytics")
+    page.fill("#id_note_text", "We doubled newsletter signups with one question at checkout.")
+    # Pick the day by clicking it in the widget: Friday if the widget shows it, else Thursday.
+    friday = thursday + timedelta(days=1)
+    pick = friday if page.locator(f"[data-pick-date='{friday}']").count() else thursday
+    page.click(f"[data-pick-date='{pick}']")
+    assert page.get_attribute(f"[data-pick-date='{pick}']", "aria-pressed") == "true"
+    page.select_option("#id_time", "14:30")
+    page.click("dialog button:has-text('Plan post')")
+    page.wait_for_selector("dialog[open]", state="detached")
+    card = page.locator(f".day[data-date='{pick}'] .slot-card")
+    card.wait_for()
+    assert "14:30" in card.inner_text() and "Acme Analytics" in card.inner_text()
+    slot = PlannedSlot.objects.get()
+    assert slot.scheduled_for == local(pick, 14, 30)
+
+
+def test_2_generate_shows_queued_running_and_ready_without_a_reload(journey):
+    when = timezone.now() + timedelta(days=2)
+    slot = plan(journey.team, when)
+    page = journey.page_for(journey.team.editor)
+    page.goto(f"{journey.url}/calendar/day/{timezone.localtime(when, BERLIN):%Y-%m-%d}/")
+    navigations = []
+    page.on(
+        "framenavigated", lambda frame: frame == page.main_frame and navigations.append(frame.url)
+    )
+    card = page.locator(f"#slot-{slot.public_id}")
+    card.locator(".slot-open").click()
+    page.click("dialog button:has-text('Generate')")
+    card.locator(".badge:has-text('Queued'), .badge:has-text('Generating')").wait_for()
+    card.locator("progress.slot-progress-bar").wait_for(timeout=20_000)
+    assert "Generating" in card.inner_text()
+    card.locator(".badge:has-text('Ready for review')").wait_for(timeout=30_000)
+    card.locator(".slot-open").click()
+    page.locator("dialog[open] .draft-text").wait_for()
+    assert "An idea for the week." in page.inner_text("dialog .draft-text")
+    assert navigations == []  # it all happened in place
+
+
+def test_3_a_failure_shows_its_reason_and_retry_brings_a_draft(journey):
+    journey.sandbox.fail_next_jobs(1, "provider_error")
+    when = timezone.now() + timedelta(days=2)
+    slot = plan(journey.team, when)
+    page = journey.page_for(journey.team.editor)
+    page.goto(f"{journey.url}/calendar/day/{timezone.localtime(when, BERLIN):%Y-%m-%d}/")
+    card = page.locator(f"#slot-{slot.public_id}")
+    card.locator(".slot-open").click()
+    page.click("dialog button:has-text('Generate')")
+    card.locator(".badge:has-text('Failed')").wait_for(timeout=30_000)
+    assert "AI provider failed" in card.inner_text()
+    card.locator("button:has-text('Retry')").click()
+    card.locator(".badge:has-text('Ready for review')").wait_for(timeout=30_000)
+    assert slot.jobs.count() == 2
+
+
+def test_4_a_manager_edits_and_approves_and_the_editor_sees_it_scheduled(journey):
+    when = timezone.now() + timedelta(days=3)
+    slot = plan(journey.team, when, text="Lessons from our first advisory board.")
+    job = generation_request(slot=slot)
+    generation_advance(job.pk, horizon=30, budget=30)
+    slot.refresh_from_db()
+    assert slot.status == "in_review"
+
+    manager = journey.page_for(journey.team.manager)
+    manager.click("nav >> text=Review")
+    manager.locator("#review-panel").wait_for()
+    edited = "Three lessons from our first advisory board. Edited in review."
+    manager.fill("#draft-content", edited)
+    assert manager.inner_text("[data-count]") == str(len(edited))
+    assert manager.inner_text("[data-preview]") == edited
+    manager.click("button:has-text('Approve and schedule')")
+    manager.locator("#toasts >> text=Approved: scheduled in Scripe.").wait_for()
+    manager.locator("text=Nothing waits for review.").wait_for()
+
+    editor = journey.page_for(journey.team.editor)
+    editor.goto(f"{journey.url}/calendar/day/{timezone.localtime(when, BERLIN):%Y-%m-%d}/")
+    assert "Scheduled" in editor.locator(f"#slot-{slot.public_id} .badge").inner_text()
+    with journey.sandbox.client() as scripe:
+        post = scripe.get_post(slot.current_job.post_id)
+    assert (post.status, post.content) == (
+        "scheduled",
+        "Three lessons from our first advisory board. Edited in review.",
+    )
+
+
+def test_5_an_admin_adds_and_verifies_a_key_that_stays_masked(journey):
+    team = journey.team
+    team.admin.is_superuser = True
+    team.admin.save()
+    workspace = Workspace.objects.create(name="Fresh Team")
+    page = journey.page_for(team.admin)
+    page.goto(f"{journey.url}/admin/calendar_app/workspace/{workspace.pk}/change/")
+    page.fill("#id_scripe-0-new_key", journey.sandbox.key)
+    page.fill("#id_scripe-0-base_url", journey.sandbox.base_url)
+    page.click("input[name=_continue]")
+    page.locator("text=scripe_sk_test_…0000 (test key)").wait_for()
+    page.click("button:has-text('Verify key with Scripe')")
+    page.locator(".messagelist >> text=Fresh Team: The key works").wait_for()
+    assert "Valid" in page.content()
+    assert journey.sandbox.key not in page.content()
+    assert ScripeConnection.objects.get(workspace=workspace).key_state == "valid"
+
+
+def test_6_dragging_a_card_keeps_its_time_and_a_bad_drop_is_refused(journey, time_machine):
+    wednesday = next_wednesday()
+    time_machine.move_to(wednesday, tick=True)
+    thursday = wednesday.date() + timedelta(days=1)
+    slot = plan(journey.team, local(thursday, 11, 15))
+    page = journey.page_for(journey.team.editor)
+    page.goto(f"{journey.url}/calendar/week/{thursday}/")
+    card = f"#slot-{slot.public_id}"
+    friday = thursday + timedelta(days=1)
+    page.drag_and_drop(card, f".day[data-date='{friday}']")
+    page.locator(f".day[data-date='{friday}'] {card}").wait_for()
+    assert "11:15" in page.inner_text(card)
+    slot.refresh_from_db()
+    assert slot.scheduled_for == local(friday, 11, 15)
+
+    tuesday = thursday - timedelta(days=2)
+    page.drag_and_drop(card, f".day[data-date='{tuesday}']")
+    page.locator("#toasts >> text=Cannot move it to").wait_for()
+    page.locator(f".day[data-date='{friday}'] {card}").wait_for()
+    slot.refresh_from_db()
+    assert slot.scheduled_for == local(friday, 11, 15)
+
+
+def test_7_bad_input_shows_errors_next_to_the_fields_and_keeps_the_text(journey, time_machine):
+    wednesday = next_wednesday()
+    time_machine.move_to(wednesday, tick=True)
+    page = journey.page_for(journey.team.editor)
+    page.click("a.button-primary:has-text('New slot')")
+    page.wait_for_selector("dialog[open] #slot-form")
+    yesterday = wednesday.date() - timedelta(days=1)
+    # The widget does not offer past days at all.
+    assert page.locator(f"[data-pick-date='{yesterday}']").is_disabled()
+    page.fill("#id_note_text", "   ")
+    page.click("dialog button:has-text('Plan post')")
+    page.locator("dialog >> text=Write the note Scripe should turn into a post.").wait_for()
+    page.locator("dialog >> text=Pick a day in the calendar.").wait_for()
+    assert page.locator("dialog .field-error:has-text('This field is required.')").count() == 1
+
+    page.fill("#id_note_text", "A thought worth keeping.")
+    page.select_option("#id_project", label="Lena Fischer")
+    page.click(f"[data-pick-date='{wednesday.date()}']")
+    # Today's earliest times are greyed out: they are already past.
+    assert page.locator("#id_time option[value='00:00']").is_disabled()
+    page.select_option("#id_time", "23:45")
+    page.fill("#id_note_text", "")
+    page.click("dialog button:has-text('Plan post')")
+    page.locator("dialog >> text=Write the note Scripe should turn into a post.").wait_for()
+    assert page.input_value("#id_time") == "23:45"
+    assert PlannedSlot.objects.count() == 0

@@ -1,0 +1,63 @@
+"""Helpers shared by the integration and browser tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def database_url() -> str:
+    """The test database, as a URL the cluster processes can open."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        if "memory" in str(db["NAME"]) or db["NAME"] == ":memory:":
+            pytest.skip("the SQLite test database is in memory; a cluster cannot share it")
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Cluster:
+    def __init__(self, **env: str) -> None:
+        environment = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "Q_WORKERS": "2",
+            "Q_LOG_LEVEL": "WARNING",
+            **env,
+        }
+        environment.pop("REDIS_URL", None)
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env=environment,
+            start_new_session=True,  # its own process group, so a kill takes the workers too
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the whole cluster: no cleanup, as when a machine dies."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        # The test is over; a graceful stop would only wait for idle workers.
+        if self.process.poll() is None:
+            self.kill()
+
+
+def wait_for(predicate, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
