@@ -140,6 +140,7 @@ if REDIS_URL:
     }
 
 Q_CLUSTER = {
+    # django-q2 signs tasks with this name: every process of one site must share it.
     "name": "scripe-calendar",
     "workers": envint("Q_WORKERS", "2"),
     # A generation task works for at most GENERATION_TASK_BUDGET; the timeout stays below
@@ -152,6 +153,9 @@ Q_CLUSTER = {
     "save_limit": 500,
     "cache": "django_q",
     "label": "Background tasks",
+    # Lets a cluster started with Q_CLUSTER_NAME=<name> serve a queue of its own (django-q2's
+    # multi-cluster routing); the tests use it to keep their queues apart.
+    "ALT_CLUSTERS": {},
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL

@@ -28,22 +28,24 @@ def database_url() -> str:
 
 class Cluster:
     def __init__(self, **env: str) -> None:
+        inherited = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
         environment = {
-            **os.environ,
+            **inherited,  # the ORM broker unless the caller names Redis
             "DATABASE_URL": database_url(),
             "Q_WORKERS": "2",
             "Q_LOG_LEVEL": "WARNING",
             **env,
         }
-        environment.pop("REDIS_URL", None)
-        self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=ROOT,
-            env=environment,
-            start_new_session=True,  # its own process group, so a kill takes the workers too
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        log = ROOT / "var" / "cluster.log"
+        with open(log, "ab") as output:  # the cluster's own words, for when a test fails
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "qcluster"],
+                cwd=ROOT,
+                env=environment,
+                start_new_session=True,  # its own process group, so a kill takes the workers too
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
 
     def kill(self) -> None:
         """SIGKILL the whole cluster: no cleanup, as when a machine dies."""

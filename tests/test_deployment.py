@@ -1,0 +1,92 @@
+"""The deployment files, checked without a Docker engine (none runs on our machines): the
+Dockerfile is linted by hadolint, compose.yaml is parsed and its shape asserted, the
+entrypoint is parsed by the shell, and the example env names only settings the app reads."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCKER = ROOT / "docker"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((DOCKER / "compose.yaml").read_text())
+
+
+def test_the_dockerfile_passes_hadolint():
+    hadolint = shutil.which("hadolint") or str(Path(__file__).parents[1] / ".venv/bin/hadolint")
+    result = subprocess.run(
+        [hadolint, "--failure-threshold", "warning", str(DOCKER / "Dockerfile")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_image_runs_as_a_non_root_user_with_a_health_check():
+    dockerfile = (DOCKER / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.\d+-slim$", dockerfile, re.M)
+    assert re.search(r"^USER 10001:10001$", dockerfile, re.M)
+    assert "collectstatic --noinput" in dockerfile
+    assert "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile
+
+
+def test_the_entrypoint_is_valid_shell_with_every_role():
+    entrypoint = DOCKER / "entrypoint.sh"
+    subprocess.run(["sh", "-n", str(entrypoint)], check=True)
+    text = entrypoint.read_text()
+    for role in ("migrate)", "web)", "worker)", "sandbox)"):
+        assert role in text
+    assert "gunicorn calendar_app.wsgi:application" in text
+
+
+def test_compose_has_two_web_and_two_worker_replicas_behind_a_proxy(compose):
+    services = compose["services"]
+    assert {"postgres", "redis", "migrate", "web", "worker", "proxy", "sandbox"} <= set(services)
+    assert services["web"]["deploy"]["replicas"] == 2
+    assert services["worker"]["deploy"]["replicas"] == 2
+    assert services["web"]["command"] == ["web"] and services["worker"]["command"] == ["worker"]
+    assert services["proxy"]["ports"] == ["8000:80"]
+    assert services["sandbox"]["profiles"] == ["demo"]
+
+
+def test_web_and_workers_wait_for_one_migration_and_healthy_services(compose):
+    services = compose["services"]
+    assert services["migrate"]["command"] == ["migrate"]
+    assert services["migrate"]["restart"] == "no"
+    for name in ("web", "worker"):
+        depends = services[name]["depends_on"]
+        assert depends["migrate"] == {"condition": "service_completed_successfully"}
+        assert depends["postgres"] == {"condition": "service_healthy"}
+        assert depends["redis"] == {"condition": "service_healthy"}
+        assert services[name]["env_file"] == ".env"
+
+
+def test_the_proxy_spreads_requests_over_the_web_service():
+    nginx = (DOCKER / "nginx.conf").read_text()
+    assert "server web:8000;" in nginx and "proxy_pass http://web;" in nginx
+
+
+def test_the_example_env_names_only_settings_the_app_reads_and_the_readme_documents():
+    settings = (ROOT / "calendar_app" / "settings.py").read_text()
+    readme = (ROOT / "README.md").read_text()
+    names = [
+        line.split("=", 1)[0]
+        for line in (DOCKER / "example.env").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert "DATABASE_URL" in names and "REDIS_URL" in names
+    for name in names:
+        if name == "WEB_CONCURRENCY":
+            assert name in (DOCKER / "entrypoint.sh").read_text()
+        else:
+            assert f'"{name}"' in settings, name
+        assert f"`{name}`" in readme, f"{name} is not in the README"
