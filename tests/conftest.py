@@ -34,6 +34,16 @@ class RunningSandbox:
         url = f"{self.root_url}/_sandbox/projects/{project_id}"
         httpx.patch(url, json=changes).raise_for_status()
 
+    def wire(self, workspace) -> RunningSandbox:
+        """Points the workspace's Scripe connection at this sandbox, with its key."""
+        from scripe_integration.services import connection_for
+
+        connection = connection_for(workspace)
+        connection.base_url = self.base_url
+        connection.set_key(self.key)
+        connection.save()
+        return self
+
     def fail_next_jobs(self, count: int = 1, code: str = "provider_error") -> None:
         url = f"{self.root_url}/_sandbox/job-failures"
         httpx.post(url, json={"count": count, "code": code}).raise_for_status()
@@ -134,3 +144,20 @@ def team(db) -> Team:
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness, times four users a test, would dominate the suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def clusters():
+    """Starts real `qcluster` processes on the test database; kills them afterwards."""
+    from tests.support import Cluster
+
+    started: list[Cluster] = []
+
+    def start(**env) -> Cluster:
+        cluster = Cluster(**env)
+        started.append(cluster)
+        return cluster
+
+    yield start
+    for cluster in started:
+        cluster.stop()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support import ROOT, Cluster
+from tests.support import ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -114,33 +114,14 @@ class Journey:
 
 
 @pytest.fixture
-def journey(request, browser, live_server, team, sandbox_factory, clusters, settings):
-    from scripe_integration.services import connection_for
-
-    sandbox = sandbox_factory(generation_seconds=(7, 8), queue_seconds=0.3)
-    scripe = connection_for(team.workspace)
-    scripe.base_url = sandbox.base_url
-    scripe.set_key(sandbox.key)
-    scripe.save()
+def journey(request, browser, live_server, team, sandbox_factory, clusters):
     from calendar_app.services import projects_sync
 
+    # Jobs long enough for the card to be seen running, past the 5 s the submit waits.
+    sandbox = sandbox_factory(generation_seconds=(7, 8), queue_seconds=0.3).wire(team.workspace)
     team.project.delete()
     projects_sync(workspace=team.workspace)
     clusters()
     journey = Journey(browser, live_server, team, sandbox, request.node.name)
     yield journey
     journey.finish()
-
-
-@pytest.fixture
-def clusters():
-    started: list[Cluster] = []
-
-    def start(**env) -> Cluster:
-        cluster = Cluster(**env)
-        started.append(cluster)
-        return cluster
-
-    yield start
-    for cluster in started:
-        cluster.stop()

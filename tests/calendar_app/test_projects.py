@@ -18,10 +18,7 @@ LENA = "proj_01JSANDBOXPROJ000000000001"
 @pytest.fixture
 def wired(team, sandbox):
     """The team's workspace pointed at a fresh sandbox with a valid key."""
-    connection = connection_for(team.workspace)
-    connection.base_url = sandbox.base_url
-    connection.set_key(sandbox.key)
-    connection.save()
+    sandbox.wire(team.workspace)
     Project.objects.filter(workspace=team.workspace).delete()
     return sandbox
 

@@ -14,7 +14,6 @@ from calendar_app.models import PlannedSlot, SlotEvent
 from scripe_integration import generation
 from scripe_integration.generation import generation_advance, generation_request
 from scripe_integration.models import GenerationJob
-from scripe_integration.services import connection_for
 
 HTMX = {"HX-Request": "true"}
 DISCONNECTED = "proj_01JSANDBOXPROJ000000000003"
@@ -22,10 +21,7 @@ DISCONNECTED = "proj_01JSANDBOXPROJ000000000003"
 
 @pytest.fixture
 def wired(team, sandbox, monkeypatch):
-    connection = connection_for(team.workspace)
-    connection.base_url = sandbox.base_url
-    connection.set_key(sandbox.key)
-    connection.save()
+    sandbox.wire(team.workspace)
     monkeypatch.setattr(generation, "enqueue", lambda job_id: None)
     return sandbox
 

@@ -11,33 +11,15 @@ from django.utils import timezone
 
 from calendar_app.models import PlannedSlot
 from scripe_integration.generation import generations_sweep
-from scripe_integration.services import connection_for
-from tests.support import Cluster, wait_for
+from tests.support import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def clusters():
-    started: list[Cluster] = []
-
-    def start(**env) -> Cluster:
-        cluster = Cluster(**env)
-        started.append(cluster)
-        return cluster
-
-    yield start
-    for cluster in started:
-        cluster.stop()
-
-
-@pytest.fixture
 def wired(team, sandbox_factory):
     sandbox = sandbox_factory(generation_seconds=(2, 3), queue_seconds=0.2)
-    scripe = connection_for(team.workspace)
-    scripe.base_url = sandbox.base_url
-    scripe.set_key(sandbox.key)
-    scripe.save()
+    sandbox.wire(team.workspace)
     return sandbox
 
 

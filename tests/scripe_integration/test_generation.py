@@ -24,10 +24,7 @@ from scripe_integration.services import connection_for
 
 @pytest.fixture
 def wired(team, sandbox):
-    connection = connection_for(team.workspace)
-    connection.base_url = sandbox.base_url
-    connection.set_key(sandbox.key)
-    connection.save()
+    sandbox.wire(team.workspace)
     return sandbox
 
 
@@ -208,9 +205,7 @@ def test_a_revoked_key_fails_the_slot_and_flags_the_key(wired, slot, team, enque
 
 def test_the_spend_cap_fails_the_slot_with_when_it_resets(sandbox_factory, team, slot, enqueued):
     sandbox = sandbox_factory(spend_cap=0)
-    connection = connection_for(team.workspace)
-    connection.base_url, _ = sandbox.base_url, connection.set_key(sandbox.key)
-    connection.save()
+    sandbox.wire(team.workspace)
     generation_request(slot=slot)
     job = run(slot)
     assert job.slot.status == "failed"
@@ -242,10 +237,7 @@ def test_a_job_far_past_its_estimate_is_stalled_and_polled_slowly(
 ):
     monkeypatch.setattr(pacing, "SUBMIT_WAIT_MS", 0)
     sandbox = sandbox_factory(generation_seconds=(300, 300), queue_seconds=0)
-    connection = connection_for(team.workspace)
-    connection.base_url = sandbox.base_url
-    connection.set_key(sandbox.key)
-    connection.save()
+    sandbox.wire(team.workspace)
     generation_request(slot=slot)
     job = run(slot, horizon=0)  # submit only
     GenerationJob.objects.filter(pk=job.pk).update(
@@ -270,10 +262,7 @@ def test_a_job_far_past_its_estimate_is_stalled_and_polled_slowly(
 def test_cancel_while_queued_in_scripe(client, team, sandbox_factory, slot, enqueued, monkeypatch):
     monkeypatch.setattr(pacing, "SUBMIT_WAIT_MS", 0)
     sandbox = sandbox_factory(queue_seconds=60)
-    connection = connection_for(team.workspace)
-    connection.base_url = sandbox.base_url
-    connection.set_key(sandbox.key)
-    connection.save()
+    sandbox.wire(team.workspace)
     generation_request(slot=slot)
     run(slot, horizon=0)
     client.force_login(team.editor)
@@ -289,10 +278,7 @@ def test_cancel_after_scripe_started_explains_and_keeps_going(
 ):
     monkeypatch.setattr(pacing, "SUBMIT_WAIT_MS", 0)
     sandbox = sandbox_factory(queue_seconds=0, generation_seconds=(20, 20))
-    connection = connection_for(team.workspace)
-    connection.base_url = sandbox.base_url
-    connection.set_key(sandbox.key)
-    connection.save()
+    sandbox.wire(team.workspace)
     generation_request(slot=slot)
     run(slot, horizon=0)
     with pytest.raises(GenerationRefused, match="already started writing"):

@@ -22,7 +22,6 @@ from calendar_app.models import PlannedSlot, Project, SourceNote
 from calendar_app.services import projects_sync
 from scripe_integration import generation
 from scripe_integration.generation import generation_request, generations_sweep
-from scripe_integration.services import connection_for
 from tests.support import Cluster
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -52,10 +51,7 @@ def scale(team, sandbox_factory, monkeypatch):
         lambda job_id: async_task(generation.TASK, job_id, broker=broker, cluster=name),
     )
     sandbox = sandbox_factory(generation_seconds=(0.3, 0.8), rate_limit=100_000, spend_cap=1_000)
-    scripe = connection_for(team.workspace)
-    scripe.base_url = sandbox.base_url
-    scripe.set_key(sandbox.key)
-    scripe.save()
+    sandbox.wire(team.workspace)
     team.project.delete()
     projects_sync(workspace=team.workspace)
     project = Project.objects.get(workspace=team.workspace, name="Lena Fischer")
