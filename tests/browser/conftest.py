@@ -85,7 +85,7 @@ class Journey:
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
         page.on(
             "requestfailed",
-            lambda r: self.problems.append(f"failed: {r.method} {r.url} {r.failure}"),
+            self._request_failed,
         )
         page.on(
             "response",
@@ -102,6 +102,12 @@ class Journey:
         page.wait_for_url(f"{self.url}/")
         self.pages.append(page)
         return page
+
+    def _request_failed(self, request) -> None:
+        # ERR_ABORTED is the browser cancelling a request because the journey moved on (a
+        # navigation while the old page's favicon still loads), not the app failing.
+        if request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"failed: {request.method} {request.url} {request.failure}")
 
     def finish(self) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
