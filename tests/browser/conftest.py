@@ -123,8 +123,15 @@ class Journey:
 def journey(request, browser, live_server, team, sandbox_factory, clusters):
     from calendar_app.services import projects_sync
 
-    # Jobs long enough for the card to be seen running, past the 5 s the submit waits.
-    sandbox = sandbox_factory(generation_seconds=(7, 8), queue_seconds=0.3).wire(team.workspace)
+    # By default jobs run long enough for the card to be seen running, past the 5 s the
+    # submit waits; @pytest.mark.sandbox(...) changes that for journeys that only need drafts.
+    marker = request.node.get_closest_marker("sandbox")
+    options = {
+        "generation_seconds": (7, 8),
+        "queue_seconds": 0.3,
+        **(marker.kwargs if marker else {}),
+    }
+    sandbox = sandbox_factory(**options).wire(team.workspace)
     team.project.delete()
     projects_sync(workspace=team.workspace)
     clusters()

@@ -82,6 +82,7 @@ def test_2_generate_shows_queued_running_and_ready_without_a_reload(journey):
     assert navigations == []  # it all happened in place
 
 
+@pytest.mark.sandbox(generation_seconds=(0.3, 0.6))
 def test_3_a_failure_shows_its_reason_and_retry_brings_a_draft(journey):
     journey.sandbox.fail_next_jobs(1, "provider_error")
     when = timezone.now() + timedelta(days=2)
@@ -98,6 +99,7 @@ def test_3_a_failure_shows_its_reason_and_retry_brings_a_draft(journey):
     assert slot.jobs.count() == 2
 
 
+@pytest.mark.sandbox(generation_seconds=(0.3, 0.6))
 def test_4_a_manager_edits_and_approves_and_the_editor_sees_it_scheduled(journey):
     when = timezone.now() + timedelta(days=3)
     slot = plan(journey.team, when, text="Lessons from our first advisory board.")
@@ -195,3 +197,25 @@ def test_7_bad_input_shows_errors_next_to_the_fields_and_keeps_the_text(journey,
     page.locator("dialog >> text=Write the note Scripe should turn into a post.").wait_for()
     assert page.input_value("#id_time") == "23:45"
     assert PlannedSlot.objects.count() == 0
+
+
+@pytest.mark.sandbox(generation_seconds=(0.3, 0.6))
+def test_8_a_manager_clears_the_queue_from_the_keyboard(journey):
+    team = journey.team
+    base = timezone.now() + timedelta(days=2)
+    for i in range(3):
+        slot = plan(team, base + timedelta(hours=i), text=f"Draft number {i}.")
+        job = generation_request(slot=slot)
+        generation_advance(job.pk, horizon=30, budget=30)
+    page = journey.page_for(team.manager)
+    page.goto(f"{journey.url}/review/")
+    for remaining in (3, 2, 1):
+        page.locator(f"#review h1 >> text=({remaining} waiting)").wait_for()
+        page.locator("#review-panel").click(
+            position={"x": 5, "y": 5}
+        )  # focus the page, not a field
+        page.keyboard.press("a")
+        page.locator(f"#review h1 >> text=({remaining} waiting)").wait_for(state="detached")
+    page.locator("text=Nothing waits for review.").wait_for()
+    statuses = set(PlannedSlot.objects.values_list("status", flat=True))
+    assert statuses == {"scheduled"}

@@ -286,3 +286,32 @@ def test_members_see_a_banner_while_the_key_is_invalid(client, team, scripe):
     assert "an admin fixes it" in html
     client.force_login(team.outsider)
     assert "Acme" not in client.get("/").content.decode()
+
+
+def test_member_and_role_changes_in_the_admin_are_recorded(client, team, superuser):
+    from django.contrib.admin.models import LogEntry
+
+    from calendar_app.models import Membership
+
+    client.force_login(superuser)
+    url = f"/admin/calendar_app/workspace/{team.workspace.pk}/change/"
+    memberships = list(Membership.objects.filter(workspace=team.workspace).order_by("pk"))
+    form = admin_form(team)
+    form.update({
+        "memberships-TOTAL_FORMS": str(len(memberships)),
+        "memberships-INITIAL_FORMS": str(len(memberships)),
+    })  # fmt: skip
+    for i, membership in enumerate(memberships):
+        role = "manager" if membership.user == team.editor else membership.role
+        form.update({
+            f"memberships-{i}-id": str(membership.pk),
+            f"memberships-{i}-workspace": str(team.workspace.pk),
+            f"memberships-{i}-user": str(membership.user_id),
+            f"memberships-{i}-role": role,
+        })  # fmt: skip
+    response = client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Membership.objects.get(user=team.editor).role == "manager"
+    entry = LogEntry.objects.filter(object_id=str(team.workspace.pk)).latest("action_time")
+    assert entry.user == superuser
+    assert "Changed Role for membership “erin in Acme (Manager)”" in entry.get_change_message()
