@@ -81,16 +81,23 @@ def viewer_for(request: HttpRequest) -> Viewer:
     return request._viewer
 
 
-def slot_for(request: HttpRequest, public_id) -> PlannedSlot:
+def slot_for(
+    request: HttpRequest, public_id, *, to: str | None = None, role: str = Role.EDITOR
+) -> PlannedSlot:
+    """The slot, if it is in one of the user's workspaces (else 404); with `to` (what the user
+    wants to do, in words), also checks their role there (else 403 saying who may)."""
     viewer = viewer_for(request)
     try:
-        return (
+        slot = (
             PlannedSlot.objects.alive()
             .for_cards()
             .get(public_id=public_id, workspace_id__in=viewer.workspace_ids)
         )
     except PlannedSlot.DoesNotExist:
         raise Http404("No such slot.") from None
+    if to is not None:
+        viewer.require(role, slot.workspace_id, to)
+    return slot
 
 
 def project_for(request: HttpRequest, project_id: int) -> Project:

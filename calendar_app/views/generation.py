@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from calendar_app.access import slot_for, viewer_for
-from calendar_app.models import PlannedSlot, Role
+from calendar_app.models import PlannedSlot
 from scripe_integration.generation import GenerationRefused, generation_cancel, generation_request
 
 MAX_LIVE_IDS = 200
@@ -41,9 +41,7 @@ def _answer(request: HttpRequest, slot: PlannedSlot, message: str, *, ok: bool) 
 @require_POST
 def slot_generate(request: HttpRequest, public_id) -> HttpResponse:
     """Generate a draft slot, or Retry a failed or cancelled one."""
-    viewer = viewer_for(request)
-    slot = slot_for(request, public_id)
-    viewer.require(Role.EDITOR, slot.workspace_id, "generate posts")
+    slot = slot_for(request, public_id, to="generate posts")
     retry = slot.status in ("failed", "cancelled")
     try:
         generation_request(slot=slot, user=request.user)
@@ -55,9 +53,7 @@ def slot_generate(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 @require_POST
 def slot_cancel(request: HttpRequest, public_id) -> HttpResponse:
-    viewer = viewer_for(request)
-    slot = slot_for(request, public_id)
-    viewer.require(Role.EDITOR, slot.workspace_id, "cancel generations")
+    slot = slot_for(request, public_id, to="cancel generations")
     try:
         message = generation_cancel(slot=slot)
     except GenerationRefused as refusal:

@@ -99,9 +99,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _act(request: HttpRequest, public_id, action) -> HttpResponse:
-    viewer = viewer_for(request)
-    slot = slot_for(request, public_id)
-    viewer.require(Role.MANAGER, slot.workspace_id, "review drafts")
+    slot = slot_for(request, public_id, to="review drafts", role=Role.MANAGER)
     position = (slot.scheduled_for, slot.pk)
     try:
         message = action(slot)
@@ -196,9 +194,7 @@ def review_new_time(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def slot_comment(request: HttpRequest, public_id) -> HttpResponse:
     """Any member may comment on a slot; the comment joins its activity trail."""
-    viewer = viewer_for(request)
-    slot = slot_for(request, public_id)
-    viewer.require(Role.EDITOR, slot.workspace_id, "comment")
+    slot = slot_for(request, public_id, to="comment")
     try:
         review.slot_comment(slot=slot, user=request.user, text=request.POST.get("text", ""))
     except review.ReviewRefused as refusal:

@@ -148,8 +148,7 @@ def slot_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def slot_edit(request: HttpRequest, public_id) -> HttpResponse:
     viewer = viewer_for(request)
-    slot = slot_for(request, public_id)
-    viewer.require(Role.EDITOR, slot.workspace_id, "edit slots")
+    slot = slot_for(request, public_id, to="edit slots")
     if not slot.is_editable:
         return render(request, "calendar_app/slot_locked.html", {"slot": slot}, status=409)
     if request.method == "GET":
@@ -202,8 +201,7 @@ def slot_detail(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def slot_move(request: HttpRequest, public_id) -> HttpResponse:
     viewer = viewer_for(request)
-    slot = slot_for(request, public_id)
-    viewer.require(Role.EDITOR, slot.workspace_id, "move slots")
+    slot = slot_for(request, public_id, to="move slots")
     try:
         day = date.fromisoformat(request.POST.get("date", ""))
     except ValueError:
@@ -223,9 +221,7 @@ def slot_move(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 @require_POST
 def slot_delete(request: HttpRequest, public_id) -> HttpResponse:
-    viewer = viewer_for(request)
-    slot = slot_for(request, public_id)
-    viewer.require(Role.EDITOR, slot.workspace_id, "delete slots")
+    slot = slot_for(request, public_id, to="delete slots")
     try:
         services.slot_delete(slot=slot)
     except services.SlotRefused as refusal:
