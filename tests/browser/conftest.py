@@ -127,7 +127,7 @@ def journey(request, browser, live_server, team, sandbox_factory, clusters):
     # submit waits; @pytest.mark.sandbox(...) changes that for journeys that only need drafts.
     marker = request.node.get_closest_marker("sandbox")
     options = {
-        "generation_seconds": (7, 8),
+        "generation_seconds": (9, 10),  # a window of seconds in which it is seen running
         "queue_seconds": 0.3,
         **(marker.kwargs if marker else {}),
     }
