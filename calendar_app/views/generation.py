@@ -1,11 +1,11 @@
 """Generate, cancel and retry, and the live endpoint that keeps in-flight cards current.
 
 Live updates: one request per page every two seconds, whatever the number of cards. The page
-sends the ids of its in-flight cards and slot panels; the answer is their fresh partials as
-out-of-band swaps. We chose this over one poller per card (cost grows with the cards) and over
-server-sent events (a long-lived connection per tab ties up a worker of a sync WSGI server).
-When nothing asked about is still in flight the answer is 286, and the page stops asking until
-something new is in flight.
+sends the ids of its in-flight cards, slot panels and list rows; the answer is their fresh
+partials as out-of-band swaps. We chose this over one poller per card (cost grows with the
+cards) and over server-sent events (a long-lived connection per tab ties up a worker of a sync
+WSGI server). When nothing asked about is still in flight the answer is 286, and the page
+stops asking until something new is in flight.
 """
 
 from __future__ import annotations
@@ -70,16 +70,17 @@ def _ids(request: HttpRequest, name: str) -> list[str]:
 @require_GET
 def slots_live(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request)
-    cards, panels = _ids(request, "cards"), _ids(request, "panels")
+    cards, panels, rows = _ids(request, "cards"), _ids(request, "panels"), _ids(request, "rows")
     slots = list(
         PlannedSlot.objects.alive()
         .for_cards()
-        .filter(workspace_id__in=viewer.workspace_ids, public_id__in={*cards, *panels})
+        .filter(workspace_id__in=viewer.workspace_ids, public_id__in={*cards, *panels, *rows})
     )
     by_id = {str(s.public_id): s for s in slots}
     context = {
         "cards": [by_id[i] for i in cards if i in by_id],
         "panels": [by_id[i] for i in panels if i in by_id],
+        "rows": [by_id[i] for i in rows if i in by_id],
         "zone": viewer.zone.key,
     }
     in_flight = any(s.is_in_flight for s in slots)

@@ -212,9 +212,10 @@
     if (livePending || document.hidden) return;
     const cards = liveIds(".slot-card");
     const panels = liveIds(".slot-status");
-    if (!cards && !panels) return;
+    const rows = liveIds(".slot-row-state");
+    if (!cards && !panels && !rows) return;
     livePending = true;
-    const url = "/slots/live/?" + new URLSearchParams({ cards, panels });
+    const url = "/slots/live/?" + new URLSearchParams({ cards, panels, rows });
     htmx.ajax("GET", url, { target: "#live-sink", swap: "none" }).finally(() => { livePending = false; });
   }
 

@@ -110,6 +110,16 @@ def test_live_answers_with_out_of_band_cards_and_panels(client, team, when):
     assert "Finding the angle" in html
 
 
+def test_live_refreshes_list_rows_too(client, team, when):
+    slot = with_job(team, when, "generating", progress_message="Writing the draft")
+    client.force_login(team.editor)
+    listing = client.get("/slots/").content.decode()
+    assert f'id="slot-row-{slot.public_id}"' in listing and "data-in-flight" in listing
+    html = client.get(f"/slots/live/?rows={slot.public_id}").content.decode()
+    assert f'id="slot-row-{slot.public_id}"' in html and 'hx-swap-oob="true"' in html
+    assert "Writing the draft" in html
+
+
 def test_live_says_stop_when_nothing_asked_about_is_in_flight(client, team, when):
     slot = with_job(team, when, "in_review", finished=True)
     client.force_login(team.editor)
