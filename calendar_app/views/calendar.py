@@ -60,6 +60,22 @@ def _query(project: Project | None) -> str:
     return f"?project={project.scripe_id}" if project else ""
 
 
+def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | None = None):
+    """The days to show with their slots, the filter's query string, and the context every
+    calendar page shares."""
+    projects = _projects(viewer)
+    project = _selected_project(request, projects)
+    slots = _slots(viewer, dates[0], dates[-1], project)
+    days = build_days(dates, slots, viewer.zone, timezone.localdate(), month)
+    common = {
+        "projects": projects,
+        "project": project,
+        "zone": viewer.zone.key,
+        "can_plan": bool(viewer.memberships),
+    }
+    return days, _query(project), common
+
+
 def _parse_day(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -76,13 +92,9 @@ def month_view(request: HttpRequest, year: int | None = None, month: int | None 
     if not (1 <= month <= 12 and 1970 <= year <= 2200):
         raise Http404("No such month.")
     weeks = month_weeks(year, month)
-    projects = _projects(viewer)
-    project = _selected_project(request, projects)
-    slots = _slots(viewer, weeks[0][0], weeks[-1][-1], project)
-    days = build_days([d for w in weeks for d in w], slots, viewer.zone, today, month)
+    days, query, common = _grid(request, viewer, [d for w in weeks for d in w], month)
     prev_y, prev_m = shift_month(year, month, -1)
     next_y, next_m = shift_month(year, month, 1)
-    query = _query(project)
     return _render(
         request,
         {
@@ -95,10 +107,7 @@ def month_view(request: HttpRequest, year: int | None = None, month: int | None 
             "today_url": reverse("month", args=[today.year, today.month]) + query,
             "switch_url": reverse("week", args=[(date(year, month, 1)).isoformat()]) + query,
             "self_url": reverse("month", args=[year, month]),
-            "projects": projects,
-            "project": project,
-            "zone": viewer.zone.key,
-            "can_plan": bool(viewer.memberships),
+            **common,
         },
     )
 
@@ -110,11 +119,7 @@ def week_view(request: HttpRequest, day: str):
     today = timezone.localdate()
     start = week_start(_parse_day(day))
     dates = [start + timedelta(days=i) for i in range(7)]
-    projects = _projects(viewer)
-    project = _selected_project(request, projects)
-    slots = _slots(viewer, dates[0], dates[-1], project)
-    days = build_days(dates, slots, viewer.zone, today)
-    query = _query(project)
+    days, query, common = _grid(request, viewer, dates)
     end = dates[-1]
     title = f"{start:%d %b %Y} – {end:%d %b %Y}"
     if start.year == end.year:
@@ -131,10 +136,7 @@ def week_view(request: HttpRequest, day: str):
             "today_url": reverse("week", args=[today.isoformat()]) + query,
             "switch_url": reverse("month", args=[start.year, start.month]) + query,
             "self_url": reverse("week", args=[start.isoformat()]),
-            "projects": projects,
-            "project": project,
-            "zone": viewer.zone.key,
-            "can_plan": bool(viewer.memberships),
+            **common,
         },
     )
 
@@ -144,18 +146,13 @@ def week_view(request: HttpRequest, day: str):
 def day_view(request: HttpRequest, day: str):
     viewer = viewer_for(request)
     the_day = _parse_day(day)
-    today = timezone.localdate()
-    projects = _projects(viewer)
-    project = _selected_project(request, projects)
-    slots = _slots(viewer, the_day, the_day, project)
-    days = build_days([the_day], slots, viewer.zone, today)
+    days, query, common = _grid(request, viewer, [the_day])
     return render(
         request,
         "calendar_app/day.html",
         {
             "day": days[the_day],
-            "month_url": reverse("month", args=[the_day.year, the_day.month]) + _query(project),
-            "zone": viewer.zone.key,
-            "can_plan": bool(viewer.memberships),
+            "month_url": reverse("month", args=[the_day.year, the_day.month]) + query,
+            **common,
         },
     )
