@@ -13,11 +13,13 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from typing import Any, Final
 
 import httpx
+
+from scripe_integration.pacing import seconds_until_allowed
 
 API_VERSION: Final = "2026-08-01"
 SOURCE_TEXT_MAX_CHARS: Final = 100_000
@@ -273,12 +275,15 @@ class RateLimit:
     reset_seconds: int | None
     seen_at: datetime
 
+    @property
+    def reset_at(self) -> datetime | None:
+        return self.seen_at + timedelta(seconds=self.reset_seconds) if self.reset_seconds else None
+
     def seconds_to_wait(self, now: datetime | None = None) -> float:
         """How long to hold off before the next call so as not to meet a 429."""
-        if self.remaining is None or self.remaining > 0 or self.reset_seconds is None:
-            return 0.0
-        elapsed = ((now or datetime.now(UTC)) - self.seen_at).total_seconds()
-        return max(0.0, self.reset_seconds - elapsed)
+        return seconds_until_allowed(
+            remaining=self.remaining, reset_at=self.reset_at, now=now or datetime.now(UTC)
+        )
 
 
 @dataclass(frozen=True)

@@ -298,8 +298,7 @@ def _finish_done(job: GenerationJob, scripe: ScripeClient) -> None:
 
 def _handle_error(job: GenerationJob, error: ScripeError, connection: ScripeConnection) -> None:
     now = timezone.now()
-    if error.code in KEY_ERRORS:
-        connection.mark_invalid(code=error.code, message=KEY_ERRORS[error.code])
+    if error.code in KEY_ERRORS:  # scripe_session has already marked the key invalid
         _fail(job, error.code, KEY_ERRORS[error.code])
     elif error.code == "spend_cap_exceeded":
         connection.spend_cap_meta = error.meta

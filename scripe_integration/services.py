@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 
 from django.conf import settings
 
@@ -35,8 +34,9 @@ def connection_for(workspace) -> ScripeConnection:
 
 @contextmanager
 def scripe_session(connection: ScripeConnection) -> Iterator[ScripeClient]:
-    """A client for the workspace's key; on the way out, keeps what Scripe said about rate
-    limits and deprecation on the connection, for admins to see."""
+    """A client for the workspace's key. On the way out it keeps what Scripe said about rate
+    limits and deprecation on the connection, for admins to see, and marks the key invalid
+    when Scripe refused it, so every caller flags a bad key the same way."""
     if not connection.has_key:
         raise ScripeNotConfigured(
             "This workspace has no Scripe API key yet; an admin adds it in the admin."
@@ -46,6 +46,10 @@ def scripe_session(connection: ScripeConnection) -> Iterator[ScripeClient]:
     )
     try:
         yield client
+    except ScripeError as error:
+        if error.code in KEY_ERRORS:
+            connection.mark_invalid(code=error.code, message=KEY_ERRORS[error.code])
+        raise
     finally:
         client.close()
         _record_headers(connection, client)
@@ -58,9 +62,7 @@ def _record_headers(connection: ScripeConnection, client: ScripeClient) -> None:
         connection.rate_limit = seen.limit
         connection.rate_limit_remaining = seen.remaining
         connection.rate_limit_seen_at = seen.seen_at
-        connection.rate_limit_reset_at = (
-            seen.seen_at + timedelta(seconds=seen.reset_seconds) if seen.reset_seconds else None
-        )
+        connection.rate_limit_reset_at = seen.reset_at
         fields += ["rate_limit", "rate_limit_remaining", "rate_limit_seen_at"]
         fields += ["rate_limit_reset_at"]
     if client.last_deprecation is not None:
@@ -88,14 +90,8 @@ def describe_error(error: ScripeError) -> str:
 def projects_fetch(*, workspace) -> list[Project]:
     """Every project Scripe lists for the workspace's key. Raises ScripeError or
     ScripeNotConfigured; a key error marks the key invalid."""
-    connection = connection_for(workspace)
-    try:
-        with scripe_session(connection) as scripe:
-            return scripe.list_projects()
-    except ScripeError as error:
-        if error.code in KEY_ERRORS:
-            connection.mark_invalid(code=error.code, message=KEY_ERRORS[error.code])
-        raise
+    with scripe_session(connection_for(workspace)) as scripe:
+        return scripe.list_projects()
 
 
 def key_verify(*, workspace) -> tuple[bool, str]:
@@ -109,7 +105,6 @@ def key_verify(*, workspace) -> tuple[bool, str]:
         return False, str(error)
     except ScripeError as error:
         if error.code in KEY_ERRORS:
-            connection.mark_invalid(code=error.code, message=KEY_ERRORS[error.code])
             return False, KEY_ERRORS[error.code]
         # Network trouble or a Scripe outage says nothing about the key: leave its state.
         return False, f"Could not verify the key: {describe_error(error)}"
@@ -124,13 +119,7 @@ def key_verify(*, workspace) -> tuple[bool, str]:
 def post_update(*, workspace, post_id: str, title: str, content: str, scheduled_for=UNSET):
     """Sends the reviewed draft to Scripe (PATCH /v1/posts/{id}), scheduling it when a time is
     given. Raises ScripeError (409 `conflict`: the project's LinkedIn connection is down)."""
-    connection = connection_for(workspace)
-    try:
-        with scripe_session(connection) as scripe:
-            return scripe.update_post(
-                post_id, title=title, content=content, scheduled_for=scheduled_for
-            )
-    except ScripeError as error:
-        if error.code in KEY_ERRORS:
-            connection.mark_invalid(code=error.code, message=KEY_ERRORS[error.code])
-        raise
+    with scripe_session(connection_for(workspace)) as scripe:
+        return scripe.update_post(
+            post_id, title=title, content=content, scheduled_for=scheduled_for
+        )
