@@ -10,7 +10,14 @@ from functools import cached_property
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
-from calendar_app.models import Membership, PlannedSlot, Profile, Project, Role, Workspace
+from calendar_app.models import (
+    REVIEW_STATUSES,
+    Membership,
+    PlannedSlot,
+    Profile,
+    Role,
+    Workspace,
+)
 
 
 @dataclass
@@ -35,18 +42,17 @@ class Viewer:
                 broken.append((membership, f"has an invalid Scripe key: {reason}"))
         return broken
 
-    @property
-    def is_manager(self) -> bool:
-        return any(m.has_role(Role.MANAGER) for m in self.memberships)
+    @cached_property
+    def managed_workspace_ids(self) -> list[int]:
+        return [w.pk for w in self.workspaces_with(Role.MANAGER)]
 
     def review_count(self) -> int | None:
         """Drafts waiting for this manager (None for editors: no query, no badge)."""
-        if not self.is_manager:
+        if not self.managed_workspace_ids:
             return None
-        managed = [w.pk for w in self.workspaces_with(Role.MANAGER)]
         return (
             PlannedSlot.objects.alive()
-            .filter(workspace_id__in=managed, status__in=["in_review", "missed"])
+            .filter(workspace_id__in=self.managed_workspace_ids, status__in=REVIEW_STATUSES)
             .count()
         )
 
@@ -98,11 +104,3 @@ def slot_for(
     if to is not None:
         viewer.require(role, slot.workspace_id, to)
     return slot
-
-
-def project_for(request: HttpRequest, project_id: int) -> Project:
-    viewer = viewer_for(request)
-    try:
-        return Project.objects.get(pk=project_id, workspace_id__in=viewer.workspace_ids)
-    except Project.DoesNotExist:
-        raise Http404("No such project.") from None

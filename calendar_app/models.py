@@ -197,6 +197,8 @@ class SlotStatus(models.TextChoices):
 
 EDITABLE_STATUSES = frozenset({SlotStatus.DRAFT, SlotStatus.FAILED, SlotStatus.CANCELLED})
 IN_FLIGHT_STATUSES = frozenset({SlotStatus.QUEUED, SlotStatus.GENERATING})
+# What waits for a manager: drafts to review, and drafts whose time passed before approval.
+REVIEW_STATUSES = frozenset({SlotStatus.IN_REVIEW, SlotStatus.MISSED})
 GENERATABLE_STATUSES = frozenset(
     {SlotStatus.DRAFT, SlotStatus.FAILED, SlotStatus.CANCELLED, SlotStatus.CHANGES_REQUESTED}
 )

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from calendar_app.activity import Kind, record
-from calendar_app.models import PlannedSlot, Project, SourceNote, Workspace
+from calendar_app.models import PROJECT_COLOURS, PlannedSlot, Project, SourceNote, Workspace
 from calendar_app.scheduling import LocalTimeError, local_to_utc, schedule_problem
 from scripe_integration.services import projects_fetch
 
@@ -161,7 +161,10 @@ def _mirror_projects(workspace: Workspace, remote: list) -> SyncResult:
         }
         if project is None:
             Project.objects.create(
-                workspace=workspace, scripe_id=item.id, colour=used_colours % 8, **fields
+                workspace=workspace,
+                scripe_id=item.id,
+                colour=used_colours % PROJECT_COLOURS,
+                **fields,
             )
             used_colours += 1
             result.created += 1

@@ -20,18 +20,16 @@ from django.views.decorators.http import require_GET, require_POST
 from calendar_app import review
 from calendar_app.access import Viewer, slot_for, viewer_for
 from calendar_app.calendar_grid import utc_bounds
-from calendar_app.models import PlannedSlot, Project, Role, SlotStatus
+from calendar_app.models import REVIEW_STATUSES, PlannedSlot, Project, Role
 from calendar_app.scheduling import LocalTimeError, local_to_utc, time_choices
 
-QUEUE_STATUSES = [SlotStatus.IN_REVIEW, SlotStatus.MISSED]
 TEMPLATE = "calendar_app/review.html"
 
 
 def _managed(viewer: Viewer) -> list[int]:
-    ids = [w.pk for w in viewer.workspaces_with(Role.MANAGER)]
-    if not ids:
+    if not viewer.managed_workspace_ids:
         raise PermissionDenied("Only a manager can review drafts.")
-    return ids
+    return viewer.managed_workspace_ids
 
 
 def _queue(request: HttpRequest, viewer: Viewer) -> tuple[list, dict]:
@@ -39,7 +37,7 @@ def _queue(request: HttpRequest, viewer: Viewer) -> tuple[list, dict]:
     slots = (
         PlannedSlot.objects.alive()
         .for_cards()
-        .filter(workspace_id__in=workspaces, status__in=QUEUE_STATUSES)
+        .filter(workspace_id__in=workspaces, status__in=REVIEW_STATUSES)
         .order_by("scheduled_for", "id")
     )
     filters = {"project": request.GET.get("project", ""), "date_from": "", "date_to": ""}
@@ -112,7 +110,7 @@ def _act(request: HttpRequest, public_id, action) -> HttpResponse:
         messages.success(request, message)
         return redirect("review")
     slot.refresh_from_db()
-    stays = slot.status in QUEUE_STATUSES
+    stays = slot.status in REVIEW_STATUSES
     selected = slot.public_id if stays else None
     return _render(request, selected_id=selected, after=position, message=message)
 
