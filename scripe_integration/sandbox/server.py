@@ -1,8 +1,8 @@
 """The sandbox's HTTP face: Scripe's `/v1` routes, plus `/_sandbox/...` for tests and demos.
 
-Where `../shared/scripe-api.md` leaves a question open, the sandbox picks one answer and keeps
-to it: a missing `Scripe-Api-Version` means the default version; a plan without API access
-gets `403 plan_not_eligible`; `limit` 201-500 is clamped to 200 and anything else out of
+Where Scripe's documented v1 API contract leaves a question open, the sandbox picks one answer
+and keeps to it: a missing `Scripe-Api-Version` means the default version; a plan without API
+access gets `403 plan_not_eligible`; `limit` 201-500 is clamped to 200 and anything else out of
 range is `400 bad_pagination`; `X-RateLimit-Reset` is seconds until reset and the rate-limit
 headers come on every authenticated response; only 2xx responses are stored for idempotent
 replay (a refused request can be corrected and sent again with the same key); a second
