@@ -229,11 +229,24 @@ if not DEBUG:
 
 DEFAULT_EXCEPTION_REPORTER_FILTER = "scripe_integration.reporting.ScripeKeyReporterFilter"
 
+# One console handler, on the root logger, prints every record once. Django configures its
+# own "django" logger with a console handler first; naming that logger here removes it, so
+# Django's warnings reach the console only through the root. django-q2 logs as "django-q".
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"client_error": {"()": "calendar_app.log_filters.ClientErrorWithoutTraceback"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_error"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
-    "loggers": {"django_q": {"level": os.getenv("Q_LOG_LEVEL", "INFO")}},
+    "loggers": {
+        "django": {"handlers": [], "level": os.getenv("LOG_LEVEL", "INFO")},
+        "django-q": {"level": os.getenv("Q_LOG_LEVEL", "INFO")},
+    },
 }
