@@ -1,6 +1,8 @@
 """Demo data for `make run`: three logins, a workspace wired to the local Scripe sandbox, its
-projects synced, and a few planned posts. Safe to run again: it resets the logins and adds
-slots only to an empty calendar."""
+projects synced, and a few planned posts.
+
+`make run` runs it on every start, so it only adds what is missing: existing logins keep their
+password (and their sessions), slots go only into an empty calendar."""
 
 from __future__ import annotations
 
@@ -59,13 +61,18 @@ class Command(BaseCommand):
         User = get_user_model()
         for username, full_name, role, is_staff in DEMO_USERS:
             first, last = full_name.split(" ", 1)
-            user, _ = User.objects.get_or_create(username=username)
-            user.first_name, user.last_name = first, last
-            user.email = f"{username}@example.com"
-            user.is_staff = user.is_superuser = is_staff
-            user.set_password(DEMO_PASSWORD)
-            user.save()
-            Membership.objects.update_or_create(
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User.objects.create_user(
+                    username,
+                    email=f"{username}@example.com",
+                    password=DEMO_PASSWORD,
+                    first_name=first,
+                    last_name=last,
+                    is_staff=is_staff,
+                    is_superuser=is_staff,
+                )
+            Membership.objects.get_or_create(
                 user=user, workspace=workspace, defaults={"role": role}
             )
             users[role] = user

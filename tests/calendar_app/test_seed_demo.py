@@ -1,0 +1,73 @@
+"""seed_demo, which `make run` runs on every start: it adds what is missing and leaves the
+rest."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from calendar_app.models import Membership, PlannedSlot, Project, Role, Workspace
+from scripe_integration.sandbox import DEFAULT_TEST_KEY
+from scripe_integration.services import connection_for
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(settings, sandbox) -> str:
+    settings.SCRIPE_API_BASE_URL = sandbox.base_url
+    out = StringIO()
+    call_command("seed_demo", stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def demo_workspace() -> Workspace:
+    return Workspace.objects.get(name="Demo Team")
+
+
+def test_it_creates_the_logins_the_workspace_its_projects_and_posts(settings, sandbox):
+    output = seed(settings, sandbox)
+    User = get_user_model()
+    for username, role in [("editor", Role.EDITOR), ("manager", Role.MANAGER)]:
+        user = User.objects.get(username=username)
+        assert user.check_password("demo") and not user.is_staff
+        assert Membership.objects.get(user=user, workspace=demo_workspace()).role == role
+    admin = User.objects.get(username="admin")
+    assert admin.check_password("demo") and admin.is_staff and admin.is_superuser
+    connection = connection_for(demo_workspace())
+    assert connection.base_url == sandbox.base_url
+    assert connection.api_key == DEFAULT_TEST_KEY
+    assert Project.objects.filter(workspace=demo_workspace()).count() == 3
+    assert PlannedSlot.objects.filter(workspace=demo_workspace()).count() == 4
+    assert "Could not sync" not in output
+
+
+def test_a_second_run_keeps_passwords_sessions_and_roles(settings, sandbox, client):
+    seed(settings, sandbox)
+    User = get_user_model()
+    editor = User.objects.get(username="editor")
+    editor.set_password("my own password")
+    editor.save()
+    membership = Membership.objects.get(user__username="manager")
+    membership.role = Role.ADMIN
+    membership.save()
+    assert client.login(username="admin", password="demo")
+
+    seed(settings, sandbox)
+
+    assert User.objects.get(username="editor").check_password("my own password")
+    assert Membership.objects.get(user__username="manager").role == Role.ADMIN
+    assert client.get("/").status_code == 200  # still logged in, not sent to the login page
+    assert User.objects.filter(username__in=["editor", "manager", "admin"]).count() == 3
+    assert PlannedSlot.objects.filter(workspace=demo_workspace()).count() == 4
+
+
+def test_it_adds_a_missing_login_and_its_membership(settings, sandbox):
+    seed(settings, sandbox)
+    get_user_model().objects.get(username="manager").delete()
+    seed(settings, sandbox)
+    manager = get_user_model().objects.get(username="manager")
+    assert manager.check_password("demo")
+    assert Membership.objects.get(user=manager, workspace=demo_workspace()).role == Role.MANAGER
