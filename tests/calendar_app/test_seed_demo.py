@@ -1,5 +1,5 @@
 """seed_demo, which `make run` runs on every start: it adds what is missing and leaves the
-rest."""
+rest, and the demo workspace follows the Scripe that `make run` points at."""
 
 from __future__ import annotations
 
@@ -71,3 +71,31 @@ def test_it_adds_a_missing_login_and_its_membership(settings, sandbox):
     manager = get_user_model().objects.get(username="manager")
     assert manager.check_password("demo")
     assert Membership.objects.get(user=manager, workspace=demo_workspace()).role == Role.MANAGER
+
+
+def test_a_run_on_another_sandbox_moves_the_demo_workspace_there(
+    settings, sandbox_factory, team
+):
+    first, second = sandbox_factory(), sandbox_factory()
+    other = connection_for(team.workspace)
+    other.base_url = "https://api.scripe.io/v1"
+    other.save()
+    seed(settings, first)
+
+    output = seed(settings, second)
+
+    connection = connection_for(demo_workspace())
+    assert connection.base_url == second.base_url != first.base_url
+    assert connection.api_key == DEFAULT_TEST_KEY
+    assert connection.key_set_by == get_user_model().objects.get(username="admin")
+    assert second.stats()["requests"].get("GET /v1/projects", 0) >= 1
+    assert "Could not sync" not in output
+    # Only the demo workspace follows make run's sandbox.
+    assert connection_for(team.workspace).base_url == "https://api.scripe.io/v1"
+
+
+def test_a_run_on_the_same_sandbox_leaves_the_key_alone(settings, sandbox):
+    seed(settings, sandbox)
+    set_at = connection_for(demo_workspace()).key_set_at
+    seed(settings, sandbox)
+    assert connection_for(demo_workspace()).key_set_at == set_at

@@ -2,7 +2,8 @@
 projects synced, and a few planned posts.
 
 `make run` runs it on every start, so it only adds what is missing: existing logins keep their
-password (and their sessions), slots go only into an empty calendar."""
+password (and their sessions), slots go only into an empty calendar. The demo workspace
+follows the Scripe it was started with (`SCRIPE_API_BASE_URL`, e.g. another sandbox port)."""
 
 from __future__ import annotations
 
@@ -78,7 +79,8 @@ class Command(BaseCommand):
             users[role] = user
 
         connection = connection_for(workspace)
-        if not connection.has_key:
+        if not connection.has_key or connection.base_url != settings.SCRIPE_API_BASE_URL:
+            # Base URL and key together: a key belongs to the Scripe it was minted for.
             connection.base_url = settings.SCRIPE_API_BASE_URL
             connection.set_key(DEFAULT_TEST_KEY, by=users[Role.ADMIN])
             connection.save()
