@@ -62,10 +62,16 @@ def main() -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from calendar_app.models import Membership, PlannedSlot, Project, SourceNote, Workspace
+    from calendar_app.generation import generation_request
+    from calendar_app.models import (
+        GenerationJob,
+        Membership,
+        PlannedSlot,
+        Project,
+        SourceNote,
+        Workspace,
+    )
     from calendar_app.services import projects_sync
-    from scripe_integration.generation import generation_request
-    from scripe_integration.models import GenerationJob
     from scripe_integration.sandbox import ALL_SCOPES, DEFAULT_TEST_KEY, Config, Sandbox
     from scripe_integration.sandbox.__main__ import seconds_range
     from scripe_integration.services import connection_for

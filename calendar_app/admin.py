@@ -6,20 +6,60 @@ role changes are recorded.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
+
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from calendar_app.models import Membership, PlannedSlot, Profile, Project, SourceNote, Workspace
+from calendar_app.models import (
+    GenerationJob,
+    Membership,
+    PlannedSlot,
+    Profile,
+    Project,
+    SourceNote,
+    Workspace,
+)
 from scripe_integration.admin import ScripeConnectionInline
+from scripe_integration.models import ScripeConnection
+from scripe_integration.plans import GENERATION_CENTS, PLAN_CAP_CENTS
 from scripe_integration.services import key_verify
 
 # The key field of the inline form: never in an error report's POST dump.
 hide_key = method_decorator(sensitive_post_parameters("scripe-0-new_key"))
+
+
+class WorkspaceScripeInline(ScripeConnectionInline):
+    """The library's key inline, plus what the workspace's generations cost today."""
+
+    fields = [*ScripeConnectionInline.fields, "spend_today"]
+    readonly_fields = [*ScripeConnectionInline.readonly_fields, "spend_today"]
+
+    @admin.display(description="Spend today (UTC)")
+    def spend_today(self, obj: ScripeConnection) -> str:
+        if not obj.pk:
+            return "-"
+        midnight = datetime.combine(timezone.now().astimezone(UTC).date(), time(0), tzinfo=UTC)
+        count = GenerationJob.objects.filter(
+            slot__workspace_id=obj.workspace_id, accepted_at__gte=midnight
+        ).count()
+        spent = count * GENERATION_CENTS
+        cap = PLAN_CAP_CENTS.get(obj.plan)
+        cap_text = f" of the {obj.plan} plan's {cap}¢ daily cap" if cap else ""
+        text = f"{count} generation{'s' if count != 1 else ''}, about {spent}¢{cap_text}."
+        if obj.spend_cap_meta:
+            meta = obj.spend_cap_meta
+            text += (
+                f" Scripe refused a generation on {meta.get('bucketDate')}: cap reached "
+                f"({meta.get('spentCents')} of {meta.get('capCents')}¢)."
+            )
+        return text
 
 
 class MembershipInline(admin.TabularInline):
@@ -33,7 +73,7 @@ class MembershipInline(admin.TabularInline):
 class WorkspaceAdmin(admin.ModelAdmin):
     list_display = ["name", "time_zone", "review_required", "key_state", "masked_key", "members"]
     search_fields = ["name"]
-    inlines = [ScripeConnectionInline, MembershipInline]
+    inlines = [WorkspaceScripeInline, MembershipInline]
     actions = ["verify_keys"]
     change_form_template = "admin/calendar_app/workspace/change_form.html"
 
@@ -126,3 +166,19 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Profile)
+
+
+@admin.register(GenerationJob)
+class GenerationJobAdmin(admin.ModelAdmin):
+    """Read-only history of generation attempts, for support."""
+
+    list_display = ["slot", "attempt", "scripe_job_id", "scripe_status", "polls", "scripe_calls"]
+    list_filter = ["scripe_status", "finished", "stalled"]
+    search_fields = ["scripe_job_id", "post_id", "error_code"]
+    exclude = ["idempotency_key"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -9,10 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from calendar_app.activity import Kind, record
+from calendar_app.generation import GenerationRefused, generation_request
 from calendar_app.models import PlannedSlot, SlotStatus
 from calendar_app.scheduling import schedule_problem
 from scripe_integration.client import ScripeError, ScripeInputError
-from scripe_integration.generation import GenerationRefused, generation_request
 from scripe_integration.services import ScripeNotConfigured, describe_error, post_update
 
 LINKEDIN_LIMIT = 3000

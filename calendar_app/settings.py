@@ -163,6 +163,8 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 1
 
+# scripe_integration is a library: its connection (the encrypted key) belongs to this model.
+SCRIPE_CONNECTION_OWNER_MODEL = "calendar_app.Workspace"
 SCRIPE_API_BASE_URL = os.getenv("SCRIPE_API_BASE_URL", "https://api.scripe.io/v1")
 SCRIPE_READ_TIMEOUT = float(os.getenv("SCRIPE_READ_TIMEOUT", "15"))
 # How long one task may work on a generation, and the lease that keeps other workers off it:

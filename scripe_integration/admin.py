@@ -1,22 +1,15 @@
 """The Scripe key in the Django admin: write-only, stored encrypted, shown masked, verifiable.
 
-The connection is edited inline on its workspace (calendar_app.admin), so an admin sets a
-workspace's key, base URL and members on one page.
+The host project puts `ScripeConnectionInline` on its workspace's admin page, so an admin
+sets a workspace's key, base URL and members on one page.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-
 from django import forms
 from django.contrib import admin
-from django.utils import timezone
 
-from scripe_integration.models import GenerationJob, ScripeConnection, validate_key_format
-
-# Daily AI-spend caps by plan, in cents (Scripe's docs); a generation costs about 5 cents.
-PLAN_CAP_CENTS = {"SOLO": 500, "ADVANCED": 2000, "BUSINESS": 5000}
-GENERATION_CENTS = 5
+from scripe_integration.models import ScripeConnection, validate_key_format
 
 
 class ScripeConnectionForm(forms.ModelForm):
@@ -70,7 +63,6 @@ class ScripeConnectionInline(admin.StackedInline):
         "base_url",
         "scripe_workspace",
         "rate_limit_summary",
-        "spend_today",
         "deprecation_summary",
     ]
     readonly_fields = [
@@ -79,7 +71,6 @@ class ScripeConnectionInline(admin.StackedInline):
         "verified",
         "scripe_workspace",
         "rate_limit_summary",
-        "spend_today",
         "deprecation_summary",
     ]
 
@@ -112,42 +103,6 @@ class ScripeConnectionInline(admin.StackedInline):
     def rate_limit_summary(self, obj: ScripeConnection) -> str:
         return obj.rate_limit_summary
 
-    @admin.display(description="Spend today (UTC)")
-    def spend_today(self, obj: ScripeConnection) -> str:
-        if not obj.pk:
-            return "-"
-        midnight = datetime.combine(timezone.now().astimezone(UTC).date(), time(0), tzinfo=UTC)
-        count = GenerationJob.objects.filter(
-            slot__workspace_id=obj.workspace_id, accepted_at__gte=midnight
-        ).count()
-        spent = count * GENERATION_CENTS
-        cap = PLAN_CAP_CENTS.get(obj.plan)
-        cap_text = f" of the {obj.plan} plan's {cap}¢ daily cap" if cap else ""
-        text = f"{count} generation{'s' if count != 1 else ''}, about {spent}¢{cap_text}."
-        if obj.spend_cap_meta:
-            meta = obj.spend_cap_meta
-            text += (
-                f" Scripe refused a generation on {meta.get('bucketDate')}: cap reached "
-                f"({meta.get('spentCents')} of {meta.get('capCents')}¢)."
-            )
-        return text
-
     @admin.display(description="Deprecation")
     def deprecation_summary(self, obj: ScripeConnection) -> str:
         return obj.deprecation_summary
-
-
-@admin.register(GenerationJob)
-class GenerationJobAdmin(admin.ModelAdmin):
-    """Read-only history of generation attempts, for support."""
-
-    list_display = ["slot", "attempt", "scripe_job_id", "scripe_status", "polls", "scripe_calls"]
-    list_filter = ["scripe_status", "finished", "stalled"]
-    search_fields = ["scripe_job_id", "post_id", "error_code"]
-    exclude = ["idempotency_key"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

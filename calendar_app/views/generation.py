@@ -19,8 +19,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from calendar_app.access import slot_for, viewer_for
+from calendar_app.generation import GenerationRefused, generation_cancel, generation_request
 from calendar_app.models import PlannedSlot
-from scripe_integration.generation import GenerationRefused, generation_cancel, generation_request
 
 MAX_LIVE_IDS = 200
 STOP_POLLING = 286

@@ -19,6 +19,7 @@ from calendar_app import services
 from calendar_app.access import Viewer, slot_for, viewer_for
 from calendar_app.calendar_grid import build_days, month_weeks, shift_month
 from calendar_app.forms import SlotFilterForm, SlotForm
+from calendar_app.generation import GenerationRefused, generation_request
 from calendar_app.models import (
     UNDO_SECONDS,
     PlannedSlot,
@@ -29,7 +30,6 @@ from calendar_app.models import (
     undo_deadline,
 )
 from calendar_app.scheduling import MIN_LEAD
-from scripe_integration.generation import GenerationRefused, generation_request
 
 FORM_TEMPLATE = "calendar_app/slot_form.html"
 PAGE_SIZE = 25

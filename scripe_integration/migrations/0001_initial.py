@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('calendar_app', '0001_initial'),
+        migrations.swappable_dependency(settings.SCRIPE_CONNECTION_OWNER_MODEL),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
                 ('deprecation_sunset', models.CharField(blank=True, editable=False, max_length=20)),
                 ('spend_cap_meta', models.JSONField(blank=True, default=dict, editable=False)),
                 ('key_set_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='scripe', to='calendar_app.workspace')),
+                ('workspace', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='scripe', to=settings.SCRIPE_CONNECTION_OWNER_MODEL)),
             ],
             options={
                 'verbose_name': 'Scripe connection',

@@ -9,7 +9,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from scripe_integration.models import GenerationJob
+from calendar_app.models import GenerationJob
 
 
 @pytest.fixture

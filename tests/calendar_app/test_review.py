@@ -10,10 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from calendar_app.models import PlannedSlot, SlotEvent
-from scripe_integration import generation
-from scripe_integration.generation import generation_advance, generation_request
-from scripe_integration.models import GenerationJob
+from calendar_app import generation
+from calendar_app.generation import generation_advance, generation_request
+from calendar_app.models import GenerationJob, PlannedSlot, SlotEvent
 
 HTMX = {"HX-Request": "true"}
 DISCONNECTED = "proj_01JSANDBOXPROJ000000000003"

@@ -18,10 +18,10 @@ from django.utils import timezone
 from django_q.brokers.redis_broker import Redis as RedisBroker
 from django_q.tasks import async_task
 
+from calendar_app import generation
+from calendar_app.generation import generation_request, generations_sweep
 from calendar_app.models import PlannedSlot, Project, SourceNote
 from calendar_app.services import projects_sync
-from scripe_integration import generation
-from scripe_integration.generation import generation_request, generations_sweep
 from tests.support import Cluster
 
 # SCALE_TEST_REDIS_URL first: exporting REDIS_URL would move the whole suite's cache and

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from calendar_app.generation import generations_sweep
 from calendar_app.models import PlannedSlot
-from scripe_integration.generation import generations_sweep
 from tests.support import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -28,10 +28,10 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from calendar_app.activity import Kind, record
-from calendar_app.models import IllegalTransition, PlannedSlot
+from calendar_app.models import GenerationJob, IllegalTransition, PlannedSlot
 from scripe_integration import pacing
 from scripe_integration.client import Job, ScripeClient, ScripeError, ScripeInputError
-from scripe_integration.models import GenerationJob, ScripeConnection
+from scripe_integration.models import ScripeConnection
 from scripe_integration.services import (
     KEY_ERRORS,
     ScripeNotConfigured,
@@ -43,7 +43,7 @@ from scripe_integration.services import (
 logger = logging.getLogger(__name__)
 
 HORIZON = 30.0  # a task waits in-process for a step due within this many seconds
-TASK = "scripe_integration.tasks.advance_generation"
+TASK = "calendar_app.tasks.advance_generation"
 
 FAILURE_SENTENCES = {
     "content_policy": "Scripe's content policy flagged the note. Rephrase it and retry.",

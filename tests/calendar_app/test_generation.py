@@ -9,16 +9,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from calendar_app.models import PlannedSlot
-from scripe_integration import generation, pacing
-from scripe_integration.generation import (
+from calendar_app import generation
+from calendar_app.generation import (
     GenerationRefused,
     generation_advance,
     generation_cancel,
     generation_request,
     generations_sweep,
 )
-from scripe_integration.models import GenerationJob
+from calendar_app.models import GenerationJob, PlannedSlot
+from scripe_integration import pacing
 from scripe_integration.services import connection_for
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scripe_integration.generation import generation_advance, generations_sweep
+from calendar_app.generation import generation_advance, generations_sweep
 
 
 def advance_generation(job_id: int) -> None:
