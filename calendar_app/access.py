@@ -10,14 +10,8 @@ from functools import cached_property
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
-from calendar_app.models import (
-    REVIEW_STATUSES,
-    Membership,
-    PlannedSlot,
-    Profile,
-    Role,
-    Workspace,
-)
+from calendar_app import selectors
+from calendar_app.models import Membership, PlannedSlot, Profile, Role, Workspace
 
 
 @dataclass
@@ -46,15 +40,9 @@ class Viewer:
     def managed_workspace_ids(self) -> list[int]:
         return [w.pk for w in self.workspaces_with(Role.MANAGER)]
 
-    def review_count(self) -> int | None:
-        """Drafts waiting for this manager (None for editors: no query, no badge)."""
-        if not self.managed_workspace_ids:
-            return None
-        return (
-            PlannedSlot.objects.alive()
-            .filter(workspace_id__in=self.managed_workspace_ids, status__in=REVIEW_STATUSES)
-            .count()
-        )
+    @cached_property
+    def editable_workspace_ids(self) -> list[int]:
+        return [w.pk for w in self.workspaces_with(Role.EDITOR)]
 
     def workspaces_with(self, role: str) -> list[Workspace]:
         return [m.workspace for m in self.memberships if m.has_role(role)]
@@ -93,14 +81,9 @@ def slot_for(
     """The slot, if it is in one of the user's workspaces (else 404); with `to` (what the user
     wants to do, in words), also checks their role there (else 403 saying who may)."""
     viewer = viewer_for(request)
-    try:
-        slot = (
-            PlannedSlot.objects.alive()
-            .for_cards()
-            .get(public_id=public_id, workspace_id__in=viewer.workspace_ids)
-        )
-    except PlannedSlot.DoesNotExist:
-        raise Http404("No such slot.") from None
+    slot = selectors.slot_for_viewer(viewer, public_id)
+    if slot is None:
+        raise Http404("No such slot.")
     if to is not None:
         viewer.require(role, slot.workspace_id, to)
     return slot

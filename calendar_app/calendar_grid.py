@@ -13,6 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 CARDS_PER_DAY = 4
+# The years the calendar shows: wide enough for any plan, narrow enough that a window's
+# bounds never overflow a datetime (year 1 or 9999 in some zone).
+FIRST_YEAR, LAST_YEAR = 1970, 2200
+
+
+def is_showable(day: date) -> bool:
+    return FIRST_YEAR <= day.year <= LAST_YEAR
 
 
 @dataclass

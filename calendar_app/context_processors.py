@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -10,9 +12,14 @@ def site(request: HttpRequest) -> dict:
 
 def key_banner(request: HttpRequest) -> dict:
     """A banner for members of a workspace whose Scripe key blocks generation."""
+    from calendar_app import selectors
     from calendar_app.access import viewer_for
 
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
     viewer = viewer_for(request)
-    return {"broken_keys": viewer.broken_keys, "review_count": viewer.review_count}
+    # A callable, so the count is only queried on pages whose template shows it.
+    return {
+        "broken_keys": viewer.broken_keys,
+        "review_count": partial(selectors.review_count, viewer),
+    }

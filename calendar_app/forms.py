@@ -1,17 +1,12 @@
 from __future__ import annotations
 
-import zoneinfo
 from datetime import time
 
 from django import forms
 
-from calendar_app.models import LANGUAGES, SOURCE_TEXT_MAX_CHARS, Project, SourceNote
-from calendar_app.scheduling import (
-    LocalTimeError,
-    local_to_utc,
-    schedule_problem,
-    time_choices,
-)
+from calendar_app.calendar_grid import FIRST_YEAR, LAST_YEAR, is_showable
+from calendar_app.models import LANGUAGES, Project, SourceNote
+from calendar_app.scheduling import time_choices
 
 
 class ProjectChoiceField(forms.ModelChoiceField):
@@ -25,13 +20,21 @@ class NoteChoiceField(forms.ModelChoiceField):
 
 
 class SlotForm(forms.Form):
-    """Plan (or re-plan) a post: a project, a note and a local date and time."""
+    """Plan (or re-plan) a post: a project, a note and a local date and time.
 
-    project = ProjectChoiceField(queryset=Project.objects.none(), empty_label="Choose a project")
+    The form only turns the request into values; `services.slot_validate` holds the rules,
+    and its refusal is shown next to these fields.
+    """
+
+    # Not required here: the service says what is missing, with every other rule at once.
+    project = ProjectChoiceField(
+        queryset=Project.objects.none(), empty_label="Choose a project", required=False
+    )
+    # No max_length: the browser would cut a long paste without a word (maxlength); the
+    # service refuses it instead and says by how much.
     note_text = forms.CharField(
         label="Source note",
         required=False,
-        max_length=SOURCE_TEXT_MAX_CHARS,
         widget=forms.Textarea(
             attrs={"rows": 6, "placeholder": "The idea, raw text or a transcript snippet"}
         ),
@@ -43,49 +46,29 @@ class SlotForm(forms.Form):
         empty_label="Write a new note",
     )
     language = forms.ChoiceField(choices=LANGUAGES, initial="en")
-    date = forms.DateField(
-        widget=forms.HiddenInput,
-        error_messages={"required": "Pick a day in the calendar."},
-    )
-    time = forms.ChoiceField(choices=time_choices, initial="09:00")
+    date = forms.DateField(widget=forms.HiddenInput, required=False)
+    time = forms.TypedChoiceField(choices=time_choices, initial="09:00", coerce=time.fromisoformat)
     generate_now = forms.BooleanField(
         required=False, label="Have Scripe write it now", initial=False
     )
 
-    def __init__(self, *args, projects, notes, zone: zoneinfo.ZoneInfo, **kwargs) -> None:
+    def __init__(self, *args, projects, notes, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.zone = zone
         self.fields["project"].queryset = projects
         self.fields["existing_note"].queryset = notes
-        self.scheduled_for = None
 
-    def clean_project(self) -> Project:
-        project = self.cleaned_data["project"]
-        if not project.is_active:
-            raise forms.ValidationError(project.inactive_reason)
-        return project
-
-    def clean(self) -> dict:
-        data = super().clean()
-        text = (data.get("note_text") or "").strip()
-        note = data.get("existing_note")
-        if not text and not note:
-            self.add_error("note_text", "Write the note Scripe should turn into a post.")
-        if note and data.get("project") and note.workspace_id != data["project"].workspace_id:
-            self.add_error("existing_note", "That note belongs to another workspace.")
-        day, clock = data.get("date"), data.get("time")
-        if day and clock:
-            try:
-                when = local_to_utc(day, time.fromisoformat(clock), self.zone)
-            except LocalTimeError as error:
-                self.add_error("time", str(error))
-            else:
-                problem = schedule_problem(when)
-                if problem:
-                    self.add_error("time", problem)
-                else:
-                    self.scheduled_for = when
-        return data
+    def plan(self) -> dict:
+        """The fields as `services.slot_create` and `slot_update` take them (None for a
+        field that did not parse)."""
+        data = self.cleaned_data
+        return {
+            "project": data.get("project"),
+            "note_text": data.get("note_text", ""),
+            "note": data.get("existing_note"),
+            "language": data.get("language", ""),
+            "day": data.get("date"),
+            "clock": data.get("time"),
+        }
 
 
 class SlotFilterForm(forms.Form):
@@ -104,6 +87,9 @@ class SlotFilterForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        for name in ("date_from", "date_to"):
+            if data.get(name) and not is_showable(data[name]):
+                self.add_error(name, f"Pick a date between {FIRST_YEAR} and {LAST_YEAR}.")
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", "The end date is before the start date.")
         return data

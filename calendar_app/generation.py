@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from calendar_app.activity import Kind, record
 from calendar_app.models import GenerationJob, IllegalTransition, PlannedSlot
+from calendar_app.refusals import Refusal
 from scripe_integration import pacing
 from scripe_integration.client import Job, ScripeClient, ScripeError, ScripeInputError
 from scripe_integration.models import ScripeConnection
@@ -59,10 +60,6 @@ SAVED_FIELDS = [
 ]
 
 
-class GenerationRefused(Exception):
-    """A request the slot's state or the workspace's key does not allow, in words."""
-
-
 # requesting --------------------------------------------------------------------------------------
 
 
@@ -71,18 +68,18 @@ def generation_request(*, slot: PlannedSlot, user=None, steering: str = "") -> G
     A second request for a slot already in flight returns the attempt under way."""
     connection = connection_for(slot.workspace)
     if connection.blocks_generation:
-        raise GenerationRefused(
+        raise Refusal(
             "This workspace's Scripe key is missing or invalid, so nothing can be generated "
             "until an admin fixes it."
         )
     if not slot.project.is_active:
-        raise GenerationRefused(slot.project.inactive_reason)
+        raise Refusal(slot.project.inactive_reason)
     with transaction.atomic():
         if not PlannedSlot.claim_for_generation(slot.pk):
             slot.refresh_from_db()
             if slot.is_in_flight and (job := slot.jobs.filter(is_current=True).first()):
                 return job
-            raise GenerationRefused(slot.locked_reason or "This slot cannot be generated now.")
+            raise Refusal(slot.locked_reason or "This slot cannot be generated now.", stale=True)
         last = slot.jobs.aggregate(last=Max("attempt"))["last"] or 0
         slot.jobs.filter(is_current=True).update(is_current=False)
         job = GenerationJob.objects.create(
@@ -206,11 +203,11 @@ def _step(job: GenerationJob) -> None:
         _handle_error(job, error, connection)
 
 
-def _source_text(job: GenerationJob) -> str:
-    text = job.slot.note.text
-    if job.steering:
-        text += f"\n\nReviewer's feedback for this version: {job.steering}"
-    return text
+def source_text(note_text: str, steering: str = "") -> str:
+    """What Scripe is asked to write from: the note, and the reviewer's words for a rewrite."""
+    if steering:
+        return f"{note_text}\n\nReviewer's feedback for this version: {steering}"
+    return note_text
 
 
 def _submit(job: GenerationJob, scripe: ScripeClient) -> None:
@@ -222,7 +219,7 @@ def _submit(job: GenerationJob, scripe: ScripeClient) -> None:
     direct = not slot.workspace.review_required
     snapshot = scripe.generate_post(
         slot.project.scripe_id,
-        _source_text(job),
+        source_text(slot.note.text, job.steering),
         idempotency_key=job.idempotency_key,
         language=slot.note.language,
         scheduled_for=slot.scheduled_for if direct else None,
@@ -385,13 +382,11 @@ def generation_cancel(*, slot: PlannedSlot) -> str:
     """Cancels the slot's attempt while Scripe has not started it. Returns what happened."""
     job = slot.jobs.filter(is_current=True).first()
     if not slot.is_in_flight or job is None or job.finished:
-        raise GenerationRefused("Only a generation that is under way can be cancelled.")
+        raise Refusal("Only a generation that is under way can be cancelled.", stale=True)
     if not job.scripe_job_id:
         held = _claim(job.pk)
         if held is None:
-            raise GenerationRefused(
-                "The request is reaching Scripe right now; try again in a moment."
-            )
+            raise Refusal("The request is reaching Scripe right now; try again in a moment.")
         try:
             job.refresh_from_db()
             if not job.scripe_job_id:
@@ -411,13 +406,13 @@ def generation_cancel(*, slot: PlannedSlot) -> str:
                     raise
                 snapshot = scripe.get_job(job.scripe_job_id)
                 _apply(job, snapshot, scripe)
-                raise GenerationRefused(
+                raise Refusal(
                     "Scripe has already started writing this post, so it can no longer be "
                     "cancelled. It will be ready for review shortly."
                 ) from None
             _apply(job, snapshot, scripe)
     except ScripeError as error:
-        raise GenerationRefused(f"Could not cancel: {describe_error(error)}") from None
+        raise Refusal(f"Could not cancel: {describe_error(error)}") from None
     return "Generation cancelled."
 
 

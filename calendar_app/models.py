@@ -12,8 +12,13 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
+
+from calendar_app.refusals import Refusal
+from scripe_integration.client import SOURCE_TEXT_MAX_CHARS
 
 LANGUAGES = [
     ("en", "English"),
@@ -25,7 +30,6 @@ LANGUAGES = [
     ("pt", "Portuguese"),
 ]
 PROJECT_COLOURS = 8
-SOURCE_TEXT_MAX_CHARS = 100_000  # what the Scripe client accepts as source.text
 
 
 @cache
@@ -34,8 +38,12 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in names]
 
 
-class IllegalTransition(Exception):
-    """A status change the slot's state machine does not allow."""
+class IllegalTransition(Refusal):
+    """A status change the slot's state machine does not allow (now): the asker's page is
+    out of date."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=409, stale=True)
 
 
 class Workspace(models.Model):
@@ -161,7 +169,9 @@ class SourceNote(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="notes")
-    text = models.TextField(max_length=SOURCE_TEXT_MAX_CHARS)
+    # A validator rather than max_length: max_length would make the admin's textarea cut a
+    # long paste silently.
+    text = models.TextField(validators=[MaxLengthValidator(SOURCE_TEXT_MAX_CHARS)])
     language = models.CharField(max_length=8, choices=LANGUAGES, default="en")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="notes"
@@ -193,6 +203,8 @@ class SlotStatus(models.TextChoices):
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
     REJECTED = "rejected", "Rejected"
     MISSED = "missed", "Missed"
+    # Approved, while Scripe is being asked to schedule it (a second or two).
+    APPROVING = "approving", "Scheduling"
 
 
 EDITABLE_STATUSES = frozenset({SlotStatus.DRAFT, SlotStatus.FAILED, SlotStatus.CANCELLED})
@@ -234,7 +246,7 @@ class PlannedSlot(models.Model):
     # Deleting hides the slot at once and keeps it a little while, so it can be undone.
     deleted_at = models.DateTimeField(null=True, blank=True)
     # The reviewer's last words (changes asked for, why it was rejected), shown on the card.
-    status_note = models.CharField(max_length=500, blank=True)
+    status_note = models.TextField(blank=True)
 
     objects = SlotQuerySet.as_manager()
 
@@ -267,38 +279,59 @@ class PlannedSlot(models.Model):
     @property
     def locked_reason(self) -> str:
         """Why the slot cannot be edited now, in words for the card."""
-        reasons = {
-            SlotStatus.QUEUED: "Scripe is about to write this post; wait until it is done.",
-            SlotStatus.GENERATING: "Scripe is writing this post; wait until it is done.",
-            SlotStatus.IN_REVIEW: "The draft is waiting for review.",
-            SlotStatus.SCHEDULED: "The post is scheduled in Scripe.",
-            SlotStatus.PUBLISHED: "The post is published.",
-            SlotStatus.REJECTED: "The draft was rejected.",
-            SlotStatus.CHANGES_REQUESTED: "Changes were requested; Scripe will write it again.",
-            SlotStatus.MISSED: "Its time passed before it was scheduled; pick a new time.",
-        }
-        return reasons.get(SlotStatus(self.status), "")
+        return LOCKED_REASONS.get(self.status, "")
+
+    @property
+    def shows_status_note(self) -> bool:
+        """The reviewer's words are the card's story only in the states they caused."""
+        return bool(self.status_note) and self.status in REVIEWER_STATUSES
+
+    @property
+    def generate_label(self) -> str:
+        return "Retry" if self.status in (SlotStatus.FAILED, SlotStatus.CANCELLED) else "Generate"
 
     # transitions ------------------------------------------------------------------------------
-    def _move(self, new: SlotStatus, allowed_from: frozenset[str], *fields: str) -> None:
-        if self.status not in allowed_from:
-            raise IllegalTransition(
-                f"A slot that is {self.get_status_display().lower()} cannot become "
-                f"{new.label.lower()}."
-            )
-        self.status = new
-        self.status_changed_at = timezone.now()
-        self.save(update_fields=["status", "status_changed_at", "updated_at", *fields])
+    # Each one is a conditional UPDATE on the statuses it may start from, so of two requests
+    # racing for the same slot exactly one moves it; the other gets an IllegalTransition that
+    # says who got there first.
+
+    def _move(self, new: SlotStatus, allowed_from: frozenset[str], **fields) -> None:
+        now = timezone.now()
+        values = {"status": new, "status_changed_at": now, "updated_at": now, **fields}
+        self._update_if(Q(status__in=allowed_from), values)
+
+    def _update_if(self, condition: Q, values: dict) -> None:
+        moved = PlannedSlot.objects.filter(condition, pk=self.pk, deleted_at__isnull=True).update(
+            **values
+        )
+        if not moved:
+            self.refresh_from_db()
+            raise IllegalTransition(self.taken_by_someone_else())
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    def taken_by_someone_else(self) -> str:
+        """Why a transition found the slot in another state: who moved it there, and when."""
+        if self.deleted_at:
+            return "This slot was deleted in the meantime; your change was not made."
+        state = self.get_status_display().lower()
+        last = self.events.filter(kind=SlotEvent.Kind.STATUS, status=self.status).last()
+        if last is None:
+            return f"It is {state} now; your change was not made."
+        when = timezone.localtime(last.created_at)
+        return (
+            f"{last.who} already made it {state}, at {when:%H:%M} on {when:%d %b}; your "
+            "change was not made. The page now shows where it stands."
+        )
 
     @classmethod
     def claim_for_generation(cls, pk: int) -> bool:
         """Moves the slot to `queued` if it may be generated. A conditional UPDATE, so of two
         clicks, tabs or requests racing for the same slot exactly one wins."""
+        now = timezone.now()
         claimed = cls.objects.filter(
             pk=pk, status__in=GENERATABLE_STATUSES, deleted_at__isnull=True
-        ).update(
-            status=SlotStatus.QUEUED, status_changed_at=timezone.now(), updated_at=timezone.now()
-        )
+        ).update(status=SlotStatus.QUEUED, status_changed_at=now, updated_at=now)
         return claimed == 1
 
     def mark_generating(self) -> None:
@@ -315,47 +348,92 @@ class PlannedSlot(models.Model):
     def mark_cancelled(self) -> None:
         self._move(SlotStatus.CANCELLED, IN_FLIGHT_STATUSES)
 
+    def begin_approval(self) -> None:
+        """Claims the draft for scheduling in Scripe, before the call: a request for changes
+        or a rejection that arrives meanwhile loses, so Scripe only hears from the winner."""
+        self._before_approval = (self.status_changed_at, self.updated_at)
+        self._move(SlotStatus.APPROVING, frozenset({SlotStatus.IN_REVIEW}))
+
     def approve(self) -> None:
-        self.status_note = ""
-        self._move(SlotStatus.SCHEDULED, frozenset({SlotStatus.IN_REVIEW}), "status_note")
+        self._move(SlotStatus.SCHEDULED, frozenset({SlotStatus.APPROVING}), status_note="")
+
+    def approval_failed(self, why: str | None = None) -> None:
+        """Scripe did not schedule it: back in review. Right after `begin_approval` the row
+        is restored exactly; otherwise (the sweep, after a crash) `why` says what happened."""
+        if why is None and hasattr(self, "_before_approval"):
+            changed, updated = self._before_approval
+            values = {"status": SlotStatus.IN_REVIEW, "status_changed_at": changed}
+            self._update_if(Q(status=SlotStatus.APPROVING), {**values, "updated_at": updated})
+            return
+        self._move(SlotStatus.IN_REVIEW, frozenset({SlotStatus.APPROVING}), status_note=why or "")
 
     def request_changes(self, comment: str) -> None:
-        self.status_note = comment[:500]
-        self._move(SlotStatus.CHANGES_REQUESTED, frozenset({SlotStatus.IN_REVIEW}), "status_note")
+        self._move(
+            SlotStatus.CHANGES_REQUESTED, frozenset({SlotStatus.IN_REVIEW}), status_note=comment
+        )
 
     def reject(self, reason: str) -> None:
-        self.status_note = reason[:500]
-        self._move(SlotStatus.REJECTED, frozenset({SlotStatus.IN_REVIEW}), "status_note")
+        self._move(SlotStatus.REJECTED, frozenset({SlotStatus.IN_REVIEW}), status_note=reason)
 
     def mark_missed(self) -> None:
-        self.status_note = "Its time passed before it was approved; pick a new time."
-        self._move(SlotStatus.MISSED, frozenset({SlotStatus.IN_REVIEW}), "status_note")
+        self._move(
+            SlotStatus.MISSED,
+            frozenset({SlotStatus.IN_REVIEW}),
+            status_note="Its time passed before it was approved; pick a new time.",
+        )
 
     def give_new_time(self, when: datetime) -> None:
         """A missed slot comes back for review at a new time."""
-        if self.status != SlotStatus.MISSED:
-            raise IllegalTransition("Only a missed slot takes a new time this way.")
-        self.scheduled_for = when
-        self.status_note = ""
         self._move(
-            SlotStatus.IN_REVIEW, frozenset({SlotStatus.MISSED}), "scheduled_for", "status_note"
+            SlotStatus.IN_REVIEW,
+            frozenset({SlotStatus.MISSED}),
+            scheduled_for=when,
+            status_note="",
         )
 
     def reschedule(self, when: datetime) -> None:
-        if not self.is_editable:
-            raise IllegalTransition(self.locked_reason or "This slot cannot be moved now.")
-        self.scheduled_for = when
-        self.save(update_fields=["scheduled_for", "updated_at"])
+        self._update_if(
+            Q(status__in=EDITABLE_STATUSES),
+            {"scheduled_for": when, "updated_at": timezone.now()},
+        )
+
+    def replan(self, *, project: Project, note: SourceNote, scheduled_for: datetime) -> None:
+        values = {"project": project, "note": note, "scheduled_for": scheduled_for}
+        self._update_if(
+            Q(status__in=EDITABLE_STATUSES),
+            {**values, "updated_at": timezone.now()},
+        )
 
     def soft_delete(self) -> None:
-        if not self.is_editable:
-            raise IllegalTransition(self.locked_reason or "This slot cannot be deleted now.")
-        self.deleted_at = timezone.now()
-        self.save(update_fields=["deleted_at", "updated_at"])
+        now = timezone.now()
+        self._update_if(
+            Q(status__in=EDITABLE_STATUSES),
+            {"deleted_at": now, "updated_at": now},
+        )
 
-    def restore(self) -> None:
+    def restore(self) -> bool:
+        """Undoes a delete; False when there was nothing to undo."""
+        restored = PlannedSlot.objects.filter(pk=self.pk, deleted_at__isnull=False).update(
+            deleted_at=None, updated_at=timezone.now()
+        )
         self.deleted_at = None
-        self.save(update_fields=["deleted_at", "updated_at"])
+        return restored == 1
+
+
+LOCKED_REASONS = {
+    SlotStatus.QUEUED: "Scripe is about to write this post; wait until it is done.",
+    SlotStatus.GENERATING: "Scripe is writing this post; wait until it is done.",
+    SlotStatus.IN_REVIEW: "The draft is waiting for review.",
+    SlotStatus.APPROVING: "The post is being scheduled in Scripe right now.",
+    SlotStatus.SCHEDULED: "The post is scheduled in Scripe.",
+    SlotStatus.PUBLISHED: "The post is published.",
+    SlotStatus.REJECTED: "The draft was rejected.",
+    SlotStatus.CHANGES_REQUESTED: "Changes were requested; Scripe will write it again.",
+    SlotStatus.MISSED: "Its time passed before it was scheduled; pick a new time.",
+}
+REVIEWER_STATUSES = frozenset(
+    {SlotStatus.CHANGES_REQUESTED, SlotStatus.REJECTED, SlotStatus.MISSED, SlotStatus.IN_REVIEW}
+)
 
 
 class GenerationJob(models.Model):
@@ -444,6 +522,19 @@ class GenerationJob(models.Model):
         if not self.retry_reason or not self.next_poll_at:
             return None
         return max(0, int((self.next_poll_at - timezone.now()).total_seconds() + 0.999))
+
+    @property
+    def progress_sentence(self) -> str:
+        """Where an unfinished attempt stands, in one short sentence for cards and panels."""
+        if self.retry_reason:
+            return f"Retrying in {self.retry_in_seconds} s."
+        if self.stalled:
+            return "Taking longer than usual; still checking."
+        if self.progress_message:
+            return self.progress_message
+        if self.scripe_job_id:
+            return "Waiting for a Scripe writer."
+        return "Sending to Scripe."
 
 
 UNDO_SECONDS = 10

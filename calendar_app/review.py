@@ -1,34 +1,62 @@
 """Managers' review of generated drafts: edit, approve (schedules in Scripe), request changes
-(generates again with the comment as steering), reject, and new times for missed slots."""
+(generates again with the comment as steering), reject, and new times for missed slots.
+
+Every decision is a conditional transition out of `in_review`, so of two managers deciding
+on the same draft at once exactly one wins and the other is told who did. Approve claims
+the slot (`approving`) before it calls Scripe, so Scripe only ever hears from the winner,
+and saves the text it sent only once Scripe has accepted it.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import zoneinfo
+from datetime import date, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
+from calendar_app import rules
 from calendar_app.activity import Kind, record
-from calendar_app.generation import GenerationRefused, generation_request
-from calendar_app.models import PlannedSlot, SlotStatus
-from calendar_app.scheduling import schedule_problem
+from calendar_app.generation import generation_request, source_text
+from calendar_app.models import GenerationJob, PlannedSlot, SlotStatus
+from calendar_app.refusals import Refusal
 from scripe_integration.client import ScripeError, ScripeInputError
-from scripe_integration.services import ScripeNotConfigured, describe_error, post_update
+from scripe_integration.services import (
+    ScripeNotConfigured,
+    describe_error,
+    post_fetch,
+    post_update,
+)
 
 LINKEDIN_LIMIT = 3000
 # Scheduling needs a moment to reach LinkedIn; a slot this close to its time counts as missed.
 APPROVE_LEAD = timedelta(minutes=1)
+# An approval still `approving` after this long was interrupted (the request died mid-call).
+APPROVAL_STALE_AFTER = timedelta(minutes=2)
 
 
-class ReviewRefused(Exception):
-    """An action the slot's state or Scripe refused, in words for the manager."""
-
-
-def _draft(slot: PlannedSlot):
+def _draft(slot: PlannedSlot) -> GenerationJob:
     job = slot.current_job
     if slot.status != SlotStatus.IN_REVIEW or job is None or not job.post_id:
-        raise ReviewRefused("This slot has no draft waiting for review.")
+        raise Refusal("This slot has no draft waiting for review.", stale=True)
     return job
+
+
+def _post_text(title: str | None, content: str | None) -> tuple[str, str]:
+    problems = rules.Problems()
+    title = problems.check(
+        rules.text, title, field="title", label="The title", limit=rules.TITLE_MAX_CHARS
+    )
+    content = problems.check(
+        rules.text,
+        content,
+        field="content",
+        label="The post",
+        limit=rules.CONTENT_MAX_CHARS,
+        required="The post is empty. Write it, or request changes.",
+    )
+    problems.raise_any()
+    return title.strip(), content
 
 
 def _say(error: ScripeError) -> str:
@@ -40,90 +68,168 @@ def _say(error: ScripeError) -> str:
     return f"Scripe refused: {describe_error(error)} The draft stays in review."
 
 
-def draft_save(*, slot: PlannedSlot, user, title: str, content: str) -> str:
-    """Keeps the manager's edits, and sends them to Scripe when it can."""
+def draft_save(*, slot: PlannedSlot, user, title: str | None, content: str | None) -> str:
+    """Keeps the manager's edits. Scripe gets the text with the approval, so nothing is sent
+    now and the two cannot disagree about a draft that is still being edited."""
     job = _draft(slot)
-    job.post_title, job.post_content = title.strip(), content
-    job.save(update_fields=["post_title", "post_content"])
+    title, content = _post_text(title, content)
+    saved = GenerationJob.objects.filter(
+        pk=job.pk, is_current=True, slot__status=SlotStatus.IN_REVIEW
+    ).update(post_title=title, post_content=content)
+    if not saved:
+        slot.refresh_from_db()
+        raise Refusal(slot.taken_by_someone_else(), stale=True)
     record(slot, kind=Kind.EDIT, actor=user, text="Draft edited.")
-    try:
-        post_update(
-            workspace=slot.workspace, post_id=job.post_id, title=job.post_title, content=content
-        )
-    except (ScripeError, ScripeInputError, ScripeNotConfigured):
-        return "Saved here. Scripe could not be reached; it gets the text when you approve."
-    return "Draft saved and sent to Scripe."
+    return "Draft saved. Scripe gets it when you approve."
 
 
 def slot_approve(
     *, slot: PlannedSlot, user, title: str | None = None, content: str | None = None
 ) -> str:
     """Schedules the post in Scripe for the slot's time, or marks the slot missed when that
-    time has passed."""
+    time has passed. A refused approval leaves the slot and its draft exactly as they were."""
     job = _draft(slot)
-    if title is not None and content is not None:
-        job.post_title, job.post_content = title.strip(), content
-        job.save(update_fields=["post_title", "post_content"])
+    title, content = _post_text(
+        job.post_title if title is None else title, job.post_content if content is None else content
+    )
+    if len(content) > LINKEDIN_LIMIT:
+        over = len(content) - LINKEDIN_LIMIT
+        raise Refusal(
+            fields={
+                "content": f"LinkedIn takes at most {LINKEDIN_LIMIT:,} characters and this post "
+                f"has {len(content):,}. Shorten it by {over:,} before approving."
+            }
+        )
     if slot.scheduled_for <= timezone.now() + APPROVE_LEAD:
-        slot.mark_missed()
-        record(slot, kind=Kind.STATUS, actor=user, text="Its time passed before approval.")
+        with transaction.atomic():
+            slot.mark_missed()
+            _keep_text(job, title, content)
+            record(slot, kind=Kind.STATUS, actor=user, text="Its time passed before approval.")
         return "Its time has passed, so it was not scheduled. Pick a new time for it."
+    slot.begin_approval()
     try:
         post_update(
             workspace=slot.workspace,
             post_id=job.post_id,
-            title=job.post_title,
-            content=job.post_content,
+            title=title,
+            content=content,
             scheduled_for=slot.scheduled_for,
         )
     except ScripeError as error:
-        raise ReviewRefused(_say(error)) from None
+        slot.approval_failed()
+        raise Refusal(_say(error)) from None
     except (ScripeInputError, ScripeNotConfigured) as error:
-        raise ReviewRefused(str(error)) from None
-    slot.approve()
-    record(slot, kind=Kind.STATUS, actor=user, text="Approved and scheduled in Scripe.")
+        slot.approval_failed()
+        raise Refusal(str(error)) from None
+    except BaseException:
+        slot.approval_failed()
+        raise
+    with transaction.atomic():
+        slot.approve()
+        _keep_text(job, title, content)
+        record(slot, kind=Kind.STATUS, actor=user, text="Approved and scheduled in Scripe.")
     return "Approved: scheduled in Scripe."
 
 
-def slot_request_changes(*, slot: PlannedSlot, user, comment: str) -> str:
+def _keep_text(job: GenerationJob, title: str, content: str) -> None:
+    if (job.post_title, job.post_content) != (title, content):
+        job.post_title, job.post_content = title, content
+        job.save(update_fields=["post_title", "post_content"])
+
+
+def slot_request_changes(*, slot: PlannedSlot, user, comment: str | None) -> str:
     """Back to Scripe with the comment as steering; the earlier draft is kept."""
     _draft(slot)
-    comment = comment.strip()
-    if not comment:
-        raise ReviewRefused("Say what should change, so Scripe can do it.")
+    comment = rules.text(
+        comment,
+        field="comment",
+        label="Your comment",
+        limit=rules.REVIEW_COMMENT_MAX_CHARS,
+        required="Say what should change, so Scripe can do it.",
+    ).strip()
+    over = len(source_text(slot.note.text, comment)) - rules.NOTE_MAX_CHARS
+    if over > 0:
+        raise Refusal(
+            fields={
+                "comment": f"The note and your comment together are {over:,} characters over "
+                f"Scripe's {rules.NOTE_MAX_CHARS:,}. Shorten the comment."
+            }
+        )
     with transaction.atomic():
         slot.request_changes(comment)
         record(slot, kind=Kind.COMMENT, actor=user, text=comment)
         try:
             generation_request(slot=slot, user=user, steering=comment)
-        except GenerationRefused as refusal:
+        except Refusal as refusal:
             return f"Changes requested, but not sent to Scripe yet: {refusal}"
     return "Changes requested: Scripe is writing a new version."
 
 
-def slot_reject(*, slot: PlannedSlot, user, reason: str) -> str:
+def slot_reject(*, slot: PlannedSlot, user, reason: str | None) -> str:
     _draft(slot)
-    reason = reason.strip()
-    if not reason:
-        raise ReviewRefused("Give the editor a reason for rejecting it.")
-    slot.reject(reason)
-    record(slot, kind=Kind.STATUS, actor=user, text=reason)
+    reason = rules.text(
+        reason,
+        field="reason",
+        label="The reason",
+        limit=rules.REVIEW_COMMENT_MAX_CHARS,
+        required="Give the editor a reason for rejecting it.",
+    ).strip()
+    with transaction.atomic():
+        slot.reject(reason)
+        record(slot, kind=Kind.STATUS, actor=user, text=reason)
     return "Rejected."
 
 
-def slot_new_time(*, slot: PlannedSlot, user, when) -> str:
+def slot_new_time(
+    *, slot: PlannedSlot, user, day: date | None, clock: time | None, zone: zoneinfo.ZoneInfo
+) -> str:
+    """A missed draft comes back for review at a time that passes the planning rules."""
     if slot.status != SlotStatus.MISSED:
-        raise ReviewRefused("Only a missed slot needs a new time here.")
-    problem = schedule_problem(when)
-    if problem:
-        raise ReviewRefused(problem)
-    slot.give_new_time(when)
-    record(slot, kind=Kind.STATUS, actor=user, text="New time given; back in review.")
+        raise Refusal("Only a missed slot needs a new time here.", stale=True)
+    if day is None or clock is None:
+        raise Refusal(fields={"date": "Pick a day and a time."})
+    when = rules.plan_time(day, clock, zone)
+    with transaction.atomic():
+        slot.give_new_time(when)
+        record(slot, kind=Kind.STATUS, actor=user, text="New time given; back in review.")
     return "New time set: the draft is back in review."
 
 
-def slot_comment(*, slot: PlannedSlot, user, text: str) -> None:
-    text = text.strip()
-    if not text:
-        raise ReviewRefused("Write a comment first.")
-    record(slot, kind=Kind.COMMENT, actor=user, text=text[:5000])
+def slot_comment(*, slot: PlannedSlot, user, text: str | None) -> None:
+    text = rules.text(
+        text,
+        field="text",
+        label="The comment",
+        limit=rules.COMMENT_MAX_CHARS,
+        required="Write a comment first.",
+    ).strip()
+    record(slot, kind=Kind.COMMENT, actor=user, text=text)
+
+
+def approvals_sweep() -> int:
+    """Settles approvals interrupted mid-call (a killed web worker): Scripe's copy of the
+    post says whether it was scheduled. Returns how many were settled."""
+    cutoff = timezone.now() - APPROVAL_STALE_AFTER
+    stuck = PlannedSlot.objects.alive().filter(
+        status=SlotStatus.APPROVING, status_changed_at__lt=cutoff
+    )
+    settled = 0
+    for slot in stuck.select_related("workspace"):
+        job = slot.current_job
+        try:
+            post = post_fetch(workspace=slot.workspace, post_id=job.post_id) if job else None
+        except (ScripeError, ScripeNotConfigured, ScripeInputError):
+            continue  # ask again at the next sweep
+        try:
+            with transaction.atomic():
+                if post is not None and post.status == "scheduled":
+                    slot.approve()
+                    _keep_text(job, post.title, post.content)
+                    record(slot, kind=Kind.STATUS, text="Scheduled in Scripe (confirmed later).")
+                else:
+                    slot.approval_failed("Scheduling in Scripe was interrupted; approve it again.")
+                    record(slot, kind=Kind.STATUS, text="Scheduling was interrupted.")
+        except Refusal:
+            continue  # settled by someone else meanwhile
+        settled += 1
+    return settled

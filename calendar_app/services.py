@@ -1,57 +1,107 @@
-"""Everything that writes: slots, notes and the project mirror. Views call these."""
+"""Everything that writes: slots, notes and the project mirror. Views call these, and so does
+every other way in (CSV rows, bulk actions, webhooks): the rules are checked here, once."""
 
 from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 
 from django.db import transaction
 from django.utils import timezone
 
+from calendar_app import rules
 from calendar_app.activity import Kind, record
-from calendar_app.models import PROJECT_COLOURS, PlannedSlot, Project, SourceNote, Workspace
-from calendar_app.scheduling import LocalTimeError, local_to_utc, schedule_problem
+from calendar_app.models import (
+    PROJECT_COLOURS,
+    PlannedSlot,
+    Project,
+    SourceNote,
+    Workspace,
+    undo_deadline,
+)
+from calendar_app.refusals import Refusal
 from scripe_integration.services import projects_fetch
 
 
-class SlotRefused(Exception):
-    """A change the slot's rules do not allow, with a message for the user."""
+@dataclass(frozen=True)
+class SlotPlan:
+    """A slot's fields once every rule has passed."""
+
+    project: Project
+    note_text: str
+    note: SourceNote | None
+    language: str
+    scheduled_for: datetime
 
 
-def _note_for(
+def slot_validate(
     *,
-    workspace: Workspace,
-    user,
+    project: Project | None,
     note_text: str,
     note: SourceNote | None,
     language: str,
-    current: SourceNote | None = None,
+    day: date | None,
+    clock: time | None,
+    zone: zoneinfo.ZoneInfo,
+    slot: PlannedSlot | None = None,
+) -> SlotPlan:
+    """The slot rules, for every way a slot is planned or re-planned: an active project (of
+    the slot's workspace), a note written or picked (within Scripe's limit), a known
+    language, and a local time that exists, is far enough ahead and not too far. Raises one
+    Refusal naming every field at fault."""
+    problems = rules.Problems()
+    if project is None:
+        problems.add("project", "Choose a project.")
+    elif not project.is_active:
+        problems.add("project", project.inactive_reason)
+    elif slot is not None and project.workspace_id != slot.workspace_id:
+        problems.add("project", "A slot cannot move to another workspace's project.")
+    text = problems.check(
+        rules.text, note_text, field="note_text", label="The note", limit=rules.NOTE_MAX_CHARS
+    )
+    if text is not None and not text.strip() and note is None:
+        problems.add("note_text", "Write the note Scripe should turn into a post.")
+    if note is not None and project is not None and note.workspace_id != project.workspace_id:
+        problems.add("existing_note", "That note belongs to another workspace.")
+    problems.check(rules.language, language)
+    when = None
+    if day is None:
+        problems.add("date", "Pick a day in the calendar.")
+    elif clock is None:
+        problems.add("time", "Pick a time.")
+    else:
+        when = problems.check(rules.plan_time, day, clock, zone)
+    problems.raise_any()
+    return SlotPlan(project, text.strip(), note, language, when)
+
+
+def _note_for(
+    *, workspace: Workspace, user, plan: SlotPlan, current: SourceNote | None = None
 ) -> SourceNote:
-    text = (note_text or "").strip()
-    if not text and note is not None:
-        return note
+    if not plan.note_text and plan.note is not None:
+        return plan.note
     # An edited note that other slots share becomes a new note, so they keep their text.
     if current is not None and current.slots.count() <= 1:
-        current.text, current.language = text, language
+        current.text, current.language = plan.note_text, plan.language
         current.save(update_fields=["text", "language", "updated_at"])
         return current
-    return SourceNote.objects.create(workspace=workspace, text=text, language=language, author=user)
+    return SourceNote.objects.create(
+        workspace=workspace, text=plan.note_text, language=plan.language, author=user
+    )
 
 
 @transaction.atomic
-def slot_create(
-    *, user, project: Project, note_text: str, note: SourceNote | None, language: str, scheduled_for
-) -> PlannedSlot:
-    """Plans a post. The note is new unless an existing one is picked and no text written."""
-    source = _note_for(
-        workspace=project.workspace, user=user, note_text=note_text, note=note, language=language
-    )
+def slot_create(*, user, zone: zoneinfo.ZoneInfo, **fields) -> PlannedSlot:
+    """Plans a post (fields as for `slot_validate`). The note is new unless an existing one
+    is picked and no text written."""
+    plan = slot_validate(zone=zone, **fields)
+    workspace = plan.project.workspace
     slot = PlannedSlot.objects.create(
-        workspace=project.workspace,
-        project=project,
-        note=source,
-        scheduled_for=scheduled_for,
+        workspace=workspace,
+        project=plan.project,
+        note=_note_for(workspace=workspace, user=user, plan=plan),
+        scheduled_for=plan.scheduled_for,
         created_by=user,
     )
     record(slot, kind=Kind.STATUS, actor=user, text="Planned.")
@@ -59,32 +109,14 @@ def slot_create(
 
 
 @transaction.atomic
-def slot_update(
-    *,
-    slot: PlannedSlot,
-    user,
-    project: Project,
-    note_text: str,
-    note: SourceNote | None,
-    language: str,
-    scheduled_for,
-) -> PlannedSlot:
+def slot_update(*, slot: PlannedSlot, user, zone: zoneinfo.ZoneInfo, **fields) -> PlannedSlot:
+    """Re-plans an editable slot; refused (and nothing saved) if it stopped being editable."""
     if not slot.is_editable:
-        raise SlotRefused(slot.locked_reason)
-    if project.workspace_id != slot.workspace_id:
-        raise SlotRefused("A slot cannot move to another workspace's project.")
-    current = slot.note if not note or note.pk == slot.note_id else None
-    slot.note = _note_for(
-        workspace=slot.workspace,
-        user=user,
-        note_text=note_text,
-        note=note,
-        language=language,
-        current=current,
-    )
-    slot.project = project
-    slot.scheduled_for = scheduled_for
-    slot.save(update_fields=["note", "project", "scheduled_for", "updated_at"])
+        raise Refusal(slot.locked_reason, stale=True)
+    plan = slot_validate(zone=zone, slot=slot, **fields)
+    current = slot.note if plan.note is None or plan.note.pk == slot.note_id else None
+    note = _note_for(workspace=slot.workspace, user=user, plan=plan, current=current)
+    slot.replan(project=plan.project, note=note, scheduled_for=plan.scheduled_for)
     record(slot, kind=Kind.EDIT, actor=user, text="Slot edited.")
     return slot
 
@@ -92,15 +124,13 @@ def slot_update(
 def slot_move(*, slot: PlannedSlot, day: date, zone: zoneinfo.ZoneInfo, user=None) -> PlannedSlot:
     """Moves a slot to another local day, keeping its local time of day."""
     if not slot.is_editable:
-        raise SlotRefused(slot.locked_reason)
-    local = slot.scheduled_for.astimezone(zone)
+        raise Refusal(slot.locked_reason, stale=True)
+    clock = slot.scheduled_for.astimezone(zone).time().replace(tzinfo=None)
     try:
-        when = local_to_utc(day, local.time().replace(tzinfo=None), zone)
-    except LocalTimeError as error:
-        raise SlotRefused(str(error)) from None
-    problem = schedule_problem(when)
-    if problem:
-        raise SlotRefused(f"Cannot move it to {day:%a %d %b}: {problem[0].lower()}{problem[1:]}")
+        when = rules.plan_time(day, clock, zone, field="date")
+    except Refusal as refusal:
+        reason = _lower_first(refusal.message)
+        raise Refusal(f"Cannot move it to {day:%a %d %b}: {reason}") from None
     slot.reschedule(when)
     record(
         slot,
@@ -113,12 +143,21 @@ def slot_move(*, slot: PlannedSlot, day: date, zone: zoneinfo.ZoneInfo, user=Non
 
 def slot_delete(*, slot: PlannedSlot) -> None:
     if not slot.is_editable:
-        raise SlotRefused(slot.locked_reason)
+        raise Refusal(slot.locked_reason, stale=True)
     slot.soft_delete()
 
 
 def slot_restore(*, slot: PlannedSlot) -> None:
-    slot.restore()
+    """Undo for a delete, within UNDO_SECONDS."""
+    deadline = undo_deadline(slot)
+    if deadline is None or timezone.now() > deadline:
+        raise Refusal("Too late to undo: the slot stays deleted.", status=410)
+    if not slot.restore():
+        raise Refusal("Nothing to undo: the slot is not deleted.")
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 @dataclass

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from calendar_app.generation import generation_advance, generations_sweep
+from calendar_app.review import approvals_sweep
 
 
 def advance_generation(job_id: int) -> None:
     generation_advance(job_id)
 
 
-def sweep_generations() -> int:
-    return generations_sweep()
+def sweep() -> dict[str, int]:
+    """Every minute: resumes generations that are due or whose worker died, and settles
+    approvals interrupted mid-call."""
+    return {"generations": generations_sweep(), "approvals": approvals_sweep()}

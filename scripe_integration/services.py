@@ -116,6 +116,12 @@ def key_verify(*, workspace) -> tuple[bool, str]:
     return True, f"The key works: Scripe workspace {name}, {found.plan} plan, scopes {scopes}."
 
 
+def post_fetch(*, workspace, post_id: str):
+    """Scripe's copy of a post (GET /v1/posts/{id})."""
+    with scripe_session(connection_for(workspace)) as scripe:
+        return scripe.get_post(post_id)
+
+
 def post_update(*, workspace, post_id: str, title: str, content: str, scheduled_for=UNSET):
     """Sends the reviewed draft to Scripe (PATCH /v1/posts/{id}), scheduling it when a time is
     given. Raises ScripeError (409 `conflict`: the project's LinkedIn connection is down)."""

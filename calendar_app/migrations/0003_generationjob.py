@@ -1,7 +1,7 @@
 # Generation attempts move from scripe_integration to calendar_app, rows and all: the table was
 # renamed by scripe_integration 0004; here calendar_app takes the model over in the migration
 # state, its content type (and so its permissions and admin log entries) follows, and the
-# sweep schedule calls the task where it now lives.
+# sweep schedule calls the task where it now lives (which also settles interrupted approvals).
 
 import django.db.models.deletion
 from django.conf import settings
@@ -16,7 +16,7 @@ def forward(apps, schema_editor):
         app_label="calendar_app"
     )
     Schedule = apps.get_model("django_q", "Schedule")
-    Schedule.objects.filter(name=SWEEP).update(func="calendar_app.tasks.sweep_generations")
+    Schedule.objects.filter(name=SWEEP).update(func="calendar_app.tasks.sweep")
 
 
 def backward(apps, schema_editor):

@@ -11,42 +11,25 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from calendar_app import selectors
 from calendar_app.access import Viewer, viewer_for
 from calendar_app.calendar_grid import (
+    FIRST_YEAR,
+    LAST_YEAR,
     build_days,
+    is_showable,
     month_weeks,
     shift_month,
-    utc_bounds,
     week_start,
 )
-from calendar_app.models import PlannedSlot, Project
+from calendar_app.models import Project
 
 TEMPLATE = "calendar_app/calendar.html"
-
-
-def _projects(viewer: Viewer) -> list[Project]:
-    return list(
-        Project.objects.filter(workspace_id__in=viewer.workspace_ids).select_related("workspace")
-    )
 
 
 def _selected_project(request: HttpRequest, projects: list[Project]) -> Project | None:
     wanted = request.GET.get("project")
     return next((p for p in projects if p.scripe_id == wanted), None) if wanted else None
-
-
-def _slots(viewer: Viewer, first: date, last: date, project: Project | None) -> list:
-    start, end = utc_bounds(first, last, viewer.zone)
-    slots = (
-        PlannedSlot.objects.alive()
-        .for_cards()
-        .filter(
-            workspace_id__in=viewer.workspace_ids, scheduled_for__gte=start, scheduled_for__lt=end
-        )
-    )
-    if project is not None:
-        slots = slots.filter(project=project)
-    return list(slots)
 
 
 def _render(request: HttpRequest, context: dict) -> HttpResponse:
@@ -63,9 +46,9 @@ def _query(project: Project | None) -> str:
 def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | None = None):
     """The days to show with their slots, the filter's query string, and the context every
     calendar page shares."""
-    projects = _projects(viewer)
+    projects = list(selectors.visible_projects(viewer))
     project = _selected_project(request, projects)
-    slots = _slots(viewer, dates[0], dates[-1], project)
+    slots = selectors.slots_between(viewer, dates[0], dates[-1], project=project)
     days = build_days(dates, slots, viewer.zone, timezone.localdate(), month)
     common = {
         "projects": projects,
@@ -77,10 +60,14 @@ def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | 
 
 
 def _parse_day(value: str) -> date:
+    """A day the calendar can show (its week's neighbours included), else 404."""
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise Http404("Not a date.") from None
+    if not is_showable(day):
+        raise Http404(f"The calendar shows {FIRST_YEAR} to {LAST_YEAR}.")
+    return day
 
 
 @login_required
@@ -89,7 +76,7 @@ def month_view(request: HttpRequest, year: int | None = None, month: int | None 
     viewer = viewer_for(request)
     today = timezone.localdate()
     year, month = (year, month) if year else (today.year, today.month)
-    if not (1 <= month <= 12 and 1970 <= year <= 2200):
+    if not (1 <= month <= 12 and FIRST_YEAR <= year <= LAST_YEAR):
         raise Http404("No such month.")
     weeks = month_weeks(year, month)
     days, query, common = _grid(request, viewer, [d for w in weeks for d in w], month)

@@ -8,9 +8,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from calendar_app import services
+from calendar_app import selectors, services
 from calendar_app.access import viewer_for
-from calendar_app.models import Project, Role
+from calendar_app.models import Role
 from scripe_integration.client import ScripeError
 from scripe_integration.services import ScripeNotConfigured, describe_error
 
@@ -19,9 +19,7 @@ from scripe_integration.services import ScripeNotConfigured, describe_error
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request)
-    projects = Project.objects.filter(workspace_id__in=viewer.workspace_ids).select_related(
-        "workspace"
-    )
+    projects = list(selectors.visible_projects(viewer))
     groups = [
         {
             "workspace": m.workspace,

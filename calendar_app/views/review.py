@@ -1,12 +1,12 @@
 """The review queue: every draft waiting for a manager, reviewed in place one after another.
 
 Each action answers with the whole `#review` fragment, with the next draft already open, so
-a manager clears a queue without leaving the page (and without the mouse: see app.js).
+a manager clears a queue without leaving the page (and without the mouse: see app.js). Input
+the rules refuse comes back in the same fragment, next to its field, with what was typed.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import date, time
 
 from django.contrib import messages
@@ -15,52 +15,57 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
-from calendar_app import review
+from calendar_app import review, selectors
 from calendar_app.access import Viewer, slot_for, viewer_for
-from calendar_app.calendar_grid import utc_bounds
-from calendar_app.models import REVIEW_STATUSES, PlannedSlot, Project, Role
-from calendar_app.scheduling import LocalTimeError, local_to_utc, time_choices
+from calendar_app.calendar_grid import is_showable
+from calendar_app.models import REVIEW_STATUSES, Role
+from calendar_app.refusals import Refusal
+from calendar_app.scheduling import time_choices
+from calendar_app.views.answers import refused
 
 TEMPLATE = "calendar_app/review.html"
+TYPED_FIELDS = ("title", "content", "comment", "reason", "text", "date", "time")
 
 
-def _managed(viewer: Viewer) -> list[int]:
+def _day(value: str) -> date | None:
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if is_showable(day) else None
+
+
+def _filters(request: HttpRequest) -> dict:
+    """The queue's filters from the query string; a value that makes no sense is dropped."""
+    project = request.GET.get("project", "")
+    return {
+        "project": project if project.isprintable() and len(project) <= 80 else "",
+        "date_from": _day(request.GET.get("date_from", "")),
+        "date_to": _day(request.GET.get("date_to", "")),
+    }
+
+
+def _render(
+    request: HttpRequest,
+    selected_id=None,
+    after=None,
+    message: str = "",
+    errors: dict | None = None,
+) -> HttpResponse:
+    viewer: Viewer = viewer_for(request)
     if not viewer.managed_workspace_ids:
         raise PermissionDenied("Only a manager can review drafts.")
-    return viewer.managed_workspace_ids
-
-
-def _queue(request: HttpRequest, viewer: Viewer) -> tuple[list, dict]:
-    workspaces = _managed(viewer)
-    slots = (
-        PlannedSlot.objects.alive()
-        .for_cards()
-        .filter(workspace_id__in=workspaces, status__in=REVIEW_STATUSES)
-        .order_by("scheduled_for", "id")
+    filters = _filters(request)
+    slots = selectors.review_queue(
+        viewer,
+        project_scripe_id=filters["project"],
+        date_from=filters["date_from"],
+        date_to=filters["date_to"],
     )
-    filters = {"project": request.GET.get("project", ""), "date_from": "", "date_to": ""}
-    if filters["project"]:
-        slots = slots.filter(project__scripe_id=filters["project"])
-    for name in ("date_from", "date_to"):
-        try:
-            day = date.fromisoformat(request.GET.get(name, ""))
-        except ValueError:
-            continue
-        filters[name] = day.isoformat()
-        start, end = utc_bounds(day, day, viewer.zone)
-        if name == "date_from":
-            slots = slots.filter(scheduled_for__gte=start)
-        else:
-            slots = slots.filter(scheduled_for__lt=end)
-    projects = Project.objects.filter(workspace_id__in=workspaces)
-    return list(slots), {"filters": filters, "projects": projects}
-
-
-def _render(request: HttpRequest, selected_id=None, after=None, message: str = "") -> HttpResponse:
-    viewer = viewer_for(request)
-    slots, extra = _queue(request, viewer)
     selected = None
     if selected_id is not None:
         selected = next((s for s in slots if str(s.public_id) == str(selected_id)), None)
@@ -70,24 +75,33 @@ def _render(request: HttpRequest, selected_id=None, after=None, message: str = "
         selected = later[0] if later else (slots[0] if slots else None)
     if selected is None and slots:
         selected = slots[0]
-    drafts = []
+    query = {k: v.isoformat() if isinstance(v, date) else v for k, v in filters.items() if v}
     if selected is not None:
-        drafts = list(selected.jobs.exclude(post_content="").order_by("-attempt"))
+        query["slot"] = str(selected.public_id)
     context = {
         "slots": slots,
         "selected": selected,
-        "earlier_drafts": drafts[1:],
-        "events": selected.events.select_related("actor") if selected else [],
+        "earlier_drafts": selectors.earlier_drafts(selected) if selected else [],
+        "events": selectors.slot_events(selected) if selected else [],
+        "filters": {k: v.isoformat() if isinstance(v, date) else v for k, v in filters.items()},
+        "projects": selectors.managed_projects(viewer),
+        "refresh_url": f"{reverse('review')}?{urlencode(query)}",
         "zone": viewer.zone.key,
         "limit": review.LINKEDIN_LIMIT,
         "time_choices": time_choices(),
-        **extra,
+        "errors": errors or {},
+        "typed": _typed(request) if errors else {},
     }
     template = TEMPLATE + ("#review" if request.htmx else "")
     response = render(request, template, context)
     if message and request.htmx:
-        response["HX-Trigger"] = json.dumps({"toast": {"message": message}})
+        trigger_client_event(response, "toast", {"message": message})
     return response
+
+
+def _typed(request: HttpRequest) -> dict[str, str]:
+    """What was typed into the refused form, so it is shown again rather than lost."""
+    return {name: request.POST[name] for name in TYPED_FIELDS if name in request.POST}
 
 
 @login_required
@@ -99,13 +113,17 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 def _act(request: HttpRequest, public_id, action) -> HttpResponse:
     slot = slot_for(request, public_id, to="review drafts", role=Role.MANAGER)
     position = (slot.scheduled_for, slot.pk)
+    here = f"{reverse('review')}?slot={slot.public_id}"
     try:
         message = action(slot)
-    except review.ReviewRefused as refusal:
-        if request.htmx:
-            return HttpResponse(str(refusal), status=409, content_type="text/plain")
-        messages.error(request, str(refusal))
-        return redirect(f"{reverse('review')}?slot={slot.public_id}")
+    except Refusal as refusal:
+        if refusal.fields:
+            if not request.htmx:
+                for text in refusal.fields.values():
+                    messages.error(request, text)
+                return redirect(here)
+            return _render(request, selected_id=slot.public_id, errors=refusal.fields)
+        return refused(request, refusal, redirect_to=here)
     if not request.htmx:
         messages.success(request, message)
         return redirect("review")
@@ -124,8 +142,8 @@ def review_save(request: HttpRequest, public_id) -> HttpResponse:
         lambda slot: review.draft_save(
             slot=slot,
             user=request.user,
-            title=request.POST.get("title", ""),
-            content=request.POST.get("content", ""),
+            title=request.POST.get("title"),
+            content=request.POST.get("content"),
         ),
     )
 
@@ -152,7 +170,7 @@ def review_changes(request: HttpRequest, public_id) -> HttpResponse:
         request,
         public_id,
         lambda slot: review.slot_request_changes(
-            slot=slot, user=request.user, comment=request.POST.get("comment", "")
+            slot=slot, user=request.user, comment=request.POST.get("comment")
         ),
     )
 
@@ -164,28 +182,32 @@ def review_reject(request: HttpRequest, public_id) -> HttpResponse:
         request,
         public_id,
         lambda slot: review.slot_reject(
-            slot=slot, user=request.user, reason=request.POST.get("reason", "")
+            slot=slot, user=request.user, reason=request.POST.get("reason")
         ),
     )
+
+
+def _clock(value: str) -> time | None:
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 @login_required
 @require_POST
 def review_new_time(request: HttpRequest, public_id) -> HttpResponse:
-    zone = viewer_for(request).zone
-
-    def new_time(slot):
-        try:
-            day = date.fromisoformat(request.POST.get("date", ""))
-            clock = time.fromisoformat(request.POST.get("time", ""))
-            when = local_to_utc(day, clock, zone)
-        except LocalTimeError as error:
-            raise review.ReviewRefused(str(error)) from None
-        except ValueError:
-            raise review.ReviewRefused("Pick a day and a time.") from None
-        return review.slot_new_time(slot=slot, user=request.user, when=when)
-
-    return _act(request, public_id, new_time)
+    return _act(
+        request,
+        public_id,
+        lambda slot: review.slot_new_time(
+            slot=slot,
+            user=request.user,
+            day=_day(request.POST.get("date", "")),
+            clock=_clock(request.POST.get("time", "")),
+            zone=viewer_for(request).zone,
+        ),
+    )
 
 
 @login_required
@@ -193,14 +215,19 @@ def review_new_time(request: HttpRequest, public_id) -> HttpResponse:
 def slot_comment(request: HttpRequest, public_id) -> HttpResponse:
     """Any member may comment on a slot; the comment joins its activity trail."""
     slot = slot_for(request, public_id, to="comment")
+    errors = {}
     try:
-        review.slot_comment(slot=slot, user=request.user, text=request.POST.get("text", ""))
-    except review.ReviewRefused as refusal:
-        if request.htmx:
-            return HttpResponse(str(refusal), status=422, content_type="text/plain")
-        messages.error(request, str(refusal))
+        review.slot_comment(slot=slot, user=request.user, text=request.POST.get("text"))
+    except Refusal as refusal:
+        if not request.htmx:
+            return refused(request, refusal, redirect_to=reverse("slot", args=[slot.public_id]))
+        errors = refusal.fields or {"text": refusal.message}
+    if not request.htmx:
         return redirect("slot", slot.public_id)
-    if request.htmx:
-        events = slot.events.select_related("actor")
-        return render(request, "calendar_app/activity.html#trail", {"slot": slot, "events": events})
-    return redirect("slot", slot.public_id)
+    context = {
+        "slot": slot,
+        "events": selectors.slot_events(slot),
+        "errors": errors,
+        "typed": _typed(request) if errors else {},
+    }
+    return render(request, "calendar_app/activity.html#trail", context)

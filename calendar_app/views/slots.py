@@ -3,58 +3,42 @@ the slot page and the filtered list."""
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from calendar_app import services
+from calendar_app import selectors, services
 from calendar_app.access import Viewer, slot_for, viewer_for
-from calendar_app.calendar_grid import build_days, month_weeks, shift_month
+from calendar_app.calendar_grid import build_days, is_showable, month_weeks, shift_month
 from calendar_app.forms import SlotFilterForm, SlotForm
-from calendar_app.generation import GenerationRefused, generation_request
-from calendar_app.models import (
-    UNDO_SECONDS,
-    PlannedSlot,
-    Project,
-    Role,
-    SlotStatus,
-    SourceNote,
-    undo_deadline,
-)
+from calendar_app.generation import generation_request
+from calendar_app.models import UNDO_SECONDS, Role, SlotStatus
+from calendar_app.refusals import Refusal
 from calendar_app.scheduling import MIN_LEAD
+from calendar_app.views.answers import done, refused, show_on_form
 
 FORM_TEMPLATE = "calendar_app/slot_form.html"
 PAGE_SIZE = 25
 
 
-def _slots_changed(response: HttpResponse, message: str | None = None) -> HttpResponse:
-    """Tells the page to refresh its calendar or list, and to say what happened."""
-    events: dict = {"slots-changed": True}
-    if message:
-        events["toast"] = {"message": message}
-    response["HX-Trigger"] = json.dumps(events)
-    return response
-
-
-def _form(request: HttpRequest, viewer: Viewer, **kwargs) -> SlotForm:
-    editable = [w.pk for w in viewer.workspaces_with(Role.EDITOR)]
+def _form(viewer: Viewer, **kwargs) -> SlotForm:
     return SlotForm(
-        projects=Project.objects.filter(workspace_id__in=editable).select_related("workspace"),
-        # Recent notes only, so the picker stays short in a workspace with years of notes.
-        notes=SourceNote.objects.filter(
-            workspace_id__in=editable, created_at__gte=timezone.now() - timedelta(days=90)
-        ),
-        zone=viewer.zone,
+        projects=selectors.plannable_projects(viewer),
+        notes=selectors.recent_notes(viewer),
         **kwargs,
     )
+
+
+def _month_of(slot) -> str:
+    when = timezone.localtime(slot.scheduled_for)
+    return reverse("month", args=[when.year, when.month])
 
 
 def _picker(request: HttpRequest, viewer: Viewer, selected: date | None, shown: date) -> dict:
@@ -82,6 +66,8 @@ def _render_form(request: HttpRequest, viewer: Viewer, form: SlotForm, slot=None
         selected = date.fromisoformat(str(selected)) if selected else None
     except ValueError:
         selected = None
+    if selected and not is_showable(selected):
+        selected = None
     shown = selected or timezone.localdate()
     context = {"form": form, "slot": slot, "zone": viewer.zone.key}
     context.update(_picker(request, viewer, selected, shown))
@@ -102,6 +88,10 @@ def date_picker(request: HttpRequest) -> HttpResponse:
         selected = date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
         selected = None
+    if not is_showable(shown):
+        shown = timezone.localdate()
+    if selected and not is_showable(selected):
+        selected = None
     return render(
         request, FORM_TEMPLATE + "#date-picker", _picker(request, viewer, selected, shown)
     )
@@ -111,37 +101,32 @@ def date_picker(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def slot_new(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request)
-    if not viewer.workspaces_with(Role.EDITOR):
+    if not viewer.editable_workspace_ids:
         messages.error(request, "You are not a member of any workspace yet; ask an admin.")
         return redirect("home")
     if request.method == "GET":
         initial = {"date": request.GET.get("date") or None}
-        return _render_form(request, viewer, _form(request, viewer, initial=initial))
-    form = _form(request, viewer, data=request.POST)
-    if not form.is_valid():
+        return _render_form(request, viewer, _form(viewer, initial=initial))
+    form = _form(viewer, data=request.POST)
+    try:
+        if not form.is_valid():
+            # Nothing is saved, but every rule's message joins the form's own.
+            services.slot_validate(zone=viewer.zone, **form.plan())
+            return _render_form(request, viewer, form)
+        slot = services.slot_create(user=request.user, zone=viewer.zone, **form.plan())
+    except Refusal as refusal:
+        show_on_form(form, refusal)
         return _render_form(request, viewer, form)
-    data = form.cleaned_data
-    slot = services.slot_create(
-        user=request.user,
-        project=data["project"],
-        note_text=data["note_text"],
-        note=data["existing_note"],
-        language=data["language"],
-        scheduled_for=form.scheduled_for,
-    )
     when = timezone.localtime(slot.scheduled_for)
     text = f"Planned for {when:%a %d %b, %H:%M} ({viewer.zone.key})."
-    if data["generate_now"]:
+    if form.cleaned_data["generate_now"]:
         try:
             generation_request(slot=slot, user=request.user)
-        except GenerationRefused as refusal:
+        except Refusal as refusal:
             text += f" Not sent to Scripe: {refusal}"
         else:
             text += " Sent to Scripe."
-    if request.htmx:
-        return _slots_changed(HttpResponse(status=204), text)
-    messages.success(request, text)
-    return redirect("month", when.year, when.month)
+    return done(request, text, redirect_to=_month_of(slot))
 
 
 @login_required
@@ -160,28 +145,17 @@ def slot_edit(request: HttpRequest, public_id) -> HttpResponse:
             "date": local.date(),
             "time": f"{local:%H:%M}",
         }
-        return _render_form(request, viewer, _form(request, viewer, initial=initial), slot)
-    form = _form(request, viewer, data=request.POST)
-    if not form.is_valid():
-        return _render_form(request, viewer, form, slot)
-    data = form.cleaned_data
+        return _render_form(request, viewer, _form(viewer, initial=initial), slot)
+    form = _form(viewer, data=request.POST)
     try:
-        services.slot_update(
-            slot=slot,
-            user=request.user,
-            project=data["project"],
-            note_text=data["note_text"],
-            note=data["existing_note"],
-            language=data["language"],
-            scheduled_for=form.scheduled_for,
-        )
-    except services.SlotRefused as refusal:
-        form.add_error(None, str(refusal))
+        if not form.is_valid():
+            services.slot_validate(zone=viewer.zone, slot=slot, **form.plan())
+            return _render_form(request, viewer, form, slot)
+        services.slot_update(slot=slot, user=request.user, zone=viewer.zone, **form.plan())
+    except Refusal as refusal:
+        show_on_form(form, refusal)
         return _render_form(request, viewer, form, slot)
-    if request.htmx:
-        return _slots_changed(HttpResponse(status=204), "Slot saved.")
-    messages.success(request, "Slot saved.")
-    return redirect("slot", slot.public_id)
+    return done(request, "Slot saved.", redirect_to=reverse("slot", args=[slot.public_id]))
 
 
 @login_required
@@ -192,7 +166,7 @@ def slot_detail(request: HttpRequest, public_id) -> HttpResponse:
     context = {
         "slot": slot,
         "zone": viewer_for(request).zone.key,
-        "events": slot.events.select_related("actor"),
+        "events": selectors.slot_events(slot),
     }
     return render(request, template, context)
 
@@ -202,20 +176,17 @@ def slot_detail(request: HttpRequest, public_id) -> HttpResponse:
 def slot_move(request: HttpRequest, public_id) -> HttpResponse:
     viewer = viewer_for(request)
     slot = slot_for(request, public_id, to="move slots")
+    here = reverse("slot", args=[slot.public_id])
     try:
         day = date.fromisoformat(request.POST.get("date", ""))
     except ValueError:
-        return HttpResponse("Drop the card on a day.", status=400, content_type="text/plain")
+        return refused(request, Refusal("Drop the card on a day.", status=422), redirect_to=here)
     try:
         services.slot_move(slot=slot, day=day, zone=viewer.zone, user=request.user)
-    except services.SlotRefused as refusal:
-        # A refused drop is an answer, not an error: 200 with the reason keeps the browser
-        # console clean, and the page puts the card back and shows why.
-        response = HttpResponse(str(refusal), content_type="text/plain")
-        response["X-Move-Refused"] = "true"
-        return response
+    except Refusal as refusal:
+        return refused(request, refusal, redirect_to=here)
     when = timezone.localtime(slot.scheduled_for)
-    return _slots_changed(HttpResponse(status=204), f"Moved to {when:%a %d %b, %H:%M}.")
+    return done(request, f"Moved to {when:%a %d %b, %H:%M}.", redirect_to=here)
 
 
 @login_required
@@ -224,76 +195,55 @@ def slot_delete(request: HttpRequest, public_id) -> HttpResponse:
     slot = slot_for(request, public_id, to="delete slots")
     try:
         services.slot_delete(slot=slot)
-    except services.SlotRefused as refusal:
-        if request.htmx:
-            return HttpResponse(str(refusal), status=409, content_type="text/plain")
-        messages.error(request, str(refusal))
-        return redirect("slot", slot.public_id)
+    except Refusal as refusal:
+        return refused(request, refusal, redirect_to=reverse("slot", args=[slot.public_id]))
+    undo = None
     if request.htmx:
-        response = render(
-            request,
-            "calendar_app/slot_detail.html#undo-toast",
-            {"slot": slot, "undo_seconds": UNDO_SECONDS},
-        )
-        return _slots_changed(response)
-    messages.success(request, "Slot deleted.")
-    when = timezone.localtime(slot.scheduled_for)
-    return redirect("month", when.year, when.month)
+        context = {"slot": slot, "undo_seconds": UNDO_SECONDS}
+        undo = render(request, "calendar_app/slot_detail.html#undo-toast", context)
+    message = "" if undo is not None else "Slot deleted."
+    return done(request, message, redirect_to=_month_of(slot), response=undo)
 
 
 @login_required
 @require_POST
 def slot_restore(request: HttpRequest, public_id) -> HttpResponse:
     viewer = viewer_for(request)
-    try:
-        slot = PlannedSlot.objects.get(
-            public_id=public_id,
-            workspace_id__in=viewer.workspace_ids,
-            deleted_at__isnull=False,
-        )
-    except PlannedSlot.DoesNotExist:
-        return HttpResponse("Nothing to undo.", status=404, content_type="text/plain")
+    slot = selectors.deleted_slot_for_viewer(viewer, public_id)
+    if slot is None:
+        return refused(request, Refusal("Nothing to undo.", status=404), redirect_to="/")
     viewer.require(Role.EDITOR, slot.workspace_id, "restore slots")
-    if timezone.now() > undo_deadline(slot):
-        return HttpResponse("Too late to undo.", status=410, content_type="text/plain")
-    services.slot_restore(slot=slot)
-    if request.htmx:
-        return _slots_changed(HttpResponse(""), "Slot restored.")
-    messages.success(request, "Slot restored.")
-    return redirect("slot", slot.public_id)
-
-
-def _local_midnight(day: date, plus_days: int = 0) -> datetime:
-    return timezone.make_aware(datetime.combine(day + timedelta(days=plus_days), time(0)))
+    try:
+        services.slot_restore(slot=slot)
+    except Refusal as refusal:
+        return refused(request, refusal, redirect_to=_month_of(slot))
+    here = reverse("slot", args=[slot.public_id])
+    return done(request, "Slot restored.", redirect_to=here, response=HttpResponse(""))
 
 
 @login_required
 @require_GET
 def slot_list(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request)
-    projects = Project.objects.filter(workspace_id__in=viewer.workspace_ids)
-    form = SlotFilterForm(request.GET or None, projects=projects, status_choices=SlotStatus.choices)
-    slots = (
-        PlannedSlot.objects.alive()
-        .for_cards()
-        .filter(workspace_id__in=viewer.workspace_ids)
-        .order_by("scheduled_for", "id")
+    form = SlotFilterForm(
+        request.GET or None,
+        projects=selectors.visible_projects(viewer),
+        status_choices=SlotStatus.choices,
     )
-    if form.is_bound and form.is_valid():
+    if not form.is_bound:
+        slots = selectors.slots_matching(viewer)
+    elif form.is_valid():
         data = form.cleaned_data
-        if data["q"]:
-            text = Q(note__text__icontains=data["q"]) | Q(project__name__icontains=data["q"])
-            slots = slots.filter(text)
-        if data["project"]:
-            slots = slots.filter(project=data["project"])
-        if data["status"]:
-            slots = slots.filter(status=data["status"])
-        if data["date_from"]:
-            slots = slots.filter(scheduled_for__gte=_local_midnight(data["date_from"]))
-        if data["date_to"]:
-            slots = slots.filter(scheduled_for__lt=_local_midnight(data["date_to"], 1))
-    elif form.is_bound:
-        slots = slots.none()
+        slots = selectors.slots_matching(
+            viewer,
+            text=data["q"],
+            project=data["project"],
+            status=data["status"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+        )
+    else:
+        slots = selectors.slots_matching(viewer).none()
     page = Paginator(slots, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

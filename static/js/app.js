@@ -24,7 +24,7 @@
     setTimeout(() => item.remove(), 5000);
   }
 
-  document.body.addEventListener("toast", (event) => toast(event.detail.message));
+  document.body.addEventListener("toast", (event) => toast(event.detail.message, event.detail.kind));
 
   function expireToasts(root) {
     root.querySelectorAll(".toast[data-expires]").forEach((item) => {
@@ -61,9 +61,11 @@
     }
   });
 
-  // htmx does not swap error responses; say what went wrong instead of doing nothing.
+  // htmx does not swap error responses. A refusal carries its own toast event (HX-Trigger);
+  // anything else still gets a sentence instead of nothing.
   document.body.addEventListener("htmx:responseError", (event) => {
     const xhr = event.detail.xhr;
+    if ((xhr.getResponseHeader("HX-Trigger") || "").includes('"toast"')) return;
     const text = xhr.getResponseHeader("Content-Type")?.startsWith("text/plain") ? xhr.responseText : "";
     toast(text || "Something went wrong (" + xhr.status + "). Try again.", "error");
   });
@@ -147,13 +149,11 @@
       toast("The server cannot be reached; the slot was not moved.", "error");
       return;
     }
-    if (response.ok && !response.headers.get("X-Move-Refused")) {
-      const events = JSON.parse(response.headers.get("HX-Trigger") || "{}");
-      if (events.toast) toast(events.toast.message);
-    } else {
-      // The card never left its day, so a refusal needs no undo: just say why.
-      toast(await response.text(), "error");
-    }
+    // Done or refused, the answer carries its toast; a refused card never left its day, so
+    // it needs no undo.
+    const events = JSON.parse(response.headers.get("HX-Trigger") || "{}");
+    if (events.toast) toast(events.toast.message, events.toast.kind);
+    else if (!response.ok) toast("The slot was not moved (" + response.status + ").", "error");
     htmx.trigger(document.body, "slots-changed");
   });
 

@@ -79,9 +79,7 @@ class Journey:
         )
         page = context.new_page()
         page.set_default_timeout(20_000)
-        page.on(
-            "console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}")
-        )
+        page.on("console", self._console)
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
         page.on(
             "requestfailed",
@@ -102,6 +100,15 @@ class Journey:
         page.wait_for_url(f"{self.url}/")
         self.pages.append(page)
         return page
+
+    def _console(self, message) -> None:
+        if message.type != "error":
+            return
+        # Chromium logs every 4xx as a console error; a refusal the journey expects (say a
+        # bad drop's 409) is the app answering, not failing.
+        expected = any(f"status of {status} " in message.text for status in self.allowed_statuses)
+        if not (expected and message.text.startswith("Failed to load resource")):
+            self.problems.append(f"console: {message.text}")
 
     def _request_failed(self, request) -> None:
         # ERR_ABORTED is the browser cancelling a request because the journey moved on (a

@@ -11,13 +11,13 @@ from django.utils import timezone
 
 from calendar_app import generation
 from calendar_app.generation import (
-    GenerationRefused,
     generation_advance,
     generation_cancel,
     generation_request,
     generations_sweep,
 )
 from calendar_app.models import GenerationJob, PlannedSlot
+from calendar_app.refusals import Refusal
 from scripe_integration import pacing
 from scripe_integration.services import connection_for
 
@@ -199,7 +199,7 @@ def test_a_revoked_key_fails_the_slot_and_flags_the_key(wired, slot, team, enque
     assert "revoked" in job.error_message
     assert connection_for(team.workspace).key_state == "invalid"
     other = team.slot(timezone.now() + timedelta(days=4))
-    with pytest.raises(GenerationRefused, match="key is missing or invalid"):
+    with pytest.raises(Refusal, match="key is missing or invalid"):
         generation_request(slot=other)
 
 
@@ -281,7 +281,7 @@ def test_cancel_after_scripe_started_explains_and_keeps_going(
     sandbox.wire(team.workspace)
     generation_request(slot=slot)
     run(slot, horizon=0)
-    with pytest.raises(GenerationRefused, match="already started writing"):
+    with pytest.raises(Refusal, match="already started writing"):
         generation_cancel(slot=PlannedSlot.objects.get(pk=slot.pk))
     job = GenerationJob.objects.get(slot=slot)
     assert job.scripe_status == "RUNNING" and not job.finished

@@ -147,14 +147,18 @@ def test_a_lost_linkedin_connection_keeps_the_draft_in_review(client, team, wire
     assert slot.status == "in_review"
 
 
-def test_saving_a_draft_keeps_it_here_and_in_scripe(client, team, wired):
+def test_saving_a_draft_keeps_it_here_and_scripe_gets_it_with_the_approval(client, team, wired):
     slot = draft(team)
+    written = post_of(wired, slot).content
     client.force_login(team.manager)
     client.post(f"/review/{slot.public_id}/save/", {"title": "T", "content": "New words."})
     job = GenerationJob.objects.get(slot=slot)
     assert (job.post_title, job.post_content) == ("T", "New words.")
-    assert post_of(wired, slot).content == "New words."
+    # Nothing is sent while the draft is being edited, so the two copies cannot race.
+    assert post_of(wired, slot).content == written
     assert PlannedSlot.objects.get(pk=slot.pk).status == "in_review"
+    client.post(f"/review/{slot.public_id}/approve/")
+    assert post_of(wired, slot).content == "New words."
 
 
 # changes and rejection -------------------------------------------------------------------------
@@ -184,8 +188,9 @@ def test_a_request_for_changes_needs_a_comment(client, team, wired):
     slot = draft(team)
     client.force_login(team.manager)
     response = client.post(f"/review/{slot.public_id}/changes/", {"comment": " "}, headers=HTMX)
-    assert response.status_code == 409
-    assert "Say what should change" in response.content.decode()
+    # The queue comes back with the message next to the comment box.
+    assert response.status_code == 200
+    assert 'id="changes-comment-error">Say what should change' in response.content.decode()
     assert PlannedSlot.objects.get(pk=slot.pk).status == "in_review"
 
 
@@ -227,6 +232,7 @@ def test_comments_need_text_and_membership(client, team, wired):
     slot = draft(team)
     client.force_login(team.editor)
     response = client.post(f"/slots/{slot.public_id}/comments/", {"text": ""}, headers=HTMX)
-    assert response.status_code == 422
+    assert "Write a comment first." in response.content.decode()
+    assert not slot.events.filter(kind="comment").exists()
     client.force_login(team.outsider)
     assert client.post(f"/slots/{slot.public_id}/comments/", {"text": "hi"}).status_code == 404

@@ -1,0 +1,157 @@
+"""Reads: what a viewer may see, in which window, with which filters.
+
+Views ask here and never build a cross-cutting query themselves; writes live in services.
+Every slot query starts from `visible_slots`, so "alive, in one of your workspaces, with what
+a card shows" is said once, and every window of days is bounded by `utc_bounds` in the
+viewer's zone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+from django.utils import timezone
+
+from calendar_app.calendar_grid import utc_bounds
+from calendar_app.models import (
+    REVIEW_STATUSES,
+    GenerationJob,
+    PlannedSlot,
+    Project,
+    SlotEvent,
+    SlotQuerySet,
+    SourceNote,
+)
+
+if TYPE_CHECKING:
+    from calendar_app.access import Viewer
+
+# The note picker offers recent notes only, so it stays short in a workspace with years of them.
+RECENT_NOTES = timedelta(days=90)
+
+
+def visible_slots(viewer: Viewer) -> SlotQuerySet:
+    """Every live slot in the viewer's workspaces, with what its card shows, in time order."""
+    return (
+        PlannedSlot.objects.alive()
+        .for_cards()
+        .filter(workspace_id__in=viewer.workspace_ids)
+        .order_by("scheduled_for", "id")
+    )
+
+
+def slot_for_viewer(viewer: Viewer, public_id) -> PlannedSlot | None:
+    return visible_slots(viewer).filter(public_id=public_id).first()
+
+
+def deleted_slot_for_viewer(viewer: Viewer, public_id) -> PlannedSlot | None:
+    """A slot the viewer deleted a moment ago, for Undo."""
+    return PlannedSlot.objects.filter(
+        public_id=public_id, workspace_id__in=viewer.workspace_ids, deleted_at__isnull=False
+    ).first()
+
+
+def slots_between(
+    viewer: Viewer, first: date, last: date, *, project: Project | None = None
+) -> list[PlannedSlot]:
+    """The slots on local days first..last (inclusive) in the viewer's zone."""
+    start, end = utc_bounds(first, last, viewer.zone)
+    slots = visible_slots(viewer).filter(scheduled_for__gte=start, scheduled_for__lt=end)
+    if project is not None:
+        slots = slots.filter(project=project)
+    return list(slots)
+
+
+def slots_matching(
+    viewer: Viewer,
+    *,
+    text: str = "",
+    project: Project | None = None,
+    status: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> SlotQuerySet:
+    """The list view's filter: words in the note or project name, a project, a status, and
+    local days from..to (either end open)."""
+    slots = visible_slots(viewer)
+    if text:
+        slots = slots.filter(Q(note__text__icontains=text) | Q(project__name__icontains=text))
+    if project is not None:
+        slots = slots.filter(project=project)
+    if status:
+        slots = slots.filter(status=status)
+    return _within_days(slots, viewer, date_from, date_to)
+
+
+def slots_by_public_ids(viewer: Viewer, public_ids) -> dict[str, PlannedSlot]:
+    slots = visible_slots(viewer).filter(public_id__in=set(public_ids))
+    return {str(slot.public_id): slot for slot in slots}
+
+
+def review_queue(
+    viewer: Viewer,
+    *,
+    project_scripe_id: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> list[PlannedSlot]:
+    """Drafts waiting for this viewer as a manager, soonest first."""
+    slots = visible_slots(viewer).filter(
+        workspace_id__in=viewer.managed_workspace_ids, status__in=REVIEW_STATUSES
+    )
+    if project_scripe_id:
+        slots = slots.filter(project__scripe_id=project_scripe_id)
+    return list(_within_days(slots, viewer, date_from, date_to))
+
+
+def review_count(viewer: Viewer) -> int | None:
+    """Drafts waiting for this manager (None for editors: no query, no badge)."""
+    if not viewer.managed_workspace_ids:
+        return None
+    return (
+        PlannedSlot.objects.alive()
+        .filter(workspace_id__in=viewer.managed_workspace_ids, status__in=REVIEW_STATUSES)
+        .count()
+    )
+
+
+def earlier_drafts(slot: PlannedSlot) -> list[GenerationJob]:
+    """The slot's previous drafts, newest first, without the current one."""
+    drafts = slot.jobs.exclude(post_content="").order_by("-attempt")
+    return [job for job in drafts if not job.is_current]
+
+
+def slot_events(slot: PlannedSlot):
+    return SlotEvent.objects.filter(slot=slot).select_related("actor")
+
+
+def visible_projects(viewer: Viewer):
+    return Project.objects.filter(workspace_id__in=viewer.workspace_ids).select_related("workspace")
+
+
+def managed_projects(viewer: Viewer):
+    return Project.objects.filter(workspace_id__in=viewer.managed_workspace_ids)
+
+
+def plannable_projects(viewer: Viewer):
+    """Projects the viewer may plan posts for (inactive ones are listed, with the reason)."""
+    return Project.objects.filter(workspace_id__in=viewer.editable_workspace_ids).select_related(
+        "workspace"
+    )
+
+
+def recent_notes(viewer: Viewer):
+    return SourceNote.objects.filter(
+        workspace_id__in=viewer.editable_workspace_ids,
+        created_at__gte=timezone.now() - RECENT_NOTES,
+    )
+
+
+def _within_days(slots, viewer: Viewer, first: date | None, last: date | None):
+    if first is not None:
+        slots = slots.filter(scheduled_for__gte=utc_bounds(first, first, viewer.zone)[0])
+    if last is not None:
+        slots = slots.filter(scheduled_for__lt=utc_bounds(last, last, viewer.zone)[1])
+    return slots
