@@ -24,22 +24,12 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 ## Run the app on SQLite with a django-q2 worker and the local Scripe sandbox.
-## Ctrl-C stops everything. Set SCRIPE_API_BASE_URL to talk to another Scripe instead.
+## Ctrl-C or SIGTERM stops everything. Set SCRIPE_API_BASE_URL to talk to another Scripe instead.
+## scripts/run.py migrates, adds the demo data, and starts and stops the processes.
 run: export SCRIPE_API_BASE_URL ?= http://127.0.0.1:$(SANDBOX_PORT)/v1
 run: $(VENV)/.installed
 	@mkdir -p var
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
-	@trap 'kill 0' EXIT; \
-	$(PY) -m scripe_integration.sandbox --port $(SANDBOX_PORT) --seed 1 --quiet & \
-	$(PY) manage.py seed_demo --wait-for-scripe 10 || exit 1; \
-	$(PY) manage.py qcluster & \
-	sleep 1; \
-	echo ""; \
-	echo "  Scripe Calendar: http://$(HOST):$(PORT)/   (logins: editor, manager, admin; password: demo)"; \
-	echo "  Scripe API:      $$SCRIPE_API_BASE_URL"; \
-	echo ""; \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) scripts/run.py --host $(HOST) --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 ## Lint, check formatting, and run the whole test suite.
 test: $(VENV)/.installed-dev

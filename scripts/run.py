@@ -1,0 +1,217 @@
+"""What `make run` runs: the app on this machine, with its worker and the Scripe sandbox.
+
+The one-shot steps run in order (migrate, the cache table, the demo data once the sandbox
+answers); then the sandbox, the django-q2 worker and the development server stay up until
+Ctrl-C, SIGTERM or SIGHUP, or until one of them exits. Then every one of them stops, and this
+returns only when no process it started is left.
+
+It replaces a shell recipe with `trap 'kill 0' EXIT`, which left processes behind: dash runs
+no EXIT trap on a signal, and the background jobs of a non-interactive shell ignore SIGINT.
+
+How each process is stopped:
+- The steps and the development server stay in our process group, so Ctrl-C in the terminal
+  reaches them as it reaches us (and `breakpoint()` in a view still has the terminal). When
+  the stop comes another way (SIGTERM to us alone, or a service that died), they get SIGTERM.
+- The sandbox and the worker run in process groups of their own and get SIGINT, to the whole
+  group. That is the signal qcluster stops gracefully on: its sentinel and worker processes
+  ignore SIGINT and are stopped by the cluster process, whereas SIGTERM to the group kills the
+  sentinel outright and leaves the cluster process hanging.
+- Whatever is still there after GRACE_SECONDS (or at a second Ctrl-C) gets SIGKILL: the
+  process, or the whole group of a service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GRACE_SECONDS = 10.0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Stop(Exception):
+    """Time to stop everything: a signal came, or a process ended that should not have."""
+
+    def __init__(self, reason: str, exit_code: int) -> None:
+        super().__init__(reason)
+        self.exit_code = exit_code
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen
+    one_shot: bool  # a step, expected to end
+    own_group: bool  # in a process group of its own, stopped with SIGINT to the group
+
+    def alive(self) -> bool:
+        if self.process.poll() is None:
+            return True
+        # The leader has gone; a service's group may still hold processes it started.
+        return self.own_group and bool(live_members(self.process.pid))
+
+    def signal(self, signum: int) -> None:
+        try:
+            if self.own_group:
+                os.killpg(self.process.pid, signum)
+            elif self.process.poll() is None:
+                self.process.send_signal(signum)
+        except ProcessLookupError:
+            pass
+
+
+def live_members(pgid: int) -> list[int]:
+    """The processes of a group that still run (zombies do not count: an orphaned zombie may
+    never be reaped where PID 1 does not reap, and it does nothing)."""
+    try:
+        listing = subprocess.run(
+            ["ps", "-A", "-o", "pid=,pgid=,stat="],  # noqa: S607 - ps from PATH, like a shell
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except FileNotFoundError:  # no ps: ask the kernel, which counts zombies too
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return []
+        return [pgid]
+    members = []
+    for line in listing.splitlines():
+        pid, group, state = line.split(None, 2)
+        if int(group) == pgid and not state.startswith("Z"):
+            members.append(int(pid))
+    return members
+
+
+class Supervisor:
+    def __init__(self, environment: dict[str, str]) -> None:
+        self.environment = environment
+        self.children: list[Child] = []
+        self.signals = 0
+        self.last_signal: int | None = None
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        # Only noted here; the loops below act on it.
+        self.signals += 1
+        self.last_signal = signum
+
+    def _check(self) -> None:
+        """Raises Stop when a signal came or a service (not a step) has ended."""
+        if self.last_signal is not None:
+            raise Stop(f"{signal.Signals(self.last_signal).name} received", 0)
+        for child in self.children:
+            code = None if child.one_shot else child.process.poll()
+            if code is not None:
+                raise Stop(f"{child.name} exited (exit code {code})", code or 1)
+
+    def _start(self, name: str, argv: list[str], *, one_shot: bool, own_group: bool) -> Child:
+        print(f"make run: {' '.join(argv[1:])}", file=sys.stderr, flush=True)
+        process = subprocess.Popen(  # noqa: S603 - our own commands, no shell
+            argv,
+            cwd=ROOT,
+            env=self.environment,
+            process_group=0 if own_group else None,
+            stdin=subprocess.DEVNULL if own_group else None,
+        )
+        child = Child(name, process, one_shot, own_group)
+        self.children.append(child)
+        return child
+
+    def step(self, name: str, argv: list[str]) -> None:
+        """Runs a one-shot command to its end; a failure stops everything."""
+        child = self._start(name, argv, one_shot=True, own_group=False)
+        while child.process.poll() is None:
+            self._check()
+            time.sleep(0.1)
+        if child.process.returncode != 0:
+            raise Stop(f"{name} failed (exit code {child.process.returncode})", 1)
+        self._check()
+
+    def service(self, name: str, argv: list[str], *, own_group: bool = True) -> None:
+        self._start(name, argv, one_shot=False, own_group=own_group)
+
+    def pause(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self._check()
+            time.sleep(0.1)
+
+    def watch(self) -> None:
+        """Waits for a signal, or for a service to end by itself."""
+        while True:
+            self._check()
+            time.sleep(0.2)
+
+    def stop_all(self) -> None:
+        """Stops the newest first (the web server before the worker, the worker before the
+        sandbox it may still be talking to), each with a grace period, then SIGKILL."""
+        signals_before = self.signals
+        for child in reversed(self.children):
+            if not child.alive():
+                continue
+            child.signal(signal.SIGINT if child.own_group else signal.SIGTERM)
+            deadline = time.monotonic() + GRACE_SECONDS
+            while child.alive() and time.monotonic() < deadline:
+                if self.signals > signals_before:
+                    break  # asked twice: no more waiting
+                time.sleep(0.1)
+            if child.alive():
+                print(f"make run: {child.name} did not stop; killing it", file=sys.stderr)
+                child.signal(signal.SIGKILL)
+                child.process.wait()
+
+    def run(self, host: str, port: int, sandbox_port: int) -> int:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self._on_signal)
+        manage = [sys.executable, "manage.py"]
+        exit_code = 0
+        try:
+            self.step("migrate", [*manage, "migrate", "--noinput"])
+            self.step("createcachetable", [*manage, "createcachetable"])
+            sandbox = [sys.executable, "-m", "scripe_integration.sandbox"]
+            self.service(
+                "sandbox", [*sandbox, "--port", str(sandbox_port), "--seed", "1", "--quiet"]
+            )
+            self.step("seed_demo", [*manage, "seed_demo", "--wait-for-scripe", "10"])
+            self.service("worker", [*manage, "qcluster"])
+            self.pause(1)  # the worker's start-up lines before the banner
+            base_url = self.environment["SCRIPE_API_BASE_URL"]
+            print(
+                f"\n  Scripe Calendar: http://{host}:{port}/   "
+                "(logins: editor, manager, admin; password: demo)\n"
+                f"  Scripe API:      {base_url}\n",
+                flush=True,
+            )
+            self.service("web server", [*manage, "runserver", f"{host}:{port}"], own_group=False)
+            self.watch()
+        except Stop as stop:
+            print(f"\nmake run: {stop}; stopping everything.", file=sys.stderr, flush=True)
+            exit_code = stop.exit_code
+        finally:
+            self.stop_all()
+        print("make run: stopped.", file=sys.stderr, flush=True)
+        return exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--host", default="127.0.0.1", help="web server address")
+    parser.add_argument("--port", type=int, default=8000, help="web server port")
+    parser.add_argument("--sandbox-port", type=int, default=8765, help="Scripe sandbox port")
+    args = parser.parse_args(argv)
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # The app talks to the sandbox unless told to talk to another Scripe.
+    environment.setdefault("SCRIPE_API_BASE_URL", f"http://127.0.0.1:{args.sandbox_port}/v1")
+    return Supervisor(environment).run(args.host, args.port, args.sandbox_port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
