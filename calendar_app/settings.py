@@ -7,6 +7,7 @@ works on a fresh machine (SQLite, the ORM broker, debug on). The README lists th
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
+    "axes",
     "calendar_app",
     "scripe_integration",
 ]
@@ -89,6 +91,15 @@ MIDDLEWARE = [
     "calendar_app.middleware.UserTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # django-axes wants to be last: it turns a lockout flagged during the view into its page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes checks every log-in first and refuses a locked-out one even with the right
+# password; ModelBackend then does the actual authentication.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "calendar_app.urls"
@@ -191,6 +202,21 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Log-in throttling (django-axes). Failures are counted per username *and* IP address
+# together: a stranger who knows a username cannot lock its owner out from elsewhere, and one
+# person's typos do not lock out a whole office behind one address. The attempts live in the
+# database, which every web process shares (the cache is per process unless REDIS_URL is
+# set). A try during a lockout starts the wait again. An admin unlocks early by deleting the
+# attempt in the admin (Axes > Access attempts) or with `manage.py axes_reset_username NAME`.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# A successful log-in is not recorded: only failures are needed to throttle.
+AXES_DISABLE_ACCESS_LOG = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

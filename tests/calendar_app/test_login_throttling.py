@@ -1,0 +1,146 @@
+"""Log-in throttling with django-axes: five failures for one username from one address within
+15 minutes pause log-ins for that pair; the right password does not help until the wait is
+over or an admin unlocks it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery"
+LOCKED = "Log-in paused"
+
+
+@pytest.fixture(autouse=True)
+def _now(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+@pytest.fixture
+def erin():
+    return get_user_model().objects.create_user("erin", password=PASSWORD)
+
+
+def log_in(client, password, username="erin", address="203.0.113.7"):
+    return client.post(
+        "/accounts/login/",
+        {"username": username, "password": password},
+        REMOTE_ADDR=address,
+    )
+
+
+def fail(client, times, **kwargs):
+    for _ in range(times):
+        response = log_in(client, "wrong", **kwargs)
+    return response
+
+
+def is_signed_in(client) -> bool:
+    return client.get("/").status_code == 200
+
+
+def test_four_failures_still_show_the_ordinary_form_error(client, erin):
+    response = fail(client, 4)
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+    assert LOCKED not in response.content.decode()
+
+
+def test_the_fifth_failure_pauses_log_ins_with_a_page_that_says_why_and_until_when(client, erin):
+    response = fail(client, 5)
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert LOCKED in html
+    assert "5 failed log-ins for <strong>erin</strong>" in html
+    assert "Try again in 15 minutes" in html
+    assert "An admin can unlock it sooner" in html
+    assert '<main id="main"' in html  # our page, with the site around it
+    assert 'href="/accounts/login/"' in html
+
+
+def test_a_paused_log_in_refuses_even_the_right_password(client, erin):
+    fail(client, 5)
+    response = log_in(client, PASSWORD)
+    assert response.status_code == 429
+    assert LOCKED in response.content.decode()
+    assert not is_signed_in(client)
+
+
+def test_the_pause_is_for_that_username_from_that_address_only(client, erin):
+    get_user_model().objects.create_user("max", password=PASSWORD)
+    fail(client, 5)
+    assert log_in(client, PASSWORD).status_code == 429
+    # A stranger elsewhere cannot lock erin out, and one person's typos do not lock the office.
+    assert log_in(client, PASSWORD, address="198.51.100.9").status_code == 302
+    client.logout()
+    assert log_in(client, PASSWORD, username="max").status_code == 302
+
+
+def test_axes_reset_lets_the_user_in_again(client, erin):
+    fail(client, 5)
+    assert log_in(client, PASSWORD).status_code == 429
+    call_command("axes_reset", verbosity=0)
+    response = log_in(client, PASSWORD)
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert is_signed_in(client)
+
+
+def test_axes_reset_username_unlocks_just_that_user(client, erin):
+    fail(client, 5)
+    assert log_in(client, PASSWORD).status_code == 429
+    call_command("axes_reset_username", "erin", verbosity=0)
+    assert log_in(client, PASSWORD).status_code == 302
+
+
+def test_an_admin_unlocks_by_deleting_the_attempt_in_the_admin(client, erin):
+    fail(client, 5)
+    assert log_in(client, PASSWORD).status_code == 429
+    admin = get_user_model().objects.create_superuser("root", password="pw")
+    staff = client.__class__()
+    staff.force_login(admin)
+    listing = staff.get("/admin/axes/accessattempt/")
+    assert listing.status_code == 200 and "erin" in listing.content.decode()
+    attempt = AccessAttempt.objects.get(username="erin")
+    deleted = staff.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+    assert deleted.status_code == 302
+
+    assert log_in(client, PASSWORD).status_code == 302
+
+
+def test_the_pause_lifts_after_15_minutes(client, erin, time_machine):
+    fail(client, 5)
+    time_machine.move_to(NOW + timedelta(minutes=14), tick=False)
+    assert log_in(client, PASSWORD).status_code == 429
+    # That try started the wait again, as the page says.
+    time_machine.move_to(NOW + timedelta(minutes=14 + 16), tick=False)
+    assert log_in(client, PASSWORD).status_code == 302
+
+
+def test_a_successful_log_in_forgets_earlier_failures(client, erin):
+    fail(client, 4)
+    assert log_in(client, PASSWORD).status_code == 302
+    client.logout()
+    response = fail(client, 4)
+    assert response.status_code == 200 and LOCKED not in response.content.decode()
+
+
+def test_the_admin_log_in_is_throttled_too(client, erin):
+    for _ in range(5):
+        response = client.post(
+            "/admin/login/?next=/admin/", {"username": "erin", "password": "wrong"}
+        )
+    assert response.status_code == 429
+    assert LOCKED in response.content.decode()
+
+
+def test_a_nul_in_the_username_is_a_form_error_not_a_server_error(client, erin):
+    response = log_in(client, "wrong", username="er\x00in")
+    assert response.status_code == 200
+    assert "Null characters are not allowed" in response.content.decode()
