@@ -82,13 +82,18 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "calendar_app.middleware.ContentSecurityPolicyMiddleware",
+    "calendar_app.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Below authentication (it asks who is signed in); static files never get this far.
+    "calendar_app.middleware.SignedInCacheControlMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "calendar_app.middleware.RefuseNulInQueryMiddleware",
     "calendar_app.middleware.UserTimeZoneMiddleware",
+    "calendar_app.middleware.ReadableMethodNotAllowedMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # django-axes wants to be last: it turns a lockout flagged during the view into its page.
@@ -243,6 +248,32 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# Browser features the app never uses, switched off for it and anything it might embed.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in [
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    ]
+)
+# Pages for a signed-in person are theirs alone: no proxy keeps them, and the back button on
+# a shared computer asks the server again (which sends the next person to the log-in page).
+SIGNED_IN_CACHE_CONTROL = "private, no-store"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
