@@ -1,5 +1,5 @@
 """Hardening that applies to every page: caching of signed-in pages, the Permissions-Policy,
-readable 405s, NUL characters in the address."""
+readable 405s, NUL characters in the address, and links whose address comes from Scripe."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+
+from calendar_app.templatetags.links import external_link, is_http_url
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +162,56 @@ def test_a_nul_is_refused_before_the_view_even_for_anonymous_visitors(client):
 def test_an_ordinary_query_string_still_works(client, team):
     client.force_login(team.manager)
     assert client.get("/slots/?q=launch").status_code == 200
+
+
+# Links from Scripe -----------------------------------------------------------------------------
+
+
+def test_a_javascript_profile_url_is_shown_as_text_not_as_a_link(client, team):
+    team.project.linkedin_url = "javascript:alert(1)"
+    team.project.save()
+    team.paused.linkedin_url = "https://www.linkedin.com/in/lena"
+    team.paused.save()
+    client.force_login(team.editor)
+    html = client.get("/projects/").content.decode()
+    assert 'href="javascript:' not in html.lower()
+    assert "javascript:alert(1)" in html
+    assert '<a href="https://www.linkedin.com/in/lena" rel="noopener noreferrer"' in html
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "//evil.example/",
+        "/relative/path",
+        "https://",
+        "https:///path",
+        "http://exa mple.com/",
+        "https://example.com/\x00",
+        "",
+        None,
+    ],
+)
+def test_only_http_addresses_become_links(value):
+    assert not is_http_url(value)
+    assert "<a " not in external_link(value, "Profile")
+
+
+@pytest.mark.parametrize(
+    "value", ["https://www.linkedin.com/in/lena", "HTTP://example.com", "https://x.io/a?b=1&c=2"]
+)
+def test_http_addresses_become_escaped_links(value):
+    assert is_http_url(value)
+    link = external_link(value, "Profile")
+    assert link.startswith('<a href="') and link.endswith(">Profile</a>")
+    assert "&c=" not in link or "&amp;c=" in link
+
+
+def test_a_non_http_value_is_escaped_as_text():
+    assert external_link('javascript:"<b>"', "Profile") == "javascript:&quot;&lt;b&gt;&quot;"
