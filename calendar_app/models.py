@@ -319,9 +319,12 @@ class PlannedSlot(models.Model):
         if last is None:
             return f"It is {state} now; your change was not made."
         when = timezone.localtime(last.created_at)
+        did = DONE_BY.get(self.status, f"made it {state}")
+        if self.status == SlotStatus.QUEUED and self.jobs.filter(is_current=True, steering__gt=""):
+            did = "asked for changes"  # the rewrite a request for changes starts
         return (
-            f"{last.who} already made it {state}, at {when:%H:%M} on {when:%d %b}; your "
-            "change was not made. The page now shows where it stands."
+            f"{last.who} already {did}, at {when:%H:%M} on {when:%d %b}; your change was not "
+            "made. The page now shows where it stands."
         )
 
     @classmethod
@@ -430,6 +433,14 @@ LOCKED_REASONS = {
     SlotStatus.REJECTED: "The draft was rejected.",
     SlotStatus.CHANGES_REQUESTED: "Changes were requested; Scripe will write it again.",
     SlotStatus.MISSED: "Its time passed before it was scheduled; pick a new time.",
+}
+# What someone did to put a slot in a status, for "someone else got there first".
+DONE_BY = {
+    SlotStatus.QUEUED: "sent it to Scripe",
+    SlotStatus.APPROVING: "started approving it",
+    SlotStatus.SCHEDULED: "approved it",
+    SlotStatus.CHANGES_REQUESTED: "asked for changes",
+    SlotStatus.REJECTED: "rejected it",
 }
 REVIEWER_STATUSES = frozenset(
     {SlotStatus.CHANGES_REQUESTED, SlotStatus.REJECTED, SlotStatus.MISSED, SlotStatus.IN_REVIEW}

@@ -106,7 +106,10 @@ def slot_approve(
             _keep_text(job, title, content)
             record(slot, kind=Kind.STATUS, actor=user, text="Its time passed before approval.")
         return "Its time has passed, so it was not scheduled. Pick a new time for it."
-    slot.begin_approval()
+    with transaction.atomic():
+        slot.begin_approval()
+        # Who is approving, so a manager who decides a moment later is told.
+        claim = record(slot, kind=Kind.STATUS, actor=user, text="Approving: scheduling in Scripe.")
     try:
         post_update(
             workspace=slot.workspace,
@@ -115,14 +118,15 @@ def slot_approve(
             content=content,
             scheduled_for=slot.scheduled_for,
         )
-    except ScripeError as error:
-        slot.approval_failed()
-        raise Refusal(_say(error)) from None
-    except (ScripeInputError, ScripeNotConfigured) as error:
-        slot.approval_failed()
-        raise Refusal(str(error)) from None
-    except BaseException:
-        slot.approval_failed()
+    except BaseException as error:
+        # Back exactly as it was: the draft was never touched, the claim is undone.
+        with transaction.atomic():
+            slot.approval_failed()
+            claim.delete()
+        if isinstance(error, ScripeError):
+            raise Refusal(_say(error)) from None
+        if isinstance(error, (ScripeInputError, ScripeNotConfigured)):
+            raise Refusal(str(error)) from None
         raise
     with transaction.atomic():
         slot.approve()

@@ -15,6 +15,7 @@ from calendar_app.activity import Kind, record
 from calendar_app.models import (
     PROJECT_COLOURS,
     PlannedSlot,
+    Profile,
     Project,
     SourceNote,
     Workspace,
@@ -158,6 +159,12 @@ def slot_restore(*, slot: PlannedSlot) -> None:
 
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
+
+
+def profile_update(*, user, time_zone: str) -> str:
+    """The user's own time zone ("" for the workspace's); the profile is made on first use."""
+    Profile.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
+    return time_zone
 
 
 @dataclass

@@ -147,6 +147,88 @@ def test_a_lost_linkedin_connection_keeps_the_draft_in_review(client, team, wire
     assert slot.status == "in_review"
 
 
+def test_a_refused_approval_leaves_the_slot_and_its_draft_exactly_as_they_were(client, team, wired):
+    project = team.project.__class__.objects.create(
+        workspace=team.workspace, scripe_id=DISCONNECTED, name="Jonas Weber"
+    )
+    slot = draft(team, project=project)
+    job = GenerationJob.objects.get(slot=slot)
+    before = (
+        PlannedSlot.objects.filter(pk=slot.pk).values().get(),
+        GenerationJob.objects.filter(pk=job.pk).values().get(),
+        slot.events.count(),
+    )
+    client.force_login(team.manager)
+    edits = {"title": "New title", "content": "Words Scripe never accepted."}
+    assert client.post(f"/review/{slot.public_id}/approve/", edits, headers=HTMX).status_code == 409
+    after = (
+        PlannedSlot.objects.filter(pk=slot.pk).values().get(),
+        GenerationJob.objects.filter(pk=job.pk).values().get(),
+        slot.events.count(),
+    )
+    assert after == before
+
+
+@pytest.mark.parametrize(
+    ("edits", "message"),
+    [
+        ({"title": "T", "content": "  "}, "The post is empty. Write it, or request changes."),
+        ({"title": "T", "content": "x" * 3001}, "Shorten it by 1 before approving."),
+        ({"title": "T" * 501, "content": "Fine."}, "Shorten it by 1 character."),
+        ({"title": "T", "content": "Nul\x00byte"}, "contains a NUL character"),
+    ],
+)
+def test_bad_edits_are_refused_next_to_their_field_and_keep_what_was_typed(
+    client, team, wired, edits, message
+):
+    slot = draft(team)
+    stored = GenerationJob.objects.filter(slot=slot).values("post_title", "post_content").get()
+    client.force_login(team.manager)
+    html = client.post(f"/review/{slot.public_id}/approve/", edits, headers=HTMX).content.decode()
+    assert message in html
+    assert "field-error" in html
+    if "\x00" not in edits["content"]:
+        assert edits["content"][:50] in html  # the typed text is still in the box
+    assert GenerationJob.objects.filter(slot=slot).values("post_title", "post_content").get() == (
+        stored
+    )
+    assert PlannedSlot.objects.get(pk=slot.pk).status == "in_review"
+    assert wired.stats()["requests"].get("PATCH /v1/posts/{postId}") is None
+
+
+def test_an_interrupted_approval_is_settled_from_scripes_copy(client, team, wired, time_machine):
+    from calendar_app.review import approvals_sweep
+
+    scheduled, unscheduled = draft(team, days=3), draft(team, days=4)
+    for slot in (scheduled, unscheduled):
+        slot.begin_approval()  # as a web worker killed mid-approve leaves it
+    with wired.client() as scripe:  # only the first reached Scripe before the worker died
+        scripe.update_post(
+            scheduled.current_job.post_id, content="Sent.", scheduled_for=scheduled.scheduled_for
+        )
+    assert approvals_sweep() == 0  # too early to call them interrupted
+    time_machine.move_to(timezone.now() + timedelta(minutes=3))
+    assert approvals_sweep() == 2
+    scheduled.refresh_from_db()
+    unscheduled.refresh_from_db()
+    assert scheduled.status == "scheduled"
+    assert scheduled.jobs.get(is_current=True).post_content == "Sent."
+    assert (unscheduled.status, unscheduled.status_note) == (
+        "in_review",
+        "Scheduling in Scripe was interrupted; approve it again.",
+    )
+
+
+def test_request_changes_refuses_a_comment_that_scripe_could_not_take(client, team, wired):
+    slot = draft(team, text="n" * 99_990)
+    client.force_login(team.manager)
+    html = client.post(
+        f"/review/{slot.public_id}/changes/", {"comment": "Make it shorter."}, headers=HTMX
+    ).content.decode()
+    assert "characters over Scripe&#x27;s 100,000" in html
+    assert PlannedSlot.objects.get(pk=slot.pk).status == "in_review"
+
+
 def test_saving_a_draft_keeps_it_here_and_scripe_gets_it_with_the_approval(client, team, wired):
     slot = draft(team)
     written = post_of(wired, slot).content
