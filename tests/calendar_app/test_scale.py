@@ -7,6 +7,7 @@ skipped with the reason.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from datetime import timedelta
@@ -26,10 +27,10 @@ from tests.support import Cluster
 
 # SCALE_TEST_REDIS_URL first: exporting REDIS_URL would move the whole suite's cache and
 # django-q2 broker to Redis (settings.py), while the other tests' clusters stay on the ORM.
-# (`os` comes inline until the imports of this file are reworked.)
-_environ = __import__("os").environ
 REDIS_URL = (
-    _environ.get("SCALE_TEST_REDIS_URL") or _environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    os.environ.get("SCALE_TEST_REDIS_URL")
+    or os.environ.get("REDIS_URL")
+    or "redis://127.0.0.1:6379/0"
 )
 SLOTS = 200
 pytestmark = pytest.mark.django_db(transaction=True)
