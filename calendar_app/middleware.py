@@ -127,7 +127,12 @@ class ReadableMethodNotAllowedMiddleware:
         response = self.get_response(request)
         if response.status_code != 405 or response.streaming or response.content:
             return response
-        allowed = [m.strip() for m in response.get("Allow", "").split(",") if m.strip()]
+        # The methods a person could use; OPTIONS and HEAD (from class-based views) are noise.
+        allowed = [
+            method
+            for method in (m.strip() for m in response.get("Allow", "").split(","))
+            if method and method not in ("OPTIONS", "HEAD")
+        ]
         if _wants_html_page(request):
             page = render(request, "405.html", {"method": request.method, "allowed": allowed})
             response.content = page.content

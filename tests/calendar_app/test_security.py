@@ -96,8 +96,10 @@ def test_opening_the_logout_address_gets_the_readable_405_too(client, team):
     client.force_login(team.editor)
     response = client.get("/accounts/logout/", headers={"Accept": BROWSER_ACCEPT})
     assert response.status_code == 405
-    assert "POST" in response["Allow"]
-    assert "This address cannot be opened" in response.content.decode()
+    assert response["Allow"] == "POST, OPTIONS"
+    html = response.content.decode()
+    assert "This address cannot be opened" in html
+    assert "accepts only POST, not GET" in html
     assert is_still_signed_in(client)
 
 
