@@ -7,10 +7,16 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.db import connection
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    import calendar_app.models
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,3 +69,16 @@ def wait_for(predicate, seconds: float, what: str) -> None:
     while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.2)
+
+
+def written_draft(
+    team, days: float = 3, text: str = "Our hiring story.", project=None
+) -> calendar_app.models.PlannedSlot:
+    """A slot whose draft Scripe (the sandbox) has written, waiting for review."""
+    from calendar_app.generation import generation_advance, generation_request
+
+    slot = team.slot(timezone.now() + timedelta(days=days), text=text, project=project)
+    generation_advance(generation_request(slot=slot).pk, horizon=30, budget=30)
+    slot.refresh_from_db()
+    assert slot.status == "in_review"
+    return slot

@@ -10,36 +10,19 @@ writers itself, so there the race is weaker (but must hold too).
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from calendar_app import generation, review
-from calendar_app.generation import generation_advance, generation_request
 from calendar_app.models import PlannedSlot
 from calendar_app.refusals import Refusal
+from tests.support import written_draft
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 GENERATE = "POST /v1/posts/generations"
 PATCH = "PATCH /v1/posts/{postId}"
-
-
-@pytest.fixture
-def wired(team, sandbox, monkeypatch):
-    sandbox.wire(team.workspace)
-    monkeypatch.setattr(generation, "enqueue", lambda job_id: None)
-    return sandbox
-
-
-def written_draft(team) -> PlannedSlot:
-    slot = team.slot(timezone.now() + timedelta(days=3), text="Our hiring story.")
-    generation_advance(generation_request(slot=slot).pk, horizon=30, budget=30)
-    slot.refresh_from_db()
-    assert slot.status == "in_review"
-    return slot
 
 
 def race(monkeypatch, slot: PlannedSlot, first, second) -> dict[str, object]:

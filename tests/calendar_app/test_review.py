@@ -10,29 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from calendar_app import generation
-from calendar_app.generation import generation_advance, generation_request
+from calendar_app.generation import generation_advance
 from calendar_app.models import GenerationJob, PlannedSlot, SlotEvent
+from tests.support import written_draft
 
 HTMX = {"HX-Request": "true"}
 DISCONNECTED = "proj_01JSANDBOXPROJ000000000003"
-
-
-@pytest.fixture
-def wired(team, sandbox, monkeypatch):
-    sandbox.wire(team.workspace)
-    monkeypatch.setattr(generation, "enqueue", lambda job_id: None)
-    return sandbox
-
-
-def draft(team, days: float = 3, text: str = "Our hiring story.", project=None) -> PlannedSlot:
-    """A slot whose draft Scripe (the sandbox) has written."""
-    slot = team.slot(timezone.now() + timedelta(days=days), text=text, project=project)
-    job = generation_request(slot=slot)
-    generation_advance(job.pk, horizon=30, budget=30)
-    slot.refresh_from_db()
-    assert slot.status == "in_review"
-    return slot
 
 
 def post_of(sandbox, slot):
@@ -44,8 +27,8 @@ def post_of(sandbox, slot):
 
 
 def test_the_queue_lists_drafts_oldest_deadline_first_with_a_count(client, team, wired):
-    later = draft(team, days=5, text="Later post")
-    sooner = draft(team, days=2, text="Sooner post")
+    later = written_draft(team, days=5, text="Later post")
+    sooner = written_draft(team, days=2, text="Sooner post")
     client.force_login(team.manager)
     html = client.get("/review/").content.decode()
     assert html.index(str(sooner.public_id)) < html.index(str(later.public_id))
@@ -54,18 +37,18 @@ def test_the_queue_lists_drafts_oldest_deadline_first_with_a_count(client, team,
 
 
 def test_the_queue_filters_by_project(client, team, wired):
-    draft(team, text="Kept")
+    written_draft(team, text="Kept")
     other = team.project.__class__.objects.create(
         workspace=team.workspace, scripe_id="proj_01JSANDBOXPROJ000000000002", name="Acme page"
     )
-    draft(team, text="Filtered out", project=other)
+    written_draft(team, text="Filtered out", project=other)
     client.force_login(team.manager)
     html = client.get(f"/review/?project={team.project.scripe_id}").content.decode()
     assert "Kept" in html and "Filtered out" not in html
 
 
 def test_editors_may_not_review_and_outsiders_see_nothing(client, team, wired):
-    slot = draft(team)
+    slot = written_draft(team)
     client.force_login(team.editor)
     assert client.get("/review/").status_code == 403
     for action in ("approve", "changes", "reject", "save", "new-time"):
@@ -86,7 +69,7 @@ def test_editors_have_no_review_link_and_no_extra_query(client, team):
 
 
 def test_approve_schedules_the_edited_post_in_scripe(client, team, wired):
-    slot = draft(team)
+    slot = written_draft(team)
     client.force_login(team.manager)
     response = client.post(
         f"/review/{slot.public_id}/approve/",
@@ -108,8 +91,8 @@ def test_approve_schedules_the_edited_post_in_scripe(client, team, wired):
 
 
 def test_approve_moves_on_to_the_next_draft(client, team, wired):
-    first = draft(team, days=2, text="First")
-    second = draft(team, days=3, text="Second")
+    first = written_draft(team, days=2, text="First")
+    second = written_draft(team, days=3, text="Second")
     client.force_login(team.manager)
     html = client.post(f"/review/{first.public_id}/approve/", headers=HTMX).content.decode()
     assert html.lstrip().startswith('<section id="review"')
@@ -119,7 +102,7 @@ def test_approve_moves_on_to_the_next_draft(client, team, wired):
 def test_approve_after_the_time_passed_marks_it_missed_and_a_new_time_brings_it_back(
     client, team, wired, time_machine
 ):
-    slot = draft(team, days=1)
+    slot = written_draft(team, days=1)
     time_machine.move_to(slot.scheduled_for + timedelta(minutes=5))
     client.force_login(team.manager)
     client.post(f"/review/{slot.public_id}/approve/", headers=HTMX)
@@ -138,7 +121,7 @@ def test_a_lost_linkedin_connection_keeps_the_draft_in_review(client, team, wire
     project = team.project.__class__.objects.create(
         workspace=team.workspace, scripe_id=DISCONNECTED, name="Jonas Weber"
     )
-    slot = draft(team, project=project)
+    slot = written_draft(team, project=project)
     client.force_login(team.manager)
     response = client.post(f"/review/{slot.public_id}/approve/", headers=HTMX)
     assert response.status_code == 409
@@ -151,7 +134,7 @@ def test_a_refused_approval_leaves_the_slot_and_its_draft_exactly_as_they_were(c
     project = team.project.__class__.objects.create(
         workspace=team.workspace, scripe_id=DISCONNECTED, name="Jonas Weber"
     )
-    slot = draft(team, project=project)
+    slot = written_draft(team, project=project)
     job = GenerationJob.objects.get(slot=slot)
     before = (
         PlannedSlot.objects.filter(pk=slot.pk).values().get(),
@@ -181,7 +164,7 @@ def test_a_refused_approval_leaves_the_slot_and_its_draft_exactly_as_they_were(c
 def test_bad_edits_are_refused_next_to_their_field_and_keep_what_was_typed(
     client, team, wired, edits, message
 ):
-    slot = draft(team)
+    slot = written_draft(team)
     stored = GenerationJob.objects.filter(slot=slot).values("post_title", "post_content").get()
     client.force_login(team.manager)
     html = client.post(f"/review/{slot.public_id}/approve/", edits, headers=HTMX).content.decode()
@@ -199,7 +182,7 @@ def test_bad_edits_are_refused_next_to_their_field_and_keep_what_was_typed(
 def test_an_interrupted_approval_is_settled_from_scripes_copy(client, team, wired, time_machine):
     from calendar_app.review import approvals_sweep
 
-    scheduled, unscheduled = draft(team, days=3), draft(team, days=4)
+    scheduled, unscheduled = written_draft(team, days=3), written_draft(team, days=4)
     for slot in (scheduled, unscheduled):
         slot.begin_approval()  # as a web worker killed mid-approve leaves it
     with wired.client() as scripe:  # only the first reached Scripe before the worker died
@@ -220,7 +203,7 @@ def test_an_interrupted_approval_is_settled_from_scripes_copy(client, team, wire
 
 
 def test_request_changes_refuses_a_comment_that_scripe_could_not_take(client, team, wired):
-    slot = draft(team, text="n" * 99_990)
+    slot = written_draft(team, text="n" * 99_990)
     client.force_login(team.manager)
     html = client.post(
         f"/review/{slot.public_id}/changes/", {"comment": "Make it shorter."}, headers=HTMX
@@ -230,7 +213,7 @@ def test_request_changes_refuses_a_comment_that_scripe_could_not_take(client, te
 
 
 def test_saving_a_draft_keeps_it_here_and_scripe_gets_it_with_the_approval(client, team, wired):
-    slot = draft(team)
+    slot = written_draft(team)
     written = post_of(wired, slot).content
     client.force_login(team.manager)
     client.post(f"/review/{slot.public_id}/save/", {"title": "T", "content": "New words."})
@@ -249,7 +232,7 @@ def test_saving_a_draft_keeps_it_here_and_scripe_gets_it_with_the_approval(clien
 def test_requesting_changes_generates_again_with_the_comment_and_keeps_the_old_draft(
     client, team, wired
 ):
-    slot = draft(team, text="Our hiring story.")
+    slot = written_draft(team, text="Our hiring story.")
     first = slot.current_job
     client.force_login(team.manager)
     client.post(f"/review/{slot.public_id}/changes/", {"comment": "Mention the interview loop."})
@@ -267,7 +250,7 @@ def test_requesting_changes_generates_again_with_the_comment_and_keeps_the_old_d
 
 
 def test_a_request_for_changes_needs_a_comment(client, team, wired):
-    slot = draft(team)
+    slot = written_draft(team)
     client.force_login(team.manager)
     response = client.post(f"/review/{slot.public_id}/changes/", {"comment": " "}, headers=HTMX)
     # The queue comes back with the message next to the comment box.
@@ -277,7 +260,7 @@ def test_a_request_for_changes_needs_a_comment(client, team, wired):
 
 
 def test_reject_with_a_reason_shows_on_the_editors_card(client, team, wired):
-    slot = draft(team)
+    slot = written_draft(team)
     client.force_login(team.manager)
     client.post(f"/review/{slot.public_id}/reject/", {"reason": "Off-brand tone."})
     slot.refresh_from_db()
@@ -292,7 +275,7 @@ def test_reject_with_a_reason_shows_on_the_editors_card(client, team, wired):
 
 
 def test_the_activity_trail_records_each_step_in_order(client, team, wired):
-    slot = draft(team)
+    slot = written_draft(team)
     client.force_login(team.editor)
     client.post(f"/slots/{slot.public_id}/comments/", {"text": "Can we add a photo?"})
     client.force_login(team.manager)
@@ -311,7 +294,7 @@ def test_the_activity_trail_records_each_step_in_order(client, team, wired):
 
 
 def test_comments_need_text_and_membership(client, team, wired):
-    slot = draft(team)
+    slot = written_draft(team)
     client.force_login(team.editor)
     response = client.post(f"/slots/{slot.public_id}/comments/", {"text": ""}, headers=HTMX)
     assert "Write a comment first." in response.content.decode()
