@@ -2,6 +2,10 @@
 
 Every change made here lands in Django's admin log (who, when, what), which is how member and
 role changes are recorded.
+
+A staff user sees and changes only the workspaces they administer (Membership role admin), and
+only those workspaces' objects; anything else is missing for them, as in the rest of the app.
+Superusers see everything. This comes on top of Django's model permissions, never instead.
 """
 
 from __future__ import annotations
@@ -9,6 +13,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -17,12 +24,14 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from calendar_app.access import viewer_for
 from calendar_app.models import (
     GenerationJob,
     Membership,
     PlannedSlot,
     Profile,
     Project,
+    Role,
     SourceNote,
     Workspace,
 )
@@ -33,6 +42,64 @@ from scripe_integration.services import key_verify
 
 # The key field of the inline form: never in an error report's POST dump.
 hide_key = method_decorator(sensitive_post_parameters("scripe-0-new_key"))
+
+
+# How each model reaches the workspace it belongs to.
+WORKSPACE_PATHS: dict[type[Model], str] = {
+    Workspace: "pk",
+    Membership: "workspace",
+    Project: "workspace",
+    SourceNote: "workspace",
+    PlannedSlot: "workspace",
+    GenerationJob: "slot__workspace",
+    Profile: "user__memberships__workspace",
+    get_user_model(): "memberships__workspace",
+}
+
+
+def administered_workspace_ids(request: HttpRequest) -> list[int] | None:
+    """The workspaces the user administers; None for a superuser, who has them all."""
+    if request.user.is_superuser:
+        return None
+    return [w.pk for w in viewer_for(request).workspaces_with(Role.ADMIN)]
+
+
+def in_administered_workspaces(request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    """The rows of `queryset` that belong to a workspace the user administers."""
+    ids = administered_workspace_ids(request)
+    if ids is None:
+        return queryset
+    path = WORKSPACE_PATHS[queryset.model]
+    if "__" not in path:
+        return queryset.filter(**{f"{path}__in": ids})
+    # Through a many-valued relation (a user's memberships) a row would repeat once per
+    # workspace: ask by pk instead.
+    inside = queryset.model._default_manager.filter(**{f"{path}__in": ids}).values("pk")
+    return queryset.filter(pk__in=inside)
+
+
+class AdministeredWorkspacesOnly:
+    """For a ModelAdmin: only rows of the workspaces the user administers are listed, opened
+    (anything else is "doesn't exist", as Django says for a missing object), changed or
+    deleted, and every foreign-key choice (workspace, project, note, slot, user) is limited
+    the same way. `any_user_fields` names user fields that may pick any user (adding a
+    member)."""
+
+    any_user_fields: tuple[str, ...] = ()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return in_administered_workspaces(request, super().get_queryset(request))
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        scoped = db_field.related_model in WORKSPACE_PATHS
+        if scoped and db_field.name not in self.any_user_fields and "queryset" not in kwargs:
+            choices = db_field.related_model._default_manager.all()
+            kwargs["queryset"] = in_administered_workspaces(request, choices)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+# A list filter by workspace offers only the workspaces of the rows the user may see.
+BY_WORKSPACE = ("workspace", admin.RelatedOnlyFieldListFilter)
 
 
 class WorkspaceScripeInline(ScripeConnectionInline):
@@ -70,7 +137,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
+class WorkspaceAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
     list_display = ["name", "time_zone", "review_required", "key_state", "masked_key", "members"]
     search_fields = ["name"]
     inlines = [WorkspaceScripeInline, MembershipInline]
@@ -104,10 +171,20 @@ class WorkspaceAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
     def save_formset(self, request, form, formset, change) -> None:
         for inline_form in formset.forms:
             inline_form.set_by = request.user
         super().save_formset(request, form, formset, change)
+        for inline_form in formset.forms:
+            if getattr(inline_form, "notice", ""):
+                notice = f"{form.instance}: {inline_form.notice}"
+                self.message_user(request, notice, messages.WARNING)
 
     def get_urls(self):
         verify = self.admin_site.admin_view(require_POST(self.verify_view))
@@ -117,13 +194,13 @@ class WorkspaceAdmin(admin.ModelAdmin):
         ]
 
     def verify_view(self, request: HttpRequest, pk: int) -> HttpResponseRedirect:
-        if not self.has_change_permission(request):
-            raise PermissionError
-        workspace = get_object_or_404(Workspace, pk=pk)
+        workspace = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_change_permission(request, workspace):
+            raise PermissionDenied
         self._verify(request, workspace)
         return HttpResponseRedirect(reverse("admin:calendar_app_workspace_change", args=[pk]))
 
-    @admin.action(description="Verify the Scripe key")
+    @admin.action(description="Verify the Scripe key", permissions=["change"])
     def verify_keys(self, request: HttpRequest, queryset) -> None:
         for workspace in queryset:
             self._verify(request, workspace)
@@ -135,41 +212,47 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
     list_display = ["name", "workspace", "scripe_id", "type", "status", "synced_at"]
-    list_filter = ["workspace", "status", "type"]
+    list_filter = [BY_WORKSPACE, "status", "type"]
     search_fields = ["name", "scripe_id"]
     readonly_fields = ["scripe_id", "type", "status", "linkedin_url", "synced_at"]
 
 
 @admin.register(PlannedSlot)
-class PlannedSlotAdmin(admin.ModelAdmin):
+class PlannedSlotAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
     list_display = ["scheduled_for", "project", "status", "workspace", "created_by"]
-    list_filter = ["status", "workspace"]
+    list_filter = ["status", BY_WORKSPACE]
     search_fields = ["note__text", "project__name"]
-    raw_id_fields = ["note", "project", "created_by"]
-    readonly_fields = ["status", "status_changed_at"]
+    raw_id_fields = ["note", "project"]
+    # Who planned it is history, not a choice (and may have left the workspace since).
+    readonly_fields = ["status", "status_changed_at", "created_by"]
 
 
 @admin.register(SourceNote)
-class SourceNoteAdmin(admin.ModelAdmin):
+class SourceNoteAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
     list_display = ["excerpt", "workspace", "language", "author", "created_at"]
-    list_filter = ["workspace", "language"]
+    list_filter = [BY_WORKSPACE, "language"]
     search_fields = ["text"]
+    # Who wrote it is history, not a choice (and may have left the workspace since).
+    readonly_fields = ["author"]
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
     list_display = ["user", "workspace", "role", "created_at"]
-    list_filter = ["workspace", "role"]
+    list_filter = [BY_WORKSPACE, "role"]
     autocomplete_fields = ["user"]
+    any_user_fields = ("user",)  # how an admin adds someone to their workspace
 
 
-admin.site.register(Profile)
+@admin.register(Profile)
+class ProfileAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
+    """Profiles of the members of the workspaces the user administers."""
 
 
 @admin.register(GenerationJob)
-class GenerationJobAdmin(admin.ModelAdmin):
+class GenerationJobAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
     """Read-only history of generation attempts, for support."""
 
     list_display = ["slot", "attempt", "scripe_job_id", "scripe_status", "polls", "scripe_calls"]
