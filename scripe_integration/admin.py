@@ -1,7 +1,9 @@
 """The Scripe key in the Django admin: write-only, stored encrypted, shown masked, verifiable.
 
 The host project puts `ScripeConnectionInline` on its workspace's admin page, so an admin
-sets a workspace's key, base URL and members on one page.
+sets a workspace's key, base URL and members on one page. A key belongs to the base URL it
+was entered for: saving a new base URL without a new key drops the stored key (the model does
+it), and the form's `notice` says so for the host's admin to show.
 """
 
 from __future__ import annotations
@@ -25,8 +27,12 @@ class ScripeConnectionForm(forms.ModelForm):
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text="Paste a key to set or replace it (scripe_sk_live_… or scripe_sk_test_…). "
-        "Leave empty to keep the current one. It is stored encrypted and never shown again.",
+        "Leave empty to keep the current one. It is stored encrypted and never shown again. "
+        "A key is only sent to the base URL it was entered for: changing the base URL "
+        "without entering a key removes the stored one.",
     )
+    # What the admin should be told after saving, beyond "saved".
+    notice = ""
 
     class Meta:
         model = ScripeConnection
@@ -42,6 +48,12 @@ class ScripeConnectionForm(forms.ModelForm):
         connection = super().save(commit=False)
         if self.cleaned_data.get("new_key"):
             connection.set_key(self.cleaned_data["new_key"], by=getattr(self, "set_by", None))
+        elif connection.has_key and not connection.key_is_for_base_url:
+            self.notice = (
+                f"The Scripe base URL changed to {connection.base_url}, so the stored key "
+                f"({connection.masked_key}) was removed: a key is only sent to the address it "
+                "was entered for. Enter the key again for the new address."
+            )
         if commit:
             connection.save()
         return connection
@@ -62,6 +74,7 @@ class ScripeConnectionInline(admin.StackedInline):
         "verified",
         "base_url",
         "scripe_workspace",
+        "reachability",
         "rate_limit_summary",
         "deprecation_summary",
     ]
@@ -70,6 +83,7 @@ class ScripeConnectionInline(admin.StackedInline):
         "key_state_display",
         "verified",
         "scripe_workspace",
+        "reachability",
         "rate_limit_summary",
         "deprecation_summary",
     ]
@@ -98,6 +112,10 @@ class ScripeConnectionInline(admin.StackedInline):
         scopes = ", ".join(obj.scopes) or "none"
         name = obj.scripe_workspace_name or obj.scripe_workspace_id
         return f"{name} ({obj.scripe_workspace_id}), {obj.plan} plan; key scopes: {scopes}"
+
+    @admin.display(description="Reachable")
+    def reachability(self, obj: ScripeConnection) -> str:
+        return obj.reachability_summary
 
     @admin.display(description="Rate limit")
     def rate_limit_summary(self, obj: ScripeConnection) -> str:

@@ -1,5 +1,5 @@
-"""A workspace's link to Scripe: its API key (encrypted at rest), the key's health, and what
-Scripe last said about rate limits and deprecations.
+"""A workspace's link to Scripe: its API key (encrypted at rest), the key's health, whether
+Scripe answers, and what Scripe last said about rate limits and deprecations.
 
 The library does not know what a workspace is in the host project: the connection points at
 the model named by `settings.SCRIPE_CONNECTION_OWNER_MODEL`, the way a reusable app points
@@ -32,6 +32,26 @@ def validate_key_format(value: str) -> None:
         )
 
 
+# What forget_key() clears, for a save() limited to some fields.
+FORGOTTEN_WITH_KEY = (
+    "encrypted_key",
+    "key_hint",
+    "key_mode",
+    "key_base_url",
+    "key_set_at",
+    "key_set_by",
+    "verified_at",
+    "key_state",
+    "key_error_code",
+    "key_error_message",
+    "scripe_workspace_id",
+    "scripe_workspace_name",
+    "plan",
+    "scopes",
+    "unreachable_since",
+)
+
+
 class ScripeConnection(models.Model):
     class KeyState(models.TextChoices):
         MISSING = "missing", "No key"
@@ -48,6 +68,8 @@ class ScripeConnection(models.Model):
         help_text="Scripe's API root, e.g. https://api.scripe.io/v1 or a local sandbox.",
     )
     encrypted_key = models.TextField(blank=True, editable=False)
+    # The base URL the key was entered for: the key is only ever sent there.
+    key_base_url = models.URLField(max_length=300, blank=True, editable=False)
     key_hint = models.CharField(max_length=40, blank=True, editable=False)
     key_mode = models.CharField(max_length=8, blank=True, editable=False)
     key_set_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -71,6 +93,9 @@ class ScripeConnection(models.Model):
     deprecation_notice = models.CharField(max_length=200, blank=True, editable=False)
     deprecation_sunset = models.CharField(max_length=20, blank=True, editable=False)
     spend_cap_meta = models.JSONField(default=dict, blank=True, editable=False)
+    # Set by the first call that could not reach Scripe (timeout, refused connection), cleared
+    # by the next answer.
+    unreachable_since = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "Scripe connection"
@@ -80,6 +105,19 @@ class ScripeConnection(models.Model):
 
     def __repr__(self) -> str:
         return f"<ScripeConnection workspace={self.workspace_id} key={self.masked_key or '-'}>"
+
+    def save(self, *args, **kwargs) -> None:
+        # A key belongs to the Scripe it was entered for: whoever changes the base URL (the
+        # admin, a shell, a script) without entering a key for the new address loses the old
+        # one, so it can never be sent to another host. scripe_session refuses a mismatch too,
+        # for rows changed behind the model's back (QuerySet.update).
+        update_fields = kwargs.get("update_fields")
+        base_url_written = update_fields is None or "base_url" in update_fields
+        if self.encrypted_key and base_url_written and not self.key_is_for_base_url:
+            self.forget_key()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, *FORGOTTEN_WITH_KEY}
+        super().save(*args, **kwargs)
 
     @property
     def masked_key(self) -> str:
@@ -112,6 +150,20 @@ class ScripeConnection(models.Model):
         return f"Scripe deprecates this API version{sunset}: {self.deprecation_notice}"
 
     @property
+    def key_is_for_base_url(self) -> bool:
+        """The stored key was entered for the address it would now be sent to."""
+        return self.key_base_url.rstrip("/") == self.base_url.rstrip("/")
+
+    @property
+    def reachability_summary(self) -> str:
+        if self.unreachable_since is None:
+            return "Scripe answered the last call (or none was made yet)."
+        since = f"{self.unreachable_since:%Y-%m-%d %H:%M} UTC"
+        return (
+            f"Scripe at {self.base_url} has not answered since {since}; generations wait and retry."
+        )
+
+    @property
     def blocks_generation(self) -> bool:
         return self.key_state in (self.KeyState.MISSING, self.KeyState.INVALID)
 
@@ -124,9 +176,41 @@ class ScripeConnection(models.Model):
         self.key_mode = mode
         self.key_set_at = timezone.now()
         self.key_set_by = by
+        if not self.key_is_for_base_url:
+            self.unreachable_since = None  # an outage of the old address says nothing of this one
+        self.key_base_url = self.base_url
         self.key_state = self.KeyState.UNVERIFIED
         self.key_error_code = self.key_error_message = ""
         self.verified_at = None
+
+    def forget_key(self) -> None:
+        """Drops the key and everything learnt by using it: who it belongs to, and whether
+        its Scripe answered (state: no key)."""
+        self.encrypted_key = self.key_hint = self.key_mode = self.key_base_url = ""
+        self.key_set_at = self.key_set_by = self.verified_at = self.unreachable_since = None
+        self.key_state = self.KeyState.MISSING
+        self.key_error_code = self.key_error_message = ""
+        self.scripe_workspace_id = self.scripe_workspace_name = self.plan = ""
+        self.scopes = []
+
+    def note_unreachable(self) -> None:
+        """Records that a call could not reach Scripe. Only the first failure sets the time,
+        with a conditional UPDATE, so the outage is dated from when it began."""
+        if self.pk is None:
+            return
+        now = timezone.now()
+        first = ScripeConnection.objects.filter(pk=self.pk, unreachable_since__isnull=True)
+        if first.update(unreachable_since=now):
+            self.unreachable_since = now
+        elif self.unreachable_since is None:
+            self.refresh_from_db(fields=["unreachable_since"])
+
+    def note_answered(self) -> None:
+        """Scripe answered: the outage, if one was recorded, is over."""
+        if self.pk is None or self.unreachable_since is None:
+            return
+        ScripeConnection.objects.filter(pk=self.pk).update(unreachable_since=None)
+        self.unreachable_since = None
 
     def mark_valid(self, *, workspace_id: str, name: str | None, plan: str, scopes) -> None:
         self.key_state = self.KeyState.VALID

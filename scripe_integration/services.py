@@ -1,5 +1,6 @@
 """What the rest of the app may ask of Scripe. Views and the calendar call these, never the
-client directly, so that every call records what Scripe said about limits and deprecations."""
+client directly, so that every call records what Scripe said about limits and deprecations,
+and whether Scripe could be reached at all."""
 
 from __future__ import annotations
 
@@ -23,23 +24,38 @@ KEY_ERRORS = {
 }
 
 
+# Failures that never reached Scripe: nothing answered.
+UNREACHABLE_CODES = frozenset({"timeout", "connection_error"})
+
+
 class ScripeNotConfigured(Exception):
     """The workspace has no usable Scripe key."""
 
 
 def connection_for(workspace) -> ScripeConnection:
-    connection, _ = ScripeConnection.objects.get_or_create(workspace=workspace)
-    return connection
+    """The workspace's connection; an unsaved one (no key) when it has none yet, so asking
+    never writes a row. Whoever sets a key saves it."""
+    connection = ScripeConnection.objects.filter(workspace=workspace).first()
+    return connection or ScripeConnection(workspace=workspace)
 
 
 @contextmanager
 def scripe_session(connection: ScripeConnection) -> Iterator[ScripeClient]:
     """A client for the workspace's key. On the way out it keeps what Scripe said about rate
-    limits and deprecation on the connection, for admins to see, and marks the key invalid
-    when Scripe refused it, so every caller flags a bad key the same way."""
+    limits and deprecation on the connection, for admins to see, marks the key invalid when
+    Scripe refused it, and records when Scripe could not be reached (and when it answered
+    again), so every caller flags these the same way.
+
+    The key is only sent to the base URL it was entered for; after the base URL changed, the
+    workspace has no usable key until an admin enters one for the new address."""
     if not connection.has_key:
         raise ScripeNotConfigured(
             "This workspace has no Scripe API key yet; an admin adds it in the admin."
+        )
+    if not connection.key_is_for_base_url:
+        raise ScripeNotConfigured(
+            f"The Scripe base URL is now {connection.base_url}, but the key was entered for "
+            f"{connection.key_base_url}; an admin must enter the key again for the new address."
         )
     client = ScripeClient(
         connection.base_url, connection.api_key, read_timeout=settings.SCRIPE_READ_TIMEOUT
@@ -49,7 +65,16 @@ def scripe_session(connection: ScripeConnection) -> Iterator[ScripeClient]:
     except ScripeError as error:
         if error.code in KEY_ERRORS:
             connection.mark_invalid(code=error.code, message=KEY_ERRORS[error.code])
+        if error.code in UNREACHABLE_CODES:
+            connection.note_unreachable()
+        elif error.http_status is not None and error.http_status < 500:
+            # Scripe itself answered, if only to say no. A 5xx may come from a gateway in
+            # front of an unreachable Scripe, so it neither starts nor ends an outage.
+            connection.note_answered()
         raise
+    else:
+        if client.calls:
+            connection.note_answered()
     finally:
         client.close()
         _record_headers(connection, client)
@@ -77,8 +102,13 @@ def describe_error(error: ScripeError) -> str:
     """A sentence a person can act on, for any Scripe failure."""
     if error.code in KEY_ERRORS:
         return KEY_ERRORS[error.code]
-    if error.code in ("timeout", "connection_error"):
+    if error.code in UNREACHABLE_CODES:
         return "Scripe could not be reached. Try again in a minute."
+    if error.code == "invalid_response":
+        return (
+            f"Scripe's answer could not be read ({error.message.rstrip('.')}). Check that "
+            "the base URL is Scripe's API root, such as https://api.scripe.io/v1."
+        )
     if error.code == "rate_limited":
         wait = f" in {int(error.retry_after)} s" if error.retry_after else " shortly"
         return f"Scripe is rate-limiting this workspace; try again{wait}."
@@ -100,13 +130,14 @@ def key_verify(*, workspace) -> tuple[bool, str]:
     connection = connection_for(workspace)
     try:
         with scripe_session(connection) as scripe:
-            found = scripe.workspace_me()
+            found = _workspace_me(scripe)
     except ScripeNotConfigured as error:
         return False, str(error)
     except ScripeError as error:
         if error.code in KEY_ERRORS:
             return False, KEY_ERRORS[error.code]
-        # Network trouble or a Scripe outage says nothing about the key: leave its state.
+        # Network trouble, a Scripe outage or an unreadable answer says nothing about the
+        # key: leave its state.
         return False, f"Could not verify the key: {describe_error(error)}"
     connection.mark_valid(
         workspace_id=found.id, name=found.name, plan=found.plan, scopes=found.scopes
@@ -114,6 +145,24 @@ def key_verify(*, workspace) -> tuple[bool, str]:
     scopes = ", ".join(found.scopes) or "none"
     name = found.name or found.id
     return True, f"The key works: Scripe workspace {name}, {found.plan} plan, scopes {scopes}."
+
+
+def _workspace_me(scripe: ScripeClient):
+    """GET /v1/workspaces/me; an answer of the wrong shape is an `invalid_response`, not a
+    crash or a false "the key works", since verifying is how an admin finds out that the
+    base URL is not Scripe's API. (Only a successful response gets this far, hence 200.)"""
+    unreadable = ScripeError(
+        code="invalid_response",
+        message="Scripe answered without naming the key's workspace.",
+        http_status=200,
+    )
+    try:
+        found = scripe.workspace_me()
+    except (AttributeError, KeyError, TypeError) as exc:
+        raise unreadable from exc
+    if not found.id:
+        raise unreadable
+    return found
 
 
 def post_fetch(*, workspace, post_id: str):

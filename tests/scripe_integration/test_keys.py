@@ -3,28 +3,38 @@ leaked into pages, logs, reprs or error reports."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from io import StringIO
 
+import httpx
 import pytest
 from cryptography.fernet import Fernet
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection as db
 from django.views.debug import ExceptionReporter
 
-from scripe_integration import crypto
+from scripe_integration import crypto, services
 from scripe_integration.client import ScripeClient
 from scripe_integration.models import ScripeConnection
-from scripe_integration.services import connection_for, key_verify
+from scripe_integration.services import (
+    ScripeNotConfigured,
+    connection_for,
+    key_verify,
+    scripe_session,
+)
 
 LIVE_KEY = "scripe_sk_live_8f3aQ2bX7cLmN9pRd401"
 
 
 @pytest.fixture
 def scripe(team):
-    return connection_for(team.workspace)
+    connection = connection_for(team.workspace)
+    connection.save()
+    return connection
 
 
 def raw_key_column(pk: int) -> str:
@@ -179,17 +189,103 @@ def test_an_admin_sets_a_key_that_is_stored_encrypted_and_shown_masked(client, t
     assert LIVE_KEY not in page
 
 
+def change_form(team, scripe, key: str = "", base_url: str | None = None) -> dict:
+    """The workspace's change form, for its existing connection."""
+    form = admin_form(team, key, base_url=base_url or scripe.base_url)
+    form.update({"scripe-INITIAL_FORMS": "1", "scripe-0-id": str(scripe.pk)})
+    return form
+
+
 def test_saving_without_a_key_keeps_the_old_one(client, team, superuser, scripe):
     scripe.set_key(LIVE_KEY)
     scripe.save()
     client.force_login(superuser)
     url = f"/admin/calendar_app/workspace/{team.workspace.pk}/change/"
-    form = admin_form(team, "", base_url="http://127.0.0.1:8765/v1")
-    form.update({"scripe-INITIAL_FORMS": "1", "scripe-0-id": str(scripe.pk)})
-    client.post(url, form)
+    client.post(url, change_form(team, scripe))
     scripe.refresh_from_db()
     assert scripe.api_key == LIVE_KEY
-    assert scripe.base_url == "http://127.0.0.1:8765/v1"
+
+
+# a key belongs to the base URL it was entered for ----------------------------------------------
+
+
+def test_a_new_base_url_without_a_new_key_removes_the_key_and_says_so(
+    client, team, superuser, scripe
+):
+    scripe.set_key(LIVE_KEY)
+    scripe.save()
+    client.force_login(superuser)
+    url = f"/admin/calendar_app/workspace/{team.workspace.pk}/change/"
+    form = change_form(team, scripe, base_url="http://127.0.0.1:8765/v1")
+    response = client.post(url, form, follow=True)
+    scripe.refresh_from_db()
+    assert (scripe.base_url, scripe.key_state) == ("http://127.0.0.1:8765/v1", "missing")
+    assert not scripe.has_key and scripe.api_key == ""
+    assert "the stored key (scripe_sk_live_…d401) was removed" in response.content.decode()
+    assert "Enter the key again for the new address." in response.content.decode()
+
+
+def test_after_a_new_base_url_nothing_reaches_the_new_address(
+    client, team, superuser, scripe, sandbox_factory
+):
+    old, new = sandbox_factory(), sandbox_factory()
+    wire(scripe, old, old.key)
+    client.force_login(superuser)
+    url = f"/admin/calendar_app/workspace/{team.workspace.pk}/change/"
+    client.post(url, change_form(team, scripe, base_url=new.base_url))
+    works, message = key_verify(workspace=team.workspace)
+    assert not works and "no Scripe API key" in message
+    assert new.stats()["requestsTotal"] == 0
+
+
+def test_a_key_whose_base_url_changed_behind_the_models_back_is_never_sent(
+    team, scripe, sandbox_factory
+):
+    old, new = sandbox_factory(), sandbox_factory()
+    wire(scripe, old, old.key)
+    ScripeConnection.objects.filter(pk=scripe.pk).update(base_url=new.base_url)
+    moved = ScripeConnection.objects.get(pk=scripe.pk)
+    assert moved.has_key  # still stored, since update() skips the model
+    refused = pytest.raises(ScripeNotConfigured, match="enter the key again for the new address")
+    with refused, scripe_session(moved) as scripe_client:
+        scripe_client.workspace_me()
+    assert new.stats()["requestsTotal"] == 0
+
+
+def test_verify_refuses_a_key_entered_for_another_address(team, scripe, sandbox_factory):
+    old, new = sandbox_factory(), sandbox_factory()
+    wire(scripe, old, old.key)
+    ScripeConnection.objects.filter(pk=scripe.pk).update(base_url=new.base_url)
+    works, message = key_verify(workspace=team.workspace)
+    assert not works and "must enter the key again for the new address" in message
+    assert new.stats()["requestsTotal"] == 0
+
+
+def test_a_new_base_url_with_a_new_key_keeps_the_new_key(
+    client, team, superuser, scripe, sandbox_factory
+):
+    old, new = sandbox_factory(), sandbox_factory()
+    wire(scripe, old, old.key)
+    client.force_login(superuser)
+    url = f"/admin/calendar_app/workspace/{team.workspace.pk}/change/"
+    client.post(url, change_form(team, scripe, key=new.key, base_url=new.base_url))
+    scripe.refresh_from_db()
+    assert (scripe.base_url, scripe.key_base_url) == (new.base_url, new.base_url)
+    assert scripe.api_key == new.key and scripe.key_state == "unverified"
+    assert key_verify(workspace=team.workspace)[0]
+    assert new.stats()["requests"]["GET /v1/workspaces/me"] == 1
+
+
+def test_the_migration_gives_existing_keys_their_base_url(scripe):
+    scripe.set_key(LIVE_KEY)
+    scripe.save()
+    ScripeConnection.objects.filter(pk=scripe.pk).update(key_base_url="")
+    migration = importlib.import_module(
+        "scripe_integration.migrations.0005_key_base_url_and_reachability"
+    )
+    migration.keys_belong_to_their_base_url(apps, None)
+    scripe.refresh_from_db()
+    assert scripe.key_base_url == scripe.base_url and scripe.key_is_for_base_url
 
 
 def test_the_admin_refuses_a_malformed_key_next_to_the_field(client, team, superuser):
@@ -275,6 +371,50 @@ def test_the_verify_button_and_action_report_in_words(client, team, superuser, s
         follow=True,
     )
     assert "Acme: This key was revoked in Scripe" in response.content.decode()
+
+
+def scripe_answering(monkeypatch, response: httpx.Response) -> None:
+    """Every Scripe call in services gets `response`, whatever it asked."""
+    real = services.ScripeClient
+
+    def client(*args, **kwargs) -> ScripeClient:
+        transport = httpx.MockTransport(lambda request: response)
+        return real(*args, transport=transport, **kwargs)
+
+    monkeypatch.setattr(services, "ScripeClient", client)
+
+
+MALFORMED = {
+    "an HTML page": httpx.Response(200, html="<html><body>Welcome to nginx!</body></html>"),
+    "JSON without the workspace": httpx.Response(200, json={"data": {"ok": True}}),
+    "JSON of the wrong shape": httpx.Response(200, json={"workspace": "acme", "principal": 7}),
+}
+
+
+@pytest.mark.parametrize("answer", MALFORMED.values(), ids=MALFORMED.keys())
+def test_the_verify_button_reports_an_unreadable_answer_in_words(
+    client, team, superuser, scripe, monkeypatch, answer
+):
+    scripe.set_key(LIVE_KEY)
+    scripe.save()
+    scripe_answering(monkeypatch, answer)
+    client.force_login(superuser)
+    response = client.post(f"/admin/calendar_app/workspace/{team.workspace.pk}/verify-key/")
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "Acme: Could not verify the key: Scripe&#x27;s answer could not be read" in page
+    assert "the base URL is Scripe&#x27;s API root" in page
+
+
+@pytest.mark.parametrize("answer", MALFORMED.values(), ids=MALFORMED.keys())
+def test_an_unreadable_answer_does_not_count_as_a_working_key(team, scripe, monkeypatch, answer):
+    scripe.set_key(LIVE_KEY)
+    scripe.save()
+    scripe_answering(monkeypatch, answer)
+    works, _ = key_verify(workspace=team.workspace)
+    scripe.refresh_from_db()
+    assert not works
+    assert (scripe.key_state, scripe.scripe_workspace_id) == ("unverified", "")
 
 
 def test_members_see_a_banner_while_the_key_is_invalid(client, team, scripe):
