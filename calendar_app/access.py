@@ -6,12 +6,23 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 
 from calendar_app import selectors
 from calendar_app.models import Membership, PlannedSlot, Profile, Role, Workspace
+
+
+class ScripeProblem(NamedTuple):
+    """What the banner says about a workspace's Scripe. `blocking`: nothing can be sent until
+    an admin acts (a missing or invalid key); otherwise generations wait and retry."""
+
+    membership: Membership
+    problem: str
+    blocking: bool = True
 
 
 @dataclass
@@ -24,16 +35,27 @@ class Viewer:
         return [m.workspace_id for m in self.memberships]
 
     @cached_property
-    def broken_keys(self) -> list[tuple[Membership, str]]:
-        """Workspaces whose Scripe key stops generation, with the reason."""
+    def broken_keys(self) -> list[ScripeProblem]:
+        """Workspaces whose Scripe key stops generation, with the reason; and, for the
+        workspace's admins only, a Scripe that has not answered lately."""
         broken = []
         for membership in self.memberships:
             scripe = getattr(membership.workspace, "scripe", None)
             if scripe is None or scripe.key_state == "missing":
-                broken.append((membership, "has no Scripe API key yet"))
+                broken.append(ScripeProblem(membership, "has no Scripe API key yet"))
             elif scripe.key_state == "invalid":
                 reason = scripe.key_error_message or "Scripe refuses it"
-                broken.append((membership, f"has an invalid Scripe key: {reason}"))
+                broken.append(ScripeProblem(membership, f"has an invalid Scripe key: {reason}"))
+            if scripe and scripe.unreachable_since and membership.has_role(Role.ADMIN):
+                since = timezone.localtime(scripe.unreachable_since, self.zone)
+                when = f"{since:%H:%M}"
+                if since.date() != timezone.localtime(timezone=self.zone).date():
+                    when += f" on {since:%d %b}"
+                problem = (
+                    f"Scripe at {scripe.base_url} has not answered since {when}; "
+                    "generations wait and retry."
+                )
+                broken.append(ScripeProblem(membership, problem, blocking=False))
         return broken
 
     @cached_property

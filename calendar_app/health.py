@@ -1,4 +1,9 @@
-"""What /healthz checks: the database answers, and a django-q2 cluster has reported lately."""
+"""What /healthz checks: the database answers, and a django-q2 cluster has reported lately.
+
+It also lists the workspaces whose Scripe has not answered lately, for information only: a
+Scripe outage is not this app being down (generations wait and retry), so that entry is
+always `ok` and never makes /healthz fail; `reachable` says whether every Scripe answers.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ from dataclasses import dataclass, field
 
 from django.db import DatabaseError, connection
 from django_q.status import Stat
+
+from scripe_integration.models import ScripeConnection
 
 
 @dataclass
@@ -39,5 +46,29 @@ def check_worker() -> Check:
     )
 
 
+def check_scripe() -> Check:
+    """Informational: which workspaces' Scripe has not answered, and since when. Always ok."""
+    try:
+        down = list(
+            ScripeConnection.objects.filter(unreachable_since__isnull=False)
+            .select_related("workspace")
+            .order_by("unreachable_since")
+        )
+    except DatabaseError as exc:  # the database check reports it; nothing to add here
+        return Check(ok=True, detail={"reachable": None, "error": exc.__class__.__name__})
+    unreachable = [
+        {
+            "workspace": scripe.workspace.name,
+            "base_url": scripe.base_url,
+            "since": scripe.unreachable_since.isoformat(),
+        }
+        for scripe in down
+    ]
+    return Check(ok=True, detail={"reachable": not unreachable, "unreachable": unreachable})
+
+
 def run_checks() -> dict[str, Check]:
-    return {"database": check_database(), "worker": check_worker()}
+    database = check_database()
+    # Without a database there is nothing to read (and no second connect timeout to wait for).
+    scripe = check_scripe() if database.ok else Check(ok=True, detail={"reachable": None})
+    return {"database": database, "worker": check_worker(), "scripe": scripe}

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.db import DatabaseError
 from django_q.brokers import get_broker
 from django_q.signing import SignedPackage
 from django_q.status import Stat, Status
+
+from scripe_integration.models import ScripeConnection
 
 
 def report_cluster(cluster_id: str = "test-cluster") -> None:
@@ -64,3 +68,44 @@ def test_it_names_the_database_when_it_does_not_answer(client, monkeypatch):
 @pytest.mark.django_db
 def test_it_needs_no_login_and_refuses_post(client):
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
+def test_it_says_every_scripe_answers_when_no_outage_is_recorded(client, team):
+    report_cluster()
+    body = client.get("/healthz").json()
+    assert body["checks"]["scripe"] == {"ok": True, "reachable": True, "unreachable": []}
+
+
+@pytest.mark.django_db
+def test_it_lists_a_scripe_that_does_not_answer_and_stays_healthy(client, team, sandbox):
+    sandbox.wire(team.workspace)
+    since = datetime(2026, 3, 10, 13, 2, tzinfo=UTC)
+    ScripeConnection.objects.filter(workspace=team.workspace).update(unreachable_since=since)
+    report_cluster()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["failing"]) == ("ok", [])
+    assert body["checks"]["scripe"] == {
+        "ok": True,
+        "reachable": False,
+        "unreachable": [
+            {
+                "workspace": "Acme",
+                "base_url": sandbox.base_url,
+                "since": "2026-03-10T13:02:00+00:00",
+            }
+        ],
+    }
+
+
+@pytest.mark.django_db
+def test_a_scripe_outage_does_not_hide_a_dead_worker(client, team, sandbox):
+    sandbox.wire(team.workspace)
+    ScripeConnection.objects.filter(workspace=team.workspace).update(
+        unreachable_since=datetime(2026, 3, 10, 13, 2, tzinfo=UTC)
+    )
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["worker"]
