@@ -60,7 +60,7 @@ def test_the_fifth_failure_pauses_log_ins_with_a_page_that_says_why_and_until_wh
     assert LOCKED in html
     assert "5 failed log-ins for <strong>erin</strong>" in html
     assert "Try again in 15 minutes" in html
-    assert "An admin can unlock it sooner" in html
+    assert "An administrator of this site can unlock it sooner" in html
     assert '<main id="main"' in html  # our page, with the site around it
     assert 'href="/accounts/login/"' in html
 
