@@ -222,6 +222,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # A successful log-in is not recorded: only failures are needed to throttle.
 AXES_DISABLE_ACCESS_LOG = True
+# Behind a proxy REMOTE_ADDR is the proxy's, and throttling would lock a username for
+# everyone; the client's address is the one the trusted proxies put in X-Forwarded-For.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
+AXES_CLIENT_IP_CALLABLE = "calendar_app.network.client_ip"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

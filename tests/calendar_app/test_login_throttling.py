@@ -144,3 +144,45 @@ def test_a_nul_in_the_username_is_a_form_error_not_a_server_error(client, erin):
     response = log_in(client, "wrong", username="er\x00in")
     assert response.status_code == 200
     assert "Null characters are not allowed" in response.content.decode()
+
+
+# Behind a proxy ----------------------------------------------------------------------------------
+NGINX = "172.18.0.5"
+
+
+def through_nginx(client, password, client_address, claimed=""):
+    """A log-in as nginx forwards it: the client's (possibly forged) X-Forwarded-For, then
+    the address nginx saw, appended."""
+    forwarded = f"{claimed}, {client_address}" if claimed else client_address
+    return client.post(
+        "/accounts/login/",
+        {"username": "erin", "password": password},
+        REMOTE_ADDR=NGINX,
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+
+
+def test_behind_a_proxy_one_clients_failures_do_not_lock_the_user_out_elsewhere(
+    client, erin, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for _ in range(5):
+        through_nginx(client, "wrong", "198.51.100.9")
+    assert through_nginx(client, PASSWORD, "198.51.100.9").status_code == 429
+    # Erin, from her own address, behind the same nginx, still gets in.
+    assert through_nginx(client, PASSWORD, "203.0.113.7").status_code == 302
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_lock(client, erin, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for i in range(5):
+        through_nginx(client, "wrong", "198.51.100.9", claimed=f"10.0.0.{i}")
+    assert through_nginx(client, PASSWORD, "198.51.100.9", claimed="10.0.0.99").status_code == 429
+
+
+def test_without_a_trusted_proxy_the_header_is_ignored(client, erin, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    for i in range(5):
+        through_nginx(client, "wrong", f"198.51.100.{i}")
+    # Every try came from the same connection (nginx's), whatever the header said.
+    assert AccessAttempt.objects.get().ip_address == NGINX
