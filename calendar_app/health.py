@@ -46,8 +46,9 @@ def check_worker() -> Check:
     )
 
 
-def check_scripe() -> Check:
-    """Informational: which workspaces' Scripe has not answered, and since when. Always ok."""
+def check_scripe(*, detailed: bool = False) -> Check:
+    """Informational: which workspaces' Scripe has not answered, and since when. Always ok.
+    /healthz is public, so names and addresses are only given to staff (`detailed`)."""
     try:
         down = list(
             ScripeConnection.objects.filter(unreachable_since__isnull=False)
@@ -58,8 +59,11 @@ def check_scripe() -> Check:
         return Check(ok=True, detail={"reachable": None, "error": exc.__class__.__name__})
     unreachable = [
         {
-            "workspace": scripe.workspace.name,
-            "base_url": scripe.base_url,
+            **(
+                {"workspace": scripe.workspace.name, "base_url": scripe.base_url}
+                if detailed
+                else {}
+            ),
             "since": scripe.unreachable_since.isoformat(),
         }
         for scripe in down
@@ -67,8 +71,12 @@ def check_scripe() -> Check:
     return Check(ok=True, detail={"reachable": not unreachable, "unreachable": unreachable})
 
 
-def run_checks() -> dict[str, Check]:
+def run_checks(*, detailed: bool = False) -> dict[str, Check]:
     database = check_database()
     # Without a database there is nothing to read (and no second connect timeout to wait for).
-    scripe = check_scripe() if database.ok else Check(ok=True, detail={"reachable": None})
+    scripe = (
+        check_scripe(detailed=detailed)
+        if database.ok
+        else Check(ok=True, detail={"reachable": None})
+    )
     return {"database": database, "worker": check_worker(), "scripe": scripe}

@@ -12,7 +12,7 @@ from calendar_app.health import run_checks
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = run_checks()
+    checks = run_checks(detailed=request.user.is_staff)
     failing = sorted(name for name, check in checks.items() if not check.ok)
     body = {
         "status": "failing" if failing else "ok",

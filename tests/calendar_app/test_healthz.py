@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -83,6 +84,7 @@ def test_it_lists_a_scripe_that_does_not_answer_and_stays_healthy(client, team, 
     since = datetime(2026, 3, 10, 13, 2, tzinfo=UTC)
     ScripeConnection.objects.filter(workspace=team.workspace).update(unreachable_since=since)
     report_cluster()
+    client.force_login(team.admin)  # staff: names and addresses too
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
@@ -98,6 +100,17 @@ def test_it_lists_a_scripe_that_does_not_answer_and_stays_healthy(client, team, 
             }
         ],
     }
+
+
+@pytest.mark.django_db
+def test_anyone_else_learns_that_and_since_when_but_not_whose_scripe(client, team, sandbox):
+    sandbox.wire(team.workspace)
+    since = datetime(2026, 3, 10, 13, 2, tzinfo=UTC)
+    ScripeConnection.objects.filter(workspace=team.workspace).update(unreachable_since=since)
+    report_cluster()
+    body = client.get("/healthz").json()
+    assert body["checks"]["scripe"]["unreachable"] == [{"since": "2026-03-10T13:02:00+00:00"}]
+    assert "Acme" not in json.dumps(body) and sandbox.base_url not in json.dumps(body)
 
 
 @pytest.mark.django_db
