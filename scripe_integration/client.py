@@ -9,6 +9,7 @@ that Scripe would refuse before anything is sent, so a mistake costs no request 
 from __future__ import annotations
 
 import email.utils
+import functools
 import re
 import time
 from collections.abc import Iterator
@@ -100,6 +101,25 @@ class ScripeError(Exception):
         )
 
 
+def _parses(from_api):
+    """Wraps a `from_api`: an answer of another shape than the contract's is a ScripeError
+    (`invalid_response`) the caller already handles, not a KeyError deep in the app."""
+
+    @functools.wraps(from_api)
+    def parse(cls, data, *args, **kwargs):
+        try:
+            return from_api(cls, data, *args, **kwargs)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
+            raise ScripeError(
+                code="invalid_response",
+                message=f"Scripe's answer does not have the shape of a {cls.__name__.lower()} "
+                f"({error.__class__.__name__}: {error}).",
+                retryable=True,
+            ) from None
+
+    return parse
+
+
 def parse_timestamp(value: Any) -> datetime | None:
     """Scripe sends ISO 8601 in UTC with or without milliseconds; anything else is None."""
     if not isinstance(value, str) or not value:
@@ -134,10 +154,11 @@ class Workspace:
     features: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
+    @_parses
     def from_api(cls, body: dict) -> Workspace:
         ws, principal = body.get("workspace") or {}, body.get("principal") or {}
         return cls(
-            id=ws.get("id", ""),
+            id=ws["id"],
             name=ws.get("name"),
             plan=ws.get("plan") or "UNKNOWN",
             principal_id=principal.get("id"),
@@ -155,6 +176,7 @@ class AuthHealth:
     scopes: tuple[str, ...]
 
     @classmethod
+    @_parses
     def from_api(cls, body: dict) -> AuthHealth:
         principal = body.get("principal") or {}
         return cls(
@@ -181,6 +203,7 @@ class Project:
         return self.status not in INACTIVE_PROJECT_STATUSES
 
     @classmethod
+    @_parses
     def from_api(cls, data: dict) -> Project:
         return cls(
             id=data["id"],
@@ -217,6 +240,7 @@ class Job:
         return self.status in TERMINAL_JOB_STATUSES
 
     @classmethod
+    @_parses
     def from_api(cls, data: dict, *, replayed: bool = False) -> Job:
         progress = data.get("progress") if isinstance(data.get("progress"), dict) else {}
         result = data.get("result") if isinstance(data.get("result"), dict) else {}
@@ -254,6 +278,7 @@ class Post:
     updated_at: datetime | None
 
     @classmethod
+    @_parses
     def from_api(cls, data: dict) -> Post:
         return cls(
             id=data["id"],
@@ -371,7 +396,7 @@ class ScripeClient:
 
     def get_project(self, project_id: str) -> Project:
         _check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
-        return Project.from_api(self._request("GET", f"projects/{project_id}")["data"])
+        return Project.from_api(self._request("GET", f"projects/{project_id}").get("data"))
 
     # generation and jobs -----------------------------------------------------------------------
     def generate_post(
@@ -421,11 +446,11 @@ class ScripeClient:
             **options,
         )
         replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
-        return Job.from_api(self._json(response)["data"], replayed=replayed)
+        return Job.from_api(self._json(response).get("data"), replayed=replayed)
 
     def get_job(self, job_id: str) -> Job:
         _check_id(JOB_ID_RE, job_id, "job_id", "job_")
-        return Job.from_api(self._request("GET", f"jobs/{job_id}")["data"])
+        return Job.from_api(self._request("GET", f"jobs/{job_id}").get("data"))
 
     def list_jobs(
         self,
@@ -450,12 +475,12 @@ class ScripeClient:
     def cancel_job(self, job_id: str) -> Job:
         """Cancels a QUEUED job; anything else raises `not_cancellable` (re-read the job)."""
         _check_id(JOB_ID_RE, job_id, "job_id", "job_")
-        return Job.from_api(self._request("POST", f"jobs/{job_id}/cancel")["data"])
+        return Job.from_api(self._request("POST", f"jobs/{job_id}/cancel").get("data"))
 
     # posts -------------------------------------------------------------------------------------
     def get_post(self, post_id: str) -> Post:
         _check_id(POST_ID_RE, post_id, "post_id", "post_")
-        return Post.from_api(self._request("GET", f"posts/{post_id}")["data"])
+        return Post.from_api(self._request("GET", f"posts/{post_id}").get("data"))
 
     def update_post(
         self,
@@ -492,7 +517,7 @@ class ScripeClient:
             _check_idempotency_key(idempotency_key)
             headers["Idempotency-Key"] = idempotency_key
         return Post.from_api(
-            self._request("PATCH", f"posts/{post_id}", json=body, headers=headers)["data"]
+            self._request("PATCH", f"posts/{post_id}", json=body, headers=headers).get("data")
         )
 
     # plumbing ----------------------------------------------------------------------------------
@@ -503,8 +528,11 @@ class ScripeClient:
             if cursor:
                 page_params["cursor"] = cursor
             page = self._request("GET", path, params=page_params)
-            yield from page.get("data") or []
-            pagination = page.get("pagination") or {}
+            items = page.get("data") or []
+            yield from items if isinstance(items, list) else [items]
+            pagination = page.get("pagination")
+            if not isinstance(pagination, dict):
+                return
             cursor = pagination.get("next_cursor")
             if not pagination.get("has_more") or not cursor:
                 return

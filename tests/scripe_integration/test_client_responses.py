@@ -171,3 +171,30 @@ def test_update_post_refuses_an_empty_update_and_a_long_title():
     with pytest.raises(ScripeInputError, match="future"):
         scripe.update_post("post_1", scheduled_for=datetime(2020, 1, 1, tzinfo=UTC))
     assert seen == []
+
+
+CALLS = {
+    "workspace_me": lambda s: s.workspace_me(),
+    "list_projects": lambda s: s.list_projects(),
+    "get_project": lambda s: s.get_project(PROJECT),
+    "generate_post": lambda s: s.generate_post(PROJECT, "text", idempotency_key="k1"),
+    "get_job": lambda s: s.get_job("job_a1b2c3d4e5f6g7h8"),
+    "cancel_job": lambda s: s.cancel_job("job_a1b2c3d4e5f6g7h8"),
+    "get_post": lambda s: s.get_post("post_a1b2c3"),
+    "update_post": lambda s: s.update_post("post_a1b2c3", content="Hi."),
+}
+WRONG_SHAPES = [{}, {"data": None}, {"data": "a string"}, {"data": [1, 2]}, {"data": {"x": 1}}]
+
+
+@pytest.mark.parametrize("call", sorted(CALLS))
+@pytest.mark.parametrize("body", WRONG_SHAPES, ids=json.dumps)
+def test_json_of_the_wrong_shape_is_a_scripe_error_not_a_crash(call, body):
+    scripe, _ = client_answering(lambda r: httpx.Response(200, json=body))
+    try:
+        result = CALLS[call](scripe)
+    except ScripeError as error:
+        assert (error.code, error.retryable) == ("invalid_response", True)
+        assert "shape" in error.message
+    else:
+        # Only an empty list of projects is a fine answer to a page without data.
+        assert (call, result) == ("list_projects", [])
