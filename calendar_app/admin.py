@@ -221,12 +221,25 @@ class ProjectAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
 
 @admin.register(PlannedSlot)
 class PlannedSlotAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
+    """Slots for support: seen here, planned and changed in the calendar, where the planning
+    rules and the status transitions live. Only a deletion can be undone here."""
+
     list_display = ["scheduled_for", "project", "status", "workspace", "created_by"]
     list_filter = ["status", BY_WORKSPACE]
     search_fields = ["note__text", "project__name"]
-    raw_id_fields = ["note", "project"]
-    # Who planned it is history, not a choice (and may have left the workspace since).
-    readonly_fields = ["status", "status_changed_at", "created_by"]
+    readonly_fields = [
+        "workspace",
+        "project",
+        "note",
+        "scheduled_for",
+        "status",
+        "status_changed_at",
+        "status_note",
+        "created_by",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(SourceNote)

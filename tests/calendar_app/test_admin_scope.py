@@ -187,22 +187,22 @@ def test_staff_of_a_cannot_add_themselves_to_b_through_bs_page(client, team, sta
     assert not Membership.objects.filter(user=staff, workspace=b).exists()
 
 
-def test_a_slot_cannot_take_bs_project_or_note(client, team, staff, places):
+def test_slots_are_planned_in_the_calendar_not_in_the_admin(client, team, staff, places):
+    """The admin would skip the planning rules (an active project of the same workspace, a
+    time far enough ahead): it shows slots, it does not plan or re-plan them."""
     client.force_login(staff)
-    b_slot = places["plannedslot"][1]
-    when = timezone.now() + timedelta(days=5)
+    a_slot, b_slot = places["plannedslot"]
+    assert client.get("/admin/calendar_app/plannedslot/add/").status_code == 403
     data = {
-        "workspace": team.workspace.pk,
         "project": b_slot.project_id,
         "note": b_slot.note_id,
-        "scheduled_for_0": when.strftime("%Y-%m-%d"),
+        "scheduled_for_0": "2020-01-01",
         "scheduled_for_1": "10:00:00",
     }
-    response = client.post("/admin/calendar_app/plannedslot/add/", data)
-    assert response.status_code == 200
-    errors = response.context["adminform"].form.errors
-    assert {"project", "note"} <= set(errors)
-    assert PlannedSlot.objects.filter(workspace=team.workspace).count() == 1
+    client.post(change_url(a_slot), data)
+    a_slot.refresh_from_db()
+    assert (a_slot.project_id, a_slot.note_id) == (team.project.pk, a_slot.note.pk)
+    assert a_slot.scheduled_for.year != 2020
 
 
 def test_a_notes_author_is_shown_not_chosen_from_every_user(client, team, staff, places):
