@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from calendar_app import selectors
@@ -40,7 +41,7 @@ def _render(request: HttpRequest, context: dict) -> HttpResponse:
 
 
 def _query(project: Project | None) -> str:
-    return f"?project={project.scripe_id}" if project else ""
+    return f"?{urlencode({'project': project.scripe_id})}" if project else ""
 
 
 def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | None = None):
