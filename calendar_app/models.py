@@ -6,6 +6,7 @@ sets every field the new state implies and refuses a move the state machine does
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 import zoneinfo
 from datetime import datetime, timedelta
@@ -533,6 +534,13 @@ class GenerationJob(models.Model):
         if not self.retry_reason or not self.next_poll_at:
             return None
         return max(0, int((self.next_poll_at - timezone.now()).total_seconds() + 0.999))
+
+    @property
+    def text_version(self) -> str:
+        """A short fingerprint of the stored draft, which a review form sends back so a save
+        or an approval based on an older text is noticed."""
+        digest = hashlib.sha256(f"{self.post_title}\x00{self.post_content}".encode())
+        return digest.hexdigest()[:16]
 
     @property
     def progress_sentence(self) -> str:

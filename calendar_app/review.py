@@ -68,26 +68,53 @@ def _say(error: ScripeError) -> str:
     return f"Scripe refused: {describe_error(error)} The draft stays in review."
 
 
-def draft_save(*, slot: PlannedSlot, user, title: str | None, content: str | None) -> str:
+def _edited_meanwhile(slot: PlannedSlot) -> str:
+    last = slot.events.filter(kind=Kind.EDIT).select_related("actor").last()
+    if last is None:
+        return "The draft changed meanwhile; the page now shows the stored version."
+    when = timezone.localtime(last.created_at)
+    return (
+        f"{last.who} saved another version of this draft at {when:%H:%M}; yours was not "
+        "used. The page now shows theirs."
+    )
+
+
+def draft_save(
+    *, slot: PlannedSlot, user, title: str | None, content: str | None, version: str | None = None
+) -> str:
     """Keeps the manager's edits. Scripe gets the text with the approval, so nothing is sent
-    now and the two cannot disagree about a draft that is still being edited."""
+    now and the two cannot disagree about a draft that is still being edited. `version` is
+    the text the manager started from (GenerationJob.text_version): when someone else saved
+    meanwhile, their text is kept and this save is refused."""
     job = _draft(slot)
     title, content = _post_text(title, content)
+    unchanged = {"post_title": job.post_title, "post_content": job.post_content}
+    if version is not None and version != job.text_version:
+        raise Refusal(_edited_meanwhile(slot), stale=True)
     saved = GenerationJob.objects.filter(
-        pk=job.pk, is_current=True, slot__status=SlotStatus.IN_REVIEW
+        pk=job.pk, is_current=True, slot__status=SlotStatus.IN_REVIEW, **unchanged
     ).update(post_title=title, post_content=content)
     if not saved:
         slot.refresh_from_db()
-        raise Refusal(slot.taken_by_someone_else(), stale=True)
+        if slot.status != SlotStatus.IN_REVIEW:
+            raise Refusal(slot.taken_by_someone_else(), stale=True)
+        raise Refusal(_edited_meanwhile(slot), stale=True)
     record(slot, kind=Kind.EDIT, actor=user, text="Draft edited.")
     return "Draft saved. Scripe gets it when you approve."
 
 
 def slot_approve(
-    *, slot: PlannedSlot, user, title: str | None = None, content: str | None = None
+    *,
+    slot: PlannedSlot,
+    user,
+    title: str | None = None,
+    content: str | None = None,
+    version: str | None = None,
 ) -> str:
     """Schedules the post in Scripe for the slot's time, or marks the slot missed when that
-    time has passed. A refused approval leaves the slot and its draft exactly as they were."""
+    time has passed. A refused approval leaves the slot and its draft exactly as they were.
+    When Scripe's answer is lost (a timeout, a 5xx), nobody knows whether it scheduled the
+    post: the slot stays `approving` until Scripe's copy says, now or at the sweep."""
     job = _draft(slot)
     title, content = _post_text(
         job.post_title if title is None else title, job.post_content if content is None else content
@@ -110,6 +137,11 @@ def slot_approve(
         slot.begin_approval()
         # Who is approving, so a manager who decides a moment later is told.
         claim = record(slot, kind=Kind.STATUS, actor=user, text="Approving: scheduling in Scripe.")
+    # The claim shuts out other saves; only now is the stored text certain.
+    job.refresh_from_db(fields=["post_title", "post_content"])
+    if version is not None and version != job.text_version:
+        _undo_claim(slot, claim)
+        raise Refusal(_edited_meanwhile(slot), stale=True)
     try:
         post_update(
             workspace=slot.workspace,
@@ -118,16 +150,14 @@ def slot_approve(
             content=content,
             scheduled_for=slot.scheduled_for,
         )
-    except BaseException as error:
-        # Back exactly as it was: the draft was never touched, the claim is undone.
-        with transaction.atomic():
-            slot.approval_failed()
-            claim.delete()
-        if isinstance(error, ScripeError):
+    except (ScripeInputError, ScripeNotConfigured) as error:  # refused before sending
+        _undo_claim(slot, claim)
+        raise Refusal(str(error)) from None
+    except ScripeError as error:
+        if error.http_status is not None and 400 <= error.http_status < 500:
+            _undo_claim(slot, claim)  # Scripe answered, and it did not schedule it
             raise Refusal(_say(error)) from None
-        if isinstance(error, (ScripeInputError, ScripeNotConfigured)):
-            raise Refusal(str(error)) from None
-        raise
+        return _confirm(slot, job, user)
     with transaction.atomic():
         slot.approve()
         _keep_text(job, title, content)
@@ -135,10 +165,37 @@ def slot_approve(
     return "Approved: scheduled in Scripe."
 
 
+def _undo_claim(slot: PlannedSlot, claim) -> None:
+    """Back exactly as before `begin_approval`: status, times and trail."""
+    with transaction.atomic():
+        slot.approval_failed()
+        claim.delete()
+
+
+def _confirm(slot: PlannedSlot, job: GenerationJob, user) -> str:
+    """After a lost answer: Scripe's copy of the post says whether it was scheduled. If it
+    cannot say yet, the slot stays `approving` and the sweep asks again."""
+    try:
+        post = post_fetch(workspace=slot.workspace, post_id=job.post_id)
+    except (ScripeError, ScripeNotConfigured, ScripeInputError):
+        post = None
+    if post is not None and post.status == "scheduled":
+        with transaction.atomic():
+            slot.approve()
+            _keep_text(job, post.title, post.content)
+            record(slot, kind=Kind.STATUS, actor=user, text="Approved and scheduled in Scripe.")
+        return "Approved: scheduled in Scripe."
+    return (
+        "Scripe did not answer in time, so it is not yet certain that the post is scheduled. "
+        "It shows as Scheduling until Scripe confirms, within a few minutes; nothing else "
+        "is needed."
+    )
+
+
 def _keep_text(job: GenerationJob, title: str, content: str) -> None:
-    if (job.post_title, job.post_content) != (title, content):
-        job.post_title, job.post_content = title, content
-        job.save(update_fields=["post_title", "post_content"])
+    """The text Scripe scheduled is the text we keep."""
+    job.post_title, job.post_content = title, content
+    job.save(update_fields=["post_title", "post_content"])
 
 
 def slot_request_changes(*, slot: PlannedSlot, user, comment: str | None) -> str:
@@ -170,6 +227,7 @@ def slot_request_changes(*, slot: PlannedSlot, user, comment: str | None) -> str
 
 
 def slot_reject(*, slot: PlannedSlot, user, reason: str | None) -> str:
+    """Turns the draft down with a reason the editor sees on the card."""
     _draft(slot)
     reason = rules.text(
         reason,
@@ -200,6 +258,7 @@ def slot_new_time(
 
 
 def slot_comment(*, slot: PlannedSlot, user, text: str | None) -> None:
+    """Any member's comment, into the slot's activity trail."""
     text = rules.text(
         text,
         field="text",

@@ -144,6 +144,7 @@ def review_save(request: HttpRequest, public_id) -> HttpResponse:
             user=request.user,
             title=request.POST.get("title"),
             content=request.POST.get("content"),
+            version=request.POST.get("version"),
         ),
     )
 
@@ -159,6 +160,7 @@ def review_approve(request: HttpRequest, public_id) -> HttpResponse:
             user=request.user,
             title=request.POST.get("title"),
             content=request.POST.get("content"),
+            version=request.POST.get("version"),
         ),
     )
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from calendar_app.generation import generation_advance
 from calendar_app.models import GenerationJob, PlannedSlot, SlotEvent
-from tests.support import written_draft
+from tests.support import wait_for, written_draft
 
 HTMX = {"HX-Request": "true"}
 DISCONNECTED = "proj_01JSANDBOXPROJ000000000003"
@@ -177,6 +177,56 @@ def test_bad_edits_are_refused_next_to_their_field_and_keep_what_was_typed(
     )
     assert PlannedSlot.objects.get(pk=slot.pk).status == "in_review"
     assert wired.stats()["requests"].get("PATCH /v1/posts/{postId}") is None
+
+
+def test_an_approval_whose_answer_is_lost_stays_scheduling_until_scripe_says(
+    client, team, wired, settings, time_machine
+):
+    """A timeout does not mean Scripe did nothing: the slot is neither put back in review
+    nor called scheduled until Scripe's copy of the post says which."""
+    from calendar_app.review import approvals_sweep
+
+    settings.SCRIPE_READ_TIMEOUT = 0.3
+    slot = written_draft(team)
+    wired.fault("PATCH /v1/posts/{postId}", count=1, hangSeconds=1)
+    client.force_login(team.manager)
+    response = client.post(f"/review/{slot.public_id}/approve/", headers=HTMX)
+    toast = json.loads(response["HX-Trigger"])["toast"]["message"]
+    assert toast.startswith("Scripe did not answer in time")
+    slot.refresh_from_db()
+    assert slot.status == "approving"
+    # Meanwhile nobody can decide otherwise on the calendar.
+    refused = client.post(f"/review/{slot.public_id}/reject/", {"reason": "No."}, headers=HTMX)
+    assert refused.status_code == 409
+    # Scripe finishes the request it was sent.
+    wait_for(lambda: post_of(wired, slot).status == "scheduled", 10, "the PATCH to land")
+    time_machine.move_to(timezone.now() + timedelta(minutes=3))
+    assert approvals_sweep() == 1
+    slot.refresh_from_db()
+    assert slot.status == "scheduled"
+    assert post_of(wired, slot).status == "scheduled"
+
+
+def test_a_save_from_an_older_version_is_refused_and_keeps_the_other_managers_text(
+    client, team, wired
+):
+    slot = written_draft(team)
+    seen = slot.current_job.text_version  # what both managers' pages show
+    client.force_login(team.manager)
+    first = {"title": "T", "content": "Max's words.", "version": seen}
+    client.post(f"/review/{slot.public_id}/save/", first, headers=HTMX)
+    client.force_login(team.admin)
+    late = {"title": "T", "content": "Ada's words.", "version": seen}
+    response = client.post(f"/review/{slot.public_id}/save/", late, headers=HTMX)
+    assert response.status_code == 409
+    assert response.content.decode().startswith("Max saved another version of this draft at ")
+    assert "slots-changed" in json.loads(response["HX-Trigger"])
+    assert GenerationJob.objects.get(slot=slot).post_content == "Max's words."
+    # Approving what Ada saw is refused too, and Scripe hears nothing.
+    response = client.post(f"/review/{slot.public_id}/approve/", late, headers=HTMX)
+    assert response.status_code == 409
+    assert wired.stats()["requests"].get("PATCH /v1/posts/{postId}") is None
+    assert PlannedSlot.objects.get(pk=slot.pk).status == "in_review"
 
 
 def test_an_interrupted_approval_is_settled_from_scripes_copy(client, team, wired, time_machine):
