@@ -49,11 +49,14 @@ class ScripeConnectionForm(forms.ModelForm):
         if self.cleaned_data.get("new_key"):
             connection.set_key(self.cleaned_data["new_key"], by=getattr(self, "set_by", None))
         elif connection.has_key and not connection.key_is_for_base_url:
+            # A key belongs to the Scripe it was entered for: it is never sent elsewhere
+            # (scripe_session refuses that too, for rows changed behind the form's back).
             self.notice = (
                 f"The Scripe base URL changed to {connection.base_url}, so the stored key "
                 f"({connection.masked_key}) was removed: a key is only sent to the address it "
                 "was entered for. Enter the key again for the new address."
             )
+            connection.forget_key()
         if commit:
             connection.save()
         return connection

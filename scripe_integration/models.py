@@ -32,26 +32,6 @@ def validate_key_format(value: str) -> None:
         )
 
 
-# What forget_key() clears, for a save() limited to some fields.
-FORGOTTEN_WITH_KEY = (
-    "encrypted_key",
-    "key_hint",
-    "key_mode",
-    "key_base_url",
-    "key_set_at",
-    "key_set_by",
-    "verified_at",
-    "key_state",
-    "key_error_code",
-    "key_error_message",
-    "scripe_workspace_id",
-    "scripe_workspace_name",
-    "plan",
-    "scopes",
-    "unreachable_since",
-)
-
-
 class ScripeConnection(models.Model):
     class KeyState(models.TextChoices):
         MISSING = "missing", "No key"
@@ -105,19 +85,6 @@ class ScripeConnection(models.Model):
 
     def __repr__(self) -> str:
         return f"<ScripeConnection workspace={self.workspace_id} key={self.masked_key or '-'}>"
-
-    def save(self, *args, **kwargs) -> None:
-        # A key belongs to the Scripe it was entered for: whoever changes the base URL (the
-        # admin, a shell, a script) without entering a key for the new address loses the old
-        # one, so it can never be sent to another host. scripe_session refuses a mismatch too,
-        # for rows changed behind the model's back (QuerySet.update).
-        update_fields = kwargs.get("update_fields")
-        base_url_written = update_fields is None or "base_url" in update_fields
-        if self.encrypted_key and base_url_written and not self.key_is_for_base_url:
-            self.forget_key()
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, *FORGOTTEN_WITH_KEY}
-        super().save(*args, **kwargs)
 
     @property
     def masked_key(self) -> str:
