@@ -143,6 +143,7 @@ def slot_move(*, slot: PlannedSlot, day: date, zone: zoneinfo.ZoneInfo, user=Non
 
 
 def slot_delete(*, slot: PlannedSlot) -> None:
+    """Hides the slot at once; `slot_restore` brings it back for UNDO_SECONDS."""
     if not slot.is_editable:
         raise Refusal(slot.locked_reason, stale=True)
     slot.soft_delete()
@@ -165,6 +166,9 @@ def profile_update(*, user, time_zone: str) -> str:
     """The user's own time zone ("" for the workspace's); the profile is made on first use."""
     Profile.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
     return time_zone
+
+
+URL_MAX_CHARS = Project._meta.get_field("linkedin_url").max_length
 
 
 @dataclass
@@ -190,6 +194,12 @@ def projects_sync(*, workspace: Workspace) -> SyncResult:
         return _mirror_projects(workspace, remote)
 
 
+def _storable_url(url: str | None) -> str:
+    url = url or ""
+    ok = url.startswith(("https://", "http://")) and len(url) <= URL_MAX_CHARS
+    return url if ok else ""
+
+
 def _mirror_projects(workspace: Workspace, remote: list) -> SyncResult:
     now = timezone.now()
     existing = {p.scripe_id: p for p in Project.objects.filter(workspace=workspace)}
@@ -201,7 +211,8 @@ def _mirror_projects(workspace: Workspace, remote: list) -> SyncResult:
             "name": item.name[:200],
             "type": item.type[:40],
             "status": item.status[:40],
-            "linkedin_url": item.url or "",
+            # A link is kept only if it is one we can store and show safely.
+            "linkedin_url": _storable_url(item.url),
             "synced_at": now,
             "missing_from_scripe": False,
         }

@@ -771,6 +771,7 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             with state.lock:
                 project.status = data.get("status", project.status)
                 project.name = data.get("name", project.name)
+                project.url = data.get("url", project.url)
                 project.linkedin_connected = data.get(
                     "linkedinConnected", project.linkedin_connected
                 )

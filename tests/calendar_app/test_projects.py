@@ -33,6 +33,16 @@ def test_sync_creates_every_project_with_its_type_and_status(team, wired):
     assert len({p.colour for p in projects.values()}) == 3
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "https://www.linkedin.com/in/" + "x" * 500, "ftp://example.com/x"],
+)
+def test_a_link_that_cannot_be_stored_or_shown_safely_is_dropped(team, wired, url):
+    wired.patch_project(LENA, url=url)
+    projects_sync(workspace=team.workspace)  # no 500 on PostgreSQL for an over-long link
+    assert Project.objects.get(workspace=team.workspace, scripe_id=LENA).linkedin_url == ""
+
+
 def test_a_second_sync_updates_status_and_flags_what_scripe_dropped(team, wired):
     projects_sync(workspace=team.workspace)
     gone = Project.objects.create(workspace=team.workspace, scripe_id="proj_gone", name="Gone")
