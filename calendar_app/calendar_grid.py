@@ -22,6 +22,16 @@ def is_showable(day: date) -> bool:
     return FIRST_YEAR <= day.year <= LAST_YEAR
 
 
+def parse_day(value: object, *, showable: bool = True) -> date | None:
+    """An ISO day from a request ("2026-12-07"), or None; with `showable`, also None for a day
+    outside the years the calendar shows."""
+    try:
+        day = date.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return day if not showable or is_showable(day) else None
+
+
 @dataclass
 class Day:
     date: date

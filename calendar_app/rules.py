@@ -13,7 +13,12 @@ from typing import TypeVar
 from calendar_app.calendar_grid import FIRST_YEAR, LAST_YEAR, is_showable
 from calendar_app.models import LANGUAGES
 from calendar_app.refusals import Refusal
-from calendar_app.scheduling import LocalTimeError, local_to_utc, schedule_problem
+from calendar_app.scheduling import (
+    TIME_STEP_MINUTES,
+    LocalTimeError,
+    local_to_utc,
+    schedule_problem,
+)
 from scripe_integration.client import (
     POST_CONTENT_MAX_CHARS,
     POST_TITLE_MAX_CHARS,
@@ -62,11 +67,17 @@ def language(value: str, *, field: str = "language") -> str:
 
 
 def plan_time(day: date, clock: time, zone: zoneinfo.ZoneInfo, *, field: str = "time") -> datetime:
-    """The UTC moment of a local day and time, if a post may be planned then: the time
-    exists that day (not inside a DST gap), is at least the minimum lead ahead, and within
-    the planning horizon."""
+    """The UTC moment of a local day and time, if a post may be planned then: a day the
+    calendar shows, a time on the planning grid that exists that day (not inside a DST gap),
+    at least the minimum lead ahead and within the planning horizon."""
     if not is_showable(day):
         raise Refusal(fields={field: f"Pick a day between {FIRST_YEAR} and {LAST_YEAR}."})
+    if clock.minute % TIME_STEP_MINUTES or clock.second or clock.microsecond:
+        raise Refusal(
+            fields={
+                field: f"Pick a time on a {TIME_STEP_MINUTES}-minute step, like 09:00 or 09:15."
+            }
+        )
     try:
         when = local_to_utc(day, clock, zone)
     except LocalTimeError as error:

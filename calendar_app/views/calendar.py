@@ -18,8 +18,8 @@ from calendar_app.calendar_grid import (
     FIRST_YEAR,
     LAST_YEAR,
     build_days,
-    is_showable,
     month_weeks,
+    parse_day,
     shift_month,
     week_start,
 )
@@ -60,14 +60,10 @@ def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | 
     return days, _query(project), common
 
 
-def _parse_day(value: str) -> date:
-    """A day the calendar can show (its week's neighbours included), else 404."""
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise Http404("Not a date.") from None
-    if not is_showable(day):
-        raise Http404(f"The calendar shows {FIRST_YEAR} to {LAST_YEAR}.")
+def _day_or_404(value: str) -> date:
+    day = parse_day(value)
+    if day is None:
+        raise Http404(f"Not a day the calendar shows ({FIRST_YEAR} to {LAST_YEAR}).")
     return day
 
 
@@ -105,7 +101,7 @@ def month_view(request: HttpRequest, year: int | None = None, month: int | None 
 def week_view(request: HttpRequest, day: str):
     viewer = viewer_for(request)
     today = timezone.localdate()
-    start = week_start(_parse_day(day))
+    start = week_start(_day_or_404(day))
     dates = [start + timedelta(days=i) for i in range(7)]
     days, query, common = _grid(request, viewer, dates)
     end = dates[-1]
@@ -133,7 +129,7 @@ def week_view(request: HttpRequest, day: str):
 @require_GET
 def day_view(request: HttpRequest, day: str):
     viewer = viewer_for(request)
-    the_day = _parse_day(day)
+    the_day = _day_or_404(day)
     days, query, common = _grid(request, viewer, [the_day])
     return render(
         request,

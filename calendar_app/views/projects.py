@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from calendar_app import selectors, services
 from calendar_app.access import viewer_for
 from calendar_app.models import Role
+from calendar_app.refusals import Refusal
+from calendar_app.views.answers import done, refused
 from scripe_integration.client import ScripeError
 from scripe_integration.services import ScripeNotConfigured, describe_error
 
@@ -41,12 +43,11 @@ def project_sync(request: HttpRequest, workspace_id) -> HttpResponse:
     if membership is None:
         raise Http404("No such workspace.")
     viewer.require(Role.MANAGER, membership.workspace_id, "sync projects")
+    here = reverse("projects")
     try:
         result = services.projects_sync(workspace=membership.workspace)
     except ScripeNotConfigured as error:
-        messages.error(request, str(error))
+        return refused(request, Refusal(str(error)), redirect_to=here)
     except ScripeError as error:
-        messages.error(request, f"Sync failed: {describe_error(error)}")
-    else:
-        messages.success(request, f"Projects synced from Scripe: {result.summary()}")
-    return redirect("projects")
+        return refused(request, Refusal(f"Sync failed: {describe_error(error)}"), redirect_to=here)
+    return done(request, f"Projects synced from Scripe: {result.summary()}", redirect_to=here)

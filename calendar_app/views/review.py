@@ -21,7 +21,7 @@ from django_htmx.http import trigger_client_event
 
 from calendar_app import review, selectors
 from calendar_app.access import Viewer, slot_for, viewer_for
-from calendar_app.calendar_grid import is_showable
+from calendar_app.calendar_grid import parse_day
 from calendar_app.models import REVIEW_STATUSES, Role
 from calendar_app.refusals import Refusal
 from calendar_app.scheduling import time_choices
@@ -31,21 +31,13 @@ TEMPLATE = "calendar_app/review.html"
 TYPED_FIELDS = ("title", "content", "comment", "reason", "text", "date", "time")
 
 
-def _day(value: str) -> date | None:
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        return None
-    return day if is_showable(day) else None
-
-
 def _filters(request: HttpRequest) -> dict:
     """The queue's filters from the query string; a value that makes no sense is dropped."""
     project = request.GET.get("project", "")
     return {
         "project": project if project.isprintable() and len(project) <= 80 else "",
-        "date_from": _day(request.GET.get("date_from", "")),
-        "date_to": _day(request.GET.get("date_to", "")),
+        "date_from": parse_day(request.GET.get("date_from", "")),
+        "date_to": parse_day(request.GET.get("date_to", "")),
     }
 
 
@@ -205,7 +197,8 @@ def review_new_time(request: HttpRequest, public_id) -> HttpResponse:
         lambda slot: review.slot_new_time(
             slot=slot,
             user=request.user,
-            day=_day(request.POST.get("date", "")),
+            # Any day: the planning rule says why one outside the calendar will not do.
+            day=parse_day(request.POST.get("date", ""), showable=False),
             clock=_clock(request.POST.get("time", "")),
             zone=viewer_for(request).zone,
         ),

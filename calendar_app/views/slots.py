@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from calendar_app import selectors, services
 from calendar_app.access import Viewer, slot_for, viewer_for
-from calendar_app.calendar_grid import build_days, is_showable, month_weeks, shift_month
+from calendar_app.calendar_grid import build_days, month_weeks, parse_day, shift_month
 from calendar_app.forms import SlotFilterForm, SlotForm
 from calendar_app.generation import generation_request
 from calendar_app.models import UNDO_SECONDS, Role, SlotStatus
@@ -34,6 +34,18 @@ def _form(viewer: Viewer, **kwargs) -> SlotForm:
         notes=selectors.recent_notes(viewer),
         **kwargs,
     )
+
+
+def _submit(form: SlotForm, viewer: Viewer, service, **kwargs):
+    """The service's result, or None with every problem shown on the form: what did not
+    parse and, beside it, what the slot rules say about the rest (nothing is saved then)."""
+    try:
+        if form.is_valid():
+            return service(zone=viewer.zone, **form.plan(), **kwargs)
+        services.slot_validate(zone=viewer.zone, slot=kwargs.get("slot"), **form.plan())
+    except Refusal as refusal:
+        show_on_form(form, refusal)
+    return None
 
 
 def _month_of(slot) -> str:
@@ -61,13 +73,7 @@ def _picker(request: HttpRequest, viewer: Viewer, selected: date | None, shown: 
 
 
 def _render_form(request: HttpRequest, viewer: Viewer, form: SlotForm, slot=None) -> HttpResponse:
-    selected = form["date"].value()
-    try:
-        selected = date.fromisoformat(str(selected)) if selected else None
-    except ValueError:
-        selected = None
-    if selected and not is_showable(selected):
-        selected = None
+    selected = parse_day(form["date"].value())
     shown = selected or timezone.localdate()
     context = {"form": form, "slot": slot, "zone": viewer.zone.key}
     context.update(_picker(request, viewer, selected, shown))
@@ -80,18 +86,8 @@ def _render_form(request: HttpRequest, viewer: Viewer, form: SlotForm, slot=None
 def date_picker(request: HttpRequest) -> HttpResponse:
     """The widget's month navigation, swapped in place."""
     viewer = viewer_for(request)
-    try:
-        shown = date.fromisoformat(request.GET.get("month", "") + "-01")
-    except ValueError:
-        shown = timezone.localdate()
-    try:
-        selected = date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        selected = None
-    if not is_showable(shown):
-        shown = timezone.localdate()
-    if selected and not is_showable(selected):
-        selected = None
+    shown = parse_day(request.GET.get("month", "") + "-01") or timezone.localdate()
+    selected = parse_day(request.GET.get("date", ""))
     return render(
         request, FORM_TEMPLATE + "#date-picker", _picker(request, viewer, selected, shown)
     )
@@ -108,14 +104,8 @@ def slot_new(request: HttpRequest) -> HttpResponse:
         initial = {"date": request.GET.get("date") or None}
         return _render_form(request, viewer, _form(viewer, initial=initial))
     form = _form(viewer, data=request.POST)
-    try:
-        if not form.is_valid():
-            # Nothing is saved, but every rule's message joins the form's own.
-            services.slot_validate(zone=viewer.zone, **form.plan())
-            return _render_form(request, viewer, form)
-        slot = services.slot_create(user=request.user, zone=viewer.zone, **form.plan())
-    except Refusal as refusal:
-        show_on_form(form, refusal)
+    slot = _submit(form, viewer, services.slot_create, user=request.user)
+    if slot is None:
         return _render_form(request, viewer, form)
     when = timezone.localtime(slot.scheduled_for)
     text = f"Planned for {when:%a %d %b, %H:%M} ({viewer.zone.key})."
@@ -135,7 +125,8 @@ def slot_edit(request: HttpRequest, public_id) -> HttpResponse:
     viewer = viewer_for(request)
     slot = slot_for(request, public_id, to="edit slots")
     if not slot.is_editable:
-        return render(request, "calendar_app/slot_locked.html", {"slot": slot}, status=409)
+        refusal = Refusal(slot.locked_reason, stale=True)
+        return refused(request, refusal, redirect_to=reverse("slot", args=[slot.public_id]))
     if request.method == "GET":
         local = timezone.localtime(slot.scheduled_for)
         initial = {
@@ -147,13 +138,7 @@ def slot_edit(request: HttpRequest, public_id) -> HttpResponse:
         }
         return _render_form(request, viewer, _form(viewer, initial=initial), slot)
     form = _form(viewer, data=request.POST)
-    try:
-        if not form.is_valid():
-            services.slot_validate(zone=viewer.zone, slot=slot, **form.plan())
-            return _render_form(request, viewer, form, slot)
-        services.slot_update(slot=slot, user=request.user, zone=viewer.zone, **form.plan())
-    except Refusal as refusal:
-        show_on_form(form, refusal)
+    if _submit(form, viewer, services.slot_update, slot=slot, user=request.user) is None:
         return _render_form(request, viewer, form, slot)
     return done(request, "Slot saved.", redirect_to=reverse("slot", args=[slot.public_id]))
 
@@ -177,9 +162,8 @@ def slot_move(request: HttpRequest, public_id) -> HttpResponse:
     viewer = viewer_for(request)
     slot = slot_for(request, public_id, to="move slots")
     here = reverse("slot", args=[slot.public_id])
-    try:
-        day = date.fromisoformat(request.POST.get("date", ""))
-    except ValueError:
+    day = parse_day(request.POST.get("date", ""), showable=False)
+    if day is None:
         return refused(request, Refusal("Drop the card on a day.", status=422), redirect_to=here)
     try:
         services.slot_move(slot=slot, day=day, zone=viewer.zone, user=request.user)

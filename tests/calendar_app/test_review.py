@@ -179,6 +179,19 @@ def test_bad_edits_are_refused_next_to_their_field_and_keep_what_was_typed(
     assert wired.stats()["requests"].get("PATCH /v1/posts/{postId}") is None
 
 
+def test_a_new_time_must_be_on_the_planning_grid(client, team, wired, time_machine):
+    slot = written_draft(team, days=1)
+    time_machine.move_to(slot.scheduled_for + timedelta(minutes=5))
+    slot.mark_missed()
+    client.force_login(team.manager)
+    day = (slot.scheduled_for + timedelta(days=2)).date().isoformat()
+    html = client.post(
+        f"/review/{slot.public_id}/new-time/", {"date": day, "time": "09:31:17"}, headers=HTMX
+    ).content.decode()
+    assert "Pick a time on a 15-minute step, like 09:00 or 09:15." in html
+    assert PlannedSlot.objects.get(pk=slot.pk).status == "missed"
+
+
 def test_an_approval_whose_answer_is_lost_stays_scheduling_until_scripe_says(
     client, team, wired, settings, time_machine
 ):

@@ -90,8 +90,7 @@ def test_an_existing_note_can_feed_another_slot(client, team):
         # Scripe's limit, refused with the excess rather than cut without a word.
         ({"note_text": "x" * 100_001}, "note_text", "Shorten it by 1 character."),
         ({"note_text": "Nul\x00byte"}, "note_text", "Null characters are not allowed."),
-        # 29 March 2026: Berlin's clocks jump from 02:00 to 03:00 (the date is in the past
-        # here, but the gap is what is said first).
+        # 28 March 2027: Berlin's clocks jump from 02:00 to 03:00.
         ({"date": "2027-03-28", "time": "02:30"}, "time", "does not exist on 28 Mar 2027"),
         ({"date": "9999-12-31", "time": "23:45"}, "time", "Pick a day between 1970 and 2200."),
         ({"date": "0001-01-01", "time": "00:00"}, "time", "Pick a day between 1970 and 2200."),
@@ -193,11 +192,13 @@ def test_the_edit_form_starts_from_the_slot(client, team):
 def test_a_slot_being_generated_says_why_it_cannot_be_edited(client, team):
     slot = team.slot(datetime(2026, 10, 20, 7, 30, tzinfo=UTC), status="generating")
     login(client, team.editor)
-    response = client.get(f"/slots/{slot.public_id}/edit/")
+    htmx = {"HX-Request": "true"}
+    response = client.get(f"/slots/{slot.public_id}/edit/", headers=htmx)
     assert response.status_code == 409
-    assert "Scripe is writing this post" in response.content.decode()
-    response = client.post(f"/slots/{slot.public_id}/edit/", form(team))
-    assert response.status_code == 409
+    assert response.content.decode() == "Scripe is writing this post; wait until it is done."
+    assert "slots-changed" in json.loads(response["HX-Trigger"])  # the card is out of date
+    response = client.post(f"/slots/{slot.public_id}/edit/", form(team), follow=True)
+    assert "Scripe is writing this post" in response.content.decode()  # on the slot's page
     slot.refresh_from_db()
     assert slot.scheduled_for == datetime(2026, 10, 20, 7, 30, tzinfo=UTC)
 
