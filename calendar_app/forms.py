@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+import uuid
 from datetime import time
 
 from django import forms
@@ -51,11 +53,20 @@ class SlotForm(forms.Form):
     generate_now = forms.BooleanField(
         required=False, label="Have Scripe write it now", initial=False
     )
+    # One key per form shown: submitting it twice (a double click) plans one slot.
+    request_key = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, projects, notes, **kwargs) -> None:
+        kwargs.setdefault("initial", {})
+        kwargs["initial"] = {"request_key": uuid.uuid4().hex, **kwargs["initial"]}
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
         self.fields["existing_note"].queryset = notes
+
+    def clean_request_key(self) -> str:
+        # Only a key this form made counts; anything else plans as if there were none.
+        key = self.cleaned_data["request_key"]
+        return key if re.fullmatch(r"[0-9a-f]{32}", key) else ""
 
     def plan(self) -> dict:
         """The fields as `services.slot_create` and `slot_update` take them (None for a

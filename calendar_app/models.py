@@ -248,12 +248,22 @@ class PlannedSlot(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     # The reviewer's last words (changes asked for, why it was rejected), shown on the card.
     status_note = models.TextField(blank=True)
+    # The key of the request that planned it (a form's, an import row's): the same request
+    # sent twice plans one slot.
+    request_key = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = SlotQuerySet.as_manager()
 
     class Meta:
         ordering = ["scheduled_for", "id"]
         indexes = [models.Index(fields=["workspace", "scheduled_for"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "request_key"],
+                condition=~Q(request_key=""),
+                name="one_slot_per_request_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.project} at {self.scheduled_for:%Y-%m-%d %H:%M} UTC ({self.status})"

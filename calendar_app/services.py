@@ -7,7 +7,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from calendar_app import rules
@@ -92,21 +92,37 @@ def _note_for(
     )
 
 
-@transaction.atomic
-def slot_create(*, user, zone: zoneinfo.ZoneInfo, **fields) -> PlannedSlot:
+def slot_create(*, user, zone: zoneinfo.ZoneInfo, request_key: str = "", **fields) -> PlannedSlot:
     """Plans a post (fields as for `slot_validate`). The note is new unless an existing one
-    is picked and no text written."""
+    is picked and no text written. A request sent twice with the same `request_key` (a
+    double click, a retried form, a re-imported row) plans one slot and returns it both
+    times."""
     plan = slot_validate(zone=zone, **fields)
     workspace = plan.project.workspace
-    slot = PlannedSlot.objects.create(
-        workspace=workspace,
-        project=plan.project,
-        note=_note_for(workspace=workspace, user=user, plan=plan),
-        scheduled_for=plan.scheduled_for,
-        created_by=user,
-    )
-    record(slot, kind=Kind.STATUS, actor=user, text="Planned.")
+    if request_key and (earlier := _planned_by(workspace, request_key)):
+        return earlier
+    try:
+        with transaction.atomic():
+            slot = PlannedSlot.objects.create(
+                workspace=workspace,
+                project=plan.project,
+                note=_note_for(workspace=workspace, user=user, plan=plan),
+                scheduled_for=plan.scheduled_for,
+                created_by=user,
+                request_key=request_key,
+            )
+            record(slot, kind=Kind.STATUS, actor=user, text="Planned.")
+    except IntegrityError:
+        # The twin request won the race for the key; its slot is the answer.
+        earlier = _planned_by(workspace, request_key) if request_key else None
+        if earlier is None:
+            raise
+        return earlier
     return slot
+
+
+def _planned_by(workspace: Workspace, request_key: str) -> PlannedSlot | None:
+    return PlannedSlot.objects.filter(workspace=workspace, request_key=request_key).first()
 
 
 @transaction.atomic

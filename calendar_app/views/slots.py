@@ -104,7 +104,11 @@ def slot_new(request: HttpRequest) -> HttpResponse:
         initial = {"date": request.GET.get("date") or None}
         return _render_form(request, viewer, _form(viewer, initial=initial))
     form = _form(viewer, data=request.POST)
-    slot = _submit(form, viewer, services.slot_create, user=request.user)
+
+    def plan(**fields):
+        return services.slot_create(request_key=form.cleaned_data["request_key"], **fields)
+
+    slot = _submit(form, viewer, plan, user=request.user)
     if slot is None:
         return _render_form(request, viewer, form)
     when = timezone.localtime(slot.scheduled_for)

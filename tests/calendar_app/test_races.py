@@ -10,12 +10,15 @@ writers itself, so there the race is weaker (but must hold too).
 from __future__ import annotations
 
 import threading
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from calendar_app import generation, review
-from calendar_app.models import PlannedSlot
+from calendar_app.models import PlannedSlot, SourceNote
 from calendar_app.refusals import Refusal
 from tests.support import written_draft
 
@@ -134,3 +137,48 @@ def test_two_approvals_schedule_the_post_once(monkeypatch, team, wired):
     assert "your change was not made" in str(loser)
     events = list(slot.events.filter(kind="status", status="scheduled"))
     assert len(events) == 1
+
+
+def test_two_plans_with_one_request_key_make_one_slot(monkeypatch, team):
+    """A double click whose two requests pass every check together: the unique key decides,
+    and both get the same slot back."""
+    from calendar_app import services
+
+    barrier = threading.Barrier(2, timeout=10)
+    checked = services.slot_validate
+
+    def validate_then_wait(**fields):
+        plan = checked(**fields)
+        barrier.wait()
+        return plan
+
+    monkeypatch.setattr(services, "slot_validate", validate_then_wait)
+    day = (timezone.now() + timedelta(days=3)).date()
+    fields = {
+        "project": team.project,
+        "note_text": "Fewer meetings.",
+        "note": None,
+        "language": "en",
+        "day": day,
+        "clock": time(9, 0),
+    }
+    results = []
+
+    def plan():
+        try:
+            results.append(
+                services.slot_create(
+                    user=team.editor, zone=ZoneInfo("Europe/Berlin"), request_key="a" * 32, **fields
+                ).pk
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=plan) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(results) == 2 and results[0] == results[1]
+    assert PlannedSlot.objects.count() == 1
+    assert SourceNote.objects.filter(text="Fewer meetings.").count() == 1

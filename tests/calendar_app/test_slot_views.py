@@ -70,6 +70,29 @@ def test_htmx_saving_closes_the_dialog_and_refreshes_the_calendar(client, team):
     assert "Tue 20 Oct, 09:30 (Europe/Berlin)" in events["toast"]["message"]
 
 
+def test_the_same_form_sent_twice_plans_one_slot(client, team):
+    """A double click on Plan post: the form's key makes the second request an echo."""
+    login(client, team.editor)
+    key = client.get("/slots/new/").context["form"]["request_key"].value()
+    data = form(team, request_key=key)
+    first = client.post("/slots/new/", data, headers={"HX-Request": "true"})
+    second = client.post("/slots/new/", data, headers={"HX-Request": "true"})
+    assert PlannedSlot.objects.count() == 1 and SourceNote.objects.count() == 1
+    assert json.loads(first["HX-Trigger"]) == json.loads(second["HX-Trigger"])
+    # A form shown again is a new request: it plans a second slot.
+    again = client.get("/slots/new/").context["form"]["request_key"].value()
+    assert again != key
+    client.post("/slots/new/", form(team, request_key=again))
+    assert PlannedSlot.objects.count() == 2
+
+
+def test_a_key_that_no_form_made_is_ignored(client, team):
+    login(client, team.editor)
+    for _ in range(2):
+        client.post("/slots/new/", form(team, request_key="x' OR 1=1"))
+    assert PlannedSlot.objects.count() == 2
+
+
 def test_an_existing_note_can_feed_another_slot(client, team):
     first = team.slot(datetime(2026, 10, 18, 9, 0, tzinfo=UTC))
     data = form(team, note_text="", existing_note=first.note.pk)
