@@ -322,17 +322,21 @@ class PlannedSlot(models.Model):
             setattr(self, name, value)
 
     def taken_by_someone_else(self) -> str:
-        """Why a transition found the slot in another state: who moved it there, and when."""
+        """Why a request found the slot in another state than it expected: the last person
+        who decided on it, what they did and when."""
         if self.deleted_at:
             return "This slot was deleted in the meantime; your change was not made."
-        state = self.get_status_display().lower()
-        last = self.events.filter(kind=SlotEvent.Kind.STATUS, status=self.status).last()
-        if last is None:
-            return f"It is {state} now; your change was not made."
-        when = timezone.localtime(last.created_at)
-        did = DONE_BY.get(self.status, f"made it {state}")
-        if self.status == SlotStatus.QUEUED and self.jobs.filter(is_current=True, steering__gt=""):
+        last = (
+            self.events.filter(kind=SlotEvent.Kind.STATUS, actor__isnull=False)
+            .select_related("actor")
+            .last()
+        )
+        if last is None or last.status not in DONE_BY:
+            return f"It is {self.get_status_display().lower()} now; your change was not made."
+        did = DONE_BY[last.status]
+        if last.status == SlotStatus.QUEUED and self.jobs.filter(is_current=True, steering__gt=""):
             did = "asked for changes"  # the rewrite a request for changes starts
+        when = timezone.localtime(last.created_at)
         return (
             f"{last.who} already {did}, at {when:%H:%M} on {when:%d %b}; your change was not "
             "made. The page now shows where it stands."

@@ -18,7 +18,7 @@ from django.utils import timezone
 from calendar_app import rules
 from calendar_app.activity import Kind, record
 from calendar_app.generation import generation_request, source_text
-from calendar_app.models import GenerationJob, PlannedSlot, SlotStatus
+from calendar_app.models import DONE_BY, GenerationJob, PlannedSlot, SlotStatus
 from calendar_app.refusals import Refusal
 from scripe_integration.client import ScripeError, ScripeInputError
 from scripe_integration.services import (
@@ -37,6 +37,8 @@ APPROVAL_STALE_AFTER = timedelta(minutes=2)
 
 def _draft(slot: PlannedSlot) -> GenerationJob:
     job = slot.current_job
+    if slot.status != SlotStatus.IN_REVIEW and slot.status in DONE_BY:
+        raise Refusal(slot.taken_by_someone_else(), stale=True)  # a manager was quicker
     if slot.status != SlotStatus.IN_REVIEW or job is None or not job.post_id:
         raise Refusal("This slot has no draft waiting for review.", stale=True)
     return job

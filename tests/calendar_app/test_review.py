@@ -179,6 +179,38 @@ def test_bad_edits_are_refused_next_to_their_field_and_keep_what_was_typed(
     assert wired.stats()["requests"].get("PATCH /v1/posts/{postId}") is None
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "said"),
+    [
+        ("approve", ("changes", {"comment": "Shorter."}), "Max already approved it, at "),
+        (
+            ("changes", {"comment": "Shorter."}),
+            ("reject", {"reason": "No."}),
+            "Max already asked for changes, at ",
+        ),
+        (("reject", {"reason": "Off-brand."}), "approve", "Max already rejected it, at "),
+    ],
+)
+def test_a_manager_deciding_second_is_told_who_decided_first_and_when(
+    client, team, wired, first, second, said
+):
+    slot = written_draft(team)
+
+    def decide(action):
+        name, data = (action, {}) if isinstance(action, str) else action
+        return client.post(f"/review/{slot.public_id}/{name}/", data, headers=HTMX)
+
+    client.force_login(team.manager)
+    decide(first)
+    client.force_login(team.admin)  # whose page still shows the draft in review
+    response = decide(second)
+    assert response.status_code == 409
+    assert response.content.decode().startswith(said)
+    events = json.loads(response["HX-Trigger"])
+    assert events["toast"] == {"message": response.content.decode(), "kind": "error"}
+    assert "slots-changed" in events  # the review panel reloads to the truth
+
+
 def test_a_new_time_must_be_on_the_planning_grid(client, team, wired, time_machine):
     slot = written_draft(team, days=1)
     time_machine.move_to(slot.scheduled_for + timedelta(minutes=5))
