@@ -40,6 +40,8 @@ def local_to_utc(day: date, clock: time, zone: zoneinfo.ZoneInfo) -> datetime:
 def schedule_problem(when: datetime, now: datetime | None = None) -> str | None:
     """Why `when` cannot be planned, or None when it can."""
     now = now or timezone.now()
+    if when < now:
+        return "That time has passed. Pick a time at least 5 minutes from now."
     if when < now + MIN_LEAD:
         return "Pick a time at least 5 minutes from now."
     if when > add_months(now, MAX_AHEAD_MONTHS):

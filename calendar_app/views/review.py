@@ -67,22 +67,30 @@ def _render(
         selected = later[0] if later else (slots[0] if slots else None)
     if selected is None and slots:
         selected = slots[0]
-    query = {k: v.isoformat() if isinstance(v, date) else v for k, v in filters.items() if v}
+    shown = {k: v.isoformat() if isinstance(v, date) else (v or "") for k, v in filters.items()}
+    query = {k: v for k, v in shown.items() if v}
     if selected is not None:
         query["slot"] = str(selected.public_id)
+    typed = _typed(request) if errors else {}
+    job = selected.current_job if selected else None
     context = {
+        # The draft as the manager sees it: what they typed when it was refused, else stored.
+        "shown_title": typed.get("title", job.post_title if job else ""),
+        "shown_content": typed.get("content", job.post_content if job else ""),
         "slots": slots,
         "selected": selected,
         "earlier_drafts": selectors.earlier_drafts(selected) if selected else [],
         "events": selectors.slot_events(selected) if selected else [],
-        "filters": {k: v.isoformat() if isinstance(v, date) else v for k, v in filters.items()},
+        "filters": {
+            k: v.isoformat() if isinstance(v, date) else v or "" for k, v in filters.items()
+        },
         "projects": selectors.managed_projects(viewer),
         "refresh_url": f"{reverse('review')}?{urlencode(query)}",
         "zone": viewer.zone.key,
         "limit": review.LINKEDIN_LIMIT,
         "time_choices": time_choices(),
         "errors": errors or {},
-        "typed": _typed(request) if errors else {},
+        "typed": typed,
     }
     template = TEMPLATE + ("#review" if request.htmx else "")
     response = render(request, template, context)

@@ -220,3 +220,45 @@ def test_8_a_manager_clears_the_queue_from_the_keyboard(journey):
     page.locator("text=Nothing waits for review.").wait_for()
     statuses = set(PlannedSlot.objects.values_list("status", flat=True))
     assert statuses == {"scheduled"}
+
+
+@pytest.mark.sandbox(generation_seconds=(0.3, 0.6))
+def test_9_two_managers_on_one_draft_the_second_is_told_and_sees_the_truth(journey):
+    team = journey.team
+    slot = plan(team, timezone.now() + timedelta(days=3), text="Our hiring story.")
+    generation_advance(generation_request(slot=slot).pk, horizon=30, budget=30)
+    max_page = journey.page_for(team.manager)
+    ada_page = journey.page_for(team.admin)  # an admin reviews too
+    for page in (max_page, ada_page):
+        page.goto(f"{journey.url}/review/")
+        page.locator("#review-panel").wait_for()
+
+    max_page.click("button:has-text('Approve and schedule')")
+    max_page.locator("#toasts >> text=Approved: scheduled in Scripe.").wait_for()
+
+    journey.allowed_statuses.add(409)  # Ada's decision comes too late: refused, in words
+    ada_page.fill("#changes-comment", "Shorter, please.")
+    ada_page.click("button:has-text('Send back to Scripe')")
+    ada_page.locator("#toasts >> text=/Max already approved it, at \\d\\d:\\d\\d/").wait_for()
+    # Her page refreshes to the truth without a reload: nothing waits any more.
+    ada_page.locator("text=Nothing waits for review.").wait_for()
+    slot.refresh_from_db()
+    assert slot.status == "scheduled"
+
+
+def test_10_bad_edits_in_review_are_shown_next_to_the_text_with_its_count(journey):
+    team = journey.team
+    slot = plan(team, timezone.now() + timedelta(days=3), text="Our hiring story.")
+    generation_advance(generation_request(slot=slot).pk, horizon=30, budget=30)
+    page = journey.page_for(team.manager)
+    page.goto(f"{journey.url}/review/")
+    long = "word " * 640  # 3,200 characters
+    page.fill("#draft-content", long)
+    page.click("button:has-text('Approve and schedule')")
+    page.locator("#draft-content-error >> text=Shorten it by 200 before approving.").wait_for()
+    # What was typed is still there, counted, and shown in the preview.
+    assert page.input_value("#draft-content") == long
+    assert page.inner_text("[data-count]") == "3200"
+    assert "over-limit" in page.get_attribute("[data-count]", "class")
+    slot.refresh_from_db()
+    assert slot.status == "in_review"
