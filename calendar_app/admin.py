@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
@@ -278,3 +279,29 @@ class GenerationJobAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class WorkspaceUserAdmin(UserAdmin):
+    """Accounts, for a workspace admin: only people who belong to no workspace but theirs
+    (members, and new accounts not yet in any), since changing a password or a name reaches
+    every workspace the person is in. What gives power over the whole site (superuser,
+    staff, groups, permissions) only a superuser changes."""
+
+    SITE_WIDE = ("is_superuser", "is_staff", "groups", "user_permissions")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        users = super().get_queryset(request)
+        ids = administered_workspace_ids(request)
+        if ids is None:
+            return users
+        elsewhere = Membership.objects.exclude(workspace_id__in=ids).values("user_id")
+        return users.exclude(pk__in=elsewhere)
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if request.user.is_superuser else [*fields, *self.SITE_WIDE]

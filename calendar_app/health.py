@@ -46,9 +46,10 @@ def check_worker() -> Check:
     )
 
 
-def check_scripe(*, detailed: bool = False) -> Check:
+def check_scripe(*, named: frozenset[int] | None = frozenset()) -> Check:
     """Informational: which workspaces' Scripe has not answered, and since when. Always ok.
-    /healthz is public, so names and addresses are only given to staff (`detailed`)."""
+    /healthz is public, so a workspace's name and address are given only for the workspaces
+    in `named` (None: all of them, for a superuser)."""
     try:
         down = list(
             ScripeConnection.objects.filter(unreachable_since__isnull=False)
@@ -61,7 +62,7 @@ def check_scripe(*, detailed: bool = False) -> Check:
         {
             **(
                 {"workspace": scripe.workspace.name, "base_url": scripe.base_url}
-                if detailed
+                if named is None or scripe.workspace_id in named
                 else {}
             ),
             "since": scripe.unreachable_since.isoformat(),
@@ -71,12 +72,10 @@ def check_scripe(*, detailed: bool = False) -> Check:
     return Check(ok=True, detail={"reachable": not unreachable, "unreachable": unreachable})
 
 
-def run_checks(*, detailed: bool = False) -> dict[str, Check]:
+def run_checks(*, named: frozenset[int] | None = frozenset()) -> dict[str, Check]:
     database = check_database()
     # Without a database there is nothing to read (and no second connect timeout to wait for).
     scripe = (
-        check_scripe(detailed=detailed)
-        if database.ok
-        else Check(ok=True, detail={"reachable": None})
+        check_scripe(named=named) if database.ok else Check(ok=True, detail={"reachable": None})
     )
     return {"database": database, "worker": check_worker(), "scripe": scripe}

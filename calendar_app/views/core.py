@@ -6,13 +6,26 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from calendar_app.access import viewer_for
 from calendar_app.health import run_checks
+from calendar_app.models import Role
+
+
+def _administered(request: HttpRequest) -> frozenset[int] | None:
+    """Whose Scripe outage this caller may see named: a superuser's, all; a staff admin's,
+    their workspaces'; anyone else's, none."""
+    user = request.user
+    if user.is_superuser:
+        return None
+    if not user.is_staff:
+        return frozenset()
+    return frozenset(w.pk for w in viewer_for(request).workspaces_with(Role.ADMIN))
 
 
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = run_checks(detailed=request.user.is_staff)
+    checks = run_checks(named=_administered(request))
     failing = sorted(name for name, check in checks.items() if not check.ok)
     body = {
         "status": "failing" if failing else "ok",

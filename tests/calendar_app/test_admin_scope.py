@@ -307,3 +307,62 @@ def test_the_verify_keys_action_skips_b(client, team, staff, sandbox):
 def test_verify_needs_post(client, team, staff):
     client.force_login(staff)
     assert client.get(verify_url(team.workspace)).status_code == 405
+
+
+# accounts ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def user_staff(team):
+    """Ada with Django's own permissions on accounts, as a site might grant a team admin."""
+    perms = Permission.objects.filter(
+        content_type__app_label="auth", codename__in=["view_user", "change_user"]
+    )
+    team.admin.user_permissions.set(perms)
+    return team.admin
+
+
+def test_a_workspace_admin_sees_only_accounts_that_belong_to_no_other_workspace(
+    client, team, user_staff
+):
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    shared = User.objects.create_user("sam", password="pw")
+    Membership.objects.create(user=shared, workspace=team.workspace)
+    Membership.objects.create(user=shared, workspace=team.other_workspace)
+    newcomer = User.objects.create_user("nina", password="pw")
+    client.force_login(user_staff)
+    html = client.get("/admin/auth/user/").content.decode()
+    assert "erin" in html and "nina" in html  # a member of Acme; an account in no workspace
+    assert "olga" not in html  # Globex's
+    assert ">sam<" not in html  # also in Globex: a new password would reach Globex too
+    for other in (team.outsider, shared):
+        response = client.get(f"/admin/auth/user/{other.pk}/password/")
+        assert response.status_code in (302, 404)
+    assert client.get(f"/admin/auth/user/{newcomer.pk}/change/").status_code == 200
+
+
+def test_a_workspace_admin_cannot_make_anyone_superuser_or_staff(client, team, user_staff):
+    client.force_login(user_staff)
+    url = f"/admin/auth/user/{team.editor.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    assert not {"is_superuser", "is_staff", "groups", "user_permissions"} & set(form.fields)
+    data = {
+        "username": "erin",
+        "first_name": "Erin",
+        "last_name": "",
+        "email": "",
+        "is_active": "on",
+        "is_superuser": "on",
+        "is_staff": "on",
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    response = client.post(url, {**data, "first_name": "Erin Renamed"})
+    assert response.status_code == 302  # saved: the form was valid, only those fields ignored
+    team.editor.refresh_from_db()
+    assert team.editor.first_name == "Erin Renamed"
+    assert not team.editor.is_superuser and not team.editor.is_staff

@@ -84,7 +84,7 @@ def test_it_lists_a_scripe_that_does_not_answer_and_stays_healthy(client, team, 
     since = datetime(2026, 3, 10, 13, 2, tzinfo=UTC)
     ScripeConnection.objects.filter(workspace=team.workspace).update(unreachable_since=since)
     report_cluster()
-    client.force_login(team.admin)  # staff: names and addresses too
+    client.force_login(team.admin)  # staff, admin of Acme: names and addresses too
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
@@ -100,6 +100,19 @@ def test_it_lists_a_scripe_that_does_not_answer_and_stays_healthy(client, team, 
             }
         ],
     }
+
+
+@pytest.mark.django_db
+def test_staff_learn_names_only_for_the_workspaces_they_administer(client, team, sandbox):
+    sandbox.wire(team.workspace)
+    since = datetime(2026, 3, 10, 13, 2, tzinfo=UTC)
+    ScripeConnection.objects.filter(workspace=team.workspace).update(unreachable_since=since)
+    report_cluster()
+    team.outsider.is_staff = True  # Globex's admin, staff too
+    team.outsider.save()
+    client.force_login(team.outsider)
+    body = client.get("/healthz").json()
+    assert body["checks"]["scripe"]["unreachable"] == [{"since": "2026-03-10T13:02:00+00:00"}]
 
 
 @pytest.mark.django_db
