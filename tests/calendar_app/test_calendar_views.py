@@ -105,6 +105,19 @@ def test_the_month_runs_a_constant_number_of_queries(client, team, django_assert
     assert response.content.decode().count('class="slot-card') > 20
 
 
+def test_a_managers_month_adds_only_the_review_badge(client, team, django_assert_num_queries):
+    login(client, team.manager)
+    team.slot(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), status="in_review")
+    # the editor's seven, and the count of drafts waiting for review
+    with django_assert_num_queries(8):
+        client.get("/calendar/2026/10/")
+    for day in range(1, 29):
+        team.slot(datetime(2026, 10, day, 12, 0, tzinfo=UTC), status="in_review")
+    with django_assert_num_queries(8):
+        html = client.get("/calendar/2026/10/").content.decode()
+    assert '<span class="count">29</span>' in html
+
+
 # week and day views ----------------------------------------------------------------------------
 
 

@@ -396,3 +396,30 @@ def test_comments_need_text_and_membership(client, team, wired):
     assert not slot.events.filter(kind="comment").exists()
     client.force_login(team.outsider)
     assert client.post(f"/slots/{slot.public_id}/comments/", {"text": "hi"}).status_code == 404
+
+
+def in_review(team, n: int) -> list[PlannedSlot]:
+    """Drafts waiting for review, made without Scripe (only what the pages read)."""
+    slots = []
+    for i in range(n):
+        slot = team.slot(timezone.now() + timedelta(days=2, hours=i), status="in_review")
+        GenerationJob.objects.create(
+            slot=slot, idempotency_key=f"q{slot.pk}", post_id=f"post_{slot.pk}", post_content="Hi."
+        )
+        SlotEvent.objects.create(slot=slot, kind="comment", actor=team.editor, text="Look.")
+        slots.append(slot)
+    return slots
+
+
+def test_the_queue_costs_the_same_for_one_draft_or_twenty(client, team, django_assert_num_queries):
+    in_review(team, 1)
+    client.force_login(team.manager)
+    # session, user, memberships with workspaces and keys, profile, the queue's slots, their
+    # current jobs, the selected draft's earlier drafts and its trail, the projects filter,
+    # the review badge
+    with django_assert_num_queries(10):
+        client.get("/review/")
+    in_review(team, 19)
+    with django_assert_num_queries(10):
+        html = client.get("/review/").content.decode()
+    assert "(20 waiting)" in html
