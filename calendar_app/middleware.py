@@ -9,20 +9,28 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
 
-class ContentSecurityPolicyMiddleware:
-    """Sends settings.CONTENT_SECURITY_POLICY on every response that does not set its own.
+class PolicyHeadersMiddleware:
+    """Sends the site's policies on every response that does not set its own:
+    settings.CONTENT_SECURITY_POLICY (no inline script or style, nothing from elsewhere) and
+    settings.PERMISSIONS_POLICY (browser features the app never uses, switched off).
 
-    Django 5.2 has no CSP support of its own, and one header is not worth a dependency.
+    Django 5.2 has no CSP support of its own, and two headers are not worth a dependency.
     """
+
+    HEADERS = {
+        "Content-Security-Policy": "CONTENT_SECURITY_POLICY",
+        "Permissions-Policy": "PERMISSIONS_POLICY",
+    }
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        policy = getattr(settings, "CONTENT_SECURITY_POLICY", "")
-        if policy and "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = policy
+        for header, setting in self.HEADERS.items():
+            policy = getattr(settings, setting, "")
+            if policy and header not in response:
+                response[header] = policy
         return response
 
 
@@ -44,21 +52,6 @@ class UserTimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
-
-
-class PermissionsPolicyMiddleware:
-    """Sends settings.PERMISSIONS_POLICY on every response that does not set its own: the
-    browser features (camera, microphone, payment, ...) the app never uses, switched off."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        policy = getattr(settings, "PERMISSIONS_POLICY", "")
-        if policy and "Permissions-Policy" not in response:
-            response["Permissions-Policy"] = policy
-        return response
 
 
 class SignedInCacheControlMiddleware:

@@ -81,8 +81,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "calendar_app.middleware.ContentSecurityPolicyMiddleware",
-    "calendar_app.middleware.PermissionsPolicyMiddleware",
+    "calendar_app.middleware.PolicyHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

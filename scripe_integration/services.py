@@ -148,20 +148,16 @@ def key_verify(*, workspace) -> tuple[bool, str]:
 
 
 def _workspace_me(scripe: ScripeClient):
-    """GET /v1/workspaces/me; an answer of the wrong shape is an `invalid_response`, not a
-    crash or a false "the key works", since verifying is how an admin finds out that the
-    base URL is not Scripe's API. (Only a successful response gets this far, hence 200.)"""
-    unreadable = ScripeError(
-        code="invalid_response",
-        message="Scripe answered without naming the key's workspace.",
-        http_status=200,
-    )
-    try:
-        found = scripe.workspace_me()
-    except (AttributeError, KeyError, TypeError) as exc:
-        raise unreadable from exc
+    """GET /v1/workspaces/me. The client turns an answer of the wrong shape into an
+    `invalid_response`; one that names no workspace is one too, not a false "the key works",
+    since verifying is how an admin finds out that the base URL is not Scripe's API."""
+    found = scripe.workspace_me()
     if not found.id:
-        raise unreadable
+        raise ScripeError(
+            code="invalid_response",
+            message="Scripe answered without naming the key's workspace.",
+            http_status=200,
+        )
     return found
 
 
