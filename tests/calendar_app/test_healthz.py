@@ -78,11 +78,18 @@ def test_it_says_every_scripe_answers_when_no_outage_is_recorded(client, team):
     assert body["checks"]["scripe"] == {"ok": True, "reachable": True, "unreachable": []}
 
 
-@pytest.mark.django_db
-def test_it_lists_a_scripe_that_does_not_answer_and_stays_healthy(client, team, sandbox):
+@pytest.fixture
+def acme_outage(team, sandbox):
+    """Acme's Scripe has not answered since 13:02 on 10 March."""
     sandbox.wire(team.workspace)
     since = datetime(2026, 3, 10, 13, 2, tzinfo=UTC)
     ScripeConnection.objects.filter(workspace=team.workspace).update(unreachable_since=since)
+    return sandbox
+
+
+@pytest.mark.django_db
+def test_it_lists_a_scripe_that_does_not_answer_and_stays_healthy(client, team, acme_outage):
+    sandbox = acme_outage
     report_cluster()
     client.force_login(team.admin)  # staff, admin of Acme: names and addresses too
     response = client.get("/healthz")
@@ -103,10 +110,7 @@ def test_it_lists_a_scripe_that_does_not_answer_and_stays_healthy(client, team, 
 
 
 @pytest.mark.django_db
-def test_staff_learn_names_only_for_the_workspaces_they_administer(client, team, sandbox):
-    sandbox.wire(team.workspace)
-    since = datetime(2026, 3, 10, 13, 2, tzinfo=UTC)
-    ScripeConnection.objects.filter(workspace=team.workspace).update(unreachable_since=since)
+def test_staff_learn_names_only_for_the_workspaces_they_administer(client, team, acme_outage):
     report_cluster()
     team.outsider.is_staff = True  # Globex's admin, staff too
     team.outsider.save()
@@ -116,10 +120,8 @@ def test_staff_learn_names_only_for_the_workspaces_they_administer(client, team,
 
 
 @pytest.mark.django_db
-def test_anyone_else_learns_that_and_since_when_but_not_whose_scripe(client, team, sandbox):
-    sandbox.wire(team.workspace)
-    since = datetime(2026, 3, 10, 13, 2, tzinfo=UTC)
-    ScripeConnection.objects.filter(workspace=team.workspace).update(unreachable_since=since)
+def test_anyone_else_learns_that_and_since_when_but_not_whose_scripe(client, team, acme_outage):
+    sandbox = acme_outage
     report_cluster()
     body = client.get("/healthz").json()
     assert body["checks"]["scripe"]["unreachable"] == [{"since": "2026-03-10T13:02:00+00:00"}]
@@ -127,11 +129,7 @@ def test_anyone_else_learns_that_and_since_when_but_not_whose_scripe(client, tea
 
 
 @pytest.mark.django_db
-def test_a_scripe_outage_does_not_hide_a_dead_worker(client, team, sandbox):
-    sandbox.wire(team.workspace)
-    ScripeConnection.objects.filter(workspace=team.workspace).update(
-        unreachable_since=datetime(2026, 3, 10, 13, 2, tzinfo=UTC)
-    )
+def test_a_scripe_outage_does_not_hide_a_dead_worker(client, team, acme_outage):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["failing"] == ["worker"]
