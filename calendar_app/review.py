@@ -33,6 +33,7 @@ LINKEDIN_LIMIT = 3000
 APPROVE_LEAD = timedelta(minutes=1)
 # An approval still `approving` after this long was interrupted (the request died mid-call).
 APPROVAL_STALE_AFTER = timedelta(minutes=2)
+CONFIRMED_LATER = "Scheduled in Scripe (confirmed later)."
 
 
 def _draft(slot: PlannedSlot) -> GenerationJob:
@@ -160,11 +161,39 @@ def slot_approve(
             _undo_claim(slot, claim)  # Scripe answered, and it did not schedule it
             raise Refusal(_say(error)) from None
         return _confirm(slot, job, user)
+    _scheduled(slot, job, title, content, actor=user)
+    return "Approved: scheduled in Scripe."
+
+
+def _scheduled(
+    slot: PlannedSlot,
+    job: GenerationJob,
+    title: str,
+    content: str,
+    *,
+    actor=None,
+    text: str = "Approved and scheduled in Scripe.",
+) -> None:
+    """Scripe scheduled the post: the slot is approved and the text Scripe has is ours."""
     with transaction.atomic():
         slot.approve()
         _keep_text(job, title, content)
-        record(slot, kind=Kind.STATUS, actor=user, text="Approved and scheduled in Scripe.")
-    return "Approved: scheduled in Scripe."
+        record(slot, kind=Kind.STATUS, actor=actor, text=text)
+
+
+def _keep_text(job: GenerationJob, title: str, content: str) -> None:
+    job.post_title, job.post_content = title, content
+    job.save(update_fields=["post_title", "post_content"])
+
+
+def _scripe_scheduled(slot: PlannedSlot, job: GenerationJob | None):
+    """Scripe's copy of the post if it is scheduled; False if it is not; None when Scripe
+    cannot say now."""
+    try:
+        post = post_fetch(workspace=slot.workspace, post_id=job.post_id) if job else None
+    except (ScripeError, ScripeNotConfigured, ScripeInputError):
+        return None
+    return post if post is not None and post.status == "scheduled" else False
 
 
 def _undo_claim(slot: PlannedSlot, claim) -> None:
@@ -176,28 +205,15 @@ def _undo_claim(slot: PlannedSlot, claim) -> None:
 
 def _confirm(slot: PlannedSlot, job: GenerationJob, user) -> str:
     """After a lost answer: Scripe's copy of the post says whether it was scheduled. If it
-    cannot say yet, the slot stays `approving` and the sweep asks again."""
-    try:
-        post = post_fetch(workspace=slot.workspace, post_id=job.post_id)
-    except (ScripeError, ScripeNotConfigured, ScripeInputError):
-        post = None
-    if post is not None and post.status == "scheduled":
-        with transaction.atomic():
-            slot.approve()
-            _keep_text(job, post.title, post.content)
-            record(slot, kind=Kind.STATUS, actor=user, text="Approved and scheduled in Scripe.")
+    does not say so yet, the slot stays `approving` and the sweep asks again."""
+    if post := _scripe_scheduled(slot, job):
+        _scheduled(slot, job, post.title, post.content, actor=user)
         return "Approved: scheduled in Scripe."
     return (
         "Scripe did not answer in time, so it is not yet certain that the post is scheduled. "
         "It shows as Scheduling until Scripe confirms, within a few minutes; nothing else "
         "is needed."
     )
-
-
-def _keep_text(job: GenerationJob, title: str, content: str) -> None:
-    """The text Scripe scheduled is the text we keep."""
-    job.post_title, job.post_content = title, content
-    job.save(update_fields=["post_title", "post_content"])
 
 
 def slot_request_changes(*, slot: PlannedSlot, user, comment: str | None) -> str:
@@ -279,19 +295,16 @@ def approvals_sweep() -> int:
         status=SlotStatus.APPROVING, status_changed_at__lt=cutoff
     )
     settled = 0
-    for slot in stuck.select_related("workspace"):
+    for slot in stuck.for_cards().select_related("workspace"):
         job = slot.current_job
-        try:
-            post = post_fetch(workspace=slot.workspace, post_id=job.post_id) if job else None
-        except (ScripeError, ScripeNotConfigured, ScripeInputError):
+        post = _scripe_scheduled(slot, job)
+        if post is None:
             continue  # ask again at the next sweep
         try:
-            with transaction.atomic():
-                if post is not None and post.status == "scheduled":
-                    slot.approve()
-                    _keep_text(job, post.title, post.content)
-                    record(slot, kind=Kind.STATUS, text="Scheduled in Scripe (confirmed later).")
-                else:
+            if post:
+                _scheduled(slot, job, post.title, post.content, text=CONFIRMED_LATER)
+            else:
+                with transaction.atomic():
                     slot.approval_failed("Scheduling in Scripe was interrupted; approve it again.")
                     record(slot, kind=Kind.STATUS, text="Scheduling was interrupted.")
         except Refusal:
