@@ -292,6 +292,12 @@ class PlannedSlot(models.Model):
         """Why the slot cannot be edited now, in words for the card."""
         return LOCKED_REASONS.get(self.status, "")
 
+    def require_editable(self) -> None:
+        """Refuses (409, the page is stale) when the slot can no longer be edited, moved or
+        deleted, saying why; the conditional UPDATE of the change still decides a race."""
+        if not self.is_editable:
+            raise IllegalTransition(self.locked_reason)
+
     @property
     def shows_status_note(self) -> bool:
         """The reviewer's words are the card's story only in the states they caused."""

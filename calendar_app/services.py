@@ -128,8 +128,7 @@ def _planned_by(workspace: Workspace, request_key: str) -> PlannedSlot | None:
 @transaction.atomic
 def slot_update(*, slot: PlannedSlot, user, zone: zoneinfo.ZoneInfo, **fields) -> PlannedSlot:
     """Re-plans an editable slot; refused (and nothing saved) if it stopped being editable."""
-    if not slot.is_editable:
-        raise Refusal(slot.locked_reason, stale=True)
+    slot.require_editable()
     plan = slot_validate(zone=zone, slot=slot, **fields)
     current = slot.note if plan.note is None or plan.note.pk == slot.note_id else None
     note = _note_for(workspace=slot.workspace, user=user, plan=plan, current=current)
@@ -140,8 +139,7 @@ def slot_update(*, slot: PlannedSlot, user, zone: zoneinfo.ZoneInfo, **fields) -
 
 def slot_move(*, slot: PlannedSlot, day: date, zone: zoneinfo.ZoneInfo, user=None) -> PlannedSlot:
     """Moves a slot to another local day, keeping its local time of day."""
-    if not slot.is_editable:
-        raise Refusal(slot.locked_reason, stale=True)
+    slot.require_editable()
     clock = slot.scheduled_for.astimezone(zone).time().replace(tzinfo=None)
     try:
         when = rules.plan_time(day, clock, zone, field="date")
@@ -160,8 +158,7 @@ def slot_move(*, slot: PlannedSlot, day: date, zone: zoneinfo.ZoneInfo, user=Non
 
 def slot_delete(*, slot: PlannedSlot) -> None:
     """Hides the slot at once; `slot_restore` brings it back for UNDO_SECONDS."""
-    if not slot.is_editable:
-        raise Refusal(slot.locked_reason, stale=True)
+    slot.require_editable()
     slot.soft_delete()
 
 

@@ -128,8 +128,9 @@ def slot_new(request: HttpRequest) -> HttpResponse:
 def slot_edit(request: HttpRequest, public_id) -> HttpResponse:
     viewer = viewer_for(request)
     slot = slot_for(request, public_id, to="edit slots")
-    if not slot.is_editable:
-        refusal = Refusal(slot.locked_reason, stale=True)
+    try:
+        slot.require_editable()
+    except Refusal as refusal:
         return refused(request, refusal, redirect_to=reverse("slot", args=[slot.public_id]))
     if request.method == "GET":
         local = timezone.localtime(slot.scheduled_for)
