@@ -117,11 +117,8 @@ def _act(request: HttpRequest, public_id, action) -> HttpResponse:
     try:
         message = action(slot)
     except Refusal as refusal:
-        if refusal.fields:
-            if not request.htmx:
-                for text in refusal.fields.values():
-                    messages.error(request, text)
-                return redirect(here)
+        if refusal.fields and request.htmx:
+            # Shown next to its field in the panel, with what was typed.
             return _render(request, selected_id=slot.public_id, errors=refusal.fields)
         return refused(request, refusal, redirect_to=here)
     if not request.htmx:
