@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 
@@ -21,6 +22,16 @@ def seconds_range(value: str) -> tuple[float, float]:
     return pair
 
 
+def delays(value: str) -> tuple[float, ...]:
+    try:
+        parsed = tuple(float(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected SECONDS,SECONDS,..., got {value!r}") from None
+    if any(d < 0 for d in parsed):
+        raise argparse.ArgumentTypeError(f"delays are not negative, got {value!r}")
+    return parsed
+
+
 def key_spec(value: str) -> tuple[str, tuple[str, ...]]:
     secret, _, scopes = value.partition("=")
     if not secret.startswith(("scripe_sk_live_", "scripe_sk_test_")):
@@ -34,10 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "A local Scripe API (v1, version 2026-08-01) over real HTTP, in memory. It serves "
             "/v1/health, /v1/health/auth, /v1/workspaces/me, /v1/projects, /v1/posts, "
-            "/v1/posts/generations and /v1/jobs as documented, and a control surface for tests: "
-            "GET /_sandbox/stats, POST|DELETE /_sandbox/faults, POST /_sandbox/job-failures, "
-            "POST /_sandbox/keys/revoke, "
-            "PATCH /_sandbox/projects/{id}. A source text containing [sandbox:fail] (or "
+            "/v1/posts/generations, /v1/jobs and /v1/webhook-endpoints as documented, publishes "
+            "scheduled posts on its clock, delivers signed webhooks, and has a control surface "
+            "for tests: GET /_sandbox/stats, POST|DELETE /_sandbox/faults, "
+            "POST /_sandbox/job-failures, POST /_sandbox/keys/revoke, "
+            "PATCH /_sandbox/projects/{id}, PATCH|DELETE /_sandbox/posts/{id} (edits 'from the "
+            "dashboard'), POST /_sandbox/posts/{id}/publish-failure, "
+            "GET /_sandbox/webhook-deliveries. A source text containing [sandbox:fail] (or "
             "[sandbox:fail=content_policy]) makes that generation fail."
         ),
     )
@@ -112,6 +126,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="seed N more active projects besides the three standard ones (default 0)",
     )
     parser.add_argument(
+        "--state-file",
+        metavar="PATH",
+        help="keep projects, posts, jobs, idempotency records, webhook endpoints and spend in "
+        "this JSON file across restarts (default: in memory only)",
+    )
+    parser.add_argument(
+        "--webhook-targets",
+        choices=["public", "loopback", "any"],
+        default="loopback",
+        help="webhook URLs accepted: 'public' (Scripe's rule: HTTPS to a public address, "
+        "else 422 ssrf_blocked), 'loopback' (also http(s) to 127.0.0.1, ::1, localhost) or "
+        "'any' address (default loopback)",
+    )
+    parser.add_argument(
+        "--webhook-retry-seconds",
+        type=delays,
+        default=(1.0, 2.0, 4.0, 8.0, 16.0),
+        metavar="S,S,...",
+        help="delays before each retry of a failed webhook delivery (default 1,2,4,8,16)",
+    )
+    parser.add_argument(
+        "--webhook-timeout",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="seconds a webhook receiver has to answer (default 5)",
+    )
+    parser.add_argument(
+        "--tick-seconds",
+        type=float,
+        default=0.2,
+        metavar="S",
+        help="how often the clock publishes due posts and announces finished jobs (default 0.2)",
+    )
+    parser.add_argument(
         "--seed", type=int, help="seed for ids, durations and failures, for repeatable runs"
     )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
@@ -134,7 +183,13 @@ def main(argv: list[str] | None = None) -> None:
         deprecation=args.deprecate,
         extra_projects=args.extra_projects,
         seed=args.seed,
+        tick_seconds=args.tick_seconds,
+        webhook_targets=args.webhook_targets,
+        webhook_retry_seconds=args.webhook_retry_seconds,
+        webhook_timeout=args.webhook_timeout,
+        state_file=args.state_file,
     )
+    logging.basicConfig(level=logging.INFO, format="sandbox: %(message)s", stream=sys.stderr)
     sandbox = Sandbox(config, host=args.host, port=args.port, quiet=args.quiet)
     print(f"Scripe sandbox serving {sandbox.base_url}", flush=True)
     for secret, scopes in keys.items():
@@ -142,12 +197,14 @@ def main(argv: list[str] | None = None) -> None:
     for project in sandbox.state.projects.values():
         print(f"  project {project.id}  {project.name} ({project.type})", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    sandbox.start_background()
     try:
         sandbox.server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         sandbox.server.server_close()
+        sandbox.stop_background()  # and writes the state file
 
 
 if __name__ == "__main__":

@@ -8,6 +8,22 @@ headers come on every authenticated response; only 2xx responses are stored for 
 replay (a refused request can be corrected and sent again with the same key); a second
 request with a key that is still being handled waits for the first and then replays it;
 generation answers `202` (clients must accept any 2xx).
+
+Posts and webhooks, likewise: `PATCH /v1/posts/{id}` refuses a schedule change of a published
+post with `409 conflict`, and checks the LinkedIn connection only when it is given a time
+(unscheduling needs none); deleting a post (dashboard only) emits no event, since the contract
+names none, and the post answers `404 not_found` from then on. Publishing and how a failed
+publish looks are described in `state.py`; the webhook delivery format (envelope, signature
+header, retries) in `delivery.py`. Webhook endpoints: create answers `200` with the secret
+(once), rotate is `POST /v1/webhook-endpoints/{id}/rotate-secret` and never replays (each call
+mints a secret, whatever its `Idempotency-Key`); there is no list or delete (the contract
+shows none: `PATCH` with `isActive: false` stops deliveries); a `projectId` not in the
+workspace is `404 not_found`, as for generations. URLs: the contract's rule is HTTPS to a
+public address, else `ssrf_blocked`, which the sandbox answers with `422`. Since a local
+receiver is the point of a sandbox, `--webhook-targets loopback` (the default) also accepts
+http(s) to 127.0.0.0/8, ::1 and localhost, `any` accepts every address (containers on a
+private network), and `public` is the contract's rule exactly. The address is checked when the
+URL is set, not pinned.
 """
 
 from __future__ import annotations
@@ -15,8 +31,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import ipaddress
 import json
+import logging
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -25,16 +44,21 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from scripe_integration.sandbox.delivery import WebhookDispatcher
+from scripe_integration.sandbox.persistence import StateFile
 from scripe_integration.sandbox.state import (
     ACCEPTED_VERSIONS,
     API_VERSION,
     IDEMPOTENCY_WINDOW_SECONDS,
     TERMINAL,
+    UNCHANGED,
+    WEBHOOK_EVENTS,
     ApiKey,
     Config,
     Fault,
     SandboxState,
     StoredResponse,
+    WebhookEndpoint,
     iso,
 )
 
@@ -44,6 +68,8 @@ EDGE_BODY_CAP = 4 * 1024 * 1024
 SOURCE_TEXT_CAP = 100_000
 POST_CONTENT_CAP = 100_000
 POST_TITLE_CAP = 500
+WEBHOOK_NAME_CAP = 128
+WEBHOOK_URL_CAP = 1024
 MAX_WAIT_MS = 25_000
 PLANS_WITHOUT_API = frozenset({"FREE", "SOLO"})
 INACTIVE_PROJECT = frozenset({"PAUSED", "ARCHIVED", "ERROR"})
@@ -70,6 +96,7 @@ JOB_TYPES = frozenset(
     }
 )
 JOB_STATUSES = frozenset({"QUEUED", "RUNNING", "DONE", "FAILED", "CANCELLED"})
+logger = logging.getLogger("scripe_integration.sandbox")
 ERROR_MESSAGES = {
     "internal_error": "An unexpected error occurred.",
     "service_unavailable": "The service is temporarily unavailable.",
@@ -128,6 +155,7 @@ class Route:
     handler: Handler
     auth: bool = True
     scope: str | None = None
+    idempotent: bool = True  # honours Idempotency-Key (rotate-secret does not)
 
     @property
     def pattern(self) -> re.Pattern:
@@ -342,28 +370,29 @@ def update_post(req: Request) -> tuple[int, dict]:
                 raise ApiError(
                     413, "payload_too_large", f"'{name}' is longer than {cap} characters."
                 )
-    schedule_change = "scheduledFor" in body
-    scheduled = None
     state = req.state
-    if schedule_change and body["scheduledFor"] is not None:
-        scheduled = parse_time(body["scheduledFor"], "scheduledFor")
-        if scheduled <= state.clock():
-            raise ApiError(422, "unprocessable", "'scheduledFor' must be in the future.")
-        if not state.projects[post.project_id].linkedin_connected:
+    scheduled = UNCHANGED
+    if "scheduledFor" in body:
+        scheduled = None
+        if body["scheduledFor"] is not None:
+            scheduled = parse_time(body["scheduledFor"], "scheduledFor")
+            if scheduled <= state.clock():
+                raise ApiError(422, "unprocessable", "'scheduledFor' must be in the future.")
+        if post.status == "published":
+            raise ApiError(409, "conflict", "The post is already published; it has no schedule.")
+        if scheduled is not None and not state.projects[post.project_id].linkedin_connected:
             raise ApiError(
                 409,
                 "conflict",
                 "The project's LinkedIn connection is not live; reconnect it before scheduling.",
             )
     with state.lock:
-        if "content" in body:
-            post.content = body["content"]
-        if "title" in body:
-            post.title = body["title"]
-        if schedule_change:
-            post.scheduled_at = scheduled
-            post.status = "scheduled" if scheduled else "draft"
-        post.updated = state.clock()
+        state.edit_post(
+            post,
+            title=body.get("title", UNCHANGED),
+            content=body.get("content", UNCHANGED),
+            scheduled_at=scheduled,
+        )
         return 200, {"data": post.as_json()}
 
 
@@ -488,6 +517,143 @@ def cancel_job(req: Request) -> tuple[int, dict]:
     return 200, {"data": req.state.job_json(job)}
 
 
+def check_webhook_url(url: object, targets: str) -> str:
+    """The URL, when Scripe (as configured) would deliver to it; see the module docstring."""
+    if not isinstance(url, str) or not url:
+        raise ApiError(400, "invalid_request", "'url' must be a string.", details={"param": "url"})
+    if len(url) > WEBHOOK_URL_CAP:
+        raise ApiError(
+            400,
+            "invalid_request",
+            f"'url' is longer than {WEBHOOK_URL_CAP} characters.",
+            details={"param": "url"},
+        )
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
+        raise ApiError(
+            400, "invalid_request", "'url' must be an absolute URL.", details={"param": "url"}
+        )
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise ApiError(422, "unprocessable", f"'{parts.hostname}' does not resolve.") from None
+    addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
+    if targets == "any":
+        return url
+    if targets == "loopback" and all(a.is_loopback for a in addresses):
+        return url
+    if not all(a.is_global for a in addresses):
+        raise ApiError(
+            422,
+            "ssrf_blocked",
+            "Webhook URLs must resolve to a public address (not loopback, link-local, "
+            "RFC 1918 or CGNAT).",
+        )
+    if parts.scheme != "https":
+        raise ApiError(
+            400, "invalid_request", "Webhook URLs must use HTTPS.", details={"param": "url"}
+        )
+    return url
+
+
+def webhook_fields(req: Request, body: dict, *, partial: bool) -> dict:
+    """The endpoint fields of a create (every required one) or a PATCH (any of them)."""
+    changes: dict = {}
+    if "name" in body or not partial:
+        name = body.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= WEBHOOK_NAME_CAP:
+            raise ApiError(
+                400,
+                "invalid_request",
+                f"'name' must be a string of 1 to {WEBHOOK_NAME_CAP} characters.",
+                details={"param": "name"},
+            )
+        changes["name"] = name
+    if "url" in body or not partial:
+        changes["url"] = check_webhook_url(body.get("url"), req.state.config.webhook_targets)
+    if "events" in body or not partial:
+        events = body.get("events")
+        if (
+            not isinstance(events, list)
+            or not events
+            or not all(isinstance(e, str) for e in events)
+        ):
+            raise ApiError(
+                400,
+                "invalid_request",
+                "'events' must be a non-empty list of event names.",
+                details={"param": "events"},
+            )
+        unknown = sorted(set(events) - set(WEBHOOK_EVENTS))
+        if unknown:
+            raise ApiError(
+                400,
+                "invalid_request",
+                f"Unknown event(s): {', '.join(unknown)}.",
+                details={"param": "events"},
+            )
+        changes["events"] = list(dict.fromkeys(events))
+    if "projectId" in body:
+        project_id = body["projectId"]
+        if project_id is not None:
+            project_for(req, project_id)
+        changes["project_id"] = project_id
+    if partial and "isActive" in body:
+        if not isinstance(body["isActive"], bool):
+            raise ApiError(
+                400,
+                "invalid_request",
+                "'isActive' must be a boolean.",
+                details={"param": "isActive"},
+            )
+        changes["is_active"] = body["isActive"]
+    return changes
+
+
+def endpoint_for(req: Request) -> WebhookEndpoint:
+    endpoint = req.state.webhook_endpoints.get(req.params["endpointId"])
+    if endpoint is None:
+        raise ApiError(404, "not_found", "Webhook endpoint not found.")
+    return endpoint
+
+
+def create_webhook_endpoint(req: Request) -> tuple[int, dict]:
+    changes = webhook_fields(req, req.body(), partial=False)
+    endpoint = req.state.create_endpoint(
+        url=changes["url"],
+        name=changes["name"],
+        events=changes["events"],
+        project_id=changes.get("project_id"),
+    )
+    return 200, {"data": endpoint.as_json(with_secret=True)}
+
+
+def get_webhook_endpoint(req: Request) -> tuple[int, dict]:
+    return 200, {"data": endpoint_for(req).as_json()}
+
+
+def update_webhook_endpoint(req: Request) -> tuple[int, dict]:
+    endpoint = endpoint_for(req)
+    changes = webhook_fields(req, req.body(), partial=True)
+    with req.state.lock:
+        for name, value in changes.items():
+            setattr(endpoint, name, value)
+        if changes.get("is_active"):
+            endpoint.disabled_reason = None
+        endpoint.updated = req.state.clock()
+        return 200, {"data": endpoint.as_json()}
+
+
+def rotate_webhook_secret(req: Request) -> tuple[int, dict]:
+    endpoint = endpoint_for(req)
+    req.state.rotate_secret(endpoint)
+    return 200, {"data": endpoint.as_json(with_secret=True)}
+
+
 ROUTES = [
     Route("GET", "/v1/health", health, auth=False),
     Route("GET", "/v1/health/auth", health_auth),
@@ -501,6 +667,26 @@ ROUTES = [
     Route("GET", "/v1/jobs", list_jobs),
     Route("GET", "/v1/jobs/{jobId}", get_job),
     Route("POST", "/v1/jobs/{jobId}/cancel", cancel_job),
+    Route("POST", "/v1/webhook-endpoints", create_webhook_endpoint, scope="webhooks:manage"),
+    Route(
+        "GET",
+        "/v1/webhook-endpoints/{endpointId}",
+        get_webhook_endpoint,
+        scope="webhooks:manage",
+    ),
+    Route(
+        "PATCH",
+        "/v1/webhook-endpoints/{endpointId}",
+        update_webhook_endpoint,
+        scope="webhooks:manage",
+    ),
+    Route(
+        "POST",
+        "/v1/webhook-endpoints/{endpointId}/rotate-secret",
+        rotate_webhook_secret,
+        scope="webhooks:manage",
+        idempotent=False,
+    ),
 ]
 COMPILED = [(route, route.pattern) for route in ROUTES]
 
@@ -599,7 +785,12 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             else:
                 headers["Cache-Control"] = "max-age=5, public"
             key = self.headers.get("Idempotency-Key")
-            if method in ("POST", "PATCH") and key and IDEMPOTENCY_KEY.match(key):
+            if (
+                method in ("POST", "PATCH")
+                and route.idempotent
+                and key
+                and IDEMPOTENCY_KEY.match(key)
+            ):
                 status, payload = self.idempotent(route, req, key, headers)
             else:
                 status, payload = route.handler(req)
@@ -763,6 +954,10 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         elif (method, path) == ("POST", "/_sandbox/keys/revoke"):
             state.revoke(data.get("key", ""))
             self.send_json(200, {"data": {"revoked": True}}, {})
+        elif (method, path) == ("GET", "/_sandbox/webhook-deliveries"):
+            self.send_json(200, {"data": self.server.dispatcher.listing()}, {})
+        elif path.startswith("/_sandbox/posts/"):
+            self.control_post(method, path.removeprefix("/_sandbox/posts/"), data)
         elif method == "PATCH" and path.startswith("/_sandbox/projects/"):
             project = state.projects.get(path.rsplit("/", 1)[1])
             if project is None:
@@ -779,19 +974,73 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         else:
             self.send_json(404, {"error": f"no control route {method} {path}"}, {})
 
+    def control_post(self, method: str, rest: str, data: object) -> None:
+        """What a person does to a post in Scripe's dashboard: edit its text or title, move
+        or clear its time (no lead-time or connection check: a past time publishes on the
+        next tick), delete it; or make its next publish fail."""
+        state = self.server.state
+        post_id, _, action = rest.partition("/")
+        state.settle_all()
+        post = state.posts.get(post_id)
+        if post is None:
+            self.send_json(404, {"error": f"no such post {post_id}"}, {})
+            return
+        if not isinstance(data, dict):
+            self.send_json(400, {"error": "body must be a JSON object"}, {})
+            return
+        if (method, action) == ("PATCH", ""):
+            changes = {}
+            for name in ("title", "content"):
+                if name in data:
+                    if not isinstance(data[name], str):
+                        self.send_json(400, {"error": f"{name} must be a string"}, {})
+                        return
+                    changes[name] = data[name]
+            if "scheduledAt" in data:
+                try:
+                    changes["scheduled_at"] = (
+                        None
+                        if data["scheduledAt"] is None
+                        else parse_time(data["scheduledAt"], "scheduledAt")
+                    )
+                except ApiError as error:
+                    self.send_json(400, {"error": error.message}, {})
+                    return
+            state.edit_post(post, **changes)
+            self.send_json(200, {"data": post.as_json()}, {})
+        elif (method, action) == ("DELETE", ""):
+            state.delete_post(post)
+            self.send_json(200, {"data": {"id": post.id, "deleted": True}}, {})
+        elif (method, action) == ("POST", "publish-failure"):
+            state.fail_next_publish(post, str(data.get("code") or "linkedin_error"))
+            self.send_json(200, {"data": post.as_json()}, {})
+        else:
+            self.send_json(404, {"error": f"no control route {method} /_sandbox/posts/{rest}"}, {})
+
 
 class SandboxServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], state: SandboxState, *, quiet: bool) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        state: SandboxState,
+        *,
+        quiet: bool,
+        dispatcher: WebhookDispatcher | None = None,
+    ) -> None:
         super().__init__(address, SandboxRequestHandler)
         self.state = state
         self.quiet = quiet
+        self.dispatcher = dispatcher or WebhookDispatcher(state, quiet=quiet)
 
 
 class Sandbox:
     """A sandbox serving from a background thread: for tests, benchmarks and demos.
+
+    Besides the server it runs a clock thread (settles jobs, publishes due posts, writes the
+    state file) and the webhook dispatcher's threads.
 
     >>> with Sandbox(Config(keys={"scripe_sk_test_x": ALL_SCOPES})) as sandbox:
     ...     sandbox.base_url  # 'http://127.0.0.1:<free port>/v1'
@@ -801,13 +1050,24 @@ class Sandbox:
         self, config: Config, *, host: str = "127.0.0.1", port: int = 0, quiet: bool = True
     ) -> None:
         self.state = SandboxState(config)
-        self.server = SandboxServer((host, port), self.state, quiet=quiet)
+        self.state_file = StateFile(config.state_file) if config.state_file else None
+        if self.state_file:
+            self.state_file.restore(self.state)
+        self.dispatcher = WebhookDispatcher(self.state, quiet=quiet)
+        self.state.deliver = self.dispatcher.enqueue
+        self.server = SandboxServer(
+            (host, port), self.state, quiet=quiet, dispatcher=self.dispatcher
+        )
         self.thread = threading.Thread(
             # A short poll interval lets stop() return at once rather than after 0.5 s.
             target=self.server.serve_forever,
             args=(0.05,),
             name="scripe-sandbox",
             daemon=True,
+        )
+        self._stopping = threading.Event()
+        self.clock_thread = threading.Thread(
+            target=self._run_clock, name="scripe-sandbox-clock", daemon=True
         )
 
     @property
@@ -819,13 +1079,40 @@ class Sandbox:
     def base_url(self) -> str:
         return f"{self.root_url}/v1"
 
+    def _run_clock(self) -> None:
+        while not self._stopping.wait(self.state.config.tick_seconds):
+            try:
+                self.state.settle_all()
+                self.save()
+            except Exception:  # the clock must keep ticking; say what went wrong
+                logger.exception("sandbox clock tick failed")
+
+    def save(self) -> None:
+        """Writes the state file (when there is one and the state changed)."""
+        if self.state_file:
+            self.state_file.save(self.state)
+
+    def start_background(self) -> None:
+        """The clock and the webhook dispatcher, without the server (the CLI serves itself)."""
+        self.dispatcher.start()
+        self.clock_thread.start()
+
+    def stop_background(self) -> None:
+        self._stopping.set()
+        if self.clock_thread.is_alive():
+            self.clock_thread.join()
+        self.dispatcher.stop()
+        self.save()
+
     def start(self) -> Sandbox:
+        self.start_background()
         self.thread.start()
         return self
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        self.stop_background()
 
     def __enter__(self) -> Sandbox:
         return self.start()

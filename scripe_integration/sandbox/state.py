@@ -2,12 +2,29 @@
 
 Everything that decides what Scripe would answer lives here; `server.py` only speaks HTTP.
 Job states are computed from the clock when read, so a job advances whether or not anyone
-polls it, exactly as a real worker would move it along.
+polls it, exactly as a real worker would move it along. `settle_all()` brings everything up
+to the clock: it writes the posts of finished jobs, announces finished jobs, and publishes
+scheduled posts whose time has come. Every read calls it, and so does a clock thread
+(`Sandbox`), so webhooks go out even when nobody asks.
+
+Publishing (the sandbox's answer where the contract is silent): a `scheduled` post whose
+`scheduledAt` has come is published at that time: `status` becomes `published`, and the extra
+field `publishedAt` and `updatedAt` are its `scheduledAt`; `post.updated` is emitted. When the
+project has no live LinkedIn connection at that moment (or the post was told to fail its next
+publish through the control surface), the publish fails and is not retried: the post keeps
+`status: "scheduled"` with its `scheduledAt` now in the past (the legacy status enum has no
+"failed"), `updatedAt` is unchanged, no webhook is sent, and the extra field `publishError`
+says `{"code", "message", "failedAt"}`. A client should not rely on `publishError` (the real
+Scripe does not document it); "still scheduled after its time" is the signal. Rescheduling or
+unscheduling the post clears `publishError`, and a rescheduled post is tried again at its new
+time.
 """
 
 from __future__ import annotations
 
+import json
 import random
+import secrets
 import threading
 import time
 from collections import Counter, deque
@@ -32,7 +49,25 @@ ALL_SCOPES = (
     "jobs:read",
     "sources:write",
     "knowledge:write",
+    "webhooks:manage",
 )
+WEBHOOK_EVENTS = (
+    "note.created",
+    "post.created",
+    "post.updated",
+    "post.scheduled",
+    "post.unscheduled",
+    "source.created",
+    "job.completed",
+    "job.failed",
+    "knowledge.indexed",
+)
+PUBLISH_FAILURES = {
+    "linkedin_not_connected": (
+        "The project's LinkedIn connection is not live; the post was not published."
+    ),
+    "linkedin_error": "LinkedIn refused the post; it was not published.",
+}
 DEFAULT_TEST_KEY = "scripe_sk_test_sandbox0000000000000000000000"
 TERMINAL = frozenset({"DONE", "FAILED", "CANCELLED"})
 FAILURES = [
@@ -57,6 +92,13 @@ def iso(ts: float | None) -> str | None:
     )
 
 
+def unique_id(prefix: str) -> str:
+    """A ULID (milliseconds, then 80 random bits) that no other run repeats, whatever the
+    seed: event ids must stay unique across restarts, since receivers dedupe on them."""
+    value = (int(time.time() * 1000) << 80) | secrets.randbits(80)
+    return prefix + "".join(CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
 @dataclass
 class Config:
     keys: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key -> scopes
@@ -71,6 +113,16 @@ class Config:
     deprecation: str | None = None
     extra_projects: int = 0
     seed: int | None = None
+    # How often the clock thread settles jobs and publishes due posts, in seconds.
+    tick_seconds: float = 0.2
+    # Which webhook URLs are accepted: "public" (the contract: HTTPS, public addresses only),
+    # "loopback" (also http(s) to 127.0.0.0/8, ::1 and localhost) or "any" (every address).
+    webhook_targets: str = "loopback"
+    # Seconds to wait before each retry of a failed delivery; its length is the retry count.
+    webhook_retry_seconds: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
+    webhook_timeout: float = 5.0
+    # Where the state is kept across restarts (None: in memory only).
+    state_file: str | None = None
 
 
 @dataclass
@@ -112,6 +164,9 @@ class Post:
     created: float
     updated: float
     scheduled_at: float | None = None
+    published_at: float | None = None
+    publish_error: dict | None = None  # {"code", "message", "failedAt"} of a failed publish
+    fail_next_publish: str | None = None  # an error code, set through the control surface
 
     def as_json(self) -> dict:
         return {
@@ -125,6 +180,9 @@ class Post:
             "projectId": self.project_id,
             "scheduledAt": iso(self.scheduled_at),
             "updatedAt": iso(self.updated),
+            # Sandbox extras (additive fields; see the module docstring).
+            "publishedAt": iso(self.published_at),
+            "publishError": self.publish_error,
         }
 
 
@@ -141,6 +199,7 @@ class Job:
     failure: tuple[str, str] | None
     cancelled_at: float | None = None
     post_id: str | None = None
+    announced: bool = False  # job.completed / job.failed emitted
 
     def status_at(self, now: float) -> str:
         if self.cancelled_at is not None:
@@ -150,6 +209,52 @@ class Job:
         if now < self.finish_at:
             return "RUNNING"
         return "FAILED" if self.failure else "DONE"
+
+
+@dataclass
+class WebhookEndpoint:
+    id: str
+    url: str
+    name: str
+    events: list[str]
+    project_id: str | None
+    secret: str
+    created: float
+    updated: float
+    is_active: bool = True
+    disabled_reason: str | None = None
+
+    def as_json(self, *, with_secret: bool = False) -> dict:
+        data = {
+            "id": self.id,
+            "url": self.url,
+            "name": self.name,
+            "events": list(self.events),
+            "isActive": self.is_active,
+            "disabledReason": self.disabled_reason,
+            "projectId": self.project_id,
+            "secretLast4": self.secret[-4:],
+            "createdAt": iso(self.created),
+            "updatedAt": iso(self.updated),
+        }
+        if with_secret:
+            data["secret"] = self.secret
+        return data
+
+    def wants(self, event_type: str, project_id: str | None) -> bool:
+        return (
+            self.is_active
+            and event_type in self.events
+            and (self.project_id is None or self.project_id == project_id)
+        )
+
+
+class _Unchanged:
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED = _Unchanged()
 
 
 @dataclass
@@ -235,11 +340,24 @@ class SandboxState:
         self.forced_failures: list[str] = []  # error codes for the next jobs created
         self.requests: Counter[str] = Counter()
         self.replays = 0
+        self.webhook_endpoints: dict[str, WebhookEndpoint] = {}
+        self.events_emitted = 0
+        # Called with (endpoint_id, event_id, event_type, body) for each delivery to make;
+        # the Sandbox points it at its webhook dispatcher. Called under self.lock.
+        self.deliver: Callable[[str, str, str, bytes], None] | None = None
 
     # ids -----------------------------------------------------------------------------------
     def short_id(self, prefix: str) -> str:
         with self.lock:
-            return prefix + "".join(self.rng.choice(ALPHANUM) for _ in range(16))
+            while True:
+                candidate = prefix + "".join(self.rng.choice(ALPHANUM) for _ in range(16))
+                # A state file may hold ids the seeded generator would produce again.
+                if not (
+                    candidate in self.posts
+                    or candidate in self.jobs
+                    or candidate in self.webhook_endpoints
+                ):
+                    return candidate
 
     def ulid(self, prefix: str) -> str:
         with self.lock:
@@ -360,14 +478,14 @@ class SandboxState:
             elif status == "DONE":
                 progress = {"progress": 1.0, "updatedAt": iso(job.finish_at), "message": "Done"}
             finished = status in ("DONE", "FAILED")
-            updated = {
+            updated_at = {
                 "QUEUED": job.created,
                 "RUNNING": now,
                 "DONE": job.finish_at,
                 "FAILED": job.finish_at,
                 "CANCELLED": job.cancelled_at,
             }[status]
-            return {
+            snapshot = {
                 "id": job.id,
                 "type": "POST_GENERATION",
                 "status": status,
@@ -381,8 +499,18 @@ class SandboxState:
                 "attemptCount": 0 if status in ("QUEUED", "CANCELLED") else 1,
                 "estimatedCompletionMs": self.estimated_completion_ms(),
                 "createdAt": iso(job.created),
-                "updatedAt": iso(updated),
+                "updatedAt": iso(updated_at),
             }
+            if status in ("DONE", "FAILED") and not job.announced:
+                job.announced = True
+                if job.post_id in self.posts:
+                    post = self.posts[job.post_id]
+                    self.emit("post.created", post.as_json(), post.project_id)
+                    if post.status == "scheduled":
+                        self.emit("post.scheduled", post.as_json(), post.project_id)
+                event = "job.completed" if status == "DONE" else "job.failed"
+                self.emit(event, snapshot, job.project_id)
+            return snapshot
 
     def _write_post(self, job: Job) -> None:
         project = self.projects[job.project_id]
@@ -418,10 +546,136 @@ class SandboxState:
             return None
 
     def settle_all(self) -> None:
-        """Materialises every finished job's post, so lists and stats see them."""
+        """Brings the state up to the clock: writes and announces every finished job's post,
+        and publishes the scheduled posts whose time has come."""
         with self.lock:
-            for job in self.jobs.values():
-                self.job_json(job)
+            now = self.clock()
+            for job in list(self.jobs.values()):
+                if not job.announced and job.status_at(now) in ("DONE", "FAILED"):
+                    self.job_json(job)
+            for post in list(self.posts.values()):
+                if (
+                    post.status == "scheduled"
+                    and post.scheduled_at is not None
+                    and post.scheduled_at <= now
+                    and post.publish_error is None
+                ):
+                    self._publish(post)
+
+    # publishing ----------------------------------------------------------------------------
+    def _publish(self, post: Post) -> None:
+        """Publishes a due post at its scheduledAt, or records why it could not be."""
+        at = post.scheduled_at
+        project = self.projects.get(post.project_id)
+        code = post.fail_next_publish
+        post.fail_next_publish = None
+        if code is None and (project is None or not project.linkedin_connected):
+            code = "linkedin_not_connected"
+        if code is not None:
+            message = PUBLISH_FAILURES.get(code, "The post could not be published.")
+            post.publish_error = {"code": code, "message": message, "failedAt": iso(at)}
+            return
+        post.status = "published"
+        post.published_at = at
+        post.updated = at
+        self.emit("post.updated", post.as_json(), post.project_id)
+
+    def fail_next_publish(self, post: Post, code: str) -> None:
+        with self.lock:
+            post.fail_next_publish = code
+
+    # post edits ----------------------------------------------------------------------------
+    def edit_post(
+        self,
+        post: Post,
+        *,
+        title: str | _Unchanged = UNCHANGED,
+        content: str | _Unchanged = UNCHANGED,
+        scheduled_at: float | _Unchanged | None = UNCHANGED,
+    ) -> None:
+        """One edit, through the API or "the dashboard": sets what was given and emits
+        `post.updated`, plus `post.scheduled` when it got a (new) time and `post.unscheduled`
+        when a scheduled post lost its time. `scheduled_at=None` unschedules (back to draft)."""
+        with self.lock:
+            was_scheduled = post.status == "scheduled"
+            before = post.scheduled_at
+            if not isinstance(title, _Unchanged):
+                post.title = title
+            if not isinstance(content, _Unchanged):
+                post.content = content
+            events = ["post.updated"]
+            if not isinstance(scheduled_at, _Unchanged):
+                post.publish_error = None
+                if scheduled_at is None:
+                    post.scheduled_at = None
+                    post.status = "draft"
+                    if was_scheduled:
+                        events.append("post.unscheduled")
+                else:
+                    post.scheduled_at = scheduled_at
+                    post.status = "scheduled"
+                    if not was_scheduled or before != scheduled_at:
+                        events.append("post.scheduled")
+            post.updated = self.clock()
+            for event in events:
+                self.emit(event, post.as_json(), post.project_id)
+
+    def delete_post(self, post: Post) -> None:
+        """Gone, as when deleted in the dashboard. The contract names no event for it."""
+        with self.lock:
+            self.posts.pop(post.id, None)
+
+    # webhooks ------------------------------------------------------------------------------
+    def emit(self, event_type: str, obj: dict, project_id: str | None) -> None:
+        """Queues one event for every active endpoint that subscribed to it (and, when the
+        endpoint is tied to a project, only for that project's objects)."""
+        with self.lock:
+            endpoints = self.webhook_endpoints.values()
+            targets = [e for e in endpoints if e.wants(event_type, project_id)]
+            if not targets:
+                return
+            self.events_emitted += 1
+            event_id = unique_id("evt_")
+            body = json.dumps(
+                {
+                    "id": event_id,
+                    "type": event_type,
+                    "createdAt": iso(self.clock()),
+                    "workspaceId": self.workspace["id"],
+                    "data": {"object": obj},
+                },
+                separators=(",", ":"),
+            ).encode()
+            for endpoint in targets:
+                if self.deliver is not None:
+                    self.deliver(endpoint.id, event_id, event_type, body)
+
+    @staticmethod
+    def new_secret() -> str:
+        return "whsec_" + secrets.token_hex(32)
+
+    def create_endpoint(
+        self, *, url: str, name: str, events: list[str], project_id: str | None
+    ) -> WebhookEndpoint:
+        with self.lock:
+            now = self.clock()
+            endpoint = WebhookEndpoint(
+                id=self.short_id("whe_"),
+                url=url,
+                name=name,
+                events=events,
+                project_id=project_id,
+                secret=self.new_secret(),
+                created=now,
+                updated=now,
+            )
+            self.webhook_endpoints[endpoint.id] = endpoint
+            return endpoint
+
+    def rotate_secret(self, endpoint: WebhookEndpoint) -> None:
+        with self.lock:
+            endpoint.secret = self.new_secret()
+            endpoint.updated = self.clock()
 
     def stats(self) -> dict:
         with self.lock:
@@ -438,5 +692,7 @@ class SandboxState:
                 },
                 "posts": len(self.posts),
                 "idempotentReplays": self.replays,
+                "webhookEndpoints": len(self.webhook_endpoints),
+                "eventsEmitted": self.events_emitted,
                 "spendCents": dict(self.spend),
             }
