@@ -33,6 +33,23 @@ IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PROJECT_ID_RE = re.compile(r"^proj_[A-Za-z0-9_-]{1,64}$")
 JOB_ID_RE = re.compile(r"^job_[A-Za-z0-9_-]{1,64}$")
 POST_ID_RE = re.compile(r"^post_[A-Za-z0-9_-]{1,64}$")
+WEBHOOK_ENDPOINT_ID_RE = re.compile(r"^whe_[A-Za-z0-9_-]{1,64}$")
+WEBHOOK_NAME_MAX_CHARS: Final = 128
+WEBHOOK_URL_MAX_CHARS: Final = 1024
+# The contract's closed list; Scripe answers 400 to any other name.
+WEBHOOK_EVENTS: Final = frozenset(
+    {
+        "note.created",
+        "post.created",
+        "post.updated",
+        "post.scheduled",
+        "post.unscheduled",
+        "source.created",
+        "job.completed",
+        "job.failed",
+        "knowledge.indexed",
+    }
+)
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 TERMINAL_JOB_STATUSES = frozenset({"DONE", "FAILED", "CANCELLED"})
 INACTIVE_PROJECT_STATUSES = frozenset({"PAUSED", "ARCHIVED", "ERROR"})
@@ -276,6 +293,8 @@ class Post:
     scheduled_at: datetime | None
     created_at: datetime | None
     updated_at: datetime | None
+    # Not in the contract's post object; the sandbox sends it once a post is published.
+    published_at: datetime | None = None
 
     @classmethod
     @_parses
@@ -290,6 +309,49 @@ class Post:
             scheduled_at=parse_timestamp(data.get("scheduledAt")),
             created_at=parse_timestamp(data.get("createdAt")),
             updated_at=parse_timestamp(data.get("updatedAt")),
+            published_at=parse_timestamp(data.get("publishedAt")),
+        )
+
+
+@dataclass(frozen=True)
+class PostPage:
+    """One page of `GET /v1/posts`: pass `next_cursor` back for the next one."""
+
+    posts: tuple[Post, ...]
+    next_cursor: str | None
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    id: str
+    url: str
+    name: str
+    events: tuple[str, ...]
+    is_active: bool
+    disabled_reason: str | None
+    project_id: str | None
+    secret_last4: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    # Only in the answers to create and rotate: the plaintext secret, shown once.
+    secret: str | None = field(default=None, repr=False)
+
+    @classmethod
+    @_parses
+    def from_api(cls, data: dict) -> WebhookEndpoint:
+        return cls(
+            id=data["id"],
+            url=data.get("url") or "",
+            name=data.get("name") or "",
+            events=tuple(data.get("events") or ()),
+            is_active=bool(data.get("isActive", True)),
+            disabled_reason=data.get("disabledReason"),
+            project_id=data.get("projectId"),
+            secret_last4=data.get("secretLast4"),
+            created_at=parse_timestamp(data.get("createdAt")),
+            updated_at=parse_timestamp(data.get("updatedAt")),
+            secret=data.get("secret"),
         )
 
 
@@ -520,6 +582,129 @@ class ScripeClient:
             self._request("PATCH", f"posts/{post_id}", json=body, headers=headers).get("data")
         )
 
+    def list_posts_page(
+        self,
+        project_id: str,
+        *,
+        status: list[str] | None = None,
+        cursor: str | None = None,
+        limit: int = PAGE_SIZE,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> PostPage:
+        """One page of a project's posts (newest first by `createdAt`), optionally only those
+        in the given statuses. Start without `cursor`; pass the page's `next_cursor` until
+        `has_more` is false. A `bad_cursor` error means the list changed under the cursor
+        (a post left the filtered set): start again without it and dedupe by id."""
+        _check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= PAGE_SIZE:
+            raise ScripeInputError("limit", f"limit must be between 1 and {PAGE_SIZE}.")
+        params = {"projectId": project_id, "limit": str(limit)}
+        if status:
+            if not all(isinstance(s, str) and s and "," not in s for s in status):
+                raise ScripeInputError("status", "Each status is a non-empty name.")
+            params["status"] = ",".join(status)
+        if date_from:
+            params["dateFrom"] = date_from
+        if date_to:
+            params["dateTo"] = date_to
+        if cursor:
+            params["cursor"] = cursor
+        page = self._request("GET", "posts", params=params)
+        items = page.get("data")
+        if not isinstance(items, list):
+            raise ScripeError(
+                code="invalid_response",
+                message="Scripe's answer does not have the shape of a list of posts.",
+                retryable=True,
+            )
+        pagination = page.get("pagination") if isinstance(page.get("pagination"), dict) else {}
+        next_cursor = pagination.get("next_cursor") or None
+        return PostPage(
+            posts=tuple(Post.from_api(item) for item in items),
+            next_cursor=next_cursor,
+            has_more=bool(pagination.get("has_more")) and next_cursor is not None,
+        )
+
+    # webhook endpoints -------------------------------------------------------------------------
+    def create_webhook_endpoint(
+        self,
+        *,
+        name: str,
+        url: str,
+        events: list[str],
+        project_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> WebhookEndpoint:
+        """Registers a URL for events. The answer carries `secret` (`whsec_…`), shown only
+        this once: store it, encrypted, before anything else."""
+        body: dict[str, Any] = {
+            "name": _webhook_name(name),
+            "url": _webhook_url(url),
+            "events": _webhook_events(events),
+        }
+        if project_id is not None:
+            _check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
+            body["projectId"] = project_id
+        headers = {}
+        if idempotency_key is not None:
+            _check_idempotency_key(idempotency_key)
+            headers["Idempotency-Key"] = idempotency_key
+        data = self._request("POST", "webhook-endpoints", json=body, headers=headers).get("data")
+        return WebhookEndpoint.from_api(data)
+
+    def get_webhook_endpoint(self, endpoint_id: str) -> WebhookEndpoint:
+        _check_id(WEBHOOK_ENDPOINT_ID_RE, endpoint_id, "endpoint_id", "whe_")
+        data = self._request("GET", f"webhook-endpoints/{endpoint_id}").get("data")
+        return WebhookEndpoint.from_api(data)
+
+    def update_webhook_endpoint(
+        self,
+        endpoint_id: str,
+        *,
+        name: str | _Unset = UNSET,
+        url: str | _Unset = UNSET,
+        events: list[str] | _Unset = UNSET,
+        is_active: bool | _Unset = UNSET,
+        project_id: str | _Unset | None = UNSET,
+        idempotency_key: str | None = None,
+    ) -> WebhookEndpoint:
+        """PATCH an endpoint; what is left out stays. `project_id=None` makes it
+        workspace-wide; `is_active=False` stops its deliveries."""
+        _check_id(WEBHOOK_ENDPOINT_ID_RE, endpoint_id, "endpoint_id", "whe_")
+        body: dict[str, Any] = {}
+        if not isinstance(name, _Unset):
+            body["name"] = _webhook_name(name)
+        if not isinstance(url, _Unset):
+            body["url"] = _webhook_url(url)
+        if not isinstance(events, _Unset):
+            body["events"] = _webhook_events(events)
+        if not isinstance(is_active, _Unset):
+            if not isinstance(is_active, bool):
+                raise ScripeInputError("is_active", "is_active is True or False.")
+            body["isActive"] = is_active
+        if not isinstance(project_id, _Unset):
+            if project_id is not None:
+                _check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
+            body["projectId"] = project_id
+        if not body:
+            raise ScripeInputError("endpoint", "Nothing to update.")
+        headers = {}
+        if idempotency_key is not None:
+            _check_idempotency_key(idempotency_key)
+            headers["Idempotency-Key"] = idempotency_key
+        data = self._request(
+            "PATCH", f"webhook-endpoints/{endpoint_id}", json=body, headers=headers
+        ).get("data")
+        return WebhookEndpoint.from_api(data)
+
+    def rotate_webhook_secret(self, endpoint_id: str) -> WebhookEndpoint:
+        """Mints a new secret, returned once in `secret`. Not idempotent: a retry after a lost
+        answer mints yet another, so a caller that lost the answer rotates again."""
+        _check_id(WEBHOOK_ENDPOINT_ID_RE, endpoint_id, "endpoint_id", "whe_")
+        data = self._request("POST", f"webhook-endpoints/{endpoint_id}/rotate-secret").get("data")
+        return WebhookEndpoint.from_api(data)
+
     # plumbing ----------------------------------------------------------------------------------
     def _paginate(self, path: str, params: dict[str, str]) -> Iterator[dict]:
         cursor = None
@@ -644,6 +829,37 @@ def _check_idempotency_key(key: str) -> None:
             "idempotency_key",
             "An Idempotency-Key is 1-64 letters, digits, '-' or '_' (a UUID works).",
         )
+
+
+def _webhook_name(name: str) -> str:
+    if not isinstance(name, str) or not 1 <= len(name) <= WEBHOOK_NAME_MAX_CHARS:
+        raise ScripeInputError(
+            "name", f"A webhook endpoint's name has 1 to {WEBHOOK_NAME_MAX_CHARS} characters."
+        )
+    return name
+
+
+def _webhook_url(url: str) -> str:
+    # Scripe decides which addresses it delivers to (HTTPS and public for the real one; the
+    # sandbox also takes loopback), so only the shape is checked here.
+    if (
+        not isinstance(url, str)
+        or len(url) > WEBHOOK_URL_MAX_CHARS
+        or not re.match(r"^https?://[^/\s]+", url)
+    ):
+        raise ScripeInputError(
+            "url", f"A webhook URL is an http(s) URL of at most {WEBHOOK_URL_MAX_CHARS} characters."
+        )
+    return url
+
+
+def _webhook_events(events: list[str]) -> list[str]:
+    if isinstance(events, str) or not events:
+        raise ScripeInputError("events", "Name at least one event.")
+    unknown = sorted(str(e) for e in events if e not in WEBHOOK_EVENTS)
+    if unknown:
+        raise ScripeInputError("events", f"Unknown event(s): {', '.join(unknown)}.")
+    return list(events)
 
 
 def _future_timestamp(value: datetime) -> str:
