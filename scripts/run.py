@@ -177,8 +177,18 @@ class Supervisor:
             self.step("migrate", [*manage, "migrate", "--noinput"])
             self.step("createcachetable", [*manage, "createcachetable"])
             sandbox = [sys.executable, "-m", "scripe_integration.sandbox"]
+            # The sandbox keeps its posts across restarts, so yesterday's drafts can still be
+            # approved today (SANDBOX_STATE_FILE moves it, e.g. for tests).
+            state_file = self.environment.get("SANDBOX_STATE_FILE") or str(
+                ROOT / "var" / "sandbox-state.json"
+            )
             self.service(
-                "sandbox", [*sandbox, "--port", str(sandbox_port), "--seed", "1", "--quiet"]
+                "sandbox",
+                [
+                    *sandbox,
+                    *("--port", str(sandbox_port), "--seed", "1", "--quiet"),
+                    *("--state-file", state_file),
+                ],
             )
             self.step("seed_demo", [*manage, "seed_demo", "--wait-for-scripe", "10"])
             self.service("worker", [*manage, "qcluster"])

@@ -42,6 +42,8 @@ def environment(database: Path) -> dict[str, str]:
     ignored = {"REDIS_URL", "SCRIPE_API_BASE_URL", "LOG_LEVEL", "Q_LOG_LEVEL", "Q_WORKERS"}
     env = {k: v for k, v in os.environ.items() if k not in ignored}
     env["DATABASE_URL"] = f"sqlite:///{database}"
+    # The sandbox's state next to the database, not in the developer's var/.
+    env["SANDBOX_STATE_FILE"] = str(database.with_name("sandbox-state.json"))
     return env
 
 
@@ -113,6 +115,7 @@ class Stack:
         shutil.copy(prepared_database, database)
         self.port = free_port()
         self.log = tmp_path / "run.log"
+        self.state_file = tmp_path / "sandbox-state.json"
         command = [sys.executable, "scripts/run.py", "--port", str(self.port)]
         with open(self.log, "wb") as output:
             self.process = subprocess.Popen(
@@ -184,6 +187,7 @@ def assert_everything_stops(stack: Stack, send) -> None:
     output = stack.output()
     assert "has stopped." in output  # django-q2's own words: the worker stopped gracefully
     assert "did not stop; killing it" not in output
+    assert stack.state_file.exists()  # the sandbox wrote its state as it stopped
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
