@@ -5,26 +5,30 @@ Safe under at-least-once delivery and several workers:
   two requests make one attempt;
 - each attempt's Idempotency-Key is stored before the first request, so a retry after a
   timeout or a crash replays the same Scripe job;
-- a worker acts on an attempt only while it holds its lease (a conditional UPDATE on
-  `lease_until`); a killed worker's lease lapses and the sweep hands the attempt on;
+- a task acts on an attempt only while it holds its lease (a conditional UPDATE on
+  `lease_until`, renewed before every call); a killed worker's lease lapses within
+  GENERATION_LEASE_SECONDS and a dispatcher hands the attempt on;
 - every write re-reads the attempt under a row lock and drops its update if someone else
   (a cancel, another worker) finished the attempt first.
 
-A task waits in-process for the next poll when it is due soon (the common case: a job done
-in seconds); a longer wait (a long Retry-After, a stalled job) ends the task, and the sweep,
-a django-q2 schedule, enqueues it again when it is due.
+Nobody waits for Scripe in a worker. A task takes a batch of due attempts of one workspace,
+makes the calls that are due (submits, polls, fetching written posts) and returns; each
+attempt records when its next step is due (`next_poll_at`). A dispatcher, running in every
+`qcluster` process, hands due attempts to tasks. Attempts due together share calls: one
+`GET /v1/jobs` page answers many polls, one `GET /v1/posts` page brings many posts.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import time
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from calendar_app.activity import Kind, record
@@ -34,7 +38,9 @@ from scripe_integration import pacing
 from scripe_integration.client import Job, ScripeClient, ScripeError, ScripeInputError
 from scripe_integration.models import ScripeConnection
 from scripe_integration.services import (
+    HELD,
     KEY_ERRORS,
+    UNREACHABLE_CODES,
     ScripeNotConfigured,
     connection_for,
     describe_error,
@@ -43,8 +49,7 @@ from scripe_integration.services import (
 
 logger = logging.getLogger(__name__)
 
-HORIZON = 30.0  # a task waits in-process for a step due within this many seconds
-TASK = "calendar_app.tasks.advance_generation"
+TASK = "calendar_app.tasks.advance_generations"
 
 FAILURE_SENTENCES = {
     "content_policy": "Scripe's content policy flagged the note. Rephrase it and retry.",
@@ -56,7 +61,8 @@ FAILURE_SENTENCES = {
 SAVED_FIELDS = [
     f.name
     for f in GenerationJob._meta.concrete_fields
-    if not f.primary_key and f.name not in ("lease_until", "created_at", "scripe_calls")
+    if not f.primary_key
+    and f.name not in ("lease_until", "dispatched_at", "created_at", "scripe_calls")
 ]
 
 
@@ -89,118 +95,281 @@ def generation_request(*, slot: PlannedSlot, user=None, steering: str = "") -> G
             steering=steering,
             requested_by=user,
             next_poll_at=timezone.now(),
+            # Its task is enqueued below; no dispatcher needs to hand it on meanwhile.
+            dispatched_at=timezone.now(),
         )
         slot.refresh_from_db()
         text = f"Changes requested: {steering}" if steering else "Sent to Scripe."
         record(slot, kind=Kind.STATUS, actor=user, text=text)
-        transaction.on_commit(lambda: enqueue(job.pk))
+        transaction.on_commit(lambda: enqueue([job.pk]))
     return job
 
 
-def enqueue(job_id: int) -> None:
+def enqueue(job_ids: list[int]) -> None:
     from django_q.tasks import async_task
 
-    async_task(TASK, job_id, task_name=f"generation-{job_id}", group="generation")
+    name = f"generation-{job_ids[0]}" + (f"+{len(job_ids) - 1}" if len(job_ids) > 1 else "")
+    async_task(TASK, job_ids, task_name=name, group="generation")
 
 
-# advancing -------------------------------------------------------------------------------------
+# advancing ------------------------------------------------------------------------------------
 
 
 def _lease() -> timedelta:
     return timedelta(seconds=settings.GENERATION_LEASE_SECONDS)
 
 
-def _claim(job_id: int) -> timezone.datetime | None:
-    now = timezone.now()
-    until = now + _lease()
-    claimed = (
-        GenerationJob.objects.filter(pk=job_id, finished=False)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_until=until)
-    )
-    return until if claimed else None
+class _Lease:
+    """The lease a task holds on a batch of attempts. Its expiry doubles as the holder's
+    token (with random microseconds, so two holders never share one); renewing before each
+    Scripe call keeps a live task's attempts while a dead one's lapse soon."""
+
+    def __init__(self, job_ids: list[int]) -> None:
+        now = timezone.now()
+        self.until = self._stamp(now)
+        free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+        GenerationJob.objects.filter(pk__in=job_ids, finished=False).filter(free).update(
+            lease_until=self.until
+        )
+        self.ids = set(
+            GenerationJob.objects.filter(pk__in=job_ids, lease_until=self.until).values_list(
+                "pk", flat=True
+            )
+        )
+        self.renewed = time.monotonic()
+
+    def _stamp(self, now) -> timezone.datetime:
+        return now + _lease() + timedelta(microseconds=random.randrange(1, 999_999))
+
+    def renew(self) -> None:
+        """Called before each Scripe call; writes at most every few seconds."""
+        if not self.ids or time.monotonic() - self.renewed < 3:
+            return
+        until = self._stamp(timezone.now())
+        GenerationJob.objects.filter(pk__in=self.ids, lease_until=self.until).update(
+            lease_until=until
+        )
+        self.ids = set(
+            GenerationJob.objects.filter(pk__in=self.ids, lease_until=until).values_list(
+                "pk", flat=True
+            )
+        )
+        self.until, self.renewed = until, time.monotonic()
+
+    def release(self) -> None:
+        GenerationJob.objects.filter(pk__in=self.ids, lease_until=self.until).update(
+            lease_until=None
+        )
+        self.ids = set()
 
 
-def _renew(job_id: int, held: timezone.datetime) -> timezone.datetime | None:
-    until = timezone.now() + _lease()
-    renewed = GenerationJob.objects.filter(pk=job_id, lease_until=held).update(lease_until=until)
-    return until if renewed else None
-
-
-def _release(job_id: int, held: timezone.datetime) -> None:
-    GenerationJob.objects.filter(pk=job_id, lease_until=held).update(lease_until=None)
-
-
-def generation_advance(
-    job_id: int,
-    *,
-    horizon: float = HORIZON,
-    budget: float | None = None,
-    sleep=time.sleep,
-) -> None:
-    """Moves one attempt forward as far as it can within the task's budget."""
+def generations_advance(job_ids: list[int], *, budget: float | None = None) -> None:
+    """Takes each of the attempts' next step that is due, sharing calls where it can, within
+    the task's budget; the rest stay due for the next task."""
     budget = settings.GENERATION_TASK_BUDGET if budget is None else budget
-    held = _claim(job_id)
-    if held is None:
-        return  # another worker has it, or it is finished
-    deadline = time.monotonic() + budget
+    lease = _Lease(job_ids)
+    if not lease.ids:
+        return  # other tasks have them, or they are finished
     try:
-        while True:
-            job = GenerationJob.objects.select_related(
+        now = timezone.now()
+        jobs = list(
+            GenerationJob.objects.select_related(
                 "slot__project", "slot__note", "slot__workspace"
-            ).get(pk=job_id)
-            if job.finished:
-                return
-            wait = (job.next_poll_at - timezone.now()).total_seconds() if job.next_poll_at else 0
-            if wait > horizon or time.monotonic() + max(wait, 0) > deadline:
-                return  # the sweep enqueues it again when it is due
-            if wait > 0:
-                sleep(wait)
-            held = _renew(job_id, held)
-            if held is None:
-                return
-            _step(job)
+            ).filter(pk__in=lease.ids, finished=False)
+        )
+        due = [j for j in jobs if j.next_poll_at is None or j.next_poll_at <= now + _EARLY]
+        for job in due:
+            job.next_poll_at = now
+        # The dispatcher's mark is spent: the next due time may be handed on again.
+        GenerationJob.objects.filter(pk__in=lease.ids).update(dispatched_at=None)
+        by_workspace: dict[int, list[GenerationJob]] = {}
+        for job in due:
+            by_workspace.setdefault(job.slot.workspace_id, []).append(job)
+        deadline = time.monotonic() + budget
+        for batch in by_workspace.values():
+            _Batch(batch, lease=lease, deadline=deadline).run()
     finally:
-        if held is not None:
-            _release(job_id, held)
+        lease.release()
 
 
-def _step(job: GenerationJob) -> None:
-    slot = job.slot
-    connection = connection_for(slot.workspace)
-    now = timezone.now()
-    hold = pacing.seconds_until_allowed(
-        remaining=connection.rate_limit_remaining, reset_at=connection.rate_limit_reset_at, now=now
-    )
-    if hold > 0:
-        job.next_poll_at = now + timedelta(seconds=hold)
-        job.retry_reason = "Waiting for Scripe's rate limit to reset."
-        _commit(job)
-        return
-    if connection.blocks_generation:
-        _fail(job, "key_invalid", connection.key_error_message or KEY_ERRORS["invalid_token"])
-        return
-    try:
-        with scripe_session(connection) as scripe:
-            try:
-                if not job.scripe_job_id:
-                    _submit(job, scripe)
-                elif job.scripe_status == "DONE" and job.post_id:
-                    _finish_done(job, scripe)
-                else:
-                    snapshot = scripe.get_job(job.scripe_job_id)
-                    job.polls += 1
-                    _apply(job, snapshot, scripe)
-            finally:
-                GenerationJob.objects.filter(pk=job.pk).update(
-                    scripe_calls=F("scripe_calls") + scripe.calls
+def generation_advance(job_id: int) -> None:
+    """One attempt's next step, if due."""
+    generations_advance([job_id])
+
+
+# Due this soon counts as due: it joins the batch rather than costing a task of its own.
+_EARLY = timedelta(seconds=1)
+
+
+class _Batch:
+    """One workspace's due attempts, advanced through one client."""
+
+    def __init__(self, jobs: list[GenerationJob], *, lease: _Lease, deadline: float) -> None:
+        self.jobs = jobs
+        self.lease = lease
+        self.deadline = deadline
+        self.connection = connection_for(jobs[0].slot.workspace)
+        self.stopped: ScripeError | None = None  # a workspace-wide error: stop calling
+
+    def run(self) -> None:
+        if self.connection.blocks_generation:
+            message = self.connection.key_error_message or KEY_ERRORS["invalid_token"]
+            for job in self.jobs:
+                _fail(job, "key_invalid", message)
+            return
+        try:
+            with scripe_session(self.connection) as scripe:
+                self.scripe = scripe
+                self._submit([j for j in self.jobs if not j.scripe_job_id and not j.finished])
+                self._poll([j for j in self._open() if j.scripe_status != "DONE"])
+                self._fetch_posts([j for j in self._open() if j.scripe_status == "DONE"])
+        except ScripeNotConfigured as error:
+            for job in self._open():
+                _fail(job, "key_missing", str(error))
+
+    def _open(self) -> list[GenerationJob]:
+        """Attempts with a step due now: a submit or a poll may have made the next one due
+        at once (a post to fetch), or later, for another task."""
+        now = timezone.now()
+        return [
+            j
+            for j in self.jobs
+            if not j.finished and (j.next_poll_at is None or j.next_poll_at <= now)
+        ]
+
+    # each call ---------------------------------------------------------------------------
+    def _call(self, jobs: list[GenerationJob], make_call):
+        """Makes one Scripe call on behalf of `jobs`, counting it for each. Returns its
+        answer, or None after a failure, which is dealt with here: a failure of the whole
+        workspace (a hold, a 429, a refused key, no answer) also defers every attempt the
+        batch has not reached yet."""
+        if self.stopped is not None or time.monotonic() > self.deadline:
+            return None
+        self.lease.renew()
+        jobs = [j for j in jobs if j.pk in self.lease.ids]
+        if not jobs:
+            return None
+        before = self.scripe.calls
+        try:
+            return make_call()
+        except ScripeInputError as error:
+            for job in jobs:
+                _fail(job, "invalid_input", error.message)
+        except ScripeError as error:
+            if _workspace_wide(error):
+                self.stopped = error
+                self._defer([j for j in self._open() if j not in jobs], error, start=len(jobs))
+            for job in jobs:
+                _handle_error(job, error, self.connection)
+        finally:
+            spent = self.scripe.calls - before
+            if spent:
+                GenerationJob.objects.filter(pk__in=[j.pk for j in jobs]).update(
+                    scripe_calls=F("scripe_calls") + spent
                 )
-    except ScripeNotConfigured as error:
-        _fail(job, "key_missing", str(error))
-    except ScripeInputError as error:
-        _fail(job, "invalid_input", error.message)
-    except ScripeError as error:
-        _handle_error(job, error, connection)
+        return None
+
+    def _defer(self, jobs: list[GenerationJob], error: ScripeError, start: int) -> None:
+        if error.code in (HELD, "rate_limited"):
+            # Spread the waiters over the limit's pace, so the hold ends with one call at a
+            # time rather than all of them at once.
+            step = pacing.spacing(self.connection.rate_limit) or 0.5
+            wait = error.retry_after or pacing.BACKOFF_BASE
+            now = timezone.now()
+            for i, job in enumerate(jobs, start=start):
+                job.next_poll_at = now + timedelta(seconds=wait + i * step)
+                job.retry_reason = "Waiting for Scripe's rate limit to reset."
+                _commit(job)
+        else:
+            for job in jobs:
+                _handle_error(job, error, self.connection)
+
+    # submitting --------------------------------------------------------------------------
+    def _submit(self, jobs: list[GenerationJob]) -> None:
+        for job in jobs:
+            if job.finished:
+                continue
+            snapshot = self._call([job], lambda job=job: _send_generation(job, self.scripe))
+            if snapshot is not None:
+                _accepted(job, snapshot)
+
+    # polling -----------------------------------------------------------------------------
+    def _poll(self, jobs: list[GenerationJob]) -> None:
+        if len(jobs) > 1:
+            found = self._call(jobs, lambda: _jobs_listed(self.scripe, jobs)) or {}
+            for job in jobs:
+                if job.scripe_job_id in found:
+                    job.polls += 1
+                    _apply(job, found[job.scripe_job_id])
+            jobs = [j for j in jobs if j.scripe_job_id not in found and not j.finished]
+        for job in jobs:
+            snapshot = self._call([job], lambda job=job: self.scripe.get_job(job.scripe_job_id))
+            if snapshot is not None:
+                job.polls += 1
+                _apply(job, snapshot)
+
+    # fetching written posts --------------------------------------------------------------
+    def _fetch_posts(self, jobs: list[GenerationJob]) -> None:
+        for job in [j for j in jobs if not j.post_id]:
+            _fail(job, "no_post", "Scripe finished but returned no post. Retry to generate again.")
+        jobs = [j for j in jobs if j.post_id and not j.finished]
+        by_project: dict[str, list[GenerationJob]] = {}
+        for job in jobs:
+            by_project.setdefault(job.slot.project.scripe_id, []).append(job)
+        for project_id, group in by_project.items():
+            found = {}
+            if len(group) > 1:
+                listed = lambda p=project_id, g=group: _posts_listed(self.scripe, p, g)  # noqa: E731
+                found = self._call(group, listed) or {}
+            for job in group:
+                post = found.get(job.post_id) or self._call(
+                    [job], lambda job=job: self.scripe.get_post(job.post_id)
+                )
+                if post is not None:
+                    _written(job, post)
+
+
+def _workspace_wide(error: ScripeError) -> bool:
+    return (
+        error.code in (HELD, "rate_limited")
+        or error.code in KEY_ERRORS
+        or error.code in UNREACHABLE_CODES
+    )
+
+
+# How far back a listing looks past the oldest attempt it answers for: clocks differ.
+_LISTING_MARGIN = timedelta(minutes=5)
+
+
+def _jobs_listed(scripe: ScripeClient, jobs: list[GenerationJob]) -> dict[str, Job]:
+    """The attempts' Scripe jobs, from `GET /v1/jobs` pages (newest first), read only as far
+    back as the oldest of them."""
+    wanted = {j.scripe_job_id for j in jobs}
+    oldest = min(j.accepted_at or j.submitted_at or timezone.now() for j in jobs)
+    oldest -= _LISTING_MARGIN
+    found: dict[str, Job] = {}
+    listed = scripe.iter_jobs(type=["POST_GENERATION"], date_from=f"{oldest:%Y-%m-%d}")
+    for snapshot in listed:
+        if snapshot.id in wanted:
+            found[snapshot.id] = snapshot
+        if len(found) == len(wanted) or (snapshot.created_at and snapshot.created_at < oldest):
+            break
+    return found
+
+
+def _posts_listed(scripe: ScripeClient, project_id: str, jobs: list[GenerationJob]) -> dict:
+    """The attempts' written posts, from the project's `GET /v1/posts` pages (newest first),
+    read only as far back as the oldest attempt."""
+    wanted = {j.post_id for j in jobs}
+    oldest = min(j.accepted_at or j.submitted_at or timezone.now() for j in jobs)
+    oldest -= _LISTING_MARGIN
+    found = {}
+    for post in scripe.iter_posts(project_id, date_from=f"{oldest:%Y-%m-%d}"):
+        if post.id in wanted:
+            found[post.id] = post
+        if len(found) == len(wanted) or (post.created_at and post.created_at < oldest):
+            break
+    return found
 
 
 def source_text(note_text: str, steering: str = "") -> str:
@@ -210,28 +379,39 @@ def source_text(note_text: str, steering: str = "") -> str:
     return note_text
 
 
-def _submit(job: GenerationJob, scripe: ScripeClient) -> None:
+def _send_generation(job: GenerationJob, scripe: ScripeClient) -> Job:
     slot = job.slot
-    now = timezone.now()
-    job.submitted_at = job.submitted_at or now
+    job.submitted_at = job.submitted_at or timezone.now()
     job.submit_tries += 1
     # Direct scheduling: Scripe schedules the post itself as soon as it is written.
     direct = not slot.workspace.review_required
-    snapshot = scripe.generate_post(
+    return scripe.generate_post(
         slot.project.scripe_id,
         source_text(slot.note.text, job.steering),
         idempotency_key=job.idempotency_key,
         language=slot.note.language,
         scheduled_for=slot.scheduled_for if direct else None,
-        wait_for_completion_ms=pacing.SUBMIT_WAIT_MS,
     )
+
+
+def _accepted(job: GenerationJob, snapshot: Job) -> None:
     # Scripe's own clock for the job's start, so the pacing does not count our wait twice.
     job.accepted_at = job.accepted_at or snapshot.created_at or timezone.now()
-    _apply(job, snapshot, scripe)
+    if snapshot.replayed and not snapshot.is_terminal:
+        # A replay repeats the first answer (say QUEUED, from minutes ago), not the job's
+        # state now: ask for that at once rather than judge the job by an old snapshot.
+        job.scripe_job_id = snapshot.id
+        job.next_poll_at = timezone.now()
+        job.error_streak = 0
+        job.retry_reason = ""
+        _commit(job, transition="generating")
+        return
+    _apply(job, snapshot)
 
 
-def _apply(job: GenerationJob, snapshot: Job, scripe: ScripeClient) -> None:
+def _apply(job: GenerationJob, snapshot: Job) -> None:
     now = timezone.now()
+    previous_estimate = job.estimated_completion_ms
     job.scripe_job_id = snapshot.id
     job.scripe_status = snapshot.status
     job.progress = snapshot.progress
@@ -243,8 +423,10 @@ def _apply(job: GenerationJob, snapshot: Job, scripe: ScripeClient) -> None:
     job.retry_reason = ""
     job.error_streak = 0
     if snapshot.status == "DONE":
+        # The post is fetched next, in this batch or, if that fails, the next one.
         job.post_id = snapshot.post_id or ""
-        _finish_done(job, scripe)
+        job.next_poll_at = now
+        _commit(job, transition="generating")
     elif snapshot.status == "FAILED":
         code = snapshot.error_code or "failed"
         sentence = FAILURE_SENTENCES.get(code)
@@ -273,6 +455,7 @@ def _apply(job: GenerationJob, snapshot: Job, scripe: ScripeClient) -> None:
             started_at=job.started_at,
             now=now,
             estimate_ms=job.estimated_completion_ms,
+            previous_estimate_ms=previous_estimate,
             progress=job.progress,
             stalled=job.stalled,
         )
@@ -280,11 +463,7 @@ def _apply(job: GenerationJob, snapshot: Job, scripe: ScripeClient) -> None:
         _commit(job, transition="generating")
 
 
-def _finish_done(job: GenerationJob, scripe: ScripeClient) -> None:
-    if not job.post_id:
-        _fail(job, "no_post", "Scripe finished but returned no post. Retry to generate again.")
-        return
-    post = scripe.get_post(job.post_id)
+def _written(job: GenerationJob, post) -> None:
     job.post_title = post.title[:500]
     job.post_content = post.content
     job.finished = True
@@ -295,7 +474,12 @@ def _finish_done(job: GenerationJob, scripe: ScripeClient) -> None:
 
 def _handle_error(job: GenerationJob, error: ScripeError, connection: ScripeConnection) -> None:
     now = timezone.now()
-    if error.code in KEY_ERRORS:  # scripe_session has already marked the key invalid
+    if error.code in (HELD, "rate_limited"):
+        # Nothing went wrong with this attempt: it waits its turn without counting a failure.
+        job.next_poll_at = now + timedelta(seconds=error.retry_after or pacing.BACKOFF_BASE)
+        job.retry_reason = "Waiting for Scripe's rate limit to reset."
+        _commit(job)
+    elif error.code in KEY_ERRORS:  # scripe_session has already marked the key invalid
         _fail(job, error.code, KEY_ERRORS[error.code])
     elif error.code == "spend_cap_exceeded":
         connection.spend_cap_meta = error.meta
@@ -346,6 +530,9 @@ def _commit(job: GenerationJob, transition: str | None = None) -> bool:
             return False
         # Never the lease: the worker renews it in the database behind this object's back.
         job.save(update_fields=SAVED_FIELDS)
+        # The card shows the attempt (progress, a retry reason), so it changed too: open
+        # pages ask for slots changed since they last looked.
+        PlannedSlot.objects.filter(pk=job.slot_id).update(updated_at=timezone.now())
         slot = PlannedSlot.objects.select_for_update().get(pk=job.slot_id)
         before = slot.status
         try:
@@ -384,8 +571,8 @@ def generation_cancel(*, slot: PlannedSlot) -> str:
     if not slot.is_in_flight or job is None or job.finished:
         raise Refusal("Only a generation that is under way can be cancelled.", stale=True)
     if not job.scripe_job_id:
-        held = _claim(job.pk)
-        if held is None:
+        lease = _Lease([job.pk])
+        if not lease.ids:
             raise Refusal("The request is reaching Scripe right now; try again in a moment.")
         try:
             job.refresh_from_db()
@@ -395,7 +582,7 @@ def generation_cancel(*, slot: PlannedSlot) -> str:
                 _commit(job, transition="cancelled")
                 return "Cancelled before it reached Scripe."
         finally:
-            _release(job.pk, held)
+            lease.release()
     connection = connection_for(slot.workspace)
     try:
         with scripe_session(connection) as scripe:
@@ -405,29 +592,71 @@ def generation_cancel(*, slot: PlannedSlot) -> str:
                 if error.code != "not_cancellable":
                     raise
                 snapshot = scripe.get_job(job.scripe_job_id)
-                _apply(job, snapshot, scripe)
+                _apply(job, snapshot)
                 raise Refusal(
                     "Scripe has already started writing this post, so it can no longer be "
                     "cancelled. It will be ready for review shortly."
                 ) from None
-            _apply(job, snapshot, scripe)
+            _apply(job, snapshot)
     except ScripeError as error:
         raise Refusal(f"Could not cancel: {describe_error(error)}") from None
     return "Generation cancelled."
 
 
-# the sweep ---------------------------------------------------------------------------------------
+# handing due attempts to tasks ---------------------------------------------------------------
+
+# A dispatched attempt that no task has taken within this long (its task was lost with a
+# killed cluster, say) is handed on again.
+REDISPATCH_AFTER = timedelta(seconds=20)
+BATCH_SIZE = 50
+
+
+def generations_dispatch() -> int:
+    """Hands every due attempt that no task holds or is about to take to a task, one task
+    per workspace and batch. Safe to run in several processes at once: each attempt is
+    marked with a conditional UPDATE. Returns how many attempts were handed on."""
+    now = timezone.now()
+    due = list(
+        GenerationJob.objects.filter(finished=False, next_poll_at__lte=now + _EARLY)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - REDISPATCH_AFTER))
+        .order_by("next_poll_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    if not due:
+        return 0
+    stamp = now + timedelta(microseconds=random.randrange(1, 999_999))
+    unmarked = Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - REDISPATCH_AFTER)
+    GenerationJob.objects.filter(pk__in=due).filter(unmarked).update(dispatched_at=stamp)
+    mine = GenerationJob.objects.filter(pk__in=due, dispatched_at=stamp).values_list(
+        "pk", "slot__workspace_id"
+    )
+    by_workspace: dict[int, list[int]] = {}
+    for pk, workspace_id in mine:
+        by_workspace.setdefault(workspace_id, []).append(pk)
+    handed = 0
+    for ids in by_workspace.values():
+        for start in range(0, len(ids), BATCH_SIZE):
+            enqueue(ids[start : start + BATCH_SIZE])
+        handed += len(ids)
+    return handed
+
+
+def seconds_until_due() -> float | None:
+    """When the next unfinished attempt is due, for a dispatcher deciding how long to sleep."""
+    now = timezone.now()
+    earliest = (
+        GenerationJob.objects.filter(finished=False)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - REDISPATCH_AFTER))
+        .aggregate(at=Min("next_poll_at"))
+    )
+    if earliest["at"] is None:
+        return None
+    return max(0.0, (earliest["at"] - now).total_seconds())
 
 
 def generations_sweep() -> int:
-    """Enqueues every unfinished attempt that is due and that no live worker holds: long
-    waits, interrupted submissions, attempts whose worker died. Returns how many."""
-    now = timezone.now()
-    due = list(
-        GenerationJob.objects.filter(finished=False, next_poll_at__lte=now + timedelta(seconds=5))
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .values_list("pk", flat=True)
-    )
-    for pk in due:
-        enqueue(pk)
-    return len(due)
+    """The every-minute schedule's share: a dispatch, for a cluster started without the
+    dispatcher loop."""
+    return generations_dispatch()

@@ -509,6 +509,9 @@ class GenerationJob(models.Model):
     finished = models.BooleanField(default=False, db_index=True)
     next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    # When a dispatcher last handed the attempt to a task; keeps other dispatchers from
+    # handing it on again while that task waits in the queue.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     submit_tries = models.PositiveIntegerField(default=0)
     error_streak = models.PositiveIntegerField(default=0)
     polls = models.PositiveIntegerField(default=0)

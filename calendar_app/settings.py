@@ -73,9 +73,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    # Before django_q: its `qcluster` command adds the generation dispatcher to django-q2's.
+    "calendar_app",
     "django_q",
     "axes",
-    "calendar_app",
     "scripe_integration",
 ]
 
@@ -182,10 +183,12 @@ else:
 SCRIPE_CONNECTION_OWNER_MODEL = "calendar_app.Workspace"
 SCRIPE_API_BASE_URL = os.getenv("SCRIPE_API_BASE_URL", "https://api.scripe.io/v1")
 SCRIPE_READ_TIMEOUT = float(os.getenv("SCRIPE_READ_TIMEOUT", "15"))
-# How long one task may work on a generation, and the lease that keeps other workers off it:
-# the lease outlasts the task timeout, so only a dead worker's lease ever lapses.
+# How long one generation task may work on its batch, and the lease that keeps other tasks
+# off its attempts. A live task renews the lease before every call (each lasts at most the
+# connect plus read timeout), so only a dead worker's lease lapses, and its attempts resume
+# within this many seconds.
 GENERATION_TASK_BUDGET = Q_CLUSTER["timeout"] * 3 // 4
-GENERATION_LEASE_SECONDS = envint("GENERATION_LEASE_SECONDS", str(Q_CLUSTER["timeout"] + 10))
+GENERATION_LEASE_SECONDS = envint("GENERATION_LEASE_SECONDS", "25")
 # Fernet keys (comma-separated, newest first) that encrypt Scripe API keys at rest; separate
 # from SECRET_KEY so either can be rotated alone. The default is for development only.
 DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktc2NyaXBlLWtleS1lbmNyeXB0aW9uLSE="

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from calendar_app.generation import generation_advance, generations_sweep
+from calendar_app.generation import generation_advance, generations_advance, generations_sweep
 from calendar_app.review import approvals_sweep
 
 
+def advance_generations(job_ids: list[int]) -> None:
+    generations_advance(job_ids)
+
+
 def advance_generation(job_id: int) -> None:
+    """The task's earlier, one-attempt form: tasks queued before an upgrade still run."""
     generation_advance(job_id)
 
 
 def sweep() -> dict[str, int]:
-    """Every minute: resumes generations that are due or whose worker died, and settles
+    """Every minute: hands on due generations (in case no dispatcher runs) and settles
     approvals interrupted mid-call."""
     return {"generations": generations_sweep(), "approvals": approvals_sweep()}

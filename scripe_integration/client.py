@@ -12,7 +12,7 @@ import email.utils
 import functools
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
@@ -410,7 +410,15 @@ class ScripeClient:
         connect_timeout: float = 5.0,
         read_timeout: float = 15.0,
         transport: httpx.BaseTransport | None = None,
+        before_send: Callable[[], None] | None = None,
+        after_response: Callable[[ScripeClient], None] | None = None,
+        on_error: Callable[[ScripeError], None] | None = None,
     ) -> None:
+        """Hooks let the caller keep shared books on every call, whoever catches the error:
+        `before_send` runs right before each request and may raise a ScripeError to keep it
+        from being sent (a rate-limit hold shared by several processes); `after_response`
+        runs on each answer, with `last_rate_limit` fresh; `on_error` on each failed call
+        (no answer, or an error answer) before it is raised."""
         if not api_key:
             raise ScripeInputError("api_key", "A Scripe API key is required.")
         self.read_timeout = read_timeout
@@ -418,7 +426,11 @@ class ScripeClient:
         self.last_rate_limit: RateLimit | None = None
         self.last_deprecation: Deprecation | None = None
         self.last_request_id: str | None = None
+        self.last_status: int | None = None
         self.calls = 0
+        self._before_send = before_send
+        self._after_response = after_response
+        self._on_error = on_error
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             headers={
@@ -523,6 +535,18 @@ class ScripeClient:
         date_to: str | None = None,
     ) -> list[Job]:
         """Jobs, newest first, across every page."""
+        return list(self.iter_jobs(status=status, type=type, date_from=date_from, date_to=date_to))
+
+    def iter_jobs(
+        self,
+        *,
+        status: list[str] | None = None,
+        type: list[str] | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> Iterator[Job]:
+        """Jobs, newest first, fetching the next page only when the caller reads on, so a
+        caller looking for recent jobs can stop early."""
         params: dict[str, str] = {}
         if status:
             params["status"] = ",".join(status)
@@ -532,7 +556,7 @@ class ScripeClient:
             params["dateFrom"] = date_from
         if date_to:
             params["dateTo"] = date_to
-        return [Job.from_api(item) for item in self._paginate("jobs", params)]
+        return (Job.from_api(item) for item in self._paginate("jobs", params))
 
     def cancel_job(self, job_id: str) -> Job:
         """Cancels a QUEUED job; anything else raises `not_cancellable` (re-read the job)."""
@@ -540,6 +564,25 @@ class ScripeClient:
         return Job.from_api(self._request("POST", f"jobs/{job_id}/cancel").get("data"))
 
     # posts -------------------------------------------------------------------------------------
+    def iter_posts(
+        self,
+        project_id: str,
+        *,
+        status: list[str] | None = None,
+        date_from: str | None = None,
+    ) -> Iterator[Post]:
+        """A project's posts, newest first (by `createdAt`), fetching the next page only when
+        the caller reads on. `date_from` is a `YYYY-MM-DD` bound on `createdAt`."""
+        cursor = None
+        while True:
+            page = self.list_posts_page(
+                project_id, status=status, cursor=cursor, date_from=date_from
+            )
+            yield from page.posts
+            if not page.has_more:
+                return
+            cursor = page.next_cursor
+
     def get_post(self, post_id: str) -> Post:
         _check_id(POST_ID_RE, post_id, "post_id", "post_")
         return Post.from_api(self._request("GET", f"posts/{post_id}").get("data"))
@@ -726,29 +769,43 @@ class ScripeClient:
         return self._json(self._send(method, path, **kwargs))
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if self._before_send is not None:
+            self._before_send()
         self.calls += 1
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TimeoutException as exc:
-            raise ScripeError(
-                code="timeout",
-                message=f"Scripe did not answer in time ({exc.__class__.__name__}).",
-                retryable=True,
+            raise self._noted(
+                ScripeError(
+                    code="timeout",
+                    message=f"Scripe did not answer in time ({exc.__class__.__name__}).",
+                    retryable=True,
+                )
             ) from exc
         except httpx.TransportError as exc:
-            raise ScripeError(
-                code="connection_error",
-                message=f"Could not reach Scripe ({exc.__class__.__name__}).",
-                retryable=True,
+            raise self._noted(
+                ScripeError(
+                    code="connection_error",
+                    message=f"Could not reach Scripe ({exc.__class__.__name__}).",
+                    retryable=True,
+                )
             ) from exc
         self._record(response)
+        if self._after_response is not None:
+            self._after_response(self)
         if response.is_success:
             return response
-        raise self._error(response)
+        raise self._noted(self._error(response))
+
+    def _noted(self, error: ScripeError) -> ScripeError:
+        if self._on_error is not None:
+            self._on_error(error)
+        return error
 
     def _record(self, response: httpx.Response) -> None:
         headers = response.headers
         self.last_request_id = headers.get("X-Request-Id")
+        self.last_status = response.status_code
         if "X-RateLimit-Limit" in headers or "X-RateLimit-Remaining" in headers:
             self.last_rate_limit = RateLimit(
                 limit=_int_or_none(headers.get("X-RateLimit-Limit")),

@@ -9,6 +9,7 @@ at `AUTH_USER_MODEL`.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -70,6 +71,9 @@ class ScripeConnection(models.Model):
     rate_limit_remaining = models.PositiveIntegerField(null=True, blank=True, editable=False)
     rate_limit_reset_at = models.DateTimeField(null=True, blank=True, editable=False)
     rate_limit_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # No call for this workspace before this time: a 429's Retry-After, shared by every worker
+    # and process. Only ever moved later (see services.scripe_session).
+    hold_until = models.DateTimeField(null=True, blank=True, editable=False)
     deprecation_notice = models.CharField(max_length=200, blank=True, editable=False)
     deprecation_sunset = models.CharField(max_length=20, blank=True, editable=False)
     spend_cap_meta = models.JSONField(default=dict, blank=True, editable=False)
@@ -171,6 +175,14 @@ class ScripeConnection(models.Model):
             self.unreachable_since = now
         elif self.unreachable_since is None:
             self.refresh_from_db(fields=["unreachable_since"])
+
+    def hold(self, *, seconds: float) -> None:
+        """Holds every call of this workspace for `seconds` (a 429's Retry-After). Only ever
+        moves the hold later, so an older, shorter answer cannot release it early."""
+        until = timezone.now() + timedelta(seconds=seconds)
+        later = models.Q(hold_until__isnull=True) | models.Q(hold_until__lt=until)
+        if ScripeConnection.objects.filter(pk=self.pk).filter(later).update(hold_until=until):
+            self.hold_until = until
 
     def note_answered(self) -> None:
         """Scripe answered: the outage, if one was recorded, is over."""

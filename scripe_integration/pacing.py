@@ -1,15 +1,15 @@
 """When to call Scripe next. Pure functions of what we know, so the pacing can be tested alone.
 
-The aim is few calls per generation: the submit waits a few seconds for a quick job, the first
-poll lands when Scripe's estimate says the job should be done, and a job that runs long is
-polled less and less often rather than more.
+The aim is few calls per generation without holding a worker while Scripe writes: the submit
+returns at once, the first poll lands when Scripe's estimate says the job should be done,
+and a job that runs long is polled less and less often rather than more. Calls for one
+workspace share its rate limit: `seconds_on_hold` says when the next may go.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-SUBMIT_WAIT_MS = 5_000  # a modest wait_for_completion_ms: quick jobs finish inside the submit
 DEFAULT_ESTIMATE_MS = 15_000
 MIN_POLL = 1.0
 MAX_POLL = 30.0
@@ -42,23 +42,57 @@ def next_poll_delay(
     progress: float | None,
     stalled: bool,
     started_at: datetime | None = None,
+    previous_estimate_ms: int | None = None,
 ) -> float:
     """Seconds until the next GET /v1/jobs/{id}. `accepted_at` is when Scripe created the
-    job, `started_at` when a writer picked it up (progress counts from then)."""
+    job, `started_at` when a writer picked it up (progress counts from then).
+
+    The contract does not say whether `estimatedCompletionMs` is the job's whole duration or
+    the time it still needs. At submit both readings agree. Later, an estimate that shrank
+    since the previous answer is read as time remaining; one that stayed put as the total."""
     if stalled:
         return STALLED_POLL
     elapsed = (now - accepted_at).total_seconds()
     estimate = (estimate_ms or DEFAULT_ESTIMATE_MS) / 1000
+    shrinking = (
+        estimate_ms is not None
+        and previous_estimate_ms is not None
+        and estimate_ms < previous_estimate_ms - 500
+    )
     if progress and 0.05 <= progress < 1 and started_at:
         # Progress so far predicts the rest better than the estimate made at submit time.
         running = max(0.0, (now - started_at).total_seconds())
         remaining = running * (1 - progress) / progress
+    elif shrinking:
+        remaining = estimate
     elif elapsed < estimate:
         remaining = estimate - elapsed
     else:
         # Past the estimate: back off in proportion to how long it has run.
         remaining = elapsed * 0.25
     return min(MAX_POLL, max(MIN_POLL, remaining + 0.25))
+
+
+def spacing(limit: int | None) -> float:
+    """Seconds between calls that spend a rate limit of `limit` per minute evenly."""
+    return 60.0 / limit if limit else 0.0
+
+
+def seconds_on_hold(
+    *,
+    hold_until: datetime | None,
+    remaining: int | None,
+    reset_at: datetime | None,
+    now: datetime,
+) -> float:
+    """How long a call must wait: a Retry-After still running, or a used-up window that has
+    not reset yet."""
+    wait = 0.0
+    if hold_until is not None:
+        wait = (hold_until - now).total_seconds()
+    if remaining is not None and remaining <= 0 and reset_at is not None:
+        wait = max(wait, (reset_at - now).total_seconds())
+    return max(0.0, wait)
 
 
 def seconds_until_allowed(

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
 
+from scripe_integration import pacing
 from scripe_integration.client import UNSET, Project, ScripeClient, ScripeError
 from scripe_integration.models import ScripeConnection
 
@@ -39,12 +43,19 @@ def connection_for(workspace) -> ScripeConnection:
     return connection or ScripeConnection(workspace=workspace)
 
 
+HELD = "held"  # the code of the error a call gets when the workspace's rate limit holds it
+
+
 @contextmanager
 def scripe_session(connection: ScripeConnection) -> Iterator[ScripeClient]:
-    """A client for the workspace's key. On the way out it keeps what Scripe said about rate
-    limits and deprecation on the connection, for admins to see, marks the key invalid when
-    Scripe refused it, and records when Scripe could not be reached (and when it answered
-    again), so every caller flags these the same way.
+    """A client for the workspace's key that keeps the workspace's books on every call:
+
+    - right before each call it asks the connection's shared rate-limit state (what Scripe's
+      headers and a 429's Retry-After said, whoever received them) and raises a retryable
+      ScripeError with code `held` and the seconds to wait instead of sending inside a hold;
+    - after each answer it stores the rate-limit headers, unless a newer answer already did;
+    - a 429 holds every caller of the workspace for its Retry-After;
+    - a refused key is marked invalid, and an unreachable Scripe (or its return) recorded.
 
     The key is only sent to the base URL it was entered for; after the base URL changed, the
     workspace has no usable key until an admin enters one for the new address."""
@@ -58,44 +69,102 @@ def scripe_session(connection: ScripeConnection) -> Iterator[ScripeClient]:
             f"{connection.key_base_url}; an admin must enter the key again for the new address."
         )
     client = ScripeClient(
-        connection.base_url, connection.api_key, read_timeout=settings.SCRIPE_READ_TIMEOUT
+        connection.base_url,
+        connection.api_key,
+        read_timeout=settings.SCRIPE_READ_TIMEOUT,
+        before_send=lambda: _wait_your_turn(connection),
+        after_response=lambda answered: _note_answer(connection, answered),
+        on_error=lambda error: _note_error(connection, error),
     )
     try:
         yield client
-    except ScripeError as error:
-        if error.code in KEY_ERRORS:
-            connection.mark_invalid(code=error.code, message=KEY_ERRORS[error.code])
-        if error.code in UNREACHABLE_CODES:
-            connection.note_unreachable()
-        elif error.http_status is not None and error.http_status < 500:
-            # Scripe itself answered, if only to say no. A 5xx may come from a gateway in
-            # front of an unreachable Scripe, so it neither starts nor ends an outage.
-            connection.note_answered()
-        raise
-    else:
-        if client.calls:
-            connection.note_answered()
     finally:
         client.close()
-        _record_headers(connection, client)
+        _record_deprecation(connection, client)
 
 
-def _record_headers(connection: ScripeConnection, client: ScripeClient) -> None:
-    fields = []
+def _wait_your_turn(connection: ScripeConnection) -> None:
+    """Takes one call from the workspace's rate limit, or raises `held`. Conditional UPDATEs
+    on the shared row, so two processes never both take the last call of a window."""
+    if connection.pk is None:
+        return
+    now = timezone.now()
+    free = ScripeConnection.objects.filter(pk=connection.pk).filter(
+        Q(hold_until__isnull=True) | Q(hold_until__lte=now)
+    )
+    if free.filter(rate_limit_remaining__gt=0).update(
+        rate_limit_remaining=F("rate_limit_remaining") - 1
+    ):
+        return
+    if free.filter(rate_limit_remaining__isnull=True).exists():
+        return
+    # The window was used up and its reset time has passed, but no answer has said how much
+    # is free again: let one call through per even share of the limit, not every waiter at
+    # once, until an answer brings fresh headers.
+    row = ScripeConnection.objects.filter(pk=connection.pk).values("rate_limit").first()
+    step = timedelta(seconds=pacing.spacing(row and row["rate_limit"]) or 1.0)
+    if (
+        free.filter(rate_limit_remaining=0)
+        .filter(Q(rate_limit_reset_at__isnull=True) | Q(rate_limit_reset_at__lte=now))
+        .update(rate_limit_reset_at=now + step)
+    ):
+        return
+    state = ScripeConnection.objects.filter(pk=connection.pk).values(
+        "hold_until", "rate_limit_remaining", "rate_limit_reset_at"
+    )[0]
+    wait = pacing.seconds_on_hold(
+        hold_until=state["hold_until"],
+        remaining=state["rate_limit_remaining"],
+        reset_at=state["rate_limit_reset_at"],
+        now=now,
+    )
+    raise ScripeError(
+        code=HELD,
+        message="Waiting for Scripe's rate limit for this workspace.",
+        retryable=True,
+        retry_after=max(wait, 0.05),
+    )
+
+
+def _note_answer(connection: ScripeConnection, client: ScripeClient) -> None:
+    """Stores the rate-limit headers of an answer unless a newer answer's are stored."""
+    if connection.pk is None:
+        return
+    if client.last_status is not None and client.last_status < 500:
+        # Scripe itself answered, if only to say no. A 5xx may come from a gateway in front
+        # of an unreachable Scripe, so it neither starts nor ends an outage.
+        connection.note_answered()
     seen = client.last_rate_limit
-    if seen is not None:
-        connection.rate_limit = seen.limit
-        connection.rate_limit_remaining = seen.remaining
-        connection.rate_limit_seen_at = seen.seen_at
-        connection.rate_limit_reset_at = seen.reset_at
-        fields += ["rate_limit", "rate_limit_remaining", "rate_limit_seen_at"]
-        fields += ["rate_limit_reset_at"]
-    if client.last_deprecation is not None:
-        connection.deprecation_notice = client.last_deprecation.raw[:200]
-        connection.deprecation_sunset = client.last_deprecation.sunset or ""
-        fields += ["deprecation_notice", "deprecation_sunset"]
-    if fields and connection.pk:
-        connection.save(update_fields=fields)
+    if seen is None or seen.seen_at is None:
+        return
+    values = {
+        "rate_limit": seen.limit,
+        "rate_limit_remaining": seen.remaining,
+        "rate_limit_seen_at": seen.seen_at,
+        "rate_limit_reset_at": seen.reset_at,
+    }
+    newer = Q(rate_limit_seen_at__isnull=True) | Q(rate_limit_seen_at__lte=seen.seen_at)
+    if ScripeConnection.objects.filter(pk=connection.pk).filter(newer).update(**values):
+        for name, value in values.items():
+            setattr(connection, name, value)
+
+
+def _note_error(connection: ScripeConnection, error: ScripeError) -> None:
+    if error.code in KEY_ERRORS:
+        connection.mark_invalid(code=error.code, message=KEY_ERRORS[error.code])
+    if error.code in UNREACHABLE_CODES:
+        connection.note_unreachable()
+    if error.code == "rate_limited" and connection.pk is not None:
+        wait = error.retry_after if error.retry_after is not None else pacing.BACKOFF_BASE
+        connection.hold(seconds=wait)
+
+
+def _record_deprecation(connection: ScripeConnection, client: ScripeClient) -> None:
+    if client.last_deprecation is None or connection.pk is None:
+        return
+    connection.deprecation_notice = client.last_deprecation.raw[:200]
+    connection.deprecation_sunset = client.last_deprecation.sunset or ""
+    connection.save(update_fields=["deprecation_notice", "deprecation_sunset"])
 
 
 def describe_error(error: ScripeError) -> str:

@@ -71,14 +71,31 @@ def wait_for(predicate, seconds: float, what: str) -> None:
         time.sleep(0.2)
 
 
+def generation_finish(job_id: int, seconds: float = 30) -> None:
+    """Advances an attempt step by step, as the dispatcher and its tasks would, until it is
+    finished: each step when it is due."""
+    from calendar_app.generation import generation_advance
+    from calendar_app.models import GenerationJob
+
+    deadline = time.monotonic() + seconds
+    while True:
+        generation_advance(job_id)
+        job = GenerationJob.objects.get(pk=job_id)
+        if job.finished:
+            return
+        assert time.monotonic() < deadline, f"attempt {job_id} still unfinished: {job!r}"
+        wait = (job.next_poll_at - timezone.now()).total_seconds() if job.next_poll_at else 0.1
+        time.sleep(min(max(wait, 0.02), max(0.0, deadline - time.monotonic())))
+
+
 def written_draft(
     team, days: float = 3, text: str = "Our hiring story.", project=None
 ) -> calendar_app.models.PlannedSlot:
     """A slot whose draft Scripe (the sandbox) has written, waiting for review."""
-    from calendar_app.generation import generation_advance, generation_request
+    from calendar_app.generation import generation_request
 
     slot = team.slot(timezone.now() + timedelta(days=days), text=text, project=project)
-    generation_advance(generation_request(slot=slot).pk, horizon=30, budget=30)
+    generation_finish(generation_request(slot=slot).pk)
     slot.refresh_from_db()
     assert slot.status == "in_review"
     return slot

@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from calendar_app.generation import generation_advance, generation_request
+from calendar_app.generation import generation_request
 from calendar_app.models import PlannedSlot, Project, SourceNote, Workspace
 from scripe_integration.models import ScripeConnection
 from tests.browser.conftest import next_wednesday
+from tests.support import generation_finish
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -104,7 +105,7 @@ def test_4_a_manager_edits_and_approves_and_the_editor_sees_it_scheduled(journey
     when = timezone.now() + timedelta(days=3)
     slot = plan(journey.team, when, text="Lessons from our first advisory board.")
     job = generation_request(slot=slot)
-    generation_advance(job.pk, horizon=30, budget=30)
+    generation_finish(job.pk)
     slot.refresh_from_db()
     assert slot.status == "in_review"
 
@@ -207,7 +208,7 @@ def test_8_a_manager_clears_the_queue_from_the_keyboard(journey):
     for i in range(3):
         slot = plan(team, base + timedelta(hours=i), text=f"Draft number {i}.")
         job = generation_request(slot=slot)
-        generation_advance(job.pk, horizon=30, budget=30)
+        generation_finish(job.pk)
     page = journey.page_for(team.manager)
     page.goto(f"{journey.url}/review/")
     for remaining in (3, 2, 1):
@@ -226,7 +227,7 @@ def test_8_a_manager_clears_the_queue_from_the_keyboard(journey):
 def test_9_two_managers_on_one_draft_the_second_is_told_and_sees_the_truth(journey):
     team = journey.team
     slot = plan(team, timezone.now() + timedelta(days=3), text="Our hiring story.")
-    generation_advance(generation_request(slot=slot).pk, horizon=30, budget=30)
+    generation_finish(generation_request(slot=slot).pk)
     max_page = journey.page_for(team.manager)
     ada_page = journey.page_for(team.admin)  # an admin reviews too
     for page in (max_page, ada_page):
@@ -249,7 +250,7 @@ def test_9_two_managers_on_one_draft_the_second_is_told_and_sees_the_truth(journ
 def test_10_bad_edits_in_review_are_shown_next_to_the_text_with_its_count(journey):
     team = journey.team
     slot = plan(team, timezone.now() + timedelta(days=3), text="Our hiring story.")
-    generation_advance(generation_request(slot=slot).pk, horizon=30, budget=30)
+    generation_finish(generation_request(slot=slot).pk)
     page = journey.page_for(team.manager)
     page.goto(f"{journey.url}/review/")
     long = "word " * 640  # 3,200 characters

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 
 import pytest
@@ -18,8 +17,8 @@ from calendar_app.generation import (
 )
 from calendar_app.models import GenerationJob, PlannedSlot
 from calendar_app.refusals import Refusal
-from scripe_integration import pacing
 from scripe_integration.services import connection_for
+from tests.support import generation_finish
 
 
 @pytest.fixture
@@ -32,7 +31,7 @@ def wired(team, sandbox):
 def enqueued(monkeypatch):
     """Job ids the pipeline handed to django-q2 (run by hand in these tests)."""
     ids: list[int] = []
-    monkeypatch.setattr(generation, "enqueue", ids.append)
+    monkeypatch.setattr(generation, "enqueue", ids.extend)
     return ids
 
 
@@ -41,10 +40,15 @@ def slot(team):
     return team.slot(timezone.now() + timedelta(days=3), text="Hiring our first designer.")
 
 
-def run(job_or_slot, **kwargs) -> GenerationJob:
-    """Runs the task for the slot's current attempt, as a worker would, and reloads it."""
+def run(job_or_slot, *, steps: int | None = None) -> GenerationJob:
+    """Runs the slot's current attempt, as the dispatcher and its tasks would, to the end or
+    for a number of steps (each taken at once, due or not), and reloads it."""
     job = job_or_slot if isinstance(job_or_slot, GenerationJob) else job_or_slot.current_job
-    generation_advance(job.pk, **{"horizon": 30, "budget": 30, **kwargs})
+    if steps is None:
+        generation_finish(job.pk)
+    for _ in range(steps or 0):
+        GenerationJob.objects.filter(pk=job.pk).update(next_poll_at=timezone.now())
+        generation_advance(job.pk)
     job.refresh_from_db()
     job.slot.refresh_from_db()
     return job
@@ -85,7 +89,7 @@ def test_a_generation_runs_to_review_in_few_calls(wired, slot, enqueued):
     assert job.finished and job.scripe_status == "DONE"
     assert "Hiring our first designer." in job.post_content
     assert job.post_title and job.post_id.startswith("post_")
-    # submit (which waits for quick jobs), at most one poll, and reading the post
+    # submit, a poll when Scripe's estimate says it is done, and reading the post
     assert job.scripe_calls <= 3
     assert wired.stats()["requestsTotal"] == job.scripe_calls
 
@@ -130,36 +134,29 @@ def test_a_failed_job_says_why_and_retry_makes_a_new_attempt(client, team, wired
 
 def test_503_on_submit_is_retried_with_the_same_key(wired, slot, enqueued):
     wired.fault("POST /v1/posts/generations", count=1, status=503, retryAfter=1)
-    waits = []
-
-    def sleep(seconds):
-        waits.append(seconds)
-        time.sleep(seconds)
-
     generation_request(slot=slot)
-    job = run(slot, sleep=sleep)
+    generation_advance(slot.current_job.pk)
+    job = slot.current_job
+    assert job.retry_reason and not job.scripe_job_id
+    assert (job.next_poll_at - timezone.now()).total_seconds() >= 0.9  # Retry-After honoured
+    job = run(job)
     assert job.slot.status == "in_review"
     assert job.submit_tries == 2
-    assert any(w >= 0.9 for w in waits)  # Retry-After honoured
     stats = wired.stats()
     assert stats["requests"]["POST /v1/posts/generations"] == 2
     assert stats["jobsCreated"] == 1
 
 
-def test_429_while_polling_waits_for_retry_after(wired, sandbox_factory, team, slot, enqueued):
+def test_429_while_polling_waits_for_retry_after(wired, team, slot, enqueued):
     wired.fault("GET /v1/jobs/{jobId}", count=1, status=429, retryAfter=2)
-    waits = []
-
-    def sleep(seconds):
-        waits.append(seconds)
-        time.sleep(seconds)
-
     generation_request(slot=slot)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pacing, "SUBMIT_WAIT_MS", 0)  # make sure there is a poll to refuse
-        job = run(slot, sleep=sleep)
+    job = run(slot, steps=2)  # the submit, then a poll that is refused
+    assert job.retry_reason == "Waiting for Scripe's rate limit to reset."
+    assert job.error_streak == 0  # waiting its turn is not a failure
+    assert (job.next_poll_at - timezone.now()).total_seconds() >= 1.9
+    assert connection_for(team.workspace).hold_until > timezone.now()
+    job = run(job)
     assert job.slot.status == "in_review"
-    assert any(w >= 1.9 for w in waits)
     assert wired.stats()["jobsCreated"] == 1
 
 
@@ -167,7 +164,6 @@ def test_a_submit_timeout_is_retried_and_replays_the_same_job(
     settings, monkeypatch, wired, slot, enqueued
 ):
     settings.SCRIPE_READ_TIMEOUT = 0.3
-    monkeypatch.setattr(pacing, "SUBMIT_WAIT_MS", 0)
     wired.fault("POST /v1/posts/generations", count=1, hangSeconds=1.0)
     generation_request(slot=slot)
     job = run(slot)
@@ -182,7 +178,7 @@ def test_a_retrying_card_says_when_it_tries_again(
 ):
     wired.fault("POST /v1/posts/generations", count=1, status=503, retryAfter=40)
     generation_request(slot=slot)
-    job = run(slot)  # the retry is due after the horizon, so the task hands it back
+    job = run(slot, steps=1)
     assert job.retry_reason and not job.finished
     time_machine.move_to(job.next_poll_at - timedelta(seconds=40), tick=False)
     client.force_login(team.editor)
@@ -225,7 +221,6 @@ def test_an_archived_project_is_unprocessable(wired, slot, enqueued):
 
 
 def test_a_job_scripe_forgot_fails_with_a_reason(wired, slot, enqueued, monkeypatch):
-    monkeypatch.setattr(pacing, "SUBMIT_WAIT_MS", 0)
     wired.fault("GET /v1/jobs/{jobId}", count=1, status=404, code="not_found")
     generation_request(slot=slot)
     job = run(slot)
@@ -238,24 +233,23 @@ def test_a_job_scripe_forgot_fails_with_a_reason(wired, slot, enqueued, monkeypa
 def test_a_job_far_past_its_estimate_is_stalled_and_polled_slowly(
     sandbox_factory, team, slot, enqueued, monkeypatch
 ):
-    monkeypatch.setattr(pacing, "SUBMIT_WAIT_MS", 0)
     sandbox = sandbox_factory(generation_seconds=(300, 300), queue_seconds=0)
     sandbox.wire(team.workspace)
     generation_request(slot=slot)
-    job = run(slot, horizon=0)  # submit only
+    job = run(slot, steps=1)  # submit only
     GenerationJob.objects.filter(pk=job.pk).update(
         # three times Scripe's 300 s estimate has passed
         accepted_at=timezone.now() - timedelta(minutes=16),
         next_poll_at=timezone.now(),
     )
-    job = run(job, horizon=0)
+    job = run(job, steps=1)
     assert job.stalled and job.slot.status == "generating"
     assert (job.next_poll_at - timezone.now()).total_seconds() > 50
 
     GenerationJob.objects.filter(pk=job.pk).update(
         accepted_at=timezone.now() - timedelta(minutes=31), next_poll_at=timezone.now()
     )
-    job = run(job, horizon=0)
+    job = run(job, steps=1)
     assert (job.slot.status, job.error_code) == ("failed", "gave_up")
 
 
@@ -263,11 +257,10 @@ def test_a_job_far_past_its_estimate_is_stalled_and_polled_slowly(
 
 
 def test_cancel_while_queued_in_scripe(client, team, sandbox_factory, slot, enqueued, monkeypatch):
-    monkeypatch.setattr(pacing, "SUBMIT_WAIT_MS", 0)
     sandbox = sandbox_factory(queue_seconds=60)
     sandbox.wire(team.workspace)
     generation_request(slot=slot)
-    run(slot, horizon=0)
+    run(slot, steps=1)
     client.force_login(team.editor)
     response = client.post(f"/slots/{slot.public_id}/cancel/", follow=True)
     assert "Generation cancelled." in response.content.decode()
@@ -279,11 +272,10 @@ def test_cancel_while_queued_in_scripe(client, team, sandbox_factory, slot, enqu
 def test_cancel_after_scripe_started_explains_and_keeps_going(
     team, sandbox_factory, slot, enqueued, monkeypatch
 ):
-    monkeypatch.setattr(pacing, "SUBMIT_WAIT_MS", 0)
     sandbox = sandbox_factory(queue_seconds=0, generation_seconds=(20, 20))
     sandbox.wire(team.workspace)
     generation_request(slot=slot)
-    run(slot, horizon=0)
+    run(slot, steps=1)
     with pytest.raises(Refusal, match="already started writing"):
         generation_cancel(slot=PlannedSlot.objects.get(pk=slot.pk))
     job = GenerationJob.objects.get(slot=slot)
@@ -304,8 +296,8 @@ def test_cancel_before_submission_never_reaches_scripe(wired, slot, enqueued):
 
 def test_a_second_worker_leaves_a_held_attempt_alone(wired, slot, enqueued):
     job = generation_request(slot=slot)
-    assert generation._claim(job.pk) is not None  # the first worker holds it
-    job = run(job)
+    assert generation._Lease([job.pk]).ids == {job.pk}  # the first worker holds it
+    job = run(job, steps=1)
     assert wired.stats()["requestsTotal"] == 0
     assert job.slot.status == "queued"
 
@@ -342,7 +334,7 @@ def test_a_worker_killed_after_scripe_accepted_the_job_makes_no_second_job(
 
 def test_the_sweep_skips_held_and_future_attempts(wired, slot, team, enqueued):
     held = generation_request(slot=slot)
-    generation._claim(held.pk)
+    generation._Lease([held.pk])
     later = generation_request(slot=team.slot(timezone.now() + timedelta(days=5)))
     GenerationJob.objects.filter(pk=later.pk).update(
         next_poll_at=timezone.now() + timedelta(minutes=5)

@@ -10,9 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from calendar_app.generation import generation_advance
 from calendar_app.models import GenerationJob, PlannedSlot, SlotEvent
-from tests.support import wait_for, written_draft
+from tests.support import generation_finish, wait_for, written_draft
 
 HTMX = {"HX-Request": "true"}
 DISCONNECTED = "proj_01JSANDBOXPROJ000000000003"
@@ -335,7 +334,7 @@ def test_requesting_changes_generates_again_with_the_comment_and_keeps_the_old_d
     assert slot.status == "queued"
     second = GenerationJob.objects.get(slot=slot, is_current=True)
     assert second.attempt == 2 and second.steering == "Mention the interview loop."
-    generation_advance(second.pk, horizon=30, budget=30)
+    generation_finish(second.pk)
     second.refresh_from_db()
     assert "Mention the interview loop." in second.post_content
     first.refresh_from_db()

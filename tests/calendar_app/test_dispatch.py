@@ -1,0 +1,147 @@
+"""Generation steps handed out when due: batches per workspace, shared calls, shared pacing,
+and attempts of a dead worker resumed. Against the sandbox over HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connection as db_connection
+from django.utils import timezone
+
+from calendar_app import generation
+from calendar_app.generation import (
+    REDISPATCH_AFTER,
+    generation_request,
+    generations_advance,
+    generations_dispatch,
+)
+from calendar_app.models import GenerationJob
+from tests.support import generation_finish, wait_for
+
+
+@pytest.fixture
+def wired(team, sandbox):
+    return sandbox.wire(team.workspace)
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """Each batch the pipeline handed to django-q2 (run by hand in these tests)."""
+    batches: list[list[int]] = []
+    monkeypatch.setattr(generation, "enqueue", batches.append)
+    return batches
+
+
+def requested(team, count: int) -> list[int]:
+    return [
+        generation_request(
+            slot=team.slot(timezone.now() + timedelta(days=3 + i), text=f"Idea {i}.")
+        ).pk
+        for i in range(count)
+    ]
+
+
+def due_now(ids: list[int]) -> None:
+    GenerationJob.objects.filter(pk__in=ids).update(next_poll_at=timezone.now())
+
+
+def test_attempts_due_together_share_one_poll_and_one_read_of_their_posts(team, wired, enqueued):
+    ids = requested(team, 6)
+    generations_advance(ids)  # six submits
+    assert wired.stats()["requests"]["POST /v1/posts/generations"] == 6
+    wait_for(lambda: wired.stats()["jobs"]["DONE"] == 6, 10, "Scripe to write all six")
+    due_now(ids)
+    generations_advance(ids)
+    requests = wired.stats()["requests"]
+    assert requests["GET /v1/jobs"] == 1  # one page answers all six polls...
+    assert requests["GET /v1/posts"] == 1  # ...and one page brings all six posts
+    assert "GET /v1/jobs/{jobId}" not in requests and "GET /v1/posts/{postId}" not in requests
+    jobs = GenerationJob.objects.filter(pk__in=ids).select_related("slot")
+    assert {(j.slot.status, bool(j.post_content)) for j in jobs} == {("in_review", True)}
+
+
+def test_the_dispatcher_hands_each_due_attempt_on_once(team, wired, enqueued):
+    ids = requested(team, 3)
+    enqueued.clear()  # each request enqueued its own task on commit
+    assert generations_dispatch() == 0  # ...so no dispatcher hands them on meanwhile
+    GenerationJob.objects.filter(pk__in=ids).update(dispatched_at=None)
+    assert generations_dispatch() == 3
+    assert enqueued == [sorted(ids)] or sorted(enqueued[0]) == sorted(ids)  # one workspace
+    assert generations_dispatch() == 0  # a second dispatcher finds them taken
+
+
+def test_an_attempt_whose_task_was_lost_is_handed_on_again(team, wired, enqueued):
+    [job_id] = requested(team, 1)
+    enqueued.clear()
+    GenerationJob.objects.filter(pk=job_id).update(
+        dispatched_at=timezone.now() - REDISPATCH_AFTER - timedelta(seconds=1)
+    )
+    assert generations_dispatch() == 1
+    assert enqueued == [[job_id]]
+
+
+def test_a_dead_workers_attempts_resume_once_its_lease_lapses(team, wired, enqueued, settings):
+    [job_id] = requested(team, 1)
+    generations_advance([job_id])  # submitted
+    # The worker that took the next step was killed: it holds a lease nobody renews.
+    GenerationJob.objects.filter(pk=job_id).update(
+        lease_until=timezone.now() + timedelta(seconds=settings.GENERATION_LEASE_SECONDS),
+        next_poll_at=timezone.now(),
+        dispatched_at=None,
+    )
+    enqueued.clear()
+    assert generations_dispatch() == 0
+    GenerationJob.objects.filter(pk=job_id).update(lease_until=timezone.now())
+    assert generations_dispatch() == 1
+    generation_finish(job_id)
+    job = GenerationJob.objects.select_related("slot").get(pk=job_id)
+    assert job.slot.status == "in_review"
+    assert wired.stats()["jobsCreated"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_429_holds_both_workers_for_its_retry_after(team, wired, enqueued):
+    """Two workers, each with its own attempts; one of them is refused with Retry-After: 5.
+    Neither sends anything to the workspace's Scripe until the five seconds are over."""
+    sent: list[tuple[float, str]] = []
+    state = wired.sandbox.state
+
+    class Recorded(Counter):
+        def __setitem__(self, key, value):
+            sent.append((time.monotonic(), key))
+            super().__setitem__(key, value)
+
+    state.requests = Recorded(state.requests)
+    first, second = requested(team, 2), requested(team, 2)
+    wired.fault("GET /v1/jobs", count=1, status=429, retryAfter=5)
+    stop = threading.Event()
+
+    def worker(ids: list[int]) -> None:
+        try:
+            while not stop.is_set():
+                generations_advance(ids)  # only what is due, as a dispatched task would
+                time.sleep(0.05)
+        finally:
+            db_connection.close()
+
+    workers = [threading.Thread(target=worker, args=(ids,)) for ids in (first, second)]
+    for thread in workers:
+        thread.start()
+    try:
+        wait_for(
+            lambda: GenerationJob.objects.filter(slot__status="in_review").count() == 4,
+            30,
+            "all four drafts",
+        )
+    finally:
+        stop.set()
+        for thread in workers:
+            thread.join(timeout=30)
+    refused_at = next(at for at, route in sent if route == "GET /v1/jobs")
+    inside = [(round(at - refused_at, 2), route) for at, route in sent if 0 < at - refused_at < 5]
+    assert inside == []
+    assert [route for _, route in sent].count("POST /v1/posts/generations") == 4
