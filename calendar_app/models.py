@@ -256,7 +256,11 @@ class PlannedSlot(models.Model):
 
     class Meta:
         ordering = ["scheduled_for", "id"]
-        indexes = [models.Index(fields=["workspace", "scheduled_for"])]
+        indexes = [
+            models.Index(fields=["workspace", "scheduled_for"]),
+            # The live poll: what changed in a workspace since a moment (views/generation.py).
+            models.Index(fields=["workspace", "updated_at"], name="slot_workspace_updated"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["workspace", "request_key"],
