@@ -11,17 +11,20 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
+from django.db.models.functions import Left
 from django.utils import timezone
 
 from calendar_app.calendar_grid import utc_bounds
 from calendar_app.models import (
+    IN_FLIGHT_STATUSES,
     REVIEW_STATUSES,
     GenerationJob,
     PlannedSlot,
     Project,
     SlotEvent,
     SlotQuerySet,
+    SlotStatus,
     SourceNote,
 )
 
@@ -30,6 +33,31 @@ if TYPE_CHECKING:
 
 # The note picker offers recent notes only, so it stays short in a workspace with years of them.
 RECENT_NOTES = timedelta(days=90)
+# How much of a note a card query loads: its excerpt needs 60 characters after spaces are
+# collapsed, and a note may be a 100,000-character transcript.
+NOTE_HEAD_CHARS = 1000
+# Columns a card never reads (each datetime costs a parse per row).
+CARD_SLOT_UNUSED = (
+    "request_key",
+    "status_changed_at",
+    "created_at",
+    "note__text",
+    "note__created_at",
+    "project__synced_at",
+    "project__linkedin_url",
+)
+CARD_JOB_UNUSED = (
+    "post_title",
+    "post_content",
+    "steering",
+    "idempotency_key",
+    "created_at",
+    "accepted_at",
+    "started_at",
+    "lease_until",
+)
+# The states in which a card shows its attempt: progress while in flight, the reason it failed.
+CARD_JOB_STATUSES = frozenset({*IN_FLIGHT_STATUSES, SlotStatus.FAILED})
 
 
 def visible_slots(viewer: Viewer) -> SlotQuerySet:
@@ -38,6 +66,27 @@ def visible_slots(viewer: Viewer) -> SlotQuerySet:
         PlannedSlot.objects.alive()
         .for_cards()
         .filter(workspace_id__in=viewer.workspace_ids)
+        .order_by("scheduled_for", "id")
+    )
+
+
+def card_slots(viewer: Viewer) -> SlotQuerySet:
+    """`visible_slots` for cards and list rows, without what they never show (profiling put
+    building these rows at half a month's time): the note is read up to its head
+    (`note_head`, which the `card_excerpt` filter uses, since a note may be a long
+    transcript), and `current_jobs` holds the current attempt only where a card shows it (in
+    flight, failed), without its post. Anything that shows a note, an attempt or a draft in
+    full reads the slot with `slot_for_viewer`."""
+    current = GenerationJob.objects.filter(
+        is_current=True, slot__status__in=CARD_JOB_STATUSES
+    ).defer(*CARD_JOB_UNUSED)
+    return (
+        PlannedSlot.objects.alive()
+        .filter(workspace_id__in=viewer.workspace_ids)
+        .select_related("project", "note")
+        .defer(*CARD_SLOT_UNUSED)
+        .annotate(note_head=Left("note__text", NOTE_HEAD_CHARS))
+        .prefetch_related(Prefetch("jobs", queryset=current, to_attr="current_jobs"))
         .order_by("scheduled_for", "id")
     )
 
@@ -58,7 +107,7 @@ def slots_between(
 ) -> list[PlannedSlot]:
     """The slots on local days first..last (inclusive) in the viewer's zone."""
     start, end = utc_bounds(first, last, viewer.zone)
-    slots = visible_slots(viewer).filter(scheduled_for__gte=start, scheduled_for__lt=end)
+    slots = card_slots(viewer).filter(scheduled_for__gte=start, scheduled_for__lt=end)
     if project is not None:
         slots = slots.filter(project=project)
     return list(slots)
@@ -75,7 +124,7 @@ def slots_matching(
 ) -> SlotQuerySet:
     """The list view's filter: words in the note or project name, a project, a status, and
     local days from..to (either end open)."""
-    slots = visible_slots(viewer)
+    slots = card_slots(viewer)
     if text:
         slots = slots.filter(Q(note__text__icontains=text) | Q(project__name__icontains=text))
     if project is not None:
@@ -85,9 +134,28 @@ def slots_matching(
     return _within_days(slots, viewer, date_from, date_to)
 
 
-def slots_by_public_ids(viewer: Viewer, public_ids) -> dict[str, PlannedSlot]:
-    slots = visible_slots(viewer).filter(public_id__in=set(public_ids))
-    return {str(slot.public_id): slot for slot in slots}
+def calendar_window(
+    viewer: Viewer, first: date, last: date, *, project_scripe_id: str = ""
+) -> SlotQuerySet:
+    """The cards of a calendar page (local days first..last, maybe one project), as a query
+    the live endpoint narrows to what changed."""
+    start, end = utc_bounds(first, last, viewer.zone)
+    slots = card_slots(viewer).filter(scheduled_for__gte=start, scheduled_for__lt=end)
+    if project_scripe_id:
+        slots = slots.filter(project__scripe_id=project_scripe_id)
+    return slots
+
+
+def slots_changed_since(viewer: Viewer, since, *, recheck=(), limit: int = 200) -> list[tuple]:
+    """(pk, public_id) of the slots in the viewer's workspaces written after `since`,
+    deleted ones included (a deletion is a change), and of the `recheck` slots whatever
+    their time. One query on the (workspace, updated_at) index; at most `limit` + 1 rows,
+    so a caller can tell "too many to list"."""
+    condition = Q(updated_at__gt=since)
+    if recheck:
+        condition |= Q(public_id__in=set(recheck))
+    rows = PlannedSlot.objects.filter(condition, workspace_id__in=viewer.workspace_ids)
+    return list(rows.values_list("pk", "public_id", "updated_at")[: limit + 1])
 
 
 def review_queue(

@@ -24,6 +24,7 @@ from calendar_app.calendar_grid import (
     week_start,
 )
 from calendar_app.models import Project
+from calendar_app.templatetags.cards import render_cards
 
 TEMPLATE = "calendar_app/calendar.html"
 
@@ -45,13 +46,17 @@ def _query(project: Project | None) -> str:
 
 
 def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | None = None):
-    """The days to show with their slots, the filter's query string, and the context every
-    calendar page shares."""
+    """The days to show with their slots, their cards rendered (a month shows a handful a
+    day), the filter's query string, and the context every calendar page shares."""
     projects = list(selectors.visible_projects(viewer))
     project = _selected_project(request, projects)
     slots = selectors.slots_between(viewer, dates[0], dates[-1], project=project)
     days = build_days(dates, slots, viewer.zone, timezone.localdate(), month)
+    render_cards([s for day in days.values() for s in (day.visible if month else day.slots)])
+    window = {"from": dates[0].isoformat(), "to": dates[-1].isoformat()}
     common = {
+        # What the live poll asks about (app.js): this page's days and filter.
+        "live_query": urlencode({**window, "project": project.scripe_id if project else ""}),
         "projects": projects,
         "project": project,
         "zone": viewer.zone.key,

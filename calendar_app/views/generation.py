@@ -1,32 +1,49 @@
-"""Generate, cancel and retry, and the live endpoint that keeps in-flight cards current.
+"""Generate, cancel and retry, and the live endpoint that keeps pages current.
 
-Live updates: one request per page every two seconds, whatever the number of cards. The page
-sends the ids of its in-flight cards, slot panels and list rows; the answer is their fresh
-partials as out-of-band swaps. We chose this over one poller per card (cost grows with the
-cards) and over server-sent events (a long-lived connection per tab ties up a worker of a sync
-WSGI server). The page stops asking once nothing on it is in flight: the swapped-in partials
-of finished slots no longer carry `data-in-flight`. The answer's status says the same to any
-other client: 286 (htmx's "stop polling") when none of the slots asked about is in flight.
+Live updates: one request per page per interval, whatever the number of cards: every 2 s while
+anything on the page is in flight, every 20 s otherwise (a heartbeat, paused in hidden tabs;
+see app.js). The page says what it already shows: `since` (a token from the page or the last
+answer: everything written before it is on the page), the window it shows (`view=calendar`
+with local days `from`..`to` and a `project`, or `view=list` with the list's filters), the
+slot of an open panel (`panel`), and the versions of cards whose state may be undone without
+a new write (`check=<id>.<version>`: a refused approval restores the slot exactly).
+
+The answer costs one indexed query when nothing changed: the slots written after `since` in
+the viewer's workspaces (on `(workspace, updated_at)`), and is then 204 with a new token.
+Otherwise it is the cards (or list rows) that changed within the window, the open panel if
+its slot changed, and `data-live-gone` markers for changed slots that are no longer in the
+window (deleted, moved or filtered out); app.js swaps cards that changed in place and asks
+the region to refresh itself when one was added, removed or moved. We chose this over
+re-rendering every in-flight card on every poll (cost grew with the cards) and over
+server-sent events (a long-lived connection per tab ties up a worker of a sync WSGI server).
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from calendar_app import selectors
-from calendar_app.access import slot_for, viewer_for
+from calendar_app.access import Viewer, slot_for, viewer_for
+from calendar_app.calendar_grid import parse_day
+from calendar_app.forms import SlotFilterForm
 from calendar_app.generation import generation_cancel, generation_request
+from calendar_app.models import SlotStatus
 from calendar_app.refusals import Refusal
+from calendar_app.templatetags.cards import live_token, render_cards, to_micros
 from calendar_app.views.answers import done, refused
 
 MAX_LIVE_IDS = 200
+# More changes than this at once (an import, a bulk edit) and the page reloads its region.
+MAX_LIVE_CHANGES = 200
+# The widest calendar window: a month grid of six weeks.
+MAX_WINDOW = timedelta(days=42)
 
 
 @login_required
@@ -55,30 +72,112 @@ def slot_cancel(request: HttpRequest, public_id) -> HttpResponse:
     return done(request, message, redirect_to=here)
 
 
-def _ids(request: HttpRequest, name: str) -> list[str]:
-    """The UUIDs in a comma-separated parameter; anything else is ignored."""
-    ids = []
-    for raw in request.GET.get(name, "").split(",")[:MAX_LIVE_IDS]:
-        try:
-            ids.append(str(uuid.UUID(raw)))
-        except ValueError:
-            continue
-    return ids
+def _uuid(raw: str) -> str | None:
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        return None
+
+
+def _since(request: HttpRequest) -> datetime | None:
+    raw = request.GET.get("since", "")
+    if not raw.isdigit() or len(raw) > 17:
+        return None
+    return datetime.fromtimestamp(int(raw) / 1_000_000, tz=UTC)
+
+
+def _checks(request: HttpRequest) -> dict[str, int]:
+    """`check=<id>.<version>,...`: cards the page wants compared by version."""
+    checks = {}
+    for item in request.GET.get("check", "").split(",")[:MAX_LIVE_IDS]:
+        raw_id, _, raw_version = item.partition(".")
+        public_id = _uuid(raw_id)
+        if public_id and raw_version.isdigit() and len(raw_version) <= 17:
+            checks[public_id] = int(raw_version)
+    return checks
+
+
+def _window(request: HttpRequest, viewer: Viewer):
+    """The page's kind ("calendar" or "list") and the query of the slots it shows; (None,
+    None) when the page names no window, or one that makes no sense."""
+    view = request.GET.get("view", "")
+    if view == "calendar":
+        first, last = parse_day(request.GET.get("from")), parse_day(request.GET.get("to"))
+        project = request.GET.get("project", "")
+        if first is None or last is None or not timedelta(0) <= last - first <= MAX_WINDOW:
+            return None, None
+        if not project.isprintable() or len(project) > 80:
+            return None, None
+        return view, selectors.calendar_window(viewer, first, last, project_scripe_id=project)
+    if view == "list":
+        form = SlotFilterForm(
+            request.GET,
+            projects=selectors.visible_projects(viewer),
+            status_choices=SlotStatus.choices,
+        )
+        if not form.is_valid():
+            return None, None
+        data = form.cleaned_data
+        slots = selectors.slots_matching(
+            viewer,
+            text=data["q"],
+            project=data["project"],
+            status=data["status"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+        )
+        return view, slots
+    return None, None
+
+
+def _answer(response: HttpResponse, token: int) -> HttpResponse:
+    response["X-Live-Since"] = str(token)
+    return response
 
 
 @login_required
 @require_GET
 def slots_live(request: HttpRequest) -> HttpResponse:
+    """What changed on the asking page since it last asked (see the module's docstring)."""
     viewer = viewer_for(request)
-    cards, panels, rows = _ids(request, "cards"), _ids(request, "panels"), _ids(request, "rows")
-    by_id = selectors.slots_by_public_ids(viewer, [*cards, *panels, *rows])
+    since = _since(request)
+    token = live_token()
+    if since is None:
+        # A page without a baseline starts from now; there is nothing it could be missing.
+        return _answer(HttpResponse(status=204), token)
+    token = max(token, to_micros(since))  # never behind what the page already has
+    checks = _checks(request)
+    rows = selectors.slots_changed_since(
+        viewer, since, recheck=checks.keys(), limit=MAX_LIVE_CHANGES
+    )
+    changed = {
+        pk: str(public_id)
+        for pk, public_id, updated_at in rows
+        if updated_at > since or checks.get(str(public_id)) != to_micros(updated_at)
+    }
+    if not changed:
+        return _answer(HttpResponse(status=204), token)
+    if len(rows) > MAX_LIVE_CHANGES:
+        response = _answer(HttpResponse(status=204), token)
+        response["X-Live-Refresh"] = "1"
+        return response
+    kind, window = _window(request, viewer)
+    shown = []
+    if window is not None:
+        shown = list(window.filter(pk__in=changed))
+        if kind == "calendar":
+            render_cards(shown)
+    panel = _uuid(request.GET.get("panel", ""))
+    panels = []
+    if panel in changed.values():
+        slot = selectors.slot_for_viewer(viewer, panel)
+        panels = [slot] if slot is not None else []
+    in_window = {slot.pk for slot in shown}
     context = {
-        "cards": [by_id[i] for i in cards if i in by_id],
-        "panels": [by_id[i] for i in panels if i in by_id],
-        "rows": [by_id[i] for i in rows if i in by_id],
+        "cards": shown if kind == "calendar" else [],
+        "rows": shown if kind == "list" else [],
+        "panels": panels,
+        "gone": [public_id for pk, public_id in changed.items() if pk not in in_window],
         "zone": viewer.zone.key,
     }
-    response = render(request, "calendar_app/live.html", context)
-    if not any(slot.is_in_flight for slot in by_id.values()):
-        return HttpResponseStopPolling(response.content)
-    return response
+    return _answer(render(request, "calendar_app/live.html", context), token)

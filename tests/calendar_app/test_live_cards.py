@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from calendar_app.models import GenerationJob
+from calendar_app import review
+from calendar_app.models import GenerationJob, PlannedSlot, Project
+from calendar_app.templatetags.cards import to_micros
+from tests.support import written_draft
 
 
 @pytest.fixture
@@ -28,6 +33,11 @@ def card(slot) -> str:
 
     fresh = PlannedSlot.objects.for_cards().get(pk=slot.pk)
     return render_to_string("calendar_app/slot_card.html#slot-card", {"slot": fresh})
+
+
+def words(html: str) -> str:
+    """The text a person reads, without the markup between its parts."""
+    return re.sub(r"<[^>]+>", "", html)
 
 
 def test_a_draft_card_is_draggable_and_not_live(team, when):
@@ -56,7 +66,10 @@ def test_a_generating_card_shows_progress_message_and_elapsed_time(team, when):
         )
     )
     assert '<progress class="slot-progress-bar" max="100" value="42"' in html
-    assert "Writing the draft · 12 s" in html
+    assert "Writing the draft · 12 s" in words(html)
+    # the elapsed time carries the moment it counts from, so the page keeps it ticking
+    started = int((timezone.now() - timedelta(seconds=12)).timestamp())
+    assert f'data-elapsed-from="{started}">12 s<' in html
 
 
 def test_a_retrying_card_counts_down(team, when):
@@ -96,61 +109,209 @@ def test_finished_cards_show_their_state(team, when, status, label):
 
 
 # the live endpoint -----------------------------------------------------------------------------
+# A page sends `since` (everything written before it is on the page) and its window; the answer
+# is 204 when nothing changed, else the cards, rows and panel that changed and markers for
+# slots that left the window.
 
 
-def test_live_answers_with_out_of_band_cards_and_panels(client, team, when):
-    slot = with_job(team, when, "generating", progress_message="Finding the angle")
+def now_token() -> int:
+    return to_micros(timezone.now())
+
+
+def live(client, since, **params):
+    query = {"since": since, **params}
+    return client.get("/slots/live/", query)
+
+
+def calendar_window(when, **extra) -> dict:
+    day = timezone.localtime(when, ZoneInfo("Europe/Berlin")).date()
+    return {"view": "calendar", "from": (day - timedelta(days=3)).isoformat(),
+            "to": (day + timedelta(days=3)).isoformat(), **extra}  # fmt: skip
+
+
+def test_live_with_nothing_changed_is_204_and_renders_nothing(client, team, when):
+    with_job(team, when, "generating", progress_message="Finding the angle")
     client.force_login(team.editor)
-    response = client.get(f"/slots/live/?cards={slot.public_id}&panels={slot.public_id}")
+    response = live(client, now_token(), **calendar_window(when))
+    assert response.status_code == 204
+    assert response.content == b""
+    assert int(response["X-Live-Since"]) > 0
+
+
+def test_live_with_nothing_changed_costs_the_same_for_one_card_or_a_hundred(
+    client, team, when, django_assert_num_queries
+):
+    client.force_login(team.editor)
+    with_job(team, when, "generating")
+    since = now_token()
+    # session, user, memberships, profile, the slots written since
+    with django_assert_num_queries(5):
+        assert live(client, since, **calendar_window(when)).status_code == 204
+    for i in range(99):
+        with_job(team, when + timedelta(minutes=15 * i), "generating")
+    since = now_token()
+    with django_assert_num_queries(5):
+        assert live(client, since, **calendar_window(when)).status_code == 204
+
+
+def test_live_with_changes_costs_the_same_for_one_card_or_thirty(
+    client, team, when, django_assert_num_queries
+):
+    client.force_login(team.editor)
+    slots = [with_job(team, when + timedelta(hours=i), "generating") for i in range(30)]
+    since = now_token()
+    PlannedSlot.objects.filter(pk=slots[0].pk).update(updated_at=timezone.now())
+    # session, user, memberships, profile, the slots written since, those in the window with
+    # their current jobs
+    with django_assert_num_queries(7):
+        html = live(client, since, **calendar_window(when)).content.decode()
+    assert html.count('class="slot-card') == 1
+    PlannedSlot.objects.filter(pk__in=[s.pk for s in slots]).update(updated_at=timezone.now())
+    with django_assert_num_queries(7):
+        html = live(client, since, **calendar_window(when)).content.decode()
+    assert html.count('class="slot-card') == 30
+
+
+def test_live_shows_a_change_made_by_someone_else(client, team, when, wired):
+    slot = written_draft(team)
+    client.force_login(team.editor)
+    since = now_token()
+    review.slot_reject(slot=slot, user=team.manager, reason="Not our voice.")
+    response = live(client, since, **calendar_window(slot.scheduled_for))
     html = response.content.decode()
     assert response.status_code == 200
     assert f'id="slot-{slot.public_id}"' in html
-    assert f'id="slot-status-{slot.public_id}"' in html
-    assert html.count('hx-swap-oob="true"') == 2
-    assert "Finding the angle" in html
+    assert ">Rejected<" in html and "Not our voice." in html
 
 
-def test_live_refreshes_list_rows_too(client, team, when):
+def test_live_shows_progress_written_by_the_pipeline(client, team, when):
+    slot = with_job(team, when, "generating", progress_message="Finding the angle")
+    client.force_login(team.editor)
+    since = now_token()
+    # The pipeline's contract: saving an attempt moves the slot's updated_at.
+    slot.jobs.update(progress=0.5, progress_message="Writing the draft")
+    PlannedSlot.objects.filter(pk=slot.pk).update(updated_at=timezone.now())
+    html = live(client, since, **calendar_window(when)).content.decode()
+    assert "Writing the draft" in html and 'value="50"' in html
+
+
+def test_live_shows_a_new_slot_planned_by_someone_else(client, team, when):
+    client.force_login(team.editor)
+    since = now_token()
+    slot = team.slot(when, text="Planned in another tab")
+    html = live(client, since, **calendar_window(when)).content.decode()
+    assert f'id="slot-{slot.public_id}"' in html and "Planned in another tab" in html
+
+
+def test_live_says_a_deleted_slot_is_gone(client, team, when):
+    slot = team.slot(when)
+    client.force_login(team.editor)
+    since = now_token()
+    slot.soft_delete()
+    html = live(client, since, **calendar_window(when)).content.decode()
+    assert f'data-live-gone="{slot.public_id}"' in html
+    assert 'class="slot-card' not in html
+
+
+def test_live_says_a_slot_moved_out_of_the_window_is_gone(client, team, when):
+    slot = team.slot(when)
+    client.force_login(team.editor)
+    since = now_token()
+    slot.reschedule(when + timedelta(days=30))
+    html = live(client, since, **calendar_window(when)).content.decode()
+    assert f'data-live-gone="{slot.public_id}"' in html
+    assert 'class="slot-card' not in html
+
+
+def test_live_leaves_out_slots_of_another_project_when_the_page_shows_one(client, team, when):
+    other = Project.objects.create(workspace=team.workspace, scripe_id="proj_other", name="O")
+    slot = team.slot(when, project=other)
+    client.force_login(team.editor)
+    since = now_token()
+    slot.reschedule(when + timedelta(hours=1))
+    window = calendar_window(when, project=team.project.scripe_id)
+    html = live(client, since, **window).content.decode()
+    assert 'class="slot-card' not in html and f'data-live-gone="{slot.public_id}"' in html
+
+
+def test_live_refreshes_list_rows_in_the_lists_filter(client, team, when):
     slot = with_job(team, when, "generating", progress_message="Writing the draft")
     client.force_login(team.editor)
     listing = client.get("/slots/").content.decode()
-    assert f'id="slot-row-{slot.public_id}"' in listing and "data-in-flight" in listing
-    html = client.get(f"/slots/live/?rows={slot.public_id}").content.decode()
-    assert f'id="slot-row-{slot.public_id}"' in html and 'hx-swap-oob="true"' in html
-    assert "Writing the draft" in html
+    assert f'id="row-{slot.public_id}"' in listing and "data-in-flight" in listing
+    assert 'data-live-view="list"' in listing
+    since = now_token()
+    PlannedSlot.objects.filter(pk=slot.pk).update(updated_at=timezone.now())
+    html = live(client, since, view="list", status="generating").content.decode()
+    assert f'id="row-{slot.public_id}"' in html and "Writing the draft" in html
+    html = live(client, since, view="list", status="failed").content.decode()
+    assert f'data-live-gone="{slot.public_id}"' in html and "<tr" not in html
 
 
-def test_live_says_stop_when_nothing_asked_about_is_in_flight(client, team, when):
-    slot = with_job(team, when, "in_review", finished=True)
+def test_live_refreshes_an_open_panel(client, team, when):
+    slot = with_job(team, when, "generating", progress_message="Finding the angle")
     client.force_login(team.editor)
-    response = client.get(f"/slots/live/?cards={slot.public_id}")
-    assert response.status_code == 286
-    assert "Ready for review" in response.content.decode()  # the last state still lands
+    since = now_token()
+    PlannedSlot.objects.filter(pk=slot.pk).update(updated_at=timezone.now())
+    html = live(client, since, panel=str(slot.public_id)).content.decode()
+    assert f'id="slot-status-{slot.public_id}"' in html and "Finding the angle" in html
+    assert "slot-card" not in html  # no window named: only the panel
 
 
-def test_live_ignores_other_workspaces_slots(client, team, when):
+def test_live_rechecks_a_card_whose_change_may_be_undone(client, team, when):
+    slot = with_job(team, when, "approving", finished=True)
+    seen = to_micros(PlannedSlot.objects.get(pk=slot.pk).updated_at)
+    client.force_login(team.editor)
+    since = now_token()
+    check = f"{slot.public_id}.{seen}"
+    assert live(client, since, check=check, **calendar_window(when)).status_code == 204
+    # A refused approval puts the row back exactly, updated_at included.
+    PlannedSlot.objects.filter(pk=slot.pk).update(
+        status="in_review", updated_at=timezone.now() - timedelta(hours=1)
+    )
+    html = live(client, since, check=check, **calendar_window(when)).content.decode()
+    assert f'id="slot-{slot.public_id}"' in html and ">Ready for review<" in html
+
+
+def test_live_never_shows_another_workspaces_changes(client, team, when):
     slot = with_job(team, when, "generating")
     client.force_login(team.outsider)
-    response = client.get(f"/slots/live/?cards={slot.public_id}")
-    assert str(slot.public_id) not in response.content.decode()
-    assert response.status_code == 286
+    since = now_token()
+    PlannedSlot.objects.filter(pk=slot.pk).update(updated_at=timezone.now())
+    response = live(client, since, panel=str(slot.public_id), **calendar_window(when))
+    assert response.status_code == 204
 
 
-def test_live_costs_the_same_for_one_card_or_thirty(client, team, when, django_assert_num_queries):
+def test_live_without_a_since_starts_from_now(client, team):
     client.force_login(team.editor)
-    slots = [with_job(team, when + timedelta(hours=i), "generating") for i in range(30)]
-    one = f"/slots/live/?cards={slots[0].public_id}"
-    many = "/slots/live/?cards=" + ",".join(str(s.public_id) for s in slots)
-    # session, user, memberships, profile, slots, their current jobs
-    with django_assert_num_queries(6):
-        client.get(one)
-    with django_assert_num_queries(6):
-        html = client.get(many).content.decode()
-    assert html.count('hx-swap-oob="true"') == 30
+    response = client.get("/slots/live/")
+    assert response.status_code == 204 and response["X-Live-Since"].isdigit()
+
+
+def test_live_ignores_a_window_that_makes_no_sense(client, team, when):
+    team.slot(when)
+    client.force_login(team.editor)
+    since = to_micros(timezone.now() - timedelta(minutes=1))
+    for window in [
+        {"view": "calendar", "from": "2026-01-01", "to": "2027-01-01"},
+        {"view": "calendar", "from": "nonsense"},
+        {"view": "list", "date_from": "2026-13-01"},
+    ]:
+        response = live(client, since, **window)
+        assert response.status_code == 200 and "slot-card" not in response.content.decode()
+
+
+def test_pages_say_what_they_show(client, team, when):
+    client.force_login(team.editor)
+    day = timezone.localtime(when, ZoneInfo("Europe/Berlin")).date()
+    month = client.get(f"/calendar/{day.year}/{day.month}/").content.decode()
+    assert 'data-live-view="calendar"' in month and "data-live-since=" in month
+    day_page = client.get(f"/calendar/day/{day.isoformat()}/").content.decode()
+    assert f"from={day.isoformat()}&amp;to={day.isoformat()}" in day_page
 
 
 def test_live_needs_login(client):
-    assert client.get("/slots/live/?cards=x").status_code == 302
+    assert client.get("/slots/live/?since=1").status_code == 302
 
 
 # generate and cancel: who may -----------------------------------------------------------------
