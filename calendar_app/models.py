@@ -66,6 +66,10 @@ class Workspace(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
 
 class Role(models.TextChoices):
     EDITOR = "editor", "Editor"
@@ -135,6 +139,8 @@ class Project(models.Model):
     linkedin_url = models.URLField(blank=True, max_length=500)
     colour = models.PositiveSmallIntegerField(default=0)
     synced_at = models.DateTimeField(null=True, blank=True)
+    # When the sync last read this project's posts back from Scripe.
+    posts_synced_at = models.DateTimeField(null=True, blank=True)
     missing_from_scripe = models.BooleanField(
         default=False, help_text="The last sync did not find this project in Scripe."
     )
@@ -206,15 +212,27 @@ class SlotStatus(models.TextChoices):
     MISSED = "missed", "Missed"
     # Approved, while Scripe is being asked to schedule it (a second or two).
     APPROVING = "approving", "Scheduling"
+    # Its post was deleted in Scripe: generate it again, or delete the slot.
+    REMOVED = "removed", "Removed in Scripe"
 
 
-EDITABLE_STATUSES = frozenset({SlotStatus.DRAFT, SlotStatus.FAILED, SlotStatus.CANCELLED})
+EDITABLE_STATUSES = frozenset(
+    {SlotStatus.DRAFT, SlotStatus.FAILED, SlotStatus.CANCELLED, SlotStatus.REMOVED}
+)
 IN_FLIGHT_STATUSES = frozenset({SlotStatus.QUEUED, SlotStatus.GENERATING})
 # What waits for a manager: drafts to review, and drafts whose time passed before approval.
 REVIEW_STATUSES = frozenset({SlotStatus.IN_REVIEW, SlotStatus.MISSED})
 GENERATABLE_STATUSES = frozenset(
-    {SlotStatus.DRAFT, SlotStatus.FAILED, SlotStatus.CANCELLED, SlotStatus.CHANGES_REQUESTED}
+    {
+        SlotStatus.DRAFT,
+        SlotStatus.FAILED,
+        SlotStatus.CANCELLED,
+        SlotStatus.CHANGES_REQUESTED,
+        SlotStatus.REMOVED,
+    }
 )
+# Slots whose post Scripe has and whose fate is not final: the sync reads them back.
+FOLLOWED_STATUSES = frozenset({SlotStatus.IN_REVIEW, SlotStatus.MISSED, SlotStatus.SCHEDULED})
 
 
 class SlotQuerySet(models.QuerySet):
@@ -251,6 +269,12 @@ class PlannedSlot(models.Model):
     # The key of the request that planned it (a form's, an import row's): the same request
     # sent twice plans one slot.
     request_key = models.CharField(max_length=64, blank=True, editable=False)
+    # What Scripe says after approval: when it was seen published, a warning about a post
+    # that should have gone out (cleared when it does), and the `updatedAt` of the last copy
+    # of the post applied here, so an older copy (a late webhook) never undoes a newer one.
+    published_at = models.DateTimeField(null=True, blank=True)
+    scripe_warning = models.CharField(max_length=300, blank=True)
+    scripe_seen_at = models.DateTimeField(null=True, blank=True)
 
     objects = SlotQuerySet.as_manager()
 
@@ -304,11 +328,14 @@ class PlannedSlot(models.Model):
 
     @property
     def shows_status_note(self) -> bool:
-        """The reviewer's words are the card's story only in the states they caused."""
+        """The reviewer's (or the sync's) words are the card's story only in the states they
+        caused."""
         return bool(self.status_note) and self.status in REVIEWER_STATUSES
 
     @property
     def generate_label(self) -> str:
+        if self.status == SlotStatus.REMOVED:
+            return "Generate again"
         return "Retry" if self.status in (SlotStatus.FAILED, SlotStatus.CANCELLED) else "Generate"
 
     # transitions ------------------------------------------------------------------------------
@@ -419,6 +446,57 @@ class PlannedSlot(models.Model):
             status_note="",
         )
 
+    # What Scripe did, read back by the sync (calendar_app/sync.py). No person decided these,
+    # so none is named; each still moves only from the state it expects.
+
+    def mark_published(self, at: datetime) -> None:
+        self._move(
+            SlotStatus.PUBLISHED,
+            frozenset({SlotStatus.SCHEDULED}),
+            published_at=at,
+            scripe_warning="",
+        )
+
+    def follow_scripe_time(self, when: datetime) -> None:
+        """Rescheduled in Scripe: our time follows theirs."""
+        self._update_if(
+            Q(status=SlotStatus.SCHEDULED),
+            {"scheduled_for": when, "scripe_warning": "", "updated_at": timezone.now()},
+        )
+
+    def scheduled_in_scripe(self, when: datetime) -> None:
+        """Someone scheduled the draft in Scripe itself: it is approved there."""
+        self._move(
+            SlotStatus.SCHEDULED,
+            frozenset({SlotStatus.IN_REVIEW, SlotStatus.MISSED}),
+            scheduled_for=when,
+            status_note="",
+        )
+
+    def unscheduled_in_scripe(self) -> None:
+        self._move(
+            SlotStatus.IN_REVIEW,
+            frozenset({SlotStatus.SCHEDULED}),
+            scripe_warning="",
+            status_note="Unscheduled in Scripe: approve it again, or reject it.",
+        )
+
+    def mark_removed(self) -> None:
+        self._move(
+            SlotStatus.REMOVED,
+            FOLLOWED_STATUSES,
+            scripe_warning="",
+            status_note="Removed in Scripe: generate it again, or delete the slot.",
+        )
+
+    def warn(self, warning: str) -> None:
+        """A scheduled post that should have gone out; the warning goes when it does."""
+        if self.scripe_warning != warning:
+            self._update_if(
+                Q(status=SlotStatus.SCHEDULED),
+                {"scripe_warning": warning[:300], "updated_at": timezone.now()},
+            )
+
     def reschedule(self, when: datetime) -> None:
         self._update_if(
             Q(status__in=EDITABLE_STATUSES),
@@ -468,7 +546,13 @@ DONE_BY = {
     SlotStatus.REJECTED: "rejected it",
 }
 REVIEWER_STATUSES = frozenset(
-    {SlotStatus.CHANGES_REQUESTED, SlotStatus.REJECTED, SlotStatus.MISSED, SlotStatus.IN_REVIEW}
+    {
+        SlotStatus.CHANGES_REQUESTED,
+        SlotStatus.REJECTED,
+        SlotStatus.MISSED,
+        SlotStatus.IN_REVIEW,
+        SlotStatus.REMOVED,
+    }
 )
 
 
@@ -605,6 +689,8 @@ class SlotEvent(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices)
     status = models.CharField(max_length=24, choices=SlotStatus.choices, blank=True)
     text = models.TextField(blank=True)
+    # An edit made in Scripe: the text it replaced, kept as a version.
+    earlier_text = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -616,5 +702,6 @@ class SlotEvent(models.Model):
     @property
     def who(self) -> str:
         if self.actor is None:
-            return "Scripe" if self.kind == self.Kind.STATUS else "Someone"
+            # Nobody in the app: the pipeline or the sync, reporting what Scripe did.
+            return "Scripe" if self.kind != self.Kind.COMMENT else "Someone"
         return self.actor.get_full_name() or self.actor.get_username()

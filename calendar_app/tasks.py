@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from calendar_app.generation import generation_advance, generations_advance, generations_sweep
 from calendar_app.review import approvals_sweep
+from calendar_app.sync import missed_sweep, syncs_due
 
 
 def advance_generations(job_ids: list[int]) -> None:
@@ -16,6 +17,12 @@ def advance_generation(job_id: int) -> None:
 
 
 def sweep() -> dict[str, int]:
-    """Every minute: hands on due generations (in case no dispatcher runs) and settles
-    approvals interrupted mid-call."""
-    return {"generations": generations_sweep(), "approvals": approvals_sweep()}
+    """Every minute: hands on due generations (in case no dispatcher runs), settles approvals
+    interrupted mid-call, reads back from Scripe what happened to approved posts, and marks
+    drafts whose time passed in review as missed."""
+    return {
+        "generations": generations_sweep(),
+        "approvals": approvals_sweep(),
+        "synced_projects": syncs_due(),
+        "missed": missed_sweep(),
+    }

@@ -48,6 +48,20 @@ class RunningSandbox:
         url = f"{self.root_url}/_sandbox/job-failures"
         httpx.post(url, json={"count": count, "code": code}).raise_for_status()
 
+    def dashboard_edit(self, post_id: str, **changes) -> dict:
+        """What a person does to a post in Scripe's own dashboard: `title`, `content`,
+        `scheduledAt` (an ISO time, or None to unschedule)."""
+        response = httpx.patch(f"{self.root_url}/_sandbox/posts/{post_id}", json=changes)
+        response.raise_for_status()
+        return response.json()["data"]
+
+    def dashboard_delete(self, post_id: str) -> None:
+        httpx.delete(f"{self.root_url}/_sandbox/posts/{post_id}").raise_for_status()
+
+    def fail_next_publish(self, post_id: str, code: str = "linkedin_error") -> None:
+        url = f"{self.root_url}/_sandbox/posts/{post_id}/publish-failure"
+        httpx.post(url, json={"code": code}).raise_for_status()
+
     def revoke(self, key: str) -> None:
         httpx.post(f"{self.root_url}/_sandbox/keys/revoke", json={"key": key}).raise_for_status()
 
