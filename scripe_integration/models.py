@@ -9,6 +9,7 @@ at `AUTH_USER_MODEL`.
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -80,6 +81,18 @@ class ScripeConnection(models.Model):
     # Set by the first call that could not reach Scripe (timeout, refused connection), cleared
     # by the next answer.
     unreachable_since = models.DateTimeField(null=True, blank=True, editable=False)
+    # The webhook endpoint registered in Scripe for this workspace. `public_id` names the
+    # connection in the receiver's URL (never the sequential pk). The secret is encrypted
+    # like the key; after a rotation the previous one still verifies until
+    # `previous_webhook_secret_until`, so deliveries signed before it are not lost.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    webhook_endpoint_id = models.CharField(max_length=80, blank=True, editable=False)
+    webhook_url = models.URLField(max_length=1024, blank=True, editable=False)
+    encrypted_webhook_secret = models.TextField(blank=True, editable=False)
+    webhook_secret_hint = models.CharField(max_length=40, blank=True, editable=False)
+    webhook_secret_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+    encrypted_previous_webhook_secret = models.TextField(blank=True, editable=False)
+    previous_webhook_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "Scripe connection"
@@ -137,6 +150,35 @@ class ScripeConnection(models.Model):
     @property
     def blocks_generation(self) -> bool:
         return self.key_state in (self.KeyState.MISSING, self.KeyState.INVALID)
+
+    @property
+    def has_webhook(self) -> bool:
+        return bool(self.webhook_endpoint_id and self.encrypted_webhook_secret)
+
+    def webhook_secrets(self, *, now=None) -> list[str]:
+        """The secrets a delivery may be signed with: the current one, and the previous one
+        while its overlap lasts. Plaintext, for verifying only. Never log or render them."""
+        if not self.encrypted_webhook_secret:
+            return []
+        found = [crypto.decrypt(self.encrypted_webhook_secret)]
+        now = now or timezone.now()
+        until = self.previous_webhook_secret_until
+        if self.encrypted_previous_webhook_secret and until and until > now:
+            found.append(crypto.decrypt(self.encrypted_previous_webhook_secret))
+        return found
+
+    def set_webhook_secret(self, secret: str, *, keep_previous_for: timedelta | None) -> None:
+        """Stores a new endpoint secret, encrypted. With `keep_previous_for`, the secret it
+        replaces keeps verifying for that long (a rotation); without it, it is forgotten."""
+        if keep_previous_for and self.encrypted_webhook_secret:
+            self.encrypted_previous_webhook_secret = self.encrypted_webhook_secret
+            self.previous_webhook_secret_until = timezone.now() + keep_previous_for
+        else:
+            self.encrypted_previous_webhook_secret = ""
+            self.previous_webhook_secret_until = None
+        self.encrypted_webhook_secret = crypto.encrypt(secret)
+        self.webhook_secret_hint = f"{secret[:6]}…{secret[-4:]}" if len(secret) > 12 else "…"
+        self.webhook_secret_set_at = timezone.now()
 
     def set_key(self, plaintext: str, *, by=None) -> None:
         plaintext = plaintext.strip()
@@ -207,3 +249,42 @@ class ScripeConnection(models.Model):
         self.key_error_message = message[:500]
         self.verified_at = timezone.now()
         self.save(update_fields=["key_state", "key_error_code", "key_error_message", "verified_at"])
+
+
+class WebhookDelivery(models.Model):
+    """One event Scripe delivered to the connection's endpoint, stored once per event id:
+    Scripe retries a delivery (same id) until it gets a 2xx, and may send it again later, so
+    the id is what makes receiving idempotent. The verified body is kept for the task that
+    applies it; `processed_at` says it was applied (and `outcome` what that did)."""
+
+    connection = models.ForeignKey(
+        ScripeConnection, models.CASCADE, related_name="webhook_deliveries"
+    )
+    event_id = models.CharField(max_length=100)
+    type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=80, blank=True)
+    body = models.TextField()
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "event_id"], name="one_delivery_per_event"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+    def mark_processed(self, outcome: str) -> bool:
+        """Records that the event was applied; False when another task did it first."""
+        now = timezone.now()
+        done = WebhookDelivery.objects.filter(pk=self.pk, processed_at__isnull=True).update(
+            processed_at=now, outcome=outcome[:300]
+        )
+        if done:
+            self.processed_at, self.outcome = now, outcome[:300]
+        return bool(done)
