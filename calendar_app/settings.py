@@ -34,15 +34,21 @@ def database_from_url(url: str) -> dict:
 
     SQLite is shared by the web server and the worker, so it runs in WAL mode with IMMEDIATE
     transactions and a busy timeout; without them the two meet "database is locked".
+    A PostgreSQL connection is kept between requests (and checked before reuse): opening one
+    costs a server process and a log-in, more than a live poll itself. Each gunicorn thread
+    and django-q2 process keeps one, a few dozen in all, so a pool would add a dependency
+    and save nothing.
     """
-    config = dj_database_url.parse(url, conn_max_age=envint("DB_CONN_MAX_AGE", "0"))
+    config = dj_database_url.parse(url)
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", "0")
         config["OPTIONS"] = {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
     elif config["ENGINE"] == "django.db.backends.postgresql":
+        config["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", "600")
         config["CONN_HEALTH_CHECKS"] = True
     else:
         raise ImproperlyConfigured(
