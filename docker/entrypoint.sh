@@ -9,10 +9,10 @@ case "${1:-web}" in
     exec python manage.py createcachetable
     ;;
   web)
+    # Workers, threads, timeouts and logs: /app/gunicorn.conf.py (WEB_CONCURRENCY, WEB_THREADS).
     exec gunicorn calendar_app.wsgi:application \
+      --config /app/gunicorn.conf.py \
       --bind 0.0.0.0:8000 \
-      --workers "${WEB_CONCURRENCY:-3}" \
-      --access-logfile - \
       --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-*}"
     ;;
   worker)

@@ -5,6 +5,7 @@ entrypoint is parsed by the shell, and the example env names only settings the a
 from __future__ import annotations
 
 import re
+import runpy
 import shutil
 import subprocess
 from pathlib import Path
@@ -46,6 +47,26 @@ def test_the_entrypoint_is_valid_shell_with_every_role():
     for role in ("migrate)", "web)", "worker)", "sandbox)"):
         assert role in text
     assert "gunicorn calendar_app.wsgi:application" in text
+
+
+def test_the_web_role_runs_gunicorn_with_the_repository_config():
+    assert "--config /app/gunicorn.conf.py" in (DOCKER / "entrypoint.sh").read_text()
+    dockerfile = (DOCKER / "Dockerfile").read_text()
+    assert re.search(r"^COPY .*\bgunicorn\.conf\.py .*\./$", dockerfile, re.M)
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert config["worker_class"] == "gthread"
+    assert config["workers"] >= 1 and config["threads"] >= 1
+    assert config["wsgi_app"] == "calendar_app.wsgi:application"
+
+
+def test_the_gunicorn_config_names_only_settings_gunicorn_knows():
+    """gunicorn ignores a misspelt setting in its config file without a word."""
+    gunicorn_config = pytest.importorskip("gunicorn.config", reason="gunicorn is in .[prod]")
+    known = set(gunicorn_config.Config().settings) | {"control_socket_disable"}  # gunicorn 27+
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    helpers = {"annotations", "cores", "os", "SHM"}
+    names = {name for name in config if not name.startswith("_")} - helpers
+    assert names <= known, names - known
 
 
 def test_compose_has_two_web_and_two_worker_replicas_behind_a_proxy(compose):
