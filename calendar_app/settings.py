@@ -206,6 +206,21 @@ if not DEBUG and DEV_ENCRYPTION_KEY in SCRIPE_KEY_ENCRYPTION_KEYS:
         "print(Fernet.generate_key().decode())'"
     )
 
+# Webhooks (#14): Scripe pushes post and job events to /hooks/scripe/<id>/, so the calendar
+# follows within seconds; polling stays the floor and gives the same results, later. An admin
+# registers the endpoint only when the app has a public base URL Scripe can reach: HTTPS, or
+# http://127.0.0.1 / localhost too when SCRIPE_WEBHOOKS_ALLOW_LOCAL is on (the sandbox).
+PUBLIC_BASE_URL = os.getenv("PUBLIC_BASE_URL", "").strip().rstrip("/")
+SCRIPE_WEBHOOKS_ALLOW_LOCAL = envbool("SCRIPE_WEBHOOKS_ALLOW_LOCAL", "False")
+# The contract does not publish the signature header's name; the default is the library's
+# reading of it (scripe_integration.webhooks.SIGNATURE_HEADER).
+SCRIPE_WEBHOOK_SIGNATURE_HEADER = os.getenv("SCRIPE_WEBHOOK_SIGNATURE_HEADER", "Scripe-Signature")
+# A delivery signed further than this from now is refused, so a captured one cannot be
+# replayed later.
+SCRIPE_WEBHOOK_TOLERANCE_SECONDS = envint("SCRIPE_WEBHOOK_TOLERANCE_SECONDS", "300")
+# After a rotation the previous secret still verifies this long (deliveries signed before).
+SCRIPE_WEBHOOK_SECRET_OVERLAP_SECONDS = envint("SCRIPE_WEBHOOK_SECRET_OVERLAP_SECONDS", "900")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -26,3 +26,10 @@ def sweep() -> dict[str, int]:
         "synced_projects": syncs_due(),
         "missed": missed_sweep(),
     }
+
+
+def apply_scripe_webhook(delivery_id: int) -> str:
+    """Applies one stored Scripe webhook delivery (calendar_app/webhooks.py)."""
+    from calendar_app.webhooks import webhook_apply
+
+    return webhook_apply(delivery_id=delivery_id)

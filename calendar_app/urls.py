@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from calendar_app.views import calendar, core, generation, profile, projects, review, slots
+from calendar_app.views import webhooks as hooks
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
 admin.site.site_title = settings.PRODUCT_NAME
@@ -37,6 +38,7 @@ urlpatterns = [
     path("projects/sync/<uuid:workspace_id>/", projects.project_sync, name="project_sync"),
     path("settings/", profile.settings_view, name="settings"),
     path("healthz", core.healthz, name="healthz"),
+    path("hooks/scripe/<uuid:public_id>/", hooks.scripe_webhook, name="scripe_webhook"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

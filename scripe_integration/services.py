@@ -4,17 +4,22 @@ and whether Scripe could be reached at all."""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
-from scripe_integration import pacing
+from scripe_integration import crypto, pacing
 from scripe_integration.client import UNSET, Project, ScripeClient, ScripeError
-from scripe_integration.models import ScripeConnection
+from scripe_integration.models import ScripeConnection, WebhookDelivery
+from scripe_integration.webhooks import WebhookVerificationError, parse_event, verify_webhook
 
 # Scripe's own words for why a key does not work, for the admin and the banner.
 KEY_ERRORS = {
@@ -149,14 +154,23 @@ def _note_answer(connection: ScripeConnection, client: ScripeClient) -> None:
             setattr(connection, name, value)
 
 
+# Scopes the calendar can do without: a key lacking one still writes posts.
+OPTIONAL_SCOPES = frozenset({"webhooks:manage"})
+
+
 def _note_error(connection: ScripeConnection, error: ScripeError) -> None:
-    if error.code in KEY_ERRORS:
+    if error.code in KEY_ERRORS and not _lacks_only_optional_scopes(error):
         connection.mark_invalid(code=error.code, message=KEY_ERRORS[error.code])
     if error.code in UNREACHABLE_CODES:
         connection.note_unreachable()
     if error.code == "rate_limited" and connection.pk is not None:
         wait = error.retry_after if error.retry_after is not None else pacing.BACKOFF_BASE
         connection.hold(seconds=wait)
+
+
+def _lacks_only_optional_scopes(error: ScripeError) -> bool:
+    required = error.details.get("required") if error.code == "scope_missing" else None
+    return bool(required) and isinstance(required, list) and set(required) <= OPTIONAL_SCOPES
 
 
 def _record_deprecation(connection: ScripeConnection, client: ScripeClient) -> None:
@@ -228,6 +242,225 @@ def _workspace_me(scripe: ScripeClient):
             http_status=200,
         )
     return found
+
+
+# webhooks ----------------------------------------------------------------------------------------
+
+# What the calendar subscribes to: post changes made in Scripe, and jobs that finished.
+WEBHOOK_EVENTS = (
+    "post.updated",
+    "post.scheduled",
+    "post.unscheduled",
+    "job.completed",
+    "job.failed",
+)
+# The host project routes its receiver under this URL name, with a `public_id` argument (the
+# connection's), the way Django's auth expects a URL named "login".
+RECEIVER_URL_NAME = "scripe_webhook"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+POLLING_FLOOR = "Polling alone keeps the calendar current, only later."
+
+
+class WebhooksOff(Exception):
+    """The app has no address Scripe could deliver to."""
+
+
+class WebhookRefused(Exception):
+    """A delivery that is not proven to come from the endpoint's Scripe, or not for a known
+    endpoint. `status` is the HTTP answer; `reason` a word for the log (never a secret)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def webhooks_off_reason() -> str:
+    """Why webhooks cannot be registered now ("" when they can): they need a public base URL,
+    HTTPS (or a local one, for the sandbox, when SCRIPE_WEBHOOKS_ALLOW_LOCAL is on)."""
+    base = settings.PUBLIC_BASE_URL
+    if not base:
+        return (
+            "Webhooks are off: PUBLIC_BASE_URL is not set, so Scripe has no address to "
+            f"deliver to. {POLLING_FLOOR}"
+        )
+    parts = urlsplit(base)
+    if parts.scheme == "https" and parts.hostname:
+        return ""
+    if (
+        settings.SCRIPE_WEBHOOKS_ALLOW_LOCAL
+        and parts.scheme == "http"
+        and (parts.hostname or "") in LOCAL_HOSTS
+    ):
+        return ""
+    return (
+        f"Webhooks are off: PUBLIC_BASE_URL ({base}) is not an HTTPS address (a local "
+        f"http:// one needs SCRIPE_WEBHOOKS_ALLOW_LOCAL). {POLLING_FLOOR}"
+    )
+
+
+def webhook_receiver_url(connection: ScripeConnection) -> str:
+    """The address Scripe delivers this workspace's events to; raises WebhooksOff."""
+    reason = webhooks_off_reason()
+    if reason:
+        raise WebhooksOff(reason)
+    path = reverse(RECEIVER_URL_NAME, kwargs={"public_id": connection.public_id})
+    return settings.PUBLIC_BASE_URL + path
+
+
+def _overlap() -> timedelta:
+    return timedelta(seconds=settings.SCRIPE_WEBHOOK_SECRET_OVERLAP_SECONDS)
+
+
+def webhook_register(*, workspace) -> tuple[bool, str]:
+    """Registers (or points again, and re-activates) the workspace's webhook endpoint in
+    Scripe for WEBHOOK_EVENTS at the receiver's URL, and stores the secret Scripe mints,
+    encrypted. Returns (registered, what to tell the admin)."""
+    connection = connection_for(workspace)
+    try:
+        url = webhook_receiver_url(connection)
+        with scripe_session(connection) as scripe:
+            endpoint = None
+            if connection.webhook_endpoint_id:
+                try:
+                    endpoint = scripe.update_webhook_endpoint(
+                        connection.webhook_endpoint_id,
+                        url=url,
+                        events=list(WEBHOOK_EVENTS),
+                        is_active=True,
+                    )
+                except ScripeError as error:
+                    if error.code != "not_found":
+                        raise
+                    key = uuid.uuid4().hex  # that endpoint is gone: a new one, not a replay
+            else:
+                # A retry after a lost answer replays the same endpoint (and its secret)
+                # rather than leaving an orphan that signs with a secret nobody knows.
+                digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+                key = f"whe-{connection.public_id.hex}-{digest}"
+            if endpoint is None:
+                endpoint = scripe.create_webhook_endpoint(
+                    name=f"{settings.PRODUCT_NAME}"[:100] or "Calendar",
+                    url=url,
+                    events=list(WEBHOOK_EVENTS),
+                    idempotency_key=key,
+                )
+    except (WebhooksOff, ScripeNotConfigured) as error:
+        return False, str(error)
+    except ScripeError as error:
+        return False, f"Could not register the webhook endpoint: {_webhook_error(error)}"
+    if endpoint.secret:
+        connection.set_webhook_secret(endpoint.secret, keep_previous_for=None)
+    connection.webhook_endpoint_id = endpoint.id
+    connection.webhook_url = endpoint.url or url
+    connection.save(update_fields=WEBHOOK_FIELDS)
+    state = (
+        "" if endpoint.is_active else f" but Scripe has it inactive ({endpoint.disabled_reason})"
+    )
+    return True, (
+        f"Webhooks registered{state}: Scripe sends {', '.join(WEBHOOK_EVENTS)} to {url} "
+        f"(endpoint {endpoint.id}, secret {connection.webhook_secret_hint})."
+    )
+
+
+def webhook_rotate(*, workspace) -> tuple[bool, str]:
+    """Has Scripe mint a new secret for the workspace's endpoint and stores it, encrypted;
+    the previous one still verifies for SCRIPE_WEBHOOK_SECRET_OVERLAP_SECONDS, so deliveries
+    signed before the rotation are not refused. Returns (rotated, what to tell the admin)."""
+    connection = connection_for(workspace)
+    if not connection.webhook_endpoint_id:
+        return False, "No webhook endpoint is registered yet; register it first."
+    try:
+        with scripe_session(connection) as scripe:
+            endpoint = scripe.rotate_webhook_secret(connection.webhook_endpoint_id)
+    except ScripeNotConfigured as error:
+        return False, str(error)
+    except ScripeError as error:
+        # Rotation is not idempotent: when the answer was lost, Scripe may sign with a secret
+        # we never saw, and deliveries are refused until the next rotation.
+        return False, (
+            f"Could not rotate the webhook secret: {_webhook_error(error)} If Scripe rotated "
+            f"it anyway, rotate again. {POLLING_FLOOR}"
+        )
+    if not endpoint.secret:
+        return False, "Scripe answered the rotation without a new secret; rotate again."
+    connection.set_webhook_secret(endpoint.secret, keep_previous_for=_overlap())
+    connection.save(update_fields=WEBHOOK_FIELDS)
+    until = f"{connection.previous_webhook_secret_until:%H:%M} UTC"
+    return True, (
+        f"Webhook secret rotated: now {connection.webhook_secret_hint}; the previous one "
+        f"still verifies until {until}."
+    )
+
+
+WEBHOOK_FIELDS = [
+    "webhook_endpoint_id",
+    "webhook_url",
+    "encrypted_webhook_secret",
+    "webhook_secret_hint",
+    "webhook_secret_set_at",
+    "encrypted_previous_webhook_secret",
+    "previous_webhook_secret_until",
+]
+
+
+def _webhook_error(error: ScripeError) -> str:
+    if error.code == "scope_missing":
+        return (
+            "the key lacks the webhooks:manage permission. Mint a key with it in Scripe, or "
+            "leave webhooks off."
+        )
+    if error.code in ("ssrf_blocked", "invalid_request", "unprocessable"):
+        return f"Scripe refused the address ({error.message})"
+    return describe_error(error)
+
+
+def webhook_accept(
+    *, public_id, body: bytes, header: str | None, now: float | None = None
+) -> tuple[WebhookDelivery, bool]:
+    """Verifies a delivery's signature with the endpoint's secrets (the current one, and the
+    previous one during a rotation's overlap) and a timestamp tolerance, and stores its
+    event once per event id. Returns (delivery, whether it is new: False for a replay).
+    Raises WebhookRefused; nothing is stored then."""
+    connection = (
+        ScripeConnection.objects.filter(public_id=public_id)
+        .exclude(encrypted_webhook_secret="")
+        .first()
+    )
+    if connection is None:
+        raise WebhookRefused(404, "unknown_endpoint")
+    try:
+        secrets = connection.webhook_secrets()
+    except crypto.DecryptionError:
+        # Our configuration, not the sender: a 5xx, so Scripe retries once it is fixed.
+        raise WebhookRefused(503, "secret_not_decryptable") from None
+    try:
+        verify_webhook(
+            secrets,
+            body,
+            header,
+            tolerance=settings.SCRIPE_WEBHOOK_TOLERANCE_SECONDS,
+            now=now,
+        )
+    except WebhookVerificationError as error:
+        status = 400 if error.reason in ("missing_header", "malformed_header") else 401
+        raise WebhookRefused(status, error.reason) from None
+    try:
+        text = body.decode("utf-8")
+        event = parse_event(body)
+    except ValueError:  # UnicodeDecodeError included
+        raise WebhookRefused(400, "malformed_event") from None
+    object_id = event.object.get("id")
+    delivery, created = WebhookDelivery.objects.get_or_create(
+        connection=connection,
+        event_id=event.id[:100],
+        defaults={
+            "type": event.type[:40],
+            "object_id": object_id[:80] if isinstance(object_id, str) else "",
+            "body": text,
+        },
+    )
+    return delivery, created
 
 
 def post_fetch(*, workspace, post_id: str):
