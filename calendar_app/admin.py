@@ -36,7 +36,7 @@ from calendar_app.models import (
     SourceNote,
     Workspace,
 )
-from scripe_integration.admin import ScripeConnectionInline
+from scripe_integration.admin import ScripeConnectionInline, ScripeWebhookAdminMixin
 from scripe_integration.models import ScripeConnection
 from scripe_integration.plans import GENERATION_CENTS, PLAN_CAP_CENTS
 from scripe_integration.services import key_verify
@@ -138,7 +138,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
+class WorkspaceAdmin(ScripeWebhookAdminMixin, AdministeredWorkspacesOnly, admin.ModelAdmin):
     list_display = ["name", "time_zone", "review_required", "key_state", "masked_key", "members"]
     search_fields = ["name"]
     inlines = [WorkspaceScripeInline, MembershipInline]

@@ -9,9 +9,20 @@ it), and the form's `notice` says so for the host's admin to show.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
 
 from scripe_integration.models import ScripeConnection, validate_key_format
+from scripe_integration.services import (
+    WEBHOOK_EVENTS,
+    webhook_register,
+    webhook_rotate,
+    webhooks_off_reason,
+)
 
 
 class ScripeConnectionForm(forms.ModelForm):
@@ -80,6 +91,7 @@ class ScripeConnectionInline(admin.StackedInline):
         "reachability",
         "rate_limit_summary",
         "deprecation_summary",
+        "webhooks",
     ]
     readonly_fields = [
         "key",
@@ -89,6 +101,7 @@ class ScripeConnectionInline(admin.StackedInline):
         "reachability",
         "rate_limit_summary",
         "deprecation_summary",
+        "webhooks",
     ]
 
     @admin.display(description="Current key")
@@ -127,3 +140,66 @@ class ScripeConnectionInline(admin.StackedInline):
     @admin.display(description="Deprecation")
     def deprecation_summary(self, obj: ScripeConnection) -> str:
         return obj.deprecation_summary
+
+    @admin.display(description="Webhooks")
+    def webhooks(self, obj: ScripeConnection) -> str:
+        off = webhooks_off_reason()
+        if not obj.has_webhook:
+            if off:
+                return off
+            return (
+                "Not registered: polling keeps the calendar current. Register webhooks (the "
+                "button above) and Scripe tells the calendar about changes within seconds."
+            )
+        text = (
+            f"Endpoint {obj.webhook_endpoint_id} at {obj.webhook_url}, secret "
+            f"{obj.webhook_secret_hint} (set {obj.webhook_secret_set_at:%Y-%m-%d %H:%M} UTC)."
+        )
+        until = obj.previous_webhook_secret_until
+        if obj.encrypted_previous_webhook_secret and until:
+            text += f" The previous secret verifies until {until:%Y-%m-%d %H:%M} UTC."
+        return f"{text} {off}" if off else text
+
+
+class ScripeWebhookAdminMixin:
+    """For the ModelAdmin of the model that owns connections (the host's workspace): buttons
+    that register the owner's webhook endpoint with Scripe and rotate its secret. They are
+    POST only, need the change permission, and find the owner through the admin's own
+    `get_queryset`, so whatever limits the host puts on it (its admins' workspaces) holds:
+    an owner outside it is a 404, as for Verify."""
+
+    def get_urls(self):
+        opts = self.opts
+        name = f"{opts.app_label}_{opts.model_name}_scripe_webhook"
+        register = self.admin_site.admin_view(require_POST(self.scripe_webhook_register_view))
+        rotate = self.admin_site.admin_view(require_POST(self.scripe_webhook_rotate_view))
+        return [
+            path("<int:pk>/webhook/register/", register, name=f"{name}_register"),
+            path("<int:pk>/webhook/rotate/", rotate, name=f"{name}_rotate"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "scripe_webhooks_off": webhooks_off_reason(),
+            "scripe_webhook_events": ", ".join(WEBHOOK_EVENTS),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def scripe_webhook_register_view(self, request: HttpRequest, pk: int):
+        return self._scripe_webhook_call(request, pk, webhook_register)
+
+    def scripe_webhook_rotate_view(self, request: HttpRequest, pk: int):
+        return self._scripe_webhook_call(request, pk, webhook_rotate)
+
+    def _scripe_webhook_call(self, request: HttpRequest, pk: int, service) -> HttpResponseRedirect:
+        owner = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_change_permission(request, owner):
+            raise PermissionDenied
+        done, message = service(workspace=owner)
+        level = messages.SUCCESS if done else messages.ERROR
+        self.message_user(request, f"{owner}: {message}", level)
+        opts = self.opts
+        change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
+        return HttpResponseRedirect(change)
