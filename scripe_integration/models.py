@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from scripe_integration import crypto
 
@@ -155,6 +156,7 @@ class ScripeConnection(models.Model):
     def has_webhook(self) -> bool:
         return bool(self.webhook_endpoint_id and self.encrypted_webhook_secret)
 
+    @sensitive_variables("found")
     def webhook_secrets(self, *, now=None) -> list[str]:
         """The secrets a delivery may be signed with: the current one, and the previous one
         while its overlap lasts. Plaintext, for verifying only. Never log or render them."""
@@ -167,6 +169,7 @@ class ScripeConnection(models.Model):
             found.append(crypto.decrypt(self.encrypted_previous_webhook_secret))
         return found
 
+    @sensitive_variables("secret")
     def set_webhook_secret(self, secret: str, *, keep_previous_for: timedelta | None) -> None:
         """Stores a new endpoint secret, encrypted. With `keep_previous_for`, the secret it
         replaces keeps verifying for that long (a rotation); without it, it is forgotten."""

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from scripe_integration import crypto, pacing
 from scripe_integration.client import UNSET, Project, ScripeClient, ScripeError
@@ -340,7 +341,7 @@ def webhook_register(*, workspace) -> tuple[bool, str]:
                 key = f"whe-{connection.public_id.hex}-{digest}"
             if endpoint is None:
                 endpoint = scripe.create_webhook_endpoint(
-                    name=f"{settings.PRODUCT_NAME}"[:100] or "Calendar",
+                    name=settings.PRODUCT_NAME[:128] or "Scripe Calendar",
                     url=url,
                     events=list(WEBHOOK_EVENTS),
                     idempotency_key=key,
@@ -415,6 +416,7 @@ def _webhook_error(error: ScripeError) -> str:
     return describe_error(error)
 
 
+@sensitive_variables("secrets")
 def webhook_accept(
     *, public_id, body: bytes, header: str | None, now: float | None = None
 ) -> tuple[WebhookDelivery, bool]:
