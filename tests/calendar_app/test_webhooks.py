@@ -469,3 +469,32 @@ def test_a_real_signed_delivery_from_the_sandbox_moves_the_slot(
     assert ours and ours[-1]["status"] == "delivered"
     assert ours[-1]["attempts"][-1]["url"].startswith(f"{live_server.url}/hooks/scripe/")
     assert WebhookDelivery.objects.filter(type="post.scheduled").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_delivery_is_applied_by_a_qcluster_worker(
+    live_server, team, sandbox_factory, clusters, monkeypatch, settings
+):
+    """The whole way: the sandbox signs and sends, the receiver stores and enqueues, a
+    separate `qcluster` process runs the task."""
+    settings.PUBLIC_BASE_URL = live_server.url
+    settings.SCRIPE_WEBHOOKS_ALLOW_LOCAL = True
+    sandbox = sandbox_factory(webhook_retry_seconds=(0.5, 1.0), webhook_timeout=3.0)
+    sandbox.wire(team.workspace)
+    monkeypatch.setattr(generation, "enqueue", lambda job_ids: None)
+    assert webhook_register(workspace=team.workspace)[0]
+    slot = written_draft(team, days=3)
+    slot_approve(slot=slot, user=team.manager)
+    clusters()
+
+    hooks_before = WebhookDelivery.objects.count()
+    sandbox.dashboard_edit(post_id(reloaded(slot)), scheduledAt=None)
+
+    wait_for(lambda: reloaded(slot).status == "in_review", 30, "the worker to apply it")
+    assert WebhookDelivery.objects.count() > hooks_before
+    # post.updated and post.unscheduled carry the same copy: whichever came first moved it.
+    wait_for(
+        lambda: not WebhookDelivery.objects.filter(processed_at__isnull=True).exists(), 10, "both"
+    )
+    outcomes = WebhookDelivery.objects.values_list("outcome", flat=True)
+    assert sum(o.endswith(": unscheduled in Scripe") for o in outcomes) == 1
