@@ -32,6 +32,14 @@ def parse_day(value: object, *, showable: bool = True) -> date | None:
     return day if not showable or is_showable(day) else None
 
 
+def parse_clock(value: object) -> time | None:
+    """A time of day from a request ("09:30"), or None."""
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
 @dataclass
 class Day:
     date: date

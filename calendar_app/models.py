@@ -406,18 +406,42 @@ class PlannedSlot(models.Model):
     def begin_approval(self) -> None:
         """Claims the draft for scheduling in Scripe, before the call: a request for changes
         or a rejection that arrives meanwhile loses, so Scripe only hears from the winner."""
-        self._before_approval = (self.status_changed_at, self.updated_at)
+        self._before_approval = (self.status, self.status_changed_at, self.updated_at)
         self._move(SlotStatus.APPROVING, frozenset({SlotStatus.IN_REVIEW}))
+
+    def begin_change(self) -> None:
+        """Claims a scheduled post for a change in Scripe (a new time, unscheduling), before
+        the call, the way `begin_approval` claims a draft: of two managers changing it at
+        once, only one reaches Scripe."""
+        self._before_approval = (self.status, self.status_changed_at, self.updated_at)
+        self._move(SlotStatus.APPROVING, frozenset({SlotStatus.SCHEDULED}))
+
+    def change_done(self, *, scheduled_for: datetime) -> None:
+        self._move(
+            SlotStatus.SCHEDULED,
+            frozenset({SlotStatus.APPROVING}),
+            scheduled_for=scheduled_for,
+            scripe_warning="",
+        )
+
+    def unscheduled_by(self, who: str) -> None:
+        self._move(
+            SlotStatus.IN_REVIEW,
+            frozenset({SlotStatus.APPROVING}),
+            scripe_warning="",
+            status_note=f"Unscheduled by {who}: approve it again, or reject it.",
+        )
 
     def approve(self) -> None:
         self._move(SlotStatus.SCHEDULED, frozenset({SlotStatus.APPROVING}), status_note="")
 
     def approval_failed(self, why: str | None = None) -> None:
-        """Scripe did not schedule it: back in review. Right after `begin_approval` the row
-        is restored exactly; otherwise (the sweep, after a crash) `why` says what happened."""
+        """Scripe did not schedule it (or refused the change): right after `begin_approval` or
+        `begin_change` the row is restored exactly; otherwise (the sweep, after a crash) it
+        goes back to review and `why` says what happened."""
         if why is None and hasattr(self, "_before_approval"):
-            changed, updated = self._before_approval
-            values = {"status": SlotStatus.IN_REVIEW, "status_changed_at": changed}
+            status, changed, updated = self._before_approval
+            values = {"status": status, "status_changed_at": changed}
             self._update_if(Q(status=SlotStatus.APPROVING), {**values, "updated_at": updated})
             return
         self._move(SlotStatus.IN_REVIEW, frozenset({SlotStatus.APPROVING}), status_note=why or "")

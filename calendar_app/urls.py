@@ -5,7 +5,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from calendar_app.views import calendar, core, generation, profile, projects, review, slots
+from calendar_app.views import (
+    calendar,
+    core,
+    generation,
+    profile,
+    projects,
+    review,
+    scheduled,
+    slots,
+)
 from calendar_app.views import webhooks as hooks
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
@@ -24,6 +33,9 @@ urlpatterns = [
     path("slots/<uuid:public_id>/move/", slots.slot_move, name="slot_move"),
     path("slots/<uuid:public_id>/delete/", slots.slot_delete, name="slot_delete"),
     path("slots/<uuid:public_id>/restore/", slots.slot_restore, name="slot_restore"),
+    path("slots/<uuid:public_id>/reschedule/", scheduled.slot_reschedule, name="slot_reschedule"),
+    path("slots/<uuid:public_id>/unschedule/", scheduled.slot_unschedule, name="slot_unschedule"),
+    path("slots/<uuid:public_id>/post/", scheduled.slot_post_edit, name="slot_post_edit"),
     path("slots/<uuid:public_id>/generate/", generation.slot_generate, name="slot_generate"),
     path("slots/<uuid:public_id>/cancel/", generation.slot_cancel, name="slot_cancel"),
     path("slots/live/", generation.slots_live, name="slots_live"),
@@ -36,6 +48,7 @@ urlpatterns = [
     path("review/<uuid:public_id>/new-time/", review.review_new_time, name="review_new_time"),
     path("projects/", projects.project_list, name="projects"),
     path("projects/sync/<uuid:workspace_id>/", projects.project_sync, name="project_sync"),
+    path("projects/sync-posts/<uuid:workspace_id>/", projects.posts_sync, name="posts_sync"),
     path("settings/", profile.settings_view, name="settings"),
     path("healthz", core.healthz, name="healthz"),
     path("hooks/scripe/<uuid:public_id>/", hooks.scripe_webhook, name="scripe_webhook"),

@@ -471,9 +471,10 @@ def post_fetch(*, workspace, post_id: str):
         return scripe.get_post(post_id)
 
 
-def post_update(*, workspace, post_id: str, title: str, content: str, scheduled_for=UNSET):
-    """Sends the reviewed draft to Scripe (PATCH /v1/posts/{id}), scheduling it when a time is
-    given. Raises ScripeError (409 `conflict`: the project's LinkedIn connection is down)."""
+def post_update(*, workspace, post_id: str, title=UNSET, content=UNSET, scheduled_for=UNSET):
+    """Changes the post in Scripe (PATCH /v1/posts/{id}): its text, its time (None
+    unschedules it), or both; what is left out stays. Raises ScripeError (409 `conflict`:
+    the project's LinkedIn connection is down; 422: a time in the past)."""
     with scripe_session(connection_for(workspace)) as scripe:
         return scripe.update_post(
             post_id, title=title, content=content, scheduled_for=scheduled_for

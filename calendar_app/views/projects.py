@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from calendar_app import selectors, services
+from calendar_app import selectors, services, sync
 from calendar_app.access import viewer_for
 from calendar_app.models import Role
 from calendar_app.refusals import Refusal
@@ -33,16 +33,21 @@ def project_list(request: HttpRequest) -> HttpResponse:
     return render(request, "calendar_app/projects.html", {"groups": groups})
 
 
-@login_required
-@require_POST
-def project_sync(request: HttpRequest, workspace_id) -> HttpResponse:
+def _managed_workspace(request: HttpRequest, workspace_id, to: str):
     viewer = viewer_for(request)
     membership = next(
         (m for m in viewer.memberships if str(m.workspace.public_id) == str(workspace_id)), None
     )
     if membership is None:
         raise Http404("No such workspace.")
-    viewer.require(Role.MANAGER, membership.workspace_id, "sync projects")
+    viewer.require(Role.MANAGER, membership.workspace_id, to)
+    return membership
+
+
+@login_required
+@require_POST
+def project_sync(request: HttpRequest, workspace_id) -> HttpResponse:
+    membership = _managed_workspace(request, workspace_id, "sync projects")
     here = reverse("projects")
     try:
         result = services.projects_sync(workspace=membership.workspace)
@@ -51,3 +56,15 @@ def project_sync(request: HttpRequest, workspace_id) -> HttpResponse:
     except ScripeError as error:
         return refused(request, Refusal(f"Sync failed: {describe_error(error)}"), redirect_to=here)
     return done(request, f"Projects synced from Scripe: {result.summary()}", redirect_to=here)
+
+
+@login_required
+@require_POST
+def posts_sync(request: HttpRequest, workspace_id) -> HttpResponse:
+    """Sync now: reads back from Scripe what happened to the workspace's approved posts and
+    drafts (the every-minute sweep does the same for what is due)."""
+    membership = _managed_workspace(request, workspace_id, "sync posts")
+    report = sync.scripe_sync(workspace=membership.workspace)
+    if report.problem:
+        return refused(request, Refusal(report.problem), redirect_to=reverse("home"))
+    return done(request, report.sentence(), redirect_to=reverse("home"))

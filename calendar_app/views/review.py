@@ -7,7 +7,7 @@ the rules refuse comes back in the same fragment, next to its field, with what w
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,7 +21,7 @@ from django_htmx.http import trigger_client_event
 
 from calendar_app import review, selectors
 from calendar_app.access import Viewer, slot_for, viewer_for
-from calendar_app.calendar_grid import parse_day
+from calendar_app.calendar_grid import parse_clock, parse_day
 from calendar_app.models import REVIEW_STATUSES, Role
 from calendar_app.refusals import Refusal
 from calendar_app.scheduling import time_choices
@@ -186,13 +186,6 @@ def review_reject(request: HttpRequest, public_id) -> HttpResponse:
     )
 
 
-def _clock(value: str) -> time | None:
-    try:
-        return time.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 @login_required
 @require_POST
 def review_new_time(request: HttpRequest, public_id) -> HttpResponse:
@@ -204,7 +197,7 @@ def review_new_time(request: HttpRequest, public_id) -> HttpResponse:
             user=request.user,
             # Any day: the planning rule says why one outside the calendar will not do.
             day=parse_day(request.POST.get("date", ""), showable=False),
-            clock=_clock(request.POST.get("time", "")),
+            clock=parse_clock(request.POST.get("time", "")),
             zone=viewer_for(request).zone,
         ),
     )

@@ -23,6 +23,7 @@ from calendar_app.models import UNDO_SECONDS, Role, SlotStatus
 from calendar_app.refusals import Refusal
 from calendar_app.scheduling import MIN_LEAD
 from calendar_app.views.answers import done, refused, show_on_form
+from calendar_app.views.scheduled import reschedule
 
 FORM_TEMPLATE = "calendar_app/slot_form.html"
 PAGE_SIZE = 25
@@ -153,10 +154,12 @@ def slot_edit(request: HttpRequest, public_id) -> HttpResponse:
 def slot_detail(request: HttpRequest, public_id) -> HttpResponse:
     slot = slot_for(request, public_id)
     template = "calendar_app/slot_detail.html" + ("#slot-panel" if request.htmx else "")
+    viewer = viewer_for(request)
     context = {
         "slot": slot,
-        "zone": viewer_for(request).zone.key,
+        "zone": viewer.zone.key,
         "events": selectors.slot_events(slot),
+        "can_manage": viewer.can(Role.MANAGER, slot.workspace_id),
     }
     return render(request, template, context)
 
@@ -170,6 +173,11 @@ def slot_move(request: HttpRequest, public_id) -> HttpResponse:
     day = parse_day(request.POST.get("date", ""), showable=False)
     if day is None:
         return refused(request, Refusal("Drop the card on a day.", status=422), redirect_to=here)
+    if slot.status == SlotStatus.SCHEDULED:
+        # A post already scheduled in Scripe moves there first, by a manager, with Undo.
+        viewer.require(Role.MANAGER, slot.workspace_id, "reschedule posts")
+        clock = timezone.localtime(slot.scheduled_for, viewer.zone).time().replace(tzinfo=None)
+        return reschedule(request, slot, day=day, clock=clock)
     try:
         services.slot_move(slot=slot, day=day, zone=viewer.zone, user=request.user)
     except Refusal as refusal:

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from calendar_app.models import GenerationJob, time_zone_choices
 
-# Per endpoint: 17 POST endpoints make 510 refused posts a run, 8 GET endpoints 240 more
-# requests. FUZZ_EXAMPLES=500 digs deeper (12,500 requests, about ten minutes).
+# Per endpoint: 21 POST endpoints make 630 refused posts a run, 8 GET endpoints 240 more
+# requests. FUZZ_EXAMPLES=500 digs deeper (14,500 requests, about ten minutes).
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
 BERLIN_GAP = "2027-03-28"  # 02:00-03:00 does not exist in Berlin that night
 
@@ -190,6 +190,16 @@ POSTS = {
         ),
     ),
     "sync another's projects": ("/projects/sync/{other}/", lambda w: stray),
+    "sync another's posts": ("/projects/sync-posts/{other}/", lambda w: stray),
+    "reschedule a draft": (
+        "/slots/{draft}/reschedule/",
+        lambda w: one_bad(
+            {"date": st.just("2026-12-10"), "time": st.just("09:00")},
+            {"date": bad_day, "time": bad_time},
+        ),
+    ),
+    "unschedule a draft in review": ("/slots/{review}/unschedule/", lambda w: stray),
+    "change the text of a draft": ("/slots/{draft}/post/", lambda w: post_text(3000)),
 }
 
 GETS = {

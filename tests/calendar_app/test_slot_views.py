@@ -254,13 +254,24 @@ def test_moving_to_a_past_day_is_refused_and_nothing_changes(client, team):
     assert slot.scheduled_for == datetime(2026, 10, 20, 7, 0, tzinfo=UTC)
 
 
-def test_moving_a_scheduled_slot_is_refused(client, team):
+def test_an_editor_may_not_move_a_scheduled_post(client, team):
+    # Moving it changes it in Scripe: a manager's decision (tests/calendar_app/test_scheduled.py).
     slot = team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC), status="scheduled")
     response = login(client, team.editor).post(
         f"/slots/{slot.public_id}/move/", {"date": "2026-10-22"}, headers={"HX-Request": "true"}
     )
+    assert response.status_code == 403
+    slot.refresh_from_db()
+    assert slot.scheduled_for == datetime(2026, 10, 20, 7, 0, tzinfo=UTC)
+
+
+def test_moving_a_post_in_review_is_refused(client, team):
+    slot = team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC), status="in_review")
+    response = login(client, team.editor).post(
+        f"/slots/{slot.public_id}/move/", {"date": "2026-10-22"}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 409
-    assert "scheduled in Scripe" in response.content.decode()
+    assert "waiting for review" in response.content.decode()
     # The page shows a stale state: it is told to refresh.
     assert "slots-changed" in json.loads(response["HX-Trigger"])
 

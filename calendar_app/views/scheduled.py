@@ -1,0 +1,77 @@
+"""Managers change a post after approval: a new time (also by dragging its card), unschedule
+it, change its text. The rules and the calls to Scripe are in calendar_app/scheduled.py."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from calendar_app import scheduled
+from calendar_app.access import slot_for, viewer_for
+from calendar_app.calendar_grid import parse_clock, parse_day
+from calendar_app.models import Role
+from calendar_app.refusals import Refusal
+from calendar_app.views.answers import done, refused
+
+UNDO_SECONDS = 10
+
+
+def reschedule(request: HttpRequest, slot, *, day, clock) -> HttpResponse:
+    """Reschedules and answers with a toast that offers Undo (a reschedule back)."""
+    zone = viewer_for(request).zone
+    here = reverse("slot", args=[slot.public_id])
+    before = timezone.localtime(slot.scheduled_for, zone)
+    try:
+        message = scheduled.scheduled_reschedule(
+            slot=slot, user=request.user, day=day, clock=clock, zone=zone
+        )
+    except Refusal as refusal:
+        return refused(request, refusal, redirect_to=here)
+    undo = None
+    moved = slot.status == "scheduled" and slot.scheduled_for != before
+    if request.htmx and moved:
+        context = {"slot": slot, "message": message, "before": before, "seconds": UNDO_SECONDS}
+        undo = render(request, "calendar_app/slot_detail.html#reschedule-toast", context)
+    return done(request, "" if undo is not None else message, redirect_to=here, response=undo)
+
+
+@login_required
+@require_POST
+def slot_reschedule(request: HttpRequest, public_id) -> HttpResponse:
+    slot = slot_for(request, public_id, to="reschedule posts", role=Role.MANAGER)
+    day = parse_day(request.POST.get("date", ""), showable=False)
+    return reschedule(request, slot, day=day, clock=parse_clock(request.POST.get("time", "")))
+
+
+@login_required
+@require_POST
+def slot_unschedule(request: HttpRequest, public_id) -> HttpResponse:
+    slot = slot_for(request, public_id, to="unschedule posts", role=Role.MANAGER)
+    here = reverse("slot", args=[slot.public_id])
+    try:
+        message = scheduled.scheduled_unschedule(slot=slot, user=request.user)
+    except Refusal as refusal:
+        return refused(request, refusal, redirect_to=here)
+    return done(request, message, redirect_to=here)
+
+
+@login_required
+@require_POST
+def slot_post_edit(request: HttpRequest, public_id) -> HttpResponse:
+    slot = slot_for(request, public_id, to="change scheduled posts", role=Role.MANAGER)
+    here = reverse("slot", args=[slot.public_id])
+    try:
+        message = scheduled.scheduled_edit(
+            slot=slot,
+            user=request.user,
+            title=request.POST.get("title"),
+            content=request.POST.get("content"),
+            version=request.POST.get("version"),
+        )
+    except Refusal as refusal:
+        return refused(request, refusal, redirect_to=here)
+    return done(request, message, redirect_to=here)

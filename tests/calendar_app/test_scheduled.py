@@ -1,0 +1,229 @@
+"""Managers change a post after approval: a new time (the form, or dragging the card), Undo,
+unscheduling, its text. Scripe first: when it refuses, nothing changes here. Against the
+sandbox over HTTP."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from calendar_app.models import PlannedSlot, SlotEvent
+from calendar_app.review import slot_approve
+from tests.support import written_draft
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def wired(team, sandbox):
+    return sandbox.wire(team.workspace)
+
+
+@pytest.fixture
+def scheduled(team, wired):
+    slot = written_draft(team, days=3)
+    # Planned times sit on the 15-minute grid; so must a reschedule's, and Undo's.
+    on_grid = slot.scheduled_for.replace(minute=0, second=0, microsecond=0)
+    PlannedSlot.objects.filter(pk=slot.pk).update(scheduled_for=on_grid)
+    slot.refresh_from_db()
+    slot_approve(slot=slot, user=team.manager)
+    return PlannedSlot.objects.for_cards().get(pk=slot.pk)
+
+
+def reloaded(slot) -> PlannedSlot:
+    return PlannedSlot.objects.for_cards().get(pk=slot.pk)
+
+
+def in_scripe(wired, slot):
+    with wired.client() as scripe:
+        return scripe.get_post(slot.current_job.post_id)
+
+
+def local(slot, days: int = 0) -> dict[str, str]:
+    """The slot's local day (moved by `days`) and time, as the form sends them."""
+    when = timezone.localtime(slot.scheduled_for, slot.workspace.zone) + timedelta(days=days)
+    return {"date": f"{when:%Y-%m-%d}", "time": f"{when:%H:%M}"}
+
+
+def toast(response) -> str:
+    return json.loads(response["HX-Trigger"])["toast"]["message"]
+
+
+def test_a_manager_reschedules_in_scripe_first_and_can_undo(client, team, wired, scheduled):
+    before = scheduled.scheduled_for
+    client.force_login(team.manager)
+    response = client.post(
+        f"/slots/{scheduled.public_id}/reschedule/", local(scheduled, days=2), headers=HTMX
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Rescheduled to" in html and "Undo" in html
+    slot = reloaded(scheduled)
+    assert slot.status == "scheduled"
+    assert slot.scheduled_for == before + timedelta(days=2)
+    assert in_scripe(wired, slot).scheduled_at == slot.scheduled_for
+    assert SlotEvent.objects.filter(slot=slot, text__startswith="Rescheduled from").exists()
+
+    undo = client.post(f"/slots/{scheduled.public_id}/reschedule/", local(scheduled), headers=HTMX)
+    assert undo.status_code == 200
+    assert reloaded(scheduled).scheduled_for == before
+    assert in_scripe(wired, scheduled).scheduled_at == before
+
+
+def test_a_refusal_from_scripe_changes_nothing_here(client, team, wired, scheduled):
+    wired.patch_project(team.project.scripe_id, linkedinConnected=False)
+    events = SlotEvent.objects.filter(slot=scheduled).count()
+    client.force_login(team.manager)
+    response = client.post(
+        f"/slots/{scheduled.public_id}/reschedule/", local(scheduled, days=1), headers=HTMX
+    )
+    assert response.status_code == 409
+    assert "LinkedIn connection is down" in toast(response)
+    slot = reloaded(scheduled)
+    assert (slot.status, slot.scheduled_for) == ("scheduled", scheduled.scheduled_for)
+    assert slot.updated_at == scheduled.updated_at  # the claim was undone exactly
+    assert SlotEvent.objects.filter(slot=slot).count() == events
+    assert in_scripe(wired, slot).scheduled_at == scheduled.scheduled_for
+
+
+def test_an_unreachable_scripe_changes_nothing_and_says_so(client, team, sandbox, scheduled):
+    sandbox.sandbox.stop()  # Scripe is down
+    client.force_login(team.manager)
+    response = client.post(
+        f"/slots/{scheduled.public_id}/reschedule/", local(scheduled, days=1), headers=HTMX
+    )
+    assert response.status_code == 409
+    assert "could not be reached, so nothing was changed" in toast(response)
+    assert reloaded(scheduled).status == "scheduled"
+
+
+def test_a_new_time_follows_the_planning_rules_before_anything_is_sent(
+    client, team, wired, scheduled
+):
+    requests = wired.stats()["requestsTotal"]
+    soon = timezone.localtime(timezone=scheduled.workspace.zone) + timedelta(minutes=2)
+    client.force_login(team.manager)
+    response = client.post(
+        f"/slots/{scheduled.public_id}/reschedule/",
+        {"date": f"{soon:%Y-%m-%d}", "time": f"{soon:%H:%M}"},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert wired.stats()["requestsTotal"] == requests
+    assert reloaded(scheduled).scheduled_for == scheduled.scheduled_for
+
+
+def test_a_late_answer_is_settled_from_scripes_copy(client, team, wired, scheduled, settings):
+    settings.SCRIPE_READ_TIMEOUT = 0.3
+    wired.fault("PATCH /v1/posts/{postId}", count=1, hangSeconds=1.0)
+    client.force_login(team.manager)
+    response = client.post(
+        f"/slots/{scheduled.public_id}/reschedule/", local(scheduled, days=1), headers=HTMX
+    )
+    # The hung PATCH never applied: Scripe's copy still has the old time, and so does the slot.
+    assert "Scripe did not make the change" in toast(response)
+    slot = reloaded(scheduled)
+    assert (slot.status, slot.scheduled_for) == ("scheduled", scheduled.scheduled_for)
+
+
+def test_dragging_a_scheduled_card_reschedules_it_for_managers_only(client, team, wired, scheduled):
+    target = {"date": local(scheduled, days=1)["date"]}
+    client.force_login(team.editor)
+    assert (
+        client.post(f"/slots/{scheduled.public_id}/move/", target, headers=HTMX).status_code == 403
+    )
+    client.force_login(team.manager)
+    response = client.post(f"/slots/{scheduled.public_id}/move/", target, headers=HTMX)
+    assert response.status_code == 200
+    slot = reloaded(scheduled)
+    assert slot.scheduled_for == scheduled.scheduled_for + timedelta(days=1)  # same time of day
+    assert in_scripe(wired, slot).scheduled_at == slot.scheduled_for
+
+
+def test_unscheduling_takes_it_back_to_review_and_leaves_a_draft_in_scripe(
+    client, team, wired, scheduled
+):
+    client.force_login(team.manager)
+    response = client.post(f"/slots/{scheduled.public_id}/unschedule/", headers=HTMX)
+    assert response.status_code == 204
+    assert toast(response).startswith("Unscheduled")
+    slot = reloaded(scheduled)
+    assert slot.status == "in_review"
+    assert "Unscheduled by" in slot.status_note
+    post = in_scripe(wired, slot)
+    assert (post.status, post.scheduled_at) == ("draft", None)
+
+
+def test_editing_a_scheduled_posts_text_updates_scripe_then_ours(client, team, wired, scheduled):
+    job = scheduled.current_job
+    client.force_login(team.manager)
+    response = client.post(
+        f"/slots/{scheduled.public_id}/post/",
+        {"title": "New title", "content": "Sharper words.", "version": job.text_version},
+        headers=HTMX,
+    )
+    assert response.status_code == 204
+    assert in_scripe(wired, scheduled).content == "Sharper words."
+    assert reloaded(scheduled).current_job.post_content == "Sharper words."
+    edit = SlotEvent.objects.get(slot=scheduled, kind="edit", text="Text changed in Scripe.")
+    assert edit.earlier_text == job.post_content
+
+    stale = client.post(
+        f"/slots/{scheduled.public_id}/post/",
+        {"title": "Mine", "content": "Older base.", "version": job.text_version},
+        headers=HTMX,
+    )
+    assert stale.status_code == 409
+    assert in_scripe(wired, scheduled).content == "Sharper words."
+
+
+def test_a_text_over_linkedins_limit_is_refused_before_anything_is_sent(
+    client, team, wired, scheduled
+):
+    requests = wired.stats()["requestsTotal"]
+    client.force_login(team.manager)
+    response = client.post(
+        f"/slots/{scheduled.public_id}/post/", {"title": "T", "content": "x" * 3001}, headers=HTMX
+    )
+    assert response.status_code == 422
+    assert "Shorten it by 1" in response.content.decode()
+    assert wired.stats()["requestsTotal"] == requests
+
+
+@pytest.mark.parametrize("action", ["reschedule", "unschedule", "post"])
+def test_only_managers_change_scheduled_posts(client, team, wired, scheduled, action):
+    url = f"/slots/{scheduled.public_id}/{action}/"
+    assert client.post(url).status_code == 302  # to the login page
+    client.force_login(team.outsider)
+    assert client.post(url).status_code == 404
+    client.force_login(team.editor)
+    assert client.post(url, local(scheduled, days=1)).status_code == 403
+    client.force_login(team.manager)
+    assert client.get(url).status_code == 405
+    assert reloaded(scheduled).status == "scheduled"
+
+
+def test_the_slot_page_offers_managers_the_changes(client, team, wired, scheduled):
+    client.force_login(team.manager)
+    html = client.get(f"/slots/{scheduled.public_id}/").content.decode()
+    assert "Change the scheduled post" in html and "Unschedule" in html
+    client.force_login(team.editor)
+    assert (
+        "Change the scheduled post"
+        not in client.get(f"/slots/{scheduled.public_id}/").content.decode()
+    )
+
+
+def test_sync_now_reports_what_scripe_changed(client, team, wired, scheduled):
+    wired.dashboard_delete(scheduled.current_job.post_id)
+    url = f"/projects/sync-posts/{team.workspace.public_id}/"
+    client.force_login(team.editor)
+    assert client.post(url, headers=HTMX).status_code == 403
+    client.force_login(team.manager)
+    response = client.post(url, headers=HTMX)
+    assert response.status_code == 204
+    assert "removed in Scripe" in toast(response)
+    assert reloaded(scheduled).status == "removed"
