@@ -1,10 +1,23 @@
-"""Generation throughput, Scripe calls per generation, and browser polling per page.
+"""Generation throughput, Scripe calls per generation, pacing under a rate limit, recovery
+from a killed cluster, and browser polling per page.
 
     .venv/bin/python bench/generations.py --slots 30 --workers 4 --generation-seconds 2-4
+    .venv/bin/python bench/generations.py --slots 200 --workers 2 --generation-seconds 8-20 \
+        --no-browser
+    .venv/bin/python bench/generations.py --slots 200 --workers 2 --generation-seconds 8-20 \
+        --rate-limit 120 --no-browser
+    .venv/bin/python bench/generations.py --slots 60 --workers 2 --clusters 2 --kill-after 15 \
+        --generation-seconds 8-20 --no-browser
 
-Runs everything for real on this machine: the Scripe sandbox, a fresh SQLite database, a
-django-q2 cluster, and (when Chromium is installed) the web server with a headless browser
-that keeps the month view open while the posts are written, counting its live requests.
+Runs everything for real on this machine: the Scripe sandbox, a fresh SQLite database (or
+DATABASE_URL's, with --database-url), django-q2 clusters (`manage.py qcluster`, each with
+its dispatcher), and (when Chromium is installed) the web server with a headless browser
+that keeps the day view open while the posts are written, counting its live requests.
+
+The rate-limit floor is the time the limit allows for the calls the run made (calls ÷ limit
+per minute); "inside Retry-After" counts requests that reached Scripe while a 429's
+Retry-After was running. With --kill-after, one cluster is SIGKILLed and the bench reports
+the longest time a due step then waited before some worker took it.
 """
 
 from __future__ import annotations
@@ -38,12 +51,24 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--generation-seconds", default="2-4")
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument(
+        "--rate-limit", type=int, default=0, help="Scripe requests per minute (default: none)"
+    )
+    parser.add_argument("--clusters", type=int, default=1, help="qcluster processes")
+    parser.add_argument(
+        "--kill-after", type=float, default=0, help="SIGKILL one cluster after this many seconds"
+    )
+    parser.add_argument(
+        "--database-url", default="", help="a database to use instead of a fresh SQLite file"
+    )
     args = parser.parse_args()
+    if args.kill_after and args.clusters < 2:
+        parser.error("--kill-after needs --clusters 2 or more")
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "DATABASE_URL": args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
         "DJANGO_SETTINGS_MODULE": "calendar_app.settings",
         "Q_WORKERS": str(args.workers),
         "Q_LOG_LEVEL": "WARNING",
@@ -83,7 +108,7 @@ def main() -> None:
             keys={DEFAULT_TEST_KEY: ALL_SCOPES},
             generation_seconds=seconds_range(args.generation_seconds),
             failure_rate=0.0,
-            rate_limit=10_000,
+            rate_limit=args.rate_limit or 100_000,
             spend_cap=100_000,
             seed=1,
         )
@@ -113,13 +138,20 @@ def main() -> None:
             )
         )
     calls_before = sandbox.state.stats()["requestsTotal"]
+    sent, refusals = watch_sandbox(sandbox.state)
 
-    processes = [
+    clusters = [
         subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True
         )
+        for _ in range(args.clusters)
     ]
+    processes = list(clusters)
+    killed_at = None
+    overdue: dict[int, float] = {}
+    longest_overdue = 0.0
     browser = None
+    port = None
     live_requests: list[float] = []
     try:
         if not args.no_browser and shutil.which("chromium"):
@@ -138,15 +170,31 @@ def main() -> None:
         began = time.monotonic()
         for slot in slots:
             generation_request(slot=PlannedSlot.objects.get(pk=slot.pk), user=user)
-        if len(processes) > 1:
+        if port is not None:
             # The editor looks at the week while the posts are being written.
             browser = open_calendar(port, start, live_requests)
         pending = {s.pk for s in slots}
         while pending:
+            if args.kill_after and killed_at is None and time.monotonic() - began > args.kill_after:
+                os.killpg(clusters[0].pid, signal.SIGKILL)
+                killed_at = time.monotonic()
             done = PlannedSlot.objects.filter(pk__in=pending).exclude(
                 status__in=["queued", "generating"]
             )
             pending -= set(done.values_list("pk", flat=True))
+            # How long each due step waits for a worker (after the kill, when there is one).
+            now, clock = timezone.now(), time.monotonic()
+            due = set(
+                GenerationJob.objects.filter(
+                    slot__workspace=workspace, finished=False, next_poll_at__lte=now
+                ).values_list("pk", flat=True)
+            )
+            for pk in due:
+                overdue.setdefault(pk, clock)
+            for pk in set(overdue) - due:
+                since = overdue.pop(pk)
+                if killed_at is None or since >= killed_at - 30:
+                    longest_overdue = max(longest_overdue, clock - since)
             if browser:
                 # Lets Playwright deliver the page's request events as they happen.
                 browser["page"].wait_for_timeout(250)
@@ -166,13 +214,24 @@ def main() -> None:
     stats = sandbox.state.stats()
     jobs = GenerationJob.objects.filter(slot__workspace=workspace)
     n = len(slots)
+    calls = stats["requestsTotal"] - calls_before
     print(f"slots                         {n}")
-    print(f"workers                       {args.workers}")
+    print(f"clusters x workers            {args.clusters} x {args.workers}")
     print(f"sandbox generation time       {args.generation_seconds} s")
+    print(f"database                      {env['DATABASE_URL'].split(':')[0]}")
     print(f"wall time                     {elapsed:.1f} s")
     print(f"generations per minute        {n / elapsed * 60:.1f}")
     print(f"Scripe jobs created           {stats['jobsCreated']}")
-    print(f"Scripe calls per generation   {(stats['requestsTotal'] - calls_before) / n:.2f}")
+    print(f"Scripe calls per generation   {calls / n:.2f}")
+    if args.rate_limit:
+        floor = calls / args.rate_limit * 60
+        print(f"rate limit                    {args.rate_limit} requests/min")
+        print(f"rate-limit floor              {floor:.1f} s ({elapsed / floor:.2f}x)")
+    print(f"429s from Scripe              {len(refusals)}")
+    print(f"requests inside Retry-After   {inside_holds(sent, refusals)}")
+    if killed_at is not None:
+        print(f"killed a cluster at           {killed_at - began:.1f} s")
+    print(f"longest wait of a due step    {longest_overdue:.1f} s")
     print(f"  polls per generation        {sum(j.polls for j in jobs) / n:.2f}")
     print(f"ended in review               {PlannedSlot.objects.filter(status='in_review').count()}")
     if live_requests:
@@ -183,6 +242,30 @@ def main() -> None:
     else:
         print("browser live requests         not measured (no chromium, or --no-browser)")
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+def watch_sandbox(state) -> tuple[list[float], list[tuple[float, float]]]:
+    """Records when each request reached the in-process sandbox, and each 429 it answered
+    with the seconds it announced."""
+    sent: list[float] = []
+    refusals: list[tuple[float, float]] = []
+    take = state.take_rate_slot
+
+    def take_and_record():
+        allowed, limit, remaining, reset = take()
+        sent.append(time.monotonic())
+        if not allowed:
+            refusals.append((time.monotonic(), float(reset)))
+        return allowed, limit, remaining, reset
+
+    state.take_rate_slot = take_and_record
+    return sent, refusals
+
+
+def inside_holds(sent: list[float], refusals: list[tuple[float, float]]) -> int:
+    """Requests that reached Scripe inside an announced Retry-After, except those already on
+    their way (within a quarter second) when the 429 was answered."""
+    return sum(1 for at in sent if any(r + 0.25 < at < r + wait - 0.05 for r, wait in refusals))
 
 
 def open_calendar(port: int, start, live_requests: list[float]) -> dict:
