@@ -61,6 +61,15 @@ def main() -> None:
     parser.add_argument(
         "--database-url", default="", help="a database to use instead of a fresh SQLite file"
     )
+    parser.add_argument(
+        "--no-progress", action="store_true", help="the sandbox reports no progress"
+    )
+    parser.add_argument(
+        "--estimate-reading",
+        choices=["total", "remaining"],
+        default="total",
+        help="what the sandbox's estimatedCompletionMs means",
+    )
     args = parser.parse_args()
     if args.kill_after and args.clusters < 2:
         parser.error("--kill-after needs --clusters 2 or more")
@@ -109,6 +118,8 @@ def main() -> None:
             generation_seconds=seconds_range(args.generation_seconds),
             failure_rate=0.0,
             rate_limit=args.rate_limit or 100_000,
+            progress=not args.no_progress,
+            estimate_reading=args.estimate_reading,
             spend_cap=100_000,
             seed=1,
         )
@@ -218,6 +229,8 @@ def main() -> None:
     print(f"slots                         {n}")
     print(f"clusters x workers            {args.clusters} x {args.workers}")
     print(f"sandbox generation time       {args.generation_seconds} s")
+    progress = "none" if args.no_progress else "reported"
+    print(f"sandbox progress, estimate    {progress}, {args.estimate_reading}")
     print(f"database                      {env['DATABASE_URL'].split(':')[0]}")
     print(f"wall time                     {elapsed:.1f} s")
     print(f"generations per minute        {n / elapsed * 60:.1f}")

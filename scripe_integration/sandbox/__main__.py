@@ -106,6 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a job waits QUEUED before a worker picks it up (default 0.4)",
     )
     parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="never report a running job's progress (the contract allows null)",
+    )
+    parser.add_argument(
+        "--estimate-reading",
+        choices=["total", "remaining"],
+        default="total",
+        help="estimatedCompletionMs as the whole job's duration, or the time it still needs "
+        "(the contract does not say; default total)",
+    )
+    parser.add_argument(
         "--failure-rate",
         type=float,
         default=0.1,
@@ -188,6 +200,8 @@ def main(argv: list[str] | None = None) -> None:
         webhook_retry_seconds=args.webhook_retry_seconds,
         webhook_timeout=args.webhook_timeout,
         state_file=args.state_file,
+        progress=not args.no_progress,
+        estimate_reading=args.estimate_reading,
     )
     logging.basicConfig(level=logging.INFO, format="sandbox: %(message)s", stream=sys.stderr)
     sandbox = Sandbox(config, host=args.host, port=args.port, quiet=args.quiet)

@@ -123,6 +123,11 @@ class Config:
     webhook_timeout: float = 5.0
     # Where the state is kept across restarts (None: in memory only).
     state_file: str | None = None
+    # The contract leaves open what Scripe reports while a job runs; clients must cope with
+    # either: no `progress` at all, and `estimatedCompletionMs` as the whole job's duration
+    # ("total") or as the time it still needs ("remaining").
+    progress: bool = True
+    estimate_reading: str = "total"
 
 
 @dataclass
@@ -459,9 +464,12 @@ class SandboxState:
             self.jobs[job.id] = job
             return job
 
-    def estimated_completion_ms(self) -> int:
+    def estimated_completion_ms(self, job: Job | None = None, now: float | None = None) -> int:
         low, high = self.config.generation_seconds
-        return int((self.config.queue_seconds + (low + high) / 2) * 1000)
+        total = self.config.queue_seconds + (low + high) / 2
+        if self.config.estimate_reading == "remaining" and job is not None and now is not None:
+            return int(max(0.0, total - (now - job.created)) * 1000)
+        return int(total * 1000)
 
     def job_json(self, job: Job) -> dict:
         with self.lock:
@@ -470,7 +478,9 @@ class SandboxState:
             if status == "DONE" and job.post_id is None:
                 self._write_post(job)
             progress = None
-            if status == "RUNNING":
+            if not self.config.progress:
+                pass
+            elif status == "RUNNING":
                 fraction = (now - job.pickup_at) / (job.finish_at - job.pickup_at)
                 fraction = round(min(0.99, max(0.01, fraction)), 2)
                 message = next(m for limit, m in PROGRESS_MESSAGES if fraction < limit)
@@ -497,7 +507,7 @@ class SandboxState:
                 "errorCode": job.failure[0] if status == "FAILED" and job.failure else None,
                 "errorMessage": job.failure[1] if status == "FAILED" and job.failure else None,
                 "attemptCount": 0 if status in ("QUEUED", "CANCELLED") else 1,
-                "estimatedCompletionMs": self.estimated_completion_ms(),
+                "estimatedCompletionMs": self.estimated_completion_ms(job, now),
                 "createdAt": iso(job.created),
                 "updatedAt": iso(updated_at),
             }

@@ -223,3 +223,19 @@ def test_the_next_jobs_can_be_made_to_fail(api, sandbox):
     time.sleep(1.0)
     assert api.get(f"jobs/{first}").json()["data"]["errorCode"] == "content_policy"
     assert api.get(f"jobs/{second}").json()["data"]["status"] == "DONE"
+
+
+def test_it_can_report_no_progress_and_the_estimate_as_time_remaining(sandbox_factory):
+    """The contract leaves both open; the pipeline must cope (bench/generations.py uses these
+    to show it does)."""
+    sandbox = sandbox_factory(
+        generation_seconds=(3, 3), queue_seconds=0, progress=False, estimate_reading="remaining"
+    )
+    with httpx.Client(
+        base_url=sandbox.base_url + "/", headers={"Authorization": f"Bearer {sandbox.key}"}
+    ) as api:
+        first = api.post("posts/generations", json=generation()).json()["data"]
+        time.sleep(1.0)
+        running = api.get(f"jobs/{first['id']}").json()["data"]
+    assert running["status"] == "RUNNING" and running["progress"] is None
+    assert first["estimatedCompletionMs"] - running["estimatedCompletionMs"] >= 900
