@@ -187,7 +187,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--renders", type=int, default=30, help="timed renders per view and size")
     parser.add_argument(
-        "--profile", choices=["month", "week", "list", "review"], help="cProfile the 300 case"
+        "--profile", choices=["month", "week", "list", "review"], help="cProfile one view"
+    )
+    parser.add_argument(
+        "--profile-size", type=int, choices=SIZES, default=SIZES[-1], help="the size to profile"
     )
     args = parser.parse_args()
 
@@ -235,7 +238,7 @@ def main() -> None:
                 shown = html.count('class="slot-card') + html.count('class="slot-row-state')
                 shown += html.count("data-review-item")
                 row[n] = (median, cpu, queries, shown)
-                if args.profile == view and n == SIZES[-1]:
+                if args.profile == view and n == args.profile_size:
                     profiler = cProfile.Profile()
                     profiler.enable()
                     for _ in range(args.renders):
@@ -250,7 +253,10 @@ def main() -> None:
                 f"{c10:7.1f} {c300:8.1f} {c300 / c10:6.2f}   {q10:>3}/{q300:<3}   {s10}/{s300}"
             )
         if args.profile:
-            print(f"\ncProfile of {args.renders} renders of {args.profile} with 300 posts:")
+            print(
+                f"\ncProfile of {args.renders} renders of {args.profile} "
+                f"with {args.profile_size} posts:"
+            )
             profile.print_stats(35)
     finally:
         if postgres:

@@ -88,9 +88,10 @@ def card_key(slot, zone: str, language: str) -> str:
     rename a project without touching its slots), the viewer's zone (the time) and language,
     and the template. The card does not vary with the viewer's role."""
     project = slot.project
+    note_version = getattr(slot, "note_updated_at", None) or slot.note.updated_at
     raw = (
         f"{slot.public_id}|{to_micros(slot.updated_at)}|{slot.note_id}|"
-        f"{to_micros(slot.note.updated_at)}|{project.name}|{project.colour}|{zone}|{language}"
+        f"{to_micros(note_version)}|{project.name}|{project.colour}|{zone}|{language}"
     )
     return f"card:{_template_version()}:{hashlib.md5(raw.encode()).hexdigest()}"  # noqa: S324
 

@@ -50,7 +50,7 @@ def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | 
     day), the filter's query string, and the context every calendar page shares."""
     projects = list(selectors.visible_projects(viewer))
     project = _selected_project(request, projects)
-    slots = selectors.slots_between(viewer, dates[0], dates[-1], project=project)
+    slots = selectors.card_rows(viewer, dates[0], dates[-1], projects=projects, project=project)
     days = build_days(dates, slots, viewer.zone, timezone.localdate(), month)
     render_cards([s for day in days.values() for s in (day.visible if month else day.slots)])
     window = {"from": dates[0].isoformat(), "to": dates[-1].isoformat()}

@@ -94,13 +94,13 @@ def test_a_busy_day_shows_a_handful_and_a_link_to_the_rest(client, team):
 def test_the_month_runs_a_constant_number_of_queries(client, team, django_assert_num_queries):
     login(client, team.editor)
     team.slot(datetime(2026, 10, 20, 9, 0, tzinfo=UTC))
-    # session, user, memberships with workspaces, profile, projects, slots with project and
-    # note, the slots' current generation jobs
-    with django_assert_num_queries(7):
+    # session, user, memberships with workspaces, profile, projects, the slots with their
+    # notes' heads and current generation jobs (one query, `selectors.card_rows`)
+    with django_assert_num_queries(6):
         client.get("/calendar/2026/10/")
     for day in range(1, 29):
         team.slot(datetime(2026, 10, day, 12, 0, tzinfo=UTC) + timedelta(days=1))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get("/calendar/2026/10/")
     assert response.content.decode().count('class="slot-card') > 20
 
@@ -108,12 +108,12 @@ def test_the_month_runs_a_constant_number_of_queries(client, team, django_assert
 def test_a_managers_month_adds_only_the_review_badge(client, team, django_assert_num_queries):
     login(client, team.manager)
     team.slot(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), status="in_review")
-    # the editor's seven, and the count of drafts waiting for review
-    with django_assert_num_queries(8):
+    # the editor's six, and the count of drafts waiting for review
+    with django_assert_num_queries(7):
         client.get("/calendar/2026/10/")
     for day in range(1, 29):
         team.slot(datetime(2026, 10, day, 12, 0, tzinfo=UTC), status="in_review")
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         html = client.get("/calendar/2026/10/").content.decode()
     assert '<span class="count">29</span>' in html
 
@@ -145,11 +145,11 @@ def test_the_week_across_the_dst_change_keeps_local_times(client, team):
 def test_the_week_runs_a_constant_number_of_queries(client, team, django_assert_num_queries):
     login(client, team.editor)
     team.slot(datetime(2026, 10, 20, 9, 0, tzinfo=UTC))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         client.get("/calendar/week/2026-10-19/")
     for hour in range(20):
         team.slot(datetime(2026, 10, 21, 0, 0, tzinfo=UTC) + timedelta(hours=hour * 3))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         client.get("/calendar/week/2026-10-19/")
 
 
@@ -175,3 +175,98 @@ def test_berlin_and_new_york_see_the_same_slot_at_their_own_times(client, team):
     assert '<span class="slot-time">15:00</span>' in berlin
     assert '<span class="slot-time">09:00</span>' in new_york
     assert "Times in America/New_York" in new_york
+
+
+# the calendar's card rows ------------------------------------------------------------------------
+
+
+def test_calendar_rows_render_the_same_cards_as_the_slots_themselves(
+    team, django_assert_num_queries
+):
+    """`selectors.card_rows` builds a page's slots from plain values; every card in every
+    state must come out exactly as it does from the slot itself, and without a query."""
+    import uuid
+
+    from django.template.loader import get_template
+    from django.utils import timezone
+
+    from calendar_app import selectors
+    from calendar_app.access import Viewer
+    from calendar_app.models import GenerationJob, Membership, PlannedSlot
+    from calendar_app.templatetags.cards import CARD
+
+    def job(slot, attempt=1, *, is_current=True, **fields):
+        GenerationJob.objects.create(
+            slot=slot,
+            attempt=attempt,
+            is_current=is_current,
+            idempotency_key=uuid.uuid4().hex,
+            **fields,
+        )
+
+    at = NOW + timedelta(days=1)
+    started = NOW - timedelta(seconds=75)
+    team.slot(at, text="A plain draft   with\n\n spaces " + "long " * 40)
+    job(team.slot(at, status="queued"), submitted_at=None)
+    job(
+        team.slot(at, status="generating"),
+        scripe_job_id="job_1",
+        progress=0.42,
+        progress_message="Writing the draft",
+        submitted_at=started,
+    )
+    job(
+        team.slot(at, status="queued"),
+        scripe_job_id="job_2",
+        retry_reason="rate limited",
+        next_poll_at=NOW + timedelta(seconds=9),
+        submitted_at=started,
+    )
+    job(team.slot(at, status="generating"), scripe_job_id="job_3", stalled=True)
+    failed = team.slot(at, status="failed")
+    job(failed, 1, is_current=False, error_message="An older reason.")
+    job(failed, 2, error_message="Scripe's content policy flagged it.", completed_at=NOW)
+    job(team.slot(at, status="in_review"), post_content="Text", completed_at=NOW)
+    job(team.slot(at, status="draft"), error_message="Not shown on a draft.")
+    for status, fields in [
+        ("changes_requested", {"status_note": "Make it shorter."}),
+        ("scheduled", {"scripe_warning": "Scripe did not publish it at its time."}),
+        ("published", {"published_at": NOW - timedelta(hours=2)}),
+        ("cancelled", {}),
+        ("removed", {}),
+        ("approving", {}),
+        ("missed", {"status_note": "Its time passed."}),
+    ]:
+        slot = team.slot(at, status=status)
+        PlannedSlot.objects.filter(pk=slot.pk).update(**fields)
+    viewer = Viewer(team.editor, list(Membership.objects.filter(user=team.editor)))
+    viewer.zone  # noqa: B018 - its query is not the cards'
+    projects = list(selectors.visible_projects(viewer))
+    day = at.date()
+    slots = selectors.slots_between(viewer, day, day)
+    rows = selectors.card_rows(viewer, day, day, projects=projects)
+    assert [r.pk for r in rows] == [s.pk for s in slots] and len(rows) == 15
+    partial = get_template(CARD)
+    with timezone.override(viewer.zone):
+        expected = [partial.render({"slot": slot}) for slot in slots]
+        with django_assert_num_queries(0):
+            shown = [partial.render({"slot": row}) for row in rows]
+    for want, got in zip(expected, shown, strict=True):
+        assert got == want
+    assert "Retrying in 9 s." in "".join(shown) and "1 min 15 s" in "".join(shown)
+
+
+def test_a_moment_is_read_to_the_microsecond(team):
+    from calendar_app.models import PlannedSlot
+    from calendar_app.selectors import EpochMicros, from_micros
+    from calendar_app.templatetags.cards import to_micros
+
+    for moment in (
+        datetime(2026, 10, 20, 22, 30, 5, 123456, tzinfo=UTC),
+        datetime(2026, 10, 20, 22, 30, tzinfo=UTC),
+        datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+    ):
+        slot = team.slot(moment)
+        row = PlannedSlot.objects.annotate(micros=EpochMicros("scheduled_for")).get(pk=slot.pk)
+        assert from_micros(row.micros) == moment
+        assert row.micros == to_micros(moment)
