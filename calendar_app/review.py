@@ -45,7 +45,7 @@ def _draft(slot: PlannedSlot) -> GenerationJob:
     return job
 
 
-def _post_text(title: str | None, content: str | None) -> tuple[str, str]:
+def post_text(title: str | None, content: str | None) -> tuple[str, str]:
     problems = rules.Problems()
     title = problems.check(
         rules.text, title, field="title", label="The title", limit=rules.TITLE_MAX_CHARS
@@ -71,7 +71,19 @@ def _say(error: ScripeError) -> str:
     return f"Scripe refused: {describe_error(error)} The draft stays in review."
 
 
-def _edited_meanwhile(slot: PlannedSlot) -> str:
+def fits_linkedin(content: str, *, then: str = "") -> None:
+    """Refuses, next to the text, a post longer than LinkedIn takes."""
+    if len(content) > LINKEDIN_LIMIT:
+        over = len(content) - LINKEDIN_LIMIT
+        raise Refusal(
+            fields={
+                "content": f"LinkedIn takes at most {LINKEDIN_LIMIT:,} characters and this post "
+                f"has {len(content):,}. Shorten it by {over:,}{then}."
+            }
+        )
+
+
+def edited_meanwhile(slot: PlannedSlot) -> str:
     last = slot.events.filter(kind=Kind.EDIT).select_related("actor").last()
     if last is None:
         return "The draft changed meanwhile; the page now shows the stored version."
@@ -90,10 +102,10 @@ def draft_save(
     the text the manager started from (GenerationJob.text_version): when someone else saved
     meanwhile, their text is kept and this save is refused."""
     job = _draft(slot)
-    title, content = _post_text(title, content)
+    title, content = post_text(title, content)
     unchanged = {"post_title": job.post_title, "post_content": job.post_content}
     if version is not None and version != job.text_version:
-        raise Refusal(_edited_meanwhile(slot), stale=True)
+        raise Refusal(edited_meanwhile(slot), stale=True)
     saved = GenerationJob.objects.filter(
         pk=job.pk, is_current=True, slot__status=SlotStatus.IN_REVIEW, **unchanged
     ).update(post_title=title, post_content=content)
@@ -101,7 +113,7 @@ def draft_save(
         slot.refresh_from_db()
         if slot.status != SlotStatus.IN_REVIEW:
             raise Refusal(slot.taken_by_someone_else(), stale=True)
-        raise Refusal(_edited_meanwhile(slot), stale=True)
+        raise Refusal(edited_meanwhile(slot), stale=True)
     record(slot, kind=Kind.EDIT, actor=user, text="Draft edited.")
     return "Draft saved. Scripe gets it when you approve."
 
@@ -119,17 +131,10 @@ def slot_approve(
     When Scripe's answer is lost (a timeout, a 5xx), nobody knows whether it scheduled the
     post: the slot stays `approving` until Scripe's copy says, now or at the sweep."""
     job = _draft(slot)
-    title, content = _post_text(
+    title, content = post_text(
         job.post_title if title is None else title, job.post_content if content is None else content
     )
-    if len(content) > LINKEDIN_LIMIT:
-        over = len(content) - LINKEDIN_LIMIT
-        raise Refusal(
-            fields={
-                "content": f"LinkedIn takes at most {LINKEDIN_LIMIT:,} characters and this post "
-                f"has {len(content):,}. Shorten it by {over:,} before approving."
-            }
-        )
+    fits_linkedin(content, then=" before approving")
     if slot.scheduled_for <= timezone.now() + APPROVE_LEAD:
         with transaction.atomic():
             slot.mark_missed()
@@ -144,7 +149,7 @@ def slot_approve(
     job.refresh_from_db(fields=["post_title", "post_content"])
     if version is not None and version != job.text_version:
         _undo_claim(slot, claim)
-        raise Refusal(_edited_meanwhile(slot), stale=True)
+        raise Refusal(edited_meanwhile(slot), stale=True)
     try:
         post_update(
             workspace=slot.workspace,
@@ -186,7 +191,7 @@ def _keep_text(job: GenerationJob, title: str, content: str) -> None:
     job.save(update_fields=["post_title", "post_content"])
 
 
-def _scripe_scheduled(slot: PlannedSlot, job: GenerationJob | None):
+def scripe_scheduled(slot: PlannedSlot, job: GenerationJob | None):
     """Scripe's copy of the post if it is scheduled; False if it is not; None when Scripe
     cannot say now."""
     try:
@@ -206,7 +211,7 @@ def _undo_claim(slot: PlannedSlot, claim) -> None:
 def _confirm(slot: PlannedSlot, job: GenerationJob, user) -> str:
     """After a lost answer: Scripe's copy of the post says whether it was scheduled. If it
     does not say so yet, the slot stays `approving` and the sweep asks again."""
-    if post := _scripe_scheduled(slot, job):
+    if post := scripe_scheduled(slot, job):
         _scheduled(slot, job, post.title, post.content, actor=user)
         return "Approved: scheduled in Scripe."
     return (
@@ -297,7 +302,7 @@ def approvals_sweep() -> int:
     settled = 0
     for slot in stuck.for_cards().select_related("workspace"):
         job = slot.current_job
-        post = _scripe_scheduled(slot, job)
+        post = scripe_scheduled(slot, job)
         if post is None:
             continue  # ask again at the next sweep
         try:

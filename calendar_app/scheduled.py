@@ -19,7 +19,7 @@ from calendar_app import rules
 from calendar_app.activity import Kind, record
 from calendar_app.models import GenerationJob, PlannedSlot, SlotStatus
 from calendar_app.refusals import Refusal
-from calendar_app.review import LINKEDIN_LIMIT, _edited_meanwhile, _post_text, _scripe_scheduled
+from calendar_app.review import edited_meanwhile, fits_linkedin, post_text, scripe_scheduled
 from scripe_integration.client import ScripeError, ScripeInputError
 from scripe_integration.services import ScripeNotConfigured, describe_error, post_update
 
@@ -62,19 +62,9 @@ def scheduled_reschedule(
     before = slot.scheduled_for
     if when == before:
         return "It is already scheduled for then."
-    with transaction.atomic():
-        slot.begin_change()
-        claim = record(slot, kind=Kind.STATUS, actor=user, text="Rescheduling in Scripe.")
-    try:
-        post_update(workspace=slot.workspace, post_id=job.post_id, scheduled_for=when)
-    except (ScripeInputError, ScripeNotConfigured) as error:
-        _undo(slot, claim)
-        raise Refusal(str(error)) from None
-    except ScripeError as error:
-        if _not_made(error):
-            _undo(slot, claim)
-            raise Refusal(_say(error, "move it")) from None
-        return _settle_later(slot, job, user, wanted=when)
+    answer = _claimed_change(slot, job, user, scheduled_for=when, doing="move it")
+    if answer is not None:
+        return answer
     with transaction.atomic():
         slot.change_done(scheduled_for=when)
         record(
@@ -90,24 +80,38 @@ def scheduled_unschedule(*, slot: PlannedSlot, user) -> str:
     """Takes a scheduled post back: Scripe unschedules it (it stays a draft there) and the
     slot returns to review with a note."""
     job = _scheduled_post(slot)
+    answer = _claimed_change(slot, job, user, scheduled_for=None, doing="unschedule it")
+    if answer is not None:
+        return answer
+    who = user.get_full_name() or user.get_username()
+    with transaction.atomic():
+        slot.unscheduled_by(who)
+        record(slot, kind=Kind.STATUS, actor=user, text="Unscheduled; back in review.")
+    return "Unscheduled: it is back in review, and a draft again in Scripe."
+
+
+def _claimed_change(
+    slot: PlannedSlot, job: GenerationJob, user, *, scheduled_for: datetime | None, doing: str
+) -> str | None:
+    """Claims the slot and sends Scripe the new time (None: unschedule). Returns None when
+    Scripe made the change (the caller records it); raises a Refusal, with the claim undone
+    exactly, when it did not; and when nobody knows (a timeout, a 5xx), settles from
+    Scripe's copy of the post and returns what happened."""
+    what = "Rescheduling" if scheduled_for is not None else "Unscheduling"
     with transaction.atomic():
         slot.begin_change()
-        claim = record(slot, kind=Kind.STATUS, actor=user, text="Unscheduling in Scripe.")
+        claim = record(slot, kind=Kind.STATUS, actor=user, text=f"{what} in Scripe.")
     try:
-        post_update(workspace=slot.workspace, post_id=job.post_id, scheduled_for=None)
+        post_update(workspace=slot.workspace, post_id=job.post_id, scheduled_for=scheduled_for)
     except (ScripeInputError, ScripeNotConfigured) as error:
         _undo(slot, claim)
         raise Refusal(str(error)) from None
     except ScripeError as error:
         if _not_made(error):
             _undo(slot, claim)
-            raise Refusal(_say(error, "unschedule it")) from None
-        return _settle_later(slot, job, user, wanted=None)
-    who = user.get_full_name() or user.get_username()
-    with transaction.atomic():
-        slot.unscheduled_by(who)
-        record(slot, kind=Kind.STATUS, actor=user, text="Unscheduled; back in review.")
-    return "Unscheduled: it is back in review, and a draft again in Scripe."
+            raise Refusal(_say(error, doing)) from None
+        return _settle_later(slot, job, user, wanted=scheduled_for)
+    return None
 
 
 def scheduled_edit(
@@ -116,17 +120,10 @@ def scheduled_edit(
     """Changes the text of a scheduled post: Scripe first, then our copy. `version` is the
     text the manager started from; an edit based on an older one is refused."""
     job = _scheduled_post(slot)
-    title, content = _post_text(title, content)
-    if len(content) > LINKEDIN_LIMIT:
-        over = len(content) - LINKEDIN_LIMIT
-        raise Refusal(
-            fields={
-                "content": f"LinkedIn takes at most {LINKEDIN_LIMIT:,} characters and this post "
-                f"has {len(content):,}. Shorten it by {over:,}."
-            }
-        )
+    title, content = post_text(title, content)
+    fits_linkedin(content)
     if version is not None and version != job.text_version:
-        raise Refusal(_edited_meanwhile(slot), stale=True)
+        raise Refusal(edited_meanwhile(slot), stale=True)
     try:
         post = post_update(
             workspace=slot.workspace, post_id=job.post_id, title=title, content=content
@@ -165,7 +162,7 @@ def _undo(slot: PlannedSlot, claim) -> None:
 def _settle_later(slot: PlannedSlot, job: GenerationJob, user, *, wanted: datetime | None) -> str:
     """Scripe's answer was lost: its copy of the post says what happened, now or at the
     sweep (`approvals_sweep`, then the sync), and the slot follows it."""
-    post = _scripe_scheduled(slot, job)
+    post = scripe_scheduled(slot, job)
     if post is None:
         return (
             "Scripe did not answer in time, so the change is not certain yet. The post shows "

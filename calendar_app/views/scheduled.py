@@ -42,36 +42,41 @@ def reschedule(request: HttpRequest, slot, *, day, clock) -> HttpResponse:
 @login_required
 @require_POST
 def slot_reschedule(request: HttpRequest, public_id) -> HttpResponse:
-    slot = slot_for(request, public_id, to="reschedule posts", role=Role.MANAGER)
+    slot = slot_for(request, public_id, to="change scheduled posts", role=Role.MANAGER)
     day = parse_day(request.POST.get("date", ""), showable=False)
     return reschedule(request, slot, day=day, clock=parse_clock(request.POST.get("time", "")))
+
+
+def _act(request: HttpRequest, public_id, action) -> HttpResponse:
+    slot = slot_for(request, public_id, to="change scheduled posts", role=Role.MANAGER)
+    try:
+        message = action(slot)
+    except Refusal as refusal:
+        return refused(request, refusal, redirect_to=reverse("slot", args=[slot.public_id]))
+    return done(request, message, redirect_to=reverse("slot", args=[slot.public_id]))
 
 
 @login_required
 @require_POST
 def slot_unschedule(request: HttpRequest, public_id) -> HttpResponse:
-    slot = slot_for(request, public_id, to="unschedule posts", role=Role.MANAGER)
-    here = reverse("slot", args=[slot.public_id])
-    try:
-        message = scheduled.scheduled_unschedule(slot=slot, user=request.user)
-    except Refusal as refusal:
-        return refused(request, refusal, redirect_to=here)
-    return done(request, message, redirect_to=here)
+    return _act(
+        request,
+        public_id,
+        lambda slot: scheduled.scheduled_unschedule(slot=slot, user=request.user),
+    )
 
 
 @login_required
 @require_POST
 def slot_post_edit(request: HttpRequest, public_id) -> HttpResponse:
-    slot = slot_for(request, public_id, to="change scheduled posts", role=Role.MANAGER)
-    here = reverse("slot", args=[slot.public_id])
-    try:
-        message = scheduled.scheduled_edit(
+    return _act(
+        request,
+        public_id,
+        lambda slot: scheduled.scheduled_edit(
             slot=slot,
             user=request.user,
             title=request.POST.get("title"),
             content=request.POST.get("content"),
             version=request.POST.get("version"),
-        )
-    except Refusal as refusal:
-        return refused(request, refusal, redirect_to=here)
-    return done(request, message, redirect_to=here)
+        ),
+    )

@@ -175,7 +175,7 @@ def slot_move(request: HttpRequest, public_id) -> HttpResponse:
         return refused(request, Refusal("Drop the card on a day.", status=422), redirect_to=here)
     if slot.status == SlotStatus.SCHEDULED:
         # A post already scheduled in Scripe moves there first, by a manager, with Undo.
-        viewer.require(Role.MANAGER, slot.workspace_id, "reschedule posts")
+        viewer.require(Role.MANAGER, slot.workspace_id, "change scheduled posts")
         clock = timezone.localtime(slot.scheduled_for, viewer.zone).time().replace(tzinfo=None)
         return reschedule(request, slot, day=day, clock=clock)
     try:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from calendar_app import generation
+from calendar_app.models import PlannedSlot
+from calendar_app.review import slot_approve
+from tests.support import written_draft
 
 
 @pytest.fixture
@@ -14,3 +17,17 @@ def wired(team, sandbox, monkeypatch):
     sandbox.wire(team.workspace)
     monkeypatch.setattr(generation, "enqueue", lambda job_id: None)
     return sandbox
+
+
+@pytest.fixture
+def scheduled(team, wired) -> PlannedSlot:
+    """A post Scripe wrote and a manager approved: scheduled in Scripe three days ahead, on
+    the planning grid (the hour), as planned times are."""
+    slot = written_draft(team, days=3)
+    on_grid = slot.scheduled_for.replace(minute=0, second=0, microsecond=0)
+    PlannedSlot.objects.filter(pk=slot.pk).update(scheduled_for=on_grid)
+    slot.refresh_from_db()
+    slot_approve(slot=slot, user=team.manager)
+    slot = PlannedSlot.objects.for_cards().get(pk=slot.pk)
+    assert slot.status == "scheduled"
+    return slot

@@ -11,26 +11,8 @@ import pytest
 from django.utils import timezone
 
 from calendar_app.models import PlannedSlot, SlotEvent
-from calendar_app.review import slot_approve
-from tests.support import written_draft
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def wired(team, sandbox):
-    return sandbox.wire(team.workspace)
-
-
-@pytest.fixture
-def scheduled(team, wired):
-    slot = written_draft(team, days=3)
-    # Planned times sit on the 15-minute grid; so must a reschedule's, and Undo's.
-    on_grid = slot.scheduled_for.replace(minute=0, second=0, microsecond=0)
-    PlannedSlot.objects.filter(pk=slot.pk).update(scheduled_for=on_grid)
-    slot.refresh_from_db()
-    slot_approve(slot=slot, user=team.manager)
-    return PlannedSlot.objects.for_cards().get(pk=slot.pk)
 
 
 def reloaded(slot) -> PlannedSlot:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from calendar_app import sync
@@ -16,21 +15,6 @@ from calendar_app.review import draft_save, slot_approve
 from calendar_app.sync import missed_sweep, post_follow, scripe_sync, syncs_due
 from scripe_integration.services import connection_for
 from tests.support import wait_for, written_draft
-
-
-@pytest.fixture
-def wired(team, sandbox):
-    return sandbox.wire(team.workspace)
-
-
-@pytest.fixture
-def scheduled(team, wired):
-    """An approved post, scheduled in Scripe three days ahead."""
-    slot = written_draft(team, days=3)
-    slot_approve(slot=slot, user=team.manager)
-    slot.refresh_from_db()
-    assert slot.status == "scheduled"
-    return slot
 
 
 def reloaded(slot) -> PlannedSlot:
