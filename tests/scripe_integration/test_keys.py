@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from datetime import timedelta
 from io import StringIO
 
 import httpx
@@ -91,6 +92,22 @@ def test_rotation_keeps_old_values_readable_and_rewrites_them(settings, scripe):
     call_command("rotate_scripe_keys", stdout=StringIO())
     settings.SCRIPE_KEY_ENCRYPTION_KEYS = [new]  # the old key is gone
     assert ScripeConnection.objects.get(pk=scripe.pk).api_key == LIVE_KEY
+
+
+def test_rotation_rewrites_the_webhook_secrets_too(settings, scripe):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.SCRIPE_KEY_ENCRYPTION_KEYS = [old]
+    scripe.webhook_endpoint_id = "whe_1234567890abcdef"
+    scripe.set_webhook_secret("whsec_first", keep_previous_for=None)
+    scripe.set_webhook_secret("whsec_second", keep_previous_for=timedelta(minutes=15))
+    scripe.save()
+    settings.SCRIPE_KEY_ENCRYPTION_KEYS = [new, old]
+    call_command("rotate_scripe_keys", stdout=StringIO())
+    settings.SCRIPE_KEY_ENCRYPTION_KEYS = [new]  # the old key is gone
+    assert ScripeConnection.objects.get(pk=scripe.pk).webhook_secrets() == [
+        "whsec_second",
+        "whsec_first",
+    ]
 
 
 def test_a_value_from_an_unknown_key_is_an_error_not_garbage(settings, scripe):
