@@ -5,6 +5,7 @@ from __future__ import annotations
 from calendar_app.generation import generation_advance, generations_advance, generations_sweep
 from calendar_app.review import approvals_sweep
 from calendar_app.sync import missed_sweep, syncs_due
+from scripe_integration.services import webhook_deliveries_forget
 
 
 def advance_generations(job_ids: list[int]) -> None:
@@ -18,13 +19,14 @@ def advance_generation(job_id: int) -> None:
 
 def sweep() -> dict[str, int]:
     """Every minute: hands on due generations (in case no dispatcher runs), settles approvals
-    interrupted mid-call, reads back from Scripe what happened to approved posts, and marks
-    drafts whose time passed in review as missed."""
+    interrupted mid-call, reads back from Scripe what happened to approved posts, marks
+    drafts whose time passed in review as missed, and forgets old webhook deliveries."""
     return {
         "generations": generations_sweep(),
         "approvals": approvals_sweep(),
         "synced_projects": syncs_due(),
         "missed": missed_sweep(),
+        "forgotten_deliveries": webhook_deliveries_forget(),
     }
 
 

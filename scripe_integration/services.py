@@ -465,6 +465,19 @@ def webhook_accept(
     return delivery, created
 
 
+# Delivered events are kept this long, so a delivery Scripe retries is still recognised.
+WEBHOOK_DELIVERIES_KEPT = timedelta(days=7)
+
+
+def webhook_deliveries_forget() -> int:
+    """Deletes processed deliveries older than WEBHOOK_DELIVERIES_KEPT (their bodies too);
+    unprocessed ones stay until their task has run. Returns how many were deleted."""
+    cutoff = timezone.now() - WEBHOOK_DELIVERIES_KEPT
+    old = WebhookDelivery.objects.filter(processed_at__isnull=False, received_at__lt=cutoff)
+    deleted, _ = old.delete()
+    return deleted
+
+
 def post_fetch(*, workspace, post_id: str):
     """Scripe's copy of a post (GET /v1/posts/{id})."""
     with scripe_session(connection_for(workspace)) as scripe:

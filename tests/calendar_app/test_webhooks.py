@@ -498,3 +498,20 @@ def test_a_real_delivery_is_applied_by_a_qcluster_worker(
     )
     outcomes = WebhookDelivery.objects.values_list("outcome", flat=True)
     assert sum(o.endswith(": unscheduled in Scripe") for o in outcomes) == 1
+
+
+def test_the_sweep_forgets_processed_deliveries_after_a_week(team, wired):
+    connection = connection_for(team.workspace)
+    week_ago = timezone.now() - timedelta(days=8)
+
+    def delivery(event_id: str, **times) -> None:
+        WebhookDelivery.objects.create(
+            connection=connection, event_id=event_id, type="post.updated", body="{}", **times
+        )
+
+    delivery("evt_old_done", received_at=week_ago, processed_at=week_ago)
+    delivery("evt_old_waiting", received_at=week_ago)  # its task has not run: kept
+    delivery("evt_new_done", processed_at=timezone.now())  # a retry may still come: kept
+    assert tasks.sweep()["forgotten_deliveries"] == 1
+    kept = set(WebhookDelivery.objects.values_list("event_id", flat=True))
+    assert kept == {"evt_old_waiting", "evt_new_done"}
