@@ -150,10 +150,16 @@
       return;
     }
     // Done or refused, the answer carries its toast; a refused card never left its day, so
-    // it needs no undo.
+    // it needs no undo. A scheduled post's new time comes as a toast with its own Undo.
     const events = JSON.parse(response.headers.get("HX-Trigger") || "{}");
+    const html = response.ok && response.status !== 204 ? (await response.text()).trim() : "";
     if (events.toast) toast(events.toast.message, events.toast.kind);
-    else if (!response.ok) toast("The slot was not moved (" + response.status + ").", "error");
+    else if (html) {
+      const box = document.getElementById("toasts");
+      box.insertAdjacentHTML("beforeend", html);
+      htmx.process(box.lastElementChild);
+      expireToasts(box);
+    } else if (!response.ok) toast("The slot was not moved (" + response.status + ").", "error");
     htmx.trigger(document.body, "slots-changed");
   });
 
