@@ -613,7 +613,8 @@ class GenerationJob(models.Model):
     error_message = models.CharField(max_length=500, blank=True)
 
     # The result.
-    post_id = models.CharField(max_length=80, blank=True)
+    # Indexed: the sync and webhooks find a slot by the post Scripe wrote for it.
+    post_id = models.CharField(max_length=80, blank=True, db_index=True)
     post_title = models.CharField(max_length=500, blank=True)
     post_content = models.TextField(blank=True)
 
