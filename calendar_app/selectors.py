@@ -292,17 +292,50 @@ def slots_changed_since(viewer: Viewer, since, *, recheck=(), limit: int = 200) 
 def review_queue(
     viewer: Viewer,
     *,
+    projects: list[Project],
     project_scripe_id: str = "",
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> list[PlannedSlot]:
-    """Drafts waiting for this viewer as a manager, soonest first."""
-    slots = visible_slots(viewer).filter(
+    """Drafts waiting for this viewer as a manager, soonest first, as the queue's list shows
+    them: their time, status and project (from `projects`, the page's managed projects), in
+    one query of plain values, made without `Model.__init__` (see `card_rows`). The draft the
+    page opens is read in full by `review_draft`."""
+    slots = PlannedSlot.objects.alive().filter(
         workspace_id__in=viewer.managed_workspace_ids, status__in=REVIEW_STATUSES
     )
     if project_scripe_id:
         slots = slots.filter(project__scripe_id=project_scripe_id)
-    return list(_within_days(slots, viewer, date_from, date_to))
+    slots = _within_days(slots, viewer, date_from, date_to).order_by("scheduled_for", "id")
+    names = ("id", "public_id", "workspace_id", "project_id", "status")
+    by_id = {p.pk: p for p in projects}
+    project_field = PlannedSlot._meta.get_field("project")
+    db = slots.db
+    queue = []
+    rows = slots.annotate(scheduled_micros=EpochMicros("scheduled_for"))
+    for *values, micros in rows.values_list(*names, "scheduled_micros"):
+        slot = _bare(PlannedSlot, dict(zip(names, values, strict=True)), db)
+        slot.scheduled_for = from_micros(micros)
+        if slot.project_id in by_id:
+            project_field.set_cached_value(slot, by_id[slot.project_id])
+        queue.append(slot)
+    return queue
+
+
+def review_draft(viewer: Viewer, public_id) -> tuple[PlannedSlot | None, list[GenerationJob]]:
+    """A draft as the review panel shows it: the slot with its project and note, its current
+    attempt (`current_job`), and its earlier drafts, newest first; two queries."""
+    slot = (
+        PlannedSlot.objects.alive()
+        .filter(workspace_id__in=viewer.workspace_ids, public_id=public_id)
+        .select_related("project", "note")
+        .first()
+    )
+    if slot is None:
+        return None, []
+    jobs = list(slot.jobs.order_by("-attempt"))
+    slot.current_jobs = [job for job in jobs if job.is_current]
+    return slot, [job for job in jobs if not job.is_current and job.post_content]
 
 
 def review_count(viewer: Viewer) -> int | None:
@@ -314,12 +347,6 @@ def review_count(viewer: Viewer) -> int | None:
         .filter(workspace_id__in=viewer.managed_workspace_ids, status__in=REVIEW_STATUSES)
         .count()
     )
-
-
-def earlier_drafts(slot: PlannedSlot) -> list[GenerationJob]:
-    """The slot's previous drafts, newest first, without the current one."""
-    drafts = slot.jobs.exclude(post_content="").order_by("-attempt")
-    return [job for job in drafts if not job.is_current]
 
 
 def slot_events(slot: PlannedSlot):

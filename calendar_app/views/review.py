@@ -25,9 +25,12 @@ from calendar_app.calendar_grid import parse_clock, parse_day
 from calendar_app.models import REVIEW_STATUSES, Role
 from calendar_app.refusals import Refusal
 from calendar_app.scheduling import time_choices
+from calendar_app.templatetags.cards import render_review_items
 from calendar_app.views.answers import refused
 
 TEMPLATE = "calendar_app/review.html"
+# The list shows the soonest drafts; filters narrow it when more wait.
+LISTED = 100
 TYPED_FIELDS = ("title", "content", "comment", "reason", "text", "date", "time")
 
 
@@ -52,8 +55,10 @@ def _render(
     if not viewer.managed_workspace_ids:
         raise PermissionDenied("Only a manager can review drafts.")
     filters = _filters(request)
+    projects = list(selectors.managed_projects(viewer))
     slots = selectors.review_queue(
         viewer,
+        projects=projects,
         project_scripe_id=filters["project"],
         date_from=filters["date_from"],
         date_to=filters["date_to"],
@@ -67,6 +72,13 @@ def _render(
         selected = later[0] if later else (slots[0] if slots else None)
     if selected is None and slots:
         selected = slots[0]
+    earlier_drafts = []
+    if selected is not None:
+        # The queue holds what its list shows; the open draft is read in full.
+        draft, earlier_drafts = selectors.review_draft(viewer, selected.public_id)
+        selected = draft or selected
+    listed = slots[:LISTED]
+    render_review_items(listed, selected)
     shown = {k: v.isoformat() if isinstance(v, date) else (v or "") for k, v in filters.items()}
     query = {k: v for k, v in shown.items() if v}
     if selected is not None:
@@ -78,13 +90,15 @@ def _render(
         "shown_title": typed.get("title", job.post_title if job else ""),
         "shown_content": typed.get("content", job.post_content if job else ""),
         "slots": slots,
+        "listed": listed,
+        "unlisted": len(slots) - len(listed),
         "selected": selected,
-        "earlier_drafts": selectors.earlier_drafts(selected) if selected else [],
+        "earlier_drafts": earlier_drafts,
         "events": selectors.slot_events(selected) if selected else [],
         "filters": {
             k: v.isoformat() if isinstance(v, date) else v or "" for k, v in filters.items()
         },
-        "projects": selectors.managed_projects(viewer),
+        "projects": projects,
         "refresh_url": f"{reverse('review')}?{urlencode(query)}",
         "zone": viewer.zone.key,
         "limit": review.LINKEDIN_LIMIT,

@@ -270,3 +270,47 @@ def test_a_moment_is_read_to_the_microsecond(team):
         row = PlannedSlot.objects.annotate(micros=EpochMicros("scheduled_for")).get(pk=slot.pk)
         assert from_micros(row.micros) == moment
         assert row.micros == to_micros(moment)
+
+
+# the review queue's list, cached like the cards ------------------------------------------------
+
+
+def test_the_review_list_follows_the_selection_and_what_its_entries_show(client, team):
+    """Its entries come from a cache (`cards.render_review_items`): the selection, a project's
+    new name and a draft's new time must still show."""
+    import re
+
+    from calendar_app.models import PlannedSlot
+
+    drafts = [
+        team.slot(datetime(2026, 10, 20, 9 + i, 0, tzinfo=UTC), status="in_review")
+        for i in range(3)
+    ]
+
+    def entries(url):
+        html = client.get(url).content.decode()
+        return re.findall(r'<li><a class="(review-item[^"]*)".*?</a></li>', html, re.S), html
+
+    login(client, team.manager)
+    classes, html = entries("/review/")
+    assert classes == ["review-item review-item-on", "review-item", "review-item"]
+    classes, html = entries(f"/review/?slot={drafts[1].public_id}")
+    assert classes == ["review-item", "review-item review-item-on", "review-item"]
+    assert html.count('aria-current="true"') == 1
+    team.project.name = "Renamed by the sync"
+    team.project.save()
+    PlannedSlot.objects.filter(pk=drafts[2].pk).update(
+        scheduled_for=datetime(2026, 10, 21, 14, 5, tzinfo=UTC)
+    )
+    classes, html = entries(f"/review/?slot={drafts[1].public_id}")
+    assert html.count('<span class="review-item-project">Renamed by the sync</span>') == 3
+    assert '<span class="review-item-when">Wed 21 Oct, 16:05</span>' in html
+
+
+def test_the_review_list_shows_a_hundred_and_counts_the_rest(client, team):
+    for i in range(103):
+        team.slot(datetime(2026, 10, 20, 0, 0, tzinfo=UTC) + timedelta(minutes=i), status="missed")
+    html = login(client, team.manager).get("/review/").content.decode()
+    assert html.count("data-review-item") == 100
+    assert "…and 3 more; filter by project or date." in html
+    assert "(103 waiting)" in html

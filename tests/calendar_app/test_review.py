@@ -413,9 +413,9 @@ def in_review(team, n: int) -> list[PlannedSlot]:
 def test_the_queue_costs_the_same_for_one_draft_or_twenty(client, team, django_assert_num_queries):
     in_review(team, 1)
     client.force_login(team.manager)
-    # session, user, memberships with workspaces and keys, profile, the queue's slots, their
-    # current jobs, the selected draft's earlier drafts and its trail, the projects filter,
-    # the review badge
+    # session, user, memberships with workspaces and keys, profile, the projects filter, the
+    # queue's slots (what its list shows), the selected draft with its project and note, its
+    # attempts (current and earlier drafts), its trail, the review badge
     with django_assert_num_queries(10):
         client.get("/review/")
     in_review(team, 19)
