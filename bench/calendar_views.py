@@ -258,6 +258,8 @@ def main() -> None:
                 f"with {args.profile_size} posts:"
             )
             profile.print_stats(35)
+            if os.environ.get("CALLERS"):  # who calls the functions matching this pattern
+                profile.print_callers(os.environ["CALLERS"])
     finally:
         if postgres:
             connection.creation.destroy_test_db(old_name, verbosity=0)

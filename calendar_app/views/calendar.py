@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from calendar_app import selectors
@@ -52,7 +53,11 @@ def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | 
     project = _selected_project(request, projects)
     slots = selectors.card_rows(viewer, dates[0], dates[-1], projects=projects, project=project)
     days = build_days(dates, slots, viewer.zone, timezone.localdate(), month)
-    render_cards([s for day in days.values() for s in (day.visible if month else day.slots)])
+    cards = {d: day.visible if month else day.slots for d, day in days.items()}
+    render_cards([slot for shown in cards.values() for slot in shown])
+    for d, shown in cards.items():
+        # One string a day, rather than a tag a card for the template to run (300 a week).
+        days[d].cards_html = mark_safe("".join(slot.card_html for slot in shown))  # noqa: S308
     window = {"from": dates[0].isoformat(), "to": dates[-1].isoformat()}
     common = {
         # What the live poll asks about (app.js): this page's days and filter.
