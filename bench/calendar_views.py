@@ -183,9 +183,29 @@ def measure(client, url: str, renders: int) -> tuple[float, float, int, str]:
     return statistics.median(timings), statistics.median(cpu), len(queries), html
 
 
+def measure_floor(client, renders: int) -> tuple[float, float, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    timings, cpu = [], []
+    for i in range(renders + 3):
+        began, began_cpu = time.perf_counter(), time.process_time()
+        response = client.get("/slots/live/")
+        if i >= 3:  # the first few warm up
+            timings.append((time.perf_counter() - began) * 1000)
+            cpu.append((time.process_time() - began_cpu) * 1000)
+    assert response.status_code == 204, response.status_code
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/slots/live/")
+    return statistics.median(timings), statistics.median(cpu), len(queries)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--renders", type=int, default=30, help="timed renders per view and size")
+    parser.add_argument(
+        "--no-analyze", action="store_true", help="PostgreSQL: leave the new rows unanalyzed"
+    )
     parser.add_argument(
         "--profile", choices=["month", "week", "list", "review"], help="cProfile one view"
     )
@@ -232,6 +252,11 @@ def main() -> None:
             row = {}
             for n in SIZES:
                 user = populate(f"{view}{n}", spread(days, n), review=view == "review")
+                if postgres and not args.no_analyze:
+                    # Table statistics, as autovacuum keeps them on a live database (within
+                    # a minute of a bulk insert); without them the planner guesses one row.
+                    with connection.cursor() as cursor:
+                        cursor.execute("ANALYZE")
                 client = Client()
                 client.force_login(user)
                 median, cpu, queries, html = measure(client, url, args.renders)
@@ -252,6 +277,13 @@ def main() -> None:
                 f"  {view:8} {t10:9.1f} {t300:10.1f} {t300 / t10:6.2f}   "
                 f"{c10:7.1f} {c300:8.1f} {c300 / c10:6.2f}   {q10:>3}/{q300:<3}   {s10}/{s300}"
             )
+        # The floor under every page: a signed-in request that the view answers at once
+        # (the live poll without a baseline: 204), i.e. middleware, session, user and viewer.
+        floor, floor_cpu, floor_queries = measure_floor(client, args.renders)
+        print(
+            f"  {'floor':8} {floor:9.1f} {'':10} {'':6}   {floor_cpu:7.1f} {'':8} {'':6}   "
+            f"{floor_queries:>3}      (a signed-in request that renders nothing: /slots/live/)"
+        )
         if args.profile:
             print(
                 f"\ncProfile of {args.renders} renders of {args.profile} "

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import BigIntegerField, Case, F, FilteredRelation, Func, Prefetch, Q, When
+from django.db.models import BigIntegerField, F, FilteredRelation, Func, Prefetch, Q
 from django.db.models.base import ModelState
 from django.db.models.functions import Left
 from django.utils import timezone
@@ -96,9 +96,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class EpochMicros(Func):
-    """A moment as whole microseconds since 1970, worked out by the database: psycopg parses
-    a timestamp in Python (3.5 µs each, three a card), an integer in C. Turn it back with
-    `from_micros`. PostgreSQL and SQLite (which stores "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC)."""
+    """A moment as whole microseconds since 1970 (empty stays empty), worked out by the
+    database: psycopg parses a timestamp in Python (3.5 µs each, three or more a card), an
+    integer in C. Turn it back with `from_micros`. PostgreSQL, and SQLite, which stores
+    "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC."""
 
     output_field = BigIntegerField()
 
@@ -115,12 +116,13 @@ class EpochMicros(Func):
         return self.as_sql(compiler, connection, template=template, **extra)
 
 
-def from_micros(micros: int) -> datetime:
-    return EPOCH + timedelta(microseconds=micros)
+def from_micros(micros: int | None) -> datetime | None:
+    return None if micros is None else EPOCH + timedelta(microseconds=micros)
 
 
 # What a calendar card reads of its slot, its note and its current attempt (slot_card.html,
-# `cards.card_key`), by the attribute it is read as. `card_rows` loads exactly these.
+# `cards.card_key`), by the attribute it is read as. `card_rows` loads exactly these; the
+# moments as integers (`EpochMicros`).
 CARD_ROW_SLOT = (
     "id",
     "public_id",
@@ -130,12 +132,11 @@ CARD_ROW_SLOT = (
     "status",
     "status_note",
     "scripe_warning",
-    "published_at",
 )
-# ...and the moments among them that are never empty, read as integers (`EpochMicros`).
-CARD_ROW_MOMENTS = {
+CARD_ROW_SLOT_MOMENTS = {
     "scheduled_for": "scheduled_for",
     "updated_at": "updated_at",
+    "published_at": "published_at",
     "note_updated_at": "note__updated_at",
 }
 CARD_ROW_JOB = (
@@ -144,13 +145,11 @@ CARD_ROW_JOB = (
     "progress",
     "progress_message",
     "scripe_job_id",
-    "submitted_at",
-    "completed_at",
-    "next_poll_at",
     "error_message",
     "retry_reason",
     "stalled",
 )
+CARD_ROW_JOB_MOMENTS = ("submitted_at", "completed_at", "next_poll_at")
 
 
 def card_rows(
@@ -162,13 +161,13 @@ def card_rows(
     project: Project | None = None,
 ) -> list[PlannedSlot]:
     """The slots on local days first..last for a calendar page, as `slots_between` gives
-    them but built for speed: one query of plain values (the current attempt joined, and read
+    them but built for speed: one query of plain values (the current attempt joined, kept
     only where a card shows it), the projects taken from `projects` (the page's own list), and
     instances made the way unpickling makes them, without running `Model.__init__`, which
     profiling found was most of a 300-post page's time. They are full model instances for
-    everything a card reads (`CARD_ROW_SLOT`, `CARD_ROW_MOMENTS`, `note_head`, the current
-    attempt); any other field is fetched when read, as with `.only()`, so a card that starts
-    reading more shows up as queries, not as blanks."""
+    everything a card reads (`CARD_ROW_*`, `note_head`, the current attempt); any other field
+    is fetched when read, as with `.only()`, so a card that starts reading more shows up as
+    queries, not as blanks."""
     start, end = utc_bounds(first, last, viewer.zone)
     rows = (
         PlannedSlot.objects.alive()
@@ -177,33 +176,39 @@ def card_rows(
     )
     if project is not None:
         rows = rows.filter(project=project)
-    shows_job = Q(status__in=CARD_JOB_STATUSES)
     rows = rows.annotate(
         current=FilteredRelation("jobs", condition=Q(jobs__is_current=True)),
         note_head=Left("note__text", NOTE_HEAD_CHARS),
-        **{f"{name}_micros": EpochMicros(path) for name, path in CARD_ROW_MOMENTS.items()},
-        **{
-            f"job_{name}": Case(When(shows_job, then=F(f"current__{name}")))
-            for name in CARD_ROW_JOB
-        },
+        **{f"m_{name}": EpochMicros(path) for name, path in CARD_ROW_SLOT_MOMENTS.items()},
+        **{f"job_{name}": F(f"current__{name}") for name in CARD_ROW_JOB},
+        **{f"job_m_{name}": EpochMicros(f"current__{name}") for name in CARD_ROW_JOB_MOMENTS},
     ).order_by("scheduled_for", "id")
-    names = (*CARD_ROW_SLOT, "note_head")
-    job_names = [f"job_{name}" for name in CARD_ROW_JOB]
-    micros = [f"{name}_micros" for name in CARD_ROW_MOMENTS]
-    jobs_from, moments_from = len(names), len(names) + len(job_names)
+    columns = (
+        *CARD_ROW_SLOT,
+        "note_head",
+        *(f"m_{name}" for name in CARD_ROW_SLOT_MOMENTS),
+        *(f"job_{name}" for name in CARD_ROW_JOB),
+        *(f"job_m_{name}" for name in CARD_ROW_JOB_MOMENTS),
+    )
+    slot_names = (*CARD_ROW_SLOT, "note_head")
+    moments_at = len(slot_names)
+    job_at = moments_at + len(CARD_ROW_SLOT_MOMENTS)
+    job_moments_at = job_at + len(CARD_ROW_JOB)
     by_id = {p.pk: p for p in projects}
     project_field = PlannedSlot._meta.get_field("project")
     db = rows.db
     slots = []
-    for values in rows.values_list(*names, *job_names, *micros):
-        fields = dict(zip(names, values[:jobs_from], strict=True))
-        moments = map(from_micros, values[moments_from:])
-        fields.update(zip(CARD_ROW_MOMENTS, moments, strict=True))
+    for values in rows.values_list(*columns):
+        fields = dict(zip(slot_names, values[:moments_at], strict=True))
+        moments = map(from_micros, values[moments_at:job_at])
+        fields.update(zip(CARD_ROW_SLOT_MOMENTS, moments, strict=True))
         slot = _bare(PlannedSlot, fields, db)
-        job = values[jobs_from:moments_from]
         slot.current_jobs = []
-        if job[0] is not None:
-            job = dict(zip(CARD_ROW_JOB, job, strict=True), slot_id=slot.id, is_current=True)
+        if values[job_at] is not None and slot.status in CARD_JOB_STATUSES:
+            job = dict(zip(CARD_ROW_JOB, values[job_at:job_moments_at], strict=True))
+            moments = map(from_micros, values[job_moments_at:])
+            job.update(zip(CARD_ROW_JOB_MOMENTS, moments, strict=True))
+            job.update(slot_id=slot.id, is_current=True)
             slot.current_jobs.append(_bare(GenerationJob, job, db))
         if slot.project_id in by_id:
             project_field.set_cached_value(slot, by_id[slot.project_id])
