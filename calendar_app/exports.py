@@ -1,0 +1,115 @@
+"""CSV export of the list view's filter: every field a manager needs, times in each slot's
+workspace zone, streamed row by row so a large plan never sits in memory.
+
+The first columns are the importer's (date, time, time zone, project, note, language, key),
+so an export reads back through `imports` as the same plan; the key is the slot's id, so
+importing an export into the same workspace plans nothing twice.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from calendar_app.models import GenerationJob, PlannedSlot, SlotQuerySet
+
+HEADER = [
+    "date",
+    "time",
+    "time zone",
+    "workspace",
+    "project",
+    "project scripe id",
+    "status",
+    "language",
+    "note",
+    "post title",
+    "post text",
+    "scripe post id",
+    "status note",
+    "created by",
+    "created at",
+    "updated at",
+    "status changed at",
+    "published at",
+    "key",
+]
+# A cell a spreadsheet would run as a formula (CSV injection) gets a leading apostrophe.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHUNK = 500
+
+
+def neutralise(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def export_rows(slots: SlotQuerySet) -> SlotQuerySet:
+    """The filtered slots (from `selectors.slots_matching`) with everything an export row
+    reads: the full note, who planned it, and the current attempt with its post."""
+    current = GenerationJob.objects.filter(is_current=True).only(
+        "id", "slot_id", "is_current", "post_id", "post_title", "post_content"
+    )
+    return (
+        slots.defer(None)
+        .select_related("workspace", "project", "note", "created_by")
+        .prefetch_related(None)
+        .prefetch_related(Prefetch("jobs", queryset=current, to_attr="current_jobs"))
+    )
+
+
+def _moment(value: datetime | None, zone) -> str:
+    return timezone.localtime(value, zone).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def export_row(slot: PlannedSlot) -> list[str]:
+    zone = slot.workspace.zone
+    local = timezone.localtime(slot.scheduled_for, zone)
+    job = slot.current_jobs[0] if slot.current_jobs else None
+    who = slot.created_by
+    cells = [
+        f"{local:%Y-%m-%d}",
+        f"{local:%H:%M}",
+        zone.key,
+        slot.workspace.name,
+        slot.project.name,
+        slot.project.scripe_id,
+        slot.get_status_display(),
+        slot.note.language,
+        slot.note.text,
+        job.post_title if job else "",
+        job.post_content if job else "",
+        job.post_id if job else "",
+        slot.status_note,
+        (who.get_full_name() or who.get_username()) if who else "",
+        _moment(slot.created_at, zone),
+        _moment(slot.updated_at, zone),
+        _moment(slot.status_changed_at, zone),
+        _moment(slot.published_at, zone),
+        str(slot.public_id),
+    ]
+    return [neutralise(cell) for cell in cells]
+
+
+class _Line:
+    """A file-like object `csv.writer` writes one line to, which we hand on at once."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def export_lines(slots: Iterable[PlannedSlot]) -> Iterator[str]:
+    """The CSV, line by line: a byte-order mark first, so Excel reads it as UTF-8."""
+    writer = csv.writer(_Line(), lineterminator="\r\n")
+    yield "\ufeff" + writer.writerow(HEADER)
+    for slot in slots:
+        yield writer.writerow(export_row(slot))
+
+
+def export_filename(now: datetime | None = None) -> str:
+    """A name every system accepts: letters, digits, dashes and the local time."""
+    now = timezone.localtime(now)
+    return f"scripe-calendar-slots-{now:%Y%m%d-%H%M}.csv"

@@ -1,0 +1,138 @@
+"""CSV export of the list view's filter: the fields a manager needs, in the workspace's zone,
+streamed, with formulas neutralised."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from calendar_app.models import GenerationJob, PlannedSlot, Profile
+
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _now(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+def exported(response) -> list[dict[str, str]]:
+    assert response.status_code == 200
+    assert response.streaming
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text[1:], newline="")))
+
+
+@pytest.fixture
+def plan(team):
+    draft = team.slot(datetime(2027, 1, 12, 8, 0, tzinfo=UTC), text="First line\nSecond line")
+    review = team.slot(datetime(2027, 1, 13, 16, 30, tzinfo=UTC), status="in_review")
+    GenerationJob.objects.create(
+        slot=review,
+        idempotency_key=uuid.uuid4().hex,
+        post_id="post_42",
+        post_title="A title",
+        post_content="The post.\nWith two lines.",
+    )
+    foreign = team.slot(datetime(2027, 1, 12, 9, 0, tzinfo=UTC), project=team.foreign_project)
+    return {"draft": draft, "review": review, "foreign": foreign}
+
+
+def test_it_exports_every_field_a_manager_needs(client, team, plan):
+    Profile.objects.create(user=team.manager, time_zone="Asia/Tokyo")  # the workspace's zone wins
+    client.force_login(team.manager)
+    response = client.get("/slots/export.csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        'attachment; filename="scripe-calendar-slots-20261201-1900.csv"'
+    )
+    rows = exported(response)
+    assert [r["key"] for r in rows] == [str(plan["draft"].public_id), str(plan["review"].public_id)]
+    draft, review = rows
+    assert draft["date"] == "2027-01-12" and draft["time"] == "09:00"
+    assert draft["time zone"] == "Europe/Berlin"
+    assert draft["workspace"] == "Acme"
+    assert draft["project"] == "Lena Fischer"
+    assert draft["project scripe id"] == "proj_01JSANDBOXPROJ000000000001"
+    assert draft["status"] == "Draft"
+    assert draft["note"] == "First line\nSecond line"
+    assert draft["created by"] == "Erin"
+    assert draft["created at"] == "2026-12-01 11:00:00"
+    assert draft["post title"] == draft["post text"] == draft["scripe post id"] == ""
+    assert review["time"] == "17:30"
+    assert review["status"] == "Ready for review"
+    assert review["post title"] == "A title"
+    assert review["post text"] == "The post.\nWith two lines."
+    assert review["scripe post id"] == "post_42"
+
+
+def test_it_exports_what_the_filter_shows(client, team, plan):
+    client.force_login(team.editor)
+    rows = exported(client.get("/slots/export.csv", {"status": "in_review"}))
+    assert [r["key"] for r in rows] == [str(plan["review"].public_id)]
+    rows = exported(client.get("/slots/export.csv", {"q": "second line", "page": "3"}))
+    assert [r["key"] for r in rows] == [str(plan["draft"].public_id)]
+    rows = exported(client.get("/slots/export.csv", {"date_from": "2027-01-13"}))
+    assert [r["key"] for r in rows] == [str(plan["review"].public_id)]
+
+
+def test_deleted_slots_and_other_workspaces_stay_out(client, team, plan):
+    PlannedSlot.objects.filter(pk=plan["draft"].pk).update(deleted_at=NOW)
+    client.force_login(team.editor)
+    assert [r["key"] for r in exported(client.get("/slots/export.csv"))] == [
+        str(plan["review"].public_id)
+    ]
+    client.force_login(team.outsider)
+    assert [r["key"] for r in exported(client.get("/slots/export.csv"))] == [
+        str(plan["foreign"].public_id)
+    ]
+
+
+@pytest.mark.parametrize("text", ['=HYPERLINK("x")', "+1+2", "-3", "@SUM(A1)", "\tTab"])
+def test_formulas_are_neutralised(client, team, text):
+    team.slot(datetime(2027, 1, 12, 8, 0, tzinfo=UTC), text=text)
+    client.force_login(team.editor)
+    (row,) = exported(client.get("/slots/export.csv"))
+    assert row["note"] == "'" + text
+
+
+def test_a_bad_filter_is_refused_and_said(client, team, plan):
+    client.force_login(team.editor)
+    response = client.get("/slots/export.csv", {"date_from": "2027-02-01", "date_to": "2027-01-01"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/slots/?")
+    response = client.get(
+        "/slots/export.csv", {"date_from": "nonsense"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 422
+
+
+def test_the_button_beside_the_filter_sends_the_browser_to_the_download(client, team):
+    client.force_login(team.editor)
+    response = client.get(
+        "/slots/export.csv", {"status": "draft", "page": "2"}, headers={"HX-Request": "true"}
+    )
+    assert response["HX-Redirect"] == "/slots/export.csv?status=draft"
+
+
+def test_anonymous_and_wrong_methods(client, team):
+    assert client.get("/slots/export.csv")["Location"].startswith("/accounts/login/")
+    client.force_login(team.editor)
+    assert client.post("/slots/export.csv").status_code == 405
+
+
+def test_a_large_export_streams_in_a_few_queries(client, team, django_assert_max_num_queries):
+    for day in range(1, 29):
+        for hour in (8, 12, 16):
+            team.slot(datetime(2027, 2, day, hour, 0, tzinfo=UTC))
+    client.force_login(team.editor)
+    response = client.get("/slots/export.csv")
+    # session, user, memberships, profile; then the slots and their attempts per chunk.
+    with django_assert_max_num_queries(8):
+        rows = exported(response)
+    assert len(rows) == 84
