@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from calendar_app.models import PlannedSlot, SlotEvent
+from calendar_app.notifications import slot_event_notify
 
 Kind = SlotEvent.Kind
 
 
 def record(slot: PlannedSlot, *, kind: str, actor=None, text: str = "") -> SlotEvent:
-    """Notes what just happened to the slot; a status change records the status it reached."""
-    return SlotEvent.objects.create(
+    """Notes what just happened to the slot; a status change records the status it reached
+    and tells the people it concerns (calendar_app/notifications.py), in the same
+    transaction: every path that moves a slot comes through here."""
+    event = SlotEvent.objects.create(
         slot=slot,
         actor=actor,
         kind=kind,
         status=slot.status if kind == Kind.STATUS else "",
         text=text,
     )
+    if kind == Kind.STATUS:
+        slot_event_notify(slot=slot, event=event)
+    return event

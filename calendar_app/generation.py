@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from calendar_app.activity import Kind, record
 from calendar_app.models import GenerationJob, IllegalTransition, PlannedSlot
+from calendar_app.notifications import spend_cap_notify
 from calendar_app.refusals import Refusal
 from scripe_integration import pacing
 from scripe_integration.client import Job, ScripeClient, ScripeError, ScripeInputError
@@ -486,6 +487,7 @@ def _handle_error(job: GenerationJob, error: ScripeError, connection: ScripeConn
         connection.save(update_fields=["spend_cap_meta"])
         spent, cap = error.meta.get("spentCents"), error.meta.get("capCents")
         detail = f" ({spent} of {cap} cents spent)" if spent is not None and cap else ""
+        spend_cap_notify(workspace_id=connection.workspace_id, detail=detail.strip(" ()"))
         _fail(
             job,
             error.code,

@@ -19,6 +19,7 @@ from calendar_app import rules
 from calendar_app.activity import Kind, record
 from calendar_app.generation import generation_request, source_text
 from calendar_app.models import DONE_BY, GenerationJob, PlannedSlot, SlotStatus
+from calendar_app.notifications import slot_watch
 from calendar_app.refusals import Refusal
 from scripe_integration.client import ScripeError, ScripeInputError
 from scripe_integration.services import (
@@ -290,6 +291,7 @@ def slot_comment(*, slot: PlannedSlot, user, text: str | None) -> None:
         required="Write a comment first.",
     ).strip()
     record(slot, kind=Kind.COMMENT, actor=user, text=text)
+    slot_watch(slot=slot, user=user)  # who comments hears what happens next
 
 
 def approvals_sweep() -> int:

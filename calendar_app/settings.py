@@ -221,6 +221,23 @@ SCRIPE_WEBHOOK_TOLERANCE_SECONDS = envint("SCRIPE_WEBHOOK_TOLERANCE_SECONDS", "3
 # After a rotation the previous secret still verifies this long (deliveries signed before).
 SCRIPE_WEBHOOK_SECRET_OVERLAP_SECONDS = envint("SCRIPE_WEBHOOK_SECRET_OVERLAP_SECONDS", "900")
 
+# Email (#17: notifications). The console backend prints mail to the worker's log until an
+# SMTP server is named; sending happens in django-q2 tasks only, never in a web request.
+EMAIL_HOST = os.getenv("EMAIL_HOST", "")
+EMAIL_PORT = envint("EMAIL_PORT", "587")
+EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "True" if EMAIL_HOST else "False")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "20")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "Scripe Calendar <calendar@localhost>")
+# Links in emails (the slot, settings, unsubscribe) start with the app's public address.
+EMAIL_LINK_BASE_URL = PUBLIC_BASE_URL or "http://127.0.0.1:8000"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -35,3 +35,27 @@ def apply_scripe_webhook(delivery_id: int) -> str:
     from calendar_app.webhooks import webhook_apply
 
     return webhook_apply(delivery_id=delivery_id)
+
+
+# Notifications (#17) ---------------------------------------------------------------------------
+
+
+def send_notification_email(notification_id: int) -> str:
+    """Sends one notification's email; a failure schedules this task again, with backoff."""
+    from calendar_app.notifications import notification_email_send
+
+    return notification_email_send(notification_id=notification_id)
+
+
+def send_notification_digest(user_id: int) -> str:
+    """One person's digest, again after a failed send."""
+    from calendar_app.notifications import notification_digest_send
+
+    return notification_digest_send(user_id=user_id)
+
+
+def notification_digests() -> int:
+    """Daily (a schedule made by migration 0010): each person's digest email."""
+    from calendar_app.notifications import notifications_digest
+
+    return notifications_digest()

@@ -8,6 +8,7 @@ at `AUTH_USER_MODEL`.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from datetime import timedelta
@@ -18,7 +19,9 @@ from django.db import models
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from scripe_integration import crypto
+from scripe_integration import crypto, signals
+
+logger = logging.getLogger(__name__)
 
 KEY_FORMAT = re.compile(r"^scripe_sk_(live|test)_[A-Za-z0-9]{8,}$")
 
@@ -247,11 +250,26 @@ class ScripeConnection(models.Model):
         self.save()
 
     def mark_invalid(self, *, code: str, message: str) -> None:
+        """Records that Scripe refuses the key. When it was not already known to be invalid,
+        `signals.key_refused` tells the host project, once: of two workers refused at the
+        same moment, the conditional UPDATE lets only one see the change."""
+        changed = ScripeConnection.objects.filter(pk=self.pk).exclude(
+            key_state=self.KeyState.INVALID
+        )
+        newly = bool(changed.update(key_state=self.KeyState.INVALID))
         self.key_state = self.KeyState.INVALID
         self.key_error_code = code
         self.key_error_message = message[:500]
         self.verified_at = timezone.now()
         self.save(update_fields=["key_state", "key_error_code", "key_error_message", "verified_at"])
+        if newly:
+            # Robust: a receiver's failure is logged and never hides Scripe's refusal.
+            answers = signals.key_refused.send_robust(
+                sender=ScripeConnection, connection=self, code=code, message=self.key_error_message
+            )
+            for receiver, answer in answers:
+                if isinstance(answer, Exception):
+                    logger.error("key_refused receiver %r failed: %r", receiver, answer)
 
 
 class WebhookDelivery(models.Model):

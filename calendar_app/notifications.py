@@ -1,0 +1,521 @@
+"""Notifications (#17): who is told what happened to a slot or a workspace, in the app and by
+email.
+
+One way in for slot events: `activity.record` calls `slot_event_notify` for every status
+entry of the trail, whoever moved the slot (a person, the pipeline, the review, the sync),
+so no path can forget to tell. `STATUS_EVENTS` maps the status a slot reached to what
+people are told, and `AUDIENCE` says who: the workspace's reviewers (managers and admins),
+the slot's followers (its creator and its watchers), or the workspace's admins; never the
+person who did it. A status reached again (a reschedule ends `scheduled` as it began) is not
+news. The Scripe key (a signal from scripe_integration) and the spend cap (the pipeline)
+tell admins.
+
+Notifications are rows written in the transaction of the event. Email is a separate state
+on each row, chosen per person and kind (`EmailChoice`: at once, in the daily digest, or
+not at all): tasks enqueued on commit send it, never a web request; a failed send is
+recorded on the row and retried with backoff by scheduling the task again, and never
+touches the event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.dispatch import receiver
+from django.urls import reverse
+from django.utils import timezone
+
+from calendar_app.models import (
+    EmailChoice,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    PlannedSlot,
+    Role,
+    SlotEvent,
+    SlotStatus,
+    SlotWatch,
+    Workspace,
+)
+from scripe_integration.signals import key_refused
+
+logger = logging.getLogger(__name__)
+
+K = NotificationKind
+
+# The status a slot reached → what people are told. (A request for changes shows in the
+# trail as the rewrite it starts, `queued` with the manager's comment as steering; see
+# `_kind_for`.)
+STATUS_EVENTS = {
+    SlotStatus.IN_REVIEW: K.REVIEW_READY,
+    SlotStatus.CHANGES_REQUESTED: K.CHANGES_REQUESTED,
+    SlotStatus.REJECTED: K.REJECTED,
+    SlotStatus.SCHEDULED: K.APPROVED,
+    SlotStatus.PUBLISHED: K.PUBLISHED,
+    SlotStatus.FAILED: K.FAILED,
+    SlotStatus.MISSED: K.MISSED,
+    SlotStatus.REMOVED: K.REMOVED,
+}
+REVIEWERS, FOLLOWERS, ADMINS = "reviewers", "followers", "admins"
+AUDIENCE = {
+    K.REVIEW_READY: REVIEWERS,
+    K.CHANGES_REQUESTED: FOLLOWERS,
+    K.REJECTED: FOLLOWERS,
+    K.APPROVED: FOLLOWERS,
+    K.PUBLISHED: FOLLOWERS,
+    K.FAILED: FOLLOWERS,
+    K.MISSED: FOLLOWERS,
+    K.REMOVED: FOLLOWERS,
+    K.KEY_INVALID: ADMINS,
+    K.SPEND_CAP: ADMINS,
+}
+# What a person gets by email until they choose: at once for what needs them, the digest
+# for good news.
+DEFAULT_EMAIL = {kind: EmailChoice.IMMEDIATE for kind in K} | {
+    K.APPROVED: EmailChoice.DIGEST,
+    K.PUBLISHED: EmailChoice.DIGEST,
+}
+# The short words of a notification, before the slot's project and time.
+HEADLINES = {
+    K.REVIEW_READY: "Ready for review",
+    K.CHANGES_REQUESTED: "Changes requested",
+    K.REJECTED: "Rejected",
+    K.APPROVED: "Approved and scheduled",
+    K.PUBLISHED: "Published",
+    K.FAILED: "Generation failed",
+    K.MISSED: "Missed its time",
+    K.REMOVED: "Removed in Scripe",
+}
+# A failed send is tried again after these many seconds; after the last, it is failed.
+RETRY_DELAYS = (60, 300, 1800)
+MAX_EMAIL_ATTEMPTS = len(RETRY_DELAYS) + 1
+EMAIL_TASK = "calendar_app.tasks.send_notification_email"
+DIGEST_TASK = "calendar_app.tasks.send_notification_digest"
+UNSUBSCRIBE_SALT = "calendar_app.notifications.unsubscribe"
+LIST_LIMIT = 50
+
+
+# slot events ----------------------------------------------------------------------------------
+
+
+def slot_event_notify(*, slot: PlannedSlot, event: SlotEvent) -> list[Notification]:
+    """Tells the right people about a status entry of the slot's trail (see the module's
+    docstring). Called by `activity.record`, inside the event's transaction."""
+    kind = _kind_for(slot, event)
+    if kind is None:
+        return []
+    users = _audience(kind, workspace_id=slot.workspace_id, slot=slot)
+    if event.actor_id is not None:
+        users = users.exclude(pk=event.actor_id)
+    zone = slot.workspace.zone
+    when = timezone.localtime(slot.scheduled_for, zone)
+    text = f"{HEADLINES[kind]}: {slot.project.name}, {when:%a %d %b %H:%M}"
+    if event.actor_id is not None:
+        text += f" (by {event.who})"
+    return _notify(
+        users, kind=kind, workspace_id=slot.workspace_id, slot=slot, text=text, detail=event.text
+    )
+
+
+def _kind_for(slot: PlannedSlot, event: SlotEvent) -> str | None:
+    status = event.status
+    if status == SlotStatus.QUEUED:
+        # The rewrite a request for changes starts carries the comment as steering.
+        asked = slot.jobs.filter(is_current=True).exclude(steering="").exists()
+        return K.CHANGES_REQUESTED if asked else None
+    kind = STATUS_EVENTS.get(status)
+    if kind is None:
+        return None
+    before = (
+        slot.events.filter(kind=SlotEvent.Kind.STATUS)
+        .exclude(pk=event.pk)
+        .exclude(status=SlotStatus.APPROVING)  # a claim, not a state anyone is told of
+        .order_by("-created_at", "-id")
+        .values_list("status", flat=True)
+        .first()
+    )
+    return None if before == status else kind
+
+
+def _audience(kind: str, *, workspace_id: int, slot: PlannedSlot | None = None):
+    """The active members of the workspace who hear of `kind`."""
+    users = get_user_model().objects.filter(is_active=True, memberships__workspace_id=workspace_id)
+    audience = AUDIENCE[kind]
+    if audience == REVIEWERS:
+        return users.filter(memberships__role__in=[Role.MANAGER, Role.ADMIN])
+    if audience == ADMINS:
+        return users.filter(memberships__role=Role.ADMIN)
+    watchers = SlotWatch.objects.filter(slot=slot).values("user_id")
+    return users.filter(Q(pk=slot.created_by_id) | Q(pk__in=watchers))
+
+
+def _notify(
+    users,
+    *,
+    kind: str,
+    workspace_id: int,
+    text: str,
+    detail: str = "",
+    slot: PlannedSlot | None = None,
+    dedupe_key: str = "",
+) -> list[Notification]:
+    """One row for each user, with the email each one chose; sends the immediate ones once
+    the transaction commits."""
+    users = list(users.only("pk", "email"))
+    if not users:
+        return []
+    chosen = dict(
+        NotificationPreference.objects.filter(user__in=users, kind=kind).values_list(
+            "user_id", "email"
+        )
+    )
+    states = {
+        EmailChoice.IMMEDIATE: Notification.Email.PENDING,
+        EmailChoice.DIGEST: Notification.Email.DIGEST,
+    }
+    rows = [
+        Notification(
+            user=user,
+            workspace_id=workspace_id,
+            slot=slot,
+            kind=kind,
+            text=text[:500],
+            detail=detail,
+            dedupe_key=dedupe_key,
+            email=states.get(chosen.get(user.pk, DEFAULT_EMAIL[kind]), Notification.Email.NONE)
+            if user.email
+            else Notification.Email.NONE,
+        )
+        for user in users
+    ]
+    if dedupe_key:
+        made = []
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    row.save()
+            except IntegrityError:
+                continue  # told already
+            made.append(row)
+        rows = made
+    else:
+        rows = Notification.objects.bulk_create(rows)
+    immediate = [row.pk for row in rows if row.email == Notification.Email.PENDING]
+    if immediate:
+        transaction.on_commit(lambda: enqueue_emails(immediate))
+    return rows
+
+
+def enqueue_emails(notification_ids: Iterable[int]) -> None:
+    from django_q.tasks import async_task
+
+    for pk in notification_ids:
+        async_task(EMAIL_TASK, pk, task_name=f"notification-email-{pk}", group="notifications")
+
+
+# workspace events -----------------------------------------------------------------------------
+
+
+def key_invalid_notify(*, workspace_id: int, message: str) -> list[Notification]:
+    """Tells the workspace's admins that Scripe refuses its key; generation is blocked until
+    one of them enters a working key."""
+    workspace = Workspace.objects.get(pk=workspace_id)
+    return _notify(
+        _audience(K.KEY_INVALID, workspace_id=workspace_id),
+        kind=K.KEY_INVALID,
+        workspace_id=workspace_id,
+        text=f"Scripe refuses the key of {workspace.name}: nothing can be generated",
+        detail=f"{message} Enter a working key in the admin (the workspace's page).",
+    )
+
+
+def spend_cap_notify(*, workspace_id: int, detail: str = "") -> list[Notification]:
+    """Tells the workspace's admins that Scripe's daily spend cap is reached, once a UTC day
+    however many generations fail on it."""
+    day = datetime.now(UTC).date().isoformat()
+    workspace = Workspace.objects.get(pk=workspace_id)
+    return _notify(
+        _audience(K.SPEND_CAP, workspace_id=workspace_id),
+        kind=K.SPEND_CAP,
+        workspace_id=workspace_id,
+        text=f"Scripe's daily spend cap is reached for {workspace.name}",
+        detail=(f"{detail}. " if detail else "")
+        + "Generations fail until it resets at 00:00 UTC; retry them after that.",
+        dedupe_key=f"spend_cap:{workspace_id}:{day}",
+    )
+
+
+@receiver(key_refused, dispatch_uid="calendar_app.notifications.key_refused")
+def _on_key_refused(sender, *, connection, message: str, **kwargs) -> None:
+    key_invalid_notify(workspace_id=connection.workspace_id, message=message)
+
+
+# in the app ------------------------------------------------------------------------------------
+
+
+def unread_count(user) -> int:
+    """The bell's number: one count on the partial index of unread rows."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notifications_for(user, *, limit: int = LIST_LIMIT) -> list[Notification]:
+    """The person's latest notifications, newest first, with what links them to a slot."""
+    rows = Notification.objects.filter(user=user).select_related("slot")
+    return list(rows.only(*_LISTED)[:limit])
+
+
+_LISTED = (
+    "public_id",
+    "kind",
+    "text",
+    "detail",
+    "created_at",
+    "read_at",
+    "slot__public_id",
+    "slot__deleted_at",
+)
+
+
+def notification_read(*, user, public_id) -> bool:
+    """Marks one of the person's notifications read; False when it is not theirs (or read)."""
+    rows = Notification.objects.filter(user=user, public_id=public_id, read_at__isnull=True)
+    return bool(rows.update(read_at=timezone.now()))
+
+
+def notifications_read_all(*, user) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+# watching ---------------------------------------------------------------------------------------
+
+
+def is_watching(*, slot: PlannedSlot, user) -> bool:
+    return SlotWatch.objects.filter(slot=slot, user=user).exists()
+
+
+def slot_watch(*, slot: PlannedSlot, user) -> None:
+    """The person hears what happens to the slot from now on (its creator always does)."""
+    SlotWatch.objects.get_or_create(slot=slot, user=user)
+
+
+def slot_unwatch(*, slot: PlannedSlot, user) -> None:
+    SlotWatch.objects.filter(slot=slot, user=user).delete()
+
+
+# preferences -------------------------------------------------------------------------------------
+
+
+def preferences_for(user) -> dict[str, str]:
+    """Every kind with the person's email choice (the default where they made none)."""
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "email"))
+    return {kind: chosen.get(kind, DEFAULT_EMAIL[kind]) for kind in K}
+
+
+def preferences_update(*, user, choices: dict[str, str]) -> None:
+    """Stores the person's email choice for each kind given. Turning a kind off also drops
+    what waits to be sent of it (immediate or in the next digest)."""
+    with transaction.atomic():
+        for kind, email in choices.items():
+            if kind not in K.values or email not in EmailChoice.values:
+                raise ValueError(f"no such choice: {kind} → {email}")
+            NotificationPreference.objects.update_or_create(
+                user=user, kind=kind, defaults={"email": email}
+            )
+        off = [kind for kind, email in choices.items() if email == EmailChoice.OFF]
+        Notification.objects.filter(
+            user=user,
+            kind__in=off,
+            email__in=[Notification.Email.PENDING, Notification.Email.DIGEST],
+        ).update(email=Notification.Email.NONE)
+
+
+def unsubscribe_token(user, kind: str | None = None) -> str:
+    """A signed token for an unsubscribe link: one kind, or (None) all email. Without
+    expiry, so the link of an old email still works."""
+    return signing.dumps({"u": user.pk, "k": kind or ""}, salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_read(token: str):
+    """(user, kind or None) of a token; None when it is not one of ours."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        user = get_user_model().objects.get(pk=data["u"])
+        kind = data["k"] or None
+        if kind is not None:
+            kind = K(kind)
+    except (signing.BadSignature, KeyError, TypeError, ValueError, LookupError):
+        return None
+    return user, kind
+
+
+def email_unsubscribe(*, user, kind: str | None) -> str:
+    """Turns off email of one kind, or all of it. Returns what was done, in words."""
+    kinds = [kind] if kind else list(K)
+    preferences_update(user=user, choices=dict.fromkeys(kinds, EmailChoice.OFF))
+    if kind:
+        return f"You will get no more emails about: {K(kind).label.lower()}."
+    return "You will get no more emails from us."
+
+
+# sending ------------------------------------------------------------------------------------
+
+
+def _absolute(path: str) -> str:
+    base = settings.EMAIL_LINK_BASE_URL
+    return base.rstrip("/") + path
+
+
+def unsubscribe_url(user, kind: str | None = None) -> str:
+    return _absolute(reverse("unsubscribe", args=[unsubscribe_token(user, kind)]))
+
+
+def _footer(user, kind: str | None) -> str:
+    what = f"emails about {K(kind).label.lower()}" if kind else "all emails"
+    return (
+        f"\n--\nChoose what you get by email: {_absolute(reverse('settings'))}\n"
+        f"Stop {what}: {unsubscribe_url(user, kind)}\n"
+    )
+
+
+def _link(notification: Notification) -> str:
+    if notification.slot_id:
+        return _absolute(reverse("slot", args=[notification.slot.public_id]))
+    return _absolute(reverse("notifications"))
+
+
+def _message(user, subject: str, body: str, *, kind: str | None) -> EmailMessage:
+    return EmailMessage(
+        subject=f"[{settings.PRODUCT_NAME}] {subject}"[:200],
+        body=body + _footer(user, kind),
+        to=[user.email],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_url(user, kind)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def notification_email_send(*, notification_id: int) -> str:
+    """Sends one notification's email. The row is claimed first (pending → sending, with a
+    conditional UPDATE), so a task delivered twice sends once. A failure is recorded on the
+    row and the task is scheduled again after RETRY_DELAYS; after the last try the row says
+    failed. Returns what happened, for the task's result."""
+    row = (
+        Notification.objects.select_related("user", "slot")
+        .filter(pk=notification_id, email=Notification.Email.PENDING)
+        .first()
+    )
+    if row is None:
+        return "nothing to send"
+    claimed = Notification.objects.filter(
+        pk=row.pk, email=Notification.Email.PENDING, email_attempts=row.email_attempts
+    ).update(email=Notification.Email.SENDING, email_attempts=F("email_attempts") + 1)
+    if not claimed:
+        return "sent by another task"
+    attempts = row.email_attempts + 1
+    body = row.text + ".\n\n" + (f"{row.detail}\n\n" if row.detail else "") + _link(row) + "\n"
+    try:
+        _message(row.user, row.text, body, kind=row.kind).send()
+    except Exception as error:  # whatever the backend raised, the row says it
+        return _send_failed([row.pk], attempts, error, EMAIL_TASK, row.pk, back_to="pending")
+    _sent([row.pk])
+    return "sent"
+
+
+def notifications_digest() -> int:
+    """Daily: one email per person with everything that waited for their digest since the
+    last one. Returns how many people were sent one (or tried)."""
+    people = (
+        Notification.objects.filter(email=Notification.Email.DIGEST)
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    sent = 0
+    for user_id in list(people):
+        notification_digest_send(user_id=user_id)
+        sent += 1
+    return sent
+
+
+def notification_digest_send(*, user_id: int) -> str:
+    """One person's digest: claims their waiting rows, sends one email listing them, and
+    marks them sent; a failure puts them back for a retry (RETRY_DELAYS), then failed."""
+    with transaction.atomic():
+        waiting = Notification.objects.select_for_update(skip_locked=True).filter(
+            user_id=user_id, email=Notification.Email.DIGEST
+        )
+        ids = list(waiting.values_list("pk", flat=True))
+        if not ids:
+            return "nothing to send"
+        Notification.objects.filter(pk__in=ids).update(
+            email=Notification.Email.SENDING, email_attempts=F("email_attempts") + 1
+        )
+    rows = list(
+        Notification.objects.filter(pk__in=ids)
+        .select_related("user", "slot", "workspace")
+        .order_by("created_at", "id")
+    )
+    user = rows[0].user
+    attempts = max(row.email_attempts for row in rows)
+    lines = []
+    for row in rows:
+        when = timezone.localtime(row.created_at, row.workspace.zone)
+        lines.append(f"- {when:%a %d %b %H:%M}  {row.text}.")
+        if row.detail:
+            lines.append(f"  {row.detail}")
+        lines.append(f"  {_link(row)}")
+    count = len(rows)
+    subject = f"{count} update{'s' if count != 1 else ''} since your last digest"
+    body = "What happened since your last digest:\n\n" + "\n".join(lines) + "\n"
+    try:
+        _message(user, subject, body, kind=None).send()
+    except Exception as error:  # whatever the backend raised, the row says it
+        return _send_failed(ids, attempts, error, DIGEST_TASK, user_id, back_to="digest")
+    _sent(ids)
+    return "sent"
+
+
+def _sent(ids: list[int]) -> None:
+    Notification.objects.filter(pk__in=ids, email=Notification.Email.SENDING).update(
+        email=Notification.Email.SENT, emailed_at=timezone.now(), email_error=""
+    )
+
+
+def _send_failed(
+    ids: list[int], attempts: int, error: Exception, task: str, arg: int, *, back_to: str
+) -> str:
+    why = f"{type(error).__name__}: {error}"[:300]
+    logger.warning("notification email %s failed (try %s): %s", ids, attempts, why)
+    state = Notification.Email.FAILED if attempts >= MAX_EMAIL_ATTEMPTS else back_to
+    Notification.objects.filter(pk__in=ids, email=Notification.Email.SENDING).update(
+        email=state, email_error=why
+    )
+    if state == Notification.Email.FAILED:
+        return f"failed for good: {why}"
+    delay = RETRY_DELAYS[attempts - 1]
+    _retry_later(task, arg, seconds=delay)
+    return f"failed, retrying in {delay} s: {why}"
+
+
+def _retry_later(task: str, arg: int, *, seconds: int) -> None:
+    """A one-off django-q2 schedule: the cluster runs the task again after `seconds`, and the
+    worker that failed is free meanwhile."""
+    from django_q.models import Schedule
+    from django_q.tasks import schedule
+
+    schedule(
+        task,
+        arg,
+        schedule_type=Schedule.ONCE,
+        next_run=timezone.now() + timedelta(seconds=seconds),
+    )
