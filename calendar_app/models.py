@@ -732,6 +732,32 @@ class SlotEvent(models.Model):
         return self.actor.get_full_name() or self.actor.get_username()
 
 
+# Interchange: CSV imports waiting for confirmation ------------------------------------------
+
+IMPORT_KEEP = timedelta(hours=2)
+
+
+class CsvImport(models.Model):
+    """An uploaded (or pasted) CSV kept between its preview and its confirmation. The confirm
+    step parses and validates this stored text again, never what the browser sends back, so
+    the rows planned are exactly the ones the rules accept at that moment. Kept for
+    IMPORT_KEEP, and deleted once imported."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"CSV import {self.filename or '(pasted)'} for {self.workspace}"
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.created_at + IMPORT_KEEP
+
+
 # Notifications (#17) ---------------------------------------------------------------------------
 
 

@@ -52,6 +52,14 @@ urlpatterns = [
     path("projects/sync/<uuid:workspace_id>/", projects.project_sync, name="project_sync"),
     path("projects/sync-posts/<uuid:workspace_id>/", projects.posts_sync, name="posts_sync"),
     path("settings/", profile.settings_view, name="settings"),
+    path("import/", interchange.import_start, name="import_start"),
+    path("import/template.csv", interchange.import_template, name="import_template"),
+    path("import/<uuid:workspace_id>/", interchange.import_upload, name="import_upload"),
+    path(
+        "import/<uuid:workspace_id>/<uuid:import_id>/",
+        interchange.import_preview,
+        name="import_preview",
+    ),
     path("healthz", core.healthz, name="healthz"),
     path("hooks/scripe/<uuid:public_id>/", hooks.scripe_webhook, name="scripe_webhook"),
     path(

@@ -1,16 +1,18 @@
 """CSV export of the list view's filter: the fields a manager needs, in the workspace's zone,
-streamed, with formulas neutralised."""
+streamed, with formulas neutralised; and it reads back through the importer."""
 
 from __future__ import annotations
 
 import csv
 import io
 import uuid
+import zoneinfo
 from datetime import UTC, datetime
 
 import pytest
 
-from calendar_app.models import GenerationJob, PlannedSlot, Profile
+from calendar_app import imports
+from calendar_app.models import CsvImport, GenerationJob, PlannedSlot, Profile
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
@@ -136,3 +138,41 @@ def test_a_large_export_streams_in_a_few_queries(client, team, django_assert_max
     with django_assert_max_num_queries(8):
         rows = exported(response)
     assert len(rows) == 84
+
+
+def test_an_export_reads_back_through_the_importer_as_the_same_plan(client, team, plan):
+    client.force_login(team.editor)
+    response = client.get("/slots/export.csv")
+    data = b"".join(response.streaming_content)
+    upload = CsvImport.objects.create(
+        workspace=team.workspace, created_by=team.editor, text=imports.decode(data)
+    )
+    projects = list(team.workspace.projects.all())
+    # Read by someone in another zone: the export's time zone column keeps the moments.
+    preview = imports.import_preview(
+        upload=upload, projects=projects, zone=zoneinfo.ZoneInfo("America/New_York")
+    )
+    assert "post text" in preview.ignored_columns
+    draft, review = preview.rows
+    assert draft.when == plan["draft"].scheduled_for
+    assert review.when == plan["review"].scheduled_for
+    assert draft.project == team.project
+    assert draft.note_text == "First line\nSecond line"
+    # Each row's key is its slot's id: importing the export again plans nothing twice.
+    assert draft.errors == ["Already imported earlier: that slot is in the calendar."]
+    assert review.errors == draft.errors
+
+
+def test_an_export_plans_the_same_slots_in_a_fresh_workspace(client, team, plan):
+    client.force_login(team.editor)
+    data = b"".join(client.get("/slots/export.csv").streaming_content)
+    PlannedSlot.objects.all().delete()
+    response = client.post(f"/import/{team.workspace.public_id}/", {"text": imports.decode(data)})
+    preview_url = response["Location"]
+    assert client.post(preview_url, {"rows": ["1", "2"]}).status_code == 302
+    slots = list(PlannedSlot.objects.order_by("scheduled_for"))
+    assert [s.scheduled_for for s in slots] == [
+        plan["draft"].scheduled_for,
+        plan["review"].scheduled_for,
+    ]
+    assert [s.note.text for s in slots] == ["First line\nSecond line", "An idea worth a post."]
