@@ -156,3 +156,9 @@ class ImportConfirmForm(forms.Form):
     def __init__(self, *args, row_count: int, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["rows"].choices = [(str(n), str(n)) for n in range(1, row_count + 1)]
+
+
+class FeedForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("enable", "Turn on"), ("regenerate", "New address"), ("revoke", "Turn off")]
+    )

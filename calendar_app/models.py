@@ -732,7 +732,7 @@ class SlotEvent(models.Model):
         return self.actor.get_full_name() or self.actor.get_username()
 
 
-# Interchange: CSV imports waiting for confirmation ------------------------------------------
+# Interchange: CSV imports waiting for confirmation, and personal iCal feeds ----------------------
 
 IMPORT_KEEP = timedelta(hours=2)
 
@@ -756,6 +756,19 @@ class CsvImport(models.Model):
     @property
     def expires_at(self) -> datetime:
         return self.created_at + IMPORT_KEEP
+
+
+class CalendarFeed(models.Model):
+    """A user's personal iCal feed. Only a hash of its token is kept: the address is shown
+    once, when it is made; revoking deletes the row, so the old address answers 404."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_read_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"iCal feed of {self.user}"
 
 
 # Notifications (#17) ---------------------------------------------------------------------------

@@ -437,6 +437,7 @@ def notifications_digest() -> int:
     last one. Returns how many people were sent one (or tried)."""
     people = (
         Notification.objects.filter(email=Notification.Email.DIGEST)
+        .order_by()  # the default ordering would make `distinct` see one row per notification
         .values_list("user_id", flat=True)
         .distinct()
     )

@@ -35,9 +35,11 @@ from calendar_app.calendar_grid import parse_day
 from calendar_app.forms import SlotFilterForm
 from calendar_app.generation import generation_cancel, generation_request
 from calendar_app.models import SlotStatus
+from calendar_app.notifications import unread_count
 from calendar_app.refusals import Refusal
 from calendar_app.templatetags.cards import live_token, render_cards, to_micros
 from calendar_app.views.answers import done, refused
+from calendar_app.views.notifications import bell_html
 
 MAX_LIVE_IDS = 200
 # More changes than this at once (an import, a bulk edit) and the page reloads its region.
@@ -135,6 +137,20 @@ def _answer(response: HttpResponse, token: int) -> HttpResponse:
     return response
 
 
+def _bell(request: HttpRequest) -> int | None:
+    """`bell=<count>`: the unread count the page's bell shows (none: no bell to keep)."""
+    raw = request.GET.get("bell", "")
+    return int(raw) if raw.isdigit() and len(raw) <= 9 else None
+
+
+def _with_bell(response: HttpResponse, request: HttpRequest, unread: int | None) -> HttpResponse:
+    """Adds the bell, out of band, when its count is not the one the page shows."""
+    if unread is not None:
+        response.status_code = 200 if response.status_code == 204 else response.status_code
+        response.content += bell_html(request, unread, oob=True).encode()
+    return response
+
+
 @login_required
 @require_GET
 def slots_live(request: HttpRequest) -> HttpResponse:
@@ -146,6 +162,11 @@ def slots_live(request: HttpRequest) -> HttpResponse:
         # A page without a baseline starts from now; there is nothing it could be missing.
         return _answer(HttpResponse(status=204), token)
     token = max(token, to_micros(since))  # never behind what the page already has
+    # The bell: one count on the partial index of unread rows; sent back only when it moved.
+    bell_shows = _bell(request)
+    unread = unread_count(request.user) if bell_shows is not None else None
+    if unread == bell_shows:
+        unread = None
     checks = _checks(request)
     rows = selectors.slots_changed_since(
         viewer, since, recheck=checks.keys(), limit=MAX_LIVE_CHANGES
@@ -156,11 +177,11 @@ def slots_live(request: HttpRequest) -> HttpResponse:
         if updated_at > since or checks.get(str(public_id)) != to_micros(updated_at)
     }
     if not changed:
-        return _answer(HttpResponse(status=204), token)
+        return _with_bell(_answer(HttpResponse(status=204), token), request, unread)
     if len(rows) > MAX_LIVE_CHANGES:
         response = _answer(HttpResponse(status=204), token)
         response["X-Live-Refresh"] = "1"
-        return response
+        return _with_bell(response, request, unread)
     kind, window = _window(request, viewer)
     shown = []
     if window is not None:
@@ -180,4 +201,5 @@ def slots_live(request: HttpRequest) -> HttpResponse:
         "gone": [public_id for pk, public_id in changed.items() if pk not in in_window],
         "zone": viewer.zone.key,
     }
-    return _answer(render(request, "calendar_app/live.html", context), token)
+    response = render(request, "calendar_app/live.html", context)
+    return _with_bell(_answer(response, token), request, unread)

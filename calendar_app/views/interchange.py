@@ -1,5 +1,5 @@
-"""Plans in and out: CSV import (upload, preview, confirm), the import template, and the
-list's CSV export."""
+"""Plans in and out: CSV import (upload, preview, confirm), the list's CSV export, the import
+template, and the personal iCal feed (its settings are on the settings page, views/profile)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from calendar_app import exports, imports, selectors
+from calendar_app import exports, feeds, imports, selectors
 from calendar_app.access import Viewer, viewer_for
 from calendar_app.forms import CsvUploadForm, ImportConfirmForm, SlotFilterForm
 from calendar_app.models import Role, SlotStatus, Workspace
@@ -177,4 +177,25 @@ def slot_export(request: HttpRequest) -> HttpResponse:
         exports.export_lines(rows), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{exports.export_filename()}"'
+    return response
+
+
+@require_GET
+def ical_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A user's feed, by its secret address alone (calendar apps do not sign in); read-only.
+    An unknown or revoked token is 404, like any address that does not exist."""
+    feed = feeds.feed_for_token(token)
+    if feed is None:
+        raise Http404("No such feed.")
+
+    def link_for(slot) -> str:
+        return request.build_absolute_uri(reverse("slot", args=[slot.public_id]))
+
+    response = HttpResponse(
+        feeds.feed_calendar(feed, link_for=link_for), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'inline; filename="scripe-calendar.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
     return response

@@ -10,6 +10,7 @@ from calendar_app import services
 from calendar_app.access import viewer_for
 from calendar_app.forms import ProfileForm
 from calendar_app.models import Profile, time_zone_choices
+from calendar_app.views.notifications import preferences_form
 
 
 @login_required
@@ -25,6 +26,9 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         zone = services.profile_update(user=request.user, time_zone=form.cleaned_data["time_zone"])
         messages.success(request, f"Times are now shown in {zone or 'your workspace’s zone'}.")
         return redirect("settings")
-    return render(
-        request, "calendar_app/settings.html", {"form": form, "zone": viewer_for(request).zone.key}
-    )
+    context = {
+        "form": form,
+        "zone": viewer_for(request).zone.key,
+        "notification_form": preferences_form(request.user),
+    }
+    return render(request, "calendar_app/settings.html", context)

@@ -237,6 +237,9 @@
     const checks = Array.from(document.querySelectorAll("[data-recheck][data-version]"),
       (el) => el.dataset.slot + "." + el.dataset.version);
     if (checks.length) params.set("check", checks.join(","));
+    // The bell's count as shown: the answer brings a new bell only when it differs.
+    const bell = document.getElementById("bell");
+    if (bell && bell.dataset.bellCount) params.set("bell", bell.dataset.bellCount);
     return params;
   }
 
@@ -284,6 +287,8 @@
         }
       }
     }
+    const bell = box.content.querySelector("#bell");
+    if (bell) document.getElementById("bell")?.replaceWith(bell);
     for (const gone of box.content.querySelectorAll("[data-live-gone]")) {
       if (placedAt(gone.dataset.liveGone) !== null) stale = true;
     }
