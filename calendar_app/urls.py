@@ -72,6 +72,7 @@ urlpatterns = [
     ),
     path("notifications/unsubscribe/<str:token>/", notifications.unsubscribe, name="unsubscribe"),
     path("slots/<uuid:public_id>/watch/", notifications.slot_watch, name="slot_watch"),
+    path("settings/feed/", profile.feed_settings, name="feed_settings"),
     path("import/", interchange.import_start, name="import_start"),
     path("import/template.csv", interchange.import_template, name="import_template"),
     path("import/<uuid:workspace_id>/", interchange.import_upload, name="import_upload"),
@@ -80,6 +81,7 @@ urlpatterns = [
         interchange.import_preview,
         name="import_preview",
     ),
+    path("feeds/<str:token>.ics", interchange.ical_feed, name="ical_feed"),
     path("healthz", core.healthz, name="healthz"),
     path("hooks/scripe/<uuid:public_id>/", hooks.scripe_webhook, name="scripe_webhook"),
     path(
