@@ -8,7 +8,9 @@ from calendar_app.notifications import slot_event_notify
 Kind = SlotEvent.Kind
 
 
-def record(slot: PlannedSlot, *, kind: str, actor=None, text: str = "") -> SlotEvent:
+def record(
+    slot: PlannedSlot, *, kind: str, actor=None, text: str = "", earlier_text: str = ""
+) -> SlotEvent:
     """Notes what just happened to the slot; a status change records the status it reached
     and tells the people it concerns (calendar_app/notifications.py), in the same
     transaction: every path that moves a slot comes through here."""
@@ -18,6 +20,7 @@ def record(slot: PlannedSlot, *, kind: str, actor=None, text: str = "") -> SlotE
         kind=kind,
         status=slot.status if kind == Kind.STATUS else "",
         text=text,
+        earlier_text=earlier_text,
     )
     if kind == Kind.STATUS:
         slot_event_notify(slot=slot, event=event)

@@ -27,7 +27,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
@@ -36,7 +36,13 @@ from calendar_app.models import GenerationJob, IllegalTransition, PlannedSlot
 from calendar_app.notifications import spend_cap_notify
 from calendar_app.refusals import Refusal
 from scripe_integration import pacing
-from scripe_integration.client import Job, ScripeClient, ScripeError, ScripeInputError
+from scripe_integration.client import (
+    Job,
+    ScripeClient,
+    ScripeError,
+    ScripeInputError,
+    collect_newest_first,
+)
 from scripe_integration.models import ScripeConnection
 from scripe_integration.services import (
     HELD,
@@ -181,6 +187,7 @@ def generations_advance(job_ids: list[int], *, budget: float | None = None) -> N
         due = [j for j in jobs if j.next_poll_at is None or j.next_poll_at <= now + _EARLY]
         for job in due:
             job.next_poll_at = now
+            job.lease = lease
         # The dispatcher's mark is spent: the next due time may be handed on again.
         GenerationJob.objects.filter(pk__in=lease.ids).update(dispatched_at=None)
         by_workspace: dict[int, list[GenerationJob]] = {}
@@ -188,9 +195,26 @@ def generations_advance(job_ids: list[int], *, budget: float | None = None) -> N
             by_workspace.setdefault(job.slot.workspace_id, []).append(job)
         deadline = time.monotonic() + budget
         for batch in by_workspace.values():
-            _Batch(batch, lease=lease, deadline=deadline).run()
+            try:
+                _Batch(batch, lease=lease, deadline=deadline).run()
+            except Exception:
+                # A bug must not take the workspace's other attempts down with it at every
+                # dispatch: these wait a while, and the log says why.
+                logger.exception("generation batch %s failed", [j.pk for j in batch])
+                _back_off([j.pk for j in batch], POISONED_RETRY)
     finally:
         lease.release()
+
+
+# An attempt whose step raised something unexpected is tried again after this long.
+POISONED_RETRY = timedelta(minutes=2)
+
+
+def _back_off(job_ids: list[int], wait: timedelta) -> None:
+    GenerationJob.objects.filter(pk__in=job_ids, finished=False).update(
+        next_poll_at=timezone.now() + wait,
+        retry_reason="Something went wrong on our side; trying again in a few minutes.",
+    )
 
 
 def generation_advance(job_id: int) -> None:
@@ -239,11 +263,11 @@ class _Batch:
         ]
 
     # each call ---------------------------------------------------------------------------
-    def _call(self, jobs: list[GenerationJob], make_call):
-        """Makes one Scripe call on behalf of `jobs`, counting it for each. Returns its
-        answer, or None after a failure, which is dealt with here: a failure of the whole
-        workspace (a hold, a 429, a refused key, no answer) also defers every attempt the
-        batch has not reached yet."""
+    def _call(self, jobs: list[GenerationJob], make_call, *, shared: bool = False):
+        """Makes one Scripe call on behalf of `jobs` (`shared`: a listing that answers for
+        all of them), counting it for each. Returns its answer, or None after a failure,
+        which is dealt with here: a failure of the whole workspace (a hold, a 429, a refused
+        key, no answer) also defers every attempt the batch has not reached yet."""
         if self.stopped is not None or time.monotonic() > self.deadline:
             return None
         self.lease.renew()
@@ -260,6 +284,11 @@ class _Batch:
             if _workspace_wide(error):
                 self.stopped = error
                 self._defer([j for j in self._open() if j not in jobs], error, start=len(jobs))
+            elif shared:
+                # A listing that failed says nothing about any one attempt: each is asked
+                # about on its own next.
+                logger.warning("a shared listing failed (%s); asking one by one", error.code)
+                return None
             for job in jobs:
                 _handle_error(job, error, self.connection)
         finally:
@@ -271,19 +300,8 @@ class _Batch:
         return None
 
     def _defer(self, jobs: list[GenerationJob], error: ScripeError, start: int) -> None:
-        if error.code in (HELD, "rate_limited"):
-            # Spread the waiters over the limit's pace, so the hold ends with one call at a
-            # time rather than all of them at once.
-            step = pacing.spacing(self.connection.rate_limit) or 0.5
-            wait = error.retry_after or pacing.BACKOFF_BASE
-            now = timezone.now()
-            for i, job in enumerate(jobs, start=start):
-                job.next_poll_at = now + timedelta(seconds=wait + i * step)
-                job.retry_reason = "Waiting for Scripe's rate limit to reset."
-                _commit(job)
-        else:
-            for job in jobs:
-                _handle_error(job, error, self.connection)
+        for i, job in enumerate(jobs, start=start):
+            _handle_error(job, error, self.connection, place=i)
 
     # submitting --------------------------------------------------------------------------
     def _submit(self, jobs: list[GenerationJob]) -> None:
@@ -297,7 +315,8 @@ class _Batch:
     # polling -----------------------------------------------------------------------------
     def _poll(self, jobs: list[GenerationJob]) -> None:
         if len(jobs) > 1:
-            found = self._call(jobs, lambda: _jobs_listed(self.scripe, jobs)) or {}
+            listed = lambda: _jobs_listed(self.scripe, jobs, self.lease.renew)  # noqa: E731
+            found = self._call(jobs, listed, shared=True) or {}
             for job in jobs:
                 if job.scripe_job_id in found:
                     job.polls += 1
@@ -320,8 +339,10 @@ class _Batch:
         for project_id, group in by_project.items():
             found = {}
             if len(group) > 1:
-                listed = lambda p=project_id, g=group: _posts_listed(self.scripe, p, g)  # noqa: E731
-                found = self._call(group, listed) or {}
+                listed = lambda p=project_id, g=group: _posts_listed(  # noqa: E731
+                    self.scripe, p, g, self.lease.renew
+                )
+                found = self._call(group, listed, shared=True) or {}
             for job in group:
                 post = found.get(job.post_id) or self._call(
                     [job], lambda job=job: self.scripe.get_post(job.post_id)
@@ -338,39 +359,29 @@ def _workspace_wide(error: ScripeError) -> bool:
     )
 
 
-# How far back a listing looks past the oldest attempt it answers for: clocks differ.
-_LISTING_MARGIN = timedelta(minutes=5)
+# How far back a listing looks past the oldest thing it answers for: clocks differ.
+LISTING_MARGIN = timedelta(minutes=10)
 
 
-def _jobs_listed(scripe: ScripeClient, jobs: list[GenerationJob]) -> dict[str, Job]:
+def _oldest(jobs: list[GenerationJob]) -> timezone.datetime:
+    return min(j.accepted_at or j.submitted_at or timezone.now() for j in jobs) - LISTING_MARGIN
+
+
+def _jobs_listed(scripe: ScripeClient, jobs: list[GenerationJob], renew) -> dict[str, Job]:
     """The attempts' Scripe jobs, from `GET /v1/jobs` pages (newest first), read only as far
-    back as the oldest of them."""
-    wanted = {j.scripe_job_id for j in jobs}
-    oldest = min(j.accepted_at or j.submitted_at or timezone.now() for j in jobs)
-    oldest -= _LISTING_MARGIN
-    found: dict[str, Job] = {}
+    back as the oldest of them; the lease is renewed while pages arrive."""
+    oldest = _oldest(jobs)
     listed = scripe.iter_jobs(type=["POST_GENERATION"], date_from=f"{oldest:%Y-%m-%d}")
-    for snapshot in listed:
-        if snapshot.id in wanted:
-            found[snapshot.id] = snapshot
-        if len(found) == len(wanted) or (snapshot.created_at and snapshot.created_at < oldest):
-            break
-    return found
+    wanted = {j.scripe_job_id for j in jobs}
+    return collect_newest_first(listed, wanted, back_to=oldest, on_item=renew)
 
 
-def _posts_listed(scripe: ScripeClient, project_id: str, jobs: list[GenerationJob]) -> dict:
+def _posts_listed(scripe: ScripeClient, project_id: str, jobs: list[GenerationJob], renew):
     """The attempts' written posts, from the project's `GET /v1/posts` pages (newest first),
     read only as far back as the oldest attempt."""
-    wanted = {j.post_id for j in jobs}
-    oldest = min(j.accepted_at or j.submitted_at or timezone.now() for j in jobs)
-    oldest -= _LISTING_MARGIN
-    found = {}
-    for post in scripe.iter_posts(project_id, date_from=f"{oldest:%Y-%m-%d}"):
-        if post.id in wanted:
-            found[post.id] = post
-        if len(found) == len(wanted) or (post.created_at and post.created_at < oldest):
-            break
-    return found
+    oldest = _oldest(jobs)
+    listed = scripe.iter_posts(project_id, date_from=f"{oldest:%Y-%m-%d}")
+    return collect_newest_first(listed, {j.post_id for j in jobs}, back_to=oldest, on_item=renew)
 
 
 def source_text(note_text: str, steering: str = "") -> str:
@@ -473,11 +484,18 @@ def _written(job: GenerationJob, post) -> None:
     _commit(job, transition="scheduled" if post.status == "scheduled" else "ready")
 
 
-def _handle_error(job: GenerationJob, error: ScripeError, connection: ScripeConnection) -> None:
+def _handle_error(
+    job: GenerationJob, error: ScripeError, connection: ScripeConnection, *, place: int = 0
+) -> None:
+    """`place`: the attempt's place among those a rate-limit hold sent waiting."""
     now = timezone.now()
     if error.code in (HELD, "rate_limited"):
         # Nothing went wrong with this attempt: it waits its turn without counting a failure.
-        job.next_poll_at = now + timedelta(seconds=error.retry_after or pacing.BACKOFF_BASE)
+        # The waiters are spread over the limit's pace, and none sooner than one share of
+        # it, so a hold ends with one call at a time, not a crowd retrying every instant.
+        step = pacing.spacing(connection.rate_limit) or 0.5
+        wait = max(error.retry_after or pacing.BACKOFF_BASE, step) + place * step
+        job.next_poll_at = now + timedelta(seconds=wait)
         job.retry_reason = "Waiting for Scripe's rate limit to reset."
         _commit(job)
     elif error.code in KEY_ERRORS:  # scripe_session has already marked the key invalid
@@ -527,8 +545,17 @@ def _fail(job: GenerationJob, code: str, message: str) -> None:
 def _commit(job: GenerationJob, transition: str | None = None) -> bool:
     """Saves the attempt and moves its slot, unless someone else finished the attempt first."""
     with transaction.atomic():
-        current = GenerationJob.objects.select_for_update().filter(pk=job.pk).values("finished")
+        current = (
+            GenerationJob.objects.select_for_update()
+            .filter(pk=job.pk)
+            .values("finished", "lease_until")
+        )
         if not current or current[0]["finished"]:
+            return False
+        lease = getattr(job, "lease", None)
+        if lease is not None and current[0]["lease_until"] != lease.until:
+            # The lease lapsed while this task worked and another task holds the attempt
+            # now: its word counts, not this stale copy's.
             return False
         # Never the lease: the worker renews it in the database behind this object's back.
         job.save(update_fields=SAVED_FIELDS)
@@ -619,17 +646,16 @@ def generations_dispatch() -> int:
     marked with a conditional UPDATE. Returns how many attempts were handed on."""
     now = timezone.now()
     due = list(
-        GenerationJob.objects.filter(finished=False, next_poll_at__lte=now + _EARLY)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - REDISPATCH_AFTER))
+        _dispatchable(now)
+        .filter(next_poll_at__lte=now + _EARLY)
         .order_by("next_poll_at")
         .values_list("pk", flat=True)[:1000]
     )
     if not due:
         return 0
     stamp = now + timedelta(microseconds=random.randrange(1, 999_999))
-    unmarked = Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - REDISPATCH_AFTER)
-    GenerationJob.objects.filter(pk__in=due).filter(unmarked).update(dispatched_at=stamp)
+    # Marked only if still free: a task may have taken one since it was read.
+    _dispatchable(now).filter(pk__in=due).update(dispatched_at=stamp)
     mine = GenerationJob.objects.filter(pk__in=due, dispatched_at=stamp).values_list(
         "pk", "slot__workspace_id"
     )
@@ -644,15 +670,26 @@ def generations_dispatch() -> int:
     return handed
 
 
-def seconds_until_due() -> float | None:
-    """When the next unfinished attempt is due, for a dispatcher deciding how long to sleep."""
-    now = timezone.now()
-    earliest = (
+def _dispatchable(now) -> models.QuerySet[GenerationJob]:
+    """Unfinished attempts no task holds or is about to take, outside a workspace whose
+    rate limit holds every call (they are handed on when the hold ends, not every instant
+    of it)."""
+    return (
         GenerationJob.objects.filter(finished=False)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - REDISPATCH_AFTER))
-        .aggregate(at=Min("next_poll_at"))
+        .exclude(slot__workspace__scripe__hold_until__gt=now)
+        .exclude(
+            slot__workspace__scripe__rate_limit_remaining=0,
+            slot__workspace__scripe__rate_limit_reset_at__gt=now,
+        )
     )
+
+
+def seconds_until_due() -> float | None:
+    """When the next unfinished attempt is due, for a dispatcher deciding how long to sleep."""
+    now = timezone.now()
+    earliest = _dispatchable(now).aggregate(at=Min("next_poll_at"))
     if earliest["at"] is None:
         return None
     return max(0.0, (earliest["at"] - now).total_seconds())

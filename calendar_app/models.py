@@ -432,8 +432,13 @@ class PlannedSlot(models.Model):
             status_note=f"Unscheduled by {who}: approve it again, or reject it.",
         )
 
-    def approve(self) -> None:
-        self._move(SlotStatus.SCHEDULED, frozenset({SlotStatus.APPROVING}), status_note="")
+    def approve(self, *, scheduled_for: datetime | None = None) -> None:
+        """Scheduled in Scripe; at `scheduled_for` when Scripe's copy says another time (a
+        change settled after a lost answer)."""
+        fields = {"scheduled_for": scheduled_for} if scheduled_for is not None else {}
+        self._move(
+            SlotStatus.SCHEDULED, frozenset({SlotStatus.APPROVING}), status_note="", **fields
+        )
 
     def approval_failed(self, why: str | None = None) -> None:
         """Scripe did not schedule it (or refused the change): right after `begin_approval` or
@@ -474,12 +479,24 @@ class PlannedSlot(models.Model):
     # so none is named; each still moves only from the state it expects.
 
     def mark_published(self, at: datetime) -> None:
+        """Scripe published it: approved here, or published from Scripe's own dashboard."""
         self._move(
             SlotStatus.PUBLISHED,
-            frozenset({SlotStatus.SCHEDULED}),
+            frozenset({SlotStatus.SCHEDULED, SlotStatus.IN_REVIEW, SlotStatus.MISSED}),
             published_at=at,
             scripe_warning="",
+            status_note="",
         )
+
+    def note_scripe_copy(self, updated_at: datetime | None) -> None:
+        """Remembers the `updatedAt` of Scripe's copy of the post this slot now agrees with
+        (from the sync, a webhook, or our own change's answer). Only ever later, so a copy
+        that arrives late cannot undo a newer one (calendar_app/sync.py)."""
+        if updated_at is None:
+            return
+        later = Q(scripe_seen_at__isnull=True) | Q(scripe_seen_at__lt=updated_at)
+        if PlannedSlot.objects.filter(later, pk=self.pk).update(scripe_seen_at=updated_at):
+            self.scripe_seen_at = updated_at
 
     def follow_scripe_time(self, when: datetime) -> None:
         """Rescheduled in Scripe: our time follows theirs."""

@@ -23,6 +23,7 @@ from calendar_app.notifications import slot_watch
 from calendar_app.refusals import Refusal
 from scripe_integration.client import ScripeError, ScripeInputError
 from scripe_integration.services import (
+    HELD,
     ScripeNotConfigured,
     describe_error,
     post_fetch,
@@ -63,13 +64,18 @@ def post_text(title: str | None, content: str | None) -> tuple[str, str]:
     return title.strip(), content
 
 
-def _say(error: ScripeError) -> str:
+def scripe_refused(error: ScripeError, *, doing: str, then: str) -> str:
+    """Why Scripe did not do it, and what became of ours (`then`), in one sentence."""
     if error.code == "conflict":
         return (
-            "Scripe could not schedule it: the project's LinkedIn connection is down. "
-            "Reconnect it in Scripe, then approve again. The draft stays in review."
+            f"Scripe could not {doing}: the project's LinkedIn connection is down. "
+            f"Reconnect it in Scripe and try again. {then}"
         )
-    return f"Scripe refused: {describe_error(error)} The draft stays in review."
+    if error.code == "unprocessable":
+        return f"Scripe could not {doing}: {error.message.rstrip('.')}. {then}"
+    if error.http_status is None:
+        return f"Scripe could not be reached. {then} Try again in a minute."
+    return f"Scripe refused: {describe_error(error)} {then}"
 
 
 def fits_linkedin(content: str, *, then: str = "") -> None:
@@ -152,7 +158,7 @@ def slot_approve(
         _undo_claim(slot, claim)
         raise Refusal(edited_meanwhile(slot), stale=True)
     try:
-        post_update(
+        post = post_update(
             workspace=slot.workspace,
             post_id=job.post_id,
             title=title,
@@ -163,12 +169,22 @@ def slot_approve(
         _undo_claim(slot, claim)
         raise Refusal(str(error)) from None
     except ScripeError as error:
-        if error.http_status is not None and 400 <= error.http_status < 500:
-            _undo_claim(slot, claim)  # Scripe answered, and it did not schedule it
-            raise Refusal(_say(error)) from None
+        if not_made(error):
+            _undo_claim(slot, claim)
+            raise Refusal(
+                scripe_refused(error, doing="schedule it", then="The draft stays in review.")
+            ) from None
         return _confirm(slot, job, user)
-    _scheduled(slot, job, title, content, actor=user)
+    _scheduled(slot, job, title, content, actor=user, copy=post)
     return "Approved: scheduled in Scripe."
+
+
+def not_made(error: ScripeError) -> bool:
+    """Scripe said no (a 4xx), or the request was never sent (our rate-limit hold, no
+    connection): nothing changed there. After a timeout, a broken connection or a 5xx
+    nobody knows, and Scripe's copy of the post tells."""
+    answered_no = error.http_status is not None and 400 <= error.http_status < 500
+    return answered_no or error.code in (HELD, "connection_error")
 
 
 def _scheduled(
@@ -179,12 +195,17 @@ def _scheduled(
     *,
     actor=None,
     text: str = "Approved and scheduled in Scripe.",
+    copy=None,
 ) -> None:
-    """Scripe scheduled the post: the slot is approved and the text Scripe has is ours."""
+    """Scripe scheduled the post: the slot is approved and the text Scripe has is ours.
+    `copy`, Scripe's copy of the post, also gives the time it is scheduled for (ours follows
+    it) and how recent it is (so a late webhook cannot undo it)."""
     with transaction.atomic():
-        slot.approve()
+        slot.approve(scheduled_for=copy.scheduled_at if copy is not None else None)
         _keep_text(job, title, content)
         record(slot, kind=Kind.STATUS, actor=actor, text=text)
+        if copy is not None:
+            slot.note_scripe_copy(copy.updated_at)
 
 
 def _keep_text(job: GenerationJob, title: str, content: str) -> None:
@@ -213,7 +234,7 @@ def _confirm(slot: PlannedSlot, job: GenerationJob, user) -> str:
     """After a lost answer: Scripe's copy of the post says whether it was scheduled. If it
     does not say so yet, the slot stays `approving` and the sweep asks again."""
     if post := scripe_scheduled(slot, job):
-        _scheduled(slot, job, post.title, post.content, actor=user)
+        _scheduled(slot, job, post.title, post.content, actor=user, copy=post)
         return "Approved: scheduled in Scripe."
     return (
         "Scripe did not answer in time, so it is not yet certain that the post is scheduled. "
@@ -309,7 +330,7 @@ def approvals_sweep() -> int:
             continue  # ask again at the next sweep
         try:
             if post:
-                _scheduled(slot, job, post.title, post.content, text=CONFIRMED_LATER)
+                _scheduled(slot, job, post.title, post.content, text=CONFIRMED_LATER, copy=post)
             else:
                 with transaction.atomic():
                     slot.approval_failed("Scheduling in Scripe was interrupted; approve it again.")

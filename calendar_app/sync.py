@@ -21,16 +21,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from calendar_app.activity import Kind, record
+from calendar_app.generation import LISTING_MARGIN
 from calendar_app.models import (
     FOLLOWED_STATUSES,
+    GenerationJob,
     IllegalTransition,
     PlannedSlot,
     Project,
-    SlotEvent,
     SlotStatus,
     Workspace,
 )
-from scripe_integration.client import Post, ScripeClient, ScripeError
+from scripe_integration.client import Post, ScripeClient, ScripeError, collect_newest_first
 from scripe_integration.services import (
     HELD,
     ScripeNotConfigured,
@@ -46,8 +47,6 @@ PUBLISH_MARGIN = timedelta(minutes=10)
 # A project with followed posts is read back at least this often; one whose scheduled post
 # is due to go out, every sweep (each minute), until Scripe says it went.
 SYNC_EVERY = timedelta(minutes=10)
-# How far before the oldest followed post a listing reads: clocks differ.
-LISTING_MARGIN = timedelta(minutes=10)
 NOT_PUBLISHED = "Not published yet: check the project's LinkedIn connection in Scripe."
 
 
@@ -86,42 +85,39 @@ def post_follow(slot: PlannedSlot, post: Post | None, *, project_problem: str = 
         said = _apply(slot, job, post, project_problem)
     except IllegalTransition:
         return ""  # someone moved it meanwhile; the next sync looks again
-    if post.updated_at and post.updated_at != slot.scripe_seen_at:
-        PlannedSlot.objects.filter(pk=slot.pk).filter(
-            Q(scripe_seen_at__isnull=True) | Q(scripe_seen_at__lt=post.updated_at)
-        ).update(scripe_seen_at=post.updated_at)
-        slot.scripe_seen_at = post.updated_at
+    slot.note_scripe_copy(post.updated_at)
     return said
 
 
 def _apply(slot: PlannedSlot, job, post: Post, project_problem: str) -> str:
     now = timezone.now()
     said = []
-    if slot.status == SlotStatus.SCHEDULED and _text_differs(job, post):
+    if slot.status == SlotStatus.SCHEDULED and _adopt_text(slot, job, post):
         # Approved text is Scripe's text; a change there is an edit made in Scripe. (A draft
         # in review may differ on purpose: the manager's edits go with the approval.)
-        with transaction.atomic():
-            earlier = job.post_content
-            job.post_title, job.post_content = post.title[:500], post.content
-            job.save(update_fields=["post_title", "post_content"])
-            PlannedSlot.objects.filter(pk=slot.pk).update(updated_at=now)
-            SlotEvent.objects.create(
-                slot=slot, kind=Kind.EDIT, text="Text edited in Scripe.", earlier_text=earlier
-            )
         said.append("text edited in Scripe")
     if post.status == "published":
-        if slot.status == SlotStatus.SCHEDULED:
+        if slot.status in (SlotStatus.SCHEDULED, SlotStatus.IN_REVIEW, SlotStatus.MISSED):
             at = post.published_at or post.updated_at or now
             with transaction.atomic():
+                from_review = slot.status != SlotStatus.SCHEDULED
                 slot.mark_published(at)
                 when = timezone.localtime(at, slot.workspace.zone)
-                record(slot, kind=Kind.STATUS, text=f"Published on LinkedIn at {when:%H:%M}.")
+                where = " from Scripe's dashboard" if from_review else ""
+                record(
+                    slot, kind=Kind.STATUS, text=f"Published on LinkedIn{where} at {when:%H:%M}."
+                )
+                if from_review:
+                    _adopt_text(slot, job, post)  # what went out is Scripe's text
             said.append("published")
     elif post.status == "scheduled" and post.scheduled_at:
         if slot.status in (SlotStatus.IN_REVIEW, SlotStatus.MISSED):
             with transaction.atomic():
                 slot.scheduled_in_scripe(post.scheduled_at)
                 record(slot, kind=Kind.STATUS, text=f"Scheduled in Scripe for {_at(slot)}.")
+                # Scheduled there with Scripe's text: the manager's unsent edits are kept on
+                # the trail, and from now on a change of text in Scripe is an edit.
+                _adopt_text(slot, job, post)
             said.append("scheduled in Scripe")
         elif abs((post.scheduled_at - slot.scheduled_for).total_seconds()) >= 1:
             before = _at(slot)
@@ -146,8 +142,23 @@ def _apply(slot: PlannedSlot, job, post: Post, project_problem: str) -> str:
     return ", ".join(said)
 
 
-def _text_differs(job, post: Post) -> bool:
-    return (post.title or "", post.content or "") != (job.post_title, job.post_content)
+def _adopt_text(slot: PlannedSlot, job, post: Post) -> bool:
+    """Takes Scripe's text for ours, keeping ours on the trail. Conditional on the text it
+    replaces, so a sweep and a "Sync now" at once record it once. True if it changed."""
+    title, content = (post.title or "")[:500], post.content or ""
+    if (title, content) == (job.post_title, job.post_content):
+        return False
+    with transaction.atomic():
+        changed = GenerationJob.objects.filter(
+            pk=job.pk, post_title=job.post_title, post_content=job.post_content
+        ).update(post_title=title, post_content=content)
+        if not changed:
+            return False
+        earlier = job.post_content
+        job.post_title, job.post_content = title, content
+        PlannedSlot.objects.filter(pk=slot.pk).update(updated_at=timezone.now())
+        record(slot, kind=Kind.EDIT, text="Text edited in Scripe.", earlier_text=earlier)
+    return True
 
 
 def _at(slot: PlannedSlot) -> str:
@@ -207,12 +218,8 @@ def _sync_project(
 ) -> None:
     wanted = {slot.current_job.post_id: slot for slot in slots}
     oldest = min(_written_at(slot) for slot in slots) - LISTING_MARGIN
-    found: dict[str, Post] = {}
-    for post in scripe.iter_posts(project.scripe_id, date_from=f"{oldest:%Y-%m-%d}"):
-        if post.id in wanted:
-            found[post.id] = post
-        if len(found) == len(wanted) or (post.created_at and post.created_at < oldest):
-            break
+    listed = scripe.iter_posts(project.scripe_id, date_from=f"{oldest:%Y-%m-%d}")
+    found = collect_newest_first(listed, set(wanted), back_to=oldest)
     for post_id in set(wanted) - set(found):
         # Not in the listing: deleted, or older than it reached. Only a 404 says deleted.
         try:
@@ -255,6 +262,18 @@ def _project_problem(scripe: ScripeClient, project: Project) -> str:
     if remote.status != project.status:
         Project.objects.filter(pk=project.pk).update(status=remote.status)
     return Project.INACTIVE_REASONS.get(remote.status, "")
+
+
+def sync_request(*, workspace: Workspace) -> None:
+    """Sync now: the reading back runs in a task (several projects, several pages each, at
+    Scripe's pace), never in the web request; what it finds shows on open pages."""
+    transaction.on_commit(lambda: enqueue(workspace.pk))
+
+
+def enqueue(workspace_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("calendar_app.tasks.sync_workspace", workspace_id, group="sync")
 
 
 # the schedule -------------------------------------------------------------------------------------

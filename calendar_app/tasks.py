@@ -17,6 +17,15 @@ def advance_generation(job_id: int) -> None:
     generation_advance(job_id)
 
 
+def sync_workspace(workspace_id: int) -> str:
+    """Sync now, for a manager: reads back the workspace's followed posts from Scripe."""
+    from calendar_app.models import Workspace
+    from calendar_app.sync import scripe_sync
+
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    return scripe_sync(workspace=workspace).sentence() if workspace else "No such workspace."
+
+
 def sweep() -> dict[str, int]:
     """Every minute: hands on due generations (in case no dispatcher runs), settles approvals
     interrupted mid-call, reads back from Scripe what happened to approved posts, marks

@@ -12,7 +12,7 @@ import email.utils
 import functools
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
@@ -86,7 +86,8 @@ class ScripeError(Exception):
     """A refused or failed call: Scripe's error envelope, a timeout, or a connection error.
 
     `code` is Scripe's error code (`rate_limited`, `key_revoked`, …) or, for failures that
-    never got an envelope, `timeout`, `connection_error` or `http_<status>`.
+    never got an envelope, `timeout`, `connection_error` (never reached Scripe),
+    `connection_lost` (broke after sending: Scripe may have acted) or `http_<status>`.
     """
 
     def __init__(
@@ -361,6 +362,9 @@ class RateLimit:
     remaining: int | None
     reset_seconds: int | None
     seen_at: datetime
+    # When the request this answers was sent: answers to several requests in flight are
+    # ordered by that, since an answer that arrives later may have been computed earlier.
+    sent_at: datetime | None = None
 
     @property
     def reset_at(self) -> datetime | None:
@@ -772,8 +776,17 @@ class ScripeClient:
         if self._before_send is not None:
             self._before_send()
         self.calls += 1
+        sent_at = datetime.now(UTC)
         try:
             response = self._http.request(method, path, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise self._noted(
+                ScripeError(
+                    code="connection_error",
+                    message=f"Could not reach Scripe ({exc.__class__.__name__}).",
+                    retryable=True,
+                )
+            ) from exc
         except httpx.TimeoutException as exc:
             raise self._noted(
                 ScripeError(
@@ -785,12 +798,13 @@ class ScripeClient:
         except httpx.TransportError as exc:
             raise self._noted(
                 ScripeError(
-                    code="connection_error",
-                    message=f"Could not reach Scripe ({exc.__class__.__name__}).",
+                    code="connection_lost",
+                    message=f"The connection to Scripe broke before it answered "
+                    f"({exc.__class__.__name__}).",
                     retryable=True,
                 )
             ) from exc
-        self._record(response)
+        self._record(response, sent_at)
         if self._after_response is not None:
             self._after_response(self)
         if response.is_success:
@@ -802,7 +816,7 @@ class ScripeClient:
             self._on_error(error)
         return error
 
-    def _record(self, response: httpx.Response) -> None:
+    def _record(self, response: httpx.Response, sent_at: datetime | None = None) -> None:
         headers = response.headers
         self.last_request_id = headers.get("X-Request-Id")
         self.last_status = response.status_code
@@ -812,6 +826,7 @@ class ScripeClient:
                 remaining=_int_or_none(headers.get("X-RateLimit-Remaining")),
                 reset_seconds=_int_or_none(headers.get("X-RateLimit-Reset")),
                 seen_at=datetime.now(UTC),
+                sent_at=sent_at,
             )
         if "Scripe-Deprecation" in headers:
             self.last_deprecation = Deprecation.parse(headers["Scripe-Deprecation"])
@@ -856,6 +871,24 @@ class ScripeClient:
             details=envelope.get("details") if isinstance(envelope.get("details"), dict) else None,
             meta=envelope.get("meta") if isinstance(envelope.get("meta"), dict) else None,
         )
+
+
+def collect_newest_first(
+    items: Iterable, wanted: set[str], *, back_to: datetime, on_item=None
+) -> dict:
+    """Reads a newest-first listing (`iter_jobs`, `iter_posts`) until every id in `wanted` is
+    found or the listing reaches what was created before `back_to`, so no more pages are
+    fetched than needed. Returns the found items by id. `on_item` runs for each item read
+    (a caller holding a lease renews it while pages arrive)."""
+    found: dict = {}
+    for item in items:
+        if on_item is not None:
+            on_item()
+        if item.id in wanted:
+            found[item.id] = item
+        if len(found) == len(wanted) or (item.created_at and item.created_at < back_to):
+            break
+    return found
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -35,7 +35,7 @@ KEY_ERRORS = {
 
 
 # Failures that never reached Scripe: nothing answered.
-UNREACHABLE_CODES = frozenset({"timeout", "connection_error"})
+UNREACHABLE_CODES = frozenset({"timeout", "connection_error", "connection_lost"})
 
 
 class ScripeNotConfigured(Exception):
@@ -98,8 +98,10 @@ def _wait_your_turn(connection: ScripeConnection) -> None:
     free = ScripeConnection.objects.filter(pk=connection.pk).filter(
         Q(hold_until__isnull=True) | Q(hold_until__lte=now)
     )
+    # Taking a call stamps the state with now, so an answer to a request sent earlier (and
+    # counted by Scripe before this one) cannot give the call back (`_note_answer`).
     if free.filter(rate_limit_remaining__gt=0).update(
-        rate_limit_remaining=F("rate_limit_remaining") - 1
+        rate_limit_remaining=F("rate_limit_remaining") - 1, rate_limit_seen_at=now
     ):
         return
     if free.filter(rate_limit_remaining__isnull=True).exists():
@@ -133,7 +135,8 @@ def _wait_your_turn(connection: ScripeConnection) -> None:
 
 
 def _note_answer(connection: ScripeConnection, client: ScripeClient) -> None:
-    """Stores the rate-limit headers of an answer unless a newer answer's are stored."""
+    """Stores the rate-limit headers of an answer unless the state is newer than its request
+    (a later request's answer, or a call taken since)."""
     if connection.pk is None:
         return
     if client.last_status is not None and client.last_status < 500:
@@ -143,13 +146,16 @@ def _note_answer(connection: ScripeConnection, client: ScripeClient) -> None:
     seen = client.last_rate_limit
     if seen is None or seen.seen_at is None:
         return
+    # Answers are ordered by when their request was sent: one that arrives late may have
+    # been computed before calls taken since.
+    sent = seen.sent_at or seen.seen_at
     values = {
         "rate_limit": seen.limit,
         "rate_limit_remaining": seen.remaining,
-        "rate_limit_seen_at": seen.seen_at,
+        "rate_limit_seen_at": sent,
         "rate_limit_reset_at": seen.reset_at,
     }
-    newer = Q(rate_limit_seen_at__isnull=True) | Q(rate_limit_seen_at__lte=seen.seen_at)
+    newer = Q(rate_limit_seen_at__isnull=True) | Q(rate_limit_seen_at__lte=sent)
     if ScripeConnection.objects.filter(pk=connection.pk).filter(newer).update(**values):
         for name, value in values.items():
             setattr(connection, name, value)

@@ -61,10 +61,12 @@ def project_sync(request: HttpRequest, workspace_id) -> HttpResponse:
 @login_required
 @require_POST
 def posts_sync(request: HttpRequest, workspace_id) -> HttpResponse:
-    """Sync now: reads back from Scripe what happened to the workspace's approved posts and
-    drafts (the every-minute sweep does the same for what is due)."""
+    """Sync now: reads back from Scripe, in a task, what happened to the workspace's approved
+    posts and drafts (the every-minute sweep does the same for what is due)."""
     membership = _managed_workspace(request, workspace_id, "sync posts")
-    report = sync.scripe_sync(workspace=membership.workspace)
-    if report.problem:
-        return refused(request, Refusal(report.problem), redirect_to=reverse("home"))
-    return done(request, report.sentence(), redirect_to=reverse("home"))
+    sync.sync_request(workspace=membership.workspace)
+    return done(
+        request,
+        "Reading back from Scripe: what changed there shows on the calendar in a moment.",
+        redirect_to=reverse("home"),
+    )

@@ -24,19 +24,23 @@ def reschedule(request: HttpRequest, slot, *, day, clock) -> HttpResponse:
     """Reschedules and answers with a toast that offers Undo (a reschedule back)."""
     zone = viewer_for(request).zone
     here = reverse("slot", args=[slot.public_id])
-    before = timezone.localtime(slot.scheduled_for, zone)
     try:
-        message = scheduled.scheduled_reschedule(
+        changed = scheduled.scheduled_reschedule(
             slot=slot, user=request.user, day=day, clock=clock, zone=zone
         )
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=here)
     undo = None
-    moved = slot.status == "scheduled" and slot.scheduled_for != before
-    if request.htmx and moved:
-        context = {"slot": slot, "message": message, "before": before, "seconds": UNDO_SECONDS}
+    if request.htmx and changed.undo_to is not None:
+        context = {
+            "slot": slot,
+            "message": changed.message,
+            "before": timezone.localtime(changed.undo_to, zone),
+            "seconds": UNDO_SECONDS,
+        }
         undo = render(request, "calendar_app/slot_detail.html#reschedule-toast", context)
-    return done(request, "" if undo is not None else message, redirect_to=here, response=undo)
+    message = "" if undo is not None else changed.message
+    return done(request, message, redirect_to=here, response=undo)
 
 
 @login_required
@@ -50,10 +54,10 @@ def slot_reschedule(request: HttpRequest, public_id) -> HttpResponse:
 def _act(request: HttpRequest, public_id, action) -> HttpResponse:
     slot = slot_for(request, public_id, to="change scheduled posts", role=Role.MANAGER)
     try:
-        message = action(slot)
+        changed = action(slot)
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=reverse("slot", args=[slot.public_id]))
-    return done(request, message, redirect_to=reverse("slot", args=[slot.public_id]))
+    return done(request, changed.message, redirect_to=reverse("slot", args=[slot.public_id]))
 
 
 @login_required

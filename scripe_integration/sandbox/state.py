@@ -587,7 +587,9 @@ class SandboxState:
             return
         post.status = "published"
         post.published_at = at
-        post.updated = at
+        # A time set in the past publishes at once: updatedAt never goes back, or clients
+        # that order copies by it would take the publish for old news.
+        post.updated = max(at, post.updated)
         self.emit("post.updated", post.as_json(), post.project_id)
 
     def fail_next_publish(self, post: Post, code: str) -> None:

@@ -20,6 +20,8 @@ from calendar_app.generation import (
     generations_dispatch,
 )
 from calendar_app.models import GenerationJob
+from scripe_integration.models import ScripeConnection
+from scripe_integration.services import connection_for
 from tests.support import generation_finish, wait_for
 
 
@@ -70,7 +72,7 @@ def test_the_dispatcher_hands_each_due_attempt_on_once(team, wired, enqueued):
     assert generations_dispatch() == 0  # ...so no dispatcher hands them on meanwhile
     GenerationJob.objects.filter(pk__in=ids).update(dispatched_at=None)
     assert generations_dispatch() == 3
-    assert enqueued == [sorted(ids)] or sorted(enqueued[0]) == sorted(ids)  # one workspace
+    assert [sorted(batch) for batch in enqueued] == [sorted(ids)]  # one task: one workspace
     assert generations_dispatch() == 0  # a second dispatcher finds them taken
 
 
@@ -150,3 +152,64 @@ def test_a_429_holds_both_workers_for_its_retry_after(team, wired, enqueued):
     ]
     assert inside == []
     assert [route for _, route in sent].count("POST /v1/posts/generations") == 4
+
+
+def test_a_failed_shared_listing_charges_no_attempt_and_each_is_asked_alone(team, wired, enqueued):
+    ids = requested(team, 3)
+    generations_advance(ids)
+    wait_for(lambda: wired.stats()["jobs"]["DONE"] == 3, 10, "Scripe to write all three")
+    wired.fault("GET /v1/jobs", count=1, status=400, code="invalid_request")
+    due_now(ids)
+    generations_advance(ids)
+    jobs = GenerationJob.objects.filter(pk__in=ids).select_related("slot")
+    assert {(j.slot.status, j.error_code) for j in jobs} == {("in_review", "")}
+    assert wired.stats()["requests"]["GET /v1/jobs/{jobId}"] == 3
+
+
+def test_a_workspace_held_by_its_rate_limit_is_not_dispatched_until_the_hold_ends(
+    team, wired, enqueued
+):
+    [job_id] = requested(team, 1)
+    enqueued.clear()
+    GenerationJob.objects.filter(pk=job_id).update(dispatched_at=None)
+    connection_for(team.workspace).hold(seconds=30)
+    assert generations_dispatch() == 0  # no task that could only be held again
+    ScripeConnection.objects.filter(workspace=team.workspace).update(
+        hold_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert generations_dispatch() == 1
+
+
+def test_a_batch_that_raises_backs_off_without_touching_other_workspaces(
+    team, wired, enqueued, monkeypatch
+):
+    [job_id] = requested(team, 1)
+
+    def broken(self):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(generation._Batch, "run", broken)
+    generations_advance([job_id])
+    job = GenerationJob.objects.get(pk=job_id)
+    assert not job.finished and job.lease_until is None
+    assert (job.next_poll_at - timezone.now()) > timedelta(minutes=1)
+    assert "on our side" in job.retry_reason
+
+
+def test_the_dispatcher_loop_outlives_a_failure(monkeypatch):
+    from calendar_app.management.commands import qcluster
+
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("the broker is away")
+        return 0
+
+    monkeypatch.setattr(qcluster, "generations_dispatch", flaky)
+    monkeypatch.setattr(qcluster, "seconds_until_due", lambda: None)
+    monkeypatch.setattr(qcluster.time, "sleep", lambda seconds: None)
+    rounds = iter([True, True, False])
+    qcluster.dispatch_while(lambda: next(rounds))
+    assert len(calls) == 2  # it went on after the failure

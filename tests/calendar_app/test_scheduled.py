@@ -11,6 +11,9 @@ import pytest
 from django.utils import timezone
 
 from calendar_app.models import PlannedSlot, SlotEvent
+from calendar_app.refusals import Refusal
+from calendar_app.sync import post_follow
+from scripe_integration.services import connection_for
 
 HTMX = {"HX-Request": "true"}
 
@@ -78,7 +81,7 @@ def test_an_unreachable_scripe_changes_nothing_and_says_so(client, team, sandbox
         f"/slots/{scheduled.public_id}/reschedule/", local(scheduled, days=1), headers=HTMX
     )
     assert response.status_code == 409
-    assert "could not be reached, so nothing was changed" in toast(response)
+    assert "could not be reached. Nothing was changed." in toast(response)
     assert reloaded(scheduled).status == "scheduled"
 
 
@@ -106,7 +109,7 @@ def test_a_late_answer_is_settled_from_scripes_copy(client, team, wired, schedul
         f"/slots/{scheduled.public_id}/reschedule/", local(scheduled, days=1), headers=HTMX
     )
     # The hung PATCH never applied: Scripe's copy still has the old time, and so does the slot.
-    assert "Scripe did not make the change" in toast(response)
+    assert "Scripe answered slowly; it has the post scheduled for" in toast(response)
     slot = reloaded(scheduled)
     assert (slot.status, slot.scheduled_for) == ("scheduled", scheduled.scheduled_for)
 
@@ -199,13 +202,74 @@ def test_the_slot_page_offers_managers_the_changes(client, team, wired, schedule
     )
 
 
-def test_sync_now_reports_what_scripe_changed(client, team, wired, scheduled):
+def test_sync_now_reads_back_in_a_task_and_the_slot_shows_it(
+    client, team, wired, scheduled, monkeypatch, django_capture_on_commit_callbacks
+):
+    from calendar_app import sync, tasks
+
+    ran = []
+    monkeypatch.setattr(sync, "enqueue", lambda pk: ran.append(tasks.sync_workspace(pk)))
     wired.dashboard_delete(scheduled.current_job.post_id)
     url = f"/projects/sync-posts/{team.workspace.public_id}/"
     client.force_login(team.editor)
     assert client.post(url, headers=HTMX).status_code == 403
     client.force_login(team.manager)
-    response = client.post(url, headers=HTMX)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, headers=HTMX)
     assert response.status_code == 204
-    assert "removed in Scripe" in toast(response)
+    assert toast(response).startswith("Reading back from Scripe")
+    assert len(ran) == 1 and "removed in Scripe" in ran[0]
     assert reloaded(scheduled).status == "removed"
+
+
+def test_a_change_held_by_the_rate_limit_is_not_sent_and_says_when_to_try(
+    client, team, wired, scheduled
+):
+    connection_for(team.workspace).hold(seconds=20)
+    requests = wired.stats()["requestsTotal"]
+    client.force_login(team.manager)
+    response = client.post(
+        f"/slots/{scheduled.public_id}/reschedule/", local(scheduled, days=1), headers=HTMX
+    )
+    assert response.status_code == 409
+    assert "rate-limiting this workspace: nothing was changed. Try again in 2" in toast(response)
+    slot = reloaded(scheduled)
+    assert (slot.status, slot.scheduled_for) == ("scheduled", scheduled.scheduled_for)
+    assert wired.stats()["requestsTotal"] == requests
+
+
+def test_a_late_copy_from_before_a_managers_change_does_not_undo_it(client, team, wired, scheduled):
+    with wired.client() as scripe:
+        before = scripe.get_post(scheduled.current_job.post_id)  # a webhook still on its way
+    client.force_login(team.manager)
+    client.post(f"/slots/{scheduled.public_id}/reschedule/", local(scheduled, days=1))
+    moved = reloaded(scheduled)
+    assert post_follow(moved, before) == ""
+    assert reloaded(scheduled).scheduled_for == moved.scheduled_for
+
+
+def test_a_text_edit_claims_the_post_so_a_second_change_is_refused_meanwhile(
+    team, wired, scheduled, monkeypatch
+):
+    from calendar_app import scheduled as changes
+
+    job = scheduled.current_job
+    real = changes.post_update
+    seen = {}
+
+    def meanwhile(**kwargs):
+        # A second manager acts while Scripe is being asked.
+        other = reloaded(scheduled)
+        with pytest.raises(Refusal) as refusal:
+            changes.scheduled_unschedule(slot=other, user=team.admin)
+        seen["refusal"] = refusal.value
+        return real(**kwargs)
+
+    monkeypatch.setattr(changes, "post_update", meanwhile)
+    changes.scheduled_edit(
+        slot=scheduled, user=team.manager, title="T", content="New words.",
+        version=job.text_version,
+    )  # fmt: skip
+    assert seen["refusal"].stale
+    slot = reloaded(scheduled)
+    assert (slot.status, slot.current_job.post_content) == ("scheduled", "New words.")

@@ -182,3 +182,14 @@ def test_a_draft_still_in_review_when_its_time_passes_becomes_missed(team, wired
     assert reloaded(slot).status == "missed"
     client.force_login(team.manager)
     assert str(slot.public_id) in client.get("/review/").content.decode()
+
+
+def test_a_draft_published_from_scripes_dashboard_shows_as_published(team, wired):
+    slot = written_draft(team)
+    went_out = (timezone.now() - timedelta(seconds=1)).replace(microsecond=0)
+    wired.dashboard_edit(post_id(slot), scheduledAt=iso(went_out))
+    wait_for(lambda: wired.client().get_post(post_id(slot)).status == "published", 5, "publish")
+    scripe_sync(workspace=team.workspace)
+    slot = reloaded(slot)
+    assert slot.status == "published"
+    assert last_event(slot).text.startswith("Published on LinkedIn from Scripe's dashboard")

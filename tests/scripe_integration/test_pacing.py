@@ -122,16 +122,38 @@ def test_after_a_used_up_window_resets_calls_go_one_at_a_time(connection):
     assert 0.5 < held.value.retry_after <= 1.0
 
 
-def test_fresh_headers_are_stored_but_never_replaced_by_older_ones(connection, sandbox):
+def test_fresh_headers_are_stored(connection, sandbox):
     with scripe_session(connection) as scripe:
         scripe.list_projects()
     connection.refresh_from_db()
     assert connection.rate_limit == 120 and connection.rate_limit_remaining == 119
-    newest = connection.rate_limit_seen_at
+
+
+def test_an_answer_to_an_earlier_request_never_gives_back_calls_taken_since(connection):
+    """Two requests in flight: the answer of the one sent first may arrive last."""
+    from scripe_integration.client import RateLimit
+    from scripe_integration.services import _note_answer
+
+    now = timezone.now()
     type(connection).objects.filter(pk=connection.pk).update(
-        rate_limit_seen_at=newest + timedelta(seconds=10), rate_limit_remaining=7
+        rate_limit=120, rate_limit_remaining=5, rate_limit_seen_at=now
     )
-    with scripe_session(connection) as scripe:
-        scripe.list_projects()  # its answer is older than the one stored
+
+    class Answered:
+        last_status = 200
+
+        def __init__(self, sent_at, remaining):
+            self.last_rate_limit = RateLimit(
+                limit=120,
+                remaining=remaining,
+                reset_seconds=30,
+                seen_at=timezone.now(),
+                sent_at=sent_at,
+            )
+
+    _note_answer(connection, Answered(now - timedelta(seconds=2), remaining=100))
     connection.refresh_from_db()
-    assert connection.rate_limit_remaining == 6  # the call took one; its headers were dropped
+    assert connection.rate_limit_remaining == 5
+    _note_answer(connection, Answered(now + timedelta(seconds=1), remaining=4))
+    connection.refresh_from_db()
+    assert connection.rate_limit_remaining == 4

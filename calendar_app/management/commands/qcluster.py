@@ -15,7 +15,7 @@ import os
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import close_old_connections
 from django_q.cluster import Cluster
 from django_q.management.commands.qcluster import Command as ClusterCommand
 
@@ -44,12 +44,19 @@ class Command(ClusterCommand):
 
 
 def dispatch_while(alive) -> None:
+    """Dispatches until the cluster stops. It must outlive any failure (the database or the
+    broker away for a while): nothing restarts it while the cluster's workers run on."""
+    failures = 0
     while alive():
         close_old_connections()
         try:
             generations_dispatch()
             due = seconds_until_due()
-        except DatabaseError:
-            logger.exception("the generation dispatcher could not read the database")
-            due = MAX_SLEEP
+            failures = 0
+        except Exception:
+            failures += 1
+            logger.exception("the generation dispatcher failed; trying again")
+            due = min(30.0, MAX_SLEEP * 2**failures)
+            time.sleep(due)
+            continue
         time.sleep(min(MAX_SLEEP, max(MIN_SLEEP, MAX_SLEEP if due is None else due)))
