@@ -190,9 +190,10 @@ SCRIPE_CONNECTION_OWNER_MODEL = "calendar_app.Workspace"
 SCRIPE_API_BASE_URL = os.getenv("SCRIPE_API_BASE_URL", "https://api.scripe.io/v1")
 SCRIPE_READ_TIMEOUT = float(os.getenv("SCRIPE_READ_TIMEOUT", "15"))
 # How long one generation task may work on its batch, and the lease that keeps other tasks
-# off its attempts. A live task renews the lease before every call (each lasts at most the
-# connect plus read timeout), so only a dead worker's lease lapses, and its attempts resume
-# within this many seconds.
+# off its attempts. A live task renews the lease before each call and while listing pages
+# arrive (a call lasts at most the connect plus read timeout, 20 s by default, less than the
+# lease), so only a dead worker's lease lapses, and its attempts resume within this many
+# seconds. A task that lost its lease anyway has its writes dropped (generation._commit).
 GENERATION_TASK_BUDGET = Q_CLUSTER["timeout"] * 3 // 4
 GENERATION_LEASE_SECONDS = envint("GENERATION_LEASE_SECONDS", "25")
 # Fernet keys (comma-separated, newest first) that encrypt Scripe API keys at rest; separate
