@@ -76,6 +76,22 @@ SAVED_FIELDS = [
 # requesting --------------------------------------------------------------------------------------
 
 
+def spend_cap_sentence(connection: ScripeConnection, detail: str = "") -> str:
+    until = connection.spend_cap_reached_until
+    left = ""
+    if until is not None:
+        minutes = max(1, int((until - timezone.now()).total_seconds() // 60))
+        left = (
+            f" (in {minutes // 60} h {minutes % 60:02d} min)"
+            if minutes >= 60
+            else (f" (in {minutes} min)")
+        )
+    return (
+        f"Scripe's daily spend cap for this workspace is reached{detail}. It resets at "
+        f"00:00 UTC{left}; generate after that."
+    )
+
+
 def generation_request(*, slot: PlannedSlot, user=None, steering: str = "") -> GenerationJob:
     """Queues a new attempt for the slot and enqueues the task once the transaction commits.
     A second request for a slot already in flight returns the attempt under way."""
@@ -87,6 +103,9 @@ def generation_request(*, slot: PlannedSlot, user=None, steering: str = "") -> G
         )
     if not slot.project.is_active:
         raise Refusal(slot.project.inactive_reason)
+    if connection.spend_cap_reached_until is not None:
+        # Scripe would answer 402 until its UTC day ends: say so now, send nothing.
+        raise Refusal(spend_cap_sentence(connection))
     with transaction.atomic():
         if not PlannedSlot.claim_for_generation(slot.pk):
             slot.refresh_from_db()
@@ -305,6 +324,11 @@ class _Batch:
 
     # submitting --------------------------------------------------------------------------
     def _submit(self, jobs: list[GenerationJob]) -> None:
+        if self.connection.spend_cap_reached_until is not None:
+            # Attempts queued before the 402 would each get one too: none is sent.
+            for job in jobs:
+                _fail(job, "spend_cap_exceeded", spend_cap_sentence(self.connection))
+            return
         for job in jobs:
             if job.finished:
                 continue
@@ -501,17 +525,11 @@ def _handle_error(
     elif error.code in KEY_ERRORS:  # scripe_session has already marked the key invalid
         _fail(job, error.code, KEY_ERRORS[error.code])
     elif error.code == "spend_cap_exceeded":
-        connection.spend_cap_meta = error.meta
-        connection.save(update_fields=["spend_cap_meta"])
+        connection.note_spend_cap(error.meta)
         spent, cap = error.meta.get("spentCents"), error.meta.get("capCents")
         detail = f" ({spent} of {cap} cents spent)" if spent is not None and cap else ""
         spend_cap_notify(workspace_id=connection.workspace_id, detail=detail.strip(" ()"))
-        _fail(
-            job,
-            error.code,
-            f"Scripe's daily spend cap for this workspace is reached{detail}. "
-            "It resets at 00:00 UTC; retry after that.",
-        )
+        _fail(job, error.code, spend_cap_sentence(connection, detail))
     elif error.retryable:
         waited = now - (job.submitted_at or now)
         if not job.scripe_job_id and waited > pacing.SUBMIT_GIVE_UP_AFTER:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -150,6 +150,26 @@ class ScripeConnection(models.Model):
         return (
             f"Scripe at {self.base_url} has not answered since {since}; generations wait and retry."
         )
+
+    def note_spend_cap(self, meta: dict) -> None:
+        """Scripe answered 402: its daily AI-spend cap for the workspace is reached for the
+        UTC day it names (`bucketDate`; today when it names none)."""
+        meta = dict(meta or {})
+        meta.setdefault("bucketDate", f"{timezone.now().astimezone(UTC):%Y-%m-%d}")
+        self.spend_cap_meta = meta
+        if self.pk is not None:
+            self.save(update_fields=["spend_cap_meta"])
+
+    @property
+    def spend_cap_reached_until(self) -> datetime | None:
+        """00:00 UTC after the day Scripe said its spend cap was reached, while that day
+        lasts; None otherwise. Until then every generation would be refused with a 402."""
+        try:
+            day = date.fromisoformat(str((self.spend_cap_meta or {}).get("bucketDate")))
+        except ValueError:
+            return None
+        until = datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+        return until if until > timezone.now() else None
 
     @property
     def blocks_generation(self) -> bool:

@@ -213,6 +213,28 @@ def test_the_spend_cap_fails_the_slot_with_when_it_resets(sandbox_factory, team,
     assert connection_for(team.workspace).spend_cap_meta["capCents"] == 0
 
 
+def test_after_a_402_generation_is_refused_in_words_until_the_utc_day_ends(
+    sandbox_factory, team, slot, enqueued, time_machine
+):
+    sandbox = sandbox_factory(spend_cap=0)
+    sandbox.wire(team.workspace)
+    queued_before = generation_request(slot=team.slot(timezone.now() + timedelta(days=4)))
+    generation_request(slot=slot)
+    run(slot)  # Scripe answers 402
+    sent = sandbox.stats()["requestsTotal"]
+    other = team.slot(timezone.now() + timedelta(days=5))
+    with pytest.raises(Refusal, match=r"spend cap for this workspace is reached\. It resets at"):
+        generation_request(slot=other)
+    # An attempt queued before the 402 is not sent to meet one.
+    queued_before = run(queued_before, steps=1)
+    assert (queued_before.slot.status, queued_before.error_code) == ("failed", "spend_cap_exceeded")
+    assert sandbox.stats()["requestsTotal"] == sent
+
+    tomorrow = (timezone.now() + timedelta(days=1)).replace(hour=0, minute=1)
+    time_machine.move_to(tomorrow, tick=False)
+    assert generation_request(slot=other).slot_id == other.pk  # a new UTC day
+
+
 def test_an_archived_project_is_unprocessable(wired, slot, enqueued):
     generation_request(slot=slot)
     wired.patch_project(slot.project.scripe_id, status="ARCHIVED")
