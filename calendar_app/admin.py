@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 from calendar_app.access import viewer_for
 from calendar_app.models import (
     GenerationJob,
+    Label,
     Membership,
     PlannedSlot,
     Profile,
@@ -53,6 +54,7 @@ WORKSPACE_PATHS: dict[type[Model], str] = {
     SourceNote: "workspace",
     PlannedSlot: "workspace",
     GenerationJob: "slot__workspace",
+    Label: "workspace",
     Profile: "user__memberships__workspace",
     get_user_model(): "memberships__workspace",
 }
@@ -241,6 +243,17 @@ class PlannedSlotAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(Label)
+class LabelAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
+    """Labels (#15); managers also keep them on the Labels page. The slots carrying one are
+    set from the slot form, not here (a workspace may have thousands)."""
+
+    list_display = ["name", "colour", "workspace"]
+    list_filter = [BY_WORKSPACE]
+    search_fields = ["name"]
+    fields = ["workspace", "name", "colour"]
 
 
 @admin.register(SourceNote)

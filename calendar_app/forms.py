@@ -7,7 +7,7 @@ from datetime import time
 from django import forms
 
 from calendar_app.calendar_grid import FIRST_YEAR, LAST_YEAR, is_showable
-from calendar_app.models import LANGUAGES, Project, SourceNote
+from calendar_app.models import LABEL_COLOURS, LANGUAGES, Label, Project, SourceNote
 from calendar_app.scheduling import time_choices
 
 
@@ -55,13 +55,27 @@ class SlotForm(forms.Form):
     )
     # One key per form shown: submitting it twice (a double click) plans one slot.
     request_key = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The labels of the planner's workspaces; the service checks they fit the project's.
+    labels = forms.ModelMultipleChoiceField(
+        queryset=Label.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    # Sent with the label boxes: without it (a client that never showed them) the slot's
+    # labels stay as they are rather than being cleared.
+    labels_shown = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, projects, notes, **kwargs) -> None:
         kwargs.setdefault("initial", {})
-        kwargs["initial"] = {"request_key": uuid.uuid4().hex, **kwargs["initial"]}
+        kwargs["initial"] = {
+            "request_key": uuid.uuid4().hex,
+            "labels_shown": True,
+            **kwargs["initial"],
+        }
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
         self.fields["existing_note"].queryset = notes
+        self.fields["labels"].queryset = Label.objects.filter(
+            workspace_id__in=projects.values("workspace_id")
+        ).select_related("workspace")
 
     def clean_request_key(self) -> str:
         # Only a key this form made counts; anything else plans as if there were none.
@@ -79,6 +93,7 @@ class SlotForm(forms.Form):
             "language": data.get("language", ""),
             "day": data.get("date"),
             "clock": data.get("time"),
+            "labels": data.get("labels") if data.get("labels_shown") else None,
         }
 
 
@@ -90,11 +105,20 @@ class SlotFilterForm(forms.Form):
     status = forms.ChoiceField(required=False)
     date_from = forms.DateField(required=False, label="From")
     date_to = forms.DateField(required=False, label="To")
+    label = forms.ModelChoiceField(
+        queryset=Label.objects.none(),
+        required=False,
+        empty_label="Any label",
+        to_field_name="public_id",
+    )
 
     def __init__(self, *args, projects, status_choices, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
         self.fields["status"].choices = [("", "Any status"), *status_choices]
+        self.fields["label"].queryset = Label.objects.filter(
+            workspace_id__in=projects.values("workspace_id")
+        )
 
     def clean(self) -> dict:
         data = super().clean()
@@ -162,3 +186,10 @@ class FeedForm(forms.Form):
     action = forms.ChoiceField(
         choices=[("enable", "Turn on"), ("regenerate", "New address"), ("revoke", "Turn off")]
     )
+
+
+class LabelForm(forms.Form):
+    """A label's name and colour; `labels.label_create` / `label_update` hold the rules."""
+
+    name = forms.CharField(required=False)
+    colour = forms.TypedChoiceField(choices=LABEL_COLOURS, coerce=int, initial=0)

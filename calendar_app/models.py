@@ -59,6 +59,14 @@ class Workspace(models.Model):
         "the generation request itself schedules the post.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Insights (#18): drafts are sent to Scripe on their own this many hours before their
+    # time, so that review has time (calendar_app/insights.py, from the sweep).
+    auto_generate_hours = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Have Scripe write each draft this many hours before its time, once, while "
+        "the daily spend cap allows. Empty or 0: off.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -275,6 +283,8 @@ class PlannedSlot(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     scripe_warning = models.CharField(max_length=300, blank=True)
     scripe_seen_at = models.DateTimeField(null=True, blank=True)
+    # When the workspace's auto-generation sent this draft to Scripe: it does so once a slot.
+    auto_generated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = SlotQuerySet.as_manager()
 
@@ -902,3 +912,40 @@ class SlotWatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} watches slot {self.slot_id}"
+
+
+# Planning at volume (#15): labels, a posting schedule and its queue, recurring series -----------
+
+# Labels take one of a fixed palette (a class each in app.css): the Content-Security-Policy
+# allows no inline style, so a free colour could not be shown.
+LABEL_COLOURS = [
+    (0, "Blue"),
+    (1, "Green"),
+    (2, "Amber"),
+    (3, "Red"),
+    (4, "Purple"),
+    (5, "Teal"),
+    (6, "Pink"),
+    (7, "Grey"),
+]
+
+
+class Label(models.Model):
+    """A campaign, theme or pillar a workspace tags its posts with; a slot has any number."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=40)
+    colour = models.PositiveSmallIntegerField(choices=LABEL_COLOURS, default=0)
+    # Declared here rather than on PlannedSlot, so the slot's table is untouched; a slot
+    # reads its labels as `slot.labels`.
+    slots = models.ManyToManyField(PlannedSlot, related_name="labels", blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="one_label_per_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from calendar_app import rules
 from calendar_app.activity import Kind, record
+from calendar_app.labels import labels_check
 from calendar_app.models import (
     PROJECT_COLOURS,
     PlannedSlot,
@@ -34,6 +35,7 @@ class SlotPlan:
     note: SourceNote | None
     language: str
     scheduled_for: datetime
+    labels: tuple = ()
 
 
 def slot_validate(
@@ -46,11 +48,12 @@ def slot_validate(
     clock: time | None,
     zone: zoneinfo.ZoneInfo,
     slot: PlannedSlot | None = None,
+    labels=None,
 ) -> SlotPlan:
     """The slot rules, for every way a slot is planned or re-planned: an active project (of
     the slot's workspace), a note written or picked (within Scripe's limit), a known
-    language, and a local time that exists, is far enough ahead and not too far. Raises one
-    Refusal naming every field at fault."""
+    language, a local time that exists, is far enough ahead and not too far, and labels of
+    the workspace. Raises one Refusal naming every field at fault."""
     problems = rules.Problems()
     if project is None:
         problems.add("project", "Choose a project.")
@@ -73,8 +76,10 @@ def slot_validate(
         problems.add("time", "Pick a time.")
     else:
         when = problems.check(rules.plan_time, day, clock, zone)
+    workspace_id = project.workspace_id if project is not None else None
+    chosen = problems.check(labels_check, labels, workspace_id=workspace_id)
     problems.raise_any()
-    return SlotPlan(project, text.strip(), note, language, when)
+    return SlotPlan(project, text.strip(), note, language, when, chosen)
 
 
 def _note_for(
@@ -111,6 +116,8 @@ def slot_create(*, user, zone: zoneinfo.ZoneInfo, request_key: str = "", **field
                 created_by=user,
                 request_key=request_key,
             )
+            if plan.labels:
+                slot.labels.set(plan.labels)
             record(slot, kind=Kind.STATUS, actor=user, text="Planned.")
     except IntegrityError:
         # The twin request won the race for the key; its slot is the answer.
@@ -127,12 +134,15 @@ def _planned_by(workspace: Workspace, request_key: str) -> PlannedSlot | None:
 
 @transaction.atomic
 def slot_update(*, slot: PlannedSlot, user, zone: zoneinfo.ZoneInfo, **fields) -> PlannedSlot:
-    """Re-plans an editable slot; refused (and nothing saved) if it stopped being editable."""
+    """Re-plans an editable slot; refused (and nothing saved) if it stopped being editable.
+    Its labels are replaced when `labels` is given (None leaves them as they are)."""
     slot.require_editable()
     plan = slot_validate(zone=zone, slot=slot, **fields)
     current = slot.note if plan.note is None or plan.note.pk == slot.note_id else None
     note = _note_for(workspace=slot.workspace, user=user, plan=plan, current=current)
     slot.replan(project=plan.project, note=note, scheduled_for=plan.scheduled_for)
+    if fields.get("labels") is not None:
+        slot.labels.set(plan.labels)
     record(slot, kind=Kind.EDIT, actor=user, text="Slot edited.")
     return slot
 

@@ -10,6 +10,7 @@ from calendar_app.views import (
     core,
     generation,
     interchange,
+    labels,
     notifications,
     profile,
     projects,
@@ -82,6 +83,11 @@ urlpatterns = [
         name="import_preview",
     ),
     path("feeds/<str:token>.ics", interchange.ical_feed, name="ical_feed"),
+    # Planning at volume (#15): labels, posting schedules and queues, recurring series.
+    path("labels/", labels.label_list, name="labels"),
+    path("labels/add/<uuid:workspace_id>/", labels.label_add, name="label_add"),
+    path("labels/<uuid:public_id>/", labels.label_edit, name="label_edit"),
+    path("labels/<uuid:public_id>/delete/", labels.label_delete, name="label_delete"),
     path("healthz", core.healthz, name="healthz"),
     path("hooks/scripe/<uuid:public_id>/", hooks.scripe_webhook, name="scripe_webhook"),
     path(

@@ -1,0 +1,186 @@
+"""Labels (#15): the workspace's list (managers keep it), labels on slots through the slot
+service, and the pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from calendar_app import labels as label_services
+from calendar_app import services
+from calendar_app.models import Label, PlannedSlot
+from calendar_app.refusals import Refusal
+
+NOW = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _now(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+def plan(team, **overrides) -> dict:
+    fields = {
+        "project": team.project,
+        "note_text": "Fewer meetings, more shipped posts.",
+        "note": None,
+        "language": "en",
+        "day": datetime(2026, 10, 20).date(),
+        "clock": datetime(2026, 10, 20, 9, 30).time(),
+    }
+    return {**fields, **overrides}
+
+
+# the service ------------------------------------------------------------------------------------
+
+
+def test_label_names_are_unique_in_a_workspace_whatever_their_case(team):
+    label_services.label_create(workspace=team.workspace, name="Launch", colour=2)
+    with pytest.raises(Refusal) as refused:
+        label_services.label_create(workspace=team.workspace, name=" launch ", colour=1)
+    assert "already" in refused.value.fields["name"]
+    # Another workspace may use the name.
+    label_services.label_create(workspace=team.other_workspace, name="Launch", colour=1)
+
+
+def test_it_refuses_an_empty_name_and_an_unknown_colour(team):
+    with pytest.raises(Refusal) as refused:
+        label_services.label_create(workspace=team.workspace, name="  ", colour=42)
+    assert set(refused.value.fields) == {"name", "colour"}
+    assert not Label.objects.exists()
+
+
+def test_a_slot_is_planned_with_its_labels(team):
+    launch = Label.objects.create(workspace=team.workspace, name="Launch")
+    hiring = Label.objects.create(workspace=team.workspace, name="Hiring", colour=3)
+    slot = services.slot_create(
+        user=team.editor, zone=team.workspace.zone, **plan(team, labels=[launch, hiring])
+    )
+    assert set(slot.labels.all()) == {launch, hiring}
+
+
+def test_it_refuses_another_workspaces_label_and_plans_nothing(team):
+    foreign = Label.objects.create(workspace=team.other_workspace, name="Globex")
+    with pytest.raises(Refusal) as refused:
+        services.slot_create(
+            user=team.editor, zone=team.workspace.zone, **plan(team, labels=[foreign])
+        )
+    assert "labels" in refused.value.fields
+    assert not PlannedSlot.objects.exists()
+
+
+def test_an_edit_without_labels_keeps_them_and_with_labels_replaces_them(team):
+    launch = Label.objects.create(workspace=team.workspace, name="Launch")
+    hiring = Label.objects.create(workspace=team.workspace, name="Hiring")
+    slot = services.slot_create(
+        user=team.editor, zone=team.workspace.zone, **plan(team, labels=[launch])
+    )
+    services.slot_update(slot=slot, user=team.editor, zone=team.workspace.zone, **plan(team))
+    assert list(slot.labels.all()) == [launch]
+    services.slot_update(
+        slot=slot, user=team.editor, zone=team.workspace.zone, **plan(team, labels=[hiring])
+    )
+    assert list(slot.labels.all()) == [hiring]
+
+
+# the slot form ----------------------------------------------------------------------------------
+
+
+def form(team, **overrides) -> dict:
+    data = {
+        "project": team.project.pk,
+        "note_text": "Fewer meetings, more shipped posts.",
+        "language": "en",
+        "date": "2026-10-20",
+        "time": "09:30",
+        "labels_shown": "True",
+    }
+    return {**data, **overrides}
+
+
+def test_the_form_sets_labels_and_the_edit_form_shows_them_ticked(client, team):
+    launch = Label.objects.create(workspace=team.workspace, name="Launch")
+    Label.objects.create(workspace=team.workspace, name="Hiring")
+    client.force_login(team.editor)
+    assert client.post("/slots/new/", form(team, labels=[launch.pk])).status_code == 302
+    slot = PlannedSlot.objects.get()
+    assert list(slot.labels.all()) == [launch]
+    html = client.get(f"/slots/{slot.public_id}/edit/").content.decode()
+    ticked = html.split(f'value="{launch.pk}"')[1].split(">")[0]
+    assert "checked" in ticked
+    hiring_box = html.split("Hiring")[0].rsplit("<input", 1)[1]
+    assert "checked" not in hiring_box
+    # Unticking every box clears them.
+    client.post(f"/slots/{slot.public_id}/edit/", form(team))
+    assert not slot.labels.exists()
+
+
+def test_the_form_shows_a_foreign_label_as_a_problem_and_saves_nothing(client, team):
+    foreign = Label.objects.create(workspace=team.other_workspace, name="Globex")
+    client.force_login(team.editor)
+    response = client.post("/slots/new/", form(team, labels=[foreign.pk]))
+    assert response.status_code == 200 and not PlannedSlot.objects.exists()
+    assert "labels" in response.context["form"].errors
+
+
+# the labels page --------------------------------------------------------------------------------
+
+
+def test_a_manager_adds_renames_and_deletes_a_label(client, team):
+    client.force_login(team.manager)
+    response = client.post(
+        f"/labels/add/{team.workspace.public_id}/", {"name": "Launch", "colour": "2"}
+    )
+    assert response.status_code == 302
+    label = Label.objects.get()
+    assert (label.name, label.colour, label.workspace) == ("Launch", 2, team.workspace)
+    assert "Launch" in client.get("/labels/").content.decode()
+    client.post(f"/labels/{label.public_id}/", {"name": "Big launch", "colour": "4"})
+    label.refresh_from_db()
+    assert (label.name, label.colour) == ("Big launch", 4)
+    client.post(f"/labels/{label.public_id}/delete/")
+    assert not Label.objects.exists()
+
+
+def test_a_bad_name_is_shown_on_the_form_and_nothing_is_saved(client, team):
+    client.force_login(team.manager)
+    response = client.post(f"/labels/add/{team.workspace.public_id}/", {"name": "", "colour": "1"})
+    assert response.status_code == 200 and "Name the label." in response.content.decode()
+    assert not Label.objects.exists()
+
+
+def test_editors_see_labels_but_may_not_change_them(client, team):
+    label = Label.objects.create(workspace=team.workspace, name="Launch")
+    client.force_login(team.editor)
+    assert "Launch" in client.get("/labels/").content.decode()
+    assert client.post(f"/labels/add/{team.workspace.public_id}/", {"name": "X"}).status_code == 403
+    assert client.post(f"/labels/{label.public_id}/delete/").status_code == 403
+    assert Label.objects.count() == 1
+
+
+def test_outsiders_get_404_and_anonymous_users_the_login(client, team):
+    label = Label.objects.create(workspace=team.workspace, name="Launch")
+    assert client.get("/labels/")["Location"].startswith("/accounts/login/")
+    client.force_login(team.outsider)
+    assert "Launch" not in client.get("/labels/").content.decode()
+    assert client.post(f"/labels/{label.public_id}/delete/").status_code == 404
+    assert client.post(f"/labels/add/{team.workspace.public_id}/", {"name": "X"}).status_code == 404
+
+
+def test_the_label_actions_take_only_post(client, team):
+    label = Label.objects.create(workspace=team.workspace, name="Launch")
+    client.force_login(team.manager)
+    assert client.get(f"/labels/{label.public_id}/delete/").status_code == 405
+    assert client.post("/labels/").status_code == 405
+
+
+def test_an_htmx_label_change_answers_with_a_toast(client, team):
+    label = Label.objects.create(workspace=team.workspace, name="Launch")
+    client.force_login(team.manager)
+    response = client.post(
+        f"/labels/{label.public_id}/",
+        {"name": "Renamed", "colour": "1"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 204 and "toast" in response["HX-Trigger"]
