@@ -146,13 +146,16 @@ def _kind_for(slot: PlannedSlot, event: SlotEvent) -> str | None:
 
 
 def _audience(kind: str, *, workspace_id: int, slot: PlannedSlot | None = None):
-    """The active members of the workspace who hear of `kind`."""
-    users = get_user_model().objects.filter(is_active=True, memberships__workspace_id=workspace_id)
-    audience = AUDIENCE[kind]
-    if audience == REVIEWERS:
-        return users.filter(memberships__role__in=[Role.MANAGER, Role.ADMIN])
-    if audience == ADMINS:
-        return users.filter(memberships__role=Role.ADMIN)
+    """The active members of the workspace who hear of `kind`. The role is the one they
+    have in this workspace (one filter over the membership, not one per condition, which
+    would accept a manager of another workspace)."""
+    roles = {REVIEWERS: [Role.MANAGER, Role.ADMIN], ADMINS: [Role.ADMIN]}.get(AUDIENCE[kind])
+    members = Q(memberships__workspace_id=workspace_id)
+    if roles:
+        members &= Q(memberships__role__in=roles)
+    users = get_user_model().objects.filter(members, is_active=True)
+    if roles:
+        return users
     watchers = SlotWatch.objects.filter(slot=slot).values("user_id")
     return users.filter(Q(pk=slot.created_by_id) | Q(pk__in=watchers))
 

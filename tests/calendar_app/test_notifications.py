@@ -218,3 +218,9 @@ def test_the_tables_say_what_happens_for_every_kind():
     assert set(notifications.AUDIENCE) == kinds
     assert set(notifications.DEFAULT_EMAIL) == kinds
     assert set(notifications.STATUS_EVENTS.values()) <= kinds
+
+
+def test_a_manager_of_another_workspace_is_not_a_reviewer_here(team, wired):
+    Membership.objects.create(user=team.editor, workspace=team.other_workspace, role=Role.ADMIN)
+    written_draft(team)
+    assert told("review_ready") == {"max", "ada"}
