@@ -10,6 +10,7 @@ or in flight, one dictionary lookup.
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -21,7 +22,7 @@ from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from calendar_app.models import SourceNote
 
@@ -115,8 +116,13 @@ def render_cards(slots) -> None:
     zone = timezone.get_current_timezone_name()
     language = translation.get_language() or ""
     partial = get_template(CARD)
-    keys = {card_key(slot, zone, language): slot for slot in slots if _cacheable(slot)}
-    cached = django_cache.get_many(list(keys)) if keys else {}
+    keys = {}
+    for slot in slots:
+        if _cacheable(slot):
+            keys[card_key(slot, zone, language)] = slot
+        else:
+            slot.card_html = partial.render({"slot": slot})
+    cached = _cached_markup(keys)
     fresh = {}
     for key, slot in keys.items():
         html = cached.get(key)
@@ -124,12 +130,44 @@ def render_cards(slots) -> None:
             html = fresh[key] = str(partial.render({"slot": slot, "elapsed_mark": ELAPSED_MARK}))
         if slot.is_in_flight and ELAPSED_MARK in html:
             html = html.replace(ELAPSED_MARK, escape(slot.current_job.elapsed))
-        slot.card_html = mark_safe(html)  # noqa: S308 - our own template's output
-    for slot in slots:
-        if not _cacheable(slot):
-            slot.card_html = partial.render({"slot": slot})
+        # Our own template's output (SafeString rather than mark_safe: 300 calls a week page).
+        slot.card_html = SafeString(html)
     if fresh:
         django_cache.set_many(fresh, CARD_TTL)
+        _remember(fresh)
+
+
+# The markup (cards, review entries) this process rendered or fetched lately. Its key names
+# everything the markup depends on, so a key seen once always means the same markup: keeping
+# it here is as correct as the shared cache, and a page of 300 cards costs 300 dictionary
+# lookups rather than a round trip to the cache and 300 unpicklings. Bounded in size, and in
+# age by CARD_TTL.
+_RECENT: dict[str, tuple[float, str]] = {}
+RECENT_ENTRIES = 5000
+
+
+def _cached_markup(keys) -> dict[str, str]:
+    """The markup cached under these keys, here or in the shared cache."""
+    now = time.monotonic()
+    found, missing = {}, []
+    for key in keys:
+        entry = _RECENT.get(key)
+        if entry is not None and entry[0] > now:
+            found[key] = entry[1]
+        else:
+            missing.append(key)
+    if missing:
+        fetched = django_cache.get_many(missing)
+        found.update(fetched)
+        _remember(fetched)
+    return found
+
+
+def _remember(markup: dict[str, str]) -> None:
+    if len(_RECENT) + len(markup) > RECENT_ENTRIES:
+        _RECENT.clear()
+    until = time.monotonic() + CARD_TTL
+    _RECENT.update((key, (until, html)) for key, html in markup.items())
 
 
 REVIEW_ITEM = "calendar_app/review.html#review-item"
@@ -150,16 +188,17 @@ def render_review_items(slots, selected) -> None:
             f"{project.colour}|{on}|{zone}|{language}"
         )
         keys[f"review-item:{version}:{hashlib.md5(raw.encode()).hexdigest()}"] = slot  # noqa: S324
-    cached = django_cache.get_many(list(keys)) if keys else {}
+    cached = _cached_markup(keys)
     partial = get_template(REVIEW_ITEM)
     fresh = {}
     for key, slot in keys.items():
         html = cached.get(key)
         if html is None:
             html = fresh[key] = str(partial.render({"slot": slot, "selected": selected}))
-        slot.item_html = mark_safe(html)  # noqa: S308 - our own template's output
+        slot.item_html = SafeString(html)  # our own template's output
     if fresh:
         django_cache.set_many(fresh, CARD_TTL)
+        _remember(fresh)
 
 
 @register.simple_tag
