@@ -6,6 +6,7 @@ from datetime import time
 
 from django import forms
 
+from calendar_app import insights
 from calendar_app.calendar_grid import FIRST_YEAR, LAST_YEAR, is_showable
 from calendar_app.models import LABEL_COLOURS, LANGUAGES, Label, Project, SourceNote
 from calendar_app.scheduling import time_choices
@@ -115,7 +116,9 @@ class SlotFilterForm(forms.Form):
     def __init__(self, *args, projects, status_choices, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
-        self.fields["status"].choices = [("", "Any status"), *status_choices]
+        # "At risk" (#18) is not a status but filters like one: calendar_app/insights.py.
+        at_risk = (insights.AT_RISK, insights.AT_RISK_LABEL)
+        self.fields["status"].choices = [("", "Any status"), *status_choices, at_risk]
         self.fields["label"].queryset = Label.objects.filter(
             workspace_id__in=projects.values("workspace_id")
         )

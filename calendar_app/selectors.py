@@ -271,7 +271,12 @@ def slots_matching(
         slots = slots.filter(Q(note__text__icontains=text) | Q(project__name__icontains=text))
     if project is not None:
         slots = slots.filter(project=project)
-    if status:
+    if status == "at_risk":
+        # Not a status: the slots likely to miss their time (two queries for the usual times).
+        from calendar_app.insights import at_risk_condition
+
+        slots = slots.filter(at_risk_condition([m.workspace for m in viewer.memberships]))
+    elif status:
         slots = slots.filter(status=status)
     return _within_days(slots, viewer, date_from, date_to)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from calendar_app.generation import generation_advance, generations_advance, generations_sweep
+from calendar_app.insights import auto_generations_sweep
 from calendar_app.review import approvals_sweep
 from calendar_app.sync import missed_sweep, syncs_due
 from scripe_integration.services import webhook_deliveries_forget
@@ -29,13 +30,15 @@ def sync_workspace(workspace_id: int) -> str:
 def sweep() -> dict[str, int]:
     """Every minute: hands on due generations (in case no dispatcher runs), settles approvals
     interrupted mid-call, reads back from Scripe what happened to approved posts, marks
-    drafts whose time passed in review as missed, and forgets old webhook deliveries."""
+    drafts whose time passed in review as missed, forgets old webhook deliveries, and sends
+    drafts to Scripe where a workspace generates them automatically ahead of their time."""
     return {
         "generations": generations_sweep(),
         "approvals": approvals_sweep(),
         "synced_projects": syncs_due(),
         "missed": missed_sweep(),
         "forgotten_deliveries": webhook_deliveries_forget(),
+        "auto_generated": auto_generations_sweep(),
     }
 
 

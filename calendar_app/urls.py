@@ -9,6 +9,7 @@ from calendar_app.views import (
     calendar,
     core,
     generation,
+    insights,
     interchange,
     labels,
     notifications,
@@ -88,6 +89,9 @@ urlpatterns = [
     path("labels/add/<uuid:workspace_id>/", labels.label_add, name="label_add"),
     path("labels/<uuid:public_id>/", labels.label_edit, name="label_edit"),
     path("labels/<uuid:public_id>/delete/", labels.label_delete, name="label_delete"),
+    path("insights/", insights.insights_page, name="insights"),
+    path("insights/gauge/", insights.spend_gauge, name="spend_gauge"),
+    path("insights/<str:chart>.csv", insights.insights_csv, name="insights_csv"),
     path("healthz", core.healthz, name="healthz"),
     path("hooks/scripe/<uuid:public_id>/", hooks.scripe_webhook, name="scripe_webhook"),
     path(

@@ -1,0 +1,203 @@
+"""The insights page, its CSV downloads, the admins' spend gauge, the cost lines, and the
+list's "At risk" filter: who may see them, and what they cost in queries."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from calendar_app.models import GenerationJob, SlotEvent
+
+NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _now(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def some_history(team, n: int) -> None:
+    """n slots over the weeks around now, each with a written attempt and a review."""
+    for i in range(n):
+        when = NOW + timedelta(days=i % 100 - 50, hours=i % 7)
+        slot = team.slot(when, status=["draft", "published", "in_review", "failed"][i % 4])
+        GenerationJob.objects.create(
+            slot=slot,
+            idempotency_key=f"key-{slot.pk}",
+            finished=True,
+            scripe_status="DONE",
+            accepted_at=when - timedelta(days=2),
+            completed_at=when - timedelta(days=2) + timedelta(seconds=10 + i % 30),
+            submitted_at=when - timedelta(days=2),
+        )
+        ready = when - timedelta(days=1)
+        SlotEvent.objects.create(slot=slot, kind="status", status="in_review", created_at=ready)
+        SlotEvent.objects.create(
+            slot=slot,
+            kind="status",
+            status="approving",
+            actor=team.manager,
+            created_at=ready + timedelta(hours=i % 5 + 1),
+        )
+
+
+def test_it_shows_every_chart_to_a_manager(client, team):
+    some_history(team, 12)
+    login(client, team.manager)
+    response = client.get("/insights/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for title in (
+        "Scripe spend today",
+        "At risk",
+        "Posts per week by status",
+        "Generations",
+        "Review turnaround",
+        "Planned and published per project",
+    ):
+        assert title in html
+    assert html.count("<svg") >= 6
+    assert html.count("<table") >= 5
+    # Nothing inline for the Content-Security-Policy to refuse.
+    assert "style=" not in html and "<script>" not in html
+    assert 'href="/insights/"' in html  # the nav link
+
+
+def test_an_admin_sees_it_too(client, team):
+    login(client, team.admin)
+    assert client.get("/insights/").status_code == 200
+
+
+def test_an_editor_is_refused(client, team):
+    login(client, team.editor)
+    assert client.get("/insights/").status_code == 403
+    assert client.get("/insights/posts.csv").status_code == 403
+    assert 'href="/insights/"' not in client.get("/slots/").content.decode()
+
+
+def test_anonymous_goes_to_log_in(client, team):
+    response = client.get("/insights/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_an_outsider_sees_nothing_of_another_workspace(client, team):
+    login(client, team.outsider)  # admin of Globex only
+    response = client.get(f"/insights/?workspace={team.workspace.public_id}")
+    assert response.status_code == 404
+    response = client.get(f"/insights/posts.csv?project={team.project.scripe_id}")
+    assert response.status_code == 404
+    # Their own workspace shows, without the other's numbers.
+    team.slot(NOW + timedelta(days=1))
+    html = client.get("/insights/").content.decode()
+    assert "Globex" in html and "Lena Fischer" not in html
+
+
+def test_a_project_filter_narrows_the_page(client, team):
+    team.slot(NOW + timedelta(days=1), project=team.paused)
+    login(client, team.manager)
+    response = client.get(f"/insights/?project={team.project.scripe_id}")
+    assert response.status_code == 200
+    table = response.context["posts"].table()
+    assert sum(row[-1] for row in table.rows) == 0
+    assert client.get("/insights/?project=nope").status_code == 404
+
+
+def test_it_only_answers_get(client, team):
+    login(client, team.manager)
+    assert client.post("/insights/").status_code == 405
+    assert client.post("/insights/posts.csv").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("chart", "header"),
+    [
+        ("posts", "Week of"),
+        ("outcomes", "Week of"),
+        ("review", "Manager"),
+        ("projects", "Project"),
+        ("spend", "Hour (UTC)"),
+        ("at-risk", "Time (UTC)"),
+    ],
+)
+def test_each_chart_downloads_as_csv(client, team, chart, header):
+    some_history(team, 8)
+    team.slot(NOW + timedelta(hours=1), text="=HYPERLINK(evil)")
+    login(client, team.manager)
+    response = client.get(f"/insights/{chart}.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert f"insights-{chart}-2026-06-10.csv" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][0] == header
+    assert not any(cell.startswith("=") for row in rows for cell in row)
+
+
+def test_the_posts_csv_has_the_tables_numbers(client, team):
+    team.slot(NOW + timedelta(hours=30), status="published")
+    login(client, team.manager)
+    rows = list(csv.reader(io.StringIO(client.get("/insights/posts.csv").content.decode())))
+    assert ["2026-06-08", "0", "0", "0", "0", "1", "0", "0", "1"] in rows
+    assert len(rows) == 1 + 17
+
+
+def test_an_unknown_chart_is_404(client, team):
+    login(client, team.manager)
+    assert client.get("/insights/nothing.csv").status_code == 404
+
+
+def test_the_page_costs_the_same_whatever_the_data(client, team, django_assert_num_queries):
+    # session, user, memberships, profile; posts 1; outcomes 3; review 3; projects 2;
+    # spend 1; at risk 3 (usual generation, usual review, the lane); the project picker;
+    # the review badge
+    login(client, team.manager)
+    some_history(team, 2)
+    with django_assert_num_queries(19):
+        client.get("/insights/")
+    some_history(team, 60)
+    with django_assert_num_queries(19):
+        client.get("/insights/")
+
+
+def test_the_gauge_is_for_admins(client, team, django_assert_num_queries):
+    login(client, team.admin)
+    assert 'hx-get="/insights/gauge/"' in client.get("/slots/").content.decode()
+    # session, user, memberships, profile, today's spend
+    with django_assert_num_queries(5):
+        html = client.get("/insights/gauge/").content.decode()
+    assert "<meter" in html and "Acme" in html
+    login(client, team.manager)
+    assert 'hx-get="/insights/gauge/"' not in client.get("/slots/").content.decode()
+    assert client.get("/insights/gauge/").content == b""
+
+
+def test_the_slot_page_shows_what_a_generation_costs(client, team):
+    slot = team.slot(NOW + timedelta(days=2))
+    login(client, team.editor)
+    html = client.get(f"/slots/{slot.public_id}/").content.decode()
+    assert "Estimated cost: about 5 ¢" in html
+
+
+def test_the_list_filters_at_risk_slots_in_constant_queries(
+    client, team, django_assert_num_queries
+):
+    risky = team.slot(NOW + timedelta(hours=2), text="Due soon and not written")
+    team.slot(NOW + timedelta(days=3), text="Plenty of time")
+    login(client, team.editor)
+    # the list's 8, and the usual generation and review times
+    with django_assert_num_queries(10):
+        html = client.get("/slots/?status=at_risk").content.decode()
+    assert "Due soon and not written" in html and "Plenty of time" not in html
+    assert '<option value="at_risk" selected>At risk</option>' in html
+    for i in range(30):
+        team.slot(NOW + timedelta(hours=1, minutes=i))
+    with django_assert_num_queries(10):
+        client.get("/slots/?status=at_risk")
+    assert risky.public_id
