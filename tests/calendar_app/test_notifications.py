@@ -170,10 +170,11 @@ def test_the_spend_cap_tells_the_admins_once_a_day(team, sandbox_factory, monkey
     sandbox = sandbox_factory(spend_cap=0)
     sandbox.wire(team.workspace)
     monkeypatch.setattr(generation, "enqueue", lambda ids: None)
-    for days in (3, 4):
-        slot = team.slot(timezone.now() + timedelta(days=days))
-        generation_finish(generation_request(slot=slot).pk)
-        assert reloaded(slot).status == "failed"
+    # Both are requested before Scripe's 402; after it, generation is refused in words.
+    slots = [team.slot(timezone.now() + timedelta(days=days)) for days in (3, 4)]
+    for job in [generation_request(slot=slot) for slot in slots]:
+        generation_finish(job.pk)
+    assert [reloaded(slot).status for slot in slots] == ["failed", "failed"]
     assert told("spend_cap") == {"ada"}
     assert "resets at 00:00 UTC" in Notification.objects.get(kind="spend_cap").detail
     # Both slots' failures still reached their creator.
