@@ -205,11 +205,12 @@ def card_rows(
     db = rows.db
     slots = []
     for values in rows.values_list(*columns):
-        fields = dict(zip(slot_names, values[:moments_at], strict=True))
+        # zip() stops at the shorter: the names say which leading values are the slot's.
+        fields = dict(zip(slot_names, values, strict=False))
         moments = map(from_micros, values[moments_at:job_at])
         fields.update(zip(CARD_ROW_SLOT_MOMENTS, moments, strict=True))
+        fields["current_jobs"] = []
         slot = _bare(PlannedSlot, fields, db)
-        slot.current_jobs = []
         if values[job_at] is not None and slot.status in CARD_JOB_STATUSES:
             job = dict(zip(CARD_ROW_JOB, values[job_at:job_moments_at], strict=True))
             moments = map(from_micros, values[job_moments_at:])
@@ -223,13 +224,13 @@ def card_rows(
 
 
 def _bare(model, values: dict, db: str):
-    """An instance of `model` with these attribute values, made as unpickling makes one
-    (`Model.__reduce__`): no `__init__`, no signals, no defaults. For reading only."""
+    """An instance of `model` whose attributes are `values` (the dict itself), made as
+    unpickling makes one (`Model.__reduce__`): no `__init__`, no signals, no defaults. For
+    reading only."""
     instance = model.__new__(model)
-    instance.__dict__.update(values)
-    instance._state = ModelState()
-    instance._state.adding = False
-    instance._state.db = db
+    state = values["_state"] = ModelState()
+    state.adding, state.db = False, db
+    instance.__dict__ = values
     return instance
 
 
