@@ -4,9 +4,10 @@ after approval, the sync). Against the sandbox over HTTP, with django-q2 left ou
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from calendar_app import generation, notifications
@@ -166,19 +167,26 @@ def test_a_revoked_key_tells_the_admins_once(team, sandbox, monkeypatch):
     assert Notification.objects.filter(kind="key_invalid").count() == 1
 
 
-def test_the_spend_cap_tells_the_admins_once_a_day(team, sandbox_factory, monkeypatch):
+def test_the_spend_cap_tells_the_admins(team, sandbox_factory, monkeypatch):
     sandbox = sandbox_factory(spend_cap=0)
     sandbox.wire(team.workspace)
     monkeypatch.setattr(generation, "enqueue", lambda ids: None)
-    # Both are requested before Scripe's 402; after it, generation is refused in words.
-    slots = [team.slot(timezone.now() + timedelta(days=days)) for days in (3, 4)]
-    for job in [generation_request(slot=slot) for slot in slots]:
-        generation_finish(job.pk)
-    assert [reloaded(slot).status for slot in slots] == ["failed", "failed"]
+    slot = team.slot(timezone.now() + timedelta(days=3))
+    generation_finish(generation_request(slot=slot).pk)
+    assert reloaded(slot).status == "failed"
     assert told("spend_cap") == {"ada"}
     assert "resets at 00:00 UTC" in Notification.objects.get(kind="spend_cap").detail
-    # Both slots' failures still reached their creator.
-    assert Notification.objects.filter(kind="failed").count() == 2
+    assert told("failed", slot) == {"erin"}  # and the slot's creator hears of its failure
+
+
+def test_the_spend_cap_is_told_once_a_utc_day(team):
+    with time_machine.travel(datetime(2026, 12, 1, 23, 50, tzinfo=UTC), tick=False):
+        notifications.spend_cap_notify(workspace_id=team.workspace.pk, detail="500 of 500 cents")
+        notifications.spend_cap_notify(workspace_id=team.workspace.pk)
+        assert Notification.objects.filter(kind="spend_cap").count() == 1
+    with time_machine.travel(datetime(2026, 12, 2, 0, 10, tzinfo=UTC), tick=False):
+        notifications.spend_cap_notify(workspace_id=team.workspace.pk)
+    assert Notification.objects.filter(kind="spend_cap", user=team.admin).count() == 2
 
 
 def test_rows_carry_each_persons_email_choice(team, wired, emails):
