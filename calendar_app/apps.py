@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class CalendarAppConfig(AppConfig):
     name = "calendar_app"
     verbose_name = "Calendar"
+
+    def ready(self) -> None:
+        # Connects the receiver of scripe_integration's `key_refused` signal in every
+        # process, whatever it imports first (a worker that only verifies keys, say).
+        from calendar_app import notifications  # noqa: F401
