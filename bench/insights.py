@@ -218,28 +218,40 @@ def build_workspace(
             events.append(
                 SlotEvent(slot=slot, kind="status", status="missed", created_at=slot.scheduled_for)
             )
-    # Today's generations (UTC), spread over the hours so far: the burn-down's line.
+    GenerationJob.objects.bulk_create(jobs, batch_size=2000)
+    SlotEvent.objects.bulk_create(events, batch_size=2000)
+    made = add_todays_generations(workspace, today_generations, now=now, seed=seed)
+    counts = {"slots": len(slots), "attempts": len(jobs) + made, "events": len(events)}
+    return workspace, people, counts
+
+
+def add_todays_generations(workspace, count: int, *, now: datetime, seed: int = 7) -> int:
+    """`count` more generations Scripe accepted today (UTC), spread over the hours so far,
+    as extra attempts of posts further ahead: the spend burn-down's line."""
+    from calendar_app.models import GenerationJob, PlannedSlot
+
+    rng = random.Random(seed)
     midnight = datetime.combine(now.astimezone(UTC).date(), datetime.min.time(), tzinfo=UTC)
     elapsed = (now - midnight).total_seconds()
-    future = [s for s in slots if s.scheduled_for > now + timedelta(days=2)]
-    for n in range(min(today_generations, len(future))):
-        at = midnight + timedelta(seconds=elapsed * (n + rng.random()) / today_generations)
+    slots = list(PlannedSlot.objects.filter(workspace=workspace).order_by("-scheduled_for"))
+    jobs = []
+    for n in range(count if slots else 0):
+        at = midnight + timedelta(seconds=elapsed * (n + rng.random()) / count)
         jobs.append(
             GenerationJob(
-                slot=future[n],
-                attempt=9,
+                slot=slots[n % len(slots)],
+                attempt=20 + n // len(slots),
                 is_current=False,
                 idempotency_key=uuid.uuid4().hex,
                 submitted_at=at,
                 accepted_at=at,
-                completed_at=at + timedelta(seconds=rng.uniform(8, 30)),
+                completed_at=min(now, at + timedelta(seconds=rng.uniform(8, 30))),
                 finished=True,
                 scripe_status="DONE",
             )
         )
     GenerationJob.objects.bulk_create(jobs, batch_size=2000)
-    SlotEvent.objects.bulk_create(events, batch_size=2000)
-    return workspace, people, {"slots": len(slots), "attempts": len(jobs), "events": len(events)}
+    return len(jobs)
 
 
 def configure() -> Path:

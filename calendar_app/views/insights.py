@@ -142,7 +142,7 @@ def stacked_bars(
             )
             rects[-1].title = f"Week of {week:%d %b}: {value:g} {label.lower()}"
             bottom = top
-        if n % 2 == 0 or len(stacks.weeks) <= 10:
+        if n % 2 == 0 or slot >= 48:
             labels.append({"x": round(x + bar / 2, 1), "text": f"{week:%d %b}"})
     now_x = None
     if stacks.this_week in stacks.weeks:
@@ -158,7 +158,7 @@ def stacked_bars(
     }
 
 
-def duration_lines(outcomes: insights.Outcomes, *, width=760, height=160) -> dict:
+def duration_lines(outcomes: insights.Outcomes, *, width=420, height=150) -> dict:
     weeks = outcomes.stacks.weeks
     values = [d.p90 or 0 for d in outcomes.durations.values()]
     frame = Frame(width, height, max(values or [0]))
@@ -185,9 +185,9 @@ def duration_lines(outcomes: insights.Outcomes, *, width=760, height=160) -> dic
     }
 
 
-def turnaround_bars(turnarounds: insights.Turnarounds, *, width=760) -> dict:
+def turnaround_bars(turnarounds: insights.Turnarounds, *, width=420) -> dict:
     people = [*turnarounds.managers, turnarounds.overall]
-    row, left = 30, 150
+    row, left = 28, 110
     height = row * len(people) + 40
     peak = max([insights.hours(t.p90) or 0 for t in people] or [0])
     ticks = nice_ticks(peak)
@@ -269,7 +269,7 @@ def project_rows(chart: insights.ProjectWeeks, *, width=760) -> dict:
     }
 
 
-def burn_down(spend: insights.Spend, *, width=760, height=220) -> dict:
+def burn_down(spend: insights.Spend, *, width=420, height=200) -> dict:
     """Cents left of today's cap, hour by hour (UTC), and the forecast to its end."""
     cap = spend.cap_cents or max(spend.spent_cents, 1)
     frame = Frame(width, height, cap)
@@ -300,7 +300,7 @@ def burn_down(spend: insights.Spend, *, width=760, height=220) -> dict:
     return {
         "frame": frame,
         "y_ticks": frame.y_ticks(lambda v: f"{v / 100:.0f} $" if cap >= 500 else f"{v:g} ¢"),
-        "labels": [{"x": x(h), "text": f"{h:02d}:00"} for h in range(0, 25, 3)],
+        "labels": [{"x": x(h), "text": f"{h:02d}:00"} for h in range(0, 24, 6)],
         "actual": " ".join(f"{a},{b}" for a, b in points),
         "forecast": " ".join(f"{a},{b}" for a, b in forecast),
         "now_x": x(now_hours),
@@ -367,7 +367,7 @@ def insights_page(request: HttpRequest) -> HttpResponse:
         "status_groups": insights.STATUS_GROUPS,
         "outcomes": outcomes,
         "outcomes_svg": stacked_bars(
-            outcomes.stacks, height=200, classes=_outcome_classes(outcomes)
+            outcomes.stacks, width=420, height=200, classes=_outcome_classes(outcomes)
         ),
         "durations_svg": duration_lines(outcomes),
         "overall_median": _duration(outcomes.overall.median),

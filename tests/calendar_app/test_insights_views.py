@@ -201,3 +201,12 @@ def test_the_list_filters_at_risk_slots_in_constant_queries(
     with django_assert_num_queries(10):
         client.get("/slots/?status=at_risk")
     assert risky.public_id
+
+
+def test_an_admin_sets_auto_generation_on_the_workspace_in_the_admin(client, team):
+    team.admin.is_superuser = True
+    team.admin.save()
+    login(client, team.admin)
+    url = f"/admin/calendar_app/workspace/{team.workspace.pk}/change/"
+    html = client.get(url).content.decode()
+    assert 'name="auto_generate_hours"' in html
