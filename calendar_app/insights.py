@@ -6,9 +6,8 @@ database: PostgreSQL's `percentile_cont`; on SQLite, the same rule registered on
 connection). The page (views/insights.py) draws them as SVG and lists the same numbers as
 tables and CSV.
 
-What the page looks at is a `Scope`: one workspace and maybe one project. Labels (#15) are to
-be one more field there, applied in `Scope.slots`, `Scope.jobs` and `Scope.events`, through
-which every chart reads.
+What the page looks at is a `Scope`: one workspace, maybe one project and one label (#15),
+applied in `Scope.slots`, `Scope.jobs` and `Scope.events`, through which every chart reads.
 
 Also here: the at-risk rule (drafts that will likely miss their time), today's spend against
 Scripe's daily cap with a forecast, and the optional auto-generation the sweep runs.
@@ -45,6 +44,7 @@ from django.utils import timezone
 from calendar_app.calendar_grid import utc_bounds, week_start
 from calendar_app.models import (
     GenerationJob,
+    Label,
     PlannedSlot,
     Project,
     SlotEvent,
@@ -157,25 +157,33 @@ def seconds_between(start: str, end: str) -> SecondsBetween:
 
 @dataclass(frozen=True)
 class Scope:
-    """One workspace, maybe one project, seen from a time zone (weeks start on local
-    Mondays). The seam for more filters (labels): narrow the three querysets below."""
+    """One workspace, maybe one project and one label, seen from a time zone (weeks start
+    on local Mondays). Another filter is one more field, narrowing the three querysets
+    below. One label joins one row per slot, so counts stay counts."""
 
     workspace: Workspace
     zone: zoneinfo.ZoneInfo
     project: Project | None = None
+    label: Label | None = None
+
+    def _narrow(self, rows: QuerySet, path: str = "") -> QuerySet:
+        if self.project is not None:
+            rows = rows.filter(**{f"{path}project": self.project})
+        if self.label is not None:
+            rows = rows.filter(**{f"{path}labels": self.label})
+        return rows
 
     def slots(self) -> QuerySet:
-        slots = PlannedSlot.objects.alive().filter(workspace=self.workspace)
-        return slots.filter(project=self.project) if self.project else slots
+        return self._narrow(PlannedSlot.objects.alive().filter(workspace=self.workspace))
 
     def jobs(self) -> QuerySet:
         # Attempts of deleted slots count: Scripe wrote (and charged) them all the same.
         jobs = GenerationJob.objects.filter(slot__workspace=self.workspace)
-        return jobs.filter(slot__project=self.project) if self.project else jobs
+        return self._narrow(jobs, "slot__")
 
     def events(self) -> QuerySet:
         events = SlotEvent.objects.filter(slot__workspace=self.workspace)
-        return events.filter(slot__project=self.project) if self.project else events
+        return self._narrow(events, "slot__")
 
 
 def weeks_around(today: date, back: int = WEEKS_BACK, ahead: int = WEEKS_AHEAD) -> list[date]:

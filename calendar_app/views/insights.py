@@ -25,14 +25,14 @@ from django.views.decorators.http import require_GET
 from calendar_app import insights
 from calendar_app.access import Viewer, viewer_for
 from calendar_app.exports import neutralise
-from calendar_app.models import Project, Role, Workspace
+from calendar_app.models import Label, Project, Role, Workspace
 
 CHARTS = ("posts", "outcomes", "review", "projects", "spend", "at-risk")
 
 
 class InsightsFilterForm(forms.Form):
-    """Which workspace (for someone who manages several) and project the page shows. Labels
-    (#15) are to be one more field here, passed to `insights.Scope`."""
+    """Which workspace (for someone who manages several), project and label the page shows;
+    each is one field here and one in `insights.Scope`."""
 
     workspace = forms.ModelChoiceField(
         queryset=Workspace.objects.none(), required=False, to_field_name="public_id"
@@ -43,6 +43,12 @@ class InsightsFilterForm(forms.Form):
         to_field_name="scripe_id",
         empty_label="All projects",
     )
+    label = forms.ModelChoiceField(
+        queryset=Label.objects.none(),
+        required=False,
+        to_field_name="public_id",
+        empty_label="Any label",
+    )
 
     def __init__(self, *args, workspaces: list[Workspace], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -50,6 +56,7 @@ class InsightsFilterForm(forms.Form):
         self.fields["workspace"].queryset = Workspace.objects.filter(pk__in=ids)
         self.fields["workspace"].empty_label = None
         self.fields["project"].queryset = Project.objects.filter(workspace_id__in=ids)
+        self.fields["label"].queryset = Label.objects.filter(workspace_id__in=ids)
 
 
 def _scope(request: HttpRequest, viewer: Viewer) -> tuple[insights.Scope, InsightsFilterForm]:
@@ -59,18 +66,22 @@ def _scope(request: HttpRequest, viewer: Viewer) -> tuple[insights.Scope, Insigh
     if not managed:
         raise PermissionDenied("Only managers and admins see insights.")
     form = InsightsFilterForm(request.GET or None, workspaces=managed)
-    workspace, project = managed[0], None
+    workspace, project, label = managed[0], None, None
     if form.is_bound:
         if not form.is_valid():
-            raise Http404("No such workspace or project.")
-        workspace = next((w for w in managed if form.cleaned_data["workspace"] == w), workspace)
-        project = form.cleaned_data["project"]
-        if project is not None and project.workspace_id != workspace.pk:
-            if form.cleaned_data["workspace"] is None:
-                workspace = next(w for w in managed if w.pk == project.workspace_id)
-            else:
-                raise Http404("No such project in this workspace.")
-    return insights.Scope(workspace, viewer.zone, project), form
+            raise Http404("No such workspace, project or label.")
+        data = form.cleaned_data
+        project, label = data["project"], data["label"]
+        workspace = next((w for w in managed if data["workspace"] == w), None)
+        if workspace is None:
+            # No workspace named: the one of the project or label asked for, else the first.
+            named = project or label
+            wanted = named.workspace_id if named else managed[0].pk
+            workspace = next(w for w in managed if w.pk == wanted)
+        for chosen in (project, label):
+            if chosen is not None and chosen.workspace_id != workspace.pk:
+                raise Http404("No such project or label in this workspace.")
+    return insights.Scope(workspace, viewer.zone, project, label), form
 
 
 # Geometry ---------------------------------------------------------------------------------------

@@ -95,6 +95,23 @@ def test_posts_per_week_are_counted_by_local_week_and_status_group(team):
     assert only_lena.value(THIS_WEEK, "writing") == 0 and only_lena.total(THIS_WEEK) == 5
 
 
+def test_a_label_narrows_every_chart_through_the_scope(team):
+    from calendar_app.models import Label
+
+    campaign = Label.objects.create(workspace=team.workspace, name="Launch")
+    tagged = team.slot(at(6, 9), status="published")
+    campaign.slots.add(tagged)
+    team.slot(at(6, 9), status="published")
+    job(tagged, accepted=at(6, 9, 8), completed=at(6, 9, 8, 0, 30))
+    job(team.slot(at(6, 9)), accepted=at(6, 9, 8), completed=at(6, 9, 8, 0, 50))
+
+    labelled = insights.Scope(team.workspace, team.workspace.zone, label=campaign)
+    assert insights.posts_by_week(labelled, today=NOW.date()).total(THIS_WEEK) == 1
+    assert insights.posts_by_week(scope(team), today=NOW.date()).total(THIS_WEEK) == 3
+    outcomes = insights.generation_outcomes(labelled, today=NOW.date())
+    assert outcomes.overall.count == 1 and outcomes.overall.median == 30.0
+
+
 def test_every_status_belongs_to_one_group():
     from calendar_app.models import SlotStatus
 

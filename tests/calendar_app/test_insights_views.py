@@ -110,6 +110,28 @@ def test_a_project_filter_narrows_the_page(client, team):
     assert client.get("/insights/?project=nope").status_code == 404
 
 
+def test_a_label_filter_narrows_the_page_and_names_its_workspace(client, team):
+    from calendar_app.models import Label
+
+    launch = Label.objects.create(workspace=team.workspace, name="Launch")
+    launch.slots.add(team.slot(NOW + timedelta(days=1)))
+    team.slot(NOW + timedelta(days=1))
+    foreign = Label.objects.create(workspace=team.other_workspace, name="Theirs")
+    login(client, team.manager)
+    response = client.get(f"/insights/?label={launch.public_id}")
+    assert response.status_code == 200
+    assert sum(row[-1] for row in response.context["posts"].table().rows) == 1
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(f"/insights/posts.csv?label={launch.public_id}").content.decode()
+            )
+        )
+    )
+    assert sum(int(row[-1]) for row in rows[1:]) == 1
+    assert client.get(f"/insights/?label={foreign.public_id}").status_code == 404
+
+
 def test_it_only_answers_get(client, team):
     login(client, team.manager)
     assert client.post("/insights/").status_code == 405
@@ -155,14 +177,14 @@ def test_an_unknown_chart_is_404(client, team):
 
 def test_the_page_costs_the_same_whatever_the_data(client, team, django_assert_num_queries):
     # session, user, memberships, profile; posts 1; outcomes 3; review 3; projects 2;
-    # spend 1; at risk 3 (usual generation, usual review, the lane); the project picker;
-    # the review badge
+    # spend 1; at risk 3 (usual generation, usual review, the lane); the project and label
+    # pickers; the review badge
     login(client, team.manager)
     some_history(team, 2)
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         client.get("/insights/")
     some_history(team, 60)
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         client.get("/insights/")
 
 
