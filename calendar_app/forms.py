@@ -8,7 +8,14 @@ from django import forms
 
 from calendar_app import insights
 from calendar_app.calendar_grid import FIRST_YEAR, LAST_YEAR, is_showable
-from calendar_app.models import LABEL_COLOURS, LANGUAGES, Label, Project, SourceNote
+from calendar_app.models import (
+    LABEL_COLOURS,
+    LANGUAGES,
+    WEEKDAY_CHOICES,
+    Label,
+    Project,
+    SourceNote,
+)
 from calendar_app.scheduling import time_choices
 
 
@@ -196,3 +203,73 @@ class LabelForm(forms.Form):
 
     name = forms.CharField(required=False)
     colour = forms.TypedChoiceField(choices=LABEL_COLOURS, coerce=int, initial=0)
+
+
+class ScheduleForm(forms.Form):
+    """A project's posting schedule: each weekday's local times, typed ("08:30, 12:00");
+    `queue.parse_schedule` reads and checks them."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for number, name in WEEKDAY_CHOICES:
+            self.fields[f"day_{number}"] = forms.CharField(
+                label=name, required=False, max_length=200
+            )
+
+    def days(self) -> dict[int, str]:
+        return {number: self.cleaned_data.get(f"day_{number}", "") for number, _ in WEEKDAY_CHOICES}
+
+
+class RepeatForm(forms.Form):
+    """How a post repeats (on the slot form, beside the first post's day and time);
+    `recurrence.rule_check` holds the rules."""
+
+    repeat = forms.ChoiceField(
+        choices=[("", "Does not repeat"), ("weekly", "Weekly"), ("monthly", "Monthly")],
+        required=False,
+    )
+    interval = forms.IntegerField(min_value=1, max_value=52, initial=1, required=False)
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=[(n, name[:3]) for n, name in WEEKDAY_CHOICES],
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    monthly_by = forms.ChoiceField(
+        choices=[("day", "On day"), ("weekday", "On the")], required=False, initial="day"
+    )
+    month_day = forms.IntegerField(min_value=1, max_value=31, required=False)
+    week_of_month = forms.TypedChoiceField(
+        choices=[(1, "first"), (2, "second"), (3, "third"), (4, "fourth"), (-1, "last")],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    month_weekday = forms.TypedChoiceField(
+        choices=WEEKDAY_CHOICES, coerce=int, required=False, empty_value=None
+    )
+    ends = forms.ChoiceField(
+        choices=[("never", "Never"), ("until", "On"), ("count", "After")],
+        required=False,
+        initial="never",
+    )
+    until = forms.DateField(required=False)
+    count = forms.IntegerField(min_value=1, max_value=520, required=False)
+
+    def rule(self):
+        from calendar_app.recurrence import Rule
+
+        data = self.cleaned_data
+        ends = data.get("ends") or "never"
+        monthly_by = data.get("monthly_by") or ""
+        return Rule(
+            frequency=data.get("repeat") or "",
+            interval=data.get("interval") or 1,
+            weekdays=tuple(sorted(set(data.get("weekdays") or ()))),
+            monthly_by=monthly_by,
+            month_day=data.get("month_day") if monthly_by == "day" else None,
+            week_of_month=data.get("week_of_month") if monthly_by == "weekday" else None,
+            month_weekday=data.get("month_weekday") if monthly_by == "weekday" else None,
+            until=data.get("until") if ends == "until" else None,
+            count=data.get("count") if ends == "count" else None,
+        )

@@ -31,6 +31,7 @@ from django.db import models, transaction
 from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
+from calendar_app import recurrence
 from calendar_app.activity import Kind, record
 from calendar_app.models import GenerationJob, IllegalTransition, PlannedSlot
 from calendar_app.notifications import spend_cap_notify
@@ -408,8 +409,10 @@ def _posts_listed(scripe: ScripeClient, project_id: str, jobs: list[GenerationJo
     return collect_newest_first(listed, {j.post_id for j in jobs}, back_to=oldest, on_item=renew)
 
 
-def source_text(note_text: str, steering: str = "") -> str:
+def source_text(note_text: str, steering: str = "", series: str = "") -> str:
     """What Scripe is asked to write from: the note, and the reviewer's words for a rewrite."""
+    if series:  # An occurrence of a recurring series (#15): which one, so posts differ.
+        note_text = f"{note_text}\n\n{series}"
     if steering:
         return f"{note_text}\n\nReviewer's feedback for this version: {steering}"
     return note_text
@@ -423,7 +426,7 @@ def _send_generation(job: GenerationJob, scripe: ScripeClient) -> Job:
     direct = not slot.workspace.review_required
     return scripe.generate_post(
         slot.project.scripe_id,
-        source_text(slot.note.text, job.steering),
+        source_text(slot.note.text, job.steering, recurrence.steering_for(slot)),
         idempotency_key=job.idempotency_key,
         language=slot.note.language,
         scheduled_for=slot.scheduled_for if direct else None,

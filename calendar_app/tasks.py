@@ -71,3 +71,14 @@ def notification_digests() -> int:
     from calendar_app.notifications import notifications_digest
 
     return notifications_digest()
+
+
+# Planning at volume (#15) ----------------------------------------------------------------------
+
+
+def materialise_series() -> int:
+    """Hourly (a schedule made by migration 0015): each live recurring series' occurrences,
+    a rolling eight weeks ahead; running it twice plans nothing twice."""
+    from calendar_app.recurrence import series_materialise_all
+
+    return series_materialise_all()

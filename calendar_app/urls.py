@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from calendar_app.views import (
+    bulk,
     calendar,
     core,
     generation,
@@ -15,10 +16,13 @@ from calendar_app.views import (
     notifications,
     profile,
     projects,
+    queue,
     review,
     scheduled,
+    series,
     slots,
 )
+from calendar_app.views import guests as guest_views
 from calendar_app.views import webhooks as hooks
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
@@ -51,6 +55,16 @@ urlpatterns = [
     path("review/<uuid:public_id>/changes/", review.review_changes, name="review_changes"),
     path("review/<uuid:public_id>/reject/", review.review_reject, name="review_reject"),
     path("review/<uuid:public_id>/new-time/", review.review_new_time, name="review_new_time"),
+    path("review/<uuid:public_id>/share/", review.review_share, name="review_share"),
+    path(
+        "review/links/<uuid:public_id>/revoke/",
+        review.review_share_revoke,
+        name="review_share_revoke",
+    ),
+    # A client's review link: no login, the address is the key.
+    path("r/<str:token>/", guest_views.guest_review, name="guest_review"),
+    path("r/<str:token>/approve/", guest_views.guest_approve, name="guest_approve"),
+    path("r/<str:token>/comment/", guest_views.guest_comment, name="guest_comment"),
     path("projects/", projects.project_list, name="projects"),
     path("projects/sync/<uuid:workspace_id>/", projects.project_sync, name="project_sync"),
     path("projects/sync-posts/<uuid:workspace_id>/", projects.posts_sync, name="posts_sync"),
@@ -92,6 +106,26 @@ urlpatterns = [
     path("insights/", insights.insights_page, name="insights"),
     path("insights/gauge/", insights.spend_gauge, name="spend_gauge"),
     path("insights/<str:chart>.csv", insights.insights_csv, name="insights_csv"),
+    path("queue/", queue.queue_index, name="queues"),
+    path("queue/add/", queue.queue_add, name="queue_add"),
+    path("queue/<str:project_id>/", queue.queue_view, name="queue"),
+    path("queue/<str:project_id>/schedule/", queue.schedule_edit, name="schedule_edit"),
+    path("queue/<str:project_id>/reflow/", queue.queue_reflow, name="queue_reflow"),
+    path("queue/<str:project_id>/reorder/", queue.queue_reorder, name="queue_reorder"),
+    path("series/new/", series.series_new, name="series_new"),
+    path("series/<uuid:public_id>/", series.series_detail, name="series"),
+    path("series/<uuid:public_id>/delete/", series.series_delete, name="series_delete"),
+    path(
+        "series/occurrence/<uuid:slot_id>/edit/",
+        series.occurrence_edit,
+        name="occurrence_edit",
+    ),
+    # Bulk actions (#16): one request for a selection, a run with per-slot results.
+    path("bulk/", bulk.bulk_apply, name="bulk_apply"),
+    path("bulk/bar/", bulk.bulk_bar, name="bulk_bar"),
+    path("bulk/<uuid:public_id>/", bulk.bulk_run, name="bulk_run"),
+    path("bulk/<uuid:public_id>/undo/", bulk.bulk_undo, name="bulk_undo"),
+    path("bulk/<uuid:public_id>/resume/", bulk.bulk_resume, name="bulk_resume"),
     path("healthz", core.healthz, name="healthz"),
     path("hooks/scripe/<uuid:public_id>/", hooks.scripe_webhook, name="scripe_webhook"),
     path(

@@ -163,6 +163,61 @@
     htmx.trigger(document.body, "slots-changed");
   });
 
+  // Queue page (#15): drag a queued post onto another to swap their schedule times. The
+  // server swaps them in one transaction (conditional updates) and the list refreshes itself.
+  let queued = null;
+  document.addEventListener("dragstart", (event) => {
+    const post = event.target.closest && event.target.closest("[data-reorder-url] [data-slot-id][draggable]");
+    if (!post) return;
+    queued = post;
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", post.dataset.slotId);
+    post.classList.add("dragging");
+  });
+  document.addEventListener("dragend", () => {
+    if (queued) queued.classList.remove("dragging");
+    document.querySelectorAll(".queue-time.drop-target").forEach((t) => t.classList.remove("drop-target"));
+    queued = null;
+  });
+  document.addEventListener("dragover", (event) => {
+    const row = queued && event.target.closest(".queue-time");
+    const target = row && row.querySelector("[data-slot-id][draggable]");
+    if (!target || target === queued) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    document.querySelectorAll(".queue-time.drop-target").forEach((t) => t !== row && t.classList.remove("drop-target"));
+    row.classList.add("drop-target");
+  });
+  document.addEventListener("drop", async (event) => {
+    const row = queued && event.target.closest(".queue-time");
+    const target = row && row.querySelector("[data-slot-id][draggable]");
+    if (!target || target === queued) return;
+    event.preventDefault();
+    const list = queued.closest("[data-reorder-url]");
+    const ids = [...list.querySelectorAll("[data-slot-id][draggable]")].map((p) => p.dataset.slotId);
+    const from = ids.indexOf(queued.dataset.slotId);
+    const to = ids.indexOf(target.dataset.slotId);
+    [ids[from], ids[to]] = [ids[to], ids[from]];
+    const body = new URLSearchParams();
+    ids.forEach((id) => body.append("order", id));
+    let response;
+    try {
+      response = await fetch(list.dataset.reorderUrl, {
+        method: "POST",
+        body,
+        headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" },
+        credentials: "same-origin",
+      });
+    } catch (e) {
+      toast("The server cannot be reached; the queue was not changed.", "error");
+      return;
+    }
+    const events = JSON.parse(response.headers.get("HX-Trigger") || "{}");
+    if (events.toast) toast(events.toast.message, events.toast.kind);
+    else if (!response.ok) toast("The queue was not changed (" + response.status + ").", "error");
+    htmx.trigger(document.body, "slots-changed");
+  });
+
   // Review: a live LinkedIn preview and character count while the draft is edited.
   document.addEventListener("input", (event) => {
     const source = event.target.closest("[data-preview-source]");
