@@ -6,7 +6,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from calendar_app.views import (
-    bulk,
     calendar,
     core,
     generation,
@@ -22,7 +21,6 @@ from calendar_app.views import (
     series,
     slots,
 )
-from calendar_app.views import guests as guest_views
 from calendar_app.views import webhooks as hooks
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
@@ -55,16 +53,6 @@ urlpatterns = [
     path("review/<uuid:public_id>/changes/", review.review_changes, name="review_changes"),
     path("review/<uuid:public_id>/reject/", review.review_reject, name="review_reject"),
     path("review/<uuid:public_id>/new-time/", review.review_new_time, name="review_new_time"),
-    path("review/<uuid:public_id>/share/", review.review_share, name="review_share"),
-    path(
-        "review/links/<uuid:public_id>/revoke/",
-        review.review_share_revoke,
-        name="review_share_revoke",
-    ),
-    # A client's review link: no login, the address is the key.
-    path("r/<str:token>/", guest_views.guest_review, name="guest_review"),
-    path("r/<str:token>/approve/", guest_views.guest_approve, name="guest_approve"),
-    path("r/<str:token>/comment/", guest_views.guest_comment, name="guest_comment"),
     path("projects/", projects.project_list, name="projects"),
     path("projects/sync/<uuid:workspace_id>/", projects.project_sync, name="project_sync"),
     path("projects/sync-posts/<uuid:workspace_id>/", projects.posts_sync, name="posts_sync"),
@@ -120,12 +108,6 @@ urlpatterns = [
         series.occurrence_edit,
         name="occurrence_edit",
     ),
-    # Bulk actions (#16): one request for a selection, a run with per-slot results.
-    path("bulk/", bulk.bulk_apply, name="bulk_apply"),
-    path("bulk/bar/", bulk.bulk_bar, name="bulk_bar"),
-    path("bulk/<uuid:public_id>/", bulk.bulk_run, name="bulk_run"),
-    path("bulk/<uuid:public_id>/undo/", bulk.bulk_undo, name="bulk_undo"),
-    path("bulk/<uuid:public_id>/resume/", bulk.bulk_resume, name="bulk_resume"),
     path("healthz", core.healthz, name="healthz"),
     path("hooks/scripe/<uuid:public_id>/", hooks.scripe_webhook, name="scripe_webhook"),
     path(
