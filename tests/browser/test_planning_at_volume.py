@@ -1,0 +1,87 @@
+"""Planning at volume (#15), driven in Chromium: a manager sets a posting schedule, an editor
+fills the week through "Add to queue" with a label, the manager swaps two queued posts by
+dragging, the week shows them, a card is dragged to another day, and the queue is filtered
+by label."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from calendar_app.models import Label, PlannedSlot, Project
+from tests.browser.conftest import next_wednesday
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def test_13_fill_a_week_through_the_queue_reorder_it_and_filter_by_label(journey, time_machine):
+    wednesday = next_wednesday()
+    time_machine.move_to(wednesday, tick=True)  # 09:00 UTC: 10:00 or 11:00 in Berlin
+    team = journey.team
+    project = Project.objects.get(workspace=team.workspace, name="Lena Fischer")
+    Label.objects.create(workspace=team.workspace, name="Launch", colour=2)
+    Label.objects.create(workspace=team.workspace, name="Hiring", colour=4)
+
+    # The manager gives the project a schedule: every weekday at 09:00, Berlin time.
+    manager = journey.page_for(team.manager)
+    manager.goto(f"{journey.url}/queue/{project.scripe_id}/")
+    for day in range(5):
+        manager.fill(f"#id_day_{day}", "09:00")
+    manager.click("button:has-text('Save schedule')")
+    manager.locator("text=Schedule: Mon 09:00, Tue 09:00").wait_for()
+
+    # The editor adds four posts to the queue from the new-post dialog, the first as Launch.
+    editor = journey.page_for(team.editor)
+    thursday = wednesday.date() + timedelta(days=1)
+    for n in range(4):
+        editor.click(f".day[data-date='{thursday}']", position={"x": 60, "y": 110})
+        editor.wait_for_selector("dialog[open] #slot-form")
+        editor.select_option("#id_project", label="Lena Fischer")
+        editor.fill("#id_note_text", f"Queued idea number {n + 1}.")
+        if n == 0:
+            editor.check("dialog label.label-choice:has-text('Launch') input")
+        editor.click("dialog button:has-text('Add to queue')")
+        editor.wait_for_selector("dialog[open]", state="detached")
+    slots = list(PlannedSlot.objects.order_by("scheduled_for"))
+    assert len(slots) == 4
+    local = [s.scheduled_for.astimezone(BERLIN) for s in slots]
+    # Wednesday's 09:00 has passed: Thursday on, one weekday each, at 09:00 on the wall clock.
+    assert [t.strftime("%H:%M") for t in local] == ["09:00"] * 4
+    assert local[0].date() == thursday
+    assert all(t.weekday() < 5 for t in local)
+    assert list(slots[0].labels.values_list("name", flat=True)) == ["Launch"]
+
+    # The manager swaps the first two queued posts by dragging one onto the other.
+    manager.goto(f"{journey.url}/queue/{project.scripe_id}/")
+    first = f"[data-slot-id='{slots[0].public_id}']"
+    second = f"[data-slot-id='{slots[1].public_id}']"
+    manager.drag_and_drop(first, second)
+    manager.locator("#toasts >> text=Queue reordered").wait_for()
+    before = {s.pk: s.scheduled_for for s in slots}
+    for slot in slots:
+        slot.refresh_from_db()
+    assert (slots[0].scheduled_for, slots[1].scheduled_for) == (
+        before[slots[1].pk],
+        before[slots[0].pk],
+    )
+    assert sorted(s.scheduled_for for s in slots) == sorted(before.values())
+
+    # Filtered by Launch, only the Launch post is shown; the other times say they are taken.
+    manager.select_option("#queue-label", label="Launch")
+    manager.locator("text=Taken by a post without this label").first.wait_for()
+    assert manager.locator(".queue-post").count() == 1
+    assert "Queued idea number 1." in manager.inner_text(".queue-post")
+
+    # The week shows them; a card dragged to another day keeps its time.
+    week = slots[0].scheduled_for.astimezone(BERLIN).date()
+    editor.goto(f"{journey.url}/calendar/week/{week}/")
+    card = f"#slot-{slots[0].public_id}"
+    editor.locator(card).wait_for()
+    target = week + timedelta(days=1 if week.weekday() < 6 else -1)
+    editor.drag_and_drop(card, f".day[data-date='{target}']")
+    editor.locator(f".day[data-date='{target}'] {card}").wait_for()
+    slots[0].refresh_from_db()
+    assert slots[0].scheduled_for.astimezone(BERLIN).strftime("%H:%M") == "09:00"
