@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from django.db import IntegrityError, transaction
 
 from calendar_app import rules
+from calendar_app.activity import Kind, record
 from calendar_app.models import LABEL_COLOURS, Label, PlannedSlot, Workspace
 from calendar_app.refusals import Refusal
 
@@ -34,6 +35,31 @@ def slot_labels_set(slot: PlannedSlot, labels: Iterable[Label]) -> None:
 
     slot.labels.set(list(labels))
     PlannedSlot.objects.filter(pk=slot.pk).update(updated_at=timezone.now())
+
+
+def slot_label_add(*, slot: PlannedSlot, label: Label, user=None) -> str:
+    """Puts one label on a slot, checked by `labels_check` like a form's labels (the slot's
+    workspace's own, at most LABELS_PER_SLOT_MAX). A label only files the post, so it may be
+    put on a slot in any state; the slot's other fields are left alone."""
+    current = list(slot.labels.all())
+    if label in current:
+        return f"It already has the label {label.name!r}."
+    labels_check([*current, label], workspace_id=slot.workspace_id)
+    with transaction.atomic():
+        slot_labels_set(slot, [*current, label])
+        record(slot, kind=Kind.EDIT, actor=user, text=f"Label {label.name!r} added.")
+    return f"Label {label.name!r} added."
+
+
+def slot_label_remove(*, slot: PlannedSlot, label: Label, user=None) -> str:
+    """Takes one label off a slot; its other labels stay."""
+    current = list(slot.labels.all())
+    if label not in current:
+        return f"It did not have the label {label.name!r}."
+    with transaction.atomic():
+        slot_labels_set(slot, [other for other in current if other != label])
+        record(slot, kind=Kind.EDIT, actor=user, text=f"Label {label.name!r} removed.")
+    return f"Label {label.name!r} removed."
 
 
 def _validate(*, workspace: Workspace, name: str, colour: int, label: Label | None) -> str:

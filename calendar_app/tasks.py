@@ -82,3 +82,13 @@ def materialise_series() -> int:
     from calendar_app.recurrence import series_materialise_all
 
     return series_materialise_all()
+
+
+# Bulk actions (#16) ----------------------------------------------------------------------------
+
+
+def bulk_run_advance(run_id: int) -> int:
+    """Works through a bulk run's slots for a while; the rest goes to a new task."""
+    from calendar_app.bulk import bulk_run_advance as advance
+
+    return advance(run_id)

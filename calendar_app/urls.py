@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from calendar_app.views import (
+    bulk,
     calendar,
     core,
     generation,
@@ -108,6 +109,12 @@ urlpatterns = [
         series.occurrence_edit,
         name="occurrence_edit",
     ),
+    # Bulk actions (#16): one request for a selection, a run with per-slot results.
+    path("bulk/", bulk.bulk_apply, name="bulk_apply"),
+    path("bulk/bar/", bulk.bulk_bar, name="bulk_bar"),
+    path("bulk/<uuid:public_id>/", bulk.bulk_run, name="bulk_run"),
+    path("bulk/<uuid:public_id>/undo/", bulk.bulk_undo, name="bulk_undo"),
+    path("bulk/<uuid:public_id>/resume/", bulk.bulk_resume, name="bulk_resume"),
     path("healthz", core.healthz, name="healthz"),
     path("hooks/scripe/<uuid:public_id>/", hooks.scripe_webhook, name="scripe_webhook"),
     path(

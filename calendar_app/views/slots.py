@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from calendar_app import selectors, services
 from calendar_app.access import Viewer, slot_for, viewer_for
+from calendar_app.bulk import bar_context
 from calendar_app.calendar_grid import build_days, month_weeks, parse_day, shift_month
 from calendar_app.forms import SlotFilterForm, SlotForm
 from calendar_app.generation import generation_request
@@ -218,32 +219,38 @@ def slot_restore(request: HttpRequest, public_id) -> HttpResponse:
     return done(request, "Slot restored.", redirect_to=here, response=HttpResponse(""))
 
 
-@login_required
-@require_GET
-def slot_list(request: HttpRequest) -> HttpResponse:
-    viewer = viewer_for(request)
+def filtered_slots(viewer: Viewer, data) -> tuple[SlotFilterForm, object]:
+    """The list's filter form on `data` and the slots it matches (none while it does not
+    parse): what All slots shows, and what "select all matching the filter" acts on."""
     form = SlotFilterForm(
-        request.GET or None,
+        data or None,
         projects=selectors.visible_projects(viewer),
         status_choices=SlotStatus.choices,
     )
     if not form.is_bound:
-        slots = selectors.slots_matching(viewer)
-    elif form.is_valid():
-        data = form.cleaned_data
-        slots = selectors.slots_matching(
-            viewer,
-            text=data["q"],
-            project=data["project"],
-            status=data["status"],
-            date_from=data["date_from"],
-            date_to=data["date_to"],
-        )
-    else:
-        slots = selectors.slots_matching(viewer).none()
+        return form, selectors.slots_matching(viewer)
+    if not form.is_valid():
+        return form, selectors.slots_matching(viewer).none()
+    data = form.cleaned_data
+    return form, selectors.slots_matching(
+        viewer,
+        text=data["q"],
+        project=data["project"],
+        status=data["status"],
+        date_from=data["date_from"],
+        date_to=data["date_to"],
+    )
+
+
+@login_required
+@require_GET
+def slot_list(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_for(request)
+    form, slots = filtered_slots(viewer, request.GET)
     page = Paginator(slots, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode(), "zone": viewer.zone.key}
+    context.update(bar_context(viewer))
     template = "calendar_app/slot_list.html" + ("#slot-results" if request.htmx else "")
     return render(request, template, context)

@@ -104,7 +104,8 @@ def test_an_existing_note_can_feed_another_slot(client, team):
     ("overrides", "field", "message"),
     [
         ({"note_text": "  "}, "note_text", "Write the note Scripe should turn into a post."),
-        ({"date": "2026-10-14"}, "time", "Pick a time at least 5 minutes from now."),
+        # A day in the past is about the day, not the time (#17).
+        ({"date": "2026-10-14"}, "time", "14 Oct 2026 has passed. Pick today or a later day."),
         ({"date": "2026-10-15", "time": "12:00"}, "time", "at least 5 minutes from now"),
         ({"date": "2028-06-01"}, "time", "within the next 18 months"),
         ({"date": ""}, "date", "Pick a day in the calendar."),
@@ -353,12 +354,12 @@ def test_the_list_paginates_with_constant_queries(client, team, django_assert_nu
     login(client, team.editor)
     team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC))
     # session, user, memberships, profile, count, page of slots, their current jobs,
-    # projects for the filter
-    with django_assert_num_queries(8):
+    # projects for the filter, labels for the bulk action bar
+    with django_assert_num_queries(9):
         client.get("/slots/")
     for i in range(40):
         team.slot(datetime(2026, 10, 20, 8, 0, tzinfo=UTC) + timedelta(hours=i))
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         html = client.get("/slots/?page=2").content.decode()
     assert "Page 2 of 2" in html
     assert "41 slots" in html
