@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import TypeVar
 
+from django.utils import timezone
+
 from calendar_app.calendar_grid import FIRST_YEAR, LAST_YEAR, is_showable
 from calendar_app.models import LANGUAGES
 from calendar_app.refusals import Refusal
@@ -77,6 +79,11 @@ def plan_time(day: date, clock: time, zone: zoneinfo.ZoneInfo, *, field: str = "
             fields={
                 field: f"Pick a time on a {TIME_STEP_MINUTES}-minute step, like 09:00 or 09:15."
             }
+        )
+    if day < timezone.localdate(timezone=zone):
+        # A whole day in the past is about the day, not the time picked on it.
+        raise Refusal(
+            fields={field: f"{day.day} {day:%b %Y} has passed. Pick today or a later day."}
         )
     try:
         when = local_to_utc(day, clock, zone)

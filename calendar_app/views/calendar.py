@@ -95,12 +95,12 @@ def month_view(request: HttpRequest, year: int | None = None, month: int | None 
             "mode": "month",
             "title": date(year, month, 1).strftime("%B %Y"),
             "weeks": [[days[d] for d in week] for week in weeks],
-            "weekday_names": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
             "prev_url": reverse("month", args=[prev_y, prev_m]) + query,
             "next_url": reverse("month", args=[next_y, next_m]) + query,
             "today_url": reverse("month", args=[today.year, today.month]) + query,
             "switch_url": reverse("week", args=[(date(year, month, 1)).isoformat()]) + query,
             "self_url": reverse("month", args=[year, month]),
+            "shown_month": f"{year:04d}-{month:02d}",  # New post opens its picker here
             **common,
         },
     )
@@ -115,21 +115,22 @@ def week_view(request: HttpRequest, day: str):
     dates = [start + timedelta(days=i) for i in range(7)]
     days, query, common = _grid(request, viewer, dates)
     end = dates[-1]
-    title = f"{start:%d %b %Y} – {end:%d %b %Y}"
+    # One date format across the app: "7 Dec" (j M), never "07 Dec".
+    title = f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
     if start.year == end.year:
-        title = f"{start:%d %b} – {end:%d %b %Y}"
+        title = f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
     return _render(
         request,
         {
             "mode": "week",
             "title": title,
             "weeks": [[days[d] for d in dates]],
-            "weekday_names": [f"{d:%a %d}" for d in dates],
             "prev_url": reverse("week", args=[(start - timedelta(days=7)).isoformat()]) + query,
             "next_url": reverse("week", args=[(start + timedelta(days=7)).isoformat()]) + query,
             "today_url": reverse("week", args=[today.isoformat()]) + query,
             "switch_url": reverse("month", args=[start.year, start.month]) + query,
             "self_url": reverse("week", args=[start.isoformat()]),
+            "shown_month": f"{start:%Y-%m}",
             **common,
         },
     )

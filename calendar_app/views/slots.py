@@ -74,9 +74,14 @@ def _picker(request: HttpRequest, viewer: Viewer, selected: date | None, shown: 
     }
 
 
-def _render_form(request: HttpRequest, viewer: Viewer, form: SlotForm, slot=None) -> HttpResponse:
+def _render_form(
+    request: HttpRequest, viewer: Viewer, form: SlotForm, slot=None, month: date | None = None
+) -> HttpResponse:
+    """The form; its date picker shows the chosen day's month, else `month` (the month the
+    calendar showed when New post was pressed, if not past), else this month."""
     selected = parse_day(form["date"].value())
-    shown = selected or timezone.localdate()
+    today = timezone.localdate()
+    shown = selected or (month if month and month >= today.replace(day=1) else today)
     context = {"form": form, "slot": slot, "zone": viewer.zone.key}
     context.update(_picker(request, viewer, selected, shown))
     template = FORM_TEMPLATE + ("#slot-form" if request.htmx else "")
@@ -104,7 +109,8 @@ def slot_new(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     if request.method == "GET":
         initial = {"date": request.GET.get("date") or None}
-        return _render_form(request, viewer, _form(viewer, initial=initial))
+        month = parse_day(request.GET.get("month", "")[:7] + "-01")
+        return _render_form(request, viewer, _form(viewer, initial=initial), month=month)
     form = _form(viewer, data=request.POST)
 
     def plan(**fields):

@@ -177,7 +177,7 @@ def test_7_bad_input_shows_errors_next_to_the_fields_and_keeps_the_text(journey,
     wednesday = next_wednesday()
     time_machine.move_to(wednesday, tick=True)
     page = journey.page_for(journey.team.editor)
-    page.click("a.button-primary:has-text('New slot')")
+    page.click("a.button-primary:has-text('New post')")
     page.wait_for_selector("dialog[open] #slot-form")
     yesterday = wednesday.date() - timedelta(days=1)
     # The widget does not offer past days at all.

@@ -164,7 +164,7 @@ def test_each_problem_is_said_in_words_on_its_row(team):
     rows = rows_of(team, text)
     said = {row.number: " ".join(row.errors) for row in rows}
     assert "Unknown project “Nobody Known”" in said[1]
-    assert "That time has passed" in said[2]
+    assert "30 Nov 2026 has passed. Pick today or a later day." in said[2]
     assert "does not exist on 28 Mar 2027 in Europe/Berlin" in said[3]
     assert "100,001 characters long; the limit is 100,000" in said[4]
     assert "paused in Scripe" in said[5]
