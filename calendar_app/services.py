@@ -147,15 +147,20 @@ def slot_update(*, slot: PlannedSlot, user, zone: zoneinfo.ZoneInfo, **fields) -
     return slot
 
 
-def slot_move(*, slot: PlannedSlot, day: date, zone: zoneinfo.ZoneInfo, user=None) -> PlannedSlot:
-    """Moves a slot to another local day, keeping its local time of day."""
+def slot_move(
+    *, slot: PlannedSlot, day: date, zone: zoneinfo.ZoneInfo, user=None, clock: time | None = None
+) -> PlannedSlot:
+    """Moves a slot to another local day, keeping its local time of day, or to `clock` that
+    day (a drop on an hour of the week grid)."""
     slot.require_editable()
-    clock = slot.scheduled_for.astimezone(zone).time().replace(tzinfo=None)
+    at = f"{day:%a %d %b}" + (f", {clock:%H:%M}" if clock else "")
+    if clock is None:
+        clock = slot.scheduled_for.astimezone(zone).time().replace(tzinfo=None)
     try:
         when = rules.plan_time(day, clock, zone, field="date")
     except Refusal as refusal:
         reason = _lower_first(refusal.message)
-        raise Refusal(f"Cannot move it to {day:%a %d %b}: {reason}") from None
+        raise Refusal(f"Cannot move it to {at}: {reason}") from None
     slot.reschedule(when)
     record(
         slot,

@@ -17,7 +17,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from calendar_app import selectors, services
 from calendar_app.access import Viewer, slot_for, viewer_for
 from calendar_app.bulk import bar_context
-from calendar_app.calendar_grid import build_days, month_weeks, parse_day, shift_month
+from calendar_app.calendar_grid import (
+    build_days,
+    month_weeks,
+    parse_clock,
+    parse_day,
+    shift_month,
+)
 from calendar_app.forms import SlotFilterForm, SlotForm
 from calendar_app.generation import generation_request
 from calendar_app.models import UNDO_SECONDS, Role, SlotStatus
@@ -109,6 +115,10 @@ def slot_new(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     if request.method == "GET":
         initial = {"date": request.GET.get("date") or None}
+        # An hour of the week grid (#15) opens the form at its time.
+        clock = parse_clock(request.GET.get("time", ""))
+        if clock is not None and clock.minute % 15 == 0:
+            initial["time"] = f"{clock:%H:%M}"
         month = parse_day(request.GET.get("month", "")[:7] + "-01")
         return _render_form(request, viewer, _form(viewer, initial=initial), month=month)
     form = _form(viewer, data=request.POST)
@@ -180,13 +190,19 @@ def slot_move(request: HttpRequest, public_id) -> HttpResponse:
     day = parse_day(request.POST.get("date", ""), showable=False)
     if day is None:
         return refused(request, Refusal("Drop the card on a day.", status=422), redirect_to=here)
+    # A drop on an hour of the week grid (#15) names the time too; a day keeps the card's.
+    clock = parse_clock(request.POST.get("time", "")) if request.POST.get("time") else None
+    if request.POST.get("time") and clock is None:
+        return refused(request, Refusal("Drop the card on an hour.", status=422), redirect_to=here)
     if slot.status == SlotStatus.SCHEDULED:
         # A post already scheduled in Scripe moves there first, by a manager, with Undo.
         viewer.require(Role.MANAGER, slot.workspace_id, "change scheduled posts")
-        clock = timezone.localtime(slot.scheduled_for, viewer.zone).time().replace(tzinfo=None)
+        if clock is None:
+            local = timezone.localtime(slot.scheduled_for, viewer.zone)
+            clock = local.time().replace(tzinfo=None)
         return reschedule(request, slot, day=day, clock=clock)
     try:
-        services.slot_move(slot=slot, day=day, zone=viewer.zone, user=request.user)
+        services.slot_move(slot=slot, day=day, zone=viewer.zone, user=request.user, clock=clock)
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=here)
     when = timezone.localtime(slot.scheduled_for)

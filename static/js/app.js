@@ -105,8 +105,15 @@
     syncTimeLimits();
   });
 
-  // Drag a card to another day -----------------------------------------------------------------
+  // Drag a card to another day, or on the week's grid to an hour (#15) --------------------------
   let dragged = null;
+  const DROP = ".day[data-date], .hour-cell[data-date]";
+  // Where in an hour cell the card was dropped, to the nearest quarter hour ("HH:MM").
+  const dropTime = (cell, event) => {
+    const rect = cell.getBoundingClientRect();
+    const quarter = Math.min(3, Math.max(0, Math.round(((event.clientY - rect.top) / rect.height) * 4)));
+    return String(cell.dataset.hour).padStart(2, "0") + ":" + String(quarter * 15).padStart(2, "0");
+  };
 
   document.addEventListener("dragstart", (event) => {
     const card = event.target.closest && event.target.closest("[data-move-url]");
@@ -118,25 +125,26 @@
   });
   document.addEventListener("dragend", () => {
     if (dragged) dragged.classList.remove("dragging");
-    document.querySelectorAll(".day.drop-target").forEach((d) => d.classList.remove("drop-target"));
+    document.querySelectorAll(".drop-target[data-date]").forEach((d) => d.classList.remove("drop-target"));
     dragged = null;
   });
   document.addEventListener("dragover", (event) => {
-    const day = dragged && event.target.closest(".day[data-date]");
+    const day = dragged && event.target.closest(DROP);
     if (!day) return;
     event.preventDefault();
     event.dataTransfer.dropEffect = "move";
-    document.querySelectorAll(".day.drop-target").forEach((d) => d !== day && d.classList.remove("drop-target"));
+    document.querySelectorAll(".drop-target[data-date]").forEach((d) => d !== day && d.classList.remove("drop-target"));
     day.classList.add("drop-target");
   });
   document.addEventListener("drop", async (event) => {
-    const day = dragged && event.target.closest(".day[data-date]");
+    const day = dragged && event.target.closest(DROP);
     if (!day) return;
     event.preventDefault();
     const card = dragged;
     day.classList.remove("drop-target");
-    if (card.closest(".day") === day) return;
     const body = new URLSearchParams({ date: day.dataset.date });
+    if (day.dataset.hour !== undefined) body.set("time", dropTime(day, event));
+    else if (card.closest(".day") === day) return;
     let response;
     try {
       response = await fetch(card.dataset.moveUrl, {
