@@ -102,11 +102,22 @@ def label_update(*, label: Label, name: str, colour: int) -> Label:
     try:
         with transaction.atomic():
             label.save(update_fields=["name", "colour"])
+            _touch_slots(label)
     except IntegrityError:
         raise Refusal(fields={"name": f"There is a label called {name!r} already."}) from None
     return label
 
 
+@transaction.atomic
 def label_delete(*, label: Label) -> None:
     """Deletes the label; the slots that carried it keep everything else."""
+    _touch_slots(label)
     label.delete()
+
+
+def _touch_slots(label: Label) -> None:
+    """The slots carrying the label changed for whoever shows them: open pages (the live
+    poll) and cached cards follow their `updated_at`."""
+    from django.utils import timezone
+
+    PlannedSlot.objects.filter(labels=label).update(updated_at=timezone.now())

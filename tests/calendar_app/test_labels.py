@@ -184,3 +184,20 @@ def test_an_htmx_label_change_answers_with_a_toast(client, team):
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 204 and "toast" in response["HX-Trigger"]
+
+
+def test_renaming_or_deleting_a_label_marks_its_slots_changed_for_open_pages(team, time_machine):
+    from datetime import timedelta
+
+    label = Label.objects.create(workspace=team.workspace, name="Launch")
+    tagged = team.slot(NOW + timedelta(days=5))
+    other = team.slot(NOW + timedelta(days=6))
+    tagged.labels.add(label)
+    time_machine.move_to(NOW + timedelta(minutes=1), tick=False)
+    label_services.label_update(label=label, name="Big launch", colour=2)
+    tagged.refresh_from_db(), other.refresh_from_db()
+    assert tagged.updated_at == NOW + timedelta(minutes=1) and other.updated_at < tagged.updated_at
+    time_machine.move_to(NOW + timedelta(minutes=2), tick=False)
+    label_services.label_delete(label=label)
+    tagged.refresh_from_db()
+    assert tagged.updated_at == NOW + timedelta(minutes=2) and not tagged.labels.exists()
