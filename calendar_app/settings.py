@@ -149,7 +149,12 @@ REDIS_URL = os.getenv("REDIS_URL", "")
 # django-q2 keeps its cluster heartbeat ("stats") in a cache that the web process must see
 # too, for /healthz. With Redis the broker keeps them; without it, a database cache table does.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Cached cards (templatetags/cards.py): one busy week page is a few hundred entries, more
+    # than locmem's default of 300 would keep.
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    },
     "django_q": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "django_q_cache",
