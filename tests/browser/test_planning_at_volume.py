@@ -37,7 +37,8 @@ def test_13_fill_a_week_through_the_queue_reorder_it_and_filter_by_label(journey
     editor = journey.page_for(team.editor)
     thursday = wednesday.date() + timedelta(days=1)
     for n in range(4):
-        editor.click(f".day[data-date='{thursday}']", position={"x": 60, "y": 110})
+        editor.hover(f".day[data-date='{thursday}']")  # its "+" shows on hover
+        editor.click(f".day[data-date='{thursday}'] .day-add")
         editor.wait_for_selector("dialog[open] #slot-form")
         editor.select_option("#id_project", label="Lena Fischer")
         editor.fill("#id_note_text", f"Queued idea number {n + 1}.")
@@ -54,12 +55,29 @@ def test_13_fill_a_week_through_the_queue_reorder_it_and_filter_by_label(journey
     assert all(t.weekday() < 5 for t in local)
     assert list(slots[0].labels.values_list("name", flat=True)) == ["Launch"]
 
+    # A weekly series from the same dialog: every Tuesday at 10:00 Berlin time, three times.
+    editor.hover(f".day[data-date='{thursday}']")
+    editor.click(f".day[data-date='{thursday}'] .day-add")
+    editor.wait_for_selector("dialog[open] #slot-form")
+    editor.select_option("#id_project", label="Lena Fischer")
+    editor.fill("#id_note_text", "Tuesday tip.")
+    editor.select_option("#id_time", "10:00")
+    editor.click("dialog summary:has-text('Repeat')")
+    editor.check("dialog input[name=weekdays][value='1']")
+    editor.check("dialog input[name=ends][value=count]")
+    editor.fill("dialog input[name=count]", "3")
+    editor.click("dialog button:has-text('Plan series')")
+    editor.wait_for_selector("dialog[open]", state="detached")
+    tips = PlannedSlot.objects.filter(note__text="Tuesday tip.").order_by("scheduled_for")
+    assert [f"{s.scheduled_for.astimezone(BERLIN):%a %H:%M}" for s in tips] == ["Tue 10:00"] * 3
+
     # The manager swaps the first two queued posts by dragging one onto the other.
     manager.goto(f"{journey.url}/queue/{project.scripe_id}/")
     first = f"[data-slot-id='{slots[0].public_id}']"
     second = f"[data-slot-id='{slots[1].public_id}']"
     manager.drag_and_drop(first, second)
     manager.locator("#toasts >> text=Queue reordered").wait_for()
+    manager.wait_for_load_state("networkidle")  # the list has refreshed itself
     before = {s.pk: s.scheduled_for for s in slots}
     for slot in slots:
         slot.refresh_from_db()
