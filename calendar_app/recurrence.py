@@ -100,7 +100,7 @@ class Rule:
                 ordinal = ORDINALS.get(self.week_of_month or 0, "")
                 text = f"{every} on the {ordinal} {WEEKDAY_NAMES[self.month_weekday or 0]}"
         if self.until:
-            text += f", until {self.until:%d %b %Y}"
+            text += f", until {self.until.day} {self.until:%b %Y}"
         if self.count:
             text += f", {self.count} times"
         return text

@@ -155,7 +155,7 @@ def queue_add(request: HttpRequest) -> HttpResponse:
     if slot is None:
         return _render_form(request, viewer, form)
     when = timezone.localtime(slot.scheduled_for, viewer.zone)
-    text = f"Queued for {when:%a %d %b, %H:%M} ({viewer.zone.key})."
+    text = f"Queued for {when:%a} {when.day} {when:%b, %H:%M} ({viewer.zone.key})."
     if form.cleaned_data.get("generate_now"):
         try:
             generation_request(slot=slot, user=request.user)
