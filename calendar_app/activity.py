@@ -9,14 +9,22 @@ Kind = SlotEvent.Kind
 
 
 def record(
-    slot: PlannedSlot, *, kind: str, actor=None, text: str = "", earlier_text: str = ""
+    slot: PlannedSlot,
+    *,
+    kind: str,
+    actor=None,
+    text: str = "",
+    earlier_text: str = "",
+    guest_name: str = "",
 ) -> SlotEvent:
     """Notes what just happened to the slot; a status change records the status it reached
     and tells the people it concerns (calendar_app/notifications.py), in the same
-    transaction: every path that moves a slot comes through here."""
+    transaction: every path that moves a slot comes through here. `guest_name`: someone
+    outside the app did it, through a review link (no actor)."""
     event = SlotEvent.objects.create(
         slot=slot,
         actor=actor,
+        guest_name=guest_name,
         kind=kind,
         status=slot.status if kind == Kind.STATUS else "",
         text=text,

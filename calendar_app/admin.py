@@ -141,7 +141,15 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Workspace)
 class WorkspaceAdmin(ScripeWebhookAdminMixin, AdministeredWorkspacesOnly, admin.ModelAdmin):
-    list_display = ["name", "time_zone", "review_required", "key_state", "masked_key", "members"]
+    list_display = [
+        "name",
+        "time_zone",
+        "review_required",
+        "no_self_approval",
+        "key_state",
+        "masked_key",
+        "members",
+    ]
     search_fields = ["name"]
     inlines = [WorkspaceScripeInline, MembershipInline]
     actions = ["verify_keys"]

@@ -67,6 +67,14 @@ class Workspace(models.Model):
         help_text="Have Scripe write each draft this many hours before its time, once, while "
         "the daily spend cap allows. Empty or 0: off.",
     )
+    # Review (#17): a second pair of eyes. On, a manager cannot approve a draft they sent back
+    # (the current version exists because they asked for it) or edited (calendar_app/review.py).
+    no_self_approval = models.BooleanField(
+        default=False,
+        verbose_name="No self-approval",
+        help_text="A manager cannot approve a draft they requested changes on or edited "
+        "themselves; another manager (or a client through a review link) approves it.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -755,6 +763,8 @@ class SlotEvent(models.Model):
     text = models.TextField(blank=True)
     # An edit made in Scripe: the text it replaced, kept as a version.
     earlier_text = models.TextField(blank=True)
+    # Someone outside the app who acted through a review link (ReviewLink): no actor, a name.
+    guest_name = models.CharField(max_length=80, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -765,6 +775,8 @@ class SlotEvent(models.Model):
 
     @property
     def who(self) -> str:
+        if self.guest_name:
+            return f"guest {self.guest_name}"
         if self.actor is None:
             # Nobody in the app: the pipeline or the sync, reporting what Scripe did.
             return "Scripe" if self.kind != self.Kind.COMMENT else "Someone"
@@ -1151,3 +1163,34 @@ class BulkItem(models.Model):
 
     def __str__(self) -> str:
         return f"Slot {self.slot_id} in bulk run {self.run_id}: {self.outcome}"
+
+
+# Client review links (#17) ---------------------------------------------------------------------
+
+
+class ReviewLink(models.Model):
+    """A draft shared with someone outside the app (a client, a founder) through a link that
+    needs no login. Only a hash of its random token is kept (the address is shown once, when
+    it is made); it expires, and revoking it makes the address answer 404 at once. What the
+    guest does there is attributed to "guest <name>" in the trail (calendar_app/guests.py)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    slot = models.ForeignKey(PlannedSlot, models.CASCADE, related_name="review_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Review link for slot {self.slot_id}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

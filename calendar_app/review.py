@@ -9,11 +9,15 @@ and saves the text it sent only once Scripe has accepted it.
 
 from __future__ import annotations
 
+import difflib
+import re
 import zoneinfo
 from datetime import date, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from calendar_app import rules
 from calendar_app.activity import Kind, record
@@ -43,7 +47,7 @@ def _draft(slot: PlannedSlot) -> GenerationJob:
     if slot.status != SlotStatus.IN_REVIEW and slot.status in DONE_BY:
         raise Refusal(slot.taken_by_someone_else(), stale=True)  # a manager was quicker
     if slot.status != SlotStatus.IN_REVIEW or job is None or not job.post_id:
-        raise Refusal("This slot has no draft waiting for review.", stale=True)
+        raise Refusal("This post has no draft waiting for review.", stale=True)
     return job
 
 
@@ -125,6 +129,40 @@ def draft_save(
     return "Draft saved. Scripe gets it when you approve."
 
 
+def self_approval_refusal(slot: PlannedSlot, job: GenerationJob, user, events=None) -> str:
+    """Why `user` may not approve this draft in a workspace with no self-approval, in one
+    sentence; "" when they may. They may not when the current version exists because they
+    sent the previous one back (its steering is theirs), or when they edited it. `events`:
+    the slot's trail when the caller has it already (the review page does), else it is read."""
+    if user is None or not slot.workspace.no_self_approval:
+        return ""
+    if job.steering and job.requested_by_id == user.pk:
+        did = "you requested the changes that made this version"
+    else:
+        if events is None:
+            events = slot.events.filter(kind=Kind.EDIT, actor=user, created_at__gte=job.created_at)
+        edited = any(
+            e.kind == Kind.EDIT and e.actor_id == user.pk and e.created_at >= job.created_at
+            for e in events
+        )
+        if not edited:
+            return ""
+        did = "you edited this draft"
+    return (
+        f"This workspace asks for a second pair of eyes: {did}, so another manager (or the "
+        "client, through a review link) approves it."
+    )
+
+
+def _same_text(ours: tuple[str, str], stored: tuple[str, str]) -> bool:
+    """The same title and text, whatever line endings the browser sent (it sends CRLF)."""
+
+    def plain(value: str) -> str:
+        return value.replace("\r\n", "\n").strip()
+
+    return [plain(v) for v in ours] == [plain(v) for v in stored]
+
+
 def slot_approve(
     *,
     slot: PlannedSlot,
@@ -132,26 +170,43 @@ def slot_approve(
     title: str | None = None,
     content: str | None = None,
     version: str | None = None,
+    guest_name: str = "",
 ) -> str:
     """Schedules the post in Scripe for the slot's time, or marks the slot missed when that
     time has passed. A refused approval leaves the slot and its draft exactly as they were.
     When Scripe's answer is lost (a timeout, a 5xx), nobody knows whether it scheduled the
-    post: the slot stays `approving` until Scripe's copy says, now or at the sweep."""
+    post: the slot stays `approving` until Scripe's copy says, now or at the sweep.
+
+    In a workspace with no self-approval, a manager who sent this version's predecessor back
+    or edited it (here too: approving a text other than the stored one is an edit) is refused
+    with 403: the rule is about who asks, not the draft's state, and another manager may.
+    `guest_name`: a client approving through a review link (calendar_app/guests.py), with no
+    user; the trail says "guest <name>"."""
     job = _draft(slot)
     title, content = post_text(
         job.post_title if title is None else title, job.post_content if content is None else content
     )
+    if why := self_approval_refusal(slot, job, user):
+        raise Refusal(why, status=403)
+    changed = not _same_text((title, content), (job.post_title, job.post_content))
+    if user is not None and slot.workspace.no_self_approval and changed:
+        raise Refusal(
+            "This workspace asks for a second pair of eyes: you changed the text, so save "
+            "it and another manager (or the client, through a review link) approves it.",
+            status=403,
+        )
     fits_linkedin(content, then=" before approving")
+    who = {"actor": user, "guest_name": guest_name}
     if slot.scheduled_for <= timezone.now() + APPROVE_LEAD:
         with transaction.atomic():
             slot.mark_missed()
             _keep_text(job, title, content)
-            record(slot, kind=Kind.STATUS, actor=user, text="Its time passed before approval.")
+            record(slot, kind=Kind.STATUS, text="Its time passed before approval.", **who)
         return "Its time has passed, so it was not scheduled. Pick a new time for it."
     with transaction.atomic():
         slot.begin_approval()
         # Who is approving, so a manager who decides a moment later is told.
-        claim = record(slot, kind=Kind.STATUS, actor=user, text="Approving: scheduling in Scripe.")
+        claim = record(slot, kind=Kind.STATUS, text="Approving: scheduling in Scripe.", **who)
     # The claim shuts out other saves; only now is the stored text certain.
     job.refresh_from_db(fields=["post_title", "post_content"])
     if version is not None and version != job.text_version:
@@ -174,8 +229,8 @@ def slot_approve(
             raise Refusal(
                 scripe_refused(error, doing="schedule it", then="The draft stays in review.")
             ) from None
-        return _confirm(slot, job, user)
-    _scheduled(slot, job, title, content, actor=user, copy=post)
+        return _confirm(slot, job, user, guest_name=guest_name)
+    _scheduled(slot, job, title, content, actor=user, guest_name=guest_name, copy=post)
     return "Approved: scheduled in Scripe."
 
 
@@ -194,6 +249,7 @@ def _scheduled(
     content: str,
     *,
     actor=None,
+    guest_name: str = "",
     text: str = "Approved and scheduled in Scripe.",
     copy=None,
 ) -> None:
@@ -203,7 +259,7 @@ def _scheduled(
     with transaction.atomic():
         slot.approve(scheduled_for=copy.scheduled_at if copy is not None else None)
         _keep_text(job, title, content)
-        record(slot, kind=Kind.STATUS, actor=actor, text=text)
+        record(slot, kind=Kind.STATUS, actor=actor, guest_name=guest_name, text=text)
         if copy is not None:
             slot.note_scripe_copy(copy.updated_at)
 
@@ -230,11 +286,13 @@ def _undo_claim(slot: PlannedSlot, claim) -> None:
         claim.delete()
 
 
-def _confirm(slot: PlannedSlot, job: GenerationJob, user) -> str:
+def _confirm(slot: PlannedSlot, job: GenerationJob, user, *, guest_name: str = "") -> str:
     """After a lost answer: Scripe's copy of the post says whether it was scheduled. If it
     does not say so yet, the slot stays `approving` and the sweep asks again."""
     if post := scripe_scheduled(slot, job):
-        _scheduled(slot, job, post.title, post.content, actor=user, copy=post)
+        _scheduled(
+            slot, job, post.title, post.content, actor=user, guest_name=guest_name, copy=post
+        )
         return "Approved: scheduled in Scripe."
     return (
         "Scripe did not answer in time, so it is not yet certain that the post is scheduled. "
@@ -292,7 +350,7 @@ def slot_new_time(
 ) -> str:
     """A missed draft comes back for review at a time that passes the planning rules."""
     if slot.status != SlotStatus.MISSED:
-        raise Refusal("Only a missed slot needs a new time here.", stale=True)
+        raise Refusal("Only a missed post needs a new time here.", stale=True)
     if day is None or clock is None:
         raise Refusal(fields={"date": "Pick a day and a time."})
     when = rules.plan_time(day, clock, zone)
@@ -339,3 +397,42 @@ def approvals_sweep() -> int:
             continue  # settled by someone else meanwhile
         settled += 1
     return settled
+
+
+WORDS = re.compile(r"\S+|\s+")
+
+
+def word_diff(before: str, after: str) -> SafeString:
+    """What changed from `before` to `after`, word by word: unchanged text as it is, removed
+    words in <del>, added ones in <ins>, all of it escaped (the texts are Scripe's and
+    people's). Whitespace is kept, so the result reads as the post does in a pre-wrap box."""
+    old = WORDS.findall(before.replace("\r\n", "\n"))
+    new = WORDS.findall(after.replace("\r\n", "\n"))
+    parts = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            parts.append(escape("".join(new[j1:j2])))
+            continue
+        if op in ("delete", "replace"):
+            parts.append(f"<del>{escape(''.join(old[i1:i2]))}</del>")
+        if op in ("insert", "replace"):
+            parts.append(f"<ins>{escape(''.join(new[j1:j2]))}</ins>")
+    return mark_safe("".join(parts))  # noqa: S308 - every piece above is escaped
+
+
+def draft_changes(job: GenerationJob | None, earlier_drafts: list[GenerationJob]) -> dict | None:
+    """For a regenerated draft (attempt > 1): the comment that asked for it (the current
+    attempt's steering) and a word diff from the previous version (the newest earlier draft
+    with a text); None for a first draft."""
+    if job is None or job.attempt <= 1 or not earlier_drafts:
+        return None
+    previous = earlier_drafts[0]  # newest first (selectors.review_draft)
+    return {
+        "previous": previous,
+        "steering": job.steering,
+        "diff": word_diff(
+            f"{previous.post_title}\n\n{previous.post_content}",
+            f"{job.post_title}\n\n{job.post_content}",
+        ),
+    }

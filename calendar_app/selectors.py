@@ -37,6 +37,8 @@ RECENT_NOTES = timedelta(days=90)
 # How much of a note a card query loads: its excerpt needs 60 characters after spaces are
 # collapsed, and a note may be a 100,000-character transcript.
 NOTE_HEAD_CHARS = 1000
+# How much of a draft the review queue's list loads for its first line.
+REVIEW_ITEM_HEAD_CHARS = 400
 # Columns a card never reads (each datetime costs a parse per row).
 CARD_SLOT_UNUSED = (
     "request_key",
@@ -315,9 +317,10 @@ def review_queue(
     date_to: date | None = None,
 ) -> list[PlannedSlot]:
     """Drafts waiting for this viewer as a manager, soonest first, as the queue's list shows
-    them: their time, status and project (from `projects`, the page's managed projects), in
-    one query of plain values, made without `Model.__init__` (see `card_rows`). The draft the
-    page opens is read in full by `review_draft`."""
+    them: their time, status, project (from `projects`, the page's managed projects), and the
+    current draft's title and first line (`post_title`, `first_line`), in one query of plain
+    values, made without `Model.__init__` (see `card_rows`). The draft the page opens is read
+    in full by `review_draft`."""
     slots = PlannedSlot.objects.alive().filter(
         workspace_id__in=viewer.managed_workspace_ids, status__in=REVIEW_STATUSES
     )
@@ -329,23 +332,40 @@ def review_queue(
     project_field = PlannedSlot._meta.get_field("project")
     db = slots.db
     queue = []
-    rows = slots.annotate(scheduled_micros=EpochMicros("scheduled_for"))
-    for *values, micros in rows.values_list(*names, "scheduled_micros"):
+    rows = slots.annotate(
+        scheduled_micros=EpochMicros("scheduled_for"),
+        current=FilteredRelation("jobs", condition=Q(jobs__is_current=True)),
+        draft_title=F("current__post_title"),
+        draft_head=Left("current__post_content", REVIEW_ITEM_HEAD_CHARS),
+    )
+    columns = (*names, "scheduled_micros", "draft_title", "draft_head")
+    for *values, micros, title, head in rows.values_list(*columns):
         slot = _bare(PlannedSlot, dict(zip(names, values, strict=True)), db)
         slot.scheduled_for = from_micros(micros)
+        slot.post_title = title or ""
+        slot.first_line = first_line(head or "")
         if slot.project_id in by_id:
             project_field.set_cached_value(slot, by_id[slot.project_id])
         queue.append(slot)
     return queue
 
 
+def first_line(text: str, limit: int = 90) -> str:
+    """A draft's first line that has words, cut at a word to about `limit` characters."""
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    if len(line) <= limit:
+        return line
+    return line[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"
+
+
 def review_draft(viewer: Viewer, public_id) -> tuple[PlannedSlot | None, list[GenerationJob]]:
     """A draft as the review panel shows it: the slot with its project and note, its current
-    attempt (`current_job`), and its earlier drafts, newest first; two queries."""
+    attempt (`current_job`), and its earlier drafts, newest first; two queries. Its workspace
+    comes along (its review rules decide what the panel offers)."""
     slot = (
         PlannedSlot.objects.alive()
         .filter(workspace_id__in=viewer.workspace_ids, public_id=public_id)
-        .select_related("project", "note")
+        .select_related("project", "note", "workspace")
         .first()
     )
     if slot is None:

@@ -22,6 +22,7 @@ from calendar_app.views import (
     series,
     slots,
 )
+from calendar_app.views import guests as guest_views
 from calendar_app.views import webhooks as hooks
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
@@ -54,6 +55,16 @@ urlpatterns = [
     path("review/<uuid:public_id>/changes/", review.review_changes, name="review_changes"),
     path("review/<uuid:public_id>/reject/", review.review_reject, name="review_reject"),
     path("review/<uuid:public_id>/new-time/", review.review_new_time, name="review_new_time"),
+    path("review/<uuid:public_id>/share/", review.review_share, name="review_share"),
+    path(
+        "review/links/<uuid:public_id>/revoke/",
+        review.review_share_revoke,
+        name="review_share_revoke",
+    ),
+    # A client's review link: no login, the address is the key.
+    path("r/<str:token>/", guest_views.guest_review, name="guest_review"),
+    path("r/<str:token>/approve/", guest_views.guest_approve, name="guest_approve"),
+    path("r/<str:token>/comment/", guest_views.guest_comment, name="guest_comment"),
     path("projects/", projects.project_list, name="projects"),
     path("projects/sync/<uuid:workspace_id>/", projects.project_sync, name="project_sync"),
     path("projects/sync-posts/<uuid:workspace_id>/", projects.posts_sync, name="posts_sync"),

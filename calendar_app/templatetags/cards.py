@@ -175,8 +175,9 @@ REVIEW_ITEM = "calendar_app/review.html#review-item"
 
 def render_review_items(slots, selected) -> None:
     """Sets `item_html` on each of the review queue's list entries: its partial, from the
-    cache when one was rendered for the same slot, time, status, project, selection, zone and
-    language (a hundred entries rendered afresh were most of the queue page's time)."""
+    cache when one was rendered for the same slot, time, status, project, draft title and
+    first line, selection, zone and language (a hundred entries rendered afresh were most of
+    the queue page's time)."""
     zone = timezone.get_current_timezone_name()
     language = translation.get_language() or ""
     version = _template_version("review.html")
@@ -185,7 +186,8 @@ def render_review_items(slots, selected) -> None:
         project, on = slot.project, selected is not None and slot.pk == selected.pk
         raw = (
             f"{slot.public_id}|{to_micros(slot.scheduled_for)}|{slot.status}|{project.name}|"
-            f"{project.colour}|{on}|{zone}|{language}"
+            f"{project.colour}|{on}|{zone}|{language}|{getattr(slot, 'post_title', '')}|"
+            f"{getattr(slot, 'first_line', '')}"
         )
         keys[f"review-item:{version}:{hashlib.md5(raw.encode()).hexdigest()}"] = slot  # noqa: S324
     cached = _cached_markup(keys)

@@ -16,6 +16,10 @@ window (deleted, moved or filtered out); app.js swaps cards that changed in plac
 the region to refresh itself when one was added, removed or moved. We chose this over
 re-rendering every in-flight card on every poll (cost grew with the cards) and over
 server-sent events (a long-lived connection per tab ties up a worker of a sync WSGI server).
+
+Two counts ride along the same way: the page sends the count its bell shows (`bell=`) and,
+for managers, the count beside Review in the menu (`review=`); each costs one query only when
+sent, and comes back (out of band) only when it moved, so "nothing changed" stays a 204.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from calendar_app.refusals import Refusal
 from calendar_app.templatetags.cards import live_token, render_cards, to_micros
 from calendar_app.views.answers import done, refused
 from calendar_app.views.notifications import bell_html
+from calendar_app.views.review import review_count_html
 
 MAX_LIVE_IDS = 200
 # More changes than this at once (an import, a bulk edit) and the page reloads its region.
@@ -137,17 +142,26 @@ def _answer(response: HttpResponse, token: int) -> HttpResponse:
     return response
 
 
-def _bell(request: HttpRequest) -> int | None:
-    """`bell=<count>`: the unread count the page's bell shows (none: no bell to keep)."""
-    raw = request.GET.get("bell", "")
+def _bell(request: HttpRequest, name: str = "bell") -> int | None:
+    """`bell=<count>` (or `review=<count>`): the count the page's bell (or its Review link in
+    the menu) shows (none: nothing to keep)."""
+    raw = request.GET.get(name, "")
     return int(raw) if raw.isdigit() and len(raw) <= 9 else None
 
 
-def _with_bell(response: HttpResponse, request: HttpRequest, unread: int | None) -> HttpResponse:
-    """Adds the bell, out of band, when its count is not the one the page shows."""
+def _with_bell(
+    response: HttpResponse, request: HttpRequest, unread: int | None, waiting: int | None = None
+) -> HttpResponse:
+    """Adds the bell and the Review count, out of band, each when its count is not the one
+    the page shows."""
+    extra = ""
     if unread is not None:
+        extra += bell_html(request, unread, oob=True)
+    if waiting is not None:
+        extra += review_count_html(waiting, oob=True)
+    if extra:
         response.status_code = 200 if response.status_code == 204 else response.status_code
-        response.content += bell_html(request, unread, oob=True).encode()
+        response.content += extra.encode()
     return response
 
 
@@ -167,6 +181,12 @@ def slots_live(request: HttpRequest) -> HttpResponse:
     unread = unread_count(request.user) if bell_shows is not None else None
     if unread == bell_shows:
         unread = None
+    # The Review count, for managers, the same way: one count when the page shows one.
+    review_shows = _bell(request, "review")
+    waiting = selectors.review_count(viewer) if review_shows is not None else None
+    if waiting == review_shows:
+        waiting = None
+    counts = (unread, waiting)
     checks = _checks(request)
     rows = selectors.slots_changed_since(
         viewer, since, recheck=checks.keys(), limit=MAX_LIVE_CHANGES
@@ -177,11 +197,11 @@ def slots_live(request: HttpRequest) -> HttpResponse:
         if updated_at > since or checks.get(str(public_id)) != to_micros(updated_at)
     }
     if not changed:
-        return _with_bell(_answer(HttpResponse(status=204), token), request, unread)
+        return _with_bell(_answer(HttpResponse(status=204), token), request, *counts)
     if len(rows) > MAX_LIVE_CHANGES:
         response = _answer(HttpResponse(status=204), token)
         response["X-Live-Refresh"] = "1"
-        return _with_bell(response, request, unread)
+        return _with_bell(response, request, *counts)
     kind, window = _window(request, viewer)
     shown = []
     if window is not None:
@@ -202,4 +222,4 @@ def slots_live(request: HttpRequest) -> HttpResponse:
         "zone": viewer.zone.key,
     }
     response = render(request, "calendar_app/live.html", context)
-    return _with_bell(_answer(response, token), request, unread)
+    return _with_bell(_answer(response, token), request, *counts)

@@ -13,16 +13,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from calendar_app import review, selectors
+from calendar_app import guests, review, selectors
 from calendar_app.access import Viewer, slot_for, viewer_for
 from calendar_app.calendar_grid import parse_clock, parse_day
-from calendar_app.models import REVIEW_STATUSES, Role
+from calendar_app.models import REVIEW_STATUSES, ReviewLink, Role, SlotStatus
 from calendar_app.refusals import Refusal
 from calendar_app.scheduling import time_choices
 from calendar_app.templatetags.cards import render_review_items
@@ -44,12 +45,18 @@ def _filters(request: HttpRequest) -> dict:
     }
 
 
+def review_count_html(count: int, *, oob: bool = False) -> str:
+    """The Review count in the top menu, for a page or (out of band) inside another answer."""
+    return render_to_string("base.html#review-count", {"waiting": count, "oob": oob})
+
+
 def _render(
     request: HttpRequest,
     selected_id=None,
     after=None,
     message: str = "",
     errors: dict | None = None,
+    shared_url: str = "",
 ) -> HttpResponse:
     viewer: Viewer = viewer_for(request)
     if not viewer.managed_workspace_ids:
@@ -72,11 +79,13 @@ def _render(
         selected = later[0] if later else (slots[0] if slots else None)
     if selected is None and slots:
         selected = slots[0]
-    earlier_drafts = []
+    earlier_drafts, events, links = [], [], []
     if selected is not None:
         # The queue holds what its list shows; the open draft is read in full.
         draft, earlier_drafts = selectors.review_draft(viewer, selected.public_id)
         selected = draft or selected
+        events = list(selectors.slot_events(selected))
+        links = guests.live_links(selected)
     listed = slots[:LISTED]
     render_review_items(listed, selected)
     shown = {k: v.isoformat() if isinstance(v, date) else (v or "") for k, v in filters.items()}
@@ -85,6 +94,12 @@ def _render(
         query["slot"] = str(selected.public_id)
     typed = _typed(request) if errors else {}
     job = selected.current_job if selected else None
+    approve_refusal = ""
+    if job is not None and selected.status == SlotStatus.IN_REVIEW:
+        approve_refusal = review.self_approval_refusal(selected, job, request.user, events)
+    # The menu's count is the queue's length when nothing filters it (no query for it).
+    filtered = any(filters.values())
+    waiting = selectors.review_count(viewer) if filtered else len(slots)
     context = {
         # The draft as the manager sees it: what they typed when it was refused, else stored.
         "shown_title": typed.get("title", job.post_title if job else ""),
@@ -94,7 +109,13 @@ def _render(
         "unlisted": len(slots) - len(listed),
         "selected": selected,
         "earlier_drafts": earlier_drafts,
-        "events": selectors.slot_events(selected) if selected else [],
+        "changes": review.draft_changes(job, earlier_drafts),
+        "approve_refusal": approve_refusal,
+        "events": events,
+        "review_links": links,
+        "shared_url": shared_url,
+        "share_days": guests.LINK_DAYS,
+        "review_count": waiting,
         "filters": {
             k: v.isoformat() if isinstance(v, date) else v or "" for k, v in filters.items()
         },
@@ -108,6 +129,9 @@ def _render(
     }
     template = TEMPLATE + ("#review" if request.htmx else "")
     response = render(request, template, context)
+    if request.htmx:
+        # The menu's count follows at once (after a decision it has changed).
+        response.content += review_count_html(waiting, oob=True).encode()
     if message and request.htmx:
         trigger_client_event(response, "toast", {"message": message})
     return response
@@ -238,3 +262,40 @@ def slot_comment(request: HttpRequest, public_id) -> HttpResponse:
         "typed": _typed(request) if errors else {},
     }
     return render(request, "calendar_app/activity.html#trail", context)
+
+
+@login_required
+@require_POST
+def review_share(request: HttpRequest, public_id) -> HttpResponse:
+    """A review link for a client: made here, its address shown once (only its hash is kept)."""
+    slot = slot_for(request, public_id, to="share drafts", role=Role.MANAGER)
+    here = f"{reverse('review')}?slot={slot.public_id}"
+    try:
+        _link, token = guests.link_create(
+            slot=slot, user=request.user, days=request.POST.get("days")
+        )
+    except Refusal as refusal:
+        return refused(request, refusal, redirect_to=here)
+    url = request.build_absolute_uri(reverse("guest_review", args=[token]))
+    if not request.htmx:
+        messages.success(request, f"Review link (shown only now): {url}")
+        return redirect(here)
+    return _render(request, selected_id=slot.public_id, shared_url=url, message="Link created.")
+
+
+@login_required
+@require_POST
+def review_share_revoke(request: HttpRequest, public_id) -> HttpResponse:
+    """Revokes a review link: its address answers 404 from now on."""
+    viewer = viewer_for(request)
+    link = get_object_or_404(
+        ReviewLink.objects.select_related("slot"),
+        public_id=public_id,
+        slot__workspace_id__in=viewer.workspace_ids,
+    )
+    slot = slot_for(request, link.slot.public_id, to="share drafts", role=Role.MANAGER)
+    guests.link_revoke(link=link)
+    if not request.htmx:
+        messages.success(request, "Review link revoked.")
+        return redirect(f"{reverse('review')}?slot={slot.public_id}")
+    return _render(request, selected_id=slot.public_id, message="Review link revoked.")

@@ -266,6 +266,26 @@
     else target.click();
   });
 
+  // Review: after a decision (or a move through the queue) the next draft opens at its top
+  // with its heading focused, and the change is announced; an answer that leaves the same
+  // draft open (Save draft, a refused field) moves nothing. Without this the page stayed
+  // scrolled where the Approve button was, under the next post's text.
+  let reviewing = null;
+  document.addEventListener("DOMContentLoaded", () => {
+    reviewing = document.getElementById("review-panel")?.dataset.slot || null;
+  });
+  document.body.addEventListener("htmx:afterSettle", () => {
+    const panel = document.getElementById("review-panel");
+    const open = panel ? panel.dataset.slot : null;
+    if (open === reviewing) return;
+    reviewing = open;
+    if (!panel) return;
+    document.getElementById("review-heading")?.focus({ preventScroll: true });
+    if (panel.getBoundingClientRect().top < 0) panel.scrollIntoView({ block: "start" });
+    const announcer = document.getElementById("review-announcer");
+    if (announcer) announcer.textContent = panel.dataset.announce;
+  });
+
   // Live updates --------------------------------------------------------------------------------
   // One request per page per interval, however many cards: every LIVE_MS while something on
   // the page is in flight, every HEARTBEAT_MS otherwise, none while the tab is hidden. The page
@@ -303,6 +323,9 @@
     // The bell's count as shown: the answer brings a new bell only when it differs.
     const bell = document.getElementById("bell");
     if (bell && bell.dataset.bellCount) params.set("bell", bell.dataset.bellCount);
+    // The Review count in the menu (managers), the same way.
+    const waiting = document.getElementById("review-count");
+    if (waiting && waiting.dataset.reviewCount) params.set("review", waiting.dataset.reviewCount);
     return params;
   }
 
@@ -352,6 +375,8 @@
     }
     const bell = box.content.querySelector("#bell");
     if (bell) document.getElementById("bell")?.replaceWith(bell);
+    const waiting = box.content.querySelector("#review-count");
+    if (waiting) document.getElementById("review-count")?.replaceWith(waiting);
     for (const gone of box.content.querySelectorAll("[data-live-gone]")) {
       if (placedAt(gone.dataset.liveGone) !== null) stale = true;
     }

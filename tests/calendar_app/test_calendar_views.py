@@ -115,7 +115,7 @@ def test_a_managers_month_adds_only_the_review_badge(client, team, django_assert
         team.slot(datetime(2026, 10, day, 12, 0, tzinfo=UTC), status="in_review")
     with django_assert_num_queries(7):
         html = client.get("/calendar/2026/10/").content.decode()
-    assert '<span class="count">29</span>' in html
+    assert 'data-review-count="29"' in html and ">29</span>" in html
 
 
 # week and day views ----------------------------------------------------------------------------

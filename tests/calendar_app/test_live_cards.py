@@ -155,6 +155,22 @@ def test_live_with_nothing_changed_costs_the_same_for_one_card_or_a_hundred(
         assert live(client, since, **calendar_window(when), bell="0").status_code == 204
 
 
+def test_a_managers_live_poll_adds_one_count_for_the_review_link(
+    client, team, when, django_assert_num_queries
+):
+    client.force_login(team.manager)
+    with_job(team, when, "in_review")
+    since = now_token()
+    # session, user, memberships, profile, the bell's unread count, the drafts waiting for
+    # review (the page sends the count its Review link shows), the slots written since
+    with django_assert_num_queries(7):
+        response = live(client, since, **calendar_window(when), bell="0", review="1")
+        assert response.status_code == 204
+    with django_assert_num_queries(7):
+        response = live(client, since, **calendar_window(when), bell="0", review="0")
+    assert response.status_code == 200 and 'data-review-count="1"' in response.content.decode()
+
+
 def test_live_with_changes_costs_the_same_for_one_card_or_thirty(
     client, team, when, django_assert_num_queries
 ):

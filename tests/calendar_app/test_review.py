@@ -31,7 +31,7 @@ def test_the_queue_lists_drafts_oldest_deadline_first_with_a_count(client, team,
     client.force_login(team.manager)
     html = client.get("/review/").content.decode()
     assert html.index(str(sooner.public_id)) < html.index(str(later.public_id))
-    assert '<span class="count">2</span>' in html
+    assert 'data-review-count="2"' in html and ">2</span>" in html
     assert "Sooner post" in html  # the first draft is open beside its source
 
 
@@ -414,8 +414,10 @@ def test_the_queue_costs_the_same_for_one_draft_or_twenty(client, team, django_a
     in_review(team, 1)
     client.force_login(team.manager)
     # session, user, memberships with workspaces and keys, profile, the projects filter, the
-    # queue's slots (what its list shows), the selected draft with its project and note, its
-    # attempts (current and earlier drafts), its trail, the review badge
+    # queue's slots (what its list shows, with each draft's title and first line), the
+    # selected draft with its project, note and workspace, its attempts (current and earlier
+    # drafts), its trail, its live client review links. The menu's review count is the
+    # unfiltered queue's length: no query of its own.
     with django_assert_num_queries(10):
         client.get("/review/")
     in_review(team, 19)

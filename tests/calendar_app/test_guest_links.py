@@ -1,0 +1,165 @@
+"""Client review links (#17): a manager shares a draft; the guest, with no account, reads it,
+approves it or comments, and the trail says "guest <name>". Revoked: 404. Expired: 410."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from calendar_app import guests
+from calendar_app.models import PlannedSlot, ReviewLink, SlotEvent
+from tests.support import written_draft
+
+HTMX = {"HX-Request": "true"}
+
+
+def share(client, team, slot, days="7") -> str:
+    """The link's address as the manager is shown it (once)."""
+    client.force_login(team.manager)
+    response = client.post(f"/review/{slot.public_id}/share/", {"days": days}, headers=HTMX)
+    assert response.status_code == 200
+    url = re.search(r'value="(http://testserver/r/[^"]+/)"', response.content.decode()).group(1)
+    client.logout()
+    return url.removeprefix("http://testserver")
+
+
+@pytest.fixture
+def shared(client, team, wired):
+    slot = written_draft(team, text="Our hiring story.")
+    return slot, share(client, team, slot)
+
+
+def test_the_address_is_shown_once_and_only_its_hash_is_kept(client, team, shared):
+    slot, url = shared
+    token = url.split("/")[2]
+    link = ReviewLink.objects.get(slot=slot)
+    assert link.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert link.created_by == team.manager and link.revoked_at is None
+    assert timedelta(days=6, hours=23) < link.expires_at - timezone.now() <= timedelta(days=7)
+    client.force_login(team.manager)
+    html = client.get(f"/review/?slot={slot.public_id}").content.decode()
+    assert token not in html and "valid until" in html
+
+
+def test_a_guest_reads_the_preview_without_logging_in(client, shared):
+    slot, url = shared
+    response = client.get(url)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="li-preview"' in html and slot.current_job.post_content[:40] in html
+    assert "Approve this post" in html
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+
+
+def test_a_guest_approves_and_the_trail_says_guest_and_their_name(client, team, shared, wired):
+    slot, url = shared
+    response = client.post(url + "approve/", {"name": "  Anna   Weber "})
+    assert response.status_code == 302 and response["Location"] == url
+    slot.refresh_from_db()
+    assert slot.status == "scheduled"
+    event = SlotEvent.objects.get(slot=slot, status="scheduled")
+    assert event.actor is None and event.guest_name == "Anna Weber"
+    assert event.who == "guest Anna Weber"
+    with wired.client() as scripe:
+        assert scripe.get_post(slot.current_job.post_id).status == "scheduled"
+    html = client.get(url).content.decode()
+    assert "This post is approved" in html and "Approve this post" not in html
+    assert 'value="Anna Weber"' in html  # the name is remembered for the next form
+    client.force_login(team.manager)
+    page = client.get(f"/slots/{slot.public_id}/").content.decode()
+    assert "guest Anna Weber" in page
+
+
+def test_a_guest_must_give_a_name(client, shared):
+    slot, url = shared
+    response = client.post(url + "approve/", {"name": "  "})
+    assert response.status_code == 422
+    assert "Give your name" in response.content.decode()
+    slot.refresh_from_db()
+    assert slot.status == "in_review"
+
+
+def test_a_guest_comments_into_the_trail(client, shared):
+    slot, url = shared
+    response = client.post(url + "comment/", {"name": "Anna", "text": "Less jargon, please."})
+    assert response.status_code == 302
+    event = SlotEvent.objects.get(slot=slot, kind="comment")
+    assert (event.who, event.text) == ("guest Anna", "Less jargon, please.")
+    response = client.post(url + "comment/", {"name": "Anna", "text": " "})
+    assert response.status_code == 422 and "Write a comment first." in response.content.decode()
+
+
+def test_a_revoked_link_is_404_and_does_nothing(client, team, shared):
+    slot, url = shared
+    link = ReviewLink.objects.get(slot=slot)
+    client.force_login(team.manager)
+    response = client.post(f"/review/links/{link.public_id}/revoke/", headers=HTMX)
+    assert response.status_code == 200 and "valid until" not in response.content.decode()
+    client.logout()
+    assert client.get(url).status_code == 404
+    assert "withdrawn" in client.get(url).content.decode()
+    assert client.post(url + "approve/", {"name": "Anna"}).status_code == 404
+    assert client.post(url + "comment/", {"name": "Anna", "text": "Hi"}).status_code == 404
+    slot.refresh_from_db()
+    assert slot.status == "in_review" and not SlotEvent.objects.filter(slot=slot, kind="comment")
+
+
+def test_an_expired_link_is_410_with_a_sentence(client, shared, time_machine):
+    slot, url = shared
+    time_machine.move_to(timezone.now() + timedelta(days=7, minutes=1), tick=False)
+    response = client.get(url)
+    assert response.status_code == 410
+    assert "This review link has expired" in response.content.decode()
+    assert client.post(url + "approve/", {"name": "Anna"}).status_code == 410
+    slot.refresh_from_db()
+    assert slot.status == "in_review"
+
+
+def test_unknown_addresses_are_404(client, shared):
+    assert client.get("/r/not-a-token/").status_code == 404
+    assert client.post("/r/not-a-token/approve/", {"name": "x"}).status_code == 404
+
+
+def test_only_managers_of_the_workspace_share_and_revoke(client, team, shared):
+    slot, _ = shared
+    link = ReviewLink.objects.get(slot=slot)
+    client.force_login(team.editor)
+    assert client.post(f"/review/{slot.public_id}/share/").status_code == 403
+    client.force_login(team.outsider)
+    assert client.post(f"/review/{slot.public_id}/share/").status_code == 404
+    assert client.post(f"/review/links/{link.public_id}/revoke/").status_code == 404
+    client.logout()
+    response = client.post(f"/review/{slot.public_id}/share/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    link.refresh_from_db()
+    assert link.revoked_at is None
+
+
+def test_sharing_needs_a_draft_in_review_and_a_listed_duration(client, team, wired):
+    slot = written_draft(team)
+    client.force_login(team.manager)
+    response = client.post(f"/review/{slot.public_id}/share/", {"days": "365"}, headers=HTMX)
+    assert response.status_code == 422 and not ReviewLink.objects.exists()
+    PlannedSlot.objects.filter(pk=slot.pk).update(status="rejected")
+    response = client.post(f"/review/{slot.public_id}/share/", {"days": "7"}, headers=HTMX)
+    assert response.status_code in (404, 409) and not ReviewLink.objects.exists()
+
+
+def test_the_no_self_approval_rule_does_not_bind_the_client(client, team, shared):
+    slot, url = shared
+    team.workspace.no_self_approval = True
+    team.workspace.save(update_fields=["no_self_approval"])
+    assert client.post(url + "approve/", {"name": "Anna"}).status_code == 302
+    slot.refresh_from_db()
+    assert slot.status == "scheduled"
+
+
+def test_links_are_refused_for_a_deleted_post(client, shared):
+    slot, url = shared
+    PlannedSlot.objects.filter(pk=slot.pk).update(deleted_at=timezone.now())
+    assert client.get(url).status_code == 404
+    assert guests.link_for_token(url.split("/")[2]) is None
