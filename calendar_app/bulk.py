@@ -175,7 +175,7 @@ def bulk_undo(*, viewer: Viewer, run: BulkRun) -> BulkRun:
             )
         )
     if not undo.total:
-        raise Refusal("Nothing to undo: no slot was deleted.")
+        raise Refusal("Nothing to undo: no post was deleted.")
     bulk_run_advance(undo.pk, viewer=viewer, budget=None)
     undo.refresh_from_db()
     return undo
@@ -270,7 +270,7 @@ def _do(run: BulkRun, viewer: Viewer, item: BulkItem) -> None:
         _record(item, Outcome.REFUSED, str(denied))
     except Exception:
         logger.exception("Bulk run %s: slot %s failed", run.pk, item.slot_id)
-        _record(item, Outcome.FAILED, "Something went wrong with this slot; see its page.")
+        _record(item, Outcome.FAILED, "Something went wrong with this post; see its page.")
 
 
 def _public_id(pk: int):

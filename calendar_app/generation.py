@@ -112,7 +112,7 @@ def generation_request(*, slot: PlannedSlot, user=None, steering: str = "") -> G
             slot.refresh_from_db()
             if slot.is_in_flight and (job := slot.jobs.filter(is_current=True).first()):
                 return job
-            raise Refusal(slot.locked_reason or "This slot cannot be generated now.", stale=True)
+            raise Refusal(slot.locked_reason or "This post cannot be generated now.", stale=True)
         last = slot.jobs.aggregate(last=Max("attempt"))["last"] or 0
         slot.jobs.filter(is_current=True).update(is_current=False)
         job = GenerationJob.objects.create(

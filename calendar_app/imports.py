@@ -424,11 +424,11 @@ def _mark_imported_earlier(workspace: Workspace, rows: list[Row]) -> None:
             continue
         if found[hit]:
             row.errors.append(
-                "Already imported earlier, and that slot was deleted since. Give the row a new "
+                "Already imported earlier, and that post was deleted since. Give the row a new "
                 "key to plan it again."
             )
         else:
-            row.errors.append("Already imported earlier: that slot is in the calendar.")
+            row.errors.append("Already imported earlier: that post is in the calendar.")
 
 
 def _as_uuid(value: str) -> str | None:

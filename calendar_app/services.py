@@ -181,9 +181,9 @@ def slot_restore(*, slot: PlannedSlot) -> None:
     """Undo for a delete, within UNDO_SECONDS."""
     deadline = undo_deadline(slot)
     if deadline is None or timezone.now() > deadline:
-        raise Refusal("Too late to undo: the slot stays deleted.", status=410)
+        raise Refusal("Too late to undo: the post stays deleted.", status=410)
     if not slot.restore():
-        raise Refusal("Nothing to undo: the slot is not deleted.")
+        raise Refusal("Nothing to undo: the post is not deleted.")
 
 
 def _lower_first(text: str) -> str:

@@ -312,7 +312,7 @@ def test_an_undo_after_the_undo_time_says_so_per_slot(client, team, frozen):
     client.post(f"/bulk/{run.public_id}/undo/", **HTMX)
     undo = BulkRun.objects.get(undoes=run)
     assert {message for _, message in outcomes(undo).values()} == {
-        "Too late to undo: the slot stays deleted."
+        "Too late to undo: the post stays deleted."
     }
     assert PlannedSlot.objects.alive().count() == 0
 

@@ -159,7 +159,7 @@ def test_an_export_reads_back_through_the_importer_as_the_same_plan(client, team
     assert draft.project == team.project
     assert draft.note_text == "First line\nSecond line"
     # Each row's key is its slot's id: importing the export again plans nothing twice.
-    assert draft.errors == ["Already imported earlier: that slot is in the calendar."]
+    assert draft.errors == ["Already imported earlier: that post is in the calendar."]
     assert review.errors == draft.errors
 
 

@@ -208,7 +208,7 @@ def test_importing_the_same_file_again_plans_nothing_new(client, team):
     page, url = preview_of(client, team, MESSY)
     html = page.content.decode()
     assert "3 rows, 0 ready, 3 with problems" in html
-    assert html.count("Already imported earlier: that slot is in the calendar.") == 3
+    assert html.count("Already imported earlier: that post is in the calendar.") == 3
     response = client.post(url, {"rows": ["1"]})
     assert response.status_code == 409
     assert PlannedSlot.objects.count() == 3
@@ -220,7 +220,7 @@ def test_a_row_whose_slot_was_deleted_needs_a_new_key(client, team):
     client.post(url, {"rows": ["1"]})
     services.slot_delete(slot=PlannedSlot.objects.get())
     page, _ = preview_of(client, team, MESSY)
-    assert "that slot was deleted since. Give the row a new key" in page.content.decode()
+    assert "that post was deleted since. Give the row a new key" in page.content.decode()
 
 
 def test_a_key_keeps_a_row_imported_once_even_when_its_text_changes(client, team):

@@ -309,7 +309,7 @@ def test_undo_is_refused_after_the_grace_period(client, team, time_machine):
     response = client.post(f"/slots/{slot.public_id}/restore/", headers={"HX-Request": "true"})
     assert (response.status_code, response.content) == (
         410,
-        b"Too late to undo: the slot stays deleted.",
+        b"Too late to undo: the post stays deleted.",
     )
     assert PlannedSlot.objects.alive().count() == 0
 
