@@ -21,6 +21,7 @@ from calendar_app.models import (
     IN_FLIGHT_STATUSES,
     REVIEW_STATUSES,
     GenerationJob,
+    Label,
     PlannedSlot,
     Project,
     SlotEvent,
@@ -89,12 +90,33 @@ def card_slots(viewer: Viewer) -> SlotQuerySet:
         .select_related("project", "note")
         .defer(*CARD_SLOT_UNUSED)
         .annotate(note_head=Left("note__text", NOTE_HEAD_CHARS))
-        .prefetch_related(Prefetch("jobs", queryset=current, to_attr="current_jobs"))
+        .prefetch_related(
+            Prefetch("jobs", queryset=current, to_attr="current_jobs"),
+            Prefetch("labels", queryset=LABELS_SHOWN),
+        )
         .order_by("scheduled_for", "id")
     )
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# A card's labels (#15), in the order it shows them.
+LABELS_SHOWN = Label.objects.only("id", "name", "colour").order_by("name", "id")
+
+
+def attach_labels(slots: list[PlannedSlot]) -> None:
+    """Sets `label_chips` ((name, colour), in name order) on each slot: one query for a
+    page of cards, whatever their number (none for an empty page)."""
+    chips: dict[int, list[tuple[str, int]]] = {}
+    if slots:
+        rows = (
+            Label.slots.through.objects.filter(plannedslot_id__in=[s.pk for s in slots])
+            .order_by("label__name", "label_id")
+            .values_list("plannedslot_id", "label__name", "label__colour")
+        )
+        for slot_id, name, colour in rows:
+            chips.setdefault(slot_id, []).append((name, colour))
+    for slot in slots:
+        slot.label_chips = tuple(chips.get(slot.pk, ()))
 
 
 class EpochMicros(Func):
@@ -167,6 +189,7 @@ def card_rows(
     *,
     projects: list[Project],
     project: Project | None = None,
+    label: Label | None = None,
 ) -> list[PlannedSlot]:
     """The slots on local days first..last for a calendar page, as `slots_between` gives
     them but built for speed: one query of plain values (the current attempt joined, kept
@@ -184,6 +207,8 @@ def card_rows(
     )
     if project is not None:
         rows = rows.filter(project=project)
+    if label is not None:
+        rows = rows.filter(labels=label)
     rows = rows.annotate(
         current=FilteredRelation("jobs", condition=Q(jobs__is_current=True)),
         note_head=Left("note__text", NOTE_HEAD_CHARS),
@@ -222,6 +247,7 @@ def card_rows(
         if slot.project_id in by_id:
             project_field.set_cached_value(slot, by_id[slot.project_id])
         slots.append(slot)
+    attach_labels(slots)
     return slots
 
 
@@ -266,9 +292,10 @@ def slots_matching(
     status: str = "",
     date_from: date | None = None,
     date_to: date | None = None,
+    label: Label | None = None,
 ) -> SlotQuerySet:
-    """The list view's filter: words in the note or project name, a project, a status, and
-    local days from..to (either end open)."""
+    """The list view's filter: words in the note or project name, a project, a status, a
+    label, and local days from..to (either end open)."""
     slots = card_slots(viewer)
     if text:
         slots = slots.filter(Q(note__text__icontains=text) | Q(project__name__icontains=text))
@@ -281,6 +308,8 @@ def slots_matching(
         slots = slots.filter(at_risk_condition([m.workspace for m in viewer.memberships]))
     elif status:
         slots = slots.filter(status=status)
+    if label is not None:
+        slots = slots.filter(labels=label)
     return _within_days(slots, viewer, date_from, date_to)
 
 

@@ -82,6 +82,18 @@ def card_excerpt(slot) -> str:
     return SourceNote(text=head).excerpt
 
 
+@register.filter
+def card_labels(slot) -> tuple[tuple[str, int], ...]:
+    """The slot's labels as (name, colour) (#15): set by `selectors.card_rows` for a page,
+    else from the prefetched `labels` (`selectors.card_slots`). They are part of the card's
+    key below, and a label's change also moves its slots' `updated_at` (labels.py), so open
+    pages hear of it."""
+    chips = getattr(slot, "label_chips", None)
+    if chips is None:
+        chips = slot.label_chips = tuple((label.name, label.colour) for label in slot.labels.all())
+    return chips
+
+
 def card_key(slot, zone: str, language: str) -> str:
     """Everything a card's markup depends on but the clock: the slot's version (every change a
     card shows moves `updated_at`, and the pipeline moves it whenever it saves an attempt), its
@@ -92,7 +104,8 @@ def card_key(slot, zone: str, language: str) -> str:
     note_version = getattr(slot, "note_updated_at", None) or slot.note.updated_at
     raw = (
         f"{slot.public_id}|{to_micros(slot.updated_at)}|{slot.note_id}|"
-        f"{to_micros(note_version)}|{project.name}|{project.colour}|{zone}|{language}"
+        f"{to_micros(note_version)}|{project.name}|{project.colour}|{zone}|{language}|"
+        f"{card_labels(slot)}"  # its labels (#15)
     )
     return f"card:{_template_version()}:{hashlib.md5(raw.encode()).hexdigest()}"  # noqa: S324
 

@@ -22,9 +22,11 @@ from calendar_app.calendar_grid import (
     month_weeks,
     parse_day,
     shift_month,
+    utc_bounds,
     week_start,
 )
-from calendar_app.models import Project
+from calendar_app.models import Label, Project, ScheduleTime
+from calendar_app.queue import schedule_times
 from calendar_app.templatetags.cards import render_cards
 
 TEMPLATE = "calendar_app/calendar.html"
@@ -42,8 +44,18 @@ def _render(request: HttpRequest, context: dict) -> HttpResponse:
     return render(request, template, context)
 
 
-def _query(project: Project | None) -> str:
-    return f"?{urlencode({'project': project.scripe_id})}" if project else ""
+def _selected_label(request: HttpRequest, labels: list[Label]) -> Label | None:
+    wanted = request.GET.get("label")
+    return next((lb for lb in labels if str(lb.public_id) == wanted), None) if wanted else None
+
+
+def _query(project: Project | None, label: Label | None = None) -> str:
+    params = {}
+    if project:
+        params["project"] = project.scripe_id
+    if label:
+        params["label"] = str(label.public_id)
+    return f"?{urlencode(params)}" if params else ""
 
 
 def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | None = None):
@@ -51,7 +63,11 @@ def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | 
     day), the filter's query string, and the context every calendar page shares."""
     projects = list(selectors.visible_projects(viewer))
     project = _selected_project(request, projects)
-    slots = selectors.card_rows(viewer, dates[0], dates[-1], projects=projects, project=project)
+    labels = list(Label.objects.filter(workspace_id__in=viewer.workspace_ids))
+    label = _selected_label(request, labels)
+    slots = selectors.card_rows(
+        viewer, dates[0], dates[-1], projects=projects, project=project, label=label
+    )
     days = build_days(dates, slots, viewer.zone, timezone.localdate(), month)
     cards = {d: day.visible if month else day.slots for d, day in days.items()}
     render_cards([slot for shown in cards.values() for slot in shown])
@@ -64,10 +80,13 @@ def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | 
         "live_query": urlencode({**window, "project": project.scripe_id if project else ""}),
         "projects": projects,
         "project": project,
+        "labels": labels,
+        "label": label,
+        "filter_query": _query(project, label),
         "zone": viewer.zone.key,
         "can_plan": bool(viewer.memberships),
     }
-    return days, _query(project), common
+    return days, _query(project, label), common
 
 
 def _day_or_404(value: str) -> date:
@@ -114,6 +133,7 @@ def week_view(request: HttpRequest, day: str):
     start = week_start(_day_or_404(day))
     dates = [start + timedelta(days=i) for i in range(7)]
     days, query, common = _grid(request, viewer, dates)
+    hours = _week_hours(request)
     end = dates[-1]
     # One date format across the app: "7 Dec" (j M), never "07 Dec".
     title = f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
@@ -131,6 +151,8 @@ def week_view(request: HttpRequest, day: str):
             "switch_url": reverse("month", args=[start.year, start.month]) + query,
             "self_url": reverse("week", args=[start.isoformat()]),
             "shown_month": f"{start:%Y-%m}",
+            "hour_rows": _hour_rows(viewer, days, dates, hours, common),
+            "hours": hours,
             **common,
         },
     )
@@ -151,3 +173,65 @@ def day_view(request: HttpRequest, day: str):
             **common,
         },
     )
+
+
+# The week's hourly grid (#15) -------------------------------------------------------------------
+
+WEEK_HOURS = (7, 21)
+
+
+def _week_hours(request: HttpRequest) -> tuple[int, int]:
+    """The grid's first and last hour: `?start=6&end=22` (kept in the session), else the
+    last ones asked for, else 07-21. Cards outside sit in the first or last row."""
+    start, end = request.session.get("week_hours", WEEK_HOURS)
+    asked = request.GET.get("start"), request.GET.get("end")
+    if all(a and a.isdigit() for a in asked):
+        first, last = int(asked[0]), int(asked[1])
+        if 0 <= first < last <= 24:
+            start, end = first, last
+            request.session["week_hours"] = (start, end)
+    return start, end
+
+
+def _hour_rows(viewer: Viewer, days, dates: list[date], hours: tuple[int, int], common) -> list:
+    """Rows of the grid, an hour each: each day's cards at their local hour, and the
+    projects' posting-schedule times not yet taken, as faint empty slots to click."""
+    start, end = hours
+    zone = viewer.zone
+    project = common["project"]
+    shown = [project] if project else [p for p in common["projects"] if p.is_active]
+    by_project: dict[int, list] = {}
+    for entry in ScheduleTime.objects.filter(project__in=[p.pk for p in shown]):
+        by_project.setdefault(entry.project_id, []).append((entry.weekday, entry.time))
+    first, last = utc_bounds(dates[0], dates[-1], zone)
+    taken = {(s.project_id, s.scheduled_for) for d in dates for s in days[d].slots}
+    marks: dict[tuple[date, int], list] = {}
+    now = timezone.now()
+    for p in shown:
+        for when, _local in schedule_times(by_project.get(p.pk, []), p.workspace.zone, first, last):
+            if (p.pk, when) in taken or when <= now:
+                continue
+            local = when.astimezone(zone)
+            hour = min(max(local.hour, start), end - 1)
+            marks.setdefault((local.date(), hour), []).append(
+                {"time": f"{local:%H:%M}", "project": p}
+            )
+    rows = []
+    for hour in range(start, end):
+        cells = []
+        for d in dates:
+            shown_here = [
+                s
+                for s in days[d].slots
+                if min(max(s.scheduled_for.astimezone(zone).hour, start), end - 1) == hour
+            ]
+            cells.append(
+                {
+                    "day": days[d],
+                    "iso": d.isoformat(),
+                    "cards_html": mark_safe("".join(s.card_html for s in shown_here)),  # noqa: S308
+                    "marks": marks.get((d, hour), []),
+                }
+            )
+        rows.append({"hour": hour, "label": f"{hour:02d}:00", "cells": cells})
+    return rows

@@ -261,6 +261,7 @@ def filtered_slots(viewer: Viewer, data) -> tuple[SlotFilterForm, object]:
         status=data["status"],
         date_from=data["date_from"],
         date_to=data["date_to"],
+        label=data.get("label"),
     )
 
 

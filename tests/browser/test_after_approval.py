@@ -58,7 +58,8 @@ def test_12_a_manager_drags_a_scheduled_post_to_another_day_and_undoes_it(journe
     slot = approved(journey.team, when)
     local = timezone.localtime(when, BERLIN)
     page = journey.page_for(journey.team.manager)
-    page.goto(f"{journey.url}/calendar/week/{local:%Y-%m-%d}/")
+    # The month: a drop on a day keeps the time (on the week's hourly grid it sets the hour).
+    page.goto(f"{journey.url}/calendar/{local.year}/{local.month}/")
     card = page.locator(f"#slot-{slot.public_id}")
     target = local.date() + timedelta(days=1)
     if not page.locator(f".day[data-date='{target}']").count():

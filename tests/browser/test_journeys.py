@@ -155,7 +155,8 @@ def test_6_dragging_a_card_keeps_its_time_and_a_bad_drop_is_refused(journey, tim
     thursday = wednesday.date() + timedelta(days=1)
     slot = plan(journey.team, local(thursday, 11, 15))
     page = journey.page_for(journey.team.editor)
-    page.goto(f"{journey.url}/calendar/week/{thursday}/")
+    # The month: a drop on a day keeps the time (on the week's hourly grid it sets the hour).
+    page.goto(f"{journey.url}/calendar/{thursday.year}/{thursday.month}/")
     card = f"#slot-{slot.public_id}"
     friday = thursday + timedelta(days=1)
     page.drag_and_drop(card, f".day[data-date='{friday}']")

@@ -93,13 +93,29 @@ def test_13_fill_a_week_through_the_queue_reorder_it_and_filter_by_label(journey
     assert manager.locator(".queue-post").count() == 1
     assert "Queued idea number 1." in manager.inner_text(".queue-post")
 
-    # The week shows them; a card dragged to another day keeps its time.
+    # The week is an hourly grid: the posts sit in the 09:00 row, the schedule's free times
+    # show as faint slots, and a card dropped on an hour takes that hour.
+    last = slots[-1].scheduled_for.astimezone(BERLIN).date()
+    editor.goto(f"{journey.url}/calendar/week/{last}/")
+    free = editor.locator(".hour-cell[data-hour='9'] .schedule-mark")
+    free.first.wait_for()  # the schedule's times after the last queued post
+    assert "09:00 · Lena Fischer" in free.first.inner_text()
     week = slots[0].scheduled_for.astimezone(BERLIN).date()
     editor.goto(f"{journey.url}/calendar/week/{week}/")
     card = f"#slot-{slots[0].public_id}"
-    editor.locator(card).wait_for()
+    editor.locator(f".hour-cell[data-date='{week}'][data-hour='9'] {card}").wait_for()
     target = week + timedelta(days=1 if week.weekday() < 6 else -1)
-    editor.drag_and_drop(card, f".day[data-date='{target}']")
-    editor.locator(f".day[data-date='{target}'] {card}").wait_for()
+    cell = f".hour-cell[data-date='{target}'][data-hour='14']"
+    editor.drag_and_drop(card, cell, target_position={"x": 12, "y": 3})
+    editor.locator(f"{cell} {card}").wait_for()
     slots[0].refresh_from_db()
-    assert slots[0].scheduled_for.astimezone(BERLIN).strftime("%H:%M") == "09:00"
+    moved = slots[0].scheduled_for.astimezone(BERLIN)
+    assert (moved.date(), f"{moved:%H:%M}") == (target, "14:00")
+
+    # All slots, filtered by label: only the Launch post.
+    launch = Label.objects.get(name="Launch")
+    editor.goto(f"{journey.url}/slots/")
+    editor.select_option("#id_label", label="Launch")
+    editor.wait_for_url(f"**/slots/?*label={launch.public_id}*")
+    assert editor.locator("tr[data-slot]").count() == 1
+    assert "Queued idea number 1." in editor.inner_text("tr[data-slot]")

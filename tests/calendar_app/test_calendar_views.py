@@ -94,13 +94,14 @@ def test_a_busy_day_shows_a_handful_and_a_link_to_the_rest(client, team):
 def test_the_month_runs_a_constant_number_of_queries(client, team, django_assert_num_queries):
     login(client, team.editor)
     team.slot(datetime(2026, 10, 20, 9, 0, tzinfo=UTC))
-    # session, user, memberships with workspaces, profile, projects, the slots with their
-    # notes' heads and current generation jobs (one query, `selectors.card_rows`)
-    with django_assert_num_queries(6):
+    # session, user, memberships with workspaces, profile, projects, the workspaces' labels
+    # (the filter), the slots with their notes' heads and current generation jobs (one
+    # query, `selectors.card_rows`), and the cards' labels (one query, #15)
+    with django_assert_num_queries(8):
         client.get("/calendar/2026/10/")
     for day in range(1, 29):
         team.slot(datetime(2026, 10, day, 12, 0, tzinfo=UTC) + timedelta(days=1))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         response = client.get("/calendar/2026/10/")
     assert response.content.decode().count('class="slot-card') > 20
 
@@ -108,12 +109,12 @@ def test_the_month_runs_a_constant_number_of_queries(client, team, django_assert
 def test_a_managers_month_adds_only_the_review_badge(client, team, django_assert_num_queries):
     login(client, team.manager)
     team.slot(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), status="in_review")
-    # the editor's six, and the count of drafts waiting for review
-    with django_assert_num_queries(7):
+    # the editor's eight, and the count of drafts waiting for review
+    with django_assert_num_queries(9):
         client.get("/calendar/2026/10/")
     for day in range(1, 29):
         team.slot(datetime(2026, 10, day, 12, 0, tzinfo=UTC), status="in_review")
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         html = client.get("/calendar/2026/10/").content.decode()
     assert 'data-review-count="29"' in html and ">29</span>" in html
 
@@ -136,20 +137,22 @@ def test_the_week_across_the_dst_change_keeps_local_times(client, team):
     team.slot(datetime(2026, 10, 24, 7, 0, tzinfo=UTC), text="Saturday post")
     team.slot(datetime(2026, 10, 26, 8, 0, tzinfo=UTC), text="Monday post")
     html = login(client, team.editor).get("/calendar/week/2026-10-24/").content.decode()
-    saturday = html.split('data-date="2026-10-24"')[1].split('data-date="2026-10-25"')[0]
+    # The week is an hourly grid (#15): each card sits in its local hour's cell.
+    saturday = html.split('data-date="2026-10-24" data-hour="9"')[1].split("</div>")[0]
     assert "09:00" in saturday and "Saturday post" in saturday
     monday_week = login(client, team.editor).get("/calendar/week/2026-10-26/").content.decode()
-    assert "09:00" in monday_week.split('data-date="2026-10-26"')[1]
+    monday = monday_week.split('data-date="2026-10-26" data-hour="9"')[1].split("</div>")[0]
+    assert "09:00" in monday and "Monday post" in monday
 
 
 def test_the_week_runs_a_constant_number_of_queries(client, team, django_assert_num_queries):
     login(client, team.editor)
     team.slot(datetime(2026, 10, 20, 9, 0, tzinfo=UTC))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(9):
         client.get("/calendar/week/2026-10-19/")
     for hour in range(20):
         team.slot(datetime(2026, 10, 21, 0, 0, tzinfo=UTC) + timedelta(hours=hour * 3))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(9):
         client.get("/calendar/week/2026-10-19/")
 
 

@@ -201,3 +201,69 @@ def test_renaming_or_deleting_a_label_marks_its_slots_changed_for_open_pages(tea
     label_services.label_delete(label=label)
     tagged.refresh_from_db()
     assert tagged.updated_at == NOW + timedelta(minutes=2) and not tagged.labels.exists()
+
+
+# labels on cards and rows, and the filters ------------------------------------------------------
+
+
+def test_cards_and_list_rows_show_their_labels_and_a_rename_shows_at_once(client, team):
+    from datetime import timedelta
+
+    label = Label.objects.create(workspace=team.workspace, name="Launch", colour=3)
+    slot = team.slot(NOW + timedelta(days=5))
+    slot.labels.add(label)
+    client.force_login(team.editor)
+    month = client.get("/calendar/2026/10/").content.decode()
+    card = month.split(f'id="slot-{slot.public_id}"')[1].split("</article>")[0]
+    assert '<span class="label-chip label-c3">Launch</span>' in card
+    assert (
+        '<span class="label-chip label-c3">Launch</span>' in client.get("/slots/").content.decode()
+    )
+    label_services.label_update(label=label, name="Big launch", colour=1)  # no slot touched
+    month = client.get("/calendar/2026/10/").content.decode()
+    assert '<span class="label-chip label-c1">Big launch</span>' in month
+
+
+def test_the_calendar_and_the_list_filter_by_label_and_project_together(client, team):
+    from datetime import timedelta
+
+    from calendar_app.models import Project
+
+    other = Project.objects.create(workspace=team.workspace, scripe_id="proj_b", name="B page")
+    launch = Label.objects.create(workspace=team.workspace, name="Launch")
+    both = team.slot(NOW + timedelta(days=5), text="Launch on Lena")
+    other_project = team.slot(NOW + timedelta(days=5), project=other, text="Launch on B")
+    team.slot(NOW + timedelta(days=5), text="No label")
+    both.labels.add(launch)
+    other_project.labels.add(launch)
+    client.force_login(team.editor)
+    url = f"/calendar/2026/10/?label={launch.public_id}&project={team.project.scripe_id}"
+    html = client.get(url).content.decode()
+    assert "Launch on Lena" in html and "Launch on B" not in html and "No label" not in html
+    html = client.get(f"/slots/?label={launch.public_id}").content.decode()
+    assert "Launch on Lena" in html and "Launch on B" in html and "No label" not in html
+    html = client.get(f"/slots/?label={launch.public_id}&project={other.pk}").content.decode()
+    assert "Launch on B" in html and "Launch on Lena" not in html
+
+
+def test_a_label_filter_costs_the_same_for_one_post_or_thirty(client, team):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    launch = Label.objects.create(workspace=team.workspace, name="Launch")
+    team.slot(NOW + timedelta(days=5)).labels.add(launch)
+    client.force_login(team.editor)
+    pages = [f"/calendar/2026/10/?label={launch.public_id}", f"/slots/?label={launch.public_id}"]
+
+    def queries(url) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    before = [queries(url) for url in pages]
+    for n in range(29):
+        team.slot(NOW + timedelta(days=1 + n % 14, hours=n)).labels.add(launch)
+    assert [queries(url) for url in pages] == before
+    assert client.get(pages[0]).content.decode().count('class="label-chip') >= 20

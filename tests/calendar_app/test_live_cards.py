@@ -179,12 +179,12 @@ def test_live_with_changes_costs_the_same_for_one_card_or_thirty(
     since = now_token()
     PlannedSlot.objects.filter(pk=slots[0].pk).update(updated_at=timezone.now())
     # session, user, memberships, profile, the bell's unread count, the slots written since,
-    # those in the window with their current jobs
-    with django_assert_num_queries(8):
+    # those in the window with their current jobs, and their labels (#15)
+    with django_assert_num_queries(9):
         html = live(client, since, **calendar_window(when), bell="0").content.decode()
     assert html.count('class="slot-card') == 1
     PlannedSlot.objects.filter(pk__in=[s.pk for s in slots]).update(updated_at=timezone.now())
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         html = live(client, since, **calendar_window(when), bell="0").content.decode()
     assert html.count('class="slot-card') == 30
 

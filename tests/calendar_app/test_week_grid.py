@@ -5,9 +5,11 @@ that opens the form at its time."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 import pytest
+
+from calendar_app.models import PlannedSlot, ScheduleTime
 
 # Thursday 15 October 2026, 12:00 in Berlin.
 NOW = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)
@@ -21,6 +23,38 @@ def _now(time_machine):
 
 def cell(html: str, day: str, hour: int) -> str:
     return html.split(f'data-date="{day}" data-hour="{hour}"')[1].split('class="hour-cell')[0]
+
+
+def test_cards_sit_in_their_local_hour(client, team):
+    team.slot(datetime(2026, 10, 20, 12, 15, tzinfo=UTC), text="Lunch post")  # 14:15 Berlin
+    client.force_login(team.editor)
+    html = client.get(WEEK).content.decode()
+    assert "Lunch post" in cell(html, "2026-10-20", 14)
+    assert "Lunch post" not in cell(html, "2026-10-20", 13)
+
+
+def test_free_schedule_times_show_as_faint_slots_and_taken_ones_do_not(client, team):
+    ScheduleTime.objects.create(project=team.project, weekday=1, time=time(8, 30))  # Tue
+    ScheduleTime.objects.create(project=team.project, weekday=3, time=time(8, 30))  # Thu
+    team.slot(datetime(2026, 10, 22, 6, 30, tzinfo=UTC))  # Thu 08:30 Berlin: taken
+    client.force_login(team.editor)
+    html = client.get(WEEK).content.decode()
+    tuesday = cell(html, "2026-10-20", 8)
+    assert 'class="schedule-mark' in tuesday and "08:30 · Lena Fischer" in tuesday
+    assert "date=2026-10-20&amp;time=08:30" in tuesday
+    assert 'class="schedule-mark' not in cell(html, "2026-10-22", 8)
+
+
+def test_the_day_start_and_end_are_configurable_and_kept(client, team):
+    team.slot(datetime(2026, 10, 20, 4, 0, tzinfo=UTC), text="Early bird")  # 06:00 Berlin
+    client.force_login(team.editor)
+    html = client.get(f"{WEEK}?start=8&end=12").content.decode()
+    assert 'data-hour="7"' not in html and 'data-hour="12"' not in html
+    assert "Early bird" in cell(html, "2026-10-20", 8)  # earlier posts sit in the first row
+    html = client.get(WEEK).content.decode()  # the session keeps the hours
+    assert 'data-hour="8"' in html and 'data-hour="12"' not in html
+    html = client.get(f"{WEEK}?start=9&end=3").content.decode()  # nonsense is ignored
+    assert 'data-hour="8"' in html
 
 
 def test_a_drop_on_an_hour_sets_the_time(client, team):
@@ -49,6 +83,29 @@ def test_a_drop_on_a_bad_hour_is_refused_and_nothing_moves(client, team):
         assert response.status_code == status and words in response.content.decode()
     slot.refresh_from_db()
     assert slot.scheduled_for == datetime(2026, 10, 20, 7, 0, tzinfo=UTC)
+
+
+def test_an_empty_hour_opens_the_form_at_its_time(client, team):
+    client.force_login(team.editor)
+    html = client.get(WEEK).content.decode()
+    assert 'hx-get="/slots/new/?date=2026-10-21&amp;time=15:00"' in html
+    form = client.get("/slots/new/?date=2026-10-21&time=15:00").content.decode()
+    assert '<option value="15:00" selected>' in form
+
+
+def test_the_grid_costs_the_same_for_one_post_or_forty(client, team, django_assert_num_queries):
+    ScheduleTime.objects.create(project=team.project, weekday=1, time=time(8, 30))
+    client.force_login(team.editor)
+    team.slot(datetime(2026, 10, 20, 9, 0, tzinfo=UTC))
+    client.get(WEEK)
+    with django_assert_num_queries(9) as first:
+        client.get(WEEK)
+    for n in range(40):
+        team.slot(datetime(2026, 10, 19, 6, 0, tzinfo=UTC).replace(hour=6 + n % 12, day=19 + n % 7))
+    with django_assert_num_queries(len(first.captured_queries)):
+        html = client.get(WEEK).content.decode()
+    assert html.count('class="slot-card') == 41
+    assert PlannedSlot.objects.count() == 41
 
 
 def test_an_hour_opens_the_form_at_its_time(client, team):
