@@ -50,7 +50,7 @@ class Viewer:
                 since = timezone.localtime(scripe.unreachable_since, self.zone)
                 when = f"{since:%H:%M}"
                 if since.date() != timezone.localtime(timezone=self.zone).date():
-                    when += f" on {since:%d %b}"
+                    when += f" on {since:%-d %b}"
                 problem = (
                     f"Scripe at {scripe.base_url} has not answered since {when}; "
                     "generations wait and retry."

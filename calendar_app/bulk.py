@@ -310,7 +310,7 @@ def _apply(run: BulkRun, viewer: Viewer, slot: PlannedSlot) -> tuple[str, str]:
             changed = scheduled_reschedule(slot=slot, user=user, day=day, clock=clock, zone=zone)
             return Outcome.DONE, changed.message
         services.slot_move(slot=slot, day=day, zone=zone, user=user)
-        return Outcome.DONE, f"Moved to {slot.scheduled_for.astimezone(zone):%a %d %b, %H:%M}."
+        return Outcome.DONE, f"Moved to {slot.scheduled_for.astimezone(zone):%a %-d %b, %H:%M}."
     if action in (BulkAction.LABEL_ADD, BulkAction.LABEL_REMOVE):
         label = Label.objects.filter(public_id=params["label"]).first()
         if label is None:
@@ -355,7 +355,7 @@ def run_title(run: BulkRun) -> str:
             days = params["days"]
             unit = "day" if abs(days) == 1 else "days"
             return f"Move {slots} {'later' if days > 0 else 'earlier'} by {abs(days)} {unit}"
-        return f"Move {slots} to {date.fromisoformat(params['date']):%a %d %b %Y}"
+        return f"Move {slots} to {date.fromisoformat(params['date']):%a %-d %b %Y}"
     if run.action in (BulkAction.LABEL_ADD, BulkAction.LABEL_REMOVE):
         label = Label.objects.filter(public_id=params.get("label")).first()
         name = repr(label.name) if label else "(deleted)"

@@ -50,7 +50,7 @@ def _scheduled_post(slot: PlannedSlot) -> GenerationJob:
 
 
 def _local(when: datetime, zone: zoneinfo.ZoneInfo) -> str:
-    return f"{when.astimezone(zone):%a %d %b, %H:%M}"
+    return f"{when.astimezone(zone):%a %-d %b, %H:%M}"
 
 
 def scheduled_reschedule(

@@ -31,7 +31,7 @@ def local_to_utc(day: date, clock: time, zone: zoneinfo.ZoneInfo) -> datetime:
     utc = local.astimezone(UTC)
     if utc.astimezone(zone).replace(tzinfo=None) != naive:
         raise LocalTimeError(
-            f"{clock:%H:%M} does not exist on {day:%d %b %Y} in {zone.key}: the clocks go "
+            f"{clock:%H:%M} does not exist on {day:%-d %b %Y} in {zone.key}: the clocks go "
             "forward that night. Pick another time."
         )
     return utc

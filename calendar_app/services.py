@@ -153,7 +153,7 @@ def slot_move(
     """Moves a slot to another local day, keeping its local time of day, or to `clock` that
     day (a drop on an hour of the week grid)."""
     slot.require_editable()
-    at = f"{day:%a %d %b}" + (f", {clock:%H:%M}" if clock else "")
+    at = f"{day:%a %-d %b}" + (f", {clock:%H:%M}" if clock else "")
     if clock is None:
         clock = slot.scheduled_for.astimezone(zone).time().replace(tzinfo=None)
     try:
@@ -166,7 +166,7 @@ def slot_move(
         slot,
         kind=Kind.EDIT,
         actor=user,
-        text=f"Moved to {when.astimezone(zone):%a %d %b %Y, %H:%M} ({zone.key}).",
+        text=f"Moved to {when.astimezone(zone):%a %-d %b %Y, %H:%M} ({zone.key}).",
     )
     return slot
 

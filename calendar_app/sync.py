@@ -163,7 +163,7 @@ def _adopt_text(slot: PlannedSlot, job, post: Post) -> bool:
 
 def _at(slot: PlannedSlot) -> str:
     local = timezone.localtime(slot.scheduled_for, slot.workspace.zone)
-    return f"{local:%a %d %b %H:%M}"
+    return f"{local:%a %-d %b %H:%M}"
 
 
 # reading a workspace back -----------------------------------------------------------------------
