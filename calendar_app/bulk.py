@@ -32,9 +32,11 @@ from django.utils import timezone
 
 from calendar_app import rules, selectors, services
 from calendar_app.access import Viewer
-from calendar_app.generation import generation_request
+from calendar_app.generation import generation_request, spend_cap_sentence
+from calendar_app.insights import spend_today
 from calendar_app.labels import slot_label_add, slot_label_remove
 from calendar_app.models import (
+    GENERATABLE_STATUSES,
     BulkAction,
     BulkItem,
     BulkRun,
@@ -43,10 +45,12 @@ from calendar_app.models import (
     PlannedSlot,
     Role,
     SlotStatus,
+    Workspace,
 )
 from calendar_app.refusals import Refusal
 from calendar_app.review import slot_approve, slot_reject
 from calendar_app.scheduled import scheduled_reschedule
+from scripe_integration.plans import GENERATION_CENTS
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +122,38 @@ def bulk_params(
             required="Give the editors a reason for rejecting them.",
         ).strip()
     return params
+
+
+def spend_check(*, slots, go_on: bool = False) -> None:
+    """Before a bulk Generate: refuses when Scripe's daily spend cap is reached (a 402 said
+    so), and, unless `go_on`, asks for confirmation when generating the selection would take
+    a workspace past it (Scripe would refuse the rest with a 402 until 00:00 UTC).
+    Estimated as insights does: 5 cents a generation."""
+
+    counts = dict(
+        slots.filter(status__in=GENERATABLE_STATUSES)
+        .values_list("workspace_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    if not counts:
+        return
+    workspaces = list(Workspace.objects.filter(pk__in=counts).select_related("scripe"))
+    spends = spend_today(workspaces)
+    for workspace in workspaces:
+        spend, wanted = spends[workspace.pk], counts[workspace.pk] * GENERATION_CENTS
+        if spend.reached_until is not None:
+            raise Refusal(f"{workspace.name}: {spend_cap_sentence(workspace.scripe)}")
+        if not go_on and spend.left_cents is not None and wanted > spend.left_cents:
+            raise Refusal(
+                fields={
+                    "near_cap": f"Generating {counts[workspace.pk]} posts would use about "
+                    f"{wanted} cents, and {workspace.name} has about {spend.left_cents} of "
+                    "its Scripe daily spend cap left: Scripe refuses the rest until 00:00 UTC. "
+                    "Tick 'Go on near the cap' to generate anyway."
+                },
+                status=409,
+            )
 
 
 def bulk_start(*, viewer: Viewer, action: str, slots, params: dict) -> BulkRun:

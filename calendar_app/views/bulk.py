@@ -37,6 +37,8 @@ class BulkForm(forms.Form):
     date = forms.DateField(required=False)
     label = forms.UUIDField(required=False)
     reason = forms.CharField(required=False, strip=False)
+    # Ticked after being told a bulk Generate would reach Scripe's daily spend cap.
+    near_cap = forms.BooleanField(required=False)
 
 
 def _ids(values: list[str]) -> list[uuid.UUID]:
@@ -112,6 +114,8 @@ def bulk_apply(request: HttpRequest) -> HttpResponse:
         else:
             ids = _ids(request.POST.getlist("slot"))
             slots = selectors.visible_slots(viewer).filter(public_id__in=ids)
+        if data["action"] == BulkAction.GENERATE:
+            bulk.spend_check(slots=slots, go_on=data["near_cap"])
         run = bulk.bulk_start(viewer=viewer, action=data["action"], slots=slots, params=params)
     except PermissionDenied as denied:
         return refused(request, Refusal(str(denied), status=403), redirect_to=back)

@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from calendar_app import bulk, services
 from calendar_app.labels import LABELS_PER_SLOT_MAX
-from calendar_app.models import BulkItem, BulkRun, Label, PlannedSlot
+from calendar_app.models import BulkItem, BulkRun, GenerationJob, Label, PlannedSlot
 from calendar_app.tasks import bulk_run_advance
+from scripe_integration.services import connection_for
 from tests.support import written_draft
 
 NOW = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)
@@ -237,6 +238,39 @@ def test_generate_sends_each_one_through_the_generation_request(client, team, wi
     assert results[in_review.pk][0] == "refused"
     draft.refresh_from_db()
     assert draft.status == "queued" and draft.jobs.count() == 1
+
+
+def test_a_bulk_generate_past_the_spend_cap_asks_first(client, team, wired):
+    """#18: Scripe would answer 402 to what is past its daily cap until 00:00 UTC."""
+    type(connection_for(team.workspace)).objects.filter(workspace=team.workspace).update(
+        plan="SOLO"  # a cap of 500 cents a day
+    )
+    spent = team.slot(datetime.now(UTC) + timedelta(days=9))
+    GenerationJob.objects.bulk_create(  # 98 generations today: 490 cents
+        GenerationJob(
+            slot=spent, attempt=n + 1, is_current=False, idempotency_key=f"spent{n}",
+            accepted_at=datetime.now(UTC),
+        )
+        for n in range(98)
+    )  # fmt: skip
+    three = drafts(team, 3, start=datetime.now(UTC))
+    login(client, team.editor)
+    response = post(client, "generate", three)
+    assert response.status_code == 409 and not BulkRun.objects.exists()
+    assert "would use about 15 cents" in response.content.decode()
+    assert "about 10 of its Scripe daily spend cap left" in response.content.decode()
+    response = post(client, "generate", three, near_cap="1")
+    assert response.status_code == 200 and BulkRun.objects.count() == 1
+
+
+def test_a_bulk_generate_after_a_402_is_refused_in_words(client, team, wired):
+    today = f"{datetime.now(UTC):%Y-%m-%d}"
+    type(connection_for(team.workspace)).objects.filter(workspace=team.workspace).update(
+        spend_cap_meta={"bucketDate": today, "spentCents": 500, "capCents": 500}
+    )
+    response = post(login(client, team.editor), "generate", drafts(team, 2), near_cap="1")
+    assert response.status_code == 409 and not BulkRun.objects.exists()
+    assert "It resets at 00:00 UTC" in response.content.decode()
 
 
 def test_a_manager_approves_drafts_through_scripe_and_the_others_are_refused(client, team, wired):
