@@ -344,6 +344,7 @@ def review_queue(
     project_scripe_id: str = "",
     date_from: date | None = None,
     date_to: date | None = None,
+    label_id: str = "",
 ) -> list[PlannedSlot]:
     """Drafts waiting for this viewer as a manager, soonest first, as the queue's list shows
     them: their time, status, project (from `projects`, the page's managed projects), and the
@@ -355,6 +356,8 @@ def review_queue(
     )
     if project_scripe_id:
         slots = slots.filter(project__scripe_id=project_scripe_id)
+    if label_id:
+        slots = slots.filter(labels__public_id=label_id)  # (#15)
     slots = _within_days(slots, viewer, date_from, date_to).order_by("scheduled_for", "id")
     names = ("id", "public_id", "workspace_id", "project_id", "status")
     by_id = {p.pk: p for p in projects}

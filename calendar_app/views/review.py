@@ -7,6 +7,7 @@ the rules refuse comes back in the same fragment, next to its field, with what w
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from django.contrib import messages
@@ -23,7 +24,7 @@ from django_htmx.http import trigger_client_event
 from calendar_app import guests, review, selectors
 from calendar_app.access import Viewer, slot_for, viewer_for
 from calendar_app.calendar_grid import parse_clock, parse_day
-from calendar_app.models import REVIEW_STATUSES, ReviewLink, Role, SlotStatus
+from calendar_app.models import REVIEW_STATUSES, Label, ReviewLink, Role, SlotStatus
 from calendar_app.refusals import Refusal
 from calendar_app.scheduling import time_choices
 from calendar_app.templatetags.cards import render_review_items
@@ -38,8 +39,11 @@ TYPED_FIELDS = ("title", "content", "comment", "reason", "text", "date", "time")
 def _filters(request: HttpRequest) -> dict:
     """The queue's filters from the query string; a value that makes no sense is dropped."""
     project = request.GET.get("project", "")
+    label = request.GET.get("label", "")
     return {
         "project": project if project.isprintable() and len(project) <= 80 else "",
+        # A label's public id (#15); anything else filters nothing.
+        "label": label if re.fullmatch(r"[0-9a-fA-F-]{32,36}", label) else "",
         "date_from": parse_day(request.GET.get("date_from", "")),
         "date_to": parse_day(request.GET.get("date_to", "")),
     }
@@ -69,6 +73,7 @@ def _render(
         project_scripe_id=filters["project"],
         date_from=filters["date_from"],
         date_to=filters["date_to"],
+        label_id=filters["label"],
     )
     selected = None
     if selected_id is not None:
@@ -120,6 +125,7 @@ def _render(
             k: v.isoformat() if isinstance(v, date) else v or "" for k, v in filters.items()
         },
         "projects": projects,
+        "labels": list(Label.objects.filter(workspace_id__in=viewer.managed_workspace_ids)),
         "refresh_url": f"{reverse('review')}?{urlencode(query)}",
         "zone": viewer.zone.key,
         "limit": review.LINKEDIN_LIMIT,

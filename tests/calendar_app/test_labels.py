@@ -267,3 +267,18 @@ def test_a_label_filter_costs_the_same_for_one_post_or_thirty(client, team):
         team.slot(NOW + timedelta(days=1 + n % 14, hours=n)).labels.add(launch)
     assert [queries(url) for url in pages] == before
     assert client.get(pages[0]).content.decode().count('class="label-chip') >= 20
+
+
+def test_the_review_queue_filters_by_label(client, team):
+    from datetime import timedelta
+
+    launch = Label.objects.create(workspace=team.workspace, name="Launch")
+    tagged = team.slot(NOW + timedelta(days=2), status="in_review", text="Tagged draft")
+    team.slot(NOW + timedelta(days=3), status="in_review", text="Other draft")
+    tagged.labels.add(launch)
+    client.force_login(team.manager)
+    html = client.get("/review/").content.decode()
+    assert "(2 waiting)" in html and f'<option value="{launch.public_id}"' in html
+    html = client.get(f"/review/?label={launch.public_id}").content.decode()
+    assert "(1 waiting)" in html
+    assert client.get("/review/?label=not-a-label").status_code == 200  # filters nothing

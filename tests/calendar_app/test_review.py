@@ -416,11 +416,11 @@ def test_the_queue_costs_the_same_for_one_draft_or_twenty(client, team, django_a
     # session, user, memberships with workspaces and keys, profile, the projects filter, the
     # queue's slots (what its list shows, with each draft's title and first line), the
     # selected draft with its project, note and workspace, its attempts (current and earlier
-    # drafts), its trail, its live client review links. The menu's review count is the
-    # unfiltered queue's length: no query of its own.
-    with django_assert_num_queries(10):
+    # drafts), its trail, its live client review links, the labels filter (#15). The menu's
+    # review count is the unfiltered queue's length: no query of its own.
+    with django_assert_num_queries(11):
         client.get("/review/")
     in_review(team, 19)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         html = client.get("/review/").content.decode()
     assert "(20 waiting)" in html
