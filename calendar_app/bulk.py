@@ -37,6 +37,7 @@ from calendar_app.insights import spend_today
 from calendar_app.labels import slot_label_add, slot_label_remove
 from calendar_app.models import (
     GENERATABLE_STATUSES,
+    UNDO_SECONDS,
     BulkAction,
     BulkItem,
     BulkRun,
@@ -358,7 +359,10 @@ def _apply(run: BulkRun, viewer: Viewer, slot: PlannedSlot) -> tuple[str, str]:
         services.slot_delete(slot=slot)
         return Outcome.DONE, "Deleted."
     if action == BulkAction.RESTORE:
-        services.slot_restore(slot=slot)
+        # The batch's Undo time counts from when its delete finished, not from each slot.
+        finished = run.undoes.finished_at if run.undoes_id else None
+        until = finished + timedelta(seconds=UNDO_SECONDS) if finished else None
+        services.slot_restore(slot=slot, until=until)
         return Outcome.DONE, "Restored."
     if action == BulkAction.APPROVE:
         message = slot_approve(slot=slot, user=user)

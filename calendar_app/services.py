@@ -177,9 +177,10 @@ def slot_delete(*, slot: PlannedSlot) -> None:
     slot.soft_delete()
 
 
-def slot_restore(*, slot: PlannedSlot) -> None:
-    """Undo for a delete, within UNDO_SECONDS."""
-    deadline = undo_deadline(slot)
+def slot_restore(*, slot: PlannedSlot, until: datetime | None = None) -> None:
+    """Undo for a delete, within UNDO_SECONDS of it, or until `until` (a bulk delete's undo
+    counts from when the whole run finished)."""
+    deadline = until or undo_deadline(slot)
     if deadline is None or timezone.now() > deadline:
         raise Refusal("Too late to undo: the post stays deleted.", status=410)
     if not slot.restore():

@@ -468,3 +468,18 @@ def test_the_list_with_checkboxes_costs_the_same_queries_for_3_or_25_rows(client
     with CaptureQueriesContext(connection) as many:
         assert client.get("/slots/").content.decode().count("data-bulk-check") == 25
     assert len(few) == len(many)
+
+
+def test_the_undo_time_of_a_long_delete_counts_from_when_it_finished(client, team, frozen):
+    """A task-run delete of many slots: the first deleted must not be past Undo by the time
+    the last one is, and the person clicks Undo."""
+    slots = drafts(team, 2)
+    post(login(client, team.editor), "delete", slots)
+    run = BulkRun.objects.get()
+    # As if the first slot was deleted long before the run finished.
+    PlannedSlot.objects.filter(pk=slots[0].pk).update(
+        deleted_at=run.finished_at - timedelta(seconds=60)
+    )
+    frozen.shift(5)
+    client.post(f"/bulk/{run.public_id}/undo/", **HTMX)
+    assert PlannedSlot.objects.alive().count() == 2
