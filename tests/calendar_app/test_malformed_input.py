@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from calendar_app.models import GenerationJob, time_zone_choices
 
-# Per endpoint: 21 POST endpoints make 630 refused posts a run, 8 GET endpoints 240 more
-# requests. FUZZ_EXAMPLES=500 digs deeper (14,500 requests, about ten minutes).
+# Per endpoint: 22 POST endpoints make 660 refused posts a run, 8 GET endpoints 240 more
+# requests. FUZZ_EXAMPLES=500 digs deeper (15,000 requests, about ten minutes).
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
 BERLIN_GAP = "2027-03-28"  # 02:00-03:00 does not exist in Berlin that night
 
@@ -200,6 +200,19 @@ POSTS = {
     ),
     "unschedule a draft in review": ("/slots/{review}/unschedule/", lambda w: stray),
     "change the text of a draft": ("/slots/{draft}/post/", lambda w: post_text(3000)),
+    "bulk actions on another's posts": (
+        "/bulk/",
+        lambda w: st.fixed_dictionaries(
+            {
+                "action": st.one_of(
+                    any_text, st.sampled_from(["move", "delete", "generate", "approve"])
+                ),
+                "slot": st.one_of(junk_id, st.just(w["foreign"])),
+                "days": st.one_of(any_text, st.just("1")),
+                "scope": st.one_of(any_text, st.just("ids")),
+            }
+        ),
+    ),
 }
 
 GETS = {
