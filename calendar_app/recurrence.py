@@ -393,10 +393,13 @@ def occurrence_edit_following(
             **fields,
         )
         new.labels.set(plan.labels)
-        Series.objects.filter(pk=old.pk).update(
-            until=occurrence.occurs_on - timedelta(days=1),
-            count=(occurrence.index - old.first_index) if rule.count else None,
-        )
+        # The first part ends before this occurrence: by its count when it has one (rrule
+        # takes a count or an end, not both), else by the day before.
+        if rule.count:
+            ended = {"count": occurrence.index - old.first_index}
+        else:
+            ended = {"until": occurrence.occurs_on - timedelta(days=1)}
+        Series.objects.filter(pk=old.pk).update(**ended)
         following = list(old.occurrences.filter(index__gte=occurrence.index).select_related("slot"))
         SeriesOccurrence.objects.filter(pk__in=[o.pk for o in following]).update(series=new)
         for item in following:
