@@ -314,7 +314,7 @@ def slots_matching(
 
 
 def calendar_window(
-    viewer: Viewer, first: date, last: date, *, project_scripe_id: str = ""
+    viewer: Viewer, first: date, last: date, *, project_scripe_id: str = "", label_id: str = ""
 ) -> SlotQuerySet:
     """The cards of a calendar page (local days first..last, maybe one project), as a query
     the live endpoint narrows to what changed."""
@@ -322,6 +322,8 @@ def calendar_window(
     slots = card_slots(viewer).filter(scheduled_for__gte=start, scheduled_for__lt=end)
     if project_scripe_id:
         slots = slots.filter(project__scripe_id=project_scripe_id)
+    if label_id:
+        slots = slots.filter(labels__public_id=label_id)
     return slots
 
 

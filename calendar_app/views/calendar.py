@@ -77,7 +77,13 @@ def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | 
     window = {"from": dates[0].isoformat(), "to": dates[-1].isoformat()}
     common = {
         # What the live poll asks about (app.js): this page's days and filter.
-        "live_query": urlencode({**window, "project": project.scripe_id if project else ""}),
+        "live_query": urlencode(
+            {
+                **window,
+                "project": project.scripe_id if project else "",
+                "label": str(label.public_id) if label else "",
+            }
+        ),
         "projects": projects,
         "project": project,
         "labels": labels,

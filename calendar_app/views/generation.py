@@ -111,11 +111,16 @@ def _window(request: HttpRequest, viewer: Viewer):
     if view == "calendar":
         first, last = parse_day(request.GET.get("from")), parse_day(request.GET.get("to"))
         project = request.GET.get("project", "")
+        label = request.GET.get("label", "")  # a label's public id (#15)
         if first is None or last is None or not timedelta(0) <= last - first <= MAX_WINDOW:
             return None, None
         if not project.isprintable() or len(project) > 80:
             return None, None
-        return view, selectors.calendar_window(viewer, first, last, project_scripe_id=project)
+        if label and _uuid(label) is None:
+            return None, None
+        return view, selectors.calendar_window(
+            viewer, first, last, project_scripe_id=project, label_id=label
+        )
     if view == "list":
         form = SlotFilterForm(
             request.GET,
@@ -132,6 +137,7 @@ def _window(request: HttpRequest, viewer: Viewer):
             status=data["status"],
             date_from=data["date_from"],
             date_to=data["date_to"],
+            label=data.get("label"),
         )
         return view, slots
     return None, None

@@ -282,3 +282,24 @@ def test_the_review_queue_filters_by_label(client, team):
     html = client.get(f"/review/?label={launch.public_id}").content.decode()
     assert "(1 waiting)" in html
     assert client.get("/review/?label=not-a-label").status_code == 200  # filters nothing
+
+
+def test_the_live_poll_of_a_page_filtered_by_label_sends_only_its_cards(client, team):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from calendar_app.models import PlannedSlot
+    from calendar_app.templatetags.cards import to_micros
+
+    launch = Label.objects.create(workspace=team.workspace, name="Launch")
+    tagged = team.slot(NOW + timedelta(days=2), text="Tagged")
+    other = team.slot(NOW + timedelta(days=2, hours=1), text="Untagged")
+    tagged.labels.add(launch)
+    client.force_login(team.editor)
+    since = to_micros(timezone.now() - timedelta(seconds=1))
+    PlannedSlot.objects.filter(pk__in=[tagged.pk, other.pk]).update(updated_at=timezone.now())
+    window = {"view": "calendar", "from": "2026-10-15", "to": "2026-10-21", "since": since}
+    html = client.get("/slots/live/", {**window, "label": str(launch.public_id)}).content.decode()
+    assert f'id="slot-{tagged.public_id}"' in html and f'id="slot-{other.public_id}"' not in html
+    assert client.get("/slots/live/", {**window, "label": "nonsense"}).status_code < 500
