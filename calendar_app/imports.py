@@ -31,11 +31,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from calendar_app import rules, services
+from calendar_app import queue, rules, services
 from calendar_app.models import (
     IMPORT_KEEP,
     LANGUAGES,
     CsvImport,
+    Label,
     PlannedSlot,
     Project,
     Workspace,
@@ -109,6 +110,9 @@ class Row:
     key: str = ""
     request_key: str = ""
     when: datetime | None = None
+    # Planned at the project's next free schedule time rather than its own (#15's queue).
+    queued: bool = False
+    labels: list = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -132,6 +136,7 @@ class Row:
             "clock": self.clock,
             "zone": self.zone,
             "request_key": self.request_key,
+            "labels": self.labels,
         }
 
 
@@ -206,7 +211,8 @@ def _read(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
         doubled = sorted({name for name in seen if seen.count(name) > 1})
         if doubled:
             raise FileProblem(f"The header names the column {doubled[0]!r} twice.")
-        missing = [name for name in REQUIRED if name not in seen]
+        # A file that queues its posts (#15) needs no dates.
+        missing = [n for n in REQUIRED if n not in seen and not (n == "date" and "queue" in seen)]
         if "project" not in seen and "project_id" not in seen:
             missing.insert(1, "project")
         if missing:
@@ -303,6 +309,11 @@ def _request_key(workspace: Workspace, row: Row) -> str:
     same row imported again (or twice in one file) plans one slot."""
     if row.key:
         basis = ["key", row.key]
+    elif row.queued:
+        # A queued row's time depends on the queue when it is imported: it is the same row
+        # whatever time it gets.
+        note = "\n".join(line.rstrip() for line in row.note_text.strip().splitlines())
+        basis = ["queue", str(row.project.pk if row.project else ""), note, row.language]
     else:
         note = "\n".join(line.rstrip() for line in row.note_text.strip().splitlines())
         cells = row.cells
@@ -312,7 +323,37 @@ def _request_key(workspace: Workspace, row: Row) -> str:
     return "csv:" + digest[:60]
 
 
-def _check_row(row: Row, *, find_project, zone: zoneinfo.ZoneInfo) -> None:
+def _label_finder(labels: list[Label]):
+    by_name = {" ".join(label.name.lower().split()): label for label in labels}
+
+    def find(value: str) -> tuple[list[Label], str]:
+        names = [n.strip() for n in re.split(r"[,;|]", value) if n.strip()]
+        found, unknown = [], []
+        for name in names:
+            label = by_name.get(" ".join(name.lower().split()))
+            (found if label else unknown).append(label or name)
+        if unknown:
+            known = ", ".join(label.name for label in labels[:8]) or "none yet"
+            return found, f"Unknown label “{unknown[0][:60]}” (this workspace has: {known})."
+        return found, ""
+
+    return find
+
+
+def _queue_finder():
+    """The first free schedule time of each project (#15), read once a project per preview:
+    the time the first queued row would get."""
+    first: dict[int, object] = {}
+
+    def find(project: Project):
+        if project.pk not in first:
+            first[project.pk] = queue.first_free(project)
+        return first[project.pk]
+
+    return find
+
+
+def _check_row(row: Row, *, find_project, find_labels, first_free, zone: zoneinfo.ZoneInfo) -> None:
     cells = row.cells
     parsed: dict[str, str] = {}
     project_name = _cell(cells, "project_id").strip() or _cell(cells, "project")
@@ -350,13 +391,29 @@ def _check_row(row: Row, *, find_project, zone: zoneinfo.ZoneInfo) -> None:
         except ValueError as error:
             parsed.setdefault("time", str(error))
         if queued:
-            row.warnings.append("Queue is not supported yet; the row is planned at its time.")
-    elif queued:
-        parsed.setdefault("time", "Queue is not supported yet: give the row a time.")
-    else:
+            row.warnings.append("The row has a time, so it is planned then, not queued.")
+    elif queued and row.project is not None:
+        target = first_free(row.project)
+        if target is None:
+            parsed.setdefault(
+                "time",
+                f"{row.project.name} has no posting schedule (or its queue is full): give the "
+                "row a time, or set a schedule on its queue page.",
+            )
+        else:
+            # Shown and checked at the queue's first free time; each queued row takes the
+            # next free one when imported.
+            row.queued = True
+            row.day, row.clock = target.local.date(), target.local.time()
+            row.zone = row.project.workspace.zone
+            parsed.pop("date", None)
+    elif not queued:
         parsed.setdefault("time", "Give a time as 24-hour HH:MM, like 09:30.")
-    if _cell(cells, "labels").strip():
-        row.warnings.append("Labels are not supported yet; the row is planned without them.")
+    labels_text = _cell(cells, "labels").strip()
+    if labels_text:
+        row.labels, problem = find_labels(labels_text)
+        if problem:
+            parsed["labels"] = problem
 
     # The form's rules, for everything that could be read.
     try:
@@ -368,6 +425,7 @@ def _check_row(row: Row, *, find_project, zone: zoneinfo.ZoneInfo) -> None:
             day=row.day,
             clock=row.clock,
             zone=row.zone,
+            labels=row.labels,
         )
         row.when = plan.scheduled_for
     except Refusal as refusal:
@@ -388,11 +446,15 @@ def import_preview(*, upload: CsvImport, projects: list[Project], zone) -> Previ
     lines, ignored = _read(upload.text)
     workspace = upload.workspace
     find = _project_finder([p for p in projects if p.workspace_id == workspace.pk])
+    find_labels = _label_finder(list(Label.objects.filter(workspace=workspace)))
+    first_free = _queue_finder()
     rows = []
     first_by_key: dict[str, int] = {}
     for number, (line, cells) in enumerate(lines, start=1):
         row = Row(number=number, line=line, cells=cells)
-        _check_row(row, find_project=find, zone=zone)
+        _check_row(
+            row, find_project=find, find_labels=find_labels, first_free=first_free, zone=zone
+        )
         row.request_key = _request_key(workspace, row)
         earlier = first_by_key.setdefault(row.request_key, number)
         if earlier != number:
@@ -485,7 +547,15 @@ def import_confirm(
     with transaction.atomic():
         for row in chosen:
             try:
-                slot = services.slot_create(user=user, **row.plan())
+                if row.queued:
+                    plan = row.plan()
+                    for name in ("project", "day", "clock", "zone", "request_key"):
+                        plan.pop(name)
+                    slot = queue.queue_add(
+                        user=user, project=row.project, request_key=row.request_key, **plan
+                    )
+                else:
+                    slot = services.slot_create(user=user, **row.plan())
             except Refusal as refusal:
                 raise Refusal(
                     f"Nothing was imported: row {row.number} (line {row.line}) is refused: "

@@ -341,6 +341,13 @@ def queue_add(
     return slot
 
 
+def first_free(project: Project, *, now: datetime | None = None) -> QueueTime | None:
+    """The schedule time the next queued post would take (None: no schedule, or full)."""
+    if not project.schedule_times.exists():
+        return None
+    return _first_free(project, now)
+
+
 def _first_free(project: Project, now: datetime | None) -> QueueTime | None:
     return next((t for t in positions(project, now=now) if t.is_free), None)
 

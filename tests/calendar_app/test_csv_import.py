@@ -170,17 +170,17 @@ def test_each_problem_is_said_in_words_on_its_row(team):
     assert "paused in Scripe" in said[5]
     assert "15-minute step" in said[6]
     assert "Pick one of the languages" in said[7]
-    assert "Queue is not supported yet" in said[8]
-    assert rows[8].ok and "Queue is not supported yet" in rows[8].warnings[0]
-    assert rows[9].ok and rows[9].warnings == [
-        "Labels are not supported yet; the row is planned without them."
+    assert "Lena Fischer has no posting schedule" in said[8]
+    assert rows[8].ok and rows[8].warnings == [
+        "The row has a time, so it is planned then, not queued."
     ]
+    assert "Unknown label “launch”" in said[10]
     assert "month first" in said[11]
     assert "24-hour HH:MM" in said[12]
     assert "Write the note" in said[13]
     assert said[14] == "This row is a duplicate of row 9 in this file."
     assert "within the next 18 months" in said[15]
-    assert [row.number for row in rows if row.ok] == [9, 10]
+    assert [row.number for row in rows if row.ok] == [9]
 
 
 def test_the_same_key_twice_in_a_file_is_refused(team):
@@ -403,8 +403,8 @@ def test_the_preview_does_not_query_per_row(team, django_assert_num_queries):
         upload = CsvImport.objects.create(
             workspace=team.workspace, created_by=team.editor, text=text
         )
-        # One query: the slots these rows' keys planned before.
-        with django_assert_num_queries(1):
+        # Two queries: the workspace's labels, and the slots these rows' keys planned before.
+        with django_assert_num_queries(2):
             preview = imports.import_preview(upload=upload, projects=projects, zone=zone)
         assert len(preview.ready) == count
 
@@ -493,3 +493,37 @@ def test_an_arbitrary_file_never_fails_and_never_plans_without_a_confirmation(
         if confirmed.status_code != 302:
             assert not PlannedSlot.objects.exists()
     PlannedSlot.objects.all().delete()
+
+
+def test_queued_rows_take_the_next_free_schedule_times_and_labels_apply(client, team):
+    """#15 meets #16: a row may say "queue" instead of a time; labels are named."""
+    from datetime import time as clock
+
+    from calendar_app import queue
+    from calendar_app.models import Label
+
+    queue.schedule_set(project=team.project, schedule=[(1, clock(9)), (3, clock(9))])  # Tu, Th
+    Label.objects.create(workspace=team.workspace, name="Launch")
+    text = "\n".join(
+        [
+            "project,note,queue,labels",
+            "Lena Fischer,First in the queue,yes,launch",
+            "Lena Fischer,Second in the queue,yes,",
+        ]
+    )
+    rows = rows_of(team, text)
+    assert all(row.ok and row.queued for row in rows), [row.errors for row in rows]
+    client.force_login(team.editor)
+    _, url = preview_of(client, team, text)
+    assert client.post(url, {"rows": ["1", "2"]}).status_code == 302
+    first, second = PlannedSlot.objects.order_by("scheduled_for")
+    berlin = team.workspace.zone
+    # Tuesday 09:00 has passed (it is Tuesday 11:00): Thursday, then next Tuesday.
+    assert [s.scheduled_for.astimezone(berlin).weekday() for s in (first, second)] == [3, 1]
+    assert [s.note.text for s in (first, second)] == ["First in the queue", "Second in the queue"]
+    assert {s.scheduled_for.astimezone(berlin).time() for s in (first, second)} == {clock(9)}
+    assert [label.name for label in first.labels.all()] == ["Launch"]
+    # The same file again plans nothing new, whatever times the queue would give now.
+    _, url = preview_of(client, team, text)
+    again = client.get(url).content.decode()
+    assert again.count("Already imported earlier") == 2
