@@ -107,7 +107,7 @@ def test_the_form_sets_labels_and_the_edit_form_shows_them_ticked(client, team):
     slot = PlannedSlot.objects.get()
     assert list(slot.labels.all()) == [launch]
     html = client.get(f"/slots/{slot.public_id}/edit/").content.decode()
-    ticked = html.split(f'value="{launch.pk}"')[1].split(">")[0]
+    ticked = html.split(f'name="labels" value="{launch.pk}"')[1].split(">")[0]
     assert "checked" in ticked
     hiring_box = html.split("Hiring")[0].rsplit("<input", 1)[1]
     assert "checked" not in hiring_box
