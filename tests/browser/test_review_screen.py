@@ -52,9 +52,9 @@ def test_14_a_manager_approves_three_drafts_and_each_opens_at_its_top(journey):
         page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
         approve.click()
         page.locator(f'#review-panel[data-slot="{slots[i + 1].public_id}"]').wait_for()
-        page.wait_for_function(
-            "document.activeElement && document.activeElement.id === 'review-heading'"
-        )
+        # A locator, not wait_for_function: polling a string would need eval, which our
+        # Content-Security-Policy refuses (as it should).
+        page.locator("#review-heading:focus").wait_for()
         top = page.evaluate("document.getElementById('review-panel').getBoundingClientRect().top")
         heading = page.evaluate(
             "document.getElementById('review-heading').getBoundingClientRect().top"
