@@ -383,7 +383,7 @@ class PlannedSlot(models.Model):
         """Why a request found the slot in another state than it expected: the last person
         who decided on it, what they did and when."""
         if self.deleted_at:
-            return "This slot was deleted in the meantime; your change was not made."
+            return "This post was deleted in the meantime; your change was not made."
         last = (
             self.events.filter(kind=SlotEvent.Kind.STATUS, actor__isnull=False)
             .select_related("actor")
@@ -548,7 +548,7 @@ class PlannedSlot(models.Model):
             SlotStatus.REMOVED,
             FOLLOWED_STATUSES,
             scripe_warning="",
-            status_note="Removed in Scripe: generate it again, or delete the slot.",
+            status_note="Removed in Scripe: generate it again, or delete it.",
         )
 
     def warn(self, warning: str) -> None:

@@ -221,7 +221,7 @@ def slot_delete(request: HttpRequest, public_id) -> HttpResponse:
     if request.htmx:
         context = {"slot": slot, "undo_seconds": UNDO_SECONDS}
         undo = render(request, "calendar_app/slot_detail.html#undo-toast", context)
-    message = "" if undo is not None else "Slot deleted."
+    message = "" if undo is not None else "Post deleted."
     return done(request, message, redirect_to=_month_of(slot), response=undo)
 
 
@@ -238,7 +238,7 @@ def slot_restore(request: HttpRequest, public_id) -> HttpResponse:
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=_month_of(slot))
     here = reverse("slot", args=[slot.public_id])
-    return done(request, "Slot restored.", redirect_to=here, response=HttpResponse(""))
+    return done(request, "Post restored.", redirect_to=here, response=HttpResponse(""))
 
 
 def filtered_slots(viewer: Viewer, data) -> tuple[SlotFilterForm, object]:
