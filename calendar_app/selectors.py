@@ -284,6 +284,20 @@ def slots_between(
     return list(slots)
 
 
+def slots_filtered(viewer: Viewer, data: dict) -> SlotQuerySet:
+    """`slots_matching` for the cleaned data of a valid SlotFilterForm: what All posts shows,
+    what its live poll follows, and what "select all matching the filter" acts on."""
+    return slots_matching(
+        viewer,
+        text=data["q"],
+        project=data["project"],
+        status=data["status"],
+        date_from=data["date_from"],
+        date_to=data["date_to"],
+        label=data.get("label"),
+    )
+
+
 def slots_matching(
     viewer: Viewer,
     *,

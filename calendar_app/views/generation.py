@@ -129,17 +129,7 @@ def _window(request: HttpRequest, viewer: Viewer):
         )
         if not form.is_valid():
             return None, None
-        data = form.cleaned_data
-        slots = selectors.slots_matching(
-            viewer,
-            text=data["q"],
-            project=data["project"],
-            status=data["status"],
-            date_from=data["date_from"],
-            date_to=data["date_to"],
-            label=data.get("label"),
-        )
-        return view, slots
+        return view, selectors.slots_filtered(viewer, form.cleaned_data)
     return None, None
 
 

@@ -253,16 +253,7 @@ def filtered_slots(viewer: Viewer, data) -> tuple[SlotFilterForm, object]:
         return form, selectors.slots_matching(viewer)
     if not form.is_valid():
         return form, selectors.slots_matching(viewer).none()
-    data = form.cleaned_data
-    return form, selectors.slots_matching(
-        viewer,
-        text=data["q"],
-        project=data["project"],
-        status=data["status"],
-        date_from=data["date_from"],
-        date_to=data["date_to"],
-        label=data.get("label"),
-    )
+    return form, selectors.slots_filtered(viewer, form.cleaned_data)
 
 
 @login_required
