@@ -138,7 +138,10 @@ def slot_new(request: HttpRequest) -> HttpResponse:
             text += f" Not sent to Scripe: {refusal}"
         else:
             text += " Sent to Scripe."
-    return done(request, text, redirect_to=_month_of(slot))
+    # A blank form with a new request key takes the used one's place: on the form's own page
+    # (no dialog to close) the next post is a new request, not a repeat of this one.
+    fresh = _render_form(request, viewer, _form(viewer)) if request.htmx else None
+    return done(request, text, redirect_to=_month_of(slot), response=fresh)
 
 
 @login_required
