@@ -3,12 +3,14 @@ it, change its text. The rules and the calls to Scripe are in calendar_app/sched
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from calendar_app import scheduled
 from calendar_app.access import slot_for, viewer_for
@@ -18,6 +20,18 @@ from calendar_app.refusals import Refusal
 from calendar_app.views.answers import done, refused
 
 UNDO_SECONDS = 10
+
+
+def _on_its_own_page(request: HttpRequest, slot) -> bool:
+    """Asked from the post's own page (not the calendar's dialog), whose heading and status
+    show what changed: that page reloads, with the sentence as a message."""
+    here = reverse("slot", args=[slot.public_id])
+    return bool(request.htmx) and request.htmx.current_url_abs_path == here
+
+
+def _reload(request: HttpRequest, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return HttpResponseClientRefresh()
 
 
 def reschedule(request: HttpRequest, slot, *, day, clock) -> HttpResponse:
@@ -30,6 +44,8 @@ def reschedule(request: HttpRequest, slot, *, day, clock) -> HttpResponse:
         )
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=here)
+    if _on_its_own_page(request, slot):
+        return _reload(request, changed.message)
     undo = None
     if request.htmx and changed.undo_to is not None:
         context = {
@@ -57,6 +73,8 @@ def _act(request: HttpRequest, public_id, action) -> HttpResponse:
         changed = action(slot)
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=reverse("slot", args=[slot.public_id]))
+    if _on_its_own_page(request, slot):
+        return _reload(request, changed.message)
     return done(request, changed.message, redirect_to=reverse("slot", args=[slot.public_id]))
 
 

@@ -273,3 +273,19 @@ def test_a_text_edit_claims_the_post_so_a_second_change_is_refused_meanwhile(
     assert seen["refusal"].stale
     slot = reloaded(scheduled)
     assert (slot.status, slot.current_job.post_content) == ("scheduled", "New words.")
+
+
+def test_a_change_made_on_the_posts_own_page_reloads_it_with_the_sentence(
+    client, team, wired, scheduled
+):
+    own_page = f"http://testserver/slots/{scheduled.public_id}/"
+    client.force_login(team.manager)
+    response = client.post(
+        f"/slots/{scheduled.public_id}/reschedule/",
+        local(scheduled, days=1),
+        headers={**HTMX, "HX-Current-URL": own_page},
+    )
+    assert response.status_code == 200 and response["HX-Refresh"] == "true"
+    page = client.get(f"/slots/{scheduled.public_id}/").content.decode()
+    assert "Rescheduled to" in page  # the message, on the reloaded page
+    assert reloaded(scheduled).scheduled_for == scheduled.scheduled_for + timedelta(days=1)
