@@ -242,7 +242,11 @@ EMAIL_BACKEND = (
 )
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "Scripe Calendar <calendar@localhost>")
 # Links in emails (the slot, settings, unsubscribe) start with the app's public address.
-EMAIL_LINK_BASE_URL = PUBLIC_BASE_URL or "http://127.0.0.1:8000"
+EMAIL_LINK_BASE_URL = (
+    os.getenv("EMAIL_LINK_BASE_URL", "").strip().rstrip("/")
+    or PUBLIC_BASE_URL
+    or "http://127.0.0.1:8000"
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
