@@ -480,8 +480,9 @@
     form.classList.toggle("bulk-active", count > 0);
     form.querySelector("[data-bulk-scope]").value = allMatching ? "filter" : "ids";
     form.querySelector("[data-bulk-count]").textContent = allMatching
-      ? "All " + allMatching + " slots matching the filter"
-      : count ? count + " selected" : "Tick slots";
+      ? "All " + allMatching + " posts matching the filter"
+      : count ? count + " selected" : "Tick posts";
+    form.querySelector("[data-bulk-hint]").hidden = count > 0;
     form.querySelector("[data-bulk-clear]").hidden = count === 0;
   }
 
