@@ -22,6 +22,7 @@ signed-in request that renders nothing: what every page pays before its own work
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import os
 import pstats
@@ -54,9 +55,9 @@ STATUSES = [
 ]
 
 
-def configure() -> Path:
+def configure(prefix: str = "bench-calendar-") -> Path:
     """Environment for a production-like run; returns a scratch directory."""
-    workdir = Path(tempfile.mkdtemp(prefix="bench-calendar-"))
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
     from cryptography.fernet import Fernet
 
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
@@ -71,6 +72,35 @@ def configure() -> Path:
         }
     )
     return workdir
+
+
+@contextlib.contextmanager
+def bench_database(workdir: Path):
+    """The run's own migrated database: `<name>_bench` on PostgreSQL (created, and dropped
+    at the end), else the scratch SQLite file. Static URLs are plain: the manifest would
+    need collectstatic, and costs the same per page. Yields whether it is PostgreSQL; the
+    scratch directory goes at the end."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    postgres = connection.vendor == "postgresql"
+    old_name = connection.settings_dict["NAME"]
+    if postgres:
+        connection.settings_dict["TEST"]["NAME"] = f"{old_name}_bench"
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    else:
+        call_command("migrate", verbosity=0)
+    try:
+        yield postgres
+    finally:
+        if postgres:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def local(day: date, minutes: int) -> datetime:
@@ -224,24 +254,11 @@ def main() -> None:
 
     django.setup()
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.utils import timezone
 
-    # Plain static URLs: the manifest would need collectstatic, and costs the same per page.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    postgres = connection.vendor == "postgresql"
-    old_name = connection.settings_dict["NAME"]
-    if postgres:
-        connection.settings_dict["TEST"]["NAME"] = f"{old_name}_bench"
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    else:
-        call_command("migrate", verbosity=0)
-    try:
+    with bench_database(workdir) as postgres:
         today = timezone.localdate(timezone=ZONE)
         print(
             f"{connection.vendor}, DEBUG={settings.DEBUG}, {args.renders} renders per case, "
@@ -296,10 +313,6 @@ def main() -> None:
             profile.print_stats(35)
             if os.environ.get("CALLERS"):  # who calls the functions matching this pattern
                 profile.print_callers(os.environ["CALLERS"])
-    finally:
-        if postgres:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -5,24 +5,25 @@ with their time and database queries.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cal .venv/bin/python bench/csv_import.py
 
 Runs on a fresh SQLite file, or on `<name>_bench` (created and dropped) when DATABASE_URL names
-a PostgreSQL database. The file is what a spreadsheet exports: a BOM, `;` separators,
-day-first dates, a quoted note over two lines in every tenth row. The preview must not cost a
+a PostgreSQL database, with DEBUG off as the other benches. The file is what a spreadsheet
+exports: a BOM, `;` separators, day-first dates, a quoted note over two lines in every tenth
+row. The preview must not cost a
 query per row; the confirmation plans every row through the same service as the form.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import calendar_views as shared  # noqa: E402 - after the path it lives on
 
 
 def main() -> None:
@@ -30,27 +31,23 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=2000)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-csv-"))
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        base, _, name = url.rpartition("/")
-        os.environ["DATABASE_URL"] = f"{base}/{name}_bench"
-        recreate_database(url, f"{name}_bench")
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ.update({"DJANGO_SETTINGS_MODULE": "calendar_app.settings", "LOG_LEVEL": "WARNING"})
+    workdir = shared.configure("bench-csv-")
     import django
 
     django.setup()
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
+
+    with shared.bench_database(workdir):
+        run(args.rows, connection)
+
+
+def run(rows: int, connection) -> None:
+    from django.contrib.auth import get_user_model
     from django.utils import timezone
 
     from calendar_app.imports import import_confirm, import_preview, import_upload
     from calendar_app.models import Membership, PlannedSlot, Project, Workspace
 
-    call_command("migrate", verbosity=0)
     workspace = Workspace.objects.create(name="Bench", time_zone="Europe/Berlin")
     projects = [
         Project.objects.create(workspace=workspace, scripe_id=f"proj_bench{i}", name=f"Brand {i}")
@@ -62,7 +59,7 @@ def main() -> None:
 
     start = timezone.localtime(timezone.now() + timedelta(days=2), zone).date()
     lines = ["Date;Time;Project;Note;Language"]
-    for i in range(args.rows):
+    for i in range(rows):
         day = start + timedelta(days=i // 40)
         clock = f"{8 + (i % 40) // 4:02d}:{(i % 4) * 15:02d}"
         note = f"Idea number {i}: what we learned this week."
@@ -85,10 +82,9 @@ def main() -> None:
         import_confirm(upload=upload, user=user, preview=preview, numbers=ok)
         confirm_s = time.perf_counter() - began
     planned = PlannedSlot.objects.filter(workspace=workspace).count()
-    shutil.rmtree(workdir, ignore_errors=True)
 
-    print(f"database                 {os.environ['DATABASE_URL'].split(':')[0]}")
-    print(f"rows                     {args.rows} ({len(data) / 1024:.0f} KB)")
+    print(f"database                 {connection.vendor}")
+    print(f"rows                     {rows} ({len(data) / 1024:.0f} KB)")
     print(f"upload                   {upload_s * 1000:.0f} ms, {len(uploaded)} queries")
     print(f"preview                  {preview_s * 1000:.0f} ms, {len(previewed)} queries "
           f"({len(ok)} rows ready)")  # fmt: skip
@@ -117,15 +113,6 @@ class Counted:
 
     def __len__(self) -> int:
         return self.count
-
-
-def recreate_database(url: str, name: str) -> None:
-    import psycopg
-
-    base, _, _ = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
 
 
 if __name__ == "__main__":

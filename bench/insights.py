@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import argparse
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 import warnings
@@ -31,6 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import calendar_views as shared  # noqa: E402 - after the path it lives on
 
 PROJECT_NAMES = [
     "Lena Fischer",
@@ -254,26 +255,6 @@ def add_todays_generations(workspace, count: int, *, now: datetime, seed: int = 
     return len(jobs)
 
 
-def configure() -> Path:
-    workdir = Path(tempfile.mkdtemp(prefix="bench-insights-"))
-    import os
-
-    from cryptography.fernet import Fernet
-
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "calendar_app.settings",
-            "DEBUG": "False",
-            "SECRET_KEY": uuid.uuid4().hex * 2,
-            "SCRIPE_KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-            "ALLOWED_HOSTS": "testserver",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    return workdir
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--projects", type=int, default=20)
@@ -281,13 +262,11 @@ def main() -> None:
     parser.add_argument("--renders", type=int, default=20, help="timed renders of the page")
     args = parser.parse_args()
 
-    workdir = configure()
+    workdir = shared.configure("bench-insights-")
     warnings.filterwarnings("ignore", message="No directory at")
     import django
 
     django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -295,18 +274,7 @@ def main() -> None:
 
     from calendar_app import insights
 
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    postgres = connection.vendor == "postgresql"
-    old_name = connection.settings_dict["NAME"]
-    if postgres:
-        connection.settings_dict["TEST"]["NAME"] = f"{old_name}_bench"
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    else:
-        call_command("migrate", verbosity=0)
-    try:
+    with shared.bench_database(workdir) as postgres:
         began = time.perf_counter()
         workspace, people, made = build_workspace(
             "Bench", projects=args.projects, per_week=args.per_week, today_generations=40
@@ -353,10 +321,6 @@ def main() -> None:
                 chart()
                 runs.append((time.perf_counter() - began) * 1000)
             print(f"    {name:18} {statistics.median(runs):6.1f} ms")
-    finally:
-        if postgres:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,6 @@ def main() -> None:
 
     django.setup()
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -48,18 +47,7 @@ def main() -> None:
     from calendar_app.models import PlannedSlot
     from calendar_app.templatetags.cards import to_micros
 
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    postgres = connection.vendor == "postgresql"
-    old_name = connection.settings_dict["NAME"]
-    if postgres:
-        connection.settings_dict["TEST"]["NAME"] = f"{old_name}_bench"
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    else:
-        call_command("migrate", verbosity=0)
-    try:
+    with shared.bench_database(workdir):
         today = timezone.localdate(timezone=shared.ZONE)
         monday = week_start(today)
         days = [monday + timedelta(days=i) for i in range(7)]
@@ -116,12 +104,6 @@ def main() -> None:
         case("nothing changed", 0)
         case("3 cards changed", 3)
         case(f"all {args.cards} in flight changed", args.cards)
-    finally:
-        if postgres:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
-        import shutil
-
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
