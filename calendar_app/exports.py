@@ -15,7 +15,7 @@ from datetime import datetime
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from calendar_app.models import GenerationJob, PlannedSlot, SlotQuerySet
+from calendar_app.models import GenerationJob, PlannedSlot, SlotQuerySet, person_name
 
 HEADER = [
     "date",
@@ -84,7 +84,7 @@ def export_row(slot: PlannedSlot) -> list[str]:
         job.post_content if job else "",
         job.post_id if job else "",
         slot.status_note,
-        (who.get_full_name() or who.get_username()) if who else "",
+        person_name(who) if who else "",
         _moment(slot.created_at, zone),
         _moment(slot.updated_at, zone),
         _moment(slot.status_changed_at, zone),

@@ -50,6 +50,7 @@ from calendar_app.models import (
     SlotEvent,
     SlotStatus,
     Workspace,
+    person_name,
 )
 from calendar_app.refusals import Refusal
 from calendar_app.scheduling import MIN_LEAD
@@ -453,7 +454,7 @@ def review_turnaround(scope: Scope, *, today: date) -> Turnarounds:
     rows = list(decisions.values("actor_id").annotate(**stats).order_by())
     total = decisions.aggregate(**stats)
     users = get_user_model().objects.filter(pk__in=[r["actor_id"] for r in rows])
-    names = {u.pk: u.get_full_name() or u.get_username() for u in users}
+    names = {u.pk: person_name(u) for u in users}
     managers = [
         Turnaround(names.get(r["actor_id"], "Someone"), r["n"], r["median"], r["p90"]) for r in rows
     ]

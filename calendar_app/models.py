@@ -780,7 +780,12 @@ class SlotEvent(models.Model):
         if self.actor is None:
             # Nobody in the app: the pipeline or the sync, reporting what Scripe did.
             return "Scripe" if self.kind != self.Kind.COMMENT else "Someone"
-        return self.actor.get_full_name() or self.actor.get_username()
+        return person_name(self.actor)
+
+
+def person_name(user) -> str:
+    """How the app names a person: their full name, else their username."""
+    return user.get_full_name() or user.get_username()
 
 
 # Interchange: CSV imports waiting for confirmation, and personal iCal feeds ----------------------

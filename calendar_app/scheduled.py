@@ -18,7 +18,7 @@ from django.db import transaction
 
 from calendar_app import rules
 from calendar_app.activity import Kind, record
-from calendar_app.models import GenerationJob, PlannedSlot, SlotStatus
+from calendar_app.models import GenerationJob, PlannedSlot, SlotStatus, person_name
 from calendar_app.refusals import Refusal
 from calendar_app.review import (
     edited_meanwhile,
@@ -94,7 +94,7 @@ def scheduled_unschedule(*, slot: PlannedSlot, user) -> Changed:
     if isinstance(post, Changed):
         return post
     with transaction.atomic():
-        slot.unscheduled_by(_name(user))
+        slot.unscheduled_by(person_name(user))
         record(slot, kind=Kind.STATUS, actor=user, text="Unscheduled; back in review.")
         slot.note_scripe_copy(post.updated_at)
     return Changed("Unscheduled: it is back in review, and a draft again in Scripe.")
@@ -128,10 +128,6 @@ def scheduled_edit(
         )
         slot.note_scripe_copy(post.updated_at)
     return Changed("Saved: Scripe has the new text.")
-
-
-def _name(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def _claimed(slot: PlannedSlot, user, *, doing: str, claim: str, send) -> Post | Changed:
@@ -188,6 +184,6 @@ def _settle(slot: PlannedSlot, user) -> Changed:
                 f"Scripe answered slowly; it has the post scheduled for "
                 f"{_local(slot.scheduled_for, zone)}. The page shows what Scripe has."
             )
-        slot.unscheduled_by(_name(user))
+        slot.unscheduled_by(person_name(user))
         record(slot, kind=Kind.STATUS, actor=user, text="Unscheduled; back in review.")
         return Changed("It is no longer scheduled in Scripe: back in review.")
