@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import httpx
 
-from scripe_integration.pacing import seconds_until_allowed
+from scripe_integration.pacing import seconds_on_hold
 
 API_VERSION: Final = "2026-08-01"
 SOURCE_TEXT_MAX_CHARS: Final = 100_000
@@ -372,8 +372,11 @@ class RateLimit:
 
     def seconds_to_wait(self, now: datetime | None = None) -> float:
         """How long to hold off before the next call so as not to meet a 429."""
-        return seconds_until_allowed(
-            remaining=self.remaining, reset_at=self.reset_at, now=now or datetime.now(UTC)
+        return seconds_on_hold(
+            hold_until=None,
+            remaining=self.remaining,
+            reset_at=self.reset_at,
+            now=now or datetime.now(UTC),
         )
 
 

@@ -93,12 +93,3 @@ def seconds_on_hold(
     if remaining is not None and remaining <= 0 and reset_at is not None:
         wait = max(wait, (reset_at - now).total_seconds())
     return max(0.0, wait)
-
-
-def seconds_until_allowed(
-    *, remaining: int | None, reset_at: datetime | None, now: datetime
-) -> float:
-    """Holding off when Scripe's last response said the rate-limit window is used up."""
-    if remaining is None or remaining > 0 or reset_at is None:
-        return 0.0
-    return max(0.0, (reset_at - now).total_seconds())
