@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +15,10 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def test_another_users_changes_appear_on_an_open_page(journey):
-    when = timezone.now() + timedelta(days=2)
+    # 10:00 Berlin two days ahead: the colleague's post half an hour later is on the same day
+    # whatever time the test runs (late in the evening it would fall on the next one).
+    day = timezone.localtime(timezone.now() + timedelta(days=2), BERLIN).date()
+    when = datetime.combine(day, time(10, 0), tzinfo=BERLIN)
     slot = plan(journey.team, when, text="Planned before the page opened.")
     page = journey.page_for(journey.team.editor)
     page.goto(f"{journey.url}/calendar/day/{timezone.localtime(when, BERLIN):%Y-%m-%d}/")
