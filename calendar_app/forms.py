@@ -125,7 +125,7 @@ class SlotFilterForm(forms.Form):
         self.fields["project"].queryset = projects
         # "At risk" (#18) is not a status but filters like one: calendar_app/insights.py.
         at_risk = (insights.AT_RISK, insights.AT_RISK_LABEL)
-        self.fields["status"].choices = [("", "Any status"), *status_choices, at_risk]
+        self.fields["status"].choices = [("", "Any status"), at_risk, *status_choices]
         self.fields["label"].queryset = Label.objects.filter(
             workspace_id__in=projects.values("workspace_id")
         )

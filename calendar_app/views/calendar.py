@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from calendar_app import selectors
+from calendar_app import insights, selectors
 from calendar_app.access import Viewer, viewer_for
 from calendar_app.calendar_grid import (
     FIRST_YEAR,
@@ -25,7 +25,7 @@ from calendar_app.calendar_grid import (
     utc_bounds,
     week_start,
 )
-from calendar_app.models import Label, Project, ScheduleTime
+from calendar_app.models import Label, Project, ScheduleTime, SlotStatus
 from calendar_app.queue import schedule_times
 from calendar_app.templatetags.cards import render_cards
 
@@ -49,12 +49,24 @@ def _selected_label(request: HttpRequest, labels: list[Label]) -> Label | None:
     return next((lb for lb in labels if str(lb.public_id) == wanted), None) if wanted else None
 
 
-def _query(project: Project | None, label: Label | None = None) -> str:
+# The status filter: "At risk" (#18) first, as on All posts; it is not a status but filters
+# like one (selectors.with_status).
+STATUS_FILTERS = [(insights.AT_RISK, insights.AT_RISK_LABEL), *SlotStatus.choices]
+
+
+def _selected_status(request: HttpRequest) -> str:
+    wanted = request.GET.get("status", "")
+    return wanted if any(value == wanted for value, _ in STATUS_FILTERS) else ""
+
+
+def _query(project: Project | None, label: Label | None = None, status: str = "") -> str:
     params = {}
     if project:
         params["project"] = project.scripe_id
     if label:
         params["label"] = str(label.public_id)
+    if status:
+        params["status"] = status
     return f"?{urlencode(params)}" if params else ""
 
 
@@ -65,8 +77,9 @@ def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | 
     project = _selected_project(request, projects)
     labels = list(Label.objects.filter(workspace_id__in=viewer.workspace_ids))
     label = _selected_label(request, labels)
+    status = _selected_status(request)
     slots = selectors.card_rows(
-        viewer, dates[0], dates[-1], projects=projects, project=project, label=label
+        viewer, dates[0], dates[-1], projects=projects, project=project, label=label, status=status
     )
     days = build_days(dates, slots, viewer.zone, timezone.localdate(), month)
     cards = {d: day.visible if month else day.slots for d, day in days.items()}
@@ -82,17 +95,23 @@ def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | 
                 **window,
                 "project": project.scripe_id if project else "",
                 "label": str(label.public_id) if label else "",
+                "status": status,
             }
         ),
         "projects": projects,
         "project": project,
         "labels": labels,
         "label": label,
-        "filter_query": _query(project, label),
+        "status_filters": STATUS_FILTERS,
+        "status": status,
+        "status_name": dict(STATUS_FILTERS).get(status, ""),
+        "shown_count": len(slots),
+        "unfiltered_query": _query(project, label),
+        "filter_query": _query(project, label, status),
         "zone": viewer.zone.key,
         "can_plan": bool(viewer.memberships),
     }
-    return days, _query(project, label), common
+    return days, _query(project, label, status), common
 
 
 def _day_or_404(value: str) -> date:

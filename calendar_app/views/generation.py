@@ -118,8 +118,9 @@ def _window(request: HttpRequest, viewer: Viewer):
             return None, None
         if label and _uuid(label) is None:
             return None, None
+        status = request.GET.get("status", "")  # a status, "at_risk" or none (#18)
         return view, selectors.calendar_window(
-            viewer, first, last, project_scripe_id=project, label_id=label
+            viewer, first, last, project_scripe_id=project, label_id=label, status=status
         )
     if view == "list":
         form = SlotFilterForm(

@@ -317,3 +317,84 @@ def test_the_review_list_shows_a_hundred_and_counts_the_rest(client, team):
     assert html.count("data-review-item") == 100
     assert "…and 3 more; filter by project or date." in html
     assert "(103 waiting)" in html
+
+
+# the status filter and "At risk" (#18) ---------------------------------------------------------
+
+
+def at_risk_and_not(team):
+    """With no history, Scripe's usual time is 10 min and the usual review 4 h."""
+    return {
+        "risky": team.slot(NOW + timedelta(hours=2), text="Due soon and not written"),
+        "waiting": team.slot(NOW + timedelta(hours=1), status="in_review", text="Review due"),
+        "safe": team.slot(NOW + timedelta(days=3), text="Plenty of time"),
+        "reviewed_in_time": team.slot(
+            NOW + timedelta(days=2), status="in_review", text="Review can wait"
+        ),
+        "passed": team.slot(NOW - timedelta(hours=1), text="Already past"),
+    }
+
+
+@pytest.mark.parametrize("url", ["/calendar/2026/10/", "/calendar/week/2026-10-15/"])
+def test_the_calendar_shows_only_posts_at_risk_when_asked(client, team, url):
+    at_risk_and_not(team)
+    html = login(client, team.editor).get(f"{url}?status=at_risk").content.decode()
+    assert "Due soon and not written" in html and "Review due" in html
+    for text in ("Plenty of time", "Review can wait", "Already past"):
+        assert text not in html
+    assert '<option value="at_risk" selected>At risk</option>' in html
+    assert "2 posts at risk here" in html
+    # Navigation keeps the filter; "Show every status" drops it and keeps the rest.
+    assert "status=at_risk" in html.split('aria-label="Next')[0].rsplit("href=", 1)[1]
+    everything = login(client, team.editor).get(url).content.decode()
+    assert "Plenty of time" in everything and "posts at risk here" not in everything
+
+
+def test_the_calendar_filters_by_a_status_and_ignores_one_it_does_not_know(client, team):
+    at_risk_and_not(team)
+    login(client, team.editor)
+    html = client.get("/calendar/2026/10/?status=in_review").content.decode()
+    assert "Review due" in html and "Review can wait" in html and "Plenty of time" not in html
+    assert "2 posts here with the status “Ready for review”" in html
+    html = client.get("/calendar/2026/10/?status=nonsense").content.decode()
+    assert "Plenty of time" in html and "Review due" in html
+    assert "posts here" not in html
+
+
+def test_the_at_risk_filter_costs_the_same_for_one_post_or_thirty(
+    client, team, django_assert_num_queries
+):
+    team.slot(NOW + timedelta(hours=2))
+    login(client, team.editor)
+    # session, user, memberships, profile; projects, labels, the usual generation and review
+    # times, the cards, their labels; the review badge is for managers
+    with django_assert_num_queries(10):
+        client.get("/calendar/2026/10/?status=at_risk")
+    for n in range(30):
+        team.slot(NOW + timedelta(hours=1, minutes=n))
+    with django_assert_num_queries(10):
+        html = client.get("/calendar/2026/10/?status=at_risk").content.decode()
+    assert "31 posts at risk here" in html
+
+
+def test_the_live_poll_of_the_at_risk_calendar_drops_a_post_no_longer_at_risk(client, team):
+    from django.utils import timezone
+
+    from calendar_app.models import PlannedSlot
+    from calendar_app.templatetags.cards import to_micros
+
+    slots = at_risk_and_not(team)
+    login(client, team.editor)
+    since = to_micros(timezone.now() - timedelta(seconds=1))
+    # The risky draft was moved a week later; the waiting draft is still at risk.
+    PlannedSlot.objects.filter(pk=slots["risky"].pk).update(
+        scheduled_for=NOW + timedelta(days=7), updated_at=timezone.now()
+    )
+    PlannedSlot.objects.filter(pk=slots["waiting"].pk).update(updated_at=timezone.now())
+    window = {"view": "calendar", "from": "2026-09-28", "to": "2026-11-08", "since": since}
+    html = client.get("/slots/live/", {**window, "status": "at_risk"}).content.decode()
+    assert f'data-live-gone="{slots["risky"].public_id}"' in html
+    assert f'id="slot-{slots["waiting"].public_id}"' in html
+    # Without the filter the moved draft is a card like any other.
+    html = client.get("/slots/live/", window).content.decode()
+    assert f'id="slot-{slots["risky"].public_id}"' in html
