@@ -25,6 +25,7 @@ import time
 import uuid
 import warnings
 from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,6 +87,7 @@ def build_workspace(
         Membership,
         PlannedSlot,
         Project,
+        ScheduleTime,
         SlotEvent,
         SourceNote,
         Workspace,
@@ -115,6 +117,14 @@ def build_workspace(
             colour=i % 8,
         )
         for i in range(projects)
+    )
+    # Most projects have a posting schedule (#15) of about `per_week` weekday times.
+    clocks = [dtime(9), dtime(12, 30), dtime(17)]
+    ScheduleTime.objects.bulk_create(
+        ScheduleTime(project=project, weekday=day, time=rng.choice(clocks))
+        for project in project_rows
+        if rng.random() < 0.8
+        for day in sorted(rng.sample(range(7 if per_week > 5 else 5), min(per_week, 7)))
     )
     plans = []  # (project, time)
     start = now - timedelta(weeks=weeks_back)

@@ -10,8 +10,6 @@ Superusers see everything. This comes on top of Django's model permissions, neve
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -20,11 +18,11 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from calendar_app import insights
 from calendar_app.access import viewer_for
 from calendar_app.models import (
     GenerationJob,
@@ -39,7 +37,6 @@ from calendar_app.models import (
 )
 from scripe_integration.admin import ScripeConnectionInline, ScripeWebhookAdminMixin
 from scripe_integration.models import ScripeConnection
-from scripe_integration.plans import GENERATION_CENTS, PLAN_CAP_CENTS
 from scripe_integration.services import key_verify
 
 # The key field of the inline form: never in an error report's POST dump.
@@ -113,23 +110,18 @@ class WorkspaceScripeInline(ScripeConnectionInline):
 
     @admin.display(description="Spend today (UTC)")
     def spend_today(self, obj: ScripeConnection) -> str:
+        # The insights page's figures, so the two never disagree.
         if not obj.pk:
             return "-"
-        midnight = datetime.combine(timezone.now().astimezone(UTC).date(), time(0), tzinfo=UTC)
-        count = GenerationJob.objects.filter(
-            slot__workspace_id=obj.workspace_id, accepted_at__gte=midnight
-        ).count()
-        spent = count * GENERATION_CENTS
-        cap = PLAN_CAP_CENTS.get(obj.plan)
-        cap_text = f" of the {obj.plan} plan's {cap}¢ daily cap" if cap else ""
-        text = f"{count} generation{'s' if count != 1 else ''}, about {spent}¢{cap_text}."
-        if obj.spend_cap_meta:
-            meta = obj.spend_cap_meta
-            text += (
-                f" Scripe refused a generation on {meta.get('bucketDate')}: cap reached "
-                f"({meta.get('spentCents')} of {meta.get('capCents')}¢)."
-            )
-        return text
+        workspace = obj.workspace
+        workspace.scripe = obj
+        spend = insights.spend_today([workspace])[workspace.pk]
+        n = spend.generations
+        text = f"{n} generation{'s' if n != 1 else ''}, about {spend.spent_cents}¢"
+        if spend.cap_cents:
+            plan = f"the {spend.plan} plan's " if spend.plan else "the "
+            text += f" of {plan}{spend.cap_cents}¢ daily cap"
+        return f"{text}. {spend.sentence}"
 
 
 class MembershipInline(admin.TabularInline):

@@ -47,11 +47,13 @@ from calendar_app.models import (
     Label,
     PlannedSlot,
     Project,
+    ScheduleTime,
     SlotEvent,
     SlotStatus,
     Workspace,
     person_name,
 )
+from calendar_app.queue import schedule_times
 from calendar_app.refusals import Refusal
 from calendar_app.scheduling import MIN_LEAD
 from scripe_integration.plans import GENERATION_CENTS, PLAN_CAP_CENTS
@@ -62,8 +64,8 @@ WEEKS_AHEAD = 8
 HISTORY = timedelta(days=90)
 DEFAULT_GENERATION = timedelta(minutes=10)
 DEFAULT_REVIEW = timedelta(hours=4)
-# The forecast divides today's spend by the time it took; before this much of the day has
-# passed, by this much, so one generation at 00:01 does not forecast the cap by 00:20.
+# The forecast's pace is the spend of the last hour or two over the time it took, never over
+# less than this, so one generation a minute ago does not forecast the cap within the hour.
 FORECAST_MIN_ELAPSED = timedelta(minutes=30)
 # Auto-generation sends at most this many drafts per workspace per sweep (every minute).
 AUTO_BATCH = 50
@@ -463,7 +465,7 @@ def review_turnaround(scope: Scope, *, today: date) -> Turnarounds:
     return Turnarounds(managers, overall, since)
 
 
-# Planned vs published per project -------------------------------------------------------------
+# Planned vs published per project, against the posting schedule ---------------------------------
 
 
 @dataclass
@@ -472,14 +474,20 @@ class ProjectWeeks:
     projects: list[Project]
     planned: dict[tuple[int, date], int] = field(default_factory=dict)
     published: dict[tuple[int, date], int] = field(default_factory=dict)
+    # Posting times the project's schedule (#15) has in each week; absent: no schedule.
+    scheduled: dict[tuple[int, date], int] = field(default_factory=dict)
     this_week: date | None = None
 
+    def has_schedule(self, project: Project) -> bool:
+        return any((project.pk, week) in self.scheduled for week in self.weeks)
+
     def table(self) -> Table:
-        headers = ["Project", "Week of", "Planned", "Published"]
+        headers = ["Project", "Week of", "On the schedule", "Planned", "Published"]
         rows = [
             [
                 project.name,
                 week.isoformat(),
+                self.scheduled.get((project.pk, week), ""),
                 self.planned.get((project.pk, week), 0),
                 self.published.get((project.pk, week), 0),
             ]
@@ -489,12 +497,15 @@ class ProjectWeeks:
         return Table(headers, rows)
 
     def peak(self) -> int:
-        return max([1, *self.planned.values(), *self.published.values()])
+        counts = (*self.planned.values(), *self.published.values(), *self.scheduled.values())
+        return max([1, *counts])
 
 
 def planned_vs_published(scope: Scope, *, today: date) -> ProjectWeeks:
-    """Per project and local week of the slot's time: live slots planned, and how many of them
-    were published. (No posting schedule exists yet to hold them against.) Two queries."""
+    """Per project and local week of the slot's time: live slots planned, how many of them
+    were published, and how many posting times the project's schedule has that week. The
+    schedule is today's (changes to it are not kept), and a paused project has none: the
+    queue does not fill it. Three queries."""
     weeks = weeks_around(today)
     start, end = _weeks_bounds(weeks, scope.zone)
     projects = Project.objects.filter(workspace=scope.workspace)
@@ -513,6 +524,20 @@ def planned_vs_published(scope: Scope, *, today: date) -> ProjectWeeks:
         key = (row["project_id"], _week_of(row["week"], scope.zone))
         chart.planned[key] = row["planned"]
         chart.published[key] = row["published"]
+    active = {p.pk for p in chart.projects if p.is_active}
+    schedules: dict[int, list[tuple[int, time]]] = defaultdict(list)
+    entries = ScheduleTime.objects.filter(project_id__in=active).values_list(
+        "project_id", "weekday", "time"
+    )
+    for project_id, weekday, clock in entries:
+        schedules[project_id].append((weekday, clock))
+    # A schedule time is local to the workspace; a week is the viewer's.
+    for project_id, schedule in schedules.items():
+        for when, _local in schedule_times(schedule, scope.workspace.zone, start, end):
+            key = (project_id, week_start(timezone.localtime(when, scope.zone).date()))
+            chart.scheduled[key] = chart.scheduled.get(key, 0) + 1
+        for week in weeks:
+            chart.scheduled.setdefault((project_id, week), 0)
     return chart
 
 
@@ -523,20 +548,19 @@ def utc_midnight(now: datetime) -> datetime:
     return datetime.combine(now.astimezone(UTC).date(), time(0), tzinfo=UTC)
 
 
-def forecast_cap_at(*, spent_cents: int, cap_cents: int | None, now: datetime) -> datetime | None:
-    """When, at today's pace (spend so far over the time so far, at least
-    FORECAST_MIN_ELAPSED), the cap is reached: now if it is, None when there is no cap, no
-    spend, or the pace does not reach it before 00:00 UTC."""
+def forecast_cap_at(
+    *, spent_cents: int, cap_cents: int | None, now: datetime, cents_per_second: float
+) -> datetime | None:
+    """When, at `cents_per_second`, the cap is reached: now if it is, None when there is no
+    cap, no pace, or the pace does not reach it before 00:00 UTC."""
     if not cap_cents:
         return None
     if spent_cents >= cap_cents:
         return now
-    if spent_cents <= 0:
+    if cents_per_second <= 0:
         return None
-    midnight = utc_midnight(now)
-    elapsed = max(now - midnight, FORECAST_MIN_ELAPSED)
-    at = now + elapsed * ((cap_cents - spent_cents) / spent_cents)
-    return at if at < midnight + timedelta(days=1) else None
+    at = now + timedelta(seconds=(cap_cents - spent_cents) / cents_per_second)
+    return at if at < utc_midnight(now) + timedelta(days=1) else None
 
 
 @dataclass
@@ -571,10 +595,32 @@ class Spend:
         return min(100, round(100 * self.spent_cents / self.cap_cents))
 
     @property
+    def pace_since(self) -> datetime:
+        """Where "this pace" starts: the previous UTC hour's start (today's), so the pace
+        is the last one to two hours'. A morning's burst does not make the evening's
+        forecast, nor does a quiet morning hide a burst now."""
+        midnight = utc_midnight(self.now)
+        return midnight + timedelta(hours=max(0, len(self.hourly) - 2))
+
+    @property
+    def cents_per_second(self) -> float:
+        """The pace: what was charged since `pace_since`, over at least
+        FORECAST_MIN_ELAPSED (one generation a minute ago is not a pace of one a minute)."""
+        first = max(0, len(self.hourly) - 2)
+        cents = sum(self.hourly[first:]) * GENERATION_CENTS
+        elapsed = max(self.now - self.pace_since, FORECAST_MIN_ELAPSED)
+        return cents / elapsed.total_seconds()
+
+    @property
     def forecast_at(self) -> datetime | None:
         if self.reached_until is not None:
             return self.now
-        return forecast_cap_at(spent_cents=self.spent_cents, cap_cents=self.cap_cents, now=self.now)
+        return forecast_cap_at(
+            spent_cents=self.spent_cents,
+            cap_cents=self.cap_cents,
+            now=self.now,
+            cents_per_second=self.cents_per_second,
+        )
 
     @property
     def level(self) -> str:

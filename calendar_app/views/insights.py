@@ -19,7 +19,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from calendar_app import insights
@@ -151,10 +153,10 @@ def stacked_bars(
             rects.append(
                 Rect(x, y, round(bar, 1), round(frame.y(bottom) - y, 1), classes[index], "")
             )
-            rects[-1].title = f"Week of {week:%d %b}: {value:g} {label.lower()}"
+            rects[-1].title = f"Week of {week.day} {week:%b}: {value:g} {label.lower()}"
             bottom = top
         if n % 2 == 0 or slot >= 48:
-            labels.append({"x": round(x + bar / 2, 1), "text": f"{week:%d %b}"})
+            labels.append({"x": round(x + bar / 2, 1), "text": f"{week.day} {week:%b}"})
     now_x = None
     if stacks.this_week in stacks.weeks:
         now_x = round(frame.LEFT + stacks.weeks.index(stacks.this_week) * slot, 1)
@@ -175,6 +177,8 @@ def duration_lines(outcomes: insights.Outcomes, *, width=420, height=150) -> dic
     frame = Frame(width, height, max(values or [0]))
     slot = frame.plot_width / len(weeks)
     lines = {"median": [], "p90": []}
+    # A dot for each week too: a line needs two weeks, and a first week of data is one.
+    dots = []
     for n, week in enumerate(weeks):
         d = outcomes.durations.get(week)
         if d is None or d.median is None:
@@ -182,8 +186,25 @@ def duration_lines(outcomes: insights.Outcomes, *, width=420, height=150) -> dic
         x = round(frame.LEFT + n * slot + slot / 2, 1)
         lines["median"].append((x, frame.y(d.median)))
         lines["p90"].append((x, frame.y(d.p90)))
+        when = f"Week of {week.day} {week:%b}"
+        dots.append(
+            {
+                "x": x,
+                "y": frame.y(d.p90),
+                "cls": "dot-p90",
+                "title": f"{when}: p90 {_duration(d.p90)}",
+            }
+        )
+        dots.append(
+            {
+                "x": x,
+                "y": frame.y(d.median),
+                "cls": "dot-median",
+                "title": f"{when}: median {_duration(d.median)} ({d.count} written)",
+            }
+        )
     labels = [
-        {"x": round(frame.LEFT + n * slot + slot / 2, 1), "text": f"{week:%d %b}"}
+        {"x": round(frame.LEFT + n * slot + slot / 2, 1), "text": f"{week.day} {week:%b}"}
         for n, week in enumerate(weeks)
     ]
     return {
@@ -192,7 +213,7 @@ def duration_lines(outcomes: insights.Outcomes, *, width=420, height=150) -> dic
         "labels": labels,
         "median": " ".join(f"{x},{y}" for x, y in lines["median"]),
         "p90": " ".join(f"{x},{y}" for x, y in lines["p90"]),
-        "points": lines["median"] + lines["p90"],
+        "dots": dots,
     }
 
 
@@ -245,8 +266,13 @@ def project_rows(chart: insights.ProjectWeeks, *, width=760) -> dict:
         for m, week in enumerate(chart.weeks):
             planned = chart.planned.get((project.pk, week), 0)
             published = chart.published.get((project.pk, week), 0)
+            scheduled = chart.scheduled.get((project.pk, week))
             x = round(left + m * slot + (slot - bar) / 2, 1)
             base = top + row - 8
+            title = f"{project.name}, week of {week.day} {week:%b}: {planned} planned, "
+            title += f"{published} published"
+            if scheduled is not None:
+                title += f", {scheduled} on the schedule"
             cells.append(
                 {
                     "x": x,
@@ -255,14 +281,21 @@ def project_rows(chart: insights.ProjectWeeks, *, width=760) -> dict:
                     "planned_h": round((row - 12) * planned / peak, 1),
                     "published_y": round(base - (row - 12) * published / peak, 1),
                     "published_h": round((row - 12) * published / peak, 1),
-                    "title": f"{project.name}, week of {week:%d %b}: {planned} planned, "
-                    f"{published} published",
+                    # The schedule's count, as a mark across the bar (none without one).
+                    "target_y": (
+                        None
+                        if scheduled is None
+                        else round(base - (row - 12) * scheduled / peak, 1)
+                    ),
+                    "target_x2": round(x + bar, 1),
+                    "short": scheduled is not None and planned < scheduled,
+                    "title": title,
                 }
             )
         rows.append({"name": project.name, "text_y": top + row / 2 + 4, "cells": cells})
     height = 8 + row * max(1, len(chart.projects)) + 24
     labels = [
-        {"x": round(left + m * slot + slot / 2, 1), "text": f"{week:%d %b}"}
+        {"x": round(left + m * slot + slot / 2, 1), "text": f"{week.day} {week:%b}"}
         for m, week in enumerate(chart.weeks)
         if m % 2 == 0
     ]
@@ -280,9 +313,12 @@ def project_rows(chart: insights.ProjectWeeks, *, width=760) -> dict:
     }
 
 
-def burn_down(spend: insights.Spend, *, width=420, height=200) -> dict:
-    """Cents left of today's cap, hour by hour (UTC), and the forecast to its end."""
-    cap = spend.cap_cents or max(spend.spent_cents, 1)
+def burn_down(spend: insights.Spend, *, width=420, height=200) -> dict | None:
+    """Cents left of today's cap, hour by hour (UTC), and where this pace takes it; None
+    while the cap is unknown (there is nothing to burn down)."""
+    cap = spend.cap_cents
+    if not cap:
+        return None
     frame = Frame(width, height, cap)
     hour_width = frame.plot_width / 24
 
@@ -295,19 +331,14 @@ def burn_down(spend: insights.Spend, *, width=420, height=200) -> dict:
     for hour, cents in enumerate(spend.cumulative()):
         end = min(hour + 1, now_hours)
         points.append((x(end), frame.y(max(0, cap - cents))))
-    forecast = []
-    if spend.spent_cents and spend.cap_cents:
-        left = max(0, cap - spend.spent_cents)
-        at = spend.forecast_at
-        if at is not None:
-            forecast = [points[-1], (x((at - midnight).total_seconds() / 3600), frame.y(0))]
-        else:
-            # The pace does not reach the cap today: where it stands at midnight.
-            elapsed = max(spend.now - midnight, insights.FORECAST_MIN_ELAPSED)
-            rate = spend.spent_cents / elapsed.total_seconds()
-            rest = (midnight + timedelta(days=1) - spend.now).total_seconds()
-            end_left = max(0, left - rate * rest)
-            forecast = [points[-1], (x(24), frame.y(end_left))]
+    at = spend.forecast_at
+    if at is not None:
+        forecast = [points[-1], (x((at - midnight).total_seconds() / 3600), frame.y(0))]
+    else:
+        # The pace does not reach the cap today: where it stands at midnight.
+        rest = (midnight + timedelta(days=1) - spend.now).total_seconds()
+        left = max(0, cap - spend.spent_cents - spend.cents_per_second * rest)
+        forecast = [points[-1], (x(24), frame.y(left))]
     return {
         "frame": frame,
         "y_ticks": frame.y_ticks(lambda v: f"{v / 100:.0f} $" if cap >= 500 else f"{v:g} ¢"),
@@ -369,7 +400,14 @@ def insights_page(request: HttpRequest) -> HttpResponse:
     )
     at_risk, usual = insights.at_risk_slots(scope, now=now)
     query = request.GET.urlencode()
+    risk_filter = {"status": insights.AT_RISK}
+    if scope.project:
+        risk_filter["project"] = scope.project.scripe_id
+    if scope.label:
+        risk_filter["label"] = str(scope.label.public_id)
+    today = timezone.localtime(now, viewer.zone).date()
     context = {
+        "risk_week_url": f"{reverse('week', args=[today.isoformat()])}?{urlencode(risk_filter)}",
         "form": form,
         "scope": scope,
         "query": query,

@@ -4,7 +4,8 @@ workspace is in Europe/Berlin (UTC+2), so its weeks start on Mondays at 22:00 UT
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import zoneinfo
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -244,7 +245,44 @@ def test_planned_and_published_per_project_and_week(team):
     assert chart.published == {(lena, LAST_WEEK): 2, (lena, THIS_WEEK): 0, (paused, LAST_WEEK): 1}
     table = chart.table()
     assert len(table.rows) == 2 * 17
-    assert ["Lena Fischer", "2026-06-01", 3, 2] in table.rows
+    assert ["Lena Fischer", "2026-06-01", "", 3, 2] in table.rows  # no posting schedule
+
+
+def test_planned_posts_are_held_against_the_posting_schedule_of_active_projects(team):
+    from calendar_app.queue import schedule_set
+
+    # Mondays and Thursdays at 09:00 in Berlin; the paused project's schedule does not count.
+    schedule_set(project=team.project, schedule=[(0, time(9)), (3, time(9))])
+    schedule_set(project=team.paused, schedule=[(0, time(9))])
+    team.slot(at(6, 8, 7), status="published")  # Monday 09:00 in Berlin, this week
+
+    chart = insights.planned_vs_published(scope(team), today=NOW.date())
+
+    lena, paused = team.project.pk, team.paused.pk
+    assert all(chart.scheduled[(lena, week)] == 2 for week in chart.weeks)
+    assert not any(key[0] == paused for key in chart.scheduled)
+    assert chart.has_schedule(team.project) and not chart.has_schedule(team.paused)
+    assert chart.peak() == 2
+    rows = chart.table().rows
+    assert ["Lena Fischer", "2026-06-08", 2, 1, 1] in rows
+    assert ["Lena Fischer", "2026-06-15", 2, 0, 0] in rows
+    assert ["Paused", "2026-06-08", "", 0, 0] in rows
+
+
+def test_a_schedule_time_falls_in_the_viewers_week(team):
+    from calendar_app.queue import schedule_set
+
+    # Monday 00:30 in Berlin is Sunday 22:30 UTC: for a viewer in UTC, the week before.
+    schedule_set(project=team.project, schedule=[(0, time(0, 30))])
+    chart = insights.planned_vs_published(
+        insights.Scope(team.workspace, zoneinfo.ZoneInfo("UTC")), today=NOW.date()
+    )
+    lena = team.project.pk
+    # The first week's Monday 00:30 Berlin is before the window; the week after the last's
+    # is inside it, on its Sunday.
+    assert [chart.scheduled[(lena, week)] for week in chart.weeks] == [1] * 17
+    first = insights.planned_vs_published(scope(team), today=NOW.date())
+    assert [first.scheduled[(lena, week)] for week in first.weeks] == [1] * 17
 
 
 # Spend and the forecast -------------------------------------------------------------------------
@@ -291,28 +329,56 @@ def test_scripes_402_figures_win_and_the_cap_reads_as_reached(team):
     assert "00:00 UTC" in spend.sentence
 
 
-def test_the_forecast_divides_the_days_spend_by_the_time_it_took():
-    forecast = insights.forecast_cap_at
-    # 1,200 of 2,000 by noon: 800 more at 100 an hour is 8 hours.
-    assert forecast(spent_cents=1200, cap_cents=2000, now=at(6, 10, 12)) == at(6, 10, 20)
-    # Half by noon reaches it exactly at midnight: not today.
-    assert forecast(spent_cents=1000, cap_cents=2000, now=at(6, 10, 12)) is None
-    # Early in the day the pace is taken over at least 30 minutes: 50 ¢ by 00:10 is 100 an
-    # hour, so 1,950 more takes 19.5 hours.
-    assert forecast(spent_cents=50, cap_cents=2000, now=at(6, 10, 0, 10)) == at(6, 10, 19, 40)
-    assert forecast(spent_cents=2000, cap_cents=2000, now=at(6, 10, 9)) == at(6, 10, 9)
-    assert forecast(spent_cents=0, cap_cents=2000, now=at(6, 10, 9)) is None
-    assert forecast(spent_cents=10, cap_cents=None, now=at(6, 10, 9)) is None
+def test_the_forecast_is_where_a_pace_reaches_the_cap():
+    def forecast(spent, cap, now, cents_an_hour):
+        return insights.forecast_cap_at(
+            spent_cents=spent, cap_cents=cap, now=now, cents_per_second=cents_an_hour / 3600
+        )
+
+    # 800 ¢ more at 100 ¢ an hour is 8 hours.
+    assert forecast(1200, 2000, at(6, 10, 12), 100) == at(6, 10, 20)
+    # Reaching it exactly at midnight is not today.
+    assert forecast(1200, 2000, at(6, 10, 16), 100) is None
+    assert forecast(2000, 2000, at(6, 10, 9), 0) == at(6, 10, 9)  # reached: now
+    assert forecast(100, 2000, at(6, 10, 9), 0) is None  # no pace
+    assert forecast(10, None, at(6, 10, 9), 100) is None  # no cap
 
 
-def test_a_forecast_within_the_day_is_said_in_utc(team):
+def test_this_pace_is_the_last_hour_or_two(team):
     with_plan(team, "SOLO")  # 500 ¢
     slot = team.slot(at(6, 20))
-    for n in range(60):  # 300 ¢ by noon: 200 more at 25 an hour is 8 hours
-        job(slot, n + 1, accepted=at(6, 10, 0) + timedelta(minutes=10 * n))
+    for n in range(12):  # 60 ¢ since 11:00, an hour ago: 60 ¢ an hour
+        job(slot, n + 1, accepted=at(6, 10, 11) + timedelta(minutes=5 * n))
+    for n in range(40):  # and a burst of 200 ¢ early in the morning
+        job(slot, 100 + n, accepted=at(6, 10, 2) + timedelta(minutes=n))
     spend = insights.spend_today([team.workspace])[team.workspace.pk]
-    assert spend.sentence == "At this pace the cap is reached at 20:00 UTC."
+    assert spend.pace_since == at(6, 10, 11)
+    assert spend.cents_per_second * 3600 == pytest.approx(60)
+    # 240 ¢ left at 60 an hour: 4 hours.
+    assert spend.sentence == "At this pace the cap is reached at 16:00 UTC."
     assert spend.level == "warn"
+
+
+def test_a_mornings_burst_is_not_this_pace(team):
+    with_plan(team, "SOLO")  # 500 ¢
+    slot = team.slot(at(6, 20))
+    for n in range(80):  # 400 ¢ between 02:00 and 03:20, nothing since
+        job(slot, n + 1, accepted=at(6, 10, 2) + timedelta(minutes=n))
+    spend = insights.spend_today([team.workspace])[team.workspace.pk]
+    # The day's average (400 ¢ in 12 hours) would reach the cap at 15:00.
+    assert spend.cents_per_second == 0
+    assert spend.sentence == "At this pace the cap is not reached today."
+    assert spend.level == "warn"  # 80% is spent all the same
+
+
+def test_one_generation_a_minute_ago_is_not_a_pace_of_one_a_minute(time_machine, team):
+    time_machine.move_to(at(6, 10, 0, 10), tick=False)
+    with_plan(team, "SOLO")
+    job(team.slot(at(6, 20)), accepted=at(6, 10, 0, 9))
+    spend = insights.spend_today([team.workspace])[team.workspace.pk]
+    # 5 ¢ over at least 30 minutes: 10 ¢ an hour, 495 ¢ left takes past midnight.
+    assert spend.cents_per_second * 3600 == pytest.approx(10)
+    assert spend.forecast_at is None
 
 
 # At risk ------------------------------------------------------------------------------------

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
 from calendar_app.models import GenerationJob, SlotEvent
+from scripe_integration.services import connection_for
 
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
 
@@ -176,16 +177,80 @@ def test_an_unknown_chart_is_404(client, team):
 
 
 def test_the_page_costs_the_same_whatever_the_data(client, team, django_assert_num_queries):
-    # session, user, memberships, profile; posts 1; outcomes 3; review 3; projects 2;
-    # spend 1; at risk 3 (usual generation, usual review, the lane); the project and label
-    # pickers; the review badge
+    # session, user, memberships, profile; posts 1; outcomes 3; review 3; projects 3 (the
+    # projects, their weeks, their posting schedules); spend 1; at risk 3 (usual generation,
+    # usual review, the lane); the project and label pickers; the review badge
     login(client, team.manager)
     some_history(team, 2)
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(21):
         client.get("/insights/")
     some_history(team, 60)
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(21):
         client.get("/insights/")
+
+
+def test_a_first_week_of_generations_draws_its_times(client, team):
+    slot = team.slot(NOW + timedelta(days=1))
+    GenerationJob.objects.create(
+        slot=slot,
+        idempotency_key="only",
+        finished=True,
+        scripe_status="DONE",
+        accepted_at=NOW - timedelta(hours=1),
+        completed_at=NOW - timedelta(hours=1) + timedelta(seconds=42),
+    )
+    html = login(client, team.manager).get("/insights/").content.decode()
+    # One week is a point, not a line: a dot for the median and one for the p90.
+    assert html.count('<circle class="dot-median"') == 1
+    assert html.count('<circle class="dot-p90"') == 1
+    assert "median 42 s (1 written)" in html
+    assert "Week of 8 Jun: 1 written" in html  # its bar
+
+
+def test_before_the_cap_is_known_there_is_no_burn_down(client, team):
+    html = login(client, team.manager).get("/insights/").content.decode()
+    assert "daily cap is not known yet (verify the key in the admin)" in html
+    assert "The burn-down appears once the daily cap is known" in html
+    assert "chart-spend" not in html
+    connection = connection_for(team.workspace)
+    connection.plan = "SOLO"
+    connection.save()
+    html = client.get("/insights/").content.decode()
+    assert "chart-spend" in html and "The burn-down appears" not in html
+
+
+def test_a_week_with_fewer_posts_planned_than_the_schedule_is_marked(client, team):
+    from calendar_app.queue import schedule_set
+
+    schedule_set(project=team.project, schedule=[(0, time(9)), (3, time(9))])
+    team.slot(datetime(2026, 6, 11, 7, tzinfo=UTC))  # Thursday 09:00 in Berlin
+    team.slot(datetime(2026, 6, 15, 7, tzinfo=UTC))
+    team.slot(datetime(2026, 6, 18, 7, tzinfo=UTC))
+    html = login(client, team.manager).get("/insights/").content.decode()
+    assert "Lena Fischer, week of 8 Jun: 1 planned, 0 published, 2 on the schedule" in html
+    assert "Lena Fischer, week of 15 Jun: 2 planned, 0 published, 2 on the schedule" in html
+    # 16 of the 17 weeks have fewer than 2 planned.
+    assert html.count('class="target target-short"') == 16
+    assert html.count('class="target"') == 1
+
+
+def test_the_admin_shows_todays_spend_as_insights_counts_it(client, team):
+    connection = connection_for(team.workspace)
+    connection.plan = "SOLO"
+    connection.save()
+    slot = team.slot(NOW + timedelta(days=1))
+    GenerationJob.objects.create(
+        slot=slot, idempotency_key="a", is_current=False, accepted_at=NOW - timedelta(hours=1)
+    )
+    # Sent and not answered yet: Scripe may well charge it.
+    GenerationJob.objects.create(
+        slot=slot, idempotency_key="b", attempt=2, submitted_at=NOW - timedelta(minutes=1)
+    )
+    team.admin.is_superuser = True
+    team.admin.save()
+    login(client, team.admin)
+    html = client.get(f"/admin/calendar_app/workspace/{team.workspace.pk}/change/").content
+    assert "2 generations, about 10¢ of the SOLO plan&#x27;s 500¢ daily cap." in html.decode()
 
 
 def test_the_gauge_is_for_admins(client, team, django_assert_num_queries):
