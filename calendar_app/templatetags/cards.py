@@ -24,11 +24,13 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString
 
+from calendar_app import models as models_module
 from calendar_app.models import SourceNote
 
 register = template.Library()
 
 CARD = "calendar_app/slot_card.html#slot-card"
+CARD_FILES = ("slot_card.html",)
 # A cached card lives a day at most: time enough to be reused by every page of a busy day,
 # short enough that nothing the key misses outlives a deploy for long.
 CARD_TTL = 24 * 3600
@@ -36,11 +38,20 @@ _SENTINEL = "00000000-0000-4000-8000-000000000000"
 
 
 @cache
-def _template_version(name: str = "slot_card.html") -> str:
-    """A fingerprint of a template of cached markup, so that a deploy that changes the markup
-    never serves markup cached by the previous version (a shared Redis outlives processes)."""
-    source = Path(settings.BASE_DIR, "templates", "calendar_app", name).read_bytes()
-    return hashlib.sha256(source).hexdigest()[:12]
+def _template_version(*names: str) -> str:
+    """A fingerprint of what makes cached markup, so that a deploy that changes it never
+    serves markup cached by the previous version (a shared Redis outlives processes): the
+    templates (the card's by default), and the code they take words from: the models
+    (status labels, the progress sentence, what a card offers) and this module's filters."""
+    sources = [
+        *(Path(settings.BASE_DIR, "templates", "calendar_app", n) for n in names or CARD_FILES),
+        Path(models_module.__file__),
+        Path(__file__),
+    ]
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 @cache
@@ -193,7 +204,7 @@ def render_review_items(slots, selected) -> None:
     the queue page's time)."""
     zone = timezone.get_current_timezone_name()
     language = translation.get_language() or ""
-    version = _template_version("review.html")
+    version = _template_version("review.html", *CARD_FILES)  # its status badge is the card's
     keys = {}
     for slot in slots:
         project, on = slot.project, selected is not None and slot.pk == selected.pk

@@ -129,6 +129,35 @@ def calendar_window(when, **extra) -> dict:
             "to": (day + timedelta(days=3)).isoformat(), **extra}  # fmt: skip
 
 
+def test_a_card_cached_before_a_deploy_that_changes_its_words_is_not_served(
+    team, when, tmp_path, monkeypatch
+):
+    """Status labels and a card's sentences are written in the models: a deploy that changes
+    them must not serve cards a shared cache kept from the previous version."""
+    from pathlib import Path
+
+    from django.core.cache import cache
+
+    from calendar_app.templatetags import cards
+
+    slot = team.slot(when)
+    cached = PlannedSlot.objects.for_cards().get(pk=slot.pk)
+    cards.render_cards([cached])
+    key = cards.card_key(cached, timezone.get_current_timezone_name(), "en-us")
+    models_now = Path(cards.models_module.__file__).read_bytes()
+    deployed = tmp_path / "models.py"
+    deployed.write_bytes(models_now.replace(b'"Ready for review"', b'"Waiting for review"'))
+    try:
+        monkeypatch.setattr(cards.models_module, "__file__", str(deployed))
+        cards._template_version.cache_clear()
+        assert cards.card_key(cached, timezone.get_current_timezone_name(), "en-us") != key
+    finally:
+        monkeypatch.undo()
+        cards._template_version.cache_clear()
+    assert cards.card_key(cached, timezone.get_current_timezone_name(), "en-us") == key
+    assert cache.get(key) is not None or key in cards._RECENT
+
+
 def test_live_with_nothing_changed_is_204_and_renders_nothing(client, team, when):
     with_job(team, when, "generating", progress_message="Finding the angle")
     client.force_login(team.editor)
