@@ -882,6 +882,8 @@ class Notification(models.Model):
     email_attempts = models.PositiveSmallIntegerField(default=0)
     email_error = models.CharField(max_length=300, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # When `email` last changed: how the sweep tells a send a dead worker left half done.
+    email_state_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -422,7 +422,11 @@ def notification_email_send(*, notification_id: int) -> str:
         return "nothing to send"
     claimed = Notification.objects.filter(
         pk=row.pk, email=Notification.Email.PENDING, email_attempts=row.email_attempts
-    ).update(email=Notification.Email.SENDING, email_attempts=F("email_attempts") + 1)
+    ).update(
+        email=Notification.Email.SENDING,
+        email_attempts=F("email_attempts") + 1,
+        email_state_at=timezone.now(),
+    )
     if not claimed:
         return "sent by another task"
     attempts = row.email_attempts + 1
@@ -462,7 +466,9 @@ def notification_digest_send(*, user_id: int) -> str:
         if not ids:
             return "nothing to send"
         Notification.objects.filter(pk__in=ids).update(
-            email=Notification.Email.SENDING, email_attempts=F("email_attempts") + 1
+            email=Notification.Email.SENDING,
+            email_attempts=F("email_attempts") + 1,
+            email_state_at=timezone.now(),
         )
     rows = list(
         Notification.objects.filter(pk__in=ids)
@@ -490,8 +496,9 @@ def notification_digest_send(*, user_id: int) -> str:
 
 
 def _sent(ids: list[int]) -> None:
+    now = timezone.now()
     Notification.objects.filter(pk__in=ids, email=Notification.Email.SENDING).update(
-        email=Notification.Email.SENT, emailed_at=timezone.now(), email_error=""
+        email=Notification.Email.SENT, emailed_at=now, email_error="", email_state_at=now
     )
 
 
@@ -502,13 +509,68 @@ def _send_failed(
     logger.warning("notification email %s failed (try %s): %s", ids, attempts, why)
     state = Notification.Email.FAILED if attempts >= MAX_EMAIL_ATTEMPTS else back_to
     Notification.objects.filter(pk__in=ids, email=Notification.Email.SENDING).update(
-        email=state, email_error=why
+        email=state, email_error=why, email_state_at=timezone.now()
     )
     if state == Notification.Email.FAILED:
         return f"failed for good: {why}"
     delay = RETRY_DELAYS[attempts - 1]
     _retry_later(task, arg, seconds=delay)
     return f"failed, retrying in {delay} s: {why}"
+
+
+# A send takes seconds (the SMTP timeout is EMAIL_TIMEOUT): a row "sending" this long lost
+# its worker. A row to be sent this long (longer than any retry's delay) lost its task.
+STUCK_SENDING = timedelta(minutes=10)
+LOST_PENDING = timedelta(seconds=max(RETRY_DELAYS), minutes=10)
+SWEEP_BATCH = 200
+INTERRUPTED = "Interrupted while sending (a worker stopped)."
+
+
+def notification_emails_sweep(*, now: datetime | None = None) -> int:
+    """Every minute: rows a dead worker left "sending" go back to what their person asks for
+    now (to be sent, the digest, nothing), or to failed after the last try; whether that
+    email went out is unknown, and a second one is better than none. Rows to be sent whose
+    task was lost (a worker killed, a broker emptied) are handed to a task again; the task's
+    claim keeps it to one email. Returns how many rows it handed on."""
+    now = now or timezone.now()
+    states = {
+        EmailChoice.IMMEDIATE: Notification.Email.PENDING,
+        EmailChoice.DIGEST: Notification.Email.DIGEST,
+    }
+    stuck = Notification.objects.filter(
+        email=Notification.Email.SENDING, email_state_at__lt=now - STUCK_SENDING
+    ).values_list("pk", "user_id", "kind", "email_attempts")[:SWEEP_BATCH]
+    stuck = list(stuck)
+    preferences = NotificationPreference.objects.filter(user_id__in={row[1] for row in stuck})
+    rows = preferences.values_list("user_id", "kind", "email")
+    chosen = {(user_id, kind): email for user_id, kind, email in rows}
+    handed = []
+    for pk, user_id, kind, attempts in stuck:
+        choice = chosen.get((user_id, kind), DEFAULT_EMAIL.get(kind))
+        state = states.get(choice, Notification.Email.NONE)
+        if attempts >= MAX_EMAIL_ATTEMPTS and state != Notification.Email.NONE:
+            state = Notification.Email.FAILED
+        moved = Notification.objects.filter(
+            pk=pk, email=Notification.Email.SENDING, email_state_at__lt=now - STUCK_SENDING
+        ).update(
+            email=state,
+            email_state_at=now,
+            email_error=INTERRUPTED,
+        )
+        if moved and state == Notification.Email.PENDING:
+            handed.append(pk)
+    lost = Notification.objects.filter(
+        email=Notification.Email.PENDING, email_state_at__lt=now - LOST_PENDING
+    ).values_list("pk", flat=True)[:SWEEP_BATCH]
+    for pk in list(lost):
+        # Moving the time claims the row for this sweep: the next one leaves it to the task.
+        if Notification.objects.filter(
+            pk=pk, email=Notification.Email.PENDING, email_state_at__lt=now - LOST_PENDING
+        ).update(email_state_at=now):
+            handed.append(pk)
+    if handed:
+        transaction.on_commit(lambda: enqueue_emails(handed))
+    return len(handed)
 
 
 def _retry_later(task: str, arg: int, *, seconds: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from calendar_app.generation import generation_advance, generations_advance, generations_sweep
 from calendar_app.insights import auto_generations_sweep
+from calendar_app.notifications import notification_emails_sweep
 from calendar_app.review import approvals_sweep
 from calendar_app.sync import missed_sweep, syncs_due
 from scripe_integration.services import webhook_deliveries_forget
@@ -31,7 +32,8 @@ def sweep() -> dict[str, int]:
     """Every minute: hands on due generations (in case no dispatcher runs), settles approvals
     interrupted mid-call, reads back from Scripe what happened to approved posts, marks
     drafts whose time passed in review as missed, forgets old webhook deliveries, and sends
-    drafts to Scripe where a workspace generates them automatically ahead of their time."""
+    drafts to Scripe where a workspace generates them automatically ahead of their time, and
+    hands on notification emails a stopped worker left."""
     return {
         "generations": generations_sweep(),
         "approvals": approvals_sweep(),
@@ -39,6 +41,7 @@ def sweep() -> dict[str, int]:
         "missed": missed_sweep(),
         "forgotten_deliveries": webhook_deliveries_forget(),
         "auto_generated": auto_generations_sweep(),
+        "emails_handed_on": notification_emails_sweep(),
     }
 
 

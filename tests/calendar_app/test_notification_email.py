@@ -269,3 +269,72 @@ def test_email_is_printed_to_the_console_until_an_smtp_server_is_named(monkeypat
     )
     assert (s["EMAIL_HOST_USER"], s["DEFAULT_FROM_EMAIL"]) == ("cal", "Calendar <cal@example.com>")
     assert s["EMAIL_LINK_BASE_URL"] == "http://127.0.0.1:8000"
+
+
+# What a stopped worker leaves behind -------------------------------------------------------------
+
+
+@pytest.fixture
+def handed(monkeypatch, django_capture_on_commit_callbacks):
+    """The ids the sweep hands to the email task (after its transaction commits)."""
+    ids: list[int] = []
+    monkeypatch.setattr(notifications, "enqueue_emails", lambda pks: ids.extend(pks))
+
+    def sweep(**kwargs) -> list[int]:
+        ids.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            notifications.notification_emails_sweep(**kwargs)
+        return list(ids)
+
+    return sweep
+
+
+def left_sending(team, slot, minutes_ago: int, **fields) -> Notification:
+    return tell(
+        team,
+        slot,
+        email="sending",
+        email_attempts=fields.pop("email_attempts", 1),
+        email_state_at=timezone.now() - timedelta(minutes=minutes_ago),
+        **fields,
+    )
+
+
+def test_a_send_a_stopped_worker_left_is_handed_on_and_sent(team, slot, smtp, handed):
+    row = left_sending(team, slot, minutes_ago=11)
+    assert handed() == [row.pk]
+    row.refresh_from_db()
+    assert row.email == "pending" and "Interrupted while sending" in row.email_error
+    assert send_notification_email(row.pk) == "sent"
+    assert len(smtp.messages) == 1
+    assert handed() == []  # sent: nothing left to hand on
+
+
+def test_a_send_still_under_way_is_left_alone(team, slot, handed):
+    row = left_sending(team, slot, minutes_ago=2)
+    assert handed() == []
+    row.refresh_from_db()
+    assert row.email == "sending"
+
+
+def test_an_interrupted_send_follows_what_the_person_asks_for_now(team, slot, handed):
+    from calendar_app.models import NotificationPreference
+
+    digest = left_sending(team, slot, minutes_ago=30, user=team.editor)
+    NotificationPreference.objects.create(user=team.editor, kind="rejected", email="digest")
+    off = left_sending(team, slot, minutes_ago=30, user=team.manager)
+    NotificationPreference.objects.create(user=team.manager, kind="rejected", email="off")
+    last = left_sending(team, slot, minutes_ago=30, user=team.admin, email_attempts=4)
+    assert handed() == []
+    states = dict(Notification.objects.values_list("pk", "email"))
+    assert states == {digest.pk: "digest", off.pk: "none", last.pk: "failed"}
+
+
+def test_an_email_whose_task_was_lost_is_handed_on_once(team, slot, handed):
+    lost = tell(team, slot, email_state_at=timezone.now() - timedelta(minutes=41))
+    # Waiting for its retry (the longest is 30 minutes) or for a task just enqueued.
+    waiting = tell(team, slot, email_state_at=timezone.now() - timedelta(minutes=31))
+    assert handed() == [lost.pk]
+    assert handed() == []
+    assert waiting.pk not in handed(now=timezone.now() + timedelta(minutes=5))
+    assert handed(now=timezone.now() + timedelta(minutes=10)) == [waiting.pk]
