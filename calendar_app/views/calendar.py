@@ -241,10 +241,13 @@ def _hour_rows(viewer: Viewer, days, dates: list[date], hours: tuple[int, int], 
             marks.setdefault((local.date(), hour), []).append(
                 {"time": f"{local:%H:%M}", "project": p}
             )
+    local_now = now.astimezone(zone)
     rows = []
     for hour in range(start, end):
         cells = []
         for d in dates:
+            # An hour already begun offers no "+": its time, the row's start, has passed.
+            past = days[d].is_past or (d == local_now.date() and hour <= local_now.hour)
             shown_here = [
                 s
                 for s in days[d].slots
@@ -256,6 +259,7 @@ def _hour_rows(viewer: Viewer, days, dates: list[date], hours: tuple[int, int], 
                     "iso": d.isoformat(),
                     "cards_html": mark_safe("".join(s.card_html for s in shown_here)),  # noqa: S308
                     "marks": marks.get((d, hour), []),
+                    "past": past,
                 }
             )
         rows.append({"hour": hour, "label": f"{hour:02d}:00", "cells": cells})

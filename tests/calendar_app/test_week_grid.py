@@ -93,6 +93,17 @@ def test_an_empty_hour_opens_the_form_at_its_time(client, team):
     assert '<option value="15:00" selected>' in form
 
 
+def test_hours_already_begun_today_offer_no_plus(client, team):
+    # Now is Thursday 15 October, 12:00 in Berlin.
+    client.force_login(team.editor)
+    html = client.get("/calendar/week/2026-10-15/").content.decode()
+    for clock in ("09:00", "11:00", "12:00"):
+        assert f"/slots/new/?date=2026-10-15&amp;time={clock}" not in html
+    assert 'hx-get="/slots/new/?date=2026-10-15&amp;time=13:00"' in html
+    assert 'hx-get="/slots/new/?date=2026-10-14&amp;time=20:00"' not in html  # yesterday
+    assert 'hx-get="/slots/new/?date=2026-10-16&amp;time=08:00"' in html  # tomorrow
+
+
 def test_the_grid_costs_the_same_for_one_post_or_forty(client, team, django_assert_num_queries):
     ScheduleTime.objects.create(project=team.project, weekday=1, time=time(8, 30))
     client.force_login(team.editor)
