@@ -114,6 +114,10 @@ def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | 
     return days, _query(project, label, status), common
 
 
+def _in_month(today: date, year: int, month: int) -> date:
+    return today if (today.year, today.month) == (year, month) else date(year, month, 1)
+
+
 def _day_or_404(value: str) -> date:
     day = parse_day(value)
     if day is None:
@@ -142,7 +146,8 @@ def month_view(request: HttpRequest, year: int | None = None, month: int | None 
             "prev_url": reverse("month", args=[prev_y, prev_m]) + query,
             "next_url": reverse("month", args=[next_y, next_m]) + query,
             "today_url": reverse("month", args=[today.year, today.month]) + query,
-            "switch_url": reverse("week", args=[(date(year, month, 1)).isoformat()]) + query,
+            # Today's week when today is in this month, else its first week.
+            "switch_url": reverse("week", args=[_in_month(today, year, month).isoformat()]) + query,
             "self_url": reverse("month", args=[year, month]),
             "shown_month": f"{year:04d}-{month:02d}",  # New post opens its picker here
             **common,
@@ -160,6 +165,8 @@ def week_view(request: HttpRequest, day: str):
     days, query, common = _grid(request, viewer, dates)
     hours = _week_hours(request)
     end = dates[-1]
+    shown = today if today in dates else start + timedelta(days=3)
+    hours_base = reverse("week", args=[start.isoformat()]) + (f"{query}&" if query else "?")
     # One date format across the app: "7 Dec" (j M), never "07 Dec".
     title = f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
     if start.year == end.year:
@@ -173,7 +180,10 @@ def week_view(request: HttpRequest, day: str):
             "prev_url": reverse("week", args=[(start - timedelta(days=7)).isoformat()]) + query,
             "next_url": reverse("week", args=[(start + timedelta(days=7)).isoformat()]) + query,
             "today_url": reverse("week", args=[today.isoformat()]) + query,
-            "switch_url": reverse("month", args=[start.year, start.month]) + query,
+            # Today's month when today is in this week, else the month most of it is in.
+            "switch_url": reverse("month", args=[shown.year, shown.month]) + query,
+            "whole_day_url": f"{hours_base}start=0&end=24",
+            "usual_hours_url": f"{hours_base}start={WEEK_HOURS[0]}&end={WEEK_HOURS[1]}",
             "self_url": reverse("week", args=[start.isoformat()]),
             "shown_month": f"{start:%Y-%m}",
             "hour_rows": _hour_rows(viewer, days, dates, hours, common),

@@ -398,3 +398,43 @@ def test_the_live_poll_of_the_at_risk_calendar_drops_a_post_no_longer_at_risk(cl
     # Without the filter the moved draft is a card like any other.
     html = client.get("/slots/live/", window).content.decode()
     assert f'id="slot-{slots["risky"].public_id}"' in html
+
+
+# switching between month and week ------------------------------------------------------------
+
+
+def switch_link(html: str) -> str:
+    return html.split('role="group" aria-label="View"')[1].split('href="')[1].split('"')[0]
+
+
+@pytest.mark.parametrize(
+    ("week", "month"),
+    [
+        ("2026-10-15", "/calendar/2026/10/"),  # today's week: today's month
+        ("2026-09-28", "/calendar/2026/10/"),  # 28 Sep – 4 Oct: most of it is October
+        ("2026-11-30", "/calendar/2026/12/"),  # 30 Nov – 6 Dec: most of it is December
+    ],
+)
+def test_a_week_switches_to_the_month_it_belongs_to(client, team, week, month):
+    html = login(client, team.editor).get(f"/calendar/week/{week}/").content.decode()
+    assert switch_link(html) == month
+
+
+def test_a_month_switches_to_todays_week_or_its_first(client, team):
+    login(client, team.editor)
+    assert switch_link(client.get("/calendar/2026/10/").content.decode()).startswith(
+        "/calendar/week/2026-10-15/"
+    )
+    assert switch_link(client.get("/calendar/2026/11/").content.decode()).startswith(
+        "/calendar/week/2026-11-01/"
+    )
+
+
+def test_the_weeks_hour_range_links_keep_the_filter(client, team):
+    url = f"/calendar/week/2026-10-15/?project={team.project.scripe_id}&status=at_risk"
+    html = login(client, team.editor).get(url).content.decode()
+    query = f"project={team.project.scripe_id}&amp;status=at_risk"
+    assert f'href="/calendar/week/2026-10-12/?{query}&amp;start=0&amp;end=24">Whole day' in html
+    assert f'href="/calendar/week/2026-10-12/?{query}&amp;start=7&amp;end=21">07–21' in html
+    plain = client.get("/calendar/week/2026-10-15/").content.decode()
+    assert 'href="/calendar/week/2026-10-12/?start=0&amp;end=24">Whole day' in plain
