@@ -116,12 +116,7 @@ class WorkspaceScripeInline(ScripeConnectionInline):
         workspace = obj.workspace
         workspace.scripe = obj
         spend = insights.spend_today([workspace])[workspace.pk]
-        n = spend.generations
-        text = f"{n} generation{'s' if n != 1 else ''}, about {spend.spent_cents}¢"
-        if spend.cap_cents:
-            plan = f"the {spend.plan} plan's " if spend.plan else "the "
-            text += f" of {plan}{spend.cap_cents}¢ daily cap"
-        return f"{text}. {spend.sentence}"
+        return f"{spend.figures} {spend.sentence}"
 
 
 class MembershipInline(admin.TabularInline):

@@ -64,6 +64,9 @@ WEEKS_AHEAD = 8
 HISTORY = timedelta(days=90)
 DEFAULT_GENERATION = timedelta(minutes=10)
 DEFAULT_REVIEW = timedelta(hours=4)
+# A median of fewer than this many is not "usual": one quick review must not shrink the
+# review time every draft is given to a few minutes.
+MIN_SAMPLES = 5
 # The forecast's pace is the spend of the last hour or two over the time it took, never over
 # less than this, so one generation a minute ago does not forecast the cap within the hour.
 FORECAST_MIN_ELAPSED = timedelta(minutes=30)
@@ -632,11 +635,32 @@ class Spend:
         return "ok"
 
     @property
+    def figures(self) -> str:
+        """What was spent, as the page, the gauge and the admin say it."""
+        plan = f" ({self.plan.title()} plan)" if self.plan else ""
+        if not self.spent_cents:
+            text = "Nothing spent yet today"
+            if self.cap_cents:
+                text += f"; the daily cap is {self.cap_cents} ¢{plan}"
+            return text + "."
+        text = f"About {self.spent_cents} ¢"
+        if self.cap_cents:
+            text += f" of the {self.cap_cents} ¢ daily cap{plan}"
+        n = self.generations
+        text += f": {n} generation{'s' if n != 1 else ''}"
+        if self.scripe_spent_cents is not None:
+            text += f"; Scripe said {self.scripe_spent_cents} ¢"
+        return text + "."
+
+    @property
     def sentence(self) -> str:
         if self.reached_until is not None or (self.cap_cents and self.left_cents == 0):
             return "The daily cap is reached; Scripe takes new generations again at 00:00 UTC."
         if not self.cap_cents:
-            return "The plan's daily cap is not known yet (verify the key in the admin)."
+            return (
+                "The daily cap is not known until Scripe names the plan, when an admin "
+                "verifies the workspace's key; there is no forecast until then."
+            )
         at = self.forecast_at
         if at is None:
             return "At this pace the cap is not reached today."
@@ -737,8 +761,8 @@ def usual_times(
     workspaces: list[Workspace], *, now: datetime | None = None
 ) -> dict[int, UsualTimes]:
     """Per workspace, the median time Scripe took and the median review turnaround over
-    HISTORY (the defaults where there is none; no review time where review is off). Two
-    queries."""
+    HISTORY (the defaults where there are fewer than MIN_SAMPLES; no review time where review
+    is off). Two queries."""
     now = now or timezone.now()
     ids = [w.pk for w in workspaces]
     took = seconds_between("accepted_at", "completed_at")
@@ -751,18 +775,18 @@ def usual_times(
             completed_at__gte=now - HISTORY,
         )
         .values("slot__workspace_id")
-        .annotate(median=Percentile(took, 0.5))
+        .annotate(n=Count("id"), median=Percentile(took, 0.5))
         .order_by()
     )
-    gen = {r["slot__workspace_id"]: r["median"] for r in generation}
+    gen = {r["slot__workspace_id"]: r["median"] for r in generation if r["n"] >= MIN_SAMPLES}
     events = SlotEvent.objects.filter(slot__workspace_id__in=ids, created_at__gte=now - HISTORY)
     review = (
         _decisions(events)
         .values("slot__workspace_id")
-        .annotate(median=Percentile(seconds_between("ready_at", "created_at"), 0.5))
+        .annotate(n=Count("id"), median=Percentile(seconds_between("ready_at", "created_at"), 0.5))
         .order_by()
     )
-    rev = {r["slot__workspace_id"]: r["median"] for r in review}
+    rev = {r["slot__workspace_id"]: r["median"] for r in review if r["n"] >= MIN_SAMPLES}
     usual = {}
     for workspace in workspaces:
         g, r = gen.get(workspace.pk), rev.get(workspace.pk)

@@ -288,7 +288,10 @@ def project_rows(chart: insights.ProjectWeeks, *, width=760) -> dict:
                         else round(base - (row - 12) * scheduled / peak, 1)
                     ),
                     "target_x2": round(x + bar, 1),
-                    "short": scheduled is not None and planned < scheduled,
+                    # Short of the schedule matters where it can still be planned.
+                    "short": scheduled is not None
+                    and planned < scheduled
+                    and (chart.this_week is None or week >= chart.this_week),
                     "title": title,
                 }
             )
@@ -341,7 +344,7 @@ def burn_down(spend: insights.Spend, *, width=420, height=200) -> dict | None:
         forecast = [points[-1], (x(24), frame.y(left))]
     return {
         "frame": frame,
-        "y_ticks": frame.y_ticks(lambda v: f"{v / 100:.0f} $" if cap >= 500 else f"{v:g} ¢"),
+        "y_ticks": frame.y_ticks(lambda v: f"{v:g} ¢"),  # the unit of the figures above it
         "labels": [{"x": x(h), "text": f"{h:02d}:00"} for h in range(0, 24, 6)],
         "actual": " ".join(f"{a},{b}" for a, b in points),
         "forecast": " ".join(f"{a},{b}" for a, b in forecast),
@@ -368,7 +371,7 @@ def _duration(seconds: float | None) -> str:
         return f"{seconds:.0f} s"
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+    return f"{round(seconds / 3600, 1):g} h"
 
 
 # Views ------------------------------------------------------------------------------------------
@@ -400,14 +403,17 @@ def insights_page(request: HttpRequest) -> HttpResponse:
     )
     at_risk, usual = insights.at_risk_slots(scope, now=now)
     query = request.GET.urlencode()
-    risk_filter = {"status": insights.AT_RISK}
+    # The same posts on the calendar (projects by Scripe id) and in the list (by pk).
+    on_calendar, in_list = {"status": insights.AT_RISK}, {"status": insights.AT_RISK}
     if scope.project:
-        risk_filter["project"] = scope.project.scripe_id
+        on_calendar["project"], in_list["project"] = scope.project.scripe_id, scope.project.pk
     if scope.label:
-        risk_filter["label"] = str(scope.label.public_id)
+        on_calendar["label"] = in_list["label"] = str(scope.label.public_id)
     today = timezone.localtime(now, viewer.zone).date()
     context = {
-        "risk_week_url": f"{reverse('week', args=[today.isoformat()])}?{urlencode(risk_filter)}",
+        "risk_week_url": f"{reverse('week', args=[today.isoformat()])}?{urlencode(on_calendar)}",
+        "risk_list_url": f"{reverse('slots')}?{urlencode(in_list)}",
+        "min_samples": insights.MIN_SAMPLES,
         "form": form,
         "scope": scope,
         "query": query,

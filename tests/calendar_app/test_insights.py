@@ -384,12 +384,13 @@ def test_one_generation_a_minute_ago_is_not_a_pace_of_one_a_minute(time_machine,
 # At risk ------------------------------------------------------------------------------------
 
 
-def learned_history(team) -> None:
-    """Scripe took 600 and 1,200 s (median 15 min); reviews took 2 and 4 h (median 3 h)."""
+def learned_history(team, generations=(5, 10, 15, 20, 40), reviews=(1, 2, 3, 4, 9)) -> None:
+    """Scripe took 5, 10, 15, 20 and 40 min (median 15 min); reviews took 1, 2, 3, 4 and 9 h
+    (median 3 h)."""
     slot = team.slot(at(7, 1))
-    job(slot, 1, accepted=at(6, 1, 9), completed=at(6, 1, 9, 10))
-    job(slot, 2, accepted=at(6, 1, 9), completed=at(6, 1, 9, 20))
-    for hours in (2, 4):
+    for n, minutes in enumerate(generations):
+        job(slot, n + 1, accepted=at(6, 1, 9), completed=at(6, 1, 9, minutes))
+    for hours in reviews:
         decided = team.slot(at(7, 1))
         event(decided, "in_review", at(6, 1, 8))
         event(decided, "approving", at(6, 1, 8) + timedelta(hours=hours), team.manager)
@@ -400,6 +401,16 @@ def test_usual_times_are_medians_from_history(team):
     usual = insights.usual_times([team.workspace])[team.workspace.pk]
     assert usual.generation == timedelta(minutes=15) and usual.generation_known
     assert usual.review == timedelta(hours=3) and usual.review_known
+
+
+def test_a_few_samples_are_not_usual_yet(team):
+    # One quick review (9 minutes) must not give every draft 9 minutes of review.
+    learned_history(team, generations=(1, 2, 3, 4), reviews=(0.15,))
+    usual = insights.usual_times([team.workspace])[team.workspace.pk]
+    assert usual.generation == insights.DEFAULT_GENERATION and not usual.generation_known
+    assert usual.review == insights.DEFAULT_REVIEW and not usual.review_known
+    in_review = team.slot(NOW + timedelta(hours=1), status="in_review")
+    assert insights.at_risk_slots(scope(team))[0] == [in_review]
 
 
 def test_at_risk_is_less_time_left_than_writing_and_review_take(team):

@@ -209,14 +209,14 @@ def test_a_first_week_of_generations_draws_its_times(client, team):
 
 def test_before_the_cap_is_known_there_is_no_burn_down(client, team):
     html = login(client, team.manager).get("/insights/").content.decode()
-    assert "daily cap is not known yet (verify the key in the admin)" in html
-    assert "The burn-down appears once the daily cap is known" in html
+    assert "The daily cap is not known until Scripe names the plan" in html
     assert "chart-spend" not in html
     connection = connection_for(team.workspace)
     connection.plan = "SOLO"
     connection.save()
     html = client.get("/insights/").content.decode()
-    assert "chart-spend" in html and "The burn-down appears" not in html
+    assert "chart-spend" in html and "is not known until" not in html
+    assert "Nothing spent yet today; the daily cap is 500 ¢ (Solo plan)." in html
 
 
 def test_a_week_with_fewer_posts_planned_than_the_schedule_is_marked(client, team):
@@ -229,9 +229,10 @@ def test_a_week_with_fewer_posts_planned_than_the_schedule_is_marked(client, tea
     html = login(client, team.manager).get("/insights/").content.decode()
     assert "Lena Fischer, week of 8 Jun: 1 planned, 0 published, 2 on the schedule" in html
     assert "Lena Fischer, week of 15 Jun: 2 planned, 0 published, 2 on the schedule" in html
-    # 16 of the 17 weeks have fewer than 2 planned.
-    assert html.count('class="target target-short"') == 16
-    assert html.count('class="target"') == 1
+    # Of this week and the 8 ahead, all but the week of 15 June have fewer than 2 planned;
+    # the 8 weeks past are held against today's schedule, but not marked short.
+    assert html.count('class="target target-short"') == 8
+    assert html.count('class="target"') == 9
 
 
 def test_the_admin_shows_todays_spend_as_insights_counts_it(client, team):
@@ -250,7 +251,9 @@ def test_the_admin_shows_todays_spend_as_insights_counts_it(client, team):
     team.admin.save()
     login(client, team.admin)
     html = client.get(f"/admin/calendar_app/workspace/{team.workspace.pk}/change/").content
-    assert "2 generations, about 10¢ of the SOLO plan&#x27;s 500¢ daily cap." in html.decode()
+    assert "About 10 ¢ of the 500 ¢ daily cap (Solo plan): 2 generations." in html.decode()
+    insights_page = client.get("/insights/").content.decode()
+    assert "About 10 ¢ of the 500 ¢ daily cap (Solo plan): 2 generations." in insights_page
 
 
 def test_the_gauge_is_for_admins(client, team, django_assert_num_queries):
