@@ -6,7 +6,6 @@ from datetime import time
 
 from django import forms
 
-from calendar_app import insights
 from calendar_app.calendar_grid import FIRST_YEAR, LAST_YEAR, is_showable
 from calendar_app.models import (
     LABEL_COLOURS,
@@ -17,6 +16,7 @@ from calendar_app.models import (
     SourceNote,
 )
 from calendar_app.scheduling import time_choices
+from calendar_app.selectors import STATUS_FILTERS
 
 
 class ProjectChoiceField(forms.ModelChoiceField):
@@ -120,12 +120,10 @@ class SlotFilterForm(forms.Form):
         to_field_name="public_id",
     )
 
-    def __init__(self, *args, projects, status_choices, **kwargs) -> None:
+    def __init__(self, *args, projects, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
-        # "At risk" (#18) is not a status but filters like one: calendar_app/insights.py.
-        at_risk = (insights.AT_RISK, insights.AT_RISK_LABEL)
-        self.fields["status"].choices = [("", "Any status"), at_risk, *status_choices]
+        self.fields["status"].choices = [("", "Any status"), *STATUS_FILTERS]
         self.fields["label"].queryset = Label.objects.filter(
             workspace_id__in=projects.values("workspace_id")
         )

@@ -73,9 +73,6 @@ FORECAST_MIN_ELAPSED = timedelta(minutes=30)
 # Auto-generation sends at most this many drafts per workspace per sweep (every minute).
 AUTO_BATCH = 50
 
-AT_RISK = "at_risk"
-AT_RISK_LABEL = "At risk"
-
 
 # Percentiles in the database ------------------------------------------------------------------
 
@@ -481,9 +478,6 @@ class ProjectWeeks:
     scheduled: dict[tuple[int, date], int] = field(default_factory=dict)
     this_week: date | None = None
 
-    def has_schedule(self, project: Project) -> bool:
-        return any((project.pk, week) in self.scheduled for week in self.weeks)
-
     def table(self) -> Table:
         headers = ["Project", "Week of", "On the schedule", "Planned", "Published"]
         rows = [
@@ -507,8 +501,8 @@ class ProjectWeeks:
 def planned_vs_published(scope: Scope, *, today: date) -> ProjectWeeks:
     """Per project and local week of the slot's time: live slots planned, how many of them
     were published, and how many posting times the project's schedule has that week. The
-    schedule is today's (changes to it are not kept), and a paused project has none: the
-    queue does not fill it. Three queries."""
+    schedule is today's (changes to it are not kept), a paused project has none (the queue
+    does not fill it), and with a label none is counted. Three queries (two with a label)."""
     weeks = weeks_around(today)
     start, end = _weeks_bounds(weeks, scope.zone)
     projects = Project.objects.filter(workspace=scope.workspace)
@@ -527,6 +521,8 @@ def planned_vs_published(scope: Scope, *, today: date) -> ProjectWeeks:
         key = (row["project_id"], _week_of(row["week"], scope.zone))
         chart.planned[key] = row["planned"]
         chart.published[key] = row["published"]
+    if scope.label is not None:
+        return chart  # a label's posts are some of a project's: its schedule is for all
     active = {p.pk for p in chart.projects if p.is_active}
     schedules: dict[int, list[tuple[int, time]]] = defaultdict(list)
     entries = ScheduleTime.objects.filter(project_id__in=active).values_list(
@@ -598,19 +594,21 @@ class Spend:
         return min(100, round(100 * self.spent_cents / self.cap_cents))
 
     @property
+    def _pace_hour(self) -> int:
+        """The UTC hour "this pace" starts: the previous one (today's), so the pace is the
+        last one to two hours'. A morning's burst does not make the evening's forecast, nor
+        does a quiet morning hide a burst now."""
+        return max(0, int((self.now - utc_midnight(self.now)).total_seconds() // 3600) - 1)
+
+    @property
     def pace_since(self) -> datetime:
-        """Where "this pace" starts: the previous UTC hour's start (today's), so the pace
-        is the last one to two hours'. A morning's burst does not make the evening's
-        forecast, nor does a quiet morning hide a burst now."""
-        midnight = utc_midnight(self.now)
-        return midnight + timedelta(hours=max(0, len(self.hourly) - 2))
+        return utc_midnight(self.now) + timedelta(hours=self._pace_hour)
 
     @property
     def cents_per_second(self) -> float:
         """The pace: what was charged since `pace_since`, over at least
         FORECAST_MIN_ELAPSED (one generation a minute ago is not a pace of one a minute)."""
-        first = max(0, len(self.hourly) - 2)
-        cents = sum(self.hourly[first:]) * GENERATION_CENTS
+        cents = sum(self.hourly[self._pace_hour :]) * GENERATION_CENTS
         elapsed = max(self.now - self.pace_since, FORECAST_MIN_ELAPSED)
         return cents / elapsed.total_seconds()
 

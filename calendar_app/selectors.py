@@ -323,11 +323,16 @@ def slots_matching(
     return _within_days(slots, viewer, date_from, date_to)
 
 
+# What a status filter offers: "At risk" (#18) first, not a status but filtering like one.
+AT_RISK = "at_risk"
+STATUS_FILTERS = [(AT_RISK, "At risk"), *SlotStatus.choices]
+
+
 def with_status(slots: QuerySet, viewer: Viewer, status: str) -> QuerySet:
     """`slots` in `status`, or, for "at_risk" (#18), likely to miss their time (two queries
     for the usual times, see insights.at_risk_condition). Any other value filters nothing:
     a calendar ignores a status it does not know, as it does a project."""
-    if status == "at_risk":
+    if status == AT_RISK:
         from calendar_app.insights import at_risk_condition
 
         return slots.filter(at_risk_condition([m.workspace for m in viewer.memberships]))
@@ -354,6 +359,15 @@ def calendar_window(
     if label_id:
         slots = slots.filter(labels__public_id=label_id)
     return with_status(slots, viewer, status)
+
+
+def times_taken(project_ids: list[int], start: datetime, end: datetime) -> set[tuple]:
+    """(project id, time) of every live post of these projects in [start, end): which
+    posting-schedule times are taken, whatever a page's filter shows."""
+    rows = PlannedSlot.objects.alive().filter(
+        project_id__in=project_ids, scheduled_for__gte=start, scheduled_for__lt=end
+    )
+    return set(rows.values_list("project_id", "scheduled_for"))
 
 
 def slots_changed_since(viewer: Viewer, since, *, recheck=(), limit: int = 200) -> list[tuple]:

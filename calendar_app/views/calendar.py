@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from calendar_app import insights, selectors
+from calendar_app import selectors
 from calendar_app.access import Viewer, viewer_for
 from calendar_app.calendar_grid import (
     FIRST_YEAR,
@@ -25,7 +25,7 @@ from calendar_app.calendar_grid import (
     utc_bounds,
     week_start,
 )
-from calendar_app.models import Label, Project, ScheduleTime, SlotStatus
+from calendar_app.models import Label, Project, ScheduleTime
 from calendar_app.queue import schedule_times
 from calendar_app.templatetags.cards import render_cards
 
@@ -49,14 +49,9 @@ def _selected_label(request: HttpRequest, labels: list[Label]) -> Label | None:
     return next((lb for lb in labels if str(lb.public_id) == wanted), None) if wanted else None
 
 
-# The status filter: "At risk" (#18) first, as on All posts; it is not a status but filters
-# like one (selectors.with_status).
-STATUS_FILTERS = [(insights.AT_RISK, insights.AT_RISK_LABEL), *SlotStatus.choices]
-
-
 def _selected_status(request: HttpRequest) -> str:
     wanted = request.GET.get("status", "")
-    return wanted if any(value == wanted for value, _ in STATUS_FILTERS) else ""
+    return wanted if any(value == wanted for value, _ in selectors.STATUS_FILTERS) else ""
 
 
 def _query(project: Project | None, label: Label | None = None, status: str = "") -> str:
@@ -102,9 +97,9 @@ def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | 
         "project": project,
         "labels": labels,
         "label": label,
-        "status_filters": STATUS_FILTERS,
+        "status_filters": selectors.STATUS_FILTERS,
         "status": status,
-        "status_name": dict(STATUS_FILTERS).get(status, ""),
+        "status_name": dict(selectors.STATUS_FILTERS).get(status, ""),
         "shown_count": len(slots),
         "unfiltered_query": _query(project, label),
         "filter_query": _query(project, label, status),
@@ -205,6 +200,7 @@ def day_view(request: HttpRequest, day: str):
         {
             "day": days[the_day],
             "month_url": reverse("month", args=[the_day.year, the_day.month]) + query,
+            "self_url": reverse("day", args=[the_day.isoformat()]),
             **common,
         },
     )
@@ -239,7 +235,11 @@ def _hour_rows(viewer: Viewer, days, dates: list[date], hours: tuple[int, int], 
     for entry in ScheduleTime.objects.filter(project__in=[p.pk for p in shown]):
         by_project.setdefault(entry.project_id, []).append((entry.weekday, entry.time))
     first, last = utc_bounds(dates[0], dates[-1], zone)
-    taken = {(s.project_id, s.scheduled_for) for d in dates for s in days[d].slots}
+    if common["status"] or common["label"]:
+        # The page shows some posts; a time is taken by any (one query more).
+        taken = selectors.times_taken([p.pk for p in shown], first, last)
+    else:
+        taken = {(s.project_id, s.scheduled_for) for d in dates for s in days[d].slots}
     marks: dict[tuple[date, int], list] = {}
     now = timezone.now()
     for p in shown:

@@ -38,7 +38,6 @@ from calendar_app.access import Viewer, slot_for, viewer_for
 from calendar_app.calendar_grid import parse_day
 from calendar_app.forms import SlotFilterForm
 from calendar_app.generation import generation_cancel, generation_request
-from calendar_app.models import SlotStatus
 from calendar_app.notifications import unread_count
 from calendar_app.refusals import Refusal
 from calendar_app.templatetags.cards import live_token, render_cards, to_micros
@@ -126,7 +125,6 @@ def _window(request: HttpRequest, viewer: Viewer):
         form = SlotFilterForm(
             request.GET,
             projects=selectors.visible_projects(viewer),
-            status_choices=SlotStatus.choices,
         )
         if not form.is_valid():
             return None, None

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from calendar_app import insights
+from calendar_app import insights, selectors
 from calendar_app.access import Viewer, viewer_for
 from calendar_app.exports import neutralise
 from calendar_app.models import Label, Project, Role, Workspace
@@ -404,7 +404,7 @@ def insights_page(request: HttpRequest) -> HttpResponse:
     at_risk, usual = insights.at_risk_slots(scope, now=now)
     query = request.GET.urlencode()
     # The same posts on the calendar (projects by Scripe id) and in the list (by pk).
-    on_calendar, in_list = {"status": insights.AT_RISK}, {"status": insights.AT_RISK}
+    on_calendar, in_list = {"status": selectors.AT_RISK}, {"status": selectors.AT_RISK}
     if scope.project:
         on_calendar["project"], in_list["project"] = scope.project.scripe_id, scope.project.pk
     if scope.label:

@@ -14,7 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from calendar_app import exports, feeds, imports, selectors
 from calendar_app.access import Viewer, viewer_for
 from calendar_app.forms import CsvUploadForm, ImportConfirmForm, SlotFilterForm
-from calendar_app.models import Role, SlotStatus, Workspace
+from calendar_app.models import Role, Workspace
 from calendar_app.refusals import Refusal
 from calendar_app.views.answers import refused, show_on_form
 
@@ -154,7 +154,6 @@ def slot_export(request: HttpRequest) -> HttpResponse:
     form = SlotFilterForm(
         request.GET or None,
         projects=selectors.visible_projects(viewer),
-        status_choices=SlotStatus.choices,
     )
     if form.is_bound and not form.is_valid():
         refusal = Refusal("Fix the filters to export what they show.", status=422)

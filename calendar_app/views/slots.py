@@ -250,7 +250,6 @@ def filtered_slots(viewer: Viewer, data) -> tuple[SlotFilterForm, object]:
     form = SlotFilterForm(
         data or None,
         projects=selectors.visible_projects(viewer),
-        status_choices=SlotStatus.choices,
     )
     if not form.is_bound:
         return form, selectors.slots_matching(viewer)

@@ -438,3 +438,98 @@ def test_the_weeks_hour_range_links_keep_the_filter(client, team):
     assert f'href="/calendar/week/2026-10-12/?{query}&amp;start=7&amp;end=21">07–21' in html
     plain = client.get("/calendar/week/2026-10-15/").content.decode()
     assert 'href="/calendar/week/2026-10-12/?start=0&amp;end=24">Whole day' in plain
+
+
+def test_a_filtered_calendar_keeps_its_filter_in_what_it_asks_and_links(client, team):
+    from calendar_app.models import Label
+
+    launch = Label.objects.create(workspace=team.workspace, name="Launch")
+    url = f"/calendar/2026/10/?project={team.project.scripe_id}&label={launch.public_id}"
+    html = login(client, team.editor).get(f"{url}&status=at_risk").content.decode()
+    # The live poll asks about the same posts.
+    live_query = html.split('data-live-query="')[1].split('"')[0]
+    assert "status=at_risk" in live_query and f"label={launch.public_id}" in live_query
+    # "Show every status" drops only the status.
+    note = html.split('class="filter-note"')[1].split("</p>")[0]
+    link = note.split('href="')[1].split('"')[0].replace("&amp;", "&")
+    assert link == url
+    # The day pages of the month keep the whole filter.
+    assert f'href="/calendar/day/2026-10-20/?project={team.project.scripe_id}&amp;' in html
+
+
+def test_the_htmx_fragment_of_a_filtered_calendar_says_what_it_shows(client, team):
+    at_risk_and_not(team)
+    response = login(client, team.editor).get(
+        "/calendar/2026/10/?status=at_risk", headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="calendar"') and "<html" not in html
+    assert "2 posts at risk here" in html and "Plenty of time" not in html
+
+
+def test_the_day_page_filters_like_its_month_and_refreshes_filtered(client, team):
+    at_risk_and_not(team)  # two at risk today (15 Oct), one in review on the 17th
+    html = login(client, team.editor).get("/calendar/day/2026-10-15/?status=at_risk")
+    html = html.content.decode()
+    assert "Due soon and not written" in html and "Already past" not in html
+    assert "2 posts at risk here" in html
+    assert 'hx-get="/calendar/day/2026-10-15/?status=at_risk"' in html
+    assert 'href="/calendar/day/2026-10-15/">Show every status' in html
+
+
+def test_posts_at_risk_in_each_of_the_viewers_workspaces_follow_their_own_rules(client, team):
+    from calendar_app.models import Membership, Role
+
+    # Globex has no review: only Scripe's usual 10 minutes count there.
+    team.other_workspace.review_required = False
+    team.other_workspace.save()
+    Membership.objects.create(user=team.editor, workspace=team.other_workspace, role=Role.EDITOR)
+    team.slot(NOW + timedelta(hours=2), text="Acme, review still to come")
+    team.slot(NOW + timedelta(minutes=8), project=team.foreign_project, text="Globex, in 8 min")
+    team.slot(NOW + timedelta(hours=2), project=team.foreign_project, text="Globex, in 2 h")
+    html = login(client, team.editor).get("/calendar/2026/10/?status=at_risk").content.decode()
+    assert "Acme, review still to come" in html and "Globex, in 8 min" in html
+    assert "Globex, in 2 h" not in html
+
+
+def test_a_live_poll_of_the_at_risk_calendar_costs_the_same_for_one_change_or_thirty(
+    client, team, django_assert_num_queries
+):
+    from django.utils import timezone
+
+    from calendar_app.models import PlannedSlot
+    from calendar_app.templatetags.cards import to_micros
+
+    login(client, team.editor)
+    window = {"view": "calendar", "from": "2026-09-28", "to": "2026-11-08", "status": "at_risk"}
+
+    def changed(n) -> dict:
+        since = to_micros(timezone.now() - timedelta(seconds=1))
+        for i in range(n):
+            team.slot(NOW + timedelta(hours=1, minutes=i))
+        PlannedSlot.objects.update(updated_at=timezone.now())
+        return {**window, "since": since}
+
+    # session, user, memberships, profile; what changed; the usual generation and review
+    # times; the changed cards at risk, their current attempts, their labels
+    query = changed(1)
+    with django_assert_num_queries(10):
+        assert client.get("/slots/live/", query).status_code == 200
+    query = changed(30)
+    with django_assert_num_queries(10):
+        html = client.get("/slots/live/", query).content.decode()
+    assert html.count('class="slot-card') == 31
+
+
+def test_a_filtered_week_offers_no_schedule_time_a_hidden_post_takes(client, team):
+    from datetime import time
+
+    from calendar_app.models import ScheduleTime
+
+    ScheduleTime.objects.create(project=team.project, weekday=4, time=time(9))  # Fridays 09:00
+    team.slot(datetime(2026, 10, 16, 7, 0, tzinfo=UTC))  # Friday 09:00 Berlin: not at risk
+    login(client, team.editor)
+    mark = "Posting schedule of Lena Fischer"
+    assert mark not in client.get("/calendar/week/2026-10-15/").content.decode()
+    filtered = client.get("/calendar/week/2026-10-15/?status=at_risk").content.decode()
+    assert mark not in filtered and "An idea worth a post." not in filtered

@@ -261,7 +261,6 @@ def test_planned_posts_are_held_against_the_posting_schedule_of_active_projects(
     lena, paused = team.project.pk, team.paused.pk
     assert all(chart.scheduled[(lena, week)] == 2 for week in chart.weeks)
     assert not any(key[0] == paused for key in chart.scheduled)
-    assert chart.has_schedule(team.project) and not chart.has_schedule(team.paused)
     assert chart.peak() == 2
     rows = chart.table().rows
     assert ["Lena Fischer", "2026-06-08", 2, 1, 1] in rows
@@ -549,3 +548,94 @@ def test_the_every_minute_sweep_runs_auto_generation(team, keyed, monkeypatch):
     team.slot(NOW + timedelta(hours=2))
     assert tasks.sweep()["auto_generated"] == 1
     assert timezone.now() == NOW
+
+
+# The schedule with a label, and across a change of the clocks -------------------------------
+
+
+def test_with_a_label_no_schedule_is_held_against_its_posts(team):
+    from calendar_app.models import Label
+    from calendar_app.queue import schedule_set
+
+    schedule_set(project=team.project, schedule=[(0, time(9))])
+    launch = Label.objects.create(workspace=team.workspace, name="Launch")
+    chart = insights.planned_vs_published(
+        insights.Scope(team.workspace, team.workspace.zone, label=launch), today=NOW.date()
+    )
+    assert chart.scheduled == {}
+    assert ["Lena Fischer", "2026-06-08", "", 0, 0] in chart.table().rows
+
+
+def test_a_schedule_time_the_clocks_skip_is_no_posting_time_that_week(team):
+    from calendar_app.queue import schedule_set
+
+    # Sundays at 02:30 in Berlin; on 29 March 2026 the clocks go from 02:00 to 03:00.
+    schedule_set(project=team.project, schedule=[(6, time(2, 30))])
+    chart = insights.planned_vs_published(scope(team), today=date(2026, 4, 1))
+    lena = team.project.pk
+    assert chart.scheduled[(lena, date(2026, 3, 23))] == 0
+    assert chart.scheduled[(lena, date(2026, 3, 16))] == 1
+    assert chart.scheduled[(lena, date(2026, 3, 30))] == 1
+
+
+def test_between_one_and_two_the_pace_still_counts_from_midnight(time_machine, team):
+    time_machine.move_to(at(6, 10, 1, 30), tick=False)
+    with_plan(team, "SOLO")
+    slot = team.slot(at(6, 20))
+    for n in range(9):  # 45 ¢ in the first 90 minutes: 30 ¢ an hour
+        job(slot, n + 1, accepted=at(6, 10, 0, 5) + timedelta(minutes=10 * n))
+    spend = insights.spend_today([team.workspace])[team.workspace.pk]
+    assert spend.pace_since == at(6, 10, 0)
+    assert spend.cents_per_second * 3600 == pytest.approx(30)
+
+
+# The burn-down's geometry ----------------------------------------------------------------------
+
+
+def burn(team, spent_generations: int, *, plan="SOLO", meta=None):
+    from calendar_app.views.insights import burn_down
+
+    connection = with_plan(team, plan)
+    if meta:
+        connection.note_spend_cap(meta)
+        team.workspace.refresh_from_db()
+    slot = team.slot(at(6, 20))
+    for n in range(spent_generations):  # spread over the last hour (11:00-12:00)
+        job(slot, n + 1, accepted=at(6, 10, 11) + timedelta(seconds=3600 * n / spent_generations))
+    spend = insights.spend_today([team.workspace])[team.workspace.pk]
+    return spend, burn_down(spend)
+
+
+def last_point(points: str) -> tuple[float, float]:
+    x, y = points.split()[-1].split(",")
+    return float(x), float(y)
+
+
+def test_the_burn_down_draws_the_forecast_to_where_the_cap_is_reached(team):
+    # 60 ¢ in the last hour of a 500 ¢ cap: 440 ¢ left at 60 an hour, reached at 19:20.
+    spend, svg = burn(team, 12)
+    frame = svg["frame"]
+    hour = frame.plot_width / 24
+    assert spend.forecast_at == at(6, 10, 19, 20)
+    x, y = last_point(svg["forecast"])
+    assert x == pytest.approx(frame.LEFT + (19 + 1 / 3) * hour, abs=0.1)
+    assert y == frame.baseline  # nothing left of the cap
+    assert last_point(svg["actual"]) == (svg["now_x"], frame.y(440))
+
+
+def test_a_pace_that_misses_the_cap_ends_at_midnight_with_what_is_left(team):
+    # 10 ¢ in the last hour: 12 hours to midnight at 10 an hour leaves 490 - 120 = 370 ¢.
+    spend, svg = burn(team, 2)
+    assert spend.forecast_at is None
+    frame = svg["frame"]
+    assert last_point(svg["forecast"]) == (
+        round(frame.LEFT + frame.plot_width, 1),
+        frame.y(370),
+    )
+
+
+def test_a_reached_cap_draws_the_forecast_down_at_now(team):
+    meta = {"bucketDate": "2026-06-10", "spentCents": 500, "capCents": 500}
+    spend, svg = burn(team, 0, meta=meta)
+    assert spend.forecast_at == NOW
+    assert last_point(svg["forecast"]) == (svg["now_x"], svg["frame"].baseline)

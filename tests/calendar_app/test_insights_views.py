@@ -233,6 +233,12 @@ def test_a_week_with_fewer_posts_planned_than_the_schedule_is_marked(client, tea
     # the 8 weeks past are held against today's schedule, but not marked short.
     assert html.count('class="target target-short"') == 8
     assert html.count('class="target"') == 9
+    # A label's posts are some of the project's: no schedule line to hold them against.
+    from calendar_app.models import Label
+
+    launch = Label.objects.create(workspace=team.workspace, name="Launch")
+    html = client.get(f"/insights/?label={launch.public_id}").content.decode()
+    assert 'class="target' not in html
 
 
 def test_the_admin_shows_todays_spend_as_insights_counts_it(client, team):
