@@ -15,11 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from calendar_app import queue, selectors
 from calendar_app.access import Viewer, viewer_for
 from calendar_app.forms import ScheduleForm
-from calendar_app.generation import generation_request
 from calendar_app.models import Label, Project, Role
 from calendar_app.refusals import Refusal
 from calendar_app.views.answers import done, refused, show_on_form
-from calendar_app.views.slots import _form, _month_of, _render_form
+from calendar_app.views.slots import _form, _generate_now, _month_of, _render_form
 
 TEMPLATE = "queue/queue.html"
 
@@ -157,10 +156,5 @@ def queue_add(request: HttpRequest) -> HttpResponse:
     when = timezone.localtime(slot.scheduled_for, viewer.zone)
     text = f"Queued for {when:%a} {when.day} {when:%b, %H:%M} ({viewer.zone.key})."
     if form.cleaned_data.get("generate_now"):
-        try:
-            generation_request(slot=slot, user=request.user)
-        except Refusal as refusal:
-            text += f" Not sent to Scripe: {refusal}"
-        else:
-            text += " Sent to Scripe."
+        text += _generate_now(slot, request.user)
     return done(request, text, redirect_to=_month_of(slot))

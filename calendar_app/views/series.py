@@ -17,7 +17,7 @@ from calendar_app.forms import RepeatForm, SlotForm
 from calendar_app.models import Role, Series, SeriesOccurrence
 from calendar_app.refusals import Refusal
 from calendar_app.views.answers import done, refused, show_on_form
-from calendar_app.views.slots import FORM_TEMPLATE, _form, _picker
+from calendar_app.views.slots import FORM_TEMPLATE, _form, _initial, _picker
 
 SCOPES = ("this", "following")
 
@@ -134,15 +134,8 @@ def occurrence_edit(request: HttpRequest, slot_id) -> HttpResponse:
             slot.require_editable()
         except Refusal as refusal:
             return refused(request, refusal, redirect_to=here)
-        local = timezone.localtime(slot.scheduled_for, viewer.zone)
-        initial = {
-            "project": slot.project,
-            "note_text": slot.note.text,
-            "language": slot.note.language,
-            "date": local.date(),
-            "time": f"{local:%H:%M}",
-        }
-        return _render_form(request, viewer, _form(viewer, initial=initial), slot=slot)
+        form = _form(viewer, initial=_initial(slot, viewer.zone))
+        return _render_form(request, viewer, form, slot=slot)
     form = _form(viewer, data=request.POST)
     scope = request.POST.get("scope", "this")
     if scope not in SCOPES:

@@ -56,6 +56,28 @@ def _submit(form: SlotForm, viewer: Viewer, service, **kwargs):
     return None
 
 
+def _initial(slot, zone) -> dict:
+    """The post form's fields as a planned post has them (Edit, and a series' occurrence)."""
+    local = timezone.localtime(slot.scheduled_for, zone)
+    return {
+        "project": slot.project,
+        "note_text": slot.note.text,
+        "language": slot.note.language,
+        "date": local.date(),
+        "time": f"{local:%H:%M}",
+    }
+
+
+def _generate_now(slot, user) -> str:
+    """Sends a just-planned post to Scripe when its form asked to ("Generate now"), and says
+    how that went, to follow the sentence that says it was planned."""
+    try:
+        generation_request(slot=slot, user=user)
+    except Refusal as refusal:
+        return f" Not sent to Scripe: {refusal}"
+    return " Sent to Scripe."
+
+
 def _month_of(slot) -> str:
     when = timezone.localtime(slot.scheduled_for)
     return reverse("month", args=[when.year, when.month])
@@ -132,12 +154,7 @@ def slot_new(request: HttpRequest) -> HttpResponse:
     when = timezone.localtime(slot.scheduled_for)
     text = f"Planned for {when:%a %d %b, %H:%M} ({viewer.zone.key})."
     if form.cleaned_data["generate_now"]:
-        try:
-            generation_request(slot=slot, user=request.user)
-        except Refusal as refusal:
-            text += f" Not sent to Scripe: {refusal}"
-        else:
-            text += " Sent to Scripe."
+        text += _generate_now(slot, request.user)
     # A blank form with a new request key takes the used one's place: on the form's own page
     # (no dialog to close) the next post is a new request, not a repeat of this one.
     fresh = _render_form(request, viewer, _form(viewer)) if request.htmx else None
@@ -154,15 +171,8 @@ def slot_edit(request: HttpRequest, public_id) -> HttpResponse:
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=reverse("slot", args=[slot.public_id]))
     if request.method == "GET":
-        local = timezone.localtime(slot.scheduled_for)
-        initial = {
-            "project": slot.project,
-            "note_text": slot.note.text,
-            "language": slot.note.language,
-            "date": local.date(),
-            "time": f"{local:%H:%M}",
-        }
-        return _render_form(request, viewer, _form(viewer, initial=initial), slot)
+        form = _form(viewer, initial=_initial(slot, viewer.zone))
+        return _render_form(request, viewer, form, slot)
     form = _form(viewer, data=request.POST)
     if _submit(form, viewer, services.slot_update, slot=slot, user=request.user) is None:
         return _render_form(request, viewer, form, slot)
