@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from calendar_app import rules, selectors, services
+from calendar_app import selectors, services
 from calendar_app.access import Viewer
 from calendar_app.generation import generation_request, spend_cap_sentence
 from calendar_app.insights import spend_today
@@ -49,7 +49,7 @@ from calendar_app.models import (
     Workspace,
 )
 from calendar_app.refusals import Refusal
-from calendar_app.review import slot_approve, slot_reject
+from calendar_app.review import reject_reason, slot_approve, slot_reject
 from calendar_app.scheduled import scheduled_reschedule
 from scripe_integration.plans import GENERATION_CENTS
 
@@ -115,13 +115,9 @@ def bulk_params(
             raise Refusal(fields={"label": "Pick a label."})
         params["label"] = str(label.public_id)
     elif action == BulkAction.REJECT:
-        params["reason"] = rules.text(
-            reason,
-            field="reason",
-            label="The reason",
-            limit=rules.REVIEW_COMMENT_MAX_CHARS,
-            required="Give the editors a reason for rejecting them.",
-        ).strip()
+        params["reason"] = reject_reason(
+            reason, required="Give the editors a reason for rejecting them."
+        )
     return params
 
 

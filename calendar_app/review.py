@@ -329,16 +329,23 @@ def slot_request_changes(*, slot: PlannedSlot, user, comment: str | None) -> str
     return "Changes requested: Scripe is writing a new version."
 
 
-def slot_reject(*, slot: PlannedSlot, user, reason: str | None) -> str:
-    """Turns the draft down with a reason the editor sees on the card."""
-    _draft(slot)
-    reason = rules.text(
+def reject_reason(
+    reason: str | None, *, required: str = "Give the editor a reason for rejecting it."
+) -> str:
+    """The rule for a rejection's reason (one draft, or a bulk Reject's for them all)."""
+    return rules.text(
         reason,
         field="reason",
         label="The reason",
         limit=rules.REVIEW_COMMENT_MAX_CHARS,
-        required="Give the editor a reason for rejecting it.",
+        required=required,
     ).strip()
+
+
+def slot_reject(*, slot: PlannedSlot, user, reason: str | None) -> str:
+    """Turns the draft down with a reason the editor sees on the card."""
+    _draft(slot)
+    reason = reject_reason(reason)
     with transaction.atomic():
         slot.reject(reason)
         record(slot, kind=Kind.STATUS, actor=user, text=reason)
