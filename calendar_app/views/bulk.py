@@ -124,13 +124,19 @@ def bulk_apply(request: HttpRequest) -> HttpResponse:
     return _answer_run(request, run)
 
 
+def _run_for(viewer, public_id):
+    """The viewer's own bulk run, or 404."""
+    run = bulk.run_for(viewer, public_id)
+    if run is None:
+        raise Http404("No such bulk action.")
+    return run
+
+
 @login_required
 @require_GET
 def bulk_run(request: HttpRequest, public_id) -> HttpResponse:
     """A run's progress and results: the page, or (HTMX) the partial its poll swaps."""
-    run = bulk.run_for(viewer_for(request), public_id)
-    if run is None:
-        raise Http404("No such bulk action.")
+    run = _run_for(viewer_for(request), public_id)
     if request.htmx:
         response = render(request, TEMPLATE + "#bulk-run", _run_context(run))
         if run.finished_at is not None and request.GET.get("poll"):
@@ -146,9 +152,7 @@ def bulk_run(request: HttpRequest, public_id) -> HttpResponse:
 def bulk_undo(request: HttpRequest, public_id) -> HttpResponse:
     """Undo of a bulk delete: every slot it deleted comes back, each within its undo time."""
     viewer = viewer_for(request)
-    run = bulk.run_for(viewer, public_id)
-    if run is None:
-        raise Http404("No such bulk action.")
+    run = _run_for(viewer, public_id)
     try:
         undo = bulk.bulk_undo(viewer=viewer, run=run)
     except Refusal as refusal:
@@ -160,9 +164,7 @@ def bulk_undo(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def bulk_resume(request: HttpRequest, public_id) -> HttpResponse:
     """A run whose task was lost goes on with the slots it had not done."""
-    run = bulk.run_for(viewer_for(request), public_id)
-    if run is None:
-        raise Http404("No such bulk action.")
+    run = _run_for(viewer_for(request), public_id)
     bulk.bulk_resume(run=run)
     return _answer_run(request, run)
 
