@@ -94,6 +94,17 @@ HEADLINES = {
     K.MISSED: "Missed its time",
     K.REMOVED: "Removed in Scripe",
 }
+
+
+def email_state(choice: str | None) -> str:
+    """A notification's email state for a person's choice of email for its kind."""
+    states = {
+        EmailChoice.IMMEDIATE: Notification.Email.PENDING,
+        EmailChoice.DIGEST: Notification.Email.DIGEST,
+    }
+    return states.get(choice, Notification.Email.NONE)
+
+
 # A failed send is tried again after these many seconds; after the last, it is failed.
 RETRY_DELAYS = (60, 300, 1800)
 MAX_EMAIL_ATTEMPTS = len(RETRY_DELAYS) + 1
@@ -180,10 +191,6 @@ def _notify(
             "user_id", "email"
         )
     )
-    states = {
-        EmailChoice.IMMEDIATE: Notification.Email.PENDING,
-        EmailChoice.DIGEST: Notification.Email.DIGEST,
-    }
     rows = [
         Notification(
             user=user,
@@ -193,7 +200,7 @@ def _notify(
             text=text[:500],
             detail=detail,
             dedupe_key=dedupe_key,
-            email=states.get(chosen.get(user.pk, DEFAULT_EMAIL[kind]), Notification.Email.NONE)
+            email=email_state(chosen.get(user.pk, DEFAULT_EMAIL[kind]))
             if user.email
             else Notification.Email.NONE,
         )
@@ -533,10 +540,6 @@ def notification_emails_sweep(*, now: datetime | None = None) -> int:
     task was lost (a worker killed, a broker emptied) are handed to a task again; the task's
     claim keeps it to one email. Returns how many rows it handed on."""
     now = now or timezone.now()
-    states = {
-        EmailChoice.IMMEDIATE: Notification.Email.PENDING,
-        EmailChoice.DIGEST: Notification.Email.DIGEST,
-    }
     stuck = Notification.objects.filter(
         email=Notification.Email.SENDING, email_state_at__lt=now - STUCK_SENDING
     ).values_list("pk", "user_id", "kind", "email_attempts")[:SWEEP_BATCH]
@@ -547,7 +550,7 @@ def notification_emails_sweep(*, now: datetime | None = None) -> int:
     handed = []
     for pk, user_id, kind, attempts in stuck:
         choice = chosen.get((user_id, kind), DEFAULT_EMAIL.get(kind))
-        state = states.get(choice, Notification.Email.NONE)
+        state = email_state(choice)
         if attempts >= MAX_EMAIL_ATTEMPTS and state != Notification.Email.NONE:
             state = Notification.Email.FAILED
         moved = Notification.objects.filter(
