@@ -14,7 +14,7 @@ import os
 # The cores this process may run on (a CPU set, taskset); WEB_CONCURRENCY overrides.
 cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
-wsgi_app = "calendar_app.wsgi:application"
+wsgi_app = "config.wsgi:application"
 workers = int(os.getenv("WEB_CONCURRENCY", str(cores + 1)))
 worker_class = "gthread"
 threads = int(os.getenv("WEB_THREADS", "4"))

@@ -63,7 +63,7 @@ def configure(prefix: str = "bench-calendar-") -> Path:
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
     os.environ.update(
         {
-            "DJANGO_SETTINGS_MODULE": "calendar_app.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "DEBUG": "False",
             "SECRET_KEY": uuid.uuid4().hex * 2,
             "SCRIPE_KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
@@ -184,7 +184,7 @@ def populate(name: str, times: list[datetime], *, review: bool = False):
 
 def scenarios(today: date) -> dict[str, tuple[str, list[date]]]:
     """Per view: its URL and the days its window shows."""
-    from calendar_app.calendar_grid import month_weeks, week_start
+    from calendar_app.core.calendar_grid import month_weeks, week_start
 
     month_days = [
         d for w in month_weeks(today.year, today.month) for d in w if d.month == today.month

@@ -45,7 +45,7 @@ def run(rows: int, connection) -> None:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from calendar_app.imports import import_confirm, import_preview, import_upload
+    from calendar_app.interchange.csv_import import import_confirm, import_preview, import_upload
     from calendar_app.models import Membership, PlannedSlot, Project, Workspace
 
     workspace = Workspace.objects.create(name="Bench", time_zone="Europe/Berlin")

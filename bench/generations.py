@@ -78,7 +78,7 @@ def main() -> None:
     env = {
         **os.environ,
         "DATABASE_URL": args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
-        "DJANGO_SETTINGS_MODULE": "calendar_app.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "Q_WORKERS": str(args.workers),
         "Q_LOG_LEVEL": "WARNING",
         "LOG_LEVEL": "WARNING",
@@ -96,7 +96,6 @@ def main() -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from calendar_app.generation import generation_request
     from calendar_app.models import (
         GenerationJob,
         Membership,
@@ -105,7 +104,8 @@ def main() -> None:
         SourceNote,
         Workspace,
     )
-    from calendar_app.services import projects_sync
+    from calendar_app.pipeline.generation import generation_request
+    from calendar_app.planning.services import projects_sync
     from scripe_integration.sandbox import ALL_SCOPES, DEFAULT_TEST_KEY, Config, Sandbox
     from scripe_integration.sandbox.__main__ import seconds_range
     from scripe_integration.services import connection_for

@@ -282,7 +282,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from calendar_app import insights
+    from calendar_app.insights import selectors as insights
 
     with shared.bench_database(workdir) as postgres:
         began = time.perf_counter()

@@ -43,7 +43,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from calendar_app.calendar_grid import week_start
+    from calendar_app.core.calendar_grid import week_start
     from calendar_app.models import PlannedSlot
     from calendar_app.templatetags.cards import to_micros
 

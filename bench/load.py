@@ -570,7 +570,7 @@ class Writer(threading.Thread):
 
 def server_env(database_url: str) -> dict[str, str]:
     return {
-        "DJANGO_SETTINGS_MODULE": "calendar_app.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url,
         "DEBUG": "False",
         "SECRET_KEY": secrets.token_urlsafe(50),
@@ -596,7 +596,7 @@ def start_gunicorn(env: dict[str, str], port: int, extra: list[str], log: Path):
         "--bind",
         f"127.0.0.1:{port}",
         *extra,
-        "calendar_app.wsgi:application",
+        "config.wsgi:application",
     ]
     with log.open("w") as out:
         process = subprocess.Popen(

@@ -35,7 +35,7 @@ def main() -> None:
     os.environ.update(
         {
             "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-            "DJANGO_SETTINGS_MODULE": "calendar_app.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "LOG_LEVEL": "WARNING",
             "Q_LOG_LEVEL": "WARNING",
         }
@@ -46,10 +46,10 @@ def main() -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from calendar_app.generation import generation_request, generations_advance
     from calendar_app.models import GenerationJob, PlannedSlot, Project, SourceNote, Workspace
-    from calendar_app.services import projects_sync
-    from calendar_app.sync import scripe_sync
+    from calendar_app.pipeline.generation import generation_request, generations_advance
+    from calendar_app.pipeline.sync import scripe_sync
+    from calendar_app.planning.services import projects_sync
     from scripe_integration.sandbox import ALL_SCOPES, DEFAULT_TEST_KEY, Config, Sandbox
     from scripe_integration.services import connection_for
 

@@ -12,8 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from calendar_app import selectors
 from calendar_app.models import Membership, PlannedSlot, Profile, Role, Workspace
+from calendar_app.planning import selectors
 
 
 class ScripeProblem(NamedTuple):

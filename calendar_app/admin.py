@@ -22,8 +22,8 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from calendar_app import insights
 from calendar_app.access import viewer_for
+from calendar_app.insights import selectors as insights
 from calendar_app.models import (
     GenerationJob,
     Label,

@@ -10,4 +10,4 @@ class CalendarAppConfig(AppConfig):
     def ready(self) -> None:
         # Connects the receiver of scripe_integration's `key_refused` signal in every
         # process, whatever it imports first (a worker that only verifies keys, say).
-        from calendar_app import notifications  # noqa: F401
+        from calendar_app.notifications import services as notifications  # noqa: F401

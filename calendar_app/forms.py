@@ -6,7 +6,7 @@ from datetime import time
 
 from django import forms
 
-from calendar_app.calendar_grid import FIRST_YEAR, LAST_YEAR, is_showable
+from calendar_app.core.calendar_grid import FIRST_YEAR, LAST_YEAR, is_showable
 from calendar_app.models import (
     LABEL_COLOURS,
     LANGUAGES,
@@ -15,8 +15,8 @@ from calendar_app.models import (
     Project,
     SourceNote,
 )
-from calendar_app.scheduling import time_choices
-from calendar_app.selectors import STATUS_FILTERS
+from calendar_app.planning.scheduling import time_choices
+from calendar_app.planning.selectors import STATUS_FILTERS
 
 
 class ProjectChoiceField(forms.ModelChoiceField):
@@ -255,7 +255,7 @@ class RepeatForm(forms.Form):
     count = forms.IntegerField(min_value=1, max_value=520, required=False)
 
     def rule(self):
-        from calendar_app.recurrence import Rule
+        from calendar_app.planning.series import Rule
 
         data = self.cleaned_data
         ends = data.get("ends") or "never"

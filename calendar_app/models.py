@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from calendar_app.refusals import Refusal
+from calendar_app.core.refusals import Refusal
 from scripe_integration.client import SOURCE_TEXT_MAX_CHARS
 
 LANGUAGES = [

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from calendar_app.generation import generation_advance, generations_advance, generations_sweep
-from calendar_app.insights import auto_generations_sweep
-from calendar_app.notifications import notification_emails_sweep
-from calendar_app.review import approvals_sweep
-from calendar_app.sync import missed_sweep, syncs_due
+from calendar_app.insights.selectors import auto_generations_sweep
+from calendar_app.notifications.services import notification_emails_sweep
+from calendar_app.pipeline.generation import (
+    generation_advance,
+    generations_advance,
+    generations_sweep,
+)
+from calendar_app.pipeline.sync import missed_sweep, syncs_due
+from calendar_app.review.services import approvals_sweep
 from scripe_integration.services import webhook_deliveries_forget
 
 
@@ -22,7 +26,7 @@ def advance_generation(job_id: int) -> None:
 def sync_workspace(workspace_id: int) -> str:
     """Sync now, for a manager: reads back the workspace's followed posts from Scripe."""
     from calendar_app.models import Workspace
-    from calendar_app.sync import scripe_sync
+    from calendar_app.pipeline.sync import scripe_sync
 
     workspace = Workspace.objects.filter(pk=workspace_id).first()
     return scripe_sync(workspace=workspace).sentence() if workspace else "No such workspace."
@@ -47,7 +51,7 @@ def sweep() -> dict[str, int]:
 
 def apply_scripe_webhook(delivery_id: int) -> str:
     """Applies one stored Scripe webhook delivery (calendar_app/webhooks.py)."""
-    from calendar_app.webhooks import webhook_apply
+    from calendar_app.pipeline.webhooks import webhook_apply
 
     return webhook_apply(delivery_id=delivery_id)
 
@@ -57,21 +61,21 @@ def apply_scripe_webhook(delivery_id: int) -> str:
 
 def send_notification_email(notification_id: int) -> str:
     """Sends one notification's email; a failure schedules this task again, with backoff."""
-    from calendar_app.notifications import notification_email_send
+    from calendar_app.notifications.services import notification_email_send
 
     return notification_email_send(notification_id=notification_id)
 
 
 def send_notification_digest(user_id: int) -> str:
     """One person's digest, again after a failed send."""
-    from calendar_app.notifications import notification_digest_send
+    from calendar_app.notifications.services import notification_digest_send
 
     return notification_digest_send(user_id=user_id)
 
 
 def notification_digests() -> int:
     """Daily (a schedule made by migration 0010): each person's digest email."""
-    from calendar_app.notifications import notifications_digest
+    from calendar_app.notifications.services import notifications_digest
 
     return notifications_digest()
 
@@ -82,7 +86,7 @@ def notification_digests() -> int:
 def materialise_series() -> int:
     """Hourly (a schedule made by migration 0015): each live recurring series' occurrences,
     a rolling eight weeks ahead; running it twice plans nothing twice."""
-    from calendar_app.recurrence import series_materialise_all
+    from calendar_app.planning.series import series_materialise_all
 
     return series_materialise_all()
 
@@ -92,6 +96,6 @@ def materialise_series() -> int:
 
 def bulk_run_advance(run_id: int) -> int:
     """Works through a bulk run's slots for a while; the rest goes to a new task."""
-    from calendar_app.bulk import bulk_run_advance as advance
+    from calendar_app.bulk.services import bulk_run_advance as advance
 
     return advance(run_id)

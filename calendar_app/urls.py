@@ -1,32 +1,21 @@
+"""The calendar's addresses. Public ids in them are UUIDs or Scripe ids, never primary keys."""
+
 from __future__ import annotations
 
-from django.conf import settings
-from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from calendar_app.views import (
-    bulk,
-    calendar,
-    core,
-    generation,
-    insights,
-    interchange,
-    labels,
-    notifications,
-    profile,
-    projects,
-    queue,
-    review,
-    scheduled,
-    series,
-    slots,
-)
-from calendar_app.views import guests as guest_views
-from calendar_app.views import webhooks as hooks
-
-admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
-admin.site.site_title = settings.PRODUCT_NAME
+from calendar_app.accounts import views as profile
+from calendar_app.bulk import views as bulk
+from calendar_app.insights import views as insights
+from calendar_app.interchange import views as interchange
+from calendar_app.notifications import views as notifications
+from calendar_app.pipeline.views import generation
+from calendar_app.pipeline.views import webhooks as hooks
+from calendar_app.planning.views import calendar, labels, projects, queue, series, slots
+from calendar_app.review.views import after_approval as scheduled
+from calendar_app.review.views import guests as guest_views
+from calendar_app.review.views import review
+from calendar_app.web import views as core
 
 urlpatterns = [
     path("", calendar.month_view, name="home"),
@@ -128,13 +117,6 @@ urlpatterns = [
     path("bulk/<uuid:public_id>/resume/", bulk.bulk_resume, name="bulk_resume"),
     path("healthz", core.healthz, name="healthz"),
     path("hooks/scripe/<uuid:public_id>/", hooks.scripe_webhook, name="scripe_webhook"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("admin/", admin.site.urls),
     # Pages without our <link rel="icon"> (the admin) make browsers ask for /favicon.ico.
     path("favicon.ico", core.favicon),
 ]

@@ -10,7 +10,7 @@ case "${1:-web}" in
     ;;
   web)
     # Workers, threads, timeouts and logs: /app/gunicorn.conf.py (WEB_CONCURRENCY, WEB_THREADS).
-    exec gunicorn calendar_app.wsgi:application \
+    exec gunicorn config.wsgi:application \
       --config /app/gunicorn.conf.py \
       --bind 0.0.0.0:8000 \
       --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-*}"

@@ -74,8 +74,8 @@ def wait_for(predicate, seconds: float, what: str) -> None:
 def generation_finish(job_id: int, seconds: float = 30) -> None:
     """Advances an attempt step by step, as the dispatcher and its tasks would, until it is
     finished: each step when it is due."""
-    from calendar_app.generation import generation_advance
     from calendar_app.models import GenerationJob
+    from calendar_app.pipeline.generation import generation_advance
 
     deadline = time.monotonic() + seconds
     while True:
@@ -92,7 +92,7 @@ def written_draft(
     team, days: float = 3, text: str = "Our hiring story.", project=None
 ) -> calendar_app.models.PlannedSlot:
     """A slot whose draft Scripe (the sandbox) has written, waiting for review."""
-    from calendar_app.generation import generation_request
+    from calendar_app.pipeline.generation import generation_request
 
     slot = team.slot(timezone.now() + timedelta(days=days), text=text, project=project)
     generation_finish(generation_request(slot=slot).pk)

@@ -46,7 +46,7 @@ def test_the_entrypoint_is_valid_shell_with_every_role():
     text = entrypoint.read_text()
     for role in ("migrate)", "web)", "worker)", "sandbox)"):
         assert role in text
-    assert "gunicorn calendar_app.wsgi:application" in text
+    assert "gunicorn config.wsgi:application" in text
 
 
 def test_the_web_role_runs_gunicorn_with_the_repository_config():
@@ -56,7 +56,7 @@ def test_the_web_role_runs_gunicorn_with_the_repository_config():
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert config["worker_class"] == "gthread"
     assert config["workers"] >= 1 and config["threads"] >= 1
-    assert config["wsgi_app"] == "calendar_app.wsgi:application"
+    assert config["wsgi_app"] == "config.wsgi:application"
 
 
 def test_the_gunicorn_config_names_only_settings_gunicorn_knows():

@@ -128,7 +128,7 @@ class Journey:
 
 @pytest.fixture
 def journey(request, browser, live_server, team, sandbox_factory, clusters):
-    from calendar_app.services import projects_sync
+    from calendar_app.planning.services import projects_sync
 
     # By default jobs run long enough for the card to be seen running, past the 5 s the
     # submit waits; @pytest.mark.sandbox(...) changes that for journeys that only need drafts.

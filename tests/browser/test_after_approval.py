@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from calendar_app.generation import generation_request
 from calendar_app.models import PlannedSlot
-from calendar_app.review import slot_approve
-from calendar_app.sync import syncs_due
+from calendar_app.pipeline.generation import generation_request
+from calendar_app.pipeline.sync import syncs_due
+from calendar_app.review.services import slot_approve
 from tests.browser.test_journeys import plan
 from tests.support import generation_finish
 

@@ -22,7 +22,7 @@ def test_the_insights_page_as_a_manager_sees_it(browser, live_server, transactio
     from django.contrib.auth import get_user_model
     from insights import add_todays_generations, build_workspace
 
-    from calendar_app import insights as charts
+    from calendar_app.insights import selectors as charts
     from calendar_app.models import Membership, PlannedSlot, SourceNote
     from scripe_integration.sandbox import DEFAULT_TEST_KEY
     from scripe_integration.services import connection_for

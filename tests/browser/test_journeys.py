@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from calendar_app.generation import generation_request
 from calendar_app.models import PlannedSlot, Project, SourceNote, Workspace
+from calendar_app.pipeline.generation import generation_request
 from scripe_integration.models import ScripeConnection
 from tests.browser.conftest import next_wednesday
 from tests.support import generation_finish

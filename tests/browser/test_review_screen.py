@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from calendar_app.generation import generation_request
 from calendar_app.models import GenerationJob, PlannedSlot
+from calendar_app.pipeline.generation import generation_request
 from tests.browser.test_journeys import plan
 from tests.support import generation_finish
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from calendar_app import generation
 from calendar_app.models import PlannedSlot
-from calendar_app.review import slot_approve
+from calendar_app.pipeline import generation
+from calendar_app.review.services import slot_approve
 from tests.support import written_draft
 
 

@@ -11,9 +11,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from calendar_app import bulk, services
-from calendar_app.labels import LABELS_PER_SLOT_MAX
+from calendar_app.bulk import services as bulk
 from calendar_app.models import BulkItem, BulkRun, GenerationJob, Label, PlannedSlot
+from calendar_app.planning import services
+from calendar_app.planning.labels import LABELS_PER_SLOT_MAX
 from calendar_app.tasks import bulk_run_advance
 from scripe_integration.services import connection_for
 from tests.support import written_draft

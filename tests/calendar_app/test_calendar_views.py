@@ -193,9 +193,9 @@ def test_calendar_rows_render_the_same_cards_as_the_slots_themselves(
     from django.template.loader import get_template
     from django.utils import timezone
 
-    from calendar_app import selectors
     from calendar_app.access import Viewer
     from calendar_app.models import GenerationJob, Membership, PlannedSlot
+    from calendar_app.planning import selectors
     from calendar_app.templatetags.cards import CARD
 
     def job(slot, attempt=1, *, is_current=True, **fields):
@@ -261,7 +261,7 @@ def test_calendar_rows_render_the_same_cards_as_the_slots_themselves(
 
 def test_a_moment_is_read_to_the_microsecond(team):
     from calendar_app.models import PlannedSlot
-    from calendar_app.selectors import EpochMicros, from_micros
+    from calendar_app.planning.selectors import EpochMicros, from_micros
     from calendar_app.templatetags.cards import to_micros
 
     for moment in (

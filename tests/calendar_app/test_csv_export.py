@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from calendar_app import imports
+from calendar_app.interchange import csv_import as imports
 from calendar_app.models import CsvImport, GenerationJob, PlannedSlot, Profile
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)

@@ -12,9 +12,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calendar_app import imports, services
+from calendar_app.core.refusals import Refusal
+from calendar_app.interchange import csv_import as imports
 from calendar_app.models import CsvImport, PlannedSlot
-from calendar_app.refusals import Refusal
+from calendar_app.planning import services
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
@@ -499,8 +500,8 @@ def test_queued_rows_take_the_next_free_schedule_times_and_labels_apply(client, 
     """#15 meets #16: a row may say "queue" instead of a time; labels are named."""
     from datetime import time as clock
 
-    from calendar_app import queue
     from calendar_app.models import Label
+    from calendar_app.planning import queue
 
     queue.schedule_set(project=team.project, schedule=[(1, clock(9)), (3, clock(9))])  # Tu, Th
     Label.objects.create(workspace=team.workspace, name="Launch")

@@ -12,14 +12,14 @@ import pytest
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from calendar_app import generation
-from calendar_app.generation import (
+from calendar_app.models import GenerationJob
+from calendar_app.pipeline import generation
+from calendar_app.pipeline.generation import (
     REDISPATCH_AFTER,
     generation_request,
     generations_advance,
     generations_dispatch,
 )
-from calendar_app.models import GenerationJob
 from scripe_integration.models import ScripeConnection
 from scripe_integration.services import connection_for
 from tests.support import generation_finish, wait_for

@@ -8,15 +8,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from calendar_app import generation
-from calendar_app.generation import (
+from calendar_app.core.refusals import Refusal
+from calendar_app.models import GenerationJob, PlannedSlot
+from calendar_app.pipeline import generation
+from calendar_app.pipeline.generation import (
     generation_advance,
     generation_cancel,
     generation_request,
     generations_sweep,
 )
-from calendar_app.models import GenerationJob, PlannedSlot
-from calendar_app.refusals import Refusal
 from scripe_integration.services import connection_for
 from tests.support import generation_finish
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from calendar_app import guests
 from calendar_app.models import PlannedSlot, ReviewLink, SlotEvent
+from calendar_app.review import guests
 from tests.support import written_draft
 
 HTMX = {"HX-Request": "true"}

@@ -59,7 +59,7 @@ def test_it_names_the_database_when_it_does_not_answer(client, monkeypatch):
         def cursor(self):
             raise DatabaseError("connection refused")
 
-    monkeypatch.setattr("calendar_app.health.connection", UnreachableDatabase())
+    monkeypatch.setattr("calendar_app.web.health.connection", UnreachableDatabase())
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["failing"] == ["database"]

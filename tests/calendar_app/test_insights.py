@@ -10,8 +10,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
-from calendar_app import generation, insights
+from calendar_app.insights import selectors as insights
 from calendar_app.models import GenerationJob, PlannedSlot, SlotEvent
+from calendar_app.pipeline import generation
 from scripe_integration.sandbox import DEFAULT_TEST_KEY
 from scripe_integration.services import connection_for
 
@@ -249,7 +250,7 @@ def test_planned_and_published_per_project_and_week(team):
 
 
 def test_planned_posts_are_held_against_the_posting_schedule_of_active_projects(team):
-    from calendar_app.queue import schedule_set
+    from calendar_app.planning.queue import schedule_set
 
     # Mondays and Thursdays at 09:00 in Berlin; the paused project's schedule does not count.
     schedule_set(project=team.project, schedule=[(0, time(9)), (3, time(9))])
@@ -269,7 +270,7 @@ def test_planned_posts_are_held_against_the_posting_schedule_of_active_projects(
 
 
 def test_a_schedule_time_falls_in_the_viewers_week(team):
-    from calendar_app.queue import schedule_set
+    from calendar_app.planning.queue import schedule_set
 
     # Monday 00:30 in Berlin is Sunday 22:30 UTC: for a viewer in UTC, the week before.
     schedule_set(project=team.project, schedule=[(0, time(0, 30))])
@@ -518,7 +519,7 @@ def test_auto_generation_leaves_the_rest_of_the_estimated_cap_alone(team, keyed,
 
 
 def test_a_refused_request_leaves_the_draft_unmarked_for_a_later_minute(team, keyed, monkeypatch):
-    from calendar_app.refusals import Refusal
+    from calendar_app.core.refusals import Refusal
 
     def refuse(**kwargs):
         raise Refusal("Not now.")
@@ -555,7 +556,7 @@ def test_the_every_minute_sweep_runs_auto_generation(team, keyed, monkeypatch):
 
 def test_with_a_label_no_schedule_is_held_against_its_posts(team):
     from calendar_app.models import Label
-    from calendar_app.queue import schedule_set
+    from calendar_app.planning.queue import schedule_set
 
     schedule_set(project=team.project, schedule=[(0, time(9))])
     launch = Label.objects.create(workspace=team.workspace, name="Launch")
@@ -567,7 +568,7 @@ def test_with_a_label_no_schedule_is_held_against_its_posts(team):
 
 
 def test_a_schedule_time_the_clocks_skip_is_no_posting_time_that_week(team):
-    from calendar_app.queue import schedule_set
+    from calendar_app.planning.queue import schedule_set
 
     # Sundays at 02:30 in Berlin; on 29 March 2026 the clocks go from 02:00 to 03:00.
     schedule_set(project=team.project, schedule=[(6, time(2, 30))])
@@ -593,7 +594,7 @@ def test_between_one_and_two_the_pace_still_counts_from_midnight(time_machine, t
 
 
 def burn(team, spent_generations: int, *, plan="SOLO", meta=None):
-    from calendar_app.views.insights import burn_down
+    from calendar_app.insights.views import burn_down
 
     connection = with_plan(team, plan)
     if meta:

@@ -220,7 +220,7 @@ def test_before_the_cap_is_known_there_is_no_burn_down(client, team):
 
 
 def test_a_week_with_fewer_posts_planned_than_the_schedule_is_marked(client, team):
-    from calendar_app.queue import schedule_set
+    from calendar_app.planning.queue import schedule_set
 
     schedule_set(project=team.project, schedule=[(0, time(9)), (3, time(9))])
     team.slot(datetime(2026, 6, 11, 7, tzinfo=UTC))  # Thursday 09:00 in Berlin

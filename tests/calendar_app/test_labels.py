@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from calendar_app import labels as label_services
-from calendar_app import services
+from calendar_app.core.refusals import Refusal
 from calendar_app.models import Label, PlannedSlot
-from calendar_app.refusals import Refusal
+from calendar_app.planning import labels as label_services
+from calendar_app.planning import services
 
 NOW = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)
 

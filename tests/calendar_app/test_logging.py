@@ -83,7 +83,7 @@ def test_a_django_warning_prints_once(debug):
 def run_configured(code: str, **env: str) -> subprocess.CompletedProcess:
     """Runs `code` in a fresh Python after django.setup(), with the environment given."""
     environment = {k: v for k, v in os.environ.items() if k not in ("LOG_LEVEL", "Q_LOG_LEVEL")}
-    environment.update(DJANGO_SETTINGS_MODULE="calendar_app.settings", **env)
+    environment.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
     script = "import django, logging\ndjango.setup()\n" + code
     return subprocess.run(
         [sys.executable, "-c", script],

@@ -15,8 +15,8 @@ from aiosmtpd.controller import Controller
 from django.utils import timezone
 from django_q.models import Schedule
 
-from calendar_app import notifications
 from calendar_app.models import Notification
+from calendar_app.notifications import services as notifications
 from calendar_app.tasks import notification_digests, send_notification_email
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -174,7 +174,7 @@ def test_a_retry_succeeds_once_the_server_is_back(team, slot, settings):
 
 
 def test_a_failed_send_never_undoes_the_event(team, wired, nobody_listening):
-    from calendar_app.review import slot_reject
+    from calendar_app.review.services import slot_reject
     from tests.support import written_draft
 
     team.editor.email = "erin@example.com"

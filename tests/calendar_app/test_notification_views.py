@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from calendar_app import notifications
 from calendar_app.models import Notification, NotificationPreference, SlotWatch
+from calendar_app.notifications import services as notifications
 from calendar_app.templatetags.cards import live_token
 
 HTMX = {"HX-Request": "true"}

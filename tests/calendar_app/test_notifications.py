@@ -10,8 +10,6 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from calendar_app import generation, notifications
-from calendar_app.generation import generation_request
 from calendar_app.models import (
     Membership,
     Notification,
@@ -20,8 +18,16 @@ from calendar_app.models import (
     Role,
     SlotWatch,
 )
-from calendar_app.review import slot_approve, slot_comment, slot_reject, slot_request_changes
-from calendar_app.sync import missed_sweep, scripe_sync
+from calendar_app.notifications import services as notifications
+from calendar_app.pipeline import generation
+from calendar_app.pipeline.generation import generation_request
+from calendar_app.pipeline.sync import missed_sweep, scripe_sync
+from calendar_app.review.services import (
+    slot_approve,
+    slot_comment,
+    slot_reject,
+    slot_request_changes,
+)
 from scripe_integration.services import connection_for, key_verify
 from tests.support import generation_finish, wait_for, written_draft
 

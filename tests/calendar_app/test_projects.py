@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from calendar_app.models import Project
-from calendar_app.services import projects_sync
+from calendar_app.planning.services import projects_sync
 from scripe_integration.client import ScripeError
 from scripe_integration.services import connection_for
 

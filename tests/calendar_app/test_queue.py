@@ -8,9 +8,9 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from calendar_app import queue
+from calendar_app.core.refusals import Refusal
 from calendar_app.models import Label, PlannedSlot, QueueEntry, ScheduleTime
-from calendar_app.refusals import Refusal
+from calendar_app.planning import queue
 
 # Thursday 15 October 2026, 12:00 in Berlin (CEST); the clocks go back on Sunday 25 October.
 NOW = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)

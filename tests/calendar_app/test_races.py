@@ -17,9 +17,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from calendar_app import generation, review
+from calendar_app.core.refusals import Refusal
 from calendar_app.models import PlannedSlot, SourceNote
-from calendar_app.refusals import Refusal
+from calendar_app.pipeline import generation
+from calendar_app.review import services as review
 from tests.support import written_draft
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -142,7 +143,7 @@ def test_two_approvals_schedule_the_post_once(monkeypatch, team, wired):
 def test_two_plans_with_one_request_key_make_one_slot(monkeypatch, team):
     """A double click whose two requests pass every check together: the unique key decides,
     and both get the same slot back."""
-    from calendar_app import services
+    from calendar_app.planning import services
 
     barrier = threading.Barrier(2, timeout=10)
     checked = services.slot_validate

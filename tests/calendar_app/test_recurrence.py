@@ -8,8 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from calendar_app import recurrence
-from calendar_app.generation import source_text
+from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
     Label,
     PlannedSlot,
@@ -18,8 +17,9 @@ from calendar_app.models import (
     SourceNote,
     Workspace,
 )
-from calendar_app.recurrence import Rule
-from calendar_app.refusals import Refusal
+from calendar_app.pipeline.generation import source_text
+from calendar_app.planning import series as recurrence
+from calendar_app.planning.series import Rule
 
 # Thursday 15 October 2026 in Berlin; the clocks go back on 25 October 2026 and forward on
 # 28 March 2027.

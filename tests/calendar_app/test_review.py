@@ -228,7 +228,7 @@ def test_an_approval_whose_answer_is_lost_stays_scheduling_until_scripe_says(
 ):
     """A timeout does not mean Scripe did nothing: the slot is neither put back in review
     nor called scheduled until Scripe's copy of the post says which."""
-    from calendar_app.review import approvals_sweep
+    from calendar_app.review.services import approvals_sweep
 
     settings.SCRIPE_READ_TIMEOUT = 0.3
     slot = written_draft(team)
@@ -274,7 +274,7 @@ def test_a_save_from_an_older_version_is_refused_and_keeps_the_other_managers_te
 
 
 def test_an_interrupted_approval_is_settled_from_scripes_copy(client, team, wired, time_machine):
-    from calendar_app.review import approvals_sweep
+    from calendar_app.review.services import approvals_sweep
 
     scheduled, unscheduled = written_draft(team, days=3), written_draft(team, days=4)
     for slot in (scheduled, unscheduled):

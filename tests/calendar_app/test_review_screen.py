@@ -13,9 +13,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from calendar_app import review
+from calendar_app.core.refusals import Refusal
 from calendar_app.models import GenerationJob, Membership, PlannedSlot, Role, SlotEvent
-from calendar_app.refusals import Refusal
+from calendar_app.review import services as review
 from calendar_app.templatetags.cards import to_micros
 from tests.support import written_draft
 

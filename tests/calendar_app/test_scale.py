@@ -19,10 +19,10 @@ from django.utils import timezone
 from django_q.brokers.redis_broker import Redis as RedisBroker
 from django_q.tasks import async_task
 
-from calendar_app import generation
-from calendar_app.generation import generation_request
 from calendar_app.models import PlannedSlot, Project, SourceNote
-from calendar_app.services import projects_sync
+from calendar_app.pipeline import generation
+from calendar_app.pipeline.generation import generation_request
+from calendar_app.planning.services import projects_sync
 from tests.support import Cluster
 
 # SCALE_TEST_REDIS_URL first: exporting REDIS_URL would move the whole suite's cache and

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from calendar_app.core.refusals import Refusal
 from calendar_app.models import PlannedSlot, SlotEvent
-from calendar_app.refusals import Refusal
-from calendar_app.sync import post_follow
+from calendar_app.pipeline.sync import post_follow
 from scripe_integration.services import connection_for
 
 HTMX = {"HX-Request": "true"}
@@ -205,7 +205,8 @@ def test_the_slot_page_offers_managers_the_changes(client, team, wired, schedule
 def test_sync_now_reads_back_in_a_task_and_the_slot_shows_it(
     client, team, wired, scheduled, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from calendar_app import sync, tasks
+    from calendar_app import tasks
+    from calendar_app.pipeline import sync
 
     ran = []
     monkeypatch.setattr(sync, "enqueue", lambda pk: ran.append(tasks.sync_workspace(pk)))
@@ -251,7 +252,7 @@ def test_a_late_copy_from_before_a_managers_change_does_not_undo_it(client, team
 def test_a_text_edit_claims_the_post_so_a_second_change_is_refused_meanwhile(
     team, wired, scheduled, monkeypatch
 ):
-    from calendar_app import scheduled as changes
+    from calendar_app.review import after_approval as changes
 
     job = scheduled.current_job
     real = changes.post_update

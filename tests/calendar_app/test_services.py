@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calendar_app import services
+from calendar_app.core.refusals import Refusal
 from calendar_app.models import PlannedSlot, SourceNote
-from calendar_app.refusals import Refusal
+from calendar_app.planning import services
 
 NOW = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")

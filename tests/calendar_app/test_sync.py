@@ -8,11 +8,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from calendar_app import sync
-from calendar_app.generation import generation_request
 from calendar_app.models import PlannedSlot, SlotEvent
-from calendar_app.review import draft_save, slot_approve
-from calendar_app.sync import missed_sweep, post_follow, scripe_sync, syncs_due
+from calendar_app.pipeline import sync
+from calendar_app.pipeline.generation import generation_request
+from calendar_app.pipeline.sync import missed_sweep, post_follow, scripe_sync, syncs_due
+from calendar_app.review.services import draft_save, slot_approve
 from scripe_integration.services import connection_for
 from tests.support import wait_for, written_draft
 

@@ -20,11 +20,12 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from calendar_app import generation, tasks
-from calendar_app import webhooks as calendar_webhooks
-from calendar_app.generation import generations_dispatch
+from calendar_app import tasks
 from calendar_app.models import GenerationJob, PlannedSlot, SlotEvent
-from calendar_app.review import slot_approve
+from calendar_app.pipeline import generation
+from calendar_app.pipeline import webhooks as calendar_webhooks
+from calendar_app.pipeline.generation import generations_dispatch
+from calendar_app.review.services import slot_approve
 from scripe_integration.models import ScripeConnection, WebhookDelivery
 from scripe_integration.services import connection_for, webhook_register, webhook_rotate
 from scripe_integration.webhooks import SIGNATURE_HEADER, signature
@@ -238,13 +239,13 @@ def test_a_bad_signature_is_refused_stores_nothing_and_is_logged_without_secrets
     before = snapshot()
     body = moved(hooks, scheduled)
     wrong = "whsec_" + "0" * 64
-    with caplog.at_level(logging.INFO, logger="calendar_app.webhooks"):
+    with caplog.at_level(logging.INFO, logger="calendar_app.pipeline.webhooks"):
         response = deliver(client, team, body, key=wrong)
     assert response.status_code == 401
     assert response.json() == {"error": "bad_signature"}
     assert WebhookDelivery.objects.count() == 0 and applied == []
     assert snapshot() == before
-    [line] = [r.getMessage() for r in caplog.records if r.name == "calendar_app.webhooks"]
+    [line] = [r.getMessage() for r in caplog.records if r.name == "calendar_app.pipeline.webhooks"]
     assert "refused (bad_signature)" in line and str(connection(team).public_id) in line
     assert secret(team) not in line and wrong not in line
 
@@ -341,7 +342,7 @@ def test_a_webhook_for_a_post_the_calendar_does_not_know_changes_nothing_and_is_
     payload["id"] = "evt_someoneelses"
     payload["data"]["object"]["id"] = "post_notonourcalendar"
     stranger = json.dumps(payload).encode()
-    logs = caplog.at_level(logging.INFO, logger="calendar_app.webhooks")
+    logs = caplog.at_level(logging.INFO, logger="calendar_app.pipeline.webhooks")
     with logs, django_capture_on_commit_callbacks(execute=True):
         assert deliver(client, team, stranger).status_code == 200
     assert snapshot() == before

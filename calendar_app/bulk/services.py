@@ -1,0 +1,424 @@
+"""Bulk actions (#16): one action on many slots, as that many single actions.
+
+Each slot goes through the service a single click would call (`generation_request`,
+`services.slot_move` or `scheduled.scheduled_reschedule`, the label services, `slot_delete`
+and `slot_restore`, `review.slot_approve` and `slot_reject`), with the same role check, so
+there is no second set of rules. A run is a `BulkRun` with one `BulkItem` per slot, each
+recording what became of its slot: done, refused (with the service's sentence) or failed
+(an unexpected error, logged; the run goes on with the next slot).
+
+A slot's change and its recorded result commit together, so a slot is never left half-done
+and a run cut off (a killed worker) resumes with the slots it had not finished. Changes that
+call Scripe (approving, moving a scheduled post) are all-or-nothing by their own design:
+Scripe first, then the slot, or nothing.
+
+A handful of slots (`INLINE_MAX`) are done in the request; more go to a django-q2 task,
+enqueued on commit, that works through them for at most `TASK_BUDGET` seconds and then hands
+the rest to a new task, so no web worker or task waits on 200 slots.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import zoneinfo
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from calendar_app.access import Viewer
+from calendar_app.core.refusals import Refusal
+from calendar_app.insights.selectors import spend_today
+from calendar_app.models import (
+    GENERATABLE_STATUSES,
+    UNDO_SECONDS,
+    BulkAction,
+    BulkItem,
+    BulkRun,
+    Label,
+    Membership,
+    PlannedSlot,
+    Role,
+    SlotStatus,
+    Workspace,
+)
+from calendar_app.pipeline.generation import generation_request, spend_cap_sentence
+from calendar_app.planning import selectors, services
+from calendar_app.planning.labels import slot_label_add, slot_label_remove
+from calendar_app.review.after_approval import scheduled_reschedule
+from calendar_app.review.services import reject_reason, slot_approve, slot_reject
+from scripe_integration.plans import GENERATION_CENTS
+
+logger = logging.getLogger(__name__)
+
+TASK = "calendar_app.tasks.bulk_run_advance"
+# Up to this many slots are done in the request itself; the answer shows every result.
+INLINE_MAX = 5
+# A selection larger than this is refused: narrow the filter.
+SELECTION_MAX = 1000
+# How far a move by days may go, either way.
+MOVE_DAYS_MAX = 366
+# A task works this long, then hands the rest of the run to a new task.
+TASK_BUDGET = settings.GENERATION_TASK_BUDGET
+# A run (or an item being worked on) with no progress for this long has lost its task.
+STALL_AFTER = timedelta(minutes=2)
+
+# Who may do what, in the words a refusal uses ("Only a manager can approve drafts.").
+ROLES = {
+    BulkAction.GENERATE: (Role.EDITOR, "generate posts"),
+    BulkAction.MOVE: (Role.EDITOR, "move slots"),
+    BulkAction.LABEL_ADD: (Role.EDITOR, "label slots"),
+    BulkAction.LABEL_REMOVE: (Role.EDITOR, "label slots"),
+    BulkAction.DELETE: (Role.EDITOR, "delete slots"),
+    BulkAction.RESTORE: (Role.EDITOR, "restore slots"),
+    BulkAction.APPROVE: (Role.MANAGER, "approve drafts"),
+    BulkAction.REJECT: (Role.MANAGER, "reject drafts"),
+}
+Outcome = BulkItem.Outcome
+
+
+# Starting a run ---------------------------------------------------------------------------------
+
+
+def bulk_params(
+    *,
+    viewer: Viewer,
+    action: str,
+    days: int | None = None,
+    day: date | None = None,
+    label: Label | None = None,
+    reason: str | None = None,
+) -> dict:
+    """What the action needs besides the slots, checked once for the whole selection (each
+    slot's own rules are checked when it is done). Raises a Refusal naming the field."""
+    if action not in BulkAction.values or action == BulkAction.RESTORE:
+        raise Refusal(fields={"action": "Pick an action."})
+    role, doing = ROLES[BulkAction(action)]
+    if not viewer.workspaces_with(role):
+        raise PermissionDenied(f"Only a {Role(role).label.lower()} can {doing}.")
+    params: dict = {"zone": viewer.zone.key}
+    if action == BulkAction.MOVE:
+        if (days is None) == (day is None):
+            raise Refusal(fields={"days": "Move by a number of days, or to a date."})
+        if days is not None:
+            if days == 0 or abs(days) > MOVE_DAYS_MAX:
+                raise Refusal(fields={"days": f"Move by 1 to {MOVE_DAYS_MAX} days, or back."})
+            params["days"] = days
+        else:
+            params["date"] = day.isoformat()
+    elif action in (BulkAction.LABEL_ADD, BulkAction.LABEL_REMOVE):
+        if label is None or label.workspace_id not in viewer.workspace_ids:
+            raise Refusal(fields={"label": "Pick a label."})
+        params["label"] = str(label.public_id)
+    elif action == BulkAction.REJECT:
+        params["reason"] = reject_reason(
+            reason, required="Give the editors a reason for rejecting them."
+        )
+    return params
+
+
+def spend_check(*, slots, go_on: bool = False) -> None:
+    """Before a bulk Generate: refuses when Scripe's daily spend cap is reached (a 402 said
+    so), and, unless `go_on`, asks for confirmation when generating the selection would take
+    a workspace past it (Scripe would refuse the rest with a 402 until 00:00 UTC).
+    Estimated as insights does: 5 cents a generation."""
+
+    counts = dict(
+        slots.filter(status__in=GENERATABLE_STATUSES)
+        .values_list("workspace_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    if not counts:
+        return
+    workspaces = list(Workspace.objects.filter(pk__in=counts).select_related("scripe"))
+    spends = spend_today(workspaces)
+    for workspace in workspaces:
+        spend, wanted = spends[workspace.pk], counts[workspace.pk] * GENERATION_CENTS
+        if spend.reached_until is not None:
+            raise Refusal(f"{workspace.name}: {spend_cap_sentence(workspace.scripe)}")
+        if not go_on and spend.left_cents is not None and wanted > spend.left_cents:
+            raise Refusal(
+                fields={
+                    "near_cap": f"Generating {counts[workspace.pk]} posts would use about "
+                    f"{wanted} cents, and {workspace.name} has about {spend.left_cents} of "
+                    "its Scripe daily spend cap left: Scripe refuses the rest until 00:00 UTC. "
+                    "Tick 'Go on near the cap' to generate anyway."
+                },
+                status=409,
+            )
+
+
+def bulk_start(*, viewer: Viewer, action: str, slots, params: dict) -> BulkRun:
+    """A run of `action` on `slots` (a query of the viewer's visible slots: ids outside the
+    viewer's workspaces were never in it). A handful are done now; more by a task, enqueued
+    once the run is committed."""
+    slot_ids = list(slots.order_by("scheduled_for", "id").values_list("pk", flat=True))
+    slot_ids = list(dict.fromkeys(slot_ids))
+    if not slot_ids:
+        raise Refusal("Select at least one slot.", status=422)
+    if len(slot_ids) > SELECTION_MAX:
+        raise Refusal(
+            f"{len(slot_ids):,} slots are selected; a bulk action takes at most "
+            f"{SELECTION_MAX:,}. Narrow the filter.",
+            status=422,
+        )
+    with transaction.atomic():
+        run = BulkRun.objects.create(
+            user=viewer.user, action=action, params=params, total=len(slot_ids)
+        )
+        BulkItem.objects.bulk_create(
+            BulkItem(run=run, slot_id=pk, position=n) for n, pk in enumerate(slot_ids)
+        )
+        if len(slot_ids) > INLINE_MAX:
+            transaction.on_commit(lambda: enqueue(run.pk))
+    if len(slot_ids) <= INLINE_MAX:
+        bulk_run_advance(run.pk, viewer=viewer)
+        run.refresh_from_db()
+    return run
+
+
+def bulk_undo(*, viewer: Viewer, run: BulkRun) -> BulkRun:
+    """Undo of a bulk delete: each slot it deleted is restored through `slot_restore`, which
+    refuses the ones whose undo time has passed. Done in the request, since the undo time is
+    seconds and a restore is one UPDATE a slot."""
+    if run.action != BulkAction.DELETE:
+        raise Refusal("Only a bulk delete can be undone.")
+    if run.finished_at is None:
+        raise Refusal("The delete is still running; undo it when it is done.")
+    deleted = PlannedSlot.objects.filter(
+        pk__in=run.items.filter(outcome=Outcome.DONE).values("slot_id")
+    )
+    with transaction.atomic():
+        undo = BulkRun.objects.create(
+            user=viewer.user,
+            action=BulkAction.RESTORE,
+            params={"zone": viewer.zone.key},
+            undoes=run,
+            total=deleted.count(),
+        )
+        BulkItem.objects.bulk_create(
+            BulkItem(run=undo, slot_id=pk, position=n)
+            for n, pk in enumerate(
+                deleted.order_by("scheduled_for", "id").values_list("pk", flat=True)
+            )
+        )
+    if not undo.total:
+        raise Refusal("Nothing to undo: no post was deleted.")
+    bulk_run_advance(undo.pk, viewer=viewer, budget=None)
+    undo.refresh_from_db()
+    return undo
+
+
+def bulk_resume(*, run: BulkRun) -> bool:
+    """Hands a stalled run (its task lost) to a new task; False when it is not stalled."""
+    if not run_stalled(run):
+        return False
+    BulkRun.objects.filter(pk=run.pk).update(touched_at=timezone.now())
+    transaction.on_commit(lambda: enqueue(run.pk))
+    return True
+
+
+def enqueue(run_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task(TASK, run_id, task_name=f"bulk-{run_id}", group="bulk")
+
+
+# Working through a run ----------------------------------------------------------------------------
+
+
+def viewer_of(user) -> Viewer:
+    """The run's user as the views see them, with their memberships as they are now: a role
+    lost since the run started counts."""
+    memberships = list(Membership.objects.filter(user=user).select_related("workspace"))
+    return Viewer(user, memberships)
+
+
+def bulk_run_advance(run_id: int, *, viewer: Viewer | None = None, budget=TASK_BUDGET) -> int:
+    """Does the run's slots not done yet, in order, each claimed by a conditional UPDATE so
+    two tasks never do the same slot; after `budget` seconds (None: no limit) the rest goes
+    to a new task. Returns how many slots this call did."""
+    run = BulkRun.objects.select_related("user").filter(pk=run_id).first()
+    if run is None or run.finished_at is not None:
+        return 0
+    viewer = viewer or viewer_of(run.user)
+    started = time.monotonic()
+    count = 0
+    while (item := _claim_next(run)) is not None:
+        _do(run, viewer, item)
+        count += 1
+        if budget is not None and time.monotonic() - started > budget:
+            transaction.on_commit(lambda: enqueue(run.pk))
+            return count
+    if not run.items.filter(outcome__in=[Outcome.PENDING, Outcome.WORKING]).exists():
+        now = timezone.now()
+        BulkRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(
+            finished_at=now, touched_at=now
+        )
+    return count
+
+
+def _claim_next(run: BulkRun) -> BulkItem | None:
+    stale = timezone.now() - STALL_AFTER
+    claimable = Q(outcome=Outcome.PENDING) | Q(outcome=Outcome.WORKING, claimed_at__lt=stale)
+    for item in run.items.filter(claimable).order_by("position")[:5]:
+        now = timezone.now()
+        taken = BulkItem.objects.filter(claimable, pk=item.pk).update(
+            outcome=Outcome.WORKING, claimed_at=now
+        )
+        if taken:
+            BulkRun.objects.filter(pk=run.pk).update(touched_at=now)
+            return item
+    return None
+
+
+def _do(run: BulkRun, viewer: Viewer, item: BulkItem) -> None:
+    """One slot: its change and its result together, or its refusal; an unexpected error is
+    recorded as this slot's failure and the run goes on."""
+    try:
+        if run.action == BulkAction.RESTORE:
+            slot = selectors.deleted_slot_for_viewer(viewer, _public_id(item.slot_id))
+        else:
+            slot = selectors.visible_slots(viewer).filter(pk=item.slot_id).first()
+        if slot is None:
+            raise Refusal("It is no longer there (deleted meanwhile, or not yours to change).")
+        role, doing = ROLES[BulkAction(run.action)]
+        viewer.require(role, slot.workspace_id, doing)
+        if _calls_scripe(run, slot):
+            # Scripe first, then the slot: all or nothing by the service's own design.
+            outcome, message = _apply(run, viewer, slot)
+            _record(item, outcome, message)
+        else:
+            with transaction.atomic():
+                outcome, message = _apply(run, viewer, slot)
+                _record(item, outcome, message)
+    except Refusal as refusal:
+        _record(item, Outcome.REFUSED, refusal.message)
+    except PermissionDenied as denied:
+        _record(item, Outcome.REFUSED, str(denied))
+    except Exception:
+        logger.exception("Bulk run %s: slot %s failed", run.pk, item.slot_id)
+        _record(item, Outcome.FAILED, "Something went wrong with this post; see its page.")
+
+
+def _public_id(pk: int):
+    return PlannedSlot.objects.filter(pk=pk).values_list("public_id", flat=True).first()
+
+
+def _record(item: BulkItem, outcome: str, message: str) -> None:
+    BulkItem.objects.filter(pk=item.pk).update(outcome=outcome, message=message[:500])
+    item.outcome, item.message = outcome, message
+
+
+def _calls_scripe(run: BulkRun, slot: PlannedSlot) -> bool:
+    return run.action == BulkAction.APPROVE or (
+        run.action == BulkAction.MOVE and slot.status == SlotStatus.SCHEDULED
+    )
+
+
+def _apply(run: BulkRun, viewer: Viewer, slot: PlannedSlot) -> tuple[str, str]:
+    """The single action on one slot, through its service: (outcome, the sentence)."""
+    params, user, action = run.params, run.user, run.action
+    zone = zoneinfo.ZoneInfo(params.get("zone") or "UTC")
+    if action == BulkAction.GENERATE:
+        was_in_flight = slot.is_in_flight
+        generation_request(slot=slot, user=user)
+        return Outcome.DONE, (
+            "Already with Scripe; nothing new sent." if was_in_flight else "Sent to Scripe."
+        )
+    if action == BulkAction.MOVE:
+        local = slot.scheduled_for.astimezone(zone)
+        if "days" in params:
+            day = local.date() + timedelta(days=params["days"])
+        else:
+            day = date.fromisoformat(params["date"])
+        if slot.status == SlotStatus.SCHEDULED:
+            viewer.require(Role.MANAGER, slot.workspace_id, "change scheduled posts")
+            clock = local.time().replace(tzinfo=None)
+            changed = scheduled_reschedule(slot=slot, user=user, day=day, clock=clock, zone=zone)
+            return Outcome.DONE, changed.message
+        services.slot_move(slot=slot, day=day, zone=zone, user=user)
+        return Outcome.DONE, f"Moved to {slot.scheduled_for.astimezone(zone):%a %-d %b, %H:%M}."
+    if action in (BulkAction.LABEL_ADD, BulkAction.LABEL_REMOVE):
+        label = Label.objects.filter(public_id=params["label"]).first()
+        if label is None:
+            raise Refusal("The label was deleted meanwhile.")
+        if action == BulkAction.LABEL_ADD:
+            return Outcome.DONE, slot_label_add(slot=slot, label=label, user=user)
+        return Outcome.DONE, slot_label_remove(slot=slot, label=label, user=user)
+    if action == BulkAction.DELETE:
+        services.slot_delete(slot=slot)
+        return Outcome.DONE, "Deleted."
+    if action == BulkAction.RESTORE:
+        # The batch's Undo time counts from when its delete finished, not from each slot.
+        finished = run.undoes.finished_at if run.undoes_id else None
+        until = finished + timedelta(seconds=UNDO_SECONDS) if finished else None
+        services.slot_restore(slot=slot, until=until)
+        return Outcome.DONE, "Restored."
+    if action == BulkAction.APPROVE:
+        message = slot_approve(slot=slot, user=user)
+        slot.refresh_from_db(fields=["status"])
+        approved = slot.status in (SlotStatus.SCHEDULED, SlotStatus.APPROVING)
+        return (Outcome.DONE if approved else Outcome.REFUSED), message
+    if action == BulkAction.REJECT:
+        return Outcome.DONE, slot_reject(slot=slot, user=user, reason=params.get("reason"))
+    raise Refusal(f"Unknown action {action!r}.")
+
+
+# Reading a run ------------------------------------------------------------------------------------
+
+
+def run_counts(run: BulkRun) -> dict[str, int]:
+    """How many of the run's slots are in each outcome (one grouped query)."""
+    counts = dict.fromkeys(Outcome.values, 0)
+    for row in run.items.values("outcome").annotate(n=Count("id")).order_by():
+        counts[row["outcome"]] = row["n"]
+    counts["finished"] = counts[Outcome.DONE] + counts[Outcome.REFUSED] + counts[Outcome.FAILED]
+    return counts
+
+
+def run_title(run: BulkRun) -> str:
+    """What the run does, in words: "Move 3 slots by 1 day", "Add label Launch to 40 slots"."""
+    params = run.params
+    slots = f"{run.total} slot{'s' if run.total != 1 else ''}"
+    if run.action == BulkAction.MOVE:
+        if "days" in params:
+            days = params["days"]
+            unit = "day" if abs(days) == 1 else "days"
+            return f"Move {slots} {'later' if days > 0 else 'earlier'} by {abs(days)} {unit}"
+        return f"Move {slots} to {date.fromisoformat(params['date']):%a %-d %b %Y}"
+    if run.action in (BulkAction.LABEL_ADD, BulkAction.LABEL_REMOVE):
+        label = Label.objects.filter(public_id=params.get("label")).first()
+        name = repr(label.name) if label else "(deleted)"
+        if run.action == BulkAction.LABEL_ADD:
+            return f"Add label {name} to {slots}"
+        return f"Remove label {name} from {slots}"
+    return f"{run.get_action_display()}: {slots}"
+
+
+def run_stalled(run: BulkRun) -> bool:
+    return run.finished_at is None and run.touched_at < timezone.now() - STALL_AFTER
+
+
+def bar_context(viewer: Viewer) -> dict:
+    """What the action bar offers this viewer: the labels of the workspaces they edit in (one
+    query) and, for managers, Approve and Reject."""
+    return {
+        # Read only where the bar is drawn (not by the list's own refreshes).
+        "bulk_labels": Label.objects.filter(
+            workspace_id__in=viewer.editable_workspace_ids
+        ).select_related("workspace"),
+        "bulk_can_manage": bool(viewer.managed_workspace_ids),
+        "bulk_can_edit": bool(viewer.editable_workspace_ids),
+        "bulk_many_workspaces": len(viewer.workspace_ids) > 1,
+    }
+
+
+def run_for(viewer: Viewer, public_id) -> BulkRun | None:
+    """A run of the viewer's own (anyone else's does not exist for them)."""
+    return BulkRun.objects.filter(public_id=public_id, user=viewer.user).first()

@@ -1,0 +1,179 @@
+"""Bulk actions (#16): the action bar's one request, the run it starts (its progress and
+per-slot results, polled every 2 s while it works), Undo of a bulk delete, and the bar for
+the calendar's select mode. The rules are in calendar_app/bulk.py and the services it calls."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from calendar_app.access import viewer_for
+from calendar_app.bulk import services as bulk
+from calendar_app.core.refusals import Refusal
+from calendar_app.models import UNDO_SECONDS, BulkAction, BulkItem, Label
+from calendar_app.planning import selectors
+from calendar_app.planning.views.slots import filtered_slots
+from calendar_app.web.answers import refused
+
+TEMPLATE = "bulk/run.html"
+# More ids than any selection may hold are not even read.
+IDS_MAX = bulk.SELECTION_MAX + 1
+
+
+class BulkForm(forms.Form):
+    """The action bar. `scope` is "ids" (the ticked slots) or "filter" (every slot the list's
+    filter matches, resolved here, never the ids the page happened to show)."""
+
+    action = forms.ChoiceField(choices=[(a, a) for a in BulkAction.values])
+    scope = forms.ChoiceField(choices=[("ids", "ids"), ("filter", "filter")], required=False)
+    days = forms.IntegerField(required=False, min_value=-10_000, max_value=10_000)
+    date = forms.DateField(required=False)
+    label = forms.UUIDField(required=False)
+    reason = forms.CharField(required=False, strip=False)
+    # Ticked after being told a bulk Generate would reach Scripe's daily spend cap.
+    near_cap = forms.BooleanField(required=False)
+
+
+def _ids(values: list[str]) -> list[uuid.UUID]:
+    ids = []
+    for value in values[:IDS_MAX]:
+        try:
+            ids.append(uuid.UUID(value))
+        except (ValueError, AttributeError):
+            continue  # not a slot of anyone's: ignored like an outsider's id
+    return ids
+
+
+def _answer_run(request: HttpRequest, run) -> HttpResponse:
+    if not request.htmx:
+        return redirect("bulk_run", public_id=run.public_id)
+    response = render(request, TEMPLATE + "#bulk-run", _run_context(run))
+    if run.finished_at is not None:
+        trigger_client_event(response, "slots-changed", {})
+        trigger_client_event(response, "bulk-done", {"action": run.action})
+    return response
+
+
+def _run_context(run) -> dict:
+    counts = bulk.run_counts(run)
+    items = run.items.select_related("slot__project").order_by("position")
+    return {
+        "run": run,
+        "title": bulk.run_title(run),
+        "undo_seconds": UNDO_SECONDS,
+        "counts": counts,
+        "items": items,
+        "stalled": bulk.run_stalled(run),
+        "can_undo": (
+            run.action == BulkAction.DELETE
+            and run.finished_at is not None
+            and counts[BulkItem.Outcome.DONE] > 0
+            and not run.undone_by.exists()
+        ),
+    }
+
+
+@login_required
+@require_POST
+def bulk_apply(request: HttpRequest) -> HttpResponse:
+    """One request for the whole selection: the run starts (a handful done at once, more by
+    a task) and the answer is its progress, or its results."""
+    viewer = viewer_for(request)
+    back = reverse("slots")
+    form = BulkForm(request.POST)
+    if not form.is_valid():
+        problems = " ".join(e for errors in form.errors.values() for e in errors)
+        refusal = Refusal(problems or "Pick an action.", status=422)
+        return refused(request, refusal, redirect_to=back)
+    data = form.cleaned_data
+    label = None
+    if data["label"]:
+        label = Label.objects.filter(
+            public_id=data["label"], workspace_id__in=viewer.workspace_ids
+        ).first()
+    try:
+        params = bulk.bulk_params(
+            viewer=viewer,
+            action=data["action"],
+            days=data["days"],
+            day=data["date"],
+            label=label,
+            reason=data["reason"],
+        )
+        if data["scope"] == "filter":
+            filter_form, slots = filtered_slots(viewer, request.POST)
+            if filter_form.is_bound and not filter_form.is_valid():
+                raise Refusal("Fix the filter first: it does not say which slots.", status=422)
+        else:
+            ids = _ids(request.POST.getlist("slot"))
+            slots = selectors.visible_slots(viewer).filter(public_id__in=ids)
+        if data["action"] == BulkAction.GENERATE:
+            bulk.spend_check(slots=slots, go_on=data["near_cap"])
+        run = bulk.bulk_start(viewer=viewer, action=data["action"], slots=slots, params=params)
+    except PermissionDenied as denied:
+        return refused(request, Refusal(str(denied), status=403), redirect_to=back)
+    except Refusal as refusal:
+        return refused(request, refusal, redirect_to=back)
+    return _answer_run(request, run)
+
+
+def _run_for(viewer, public_id):
+    """The viewer's own bulk run, or 404."""
+    run = bulk.run_for(viewer, public_id)
+    if run is None:
+        raise Http404("No such bulk action.")
+    return run
+
+
+@login_required
+@require_GET
+def bulk_run(request: HttpRequest, public_id) -> HttpResponse:
+    """A run's progress and results: the page, or (HTMX) the partial its poll swaps."""
+    run = _run_for(viewer_for(request), public_id)
+    if request.htmx:
+        response = render(request, TEMPLATE + "#bulk-run", _run_context(run))
+        if run.finished_at is not None and request.GET.get("poll"):
+            # The poll that sees the end: the list and calendar show what the run did.
+            trigger_client_event(response, "slots-changed", {})
+            trigger_client_event(response, "bulk-done", {"action": run.action})
+        return response
+    return render(request, TEMPLATE, _run_context(run))
+
+
+@login_required
+@require_POST
+def bulk_undo(request: HttpRequest, public_id) -> HttpResponse:
+    """Undo of a bulk delete: every slot it deleted comes back, each within its undo time."""
+    viewer = viewer_for(request)
+    run = _run_for(viewer, public_id)
+    try:
+        undo = bulk.bulk_undo(viewer=viewer, run=run)
+    except Refusal as refusal:
+        return refused(request, refusal, redirect_to=reverse("bulk_run", args=[run.public_id]))
+    return _answer_run(request, undo)
+
+
+@login_required
+@require_POST
+def bulk_resume(request: HttpRequest, public_id) -> HttpResponse:
+    """A run whose task was lost goes on with the slots it had not done."""
+    run = _run_for(viewer_for(request), public_id)
+    bulk.bulk_resume(run=run)
+    return _answer_run(request, run)
+
+
+@login_required
+@require_GET
+def bulk_bar(request: HttpRequest) -> HttpResponse:
+    """The action bar, for the calendar's select mode (the list renders it in its page)."""
+    context = bulk.bar_context(viewer_for(request))
+    context["bulk_scope_filter"] = False
+    return render(request, "bulk/bar.html#bulk-bar", context)

@@ -1,0 +1,203 @@
+"""Plans in and out: CSV import (upload, preview, confirm), the list's CSV export, the import
+template, and the personal iCal feed (its settings are on the settings page, views/profile)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
+
+from calendar_app.access import Viewer, viewer_for
+from calendar_app.core.refusals import Refusal
+from calendar_app.forms import CsvUploadForm, ImportConfirmForm, SlotFilterForm
+from calendar_app.interchange import csv_export as exports
+from calendar_app.interchange import csv_import as imports
+from calendar_app.interchange import ical as feeds
+from calendar_app.models import Role, Workspace
+from calendar_app.planning import selectors
+from calendar_app.web.answers import refused, show_on_form
+
+
+def _workspace_for(viewer: Viewer, public_id) -> Workspace:
+    """One of the viewer's workspaces (404 otherwise) where they may plan (403 otherwise)."""
+    workspace = next(
+        (m.workspace for m in viewer.memberships if m.workspace.public_id == public_id), None
+    )
+    if workspace is None:
+        raise Http404("No such workspace.")
+    viewer.require(Role.EDITOR, workspace.pk, "import slots")
+    return workspace
+
+
+@login_required
+@require_GET
+def import_start(request: HttpRequest) -> HttpResponse:
+    """Straight to the import page of the user's one workspace, or a choice of several."""
+    workspaces = viewer_for(request).workspaces_with(Role.EDITOR)
+    if not workspaces:
+        messages.error(request, "You are not a member of any workspace yet; ask an admin.")
+        return redirect("home")
+    if len(workspaces) == 1:
+        return redirect("import_upload", workspace_id=workspaces[0].public_id)
+    return render(request, "interchange/import_start.html", {"workspaces": workspaces})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest, workspace_id) -> HttpResponse:
+    viewer = viewer_for(request)
+    workspace = _workspace_for(viewer, workspace_id)
+    posted = request.method == "POST"
+    form = CsvUploadForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        max_bytes=imports.MAX_BYTES,
+    )
+    if posted and form.is_valid():
+        try:
+            upload = imports.import_upload(
+                workspace=workspace,
+                user=request.user,
+                data=form.cleaned_data["content"],
+                filename=form.cleaned_data["filename"],
+            )
+        except Refusal as refusal:
+            show_on_form(form, refusal)
+        else:
+            return redirect(
+                "import_preview", workspace_id=workspace.public_id, import_id=upload.public_id
+            )
+    context = {
+        "form": form,
+        "workspace": workspace,
+        "zone": viewer.zone.key,
+        "max_bytes": imports.MAX_BYTES,
+        "max_rows": imports.MAX_ROWS,
+        "date_policy": imports.DATE_POLICY,
+    }
+    status = 422 if form.errors else 200
+    return render(request, "interchange/import.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_preview(request: HttpRequest, workspace_id, import_id) -> HttpResponse:
+    """The stored upload, row by row as it would be planned; POST imports the ticked rows.
+    Both read the stored file again and check every rule now."""
+    viewer = viewer_for(request)
+    workspace = _workspace_for(viewer, workspace_id)
+    again = reverse("import_upload", args=[workspace.public_id])
+    upload = imports.import_for(workspace=workspace, user=request.user, public_id=import_id)
+    if upload is None:
+        messages.error(
+            request, "That preview has expired or was already imported; upload the file again."
+        )
+        return redirect(again)
+    projects = list(selectors.plannable_projects(viewer))
+    try:
+        preview = imports.import_preview(upload=upload, projects=projects, zone=viewer.zone)
+    except Refusal as refusal:
+        messages.error(request, refusal.message)
+        return redirect(again)
+    posted = request.method == "POST"
+    form = ImportConfirmForm(request.POST if posted else None, row_count=len(preview.rows))
+    status = 200
+    if posted:
+        if form.is_valid():
+            try:
+                slots = imports.import_confirm(
+                    upload=upload,
+                    user=request.user,
+                    preview=preview,
+                    numbers=form.cleaned_data["rows"],
+                )
+            except Refusal as refusal:
+                form.add_error(None, refusal.message)
+                status = refusal.status
+            else:
+                count = len(slots)
+                messages.success(
+                    request,
+                    f"Imported {count} slot{'s' if count != 1 else ''} into {workspace.name}. "
+                    "Nothing is sent to Scripe until someone presses Generate.",
+                )
+                return redirect("slots")
+        else:
+            status = 422
+    context = {
+        "form": form,
+        "workspace": workspace,
+        "upload": upload,
+        "preview": preview,
+        "zone": viewer.zone,
+        "again": again,
+    }
+    return render(request, "interchange/preview.html", context, status=status)
+
+
+@login_required
+@require_GET
+def import_template(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse("\ufeff" + imports.template_csv(), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="scripe-calendar-import.csv"'
+    return response
+
+
+@login_required
+@require_GET
+def slot_export(request: HttpRequest) -> HttpResponse:
+    """The list view's current filter as CSV (the same form and selector as the list)."""
+    viewer = viewer_for(request)
+    query = request.GET.copy()
+    query.pop("page", None)
+    form = SlotFilterForm(
+        request.GET or None,
+        projects=selectors.visible_projects(viewer),
+    )
+    if form.is_bound and not form.is_valid():
+        refusal = Refusal("Fix the filters to export what they show.", status=422)
+        return refused(request, refusal, redirect_to=reverse("slots") + "?" + query.urlencode())
+    if request.htmx:
+        # The button beside the filter asks with the filter's current values; a download
+        # needs the browser to navigate, so htmx is told to go there.
+        return HttpResponseClientRedirect(reverse("slot_export") + "?" + query.urlencode())
+    data = form.cleaned_data if form.is_bound else {}
+    slots = selectors.slots_matching(
+        viewer,
+        text=data.get("q", ""),
+        project=data.get("project"),
+        status=data.get("status", ""),
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+    )
+    rows = exports.export_rows(slots).iterator(chunk_size=exports.CHUNK)
+    response = StreamingHttpResponse(
+        exports.export_lines(rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{exports.export_filename()}"'
+    return response
+
+
+@require_GET
+def ical_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A user's feed, by its secret address alone (calendar apps do not sign in); read-only.
+    An unknown or revoked token is 404, like any address that does not exist."""
+    feed = feeds.feed_for_token(token)
+    if feed is None:
+        raise Http404("No such feed.")
+
+    def link_for(slot) -> str:
+        return request.build_absolute_uri(reverse("slot", args=[slot.public_id]))
+
+    response = HttpResponse(
+        feeds.feed_calendar(feed, link_for=link_for), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'inline; filename="scripe-calendar.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

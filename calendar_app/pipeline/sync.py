@@ -1,0 +1,323 @@
+"""Reading Scripe's truth back after approval: what went out, what moved, what was edited or
+deleted in Scripe's own dashboard.
+
+The sync reads a project's posts in pages (`GET /v1/posts?projectId=…`, newest first, only
+as far back as the oldest post it follows) rather than one GET per post, through the
+workspace's shared pacing, so it never calls inside a Retry-After. Webhooks, when Scripe
+sends them, apply the same `post_follow` sooner; polling alone gives the same results, later.
+
+Every change is a conditional transition on the slot's status (models.py) and leaves a
+trail entry that names Scripe.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from calendar_app.models import (
+    FOLLOWED_STATUSES,
+    GenerationJob,
+    IllegalTransition,
+    PlannedSlot,
+    Project,
+    SlotStatus,
+    Workspace,
+)
+from calendar_app.notifications.trail import Kind, record
+from calendar_app.pipeline.generation import LISTING_MARGIN
+from scripe_integration.client import Post, ScripeClient, ScripeError, collect_newest_first
+from scripe_integration.services import (
+    HELD,
+    ScripeNotConfigured,
+    connection_for,
+    describe_error,
+    scripe_session,
+)
+
+logger = logging.getLogger(__name__)
+
+# A scheduled post still not published this long after its time is flagged.
+PUBLISH_MARGIN = timedelta(minutes=10)
+# A project with followed posts is read back at least this often; one whose scheduled post
+# is due to go out, every sweep (each minute), until Scripe says it went.
+SYNC_EVERY = timedelta(minutes=10)
+NOT_PUBLISHED = "Not published yet: check the project's LinkedIn connection in Scripe."
+
+
+@dataclass
+class SyncReport:
+    changes: list[str] = field(default_factory=list)
+    calls: int = 0
+    problem: str = ""
+
+    def sentence(self) -> str:
+        if self.problem:
+            return self.problem
+        if not self.changes:
+            return "Everything matches Scripe."
+        return "Synced with Scripe: " + "; ".join(self.changes) + "."
+
+
+# applying one post ------------------------------------------------------------------------------
+
+
+def post_follow(slot: PlannedSlot, post: Post | None, *, project_problem: str = "") -> str:
+    """Makes the slot say what Scripe's copy of its post says (None: the post is gone).
+    Returns what changed, in words, or "" when nothing did. A copy older than the last one
+    applied changes nothing, so a late webhook cannot undo a newer poll."""
+    job = slot.current_job
+    if job is None or not job.post_id or slot.status not in FOLLOWED_STATUSES:
+        return ""
+    try:
+        if post is None:
+            with transaction.atomic():
+                slot.mark_removed()
+                record(slot, kind=Kind.STATUS, text="The post was deleted in Scripe.")
+            return "removed in Scripe"
+        if post.updated_at and slot.scripe_seen_at and post.updated_at < slot.scripe_seen_at:
+            return ""
+        said = _apply(slot, job, post, project_problem)
+    except IllegalTransition:
+        return ""  # someone moved it meanwhile; the next sync looks again
+    slot.note_scripe_copy(post.updated_at)
+    return said
+
+
+def _apply(slot: PlannedSlot, job, post: Post, project_problem: str) -> str:
+    now = timezone.now()
+    said = []
+    if slot.status == SlotStatus.SCHEDULED and _adopt_text(slot, job, post):
+        # Approved text is Scripe's text; a change there is an edit made in Scripe. (A draft
+        # in review may differ on purpose: the manager's edits go with the approval.)
+        said.append("text edited in Scripe")
+    if post.status == "published":
+        if slot.status in (SlotStatus.SCHEDULED, SlotStatus.IN_REVIEW, SlotStatus.MISSED):
+            at = post.published_at or post.updated_at or now
+            with transaction.atomic():
+                from_review = slot.status != SlotStatus.SCHEDULED
+                slot.mark_published(at)
+                when = timezone.localtime(at, slot.workspace.zone)
+                where = " from Scripe's dashboard" if from_review else ""
+                record(
+                    slot, kind=Kind.STATUS, text=f"Published on LinkedIn{where} at {when:%H:%M}."
+                )
+                if from_review:
+                    _adopt_text(slot, job, post)  # what went out is Scripe's text
+            said.append("published")
+    elif post.status == "scheduled" and post.scheduled_at:
+        if slot.status in (SlotStatus.IN_REVIEW, SlotStatus.MISSED):
+            with transaction.atomic():
+                slot.scheduled_in_scripe(post.scheduled_at)
+                record(slot, kind=Kind.STATUS, text=f"Scheduled in Scripe for {_at(slot)}.")
+                # Scheduled there with Scripe's text: the manager's unsent edits are kept on
+                # the trail, and from now on a change of text in Scripe is an edit.
+                _adopt_text(slot, job, post)
+            said.append("scheduled in Scripe")
+        elif abs((post.scheduled_at - slot.scheduled_for).total_seconds()) >= 1:
+            before = _at(slot)
+            with transaction.atomic():
+                slot.follow_scripe_time(post.scheduled_at)
+                record(
+                    slot,
+                    kind=Kind.STATUS,
+                    text=f"Rescheduled in Scripe from {before} to {_at(slot)}.",
+                )
+            said.append("rescheduled in Scripe")
+        elif post.scheduled_at < now - PUBLISH_MARGIN:
+            warning = NOT_PUBLISHED + (f" {project_problem}" if project_problem else "")
+            if slot.scripe_warning != warning[:300]:
+                slot.warn(warning)
+                said.append("not published yet")
+    elif slot.status == SlotStatus.SCHEDULED:
+        with transaction.atomic():
+            slot.unscheduled_in_scripe()
+            record(slot, kind=Kind.STATUS, text="Unscheduled in Scripe; back in review.")
+        said.append("unscheduled in Scripe")
+    return ", ".join(said)
+
+
+def _adopt_text(slot: PlannedSlot, job, post: Post) -> bool:
+    """Takes Scripe's text for ours, keeping ours on the trail. Conditional on the text it
+    replaces, so a sweep and a "Sync now" at once record it once. True if it changed."""
+    title, content = (post.title or "")[:500], post.content or ""
+    if (title, content) == (job.post_title, job.post_content):
+        return False
+    with transaction.atomic():
+        changed = GenerationJob.objects.filter(
+            pk=job.pk, post_title=job.post_title, post_content=job.post_content
+        ).update(post_title=title, post_content=content)
+        if not changed:
+            return False
+        earlier = job.post_content
+        job.post_title, job.post_content = title, content
+        PlannedSlot.objects.filter(pk=slot.pk).update(updated_at=timezone.now())
+        record(slot, kind=Kind.EDIT, text="Text edited in Scripe.", earlier_text=earlier)
+    return True
+
+
+def _at(slot: PlannedSlot) -> str:
+    local = timezone.localtime(slot.scheduled_for, slot.workspace.zone)
+    return f"{local:%a %-d %b %H:%M}"
+
+
+# reading a workspace back -----------------------------------------------------------------------
+
+
+def scripe_sync(*, workspace: Workspace, projects: list[Project] | None = None) -> SyncReport:
+    """Reads back every followed post of the workspace (or of `projects`) and applies it.
+    Stops at a workspace-wide failure (a rate-limit hold, an unreachable Scripe, a refused
+    key) and says so; what was read until then is applied."""
+    report = SyncReport()
+    followed = _followed(workspace, projects)
+    if not followed:
+        return report
+    connection = connection_for(workspace)
+    try:
+        with scripe_session(connection) as scripe:
+            for project, slots in followed.items():
+                before = scripe.calls
+                try:
+                    _sync_project(scripe, project, slots, report)
+                finally:
+                    report.calls += scripe.calls - before
+    except ScripeNotConfigured as error:
+        report.problem = str(error)
+    except ScripeError as error:
+        if error.code == HELD:
+            report.problem = "Scripe is rate-limiting this workspace; the sync goes on shortly."
+        else:
+            report.problem = f"Could not sync with Scripe: {describe_error(error)}"
+    return report
+
+
+def _followed(workspace: Workspace, projects) -> dict[Project, list[PlannedSlot]]:
+    slots = (
+        PlannedSlot.objects.alive()
+        .filter(workspace=workspace, status__in=FOLLOWED_STATUSES)
+        .for_cards()
+        .select_related("workspace", "project")
+    )
+    if projects is not None:
+        slots = slots.filter(project__in=projects)
+    followed: dict[Project, list[PlannedSlot]] = {}
+    for slot in slots:
+        job = slot.current_job
+        if job is not None and job.post_id:
+            followed.setdefault(slot.project, []).append(slot)
+    return followed
+
+
+def _sync_project(
+    scripe: ScripeClient, project: Project, slots: list[PlannedSlot], report: SyncReport
+) -> None:
+    wanted = {slot.current_job.post_id: slot for slot in slots}
+    oldest = min(_written_at(slot) for slot in slots) - LISTING_MARGIN
+    listed = scripe.iter_posts(project.scripe_id, date_from=f"{oldest:%Y-%m-%d}")
+    found = collect_newest_first(listed, set(wanted), back_to=oldest)
+    for post_id in set(wanted) - set(found):
+        # Not in the listing: deleted, or older than it reached. Only a 404 says deleted.
+        try:
+            found[post_id] = scripe.get_post(post_id)
+        except ScripeError as error:
+            if error.code != "not_found":
+                raise
+    problem = ""
+    if any(_overdue(slot, found.get(pid)) for pid, slot in wanted.items()):
+        problem = _project_problem(scripe, project)
+    for post_id, slot in wanted.items():
+        said = post_follow(slot, found.get(post_id), project_problem=problem)
+        if said:
+            report.changes.append(f"{_at(slot)} {said}")
+    Project.objects.filter(pk=project.pk).update(posts_synced_at=timezone.now())
+
+
+def _written_at(slot: PlannedSlot) -> datetime:
+    job = slot.current_job
+    return job.completed_at or job.accepted_at or job.created_at
+
+
+def _overdue(slot: PlannedSlot, post: Post | None) -> bool:
+    return (
+        post is not None
+        and post.status == "scheduled"
+        and post.scheduled_at is not None
+        and post.scheduled_at < timezone.now() - PUBLISH_MARGIN
+    )
+
+
+def _project_problem(scripe: ScripeClient, project: Project) -> str:
+    """Scripe's word on the project, when it reports one (status ERROR, paused, archived)."""
+    try:
+        remote = scripe.get_project(project.scripe_id)
+    except ScripeError as error:
+        if error.code in (HELD, "rate_limited"):
+            raise
+        return ""
+    if remote.status != project.status:
+        Project.objects.filter(pk=project.pk).update(status=remote.status)
+    return Project.INACTIVE_REASONS.get(remote.status, "")
+
+
+def sync_request(*, workspace: Workspace) -> None:
+    """Sync now: the reading back runs in a task (several projects, several pages each, at
+    Scripe's pace), never in the web request; what it finds shows on open pages."""
+    transaction.on_commit(lambda: enqueue(workspace.pk))
+
+
+def enqueue(workspace_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("calendar_app.tasks.sync_workspace", workspace_id, group="sync")
+
+
+# the schedule -------------------------------------------------------------------------------------
+
+
+def syncs_due() -> int:
+    """The sweep's share: reads back each project that has a scheduled post due to go out
+    (until Scripe says it did) or that was not read for SYNC_EVERY. Returns projects read."""
+    now = timezone.now()
+    due = (
+        PlannedSlot.objects.alive()
+        .filter(status__in=FOLLOWED_STATUSES)
+        .filter(
+            Q(status=SlotStatus.SCHEDULED, scheduled_for__lte=now)
+            | Q(project__posts_synced_at__isnull=True)
+            | Q(project__posts_synced_at__lt=now - SYNC_EVERY)
+        )
+        .values_list("project_id", flat=True)
+        .distinct()
+    )
+    projects = Project.objects.filter(pk__in=list(due)).select_related("workspace")
+    by_workspace: dict[Workspace, list[Project]] = {}
+    for project in projects:
+        by_workspace.setdefault(project.workspace, []).append(project)
+    for workspace, mine in by_workspace.items():
+        report = scripe_sync(workspace=workspace, projects=mine)
+        if report.problem:
+            logger.info("sync of %s: %s", workspace, report.problem)
+    return sum(len(p) for p in by_workspace.values())
+
+
+def missed_sweep() -> int:
+    """Drafts still in review when their time passed become `missed` on their own, listed
+    for managers, rather than waiting for someone to try to approve them."""
+    late = PlannedSlot.objects.alive().filter(
+        status=SlotStatus.IN_REVIEW, scheduled_for__lte=timezone.now()
+    )
+    missed = 0
+    for slot in late:
+        try:
+            with transaction.atomic():
+                slot.mark_missed()
+                record(slot, kind=Kind.STATUS, text="Its time passed before it was approved.")
+        except IllegalTransition:
+            continue
+        missed += 1
+    return missed

@@ -1,0 +1,96 @@
+"""Labels (#15): managers keep their workspace's labels on one page (add, rename, recolour,
+delete); editors pick them on the slot form."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from calendar_app.access import Viewer, viewer_for
+from calendar_app.core.refusals import Refusal
+from calendar_app.forms import LabelForm
+from calendar_app.models import Label, Role
+from calendar_app.planning import labels as label_services
+from calendar_app.web.answers import done, refused, show_on_form
+
+TEMPLATE = "labels/labels.html"
+
+
+def _groups(viewer: Viewer, form: LabelForm | None = None, form_for=None) -> list[dict]:
+    labels = list(Label.objects.filter(workspace_id__in=viewer.workspace_ids))
+    return [
+        {
+            "workspace": m.workspace,
+            "can_manage": m.has_role(Role.MANAGER),
+            "labels": [label for label in labels if label.workspace_id == m.workspace_id],
+            "form": form if form_for == m.workspace_id else LabelForm(),
+        }
+        for m in viewer.memberships
+    ]
+
+
+def _page(request: HttpRequest, viewer: Viewer, **kwargs) -> HttpResponse:
+    return render(request, TEMPLATE, {"groups": _groups(viewer, **kwargs)})
+
+
+def _label_for(request: HttpRequest, public_id, to: str) -> Label:
+    viewer = viewer_for(request)
+    label = Label.objects.filter(public_id=public_id, workspace_id__in=viewer.workspace_ids)
+    label = label.select_related("workspace").first()
+    if label is None:
+        raise Http404("No such label.")
+    viewer.require(Role.MANAGER, label.workspace_id, to)
+    return label
+
+
+@login_required
+@require_GET
+def label_list(request: HttpRequest) -> HttpResponse:
+    return _page(request, viewer_for(request))
+
+
+@login_required
+@require_POST
+def label_add(request: HttpRequest, workspace_id) -> HttpResponse:
+    viewer = viewer_for(request)
+    membership = next(
+        (m for m in viewer.memberships if str(m.workspace.public_id) == str(workspace_id)), None
+    )
+    if membership is None:
+        raise Http404("No such workspace.")
+    viewer.require(Role.MANAGER, membership.workspace_id, "manage labels")
+    form = LabelForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise Refusal(fields={"colour": "Pick one of the colours."})
+        label = label_services.label_create(workspace=membership.workspace, **form.cleaned_data)
+    except Refusal as refusal:
+        show_on_form(form, refusal)
+        return _page(request, viewer, form=form, form_for=membership.workspace_id)
+    return done(request, f"Label {label.name!r} added.", redirect_to=reverse("labels"))
+
+
+@login_required
+@require_POST
+def label_edit(request: HttpRequest, public_id) -> HttpResponse:
+    label = _label_for(request, public_id, "manage labels")
+    form = LabelForm(request.POST)
+    here = reverse("labels")
+    try:
+        if not form.is_valid():
+            raise Refusal(fields={"colour": "Pick one of the colours."})
+        label_services.label_update(label=label, **form.cleaned_data)
+    except Refusal as refusal:
+        return refused(request, refusal, redirect_to=here)
+    return done(request, f"Label {label.name!r} saved.", redirect_to=here)
+
+
+@login_required
+@require_POST
+def label_delete(request: HttpRequest, public_id) -> HttpResponse:
+    label = _label_for(request, public_id, "manage labels")
+    label_services.label_delete(label=label)
+    return done(request, f"Label {label.name!r} deleted.", redirect_to=reverse("labels"))

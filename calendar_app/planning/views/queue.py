@@ -1,0 +1,160 @@
+"""The posting queue (#15): a page per project with its schedule and upcoming schedule times
+(filled and empty), where managers edit the schedule, re-flow queued posts and reorder them
+by dragging; and "Add to queue" / "Add to top of queue" from the new-post form."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from calendar_app.access import Viewer, viewer_for
+from calendar_app.core.refusals import Refusal
+from calendar_app.forms import ScheduleForm
+from calendar_app.models import Label, Project, Role
+from calendar_app.planning import queue, selectors
+from calendar_app.planning.views.slots import _form, _generate_now, _month_of, _render_form
+from calendar_app.web.answers import done, refused, show_on_form
+
+TEMPLATE = "queue/queue.html"
+
+
+def _project_for(request: HttpRequest, scripe_id: str, *, to: str | None = None) -> Project:
+    viewer = viewer_for(request)
+    project = selectors.visible_projects(viewer).filter(scripe_id=scripe_id).order_by("pk").first()
+    if project is None:
+        raise Http404("No such project.")
+    if to is not None:
+        viewer.require(Role.MANAGER, project.workspace_id, to)
+    return project
+
+
+def _label(viewer: Viewer, project: Project, value: str) -> Label | None:
+    if not value:
+        return None
+    try:
+        return Label.objects.filter(workspace_id=project.workspace_id, public_id=value).first()
+    except ValidationError:  # not a UUID: no such label, the page shows everything
+        return None
+
+
+def _page(
+    request: HttpRequest, project: Project, *, form: ScheduleForm | None = None, status=200
+) -> HttpResponse:
+    viewer = viewer_for(request)
+    label = _label(viewer, project, request.GET.get("label", ""))
+    page = queue.queue_page(project, label=label)
+    context = {
+        "page": page,
+        "project": project,
+        "labels": list(Label.objects.filter(workspace_id=project.workspace_id)),
+        "label": label,
+        "zone": project.workspace.time_zone,
+        "can_manage": viewer.can(Role.MANAGER, project.workspace_id),
+        "schedule_form": form or ScheduleForm(initial=queue.schedule_form_values(page.schedule)),
+        "off_count": len(page.off_schedule),
+    }
+    template = TEMPLATE + ("#queue-times" if request.htmx and form is None else "")
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_GET
+def queue_index(request: HttpRequest) -> HttpResponse:
+    """Every project's queue: its schedule in a line, and a link."""
+    viewer = viewer_for(request)
+    projects = list(selectors.visible_projects(viewer).prefetch_related("schedule_times"))
+    for project in projects:
+        project.schedule_text = queue.describe_schedule(
+            (t.weekday, t.time) for t in project.schedule_times.all()
+        )
+    return render(request, "queue/index.html", {"projects": projects})
+
+
+@login_required
+@require_GET
+def queue_view(request: HttpRequest, project_id: str) -> HttpResponse:
+    return _page(request, _project_for(request, project_id))
+
+
+@login_required
+@require_POST
+def schedule_edit(request: HttpRequest, project_id: str) -> HttpResponse:
+    project = _project_for(request, project_id, to="change the posting schedule")
+    form = ScheduleForm(request.POST)
+    here = reverse("queue", args=[project.scripe_id])
+    try:
+        if not form.is_valid():
+            raise Refusal("Each day takes at most 200 characters of times.", status=422)
+        off = queue.schedule_set(project=project, schedule=queue.parse_schedule(form.days()))
+    except Refusal as refusal:
+        show_on_form(form, refusal)
+        return _page(request, project, form=form)
+    text = "Posting schedule saved."
+    if off:
+        text += f" {off} queued post{'s' if off != 1 else ''} now sit off it: re-flow them?"
+    return done(request, text, redirect_to=here)
+
+
+@login_required
+@require_POST
+def queue_reflow(request: HttpRequest, project_id: str) -> HttpResponse:
+    project = _project_for(request, project_id, to="re-flow the queue")
+    here = reverse("queue", args=[project.scripe_id])
+    try:
+        moved = queue.queue_reflow(project=project)
+    except Refusal as refusal:
+        return refused(request, refusal, redirect_to=here)
+    return done(
+        request,
+        f"Queue re-flowed: {moved} post{'s' if moved != 1 else ''} moved.",
+        redirect_to=here,
+    )
+
+
+@login_required
+@require_POST
+def queue_reorder(request: HttpRequest, project_id: str) -> HttpResponse:
+    project = _project_for(request, project_id, to="reorder the queue")
+    here = reverse("queue", args=[project.scripe_id])
+    try:
+        moved = queue.queue_reorder(project=project, order=request.POST.getlist("order"))
+    except Refusal as refusal:
+        return refused(request, refusal, redirect_to=here)
+    return done(request, "Queue reordered." if moved else "", redirect_to=here)
+
+
+@login_required
+@require_http_methods(["POST"])
+def queue_add(request: HttpRequest) -> HttpResponse:
+    """The new-post form's "Add to queue" (`top`: "Add to top of queue"): the form's fields
+    without its day and time, which the queue chooses."""
+    viewer = viewer_for(request)
+    if not viewer.editable_workspace_ids:
+        raise Http404("No workspace to plan in.")
+    form = _form(viewer, data=request.POST)
+    form.fields["time"].required = False  # the queue picks the time
+    slot = None
+    if form.is_valid():
+        fields = form.plan()
+        del fields["day"], fields["clock"]
+        try:
+            slot = queue.queue_add(
+                user=request.user,
+                top=request.POST.get("position") == "top",
+                request_key=form.cleaned_data["request_key"],
+                **fields,
+            )
+        except Refusal as refusal:
+            show_on_form(form, refusal)
+    if slot is None:
+        return _render_form(request, viewer, form)
+    when = timezone.localtime(slot.scheduled_for, viewer.zone)
+    text = f"Queued for {when:%a} {when.day} {when:%b, %H:%M} ({viewer.zone.key})."
+    if form.cleaned_data.get("generate_now"):
+        text += _generate_now(slot, request.user)
+    return done(request, text, redirect_to=_month_of(slot))

@@ -1,0 +1,162 @@
+"""Recurring series (#15): planned from the new-post form ("Plan series"), a page per series
+listing its occurrences, deleting it, and editing an occurrence as "this one" or "this and
+following"."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from calendar_app.access import Viewer, slot_for, viewer_for
+from calendar_app.core.refusals import Refusal
+from calendar_app.forms import RepeatForm, SlotForm
+from calendar_app.models import Role, Series, SeriesOccurrence
+from calendar_app.planning import series as recurrence
+from calendar_app.planning.views.slots import FORM_TEMPLATE, _form, _initial, _picker
+from calendar_app.web.answers import done, refused, show_on_form
+
+SCOPES = ("this", "following")
+
+
+def _render_form(
+    request: HttpRequest,
+    viewer: Viewer,
+    form: SlotForm,
+    repeat_form: RepeatForm | None = None,
+    slot=None,
+    scope: str = "this",
+) -> HttpResponse:
+    from calendar_app.core.calendar_grid import parse_day
+
+    selected = parse_day(form["date"].value())
+    shown = selected or timezone.localdate()
+    context = {
+        "form": form,
+        "repeat_form": repeat_form,
+        "slot": slot,
+        "scope": scope,
+        "zone": viewer.zone.key,
+    }
+    context.update(_picker(request, viewer, selected, shown))
+    template = FORM_TEMPLATE + ("#slot-form" if request.htmx else "")
+    return render(request, template, context)
+
+
+def _series_for(request: HttpRequest, public_id, *, to: str | None = None) -> Series:
+    viewer = viewer_for(request)
+    series = (
+        Series.objects.filter(public_id=public_id, workspace_id__in=viewer.workspace_ids)
+        .select_related("workspace", "project", "note")
+        .first()
+    )
+    if series is None:
+        raise Http404("No such series.")
+    if to is not None:
+        viewer.require(Role.EDITOR, series.workspace_id, to)
+    return series
+
+
+@login_required
+@require_POST
+def series_new(request: HttpRequest) -> HttpResponse:
+    """The new-post form's "Plan series": the form's post becomes the first occurrence."""
+    viewer = viewer_for(request)
+    if not viewer.editable_workspace_ids:
+        raise Http404("No workspace to plan in.")
+    form = _form(viewer, data=request.POST)
+    repeat_form = RepeatForm(request.POST)
+    series = None
+    if form.is_valid() and repeat_form.is_valid():
+        try:
+            series = recurrence.series_create(
+                user=request.user, zone=viewer.zone, rule=repeat_form.rule(), **form.plan()
+            )
+        except Refusal as refusal:
+            show_on_form(form, refusal)
+            for field, message in refusal.fields.items():
+                if field in repeat_form.fields:
+                    repeat_form.add_error(field, message)
+    if series is None:
+        return _render_form(request, viewer, form, repeat_form)
+    made = series.occurrences.exclude(slot=None).count()
+    rule = recurrence.Rule.of(series).describe()
+    text = f"Series planned: {rule}; {made} post{'s' if made != 1 else ''} in the next 8 weeks."
+    return done(request, text, redirect_to=reverse("series", args=[series.public_id]))
+
+
+@login_required
+@require_GET
+def series_detail(request: HttpRequest, public_id) -> HttpResponse:
+    series = _series_for(request, public_id)
+    viewer = viewer_for(request)
+    occurrences = series.occurrences.select_related("slot").order_by("index")
+    context = {
+        "series": series,
+        "rule": recurrence.Rule.of(series).describe(),
+        "occurrences": occurrences,
+        "zone": series.workspace.time_zone,
+        "can_edit": viewer.can(Role.EDITOR, series.workspace_id),
+    }
+    return render(request, "series/detail.html", context)
+
+
+@login_required
+@require_POST
+def series_delete(request: HttpRequest, public_id) -> HttpResponse:
+    series = _series_for(request, public_id, to="delete series")
+    here = reverse("series", args=[series.public_id])
+    try:
+        deleted, kept = recurrence.series_delete(series=series)
+    except Refusal as refusal:
+        return refused(request, refusal, redirect_to=here)
+    text = f"Series deleted: {deleted} post{'s' if deleted != 1 else ''} not yet written removed"
+    text += f", {kept} kept (written, scheduled or published)." if kept else "."
+    return done(request, text, redirect_to=reverse("home"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def occurrence_edit(request: HttpRequest, slot_id) -> HttpResponse:
+    """Edit an occurrence: "this one" (only this post) or "this and following" (the series
+    from here on)."""
+    viewer = viewer_for(request)
+    slot = slot_for(request, slot_id, to="edit slots")
+    occurrence = SeriesOccurrence.objects.filter(slot=slot).select_related("series__note").first()
+    if occurrence is None:
+        raise Http404("This post is not part of a series.")
+    here = reverse("slot", args=[slot.public_id])
+    if request.method == "GET":
+        try:
+            slot.require_editable()
+        except Refusal as refusal:
+            return refused(request, refusal, redirect_to=here)
+        form = _form(viewer, initial=_initial(slot, viewer.zone))
+        return _render_form(request, viewer, form, slot=slot)
+    form = _form(viewer, data=request.POST)
+    scope = request.POST.get("scope", "this")
+    if scope not in SCOPES:
+        scope = "this"
+    if form.is_valid():
+        try:
+            if scope == "this":
+                recurrence.occurrence_edit_one(
+                    occurrence=occurrence, user=request.user, zone=viewer.zone, **form.plan()
+                )
+                return done(request, "This post saved.", redirect_to=here)
+            new = recurrence.occurrence_edit_following(
+                occurrence=occurrence, user=request.user, zone=viewer.zone, **form.plan()
+            )
+            return done(
+                request,
+                "This and the following posts of the series saved.",
+                redirect_to=reverse("series", args=[new.public_id]),
+            )
+        except Refusal as refusal:
+            if not refusal.fields and refusal.stale:
+                return refused(request, refusal, redirect_to=here)
+            show_on_form(form, refusal)
+    return _render_form(request, viewer, form, slot=slot, scope=scope)

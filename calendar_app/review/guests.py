@@ -1,0 +1,140 @@
+"""Client review links (#17): a manager shares one draft with someone outside the app (a
+client, a founder), who reads it in the LinkedIn-like preview without an account and approves
+it or comments.
+
+The token is long and random and only its SHA-256 is stored (as for the iCal feed), so a copy
+of the database does not give anyone the address; the address is shown once, when it is made.
+A link expires (`LINK_DAYS`), and revoking it makes its address answer 404 at once. A guest's
+approval goes through `review.slot_approve` like a manager's, with no user (a system actor)
+and the name they gave, so the trail says "guest <name>"; their comments join the trail the
+same way. The workspace's no-self-approval rule is about its managers and does not apply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.utils import timezone
+
+from calendar_app.core.refusals import Refusal
+from calendar_app.models import PlannedSlot, ReviewLink, SlotStatus
+from calendar_app.notifications.trail import Kind, record
+from calendar_app.planning import rules
+from calendar_app.review import services as review
+
+TOKEN_BYTES = 32  # 43 URL-safe characters
+LINK_DAYS = (1, 3, 7, 14, 30)
+GUEST_NAME_MAX_CHARS = 80
+
+
+class LinkExpired(Exception):
+    """The link was real but its time is over: the page says so (410), with when."""
+
+    def __init__(self, link: ReviewLink) -> None:
+        self.link = link
+        super().__init__("This review link has expired.")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_create(*, slot: PlannedSlot, user, days: str | int | None) -> tuple[ReviewLink, str]:
+    """A new review link for a draft waiting for review, valid for `days` (one of
+    LINK_DAYS). Returns the link and its token, which is not kept anywhere and cannot be
+    shown again."""
+    if slot.status != SlotStatus.IN_REVIEW:
+        raise Refusal("Only a draft waiting for review can be shared.", stale=True)
+    try:
+        days = int(days or 7)
+    except (TypeError, ValueError):
+        days = 0
+    if days not in LINK_DAYS:
+        raise Refusal(fields={"days": "Pick how long the link stays valid from the list."})
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    link = ReviewLink.objects.create(
+        slot=slot,
+        token_hash=_hash(token),
+        created_by=user,
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    return link, token
+
+
+def link_revoke(*, link: ReviewLink) -> bool:
+    """Revokes the link: its address answers 404 from now on. False if it was revoked."""
+    return bool(
+        ReviewLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    )
+
+
+def live_links(slot: PlannedSlot) -> list[ReviewLink]:
+    """The slot's links that still work, for the manager's panel; one query."""
+    return list(
+        slot.review_links.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .select_related("created_by")
+        .order_by("-created_at")
+    )
+
+
+def link_for_token(token: str) -> ReviewLink | None:
+    """The link this token opens, with its slot; None when there is none or it was revoked
+    (both answer 404: a revoked address is as good as unknown). Raises LinkExpired for a link
+    whose time is over."""
+    if not token or len(token) > 100:
+        return None
+    link = (
+        ReviewLink.objects.select_related("slot__project", "slot__note", "slot__workspace")
+        .filter(token_hash=_hash(token), revoked_at__isnull=True, slot__deleted_at__isnull=True)
+        .first()
+    )
+    if link is None:
+        return None
+    if link.expires_at <= timezone.now():
+        raise LinkExpired(link)
+    return link
+
+
+def guest_name(value: str | None) -> str:
+    """The name a guest gives, which the trail shows as "guest <name>"."""
+    name = " ".join((value or "").split())
+    if not name:
+        raise Refusal(fields={"name": "Give your name, so the team knows who approved."})
+    if len(name) > GUEST_NAME_MAX_CHARS:
+        raise Refusal(fields={"name": f"Give a name of at most {GUEST_NAME_MAX_CHARS} characters."})
+    return name
+
+
+def _used(link: ReviewLink) -> None:
+    ReviewLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
+
+
+def guest_approve(*, link: ReviewLink, name: str | None) -> str:
+    """The client approves the draft as it is: scheduled in Scripe, exactly as when a manager
+    approves (`review.slot_approve`), attributed to "guest <name>"."""
+    name = guest_name(name)
+    slot = PlannedSlot.objects.for_cards().select_related("workspace").get(pk=link.slot_id)
+    message = review.slot_approve(slot=slot, user=None, guest_name=name)
+    _used(link)
+    return message
+
+
+def guest_comment(*, link: ReviewLink, name: str | None, text: str | None) -> None:
+    """The client's comment, into the slot's trail as "guest <name>"."""
+    problems = rules.Problems()
+    name = problems.check(guest_name, name)
+    text = problems.check(
+        rules.text,
+        text,
+        field="text",
+        label="The comment",
+        limit=rules.COMMENT_MAX_CHARS,
+        required="Write a comment first.",
+    )
+    problems.raise_any()
+    _used(link)
+    record(link.slot, kind=Kind.COMMENT, guest_name=name, text=text.strip())

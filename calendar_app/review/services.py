@@ -1,0 +1,445 @@
+"""Managers' review of generated drafts: edit, approve (schedules in Scripe), request changes
+(generates again with the comment as steering), reject, and new times for missed slots.
+
+Every decision is a conditional transition out of `in_review`, so of two managers deciding
+on the same draft at once exactly one wins and the other is told who did. Approve claims
+the slot (`approving`) before it calls Scripe, so Scripe only ever hears from the winner,
+and saves the text it sent only once Scripe has accepted it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import zoneinfo
+from datetime import date, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from calendar_app.core.refusals import Refusal
+from calendar_app.models import DONE_BY, GenerationJob, PlannedSlot, SlotStatus
+from calendar_app.notifications.services import slot_watch
+from calendar_app.notifications.trail import Kind, record
+from calendar_app.pipeline.generation import generation_request, source_text
+from calendar_app.planning import rules
+from scripe_integration.client import ScripeError, ScripeInputError
+from scripe_integration.services import (
+    HELD,
+    ScripeNotConfigured,
+    describe_error,
+    post_fetch,
+    post_update,
+)
+
+LINKEDIN_LIMIT = 3000
+# Scheduling needs a moment to reach LinkedIn; a slot this close to its time counts as missed.
+APPROVE_LEAD = timedelta(minutes=1)
+# An approval still `approving` after this long was interrupted (the request died mid-call).
+APPROVAL_STALE_AFTER = timedelta(minutes=2)
+CONFIRMED_LATER = "Scheduled in Scripe (confirmed later)."
+
+
+def _draft(slot: PlannedSlot) -> GenerationJob:
+    job = slot.current_job
+    if slot.status != SlotStatus.IN_REVIEW and slot.status in DONE_BY:
+        raise Refusal(slot.taken_by_someone_else(), stale=True)  # a manager was quicker
+    if slot.status != SlotStatus.IN_REVIEW or job is None or not job.post_id:
+        raise Refusal("This post has no draft waiting for review.", stale=True)
+    return job
+
+
+def post_text(title: str | None, content: str | None) -> tuple[str, str]:
+    problems = rules.Problems()
+    title = problems.check(
+        rules.text, title, field="title", label="The title", limit=rules.TITLE_MAX_CHARS
+    )
+    content = problems.check(
+        rules.text,
+        content,
+        field="content",
+        label="The post",
+        limit=rules.CONTENT_MAX_CHARS,
+        required="The post is empty. Write it, or request changes.",
+    )
+    problems.raise_any()
+    return title.strip(), content
+
+
+def scripe_refused(error: ScripeError, *, doing: str, then: str) -> str:
+    """Why Scripe did not do it, and what became of ours (`then`), in one sentence."""
+    if error.code == "conflict":
+        return (
+            f"Scripe could not {doing}: the project's LinkedIn connection is down. "
+            f"Reconnect it in Scripe and try again. {then}"
+        )
+    if error.code == "unprocessable":
+        return f"Scripe could not {doing}: {error.message.rstrip('.')}. {then}"
+    if error.http_status is None:
+        return f"Scripe could not be reached. {then} Try again in a minute."
+    return f"Scripe refused: {describe_error(error)} {then}"
+
+
+def fits_linkedin(content: str, *, then: str = "") -> None:
+    """Refuses, next to the text, a post longer than LinkedIn takes."""
+    if len(content) > LINKEDIN_LIMIT:
+        over = len(content) - LINKEDIN_LIMIT
+        raise Refusal(
+            fields={
+                "content": f"LinkedIn takes at most {LINKEDIN_LIMIT:,} characters and this post "
+                f"has {len(content):,}. Shorten it by {over:,}{then}."
+            }
+        )
+
+
+def edited_meanwhile(slot: PlannedSlot) -> str:
+    last = slot.events.filter(kind=Kind.EDIT).select_related("actor").last()
+    if last is None:
+        return "The draft changed meanwhile; the page now shows the stored version."
+    when = timezone.localtime(last.created_at)
+    return (
+        f"{last.who} saved another version of this draft at {when:%H:%M}; yours was not "
+        "used. The page now shows theirs."
+    )
+
+
+def draft_save(
+    *, slot: PlannedSlot, user, title: str | None, content: str | None, version: str | None = None
+) -> str:
+    """Keeps the manager's edits. Scripe gets the text with the approval, so nothing is sent
+    now and the two cannot disagree about a draft that is still being edited. `version` is
+    the text the manager started from (GenerationJob.text_version): when someone else saved
+    meanwhile, their text is kept and this save is refused."""
+    job = _draft(slot)
+    title, content = post_text(title, content)
+    unchanged = {"post_title": job.post_title, "post_content": job.post_content}
+    if version is not None and version != job.text_version:
+        raise Refusal(edited_meanwhile(slot), stale=True)
+    saved = GenerationJob.objects.filter(
+        pk=job.pk, is_current=True, slot__status=SlotStatus.IN_REVIEW, **unchanged
+    ).update(post_title=title, post_content=content)
+    if not saved:
+        slot.refresh_from_db()
+        if slot.status != SlotStatus.IN_REVIEW:
+            raise Refusal(slot.taken_by_someone_else(), stale=True)
+        raise Refusal(edited_meanwhile(slot), stale=True)
+    record(slot, kind=Kind.EDIT, actor=user, text="Draft edited.")
+    return "Draft saved. Scripe gets it when you approve."
+
+
+def self_approval_refusal(slot: PlannedSlot, job: GenerationJob, user, events=None) -> str:
+    """Why `user` may not approve this draft in a workspace with no self-approval, in one
+    sentence; "" when they may. They may not when the current version exists because they
+    sent the previous one back (its steering is theirs), or when they edited it. `events`:
+    the slot's trail when the caller has it already (the review page does), else it is read."""
+    if user is None or not slot.workspace.no_self_approval:
+        return ""
+    if job.steering and job.requested_by_id == user.pk:
+        did = "you requested the changes that made this version"
+    else:
+        if events is None:
+            events = slot.events.filter(kind=Kind.EDIT, actor=user, created_at__gte=job.created_at)
+        edited = any(
+            e.kind == Kind.EDIT and e.actor_id == user.pk and e.created_at >= job.created_at
+            for e in events
+        )
+        if not edited:
+            return ""
+        did = "you edited this draft"
+    return (
+        f"This workspace asks for a second pair of eyes: {did}, so another manager (or the "
+        "client, through a review link) approves it."
+    )
+
+
+def _same_text(ours: tuple[str, str], stored: tuple[str, str]) -> bool:
+    """The same title and text, whatever line endings the browser sent (it sends CRLF)."""
+
+    def plain(value: str) -> str:
+        return value.replace("\r\n", "\n").strip()
+
+    return [plain(v) for v in ours] == [plain(v) for v in stored]
+
+
+def slot_approve(
+    *,
+    slot: PlannedSlot,
+    user,
+    title: str | None = None,
+    content: str | None = None,
+    version: str | None = None,
+    guest_name: str = "",
+) -> str:
+    """Schedules the post in Scripe for the slot's time, or marks the slot missed when that
+    time has passed. A refused approval leaves the slot and its draft exactly as they were.
+    When Scripe's answer is lost (a timeout, a 5xx), nobody knows whether it scheduled the
+    post: the slot stays `approving` until Scripe's copy says, now or at the sweep.
+
+    In a workspace with no self-approval, a manager who sent this version's predecessor back
+    or edited it (here too: approving a text other than the stored one is an edit) is refused
+    with 403: the rule is about who asks, not the draft's state, and another manager may.
+    `guest_name`: a client approving through a review link (calendar_app/guests.py), with no
+    user; the trail says "guest <name>"."""
+    job = _draft(slot)
+    title, content = post_text(
+        job.post_title if title is None else title, job.post_content if content is None else content
+    )
+    if why := self_approval_refusal(slot, job, user):
+        raise Refusal(why, status=403)
+    changed = not _same_text((title, content), (job.post_title, job.post_content))
+    if user is not None and slot.workspace.no_self_approval and changed:
+        raise Refusal(
+            "This workspace asks for a second pair of eyes: you changed the text, so save "
+            "it and another manager (or the client, through a review link) approves it.",
+            status=403,
+        )
+    fits_linkedin(content, then=" before approving")
+    who = {"actor": user, "guest_name": guest_name}
+    if slot.scheduled_for <= timezone.now() + APPROVE_LEAD:
+        with transaction.atomic():
+            slot.mark_missed()
+            _keep_text(job, title, content)
+            record(slot, kind=Kind.STATUS, text="Its time passed before approval.", **who)
+        return "Its time has passed, so it was not scheduled. Pick a new time for it."
+    with transaction.atomic():
+        slot.begin_approval()
+        # Who is approving, so a manager who decides a moment later is told.
+        claim = record(slot, kind=Kind.STATUS, text="Approving: scheduling in Scripe.", **who)
+    # The claim shuts out other saves; only now is the stored text certain.
+    job.refresh_from_db(fields=["post_title", "post_content"])
+    if version is not None and version != job.text_version:
+        _undo_claim(slot, claim)
+        raise Refusal(edited_meanwhile(slot), stale=True)
+    try:
+        post = post_update(
+            workspace=slot.workspace,
+            post_id=job.post_id,
+            title=title,
+            content=content,
+            scheduled_for=slot.scheduled_for,
+        )
+    except (ScripeInputError, ScripeNotConfigured) as error:  # refused before sending
+        _undo_claim(slot, claim)
+        raise Refusal(str(error)) from None
+    except ScripeError as error:
+        if not_made(error):
+            _undo_claim(slot, claim)
+            raise Refusal(
+                scripe_refused(error, doing="schedule it", then="The draft stays in review.")
+            ) from None
+        return _confirm(slot, job, user, guest_name=guest_name)
+    _scheduled(slot, job, title, content, actor=user, guest_name=guest_name, copy=post)
+    return "Approved: scheduled in Scripe."
+
+
+def not_made(error: ScripeError) -> bool:
+    """Scripe said no (a 4xx), or the request was never sent (our rate-limit hold, no
+    connection): nothing changed there. After a timeout, a broken connection or a 5xx
+    nobody knows, and Scripe's copy of the post tells."""
+    answered_no = error.http_status is not None and 400 <= error.http_status < 500
+    return answered_no or error.code in (HELD, "connection_error")
+
+
+def _scheduled(
+    slot: PlannedSlot,
+    job: GenerationJob,
+    title: str,
+    content: str,
+    *,
+    actor=None,
+    guest_name: str = "",
+    text: str = "Approved and scheduled in Scripe.",
+    copy=None,
+) -> None:
+    """Scripe scheduled the post: the slot is approved and the text Scripe has is ours.
+    `copy`, Scripe's copy of the post, also gives the time it is scheduled for (ours follows
+    it) and how recent it is (so a late webhook cannot undo it)."""
+    with transaction.atomic():
+        slot.approve(scheduled_for=copy.scheduled_at if copy is not None else None)
+        _keep_text(job, title, content)
+        record(slot, kind=Kind.STATUS, actor=actor, guest_name=guest_name, text=text)
+        if copy is not None:
+            slot.note_scripe_copy(copy.updated_at)
+
+
+def _keep_text(job: GenerationJob, title: str, content: str) -> None:
+    job.post_title, job.post_content = title, content
+    job.save(update_fields=["post_title", "post_content"])
+
+
+def scripe_scheduled(slot: PlannedSlot, job: GenerationJob | None):
+    """Scripe's copy of the post if it is scheduled; False if it is not; None when Scripe
+    cannot say now."""
+    try:
+        post = post_fetch(workspace=slot.workspace, post_id=job.post_id) if job else None
+    except (ScripeError, ScripeNotConfigured, ScripeInputError):
+        return None
+    return post if post is not None and post.status == "scheduled" else False
+
+
+def _undo_claim(slot: PlannedSlot, claim) -> None:
+    """Back exactly as before `begin_approval`: status, times and trail."""
+    with transaction.atomic():
+        slot.approval_failed()
+        claim.delete()
+
+
+def _confirm(slot: PlannedSlot, job: GenerationJob, user, *, guest_name: str = "") -> str:
+    """After a lost answer: Scripe's copy of the post says whether it was scheduled. If it
+    does not say so yet, the slot stays `approving` and the sweep asks again."""
+    if post := scripe_scheduled(slot, job):
+        _scheduled(
+            slot, job, post.title, post.content, actor=user, guest_name=guest_name, copy=post
+        )
+        return "Approved: scheduled in Scripe."
+    return (
+        "Scripe did not answer in time, so it is not yet certain that the post is scheduled. "
+        "It shows as Scheduling until Scripe confirms, within a few minutes; nothing else "
+        "is needed."
+    )
+
+
+def slot_request_changes(*, slot: PlannedSlot, user, comment: str | None) -> str:
+    """Back to Scripe with the comment as steering; the earlier draft is kept."""
+    _draft(slot)
+    comment = rules.text(
+        comment,
+        field="comment",
+        label="Your comment",
+        limit=rules.REVIEW_COMMENT_MAX_CHARS,
+        required="Say what should change, so Scripe can do it.",
+    ).strip()
+    over = len(source_text(slot.note.text, comment)) - rules.NOTE_MAX_CHARS
+    if over > 0:
+        raise Refusal(
+            fields={
+                "comment": f"The note and your comment together are {over:,} characters over "
+                f"Scripe's {rules.NOTE_MAX_CHARS:,}. Shorten the comment."
+            }
+        )
+    with transaction.atomic():
+        slot.request_changes(comment)
+        record(slot, kind=Kind.COMMENT, actor=user, text=comment)
+        try:
+            generation_request(slot=slot, user=user, steering=comment)
+        except Refusal as refusal:
+            return f"Changes requested, but not sent to Scripe yet: {refusal}"
+    return "Changes requested: Scripe is writing a new version."
+
+
+def reject_reason(
+    reason: str | None, *, required: str = "Give the editor a reason for rejecting it."
+) -> str:
+    """The rule for a rejection's reason (one draft, or a bulk Reject's for them all)."""
+    return rules.text(
+        reason,
+        field="reason",
+        label="The reason",
+        limit=rules.REVIEW_COMMENT_MAX_CHARS,
+        required=required,
+    ).strip()
+
+
+def slot_reject(*, slot: PlannedSlot, user, reason: str | None) -> str:
+    """Turns the draft down with a reason the editor sees on the card."""
+    _draft(slot)
+    reason = reject_reason(reason)
+    with transaction.atomic():
+        slot.reject(reason)
+        record(slot, kind=Kind.STATUS, actor=user, text=reason)
+    return "Rejected."
+
+
+def slot_new_time(
+    *, slot: PlannedSlot, user, day: date | None, clock: time | None, zone: zoneinfo.ZoneInfo
+) -> str:
+    """A missed draft comes back for review at a time that passes the planning rules."""
+    if slot.status != SlotStatus.MISSED:
+        raise Refusal("Only a missed post needs a new time here.", stale=True)
+    if day is None or clock is None:
+        raise Refusal(fields={"date": "Pick a day and a time."})
+    when = rules.plan_time(day, clock, zone)
+    with transaction.atomic():
+        slot.give_new_time(when)
+        record(slot, kind=Kind.STATUS, actor=user, text="New time given; back in review.")
+    return "New time set: the draft is back in review."
+
+
+def slot_comment(*, slot: PlannedSlot, user, text: str | None) -> None:
+    """Any member's comment, into the slot's activity trail."""
+    text = rules.text(
+        text,
+        field="text",
+        label="The comment",
+        limit=rules.COMMENT_MAX_CHARS,
+        required="Write a comment first.",
+    ).strip()
+    record(slot, kind=Kind.COMMENT, actor=user, text=text)
+    slot_watch(slot=slot, user=user)  # who comments hears what happens next
+
+
+def approvals_sweep() -> int:
+    """Settles approvals interrupted mid-call (a killed web worker): Scripe's copy of the
+    post says whether it was scheduled. Returns how many were settled."""
+    cutoff = timezone.now() - APPROVAL_STALE_AFTER
+    stuck = PlannedSlot.objects.alive().filter(
+        status=SlotStatus.APPROVING, status_changed_at__lt=cutoff
+    )
+    settled = 0
+    for slot in stuck.for_cards().select_related("workspace"):
+        job = slot.current_job
+        post = scripe_scheduled(slot, job)
+        if post is None:
+            continue  # ask again at the next sweep
+        try:
+            if post:
+                _scheduled(slot, job, post.title, post.content, text=CONFIRMED_LATER, copy=post)
+            else:
+                with transaction.atomic():
+                    slot.approval_failed("Scheduling in Scripe was interrupted; approve it again.")
+                    record(slot, kind=Kind.STATUS, text="Scheduling was interrupted.")
+        except Refusal:
+            continue  # settled by someone else meanwhile
+        settled += 1
+    return settled
+
+
+WORDS = re.compile(r"\S+|\s+")
+
+
+def word_diff(before: str, after: str) -> SafeString:
+    """What changed from `before` to `after`, word by word: unchanged text as it is, removed
+    words in <del>, added ones in <ins>, all of it escaped (the texts are Scripe's and
+    people's). Whitespace is kept, so the result reads as the post does in a pre-wrap box."""
+    old = WORDS.findall(before.replace("\r\n", "\n"))
+    new = WORDS.findall(after.replace("\r\n", "\n"))
+    parts = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            parts.append(escape("".join(new[j1:j2])))
+            continue
+        if op in ("delete", "replace"):
+            parts.append(f"<del>{escape(''.join(old[i1:i2]))}</del>")
+        if op in ("insert", "replace"):
+            parts.append(f"<ins>{escape(''.join(new[j1:j2]))}</ins>")
+    return mark_safe("".join(parts))  # noqa: S308 - every piece above is escaped
+
+
+def draft_changes(job: GenerationJob | None, earlier_drafts: list[GenerationJob]) -> dict | None:
+    """For a regenerated draft (attempt > 1): the comment that asked for it (the current
+    attempt's steering) and a word diff from the previous version (the newest earlier draft
+    with a text); None for a first draft."""
+    if job is None or job.attempt <= 1 or not earlier_drafts:
+        return None
+    previous = earlier_drafts[0]  # newest first (selectors.review_draft)
+    return {
+        "previous": previous,
+        "steering": job.steering,
+        "diff": word_diff(
+            f"{previous.post_title}\n\n{previous.post_content}",
+            f"{job.post_title}\n\n{job.post_content}",
+        ),
+    }

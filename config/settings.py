@@ -1,0 +1,365 @@
+"""Django settings, read from the environment.
+
+Every setting an operator may change comes from an environment variable with a default that
+works on a fresh machine (SQLite, the ORM broker, debug on). The README lists them all.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused when DEBUG is off
+
+
+def envbool(name: str, default: str) -> bool:
+    return os.getenv(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+def envint(name: str, default: str) -> int:
+    return int(os.getenv(name, default))
+
+
+def envlist(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
+
+
+def database_from_url(url: str) -> dict:
+    """The DATABASES entry for a URL: sqlite:///path or postgres://user@host:port/name.
+
+    SQLite is shared by the web server and the worker, so it runs in WAL mode with IMMEDIATE
+    transactions and a busy timeout; without them the two meet "database is locked".
+    A PostgreSQL connection is kept between requests (and checked before reuse): opening one
+    costs a server process and a log-in, more than a live poll itself. Each gunicorn thread
+    and django-q2 process keeps one, a few dozen in all, so a pool would add a dependency
+    and save nothing.
+    """
+    config = dj_database_url.parse(url)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", "0")
+        config["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        config["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", "600")
+        config["CONN_HEALTH_CHECKS"] = True
+    else:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be sqlite:// or postgres://, not {config['ENGINE']}"
+        )
+    return config
+
+
+DEBUG = envbool("DEBUG", "True")
+SECRET_KEY = os.getenv("SECRET_KEY", DEFAULT_SECRET_KEY)
+if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. With DEBUG off the app refuses the built-in development key; "
+        "set SECRET_KEY to a long random string."
+    )
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+PRODUCT_NAME = os.getenv("PRODUCT_NAME", "Scripe Calendar")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    # Before django_q: its `qcluster` command adds the generation dispatcher to django-q2's.
+    "calendar_app",
+    "django_q",
+    "axes",
+    "scripe_integration",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "calendar_app.web.middleware.PolicyHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Below authentication (it asks who is signed in); static files never get this far.
+    "calendar_app.web.middleware.SignedInCacheControlMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "calendar_app.web.middleware.RefuseNulInQueryMiddleware",
+    "calendar_app.web.middleware.UserTimeZoneMiddleware",
+    "calendar_app.web.middleware.ReadableMethodNotAllowedMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # django-axes wants to be last: it turns a lockout flagged during the view into its page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes checks every log-in first and refuses a locked-out one even with the right
+# password; ModelBackend then does the actual authentication.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "builtins": ["template_partials.templatetags.partials"],
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "calendar_app.web.context_processors.site",
+                "calendar_app.web.context_processors.key_banner",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": database_from_url(
+        os.getenv("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'calendar.sqlite3'}")
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory, so the worker processes of the cluster tests can share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.getenv("REDIS_URL", "")
+
+# django-q2 keeps its cluster heartbeat ("stats") in a cache that the web process must see
+# too, for /healthz. With Redis the broker keeps them; without it, a database cache table does.
+CACHES = {
+    # Cached cards (templatetags/cards.py): one busy week page is a few hundred entries, more
+    # than locmem's default of 300 would keep.
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    },
+    "django_q": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "django_q_cache",
+    },
+}
+if REDIS_URL:
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+    }
+
+Q_CLUSTER = {
+    # django-q2 signs tasks with this name: every process of one site must share it.
+    "name": "scripe-calendar",
+    "workers": envint("Q_WORKERS", "2"),
+    # A generation task works for at most GENERATION_TASK_BUDGET; the timeout stays below
+    # retry, so a stuck task is killed before the broker hands it to another worker.
+    "timeout": envint("Q_TIMEOUT", "90"),
+    "retry": envint("Q_TIMEOUT", "90") + 30,
+    "max_attempts": 3,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 500,
+    "cache": "django_q",
+    "label": "Background tasks",
+    # Lets a cluster started with Q_CLUSTER_NAME=<name> serve a queue of its own (django-q2's
+    # multi-cluster routing); the tests use it to keep their queues apart.
+    "ALT_CLUSTERS": {},
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 1
+
+# scripe_integration is a library: its connection (the encrypted key) belongs to this model.
+SCRIPE_CONNECTION_OWNER_MODEL = "calendar_app.Workspace"
+SCRIPE_API_BASE_URL = os.getenv("SCRIPE_API_BASE_URL", "https://api.scripe.io/v1")
+SCRIPE_READ_TIMEOUT = float(os.getenv("SCRIPE_READ_TIMEOUT", "15"))
+# How long one generation task may work on its batch, and the lease that keeps other tasks
+# off its attempts. A live task renews the lease before each call and while listing pages
+# arrive (a call lasts at most the connect plus read timeout, 20 s by default, less than the
+# lease), so only a dead worker's lease lapses, and its attempts resume within this many
+# seconds. A task that lost its lease anyway has its writes dropped (generation._commit).
+GENERATION_TASK_BUDGET = Q_CLUSTER["timeout"] * 3 // 4
+GENERATION_LEASE_SECONDS = envint("GENERATION_LEASE_SECONDS", "25")
+# Fernet keys (comma-separated, newest first) that encrypt Scripe API keys at rest; separate
+# from SECRET_KEY so either can be rotated alone. The default is for development only.
+DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktc2NyaXBlLWtleS1lbmNyeXB0aW9uLSE="
+SCRIPE_KEY_ENCRYPTION_KEYS = envlist("SCRIPE_KEY_ENCRYPTION_KEYS", DEV_ENCRYPTION_KEY)
+if not DEBUG and DEV_ENCRYPTION_KEY in SCRIPE_KEY_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "SCRIPE_KEY_ENCRYPTION_KEYS is not set. With DEBUG off the app refuses the development "
+        "key; generate one with: python -c 'from cryptography.fernet import Fernet; "
+        "print(Fernet.generate_key().decode())'"
+    )
+
+# Webhooks (#14): Scripe pushes post and job events to /hooks/scripe/<id>/, so the calendar
+# follows within seconds; polling stays the floor and gives the same results, later. An admin
+# registers the endpoint only when the app has a public base URL Scripe can reach: HTTPS, or
+# http://127.0.0.1 / localhost too when SCRIPE_WEBHOOKS_ALLOW_LOCAL is on (the sandbox).
+PUBLIC_BASE_URL = os.getenv("PUBLIC_BASE_URL", "").strip().rstrip("/")
+SCRIPE_WEBHOOKS_ALLOW_LOCAL = envbool("SCRIPE_WEBHOOKS_ALLOW_LOCAL", "False")
+# The contract does not publish the signature header's name; the default is the library's
+# reading of it (scripe_integration.webhooks.SIGNATURE_HEADER).
+SCRIPE_WEBHOOK_SIGNATURE_HEADER = os.getenv("SCRIPE_WEBHOOK_SIGNATURE_HEADER", "Scripe-Signature")
+# A delivery signed further than this from now is refused, so a captured one cannot be
+# replayed later.
+SCRIPE_WEBHOOK_TOLERANCE_SECONDS = envint("SCRIPE_WEBHOOK_TOLERANCE_SECONDS", "300")
+# After a rotation the previous secret still verifies this long (deliveries signed before).
+SCRIPE_WEBHOOK_SECRET_OVERLAP_SECONDS = envint("SCRIPE_WEBHOOK_SECRET_OVERLAP_SECONDS", "900")
+
+# Email (#17: notifications). The console backend prints mail to the worker's log until an
+# SMTP server is named; sending happens in django-q2 tasks only, never in a web request.
+EMAIL_HOST = os.getenv("EMAIL_HOST", "")
+EMAIL_PORT = envint("EMAIL_PORT", "587")
+EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "True" if EMAIL_HOST else "False")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "20")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "Scripe Calendar <calendar@localhost>")
+# Links in emails (the slot, settings, unsubscribe) start with the app's public address.
+EMAIL_LINK_BASE_URL = (
+    os.getenv("EMAIL_LINK_BASE_URL", "").strip().rstrip("/")
+    or PUBLIC_BASE_URL
+    or "http://127.0.0.1:8000"
+)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Log-in throttling (django-axes). Failures are counted per username *and* IP address
+# together: a stranger who knows a username cannot lock its owner out from elsewhere, and one
+# person's typos do not lock out a whole office behind one address. The attempts live in the
+# database, which every web process shares (the cache is per process unless REDIS_URL is
+# set). A try during a lockout starts the wait again. An admin unlocks early by deleting the
+# attempt in the admin (Axes > Access attempts) or with `manage.py axes_reset_username NAME`.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# A successful log-in is not recorded: only failures are needed to throttle.
+AXES_DISABLE_ACCESS_LOG = True
+# Behind a proxy REMOTE_ADDR is the proxy's, and throttling would lock a username for
+# everyone; the client's address is the one the trusted proxies put in X-Forwarded-For.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
+AXES_CLIENT_IP_CALLABLE = "config.network.client_ip"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# No inline script anywhere: every script is a static file, so the policy can forbid them.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# Browser features the app never uses, switched off for it and anything it might embed.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in [
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    ]
+)
+# Pages for a signed-in person are theirs alone: no proxy keeps them, and the back button on
+# a shared computer asks the server again (which sends the next person to the log-in page).
+SIGNED_IN_CACHE_CONTROL = "private, no-store"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "31536000")
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "False")
+    if envbool("BEHIND_TLS_PROXY", "False"):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+DEFAULT_EXCEPTION_REPORTER_FILTER = "scripe_integration.reporting.ScripeKeyReporterFilter"
+
+# One console handler, on the root logger, prints every record once. Django configures its
+# own "django" logger with a console handler first; naming that logger here removes it, so
+# Django's warnings reach the console only through the root. django-q2 logs as "django-q".
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"client_error": {"()": "config.log_filters.ClientErrorWithoutTraceback"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_error"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django": {"handlers": [], "level": os.getenv("LOG_LEVEL", "INFO")},
+        "django-q": {"level": os.getenv("Q_LOG_LEVEL", "INFO")},
+    },
+}
