@@ -1,0 +1,107 @@
+"""The calendar's tables, one module per capability (the layout Zulip uses in
+`zerver/models/`). Everything is re-exported here, so `calendar_app.models.X` stays the one
+name for each model: migrations, string references and imports do not change."""
+
+from __future__ import annotations
+
+from calendar_app.models.bulk import BulkAction, BulkItem, BulkRun
+from calendar_app.models.interchange import IMPORT_KEEP, CalendarFeed, CsvImport
+from calendar_app.models.notifications import (
+    EmailChoice,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    SlotEvent,
+    SlotWatch,
+)
+from calendar_app.models.pipeline import GenerationJob
+from calendar_app.models.planning import (
+    LABEL_COLOURS,
+    WEEKDAY_CHOICES,
+    Label,
+    QueueEntry,
+    ScheduleTime,
+    Series,
+    SeriesOccurrence,
+)
+from calendar_app.models.review import ReviewLink
+from calendar_app.models.slots import (
+    DONE_BY,
+    EDITABLE_STATUSES,
+    FOLLOWED_STATUSES,
+    GENERATABLE_STATUSES,
+    IN_FLIGHT_STATUSES,
+    LOCKED_REASONS,
+    QUEUE_MOVABLE_STATUSES,
+    REVIEW_STATUSES,
+    REVIEWER_STATUSES,
+    UNDO_SECONDS,
+    IllegalTransition,
+    PlannedSlot,
+    SlotQuerySet,
+    SlotStatus,
+    SourceNote,
+    undo_deadline,
+)
+from calendar_app.models.workspaces import (
+    LANGUAGES,
+    PROJECT_COLOURS,
+    ROLE_RANK,
+    Membership,
+    Profile,
+    Project,
+    Role,
+    Workspace,
+    person_name,
+    time_zone_choices,
+)
+
+__all__ = [
+    "DONE_BY",
+    "EDITABLE_STATUSES",
+    "FOLLOWED_STATUSES",
+    "GENERATABLE_STATUSES",
+    "IMPORT_KEEP",
+    "IN_FLIGHT_STATUSES",
+    "LABEL_COLOURS",
+    "LANGUAGES",
+    "LOCKED_REASONS",
+    "PROJECT_COLOURS",
+    "QUEUE_MOVABLE_STATUSES",
+    "REVIEWER_STATUSES",
+    "REVIEW_STATUSES",
+    "ROLE_RANK",
+    "UNDO_SECONDS",
+    "WEEKDAY_CHOICES",
+    "BulkAction",
+    "BulkItem",
+    "BulkRun",
+    "CalendarFeed",
+    "CsvImport",
+    "EmailChoice",
+    "GenerationJob",
+    "IllegalTransition",
+    "Label",
+    "Membership",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "PlannedSlot",
+    "Profile",
+    "Project",
+    "QueueEntry",
+    "ReviewLink",
+    "Role",
+    "ScheduleTime",
+    "Series",
+    "SeriesOccurrence",
+    "SlotEvent",
+    "SlotQuerySet",
+    "SlotStatus",
+    "SlotWatch",
+    "SourceNote",
+    "Workspace",
+    "person_name",
+    "time_zone_choices",
+    "undo_deadline",
+]

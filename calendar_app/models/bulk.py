@@ -1,0 +1,76 @@
+"""Bulk actions (#16): a run over a selection of slots, one item per slot."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from calendar_app.models.slots import PlannedSlot
+
+
+class BulkAction(models.TextChoices):
+    GENERATE = "generate", "Generate"
+    MOVE = "move", "Move"
+    LABEL_ADD = "label_add", "Add label"
+    LABEL_REMOVE = "label_remove", "Remove label"
+    DELETE = "delete", "Delete"
+    RESTORE = "restore", "Undo delete"
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+
+
+class BulkRun(models.Model):
+    """One bulk action on a selection of slots (calendar_app/bulk.py): what was asked, by
+    whom, and one item per slot with what became of it. Small runs are done in the request;
+    larger ones by a django-q2 task, which the run's page follows."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="bulk_runs")
+    action = models.CharField(max_length=16, choices=BulkAction.choices)
+    # What the action needs besides the slots: days or a date, a label, a reason, the zone.
+    params = models.JSONField(default=dict, blank=True)
+    # A Restore run undoes this Delete run.
+    undoes = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, related_name="undone_by"
+    )
+    total = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # When a task last made progress: a run without any for long has stalled (a lost task).
+    touched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} on {self.total} slots by {self.user}"
+
+
+class BulkItem(models.Model):
+    """One slot of a bulk run and its outcome, in words."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        WORKING = "working", "Working"
+        DONE = "done", "Done"
+        REFUSED = "refused", "Refused"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(BulkRun, models.CASCADE, related_name="items")
+    slot = models.ForeignKey(PlannedSlot, models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.PENDING)
+    message = models.CharField(max_length=500, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "slot"], name="one_bulk_item_per_slot")
+        ]
+
+    def __str__(self) -> str:
+        return f"Slot {self.slot_id} in bulk run {self.run_id}: {self.outcome}"

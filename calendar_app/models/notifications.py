@@ -1,0 +1,168 @@
+"""The trail of each slot (`SlotEvent`), and notifications, email preferences and watches."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from calendar_app.models.slots import PlannedSlot, SlotStatus
+from calendar_app.models.workspaces import Workspace, person_name
+
+
+class SlotEvent(models.Model):
+    """The slot's activity trail: who did what and when, and the comments."""
+
+    class Kind(models.TextChoices):
+        COMMENT = "comment", "Comment"
+        STATUS = "status", "Status change"
+        EDIT = "edit", "Draft edited"
+
+    slot = models.ForeignKey(PlannedSlot, models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=24, choices=SlotStatus.choices, blank=True)
+    text = models.TextField(blank=True)
+    # An edit made in Scripe: the text it replaced, kept as a version.
+    earlier_text = models.TextField(blank=True)
+    # Someone outside the app who acted through a review link (ReviewLink): no actor, a name.
+    guest_name = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on slot {self.slot_id}"
+
+    @property
+    def who(self) -> str:
+        if self.guest_name:
+            return f"guest {self.guest_name}"
+        if self.actor is None:
+            # Nobody in the app: the pipeline or the sync, reporting what Scripe did.
+            return "Scripe" if self.kind != self.Kind.COMMENT else "Someone"
+        return person_name(self.actor)
+
+
+# Notifications (#17) ---------------------------------------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    """What a person is told about. Which slot status leads to which kind, and who hears of
+    it, is one table in calendar_app/notifications.py."""
+
+    REVIEW_READY = "review_ready", "A draft is ready for review"
+    CHANGES_REQUESTED = "changes_requested", "Changes were requested"
+    REJECTED = "rejected", "A draft was rejected"
+    APPROVED = "approved", "A post was approved and scheduled"
+    PUBLISHED = "published", "A post was published"
+    FAILED = "failed", "A generation failed"
+    MISSED = "missed", "A draft missed its time"
+    REMOVED = "removed", "A post was removed in Scripe"
+    KEY_INVALID = "key_invalid", "The Scripe key stopped working"
+    SPEND_CAP = "spend_cap", "Scripe's daily spend cap was reached"
+
+
+class EmailChoice(models.TextChoices):
+    IMMEDIATE = "immediate", "Email at once"
+    DIGEST = "digest", "Daily digest"
+    OFF = "off", "No email"
+
+
+class Notification(models.Model):
+    """One thing one person is told, in the app (read or not) and by email (its own state:
+    a send is retried by its task and never touches the event that caused it)."""
+
+    class Email(models.TextChoices):
+        NONE = "none", "Not emailed"
+        PENDING = "pending", "To be sent"
+        DIGEST = "digest", "For the daily digest"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications")
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="+")
+    slot = models.ForeignKey(
+        PlannedSlot, models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    kind = models.CharField(max_length=24, choices=NotificationKind.choices)
+    text = models.CharField(max_length=500)
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # Events that must be told once (the spend cap: once a workspace a UTC day) carry a key;
+    # a second insert with the same key for the same person is ignored.
+    dedupe_key = models.CharField(max_length=120, blank=True)
+    email = models.CharField(max_length=8, choices=Email.choices, default=Email.NONE)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_error = models.CharField(max_length=300, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    # When `email` last changed: how the sweep tells a send a dead worker left half done.
+    email_state_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notification_user_recent"),
+            # The bell: one count of a person's unread notifications, on every live poll.
+            models.Index(
+                fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
+            models.Index(
+                fields=["email", "user"],
+                condition=Q(email__in=["pending", "digest", "sending"]),
+                name="notification_email_due",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="one_notification_per_dedupe_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.user}"
+
+
+class NotificationPreference(models.Model):
+    """A person's choice of email for one kind; without a row, the kind's default holds
+    (notifications.DEFAULT_EMAIL). In the app, every notification shows."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=24, choices=NotificationKind.choices)
+    email = models.CharField(max_length=12, choices=EmailChoice.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="one_preference_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind} → {self.email}"
+
+
+class SlotWatch(models.Model):
+    """Someone who wants to hear what happens to a slot they did not plan (its creator
+    always does). Commenting watches it."""
+
+    slot = models.ForeignKey(PlannedSlot, models.CASCADE, related_name="watches")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["slot", "user"], name="one_watch_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} watches slot {self.slot_id}"
