@@ -283,6 +283,7 @@ def main() -> None:
     from django.utils import timezone
 
     from calendar_app.insights import selectors as insights
+    from calendar_app.pipeline.spend import spend_today
 
     with shared.bench_database(workdir) as postgres:
         began = time.perf_counter()
@@ -321,7 +322,7 @@ def main() -> None:
             "generations": lambda: insights.generation_outcomes(scope, today=today),
             "review turnaround": lambda: insights.review_turnaround(scope, today=today),
             "planned/published": lambda: insights.planned_vs_published(scope, today=today),
-            "spend today": lambda: insights.spend_today([workspace]),
+            "spend today": lambda: spend_today([workspace]),
             "at risk": lambda: insights.at_risk_slots(scope),
         }
         for name, chart in charts.items():

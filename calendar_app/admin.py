@@ -23,7 +23,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from calendar_app.access import viewer_for
-from calendar_app.insights import selectors as insights
 from calendar_app.models import (
     GenerationJob,
     Label,
@@ -35,6 +34,7 @@ from calendar_app.models import (
     SourceNote,
     Workspace,
 )
+from calendar_app.pipeline.spend import spend_today
 from scripe_integration.admin import ScripeConnectionInline, ScripeWebhookAdminMixin
 from scripe_integration.models import ScripeConnection
 from scripe_integration.services import key_verify
@@ -115,7 +115,7 @@ class WorkspaceScripeInline(ScripeConnectionInline):
             return "-"
         workspace = obj.workspace
         workspace.scripe = obj
-        spend = insights.spend_today([workspace])[workspace.pk]
+        spend = spend_today([workspace])[workspace.pk]
         return f"{spend.figures} {spend.sentence}"
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from calendar_app.insights.selectors import auto_generations_sweep
 from calendar_app.notifications.services import notification_emails_sweep
-from calendar_app.pipeline.generation import (
-    generation_advance,
-    generations_advance,
-    generations_sweep,
-)
+from calendar_app.pipeline.auto_generation import auto_generations_sweep
+from calendar_app.pipeline.dispatch import generations_sweep
+from calendar_app.pipeline.generation import generation_advance, generations_advance
 from calendar_app.pipeline.sync import missed_sweep, syncs_due
 from calendar_app.review.services import approvals_sweep
 from scripe_integration.services import webhook_deliveries_forget

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from calendar_app.access import viewer_for
-from calendar_app.forms import FeedForm, ProfileForm
+from calendar_app.accounts.forms import FeedForm, ProfileForm
 from calendar_app.interchange import ical as feeds
 from calendar_app.models import Profile, time_zone_choices
 from calendar_app.notifications.views import preferences_form

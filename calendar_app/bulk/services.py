@@ -32,7 +32,6 @@ from django.utils import timezone
 
 from calendar_app.access import Viewer
 from calendar_app.core.refusals import Refusal
-from calendar_app.insights.selectors import spend_today
 from calendar_app.models import (
     GENERATABLE_STATUSES,
     UNDO_SECONDS,
@@ -47,6 +46,7 @@ from calendar_app.models import (
     Workspace,
 )
 from calendar_app.pipeline.generation import generation_request, spend_cap_sentence
+from calendar_app.pipeline.spend import spend_today
 from calendar_app.planning import selectors, services
 from calendar_app.planning.labels import slot_label_add, slot_label_remove
 from calendar_app.review.after_approval import scheduled_reschedule

@@ -1,48 +1,44 @@
-"""Insights (#18): the pipeline, the team and the Scripe spend, as numbers for charts.
+"""Insights (#18): the pipeline and the team as numbers for charts. Read-only.
 
 Every chart is one function here that asks the database for its totals in a fixed number of
 queries, whatever the amount of data (grouped counts, and percentiles computed by the
-database: PostgreSQL's `percentile_cont`; on SQLite, the same rule registered on the
-connection). The page (views/insights.py) draws them as SVG and lists the same numbers as
-tables and CSV.
+database, `core.aggregates`). The page (`insights.views`) draws them as SVG with the geometry
+from `insights.charts`, and lists the same numbers as tables and CSV.
 
 What the page looks at is a `Scope`: one workspace, maybe one project and one label (#15),
 applied in `Scope.slots`, `Scope.jobs` and `Scope.events`, through which every chart reads.
 
-Also here: the at-risk rule (drafts that will likely miss their time), today's spend against
-Scripe's daily cap with a forecast, and the optional auto-generation the sweep runs.
+The at-risk rule the lane uses is `planning.at_risk`, shared with the calendar's filter;
+today's spend is `pipeline.spend`, shared with the gauge and the admin.
 """
 
 from __future__ import annotations
 
-import math
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import (
-    Aggregate,
     Case,
     CharField,
     Count,
     F,
-    FloatField,
-    Func,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncHour, TruncWeek
+from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
+from calendar_app.core.aggregates import (
+    Percentile,
+    seconds_between,
+)
 from calendar_app.core.calendar_grid import utc_bounds, week_start
-from calendar_app.core.refusals import Refusal
+from calendar_app.core.tables import Table
 from calendar_app.models import (
     GenerationJob,
     Label,
@@ -54,105 +50,18 @@ from calendar_app.models import (
     Workspace,
     person_name,
 )
+from calendar_app.planning.at_risk import (
+    at_risk_condition,
+    review_decisions,
+    usual_times,
+)
 from calendar_app.planning.queue import schedule_times
-from calendar_app.planning.scheduling import MIN_LEAD
-from scripe_integration.plans import GENERATION_CENTS, PLAN_CAP_CENTS
 
 WEEKS_BACK = 8
 WEEKS_AHEAD = 8
-# "Usual" times are medians over this much history; without any, these defaults stand in.
-HISTORY = timedelta(days=90)
-DEFAULT_GENERATION = timedelta(minutes=10)
-DEFAULT_REVIEW = timedelta(hours=4)
-# A median of fewer than this many is not "usual": one quick review must not shrink the
-# review time every draft is given to a few minutes.
-MIN_SAMPLES = 5
-# The forecast's pace is the spend of the last hour or two over the time it took, never over
-# less than this, so one generation a minute ago does not forecast the cap within the hour.
-FORECAST_MIN_ELAPSED = timedelta(minutes=30)
-# Auto-generation sends at most this many drafts per workspace per sweep (every minute).
-AUTO_BATCH = 50
 
 
 # Percentiles in the database ------------------------------------------------------------------
-
-
-def percentile(values: list[float], fraction: float) -> float | None:
-    """The continuous percentile (linear interpolation between the closest ranks), as
-    PostgreSQL's `percentile_cont` computes it; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = fraction * (len(ordered) - 1)
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-class _SqlitePercentile:
-    """`insights_percentile(value, fraction)` for SQLite, which has no percentile of its own."""
-
-    def __init__(self) -> None:
-        self.values: list[float] = []
-        self.fraction = 0.5
-
-    def step(self, value, fraction) -> None:
-        if value is not None:
-            self.values.append(float(value))
-            self.fraction = float(fraction)
-
-    def finalize(self) -> float | None:
-        return percentile(self.values, self.fraction)
-
-
-class Percentile(Aggregate):
-    """The `fraction` percentile of an expression, computed by the database."""
-
-    function = "percentile_cont"
-    name = "Percentile"
-
-    def __init__(self, expression, fraction: float, **extra) -> None:
-        self.fraction = float(fraction)
-        super().__init__(expression, output_field=FloatField(), **extra)
-
-    def as_postgresql(self, compiler, connection, **extra):
-        template = f"percentile_cont({self.fraction!r}) WITHIN GROUP (ORDER BY %(expressions)s)"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        # Registering again is cheap and covers every new connection (a thread, a reconnect).
-        connection.ensure_connection()
-        connection.connection.create_aggregate("insights_percentile", 2, _SqlitePercentile)
-        template = f"insights_percentile(%(expressions)s, {self.fraction!r})"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-
-class SecondsBetween(Func):
-    """`end - start` in seconds, computed by the database (to the millisecond on SQLite,
-    whose julianday() is a float of days). Each moment appears once in the SQL, so either
-    may be a subquery with parameters."""
-
-    output_field = FloatField()
-    arity = 2
-
-    def as_postgresql(self, compiler, connection, **extra):
-        start, end = self.source_expressions
-        template = "EXTRACT(EPOCH FROM (%(end)s - %(start)s))::float8"
-        return self._two(compiler, connection, template, start, end)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        start, end = self.source_expressions
-        template = "ROUND((julianday(%(end)s) - julianday(%(start)s)) * 86400.0, 3)"
-        return self._two(compiler, connection, template, start, end)
-
-    def _two(self, compiler, connection, template, start, end):
-        start_sql, start_params = compiler.compile(start)
-        end_sql, end_params = compiler.compile(end)
-        # The end comes first in both templates.
-        return template % {"start": start_sql, "end": end_sql}, (*end_params, *start_params)
-
-
-def seconds_between(start: str, end: str) -> SecondsBetween:
-    return SecondsBetween(F(start), F(end))
 
 
 # What the page looks at ------------------------------------------------------------------------
@@ -201,14 +110,6 @@ def _weeks_bounds(weeks: list[date], zone) -> tuple[datetime, datetime]:
 
 def _week_of(value: datetime, zone) -> date:
     return timezone.localtime(value, zone).date() if timezone.is_aware(value) else value.date()
-
-
-@dataclass
-class Table:
-    """A chart's numbers as rows, for the accessible table and the CSV download."""
-
-    headers: list[str]
-    rows: list[list]
 
 
 # Posts per week by status ------------------------------------------------------------------------
@@ -392,31 +293,6 @@ def generation_outcomes(scope: Scope, *, today: date) -> Outcomes:
 
 # Review turnaround --------------------------------------------------------------------------------
 
-# A manager's decision on a draft in review: the status event right after "ready for review",
-# made by a person. Approving (the claim before Scripe is asked), rejecting, or asking for
-# changes (which records the new attempt, queued, by the manager). Drafts that missed their
-# time, or were scheduled from Scripe's dashboard, were not decided here and do not count.
-DECISION_STATUSES = (SlotStatus.APPROVING, SlotStatus.REJECTED, SlotStatus.QUEUED)
-
-
-def _decisions(events: QuerySet) -> QuerySet:
-    """Decision events, each with `ready_at`: when the draft it decides became ready."""
-    before = SlotEvent.objects.filter(
-        slot_id=OuterRef("slot_id"), kind=SlotEvent.Kind.STATUS
-    ).filter(
-        Q(created_at__lt=OuterRef("created_at"))
-        | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id"))
-    )
-    previous = before.order_by("-created_at", "-id")
-    return (
-        events.filter(kind=SlotEvent.Kind.STATUS, status__in=DECISION_STATUSES, actor__isnull=False)
-        .annotate(
-            previous_status=Subquery(previous.values("status")[:1]),
-            ready_at=Subquery(previous.values("created_at")[:1]),
-        )
-        .filter(previous_status=SlotStatus.IN_REVIEW)
-    )
-
 
 @dataclass
 class Turnaround:
@@ -450,7 +326,7 @@ def review_turnaround(scope: Scope, *, today: date) -> Turnarounds:
     managers' names are the third)."""
     since = week_start(today) - timedelta(weeks=WEEKS_BACK)
     start, _ = utc_bounds(since, since, scope.zone)
-    decisions = _decisions(scope.events().filter(created_at__gte=start))
+    decisions = review_decisions(scope.events().filter(created_at__gte=start))
     took = seconds_between("ready_at", "created_at")
     stats = {"n": Count("id"), "median": Percentile(took, 0.5), "p90": Percentile(took, 0.9)}
     rows = list(decisions.values("actor_id").annotate(**stats).order_by())
@@ -543,283 +419,7 @@ def planned_vs_published(scope: Scope, *, today: date) -> ProjectWeeks:
 # Spend against Scripe's daily cap ---------------------------------------------------------------
 
 
-def utc_midnight(now: datetime) -> datetime:
-    return datetime.combine(now.astimezone(UTC).date(), time(0), tzinfo=UTC)
-
-
-def forecast_cap_at(
-    *, spent_cents: int, cap_cents: int | None, now: datetime, cents_per_second: float
-) -> datetime | None:
-    """When, at `cents_per_second`, the cap is reached: now if it is, None when there is no
-    cap, no pace, or the pace does not reach it before 00:00 UTC."""
-    if not cap_cents:
-        return None
-    if spent_cents >= cap_cents:
-        return now
-    if cents_per_second <= 0:
-        return None
-    at = now + timedelta(seconds=(cap_cents - spent_cents) / cents_per_second)
-    return at if at < utc_midnight(now) + timedelta(days=1) else None
-
-
-@dataclass
-class Spend:
-    """Today's (UTC) spend of one workspace, estimated from the generations Scripe accepted,
-    against the plan's cap (or the cap Scripe named in a 402)."""
-
-    now: datetime
-    generations: int
-    hourly: list[int]  # generations charged in each UTC hour so far
-    plan: str = ""
-    cap_cents: int | None = None
-    scripe_spent_cents: int | None = None  # what Scripe said in today's 402
-    reached_until: datetime | None = None
-
-    @property
-    def estimated_cents(self) -> int:
-        return self.generations * GENERATION_CENTS
-
-    @property
-    def spent_cents(self) -> int:
-        return max(self.estimated_cents, self.scripe_spent_cents or 0)
-
-    @property
-    def left_cents(self) -> int | None:
-        return None if self.cap_cents is None else max(0, self.cap_cents - self.spent_cents)
-
-    @property
-    def percent(self) -> int:
-        if not self.cap_cents:
-            return 0
-        return min(100, round(100 * self.spent_cents / self.cap_cents))
-
-    @property
-    def _pace_hour(self) -> int:
-        """The UTC hour "this pace" starts: the previous one (today's), so the pace is the
-        last one to two hours'. A morning's burst does not make the evening's forecast, nor
-        does a quiet morning hide a burst now."""
-        return max(0, int((self.now - utc_midnight(self.now)).total_seconds() // 3600) - 1)
-
-    @property
-    def pace_since(self) -> datetime:
-        return utc_midnight(self.now) + timedelta(hours=self._pace_hour)
-
-    @property
-    def cents_per_second(self) -> float:
-        """The pace: what was charged since `pace_since`, over at least
-        FORECAST_MIN_ELAPSED (one generation a minute ago is not a pace of one a minute)."""
-        cents = sum(self.hourly[self._pace_hour :]) * GENERATION_CENTS
-        elapsed = max(self.now - self.pace_since, FORECAST_MIN_ELAPSED)
-        return cents / elapsed.total_seconds()
-
-    @property
-    def forecast_at(self) -> datetime | None:
-        if self.reached_until is not None:
-            return self.now
-        return forecast_cap_at(
-            spent_cents=self.spent_cents,
-            cap_cents=self.cap_cents,
-            now=self.now,
-            cents_per_second=self.cents_per_second,
-        )
-
-    @property
-    def level(self) -> str:
-        """ok, warn (the forecast reaches the cap today, or 80% is spent), or reached."""
-        if self.reached_until is not None or (self.cap_cents and self.left_cents == 0):
-            return "reached"
-        if self.percent >= 80 or self.forecast_at is not None:
-            return "warn"
-        return "ok"
-
-    @property
-    def figures(self) -> str:
-        """What was spent, as the page, the gauge and the admin say it."""
-        plan = f" ({self.plan.title()} plan)" if self.plan else ""
-        if not self.spent_cents:
-            text = "Nothing spent yet today"
-            if self.cap_cents:
-                text += f"; the daily cap is {self.cap_cents} ¢{plan}"
-            return text + "."
-        text = f"About {self.spent_cents} ¢"
-        if self.cap_cents:
-            text += f" of the {self.cap_cents} ¢ daily cap{plan}"
-        n = self.generations
-        text += f": {n} generation{'s' if n != 1 else ''}"
-        if self.scripe_spent_cents is not None:
-            text += f"; Scripe said {self.scripe_spent_cents} ¢"
-        return text + "."
-
-    @property
-    def sentence(self) -> str:
-        if self.reached_until is not None or (self.cap_cents and self.left_cents == 0):
-            return "The daily cap is reached; Scripe takes new generations again at 00:00 UTC."
-        if not self.cap_cents:
-            return (
-                "The daily cap is not known until Scripe names the plan, when an admin "
-                "verifies the workspace's key; there is no forecast until then."
-            )
-        at = self.forecast_at
-        if at is None:
-            return "At this pace the cap is not reached today."
-        return f"At this pace the cap is reached at {at.astimezone(UTC):%H:%M} UTC."
-
-    def cumulative(self) -> list[int]:
-        """Cents spent by the end of each UTC hour so far (Scripe's figure, when higher,
-        counts from the hour it was told)."""
-        total, out = 0, []
-        for n in self.hourly:
-            total += n * GENERATION_CENTS
-            out.append(total)
-        if out and self.spent_cents > out[-1]:
-            out[-1] = self.spent_cents
-        return out
-
-    def table(self) -> Table:
-        rows = [
-            [f"{hour:02d}:00", n, n * GENERATION_CENTS, cents]
-            for hour, (n, cents) in enumerate(zip(self.hourly, self.cumulative(), strict=True))
-        ]
-        return Table(["Hour (UTC)", "Generations", "Cents", "Cents so far"], rows)
-
-
-def _charged() -> Q:
-    # Accepted by Scripe, or sent and not refused (still on its way): a 402 charges nothing.
-    return Q(accepted_at__isnull=False) | Q(submitted_at__isnull=False, error_code="")
-
-
-def spend_today(workspaces: list[Workspace], *, now: datetime | None = None) -> dict[int, Spend]:
-    """Today's spend (UTC day) for each workspace, from one query; the workspaces' Scripe
-    connections (`workspace.scripe`) should be loaded with them."""
-    now = now or timezone.now()
-    midnight = utc_midnight(now)
-    hours = int((now - midnight).total_seconds() // 3600) + 1
-    per_hour: dict[int, list[int]] = {w.pk: [0] * hours for w in workspaces}
-    rows = (
-        GenerationJob.objects.filter(slot__workspace__in=[w.pk for w in workspaces])
-        .filter(_charged())
-        .annotate(at=Coalesce("accepted_at", "submitted_at"))
-        .filter(at__gte=midnight, at__lte=now)
-        .annotate(hour=TruncHour("at", tzinfo=UTC))
-        .values("slot__workspace_id", "hour")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for row in rows:
-        hour = min(hours - 1, row["hour"].astimezone(UTC).hour)
-        per_hour[row["slot__workspace_id"]][hour] += row["n"]
-    spends = {}
-    for workspace in workspaces:
-        connection = getattr(workspace, "scripe", None)
-        plan = connection.plan if connection else ""
-        spend = Spend(now, sum(per_hour[workspace.pk]), per_hour[workspace.pk], plan=plan)
-        spend.cap_cents = PLAN_CAP_CENTS.get(plan)
-        if connection is not None:
-            meta = connection.spend_cap_meta or {}
-            if meta.get("bucketDate") == f"{midnight:%Y-%m-%d}":
-                spend.scripe_spent_cents = _cents(meta.get("spentCents"))
-                spend.cap_cents = _cents(meta.get("capCents")) or spend.cap_cents
-            spend.reached_until = connection.spend_cap_reached_until
-        spends[workspace.pk] = spend
-    return spends
-
-
-def _cents(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 # At risk -------------------------------------------------------------------------------------
-
-# Not written yet: the time left must still hold Scripe's usual time and the usual review.
-NOT_WRITTEN = frozenset(
-    {
-        SlotStatus.DRAFT,
-        SlotStatus.QUEUED,
-        SlotStatus.GENERATING,
-        SlotStatus.FAILED,
-        SlotStatus.CANCELLED,
-        SlotStatus.CHANGES_REQUESTED,
-        SlotStatus.REMOVED,
-    }
-)
-
-
-@dataclass(frozen=True)
-class UsualTimes:
-    generation: timedelta = DEFAULT_GENERATION
-    review: timedelta = DEFAULT_REVIEW
-    generation_known: bool = False
-    review_known: bool = False
-
-
-def usual_times(
-    workspaces: list[Workspace], *, now: datetime | None = None
-) -> dict[int, UsualTimes]:
-    """Per workspace, the median time Scripe took and the median review turnaround over
-    HISTORY (the defaults where there are fewer than MIN_SAMPLES; no review time where review
-    is off). Two queries."""
-    now = now or timezone.now()
-    ids = [w.pk for w in workspaces]
-    took = seconds_between("accepted_at", "completed_at")
-    generation = (
-        GenerationJob.objects.filter(
-            slot__workspace_id__in=ids,
-            scripe_status="DONE",
-            error_code="",
-            accepted_at__isnull=False,
-            completed_at__gte=now - HISTORY,
-        )
-        .values("slot__workspace_id")
-        .annotate(n=Count("id"), median=Percentile(took, 0.5))
-        .order_by()
-    )
-    gen = {r["slot__workspace_id"]: r["median"] for r in generation if r["n"] >= MIN_SAMPLES}
-    events = SlotEvent.objects.filter(slot__workspace_id__in=ids, created_at__gte=now - HISTORY)
-    review = (
-        _decisions(events)
-        .values("slot__workspace_id")
-        .annotate(n=Count("id"), median=Percentile(seconds_between("ready_at", "created_at"), 0.5))
-        .order_by()
-    )
-    rev = {r["slot__workspace_id"]: r["median"] for r in review if r["n"] >= MIN_SAMPLES}
-    usual = {}
-    for workspace in workspaces:
-        g, r = gen.get(workspace.pk), rev.get(workspace.pk)
-        usual[workspace.pk] = UsualTimes(
-            generation=timedelta(seconds=g) if g is not None else DEFAULT_GENERATION,
-            review=(
-                timedelta(0)
-                if not workspace.review_required
-                else timedelta(seconds=r)
-                if r is not None
-                else DEFAULT_REVIEW
-            ),
-            generation_known=g is not None,
-            review_known=r is not None,
-        )
-    return usual
-
-
-def at_risk_condition(
-    workspaces: list[Workspace], *, now: datetime | None = None, usual: dict | None = None
-) -> Q:
-    """Slots that will likely miss their time: still to be written with less than Scripe's
-    usual time plus the usual review left, or in review with less than the usual review
-    left. Their time is still ahead (what has passed is missed, not at risk)."""
-    now = now or timezone.now()
-    usual = usual if usual is not None else usual_times(workspaces, now=now)
-    condition = Q(pk__in=[])
-    for workspace in workspaces:
-        times = usual[workspace.pk]
-        unwritten = Q(
-            status__in=NOT_WRITTEN, scheduled_for__lt=now + times.generation + times.review
-        )
-        in_review = Q(status=SlotStatus.IN_REVIEW, scheduled_for__lt=now + times.review)
-        condition |= Q(workspace_id=workspace.pk, scheduled_for__gt=now) & (unwritten | in_review)
-    return condition
 
 
 def at_risk_slots(scope: Scope, *, now: datetime | None = None, limit: int = 50):
@@ -835,64 +435,3 @@ def at_risk_slots(scope: Scope, *, now: datetime | None = None, limit: int = 50)
 
 
 # Auto-generation (a write: the sweep calls it every minute) ------------------------------------
-
-
-def auto_generations_sweep(*, now: datetime | None = None) -> int:
-    """For workspaces that ask for it (`auto_generate_hours`), sends drafts whose time is
-    within that many hours (and more than the planning lead away) to Scripe, once a slot:
-    the mark `auto_generated_at` is set by a conditional UPDATE in the same transaction as
-    the request, so two sweeps never send one draft twice, and a refused request leaves it
-    unmarked for a later minute. Never after Scripe's 402 for the day, and never beyond the
-    estimated cap: manual generation may spend the rest, not this. Returns how many it sent."""
-    from calendar_app.pipeline.generation import generation_request
-
-    now = now or timezone.now()
-    workspaces = list(Workspace.objects.filter(auto_generate_hours__gt=0).select_related("scripe"))
-    if not workspaces:
-        return 0
-    spends = spend_today(workspaces, now=now)
-    sent = 0
-    for workspace in workspaces:
-        connection = getattr(workspace, "scripe", None)
-        if connection is None or connection.blocks_generation:
-            continue
-        spend = spends[workspace.pk]
-        if spend.reached_until is not None:
-            continue
-        room = None if spend.cap_cents is None else spend.left_cents // GENERATION_CENTS
-        due = (
-            PlannedSlot.objects.alive()
-            .filter(
-                workspace=workspace,
-                status=SlotStatus.DRAFT,
-                auto_generated_at__isnull=True,
-                scheduled_for__gt=now + MIN_LEAD,
-                scheduled_for__lte=now + timedelta(hours=workspace.auto_generate_hours),
-                project__status=Project.Status.ACTIVE,
-                project__missing_from_scripe=False,
-            )
-            .select_related("project", "workspace__scripe")
-            .order_by("scheduled_for", "id")[:AUTO_BATCH]
-        )
-        for slot in due:
-            if room is not None and room <= 0:
-                break
-            try:
-                with transaction.atomic():
-                    marked = PlannedSlot.objects.filter(
-                        pk=slot.pk, status=SlotStatus.DRAFT, auto_generated_at__isnull=True
-                    ).update(auto_generated_at=now)
-                    if not marked:
-                        continue
-                    generation_request(slot=slot)
-            except Refusal:
-                # Nothing was sent and the mark rolled back. The cap or the key stops the
-                # rest of this workspace; anything else stops this slot, this minute.
-                connection.refresh_from_db(fields=["spend_cap_meta", "key_state"])
-                if connection.spend_cap_reached_until or connection.blocks_generation:
-                    break
-                continue
-            sent += 1
-            if room is not None:
-                room -= 1
-    return sent

@@ -13,12 +13,13 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from calendar_app.access import Viewer, viewer_for
 from calendar_app.core.refusals import Refusal
-from calendar_app.forms import CsvUploadForm, ImportConfirmForm, SlotFilterForm
 from calendar_app.interchange import csv_export as exports
 from calendar_app.interchange import csv_import as imports
 from calendar_app.interchange import ical as feeds
+from calendar_app.interchange.forms import CsvUploadForm, ImportConfirmForm
 from calendar_app.models import Role, Workspace
 from calendar_app.planning import selectors
+from calendar_app.planning.forms import SlotFilterForm
 from calendar_app.web.answers import refused, show_on_form
 
 

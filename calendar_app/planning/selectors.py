@@ -29,6 +29,7 @@ from calendar_app.models import (
     SlotStatus,
     SourceNote,
 )
+from calendar_app.planning.at_risk import at_risk_condition
 
 if TYPE_CHECKING:
     from calendar_app.access import Viewer
@@ -330,11 +331,9 @@ STATUS_FILTERS = [(AT_RISK, "At risk"), *SlotStatus.choices]
 
 def with_status(slots: QuerySet, viewer: Viewer, status: str) -> QuerySet:
     """`slots` in `status`, or, for "at_risk" (#18), likely to miss their time (two queries
-    for the usual times, see insights.at_risk_condition). Any other value filters nothing:
+    for the usual times, see `at_risk.at_risk_condition`). Any other value filters nothing:
     a calendar ignores a status it does not know, as it does a project."""
     if status == AT_RISK:
-        from calendar_app.insights.selectors import at_risk_condition
-
         return slots.filter(at_risk_condition([m.workspace for m in viewer.memberships]))
     if status in SlotStatus.values:
         return slots.filter(status=status)

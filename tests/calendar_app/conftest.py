@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from calendar_app.models import PlannedSlot
-from calendar_app.pipeline import generation
+from calendar_app.pipeline import dispatch
 from calendar_app.review.services import slot_approve
 from tests.support import written_draft
 
@@ -15,7 +15,7 @@ def wired(team, sandbox, monkeypatch):
     """A sandbox wired to the team's workspace, with django-q2 left out: tests run the
     generation task themselves, when they want it."""
     sandbox.wire(team.workspace)
-    monkeypatch.setattr(generation, "enqueue", lambda job_id: None)
+    monkeypatch.setattr(dispatch, "enqueue", lambda job_id: None)
     return sandbox
 
 

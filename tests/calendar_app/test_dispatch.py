@@ -13,13 +13,9 @@ from django.db import connection as db_connection
 from django.utils import timezone
 
 from calendar_app.models import GenerationJob
-from calendar_app.pipeline import generation
-from calendar_app.pipeline.generation import (
-    REDISPATCH_AFTER,
-    generation_request,
-    generations_advance,
-    generations_dispatch,
-)
+from calendar_app.pipeline import dispatch, generation
+from calendar_app.pipeline.dispatch import REDISPATCH_AFTER, generations_dispatch
+from calendar_app.pipeline.generation import generation_request, generations_advance
 from scripe_integration.models import ScripeConnection
 from scripe_integration.services import connection_for
 from tests.support import generation_finish, wait_for
@@ -34,7 +30,7 @@ def wired(team, sandbox):
 def enqueued(monkeypatch):
     """Each batch the pipeline handed to django-q2 (run by hand in these tests)."""
     batches: list[list[int]] = []
-    monkeypatch.setattr(generation, "enqueue", batches.append)
+    monkeypatch.setattr(dispatch, "enqueue", batches.append)
     return batches
 
 

@@ -10,12 +10,12 @@ from django.utils import timezone
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import GenerationJob, PlannedSlot
-from calendar_app.pipeline import generation
+from calendar_app.pipeline import dispatch, generation
+from calendar_app.pipeline.dispatch import generations_sweep
 from calendar_app.pipeline.generation import (
     generation_advance,
     generation_cancel,
     generation_request,
-    generations_sweep,
 )
 from scripe_integration.services import connection_for
 from tests.support import generation_finish
@@ -31,7 +31,7 @@ def wired(team, sandbox):
 def enqueued(monkeypatch):
     """Job ids the pipeline handed to django-q2 (run by hand in these tests)."""
     ids: list[int] = []
-    monkeypatch.setattr(generation, "enqueue", ids.extend)
+    monkeypatch.setattr(dispatch, "enqueue", ids.extend)
     return ids
 
 

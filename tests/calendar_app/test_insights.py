@@ -10,9 +10,13 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
+from calendar_app.core.aggregates import percentile
 from calendar_app.insights import selectors as insights
 from calendar_app.models import GenerationJob, PlannedSlot, SlotEvent
-from calendar_app.pipeline import generation
+from calendar_app.pipeline import auto_generation, dispatch, spend
+from calendar_app.pipeline.auto_generation import auto_generations_sweep
+from calendar_app.pipeline.spend import forecast_cap_at, spend_today
+from calendar_app.planning.at_risk import DEFAULT_GENERATION, DEFAULT_REVIEW, usual_times
 from scripe_integration.sandbox import DEFAULT_TEST_KEY
 from scripe_integration.services import connection_for
 
@@ -175,10 +179,10 @@ def test_failure_reasons_beyond_the_top_four_are_other(team):
 
 
 def test_percentiles_interpolate_as_postgresql_does():
-    assert insights.percentile([], 0.5) is None
-    assert insights.percentile([7], 0.9) == 7
-    assert insights.percentile([1, 2, 6], 0.5) == 2
-    assert insights.percentile([6, 1, 2], 0.9) == pytest.approx(5.2)
+    assert percentile([], 0.5) is None
+    assert percentile([7], 0.9) == 7
+    assert percentile([1, 2, 6], 0.5) == 2
+    assert percentile([6, 1, 2], 0.9) == pytest.approx(5.2)
 
 
 # Review turnaround ------------------------------------------------------------------------------
@@ -308,7 +312,7 @@ def test_todays_spend_counts_generations_scripe_accepted_today(team):
     foreign = team.slot(at(6, 20), project=team.foreign_project)
     job(foreign, accepted=at(6, 10, 2))
 
-    spend = insights.spend_today([team.workspace])[team.workspace.pk]
+    spend = spend_today([team.workspace])[team.workspace.pk]
 
     assert spend.generations == 4 and spend.estimated_cents == 20
     assert spend.cap_cents == 2000 and spend.left_cents == 1980 and spend.percent == 1
@@ -323,7 +327,7 @@ def test_scripes_402_figures_win_and_the_cap_reads_as_reached(team):
     connection = with_plan(team)
     connection.note_spend_cap({"bucketDate": "2026-06-10", "spentCents": 1990, "capCents": 2000})
     team.workspace.refresh_from_db()
-    spend = insights.spend_today([team.workspace])[team.workspace.pk]
+    spend = spend_today([team.workspace])[team.workspace.pk]
     assert spend.spent_cents == 1990 and spend.cap_cents == 2000
     assert spend.reached_until == at(6, 11, 0) and spend.level == "reached"
     assert "00:00 UTC" in spend.sentence
@@ -331,7 +335,7 @@ def test_scripes_402_figures_win_and_the_cap_reads_as_reached(team):
 
 def test_the_forecast_is_where_a_pace_reaches_the_cap():
     def forecast(spent, cap, now, cents_an_hour):
-        return insights.forecast_cap_at(
+        return forecast_cap_at(
             spent_cents=spent, cap_cents=cap, now=now, cents_per_second=cents_an_hour / 3600
         )
 
@@ -351,7 +355,7 @@ def test_this_pace_is_the_last_hour_or_two(team):
         job(slot, n + 1, accepted=at(6, 10, 11) + timedelta(minutes=5 * n))
     for n in range(40):  # and a burst of 200 ¢ early in the morning
         job(slot, 100 + n, accepted=at(6, 10, 2) + timedelta(minutes=n))
-    spend = insights.spend_today([team.workspace])[team.workspace.pk]
+    spend = spend_today([team.workspace])[team.workspace.pk]
     assert spend.pace_since == at(6, 10, 11)
     assert spend.cents_per_second * 3600 == pytest.approx(60)
     # 240 ¢ left at 60 an hour: 4 hours.
@@ -364,7 +368,7 @@ def test_a_mornings_burst_is_not_this_pace(team):
     slot = team.slot(at(6, 20))
     for n in range(80):  # 400 ¢ between 02:00 and 03:20, nothing since
         job(slot, n + 1, accepted=at(6, 10, 2) + timedelta(minutes=n))
-    spend = insights.spend_today([team.workspace])[team.workspace.pk]
+    spend = spend_today([team.workspace])[team.workspace.pk]
     # The day's average (400 ¢ in 12 hours) would reach the cap at 15:00.
     assert spend.cents_per_second == 0
     assert spend.sentence == "At this pace the cap is not reached today."
@@ -375,7 +379,7 @@ def test_one_generation_a_minute_ago_is_not_a_pace_of_one_a_minute(time_machine,
     time_machine.move_to(at(6, 10, 0, 10), tick=False)
     with_plan(team, "SOLO")
     job(team.slot(at(6, 20)), accepted=at(6, 10, 0, 9))
-    spend = insights.spend_today([team.workspace])[team.workspace.pk]
+    spend = spend_today([team.workspace])[team.workspace.pk]
     # 5 ¢ over at least 30 minutes: 10 ¢ an hour, 495 ¢ left takes past midnight.
     assert spend.cents_per_second * 3600 == pytest.approx(10)
     assert spend.forecast_at is None
@@ -398,7 +402,7 @@ def learned_history(team, generations=(5, 10, 15, 20, 40), reviews=(1, 2, 3, 4, 
 
 def test_usual_times_are_medians_from_history(team):
     learned_history(team)
-    usual = insights.usual_times([team.workspace])[team.workspace.pk]
+    usual = usual_times([team.workspace])[team.workspace.pk]
     assert usual.generation == timedelta(minutes=15) and usual.generation_known
     assert usual.review == timedelta(hours=3) and usual.review_known
 
@@ -406,9 +410,9 @@ def test_usual_times_are_medians_from_history(team):
 def test_a_few_samples_are_not_usual_yet(team):
     # One quick review (9 minutes) must not give every draft 9 minutes of review.
     learned_history(team, generations=(1, 2, 3, 4), reviews=(0.15,))
-    usual = insights.usual_times([team.workspace])[team.workspace.pk]
-    assert usual.generation == insights.DEFAULT_GENERATION and not usual.generation_known
-    assert usual.review == insights.DEFAULT_REVIEW and not usual.review_known
+    usual = usual_times([team.workspace])[team.workspace.pk]
+    assert usual.generation == DEFAULT_GENERATION and not usual.generation_known
+    assert usual.review == DEFAULT_REVIEW and not usual.review_known
     in_review = team.slot(NOW + timedelta(hours=1), status="in_review")
     assert insights.at_risk_slots(scope(team))[0] == [in_review]
 
@@ -461,7 +465,7 @@ def keyed(team, monkeypatch):
     connection.save()
     team.workspace.auto_generate_hours = 24
     team.workspace.save()
-    monkeypatch.setattr(generation, "enqueue", lambda job_ids: None)
+    monkeypatch.setattr(dispatch, "enqueue", lambda job_ids: None)
     return connection
 
 
@@ -475,8 +479,8 @@ def test_auto_generation_sends_each_due_draft_once(team, keyed):
     gone = team.slot(NOW + 2 * hour)
     PlannedSlot.objects.filter(pk=gone.pk).update(deleted_at=NOW)
 
-    assert insights.auto_generations_sweep() == 1
-    assert insights.auto_generations_sweep() == 0
+    assert auto_generations_sweep() == 1
+    assert auto_generations_sweep() == 0
     due.refresh_from_db()
     assert due.status == "queued" and due.auto_generated_at == NOW
     assert GenerationJob.objects.filter(slot=due).count() == 1
@@ -484,7 +488,7 @@ def test_auto_generation_sends_each_due_draft_once(team, keyed):
 
     # Back to a draft somehow (say an admin's fix): still never a second time on its own.
     PlannedSlot.objects.filter(pk=due.pk).update(status="draft")
-    assert insights.auto_generations_sweep() == 0
+    assert auto_generations_sweep() == 0
 
 
 def test_auto_generation_is_off_without_hours(team, keyed):
@@ -492,24 +496,24 @@ def test_auto_generation_is_off_without_hours(team, keyed):
     for hours in (None, 0):
         team.workspace.auto_generate_hours = hours
         team.workspace.save()
-        assert insights.auto_generations_sweep() == 0
+        assert auto_generations_sweep() == 0
 
 
 def test_auto_generation_never_runs_after_the_cap_until_the_utc_day_ends(team, keyed, time_machine):
     slot = team.slot(at(6, 11, 1))
     keyed.note_spend_cap({"bucketDate": "2026-06-10", "spentCents": 2000, "capCents": 2000})
-    assert insights.auto_generations_sweep() == 0
+    assert auto_generations_sweep() == 0
     slot.refresh_from_db()
     assert slot.status == "draft" and slot.auto_generated_at is None
 
     time_machine.move_to(at(6, 11, 0, 1), tick=False)
-    assert insights.auto_generations_sweep() == 1
+    assert auto_generations_sweep() == 1
 
 
 def test_auto_generation_leaves_the_rest_of_the_estimated_cap_alone(team, keyed, monkeypatch):
-    monkeypatch.setattr(insights, "PLAN_CAP_CENTS", {"ADVANCED": 10})  # two generations
+    monkeypatch.setattr(spend, "PLAN_CAP_CENTS", {"ADVANCED": 10})  # two generations
     drafts = [team.slot(NOW + timedelta(hours=h)) for h in (1, 2, 3)]
-    assert insights.auto_generations_sweep() == 2
+    assert auto_generations_sweep() == 2
     assert [PlannedSlot.objects.get(pk=s.pk).status for s in drafts] == [
         "queued",
         "queued",
@@ -525,20 +529,20 @@ def test_a_refused_request_leaves_the_draft_unmarked_for_a_later_minute(team, ke
         raise Refusal("Not now.")
 
     slot = team.slot(NOW + timedelta(hours=2))
-    monkeypatch.setattr(generation, "generation_request", refuse)
-    assert insights.auto_generations_sweep() == 0
+    monkeypatch.setattr(auto_generation, "generation_request", refuse)
+    assert auto_generations_sweep() == 0
     slot.refresh_from_db()
     assert slot.auto_generated_at is None and slot.status == "draft"
     monkeypatch.undo()
-    monkeypatch.setattr(generation, "enqueue", lambda job_ids: None)
-    assert insights.auto_generations_sweep() == 1
+    monkeypatch.setattr(dispatch, "enqueue", lambda job_ids: None)
+    assert auto_generations_sweep() == 1
 
 
 def test_a_workspace_whose_key_blocks_generation_is_skipped(team, keyed):
     keyed.forget_key()
     keyed.save()
     team.slot(NOW + timedelta(hours=2))
-    assert insights.auto_generations_sweep() == 0
+    assert auto_generations_sweep() == 0
 
 
 def test_the_every_minute_sweep_runs_auto_generation(team, keyed, monkeypatch):
@@ -585,7 +589,7 @@ def test_between_one_and_two_the_pace_still_counts_from_midnight(time_machine, t
     slot = team.slot(at(6, 20))
     for n in range(9):  # 45 ¢ in the first 90 minutes: 30 ¢ an hour
         job(slot, n + 1, accepted=at(6, 10, 0, 5) + timedelta(minutes=10 * n))
-    spend = insights.spend_today([team.workspace])[team.workspace.pk]
+    spend = spend_today([team.workspace])[team.workspace.pk]
     assert spend.pace_since == at(6, 10, 0)
     assert spend.cents_per_second * 3600 == pytest.approx(30)
 
@@ -594,7 +598,7 @@ def test_between_one_and_two_the_pace_still_counts_from_midnight(time_machine, t
 
 
 def burn(team, spent_generations: int, *, plan="SOLO", meta=None):
-    from calendar_app.insights.views import burn_down
+    from calendar_app.insights.charts import burn_down
 
     connection = with_plan(team, plan)
     if meta:
@@ -603,7 +607,7 @@ def burn(team, spent_generations: int, *, plan="SOLO", meta=None):
     slot = team.slot(at(6, 20))
     for n in range(spent_generations):  # spread over the last hour (11:00-12:00)
         job(slot, n + 1, accepted=at(6, 10, 11) + timedelta(seconds=3600 * n / spent_generations))
-    spend = insights.spend_today([team.workspace])[team.workspace.pk]
+    spend = spend_today([team.workspace])[team.workspace.pk]
     return spend, burn_down(spend)
 
 

@@ -19,7 +19,7 @@ from calendar_app.models import (
     SlotWatch,
 )
 from calendar_app.notifications import services as notifications
-from calendar_app.pipeline import generation
+from calendar_app.pipeline import dispatch
 from calendar_app.pipeline.generation import generation_request
 from calendar_app.pipeline.sync import missed_sweep, scripe_sync
 from calendar_app.review.services import (
@@ -158,7 +158,7 @@ def test_commenting_watches_the_slot(team, wired):
 
 def test_a_revoked_key_tells_the_admins_once(team, sandbox, monkeypatch):
     sandbox.wire(team.workspace)
-    monkeypatch.setattr(generation, "enqueue", lambda ids: None)
+    monkeypatch.setattr(dispatch, "enqueue", lambda ids: None)
     sandbox.revoke(sandbox.key)
     first = team.slot(timezone.now() + timedelta(days=3))
     generation_finish(generation_request(slot=first).pk)
@@ -176,7 +176,7 @@ def test_a_revoked_key_tells_the_admins_once(team, sandbox, monkeypatch):
 def test_the_spend_cap_tells_the_admins(team, sandbox_factory, monkeypatch):
     sandbox = sandbox_factory(spend_cap=0)
     sandbox.wire(team.workspace)
-    monkeypatch.setattr(generation, "enqueue", lambda ids: None)
+    monkeypatch.setattr(dispatch, "enqueue", lambda ids: None)
     slot = team.slot(timezone.now() + timedelta(days=3))
     generation_finish(generation_request(slot=slot).pk)
     assert reloaded(slot).status == "failed"

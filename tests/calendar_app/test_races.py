@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import PlannedSlot, SourceNote
-from calendar_app.pipeline import generation
+from calendar_app.pipeline import dispatch
 from calendar_app.review import services as review
 from tests.support import written_draft
 
@@ -97,7 +97,7 @@ def test_approve_against_request_changes_makes_one_decision_and_scripe_agrees(
         before = wired.stats()["requests"]
         results = race(monkeypatch, slot, approve(team), request_changes(team))
         monkeypatch.undo()
-        monkeypatch.setattr(generation, "enqueue", lambda job_id: None)
+        monkeypatch.setattr(dispatch, "enqueue", lambda job_id: None)
         winner, loser = one_winner(results)
         patches = wired.stats()["requests"].get(PATCH, 0) - before.get(PATCH, 0)
         slot.refresh_from_db()

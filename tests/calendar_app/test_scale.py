@@ -20,7 +20,7 @@ from django_q.brokers.redis_broker import Redis as RedisBroker
 from django_q.tasks import async_task
 
 from calendar_app.models import PlannedSlot, Project, SourceNote
-from calendar_app.pipeline import generation
+from calendar_app.pipeline import dispatch, generation
 from calendar_app.pipeline.generation import generation_request
 from calendar_app.planning.services import projects_sync
 from tests.support import Cluster
@@ -55,7 +55,7 @@ def scale(team, sandbox_factory, monkeypatch):
     monkeypatch.setattr(
         generation,
         "enqueue",
-        lambda job_id: async_task(generation.TASK, job_id, broker=broker, cluster=name),
+        lambda job_id: async_task(dispatch.TASK, job_id, broker=broker, cluster=name),
     )
     sandbox = sandbox_factory(generation_seconds=(0.3, 0.8), rate_limit=100_000, spend_cap=1_000)
     sandbox.wire(team.workspace)

@@ -22,9 +22,9 @@ from django.utils import timezone
 
 from calendar_app import tasks
 from calendar_app.models import GenerationJob, PlannedSlot, SlotEvent
-from calendar_app.pipeline import generation
+from calendar_app.pipeline import dispatch
 from calendar_app.pipeline import webhooks as calendar_webhooks
-from calendar_app.pipeline.generation import generations_dispatch
+from calendar_app.pipeline.dispatch import generations_dispatch
 from calendar_app.review.services import slot_approve
 from scripe_integration.models import ScripeConnection, WebhookDelivery
 from scripe_integration.services import connection_for, webhook_register, webhook_rotate
@@ -42,7 +42,7 @@ def hooks(team, sandbox_factory, monkeypatch, settings):
     settings.SCRIPE_WEBHOOKS_ALLOW_LOCAL = True
     running = sandbox_factory(webhook_retry_seconds=(), webhook_timeout=1.0)
     running.wire(team.workspace)
-    monkeypatch.setattr(generation, "enqueue", lambda job_ids: None)
+    monkeypatch.setattr(dispatch, "enqueue", lambda job_ids: None)
     registered, message = webhook_register(workspace=team.workspace)
     assert registered, message
     return running
@@ -388,7 +388,7 @@ def test_job_completed_makes_the_attempt_due_now_for_the_dispatcher(
         dispatched_at=timezone.now(),
     )
     handed: list[list[int]] = []
-    monkeypatch.setattr(generation, "enqueue", handed.append)
+    monkeypatch.setattr(dispatch, "enqueue", handed.append)
     assert generations_dispatch() == 0
     with django_capture_on_commit_callbacks(execute=True):
         assert deliver(client, team, body).status_code == 200
@@ -453,7 +453,7 @@ def test_a_real_signed_delivery_from_the_sandbox_moves_the_slot(
     settings.SCRIPE_WEBHOOKS_ALLOW_LOCAL = True
     sandbox = sandbox_factory(webhook_retry_seconds=(0.2, 0.5), webhook_timeout=3.0)
     sandbox.wire(team.workspace)
-    monkeypatch.setattr(generation, "enqueue", lambda job_ids: None)
+    monkeypatch.setattr(dispatch, "enqueue", lambda job_ids: None)
     # The worker's part: apply the delivery once the receiver's transaction commits.
     monkeypatch.setattr(calendar_webhooks, "enqueue", tasks.apply_scripe_webhook)
     registered, message = webhook_register(workspace=team.workspace)
@@ -482,7 +482,7 @@ def test_a_real_delivery_is_applied_by_a_qcluster_worker(
     settings.SCRIPE_WEBHOOKS_ALLOW_LOCAL = True
     sandbox = sandbox_factory(webhook_retry_seconds=(0.5, 1.0), webhook_timeout=3.0)
     sandbox.wire(team.workspace)
-    monkeypatch.setattr(generation, "enqueue", lambda job_ids: None)
+    monkeypatch.setattr(dispatch, "enqueue", lambda job_ids: None)
     assert webhook_register(workspace=team.workspace)[0]
     slot = written_draft(team, days=3)
     slot_approve(slot=slot, user=team.manager)

@@ -19,7 +19,7 @@ from django.db import close_old_connections
 from django_q.cluster import Cluster
 from django_q.management.commands.qcluster import Command as ClusterCommand
 
-from calendar_app.pipeline.generation import generations_dispatch, seconds_until_due
+from calendar_app.pipeline.dispatch import generations_dispatch, seconds_until_due
 
 logger = logging.getLogger(__name__)
 

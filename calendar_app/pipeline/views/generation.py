@@ -36,11 +36,11 @@ from django.views.decorators.http import require_GET, require_POST
 from calendar_app.access import Viewer, slot_for, viewer_for
 from calendar_app.core.calendar_grid import parse_day
 from calendar_app.core.refusals import Refusal
-from calendar_app.forms import SlotFilterForm
 from calendar_app.notifications.services import unread_count
 from calendar_app.notifications.views import bell_html
 from calendar_app.pipeline.generation import generation_cancel, generation_request
 from calendar_app.planning import selectors
+from calendar_app.planning.forms import SlotFilterForm
 from calendar_app.review.views.review import review_count_html
 from calendar_app.templatetags.cards import live_token, render_cards, to_micros
 from calendar_app.web.answers import done, refused

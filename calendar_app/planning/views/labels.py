@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from calendar_app.access import Viewer, viewer_for
 from calendar_app.core.refusals import Refusal
-from calendar_app.forms import LabelForm
 from calendar_app.models import Label, Role
 from calendar_app.planning import labels as label_services
+from calendar_app.planning.forms import LabelForm
 from calendar_app.web.answers import done, refused, show_on_form
 
 TEMPLATE = "labels/labels.html"

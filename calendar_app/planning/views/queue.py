@@ -14,9 +14,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from calendar_app.access import Viewer, viewer_for
 from calendar_app.core.refusals import Refusal
-from calendar_app.forms import ScheduleForm
 from calendar_app.models import Label, Project, Role
 from calendar_app.planning import queue, selectors
+from calendar_app.planning.forms import ScheduleForm
 from calendar_app.planning.views.slots import _form, _generate_now, _month_of, _render_form
 from calendar_app.web.answers import done, refused, show_on_form
 

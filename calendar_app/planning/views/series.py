@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from calendar_app.access import Viewer, slot_for, viewer_for
 from calendar_app.core.refusals import Refusal
-from calendar_app.forms import RepeatForm, SlotForm
 from calendar_app.models import Role, Series, SeriesOccurrence
 from calendar_app.planning import series as recurrence
+from calendar_app.planning.forms import RepeatForm, SlotForm
 from calendar_app.planning.views.slots import FORM_TEMPLATE, _form, _initial, _picker
 from calendar_app.web.answers import done, refused, show_on_form
 

@@ -24,10 +24,10 @@ from calendar_app.core.calendar_grid import (
     shift_month,
 )
 from calendar_app.core.refusals import Refusal
-from calendar_app.forms import SlotFilterForm, SlotForm
 from calendar_app.models import UNDO_SECONDS, Role, SlotStatus
 from calendar_app.pipeline.generation import generation_request
 from calendar_app.planning import selectors, services
+from calendar_app.planning.forms import SlotFilterForm, SlotForm
 from calendar_app.planning.scheduling import MIN_LEAD
 from calendar_app.review.views.after_approval import reschedule
 from calendar_app.web.answers import done, refused, show_on_form

@@ -1,3 +1,6 @@
+"""The planning pages' forms: a post, the list's filter, a label, a posting schedule, a
+repeat rule. Forms only parse and add widgets and labels; the rules are in services."""
+
 from __future__ import annotations
 
 import re
@@ -136,64 +139,6 @@ class SlotFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", "The end date is before the start date.")
         return data
-
-
-class ProfileForm(forms.Form):
-    time_zone = forms.ChoiceField(
-        required=False, help_text="Leave empty to use your workspace's time zone."
-    )
-
-    def __init__(self, *args, zones, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [("", "Workspace default"), *zones]
-
-
-class CsvUploadForm(forms.Form):
-    """A CSV to import: a file, or text pasted from a spreadsheet (one of the two)."""
-
-    file = forms.FileField(required=False, label="CSV file")
-    text = forms.CharField(
-        required=False,
-        label="…or paste it",
-        strip=False,
-        widget=forms.Textarea(attrs={"rows": 8, "placeholder": "date,time,project,note"}),
-    )
-
-    def __init__(self, *args, max_bytes: int, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.max_bytes = max_bytes
-
-    def clean(self) -> dict:
-        data = super().clean()
-        upload, text = data.get("file"), data.get("text") or ""
-        if upload and text.strip():
-            raise forms.ValidationError("Upload a file or paste text, not both.")
-        if not upload and not text.strip():
-            raise forms.ValidationError("Choose a CSV file or paste its text.")
-        if upload:
-            # One byte more than the limit is enough for the importer to say it is too large.
-            data["content"] = upload.read(self.max_bytes + 1)
-            data["filename"] = upload.name or ""
-        else:
-            data["content"] = text.encode("utf-8")
-            data["filename"] = ""
-        return data
-
-
-class ImportConfirmForm(forms.Form):
-    """Which rows of the previewed file to import (their numbers); the importer checks them."""
-
-    rows = forms.TypedMultipleChoiceField(coerce=int, required=False)
-
-    def __init__(self, *args, row_count: int, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["rows"].choices = [(str(n), str(n)) for n in range(1, row_count + 1)]
-
-
-class FeedForm(forms.Form):
-    action = forms.ChoiceField(
-        choices=[("enable", "Turn on"), ("regenerate", "New address"), ("revoke", "Turn off")]
-    )
 
 
 class LabelForm(forms.Form):

@@ -1,0 +1,213 @@
+"""Scripe spend: today's (UTC) spend of each workspace against its plan's daily cap, estimated
+from the generations Scripe accepted, with a forecast of when the cap is reached."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from django.db.models import (
+    Count,
+    Q,
+)
+from django.db.models.functions import Coalesce, TruncHour
+from django.utils import timezone
+
+from calendar_app.core.tables import Table
+from calendar_app.models import (
+    GenerationJob,
+    Workspace,
+)
+from scripe_integration.plans import GENERATION_CENTS, PLAN_CAP_CENTS
+
+# The forecast's pace is the spend of the last hour or two over the time it took, never over
+# less than this, so one generation a minute ago does not forecast the cap within the hour.
+FORECAST_MIN_ELAPSED = timedelta(minutes=30)
+
+
+def utc_midnight(now: datetime) -> datetime:
+    return datetime.combine(now.astimezone(UTC).date(), time(0), tzinfo=UTC)
+
+
+def forecast_cap_at(
+    *, spent_cents: int, cap_cents: int | None, now: datetime, cents_per_second: float
+) -> datetime | None:
+    """When, at `cents_per_second`, the cap is reached: now if it is, None when there is no
+    cap, no pace, or the pace does not reach it before 00:00 UTC."""
+    if not cap_cents:
+        return None
+    if spent_cents >= cap_cents:
+        return now
+    if cents_per_second <= 0:
+        return None
+    at = now + timedelta(seconds=(cap_cents - spent_cents) / cents_per_second)
+    return at if at < utc_midnight(now) + timedelta(days=1) else None
+
+
+@dataclass
+class Spend:
+    """Today's (UTC) spend of one workspace, estimated from the generations Scripe accepted,
+    against the plan's cap (or the cap Scripe named in a 402)."""
+
+    now: datetime
+    generations: int
+    hourly: list[int]  # generations charged in each UTC hour so far
+    plan: str = ""
+    cap_cents: int | None = None
+    scripe_spent_cents: int | None = None  # what Scripe said in today's 402
+    reached_until: datetime | None = None
+
+    @property
+    def estimated_cents(self) -> int:
+        return self.generations * GENERATION_CENTS
+
+    @property
+    def spent_cents(self) -> int:
+        return max(self.estimated_cents, self.scripe_spent_cents or 0)
+
+    @property
+    def left_cents(self) -> int | None:
+        return None if self.cap_cents is None else max(0, self.cap_cents - self.spent_cents)
+
+    @property
+    def percent(self) -> int:
+        if not self.cap_cents:
+            return 0
+        return min(100, round(100 * self.spent_cents / self.cap_cents))
+
+    @property
+    def _pace_hour(self) -> int:
+        """The UTC hour "this pace" starts: the previous one (today's), so the pace is the
+        last one to two hours'. A morning's burst does not make the evening's forecast, nor
+        does a quiet morning hide a burst now."""
+        return max(0, int((self.now - utc_midnight(self.now)).total_seconds() // 3600) - 1)
+
+    @property
+    def pace_since(self) -> datetime:
+        return utc_midnight(self.now) + timedelta(hours=self._pace_hour)
+
+    @property
+    def cents_per_second(self) -> float:
+        """The pace: what was charged since `pace_since`, over at least
+        FORECAST_MIN_ELAPSED (one generation a minute ago is not a pace of one a minute)."""
+        cents = sum(self.hourly[self._pace_hour :]) * GENERATION_CENTS
+        elapsed = max(self.now - self.pace_since, FORECAST_MIN_ELAPSED)
+        return cents / elapsed.total_seconds()
+
+    @property
+    def forecast_at(self) -> datetime | None:
+        if self.reached_until is not None:
+            return self.now
+        return forecast_cap_at(
+            spent_cents=self.spent_cents,
+            cap_cents=self.cap_cents,
+            now=self.now,
+            cents_per_second=self.cents_per_second,
+        )
+
+    @property
+    def level(self) -> str:
+        """ok, warn (the forecast reaches the cap today, or 80% is spent), or reached."""
+        if self.reached_until is not None or (self.cap_cents and self.left_cents == 0):
+            return "reached"
+        if self.percent >= 80 or self.forecast_at is not None:
+            return "warn"
+        return "ok"
+
+    @property
+    def figures(self) -> str:
+        """What was spent, as the page, the gauge and the admin say it."""
+        plan = f" ({self.plan.title()} plan)" if self.plan else ""
+        if not self.spent_cents:
+            text = "Nothing spent yet today"
+            if self.cap_cents:
+                text += f"; the daily cap is {self.cap_cents} ¢{plan}"
+            return text + "."
+        text = f"About {self.spent_cents} ¢"
+        if self.cap_cents:
+            text += f" of the {self.cap_cents} ¢ daily cap{plan}"
+        n = self.generations
+        text += f": {n} generation{'s' if n != 1 else ''}"
+        if self.scripe_spent_cents is not None:
+            text += f"; Scripe said {self.scripe_spent_cents} ¢"
+        return text + "."
+
+    @property
+    def sentence(self) -> str:
+        if self.reached_until is not None or (self.cap_cents and self.left_cents == 0):
+            return "The daily cap is reached; Scripe takes new generations again at 00:00 UTC."
+        if not self.cap_cents:
+            return (
+                "The daily cap is not known until Scripe names the plan, when an admin "
+                "verifies the workspace's key; there is no forecast until then."
+            )
+        at = self.forecast_at
+        if at is None:
+            return "At this pace the cap is not reached today."
+        return f"At this pace the cap is reached at {at.astimezone(UTC):%H:%M} UTC."
+
+    def cumulative(self) -> list[int]:
+        """Cents spent by the end of each UTC hour so far (Scripe's figure, when higher,
+        counts from the hour it was told)."""
+        total, out = 0, []
+        for n in self.hourly:
+            total += n * GENERATION_CENTS
+            out.append(total)
+        if out and self.spent_cents > out[-1]:
+            out[-1] = self.spent_cents
+        return out
+
+    def table(self) -> Table:
+        rows = [
+            [f"{hour:02d}:00", n, n * GENERATION_CENTS, cents]
+            for hour, (n, cents) in enumerate(zip(self.hourly, self.cumulative(), strict=True))
+        ]
+        return Table(["Hour (UTC)", "Generations", "Cents", "Cents so far"], rows)
+
+
+def _charged() -> Q:
+    # Accepted by Scripe, or sent and not refused (still on its way): a 402 charges nothing.
+    return Q(accepted_at__isnull=False) | Q(submitted_at__isnull=False, error_code="")
+
+
+def spend_today(workspaces: list[Workspace], *, now: datetime | None = None) -> dict[int, Spend]:
+    """Today's spend (UTC day) for each workspace, from one query; the workspaces' Scripe
+    connections (`workspace.scripe`) should be loaded with them."""
+    now = now or timezone.now()
+    midnight = utc_midnight(now)
+    hours = int((now - midnight).total_seconds() // 3600) + 1
+    per_hour: dict[int, list[int]] = {w.pk: [0] * hours for w in workspaces}
+    rows = (
+        GenerationJob.objects.filter(slot__workspace__in=[w.pk for w in workspaces])
+        .filter(_charged())
+        .annotate(at=Coalesce("accepted_at", "submitted_at"))
+        .filter(at__gte=midnight, at__lte=now)
+        .annotate(hour=TruncHour("at", tzinfo=UTC))
+        .values("slot__workspace_id", "hour")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        hour = min(hours - 1, row["hour"].astimezone(UTC).hour)
+        per_hour[row["slot__workspace_id"]][hour] += row["n"]
+    spends = {}
+    for workspace in workspaces:
+        connection = getattr(workspace, "scripe", None)
+        plan = connection.plan if connection else ""
+        spend = Spend(now, sum(per_hour[workspace.pk]), per_hour[workspace.pk], plan=plan)
+        spend.cap_cents = PLAN_CAP_CENTS.get(plan)
+        if connection is not None:
+            meta = connection.spend_cap_meta or {}
+            if meta.get("bucketDate") == f"{midnight:%Y-%m-%d}":
+                spend.scripe_spent_cents = _cents(meta.get("spentCents"))
+                spend.cap_cents = _cents(meta.get("capCents")) or spend.cap_cents
+            spend.reached_until = connection.spend_cap_reached_until
+        spends[workspace.pk] = spend
+    return spends
+
+
+def _cents(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
