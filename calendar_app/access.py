@@ -1,5 +1,8 @@
-"""Who may see and do what. Every view starts here: objects outside the user's workspaces are
-404 (they do not exist for this user), objects inside but beyond the user's role are 403."""
+"""Who may see and do what. Every view starts here: `viewer_for` says who is asking, and each
+`<object>_for` returns the object asked for if it is in one of the viewer's workspaces, else
+404 (it does not exist for them); given `to` (what they want to do, in words), it also
+checks their role there, else 403 saying who may. Selectors take the `Viewer` this module
+makes; this module reads nothing through them."""
 
 from __future__ import annotations
 
@@ -12,8 +15,18 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from calendar_app.models import Membership, PlannedSlot, Profile, Role, Workspace
-from calendar_app.planning import selectors
+from calendar_app.models import (
+    BulkRun,
+    Label,
+    Membership,
+    PlannedSlot,
+    Profile,
+    Project,
+    ReviewLink,
+    Role,
+    Series,
+    Workspace,
+)
 
 
 class ScripeProblem(NamedTuple):
@@ -97,15 +110,110 @@ def viewer_for(request: HttpRequest) -> Viewer:
     return request._viewer
 
 
+def slot_visible_to(viewer: Viewer, public_id) -> PlannedSlot | None:
+    """A live slot in the viewer's workspaces, with what its card and page show."""
+    return (
+        PlannedSlot.objects.alive()
+        .for_cards()
+        .filter(workspace_id__in=viewer.workspace_ids, public_id=public_id)
+        .first()
+    )
+
+
 def slot_for(
     request: HttpRequest, public_id, *, to: str | None = None, role: str = Role.EDITOR
 ) -> PlannedSlot:
     """The slot, if it is in one of the user's workspaces (else 404); with `to` (what the user
     wants to do, in words), also checks their role there (else 403 saying who may)."""
     viewer = viewer_for(request)
-    slot = selectors.slot_for_viewer(viewer, public_id)
+    slot = slot_visible_to(viewer, public_id)
     if slot is None:
-        raise Http404("No such slot.")
+        raise Http404("No such post.")
     if to is not None:
         viewer.require(role, slot.workspace_id, to)
     return slot
+
+
+def deleted_slot_for(viewer: Viewer, public_id) -> PlannedSlot | None:
+    """A slot deleted a moment ago in one of the viewer's workspaces, for Undo."""
+    return PlannedSlot.objects.filter(
+        public_id=public_id, workspace_id__in=viewer.workspace_ids, deleted_at__isnull=False
+    ).first()
+
+
+def membership_for(viewer: Viewer, public_id, *, role: str, to: str) -> Membership:
+    """The viewer's membership of the workspace with this public id (404 if they are not in
+    it), where they have at least `role` (403 otherwise)."""
+    membership = next(
+        (m for m in viewer.memberships if str(m.workspace.public_id) == str(public_id)), None
+    )
+    if membership is None:
+        raise Http404("No such workspace.")
+    viewer.require(role, membership.workspace_id, to)
+    return membership
+
+
+def workspace_for(viewer: Viewer, public_id, *, role: str, to: str) -> Workspace:
+    return membership_for(viewer, public_id, role=role, to=to).workspace
+
+
+def label_for(viewer: Viewer, public_id, *, to: str) -> Label:
+    """A label of one of the viewer's workspaces; changing one is for managers."""
+    label = (
+        Label.objects.filter(public_id=public_id, workspace_id__in=viewer.workspace_ids)
+        .select_related("workspace")
+        .first()
+    )
+    if label is None:
+        raise Http404("No such label.")
+    viewer.require(Role.MANAGER, label.workspace_id, to)
+    return label
+
+
+def project_for(viewer: Viewer, scripe_id: str, *, to: str | None = None) -> Project:
+    """A project of the viewer's workspaces, by its Scripe id (a project synced into two of
+    them is the older row); with `to`, for managers."""
+    project = (
+        Project.objects.filter(workspace_id__in=viewer.workspace_ids, scripe_id=scripe_id)
+        .select_related("workspace")
+        .order_by("pk")
+        .first()
+    )
+    if project is None:
+        raise Http404("No such project.")
+    if to is not None:
+        viewer.require(Role.MANAGER, project.workspace_id, to)
+    return project
+
+
+def series_for(viewer: Viewer, public_id, *, to: str | None = None) -> Series:
+    series = (
+        Series.objects.filter(public_id=public_id, workspace_id__in=viewer.workspace_ids)
+        .select_related("workspace", "project", "note")
+        .first()
+    )
+    if series is None:
+        raise Http404("No such series.")
+    if to is not None:
+        viewer.require(Role.EDITOR, series.workspace_id, to)
+    return series
+
+
+def bulk_run_for(viewer: Viewer, public_id) -> BulkRun:
+    """A bulk run of the viewer's own: anyone else's does not exist for them."""
+    run = BulkRun.objects.filter(public_id=public_id, user=viewer.user).first()
+    if run is None:
+        raise Http404("No such bulk action.")
+    return run
+
+
+def review_link_for(viewer: Viewer, public_id) -> ReviewLink:
+    """A client review link of a draft in one of the viewer's workspaces."""
+    link = (
+        ReviewLink.objects.select_related("slot")
+        .filter(public_id=public_id, slot__workspace_id__in=viewer.workspace_ids)
+        .first()
+    )
+    if link is None:
+        raise Http404("No such link.")
+    return link

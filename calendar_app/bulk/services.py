@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from calendar_app.access import Viewer
+from calendar_app.access import Viewer, deleted_slot_for
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
     GENERATABLE_STATUSES,
@@ -282,7 +282,7 @@ def _do(run: BulkRun, viewer: Viewer, item: BulkItem) -> None:
     recorded as this slot's failure and the run goes on."""
     try:
         if run.action == BulkAction.RESTORE:
-            slot = selectors.deleted_slot_for_viewer(viewer, _public_id(item.slot_id))
+            slot = deleted_slot_for(viewer, _public_id(item.slot_id))
         else:
             slot = selectors.visible_slots(viewer).filter(pk=item.slot_id).first()
         if slot is None:
@@ -417,8 +417,3 @@ def bar_context(viewer: Viewer) -> dict:
         "bulk_can_edit": bool(viewer.editable_workspace_ids),
         "bulk_many_workspaces": len(viewer.workspace_ids) > 1,
     }
-
-
-def run_for(viewer: Viewer, public_id) -> BulkRun | None:
-    """A run of the viewer's own (anyone else's does not exist for them)."""
-    return BulkRun.objects.filter(public_id=public_id, user=viewer.user).first()

@@ -9,13 +9,13 @@ import uuid
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from calendar_app.access import viewer_for
+from calendar_app.access import bulk_run_for, viewer_for
 from calendar_app.bulk import services as bulk
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import UNDO_SECONDS, BulkAction, BulkItem, Label
@@ -125,19 +125,11 @@ def bulk_apply(request: HttpRequest) -> HttpResponse:
     return _answer_run(request, run)
 
 
-def _run_for(viewer, public_id):
-    """The viewer's own bulk run, or 404."""
-    run = bulk.run_for(viewer, public_id)
-    if run is None:
-        raise Http404("No such bulk action.")
-    return run
-
-
 @login_required
 @require_GET
 def bulk_run(request: HttpRequest, public_id) -> HttpResponse:
     """A run's progress and results: the page, or (HTMX) the partial its poll swaps."""
-    run = _run_for(viewer_for(request), public_id)
+    run = bulk_run_for(viewer_for(request), public_id)
     if request.htmx:
         response = render(request, TEMPLATE + "#bulk-run", _run_context(run))
         if run.finished_at is not None and request.GET.get("poll"):
@@ -153,7 +145,7 @@ def bulk_run(request: HttpRequest, public_id) -> HttpResponse:
 def bulk_undo(request: HttpRequest, public_id) -> HttpResponse:
     """Undo of a bulk delete: every slot it deleted comes back, each within its undo time."""
     viewer = viewer_for(request)
-    run = _run_for(viewer, public_id)
+    run = bulk_run_for(viewer, public_id)
     try:
         undo = bulk.bulk_undo(viewer=viewer, run=run)
     except Refusal as refusal:
@@ -165,7 +157,7 @@ def bulk_undo(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def bulk_resume(request: HttpRequest, public_id) -> HttpResponse:
     """A run whose task was lost goes on with the slots it had not done."""
-    run = _run_for(viewer_for(request), public_id)
+    run = bulk_run_for(viewer_for(request), public_id)
     bulk.bulk_resume(run=run)
     return _answer_run(request, run)
 

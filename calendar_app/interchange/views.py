@@ -11,27 +11,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from calendar_app.access import Viewer, viewer_for
+from calendar_app.access import viewer_for, workspace_for
 from calendar_app.core.refusals import Refusal
 from calendar_app.interchange import csv_export as exports
 from calendar_app.interchange import csv_import as imports
 from calendar_app.interchange import ical as feeds
 from calendar_app.interchange.forms import CsvUploadForm, ImportConfirmForm
-from calendar_app.models import Role, Workspace
+from calendar_app.models import Role
 from calendar_app.planning import selectors
 from calendar_app.planning.forms import SlotFilterForm
 from calendar_app.web.answers import refused, show_on_form
-
-
-def _workspace_for(viewer: Viewer, public_id) -> Workspace:
-    """One of the viewer's workspaces (404 otherwise) where they may plan (403 otherwise)."""
-    workspace = next(
-        (m.workspace for m in viewer.memberships if m.workspace.public_id == public_id), None
-    )
-    if workspace is None:
-        raise Http404("No such workspace.")
-    viewer.require(Role.EDITOR, workspace.pk, "import slots")
-    return workspace
 
 
 @login_required
@@ -51,7 +40,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest, workspace_id) -> HttpResponse:
     viewer = viewer_for(request)
-    workspace = _workspace_for(viewer, workspace_id)
+    workspace = workspace_for(viewer, workspace_id, role=Role.EDITOR, to="import slots")
     posted = request.method == "POST"
     form = CsvUploadForm(
         request.POST if posted else None,
@@ -90,7 +79,7 @@ def import_preview(request: HttpRequest, workspace_id, import_id) -> HttpRespons
     """The stored upload, row by row as it would be planned; POST imports the ticked rows.
     Both read the stored file again and check every rule now."""
     viewer = viewer_for(request)
-    workspace = _workspace_for(viewer, workspace_id)
+    workspace = workspace_for(viewer, workspace_id, role=Role.EDITOR, to="import slots")
     again = reverse("import_upload", args=[workspace.public_id])
     upload = imports.import_for(workspace=workspace, user=request.user, public_id=import_id)
     if upload is None:

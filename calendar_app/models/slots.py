@@ -101,10 +101,10 @@ class SlotQuerySet(models.QuerySet):
 
     def for_cards(self) -> SlotQuerySet:
         """Everything a card shows: one query for the slots, one for their current jobs."""
-        # Imported here: the attempts' module imports this one for their foreign key.
-        from calendar_app.models.pipeline import GenerationJob
-
-        current = GenerationJob.objects.filter(is_current=True)
+        # The attempts' model (models/pipeline.py) imports this module for its foreign key, so
+        # it is reached through the relation rather than imported.
+        attempts = self.model._meta.get_field("jobs").related_model
+        current = attempts.objects.filter(is_current=True)
         return self.select_related("project", "note").prefetch_related(
             models.Prefetch("jobs", queryset=current, to_attr="current_jobs")
         )

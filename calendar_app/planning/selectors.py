@@ -81,7 +81,7 @@ def card_slots(viewer: Viewer) -> SlotQuerySet:
     (`note_head`, which the `card_excerpt` filter uses, since a note may be a long
     transcript), and `current_jobs` holds the current attempt only where a card shows it (in
     flight, failed), without its post. Anything that shows a note, an attempt or a draft in
-    full reads the slot with `slot_for_viewer`."""
+    full reads the slot with `access.slot_visible_to`."""
     current = GenerationJob.objects.filter(
         is_current=True, slot__status__in=CARD_JOB_STATUSES
     ).defer(*CARD_JOB_UNUSED)
@@ -263,17 +263,6 @@ def _bare(model, values: dict, db: str):
     state.adding, state.db = False, db
     instance.__dict__ = values
     return instance
-
-
-def slot_for_viewer(viewer: Viewer, public_id) -> PlannedSlot | None:
-    return visible_slots(viewer).filter(public_id=public_id).first()
-
-
-def deleted_slot_for_viewer(viewer: Viewer, public_id) -> PlannedSlot | None:
-    """A slot the viewer deleted a moment ago, for Undo."""
-    return PlannedSlot.objects.filter(
-        public_id=public_id, workspace_id__in=viewer.workspace_ids, deleted_at__isnull=False
-    ).first()
 
 
 def slots_between(

@@ -33,7 +33,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from calendar_app.access import Viewer, slot_for, viewer_for
+from calendar_app.access import Viewer, slot_for, slot_visible_to, viewer_for
 from calendar_app.core.calendar_grid import parse_day
 from calendar_app.core.refusals import Refusal
 from calendar_app.notifications.services import unread_count
@@ -206,7 +206,7 @@ def slots_live(request: HttpRequest) -> HttpResponse:
     panel = _uuid(request.GET.get("panel", ""))
     panels = []
     if panel in changed.values():
-        slot = selectors.slot_for_viewer(viewer, panel)
+        slot = slot_visible_to(viewer, panel)
         panels = [slot] if slot is not None else []
     in_window = {slot.pk for slot in shown}
     context = {

@@ -4,12 +4,12 @@ delete); editors pick them on the slot form."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from calendar_app.access import Viewer, viewer_for
+from calendar_app.access import Viewer, label_for, viewer_for, workspace_for
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import Label, Role
 from calendar_app.planning import labels as label_services
@@ -36,16 +36,6 @@ def _page(request: HttpRequest, viewer: Viewer, **kwargs) -> HttpResponse:
     return render(request, TEMPLATE, {"groups": _groups(viewer, **kwargs)})
 
 
-def _label_for(request: HttpRequest, public_id, to: str) -> Label:
-    viewer = viewer_for(request)
-    label = Label.objects.filter(public_id=public_id, workspace_id__in=viewer.workspace_ids)
-    label = label.select_related("workspace").first()
-    if label is None:
-        raise Http404("No such label.")
-    viewer.require(Role.MANAGER, label.workspace_id, to)
-    return label
-
-
 @login_required
 @require_GET
 def label_list(request: HttpRequest) -> HttpResponse:
@@ -56,27 +46,22 @@ def label_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def label_add(request: HttpRequest, workspace_id) -> HttpResponse:
     viewer = viewer_for(request)
-    membership = next(
-        (m for m in viewer.memberships if str(m.workspace.public_id) == str(workspace_id)), None
-    )
-    if membership is None:
-        raise Http404("No such workspace.")
-    viewer.require(Role.MANAGER, membership.workspace_id, "manage labels")
+    workspace = workspace_for(viewer, workspace_id, role=Role.MANAGER, to="manage labels")
     form = LabelForm(request.POST)
     try:
         if not form.is_valid():
             raise Refusal(fields={"colour": "Pick one of the colours."})
-        label = label_services.label_create(workspace=membership.workspace, **form.cleaned_data)
+        label = label_services.label_create(workspace=workspace, **form.cleaned_data)
     except Refusal as refusal:
         show_on_form(form, refusal)
-        return _page(request, viewer, form=form, form_for=membership.workspace_id)
+        return _page(request, viewer, form=form, form_for=workspace.pk)
     return done(request, f"Label {label.name!r} added.", redirect_to=reverse("labels"))
 
 
 @login_required
 @require_POST
 def label_edit(request: HttpRequest, public_id) -> HttpResponse:
-    label = _label_for(request, public_id, "manage labels")
+    label = label_for(viewer_for(request), public_id, to="manage labels")
     form = LabelForm(request.POST)
     here = reverse("labels")
     try:
@@ -91,6 +76,6 @@ def label_edit(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 @require_POST
 def label_delete(request: HttpRequest, public_id) -> HttpResponse:
-    label = _label_for(request, public_id, "manage labels")
+    label = label_for(viewer_for(request), public_id, to="manage labels")
     label_services.label_delete(label=label)
     return done(request, f"Label {label.name!r} deleted.", redirect_to=reverse("labels"))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from calendar_app.access import viewer_for
+from calendar_app.access import viewer_for, workspace_for
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import Role
 from calendar_app.pipeline import sync
@@ -34,24 +34,15 @@ def project_list(request: HttpRequest) -> HttpResponse:
     return render(request, "calendar_app/projects.html", {"groups": groups})
 
 
-def _managed_workspace(request: HttpRequest, workspace_id, to: str):
-    viewer = viewer_for(request)
-    membership = next(
-        (m for m in viewer.memberships if str(m.workspace.public_id) == str(workspace_id)), None
-    )
-    if membership is None:
-        raise Http404("No such workspace.")
-    viewer.require(Role.MANAGER, membership.workspace_id, to)
-    return membership
-
-
 @login_required
 @require_POST
 def project_sync(request: HttpRequest, workspace_id) -> HttpResponse:
-    membership = _managed_workspace(request, workspace_id, "sync projects")
+    workspace = workspace_for(
+        viewer_for(request), workspace_id, role=Role.MANAGER, to="sync projects"
+    )
     here = reverse("projects")
     try:
-        result = services.projects_sync(workspace=membership.workspace)
+        result = services.projects_sync(workspace=workspace)
     except ScripeNotConfigured as error:
         return refused(request, Refusal(str(error)), redirect_to=here)
     except ScripeError as error:
@@ -64,8 +55,8 @@ def project_sync(request: HttpRequest, workspace_id) -> HttpResponse:
 def posts_sync(request: HttpRequest, workspace_id) -> HttpResponse:
     """Sync now: reads back from Scripe, in a task, what happened to the workspace's approved
     posts and drafts (the every-minute sweep does the same for what is due)."""
-    membership = _managed_workspace(request, workspace_id, "sync posts")
-    sync.sync_request(workspace=membership.workspace)
+    workspace = workspace_for(viewer_for(request), workspace_id, role=Role.MANAGER, to="sync posts")
+    sync.sync_request(workspace=workspace)
     return done(
         request,
         "Reading back from Scripe: what changed there shows on the calendar in a moment.",

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from calendar_app.access import Viewer, viewer_for
+from calendar_app.access import Viewer, project_for, viewer_for
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import Label, Project, Role
 from calendar_app.planning import queue, selectors
@@ -21,16 +21,6 @@ from calendar_app.planning.views.slots import _form, _generate_now, _month_of, _
 from calendar_app.web.answers import done, refused, show_on_form
 
 TEMPLATE = "queue/queue.html"
-
-
-def _project_for(request: HttpRequest, scripe_id: str, *, to: str | None = None) -> Project:
-    viewer = viewer_for(request)
-    project = selectors.visible_projects(viewer).filter(scripe_id=scripe_id).order_by("pk").first()
-    if project is None:
-        raise Http404("No such project.")
-    if to is not None:
-        viewer.require(Role.MANAGER, project.workspace_id, to)
-    return project
 
 
 def _label(viewer: Viewer, project: Project, value: str) -> Label | None:
@@ -78,13 +68,13 @@ def queue_index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def queue_view(request: HttpRequest, project_id: str) -> HttpResponse:
-    return _page(request, _project_for(request, project_id))
+    return _page(request, project_for(viewer_for(request), project_id))
 
 
 @login_required
 @require_POST
 def schedule_edit(request: HttpRequest, project_id: str) -> HttpResponse:
-    project = _project_for(request, project_id, to="change the posting schedule")
+    project = project_for(viewer_for(request), project_id, to="change the posting schedule")
     form = ScheduleForm(request.POST)
     here = reverse("queue", args=[project.scripe_id])
     try:
@@ -103,7 +93,7 @@ def schedule_edit(request: HttpRequest, project_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def queue_reflow(request: HttpRequest, project_id: str) -> HttpResponse:
-    project = _project_for(request, project_id, to="re-flow the queue")
+    project = project_for(viewer_for(request), project_id, to="re-flow the queue")
     here = reverse("queue", args=[project.scripe_id])
     try:
         moved = queue.queue_reflow(project=project)
@@ -119,7 +109,7 @@ def queue_reflow(request: HttpRequest, project_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def queue_reorder(request: HttpRequest, project_id: str) -> HttpResponse:
-    project = _project_for(request, project_id, to="reorder the queue")
+    project = project_for(viewer_for(request), project_id, to="reorder the queue")
     here = reverse("queue", args=[project.scripe_id])
     try:
         moved = queue.queue_reorder(project=project, order=request.POST.getlist("order"))

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from calendar_app.access import Viewer, slot_for, viewer_for
+from calendar_app.access import Viewer, series_for, slot_for, viewer_for
 from calendar_app.core.refusals import Refusal
-from calendar_app.models import Role, Series, SeriesOccurrence
+from calendar_app.models import Role, SeriesOccurrence
 from calendar_app.planning import series as recurrence
 from calendar_app.planning.forms import RepeatForm, SlotForm
 from calendar_app.planning.views.slots import FORM_TEMPLATE, _form, _initial, _picker
@@ -44,20 +44,6 @@ def _render_form(
     context.update(_picker(request, viewer, selected, shown))
     template = FORM_TEMPLATE + ("#slot-form" if request.htmx else "")
     return render(request, template, context)
-
-
-def _series_for(request: HttpRequest, public_id, *, to: str | None = None) -> Series:
-    viewer = viewer_for(request)
-    series = (
-        Series.objects.filter(public_id=public_id, workspace_id__in=viewer.workspace_ids)
-        .select_related("workspace", "project", "note")
-        .first()
-    )
-    if series is None:
-        raise Http404("No such series.")
-    if to is not None:
-        viewer.require(Role.EDITOR, series.workspace_id, to)
-    return series
 
 
 @login_required
@@ -91,7 +77,7 @@ def series_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def series_detail(request: HttpRequest, public_id) -> HttpResponse:
-    series = _series_for(request, public_id)
+    series = series_for(viewer_for(request), public_id)
     viewer = viewer_for(request)
     occurrences = series.occurrences.select_related("slot").order_by("index")
     context = {
@@ -107,7 +93,7 @@ def series_detail(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 @require_POST
 def series_delete(request: HttpRequest, public_id) -> HttpResponse:
-    series = _series_for(request, public_id, to="delete series")
+    series = series_for(viewer_for(request), public_id, to="delete series")
     here = reverse("series", args=[series.public_id])
     try:
         deleted, kept = recurrence.series_delete(series=series)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from calendar_app.access import Viewer, slot_for, viewer_for
+from calendar_app.access import Viewer, deleted_slot_for, slot_for, viewer_for
 from calendar_app.bulk.services import bar_context
 from calendar_app.core.calendar_grid import (
     build_days,
@@ -242,7 +242,7 @@ def slot_delete(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def slot_restore(request: HttpRequest, public_id) -> HttpResponse:
     viewer = viewer_for(request)
-    slot = selectors.deleted_slot_for_viewer(viewer, public_id)
+    slot = deleted_slot_for(viewer, public_id)
     if slot is None:
         return refused(request, Refusal("Nothing to undo.", status=404), redirect_to="/")
     viewer.require(Role.EDITOR, slot.workspace_id, "restore slots")

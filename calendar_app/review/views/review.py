@@ -14,17 +14,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from calendar_app.access import Viewer, slot_for, viewer_for
+from calendar_app.access import Viewer, review_link_for, slot_for, viewer_for
 from calendar_app.core.calendar_grid import parse_clock, parse_day
 from calendar_app.core.refusals import Refusal
-from calendar_app.models import REVIEW_STATUSES, Label, ReviewLink, Role, SlotStatus
+from calendar_app.models import REVIEW_STATUSES, Label, Role, SlotStatus
 from calendar_app.planning import selectors
 from calendar_app.planning.scheduling import time_choices
 from calendar_app.review import guests
@@ -296,11 +296,7 @@ def review_share(request: HttpRequest, public_id) -> HttpResponse:
 def review_share_revoke(request: HttpRequest, public_id) -> HttpResponse:
     """Revokes a review link: its address answers 404 from now on."""
     viewer = viewer_for(request)
-    link = get_object_or_404(
-        ReviewLink.objects.select_related("slot"),
-        public_id=public_id,
-        slot__workspace_id__in=viewer.workspace_ids,
-    )
+    link = review_link_for(viewer, public_id)
     slot = slot_for(request, link.slot.public_id, to="share drafts", role=Role.MANAGER)
     guests.link_revoke(link=link)
     if not request.htmx:
