@@ -31,11 +31,14 @@ run: $(VENV)/.installed
 	@mkdir -p var
 	$(PY) scripts/run.py --host $(HOST) --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
-## Lint, check formatting, and run the whole test suite.
+## Lint, check formatting and the architecture's contracts, and run the whole test suite in
+## parallel (TEST_WORKERS processes), printing the 20 slowest tests.
+TEST_WORKERS ?= 4
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/lint-imports
+	$(BIN)/pytest -n $(TEST_WORKERS) --durations=20
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .

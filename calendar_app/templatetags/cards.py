@@ -45,7 +45,8 @@ def _template_version(*names: str) -> str:
     (status labels, the progress sentence, what a card offers) and this module's filters."""
     sources = [
         *(Path(settings.BASE_DIR, "templates", "calendar_app", n) for n in names or CARD_FILES),
-        Path(models_module.__file__),
+        # Every module of the models package: the status labels are in models/slots.py.
+        *sorted(Path(models_module.__file__).parent.glob("*.py")),
         Path(__file__),
     ]
     digest = hashlib.sha256()

@@ -144,11 +144,14 @@ def test_a_card_cached_before_a_deploy_that_changes_its_words_is_not_served(
     cached = PlannedSlot.objects.for_cards().get(pk=slot.pk)
     cards.render_cards([cached])
     key = cards.card_key(cached, timezone.get_current_timezone_name(), "en-us")
-    models_now = Path(cards.models_module.__file__).read_bytes()
-    deployed = tmp_path / "models.py"
-    deployed.write_bytes(models_now.replace(b'"Ready for review"', b'"Waiting for review"'))
+    # A deploy whose models package words a status differently (in whichever of its modules).
+    package = Path(cards.models_module.__file__).parent
+    for module in package.glob("*.py"):
+        code = module.read_bytes().replace(b'"Ready for review"', b'"Waiting for review"')
+        (tmp_path / module.name).write_bytes(code)
+    assert (tmp_path / "slots.py").read_bytes() != (package / "slots.py").read_bytes()
     try:
-        monkeypatch.setattr(cards.models_module, "__file__", str(deployed))
+        monkeypatch.setattr(cards.models_module, "__file__", str(tmp_path / "__init__.py"))
         cards._template_version.cache_clear()
         assert cards.card_key(cached, timezone.get_current_timezone_name(), "en-us") != key
     finally:
