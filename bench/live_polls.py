@@ -45,7 +45,7 @@ def main() -> None:
 
     from calendar_app.core.calendar_grid import week_start
     from calendar_app.models import PlannedSlot
-    from calendar_app.templatetags.cards import to_micros
+    from calendar_app.planning.live import to_micros
 
     with shared.bench_database(workdir):
         today = timezone.localdate(timezone=shared.ZONE)

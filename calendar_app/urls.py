@@ -11,7 +11,7 @@ from calendar_app.interchange import views as interchange
 from calendar_app.notifications import views as notifications
 from calendar_app.pipeline.views import generation
 from calendar_app.pipeline.views import webhooks as hooks
-from calendar_app.planning.views import calendar, labels, projects, queue, series, slots
+from calendar_app.planning.views import calendar, labels, live, projects, queue, series, slots
 from calendar_app.review.views import after_approval as scheduled
 from calendar_app.review.views import guests as guest_views
 from calendar_app.review.views import review
@@ -36,7 +36,7 @@ urlpatterns = [
     path("slots/<uuid:public_id>/post/", scheduled.slot_post_edit, name="slot_post_edit"),
     path("slots/<uuid:public_id>/generate/", generation.slot_generate, name="slot_generate"),
     path("slots/<uuid:public_id>/cancel/", generation.slot_cancel, name="slot_cancel"),
-    path("slots/live/", generation.slots_live, name="slots_live"),
+    path("slots/live/", live.slots_live, name="slots_live"),
     path("slots/<uuid:public_id>/comments/", review.slot_comment, name="slot_comment"),
     path("review/", review.review_queue, name="review"),
     path("review/<uuid:public_id>/save/", review.review_save, name="review_save"),

@@ -8,10 +8,10 @@ viewer's zone.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import BigIntegerField, F, FilteredRelation, Func, Prefetch, Q, QuerySet
+from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet
 from django.db.models.base import ModelState
 from django.db.models.functions import Left
 from django.utils import timezone
@@ -30,6 +30,7 @@ from calendar_app.models import (
     SourceNote,
 )
 from calendar_app.planning.at_risk import at_risk_condition
+from calendar_app.planning.live import EpochMicros, from_micros
 
 if TYPE_CHECKING:
     from calendar_app.access import Viewer
@@ -99,7 +100,6 @@ def card_slots(viewer: Viewer) -> SlotQuerySet:
     )
 
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A card's labels (#15), in the order it shows them.
 LABELS_SHOWN = Label.objects.only("id", "name", "colour").order_by("name", "id")
 
@@ -118,37 +118,6 @@ def attach_labels(slots: list[PlannedSlot]) -> None:
             chips.setdefault(slot_id, []).append((name, colour))
     for slot in slots:
         slot.label_chips = tuple(chips.get(slot.pk, ()))
-
-
-class EpochMicros(Func):
-    """A moment as whole microseconds since 1970 (empty stays empty), worked out by the
-    database: psycopg parses a timestamp in Python (3.5 µs each, three or more a card), an
-    integer in C. Turn it back with `from_micros`. PostgreSQL, and SQLite, which stores
-    "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC."""
-
-    output_field = BigIntegerField()
-
-    def get_db_converters(self, connection):
-        # Both databases answer an int (or NULL) already. Without a converter on any column,
-        # Django hands a query's rows on as the cursor gives them, rather than converting
-        # every value of every row in Python.
-        return []
-
-    def as_postgresql(self, compiler, connection, **extra):
-        template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        # '%%%%s': one % is taken by the template, and the backend reads '%s' as a parameter.
-        template = (
-            "(CAST(strftime('%%%%s', %(expressions)s) AS INTEGER) * 1000000"
-            " + CAST(substr(%(expressions)s, 21, 6) AS INTEGER))"
-        )
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-
-def from_micros(micros: int | None) -> datetime | None:
-    return None if micros is None else EPOCH + timedelta(microseconds=micros)
 
 
 # What a calendar card reads of its slot, its note and its current attempt (slot_card.html,

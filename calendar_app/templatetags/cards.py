@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from django.utils.safestring import SafeString
 
 from calendar_app import models as models_module
 from calendar_app.models import SourceNote
+from calendar_app.planning.live import live_token, to_micros
 
 register = template.Library()
 
@@ -72,10 +72,6 @@ def slot_path(slot, name: str) -> str:
 def version(slot) -> int:
     """The slot's version as the live endpoint compares it: `updated_at` in microseconds."""
     return to_micros(slot.updated_at)
-
-
-def to_micros(moment) -> int:
-    return int(moment.timestamp() * 1_000_000)
 
 
 @register.filter
@@ -235,20 +231,6 @@ def card(slot) -> SafeString:
     if html is None:
         html = get_template(CARD).render({"slot": slot})
     return html
-
-
-# Live polls ------------------------------------------------------------------------------------
-# A page asks for what changed after its `since`. The times compared are `updated_at`, which
-# the writing process stamps before its transaction commits, so a change may become visible a
-# moment after a later one. A page's `since` therefore trails the clock by LIVE_MARGIN: such
-# a change is still found by the next poll, and a change seen twice is swapped once (the page
-# compares versions).
-LIVE_MARGIN = timedelta(seconds=3)
-
-
-def live_token(now: datetime | None = None) -> int:
-    """The `since` for a page rendered, or a poll answered, now."""
-    return to_micros((now or timezone.now()) - LIVE_MARGIN)
 
 
 @register.simple_tag

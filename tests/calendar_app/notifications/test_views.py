@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from calendar_app.models import Notification, NotificationPreference, SlotWatch
 from calendar_app.notifications import services as notifications
-from calendar_app.templatetags.cards import live_token
+from calendar_app.planning.live import live_token
 
 HTMX = {"HX-Request": "true"}
 

@@ -261,8 +261,7 @@ def test_calendar_rows_render_the_same_cards_as_the_slots_themselves(
 
 def test_a_moment_is_read_to_the_microsecond(team):
     from calendar_app.models import PlannedSlot
-    from calendar_app.planning.selectors import EpochMicros, from_micros
-    from calendar_app.templatetags.cards import to_micros
+    from calendar_app.planning.live import EpochMicros, from_micros, to_micros
 
     for moment in (
         datetime(2026, 10, 20, 22, 30, 5, 123456, tzinfo=UTC),
@@ -381,7 +380,7 @@ def test_the_live_poll_of_the_at_risk_calendar_drops_a_post_no_longer_at_risk(cl
     from django.utils import timezone
 
     from calendar_app.models import PlannedSlot
-    from calendar_app.templatetags.cards import to_micros
+    from calendar_app.planning.live import to_micros
 
     slots = at_risk_and_not(team)
     login(client, team.editor)
@@ -498,7 +497,7 @@ def test_a_live_poll_of_the_at_risk_calendar_costs_the_same_for_one_change_or_th
     from django.utils import timezone
 
     from calendar_app.models import PlannedSlot
-    from calendar_app.templatetags.cards import to_micros
+    from calendar_app.planning.live import to_micros
 
     login(client, team.editor)
     window = {"view": "calendar", "from": "2026-09-28", "to": "2026-11-08", "status": "at_risk"}

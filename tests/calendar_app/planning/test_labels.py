@@ -290,7 +290,7 @@ def test_the_live_poll_of_a_page_filtered_by_label_sends_only_its_cards(client, 
     from django.utils import timezone
 
     from calendar_app.models import PlannedSlot
-    from calendar_app.templatetags.cards import to_micros
+    from calendar_app.planning.live import to_micros
 
     launch = Label.objects.create(workspace=team.workspace, name="Launch")
     tagged = team.slot(NOW + timedelta(days=2), text="Tagged")

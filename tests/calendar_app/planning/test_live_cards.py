@@ -12,8 +12,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from calendar_app.models import GenerationJob, PlannedSlot, Project
+from calendar_app.planning.live import to_micros
 from calendar_app.review import services as review
-from calendar_app.templatetags.cards import to_micros
 from tests.support import written_draft
 
 

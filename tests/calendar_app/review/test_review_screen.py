@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import GenerationJob, Membership, PlannedSlot, Role, SlotEvent
+from calendar_app.planning.live import to_micros
 from calendar_app.review import services as review
-from calendar_app.templatetags.cards import to_micros
 from tests.support import written_draft
 
 HTMX = {"HX-Request": "true"}
