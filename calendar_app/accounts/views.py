@@ -8,9 +8,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from calendar_app.access import viewer_for
+from calendar_app.accounts import selectors
 from calendar_app.accounts.forms import FeedForm, ProfileForm
 from calendar_app.interchange import ical as feeds
-from calendar_app.models import Profile, time_zone_choices
+from calendar_app.models import time_zone_choices
 from calendar_app.notifications.views import preferences_form
 from calendar_app.planning import services
 
@@ -18,7 +19,7 @@ from calendar_app.planning import services
 @login_required
 @require_http_methods(["GET", "POST"])
 def settings_view(request: HttpRequest) -> HttpResponse:
-    profile = Profile.objects.filter(user=request.user).first()
+    profile = selectors.profile_of(request.user)
     form = ProfileForm(
         request.POST or None,
         initial={"time_zone": profile.time_zone if profile else ""},
@@ -57,7 +58,7 @@ def feed_settings(request: HttpRequest) -> HttpResponse:
         return redirect("settings")
     token = feeds.feed_enable(user=request.user)
     feed_url = request.build_absolute_uri(reverse("ical_feed", args=[token]))
-    profile = Profile.objects.filter(user=request.user).first()
+    profile = selectors.profile_of(request.user)
     form = ProfileForm(
         initial={"time_zone": profile.time_zone if profile else ""}, zones=time_zone_choices()
     )

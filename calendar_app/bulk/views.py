@@ -18,7 +18,7 @@ from django_htmx.http import trigger_client_event
 from calendar_app.access import bulk_run_for, viewer_for
 from calendar_app.bulk import services as bulk
 from calendar_app.core.refusals import Refusal
-from calendar_app.models import UNDO_SECONDS, BulkAction, BulkItem, Label
+from calendar_app.models import UNDO_SECONDS, BulkAction, BulkItem
 from calendar_app.planning import selectors
 from calendar_app.planning.views.slots import filtered_slots
 from calendar_app.web.answers import refused
@@ -96,9 +96,7 @@ def bulk_apply(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     label = None
     if data["label"]:
-        label = Label.objects.filter(
-            public_id=data["label"], workspace_id__in=viewer.workspace_ids
-        ).first()
+        label = selectors.visible_labels(viewer).filter(public_id=data["label"]).first()
     try:
         params = bulk.bulk_params(
             viewer=viewer,

@@ -111,7 +111,6 @@ MAX_EMAIL_ATTEMPTS = len(RETRY_DELAYS) + 1
 EMAIL_TASK = "calendar_app.tasks.send_notification_email"
 DIGEST_TASK = "calendar_app.tasks.send_notification_digest"
 UNSUBSCRIBE_SALT = "calendar_app.notifications.unsubscribe"
-LIST_LIMIT = 50
 
 
 # slot events ----------------------------------------------------------------------------------
@@ -271,29 +270,6 @@ def _on_key_refused(sender, *, connection, message: str, **kwargs) -> None:
 # in the app ------------------------------------------------------------------------------------
 
 
-def unread_count(user) -> int:
-    """The bell's number: one count on the partial index of unread rows."""
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
-
-
-def notifications_for(user, *, limit: int = LIST_LIMIT) -> list[Notification]:
-    """The person's latest notifications, newest first, with what links them to a slot."""
-    rows = Notification.objects.filter(user=user).select_related("slot")
-    return list(rows.only(*_LISTED)[:limit])
-
-
-_LISTED = (
-    "public_id",
-    "kind",
-    "text",
-    "detail",
-    "created_at",
-    "read_at",
-    "slot__public_id",
-    "slot__deleted_at",
-)
-
-
 def notification_read(*, user, public_id) -> bool:
     """Marks one of the person's notifications read; False when it is not theirs (or read)."""
     rows = Notification.objects.filter(user=user, public_id=public_id, read_at__isnull=True)
@@ -307,10 +283,6 @@ def notifications_read_all(*, user) -> int:
 
 
 # watching ---------------------------------------------------------------------------------------
-
-
-def is_watching(*, slot: PlannedSlot, user) -> bool:
-    return SlotWatch.objects.filter(slot=slot, user=user).exists()
 
 
 def slot_watch(*, slot: PlannedSlot, user) -> None:

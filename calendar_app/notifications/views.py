@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from calendar_app.access import slot_for
 from calendar_app.models import EmailChoice, NotificationKind
+from calendar_app.notifications import selectors
 from calendar_app.notifications import services as notifications
 
 LIST = "notifications/list.html"
@@ -45,12 +46,12 @@ def bell_html(request: HttpRequest, unread: int, *, oob: bool = False) -> str:
 def notification_bell(request: HttpRequest) -> HttpResponse:
     """The bell with its count, which a page loads once it is shown (so pages themselves
     cost no query for it); the live poll keeps it current from then on."""
-    unread = notifications.unread_count(request.user)
+    unread = selectors.unread_count(request.user)
     return HttpResponse(bell_html(request, unread))
 
 
 def _list_context(request: HttpRequest) -> dict:
-    rows = notifications.notifications_for(request.user)
+    rows = selectors.notifications_for(request.user)
     return {"notifications": rows, "has_unread": any(n.read_at is None for n in rows)}
 
 
@@ -62,7 +63,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 
 def _with_bell(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    unread = notifications.unread_count(request.user)
+    unread = selectors.unread_count(request.user)
     response.content += bell_html(request, unread, oob=True).encode()
     return response
 
@@ -71,12 +72,12 @@ def _with_bell(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 @require_POST
 def notification_read(request: HttpRequest, public_id) -> HttpResponse:
     """Marks one notification read. Someone else's is a 404, like any object not yours."""
-    marked = notifications.notification_read(user=request.user, public_id=public_id)
-    if not marked and not request.user.notifications.filter(public_id=public_id).exists():
+    notifications.notification_read(user=request.user, public_id=public_id)
+    row = selectors.notification_of(request.user, public_id)
+    if row is None:
         raise Http404("No such notification.")
     if not request.htmx:
         return redirect("notifications")
-    row = request.user.notifications.select_related("slot").get(public_id=public_id)
     response = render(request, LIST + "#notification-item", {"n": row})
     return _with_bell(request, response)
 
@@ -131,7 +132,7 @@ def slot_watch(request: HttpRequest, public_id) -> HttpResponse:
     context = {
         "slot": slot,
         "creator": slot.created_by_id == request.user.pk,
-        "watching": notifications.is_watching(slot=slot, user=request.user),
+        "watching": selectors.is_watching(slot=slot, user=request.user),
     }
     if request.htmx:
         return render(request, "notifications/watch.html#watch", context)

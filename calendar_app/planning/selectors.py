@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet
 from django.db.models.base import ModelState
 from django.db.models.functions import Left
@@ -24,6 +25,9 @@ from calendar_app.models import (
     Label,
     PlannedSlot,
     Project,
+    ScheduleTime,
+    Series,
+    SeriesOccurrence,
     SlotEvent,
     SlotQuerySet,
     SlotStatus,
@@ -422,6 +426,45 @@ def review_count(viewer: Viewer) -> int | None:
 
 def slot_events(slot: PlannedSlot):
     return SlotEvent.objects.filter(slot=slot).select_related("actor")
+
+
+def labels_in(workspace_ids) -> QuerySet[Label]:
+    """The labels of these workspaces, by name."""
+    return Label.objects.filter(workspace_id__in=list(workspace_ids))
+
+
+def visible_labels(viewer: Viewer) -> QuerySet[Label]:
+    return labels_in(viewer.workspace_ids)
+
+
+def label_in(workspace_id: int, public_id: str) -> Label | None:
+    """The workspace's label with this public id; None for none, or for what is no id at all
+    (a page shows everything rather than fail on a hand-edited address)."""
+    if not public_id:
+        return None
+    try:
+        return labels_in([workspace_id]).filter(public_id=public_id).first()
+    except ValidationError:
+        return None
+
+
+def schedule_times(projects: list[Project]) -> QuerySet[ScheduleTime]:
+    """The posting-schedule times of these projects (the week grid's faint empty slots)."""
+    return ScheduleTime.objects.filter(project__in=[p.pk for p in projects])
+
+
+def series_occurrences(series: Series) -> QuerySet[SeriesOccurrence]:
+    return series.occurrences.select_related("slot").order_by("index")
+
+
+def series_planned_count(series: Series) -> int:
+    """How many of the series' occurrences are planned posts already."""
+    return series.occurrences.exclude(slot=None).count()
+
+
+def occurrence_of(slot: PlannedSlot) -> SeriesOccurrence | None:
+    """The series occurrence a slot is, with its series' note; None for a post of its own."""
+    return SeriesOccurrence.objects.filter(slot=slot).select_related("series__note").first()
 
 
 def visible_projects(viewer: Viewer):

@@ -24,7 +24,7 @@ from calendar_app.core.calendar_grid import (
     utc_bounds,
     week_start,
 )
-from calendar_app.models import Label, Project, ScheduleTime
+from calendar_app.models import Label, Project
 from calendar_app.planning import selectors
 from calendar_app.planning.queue import schedule_times
 from calendar_app.templatetags.cards import render_cards
@@ -70,7 +70,7 @@ def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | 
     day), the filter's query string, and the context every calendar page shares."""
     projects = list(selectors.visible_projects(viewer))
     project = _selected_project(request, projects)
-    labels = list(Label.objects.filter(workspace_id__in=viewer.workspace_ids))
+    labels = list(selectors.visible_labels(viewer))
     label = _selected_label(request, labels)
     status = _selected_status(request)
     slots = selectors.card_rows(
@@ -232,7 +232,7 @@ def _hour_rows(viewer: Viewer, days, dates: list[date], hours: tuple[int, int], 
     project = common["project"]
     shown = [project] if project else [p for p in common["projects"] if p.is_active]
     by_project: dict[int, list] = {}
-    for entry in ScheduleTime.objects.filter(project__in=[p.pk for p in shown]):
+    for entry in selectors.schedule_times(shown):
         by_project.setdefault(entry.project_id, []).append((entry.weekday, entry.time))
     first, last = utc_bounds(dates[0], dates[-1], zone)
     if common["status"] or common["label"]:

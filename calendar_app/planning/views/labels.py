@@ -11,8 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from calendar_app.access import Viewer, label_for, viewer_for, workspace_for
 from calendar_app.core.refusals import Refusal
-from calendar_app.models import Label, Role
+from calendar_app.models import Role
 from calendar_app.planning import labels as label_services
+from calendar_app.planning import selectors
 from calendar_app.planning.forms import LabelForm
 from calendar_app.web.answers import done, refused, show_on_form
 
@@ -20,7 +21,7 @@ TEMPLATE = "labels/labels.html"
 
 
 def _groups(viewer: Viewer, form: LabelForm | None = None, form_for=None) -> list[dict]:
-    labels = list(Label.objects.filter(workspace_id__in=viewer.workspace_ids))
+    labels = list(selectors.visible_labels(viewer))
     return [
         {
             "workspace": m.workspace,

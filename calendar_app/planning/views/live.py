@@ -34,7 +34,7 @@ from django.views.decorators.http import require_GET
 
 from calendar_app.access import Viewer, slot_visible_to, viewer_for
 from calendar_app.core.calendar_grid import parse_day
-from calendar_app.notifications.services import unread_count
+from calendar_app.notifications.selectors import unread_count
 from calendar_app.notifications.views import bell_html
 from calendar_app.planning import selectors
 from calendar_app.planning.forms import SlotFilterForm

@@ -5,16 +5,15 @@ by dragging; and "Add to queue" / "Add to top of queue" from the new-post form."
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from calendar_app.access import Viewer, project_for, viewer_for
+from calendar_app.access import project_for, viewer_for
 from calendar_app.core.refusals import Refusal
-from calendar_app.models import Label, Project, Role
+from calendar_app.models import Project, Role
 from calendar_app.planning import queue, selectors
 from calendar_app.planning.forms import ScheduleForm
 from calendar_app.planning.views.slots import _form, _generate_now, _month_of, _render_form
@@ -23,25 +22,16 @@ from calendar_app.web.answers import done, refused, show_on_form
 TEMPLATE = "queue/queue.html"
 
 
-def _label(viewer: Viewer, project: Project, value: str) -> Label | None:
-    if not value:
-        return None
-    try:
-        return Label.objects.filter(workspace_id=project.workspace_id, public_id=value).first()
-    except ValidationError:  # not a UUID: no such label, the page shows everything
-        return None
-
-
 def _page(
     request: HttpRequest, project: Project, *, form: ScheduleForm | None = None, status=200
 ) -> HttpResponse:
     viewer = viewer_for(request)
-    label = _label(viewer, project, request.GET.get("label", ""))
+    label = selectors.label_in(project.workspace_id, request.GET.get("label", ""))
     page = queue.queue_page(project, label=label)
     context = {
         "page": page,
         "project": project,
-        "labels": list(Label.objects.filter(workspace_id=project.workspace_id)),
+        "labels": list(selectors.labels_in([project.workspace_id])),
         "label": label,
         "zone": project.workspace.time_zone,
         "can_manage": viewer.can(Role.MANAGER, project.workspace_id),

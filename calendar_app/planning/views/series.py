@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from calendar_app.access import Viewer, series_for, slot_for, viewer_for
 from calendar_app.core.refusals import Refusal
-from calendar_app.models import Role, SeriesOccurrence
+from calendar_app.models import Role
+from calendar_app.planning import selectors
 from calendar_app.planning import series as recurrence
 from calendar_app.planning.forms import RepeatForm, SlotForm
 from calendar_app.planning.views.slots import FORM_TEMPLATE, _form, _initial, _picker
@@ -68,7 +69,7 @@ def series_new(request: HttpRequest) -> HttpResponse:
                     repeat_form.add_error(field, message)
     if series is None:
         return _render_form(request, viewer, form, repeat_form)
-    made = series.occurrences.exclude(slot=None).count()
+    made = selectors.series_planned_count(series)
     rule = recurrence.Rule.of(series).describe()
     text = f"Series planned: {rule}; {made} post{'s' if made != 1 else ''} in the next 8 weeks."
     return done(request, text, redirect_to=reverse("series", args=[series.public_id]))
@@ -79,7 +80,7 @@ def series_new(request: HttpRequest) -> HttpResponse:
 def series_detail(request: HttpRequest, public_id) -> HttpResponse:
     series = series_for(viewer_for(request), public_id)
     viewer = viewer_for(request)
-    occurrences = series.occurrences.select_related("slot").order_by("index")
+    occurrences = selectors.series_occurrences(series)
     context = {
         "series": series,
         "rule": recurrence.Rule.of(series).describe(),
@@ -111,7 +112,7 @@ def occurrence_edit(request: HttpRequest, slot_id) -> HttpResponse:
     from here on)."""
     viewer = viewer_for(request)
     slot = slot_for(request, slot_id, to="edit slots")
-    occurrence = SeriesOccurrence.objects.filter(slot=slot).select_related("series__note").first()
+    occurrence = selectors.occurrence_of(slot)
     if occurrence is None:
         raise Http404("This post is not part of a series.")
     here = reverse("slot", args=[slot.public_id])

@@ -24,7 +24,7 @@ from django_htmx.http import trigger_client_event
 from calendar_app.access import Viewer, review_link_for, slot_for, viewer_for
 from calendar_app.core.calendar_grid import parse_clock, parse_day
 from calendar_app.core.refusals import Refusal
-from calendar_app.models import REVIEW_STATUSES, Label, Role, SlotStatus
+from calendar_app.models import REVIEW_STATUSES, Role, SlotStatus
 from calendar_app.planning import selectors
 from calendar_app.planning.scheduling import time_choices
 from calendar_app.review import guests
@@ -127,7 +127,7 @@ def _render(
             k: v.isoformat() if isinstance(v, date) else v or "" for k, v in filters.items()
         },
         "projects": projects,
-        "labels": list(Label.objects.filter(workspace_id__in=viewer.managed_workspace_ids)),
+        "labels": list(selectors.labels_in(viewer.managed_workspace_ids)),
         "refresh_url": f"{reverse('review')}?{urlencode(query)}",
         "zone": viewer.zone.key,
         "limit": review.LINKEDIN_LIMIT,

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from calendar_app.models import Notification, NotificationPreference, SlotWatch
+from calendar_app.notifications import selectors
 from calendar_app.notifications import services as notifications
 from calendar_app.planning.live import live_token
 
@@ -192,7 +193,7 @@ def test_mark_all_read(client, team):
     response = client.post("/notifications/read-all/", headers=HTMX)
     html = response.content.decode()
     assert "notification-unread" not in html and 'data-bell-count="0"' in html
-    assert notifications.unread_count(team.editor) == 0
+    assert selectors.unread_count(team.editor) == 0
     other.refresh_from_db()
     assert other.read_at is None
     assert client.post("/notifications/read-all/").status_code == 302
