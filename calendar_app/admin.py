@@ -5,14 +5,22 @@ role changes are recorded.
 
 A staff user sees and changes only the workspaces they administer (Membership role admin), and
 only those workspaces' objects; anything else is missing for them, as in the rest of the app.
-Superusers see everything. This comes on top of Django's model permissions, never instead.
+The pages that reach past every workspace (the task queue, log-in attempts, groups) are for
+superusers only. Superusers see everything. This comes on top of Django's model permissions,
+never instead.
 """
 
 from __future__ import annotations
 
+# Imported for their registrations: their apps come after this one in INSTALLED_APPS, and their
+# pages are made superuser-only below (SITE_ONLY).
+import axes.admin  # noqa: F401
+import django_q.admin  # noqa: F401
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
@@ -295,21 +303,65 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class WorkspaceUserAdmin(UserAdmin):
-    """Accounts, for a workspace admin: only people who belong to no workspace but theirs
-    (members, and new accounts not yet in any), since changing a password or a name reaches
-    every workspace the person is in. What gives power over the whole site (superuser,
-    staff, groups, permissions) only a superuser changes."""
+    """Accounts, for a workspace admin: only people whose every membership is in a workspace
+    they administer, since changing a password or a name reaches every workspace the person is
+    in. Never a superuser or another staff user (their accounts reach the whole site, or other
+    workspaces' admin pages), and never an account in no workspace, which is nobody's but the
+    site's (so only a superuser adds accounts). A staff user changes their own password on the
+    admin's "Change password" page, like anyone. What gives power over the whole site
+    (superuser, staff, groups, permissions) only a superuser changes."""
 
     SITE_WIDE = ("is_superuser", "is_staff", "groups", "user_permissions")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # Every account page (list, change, password, delete, history, actions) finds its
+        # account here: one outside it "doesn't exist" there, as for any other model.
         users = super().get_queryset(request)
         ids = administered_workspace_ids(request)
         if ids is None:
             return users
+        members = Membership.objects.filter(workspace_id__in=ids).values("user_id")
         elsewhere = Membership.objects.exclude(workspace_id__in=ids).values("user_id")
-        return users.exclude(pk__in=elsewhere)
+        return users.filter(pk__in=members, is_superuser=False, is_staff=False).exclude(
+            pk__in=elsewhere
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A new account is in no workspace, so out of a workspace admin's reach once saved.
+        return request.user.is_superuser and super().has_add_permission(request)
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         fields = super().get_readonly_fields(request, obj)
         return fields if request.user.is_superuser else [*fields, *self.SITE_WIDE]
+
+
+class SuperusersOnly:
+    """For a ModelAdmin of a page that reaches past every workspace: a staff user who is not a
+    superuser gets no module and a 403 on each of its URLs, whatever model permissions they
+    were given."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+
+# django-q2's tasks (any workspace's, with their arguments), axes' log-in attempts (anyone's,
+# and deleting one unlocks it) and groups (permissions for anyone): the site's, not a workspace's.
+SITE_ONLY = [Group, *apps.get_app_config("django_q").get_models()]
+SITE_ONLY += apps.get_app_config("axes").get_models()
+for model in SITE_ONLY:
+    if admin.site.is_registered(model):
+        model_admin = type(admin.site.get_model_admin(model))
+        admin.site.unregister(model)
+        admin.site.register(model, type(model_admin.__name__, (SuperusersOnly, model_admin), {}))

@@ -7,8 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Permission
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
+from django_q.models import OrmQ, Schedule, Task
 
 from calendar_app.models import (
     GenerationJob,
@@ -312,35 +315,193 @@ def test_verify_needs_post(client, team, staff):
 # accounts ----------------------------------------------------------------------------------------
 
 
+OLD_PASSWORD = "old horse battery"
+NEW_PASSWORD = "new staple battery"
+
+
 @pytest.fixture
 def user_staff(team):
-    """Ada with Django's own permissions on accounts, as a site might grant a team admin."""
+    """Ada with every permission on the calendar's models and Django's own on accounts, as a
+    site might grant a team admin (deleting an account deletes its memberships too)."""
+    grant(team.admin, "view", "change", "add", "delete")
     perms = Permission.objects.filter(
-        content_type__app_label="auth", codename__in=["view_user", "change_user"]
+        content_type__app_label="auth",
+        codename__in=["view_user", "change_user", "delete_user", "add_user"],
     )
-    team.admin.user_permissions.set(perms)
+    team.admin.user_permissions.add(*perms)
     return team.admin
 
 
-def test_a_workspace_admin_sees_only_accounts_that_belong_to_no_other_workspace(
+def account(team, kind: str):
+    """An account Ada, admin of Acme only, may or may not manage. Each kind below but the
+    last is out of her reach for one reason alone."""
+    User = get_user_model()
+    if kind == "superuser":  # a member of Acme, but the site's superuser
+        user = User.objects.create_superuser("root", "root@example.com", OLD_PASSWORD)
+    elif kind == "other staff":  # a member of Acme, but staff like Ada
+        user = User.objects.create_user("stan", password=OLD_PASSWORD, is_staff=True)
+    elif kind == "in no workspace":
+        return User.objects.create_user("nina", password=OLD_PASSWORD)
+    elif kind == "also in globex":
+        user = User.objects.create_user("sam", password=OLD_PASSWORD)
+        Membership.objects.create(user=user, workspace=team.other_workspace)
+    else:  # "member of acme only": hers to manage
+        user = User.objects.create_user("dora", password=OLD_PASSWORD)
+    Membership.objects.create(user=user, workspace=team.workspace)
+    return user
+
+
+OUT_OF_REACH = ["superuser", "other staff", "in no workspace", "also in globex"]
+
+
+def user_url(user, view: str = "change") -> str:
+    return f"/admin/auth/user/{user.pk}/{view}/"
+
+
+def change_data(user) -> dict:
+    """The user change form as the browser posts it, with a new first name and every site-wide
+    power ticked."""
+    return {
+        "username": user.username,
+        "first_name": "Taken",
+        "last_name": "",
+        "email": "",
+        "is_active": "on",
+        "is_superuser": "on",
+        "is_staff": "on",
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+
+
+PASSWORD_DATA = {
+    "usable_password": "true",
+    "password1": NEW_PASSWORD,
+    "password2": NEW_PASSWORD,
+}
+
+# Each account page, as a request a scoped admin could send.
+ACCOUNT_VIEWS = {
+    "change GET": lambda client, user: client.get(user_url(user)),
+    "change POST": lambda client, user: client.post(user_url(user), change_data(user)),
+    "password GET": lambda client, user: client.get(user_url(user, "password")),
+    "password POST": lambda client, user: client.post(user_url(user, "password"), PASSWORD_DATA),
+    "delete GET": lambda client, user: client.get(user_url(user, "delete")),
+    "delete POST": lambda client, user: client.post(user_url(user, "delete"), {"post": "yes"}),
+    "history": lambda client, user: client.get(user_url(user, "history")),
+}
+
+
+def row(user) -> dict:
+    """Everything stored about an account, password hash included; None once it is gone."""
+    return get_user_model().objects.filter(pk=user.pk).values().first()
+
+
+def listed_accounts(client) -> set[int]:
+    response = client.get("/admin/auth/user/")
+    assert response.status_code == 200
+    return {user.pk for user in response.context["cl"].result_list}
+
+
+@pytest.mark.parametrize("kind", OUT_OF_REACH)
+def test_a_workspace_admin_does_not_list_an_account_out_of_reach(client, team, user_staff, kind):
+    target = account(team, kind)
+    client.force_login(user_staff)
+    shown = listed_accounts(client)
+    assert target.pk not in shown
+    assert team.editor.pk in shown  # a member of Acme alone
+    assert team.outsider.pk not in shown  # Globex's
+
+
+@pytest.mark.parametrize("view", ACCOUNT_VIEWS)
+@pytest.mark.parametrize("kind", OUT_OF_REACH)
+def test_a_workspace_admin_cannot_open_change_or_delete_an_account_out_of_reach(
+    client, team, user_staff, kind, view
+):
+    target = account(team, kind)
+    before = row(target)
+    client.force_login(user_staff)
+    response = ACCOUNT_VIEWS[view](client, target)
+    # Django's answers for an account that does not exist: a 404, or back to the index (a
+    # change or a deletion would go elsewhere). A 403 would do too.
+    assert response.status_code in (403, 404) or response["Location"] == "/admin/", view
+    assert row(target) == before
+    assert get_user_model().objects.get(pk=target.pk).check_password(OLD_PASSWORD)
+
+
+@pytest.mark.parametrize("view", ACCOUNT_VIEWS)
+def test_a_workspace_admin_still_manages_an_account_only_in_their_workspace(
+    client, team, user_staff, view
+):
+    target = account(team, "member of acme only")
+    client.force_login(user_staff)
+    assert target.pk in listed_accounts(client)
+    response = ACCOUNT_VIEWS[view](client, target)
+    after = row(target)
+    if view.endswith("GET") or view == "history":
+        assert response.status_code == 200
+        return
+    assert response.status_code == 302
+    assert response["Location"] != "/admin/"
+    if view == "change POST":
+        assert after["first_name"] == "Taken"
+        assert not after["is_superuser"] and not after["is_staff"]
+    elif view == "password POST":
+        assert get_user_model().objects.get(pk=target.pk).check_password(NEW_PASSWORD)
+    else:
+        assert after is None
+
+
+@pytest.mark.parametrize("kind", [*OUT_OF_REACH, "member of acme only"])
+def test_the_delete_action_deletes_only_accounts_in_reach(client, team, user_staff, kind):
+    target = account(team, kind)
+    client.force_login(user_staff)
+    data = {"action": "delete_selected", "_selected_action": [target.pk], "post": "yes"}
+    client.post("/admin/auth/user/", data)
+    assert (row(target) is None) == (kind == "member of acme only")
+
+
+def test_a_workspace_admin_changes_their_own_password_on_the_password_change_page(
     client, team, user_staff
 ):
-    from django.contrib.auth import get_user_model
-
-    User = get_user_model()
-    shared = User.objects.create_user("sam", password="pw")
-    Membership.objects.create(user=shared, workspace=team.workspace)
-    Membership.objects.create(user=shared, workspace=team.other_workspace)
-    newcomer = User.objects.create_user("nina", password="pw")
+    """Ada is staff, so her own account is out of reach in the accounts pages too (it may be
+    in other workspaces); her password is hers to change where every user changes theirs."""
+    team.admin.set_password(OLD_PASSWORD)
+    team.admin.save()
     client.force_login(user_staff)
-    html = client.get("/admin/auth/user/").content.decode()
-    assert "erin" in html and "nina" in html  # a member of Acme; an account in no workspace
-    assert "olga" not in html  # Globex's
-    assert ">sam<" not in html  # also in Globex: a new password would reach Globex too
-    for other in (team.outsider, shared):
-        response = client.get(f"/admin/auth/user/{other.pk}/password/")
-        assert response.status_code in (302, 404)
-    assert client.get(f"/admin/auth/user/{newcomer.pk}/change/").status_code == 200
+    assert team.admin.pk not in listed_accounts(client)
+    data = {
+        "old_password": OLD_PASSWORD,
+        "new_password1": NEW_PASSWORD,
+        "new_password2": NEW_PASSWORD,
+    }
+    response = client.post("/admin/password_change/", data)
+    assert response.status_code == 302
+    team.admin.refresh_from_db()
+    assert team.admin.check_password(NEW_PASSWORD)
+
+
+def test_only_a_superuser_adds_an_account(client, team, user_staff):
+    """An account in no workspace is nobody's but the site's: one a workspace admin made would
+    be out of their reach the moment it was saved."""
+    client.force_login(user_staff)
+    assert client.get("/admin/auth/user/add/").status_code == 403
+    data = {"username": "newbie", "usable_password": "false"}
+    assert client.post("/admin/auth/user/add/", data).status_code == 403
+    assert not get_user_model().objects.filter(username="newbie").exists()
+
+
+@pytest.mark.parametrize("kind", OUT_OF_REACH)
+def test_a_superuser_manages_every_account(client, team, kind):
+    target = account(team, kind)
+    root = get_user_model().objects.create_superuser("boss", "boss@example.com", "pw")
+    client.force_login(root)
+    assert target.pk in listed_accounts(client)
+    response = client.post(user_url(target, "password"), PASSWORD_DATA)
+    assert response.status_code == 302
+    assert get_user_model().objects.get(pk=target.pk).check_password(NEW_PASSWORD)
 
 
 def test_a_workspace_admin_cannot_make_anyone_superuser_or_staff(client, team, user_staff):
@@ -366,3 +527,89 @@ def test_a_workspace_admin_cannot_make_anyone_superuser_or_staff(client, team, u
     team.editor.refresh_from_db()
     assert team.editor.first_name == "Erin Renamed"
     assert not team.editor.is_superuser and not team.editor.is_staff
+
+
+# pages of the whole site -------------------------------------------------------------------------
+
+NOW = timezone.now()
+# The task queue, log-in attempts and groups of permissions reach past every workspace.
+SITE_PAGES = {
+    "auth/group": lambda: Group.objects.create(name="Editors"),
+    "django_q/schedule": lambda: Schedule.objects.create(func="math.floor"),
+    "django_q/success": lambda: Task.objects.create(
+        id="a" * 32, name="done", func="math.floor", started=NOW, stopped=NOW, success=True
+    ),
+    "django_q/failure": lambda: Task.objects.create(
+        id="b" * 32, name="failed", func="math.floor", started=NOW, stopped=NOW, success=False
+    ),
+    "django_q/ormq": lambda: OrmQ.objects.create(key="scripe-calendar", payload="x", lock=NOW),
+    "axes/accessattempt": lambda: AccessAttempt.objects.create(
+        username="erin",
+        ip_address="203.0.113.7",
+        user_agent="x",
+        http_accept="*/*",
+        path_info="/accounts/login/",
+        attempt_time=NOW,
+        failures_since_start=3,
+    ),
+    "axes/accesslog": lambda: AccessLog.objects.create(
+        username="erin",
+        ip_address="203.0.113.7",
+        user_agent="x",
+        http_accept="*/*",
+        path_info="/accounts/login/",
+        attempt_time=NOW,
+    ),
+    "axes/accessfailurelog": lambda: AccessFailureLog.objects.create(
+        username="erin",
+        ip_address="203.0.113.7",
+        user_agent="x",
+        http_accept="*/*",
+        path_info="/accounts/login/",
+        attempt_time=NOW,
+        locked_out=False,
+    ),
+}
+
+
+@pytest.fixture
+def site_staff(team):
+    """Ada, admin of Acme, with every model permission there is, and still not a superuser."""
+    team.admin.user_permissions.set(Permission.objects.all())
+    return team.admin
+
+
+def test_a_workspace_admin_is_offered_none_of_the_sites_own_pages(client, site_staff):
+    client.force_login(site_staff)
+    apps = {app["app_label"]: app for app in client.get("/admin/").context["app_list"]}
+    assert "calendar_app" in apps
+    assert not {"django_q", "axes"} & set(apps)
+    assert [model["object_name"] for model in apps["auth"]["models"]] == ["User"]
+    for app in ("django_q", "axes"):
+        assert client.get(f"/admin/{app}/").status_code == 404
+
+
+@pytest.mark.parametrize("page", SITE_PAGES)
+def test_a_workspace_admin_gets_403_on_every_url_of_the_sites_own_pages(client, site_staff, page):
+    obj = SITE_PAGES[page]()
+    before = type(obj).objects.filter(pk=obj.pk).values().get()
+    client.force_login(site_staff)
+    base = f"/admin/{page}/"
+    assert client.get(base).status_code == 403
+    assert client.get(f"{base}add/").status_code == 403
+    assert client.get(f"{base}{obj.pk}/change/").status_code == 403
+    assert client.post(f"{base}{obj.pk}/change/", {"name": "Taken"}).status_code == 403
+    assert client.get(f"{base}{obj.pk}/history/").status_code == 403
+    assert client.post(f"{base}{obj.pk}/delete/", {"post": "yes"}).status_code == 403
+    action = {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}
+    assert client.post(base, action).status_code == 403
+    assert type(obj).objects.filter(pk=obj.pk).values().get() == before
+
+
+@pytest.mark.parametrize("page", SITE_PAGES)
+def test_a_superuser_has_the_sites_own_pages(client, team, page):
+    obj = SITE_PAGES[page]()
+    root = get_user_model().objects.create_superuser("boss", "boss@example.com", "pw")
+    client.force_login(root)
+    assert client.get(f"/admin/{page}/").status_code == 200
+    assert client.get(f"/admin/{page}/{obj.pk}/change/").status_code == 200

@@ -1,5 +1,6 @@
 """Log-in throttling with django-axes: five failures for one username from one address within
-15 minutes pause log-ins for that pair; the right password does not help until the wait is
+15 minutes pause log-ins for that pair, and 30 from one address, whatever the usernames, pause
+every log-in from it (password spraying); the right password does not help until the wait is
 over or an admin unlocks it."""
 
 from __future__ import annotations
@@ -144,6 +145,76 @@ def test_a_nul_in_the_username_is_a_form_error_not_a_server_error(client, erin):
     response = log_in(client, "wrong", username="er\x00in")
     assert response.status_code == 200
     assert "Null characters are not allowed" in response.content.decode()
+
+
+# Password spraying: one address, many usernames -------------------------------------------------
+SPRAYER = "192.0.2.66"
+BY_ADDRESS = "for different usernames"
+
+
+def spray(client, usernames, address=SPRAYER) -> list:
+    """One wrong password for each username, from one address: the answers."""
+    return [log_in(client, "wrong", username=name, address=address) for name in usernames]
+
+
+def test_failures_for_many_usernames_from_one_address_pause_every_log_in_from_it(client, erin):
+    answers = spray(client, [f"user{i}" for i in range(60)])
+    codes = [answer.status_code for answer in answers]
+    assert codes[:29] == [200] * 29  # the ordinary form error, each a different username
+    assert codes[29:] == [429] * 31  # from the 30th on, paused
+    html = answers[-1].content.decode()
+    assert LOCKED in html
+    assert f"failed log-ins from this network, {BY_ADDRESS}" in html
+    assert "Try again in 15 minutes" in html
+    # A real user's right password from there is refused too, with the same page.
+    response = log_in(client, PASSWORD, address=SPRAYER)
+    assert response.status_code == 429
+    assert BY_ADDRESS in response.content.decode()
+    assert not is_signed_in(client)
+
+
+def test_another_address_is_not_paused_by_a_spray(client, erin):
+    spray(client, [f"user{i}" for i in range(60)])
+    assert log_in(client, PASSWORD, address="198.51.100.9").status_code == 302
+    assert is_signed_in(client)
+
+
+def test_the_username_lock_still_comes_first_and_says_whose(client, erin):
+    response = fail(client, 5, address=SPRAYER)
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "5 failed log-ins for <strong>erin</strong>" in html and BY_ADDRESS not in html
+    # Other usernames from that address still get in, until the address's own limit.
+    get_user_model().objects.create_user("max", password=PASSWORD)
+    assert log_in(client, PASSWORD, username="max", address=SPRAYER).status_code == 302
+
+
+def test_a_successful_log_in_does_not_forget_the_addresss_failures(client, erin):
+    """Else a sprayer with one account of their own would log in now and then to go on."""
+    spray(client, [f"user{i}" for i in range(29)])
+    assert log_in(client, PASSWORD, address=SPRAYER).status_code == 302
+    client.logout()
+    assert spray(client, ["user29"])[0].status_code == 429
+
+
+def test_the_address_limit_is_a_setting(client, erin, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 8
+    codes = [answer.status_code for answer in spray(client, [f"user{i}" for i in range(9)])]
+    assert codes == [200] * 7 + [429] * 2
+
+
+def test_the_address_pause_lifts_after_15_minutes_without_failures(client, erin, time_machine):
+    spray(client, [f"user{i}" for i in range(30)])
+    time_machine.move_to(NOW + timedelta(minutes=14), tick=False)
+    assert log_in(client, PASSWORD, address=SPRAYER).status_code == 429
+    time_machine.move_to(NOW + timedelta(minutes=14 + 16), tick=False)
+    assert log_in(client, PASSWORD, address=SPRAYER).status_code == 302
+
+
+def test_axes_reset_ip_unlocks_the_address(client, erin):
+    spray(client, [f"user{i}" for i in range(30)])
+    call_command("axes_reset_ip", SPRAYER, verbosity=0)
+    assert log_in(client, PASSWORD, address=SPRAYER).status_code == 302
 
 
 # Behind a proxy ----------------------------------------------------------------------------------

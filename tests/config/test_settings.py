@@ -103,3 +103,12 @@ def test_scripe_base_url_defaults_to_real_scripe(monkeypatch):
     assert load_settings(monkeypatch)["SCRIPE_API_BASE_URL"] == "https://api.scripe.io/v1"
     s = load_settings(monkeypatch, SCRIPE_API_BASE_URL="http://127.0.0.1:8765/v1")
     assert s["SCRIPE_API_BASE_URL"] == "http://127.0.0.1:8765/v1"
+
+
+def test_it_reads_the_log_in_limits(monkeypatch):
+    monkeypatch.delenv("LOGIN_FAILURE_LIMIT", raising=False)
+    monkeypatch.delenv("LOGIN_ADDRESS_FAILURE_LIMIT", raising=False)
+    s = load_settings(monkeypatch)
+    assert (s["AXES_FAILURE_LIMIT"], s["LOGIN_ADDRESS_FAILURE_LIMIT"]) == (5, 30)
+    s = load_settings(monkeypatch, LOGIN_FAILURE_LIMIT="7", LOGIN_ADDRESS_FAILURE_LIMIT="50")
+    assert (s["AXES_FAILURE_LIMIT"], s["LOGIN_ADDRESS_FAILURE_LIMIT"]) == (7, 50)
