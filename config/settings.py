@@ -262,12 +262,12 @@ LOGOUT_REDIRECT_URL = "login"
 # together: a stranger who knows a username cannot lock its owner out from elsewhere, and one
 # person's typos do not lock out a whole office behind one address. Failures from one address
 # across usernames have a higher limit of their own, so one password cannot be tried on many
-# usernames (spraying) while an office's few typos still pass (calendar_app.network). The
+# usernames (spraying) while an office's few typos still pass (config.network). The
 # attempts live in the database, which every web process shares (the cache is per process
 # unless REDIS_URL is set). A try during a username's lockout starts its wait again. A superuser
 # unlocks early by deleting the attempts in the admin (Axes > Access attempts) or with
 # `manage.py axes_reset_username NAME` (`axes_reset_ip ADDRESS` for an address).
-AXES_HANDLER = "calendar_app.network.AddressLimitHandler"
+AXES_HANDLER = "config.network.AddressLimitHandler"
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
 LOGIN_ADDRESS_FAILURE_LIMIT = envint("LOGIN_ADDRESS_FAILURE_LIMIT", "30")
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", "15"))
