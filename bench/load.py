@@ -70,7 +70,7 @@ STEPS = [1, 2, 4, 8, 16, 32]
 
 # The live poll -------------------------------------------------------------------------------
 # Mirrors the live updates of static/js/app.js (liveParams, livePoll, applyLive) and slots_live
-# in calendar_app/views/generation.py. When the page starts sending something else, this
+# in calendar_app/planning/views/live.py. When the page starts sending something else, this
 # section is the one place to change.
 
 LIVE_PATH = "/slots/live/"

@@ -47,7 +47,7 @@ def sweep() -> dict[str, int]:
 
 
 def apply_scripe_webhook(delivery_id: int) -> str:
-    """Applies one stored Scripe webhook delivery (calendar_app/webhooks.py)."""
+    """Applies one stored Scripe webhook delivery (calendar_app/pipeline/webhooks.py)."""
     from calendar_app.pipeline.webhooks import webhook_apply
 
     return webhook_apply(delivery_id=delivery_id)

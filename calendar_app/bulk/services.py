@@ -1,7 +1,7 @@
 """Bulk actions (#16): one action on many slots, as that many single actions.
 
 Each slot goes through the service a single click would call (`generation_request`,
-`services.slot_move` or `scheduled.scheduled_reschedule`, the label services, `slot_delete`
+`services.slot_move` or `after_approval.scheduled_reschedule`, the label services, `slot_delete`
 and `slot_restore`, `review.slot_approve` and `slot_reject`), with the same role check, so
 there is no second set of rules. A run is a `BulkRun` with one `BulkItem` per slot, each
 recording what became of its slot: done, refused (with the service's sentence) or failed

@@ -1,6 +1,6 @@
 """Bulk actions (#16): the action bar's one request, the run it starts (its progress and
 per-slot results, polled every 2 s while it works), Undo of a bulk delete, and the bar for
-the calendar's select mode. The rules are in calendar_app/bulk.py and the services it calls."""
+the calendar's select mode. The rules are in bulk/services.py and the services it calls."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ class BulkAction(models.TextChoices):
 
 
 class BulkRun(models.Model):
-    """One bulk action on a selection of slots (calendar_app/bulk.py): what was asked, by
+    """One bulk action on a selection of slots (calendar_app/bulk/services.py): what was asked, by
     whom, and one item per slot with what became of it. Small runs are done in the request;
     larger ones by a django-q2 task, which the run's page follows."""
 

@@ -55,7 +55,7 @@ class SlotEvent(models.Model):
 
 class NotificationKind(models.TextChoices):
     """What a person is told about. Which slot status leads to which kind, and who hears of
-    it, is one table in calendar_app/notifications.py."""
+    it, is one table in calendar_app/notifications/services.py."""
 
     REVIEW_READY = "review_ready", "A draft is ready for review"
     CHANGES_REQUESTED = "changes_requested", "Changes were requested"

@@ -94,7 +94,7 @@ class Series(models.Model):
     """A recurring post: a rule (weekly on weekdays, every N weeks, monthly on a day or on
     "the second Tuesday"; until a date or for a count) computed in the workspace's local
     time, so 09:00 stays 09:00 across DST. Occurrences are made a rolling horizon ahead
-    (calendar_app/recurrence.py), each a normal slot."""
+    (calendar_app/planning/series.py), each a normal slot."""
 
     class Frequency(models.TextChoices):
         WEEKLY = "weekly", "Weekly"

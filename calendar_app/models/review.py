@@ -17,7 +17,7 @@ class ReviewLink(models.Model):
     """A draft shared with someone outside the app (a client, a founder) through a link that
     needs no login. Only a hash of its random token is kept (the address is shown once, when
     it is made); it expires, and revoking it makes the address answer 404 at once. What the
-    guest does there is attributed to "guest <name>" in the trail (calendar_app/guests.py)."""
+    guest does there is attributed to "guest <name>" in the trail (review/guests.py)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     slot = models.ForeignKey(PlannedSlot, models.CASCADE, related_name="review_links")

@@ -147,7 +147,7 @@ class PlannedSlot(models.Model):
         ordering = ["scheduled_for", "id"]
         indexes = [
             models.Index(fields=["workspace", "scheduled_for"]),
-            # The live poll: what changed in a workspace since a moment (views/generation.py).
+            # The live poll: what changed in a workspace since a moment (planning/views/live.py).
             models.Index(fields=["workspace", "updated_at"], name="slot_workspace_updated"),
         ]
         constraints = [
@@ -340,8 +340,8 @@ class PlannedSlot(models.Model):
             status_note="",
         )
 
-    # What Scripe did, read back by the sync (calendar_app/sync.py). No person decided these,
-    # so none is named; each still moves only from the state it expects.
+    # What Scripe did, read back by the sync (pipeline/sync.py). No person decided these, so
+    # none is named; each still moves only from the state it expects.
 
     def mark_published(self, at: datetime) -> None:
         """Scripe published it: approved here, or published from Scripe's own dashboard."""
@@ -356,7 +356,7 @@ class PlannedSlot(models.Model):
     def note_scripe_copy(self, updated_at: datetime | None) -> None:
         """Remembers the `updatedAt` of Scripe's copy of the post this slot now agrees with
         (from the sync, a webhook, or our own change's answer). Only ever later, so a copy
-        that arrives late cannot undo a newer one (calendar_app/sync.py)."""
+        that arrives late cannot undo a newer one (calendar_app/pipeline/sync.py)."""
         if updated_at is None:
             return
         later = Q(scripe_seen_at__isnull=True) | Q(scripe_seen_at__lt=updated_at)

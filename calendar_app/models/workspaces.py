@@ -41,7 +41,7 @@ class Workspace(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # Insights (#18): drafts are sent to Scripe on their own this many hours before their
-    # time, so that review has time (calendar_app/insights.py, from the sweep).
+    # time, so that review has time (calendar_app/insights/selectors.py, from the sweep).
     auto_generate_hours = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
@@ -49,7 +49,7 @@ class Workspace(models.Model):
         "the daily spend cap allows. Empty or 0: off.",
     )
     # Review (#17): a second pair of eyes. On, a manager cannot approve a draft they sent back
-    # (the current version exists because they asked for it) or edited (calendar_app/review.py).
+    # (the current version exists because they asked for it) or edited (review/services.py).
     no_self_approval = models.BooleanField(
         default=False,
         verbose_name="No self-approval",

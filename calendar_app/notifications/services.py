@@ -1,7 +1,7 @@
 """Notifications (#17): who is told what happened to a slot or a workspace, in the app and by
 email.
 
-One way in for slot events: `activity.record` calls `slot_event_notify` for every status
+One way in for slot events: `trail.record` calls `slot_event_notify` for every status
 entry of the trail, whoever moved the slot (a person, the pipeline, the review, the sync),
 so no path can forget to tell. `STATUS_EVENTS` maps the status a slot reached to what
 people are told, and `AUDIENCE` says who: the workspace's reviewers (managers and admins),
@@ -118,7 +118,7 @@ UNSUBSCRIBE_SALT = "calendar_app.notifications.unsubscribe"
 
 def slot_event_notify(*, slot: PlannedSlot, event: SlotEvent) -> list[Notification]:
     """Tells the right people about a status entry of the slot's trail (see the module's
-    docstring). Called by `activity.record`, inside the event's transaction."""
+    docstring). Called by `trail.record`, inside the event's transaction."""
     kind = _kind_for(slot, event)
     if kind is None:
         return []

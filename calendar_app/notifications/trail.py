@@ -18,7 +18,7 @@ def record(
     guest_name: str = "",
 ) -> SlotEvent:
     """Notes what just happened to the slot; a status change records the status it reached
-    and tells the people it concerns (calendar_app/notifications.py), in the same
+    and tells the people it concerns (calendar_app/notifications/services.py), in the same
     transaction: every path that moves a slot comes through here. `guest_name`: someone
     outside the app did it, through a review link (no actor)."""
     event = SlotEvent.objects.create(

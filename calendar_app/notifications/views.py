@@ -1,5 +1,5 @@
 """The bell, the list, mark read, email preferences, watching a slot, and unsubscribing from
-an email link without logging in. The rules are in calendar_app/notifications.py."""
+an email link without logging in. The rules are in calendar_app/notifications/services.py."""
 
 from __future__ import annotations
 

@@ -165,7 +165,7 @@ class ScheduleForm(forms.Form):
 
 class RepeatForm(forms.Form):
     """How a post repeats (on the slot form, beside the first post's day and time);
-    `recurrence.rule_check` holds the rules."""
+    `series.rule_check` holds the rules."""
 
     repeat = forms.ChoiceField(
         choices=[("", "Does not repeat"), ("weekly", "Weekly"), ("monthly", "Monthly")],

@@ -180,7 +180,7 @@ def slot_approve(
     In a workspace with no self-approval, a manager who sent this version's predecessor back
     or edited it (here too: approving a text other than the stored one is an edit) is refused
     with 403: the rule is about who asks, not the draft's state, and another manager may.
-    `guest_name`: a client approving through a review link (calendar_app/guests.py), with no
+    `guest_name`: a client approving through a review link (calendar_app/review/guests.py), with no
     user; the trail says "guest <name>"."""
     job = _draft(slot)
     title, content = post_text(

@@ -291,7 +291,7 @@
   // the page is in flight, every HEARTBEAT_MS otherwise, none while the tab is hidden. The page
   // says what it shows (`since`, its window, an open panel) and gets back only what changed:
   // cards, rows and panels that changed in place are swapped here; anything added, removed
-  // or moved makes the region refresh itself (`slots-stale`). See views/generation.py.
+  // or moved makes the region refresh itself (`slots-stale`). See planning/views/live.py.
   const LIVE_MS = 2000;
   const HEARTBEAT_MS = 20000;
   let liveSince = null;

@@ -1,5 +1,5 @@
 """What the console shows: each record once, a refused request in one line, and django-q2 at
-its own level (`settings.LOGGING`, `calendar_app/log_filters.py`)."""
+its own level (`settings.LOGGING`, `config/log_filters.py`)."""
 
 from __future__ import annotations
 
