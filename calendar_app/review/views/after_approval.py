@@ -1,5 +1,5 @@
 """Managers change a post after approval: a new time (also by dragging its card), unschedule
-it, change its text. The rules and the calls to Scripe are in calendar_app/review/after_approval.py."""
+it, change its text. The rules and the calls to Scripe are in review/after_approval.py."""
 
 from __future__ import annotations
 

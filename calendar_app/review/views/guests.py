@@ -1,4 +1,4 @@
-"""The client's side of a review link: no login, the address is the key (calendar_app/review/guests.py).
+"""The client's side of a review link: no login, the address is the key (review/guests.py).
 
 An unknown or revoked address answers 404, an expired one 410, each with a sentence. The page
 is plain HTML forms (no HTMX needed) that answer with a redirect back to it, so a reload never

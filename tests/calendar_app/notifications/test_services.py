@@ -1,4 +1,4 @@
-"""Who is told what (calendar_app/notifications/services.py): each event reaches the right people and
+"""Who is told what (notifications/services.py): each event reaches the right people and
 never the person who did it, whichever path moved the slot (the pipeline, the review, changes
 after approval, the sync). Against the sandbox over HTTP, with django-q2 left out."""
 
