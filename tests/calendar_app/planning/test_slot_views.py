@@ -262,7 +262,7 @@ def test_moving_to_a_past_day_is_refused_and_nothing_changes(client, team):
 
 
 def test_an_editor_may_not_move_a_scheduled_post(client, team):
-    # Moving it changes it in Scripe: a manager's decision (tests/calendar_app/review/test_after_approval.py).
+    # Moving it changes it in Scripe: a manager's decision (review/test_after_approval.py).
     slot = team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC), status="scheduled")
     response = login(client, team.editor).post(
         f"/slots/{slot.public_id}/move/", {"date": "2026-10-22"}, headers={"HX-Request": "true"}
