@@ -21,11 +21,16 @@ How each process is stopped:
   sentinel outright and leaves the cluster process hanging.
 - Whatever is still there after GRACE_SECONDS (or at a second Ctrl-C) gets SIGKILL: the
   process, or the whole group of a service.
+- If this process is killed outright (SIGKILL, the OOM killer), nothing above runs. On Linux the
+  kernel then sends each process it started the signal that stops it (PR_SET_PDEATHSIG); each
+  stops what it started in turn: the autoreloader kills its server child, the cluster process
+  its sentinel and workers. Elsewhere such a kill may leave them running.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import errno
 import os
 import signal
@@ -33,12 +38,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GRACE_SECONDS = 10.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class Stop(Exception):
@@ -57,6 +64,10 @@ class Child:
     one_shot: bool  # a step, expected to end
     own_group: bool  # in a process group of its own, stopped with SIGINT to the group
 
+    @property
+    def stop_signal(self) -> int:
+        return stop_signal(self.own_group)
+
     def alive(self) -> bool:
         if self.process.poll() is None:
             return True
@@ -71,6 +82,11 @@ class Child:
                 self.process.send_signal(signum)
         except ProcessLookupError:
             pass
+
+
+def stop_signal(own_group: bool) -> int:
+    """The signal that stops a child gracefully (see the module docstring for why)."""
+    return signal.SIGINT if own_group else signal.SIGTERM
 
 
 def live_members(pgid: int) -> list[int]:
@@ -147,6 +163,22 @@ def ports_in_use(ports: list[Port]) -> tuple[str, str] | None:
     return f"ports {names} are in use", f"Choose others: make run {settings}"
 
 
+def dies_with_us(signum: int) -> Callable[[], None] | None:
+    """A preexec_fn that has the kernel send the child `signum` when this process dies, however
+    it dies; None where there is no PR_SET_PDEATHSIG (not Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: the child only calls it
+    supervisor = os.getpid()
+
+    def in_child() -> None:
+        prctl(PR_SET_PDEATHSIG, signum)
+        if os.getppid() != supervisor:  # we died between the fork and the prctl
+            os._exit(1)
+
+    return in_child
+
+
 class Supervisor:
     def __init__(self, environment: dict[str, str]) -> None:
         self.environment = environment
@@ -182,6 +214,7 @@ class Supervisor:
             env=self.environment,
             process_group=0 if own_group else None,
             stdin=subprocess.DEVNULL if own_group else None,
+            preexec_fn=dies_with_us(stop_signal(own_group)),
         )
         child = Child(name, process, one_shot, own_group)
         self.children.append(child)
@@ -222,7 +255,7 @@ class Supervisor:
         for child in reversed(self.children):
             if not child.alive():
                 continue
-            child.signal(signal.SIGINT if child.own_group else signal.SIGTERM)
+            child.signal(child.stop_signal)
             deadline = time.monotonic() + GRACE_SECONDS
             while child.alive() and time.monotonic() < deadline:
                 if self.signals > signals_before:
