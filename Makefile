@@ -25,7 +25,8 @@ install-dev: $(VENV)/.installed-dev
 
 ## Run the app on SQLite with a django-q2 worker and the local Scripe sandbox.
 ## Ctrl-C or SIGTERM stops everything. Set SCRIPE_API_BASE_URL to talk to another Scripe instead.
-## scripts/run.py migrates, adds the demo data, and starts and stops the processes.
+## scripts/run.py migrates, adds the demo data, and starts and stops the processes; it names a
+## port already in use (and PORT=… SANDBOX_PORT=… that are free) before it starts anything.
 run: export SCRIPE_API_BASE_URL ?= http://127.0.0.1:$(SANDBOX_PORT)/v1
 run: $(VENV)/.installed
 	@mkdir -p var

@@ -1,7 +1,9 @@
 """`make run` leaves nothing behind: the sandbox, the worker (the cluster process, its sentinel
 and its workers) and the web server (the autoreloader and its child) all stop on SIGTERM to
 its process group (a process manager, an IDE), on SIGINT to it (Ctrl-C in a terminal), and on
-SIGTERM to the supervisor alone (what make passes on when it gets SIGTERM).
+SIGTERM to the supervisor alone (what make passes on when it gets SIGTERM). When the supervisor
+is killed outright, they stop too, and free their ports. A port already in use is named, with
+how to choose another, before anything starts.
 
 The stack runs for real, as `make run` starts it (scripts/run.py), on free ports and a SQLite
 file of its own.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -35,6 +38,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    """Whether a server could listen on the port now (as the servers bind: a port left in
+    TIME_WAIT is free)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def environment(database: Path) -> dict[str, str]:
@@ -114,12 +129,13 @@ class Stack:
         database = tmp_path / "run.sqlite3"
         shutil.copy(prepared_database, database)
         self.port = free_port()
+        self.sandbox_port = free_port()
         self.log = tmp_path / "run.log"
         self.state_file = tmp_path / "sandbox-state.json"
         command = [sys.executable, "scripts/run.py", "--port", str(self.port)]
         with open(self.log, "wb") as output:
             self.process = subprocess.Popen(
-                [*command, "--sandbox-port", str(free_port())],
+                [*command, "--sandbox-port", str(self.sandbox_port)],
                 cwd=ROOT,
                 env=environment(database),
                 stdin=subprocess.DEVNULL,
@@ -152,6 +168,12 @@ class Stack:
     def count(self, word: str) -> int:
         return sum(word in cmdline for _, cmdline in self.children.values())
 
+    def wait_for_output(self, text: str, seconds: float = 20) -> None:
+        deadline = time.monotonic() + seconds
+        while text not in self.output():
+            assert time.monotonic() < deadline, f"never said {text!r}:\n{self.output()}"
+            time.sleep(0.1)
+
     def wait_until_all_gone(self, seconds: float = 20) -> dict[int, str]:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
@@ -160,6 +182,15 @@ class Stack:
                 break
             time.sleep(0.2)
         return still_running(self.children)
+
+    def wait_until_ports_free(self, seconds: float = 5) -> list[int]:
+        """The ports still in use after `seconds` (none, once every server has gone)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            taken = [p for p in (self.port, self.sandbox_port) if not port_is_free(p)]
+            if not taken or time.monotonic() > deadline:
+                return taken
+            time.sleep(0.1)
 
     def kill_leftovers(self) -> None:
         for pid in [self.process.pid, *still_running(self.children)]:
@@ -197,3 +228,90 @@ def test_a_signal_to_the_process_group_stops_every_process(stack, signum):
 
 def test_sigterm_to_the_supervisor_alone_stops_every_process(stack):
     assert_everything_stops(stack, lambda: os.kill(stack.process.pid, signal.SIGTERM))
+
+
+def assert_nothing_survives_the_supervisor(stack: Stack) -> None:
+    """Once the supervisor has been killed, every process it started stops by itself within a
+    few seconds (nobody is left to send them a signal), and the ports are free again."""
+    left = stack.wait_until_all_gone(seconds=10)
+    assert not left, f"still running: {left}\n{stack.output()}"
+    assert stack.process.returncode == -signal.SIGKILL
+    assert not stack.wait_until_ports_free(), stack.output()
+    assert stack.state_file.exists()  # the sandbox still stopped cleanly and wrote its state
+
+
+def test_sigkill_of_the_supervisor_alone_stops_every_process(stack):
+    stack.wait_until_serving()
+    assert stack.count("scripe_integration.sandbox") == 1
+    assert stack.count("qcluster") >= 4
+    assert stack.count("runserver") == 2
+    os.kill(stack.process.pid, signal.SIGKILL)
+    assert_nothing_survives_the_supervisor(stack)
+
+
+def test_sigkill_of_the_process_group_while_it_stops_leaves_nothing_behind(stack):
+    # A process manager's stop: SIGTERM to the group, then SIGKILL before the supervisor has
+    # stopped the sandbox and the worker, which run in process groups of their own.
+    stack.wait_until_serving()
+    os.killpg(stack.process.pid, signal.SIGTERM)
+    stack.wait_for_output("stopping everything")
+    os.killpg(stack.process.pid, signal.SIGKILL)
+    assert_nothing_survives_the_supervisor(stack)
+
+
+@contextlib.contextmanager
+def listening_on(port: int):
+    """Another program's server on the port."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", port))
+        server.listen()
+        yield
+
+
+def processes_mentioning(*ports: int) -> dict[int, str]:
+    """Running processes whose command line names one of the ports (the sandbox's `--port N`,
+    the development server's `127.0.0.1:N`)."""
+    pattern = re.compile(r"\b(" + "|".join(str(p) for p in ports) + r")\b")
+    return {
+        pid: cmdline
+        for pid, (_, state, _, cmdline) in process_table().items()
+        if state != "Z" and pid != os.getpid() and pattern.search(cmdline)
+    }
+
+
+@pytest.mark.parametrize(
+    ("taken", "variable", "serves"),
+    [("web", "PORT", "web server"), ("sandbox", "SANDBOX_PORT", "Scripe sandbox")],
+)
+def test_a_port_in_use_is_named_with_how_to_choose_another_before_anything_starts(
+    tmp_path, taken, variable, serves
+):
+    ports = {"web": free_port(), "sandbox": free_port()}
+    database = tmp_path / "run.sqlite3"  # not there yet: migrate would create it
+    command = [sys.executable, "scripts/run.py", "--port", str(ports["web"])]
+    with listening_on(ports[taken]):
+        finished = subprocess.run(
+            [*command, "--sandbox-port", str(ports["sandbox"])],
+            cwd=ROOT,
+            env=environment(database),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    output = finished.stdout + finished.stderr
+    assert finished.returncode != 0
+    assert "Traceback" not in output
+    assert f"port {ports[taken]} ({serves}) is in use" in output
+    # The command to run instead, with both ports, the taken one replaced by a free one.
+    suggestion = re.search(r"make run PORT=(\d+) SANDBOX_PORT=(\d+)", output)
+    assert suggestion, output
+    suggested = dict(zip(["web", "sandbox"], map(int, suggestion.groups()), strict=True))
+    assert suggested[taken] != ports[taken]
+    assert port_is_free(suggested[taken])
+    other = "sandbox" if taken == "web" else "web"
+    assert suggested[other] == ports[other]
+    # Nothing started, so nothing is left running.
+    assert "make run: manage.py" not in output
+    assert not database.exists()
+    assert not processes_mentioning(*ports.values())
