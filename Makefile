@@ -39,7 +39,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/pytest -n $(TEST_WORKERS) --durations=20
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=20
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .

@@ -98,7 +98,7 @@ def test_the_proxy_spreads_requests_over_the_web_service():
 
 
 def test_the_example_env_names_only_settings_the_app_reads_and_the_readme_documents():
-    settings = (ROOT / "calendar_app" / "settings.py").read_text()
+    settings = (ROOT / "config" / "settings.py").read_text()
     readme = (ROOT / "README.md").read_text()
     names = [
         line.split("=", 1)[0]

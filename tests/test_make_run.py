@@ -29,9 +29,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PROC = Path("/proc")
 
-pytestmark = pytest.mark.skipif(
-    not (PROC / "self" / "stat").exists(), reason="reads the process table from /proc (Linux)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not (PROC / "self" / "stat").exists(), reason="reads the process table from /proc (Linux)"
+    ),
+    # Whole stacks of processes: one test at a time, on one worker of a parallel run.
+    pytest.mark.xdist_group("processes"),
+]
 
 
 def free_port() -> int:
@@ -148,7 +152,7 @@ class Stack:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
-    def wait_until_serving(self, seconds: float = 40) -> None:
+    def wait_until_serving(self, seconds: float = 90) -> None:
         """Until /healthz is 200: the web server answers and the worker has reported in."""
         url = f"http://127.0.0.1:{self.port}/healthz"
         deadline = time.monotonic() + seconds

@@ -22,8 +22,8 @@ def test_the_insights_page_as_a_manager_sees_it(browser, live_server, transactio
     from django.contrib.auth import get_user_model
     from insights import add_todays_generations, build_workspace
 
-    from calendar_app.insights import selectors as charts
     from calendar_app.models import Membership, PlannedSlot, SourceNote
+    from calendar_app.pipeline.spend import spend_today, utc_midnight
     from scripe_integration.sandbox import DEFAULT_TEST_KEY
     from scripe_integration.services import connection_for
 
@@ -31,9 +31,9 @@ def test_the_insights_page_as_a_manager_sees_it(browser, live_server, transactio
     workspace, _, _ = build_workspace("Demo Team", projects=6, weeks_back=12, plan="SOLO", now=now)
     # Enough of today's cap (SOLO: 100 generations) spent that the pace reaches it in about
     # two and a half hours: the forecast has something to say.
-    elapsed = now - charts.utc_midnight(now)
+    elapsed = now - utc_midnight(now)
     target = math.ceil(100 * elapsed / (elapsed + timedelta(hours=2.5)))
-    spent = charts.spend_today([workspace], now=now)[workspace.pk].generations
+    spent = spend_today([workspace], now=now)[workspace.pk].generations
     add_todays_generations(workspace, max(0, target - spent), now=now)
     # Two posts that will likely miss their time, for the lane.
     project = workspace.projects.first()

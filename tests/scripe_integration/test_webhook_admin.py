@@ -18,7 +18,7 @@ from scripe_integration.services import (
     webhook_register,
     webhooks_off_reason,
 )
-from tests.calendar_app.test_admin_scope import grant
+from tests.calendar_app.test_admin import grant
 
 BASE = "http://127.0.0.1:9"  # nothing listens there; what is registered is what is tested
 

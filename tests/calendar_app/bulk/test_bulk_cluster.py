@@ -12,7 +12,8 @@ from django.utils import timezone
 from calendar_app.models import BulkItem, BulkRun, PlannedSlot
 from tests.support import wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real django-q2 clusters: one such test at a time, on one worker of a parallel run.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("processes")]
 
 
 def test_a_cluster_moves_200_slots_and_the_page_shows_the_progress(client, team, clusters):

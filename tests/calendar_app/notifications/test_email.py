@@ -247,7 +247,7 @@ def test_the_digest_is_a_daily_schedule(db):
 
 
 def test_email_is_printed_to_the_console_until_an_smtp_server_is_named(monkeypatch):
-    from tests.calendar_app.test_settings import load_settings
+    from tests.config.test_settings import load_settings
 
     for name in ("EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "DEFAULT_FROM_EMAIL"):
         monkeypatch.delenv(name, raising=False)

@@ -192,7 +192,7 @@ def test_a_batch_that_raises_backs_off_without_touching_other_workspaces(
     assert "on our side" in job.retry_reason
 
 
-def test_the_dispatcher_loop_outlives_a_failure(monkeypatch):
+def test_the_dispatcher_loop_outlives_a_failure(db, monkeypatch):
     from calendar_app.management.commands import qcluster
 
     calls = []

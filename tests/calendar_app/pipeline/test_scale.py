@@ -33,7 +33,8 @@ REDIS_URL = (
     or "redis://127.0.0.1:6379/0"
 )
 SLOTS = 200
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real django-q2 clusters: one such test at a time, on one worker of a parallel run.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("processes")]
 
 
 @pytest.fixture
