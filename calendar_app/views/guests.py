@@ -36,7 +36,10 @@ def _link(request: HttpRequest, token: str) -> ReviewLink | HttpResponse:
 
 def _no_robots(response: HttpResponse) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the address: other sites must not see it in a Referer. "same-origin"
+    # keeps it from them; "no-referrer" would too, but makes the browser send `Origin: null`
+    # with this page's own forms, which Django's CSRF check refuses (a guest could not act).
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

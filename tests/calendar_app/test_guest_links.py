@@ -163,3 +163,13 @@ def test_links_are_refused_for_a_deleted_post(client, shared):
     PlannedSlot.objects.filter(pk=slot.pk).update(deleted_at=timezone.now())
     assert client.get(url).status_code == 404
     assert guests.link_for_token(url.split("/")[2]) is None
+
+
+def test_the_guest_page_keeps_its_address_from_other_sites_but_not_from_its_own_forms(
+    client, shared
+):
+    # "no-referrer" makes Chromium send `Origin: null` with the page's forms, which the
+    # CSRF check refuses (tests/browser/test_guest_review.py shows the guest acting).
+    _, url = shared
+    assert client.get(url)["Referrer-Policy"] == "same-origin"
+    assert client.get("/r/not-a-token/")["Referrer-Policy"] == "same-origin"
