@@ -16,6 +16,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from calendar_app import review, rules
@@ -98,14 +99,16 @@ def link_for_token(token: str) -> ReviewLink | None:
     return link
 
 
-def guest_name(value: str | None) -> str:
-    """The name a guest gives, which the trail shows as "guest <name>"."""
-    name = " ".join((value or "").split())
-    if not name:
-        raise Refusal(fields={"name": "Give your name, so the team knows who approved."})
-    if len(name) > GUEST_NAME_MAX_CHARS:
-        raise Refusal(fields={"name": f"Give a name of at most {GUEST_NAME_MAX_CHARS} characters."})
-    return name
+def guest_name(value: str | None, *, did: str = "approved") -> str:
+    """The name a guest gives, which the trail shows as "guest <name>"; the rules of every
+    text field (no NUL, a limit), on the name with its spaces evened out."""
+    return rules.text(
+        " ".join((value or "").split()),
+        field="name",
+        label="Your name",
+        limit=GUEST_NAME_MAX_CHARS,
+        required=f"Give your name, so the team knows who {did}.",
+    )
 
 
 def _used(link: ReviewLink) -> None:
@@ -125,7 +128,7 @@ def guest_approve(*, link: ReviewLink, name: str | None) -> str:
 def guest_comment(*, link: ReviewLink, name: str | None, text: str | None) -> None:
     """The client's comment, into the slot's trail as "guest <name>"."""
     problems = rules.Problems()
-    name = problems.check(guest_name, name)
+    name = problems.check(guest_name, name, did="commented")
     text = problems.check(
         rules.text,
         text,
@@ -135,5 +138,6 @@ def guest_comment(*, link: ReviewLink, name: str | None, text: str | None) -> No
         required="Write a comment first.",
     )
     problems.raise_any()
-    _used(link)
-    record(link.slot, kind=Kind.COMMENT, guest_name=name, text=text.strip())
+    with transaction.atomic():  # a comment that is not kept leaves the link unused too
+        _used(link)
+        record(link.slot, kind=Kind.COMMENT, guest_name=name, text=text.strip())

@@ -48,6 +48,7 @@ def _page(
     link: ReviewLink,
     token: str,
     *,
+    form: str = "",
     errors: dict | None = None,
     status: int = 200,
 ) -> HttpResponse:
@@ -59,6 +60,8 @@ def _page(
         "slot": slot,
         "job": job,
         "limit": review.LINKEDIN_LIMIT,
+        # The form that was refused ("approve" or "comment") shows its fields' problems.
+        "form": form,
         "errors": errors or {},
         "refusal_message": (errors or {}).get("__all__", ""),
         "typed": {k: request.POST.get(k, "") for k in ("name", "text")} if errors else {},
@@ -77,7 +80,7 @@ def guest_review(request: HttpRequest, token: str) -> HttpResponse:
     return _page(request, link, token)
 
 
-def _act(request: HttpRequest, token: str, action) -> HttpResponse:
+def _act(request: HttpRequest, token: str, form: str, action) -> HttpResponse:
     link = _link(request, token)
     if isinstance(link, HttpResponse):
         return link
@@ -85,7 +88,7 @@ def _act(request: HttpRequest, token: str, action) -> HttpResponse:
         message = action(link)
     except Refusal as refusal:
         errors = refusal.fields or {"__all__": refusal.message}
-        return _page(request, link, token, errors=errors, status=refusal.status)
+        return _page(request, link, token, form=form, errors=errors, status=refusal.status)
     request.session["guest_name"] = " ".join(request.POST.get("name", "").split())
     messages.success(request, message)
     return redirect("guest_review", token)
@@ -97,6 +100,7 @@ def guest_approve(request: HttpRequest, token: str) -> HttpResponse:
     return _act(
         request,
         token,
+        "approve",
         lambda link: guests.guest_approve(link=link, name=request.POST.get("name")),
     )
 
@@ -110,4 +114,4 @@ def guest_comment(request: HttpRequest, token: str) -> HttpResponse:
         )
         return "Thank you: your comment was sent to the team."
 
-    return _act(request, token, comment)
+    return _act(request, token, "comment", comment)

@@ -173,3 +173,29 @@ def test_the_guest_page_keeps_its_address_from_other_sites_but_not_from_its_own_
     _, url = shared
     assert client.get(url)["Referrer-Policy"] == "same-origin"
     assert client.get("/r/not-a-token/")["Referrer-Policy"] == "same-origin"
+
+
+def nothing_done(slot, link) -> None:
+    """The guest's request left the draft, its trail and the link as they were."""
+    slot.refresh_from_db()
+    link.refresh_from_db()
+    assert slot.status == "in_review"
+    assert not SlotEvent.objects.filter(slot=slot).exclude(guest_name="").exists()
+    assert link.last_used_at is None
+
+
+@pytest.mark.parametrize("form", ["approve", "comment"])
+def test_a_name_with_a_nul_is_refused_next_to_its_field_and_nothing_is_written(
+    client, shared, form
+):
+    # PostgreSQL cannot store NUL: this was a 500, after the comment had marked the link used.
+    slot, url = shared
+    link = ReviewLink.objects.get(slot=slot)
+    response = client.post(url + f"{form}/", {"name": "Anna\x00", "text": "Less jargon."})
+    assert response.status_code == 422
+    html = response.content.decode()
+    field = "guest-name" if form == "approve" else "guest-comment-name"
+    error = re.search(rf'<p class="field-error" id="{field}-error">([^<]*)</p>', html)
+    assert error and "Your name contains a NUL character" in error.group(1)
+    assert html.count('class="field-error"') == 1  # beside the form that was sent
+    nothing_done(slot, link)
