@@ -726,6 +726,16 @@ class GenerationJob(models.Model):
         return digest.hexdigest()[:16]
 
     @property
+    def draft_version(self) -> str:
+        """A fingerprint of the draft as a reader sees it, which a review link is made for
+        (ReviewLink.draft_version). Unlike `text_version`, line endings and the whitespace
+        around the title and text do not count: an approval trims the title, and that must
+        not turn the guest's own link into one for another version."""
+        title = self.post_title.replace("\r\n", "\n").strip()
+        content = self.post_content.replace("\r\n", "\n").strip()
+        return hashlib.sha256(f"{title}\x00{content}".encode()).hexdigest()[:16]
+
+    @property
     def progress_sentence(self) -> str:
         """Where an unfinished attempt stands, in one short sentence for cards and panels."""
         if self.retry_reason:
@@ -1191,6 +1201,10 @@ class ReviewLink(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # The version of the draft the link was made for (#24): the attempt and the fingerprint
+    # of its text then. A link shows, and lets a guest approve, only that version.
+    job = models.ForeignKey(GenerationJob, models.SET_NULL, null=True, blank=True, related_name="+")
+    draft_version = models.CharField(max_length=16, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -1201,3 +1215,11 @@ class ReviewLink(models.Model):
     @property
     def is_live(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def is_outdated(self) -> bool:
+        """The draft is no longer the one the link was made for: Scripe wrote another
+        attempt, or its text was changed since (by a manager, or in Scripe). Reads `job`,
+        so load it with the link."""
+        job = self.job
+        return job is None or not job.is_current or job.draft_version != self.draft_version

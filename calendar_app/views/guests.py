@@ -1,8 +1,9 @@
 """The client's side of a review link: no login, the address is the key (calendar_app/guests.py).
 
-An unknown or revoked address answers 404, an expired one 410, each with a sentence. The page
-is plain HTML forms (no HTMX needed) that answer with a redirect back to it, so a reload never
-sends an approval twice; the name a guest gave is kept in their session for the next form.
+An unknown or revoked address answers 404, an expired one or one made for an earlier version
+of the draft 410, each with a sentence. The page is plain HTML forms (no HTMX needed) that
+answer with a redirect back to it, so a reload never sends an approval twice; the name a guest
+gave is kept in their session for the next form.
 """
 
 from __future__ import annotations
@@ -29,9 +30,15 @@ def _link(request: HttpRequest, token: str) -> ReviewLink | HttpResponse:
     except guests.LinkExpired as expired:
         with timezone.override(expired.link.slot.workspace.zone):
             return _no_robots(render(request, GONE, {"expired": expired.link}, status=410))
+    except guests.LinkOutdated as outdated:
+        return _outdated(request, outdated.link)
     if link is None:
         return _no_robots(render(request, GONE, {}, status=404))
     return link
+
+
+def _outdated(request: HttpRequest, link: ReviewLink) -> HttpResponse:
+    return _no_robots(render(request, GONE, {"outdated": link}, status=410))
 
 
 def _no_robots(response: HttpResponse) -> HttpResponse:
@@ -86,9 +93,16 @@ def _act(request: HttpRequest, token: str, form: str, action) -> HttpResponse:
         return link
     try:
         message = action(link)
+    except guests.LinkOutdated:
+        return _outdated(request, link)
     except Refusal as refusal:
+        # The draft may have changed while this was refused (a race with a manager): then
+        # the page says so rather than offer the new text.
+        again = _link(request, token)
+        if isinstance(again, HttpResponse):
+            return again
         errors = refusal.fields or {"__all__": refusal.message}
-        return _page(request, link, token, form=form, errors=errors, status=refusal.status)
+        return _page(request, again, token, form=form, errors=errors, status=refusal.status)
     request.session["guest_name"] = " ".join(request.POST.get("name", "").split())
     messages.success(request, message)
     return redirect("guest_review", token)
