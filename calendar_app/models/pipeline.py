@@ -110,6 +110,16 @@ class GenerationJob(models.Model):
         return digest.hexdigest()[:16]
 
     @property
+    def draft_version(self) -> str:
+        """A fingerprint of the draft as a reader sees it, which a review link is made for
+        (ReviewLink.draft_version). Unlike `text_version`, line endings and the whitespace
+        around the title and text do not count: an approval trims the title, and that must
+        not turn the guest's own link into one for another version."""
+        title = self.post_title.replace("\r\n", "\n").strip()
+        content = self.post_content.replace("\r\n", "\n").strip()
+        return hashlib.sha256(f"{title}\x00{content}".encode()).hexdigest()[:16]
+
+    @property
     def progress_sentence(self) -> str:
         """Where an unfinished attempt stands, in one short sentence for cards and panels."""
         if self.retry_reason:

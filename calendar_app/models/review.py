@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from calendar_app.models.pipeline import GenerationJob
 from calendar_app.models.slots import PlannedSlot
 
 # Client review links (#17) ---------------------------------------------------------------------
@@ -29,6 +30,10 @@ class ReviewLink(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # The version of the draft the link was made for (#24): the attempt and the fingerprint
+    # of its text then. A link shows, and lets a guest approve, only that version.
+    job = models.ForeignKey(GenerationJob, models.SET_NULL, null=True, blank=True, related_name="+")
+    draft_version = models.CharField(max_length=16, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -39,3 +44,11 @@ class ReviewLink(models.Model):
     @property
     def is_live(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def is_outdated(self) -> bool:
+        """The draft is no longer the one the link was made for: Scripe wrote another
+        attempt, or its text was changed since (by a manager, or in Scripe). Reads `job`,
+        so load it with the link."""
+        job = self.job
+        return job is None or not job.is_current or job.draft_version != self.draft_version

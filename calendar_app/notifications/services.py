@@ -327,14 +327,23 @@ def unsubscribe_token(user, kind: str | None = None) -> str:
     return signing.dumps({"u": user.pk, "k": kind or ""}, salt=UNSUBSCRIBE_SALT)
 
 
+class UnsubscribeGone(Exception):
+    """A real unsubscribe link whose account was deleted after the email went out: nobody
+    is left to unsubscribe, and no email goes to it any more."""
+
+
 def unsubscribe_read(token: str):
-    """(user, kind or None) of a token; None when it is not one of ours."""
+    """(user, kind or None) of a token; None when it is not one of ours. Raises
+    UnsubscribeGone when it is ours but its account no longer exists."""
+    User = get_user_model()
     try:
         data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-        user = get_user_model().objects.get(pk=data["u"])
+        user = User.objects.get(pk=data["u"])
         kind = data["k"] or None
         if kind is not None:
             kind = K(kind)
+    except User.DoesNotExist:
+        raise UnsubscribeGone from None
     except (signing.BadSignature, KeyError, TypeError, ValueError, LookupError):
         return None
     return user, kind

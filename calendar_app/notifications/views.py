@@ -145,7 +145,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """From an email, without logging in. GET asks (link scanners only GET, so they never
     unsubscribe anyone); POST turns off that kind (`scope=kind`, the default, which is
     also what a mail client's one-click unsubscribe sends) or every email (`scope=all`)."""
-    found = notifications.unsubscribe_read(token)
+    try:
+        found = notifications.unsubscribe_read(token)
+    except notifications.UnsubscribeGone:
+        return render(request, "notifications/unsubscribe.html", {"gone": True}, status=410)
     if found is None:
         return render(request, "notifications/unsubscribe.html", {"bad": True}, status=400)
     user, kind = found

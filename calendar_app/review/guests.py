@@ -8,6 +8,12 @@ A link expires (`LINK_DAYS`), and revoking it makes its address answer 404 at on
 approval goes through `review.slot_approve` like a manager's, with no user (a system actor)
 and the name they gave, so the trail says "guest <name>"; their comments join the trail the
 same way. The workspace's no-self-approval rule is about its managers and does not apply.
+
+A link is for the version of the draft it was made for: once Scripe writes another attempt
+or the text changes (a manager's edit, an edit in Scripe), the link says the draft changed
+and offers nothing to approve or comment on; the manager shares the new version with a new
+link. An edit counts too: the team showed the client one text, and "guest <name> approved"
+must mean that text, not one the client was never sent.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from calendar_app.core.refusals import Refusal
@@ -37,15 +44,25 @@ class LinkExpired(Exception):
         super().__init__("This review link has expired.")
 
 
+class LinkOutdated(Exception):
+    """The link was made for another version of the draft: the page says so (410) and shows
+    neither the new text (the team has not shared it) nor anything to do."""
+
+    def __init__(self, link: ReviewLink) -> None:
+        self.link = link
+        super().__init__("The draft changed after this review link was made.")
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def link_create(*, slot: PlannedSlot, user, days: str | int | None) -> tuple[ReviewLink, str]:
-    """A new review link for a draft waiting for review, valid for `days` (one of
-    LINK_DAYS). Returns the link and its token, which is not kept anywhere and cannot be
-    shown again."""
-    if slot.status != SlotStatus.IN_REVIEW:
+    """A new review link for the draft waiting for review, as it is now, valid for `days`
+    (one of LINK_DAYS). Returns the link and its token, which is not kept anywhere and cannot
+    be shown again."""
+    job = slot.current_job
+    if slot.status != SlotStatus.IN_REVIEW or job is None:
         raise Refusal("Only a draft waiting for review can be shared.", stale=True)
     try:
         days = int(days or 7)
@@ -59,6 +76,8 @@ def link_create(*, slot: PlannedSlot, user, days: str | int | None) -> tuple[Rev
         token_hash=_hash(token),
         created_by=user,
         expires_at=timezone.now() + timedelta(days=days),
+        job=job,
+        draft_version=job.draft_version,
     )
     return link, token
 
@@ -73,10 +92,11 @@ def link_revoke(*, link: ReviewLink) -> bool:
 
 
 def live_links(slot: PlannedSlot) -> list[ReviewLink]:
-    """The slot's links that still work, for the manager's panel; one query."""
+    """The slot's links that still open, for the manager's panel (each knows whether it is
+    outdated); one query."""
     return list(
         slot.review_links.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .select_related("created_by")
+        .select_related("created_by", "job")
         .order_by("-created_at")
     )
 
@@ -84,11 +104,11 @@ def live_links(slot: PlannedSlot) -> list[ReviewLink]:
 def link_for_token(token: str) -> ReviewLink | None:
     """The link this token opens, with its slot; None when there is none or it was revoked
     (both answer 404: a revoked address is as good as unknown). Raises LinkExpired for a link
-    whose time is over."""
+    whose time is over, LinkOutdated for one made for another version of the draft."""
     if not token or len(token) > 100:
         return None
     link = (
-        ReviewLink.objects.select_related("slot__project", "slot__note", "slot__workspace")
+        ReviewLink.objects.select_related("slot__project", "slot__note", "slot__workspace", "job")
         .filter(token_hash=_hash(token), revoked_at__isnull=True, slot__deleted_at__isnull=True)
         .first()
     )
@@ -96,17 +116,21 @@ def link_for_token(token: str) -> ReviewLink | None:
         return None
     if link.expires_at <= timezone.now():
         raise LinkExpired(link)
+    if link.is_outdated:
+        raise LinkOutdated(link)
     return link
 
 
-def guest_name(value: str | None) -> str:
-    """The name a guest gives, which the trail shows as "guest <name>"."""
-    name = " ".join((value or "").split())
-    if not name:
-        raise Refusal(fields={"name": "Give your name, so the team knows who approved."})
-    if len(name) > GUEST_NAME_MAX_CHARS:
-        raise Refusal(fields={"name": f"Give a name of at most {GUEST_NAME_MAX_CHARS} characters."})
-    return name
+def guest_name(value: str | None, *, did: str = "approved") -> str:
+    """The name a guest gives, which the trail shows as "guest <name>"; the rules of every
+    text field (no NUL, a limit), on the name with its spaces evened out."""
+    return rules.text(
+        " ".join((value or "").split()),
+        field="name",
+        label="Your name",
+        limit=GUEST_NAME_MAX_CHARS,
+        required=f"Give your name, so the team knows who {did}.",
+    )
 
 
 def _used(link: ReviewLink) -> None:
@@ -114,11 +138,16 @@ def _used(link: ReviewLink) -> None:
 
 
 def guest_approve(*, link: ReviewLink, name: str | None) -> str:
-    """The client approves the draft as it is: scheduled in Scripe, exactly as when a manager
-    approves (`review.slot_approve`), attributed to "guest <name>"."""
+    """The client approves the version the link was made for: scheduled in Scripe, exactly as
+    when a manager approves (`review.slot_approve`), attributed to "guest <name>". Should the
+    draft change between the link's check and the approval's claim, the approval is refused
+    (`version`), never given to text the client was not shown."""
     name = guest_name(name)
     slot = PlannedSlot.objects.for_cards().select_related("workspace").get(pk=link.slot_id)
-    message = review.slot_approve(slot=slot, user=None, guest_name=name)
+    job = slot.current_job
+    if job is None or job.pk != link.job_id or job.draft_version != link.draft_version:
+        raise LinkOutdated(link)
+    message = review.slot_approve(slot=slot, user=None, guest_name=name, version=job.text_version)
     _used(link)
     return message
 
@@ -126,7 +155,7 @@ def guest_approve(*, link: ReviewLink, name: str | None) -> str:
 def guest_comment(*, link: ReviewLink, name: str | None, text: str | None) -> None:
     """The client's comment, into the slot's trail as "guest <name>"."""
     problems = rules.Problems()
-    name = problems.check(guest_name, name)
+    name = problems.check(guest_name, name, did="commented")
     text = problems.check(
         rules.text,
         text,
@@ -136,5 +165,6 @@ def guest_comment(*, link: ReviewLink, name: str | None, text: str | None) -> No
         required="Write a comment first.",
     )
     problems.raise_any()
-    _used(link)
-    record(link.slot, kind=Kind.COMMENT, guest_name=name, text=text.strip())
+    with transaction.atomic():  # a comment that is not kept leaves the link unused too
+        _used(link)
+        record(link.slot, kind=Kind.COMMENT, guest_name=name, text=text.strip())

@@ -74,6 +74,8 @@ class Journey:
         self.pages = []
 
     def page_for(self, user, **context_options):
+        """A page in a browser context of its own, logged in as `user`; None is a guest
+        with no account (a client opening a review link)."""
         context = self.browser.new_context(
             viewport={"width": 1300, "height": 950}, **context_options
         )
@@ -93,12 +95,14 @@ class Journey:
                 and self.problems.append(f"HTTP {r.status}: {r.request.method} {r.url}")
             ),
         )
+        self.pages.append(page)
+        if user is None:
+            return page
         page.goto(f"{self.url}/accounts/login/")
         page.fill("#id_username", user.username)
         page.fill("#id_password", "pw")
         page.click("button[type=submit]")
         page.wait_for_url(f"{self.url}/")
-        self.pages.append(page)
         return page
 
     def _console(self, message) -> None:

@@ -3,8 +3,10 @@ and a refused request changes no row.
 
 Every POST below carries at least one value the rules must refuse (a NUL byte, text over a
 limit, blank text, a day that does not exist or is outside the calendar, someone else's id,
-a slot in the wrong state), mixed with arbitrary values for the other fields. The state of
-every table the app owns is digested before and after each request. CI runs this on
+a slot in the wrong state, a link that no longer applies), mixed with arbitrary values for the
+other fields. The state of every table the app owns is digested before and after each request.
+The links that work without a login are here too: a client's review link (approve, comment)
+and the unsubscribe link of a notification email, whose token is itself the input. CI runs this on
 PostgreSQL, which rejects NUL in text and is where such input used to become a 500.
 """
 
@@ -14,18 +16,23 @@ import hashlib
 import os
 import uuid
 from datetime import timedelta
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core import signing
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calendar_app.models import GenerationJob, time_zone_choices
+from calendar_app.models import GenerationJob, NotificationKind, time_zone_choices
+from calendar_app.notifications import services as notifications
+from calendar_app.review import guests
 
-# Per endpoint: 22 POST endpoints make 660 refused posts a run, 8 GET endpoints 240 more
-# requests. FUZZ_EXAMPLES=500 digs deeper (15,000 requests, about ten minutes).
+# Per endpoint: 28 POST endpoints make 840 refused posts a run, 10 GET endpoints 300 more
+# requests. FUZZ_EXAMPLES=500 digs deeper (19,000 requests, about thirteen minutes).
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
 BERLIN_GAP = "2027-03-28"  # 02:00-03:00 does not exist in Berlin that night
 
@@ -87,6 +94,25 @@ def world(team):
     )
     missed = team.slot(now + timedelta(days=5), status="missed")
     foreign = team.slot(now + timedelta(days=3), project=team.foreign_project)
+    _, guest = guests.link_create(slot=review, user=team.manager, days=7)
+    # A link made for a draft that Scripe has written again since: nothing goes through it.
+    changed = team.slot(now + timedelta(days=6), status="in_review")
+    first = GenerationJob.objects.create(
+        slot=changed, idempotency_key=uuid.uuid4().hex, post_id="post_x2", post_content="Hi."
+    )
+    _, outdated = guests.link_create(slot=changed, user=team.manager, days=7)
+    GenerationJob.objects.filter(pk=first.pk).update(is_current=False)
+    GenerationJob.objects.create(
+        slot=changed,
+        idempotency_key=uuid.uuid4().hex,
+        attempt=2,
+        post_id="post_x3",
+        post_content="Hello.",
+    )
+    # The unsubscribe link of an email whose account was deleted after it went out.
+    leaver = get_user_model().objects.create_user("leaver", password="pw")
+    gone = notifications.unsubscribe_token(leaver, "failed")
+    leaver.delete()
     return {
         "draft": draft.public_id,
         "review": review.public_id,
@@ -97,6 +123,10 @@ def world(team):
         "foreign_project": team.foreign_project.pk,
         "foreign_note": foreign.note.pk,
         "ws": team.workspace.public_id,
+        "guest": guest,
+        "outdated": outdated,
+        "gone": gone,
+        "editor": team.editor.pk,
     }
 
 
@@ -142,6 +172,31 @@ def post_text(extra_limit: int):
 
 def words(limit: int):
     return st.one_of(blank, with_nul, too_long(limit))
+
+
+def guest_name():
+    return st.one_of(blank, with_nul, too_long(guests.GUEST_NAME_MAX_CHARS))
+
+
+def unsubscribe_token(w):
+    """Tokens that unsubscribe nobody: junk, forged or cut short, signed for another purpose,
+    of an unknown kind or a user id that is not one, and a deleted account's."""
+    signed = st.builds(
+        lambda u, k: signing.dumps({"u": u, "k": k}, salt=notifications.UNSUBSCRIBE_SALT),
+        st.one_of(any_text, st.just(w["editor"])),
+        any_text.filter(lambda k: k not in ("", *NotificationKind)),
+    )
+    return st.one_of(
+        any_text.filter(lambda t: t.strip()),
+        st.builds(lambda cut: f"{w['gone'][:cut]}x", st.integers(0, 60)),
+        st.just(w["gone"]),
+        st.just(signing.dumps({"u": w["editor"], "k": ""})),
+        signed,
+    )
+
+
+def unsubscribe_path(w):
+    return unsubscribe_token(w).map(lambda t: f"/notifications/unsubscribe/{quote(t, safe='')}/")
 
 
 POSTS = {
@@ -200,6 +255,46 @@ POSTS = {
     ),
     "unschedule a draft in review": ("/slots/{review}/unschedule/", lambda w: stray),
     "change the text of a draft": ("/slots/{draft}/post/", lambda w: post_text(3000)),
+    "guest approves": (
+        "/r/{guest}/approve/",
+        lambda w: st.fixed_dictionaries({"name": guest_name()}),
+    ),
+    "guest comments": (
+        "/r/{guest}/comment/",
+        lambda w: one_bad(
+            {"name": any_text, "text": any_text},
+            {"name": guest_name(), "text": words(5000)},
+        ),
+    ),
+    "guest approves an outdated draft": (
+        "/r/{outdated}/approve/",
+        lambda w: st.fixed_dictionaries({"name": st.one_of(any_text, st.just("Anna"))}),
+    ),
+    "guest comments on an outdated draft": (
+        "/r/{outdated}/comment/",
+        lambda w: st.fixed_dictionaries(
+            {"name": st.one_of(any_text, st.just("Anna")), "text": any_text}
+        ),
+    ),
+    # The address is the input: each example is a (path, data) pair.
+    "unsubscribe": (
+        "",
+        lambda w: st.tuples(
+            unsubscribe_path(w),
+            st.fixed_dictionaries({"scope": st.one_of(any_text, st.sampled_from(["all", "kind"]))}),
+        ),
+    ),
+    "guest acts at an unknown address": (
+        "",
+        lambda w: st.tuples(
+            st.builds(
+                "/r/{}/{}/".format,
+                any_text.filter(lambda t: t.strip()).map(lambda t: quote(t, safe="")),
+                st.sampled_from(["approve", "comment"]),
+            ),
+            st.fixed_dictionaries({"name": st.just("Anna"), "text": st.just("Hi.")}),
+        ),
+    ),
     "bulk actions on another's posts": (
         "/bulk/",
         lambda w: st.fixed_dictionaries(
@@ -253,6 +348,11 @@ GETS = {
         junk_id,
     ),
     "slot page": lambda w: st.builds("/slots/{}/".format, st.uuids()),
+    "unsubscribe": unsubscribe_path,
+    "guest page": lambda w: st.one_of(
+        st.just(f"/r/{w['outdated']}/"),
+        any_text.filter(lambda t: t.strip()).map(lambda t: f"/r/{quote(t, safe='')}/"),
+    ),
 }
 
 FUZZ = settings(
@@ -276,7 +376,8 @@ def test_a_refused_post_answers_in_words_and_changes_nothing(client, team, world
     @given(data=strategy(world), htmx=st.booleans())
     def check(data, htmx):
         headers = {"HX-Request": "true"} if htmx else {}
-        response = client.post(url, data, headers=headers)
+        path, data = data if isinstance(data, tuple) else (url, data)
+        response = client.post(path, data, headers=headers)
         sent.append(data)
         assert response.status_code < 500, (data, response.content[:300])
         assert digest() == before, f"{name} changed a row for {data!r}"

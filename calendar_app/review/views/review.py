@@ -120,6 +120,7 @@ def _render(
         "approve_refusal": approve_refusal,
         "events": events,
         "review_links": links,
+        "links_outdated": any(link.is_outdated for link in links),
         "shared_url": shared_url,
         "share_days": guests.LINK_DAYS,
         "review_count": waiting,

@@ -355,3 +355,17 @@ def test_a_token_for_another_purpose_is_refused(client, team):
 
     token = signing.dumps({"u": team.editor.pk, "k": ""})  # no salt: not an unsubscribe token
     assert client.get(f"/notifications/unsubscribe/{token}/").status_code == 400
+
+
+def test_the_link_of_a_deleted_account_says_it_no_longer_applies(client, team):
+    token = notifications.unsubscribe_token(team.editor, "failed")
+    team.editor.delete()  # after the email went out
+    for response in (
+        client.get(f"/notifications/unsubscribe/{token}/"),
+        client.post(f"/notifications/unsubscribe/{token}/", {"scope": "all"}),
+    ):
+        assert response.status_code == 410
+        html = response.content.decode()
+        assert "This link no longer applies" in html and "has been deleted" in html
+        assert "<form" not in html.split("<main", 1)[-1]
+    assert not NotificationPreference.objects.exists()

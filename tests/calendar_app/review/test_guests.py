@@ -1,5 +1,6 @@
 """Client review links (#17): a manager shares a draft; the guest, with no account, reads it,
-approves it or comments, and the trail says "guest <name>". Revoked: 404. Expired: 410."""
+approves it or comments, and the trail says "guest <name>". Revoked: 404. Expired, or made
+for an earlier version of the draft: 410."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from calendar_app.models import PlannedSlot, ReviewLink, SlotEvent
+from calendar_app.models import GenerationJob, PlannedSlot, ReviewLink, SlotEvent
 from calendar_app.review import guests
-from tests.support import written_draft
+from tests.support import generation_finish, written_draft
 
 HTMX = {"HX-Request": "true"}
 
@@ -163,3 +164,129 @@ def test_links_are_refused_for_a_deleted_post(client, shared):
     PlannedSlot.objects.filter(pk=slot.pk).update(deleted_at=timezone.now())
     assert client.get(url).status_code == 404
     assert guests.link_for_token(url.split("/")[2]) is None
+
+
+def test_the_guest_page_keeps_its_address_from_other_sites_but_not_from_its_own_forms(
+    client, shared
+):
+    # "no-referrer" makes Chromium send `Origin: null` with the page's forms, which the
+    # CSRF check refuses (tests/browser/test_guest_review.py shows the guest acting).
+    _, url = shared
+    assert client.get(url)["Referrer-Policy"] == "same-origin"
+    assert client.get("/r/not-a-token/")["Referrer-Policy"] == "same-origin"
+
+
+def nothing_done(slot, link) -> None:
+    """The guest's request left the draft, its trail and the link as they were."""
+    slot.refresh_from_db()
+    link.refresh_from_db()
+    assert slot.status == "in_review"
+    assert not SlotEvent.objects.filter(slot=slot).exclude(guest_name="").exists()
+    assert link.last_used_at is None
+
+
+@pytest.mark.parametrize("form", ["approve", "comment"])
+def test_a_name_with_a_nul_is_refused_next_to_its_field_and_nothing_is_written(
+    client, shared, form
+):
+    # PostgreSQL cannot store NUL: this was a 500, after the comment had marked the link used.
+    slot, url = shared
+    link = ReviewLink.objects.get(slot=slot)
+    response = client.post(url + f"{form}/", {"name": "Anna\x00", "text": "Less jargon."})
+    assert response.status_code == 422
+    html = response.content.decode()
+    field = "guest-name" if form == "approve" else "guest-comment-name"
+    error = re.search(rf'<p class="field-error" id="{field}-error">([^<]*)</p>', html)
+    assert error and "Your name contains a NUL character" in error.group(1)
+    assert html.count('class="field-error"') == 1  # beside the form that was sent
+    nothing_done(slot, link)
+
+
+def test_after_a_regeneration_the_old_link_says_the_draft_changed_and_does_nothing(
+    client, team, shared, wired
+):
+    slot, url = shared
+    link = ReviewLink.objects.get(slot=slot)
+    client.force_login(team.manager)
+    client.post(f"/review/{slot.public_id}/changes/", {"comment": "Mention the interview loop."})
+    generation_finish(GenerationJob.objects.get(slot=slot, is_current=True).pk)
+    slot.refresh_from_db()
+    new_text = slot.current_job.post_content
+    assert slot.status == "in_review" and "interview loop" in new_text
+    client.logout()
+
+    response = client.get(url)
+    html = response.content.decode()
+    assert response.status_code == 410
+    assert "This post has changed" in html and "send you a new link" in html
+    assert new_text[:40] not in html  # the team has not shared the new text
+    assert "Approve this post" not in html and "<textarea" not in html
+    assert client.post(url + "approve/", {"name": "Anna"}).status_code == 410
+    response = client.post(url + "comment/", {"name": "Anna", "text": "Looks good."})
+    assert response.status_code == 410
+    nothing_done(slot, link)
+    with wired.client() as scripe:
+        assert scripe.get_post(slot.current_job.post_id).status != "scheduled"
+
+
+def test_the_review_panel_shows_an_outdated_link_and_shares_the_new_version(
+    client, team, shared, wired
+):
+    slot, url = shared
+    client.force_login(team.manager)
+    client.post(f"/review/{slot.public_id}/changes/", {"comment": "Mention the interview loop."})
+    generation_finish(GenerationJob.objects.get(slot=slot, is_current=True).pk)
+    html = client.get(f"/review/?slot={slot.public_id}").content.decode()
+    assert "Outdated" in html and "Made for an earlier version of this draft" in html
+    assert "Create a link for this version" in html
+
+    new_url = share(client, team, slot)
+    slot.refresh_from_db()
+    html = client.get(new_url).content.decode()
+    assert slot.current_job.post_content[:40] in html and "Approve this post" in html
+    assert client.post(new_url + "approve/", {"name": "Anna"}).status_code == 302
+    slot.refresh_from_db()
+    assert slot.status == "scheduled"
+    assert client.get(url).status_code == 410  # the old one still opens nothing
+    client.force_login(team.manager)
+    html = client.get(f"/slots/{slot.public_id}/").content.decode()
+    assert "guest Anna" in html
+
+
+def test_a_managers_edit_after_sharing_outdates_the_link(client, team, shared):
+    # The client was sent one text; "guest Anna approved" must mean that text.
+    slot, url = shared
+    link = ReviewLink.objects.get(slot=slot)
+    client.force_login(team.manager)
+    edited = {"title": "Hiring", "content": "A text the client was never sent."}
+    assert client.post(f"/review/{slot.public_id}/save/", edited).status_code == 302
+    client.logout()
+    response = client.get(url)
+    assert response.status_code == 410 and "never sent" not in response.content.decode()
+    assert client.post(url + "approve/", {"name": "Anna"}).status_code == 410
+    nothing_done(slot, link)
+
+
+def test_a_draft_changed_while_the_guest_approves_is_not_approved(client, team, shared):
+    # The link was checked when the request came in; the manager's save lands before the
+    # approval reads the draft.
+    slot, url = shared
+    link = guests.link_for_token(url.split("/")[2])
+    client.force_login(team.manager)
+    edited = {"title": "Hiring", "content": "A text the client was never sent."}
+    client.post(f"/review/{slot.public_id}/save/", edited)
+    with pytest.raises(guests.LinkOutdated):
+        guests.guest_approve(link=link, name="Anna")
+    nothing_done(slot, link)
+
+
+def test_the_guests_own_approval_leaves_their_link_current(client, team, wired):
+    # An approval trims the title; the link is for the text as a reader sees it.
+    slot = written_draft(team)
+    GenerationJob.objects.filter(slot=slot, is_current=True).update(post_title=" Hiring \n")
+    url = share(client, team, slot)
+    assert client.post(url + "approve/", {"name": "Anna"}).status_code == 302
+    slot.refresh_from_db()
+    assert slot.status == "scheduled" and slot.current_job.post_title == "Hiring"
+    response = client.get(url)
+    assert response.status_code == 200 and "This post is approved" in response.content.decode()
