@@ -183,6 +183,29 @@ def test_text_edited_in_scripe_arrives_as_post_updated(
     assert reloaded(scheduled).current_job.post_content == "Rewritten in Scripe's dashboard."
 
 
+@pytest.mark.parametrize("envelope", ["object", "bare"])
+def test_either_envelope_with_fields_we_do_not_know_is_applied(
+    client, team, hooks, scheduled, applied, envelope, django_capture_on_commit_callbacks
+):
+    """The contract pins neither `{"data": {"object": …}}` nor `{"data": …}`: both are
+    Scripe's, and fields added at the top or inside change nothing."""
+    later = later_than(scheduled)
+    payload = json.loads(moved(hooks, scheduled))
+    post = {**payload["data"]["object"], "customStatusId": "cs_1", "linkedin": {"urn": "x"}}
+    payload.update(apiVersion="2026-08-01", deliveryAttempt=2, livemode=False)
+    if envelope == "bare":
+        payload["data"] = post
+    else:
+        payload["data"] = {"object": post, "previousAttributes": {"scheduledAt": None}}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(client, team, json.dumps(payload).encode())
+    assert response.status_code == 200
+    assert reloaded(scheduled).scheduled_for == later
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.object_id == post_id(scheduled)
+    assert delivery.outcome.endswith("rescheduled in Scripe")
+
+
 def test_the_receiver_answers_before_the_work_is_done_and_hands_it_to_a_task(
     client, team, hooks, scheduled, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -445,12 +468,15 @@ def test_after_a_rotation_the_old_secret_verifies_during_the_overlap_then_not(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("envelope", ["object", "bare"])
 def test_a_real_signed_delivery_from_the_sandbox_moves_the_slot(
-    live_server, team, sandbox_factory, monkeypatch, settings
+    live_server, team, sandbox_factory, monkeypatch, settings, envelope
 ):
     settings.PUBLIC_BASE_URL = live_server.url
     settings.SCRIPE_WEBHOOKS_ALLOW_LOCAL = True
-    sandbox = sandbox_factory(webhook_retry_seconds=(0.2, 0.5), webhook_timeout=3.0)
+    sandbox = sandbox_factory(
+        webhook_retry_seconds=(0.2, 0.5), webhook_timeout=3.0, webhook_envelope=envelope
+    )
     sandbox.wire(team.workspace)
     monkeypatch.setattr(generation, "enqueue", lambda job_ids: None)
     # The worker's part: apply the delivery once the receiver's transaction commits.
