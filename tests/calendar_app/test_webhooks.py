@@ -25,8 +25,15 @@ from calendar_app import webhooks as calendar_webhooks
 from calendar_app.generation import generations_dispatch
 from calendar_app.models import GenerationJob, PlannedSlot, SlotEvent
 from calendar_app.review import slot_approve
-from scripe_integration.models import ScripeConnection, WebhookDelivery
-from scripe_integration.services import connection_for, webhook_register, webhook_rotate
+from scripe_integration.models import ScripeConnection, WebhookDelivery, WebhookRefusal
+from scripe_integration.services import (
+    WEBHOOKS_HEARD_FOR,
+    connection_for,
+    webhook_health,
+    webhook_refusal_count,
+    webhook_register,
+    webhook_rotate,
+)
 from scripe_integration.webhooks import SIGNATURE_HEADER, signature
 from tests.support import wait_for, written_draft
 
@@ -347,6 +354,68 @@ def test_a_signed_body_that_is_not_an_event_is_400(client, team, hooks):
     response = deliver(client, team, b'{"hello": "world"}')
     assert (response.status_code, response.json()) == (400, {"error": "malformed_event"})
     assert WebhookDelivery.objects.count() == 0
+
+
+def test_refusals_are_counted_by_reason_for_the_endpoint_in_a_few_rows(client, team, hooks):
+    """What the admin's panel reports. A counter per reason and hour, so a flood of forged
+    deliveries adds no rows; a delivery for an address nobody has is only logged."""
+    body = json.dumps({"id": "evt_1", "type": "post.updated", "data": {"id": "post_1"}})
+    body = body.encode()
+    wrong = "whsec_" + "0" * 64
+    for _ in range(50):
+        assert deliver(client, team, body, key=wrong).status_code == 401
+    assert deliver(client, team, body, at=int(time.time()) - 3600).status_code == 401
+    assert deliver(client, team, b'{"hello": "world"}').status_code == 400
+    unsigned = client.post(url_for(connection(team)), data=body, content_type="application/json")
+    assert unsigned.status_code == 400
+    nobody = client.post(f"/hooks/scripe/{uuid.uuid4()}/", data=body, content_type="x/y")
+    assert nobody.status_code == 404
+    unregistered = connection_for(team.other_workspace)
+    unregistered.save()
+    assert client.post(url_for(unregistered), data=body, content_type="x/y").status_code == 404
+
+    counts = dict(
+        WebhookRefusal.objects.filter(connection=connection(team)).values_list("reason", "count")
+    )
+    assert counts == {
+        "bad_signature": 50,
+        "too_old": 1,
+        "malformed_event": 1,
+        "missing_header": 1,
+    }
+    [(reason, count)] = unregistered.webhook_refusals.values_list("reason", "count")
+    assert (reason, count) == ("unknown_endpoint", 1)
+    assert WebhookRefusal.objects.count() == 5
+    assert connection(team).webhook_received_at is None  # nothing was accepted
+
+    accepted = deliver(client, team, body)
+    assert accepted.status_code == 200
+    assert abs(connection(team).webhook_received_at - timezone.now()) < timedelta(seconds=5)
+
+
+def test_the_sweep_forgets_refusal_counts_after_two_days(team, hooks):
+    conn = connection(team)
+    with time_machine.travel(timezone.now() - timedelta(days=3)):
+        webhook_refusal_count(conn, "bad_signature")
+    webhook_refusal_count(conn, "bad_signature")
+    assert tasks.sweep()["forgotten_refusal_counts"] == 1
+    assert WebhookRefusal.objects.get().count == 1
+
+
+def test_webhooks_are_heard_while_deliveries_arrive_and_none_is_refused_since(client, team, hooks):
+    body = json.dumps({"id": "evt_1", "type": "post.updated", "data": {"id": "post_1"}})
+    body = body.encode()
+    assert not webhook_health(connection(team)).heard  # registered, nothing arrived yet
+    assert deliver(client, team, body).status_code == 200
+    assert webhook_health(connection(team)).heard
+    with time_machine.travel(timezone.now() + timedelta(seconds=5)):
+        deliver(client, team, body, key="whsec_" + "0" * 64)
+        assert not webhook_health(connection(team)).heard  # refused since the last one
+    with time_machine.travel(timezone.now() + timedelta(seconds=10)):
+        assert deliver(client, team, body).status_code == 200  # a retry, accepted
+        assert webhook_health(connection(team)).heard
+    with time_machine.travel(timezone.now() + WEBHOOKS_HEARD_FOR + timedelta(minutes=1)):
+        assert not webhook_health(connection(team)).heard  # silent for too long
 
 
 @pytest.mark.parametrize("method", ["get", "put", "delete"])
