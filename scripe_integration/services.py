@@ -267,7 +267,7 @@ WEBHOOK_EVENTS = (
 # connection's), the way Django's auth expects a URL named "login".
 RECEIVER_URL_NAME = "scripe_webhook"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-POLLING_FLOOR = "Polling alone keeps the calendar current, only later."
+POLLING_FLOOR = "Polling alone shows changes made in Scripe within 2 minutes."
 
 
 class WebhooksOff(Exception):

@@ -123,7 +123,7 @@ def test_without_a_public_url_the_admin_says_webhooks_are_off_and_registers_noth
     client.force_login(staff)
     page = client.get(change_url(team.workspace)).content.decode()
     assert "Webhooks are off: PUBLIC_BASE_URL is not set" in page
-    assert "Polling alone keeps the calendar current, only later." in page
+    assert "Polling alone shows changes made in Scripe within 2 minutes." in page
     assert "Register webhooks with Scripe" not in page
     page = client.post(register_url(team.workspace), follow=True).content.decode()
     assert "Acme: Webhooks are off" in page
