@@ -489,8 +489,6 @@ def webhook_refusal_count(connection: ScripeConnection, reason: str) -> None:
     first refusals at once, the loser of the INSERT counts with the UPDATE)."""
     now = timezone.now()
     hour = now.replace(minute=0, second=0, microsecond=0)
-    if reason not in WebhookRefusal.Reason.values:
-        reason = WebhookRefusal.Reason.MALFORMED_EVENT  # never a code the panel cannot word
     rows = WebhookRefusal.objects.filter(connection=connection, hour=hour, reason=reason)
     if rows.update(count=F("count") + 1, last_at=now):
         return
