@@ -1,12 +1,18 @@
-"""Scripe calls the sync makes per 100 followed posts.
+"""Scripe calls the sync makes per 100 followed posts, and per minute of sweeps.
 
     .venv/bin/python bench/sync.py --posts 100 --projects 3 --other-posts 300
+    .venv/bin/python bench/sync.py --posts 500 --projects 20 --other-posts 300 --sweep-minutes 10
 
 Runs for real on this machine: the Scripe sandbox and a fresh SQLite database. It has Scripe
 write and schedule `--posts` posts spread over `--projects` projects (plus `--other-posts`
 posts the calendar does not follow, as another tool in the same Scripe workspace would
 make), then reads them all back twice: once with nothing changed, once after a tenth of
 them were moved, edited, unscheduled or deleted in Scripe's dashboard.
+
+With `--sweep-minutes N` it first runs the every-minute sweep (`calendar_app.tasks.sweep`)
+N times, a minute apart on a clock moved by time-machine, with nothing changed and no
+webhooks, against the sandbox at Scripe's documented rate limit (120 a minute), and prints
+the Scripe calls each minute made: what polling costs to show any change within 2 minutes.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=100)
     parser.add_argument("--projects", type=int, default=3)
     parser.add_argument("--other-posts", type=int, default=300)
+    parser.add_argument("--sweep-minutes", type=int, default=0)
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-sync-"))
@@ -63,6 +70,7 @@ def main() -> None:
             rate_limit=1_000_000,
             spend_cap=1_000_000,
             seed=3,
+            extra_projects=max(0, args.projects - 3),
         )
     ).start()
     try:
@@ -104,6 +112,7 @@ def main() -> None:
             generations_advance(ids)
             time.sleep(0.2)
         followed = PlannedSlot.objects.filter(workspace=workspace, status="scheduled").count()
+        per_minute = sweep_minutes(sandbox, connection, args.sweep_minutes)
 
         calls_before = sandbox.state.stats()["requestsTotal"]
         began = time.perf_counter()
@@ -130,6 +139,41 @@ def main() -> None:
     print(f"a tenth changed in Scripe      {changed} posts; {busy_calls} calls "
           f"({busy_rate:.1f} per 100)")  # fmt: skip
     print(f"  changes seen                 {len(busy.changes)}")
+    if per_minute:
+        from scripe_integration.pacing import sync_calls_per_minute
+
+        average = sum(per_minute) / len(per_minute)
+        print(f"sweeps, nothing changed        {args.sweep_minutes} minutes: "
+              f"{' '.join(map(str, per_minute))} calls")  # fmt: skip
+        print(f"  per minute                   {average:.1f} on average, {max(per_minute)} at "
+              f"most; allowed {sync_calls_per_minute(120):.0f} (a tenth of 120)")  # fmt: skip
+
+
+def sweep_minutes(sandbox, connection, minutes: int) -> list[int]:
+    """Scripe calls of each of `minutes` sweeps a minute apart, nothing changed. The clock
+    starts an hour on, so the setup's calls have left Scripe's window, and the rate limit is
+    the documented one, unknown to the app until Scripe's first answer says it."""
+    if not minutes:
+        return []
+    import time_machine
+    from django.utils import timezone
+
+    from calendar_app import tasks
+    from calendar_app.models import Project
+
+    sandbox.state.config.rate_limit = 120
+    connection.__class__.objects.filter(pk=connection.pk).update(
+        rate_limit=None, rate_limit_remaining=None, rate_limit_reset_at=None
+    )
+    Project.objects.update(posts_synced_at=None)  # as if the sweep had never read them
+    calls = []
+    with time_machine.travel(timezone.now() + timedelta(hours=1), tick=False) as clock:
+        for _ in range(minutes):
+            before = sandbox.state.stats()["requestsTotal"]
+            tasks.sweep()
+            calls.append(sandbox.state.stats()["requestsTotal"] - before)
+            clock.shift(timedelta(minutes=1))
+    return calls
 
 
 def sandbox_client(sandbox, key):

@@ -8,7 +8,7 @@ from calendar_app.pipeline.dispatch import generations_sweep
 from calendar_app.pipeline.generation import generation_advance, generations_advance
 from calendar_app.pipeline.sync import missed_sweep, syncs_due
 from calendar_app.review.services import approvals_sweep
-from scripe_integration.services import webhook_deliveries_forget
+from scripe_integration.services import webhook_deliveries_forget, webhook_refusals_forget
 
 
 def advance_generations(job_ids: list[int]) -> None:
@@ -32,15 +32,16 @@ def sync_workspace(workspace_id: int) -> str:
 def sweep() -> dict[str, int]:
     """Every minute: hands on due generations (in case no dispatcher runs), settles approvals
     interrupted mid-call, reads back from Scripe what happened to approved posts, marks
-    drafts whose time passed in review as missed, forgets old webhook deliveries, and sends
-    drafts to Scripe where a workspace generates them automatically ahead of their time, and
-    hands on notification emails a stopped worker left."""
+    drafts whose time passed in review as missed, forgets old webhook deliveries and refusal
+    counts, and sends drafts to Scripe where a workspace generates them automatically ahead
+    of their time, and hands on notification emails a stopped worker left."""
     return {
         "generations": generations_sweep(),
         "approvals": approvals_sweep(),
         "synced_projects": syncs_due(),
         "missed": missed_sweep(),
         "forgotten_deliveries": webhook_deliveries_forget(),
+        "forgotten_refusal_counts": webhook_refusals_forget(),
         "auto_generated": auto_generations_sweep(),
         "emails_handed_on": notification_emails_sweep(),
     }

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from scripe_integration.models import ScripeConnection, validate_key_format
 from scripe_integration.services import (
     WEBHOOK_EVENTS,
+    webhook_health,
     webhook_register,
     webhook_rotate,
     webhooks_off_reason,
@@ -144,13 +145,14 @@ class ScripeConnectionInline(admin.StackedInline):
     @admin.display(description="Webhooks")
     def webhooks(self, obj: ScripeConnection) -> str:
         off = webhooks_off_reason()
+        health = webhook_health(obj)
         if not obj.has_webhook:
-            if off:
-                return off
-            return (
+            text = off or (
                 "Not registered: polling keeps the calendar current. Register webhooks (the "
                 "button above) and Scripe tells the calendar about changes within seconds."
             )
+            # Something is delivering to this workspace's address all the same.
+            return f"{text} {health.refusals_sentence()}" if health.refused else text
         text = (
             f"Endpoint {obj.webhook_endpoint_id} at {obj.webhook_url}, secret "
             f"{obj.webhook_secret_hint} (set {obj.webhook_secret_set_at:%Y-%m-%d %H:%M} UTC)."
@@ -158,6 +160,8 @@ class ScripeConnectionInline(admin.StackedInline):
         until = obj.previous_webhook_secret_until
         if obj.encrypted_previous_webhook_secret and until:
             text += f" The previous secret verifies until {until:%Y-%m-%d %H:%M} UTC."
+        # Registered is not heard: say what arrived, what was refused and why.
+        text = f"{text} {health.sentence()}"
         return f"{text} {off}" if off else text
 
 

@@ -97,6 +97,9 @@ class ScripeConnection(models.Model):
     webhook_secret_set_at = models.DateTimeField(null=True, blank=True, editable=False)
     encrypted_previous_webhook_secret = models.TextField(blank=True, editable=False)
     previous_webhook_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # When Scripe's last verified delivery arrived (a retried one too): whether webhooks are
+    # being heard, beside the refusals counted in WebhookRefusal.
+    webhook_received_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "Scripe connection"
@@ -252,6 +255,18 @@ class ScripeConnection(models.Model):
         if ScripeConnection.objects.filter(pk=self.pk).filter(later).update(hold_until=until):
             self.hold_until = until
 
+    def note_webhook_received(self) -> None:
+        """A verified delivery arrived. Only ever moves the time later (conditional UPDATE),
+        so of two deliveries answered at once the later time stays."""
+        now = timezone.now()
+        later = models.Q(webhook_received_at__isnull=True) | models.Q(webhook_received_at__lt=now)
+        if (
+            ScripeConnection.objects.filter(pk=self.pk)
+            .filter(later)
+            .update(webhook_received_at=now)
+        ):
+            self.webhook_received_at = now
+
     def note_answered(self) -> None:
         """Scripe answered: the outage, if one was recorded, is over."""
         if self.pk is None or self.unreachable_since is None:
@@ -329,3 +344,39 @@ class WebhookDelivery(models.Model):
         if done:
             self.processed_at, self.outcome = now, outcome[:300]
         return bool(done)
+
+
+class WebhookRefusal(models.Model):
+    """Deliveries to a connection's endpoint that were refused, counted per reason and hour:
+    what the admin's webhook panel reports. A counter, not a row per delivery, so a flood of
+    forged requests costs one UPDATE each and at most one row per reason and hour (old hours
+    are forgotten by the sweep). A request for an endpoint nobody has is only logged."""
+
+    class Reason(models.TextChoices):
+        # The words the admin reads; the values are the receiver's error codes.
+        MISSING_HEADER = "missing_header", "no signature"
+        MALFORMED_HEADER = "malformed_header", "unreadable signature"
+        BAD_SIGNATURE = "bad_signature", "bad signature"
+        TOO_OLD = "too_old", "too old"
+        MALFORMED_EVENT = "malformed_event", "unreadable body"
+        UNKNOWN_ENDPOINT = "unknown_endpoint", "unknown endpoint"
+        SECRET_NOT_DECRYPTABLE = "secret_not_decryptable", "secret not decryptable here"
+        NO_SECRET = "no_secret", "no secret to check with"
+
+    connection = models.ForeignKey(
+        ScripeConnection, models.CASCADE, related_name="webhook_refusals"
+    )
+    hour = models.DateTimeField()
+    reason = models.CharField(max_length=40, choices=Reason.choices)
+    count = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "hour", "reason"], name="one_refusal_count_per_hour"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} x {self.reason} at {self.hour:%Y-%m-%d %H}h"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from scripe_integration.plans import DOCUMENTED_RATE_LIMIT
+
 DEFAULT_ESTIMATE_MS = 15_000
 MIN_POLL = 1.0
 MAX_POLL = 30.0
@@ -20,6 +22,9 @@ GIVE_UP_AFTER = timedelta(minutes=30)
 SUBMIT_GIVE_UP_AFTER = timedelta(minutes=15)
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 60.0
+# Reading back what changed in Scripe is background work: it may spend this share of the
+# workspace's rate limit, and leaves the rest to generations and people.
+SYNC_SHARE = 0.1
 
 
 def backoff(tries: int, retry_after: float | None = None) -> float:
@@ -93,3 +98,9 @@ def seconds_on_hold(
     if remaining is not None and remaining <= 0 and reset_at is not None:
         wait = max(wait, (reset_at - now).total_seconds())
     return max(0.0, wait)
+
+
+def sync_calls_per_minute(limit: int | None) -> float:
+    """The background sync's allowance: a tenth of the workspace's rate limit per minute, as
+    Scripe's `X-RateLimit-Limit` last said, or as documented until it has said."""
+    return (limit or DOCUMENTED_RATE_LIMIT) * SYNC_SHARE

@@ -8,10 +8,12 @@ import hashlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +21,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from scripe_integration import crypto, pacing
 from scripe_integration.client import UNSET, Project, ScripeClient, ScripeError
-from scripe_integration.models import ScripeConnection, WebhookDelivery
+from scripe_integration.models import ScripeConnection, WebhookDelivery, WebhookRefusal
 from scripe_integration.webhooks import WebhookVerificationError, parse_event, verify_webhook
 
 # Scripe's own words for why a key does not work, for the admin and the banner.
@@ -265,7 +267,7 @@ WEBHOOK_EVENTS = (
 # connection's), the way Django's auth expects a URL named "login".
 RECEIVER_URL_NAME = "scripe_webhook"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-POLLING_FLOOR = "Polling alone keeps the calendar current, only later."
+POLLING_FLOOR = "Polling alone shows changes made in Scripe within 2 minutes."
 
 
 class WebhooksOff(Exception):
@@ -429,13 +431,25 @@ def webhook_accept(
     """Verifies a delivery's signature with the endpoint's secrets (the current one, and the
     previous one during a rotation's overlap) and a timestamp tolerance, and stores its
     event once per event id. Returns (delivery, whether it is new: False for a replay).
-    Raises WebhookRefused; nothing is stored then."""
-    connection = (
-        ScripeConnection.objects.filter(public_id=public_id)
-        .exclude(encrypted_webhook_secret="")
-        .first()
-    )
+    Raises WebhookRefused; nothing is stored then but a count of the refusal, by reason, for
+    the connection it was addressed to (when one has that address)."""
+    connection = ScripeConnection.objects.filter(public_id=public_id).first()
     if connection is None:
+        raise WebhookRefused(404, "unknown_endpoint")
+    try:
+        delivery, created = _webhook_store(connection, body, header, now)
+    except WebhookRefused as refusal:
+        webhook_refusal_count(connection, refusal.reason)
+        raise
+    connection.note_webhook_received()
+    return delivery, created
+
+
+@sensitive_variables("secrets")
+def _webhook_store(
+    connection: ScripeConnection, body: bytes, header: str | None, now: float | None
+) -> tuple[WebhookDelivery, bool]:
+    if not connection.encrypted_webhook_secret:
         raise WebhookRefused(404, "unknown_endpoint")
     try:
         secrets = connection.webhook_secrets()
@@ -459,7 +473,7 @@ def webhook_accept(
     except ValueError:  # UnicodeDecodeError included
         raise WebhookRefused(400, "malformed_event") from None
     object_id = event.object.get("id")
-    delivery, created = WebhookDelivery.objects.get_or_create(
+    return WebhookDelivery.objects.get_or_create(
         connection=connection,
         event_id=event.id[:100],
         defaults={
@@ -468,7 +482,131 @@ def webhook_accept(
             "body": text,
         },
     )
-    return delivery, created
+
+
+def webhook_refusal_count(connection: ScripeConnection, reason: str) -> None:
+    """Counts one refused delivery in its hour: one UPDATE, or the hour's first row (of two
+    first refusals at once, the loser of the INSERT counts with the UPDATE)."""
+    now = timezone.now()
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    rows = WebhookRefusal.objects.filter(connection=connection, hour=hour, reason=reason)
+    if rows.update(count=F("count") + 1, last_at=now):
+        return
+    try:
+        with transaction.atomic():
+            WebhookRefusal.objects.create(
+                connection=connection, hour=hour, reason=reason, count=1, last_at=now
+            )
+    except IntegrityError:
+        rows.update(count=F("count") + 1, last_at=now)
+
+
+# Webhooks count as heard while a verified delivery arrived this recently and none was
+# refused since. Scripe sends only when something changes, so a quiet workspace falls back
+# to the polling floor after a while; that costs little, trusting a silent endpoint could.
+WEBHOOKS_HEARD_FOR = timedelta(hours=1)
+# Refusals are counted per hour and reported for the last day.
+WEBHOOK_REFUSALS_REPORTED = timedelta(days=1)
+WEBHOOK_REFUSALS_KEPT = timedelta(days=2)
+
+
+# What an admin can do about a kind of refusal, when it is Scripe's delivery that was refused.
+REFUSAL_ADVICE = {
+    "bad_signature": "Bad signatures: if they are Scripe's, the secret stored here is not the "
+    "endpoint's; rotate the secret.",
+    "too_old": "Too old: check that this server's clock is right.",
+    "unknown_endpoint": "Unknown endpoint: Scripe delivers to an address not registered here; "
+    "register webhooks again.",
+    "secret_not_decryptable": "The stored secret cannot be decrypted: check "
+    "SCRIPE_KEY_ENCRYPTION_KEYS, then rotate the secret.",
+    "malformed_event": "Unreadable body: signed by Scripe but not an event the receiver can "
+    "read; the log has each one.",
+}
+
+
+@dataclass(frozen=True)
+class WebhookHealth:
+    """What the webhook panel says, and what the sync trusts: whether Scripe's deliveries
+    are arriving and being accepted."""
+
+    received_at: datetime | None
+    refused: int  # in the last day
+    refused_by_reason: tuple[tuple[str, int, str], ...]  # (words, count, advice), most first
+    last_refused_at: datetime | None
+    heard: bool
+
+    def sentence(self) -> str:
+        """When the last delivery arrived, what was refused in the last day and why, and
+        whether the calendar counts on them."""
+        if self.received_at is None:
+            arrived = "No delivery has arrived yet."
+        else:
+            arrived = f"The last delivery arrived {self.received_at:%Y-%m-%d %H:%M} UTC."
+        if self.heard:
+            verdict = "Webhooks are being heard."
+        elif self.refused and (self.received_at is None or self.last_refused_at > self.received_at):
+            verdict = (
+                "Deliveries are being refused, so the calendar does not count on them. "
+                f"{POLLING_FLOOR}"
+            )
+        elif self.received_at is None:
+            verdict = f"Until one arrives the calendar does not count on them. {POLLING_FLOOR}"
+        else:
+            verdict = (
+                f"None arrived recently, so the calendar does not count on them. {POLLING_FLOOR}"
+            )
+        return f"{arrived} {self.refusals_sentence()} {verdict}"
+
+    def refusals_sentence(self) -> str:
+        """How many were refused in the last day, by reason, and what would mend each."""
+        if not self.refused:
+            return "None was refused in the last day."
+        reasons = ", ".join(f"{words}: {count}" for words, count, _ in self.refused_by_reason)
+        noun = "delivery was" if self.refused == 1 else "deliveries were"
+        advice = "".join(f" {a}" for _, _, a in self.refused_by_reason if a)
+        return (
+            f"{self.refused} {noun} refused in the last day ({reasons}), the last at "
+            f"{self.last_refused_at:%Y-%m-%d %H:%M} UTC.{advice}"
+        )
+
+
+def webhook_health(connection: ScripeConnection, *, now: datetime | None = None) -> WebhookHealth:
+    """Whether the connection's webhooks are heard: registered, a verified delivery arrived
+    within WEBHOOKS_HEARD_FOR, and none was refused since. One small query."""
+    now = now or timezone.now()
+    counts: dict[str, int] = {}
+    last_refused_at = None
+    if connection.pk is not None:
+        recent = WebhookRefusal.objects.filter(
+            connection=connection, hour__gt=now - WEBHOOK_REFUSALS_REPORTED
+        )
+        for reason, count, last_at in recent.values_list("reason", "count", "last_at"):
+            counts[reason] = counts.get(reason, 0) + count
+            last_refused_at = max(last_at, last_refused_at or last_at)
+    words = dict(WebhookRefusal.Reason.choices)
+    by_reason = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    refused_by_reason = tuple((words.get(r, r), c, REFUSAL_ADVICE.get(r, "")) for r, c in by_reason)
+    received = connection.webhook_received_at
+    heard = (
+        connection.has_webhook
+        and received is not None
+        and received > now - WEBHOOKS_HEARD_FOR
+        and (last_refused_at is None or last_refused_at < received)
+    )
+    return WebhookHealth(
+        received_at=received,
+        refused=sum(counts.values()),
+        refused_by_reason=refused_by_reason,
+        last_refused_at=last_refused_at,
+        heard=heard,
+    )
+
+
+def webhook_refusals_forget() -> int:
+    """Deletes refusal counts older than WEBHOOK_REFUSALS_KEPT; returns how many rows."""
+    cutoff = timezone.now() - WEBHOOK_REFUSALS_KEPT
+    deleted, _ = WebhookRefusal.objects.filter(hour__lt=cutoff).delete()
+    return deleted
 
 
 # Delivered events are kept this long, so a delivery Scripe retries is still recognised.

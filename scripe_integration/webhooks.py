@@ -7,7 +7,10 @@ them (the sandbox's, `scripe_integration/sandbox/delivery.py`), so a change is m
 - header `Scripe-Signature: t=<unix seconds>,v1=<hex>` (several `v1=` entries are allowed),
   where `<hex>` is HMAC-SHA-256 keyed with the whole secret over `"<t>.<raw body>"`;
 - body `{"id": "evt_…", "type": "post.updated", "createdAt": …, "workspaceId": "org_…",
-  "data": {"object": <Post or Job>}}`; `id` is the same on every retry of an event.
+  "data": {"object": <Post or Job>}}`; `id` is the same on every retry of an event. The
+  contract does not pin the envelope, and `{"data": <Post or Job>}` (the API's own
+  single-resource envelope) is read the same way; fields we do not know, at the top or
+  inside, are ignored.
 
 Verify the raw bytes before parsing them, and dedupe on the event id: a delivery can arrive
 more than once, and out of order.
@@ -104,22 +107,30 @@ class WebhookEvent:
 
 
 def parse_event(body: bytes) -> WebhookEvent:
-    """The event in a (verified) delivery body; `ValueError` for anything of another shape."""
+    """The event in a (verified) delivery body; `ValueError` for anything of another shape.
+
+    `data` is either `{"object": <object>}` or the object itself: an object is told apart
+    by `data.object` being an object (a resource's own field of that name would be a
+    string, as in Stripe's `"object": "event"`). Either way the object needs a string id."""
     try:
         payload = json.loads(body)
-        obj = payload["data"]["object"]
+        data = payload["data"]
         event_id, event_type = payload["id"], payload["type"]
     except (ValueError, KeyError, TypeError) as error:
         raise ValueError(f"not a Scripe webhook event ({error.__class__.__name__})") from None
     if not (isinstance(event_id, str) and event_id and isinstance(event_type, str)):
         raise ValueError("not a Scripe webhook event (id and type are strings)")
-    if not isinstance(obj, dict):
-        raise ValueError("not a Scripe webhook event (data.object is an object)")
+    if not isinstance(data, dict):
+        raise ValueError("not a Scripe webhook event (data is an object)")
+    obj = data["object"] if isinstance(data.get("object"), dict) else data
+    if not (isinstance(obj.get("id"), str) and obj["id"]):
+        raise ValueError("not a Scripe webhook event (its object has an id)")
+    workspace_id = payload.get("workspaceId")
     return WebhookEvent(
         id=event_id,
         type=event_type,
         created_at=parse_timestamp(payload.get("createdAt")),
-        workspace_id=payload.get("workspaceId"),
+        workspace_id=workspace_id if isinstance(workspace_id, str) else None,
         object=obj,
     )
 

@@ -56,6 +56,10 @@ class Workspace(models.Model):
         help_text="A manager cannot approve a draft they requested changes on or edited "
         "themselves; another manager (or a client through a review link) approves it.",
     )
+    # The sweep's allowance of Scripe calls for reading posts back (pipeline/sync.py): a
+    # bucket refilled at a tenth of the workspace's rate limit per minute, as of the time.
+    sync_allowance = models.FloatField(default=0, editable=False)
+    sync_allowance_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

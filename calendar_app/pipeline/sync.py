@@ -6,6 +6,17 @@ as far back as the oldest post it follows) rather than one GET per post, through
 workspace's shared pacing, so it never calls inside a Retry-After. Webhooks, when Scripe
 sends them, apply the same `post_follow` sooner; polling alone gives the same results, later.
 
+Polling is the floor: the every-minute sweep reads each project with followed posts again
+once POLL_FLOOR (2 minutes) is nearly up, so a change made in Scripe's dashboard shows within
+two sweeps. Nothing cheaper is on offer: the posts list filters only on `status` and
+`createdAt` (no "updated since"), and a deleted post has no event and leaves only a gap in
+the listing (confirmed by its own 404), so one listing per project per floor is the least
+that sees every edit, move, unschedule, publish and delete. The sweep spends at most a tenth
+of the workspace's rate limit on it (`pacing.sync_calls_per_minute`, a bucket on the
+workspace); beyond what that allows, the least recently read projects go first and the rest
+wait a sweep. Without webhooks being heard, what is left of the allowance also rereads, every
+sweep, projects with a post due to go out; with them, Scripe says so itself.
+
 Every change is a conditional transition on the slot's status (models.py) and leaves a
 trail entry that names Scripe.
 """
@@ -17,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F
 from django.utils import timezone
 
 from calendar_app.models import (
@@ -31,6 +42,7 @@ from calendar_app.models import (
 )
 from calendar_app.notifications.trail import Kind, record
 from calendar_app.pipeline.generation import LISTING_MARGIN
+from scripe_integration import pacing
 from scripe_integration.client import Post, ScripeClient, ScripeError, collect_newest_first
 from scripe_integration.services import (
     HELD,
@@ -38,15 +50,19 @@ from scripe_integration.services import (
     connection_for,
     describe_error,
     scripe_session,
+    webhook_health,
 )
 
 logger = logging.getLogger(__name__)
 
 # A scheduled post still not published this long after its time is flagged.
 PUBLISH_MARGIN = timedelta(minutes=10)
-# A project with followed posts is read back at least this often; one whose scheduled post
-# is due to go out, every sweep (each minute), until Scripe says it went.
-SYNC_EVERY = timedelta(minutes=10)
+# A change made in Scripe shows here within this by polling alone: a project with followed
+# posts is read again at the first sweep (each minute) once it was read DUE_AFTER ago. Not
+# POLL_FLOOR itself, or a sweep a moment early would leave it for a third one; not one
+# minute, or every project would be read every sweep.
+POLL_FLOOR = timedelta(minutes=2)
+DUE_AFTER = timedelta(seconds=90)
 NOT_PUBLISHED = "Not published yet: check the project's LinkedIn connection in Scripe."
 
 
@@ -54,6 +70,7 @@ NOT_PUBLISHED = "Not published yet: check the project's LinkedIn connection in S
 class SyncReport:
     changes: list[str] = field(default_factory=list)
     calls: int = 0
+    projects_read: int = 0
     problem: str = ""
 
     def sentence(self) -> str:
@@ -169,23 +186,34 @@ def _at(slot: PlannedSlot) -> str:
 # reading a workspace back -----------------------------------------------------------------------
 
 
-def scripe_sync(*, workspace: Workspace, projects: list[Project] | None = None) -> SyncReport:
-    """Reads back every followed post of the workspace (or of `projects`) and applies it.
-    Stops at a workspace-wide failure (a rate-limit hold, an unreachable Scripe, a refused
-    key) and says so; what was read until then is applied."""
+def scripe_sync(
+    *, workspace: Workspace, projects: list[Project] | None = None, allowance: int | None = None
+) -> SyncReport:
+    """Reads back every followed post of the workspace (or of `projects`, in that order) and
+    applies it. With an `allowance` of calls, no project is begun once that many were made
+    (one that takes several pages is read to its end). Stops at a workspace-wide failure (a
+    rate-limit hold, an unreachable Scripe, a refused key) and says so; what was read until
+    then is applied."""
     report = SyncReport()
     followed = _followed(workspace, projects)
     if not followed:
         return report
+    order = [p for p in projects if p in followed] if projects is not None else list(followed)
     connection = connection_for(workspace)
     try:
         with scripe_session(connection) as scripe:
-            for project, slots in followed.items():
+            for project in order:
+                if allowance is not None:
+                    # Scripe's first answer may say the limit is lower than assumed.
+                    known = round(pacing.sync_calls_per_minute(connection.rate_limit))
+                    if report.calls >= min(allowance, known):
+                        break
                 before = scripe.calls
                 try:
-                    _sync_project(scripe, project, slots, report)
+                    _sync_project(scripe, project, followed[project], report)
                 finally:
                     report.calls += scripe.calls - before
+                report.projects_read += 1
     except ScripeNotConfigured as error:
         report.problem = str(error)
     except ScripeError as error:
@@ -216,6 +244,8 @@ def _followed(workspace: Workspace, projects) -> dict[Project, list[PlannedSlot]
 def _sync_project(
     scripe: ScripeClient, project: Project, slots: list[PlannedSlot], report: SyncReport
 ) -> None:
+    # The time the reading began is what it is current as of.
+    read_at = timezone.now()
     wanted = {slot.current_job.post_id: slot for slot in slots}
     oldest = min(_written_at(slot) for slot in slots) - LISTING_MARGIN
     listed = scripe.iter_posts(project.scripe_id, date_from=f"{oldest:%Y-%m-%d}")
@@ -234,7 +264,7 @@ def _sync_project(
         said = post_follow(slot, found.get(post_id), project_problem=problem)
         if said:
             report.changes.append(f"{_at(slot)} {said}")
-    Project.objects.filter(pk=project.pk).update(posts_synced_at=timezone.now())
+    Project.objects.filter(pk=project.pk).update(posts_synced_at=read_at)
 
 
 def _written_at(slot: PlannedSlot) -> datetime:
@@ -280,29 +310,74 @@ def enqueue(workspace_id: int) -> None:
 
 
 def syncs_due() -> int:
-    """The sweep's share: reads back each project that has a scheduled post due to go out
-    (until Scripe says it did) or that was not read for SYNC_EVERY. Returns projects read."""
+    """The sweep's share (each minute): in each workspace, reads back the projects with
+    followed posts not read for DUE_AFTER, least recently read first, and, unless Scripe's
+    webhooks are heard, those with a scheduled post due to go out (until Scripe says it
+    went), as far as the workspace's sync allowance goes. Returns projects read."""
     now = timezone.now()
-    due = (
-        PlannedSlot.objects.alive()
-        .filter(status__in=FOLLOWED_STATUSES)
-        .filter(
-            Q(status=SlotStatus.SCHEDULED, scheduled_for__lte=now)
-            | Q(project__posts_synced_at__isnull=True)
-            | Q(project__posts_synced_at__lt=now - SYNC_EVERY)
-        )
+    followed = PlannedSlot.objects.alive().filter(status__in=FOLLOWED_STATUSES)
+    going_out = set(
+        followed.filter(status=SlotStatus.SCHEDULED, scheduled_for__lte=now)
         .values_list("project_id", flat=True)
         .distinct()
     )
-    projects = Project.objects.filter(pk__in=list(due)).select_related("workspace")
+    projects = (
+        Project.objects.filter(pk__in=followed.values("project_id"))
+        .select_related("workspace")
+        .order_by(F("posts_synced_at").asc(nulls_first=True), "pk")
+    )
     by_workspace: dict[Workspace, list[Project]] = {}
     for project in projects:
         by_workspace.setdefault(project.workspace, []).append(project)
+    read = 0
     for workspace, mine in by_workspace.items():
-        report = scripe_sync(workspace=workspace, projects=mine)
+        floor = [
+            p for p in mine if p.posts_synced_at is None or p.posts_synced_at <= now - DUE_AFTER
+        ]
+        connection = connection_for(workspace)
+        sooner = []
+        if not webhook_health(connection, now=now).heard:
+            sooner = [p for p in mine if p.pk in going_out and p not in floor]
+        if not floor and not sooner:
+            continue
+        per_minute = pacing.sync_calls_per_minute(connection.rate_limit)
+        # Rounded: a sweep a moment early (11.98 of 12) still reads its twelfth project.
+        allowance = round(_allowance_claim(workspace, per_minute, now))
+        if allowance < 1:
+            continue
+        report = scripe_sync(workspace=workspace, projects=floor + sooner, allowance=allowance)
+        Workspace.objects.filter(pk=workspace.pk).update(
+            sync_allowance=F("sync_allowance") - report.calls
+        )
         if report.problem:
             logger.info("sync of %s: %s", workspace, report.problem)
-    return sum(len(p) for p in by_workspace.values())
+        read += report.projects_read
+    return read
+
+
+def _allowance_claim(workspace: Workspace, per_minute: float, now: datetime) -> float:
+    """The calls the sweep may spend on the workspace now: what was left, refilled at
+    `per_minute` since the last claim, never more than a minute's worth. What a sweep spends
+    beyond it (rounding, a project's last pages) is owed and repaid by the next. A
+    conditional UPDATE on the last claim's time, so of two sweeps at once only one spends."""
+    row = Workspace.objects.filter(pk=workspace.pk).values("sync_allowance", "sync_allowance_at")
+    state = row.first()
+    if state is None:
+        return 0.0
+    last = state["sync_allowance_at"]
+    if last is None:
+        allowance = per_minute
+    else:
+        refill = per_minute * max(0.0, (now - last).total_seconds()) / 60
+        allowance = min(per_minute, state["sync_allowance"] + refill)
+    claimed = (
+        Workspace.objects.filter(pk=workspace.pk, sync_allowance_at=last)
+        if last
+        else Workspace.objects.filter(pk=workspace.pk, sync_allowance_at__isnull=True)
+    )
+    if not claimed.update(sync_allowance=allowance, sync_allowance_at=now):
+        return 0.0
+    return allowance
 
 
 def missed_sweep() -> int:

@@ -166,6 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a webhook receiver has to answer (default 5)",
     )
     parser.add_argument(
+        "--webhook-envelope",
+        choices=["object", "bare"],
+        default="object",
+        help="webhook envelope: 'object' sends the Post or Job as data.object, 'bare' as data "
+        "itself; the contract pins neither (default object)",
+    )
+    parser.add_argument(
         "--tick-seconds",
         type=float,
         default=0.2,
@@ -199,6 +206,7 @@ def main(argv: list[str] | None = None) -> None:
         webhook_targets=args.webhook_targets,
         webhook_retry_seconds=args.webhook_retry_seconds,
         webhook_timeout=args.webhook_timeout,
+        webhook_envelope=args.webhook_envelope,
         state_file=args.state_file,
         progress=not args.no_progress,
         estimate_reading=args.estimate_reading,

@@ -7,7 +7,8 @@ one, and this docstring is the one place it is written down:
   bytes signed, and `User-Agent: ScripeSandbox-Webhooks/1`.
 - Body (the event envelope):
   `{"id": "evt_…", "type": "post.updated", "createdAt": "<ISO 8601 UTC>",
-  "workspaceId": "org_…", "data": {"object": <the Post or Job, as GET returns it>}}`.
+  "workspaceId": "org_…", "data": {"object": <the Post or Job, as GET returns it>}}`, or
+  with `--webhook-envelope bare`, `"data": <the Post or Job>` (the contract pins neither).
   The object is a snapshot taken when the event happened. `id` is unique across restarts
   and the same on every retry of the event, so receivers dedupe on it.
 - Signature header: `Scripe-Signature: t=<unix seconds>,v1=<hex>`, where `<hex>` is

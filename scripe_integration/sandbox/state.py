@@ -121,6 +121,9 @@ class Config:
     # Seconds to wait before each retry of a failed delivery; its length is the retry count.
     webhook_retry_seconds: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
     webhook_timeout: float = 5.0
+    # The event's `data`: "object" is `{"object": <Post or Job>}`, "bare" the object itself.
+    # The contract pins neither; receivers must read both.
+    webhook_envelope: str = "object"
     # Where the state is kept across restarts (None: in memory only).
     state_file: str | None = None
     # The contract leaves open what Scripe reports while a job runs; clients must cope with
@@ -654,7 +657,7 @@ class SandboxState:
                     "type": event_type,
                     "createdAt": iso(self.clock()),
                     "workspaceId": self.workspace["id"],
-                    "data": {"object": obj},
+                    "data": obj if self.config.webhook_envelope == "bare" else {"object": obj},
                 },
                 separators=(",", ":"),
             ).encode()

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from scripe_integration import pacing
 from scripe_integration.client import ScripeError
+from scripe_integration.plans import DOCUMENTED_RATE_LIMIT
 from scripe_integration.services import HELD, connection_for, scripe_session
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -162,3 +163,9 @@ def test_an_answer_to_an_earlier_request_never_gives_back_calls_taken_since(conn
     _note_answer(connection, Answered(now + timedelta(seconds=1), remaining=4))
     connection.refresh_from_db()
     assert connection.rate_limit_remaining == 4
+
+
+def test_the_sync_may_spend_a_tenth_of_the_rate_limit_assuming_the_documented_one_until_told():
+    assert pacing.sync_calls_per_minute(None) == DOCUMENTED_RATE_LIMIT / 10 == 12
+    assert pacing.sync_calls_per_minute(60) == 6
+    assert pacing.sync_calls_per_minute(1000) == 100

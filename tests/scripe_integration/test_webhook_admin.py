@@ -4,7 +4,9 @@ workspaces; the secret stored encrypted and shown masked. Against the sandbox ov
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.db import connection as db
@@ -18,6 +20,7 @@ from scripe_integration.services import (
     webhook_register,
     webhooks_off_reason,
 )
+from scripe_integration.webhooks import SIGNATURE_HEADER, signature
 from tests.calendar_app.test_admin import grant
 
 BASE = "http://127.0.0.1:9"  # nothing listens there; what is registered is what is tested
@@ -120,7 +123,7 @@ def test_without_a_public_url_the_admin_says_webhooks_are_off_and_registers_noth
     client.force_login(staff)
     page = client.get(change_url(team.workspace)).content.decode()
     assert "Webhooks are off: PUBLIC_BASE_URL is not set" in page
-    assert "Polling alone keeps the calendar current, only later." in page
+    assert "Polling alone shows changes made in Scripe within 2 minutes." in page
     assert "Register webhooks with Scripe" not in page
     page = client.post(register_url(team.workspace), follow=True).content.decode()
     assert "Acme: Webhooks are off" in page
@@ -170,6 +173,64 @@ def test_the_inline_says_how_to_turn_them_on_when_not_registered(
     assert "Not registered: polling keeps the calendar current." in page
     assert "Register webhooks with Scripe" in page
     assert "Rotate webhook secret" not in page
+
+
+def test_the_panel_says_when_the_last_delivery_arrived_and_what_was_refused_and_why(
+    client, team, staff, hooked, public
+):
+    hooked.wire(team.workspace)
+    client.force_login(staff)
+    client.post(register_url(team.workspace))
+    page = unescape(client.get(change_url(team.workspace)).content.decode())
+    assert "No delivery has arrived yet. None was refused in the last day." in page
+    assert "Until one arrives the calendar does not count on them." in page
+
+    event = b'{"id": "evt_1", "type": "post.updated", "data": {"id": "post_1"}}'
+    assert deliver(client, team, event, secret="whsec_" + "0" * 64).status_code == 401
+    assert deliver(client, team, event, secret="whsec_" + "0" * 64).status_code == 401
+    assert deliver(client, team, b'{"data": "not an event"}').status_code == 400
+    page = unescape(client.get(change_url(team.workspace)).content.decode())
+    # Registered, and every delivery refused: the panel says so, and why.
+    last = stored(team.workspace).webhook_refusals.latest("last_at").last_at
+    assert (
+        "No delivery has arrived yet. 3 deliveries were refused in the last day (bad "
+        f"signature: 2, unreadable body: 1), the last at {last:%Y-%m-%d %H:%M} UTC. Bad "
+        "signatures: if they are Scripe's, the secret stored here is not the endpoint's; "
+        "rotate the secret. Unreadable body: " in page
+    )
+    assert "Deliveries are being refused, so the calendar does not count on them." in page
+
+    assert deliver(client, team, event).status_code == 200
+    page = unescape(client.get(change_url(team.workspace)).content.decode())
+    arrived = stored(team.workspace).webhook_received_at
+    assert f"The last delivery arrived {arrived:%Y-%m-%d %H:%M} UTC. 3 deliveries" in page
+    assert "Webhooks are being heard." in page
+
+
+def test_the_panel_of_an_unregistered_workspace_counts_what_was_sent_to_it(
+    client, team, staff, hooked, public
+):
+    hooked.wire(team.workspace)
+    conn = stored(team.workspace)
+    event = b'{"id": "evt_1", "type": "post.updated", "data": {"id": "post_1"}}'
+    url = f"/hooks/scripe/{conn.public_id}/"
+    assert client.post(url, data=event, content_type="application/json").status_code == 404
+    client.force_login(staff)
+    page = unescape(client.get(change_url(team.workspace)).content.decode())
+    assert "Not registered: polling keeps the calendar current." in page
+    assert "1 delivery was refused in the last day (unknown endpoint: 1)" in page
+    assert "register webhooks again" in page
+
+
+def deliver(client, team, body: bytes, *, secret: str | None = None):
+    conn = stored(team.workspace)
+    key = secret or conn.webhook_secrets()[0]
+    return client.post(
+        f"/hooks/scripe/{conn.public_id}/",
+        data=body,
+        content_type="application/json",
+        headers={SIGNATURE_HEADER: signature(key, body, int(time.time()))},
+    )
 
 
 # rotating ---------------------------------------------------------------------------------------

@@ -100,9 +100,43 @@ def test_an_event_is_read_with_its_post_and_unknown_fields_are_ignored():
     assert event.job is None
 
 
+def test_an_event_whose_data_is_the_object_itself_is_read_the_same():
+    # The contract does not pin the envelope: `{"data": <object>}` is the API's own.
+    bare = json.loads(BODY)
+    bare["data"] = bare["data"]["object"]
+    event = parse_event(json.dumps(bare).encode())
+    assert (event.id, event.type) == ("evt_01ABC", "post.scheduled")
+    assert (event.post.id, event.post.status) == ("post_1", "scheduled")
+
+
+def test_unknown_fields_at_the_top_and_inside_either_envelope_are_ignored():
+    extra = {"livemode": False, "apiVersion": "2026-08-01", "attempt": {"n": 2}}
+    post = {"id": "post_1", "status": "draft", "object": "post", "labels": ["x"]}
+    wrapped = {"id": "evt_1", "type": "post.updated", **extra, "data": {"object": post, "x": 1}}
+    bare = {"id": "evt_1", "type": "post.updated", **extra, "data": post}
+    for body in (wrapped, bare):
+        event = parse_event(json.dumps(body).encode())
+        # A resource's own "object" field (a string) does not make it an envelope.
+        assert (event.post.id, event.post.status) == ("post_1", "draft")
+    job = {"id": "job_1", "type": "job.completed", "data": {"id": "job_a1", "status": "DONE"}}
+    assert parse_event(json.dumps(job).encode()).job.id == "job_a1"
+
+
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"[]", b'{"id": "evt_1"}', b'{"id": 1, "type": "x", "data": {"object": {}}}'],
+    [
+        b"not json",
+        b"[]",
+        b'"evt_1"',
+        b'{"id": "evt_1"}',
+        b'{"id": 1, "type": "x", "data": {"object": {}}}',
+        b'{"id": "evt_1", "type": "post.updated"}',
+        b'{"id": "evt_1", "type": "post.updated", "data": ["post_1"]}',
+        b'{"id": "evt_1", "type": "post.updated", "data": "post_1"}',
+        b'{"id": "evt_1", "type": "post.updated", "data": {"object": {"status": "draft"}}}',
+        b'{"id": "evt_1", "type": "post.updated", "data": {"status": "draft"}}',
+        b'{"id": "evt_1", "type": "post.updated", "data": {"id": 7}}',
+    ],
 )
 def test_a_body_of_another_shape_is_a_value_error(body):
     with pytest.raises(ValueError, match="not a Scripe webhook event"):

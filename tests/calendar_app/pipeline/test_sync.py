@@ -4,17 +4,29 @@ over HTTP; changes "in Scripe's dashboard" go through the sandbox's control surf
 
 from __future__ import annotations
 
+import time
+import uuid
 from datetime import timedelta
 
+import httpx
+import pytest
+import time_machine
 from django.utils import timezone
 
-from calendar_app.models import PlannedSlot, SlotEvent
+from calendar_app import tasks
+from calendar_app.models import GenerationJob, PlannedSlot, Project, SlotEvent, SlotStatus
 from calendar_app.pipeline import sync
 from calendar_app.pipeline.generation import generation_request
 from calendar_app.pipeline.sync import missed_sweep, post_follow, scripe_sync, syncs_due
+from calendar_app.planning.services import projects_sync
 from calendar_app.review.services import draft_save, slot_approve
-from scripe_integration.services import connection_for
+from scripe_integration.plans import DOCUMENTED_RATE_LIMIT
+from scripe_integration.services import connection_for, webhook_health, webhook_register
+from scripe_integration.webhooks import SIGNATURE_HEADER, signature
 from tests.support import wait_for, written_draft
+
+SWEEP = timedelta(minutes=1)  # the sweep's schedule (scripe_integration migration 0003)
+TWO_MINUTES = timedelta(minutes=2)  # how late a change made in Scripe may show, at most
 
 
 def reloaded(slot) -> PlannedSlot:
@@ -193,3 +205,193 @@ def test_a_draft_published_from_scripes_dashboard_shows_as_published(team, wired
     slot = reloaded(slot)
     assert slot.status == "published"
     assert last_event(slot).text.startswith("Published on LinkedIn from Scripe's dashboard")
+
+
+# polling is the floor: within two minutes, on a tenth of the rate limit -----------------------
+
+
+def in_dashboard(wired, slot, kind: str):
+    """Someone changes the slot's post in Scripe's dashboard; returns a check that the slot
+    shows it."""
+    post = post_id(slot)
+    now = timezone.now().replace(microsecond=0)
+    if kind == "publish":
+        wired.dashboard_edit(post, scheduledAt=iso(now - timedelta(seconds=1)))
+        return lambda s: s.status == "published"
+    if kind == "move":
+        later = slot.scheduled_for + timedelta(days=1)
+        wired.dashboard_edit(post, scheduledAt=iso(later))
+        return lambda s: (s.status, s.scheduled_for) == ("scheduled", later)
+    if kind == "edit":
+        wired.dashboard_edit(post, content="Rewritten in Scripe's dashboard.")
+        return lambda s: s.current_job.post_content == "Rewritten in Scripe's dashboard."
+    if kind == "unschedule":
+        wired.dashboard_edit(post, scheduledAt=None)
+        return lambda s: s.status == "in_review"
+    wired.dashboard_delete(post)
+    return lambda s: s.status == "removed"
+
+
+KINDS = ["publish", "move", "edit", "unschedule", "delete"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_change_in_scripes_dashboard_shows_within_two_minutes_of_sweeps(
+    team, wired, scheduled, kind
+):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        assert tasks.sweep()["synced_projects"] == 1
+        # The worst moment: right after the sweep read the project.
+        changed_at = timezone.now()
+        shows = in_dashboard(wired, scheduled, kind)
+        while not shows(reloaded(scheduled)):
+            assert timezone.now() - changed_at < TWO_MINUTES, f"{kind} not shown in time"
+            clock.shift(SWEEP)
+            tasks.sweep()
+    assert last_event(reloaded(scheduled)).who == "Scripe"
+
+
+def followed_draft(api: httpx.Client, team, project: Project, i: int) -> PlannedSlot:
+    """A draft in review whose post Scripe has written (the generation asked for directly)."""
+    body = {
+        "projectId": project.scripe_id,
+        "source": {"text": f"Followed idea {i}."},
+        "wait_for_completion_ms": 5000,
+    }
+    job = api.post("posts/generations", json=body).raise_for_status().json()["data"]
+    assert job["status"] == "DONE", job
+    slot = team.slot(
+        timezone.now() + timedelta(days=3, hours=i), project=project, status=SlotStatus.IN_REVIEW
+    )
+    GenerationJob.objects.create(
+        slot=slot,
+        idempotency_key=uuid.uuid4().hex,
+        finished=True,
+        scripe_job_id=job["id"],
+        scripe_status="DONE",
+        completed_at=timezone.now(),
+        post_id=job["result"]["postId"],
+    )
+    return slot
+
+
+QUICK = {"generation_seconds": (0.01, 0.02), "queue_seconds": 0.0}
+
+
+def twenty_projects(team, sandbox, posts_each: int = 2) -> list[Project]:
+    sandbox.wire(team.workspace)
+    projects_sync(workspace=team.workspace)
+    projects = list(Project.objects.filter(workspace=team.workspace, synced_at__isnull=False))
+    assert len(projects) == 20
+    headers = {"Authorization": f"Bearer {sandbox.key}"}
+    with httpx.Client(base_url=sandbox.base_url + "/", headers=headers) as api:
+        for i in range(posts_each * len(projects)):
+            followed_draft(api, team, projects[i % len(projects)], i)
+    return projects
+
+
+def sweep_minutes(sandbox, clock, minutes: int, each_minute=None) -> list[int]:
+    """Runs the sweep once a minute; returns the Scripe calls each one made."""
+    calls = []
+    for minute in range(minutes):
+        before = sandbox.stats()["requestsTotal"]
+        tasks.sweep()
+        calls.append(sandbox.stats()["requestsTotal"] - before)
+        if each_minute:
+            each_minute(minute)
+        clock.shift(SWEEP)
+    return calls
+
+
+def test_twenty_projects_are_read_within_two_minutes_on_a_tenth_of_the_rate_limit(
+    team, sandbox_factory
+):
+    sandbox = sandbox_factory(extra_projects=17, **QUICK)
+    projects = twenty_projects(team, sandbox)
+
+    def every_project_read_within_two_minutes(minute: int) -> None:
+        if minute >= 1:  # the first minute's allowance reads 12 of the 20
+            read = Project.objects.filter(pk__in=[p.pk for p in projects])
+            oldest = min(read.values_list("posts_synced_at", flat=True))
+            assert timezone.now() - oldest < TWO_MINUTES
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        calls = sweep_minutes(sandbox, clock, 10, every_project_read_within_two_minutes)
+    limit = connection_for(team.workspace).rate_limit
+    assert limit == DOCUMENTED_RATE_LIMIT == 120  # the sandbox says what the contract shows
+    assert max(calls) <= limit / 10, calls
+    # One listing per project per two minutes: as few calls as the contract allows.
+    assert sum(calls[2:]) == 20 * 8 / 2, calls
+
+
+def test_a_lower_rate_limit_scripe_reports_slows_the_sync_to_a_tenth_of_it(team, sandbox_factory):
+    sandbox = sandbox_factory(extra_projects=17, rate_limit=60, **QUICK)
+    projects = twenty_projects(team, sandbox, posts_each=1)
+    Project.objects.update(posts_synced_at=None)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        calls = sweep_minutes(sandbox, clock, 5)
+    assert connection_for(team.workspace).rate_limit == 60
+    # From the first answer on, not the 12 a minute assumed before Scripe said 60.
+    assert max(calls) <= 6, calls
+    read = Project.objects.filter(pk__in=[p.pk for p in projects], posts_synced_at__isnull=False)
+    assert read.count() == 20  # later than two minutes, as the limit allows
+
+
+# with webhooks ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def registered(team, wired, settings):
+    """Acme's webhook endpoint is registered with the sandbox (pointing where nothing listens:
+    the tests deliver themselves)."""
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:9"
+    settings.SCRIPE_WEBHOOKS_ALLOW_LOCAL = True
+    done, message = webhook_register(workspace=team.workspace)
+    assert done, message
+    return wired
+
+
+def hear_from_scripe(client, team, *, secret: str | None = None) -> int:
+    """One delivery to Acme's receiver, signed with its secret (or `secret`)."""
+    connection = connection_for(team.workspace)
+    body = f'{{"id": "evt_{uuid.uuid4().hex}", "type": "post.updated", "data": {{"id": "post_x"}}}}'
+    header = signature(secret or connection.webhook_secrets()[0], body.encode(), int(time.time()))
+    response = client.post(
+        f"/hooks/scripe/{connection.public_id}/",
+        data=body,
+        content_type="application/json",
+        headers={SIGNATURE_HEADER: header},
+    )
+    return response.status_code
+
+
+def test_with_webhooks_heard_a_delete_still_shows_within_two_minutes(
+    client, team, registered, scheduled
+):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        assert hear_from_scripe(client, team) == 200
+        assert tasks.sweep()["synced_projects"] == 1
+        deleted_at = timezone.now()
+        registered.dashboard_delete(post_id(scheduled))  # no event says so
+        while reloaded(scheduled).status != "removed":
+            assert timezone.now() - deleted_at < TWO_MINUTES, "the delete was not shown"
+            clock.shift(SWEEP)
+            tasks.sweep()
+            assert webhook_health(connection_for(team.workspace)).heard
+
+
+def test_posts_going_out_are_reread_each_sweep_unless_webhooks_are_heard(
+    client, team, registered, scheduled
+):
+    """Publishing comes by webhook when they are heard; refused deliveries are not relied
+    on, and the sweep goes back to reading such a project every minute."""
+    registered.fail_next_publish(post_id(scheduled))  # it stays scheduled past its time
+    due = timezone.now().replace(microsecond=0) - timedelta(minutes=1)
+    registered.dashboard_edit(post_id(scheduled), scheduledAt=iso(due))
+    assert syncs_due() == 1
+    assert reloaded(scheduled).scheduled_for == due  # due to go out, not out yet
+    assert syncs_due() == 1  # no webhooks heard: read every sweep until Scripe says it went
+    assert hear_from_scripe(client, team) == 200
+    assert syncs_due() == 0  # heard: Scripe will say when it went; the floor still reads it
+    assert hear_from_scripe(client, team, secret="whsec_" + "0" * 64) == 401
+    assert syncs_due() == 1  # refused since: not relied on

@@ -26,8 +26,15 @@ from calendar_app.pipeline import dispatch
 from calendar_app.pipeline import webhooks as calendar_webhooks
 from calendar_app.pipeline.dispatch import generations_dispatch
 from calendar_app.review.services import slot_approve
-from scripe_integration.models import ScripeConnection, WebhookDelivery
-from scripe_integration.services import connection_for, webhook_register, webhook_rotate
+from scripe_integration.models import ScripeConnection, WebhookDelivery, WebhookRefusal
+from scripe_integration.services import (
+    WEBHOOKS_HEARD_FOR,
+    connection_for,
+    webhook_health,
+    webhook_refusal_count,
+    webhook_register,
+    webhook_rotate,
+)
 from scripe_integration.webhooks import SIGNATURE_HEADER, signature
 from tests.support import wait_for, written_draft
 
@@ -184,6 +191,29 @@ def test_text_edited_in_scripe_arrives_as_post_updated(
     assert reloaded(scheduled).current_job.post_content == "Rewritten in Scripe's dashboard."
 
 
+@pytest.mark.parametrize("envelope", ["object", "bare"])
+def test_either_envelope_with_fields_we_do_not_know_is_applied(
+    client, team, hooks, scheduled, applied, envelope, django_capture_on_commit_callbacks
+):
+    """The contract pins neither `{"data": {"object": …}}` nor `{"data": …}`: both are
+    Scripe's, and fields added at the top or inside change nothing."""
+    later = later_than(scheduled)
+    payload = json.loads(moved(hooks, scheduled))
+    post = {**payload["data"]["object"], "customStatusId": "cs_1", "linkedin": {"urn": "x"}}
+    payload.update(apiVersion="2026-08-01", deliveryAttempt=2, livemode=False)
+    if envelope == "bare":
+        payload["data"] = post
+    else:
+        payload["data"] = {"object": post, "previousAttributes": {"scheduledAt": None}}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(client, team, json.dumps(payload).encode())
+    assert response.status_code == 200
+    assert reloaded(scheduled).scheduled_for == later
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.object_id == post_id(scheduled)
+    assert delivery.outcome.endswith("rescheduled in Scripe")
+
+
 def test_the_receiver_answers_before_the_work_is_done_and_hands_it_to_a_task(
     client, team, hooks, scheduled, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -327,6 +357,68 @@ def test_a_signed_body_that_is_not_an_event_is_400(client, team, hooks):
     assert WebhookDelivery.objects.count() == 0
 
 
+def test_refusals_are_counted_by_reason_for_the_endpoint_in_a_few_rows(client, team, hooks):
+    """What the admin's panel reports. A counter per reason and hour, so a flood of forged
+    deliveries adds no rows; a delivery for an address nobody has is only logged."""
+    body = json.dumps({"id": "evt_1", "type": "post.updated", "data": {"id": "post_1"}})
+    body = body.encode()
+    wrong = "whsec_" + "0" * 64
+    for _ in range(50):
+        assert deliver(client, team, body, key=wrong).status_code == 401
+    assert deliver(client, team, body, at=int(time.time()) - 3600).status_code == 401
+    assert deliver(client, team, b'{"hello": "world"}').status_code == 400
+    unsigned = client.post(url_for(connection(team)), data=body, content_type="application/json")
+    assert unsigned.status_code == 400
+    nobody = client.post(f"/hooks/scripe/{uuid.uuid4()}/", data=body, content_type="x/y")
+    assert nobody.status_code == 404
+    unregistered = connection_for(team.other_workspace)
+    unregistered.save()
+    assert client.post(url_for(unregistered), data=body, content_type="x/y").status_code == 404
+
+    counts = dict(
+        WebhookRefusal.objects.filter(connection=connection(team)).values_list("reason", "count")
+    )
+    assert counts == {
+        "bad_signature": 50,
+        "too_old": 1,
+        "malformed_event": 1,
+        "missing_header": 1,
+    }
+    [(reason, count)] = unregistered.webhook_refusals.values_list("reason", "count")
+    assert (reason, count) == ("unknown_endpoint", 1)
+    assert WebhookRefusal.objects.count() == 5
+    assert connection(team).webhook_received_at is None  # nothing was accepted
+
+    accepted = deliver(client, team, body)
+    assert accepted.status_code == 200
+    assert abs(connection(team).webhook_received_at - timezone.now()) < timedelta(seconds=5)
+
+
+def test_the_sweep_forgets_refusal_counts_after_two_days(team, hooks):
+    conn = connection(team)
+    with time_machine.travel(timezone.now() - timedelta(days=3)):
+        webhook_refusal_count(conn, "bad_signature")
+    webhook_refusal_count(conn, "bad_signature")
+    assert tasks.sweep()["forgotten_refusal_counts"] == 1
+    assert WebhookRefusal.objects.get().count == 1
+
+
+def test_webhooks_are_heard_while_deliveries_arrive_and_none_is_refused_since(client, team, hooks):
+    body = json.dumps({"id": "evt_1", "type": "post.updated", "data": {"id": "post_1"}})
+    body = body.encode()
+    assert not webhook_health(connection(team)).heard  # registered, nothing arrived yet
+    assert deliver(client, team, body).status_code == 200
+    assert webhook_health(connection(team)).heard
+    with time_machine.travel(timezone.now() + timedelta(seconds=5)):
+        deliver(client, team, body, key="whsec_" + "0" * 64)
+        assert not webhook_health(connection(team)).heard  # refused since the last one
+    with time_machine.travel(timezone.now() + timedelta(seconds=10)):
+        assert deliver(client, team, body).status_code == 200  # a retry, accepted
+        assert webhook_health(connection(team)).heard
+    with time_machine.travel(timezone.now() + WEBHOOKS_HEARD_FOR + timedelta(minutes=1)):
+        assert not webhook_health(connection(team)).heard  # silent for too long
+
+
 @pytest.mark.parametrize("method", ["get", "put", "delete"])
 def test_only_post_is_allowed(client, team, hooks, method):
     response = getattr(client, method)(url_for(connection(team)))
@@ -446,12 +538,15 @@ def test_after_a_rotation_the_old_secret_verifies_during_the_overlap_then_not(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("envelope", ["object", "bare"])
 def test_a_real_signed_delivery_from_the_sandbox_moves_the_slot(
-    live_server, team, sandbox_factory, monkeypatch, settings
+    live_server, team, sandbox_factory, monkeypatch, settings, envelope
 ):
     settings.PUBLIC_BASE_URL = live_server.url
     settings.SCRIPE_WEBHOOKS_ALLOW_LOCAL = True
-    sandbox = sandbox_factory(webhook_retry_seconds=(0.2, 0.5), webhook_timeout=3.0)
+    sandbox = sandbox_factory(
+        webhook_retry_seconds=(0.2, 0.5), webhook_timeout=3.0, webhook_envelope=envelope
+    )
     sandbox.wire(team.workspace)
     monkeypatch.setattr(dispatch, "enqueue", lambda job_ids: None)
     # The worker's part: apply the delivery once the receiver's transaction commits.
