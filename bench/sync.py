@@ -38,6 +38,7 @@ def main() -> None:
             "DJANGO_SETTINGS_MODULE": "calendar_app.settings",
             "LOG_LEVEL": "WARNING",
             "Q_LOG_LEVEL": "WARNING",
+            "SCRIPE_ALLOW_LOCAL_HOSTS": "true",  # the sandbox is on 127.0.0.1
         }
     )
     import django
@@ -135,7 +136,7 @@ def main() -> None:
 def sandbox_client(sandbox, key):
     from scripe_integration.client import ScripeClient
 
-    return ScripeClient(sandbox.base_url, key)
+    return ScripeClient(sandbox.base_url, key, allow_local_hosts=True)
 
 
 def change_a_tenth(sandbox, slots, start) -> int:

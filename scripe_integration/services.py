@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import F, Q
@@ -19,6 +18,11 @@ from django.views.decorators.debug import sensitive_variables
 
 from scripe_integration import crypto, pacing
 from scripe_integration.client import UNSET, Project, ScripeClient, ScripeError
+from scripe_integration.destinations import (
+    DestinationRefused,
+    check_url,
+    local_hosts_allowed,
+)
 from scripe_integration.models import ScripeConnection, WebhookDelivery
 from scripe_integration.webhooks import WebhookVerificationError, parse_event, verify_webhook
 
@@ -78,6 +82,9 @@ def scripe_session(connection: ScripeConnection) -> Iterator[ScripeClient]:
         connection.base_url,
         connection.api_key,
         read_timeout=settings.SCRIPE_READ_TIMEOUT,
+        # The client checks every address it connects to (destinations); a base URL the rule
+        # refuses fails like an unreachable Scripe, before anything is sent.
+        allow_local_hosts=local_hosts_allowed(),
         before_send=lambda: _wait_your_turn(connection),
         after_response=lambda answered: _note_answer(connection, answered),
         on_error=lambda error: _note_error(connection, error),
@@ -264,7 +271,6 @@ WEBHOOK_EVENTS = (
 # The host project routes its receiver under this URL name, with a `public_id` argument (the
 # connection's), the way Django's auth expects a URL named "login".
 RECEIVER_URL_NAME = "scripe_webhook"
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 POLLING_FLOOR = "Polling alone keeps the calendar current, only later."
 
 
@@ -282,33 +288,31 @@ class WebhookRefused(Exception):
         self.reason = reason
 
 
-def webhooks_off_reason() -> str:
-    """Why webhooks cannot be registered now ("" when they can): they need a public base URL,
-    HTTPS (or a local one, for the sandbox, when SCRIPE_WEBHOOKS_ALLOW_LOCAL is on)."""
+def webhooks_off_reason(*, resolve: bool = False) -> str:
+    """Why webhooks cannot be registered now ("" when they can): they need PUBLIC_BASE_URL,
+    allowed by the destination rule (https on the public internet, or anything when
+    SCRIPE_ALLOW_LOCAL_HOSTS is on, for the sandbox). Pages ask without `resolve`, so
+    showing one never waits for DNS; registering asks with it."""
     base = settings.PUBLIC_BASE_URL
     if not base:
         return (
             "Webhooks are off: PUBLIC_BASE_URL is not set, so Scripe has no address to "
             f"deliver to. {POLLING_FLOOR}"
         )
-    parts = urlsplit(base)
-    if parts.scheme == "https" and parts.hostname:
-        return ""
-    if (
-        settings.SCRIPE_WEBHOOKS_ALLOW_LOCAL
-        and parts.scheme == "http"
-        and (parts.hostname or "") in LOCAL_HOSTS
-    ):
-        return ""
-    return (
-        f"Webhooks are off: PUBLIC_BASE_URL ({base}) is not an HTTPS address (a local "
-        f"http:// one needs SCRIPE_WEBHOOKS_ALLOW_LOCAL). {POLLING_FLOOR}"
-    )
+    try:
+        check_url(base, resolve=resolve)
+    except DestinationRefused:
+        return (
+            f"Webhooks are off: PUBLIC_BASE_URL ({base}) is not an https address on the "
+            "public internet (a local or private one needs SCRIPE_ALLOW_LOCAL_HOSTS). "
+            f"{POLLING_FLOOR}"
+        )
+    return ""
 
 
 def webhook_receiver_url(connection: ScripeConnection) -> str:
     """The address Scripe delivers this workspace's events to; raises WebhooksOff."""
-    reason = webhooks_off_reason()
+    reason = webhooks_off_reason(resolve=True)
     if reason:
         raise WebhooksOff(reason)
     path = reverse(RECEIVER_URL_NAME, kwargs={"public_id": connection.public_id})
