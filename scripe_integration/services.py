@@ -40,6 +40,14 @@ KEY_ERRORS = {
 
 # Failures that never reached Scripe: nothing answered.
 UNREACHABLE_CODES = frozenset({"timeout", "connection_error", "connection_lost"})
+# What an admin is told whenever the base URL did not lead to Scripe: no answer, a refused,
+# broken or timed-out connection, a TLS or DNS failure, an address the destination rule
+# refuses, or something other than Scripe answering. One sentence for all of them, so that
+# pressing Verify cannot tell which hosts and ports the server reaches.
+UNREACHABLE_AT_ADDRESS = (
+    "Scripe could not be reached at this address. Check that the base URL is Scripe's API "
+    "root, such as https://api.scripe.io/v1, and try again in a minute."
+)
 
 
 class ScripeNotConfigured(Exception):
@@ -195,17 +203,23 @@ def _record_deprecation(connection: ScripeConnection, client: ScripeClient) -> N
     connection.save(update_fields=["deprecation_notice", "deprecation_sunset"])
 
 
+def answered_by_scripe(error: ScripeError) -> bool:
+    """Scripe itself refused, in its error envelope (or the workspace's own rate-limit hold
+    stopped the call). False for every failure that says only that Scripe was not found at
+    the address, which all read the same to people (UNREACHABLE_AT_ADDRESS)."""
+    return not (
+        error.code in UNREACHABLE_CODES
+        or error.code == "invalid_response"
+        or error.code.startswith("http_")  # an answer without Scripe's envelope
+    )
+
+
 def describe_error(error: ScripeError) -> str:
     """A sentence a person can act on, for any Scripe failure."""
     if error.code in KEY_ERRORS:
         return KEY_ERRORS[error.code]
-    if error.code in UNREACHABLE_CODES:
+    if not answered_by_scripe(error):
         return "Scripe could not be reached. Try again in a minute."
-    if error.code == "invalid_response":
-        return (
-            f"Scripe's answer could not be read ({error.message.rstrip('.')}). Check that "
-            "the base URL is Scripe's API root, such as https://api.scripe.io/v1."
-        )
     if error.code == "rate_limited":
         wait = f" in {int(error.retry_after)} s" if error.retry_after else " shortly"
         return f"Scripe is rate-limiting this workspace; try again{wait}."
@@ -235,6 +249,8 @@ def key_verify(*, workspace) -> tuple[bool, str]:
             return False, KEY_ERRORS[error.code]
         # Network trouble, a Scripe outage or an unreadable answer says nothing about the
         # key: leave its state.
+        if not answered_by_scripe(error):
+            return False, f"Could not verify the key: {UNREACHABLE_AT_ADDRESS}"
         return False, f"Could not verify the key: {describe_error(error)}"
     connection.mark_valid(
         workspace_id=found.id, name=found.name, plan=found.plan, scopes=found.scopes
@@ -423,6 +439,8 @@ def _webhook_error(error: ScripeError) -> str:
         )
     if error.code in ("ssrf_blocked", "invalid_request", "unprocessable"):
         return f"Scripe refused the address ({error.message})"
+    if not answered_by_scripe(error):
+        return UNREACHABLE_AT_ADDRESS
     return describe_error(error)
 
 
