@@ -402,7 +402,7 @@ class Deprecation:
         )
 
 
-class PublicOnlyTransport(httpx.HTTPTransport):
+class PublicOnlyTransport(httpx.BaseTransport):
     """Sends only to https URLs whose host resolves to public addresses (the rule in
     `destinations`), and connects to the addresses it checked.
 
@@ -413,13 +413,18 @@ class PublicOnlyTransport(httpx.HTTPTransport):
     never used. A refusal is an `httpx.ConnectError`, raised before any connection: to the
     caller it is a host that could not be reached. Redirects are not followed (httpx's
     default), so an answer cannot send the request on elsewhere. Environment proxies are not
-    used: through a proxy the address connected to could not be checked."""
+    used: through a proxy the address connected to could not be checked.
+
+    `options` are httpx.HTTPTransport's. Each name gets a connection pool of its own: pools
+    are keyed by the address, and a connection verified for one name must never carry a
+    request for another name at the same address."""
 
     def __init__(
         self, *, resolve: Callable[[str, int], list[str]] = public_addresses, **options: Any
     ) -> None:
-        super().__init__(**options)
         self._resolve = resolve
+        self._options = options
+        self._pools: dict[str, httpx.HTTPTransport] = {}
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -430,18 +435,25 @@ class PublicOnlyTransport(httpx.HTTPTransport):
             addresses = self._resolve(name, url.port or 443)
         except DestinationRefused as refused:
             raise httpx.ConnectError(str(refused), request=request) from None
+        pool = self._pools.get(name) or self._pools.setdefault(
+            name, httpx.HTTPTransport(**self._options)
+        )
         request.extensions = {**request.extensions, "sni_hostname": name}
         failure = httpx.ConnectError("The name has no address.", request=request)
         try:
             for address in addresses:
                 request.url = url.copy_with(host=address)
                 try:
-                    return super().handle_request(request)
+                    return pool.handle_request(request)
                 except httpx.ConnectError as error:
                     failure = error  # nothing was sent: try the name's next address
         finally:
             request.url = url
         raise failure
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.close()
 
 
 class ScripeClient:

@@ -142,6 +142,8 @@ class TLSServer:
         hosts = self.hosts
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keeps the connection for the next request
+
             def do_GET(self) -> None:
                 hosts.append(self.headers["Host"])
                 body = json.dumps({"ok": True}).encode()
@@ -214,6 +216,16 @@ def test_a_certificate_for_another_name_is_refused(ca, tls_server):
     with pinned_client(ca, []) as client, pytest.raises(httpx.ConnectError):
         client.get(f"https://scripe.example:{server.port}/v1/workspaces/me")
     assert server.hosts == []
+
+
+def test_a_connection_verified_for_one_name_never_carries_another_names_request(ca, tls_server):
+    server = tls_server("scripe.example")
+    with pinned_client(ca, []) as client:
+        assert client.get(f"https://scripe.example:{server.port}/v1/a").status_code == 200
+        # Same address and port, so the same pool key; the certificate is not other.example's.
+        with pytest.raises(httpx.ConnectError):
+            client.get(f"https://other.example:{server.port}/v1/b")
+    assert server.hosts == [f"scripe.example:{server.port}"]
 
 
 def test_plain_http_is_refused_before_anything_is_resolved(ca, connections):
