@@ -82,6 +82,7 @@ def main() -> None:
         "Q_WORKERS": str(args.workers),
         "Q_LOG_LEVEL": "WARNING",
         "LOG_LEVEL": "WARNING",
+        "SCRIPE_ALLOW_LOCAL_HOSTS": "true",  # the sandbox is on 127.0.0.1
         # Playwright's sync API runs an event loop in this thread; the ORM calls here are
         # still plain synchronous ones.
         "DJANGO_ALLOW_ASYNC_UNSAFE": "true",

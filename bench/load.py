@@ -576,6 +576,7 @@ def server_env(database_url: str) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "SCRIPE_KEY_ENCRYPTION_KEYS": BENCH_FERNET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SCRIPE_ALLOW_LOCAL_HOSTS": "true",  # its Scripe is a local sandbox address
         "LOG_LEVEL": "WARNING",
         "Q_LOG_LEVEL": "WARNING",
     }

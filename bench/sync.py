@@ -45,6 +45,7 @@ def main() -> None:
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "LOG_LEVEL": "WARNING",
             "Q_LOG_LEVEL": "WARNING",
+            "SCRIPE_ALLOW_LOCAL_HOSTS": "true",  # the sandbox is on 127.0.0.1
         }
     )
     import django
@@ -179,7 +180,7 @@ def sweep_minutes(sandbox, connection, minutes: int) -> list[int]:
 def sandbox_client(sandbox, key):
     from scripe_integration.client import ScripeClient
 
-    return ScripeClient(sandbox.base_url, key)
+    return ScripeClient(sandbox.base_url, key, allow_local_hosts=True)
 
 
 def change_a_tenth(sandbox, slots, start) -> int:

@@ -50,7 +50,8 @@ class Viewer:
     @cached_property
     def broken_keys(self) -> list[ScripeProblem]:
         """Workspaces whose Scripe key stops generation, with the reason; and, for the
-        workspace's admins only, a Scripe that has not answered lately."""
+        workspace's admins only, a Scripe that has not answered lately or a base URL the
+        server may not call."""
         broken = []
         for membership in self.memberships:
             scripe = getattr(membership.workspace, "scripe", None)
@@ -59,7 +60,15 @@ class Viewer:
             elif scripe.key_state == "invalid":
                 reason = scripe.key_error_message or "Scripe refuses it"
                 broken.append(ScripeProblem(membership, f"has an invalid Scripe key: {reason}"))
-            if scripe and scripe.unreachable_since and membership.has_role(Role.ADMIN):
+            if scripe and membership.has_role(Role.ADMIN) and scripe.base_url_refused:
+                # Stored before the destination rule, or allowed by a setting since turned
+                # off: the client refuses to connect, so say why rather than "no answer".
+                problem = (
+                    f"Scripe's base URL {scripe.base_url} is not an https address on the "
+                    "public internet, so nothing is sent to it until an admin changes it."
+                )
+                broken.append(ScripeProblem(membership, problem, blocking=False))
+            elif scripe and scripe.unreachable_since and membership.has_role(Role.ADMIN):
                 since = timezone.localtime(scripe.unreachable_since, self.zone)
                 when = f"{since:%H:%M}"
                 if since.date() != timezone.localtime(timezone=self.zone).date():

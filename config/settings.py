@@ -193,6 +193,15 @@ else:
 # scripe_integration is a library: its connection (the encrypted key) belongs to this model.
 SCRIPE_CONNECTION_OWNER_MODEL = "calendar_app.Workspace"
 SCRIPE_API_BASE_URL = os.getenv("SCRIPE_API_BASE_URL", "https://api.scripe.io/v1")
+# The server sends requests only to https addresses on the public internet: Scripe's base URL
+# (which a workspace admin types) and the webhook address Scripe is given (PUBLIC_BASE_URL)
+# are refused otherwise (scripe_integration.destinations). On, plain http and loopback or
+# private addresses are allowed too: for development and the sandbox (`make run` sets it),
+# never in production. SCRIPE_WEBHOOKS_ALLOW_LOCAL is its old name, from when it covered
+# webhooks only; it only ever made sense with a local Scripe.
+SCRIPE_ALLOW_LOCAL_HOSTS = envbool(
+    "SCRIPE_ALLOW_LOCAL_HOSTS", os.getenv("SCRIPE_WEBHOOKS_ALLOW_LOCAL", "False")
+)
 SCRIPE_READ_TIMEOUT = float(os.getenv("SCRIPE_READ_TIMEOUT", "15"))
 # How long one generation task may work on its batch, and the lease that keeps other tasks
 # off its attempts. A live task renews the lease before each call and while listing pages
@@ -214,10 +223,9 @@ if not DEBUG and DEV_ENCRYPTION_KEY in SCRIPE_KEY_ENCRYPTION_KEYS:
 
 # Webhooks (#14): Scripe pushes post and job events to /hooks/scripe/<id>/, so the calendar
 # follows within seconds; polling stays the floor and gives the same results, later. An admin
-# registers the endpoint only when the app has a public base URL Scripe can reach: HTTPS, or
-# http://127.0.0.1 / localhost too when SCRIPE_WEBHOOKS_ALLOW_LOCAL is on (the sandbox).
+# registers the endpoint only when the app has a public base URL Scripe can reach: https on
+# the public internet, or a local one when SCRIPE_ALLOW_LOCAL_HOSTS is on (the sandbox).
 PUBLIC_BASE_URL = os.getenv("PUBLIC_BASE_URL", "").strip().rstrip("/")
-SCRIPE_WEBHOOKS_ALLOW_LOCAL = envbool("SCRIPE_WEBHOOKS_ALLOW_LOCAL", "False")
 # The contract does not publish the signature header's name; the default is the library's
 # reading of it (scripe_integration.webhooks.SIGNATURE_HEADER).
 SCRIPE_WEBHOOK_SIGNATURE_HEADER = os.getenv("SCRIPE_WEBHOOK_SIGNATURE_HEADER", "Scripe-Signature")

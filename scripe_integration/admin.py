@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from scripe_integration.models import ScripeConnection, validate_key_format
+from scripe_integration.models import ScripeConnection, validate_base_url, validate_key_format
 from scripe_integration.services import (
     WEBHOOK_EVENTS,
     webhook_health,
@@ -31,7 +31,8 @@ class ScripeConnectionForm(forms.ModelForm):
         label="Base URL",
         max_length=300,
         assume_scheme="https",
-        help_text="Scripe's API root, e.g. https://api.scripe.io/v1, or a local sandbox.",
+        help_text="Scripe's API root, e.g. https://api.scripe.io/v1 (an https address on the "
+        "public internet), or a local sandbox where the server allows local addresses.",
     )
     new_key = forms.CharField(
         label="API key",
@@ -49,6 +50,14 @@ class ScripeConnectionForm(forms.ModelForm):
     class Meta:
         model = ScripeConnection
         fields = ["base_url"]
+
+    def clean_base_url(self) -> str:
+        value = self.cleaned_data["base_url"]
+        # Only a new address: one stored before the rule keeps the page savable, and the
+        # client refuses to call it anyway (the Reachable row says so).
+        if "base_url" in self.changed_data:
+            validate_base_url(value)
+        return value
 
     def clean_new_key(self) -> str:
         value = self.cleaned_data["new_key"]

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 import httpx
 
+from scripe_integration.destinations import DestinationRefused, public_addresses
 from scripe_integration.pacing import seconds_on_hold
 
 API_VERSION: Final = "2026-08-01"
@@ -401,6 +402,60 @@ class Deprecation:
         )
 
 
+class PublicOnlyTransport(httpx.BaseTransport):
+    """Sends only to https URLs whose host resolves to public addresses (the rule in
+    `destinations`), and connects to the addresses it checked.
+
+    For each request it resolves the host once, refuses it unless every address is public,
+    and hands httpx the URL with the host replaced by the checked address, while the Host
+    header and TLS (the SNI name and the certificate check, through httpcore's `sni_hostname`
+    extension) keep the name. So a DNS answer that changes after the check (rebinding) is
+    never used. A refusal is an `httpx.ConnectError`, raised before any connection: to the
+    caller it is a host that could not be reached. Redirects are not followed (httpx's
+    default), so an answer cannot send the request on elsewhere. Environment proxies are not
+    used: through a proxy the address connected to could not be checked.
+
+    `options` are httpx.HTTPTransport's. Each name gets a connection pool of its own: pools
+    are keyed by the address, and a connection verified for one name must never carry a
+    request for another name at the same address."""
+
+    def __init__(
+        self, *, resolve: Callable[[str, int], list[str]] = public_addresses, **options: Any
+    ) -> None:
+        self._resolve = resolve
+        self._options = options
+        self._pools: dict[str, httpx.HTTPTransport] = {}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        if url.scheme != "https":
+            raise httpx.ConnectError("Only https addresses may be called.", request=request)
+        name = url.raw_host.decode("ascii")
+        try:
+            addresses = self._resolve(name, url.port or 443)
+        except DestinationRefused as refused:
+            raise httpx.ConnectError(str(refused), request=request) from None
+        pool = self._pools.get(name) or self._pools.setdefault(
+            name, httpx.HTTPTransport(**self._options)
+        )
+        request.extensions = {**request.extensions, "sni_hostname": name}
+        failure = httpx.ConnectError("The name has no address.", request=request)
+        try:
+            for address in addresses:
+                request.url = url.copy_with(host=address)
+                try:
+                    return pool.handle_request(request)
+                except httpx.ConnectError as error:
+                    failure = error  # nothing was sent: try the name's next address
+        finally:
+            request.url = url
+        raise failure
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.close()
+
+
 class ScripeClient:
     """A Scripe API client for one workspace's key.
 
@@ -417,6 +472,7 @@ class ScripeClient:
         connect_timeout: float = 5.0,
         read_timeout: float = 15.0,
         transport: httpx.BaseTransport | None = None,
+        allow_local_hosts: bool = False,
         before_send: Callable[[], None] | None = None,
         after_response: Callable[[ScripeClient], None] | None = None,
         on_error: Callable[[ScripeError], None] | None = None,
@@ -425,7 +481,11 @@ class ScripeClient:
         `before_send` runs right before each request and may raise a ScripeError to keep it
         from being sent (a rate-limit hold shared by several processes); `after_response`
         runs on each answer, with `last_rate_limit` fresh; `on_error` on each failed call
-        (no answer, or an error answer) before it is raised."""
+        (no answer, or an error answer) before it is raised.
+
+        Requests go only to https addresses on the public internet (`PublicOnlyTransport`);
+        `allow_local_hosts` lifts that for the sandbox and development. A caller that brings
+        its own `transport` decides for itself."""
         if not api_key:
             raise ScripeInputError("api_key", "A Scripe API key is required.")
         self.read_timeout = read_timeout
@@ -438,6 +498,8 @@ class ScripeClient:
         self._before_send = before_send
         self._after_response = after_response
         self._on_error = on_error
+        if transport is None and not allow_local_hosts:
+            transport = PublicOnlyTransport()
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             headers={

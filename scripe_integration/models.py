@@ -19,15 +19,30 @@ from django.db import models
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from scripe_integration import crypto, signals
+from scripe_integration import crypto, destinations, signals
 
 logger = logging.getLogger(__name__)
 
 KEY_FORMAT = re.compile(r"^scripe_sk_(live|test)_[A-Za-z0-9]{8,}$")
 
 
+BASE_URL_REFUSED = (
+    f"{destinations.REFUSED}, such as https://api.scripe.io/v1. Local and private addresses "
+    "are allowed only when the server sets SCRIPE_ALLOW_LOCAL_HOSTS."
+)
+
+
 def default_base_url() -> str:
     return settings.SCRIPE_API_BASE_URL
+
+
+def validate_base_url(value: str) -> None:
+    """The destination rule for a base URL an admin enters: https, resolving to public
+    addresses only (unless SCRIPE_ALLOW_LOCAL_HOSTS). Asks DNS, so only for input."""
+    try:
+        destinations.check_url(value)
+    except destinations.DestinationRefused:
+        raise ValidationError(BASE_URL_REFUSED) from None
 
 
 def validate_key_format(value: str) -> None:
@@ -146,7 +161,20 @@ class ScripeConnection(models.Model):
         return self.key_base_url.rstrip("/") == self.base_url.rstrip("/")
 
     @property
+    def base_url_refused(self) -> bool:
+        """The stored base URL is one the destination rule refuses, as far as the URL itself
+        shows (plain http, a private address, localhost; a name is not resolved: this is
+        asked while pages render). Nothing is sent there: the client refuses to connect."""
+        try:
+            destinations.check_url(self.base_url, resolve=False)
+        except destinations.DestinationRefused:
+            return True
+        return False
+
+    @property
     def reachability_summary(self) -> str:
+        if self.base_url_refused:
+            return f"Nothing is sent to {self.base_url}. {BASE_URL_REFUSED}"
         if self.unreachable_since is None:
             return "Scripe answered the last call (or none was made yet)."
         since = f"{self.unreachable_since:%Y-%m-%d %H:%M} UTC"

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,6 +20,11 @@ from django.views.decorators.debug import sensitive_variables
 
 from scripe_integration import crypto, pacing
 from scripe_integration.client import UNSET, Project, ScripeClient, ScripeError
+from scripe_integration.destinations import (
+    DestinationRefused,
+    check_url,
+    local_hosts_allowed,
+)
 from scripe_integration.models import ScripeConnection, WebhookDelivery, WebhookRefusal
 from scripe_integration.webhooks import WebhookVerificationError, parse_event, verify_webhook
 
@@ -38,6 +42,14 @@ KEY_ERRORS = {
 
 # Failures that never reached Scripe: nothing answered.
 UNREACHABLE_CODES = frozenset({"timeout", "connection_error", "connection_lost"})
+# What an admin is told whenever the base URL did not lead to Scripe: no answer, a refused,
+# broken or timed-out connection, a TLS or DNS failure, an address the destination rule
+# refuses, or something other than Scripe answering. One sentence for all of them, so that
+# pressing Verify cannot tell which hosts and ports the server reaches.
+UNREACHABLE_AT_ADDRESS = (
+    "Scripe could not be reached at this address. Check that the base URL is Scripe's API "
+    "root, such as https://api.scripe.io/v1, and try again in a minute."
+)
 
 
 class ScripeNotConfigured(Exception):
@@ -80,6 +92,9 @@ def scripe_session(connection: ScripeConnection) -> Iterator[ScripeClient]:
         connection.base_url,
         connection.api_key,
         read_timeout=settings.SCRIPE_READ_TIMEOUT,
+        # The client checks every address it connects to (destinations); a base URL the rule
+        # refuses fails like an unreachable Scripe, before anything is sent.
+        allow_local_hosts=local_hosts_allowed(),
         before_send=lambda: _wait_your_turn(connection),
         after_response=lambda answered: _note_answer(connection, answered),
         on_error=lambda error: _note_error(connection, error),
@@ -190,17 +205,23 @@ def _record_deprecation(connection: ScripeConnection, client: ScripeClient) -> N
     connection.save(update_fields=["deprecation_notice", "deprecation_sunset"])
 
 
+def answered_by_scripe(error: ScripeError) -> bool:
+    """Scripe itself refused, in its error envelope (or the workspace's own rate-limit hold
+    stopped the call). False for every failure that says only that Scripe was not found at
+    the address, which all read the same to people (UNREACHABLE_AT_ADDRESS)."""
+    return not (
+        error.code in UNREACHABLE_CODES
+        or error.code == "invalid_response"
+        or error.code.startswith("http_")  # an answer without Scripe's envelope
+    )
+
+
 def describe_error(error: ScripeError) -> str:
     """A sentence a person can act on, for any Scripe failure."""
     if error.code in KEY_ERRORS:
         return KEY_ERRORS[error.code]
-    if error.code in UNREACHABLE_CODES:
+    if not answered_by_scripe(error):
         return "Scripe could not be reached. Try again in a minute."
-    if error.code == "invalid_response":
-        return (
-            f"Scripe's answer could not be read ({error.message.rstrip('.')}). Check that "
-            "the base URL is Scripe's API root, such as https://api.scripe.io/v1."
-        )
     if error.code == "rate_limited":
         wait = f" in {int(error.retry_after)} s" if error.retry_after else " shortly"
         return f"Scripe is rate-limiting this workspace; try again{wait}."
@@ -230,6 +251,8 @@ def key_verify(*, workspace) -> tuple[bool, str]:
             return False, KEY_ERRORS[error.code]
         # Network trouble, a Scripe outage or an unreadable answer says nothing about the
         # key: leave its state.
+        if not answered_by_scripe(error):
+            return False, f"Could not verify the key: {UNREACHABLE_AT_ADDRESS}"
         return False, f"Could not verify the key: {describe_error(error)}"
     connection.mark_valid(
         workspace_id=found.id, name=found.name, plan=found.plan, scopes=found.scopes
@@ -266,7 +289,6 @@ WEBHOOK_EVENTS = (
 # The host project routes its receiver under this URL name, with a `public_id` argument (the
 # connection's), the way Django's auth expects a URL named "login".
 RECEIVER_URL_NAME = "scripe_webhook"
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 POLLING_FLOOR = "Polling alone shows changes made in Scripe within 2 minutes."
 
 
@@ -284,33 +306,31 @@ class WebhookRefused(Exception):
         self.reason = reason
 
 
-def webhooks_off_reason() -> str:
-    """Why webhooks cannot be registered now ("" when they can): they need a public base URL,
-    HTTPS (or a local one, for the sandbox, when SCRIPE_WEBHOOKS_ALLOW_LOCAL is on)."""
+def webhooks_off_reason(*, resolve: bool = False) -> str:
+    """Why webhooks cannot be registered now ("" when they can): they need PUBLIC_BASE_URL,
+    allowed by the destination rule (https on the public internet, or anything when
+    SCRIPE_ALLOW_LOCAL_HOSTS is on, for the sandbox). Pages ask without `resolve`, so
+    showing one never waits for DNS; registering asks with it."""
     base = settings.PUBLIC_BASE_URL
     if not base:
         return (
             "Webhooks are off: PUBLIC_BASE_URL is not set, so Scripe has no address to "
             f"deliver to. {POLLING_FLOOR}"
         )
-    parts = urlsplit(base)
-    if parts.scheme == "https" and parts.hostname:
-        return ""
-    if (
-        settings.SCRIPE_WEBHOOKS_ALLOW_LOCAL
-        and parts.scheme == "http"
-        and (parts.hostname or "") in LOCAL_HOSTS
-    ):
-        return ""
-    return (
-        f"Webhooks are off: PUBLIC_BASE_URL ({base}) is not an HTTPS address (a local "
-        f"http:// one needs SCRIPE_WEBHOOKS_ALLOW_LOCAL). {POLLING_FLOOR}"
-    )
+    try:
+        check_url(base, resolve=resolve)
+    except DestinationRefused:
+        return (
+            f"Webhooks are off: PUBLIC_BASE_URL ({base}) is not an https address on the "
+            "public internet (a local or private one needs SCRIPE_ALLOW_LOCAL_HOSTS). "
+            f"{POLLING_FLOOR}"
+        )
+    return ""
 
 
 def webhook_receiver_url(connection: ScripeConnection) -> str:
     """The address Scripe delivers this workspace's events to; raises WebhooksOff."""
-    reason = webhooks_off_reason()
+    reason = webhooks_off_reason(resolve=True)
     if reason:
         raise WebhooksOff(reason)
     path = reverse(RECEIVER_URL_NAME, kwargs={"public_id": connection.public_id})
@@ -421,6 +441,8 @@ def _webhook_error(error: ScripeError) -> str:
         )
     if error.code in ("ssrf_blocked", "invalid_request", "unprocessable"):
         return f"Scripe refused the address ({error.message})"
+    if not answered_by_scripe(error):
+        return UNREACHABLE_AT_ADDRESS
     return describe_error(error)
 
 

@@ -337,6 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # The app talks to the sandbox unless told to talk to another Scripe.
     environment.setdefault("SCRIPE_API_BASE_URL", f"http://127.0.0.1:{args.sandbox_port}/v1")
+    # The sandbox is a local, plain-http address, which a production server refuses to call;
+    # development allows local addresses (also for PUBLIC_BASE_URL=http://127.0.0.1:8000).
+    environment.setdefault("SCRIPE_ALLOW_LOCAL_HOSTS", "true")
     # Links in notification email lead to this server, whatever port it runs on.
     environment.setdefault("EMAIL_LINK_BASE_URL", f"http://{args.host}:{args.port}")
     return Supervisor(environment).run(args.host, args.port, args.sandbox_port)

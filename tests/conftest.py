@@ -21,6 +21,8 @@ class RunningSandbox:
         self.root_url = sandbox.root_url
 
     def client(self, key: str | None = None, **kwargs) -> ScripeClient:
+        # The sandbox listens on 127.0.0.1, over plain http: a local address.
+        kwargs.setdefault("allow_local_hosts", True)
         return ScripeClient(self.base_url, key or self.key, **kwargs)
 
     def stats(self) -> dict:
@@ -152,6 +154,13 @@ class Team:
 @pytest.fixture
 def team(db) -> Team:
     return Team()
+
+
+@pytest.fixture(autouse=True)
+def _local_hosts_allowed(settings):
+    # The sandbox runs on 127.0.0.1 over http, which the destination rule refuses unless local
+    # hosts are allowed, as in development. Tests of the rule turn it off.
+    settings.SCRIPE_ALLOW_LOCAL_HOSTS = True
 
 
 @pytest.fixture(autouse=True)

@@ -40,6 +40,8 @@ class Cluster:
             "DATABASE_URL": database_url(),
             "Q_WORKERS": "2",
             "Q_LOG_LEVEL": "WARNING",
+            # The sandbox is on 127.0.0.1, as the tests' own settings allow (conftest).
+            "SCRIPE_ALLOW_LOCAL_HOSTS": "true",
             **env,
         }
         log = ROOT / "var" / "cluster.log"

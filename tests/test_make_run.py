@@ -58,7 +58,10 @@ def port_is_free(port: int) -> bool:
 
 def environment(database: Path) -> dict[str, str]:
     # Only what make run itself would see: no broker, Scripe or log settings from outside.
-    ignored = {"REDIS_URL", "SCRIPE_API_BASE_URL", "LOG_LEVEL", "Q_LOG_LEVEL", "Q_WORKERS"}
+    ignored = {
+        *("REDIS_URL", "SCRIPE_API_BASE_URL", "SCRIPE_ALLOW_LOCAL_HOSTS"),
+        *("LOG_LEVEL", "Q_LOG_LEVEL", "Q_WORKERS"),
+    }
     env = {k: v for k, v in os.environ.items() if k not in ignored}
     env["DATABASE_URL"] = f"sqlite:///{database}"
     # The sandbox's state next to the database, not in the developer's var/.

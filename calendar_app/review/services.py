@@ -29,6 +29,7 @@ from scripe_integration.client import ScripeError, ScripeInputError
 from scripe_integration.services import (
     HELD,
     ScripeNotConfigured,
+    answered_by_scripe,
     describe_error,
     post_fetch,
     post_update,
@@ -77,7 +78,7 @@ def scripe_refused(error: ScripeError, *, doing: str, then: str) -> str:
         )
     if error.code == "unprocessable":
         return f"Scripe could not {doing}: {error.message.rstrip('.')}. {then}"
-    if error.http_status is None:
+    if error.http_status is None or not answered_by_scripe(error):
         return f"Scripe could not be reached. {then} Try again in a minute."
     return f"Scripe refused: {describe_error(error)} {then}"
 

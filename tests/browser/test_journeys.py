@@ -12,6 +12,7 @@ from calendar_app.models import PlannedSlot, Project, SourceNote, Workspace
 from calendar_app.pipeline.generation import generation_request
 from scripe_integration.models import ScripeConnection
 from tests.browser.conftest import next_wednesday
+from tests.calendar_app.test_admin import grant
 from tests.support import generation_finish
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -147,6 +148,21 @@ def test_5_an_admin_adds_and_verifies_a_key_that_stays_masked(journey):
     assert "Valid" in page.content()
     assert journey.sandbox.key not in page.content()
     assert ScripeConnection.objects.get(workspace=workspace).key_state == "valid"
+
+
+def test_5a_an_admin_is_told_next_to_the_field_that_the_server_may_not_call_an_address(
+    journey, settings
+):
+    settings.SCRIPE_ALLOW_LOCAL_HOSTS = False  # as in production
+    team = journey.team
+    grant(team.admin, "view", "change", "add", "delete")  # staff, admin of Acme only
+    page = journey.page_for(team.admin)
+    page.goto(f"{journey.url}/admin/calendar_app/workspace/{team.workspace.pk}/change/")
+    page.fill("#id_scripe-0-base_url", "https://169.254.169.254/v1")
+    page.click("input[name=_continue]")
+    page.locator(".field-base_url >> text=Use an https address on the public internet").wait_for()
+    stored = ScripeConnection.objects.get(workspace=team.workspace)
+    assert stored.base_url == journey.sandbox.base_url
 
 
 def test_6_dragging_a_card_keeps_its_time_and_a_bad_drop_is_refused(journey, time_machine):

@@ -99,6 +99,19 @@ def test_django_q_uses_redis_when_redis_url_is_set(monkeypatch):
     assert s["Q_CLUSTER"]["timeout"] < s["Q_CLUSTER"]["retry"]
 
 
+def test_local_hosts_are_refused_unless_a_setting_allows_them(monkeypatch):
+    def allowed(**env: str) -> bool:
+        for name in ("SCRIPE_ALLOW_LOCAL_HOSTS", "SCRIPE_WEBHOOKS_ALLOW_LOCAL"):
+            monkeypatch.delenv(name, raising=False)
+        return load_settings(monkeypatch, **env)["SCRIPE_ALLOW_LOCAL_HOSTS"]
+
+    assert allowed() is False
+    assert allowed(SCRIPE_ALLOW_LOCAL_HOSTS="true") is True
+    # Its old name, from when it covered webhooks only, still turns it on.
+    assert allowed(SCRIPE_WEBHOOKS_ALLOW_LOCAL="true") is True
+    assert allowed(SCRIPE_WEBHOOKS_ALLOW_LOCAL="true", SCRIPE_ALLOW_LOCAL_HOSTS="false") is False
+
+
 def test_scripe_base_url_defaults_to_real_scripe(monkeypatch):
     assert load_settings(monkeypatch)["SCRIPE_API_BASE_URL"] == "https://api.scripe.io/v1"
     s = load_settings(monkeypatch, SCRIPE_API_BASE_URL="http://127.0.0.1:8765/v1")

@@ -409,9 +409,10 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("answer", MALFORMED.values(), ids=MALFORMED.keys())
-def test_the_verify_button_reports_an_unreadable_answer_in_words(
+def test_the_verify_button_reports_an_answer_that_is_not_scripes_as_no_scripe_there(
     client, team, superuser, scripe, monkeypatch, answer
 ):
+    # The same sentence as for a closed port: what else answers there is not told.
     scripe.set_key(LIVE_KEY)
     scripe.save()
     scripe_answering(monkeypatch, answer)
@@ -419,7 +420,7 @@ def test_the_verify_button_reports_an_unreadable_answer_in_words(
     response = client.post(f"/admin/calendar_app/workspace/{team.workspace.pk}/verify-key/")
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
-    assert "Acme: Could not verify the key: Scripe&#x27;s answer could not be read" in page
+    assert "Acme: Could not verify the key: Scripe could not be reached at this address." in page
     assert "the base URL is Scripe&#x27;s API root" in page
 
 

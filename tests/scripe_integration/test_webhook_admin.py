@@ -29,7 +29,7 @@ BASE = "http://127.0.0.1:9"  # nothing listens there; what is registered is what
 @pytest.fixture
 def public(settings):
     settings.PUBLIC_BASE_URL = BASE
-    settings.SCRIPE_WEBHOOKS_ALLOW_LOCAL = True
+    settings.SCRIPE_ALLOW_LOCAL_HOSTS = True
 
 
 @pytest.fixture
@@ -136,16 +136,37 @@ def test_without_a_public_url_the_admin_says_webhooks_are_off_and_registers_noth
     [
         ("", True, True),
         ("https://cal.example.com", False, False),
-        ("http://cal.example.com", True, True),  # HTTPS, unless it is this machine
+        ("http://cal.example.com", False, True),  # https on the public internet
         ("http://127.0.0.1:8000", False, True),
-        ("http://127.0.0.1:8000", True, False),
+        ("https://127.0.0.1:8000", False, True),
+        ("https://10.0.0.5", False, True),
+        ("https://localhost:8000", False, True),
+        ("http://127.0.0.1:8000", True, False),  # unless local hosts are allowed
         ("http://localhost:8000", True, False),
     ],
 )
-def test_webhooks_need_https_or_a_local_address_when_allowed(settings, base, allow_local, off):
+def test_webhooks_need_a_public_https_address_or_local_hosts_allowed(
+    settings, base, allow_local, off
+):
     settings.PUBLIC_BASE_URL = base
-    settings.SCRIPE_WEBHOOKS_ALLOW_LOCAL = allow_local
+    settings.SCRIPE_ALLOW_LOCAL_HOSTS = allow_local
     assert bool(webhooks_off_reason()) is off
+
+
+def test_registering_refuses_a_public_base_url_that_resolves_to_a_private_address(
+    team, hooked, settings, fake_dns
+):
+    fake_dns.answer("cal.example", ["10.0.0.7"])
+    settings.PUBLIC_BASE_URL = "https://cal.example"
+    hooked.wire(team.workspace)
+    settings.SCRIPE_ALLOW_LOCAL_HOSTS = False
+    registered, message = webhook_register(workspace=team.workspace)
+    assert not registered
+    assert message.startswith(
+        "Webhooks are off: PUBLIC_BASE_URL (https://cal.example) is not an https address on "
+        "the public internet"
+    )
+    assert hooked.stats()["requestsTotal"] == 0
 
 
 def test_a_key_without_the_webhooks_scope_is_told_so_and_stays_valid(

@@ -46,7 +46,7 @@ def hooks(team, sandbox_factory, monkeypatch, settings):
     """A sandbox wired to Acme, with Acme's webhook endpoint registered in it (pointing
     nowhere, so nothing arrives unless a test posts it); generations run when a test says."""
     settings.PUBLIC_BASE_URL = NOBODY_LISTENS
-    settings.SCRIPE_WEBHOOKS_ALLOW_LOCAL = True
+    settings.SCRIPE_ALLOW_LOCAL_HOSTS = True
     running = sandbox_factory(webhook_retry_seconds=(), webhook_timeout=1.0)
     running.wire(team.workspace)
     monkeypatch.setattr(dispatch, "enqueue", lambda job_ids: None)
@@ -543,7 +543,7 @@ def test_a_real_signed_delivery_from_the_sandbox_moves_the_slot(
     live_server, team, sandbox_factory, monkeypatch, settings, envelope
 ):
     settings.PUBLIC_BASE_URL = live_server.url
-    settings.SCRIPE_WEBHOOKS_ALLOW_LOCAL = True
+    settings.SCRIPE_ALLOW_LOCAL_HOSTS = True
     sandbox = sandbox_factory(
         webhook_retry_seconds=(0.2, 0.5), webhook_timeout=3.0, webhook_envelope=envelope
     )
@@ -574,7 +574,7 @@ def test_a_real_delivery_is_applied_by_a_qcluster_worker(
     """The whole way: the sandbox signs and sends, the receiver stores and enqueues, a
     separate `qcluster` process runs the task."""
     settings.PUBLIC_BASE_URL = live_server.url
-    settings.SCRIPE_WEBHOOKS_ALLOW_LOCAL = True
+    settings.SCRIPE_ALLOW_LOCAL_HOSTS = True
     sandbox = sandbox_factory(webhook_retry_seconds=(0.5, 1.0), webhook_timeout=3.0)
     sandbox.wire(team.workspace)
     monkeypatch.setattr(dispatch, "enqueue", lambda job_ids: None)
