@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from scripe_integration.models import ScripeConnection, validate_base_url, validate_key_format
 from scripe_integration.services import (
-    WEBHOOK_EVENTS,
+    SUBSCRIBED_EVENTS,
     webhook_health,
     webhook_register,
     webhook_rotate,
@@ -196,7 +196,7 @@ class ScripeWebhookAdminMixin:
         extra_context = {
             **(extra_context or {}),
             "scripe_webhooks_off": webhooks_off_reason(),
-            "scripe_webhook_events": ", ".join(WEBHOOK_EVENTS),
+            "scripe_webhook_events": ", ".join(SUBSCRIBED_EVENTS),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 

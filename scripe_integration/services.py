@@ -278,8 +278,9 @@ def _workspace_me(scripe: ScripeClient):
 
 # webhooks ----------------------------------------------------------------------------------------
 
-# What the calendar subscribes to: post changes made in Scripe, and jobs that finished.
-WEBHOOK_EVENTS = (
+# What the calendar subscribes to (of the contract's `client.WEBHOOK_EVENTS`): post changes made
+# in Scripe, and jobs that finished.
+SUBSCRIBED_EVENTS = (
     "post.updated",
     "post.scheduled",
     "post.unscheduled",
@@ -343,7 +344,7 @@ def _overlap() -> timedelta:
 
 def webhook_register(*, workspace) -> tuple[bool, str]:
     """Registers (or points again, and re-activates) the workspace's webhook endpoint in
-    Scripe for WEBHOOK_EVENTS at the receiver's URL, and stores the secret Scripe mints,
+    Scripe for SUBSCRIBED_EVENTS at the receiver's URL, and stores the secret Scripe mints,
     encrypted. Returns (registered, what to tell the admin)."""
     connection = connection_for(workspace)
     try:
@@ -355,7 +356,7 @@ def webhook_register(*, workspace) -> tuple[bool, str]:
                     endpoint = scripe.update_webhook_endpoint(
                         connection.webhook_endpoint_id,
                         url=url,
-                        events=list(WEBHOOK_EVENTS),
+                        events=list(SUBSCRIBED_EVENTS),
                         is_active=True,
                     )
                 except ScripeError as error:
@@ -371,7 +372,7 @@ def webhook_register(*, workspace) -> tuple[bool, str]:
                 endpoint = scripe.create_webhook_endpoint(
                     name=settings.PRODUCT_NAME[:128] or "Scripe Calendar",
                     url=url,
-                    events=list(WEBHOOK_EVENTS),
+                    events=list(SUBSCRIBED_EVENTS),
                     idempotency_key=key,
                 )
     except (WebhooksOff, ScripeNotConfigured) as error:
@@ -387,7 +388,7 @@ def webhook_register(*, workspace) -> tuple[bool, str]:
         "" if endpoint.is_active else f" but Scripe has it inactive ({endpoint.disabled_reason})"
     )
     return True, (
-        f"Webhooks registered{state}: Scripe sends {', '.join(WEBHOOK_EVENTS)} to {url} "
+        f"Webhooks registered{state}: Scripe sends {', '.join(SUBSCRIBED_EVENTS)} to {url} "
         f"(endpoint {endpoint.id}, secret {connection.webhook_secret_hint})."
     )
 

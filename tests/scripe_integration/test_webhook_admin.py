@@ -15,7 +15,7 @@ from django.utils import timezone
 from scripe_integration.models import ScripeConnection
 from scripe_integration.sandbox import ALL_SCOPES, DEFAULT_TEST_KEY
 from scripe_integration.services import (
-    WEBHOOK_EVENTS,
+    SUBSCRIBED_EVENTS,
     connection_for,
     webhook_register,
     webhooks_off_reason,
@@ -87,7 +87,7 @@ def test_an_admin_registers_the_endpoint_and_the_secret_is_stored_encrypted_and_
     # Scripe has it, for the five events, at the receiver's address.
     with hooked.client() as scripe:
         endpoint = scripe.get_webhook_endpoint(conn.webhook_endpoint_id)
-    assert (endpoint.url, set(endpoint.events)) == (url, set(WEBHOOK_EVENTS))
+    assert (endpoint.url, set(endpoint.events)) == (url, set(SUBSCRIBED_EVENTS))
     assert endpoint.is_active
     # Ciphertext at rest, masked on the page, never whole.
     [plain] = conn.webhook_secrets()
