@@ -9,51 +9,48 @@ that Scripe would refuse before anything is sent, so a mistake costs no request 
 from __future__ import annotations
 
 import email.utils
-import functools
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any, Final
 
 import httpx
 
-from scripe_integration.destinations import DestinationRefused, public_addresses
-from scripe_integration.pacing import seconds_on_hold
-
-API_VERSION: Final = "2026-08-01"
-SOURCE_TEXT_MAX_CHARS: Final = 100_000
-POST_CONTENT_MAX_CHARS: Final = 100_000
-POST_TITLE_MAX_CHARS: Final = 500
-MAX_WAIT_FOR_COMPLETION_MS: Final = 25_000
-PAGE_SIZE: Final = 200
-
-IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-PROJECT_ID_RE = re.compile(r"^proj_[A-Za-z0-9_-]{1,64}$")
-JOB_ID_RE = re.compile(r"^job_[A-Za-z0-9_-]{1,64}$")
-POST_ID_RE = re.compile(r"^post_[A-Za-z0-9_-]{1,64}$")
-WEBHOOK_ENDPOINT_ID_RE = re.compile(r"^whe_[A-Za-z0-9_-]{1,64}$")
-WEBHOOK_NAME_MAX_CHARS: Final = 128
-WEBHOOK_URL_MAX_CHARS: Final = 1024
-# The contract's closed list; Scripe answers 400 to any other name.
-WEBHOOK_EVENTS: Final = frozenset(
-    {
-        "note.created",
-        "post.created",
-        "post.updated",
-        "post.scheduled",
-        "post.unscheduled",
-        "source.created",
-        "job.completed",
-        "job.failed",
-        "knowledge.indexed",
-    }
+from scripe_integration.contract import (
+    API_VERSION,
+    JOB_ID_RE,
+    MAX_WAIT_FOR_COMPLETION_MS,
+    PAGE_SIZE,
+    POST_CONTENT_MAX_CHARS,
+    POST_ID_RE,
+    POST_TITLE_MAX_CHARS,
+    PROJECT_ID_RE,
+    RETRYABLE_STATUSES,
+    SOURCE_TEXT_MAX_CHARS,
+    UNSET,
+    WEBHOOK_ENDPOINT_ID_RE,
+    AuthHealth,
+    Deprecation,
+    Job,
+    Post,
+    PostPage,
+    Project,
+    RateLimit,
+    ScripeError,
+    ScripeInputError,
+    WebhookEndpoint,
+    Workspace,
+    _Unset,
+    check_id,
+    check_idempotency_key,
+    future_timestamp,
+    int_or_none,
+    webhook_events,
+    webhook_name,
+    webhook_url,
 )
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-TERMINAL_JOB_STATUSES = frozenset({"DONE", "FAILED", "CANCELLED"})
-INACTIVE_PROJECT_STATUSES = frozenset({"PAUSED", "ARCHIVED", "ERROR"})
+from scripe_integration.destinations import DestinationRefused, public_addresses
 
 
 def _app_version() -> str:
@@ -64,342 +61,6 @@ def _app_version() -> str:
 
 
 USER_AGENT: Final = f"scripe-calendar/{_app_version()} httpx/{httpx.__version__}"
-
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Final = _Unset()
-
-
-class ScripeInputError(ValueError):
-    """Input Scripe would refuse; raised before any request is sent."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field_name
-        self.message = message
-
-
-class ScripeError(Exception):
-    """A refused or failed call: Scripe's error envelope, a timeout, or a connection error.
-
-    `code` is Scripe's error code (`rate_limited`, `key_revoked`, …) or, for failures that
-    never got an envelope, `timeout`, `connection_error` (never reached Scripe),
-    `connection_lost` (broke after sending: Scripe may have acted) or `http_<status>`.
-    """
-
-    def __init__(
-        self,
-        *,
-        code: str,
-        message: str,
-        http_status: int | None = None,
-        request_id: str | None = None,
-        retryable: bool = False,
-        retry_after: float | None = None,
-        details: dict | None = None,
-        meta: dict | None = None,
-    ) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.http_status = http_status
-        self.request_id = request_id
-        self.retryable = retryable
-        self.retry_after = retry_after
-        self.details = details or {}
-        self.meta = meta or {}
-
-    def __repr__(self) -> str:
-        return (
-            f"ScripeError(code={self.code!r}, http_status={self.http_status}, "
-            f"request_id={self.request_id!r}, retryable={self.retryable})"
-        )
-
-
-def _parses(from_api):
-    """Wraps a `from_api`: an answer of another shape than the contract's is a ScripeError
-    (`invalid_response`) the caller already handles, not a KeyError deep in the app."""
-
-    @functools.wraps(from_api)
-    def parse(cls, data, *args, **kwargs):
-        try:
-            return from_api(cls, data, *args, **kwargs)
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
-            raise ScripeError(
-                code="invalid_response",
-                message=f"Scripe's answer does not have the shape of a {cls.__name__.lower()} "
-                f"({error.__class__.__name__}: {error}).",
-                retryable=True,
-            ) from None
-
-    return parse
-
-
-def parse_timestamp(value: Any) -> datetime | None:
-    """Scripe sends ISO 8601 in UTC with or without milliseconds; anything else is None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def format_timestamp(value: datetime) -> str:
-    """One fixed form (UTC, milliseconds, Z), so a retried body hashes the same."""
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-@dataclass(frozen=True)
-class Workspace:
-    id: str
-    name: str | None
-    plan: str
-    principal_id: str | None
-    scopes: tuple[str, ...]
-    features: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    @_parses
-    def from_api(cls, body: dict) -> Workspace:
-        ws, principal = body.get("workspace") or {}, body.get("principal") or {}
-        return cls(
-            id=ws["id"],
-            name=ws.get("name"),
-            plan=ws.get("plan") or "UNKNOWN",
-            principal_id=principal.get("id"),
-            scopes=tuple(principal.get("scopes") or ()),
-            features=dict(ws.get("features") or {}),
-        )
-
-
-@dataclass(frozen=True)
-class AuthHealth:
-    status: str
-    version: str | None
-    workspace_id: str | None
-    principal_id: str | None
-    scopes: tuple[str, ...]
-
-    @classmethod
-    @_parses
-    def from_api(cls, body: dict) -> AuthHealth:
-        principal = body.get("principal") or {}
-        return cls(
-            status=body.get("status", ""),
-            version=body.get("version"),
-            workspace_id=(body.get("workspace") or {}).get("id"),
-            principal_id=principal.get("id"),
-            scopes=tuple(principal.get("scopes") or ()),
-        )
-
-
-@dataclass(frozen=True)
-class Project:
-    id: str
-    name: str
-    type: str
-    status: str
-    url: str | None
-    created_at: datetime | None
-
-    @property
-    def is_active(self) -> bool:
-        # Scripe asks clients to treat unknown statuses as ACTIVE.
-        return self.status not in INACTIVE_PROJECT_STATUSES
-
-    @classmethod
-    @_parses
-    def from_api(cls, data: dict) -> Project:
-        return cls(
-            id=data["id"],
-            name=data.get("name") or "",
-            type=data.get("type") or "UNKNOWN",
-            status=data.get("status") or "ACTIVE",
-            url=data.get("url"),
-            created_at=parse_timestamp(data.get("createdAt")),
-        )
-
-
-@dataclass(frozen=True)
-class Job:
-    id: str
-    type: str
-    status: str
-    project_id: str | None
-    progress: float | None
-    progress_message: str | None
-    post_id: str | None
-    error_code: str | None
-    error_message: str | None
-    attempt_count: int
-    estimated_completion_ms: int | None
-    created_at: datetime | None
-    started_at: datetime | None
-    completed_at: datetime | None
-    updated_at: datetime | None
-    replayed: bool = False
-
-    @property
-    def is_terminal(self) -> bool:
-        # An unknown status is not terminal: keep polling rather than drop a job.
-        return self.status in TERMINAL_JOB_STATUSES
-
-    @classmethod
-    @_parses
-    def from_api(cls, data: dict, *, replayed: bool = False) -> Job:
-        progress = data.get("progress") if isinstance(data.get("progress"), dict) else {}
-        result = data.get("result") if isinstance(data.get("result"), dict) else {}
-        fraction = progress.get("progress")
-        return cls(
-            id=data["id"],
-            type=data.get("type") or "UNKNOWN",
-            status=data.get("status") or "UNKNOWN",
-            project_id=data.get("projectId"),
-            progress=float(fraction) if isinstance(fraction, int | float) else None,
-            progress_message=progress.get("message"),
-            post_id=result.get("postId"),
-            error_code=data.get("errorCode"),
-            error_message=data.get("errorMessage"),
-            attempt_count=_int_or_none(data.get("attemptCount")) or 0,
-            estimated_completion_ms=_int_or_none(data.get("estimatedCompletionMs")),
-            created_at=parse_timestamp(data.get("createdAt")),
-            started_at=parse_timestamp(data.get("startedAt")),
-            completed_at=parse_timestamp(data.get("completedAt")),
-            updated_at=parse_timestamp(data.get("updatedAt")),
-            replayed=replayed,
-        )
-
-
-@dataclass(frozen=True)
-class Post:
-    id: str
-    status: str
-    title: str
-    content: str
-    project_id: str | None
-    content_type: str | None
-    scheduled_at: datetime | None
-    created_at: datetime | None
-    updated_at: datetime | None
-    # Not in the contract's post object; the sandbox sends it once a post is published.
-    published_at: datetime | None = None
-
-    @classmethod
-    @_parses
-    def from_api(cls, data: dict) -> Post:
-        return cls(
-            id=data["id"],
-            status=data.get("status") or "UNKNOWN",
-            title=data.get("title") or "",
-            content=data.get("content") or "",
-            project_id=data.get("projectId"),
-            content_type=data.get("contentType"),
-            scheduled_at=parse_timestamp(data.get("scheduledAt")),
-            created_at=parse_timestamp(data.get("createdAt")),
-            updated_at=parse_timestamp(data.get("updatedAt")),
-            published_at=parse_timestamp(data.get("publishedAt")),
-        )
-
-
-@dataclass(frozen=True)
-class PostPage:
-    """One page of `GET /v1/posts`: pass `next_cursor` back for the next one."""
-
-    posts: tuple[Post, ...]
-    next_cursor: str | None
-    has_more: bool
-
-
-@dataclass(frozen=True)
-class WebhookEndpoint:
-    id: str
-    url: str
-    name: str
-    events: tuple[str, ...]
-    is_active: bool
-    disabled_reason: str | None
-    project_id: str | None
-    secret_last4: str | None
-    created_at: datetime | None
-    updated_at: datetime | None
-    # Only in the answers to create and rotate: the plaintext secret, shown once.
-    secret: str | None = field(default=None, repr=False)
-
-    @classmethod
-    @_parses
-    def from_api(cls, data: dict) -> WebhookEndpoint:
-        return cls(
-            id=data["id"],
-            url=data.get("url") or "",
-            name=data.get("name") or "",
-            events=tuple(data.get("events") or ()),
-            is_active=bool(data.get("isActive", True)),
-            disabled_reason=data.get("disabledReason"),
-            project_id=data.get("projectId"),
-            secret_last4=data.get("secretLast4"),
-            created_at=parse_timestamp(data.get("createdAt")),
-            updated_at=parse_timestamp(data.get("updatedAt")),
-            secret=data.get("secret"),
-        )
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    limit: int | None
-    remaining: int | None
-    reset_seconds: int | None
-    seen_at: datetime
-    # When the request this answers was sent: answers to several requests in flight are
-    # ordered by that, since an answer that arrives later may have been computed earlier.
-    sent_at: datetime | None = None
-
-    @property
-    def reset_at(self) -> datetime | None:
-        return self.seen_at + timedelta(seconds=self.reset_seconds) if self.reset_seconds else None
-
-    def seconds_to_wait(self, now: datetime | None = None) -> float:
-        """How long to hold off before the next call so as not to meet a 429."""
-        return seconds_on_hold(
-            hold_until=None,
-            remaining=self.remaining,
-            reset_at=self.reset_at,
-            now=now or datetime.now(UTC),
-        )
-
-
-@dataclass(frozen=True)
-class Deprecation:
-    """`Scripe-Deprecation: 2026-08-01; sunset=2026-12-01; replacement=2026-11-01`."""
-
-    version: str
-    sunset: str | None
-    replacement: str | None
-    raw: str
-
-    @classmethod
-    def parse(cls, raw: str) -> Deprecation:
-        version, *pairs = [part.strip() for part in raw.split(";")]
-        attrs = dict(p.split("=", 1) for p in pairs if "=" in p)
-        return cls(
-            version=version,
-            sunset=attrs.get("sunset"),
-            replacement=attrs.get("replacement"),
-            raw=raw,
-        )
 
 
 class PublicOnlyTransport(httpx.BaseTransport):
@@ -538,7 +199,7 @@ class ScripeClient:
         return [Project.from_api(item) for item in self._paginate("projects", {})]
 
     def get_project(self, project_id: str) -> Project:
-        _check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
+        check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
         return Project.from_api(self._request("GET", f"projects/{project_id}").get("data"))
 
     # generation and jobs -----------------------------------------------------------------------
@@ -554,7 +215,7 @@ class ScripeClient:
     ) -> Job:
         """Starts a generation. The caller stores `idempotency_key` before calling, so that a
         retry after a timeout or a crash replays the first job instead of starting a second."""
-        _check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
+        check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
         if not isinstance(text, str) or not text.strip():
             raise ScripeInputError("text", "The source text is empty; write the idea first.")
         if len(text) > SOURCE_TEXT_MAX_CHARS:
@@ -563,10 +224,10 @@ class ScripeClient:
                 f"The source text has {len(text):,} characters; Scripe takes at most "
                 f"{SOURCE_TEXT_MAX_CHARS:,}.",
             )
-        _check_idempotency_key(idempotency_key)
+        check_idempotency_key(idempotency_key)
         body: dict[str, Any] = {"projectId": project_id, "source": {"text": text}}
         if scheduled_for is not None:
-            body["scheduledFor"] = _future_timestamp(scheduled_for)
+            body["scheduledFor"] = future_timestamp(scheduled_for)
         if language:
             body["options"] = {"language": language}
         options: dict[str, Any] = {}
@@ -592,7 +253,7 @@ class ScripeClient:
         return Job.from_api(self._json(response).get("data"), replayed=replayed)
 
     def get_job(self, job_id: str) -> Job:
-        _check_id(JOB_ID_RE, job_id, "job_id", "job_")
+        check_id(JOB_ID_RE, job_id, "job_id", "job_")
         return Job.from_api(self._request("GET", f"jobs/{job_id}").get("data"))
 
     def list_jobs(
@@ -629,7 +290,7 @@ class ScripeClient:
 
     def cancel_job(self, job_id: str) -> Job:
         """Cancels a QUEUED job; anything else raises `not_cancellable` (re-read the job)."""
-        _check_id(JOB_ID_RE, job_id, "job_id", "job_")
+        check_id(JOB_ID_RE, job_id, "job_id", "job_")
         return Job.from_api(self._request("POST", f"jobs/{job_id}/cancel").get("data"))
 
     # posts -------------------------------------------------------------------------------------
@@ -653,7 +314,7 @@ class ScripeClient:
             cursor = page.next_cursor
 
     def get_post(self, post_id: str) -> Post:
-        _check_id(POST_ID_RE, post_id, "post_id", "post_")
+        check_id(POST_ID_RE, post_id, "post_id", "post_")
         return Post.from_api(self._request("GET", f"posts/{post_id}").get("data"))
 
     def update_post(
@@ -666,7 +327,7 @@ class ScripeClient:
         idempotency_key: str | None = None,
     ) -> Post:
         """PATCH a post. `scheduled_for=None` unschedules it; leaving it out keeps it."""
-        _check_id(POST_ID_RE, post_id, "post_id", "post_")
+        check_id(POST_ID_RE, post_id, "post_id", "post_")
         body: dict[str, Any] = {}
         if not isinstance(content, _Unset):
             if len(content) > POST_CONTENT_MAX_CHARS:
@@ -682,13 +343,13 @@ class ScripeClient:
             body["title"] = title
         if not isinstance(scheduled_for, _Unset):
             body["scheduledFor"] = (
-                None if scheduled_for is None else _future_timestamp(scheduled_for)
+                None if scheduled_for is None else future_timestamp(scheduled_for)
             )
         if not body:
             raise ScripeInputError("post", "Nothing to update.")
         headers = {}
         if idempotency_key is not None:
-            _check_idempotency_key(idempotency_key)
+            check_idempotency_key(idempotency_key)
             headers["Idempotency-Key"] = idempotency_key
         return Post.from_api(
             self._request("PATCH", f"posts/{post_id}", json=body, headers=headers).get("data")
@@ -708,7 +369,7 @@ class ScripeClient:
         in the given statuses. Start without `cursor`; pass the page's `next_cursor` until
         `has_more` is false. A `bad_cursor` error means the list changed under the cursor
         (a post left the filtered set): start again without it and dedupe by id."""
-        _check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
+        check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= PAGE_SIZE:
             raise ScripeInputError("limit", f"limit must be between 1 and {PAGE_SIZE}.")
         params = {"projectId": project_id, "limit": str(limit)}
@@ -751,22 +412,22 @@ class ScripeClient:
         """Registers a URL for events. The answer carries `secret` (`whsec_…`), shown only
         this once: store it, encrypted, before anything else."""
         body: dict[str, Any] = {
-            "name": _webhook_name(name),
-            "url": _webhook_url(url),
-            "events": _webhook_events(events),
+            "name": webhook_name(name),
+            "url": webhook_url(url),
+            "events": webhook_events(events),
         }
         if project_id is not None:
-            _check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
+            check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
             body["projectId"] = project_id
         headers = {}
         if idempotency_key is not None:
-            _check_idempotency_key(idempotency_key)
+            check_idempotency_key(idempotency_key)
             headers["Idempotency-Key"] = idempotency_key
         data = self._request("POST", "webhook-endpoints", json=body, headers=headers).get("data")
         return WebhookEndpoint.from_api(data)
 
     def get_webhook_endpoint(self, endpoint_id: str) -> WebhookEndpoint:
-        _check_id(WEBHOOK_ENDPOINT_ID_RE, endpoint_id, "endpoint_id", "whe_")
+        check_id(WEBHOOK_ENDPOINT_ID_RE, endpoint_id, "endpoint_id", "whe_")
         data = self._request("GET", f"webhook-endpoints/{endpoint_id}").get("data")
         return WebhookEndpoint.from_api(data)
 
@@ -783,27 +444,27 @@ class ScripeClient:
     ) -> WebhookEndpoint:
         """PATCH an endpoint; what is left out stays. `project_id=None` makes it
         workspace-wide; `is_active=False` stops its deliveries."""
-        _check_id(WEBHOOK_ENDPOINT_ID_RE, endpoint_id, "endpoint_id", "whe_")
+        check_id(WEBHOOK_ENDPOINT_ID_RE, endpoint_id, "endpoint_id", "whe_")
         body: dict[str, Any] = {}
         if not isinstance(name, _Unset):
-            body["name"] = _webhook_name(name)
+            body["name"] = webhook_name(name)
         if not isinstance(url, _Unset):
-            body["url"] = _webhook_url(url)
+            body["url"] = webhook_url(url)
         if not isinstance(events, _Unset):
-            body["events"] = _webhook_events(events)
+            body["events"] = webhook_events(events)
         if not isinstance(is_active, _Unset):
             if not isinstance(is_active, bool):
                 raise ScripeInputError("is_active", "is_active is True or False.")
             body["isActive"] = is_active
         if not isinstance(project_id, _Unset):
             if project_id is not None:
-                _check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
+                check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
             body["projectId"] = project_id
         if not body:
             raise ScripeInputError("endpoint", "Nothing to update.")
         headers = {}
         if idempotency_key is not None:
-            _check_idempotency_key(idempotency_key)
+            check_idempotency_key(idempotency_key)
             headers["Idempotency-Key"] = idempotency_key
         data = self._request(
             "PATCH", f"webhook-endpoints/{endpoint_id}", json=body, headers=headers
@@ -813,7 +474,7 @@ class ScripeClient:
     def rotate_webhook_secret(self, endpoint_id: str) -> WebhookEndpoint:
         """Mints a new secret, returned once in `secret`. Not idempotent: a retry after a lost
         answer mints yet another, so a caller that lost the answer rotates again."""
-        _check_id(WEBHOOK_ENDPOINT_ID_RE, endpoint_id, "endpoint_id", "whe_")
+        check_id(WEBHOOK_ENDPOINT_ID_RE, endpoint_id, "endpoint_id", "whe_")
         data = self._request("POST", f"webhook-endpoints/{endpoint_id}/rotate-secret").get("data")
         return WebhookEndpoint.from_api(data)
 
@@ -887,9 +548,9 @@ class ScripeClient:
         self.last_status = response.status_code
         if "X-RateLimit-Limit" in headers or "X-RateLimit-Remaining" in headers:
             self.last_rate_limit = RateLimit(
-                limit=_int_or_none(headers.get("X-RateLimit-Limit")),
-                remaining=_int_or_none(headers.get("X-RateLimit-Remaining")),
-                reset_seconds=_int_or_none(headers.get("X-RateLimit-Reset")),
+                limit=int_or_none(headers.get("X-RateLimit-Limit")),
+                remaining=int_or_none(headers.get("X-RateLimit-Remaining")),
+                reset_seconds=int_or_none(headers.get("X-RateLimit-Reset")),
                 seen_at=datetime.now(UTC),
                 sent_at=sent_at,
             )
@@ -969,59 +630,3 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-def _check_id(pattern: re.Pattern, value: str, name: str, prefix: str) -> None:
-    if not isinstance(value, str) or not pattern.match(value):
-        raise ScripeInputError(
-            name, f"{value!r} is not a Scripe id (it should start with {prefix})."
-        )
-
-
-def _check_idempotency_key(key: str) -> None:
-    if not isinstance(key, str) or not IDEMPOTENCY_KEY_RE.match(key):
-        raise ScripeInputError(
-            "idempotency_key",
-            "An Idempotency-Key is 1-64 letters, digits, '-' or '_' (a UUID works).",
-        )
-
-
-def _webhook_name(name: str) -> str:
-    if not isinstance(name, str) or not 1 <= len(name) <= WEBHOOK_NAME_MAX_CHARS:
-        raise ScripeInputError(
-            "name", f"A webhook endpoint's name has 1 to {WEBHOOK_NAME_MAX_CHARS} characters."
-        )
-    return name
-
-
-def _webhook_url(url: str) -> str:
-    # Scripe decides which addresses it delivers to (HTTPS and public for the real one; the
-    # sandbox also takes loopback), so only the shape is checked here.
-    if (
-        not isinstance(url, str)
-        or len(url) > WEBHOOK_URL_MAX_CHARS
-        or not re.match(r"^https?://[^/\s]+", url)
-    ):
-        raise ScripeInputError(
-            "url", f"A webhook URL is an http(s) URL of at most {WEBHOOK_URL_MAX_CHARS} characters."
-        )
-    return url
-
-
-def _webhook_events(events: list[str]) -> list[str]:
-    if isinstance(events, str) or not events:
-        raise ScripeInputError("events", "Name at least one event.")
-    unknown = sorted(str(e) for e in events if e not in WEBHOOK_EVENTS)
-    if unknown:
-        raise ScripeInputError("events", f"Unknown event(s): {', '.join(unknown)}.")
-    return list(events)
-
-
-def _future_timestamp(value: datetime) -> str:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ScripeInputError(
-            "scheduled_for", "scheduledFor needs a time zone; a naive time is ambiguous."
-        )
-    if value <= datetime.now(UTC):
-        raise ScripeInputError("scheduled_for", "scheduledFor must be in the future.")
-    return format_timestamp(value)

@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from scripe_integration import crypto, pacing
-from scripe_integration.client import UNSET, Project, ScripeClient, ScripeError
+from scripe_integration.client import ScripeClient
+from scripe_integration.contract import UNSET, Project, ScripeError
 from scripe_integration.destinations import (
     DestinationRefused,
     check_url,
@@ -278,7 +279,7 @@ def _workspace_me(scripe: ScripeClient):
 
 # webhooks ----------------------------------------------------------------------------------------
 
-# What the calendar subscribes to (of the contract's `client.WEBHOOK_EVENTS`): post changes made
+# What the calendar subscribes to (of the contract's `contract.WEBHOOK_EVENTS`): post changes made
 # in Scripe, and jobs that finished.
 SUBSCRIBED_EVENTS = (
     "post.updated",

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from scripe_integration.client import Job, Post, parse_timestamp
+from scripe_integration.contract import Job, Post, parse_timestamp
 
 SIGNATURE_HEADER: Final = "Scripe-Signature"
 SIGNATURE_SCHEME: Final = "v1"

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models.workspaces import LANGUAGES, Project, Workspace
-from scripe_integration.client import SOURCE_TEXT_MAX_CHARS
+from scripe_integration.contract import SOURCE_TEXT_MAX_CHARS
 
 
 class IllegalTransition(Refusal):

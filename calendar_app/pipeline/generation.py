@@ -38,13 +38,8 @@ from calendar_app.notifications.trail import Kind, record
 from calendar_app.pipeline import dispatch
 from calendar_app.planning import series as recurrence
 from scripe_integration import pacing
-from scripe_integration.client import (
-    Job,
-    ScripeClient,
-    ScripeError,
-    ScripeInputError,
-    collect_newest_first,
-)
+from scripe_integration.client import ScripeClient, collect_newest_first
+from scripe_integration.contract import Job, ScripeError, ScripeInputError
 from scripe_integration.models import ScripeConnection
 from scripe_integration.services import (
     HELD,

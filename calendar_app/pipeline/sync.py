@@ -43,7 +43,8 @@ from calendar_app.models import (
 from calendar_app.notifications.trail import Kind, record
 from calendar_app.pipeline.generation import LISTING_MARGIN
 from scripe_integration import pacing
-from scripe_integration.client import Post, ScripeClient, ScripeError, collect_newest_first
+from scripe_integration.client import ScripeClient, collect_newest_first
+from scripe_integration.contract import Post, ScripeError
 from scripe_integration.services import (
     HELD,
     ScripeNotConfigured,

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from calendar_app.models import GenerationJob, PlannedSlot
 from calendar_app.pipeline.sync import post_follow
-from scripe_integration.client import ScripeError
+from scripe_integration.contract import ScripeError
 from scripe_integration.models import WebhookDelivery
 from scripe_integration.services import WebhookRefused, webhook_accept
 from scripe_integration.webhooks import WebhookEvent, parse_event

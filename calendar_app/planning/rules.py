@@ -21,7 +21,7 @@ from calendar_app.planning.scheduling import (
     local_to_utc,
     schedule_problem,
 )
-from scripe_integration.client import (
+from scripe_integration.contract import (
     POST_CONTENT_MAX_CHARS,
     POST_TITLE_MAX_CHARS,
     SOURCE_TEXT_MAX_CHARS,

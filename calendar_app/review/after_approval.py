@@ -28,7 +28,7 @@ from calendar_app.review.services import (
     scripe_refused,
     scripe_scheduled,
 )
-from scripe_integration.client import Post, ScripeError, ScripeInputError
+from scripe_integration.contract import Post, ScripeError, ScripeInputError
 from scripe_integration.services import HELD, ScripeNotConfigured, post_update
 
 

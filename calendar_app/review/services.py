@@ -25,7 +25,7 @@ from calendar_app.notifications.services import slot_watch
 from calendar_app.notifications.trail import Kind, record
 from calendar_app.pipeline.generation import generation_request, source_text
 from calendar_app.planning import rules
-from scripe_integration.client import ScripeError, ScripeInputError
+from scripe_integration.contract import ScripeError, ScripeInputError
 from scripe_integration.services import (
     HELD,
     ScripeNotConfigured,

@@ -13,7 +13,8 @@ import pytest
 from django.utils import timezone
 
 from calendar_app.pipeline import dispatch, generation
-from scripe_integration.client import ScripeClient, ScripeError
+from scripe_integration.client import ScripeClient
+from scripe_integration.contract import ScripeError
 from scripe_integration.models import ScripeConnection
 from scripe_integration.services import connection_for, key_verify, projects_fetch
 from tests.calendar_app.test_admin import grant

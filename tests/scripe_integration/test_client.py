@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scripe_integration.client import API_VERSION, Job, ScripeClient, ScripeError
+from scripe_integration.client import ScripeClient
+from scripe_integration.contract import API_VERSION, Job, ScripeError
 
 PROJECT = "proj_01JSANDBOXPROJ000000000001"
 COMPANY = "proj_01JSANDBOXPROJ000000000002"

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from scripe_integration.client import ScripeClient, ScripeError, ScripeInputError
+from scripe_integration.client import ScripeClient
+from scripe_integration.contract import ScripeError, ScripeInputError
 
 PROJECT = "proj_01JSANDBOXPROJ000000000001"
 KEY = "scripe_sk_test_mock"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scripe_integration.client import (
+from scripe_integration.contract import (
     Post,
     PostPage,
     ScripeError,

@@ -14,7 +14,8 @@ import httpx
 import pytest
 import trustme
 
-from scripe_integration.client import PublicOnlyTransport, ScripeClient, ScripeError
+from scripe_integration.client import PublicOnlyTransport, ScripeClient
+from scripe_integration.contract import ScripeError
 from scripe_integration.destinations import DestinationRefused, check_url, is_public_address
 from tests.scripe_integration.conftest import PUBLIC
 

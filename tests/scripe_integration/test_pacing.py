@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from scripe_integration import pacing
-from scripe_integration.client import ScripeError
+from scripe_integration.contract import ScripeError
 from scripe_integration.plans import DOCUMENTED_RATE_LIMIT
 from scripe_integration.services import HELD, connection_for, scripe_session
 
@@ -137,7 +137,7 @@ def test_fresh_headers_are_stored(connection, sandbox):
 
 def test_an_answer_to_an_earlier_request_never_gives_back_calls_taken_since(connection):
     """Two requests in flight: the answer of the one sent first may arrive last."""
-    from scripe_integration.client import RateLimit
+    from scripe_integration.contract import RateLimit
     from scripe_integration.services import _note_answer
 
     now = timezone.now()

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from scripe_integration.client import ScripeError
+from scripe_integration.contract import ScripeError
 from scripe_integration.services import connection_for, key_verify, projects_fetch
 
 KEY = "scripe_sk_test_sandbox0000000000000000000000"

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from calendar_app.models import Membership, PlannedSlot, Project, Role, SourceNote, Workspace
 from calendar_app.planning.services import projects_sync
-from scripe_integration.client import ScripeError
+from scripe_integration.contract import ScripeError
 from scripe_integration.sandbox import DEFAULT_TEST_KEY
 from scripe_integration.services import connection_for
 

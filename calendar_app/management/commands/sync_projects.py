@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from calendar_app.models import Workspace
 from calendar_app.planning.services import projects_sync
-from scripe_integration.client import ScripeError
+from scripe_integration.contract import ScripeError
 from scripe_integration.services import ScripeNotConfigured, describe_error
 
 

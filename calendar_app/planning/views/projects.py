@@ -14,7 +14,7 @@ from calendar_app.models import Role
 from calendar_app.pipeline import sync
 from calendar_app.planning import selectors, services
 from calendar_app.web.answers import done, refused
-from scripe_integration.client import ScripeError
+from scripe_integration.contract import ScripeError
 from scripe_integration.services import ScripeNotConfigured, describe_error
 
 

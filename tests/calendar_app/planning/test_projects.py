@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from calendar_app.models import Project
 from calendar_app.planning.services import projects_sync
-from scripe_integration.client import ScripeError
+from scripe_integration.contract import ScripeError
 from scripe_integration.services import connection_for
 
 LENA = "proj_01JSANDBOXPROJ000000000001"

@@ -1,0 +1,469 @@
+"""Scripe's API contract as Python: its limits and id formats, its error, the typed objects its
+answers become (each `from_api` refuses an answer of another shape), and the checks that
+refuse input Scripe would refuse, before anything is sent. No HTTP here: `client.py` speaks
+it."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from scripe_integration.pacing import seconds_on_hold
+
+API_VERSION: Final = "2026-08-01"
+
+
+SOURCE_TEXT_MAX_CHARS: Final = 100_000
+
+
+POST_CONTENT_MAX_CHARS: Final = 100_000
+
+
+POST_TITLE_MAX_CHARS: Final = 500
+
+
+MAX_WAIT_FOR_COMPLETION_MS: Final = 25_000
+
+
+PAGE_SIZE: Final = 200
+
+
+IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+PROJECT_ID_RE = re.compile(r"^proj_[A-Za-z0-9_-]{1,64}$")
+
+
+JOB_ID_RE = re.compile(r"^job_[A-Za-z0-9_-]{1,64}$")
+
+
+POST_ID_RE = re.compile(r"^post_[A-Za-z0-9_-]{1,64}$")
+
+
+WEBHOOK_ENDPOINT_ID_RE = re.compile(r"^whe_[A-Za-z0-9_-]{1,64}$")
+
+
+WEBHOOK_NAME_MAX_CHARS: Final = 128
+
+
+WEBHOOK_URL_MAX_CHARS: Final = 1024
+
+
+# The contract's closed list; Scripe answers 400 to any other name.
+WEBHOOK_EVENTS: Final = frozenset(
+    {
+        "note.created",
+        "post.created",
+        "post.updated",
+        "post.scheduled",
+        "post.unscheduled",
+        "source.created",
+        "job.completed",
+        "job.failed",
+        "knowledge.indexed",
+    }
+)
+
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+TERMINAL_JOB_STATUSES = frozenset({"DONE", "FAILED", "CANCELLED"})
+
+
+INACTIVE_PROJECT_STATUSES = frozenset({"PAUSED", "ARCHIVED", "ERROR"})
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset()
+
+
+class ScripeInputError(ValueError):
+    """Input Scripe would refuse; raised before any request is sent."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+class ScripeError(Exception):
+    """A refused or failed call: Scripe's error envelope, a timeout, or a connection error.
+
+    `code` is Scripe's error code (`rate_limited`, `key_revoked`, …) or, for failures that
+    never got an envelope, `timeout`, `connection_error` (never reached Scripe),
+    `connection_lost` (broke after sending: Scripe may have acted) or `http_<status>`.
+    """
+
+    def __init__(
+        self,
+        *,
+        code: str,
+        message: str,
+        http_status: int | None = None,
+        request_id: str | None = None,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        details: dict | None = None,
+        meta: dict | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+        self.request_id = request_id
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.details = details or {}
+        self.meta = meta or {}
+
+    def __repr__(self) -> str:
+        return (
+            f"ScripeError(code={self.code!r}, http_status={self.http_status}, "
+            f"request_id={self.request_id!r}, retryable={self.retryable})"
+        )
+
+
+def parses(from_api):
+    """Wraps a `from_api`: an answer of another shape than the contract's is a ScripeError
+    (`invalid_response`) the caller already handles, not a KeyError deep in the app."""
+
+    @functools.wraps(from_api)
+    def parse(cls, data, *args, **kwargs):
+        try:
+            return from_api(cls, data, *args, **kwargs)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
+            raise ScripeError(
+                code="invalid_response",
+                message=f"Scripe's answer does not have the shape of a {cls.__name__.lower()} "
+                f"({error.__class__.__name__}: {error}).",
+                retryable=True,
+            ) from None
+
+    return parse
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """Scripe sends ISO 8601 in UTC with or without milliseconds; anything else is None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def format_timestamp(value: datetime) -> str:
+    """One fixed form (UTC, milliseconds, Z), so a retried body hashes the same."""
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Workspace:
+    id: str
+    name: str | None
+    plan: str
+    principal_id: str | None
+    scopes: tuple[str, ...]
+    features: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    @parses
+    def from_api(cls, body: dict) -> Workspace:
+        ws, principal = body.get("workspace") or {}, body.get("principal") or {}
+        return cls(
+            id=ws["id"],
+            name=ws.get("name"),
+            plan=ws.get("plan") or "UNKNOWN",
+            principal_id=principal.get("id"),
+            scopes=tuple(principal.get("scopes") or ()),
+            features=dict(ws.get("features") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class AuthHealth:
+    status: str
+    version: str | None
+    workspace_id: str | None
+    principal_id: str | None
+    scopes: tuple[str, ...]
+
+    @classmethod
+    @parses
+    def from_api(cls, body: dict) -> AuthHealth:
+        principal = body.get("principal") or {}
+        return cls(
+            status=body.get("status", ""),
+            version=body.get("version"),
+            workspace_id=(body.get("workspace") or {}).get("id"),
+            principal_id=principal.get("id"),
+            scopes=tuple(principal.get("scopes") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Project:
+    id: str
+    name: str
+    type: str
+    status: str
+    url: str | None
+    created_at: datetime | None
+
+    @property
+    def is_active(self) -> bool:
+        # Scripe asks clients to treat unknown statuses as ACTIVE.
+        return self.status not in INACTIVE_PROJECT_STATUSES
+
+    @classmethod
+    @parses
+    def from_api(cls, data: dict) -> Project:
+        return cls(
+            id=data["id"],
+            name=data.get("name") or "",
+            type=data.get("type") or "UNKNOWN",
+            status=data.get("status") or "ACTIVE",
+            url=data.get("url"),
+            created_at=parse_timestamp(data.get("createdAt")),
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    type: str
+    status: str
+    project_id: str | None
+    progress: float | None
+    progress_message: str | None
+    post_id: str | None
+    error_code: str | None
+    error_message: str | None
+    attempt_count: int
+    estimated_completion_ms: int | None
+    created_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    updated_at: datetime | None
+    replayed: bool = False
+
+    @property
+    def is_terminal(self) -> bool:
+        # An unknown status is not terminal: keep polling rather than drop a job.
+        return self.status in TERMINAL_JOB_STATUSES
+
+    @classmethod
+    @parses
+    def from_api(cls, data: dict, *, replayed: bool = False) -> Job:
+        progress = data.get("progress") if isinstance(data.get("progress"), dict) else {}
+        result = data.get("result") if isinstance(data.get("result"), dict) else {}
+        fraction = progress.get("progress")
+        return cls(
+            id=data["id"],
+            type=data.get("type") or "UNKNOWN",
+            status=data.get("status") or "UNKNOWN",
+            project_id=data.get("projectId"),
+            progress=float(fraction) if isinstance(fraction, int | float) else None,
+            progress_message=progress.get("message"),
+            post_id=result.get("postId"),
+            error_code=data.get("errorCode"),
+            error_message=data.get("errorMessage"),
+            attempt_count=int_or_none(data.get("attemptCount")) or 0,
+            estimated_completion_ms=int_or_none(data.get("estimatedCompletionMs")),
+            created_at=parse_timestamp(data.get("createdAt")),
+            started_at=parse_timestamp(data.get("startedAt")),
+            completed_at=parse_timestamp(data.get("completedAt")),
+            updated_at=parse_timestamp(data.get("updatedAt")),
+            replayed=replayed,
+        )
+
+
+@dataclass(frozen=True)
+class Post:
+    id: str
+    status: str
+    title: str
+    content: str
+    project_id: str | None
+    content_type: str | None
+    scheduled_at: datetime | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    # Not in the contract's post object; the sandbox sends it once a post is published.
+    published_at: datetime | None = None
+
+    @classmethod
+    @parses
+    def from_api(cls, data: dict) -> Post:
+        return cls(
+            id=data["id"],
+            status=data.get("status") or "UNKNOWN",
+            title=data.get("title") or "",
+            content=data.get("content") or "",
+            project_id=data.get("projectId"),
+            content_type=data.get("contentType"),
+            scheduled_at=parse_timestamp(data.get("scheduledAt")),
+            created_at=parse_timestamp(data.get("createdAt")),
+            updated_at=parse_timestamp(data.get("updatedAt")),
+            published_at=parse_timestamp(data.get("publishedAt")),
+        )
+
+
+@dataclass(frozen=True)
+class PostPage:
+    """One page of `GET /v1/posts`: pass `next_cursor` back for the next one."""
+
+    posts: tuple[Post, ...]
+    next_cursor: str | None
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    id: str
+    url: str
+    name: str
+    events: tuple[str, ...]
+    is_active: bool
+    disabled_reason: str | None
+    project_id: str | None
+    secret_last4: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    # Only in the answers to create and rotate: the plaintext secret, shown once.
+    secret: str | None = field(default=None, repr=False)
+
+    @classmethod
+    @parses
+    def from_api(cls, data: dict) -> WebhookEndpoint:
+        return cls(
+            id=data["id"],
+            url=data.get("url") or "",
+            name=data.get("name") or "",
+            events=tuple(data.get("events") or ()),
+            is_active=bool(data.get("isActive", True)),
+            disabled_reason=data.get("disabledReason"),
+            project_id=data.get("projectId"),
+            secret_last4=data.get("secretLast4"),
+            created_at=parse_timestamp(data.get("createdAt")),
+            updated_at=parse_timestamp(data.get("updatedAt")),
+            secret=data.get("secret"),
+        )
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    limit: int | None
+    remaining: int | None
+    reset_seconds: int | None
+    seen_at: datetime
+    # When the request this answers was sent: answers to several requests in flight are
+    # ordered by that, since an answer that arrives later may have been computed earlier.
+    sent_at: datetime | None = None
+
+    @property
+    def reset_at(self) -> datetime | None:
+        return self.seen_at + timedelta(seconds=self.reset_seconds) if self.reset_seconds else None
+
+    def seconds_to_wait(self, now: datetime | None = None) -> float:
+        """How long to hold off before the next call so as not to meet a 429."""
+        return seconds_on_hold(
+            hold_until=None,
+            remaining=self.remaining,
+            reset_at=self.reset_at,
+            now=now or datetime.now(UTC),
+        )
+
+
+@dataclass(frozen=True)
+class Deprecation:
+    """`Scripe-Deprecation: 2026-08-01; sunset=2026-12-01; replacement=2026-11-01`."""
+
+    version: str
+    sunset: str | None
+    replacement: str | None
+    raw: str
+
+    @classmethod
+    def parse(cls, raw: str) -> Deprecation:
+        version, *pairs = [part.strip() for part in raw.split(";")]
+        attrs = dict(p.split("=", 1) for p in pairs if "=" in p)
+        return cls(
+            version=version,
+            sunset=attrs.get("sunset"),
+            replacement=attrs.get("replacement"),
+            raw=raw,
+        )
+
+
+def check_id(pattern: re.Pattern, value: str, name: str, prefix: str) -> None:
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ScripeInputError(
+            name, f"{value!r} is not a Scripe id (it should start with {prefix})."
+        )
+
+
+def check_idempotency_key(key: str) -> None:
+    if not isinstance(key, str) or not IDEMPOTENCY_KEY_RE.match(key):
+        raise ScripeInputError(
+            "idempotency_key",
+            "An Idempotency-Key is 1-64 letters, digits, '-' or '_' (a UUID works).",
+        )
+
+
+def webhook_name(name: str) -> str:
+    if not isinstance(name, str) or not 1 <= len(name) <= WEBHOOK_NAME_MAX_CHARS:
+        raise ScripeInputError(
+            "name", f"A webhook endpoint's name has 1 to {WEBHOOK_NAME_MAX_CHARS} characters."
+        )
+    return name
+
+
+def webhook_url(url: str) -> str:
+    # Scripe decides which addresses it delivers to (HTTPS and public for the real one; the
+    # sandbox also takes loopback), so only the shape is checked here.
+    if (
+        not isinstance(url, str)
+        or len(url) > WEBHOOK_URL_MAX_CHARS
+        or not re.match(r"^https?://[^/\s]+", url)
+    ):
+        raise ScripeInputError(
+            "url", f"A webhook URL is an http(s) URL of at most {WEBHOOK_URL_MAX_CHARS} characters."
+        )
+    return url
+
+
+def webhook_events(events: list[str]) -> list[str]:
+    if isinstance(events, str) or not events:
+        raise ScripeInputError("events", "Name at least one event.")
+    unknown = sorted(str(e) for e in events if e not in WEBHOOK_EVENTS)
+    if unknown:
+        raise ScripeInputError("events", f"Unknown event(s): {', '.join(unknown)}.")
+    return list(events)
+
+
+def future_timestamp(value: datetime) -> str:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ScripeInputError(
+            "scheduled_for", "scheduledFor needs a time zone; a naive time is ambiguous."
+        )
+    if value <= datetime.now(UTC):
+        raise ScripeInputError("scheduled_for", "scheduledFor must be in the future.")
+    return format_timestamp(value)
