@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import html
 import math
 import os
 import random
@@ -36,29 +34,30 @@ import shlex
 import socket
 import subprocess
 import sys
-import threading
 import time
-import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
-from zoneinfo import ZoneInfo
+from urllib.parse import urlsplit
 
 import httpx
+from load_data import (
+    BENCH_FERNET_KEY,
+    PASSWORD,
+    Writer,
+    prepare,
+)
+from load_live import (
+    LIVE_HEADERS,
+    LIVE_STATUS,
+    LivePage,
+    live_poll,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-WORKSPACE = "Load bench"
-ZONE = ZoneInfo("Europe/Berlin")
-USER_PREFIX = "load"
-PASSWORD = "load-bench-password"  # noqa: S105 - the bench users' login, local only
-# A fixed key, so the Scripe key stored on the first run still decrypts on the next.
-BENCH_FERNET_KEY = base64.urlsafe_b64encode(b"bench/load.py only, not for prod").decode()
-PROJECTS = ["Anna Schmidt", "Acme GmbH", "Ben Okafor", "Clara Jensen", "Dario Rossi", "Eva Lind"]
-ROLES = {"editor": 30, "manager": 15, "admin": 5}  # per 50 users; the same shares for more
 
 # What a person opens, by weight. Only managers have a review queue: for editors its share is
 # spread over the other pages.
@@ -68,142 +67,7 @@ PAGE_STATUS = {200}
 STEPS = [1, 2, 4, 8, 16, 32]
 
 
-# The live poll -------------------------------------------------------------------------------
-# Mirrors the live updates of static/js/app.js (liveParams, livePoll, applyLive) and slots_live
-# in calendar_app/planning/views/live.py. When the page starts sending something else, this
-# section is the one place to change.
-
-LIVE_PATH = "/slots/live/"
-LIVE_EVERY, HEARTBEAT_EVERY = 2.0, 20.0  # app.js: LIVE_MS while anything is in flight
-LIVE_STATUS = {200, 204, 286}  # 204: nothing changed; 286: the answer before issue 19
-TAG = re.compile(r"<[a-z]+\b[^>]*\bdata-(?:slot|live-[a-z]+|more)=[^>]*>")
-ATTR = re.compile(r'([\w-]+)(?:="([^"]*)")?')
-
-
-def attributes(tag: str) -> dict[str, str]:
-    return {name: html.unescape(value) for name, value in ATTR.findall(tag[1:-1])}
-
-
-@dataclass
-class Poll:
-    path: str
-    params: list[tuple[str, str]]
-    every: float  # seconds from one poll to the next
-
-
-@dataclass
-class LivePage:
-    """What app.js knows about the page: its live region (`data-live-view`, its query and
-    bounds), the `since` it was rendered at, the open panel, and every card, row and panel
-    (by element id) with its version, time and state."""
-
-    url: str
-    view: str = ""
-    query: str = ""
-    refresh_url: str = ""  # the region's hx-get, which `slots-stale` fires
-    bounds: tuple[float, float] = (float("-inf"), float("inf"))
-    since: int | None = None
-    panel: str = ""
-    shown: dict[str, dict[str, str]] = field(default_factory=dict)
-    more: dict[str, str] = field(default_factory=dict)  # behind a day's "+N more": id -> at
-    # Every element about a slot, for data-in-flight (a list row's state cell has no version).
-    flags: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    @classmethod
-    def parse(cls, url: str, text: str) -> LivePage:
-        page = cls(url)
-        page.adopt(text)
-        return page
-
-    def adopt(self, text: str) -> None:
-        """A page, or a region swapped in: its elements, and the oldest `since` it brings."""
-        for tag in TAG.findall(text):
-            a = attributes(tag)
-            if "data-live-view" in a:
-                self.view, self.query = a["data-live-view"], a.get("data-live-query", "")
-                self.refresh_url = a.get("hx-get", self.url)
-                after, before = a.get("data-live-after"), a.get("data-live-before")
-                self.bounds = (float(after or "-inf"), float(before or "inf"))
-            if a.get("data-live-since", "").isdigit():
-                since = int(a["data-live-since"])
-                self.since = since if self.since is None else min(self.since, since)
-            for entry in a.get("data-more", "").split():
-                slot, _, at = entry.partition(":")
-                self.more[slot] = at
-            if "data-slot" in a and "id" in a:
-                self.flags[a["id"]] = a
-            if "data-slot" in a and "data-version" in a and "id" in a:
-                self.shown[a["id"]] = a
-                if a.get("class", "").startswith("slot-status"):
-                    self.panel = a["data-slot"]
-
-    def placed_at(self, slot: str) -> str | None:
-        for a in self.shown.values():
-            if a["data-slot"] == slot and "data-at" in a:
-                return a["data-at"]
-        return self.more.get(slot)
-
-    def absorb(self, response: httpx.Response) -> bool:
-        """applyLive: swaps what changed in place; True when the region must refresh itself
-        (a card added, moved or gone, or the server says so)."""
-        stale = bool(response.headers.get("X-Live-Refresh"))
-        if response.status_code == 200:
-            for tag in TAG.findall(response.text):
-                a = attributes(tag)
-                gone = a.get("data-live-gone")
-                if gone and self.placed_at(gone) is not None:
-                    stale = True
-                if "data-slot" in a and "data-version" not in a and a.get("id") in self.flags:
-                    self.flags[a["id"]] = a  # swapped in with the card or row around it
-                if "data-slot" not in a or "data-version" not in a:
-                    continue
-                current = self.shown.get(a.get("id", ""))
-                if current is not None:
-                    if current["data-version"] == a["data-version"]:
-                        continue
-                    if a.get("data-at") and current.get("data-at") != a["data-at"]:
-                        stale = True
-                        continue
-                    self.shown[a["id"]] = self.flags[a["id"]] = a
-                elif self.view and a.get("data-at"):
-                    at = self.placed_at(a["data-slot"])
-                    if at is None:
-                        low, high = self.bounds
-                        stale = stale or self.view != "list" or low <= float(a["data-at"]) <= high
-                    elif at != a["data-at"]:
-                        stale = True
-        if response.headers.get("X-Live-Since", "").isdigit():
-            self.since = int(response.headers["X-Live-Since"])
-        return stale
-
-    def refreshed(self, text: str) -> None:
-        """The region swapped in anew (its cards and rows replace the old ones)."""
-        self.shown = {k: a for k, a in self.shown.items() if "data-at" not in a}
-        self.flags = {k: a for k, a in self.flags.items() if k in self.shown}
-        self.more = {}
-        self.adopt(text)
-
-
-def live_poll(page: LivePage) -> Poll | None:
-    """The request app.js makes for this page (liveParams), or None when it makes none."""
-    if page.since is None:
-        return None
-    params = parse_qsl(page.query, keep_blank_values=True) if page.view else []
-    if page.view:
-        params.append(("view", page.view))
-    params.append(("since", str(page.since)))
-    if page.panel:
-        params.append(("panel", page.panel))
-    checks = [
-        f"{a['data-slot']}.{a['data-version']}" for a in page.shown.values() if "data-recheck" in a
-    ]
-    if checks:
-        params.append(("check", ",".join(checks)))
-    busy = any("data-in-flight" in a or "data-recheck" in a for a in page.flags.values())
-    return Poll(LIVE_PATH, params, LIVE_EVERY if busy else HEARTBEAT_EVERY)
-
-
-LIVE_HEADERS = {"HX-Request": "true"}  # app.js's fetch() sends only this
+# The live poll: bench/load_live.py.
 
 
 # Statistics --------------------------------------------------------------------------------
@@ -324,245 +188,6 @@ def ensure_database(url: str) -> None:
         if found.fetchone() is None:
             connection.execute(f'CREATE DATABASE "{name}"')
             print(f"created database {name}")
-
-
-POST_TEXT = (
-    "Three things we learned planning a quarter of LinkedIn posts together.\n\n"
-    "1. Write the idea down the day you have it; a calendar remembers, people do not.\n"
-    "2. Review in batches: ten drafts in twenty minutes beats ten interruptions.\n"
-    "3. Keep the voice of the person who posts it, not of the team that wrote it.\n\n"
-    "What would you add? #marketing #linkedin #planning"
-)
-NOTE_TEXTS = [
-    "We cut our weekly planning meeting from an hour to fifteen minutes: updates are written "
-    "in the calendar the day before.",
-    "Three things I wish I had known before hiring our first salesperson.",
-    "Customer interview notes: teams plan posts in spreadsheets and lose track of approvals.",
-    "Our open-source release went out today; thank you to the forty people who sent patches.",
-    "What a year of remote onboarding taught us about writing things down.",
-    "Why we stopped doing quarterly OKRs and what replaced them.",
-]
-
-
-def prepare(users: int, slots: int) -> dict:
-    """Users, projects and the Scripe connection (created once), and this month's slots,
-    laid out afresh: the writer of the previous run moved some of them."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.hashers import make_password
-    from django.core.management import call_command
-    from django.db import transaction
-    from django.utils import timezone
-
-    from calendar_app.models import (
-        GenerationJob,
-        Membership,
-        PlannedSlot,
-        Project,
-        SlotEvent,
-        SlotStatus,
-        SourceNote,
-        Workspace,
-    )
-    from scripe_integration.sandbox import DEFAULT_TEST_KEY
-    from scripe_integration.services import connection_for
-
-    call_command("migrate", verbosity=0)
-    User = get_user_model()
-    with transaction.atomic():
-        workspace, _ = Workspace.objects.get_or_create(
-            name=WORKSPACE, defaults={"time_zone": ZONE.key}
-        )
-        projects = []
-        for i, name in enumerate(PROJECTS):
-            project, _ = Project.objects.get_or_create(
-                workspace=workspace,
-                scripe_id=f"proj_load_{i}",
-                defaults={"name": name, "colour": i, "synced_at": timezone.now()},
-            )
-            projects.append(project)
-        roles = [role for role, share in ROLES.items() for _ in range(round(share * users / 50))]
-        roles += ["editor"] * (users - len(roles))
-        password = make_password(PASSWORD)  # hashed once; every bench user shares it
-        people = []
-        for i, role in enumerate(roles[:users]):
-            username = f"{USER_PREFIX}{i:03d}"
-            user, _ = User.objects.get_or_create(
-                username=username,
-                defaults={"password": password, "first_name": "Load", "last_name": f"User {i}"},
-            )
-            Membership.objects.update_or_create(
-                user=user, workspace=workspace, defaults={"role": role}
-            )
-            people.append((username, role))
-        connection = connection_for(workspace)
-        if not connection.has_key:
-            connection.base_url = "http://127.0.0.1:8765/v1"
-            connection.set_key(DEFAULT_TEST_KEY)
-            connection.save()
-            connection.mark_valid(
-                workspace_id="ws_load", name=WORKSPACE, plan="ADVANCED", scopes=["posts:write"]
-            )
-
-        PlannedSlot.objects.filter(workspace=workspace).delete()
-        SourceNote.objects.filter(workspace=workspace).delete()
-        author = User.objects.get(username=people[0][0])
-        notes = SourceNote.objects.bulk_create(
-            SourceNote(workspace=workspace, text=f"{text} ({i})", author=author)
-            for i, text in enumerate(NOTE_TEXTS * 10)
-        )
-        now = timezone.now()
-        today = timezone.localtime(now, ZONE).date()
-        first = today.replace(day=1)
-        days = ((first + timedelta(days=32)).replace(day=1) - first).days
-        rng = random.Random(19)
-        planned = []
-        for i in range(slots):
-            day = first + timedelta(days=i * days // slots)
-            local = datetime(day.year, day.month, day.day, 8 + rng.randrange(10), 15 * (i % 4))
-            when = local.replace(tzinfo=ZONE)
-            if when < now + timedelta(minutes=30):
-                status = rng.choices(
-                    [SlotStatus.PUBLISHED, SlotStatus.REJECTED, SlotStatus.MISSED, "failed"],
-                    [70, 10, 10, 10],
-                )[0]
-            else:
-                status = rng.choices(
-                    ["draft", "in_review", "scheduled", "changes_requested", "failed"],
-                    [45, 20, 25, 5, 5],
-                )[0]
-            planned.append(
-                PlannedSlot(
-                    workspace=workspace,
-                    project=projects[i % len(projects)],
-                    note=notes[i % len(notes)],
-                    scheduled_for=when,
-                    status=status,
-                    created_by=author,
-                )
-            )
-        planned = PlannedSlot.objects.bulk_create(planned)
-        jobs, events = [], []
-        for slot in planned:
-            if slot.status == SlotStatus.DRAFT:
-                continue
-            failed = slot.status == SlotStatus.FAILED
-            jobs.append(
-                GenerationJob(
-                    slot=slot,
-                    idempotency_key=uuid.uuid4().hex,
-                    requested_by=author,
-                    scripe_job_id=f"job_{uuid.uuid4().hex[:12]}",
-                    scripe_status="FAILED" if failed else "DONE",
-                    progress=None if failed else 1.0,
-                    submitted_at=now - timedelta(days=2),
-                    accepted_at=now - timedelta(days=2),
-                    completed_at=now - timedelta(days=2) + timedelta(seconds=14),
-                    finished=True,
-                    error_code="provider_error" if failed else "",
-                    error_message="Scripe's AI provider failed while writing." if failed else "",
-                    post_id="" if failed else f"post_{uuid.uuid4().hex[:12]}",
-                    post_title="" if failed else "Planning posts together",
-                    post_content="" if failed else POST_TEXT,
-                )
-            )
-            events.append(SlotEvent(slot=slot, actor=author, kind="status", status="queued"))
-            events.append(SlotEvent(slot=slot, kind="status", status=slot.status))
-        GenerationJob.objects.bulk_create(jobs)
-        SlotEvent.objects.bulk_create(events)
-    counts = Counter(str(slot.status) for slot in planned)
-    print(
-        f"workspace {WORKSPACE!r} ({ZONE.key}): {len(people)} users "
-        f"({dict(Counter(r for _, r in people))}), {len(projects)} projects, {slots} slots in "
-        f"{first:%B %Y} ({dict(counts)})"
-    )
-    return {
-        "users": people,
-        "month": first,
-        "slots": [str(s.public_id) for s in planned],
-    }
-
-
-class Writer(threading.Thread):
-    """Stands in for the django-q2 worker, through the models' own transitions: keeps
-    `in_flight` drafts in flight, each 8-20 s, and writes them as the pipeline does when it
-    paces its calls to Scripe: claimed (queued), submitted (generating), one poll halfway
-    (progress), done (in review). Each write touches the slot, as the pipeline's do."""
-
-    def __init__(self, in_flight: int) -> None:
-        super().__init__(daemon=True)
-        self.target = in_flight
-        self.stopping = threading.Event()
-        self.finished = 0
-        self.rng = random.Random(7)
-
-    def run(self) -> None:
-        from django.db import connection
-
-        try:
-            running: list = []
-            while not self.stopping.is_set():
-                running = self.step(running)
-                self.stopping.wait(0.5)
-        finally:
-            connection.close()
-
-    def step(self, running: list) -> list:
-        from django.db import transaction
-        from django.db.models import Max
-        from django.utils import timezone
-
-        from calendar_app.models import GenerationJob, PlannedSlot, SlotStatus
-
-        now = timezone.now()
-        still = []
-        for slot, job, began, duration in running:
-            elapsed = (now - began).total_seconds()
-            if elapsed >= duration:
-                job.scripe_status, job.progress, job.finished = "DONE", 1.0, True
-                job.completed_at, job.post_title, job.post_content = now, "A new post", POST_TEXT
-                with transaction.atomic():
-                    job.save()
-                    slot.mark_ready(scheduled=False)
-                self.finished += 1
-                continue
-            if slot.status == SlotStatus.QUEUED and elapsed > 1.5:
-                job.scripe_status, job.started_at, job.progress = "RUNNING", now, 0.1
-                job.progress_message = "Writing the post"
-                with transaction.atomic():
-                    job.save()
-                    slot.mark_generating()
-            elif job.progress == 0.1 and elapsed > duration / 2:
-                job.progress, job.progress_message = 0.6, "Polishing"
-                with transaction.atomic():
-                    job.save()
-                    PlannedSlot.objects.filter(pk=slot.pk).update(updated_at=now)
-            still.append((slot, job, began, duration))
-        drafts = list(
-            PlannedSlot.objects.filter(
-                workspace__name=WORKSPACE, status=SlotStatus.DRAFT, deleted_at__isnull=True
-            ).values_list("pk", flat=True)
-        )
-        self.rng.shuffle(drafts)
-        for pk in drafts[: max(0, self.target - len(still))]:
-            # One transaction, as generation_request's: no page sees a queued slot without
-            # its attempt.
-            with transaction.atomic():
-                if not PlannedSlot.claim_for_generation(pk):
-                    continue
-                slot = PlannedSlot.objects.get(pk=pk)
-                last = slot.jobs.aggregate(last=Max("attempt"))["last"] or 0
-                slot.jobs.filter(is_current=True).update(is_current=False)
-                job = GenerationJob.objects.create(
-                    slot=slot,
-                    attempt=last + 1,
-                    idempotency_key=uuid.uuid4().hex,
-                    submitted_at=now,
-                    accepted_at=now,
-                    scripe_job_id=f"job_{uuid.uuid4().hex[:12]}",
-                    scripe_status="QUEUED",
-                )
-            still.append((slot, job, now, self.rng.uniform(8, 20)))
-        return still
 
 
 # The server ------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""bench/load.py plays the browser's live polls from the HTML it gets; these check that its
-reading of the page still matches what the pages and the live endpoint say (no timing)."""
+"""bench/load.py plays the browser's live polls from the HTML it gets (bench/load_live.py);
+these check that its reading of the page still matches what the pages and the live endpoint
+say (no timing)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from calendar_app.models import GenerationJob
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 load = pytest.importorskip("load")
+load_live = pytest.importorskip("load_live")
 
 
 def test_the_mix_leaves_the_review_queue_to_managers():
@@ -30,18 +32,18 @@ def test_it_polls_a_month_page_with_a_card_in_flight_as_the_page_does(team, clie
     client.force_login(team.editor)
     url = f"/calendar/{when.year}/{when.month}/"
 
-    page = load.LivePage.parse(url, client.get(url).content.decode())
-    poll = load.live_poll(page)
+    page = load_live.LivePage.parse(url, client.get(url).content.decode())
+    poll = load_live.live_poll(page)
 
-    assert poll is not None and poll.every == load.LIVE_EVERY
+    assert poll is not None and poll.every == load_live.LIVE_EVERY
     assert dict(poll.params)["view"] == "calendar"
-    answer = client.get(poll.path, dict(poll.params), headers=load.LIVE_HEADERS)
-    assert answer.status_code in load.LIVE_STATUS
+    answer = client.get(poll.path, dict(poll.params), headers=load_live.LIVE_HEADERS)
+    assert answer.status_code in load_live.LIVE_STATUS
 
 
 def test_a_page_with_nothing_in_flight_keeps_the_heartbeat(team, client):
     client.force_login(team.editor)
-    page = load.LivePage.parse("/slots/", client.get("/slots/").content.decode())
-    poll = load.live_poll(page)
-    assert poll is not None and poll.every == load.HEARTBEAT_EVERY
+    page = load_live.LivePage.parse("/slots/", client.get("/slots/").content.decode())
+    poll = load_live.live_poll(page)
+    assert poll is not None and poll.every == load_live.HEARTBEAT_EVERY
     assert dict(poll.params)["view"] == "list"
