@@ -121,6 +121,11 @@ def link_for_token(token: str) -> ReviewLink | None:
     return link
 
 
+def shared_slot(link: ReviewLink) -> PlannedSlot:
+    """The post a link shares, with what the guest's page shows of it."""
+    return PlannedSlot.objects.for_cards().select_related("project").get(pk=link.slot_id)
+
+
 def guest_name(value: str | None, *, did: str = "approved") -> str:
     """The name a guest gives, which the trail shows as "guest <name>"; the rules of every
     text field (no NUL, a limit), on the name with its spaces evened out."""

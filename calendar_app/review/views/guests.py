@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from calendar_app.core.refusals import Refusal
-from calendar_app.models import PlannedSlot, ReviewLink
+from calendar_app.models import ReviewLink
 from calendar_app.review import guests
 from calendar_app.review import services as review
 
@@ -60,7 +60,7 @@ def _page(
     errors: dict | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    slot = PlannedSlot.objects.for_cards().select_related("project").get(pk=link.slot_id)
+    slot = guests.shared_slot(link)
     job = slot.current_job
     context = {
         "link": link,
