@@ -13,10 +13,11 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from calendar_app import exports, feeds, imports, selectors
 from calendar_app.access import Viewer, viewer_for
-from calendar_app.forms import CsvUploadForm, ImportConfirmForm, SlotFilterForm
+from calendar_app.forms import CsvUploadForm, ImportConfirmForm
 from calendar_app.models import Role, Workspace
 from calendar_app.refusals import Refusal
 from calendar_app.views.answers import refused, show_on_form
+from calendar_app.views.slots import filtered_slots
 
 
 def _workspace_for(viewer: Viewer, public_id) -> Workspace:
@@ -147,14 +148,12 @@ def import_template(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def slot_export(request: HttpRequest) -> HttpResponse:
-    """The list view's current filter as CSV (the same form and selector as the list)."""
+    """The list view's current filter as CSV: every row the list shows over all its pages,
+    through the list's own `filtered_slots`, so the two cannot differ (#24)."""
     viewer = viewer_for(request)
     query = request.GET.copy()
     query.pop("page", None)
-    form = SlotFilterForm(
-        request.GET or None,
-        projects=selectors.visible_projects(viewer),
-    )
+    form, slots = filtered_slots(viewer, query)
     if form.is_bound and not form.is_valid():
         refusal = Refusal("Fix the filters to export what they show.", status=422)
         return refused(request, refusal, redirect_to=reverse("slots") + "?" + query.urlencode())
@@ -162,15 +161,6 @@ def slot_export(request: HttpRequest) -> HttpResponse:
         # The button beside the filter asks with the filter's current values; a download
         # needs the browser to navigate, so htmx is told to go there.
         return HttpResponseClientRedirect(reverse("slot_export") + "?" + query.urlencode())
-    data = form.cleaned_data if form.is_bound else {}
-    slots = selectors.slots_matching(
-        viewer,
-        text=data.get("q", ""),
-        project=data.get("project"),
-        status=data.get("status", ""),
-        date_from=data.get("date_from"),
-        date_to=data.get("date_to"),
-    )
     rows = exports.export_rows(slots).iterator(chunk_size=exports.CHUNK)
     response = StreamingHttpResponse(
         exports.export_lines(rows), content_type="text/csv; charset=utf-8"
