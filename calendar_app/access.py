@@ -105,7 +105,7 @@ def slot_for(
     viewer = viewer_for(request)
     slot = selectors.slot_for_viewer(viewer, public_id)
     if slot is None:
-        raise Http404("No such slot.")
+        raise Http404("No such post.")
     if to is not None:
         viewer.require(role, slot.workspace_id, to)
     return slot

@@ -108,4 +108,4 @@ def export_lines(slots: Iterable[PlannedSlot]) -> Iterator[str]:
 def export_filename(now: datetime | None = None) -> str:
     """A name every system accepts: letters, digits, dashes and the local time."""
     now = timezone.localtime(now)
-    return f"scripe-calendar-slots-{now:%Y%m%d-%H%M}.csv"
+    return f"scripe-calendar-posts-{now:%Y%m%d-%H%M}.csv"

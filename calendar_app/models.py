@@ -300,6 +300,8 @@ class PlannedSlot(models.Model):
     objects = SlotQuerySet.as_manager()
 
     class Meta:
+        # What people call it, in the admin too (#24); "slot" is the code's word.
+        verbose_name = "post"
         ordering = ["scheduled_for", "id"]
         indexes = [
             models.Index(fields=["workspace", "scheduled_for"]),
@@ -396,7 +398,7 @@ class PlannedSlot(models.Model):
             did = "asked for changes"  # the rewrite a request for changes starts
         when = timezone.localtime(last.created_at)
         return (
-            f"{last.who} already {did}, at {when:%H:%M} on {when:%d %b}; your change was not "
+            f"{last.who} already {did}, at {when:%H:%M} on {when:%-d %b}; your change was not "
             "made. The page now shows where it stands."
         )
 
@@ -635,7 +637,7 @@ class GenerationJob(models.Model):
     (Retry, or changes requested) is a new row with a new key; earlier rows are the history.
     """
 
-    slot = models.ForeignKey(PlannedSlot, models.CASCADE, related_name="jobs")
+    slot = models.ForeignKey(PlannedSlot, models.CASCADE, related_name="jobs", verbose_name="post")
     attempt = models.PositiveSmallIntegerField(default=1)
     is_current = models.BooleanField(default=True)
     idempotency_key = models.CharField(max_length=64, unique=True)
@@ -691,7 +693,7 @@ class GenerationJob(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Attempt {self.attempt} for slot {self.slot_id} ({self.scripe_status or 'new'})"
+        return f"Attempt {self.attempt} for post {self.slot_id} ({self.scripe_status or 'new'})"
 
     @property
     def duration(self):
@@ -771,7 +773,7 @@ class SlotEvent(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} on slot {self.slot_id}"
+        return f"{self.get_kind_display()} on post {self.slot_id}"
 
     @property
     def who(self) -> str:
@@ -942,7 +944,7 @@ class SlotWatch(models.Model):
         constraints = [models.UniqueConstraint(fields=["slot", "user"], name="one_watch_per_user")]
 
     def __str__(self) -> str:
-        return f"{self.user} watches slot {self.slot_id}"
+        return f"{self.user} watches post {self.slot_id}"
 
 
 # Planning at volume (#15): labels, a posting schedule and its queue, recurring series -----------
@@ -1021,7 +1023,7 @@ class QueueEntry(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        return f"Queued slot {self.slot_id}"
+        return f"Queued post {self.slot_id}"
 
 
 class Series(models.Model):
@@ -1142,7 +1144,7 @@ class BulkRun(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} on {self.total} slots by {self.user}"
+        return f"{self.get_action_display()} on {self.total} posts by {self.user}"
 
 
 class BulkItem(models.Model):
@@ -1169,7 +1171,7 @@ class BulkItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Slot {self.slot_id} in bulk run {self.run_id}: {self.outcome}"
+        return f"Post {self.slot_id} in bulk run {self.run_id}: {self.outcome}"
 
 
 # Client review links (#17) ---------------------------------------------------------------------
@@ -1196,7 +1198,7 @@ class ReviewLink(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"Review link for slot {self.slot_id}"
+        return f"Review link for post {self.slot_id}"
 
     @property
     def is_live(self) -> bool:

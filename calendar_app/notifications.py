@@ -144,7 +144,7 @@ def slot_event_notify(*, slot: PlannedSlot, event: SlotEvent) -> list[Notificati
         users = users.exclude(pk=event.actor_id)
     zone = slot.workspace.zone
     when = timezone.localtime(slot.scheduled_for, zone)
-    text = f"{HEADLINES[kind]}: {slot.project.name}, {when:%a %d %b %H:%M}"
+    text = f"{HEADLINES[kind]}: {slot.project.name}, {when:%a %-d %b %H:%M}"
     if event.actor_id is not None:
         text += f" (by {event.who})"
     return _notify(
@@ -504,7 +504,7 @@ def notification_digest_send(*, user_id: int) -> str:
     lines = []
     for row in rows:
         when = timezone.localtime(row.created_at, row.workspace.zone)
-        lines.append(f"- {when:%a %d %b %H:%M}  {sentence(row.text)}")
+        lines.append(f"- {when:%a %-d %b %H:%M}  {sentence(row.text)}")
         if row.detail:
             lines.append(f"  {row.detail}")
         lines.append(f"  {_link(row)}")

@@ -27,7 +27,7 @@ def _workspace_for(viewer: Viewer, public_id) -> Workspace:
     )
     if workspace is None:
         raise Http404("No such workspace.")
-    viewer.require(Role.EDITOR, workspace.pk, "import slots")
+    viewer.require(Role.EDITOR, workspace.pk, "import posts")
     return workspace
 
 
@@ -120,7 +120,7 @@ def import_preview(request: HttpRequest, workspace_id, import_id) -> HttpRespons
                 count = len(slots)
                 messages.success(
                     request,
-                    f"Imported {count} slot{'s' if count != 1 else ''} into {workspace.name}. "
+                    f"Imported {count} post{'s' if count != 1 else ''} into {workspace.name}. "
                     "Nothing is sent to Scripe until someone presses Generate.",
                 )
                 return redirect("slots")

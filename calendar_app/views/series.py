@@ -124,7 +124,7 @@ def occurrence_edit(request: HttpRequest, slot_id) -> HttpResponse:
     """Edit an occurrence: "this one" (only this post) or "this and following" (the series
     from here on)."""
     viewer = viewer_for(request)
-    slot = slot_for(request, slot_id, to="edit slots")
+    slot = slot_for(request, slot_id, to="edit posts")
     occurrence = SeriesOccurrence.objects.filter(slot=slot).select_related("series__note").first()
     if occurrence is None:
         raise Http404("This post is not part of a series.")

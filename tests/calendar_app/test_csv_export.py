@@ -52,7 +52,7 @@ def test_it_exports_every_field_a_manager_needs(client, team, plan):
     response = client.get("/slots/export.csv")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == (
-        'attachment; filename="scripe-calendar-slots-20261201-1900.csv"'
+        'attachment; filename="scripe-calendar-posts-20261201-1900.csv"'
     )
     rows = exported(response)
     assert [r["key"] for r in rows] == [str(plan["draft"].public_id), str(plan["review"].public_id)]
