@@ -17,7 +17,7 @@ from calendar_app.forms import RepeatForm, SlotForm
 from calendar_app.models import Role, Series, SeriesOccurrence
 from calendar_app.refusals import Refusal
 from calendar_app.views.answers import done, refused, show_on_form
-from calendar_app.views.slots import FORM_TEMPLATE, _form, _initial, _picker
+from calendar_app.views.slots import FORM_TEMPLATE, _form, _initial, _picker, saved
 
 SCOPES = ("this", "following")
 
@@ -146,14 +146,15 @@ def occurrence_edit(request: HttpRequest, slot_id) -> HttpResponse:
                 recurrence.occurrence_edit_one(
                     occurrence=occurrence, user=request.user, zone=viewer.zone, **form.plan()
                 )
-                return done(request, "This post saved.", redirect_to=here)
+                return saved(request, slot, "This post saved.", to=here)
             new = recurrence.occurrence_edit_following(
                 occurrence=occurrence, user=request.user, zone=viewer.zone, **form.plan()
             )
-            return done(
+            return saved(
                 request,
+                slot,
                 "This and the following posts of the series saved.",
-                redirect_to=reverse("series", args=[new.public_id]),
+                to=reverse("series", args=[new.public_id]),
             )
         except Refusal as refusal:
             if not refusal.fields and refusal.stale:

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from calendar_app import selectors, services
 from calendar_app.access import Viewer, slot_for, viewer_for
@@ -176,7 +177,20 @@ def slot_edit(request: HttpRequest, public_id) -> HttpResponse:
     form = _form(viewer, data=request.POST)
     if _submit(form, viewer, services.slot_update, slot=slot, user=request.user) is None:
         return _render_form(request, viewer, form, slot)
-    return done(request, "Post saved.", redirect_to=reverse("slot", args=[slot.public_id]))
+    return saved(request, slot, "Post saved.", to=reverse("slot", args=[slot.public_id]))
+
+
+def saved(request: HttpRequest, slot, message: str, *, to: str) -> HttpResponse:
+    """Where a saved edit of a post lands. In the dialog, the dialog closes over the page the
+    person was on. On an edit form's own page (a series' page links to its occurrences'
+    forms), the browser goes on to `to`, as it does without JavaScript, rather than leave
+    the person on a form they are done with, told only by a toast (#24)."""
+    forms = {reverse(name, args=[slot.public_id]) for name in ("slot_edit", "occurrence_edit")}
+    page = (request.htmx.current_url_abs_path or "") if request.htmx else ""
+    if page.split("?")[0] in forms:
+        messages.success(request, message)
+        return HttpResponseClientRedirect(to)
+    return done(request, message, redirect_to=to)
 
 
 @login_required
