@@ -47,3 +47,23 @@ def test_a_page_with_nothing_in_flight_keeps_the_heartbeat(team, client):
     poll = load_live.live_poll(page)
     assert poll is not None and poll.every == load_live.HEARTBEAT_EVERY
     assert dict(poll.params)["view"] == "list"
+
+
+@pytest.mark.parametrize("kind", ["live", "month", "refresh"])
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_any_server_error_counts_against_the_goal(kind, status):
+    """The goal is 0 errors: a 5xx answer to any request, a live poll's too, is one (#24,
+    item 11)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(status))
+    client = httpx.AsyncClient(transport=transport, base_url="http://bench")
+    user = load.User("erin", "editor", client)
+    stats = load.Stats()
+    # In a thread of its own: the browser tests' Playwright keeps a loop running in this one.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, load.timed(stats, kind, user, "/slots/live/")).result()
+    assert stats.errors == {(kind, status): 1}

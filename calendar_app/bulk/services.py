@@ -70,11 +70,11 @@ STALL_AFTER = timedelta(minutes=2)
 # Who may do what, in the words a refusal uses ("Only a manager can approve drafts.").
 ROLES = {
     BulkAction.GENERATE: (Role.EDITOR, "generate posts"),
-    BulkAction.MOVE: (Role.EDITOR, "move slots"),
-    BulkAction.LABEL_ADD: (Role.EDITOR, "label slots"),
-    BulkAction.LABEL_REMOVE: (Role.EDITOR, "label slots"),
-    BulkAction.DELETE: (Role.EDITOR, "delete slots"),
-    BulkAction.RESTORE: (Role.EDITOR, "restore slots"),
+    BulkAction.MOVE: (Role.EDITOR, "move posts"),
+    BulkAction.LABEL_ADD: (Role.EDITOR, "label posts"),
+    BulkAction.LABEL_REMOVE: (Role.EDITOR, "label posts"),
+    BulkAction.DELETE: (Role.EDITOR, "delete posts"),
+    BulkAction.RESTORE: (Role.EDITOR, "restore posts"),
     BulkAction.APPROVE: (Role.MANAGER, "approve drafts"),
     BulkAction.REJECT: (Role.MANAGER, "reject drafts"),
 }
@@ -160,10 +160,10 @@ def bulk_start(*, viewer: Viewer, action: str, slots, params: dict) -> BulkRun:
     slot_ids = list(slots.order_by("scheduled_for", "id").values_list("pk", flat=True))
     slot_ids = list(dict.fromkeys(slot_ids))
     if not slot_ids:
-        raise Refusal("Select at least one slot.", status=422)
+        raise Refusal("Select at least one post.", status=422)
     if len(slot_ids) > SELECTION_MAX:
         raise Refusal(
-            f"{len(slot_ids):,} slots are selected; a bulk action takes at most "
+            f"{len(slot_ids):,} posts are selected; a bulk action takes at most "
             f"{SELECTION_MAX:,}. Narrow the filter.",
             status=422,
         )
@@ -383,9 +383,10 @@ def run_counts(run: BulkRun) -> dict[str, int]:
 
 
 def run_title(run: BulkRun) -> str:
-    """What the run does, in words: "Move 3 slots by 1 day", "Add label Launch to 40 slots"."""
+    """What the run does, in words: "Move 3 posts later by 1 day", "Add label 'Launch' to 40
+    posts"."""
     params = run.params
-    slots = f"{run.total} slot{'s' if run.total != 1 else ''}"
+    slots = f"{run.total} post{'s' if run.total != 1 else ''}"
     if run.action == BulkAction.MOVE:
         if "days" in params:
             days = params["days"]

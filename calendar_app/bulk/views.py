@@ -109,7 +109,7 @@ def bulk_apply(request: HttpRequest) -> HttpResponse:
         if data["scope"] == "filter":
             filter_form, slots = filtered_slots(viewer, request.POST)
             if filter_form.is_bound and not filter_form.is_valid():
-                raise Refusal("Fix the filter first: it does not say which slots.", status=422)
+                raise Refusal("Fix the filter first: it does not say which posts.", status=422)
         else:
             ids = _ids(request.POST.getlist("slot"))
             slots = selectors.visible_slots(viewer).filter(public_id__in=ids)

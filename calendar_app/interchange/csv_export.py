@@ -12,10 +12,9 @@ import csv
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from django.db.models import Prefetch
 from django.utils import timezone
 
-from calendar_app.models import GenerationJob, PlannedSlot, SlotQuerySet, person_name
+from calendar_app.models import PlannedSlot, SlotQuerySet, person_name
 
 HEADER = [
     "date",
@@ -48,16 +47,13 @@ def neutralise(value: str) -> str:
 
 
 def export_rows(slots: SlotQuerySet) -> SlotQuerySet:
-    """The filtered slots (from `selectors.slots_matching`) with everything an export row
-    reads: the full note, who planned it, and the current attempt with its post."""
-    current = GenerationJob.objects.filter(is_current=True).only(
-        "id", "slot_id", "is_current", "post_id", "post_title", "post_content"
-    )
+    """The filtered slots (from `selectors.slots_filtered`) with everything an export row
+    reads: the full note, who planned it, and the current attempt with its post (which
+    `card_slots` joins into the slot's row; here without deferring any of it)."""
     return (
         slots.defer(None)
         .select_related("workspace", "project", "note", "created_by")
         .prefetch_related(None)
-        .prefetch_related(Prefetch("jobs", queryset=current, to_attr="current_jobs"))
     )
 
 
@@ -68,7 +64,7 @@ def _moment(value: datetime | None, zone) -> str:
 def export_row(slot: PlannedSlot) -> list[str]:
     zone = slot.workspace.zone
     local = timezone.localtime(slot.scheduled_for, zone)
-    job = slot.current_jobs[0] if slot.current_jobs else None
+    job = slot.current_job
     who = slot.created_by
     cells = [
         f"{local:%Y-%m-%d}",
@@ -112,4 +108,4 @@ def export_lines(slots: Iterable[PlannedSlot]) -> Iterator[str]:
 def export_filename(now: datetime | None = None) -> str:
     """A name every system accepts: letters, digits, dashes and the local time."""
     now = timezone.localtime(now)
-    return f"scripe-calendar-slots-{now:%Y%m%d-%H%M}.csv"
+    return f"scripe-calendar-posts-{now:%Y%m%d-%H%M}.csv"

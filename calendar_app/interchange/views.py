@@ -19,7 +19,7 @@ from calendar_app.interchange import ical as feeds
 from calendar_app.interchange.forms import CsvUploadForm, ImportConfirmForm
 from calendar_app.models import Role
 from calendar_app.planning import selectors
-from calendar_app.planning.forms import SlotFilterForm
+from calendar_app.planning.views.slots import filtered_slots
 from calendar_app.web.answers import refused, show_on_form
 
 
@@ -40,7 +40,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest, workspace_id) -> HttpResponse:
     viewer = viewer_for(request)
-    workspace = workspace_for(viewer, workspace_id, role=Role.EDITOR, to="import slots")
+    workspace = workspace_for(viewer, workspace_id, role=Role.EDITOR, to="import posts")
     posted = request.method == "POST"
     form = CsvUploadForm(
         request.POST if posted else None,
@@ -79,7 +79,7 @@ def import_preview(request: HttpRequest, workspace_id, import_id) -> HttpRespons
     """The stored upload, row by row as it would be planned; POST imports the ticked rows.
     Both read the stored file again and check every rule now."""
     viewer = viewer_for(request)
-    workspace = workspace_for(viewer, workspace_id, role=Role.EDITOR, to="import slots")
+    workspace = workspace_for(viewer, workspace_id, role=Role.EDITOR, to="import posts")
     again = reverse("import_upload", args=[workspace.public_id])
     upload = imports.import_for(workspace=workspace, user=request.user, public_id=import_id)
     if upload is None:
@@ -112,7 +112,7 @@ def import_preview(request: HttpRequest, workspace_id, import_id) -> HttpRespons
                 count = len(slots)
                 messages.success(
                     request,
-                    f"Imported {count} slot{'s' if count != 1 else ''} into {workspace.name}. "
+                    f"Imported {count} post{'s' if count != 1 else ''} into {workspace.name}. "
                     "Nothing is sent to Scripe until someone presses Generate.",
                 )
                 return redirect("slots")
@@ -140,14 +140,12 @@ def import_template(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def slot_export(request: HttpRequest) -> HttpResponse:
-    """The list view's current filter as CSV (the same form and selector as the list)."""
+    """The list view's current filter as CSV: every row the list shows over all its pages,
+    through the list's own `filtered_slots`, so the two cannot differ (#24)."""
     viewer = viewer_for(request)
     query = request.GET.copy()
     query.pop("page", None)
-    form = SlotFilterForm(
-        request.GET or None,
-        projects=selectors.visible_projects(viewer),
-    )
+    form, slots = filtered_slots(viewer, query)
     if form.is_bound and not form.is_valid():
         refusal = Refusal("Fix the filters to export what they show.", status=422)
         return refused(request, refusal, redirect_to=reverse("slots") + "?" + query.urlencode())
@@ -155,15 +153,6 @@ def slot_export(request: HttpRequest) -> HttpResponse:
         # The button beside the filter asks with the filter's current values; a download
         # needs the browser to navigate, so htmx is told to go there.
         return HttpResponseClientRedirect(reverse("slot_export") + "?" + query.urlencode())
-    data = form.cleaned_data if form.is_bound else {}
-    slots = selectors.slots_matching(
-        viewer,
-        text=data.get("q", ""),
-        project=data.get("project"),
-        status=data.get("status", ""),
-        date_from=data.get("date_from"),
-        date_to=data.get("date_to"),
-    )
     rows = exports.export_rows(slots).iterator(chunk_size=exports.CHUNK)
     response = StreamingHttpResponse(
         exports.export_lines(rows), content_type="text/csv; charset=utf-8"

@@ -46,7 +46,7 @@ class BulkRun(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} on {self.total} slots by {self.user}"
+        return f"{self.get_action_display()} on {self.total} posts by {self.user}"
 
 
 class BulkItem(models.Model):
@@ -73,4 +73,4 @@ class BulkItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Slot {self.slot_id} in bulk run {self.run_id}: {self.outcome}"
+        return f"Post {self.slot_id} in bulk run {self.run_id}: {self.outcome}"

@@ -38,7 +38,7 @@ class SlotEvent(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} on slot {self.slot_id}"
+        return f"{self.get_kind_display()} on post {self.slot_id}"
 
     @property
     def who(self) -> str:
@@ -165,4 +165,4 @@ class SlotWatch(models.Model):
         constraints = [models.UniqueConstraint(fields=["slot", "user"], name="one_watch_per_user")]
 
     def __str__(self) -> str:
-        return f"{self.user} watches slot {self.slot_id}"
+        return f"{self.user} watches post {self.slot_id}"

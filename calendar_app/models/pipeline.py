@@ -19,7 +19,7 @@ class GenerationJob(models.Model):
     (Retry, or changes requested) is a new row with a new key; earlier rows are the history.
     """
 
-    slot = models.ForeignKey(PlannedSlot, models.CASCADE, related_name="jobs")
+    slot = models.ForeignKey(PlannedSlot, models.CASCADE, related_name="jobs", verbose_name="post")
     attempt = models.PositiveSmallIntegerField(default=1)
     is_current = models.BooleanField(default=True)
     idempotency_key = models.CharField(max_length=64, unique=True)
@@ -75,7 +75,7 @@ class GenerationJob(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Attempt {self.attempt} for slot {self.slot_id} ({self.scripe_status or 'new'})"
+        return f"Attempt {self.attempt} for post {self.slot_id} ({self.scripe_status or 'new'})"
 
     @property
     def duration(self):

@@ -87,7 +87,7 @@ class QueueEntry(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        return f"Queued slot {self.slot_id}"
+        return f"Queued post {self.slot_id}"
 
 
 class Series(models.Model):

@@ -39,7 +39,7 @@ class ReviewLink(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"Review link for slot {self.slot_id}"
+        return f"Review link for post {self.slot_id}"
 
     @property
     def is_live(self) -> bool:

@@ -144,6 +144,8 @@ class PlannedSlot(models.Model):
     objects = SlotQuerySet.as_manager()
 
     class Meta:
+        # What people call it, in the admin too (#24); "slot" is the code's word.
+        verbose_name = "post"
         ordering = ["scheduled_for", "id"]
         indexes = [
             models.Index(fields=["workspace", "scheduled_for"]),
@@ -240,7 +242,7 @@ class PlannedSlot(models.Model):
             did = "asked for changes"  # the rewrite a request for changes starts
         when = timezone.localtime(last.created_at)
         return (
-            f"{last.who} already {did}, at {when:%H:%M} on {when:%d %b}; your change was not "
+            f"{last.who} already {did}, at {when:%H:%M} on {when:%-d %b}; your change was not "
             "made. The page now shows where it stands."
         )
 

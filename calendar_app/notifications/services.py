@@ -33,6 +33,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
+from calendar_app.core.sentences import sentence
 from calendar_app.models import (
     EmailChoice,
     Notification,
@@ -95,6 +96,21 @@ HEADLINES = {
     K.REMOVED: "Removed in Scripe",
 }
 
+# What emails of each kind are about, as "Stop emails about …" says it (#24): the kinds'
+# labels are sentences ("A draft was rejected"), which that phrase cannot take.
+ABOUT = {
+    K.REVIEW_READY: "drafts ready for review",
+    K.CHANGES_REQUESTED: "requests for changes",
+    K.REJECTED: "rejected drafts",
+    K.APPROVED: "approved posts",
+    K.PUBLISHED: "published posts",
+    K.FAILED: "failed generations",
+    K.MISSED: "drafts that missed their time",
+    K.REMOVED: "posts removed in Scripe",
+    K.KEY_INVALID: "Scripe keys that stop working",
+    K.SPEND_CAP: "Scripe's daily spend cap",
+}
+
 
 def email_state(choice: str | None) -> str:
     """A notification's email state for a person's choice of email for its kind."""
@@ -127,7 +143,7 @@ def slot_event_notify(*, slot: PlannedSlot, event: SlotEvent) -> list[Notificati
         users = users.exclude(pk=event.actor_id)
     zone = slot.workspace.zone
     when = timezone.localtime(slot.scheduled_for, zone)
-    text = f"{HEADLINES[kind]}: {slot.project.name}, {when:%a %d %b %H:%M}"
+    text = f"{HEADLINES[kind]}: {slot.project.name}, {when:%a %-d %b %H:%M}"
     if event.actor_id is not None:
         text += f" (by {event.who})"
     return _notify(
@@ -354,7 +370,7 @@ def email_unsubscribe(*, user, kind: str | None) -> str:
     kinds = [kind] if kind else list(K)
     preferences_update(user=user, choices=dict.fromkeys(kinds, EmailChoice.OFF))
     if kind:
-        return f"You will get no more emails about: {K(kind).label.lower()}."
+        return f"You will get no more emails about {ABOUT[kind]}."
     return "You will get no more emails from us."
 
 
@@ -371,7 +387,7 @@ def unsubscribe_url(user, kind: str | None = None) -> str:
 
 
 def _footer(user, kind: str | None) -> str:
-    what = f"emails about {K(kind).label.lower()}" if kind else "all emails"
+    what = f"emails about {ABOUT[kind]}" if kind else "all emails"
     return (
         f"\n--\nChoose what you get by email: {_absolute(reverse('settings'))}\n"
         f"Stop {what}: {unsubscribe_url(user, kind)}\n"
@@ -418,7 +434,8 @@ def notification_email_send(*, notification_id: int) -> str:
     if not claimed:
         return "sent by another task"
     attempts = row.email_attempts + 1
-    body = row.text + ".\n\n" + (f"{row.detail}\n\n" if row.detail else "") + _link(row) + "\n"
+    body = sentence(row.text) + "\n\n" + (f"{row.detail}\n\n" if row.detail else "")
+    body += _link(row) + "\n"
     try:
         _message(row.user, row.text, body, kind=row.kind).send()
     except Exception as error:  # whatever the backend raised, the row says it
@@ -468,7 +485,7 @@ def notification_digest_send(*, user_id: int) -> str:
     lines = []
     for row in rows:
         when = timezone.localtime(row.created_at, row.workspace.zone)
-        lines.append(f"- {when:%a %d %b %H:%M}  {row.text}.")
+        lines.append(f"- {when:%a %-d %b %H:%M}  {sentence(row.text)}")
         if row.detail:
             lines.append(f"  {row.detail}")
         lines.append(f"  {_link(row)}")

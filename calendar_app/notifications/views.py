@@ -152,7 +152,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if found is None:
         return render(request, "notifications/unsubscribe.html", {"bad": True}, status=400)
     user, kind = found
-    context = {"person": user, "kind": kind, "kind_label": kind and kind.label.lower()}
+    context = {"person": user, "kind": kind, "about": notifications.ABOUT.get(kind)}
     if request.method == "POST":
         scope = request.POST.get("scope", "kind")
         done = notifications.email_unsubscribe(user=user, kind=None if scope == "all" else kind)

@@ -530,12 +530,21 @@ def _handle_error(
         job.error_streak += 1
         delay = pacing.backoff(job.error_streak, error.retry_after)
         job.next_poll_at = now + timedelta(seconds=delay)
-        job.retry_reason = describe_error(error)
+        job.retry_reason = _retry_reason(error)
         _commit(job)
     elif error.code == "not_found" and job.scripe_job_id:
         _fail(job, "job_lost", "Scripe no longer knows this job. Retry to generate again.")
     else:
         _fail(job, error.code, describe_error(error))
+
+
+def _retry_reason(error: ScripeError) -> str:
+    """Why an attempt waits, beside its "Retrying in 5 s.": what went wrong and that the
+    calendar is on it. Not `describe_error`, whose "Try again in a minute" is for a person
+    whose own request failed (#24)."""
+    if error.code in UNREACHABLE_CODES:
+        return "Scripe could not be reached; the calendar keeps trying on its own."
+    return "Scripe had a temporary problem; the calendar keeps trying on its own."
 
 
 def _fail(job: GenerationJob, code: str, message: str) -> None:

@@ -127,7 +127,7 @@ def _post_event(workspace_id: int, event: WebhookEvent) -> str:
         )
         return f"unknown post {post.id}: nothing changed"
     said = post_follow(slot, post)
-    return f"slot {slot.public_id}: {said or 'nothing changed'}"
+    return f"post {slot.public_id}: {said or 'nothing changed'}"
 
 
 def _job_event(workspace_id: int, event: WebhookEvent) -> str:

@@ -124,6 +124,9 @@ class SlotFilterForm(forms.Form):
     )
 
     def __init__(self, *args, projects, **kwargs) -> None:
+        # Ids of their own: All posts opens the New post dialog, whose form has a Project
+        # too, and a label names its field by id (#24).
+        kwargs.setdefault("auto_id", "filter-%s")
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
         self.fields["status"].choices = [("", "Any status"), *STATUS_FILTERS]

@@ -60,7 +60,7 @@ def slot_validate(
     elif not project.is_active:
         problems.add("project", project.inactive_reason)
     elif slot is not None and project.workspace_id != slot.workspace_id:
-        problems.add("project", "A slot cannot move to another workspace's project.")
+        problems.add("project", "A post cannot move to another workspace's project.")
     text = problems.check(
         rules.text, note_text, field="note_text", label="The note", limit=rules.NOTE_MAX_CHARS
     )
@@ -143,7 +143,7 @@ def slot_update(*, slot: PlannedSlot, user, zone: zoneinfo.ZoneInfo, **fields) -
     slot.replan(project=plan.project, note=note, scheduled_for=plan.scheduled_for)
     if fields.get("labels") is not None:
         slot.labels.set(plan.labels)
-    record(slot, kind=Kind.EDIT, actor=user, text="Slot edited.")
+    record(slot, kind=Kind.EDIT, actor=user, text="Post edited.")
     return slot
 
 

@@ -124,9 +124,12 @@ ELAPSED_MARK = "\u2063elapsed\u2063"
 
 def _cacheable(slot) -> bool:
     """Whether the card's markup depends only on the rows: not while it counts down to a
-    retry (its sentence says how many seconds are left)."""
-    job = slot.current_job if slot.is_in_flight else None
-    return job is None or not job.retry_reason
+    retry (its sentence says how many seconds are left), nor for an in-flight slot read
+    without its attempt (its key would serve that bare card to pages that have one)."""
+    if not slot.is_in_flight:
+        return True
+    job = slot.current_job
+    return job is not None and not job.retry_reason
 
 
 def render_cards(slots) -> None:
@@ -149,8 +152,11 @@ def render_cards(slots) -> None:
         html = cached.get(key)
         if html is None:
             html = fresh[key] = str(partial.render({"slot": slot, "elapsed_mark": ELAPSED_MARK}))
-        if slot.is_in_flight and ELAPSED_MARK in html:
-            html = html.replace(ELAPSED_MARK, escape(slot.current_job.elapsed))
+        if ELAPSED_MARK in html:
+            # Only markup of a card with an attempt has the mark (`_cacheable`); a card
+            # renders whatever its rows say, so never assume one.
+            job = slot.current_job
+            html = html.replace(ELAPSED_MARK, escape(job.elapsed) if job else "")
         # Our own template's output (SafeString rather than mark_safe: 300 calls a week page).
         slot.card_html = SafeString(html)
     if fresh:

@@ -115,7 +115,7 @@ def test_13_fill_a_week_through_the_queue_reorder_it_and_filter_by_label(journey
     # All slots, filtered by label: only the Launch post.
     launch = Label.objects.get(name="Launch")
     editor.goto(f"{journey.url}/slots/")
-    editor.select_option("#id_label", label="Launch")
+    editor.select_option("#filter-label", label="Launch")
     editor.wait_for_url(f"**/slots/?*label={launch.public_id}*")
     assert editor.locator("tr[data-slot]").count() == 1
     assert "Queued idea number 1." in editor.inner_text("tr[data-slot]")

@@ -446,6 +446,21 @@ def test_members_see_a_banner_while_the_key_is_invalid(client, team, scripe):
     assert "Acme" not in client.get("/").content.decode()
 
 
+@pytest.mark.parametrize("code", ["key_revoked", "invalid_token", "scope_missing"])
+def test_the_key_banner_ends_each_sentence_once(client, team, scripe, code):
+    """The reasons in KEY_ERRORS are sentences with their own full stop (#24)."""
+    from scripe_integration.services import KEY_ERRORS
+
+    scripe.set_key(LIVE_KEY)
+    scripe.mark_invalid(code=code, message=KEY_ERRORS[code])
+    client.force_login(team.editor)
+    html = client.get("/").content.decode()
+    assert f"{KEY_ERRORS[code]} Nothing can be sent to Scripe until" in html
+    scripe.mark_invalid(code=code, message="Scripe refuses it")  # a reason without one
+    html = client.get("/").content.decode()
+    assert "Scripe refuses it. Nothing can be sent to Scripe until" in html
+
+
 def test_member_and_role_changes_in_the_admin_are_recorded(client, team, superuser):
     from django.contrib.admin.models import LogEntry
 

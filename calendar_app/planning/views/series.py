@@ -17,7 +17,7 @@ from calendar_app.models import Role
 from calendar_app.planning import selectors
 from calendar_app.planning import series as recurrence
 from calendar_app.planning.forms import RepeatForm, SlotForm
-from calendar_app.planning.views.slots import FORM_TEMPLATE, _form, _initial, _picker
+from calendar_app.planning.views.slots import FORM_TEMPLATE, _form, _initial, _picker, saved
 from calendar_app.web.answers import done, refused, show_on_form
 
 SCOPES = ("this", "following")
@@ -111,7 +111,7 @@ def occurrence_edit(request: HttpRequest, slot_id) -> HttpResponse:
     """Edit an occurrence: "this one" (only this post) or "this and following" (the series
     from here on)."""
     viewer = viewer_for(request)
-    slot = slot_for(request, slot_id, to="edit slots")
+    slot = slot_for(request, slot_id, to="edit posts")
     occurrence = selectors.occurrence_of(slot)
     if occurrence is None:
         raise Http404("This post is not part of a series.")
@@ -133,14 +133,15 @@ def occurrence_edit(request: HttpRequest, slot_id) -> HttpResponse:
                 recurrence.occurrence_edit_one(
                     occurrence=occurrence, user=request.user, zone=viewer.zone, **form.plan()
                 )
-                return done(request, "This post saved.", redirect_to=here)
+                return saved(request, slot, "This post saved.", to=here)
             new = recurrence.occurrence_edit_following(
                 occurrence=occurrence, user=request.user, zone=viewer.zone, **form.plan()
             )
-            return done(
+            return saved(
                 request,
+                slot,
                 "This and the following posts of the series saved.",
-                redirect_to=reverse("series", args=[new.public_id]),
+                to=reverse("series", args=[new.public_id]),
             )
         except Refusal as refusal:
             if not refusal.fields and refusal.stale:

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from calendar_app.access import Viewer, deleted_slot_for, slot_for, viewer_for
 from calendar_app.bulk.services import bar_context
@@ -152,7 +153,7 @@ def slot_new(request: HttpRequest) -> HttpResponse:
     if slot is None:
         return _render_form(request, viewer, form)
     when = timezone.localtime(slot.scheduled_for)
-    text = f"Planned for {when:%a %d %b, %H:%M} ({viewer.zone.key})."
+    text = f"Planned for {when:%a %-d %b, %H:%M} ({viewer.zone.key})."
     if form.cleaned_data["generate_now"]:
         text += _generate_now(slot, request.user)
     # A blank form with a new request key takes the used one's place: on the form's own page
@@ -165,7 +166,7 @@ def slot_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def slot_edit(request: HttpRequest, public_id) -> HttpResponse:
     viewer = viewer_for(request)
-    slot = slot_for(request, public_id, to="edit slots")
+    slot = slot_for(request, public_id, to="edit posts")
     try:
         slot.require_editable()
     except Refusal as refusal:
@@ -176,7 +177,20 @@ def slot_edit(request: HttpRequest, public_id) -> HttpResponse:
     form = _form(viewer, data=request.POST)
     if _submit(form, viewer, services.slot_update, slot=slot, user=request.user) is None:
         return _render_form(request, viewer, form, slot)
-    return done(request, "Slot saved.", redirect_to=reverse("slot", args=[slot.public_id]))
+    return saved(request, slot, "Post saved.", to=reverse("slot", args=[slot.public_id]))
+
+
+def saved(request: HttpRequest, slot, message: str, *, to: str) -> HttpResponse:
+    """Where a saved edit of a post lands. In the dialog, the dialog closes over the page the
+    person was on. On an edit form's own page (a series' page links to its occurrences'
+    forms), the browser goes on to `to`, as it does without JavaScript, rather than leave
+    the person on a form they are done with, told only by a toast (#24)."""
+    forms = {reverse(name, args=[slot.public_id]) for name in ("slot_edit", "occurrence_edit")}
+    page = (request.htmx.current_url_abs_path or "") if request.htmx else ""
+    if page.split("?")[0] in forms:
+        messages.success(request, message)
+        return HttpResponseClientRedirect(to)
+    return done(request, message, redirect_to=to)
 
 
 @login_required
@@ -198,7 +212,7 @@ def slot_detail(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def slot_move(request: HttpRequest, public_id) -> HttpResponse:
     viewer = viewer_for(request)
-    slot = slot_for(request, public_id, to="move slots")
+    slot = slot_for(request, public_id, to="move posts")
     here = reverse("slot", args=[slot.public_id])
     day = parse_day(request.POST.get("date", ""), showable=False)
     if day is None:
@@ -219,13 +233,13 @@ def slot_move(request: HttpRequest, public_id) -> HttpResponse:
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=here)
     when = timezone.localtime(slot.scheduled_for)
-    return done(request, f"Moved to {when:%a %d %b, %H:%M}.", redirect_to=here)
+    return done(request, f"Moved to {when:%a %-d %b, %H:%M}.", redirect_to=here)
 
 
 @login_required
 @require_POST
 def slot_delete(request: HttpRequest, public_id) -> HttpResponse:
-    slot = slot_for(request, public_id, to="delete slots")
+    slot = slot_for(request, public_id, to="delete posts")
     try:
         services.slot_delete(slot=slot)
     except Refusal as refusal:
@@ -245,7 +259,7 @@ def slot_restore(request: HttpRequest, public_id) -> HttpResponse:
     slot = deleted_slot_for(viewer, public_id)
     if slot is None:
         return refused(request, Refusal("Nothing to undo.", status=404), redirect_to="/")
-    viewer.require(Role.EDITOR, slot.workspace_id, "restore slots")
+    viewer.require(Role.EDITOR, slot.workspace_id, "restore posts")
     try:
         services.slot_restore(slot=slot)
     except Refusal as refusal:

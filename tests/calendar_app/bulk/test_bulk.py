@@ -140,7 +140,7 @@ def test_outsiders_slot_ids_are_never_acted_on(client, team, frozen):
     ours = drafts(team, 2)
     response = post(login(client, team.outsider), "delete", ours)
     assert response.status_code == 422
-    assert "Select at least one slot." in response.content.decode()
+    assert "Select at least one post." in response.content.decode()
     assert PlannedSlot.objects.alive().count() == 2 and not BulkRun.objects.exists()
 
 
@@ -441,7 +441,7 @@ def test_the_run_page_works_without_javascript(client, team, frozen):
     )
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
-    assert "<html" in page and "Delete: 2 slots" in page and "Finished: 2 done." in page
+    assert "<html" in page and "Delete: 2 posts" in page and "Finished: 2 done." in page
 
 
 # the list -----------------------------------------------------------------------------------------

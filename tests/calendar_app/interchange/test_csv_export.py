@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 import zoneinfo
 from datetime import UTC, datetime
@@ -51,7 +52,7 @@ def test_it_exports_every_field_a_manager_needs(client, team, plan):
     response = client.get("/slots/export.csv")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == (
-        'attachment; filename="scripe-calendar-slots-20261201-1900.csv"'
+        'attachment; filename="scripe-calendar-posts-20261201-1900.csv"'
     )
     rows = exported(response)
     assert [r["key"] for r in rows] == [str(plan["draft"].public_id), str(plan["review"].public_id)]
@@ -81,6 +82,52 @@ def test_it_exports_what_the_filter_shows(client, team, plan):
     assert [r["key"] for r in rows] == [str(plan["draft"].public_id)]
     rows = exported(client.get("/slots/export.csv", {"date_from": "2027-01-13"}))
     assert [r["key"] for r in rows] == [str(plan["review"].public_id)]
+
+
+def listed(client, query: dict) -> list[str]:
+    """The posts All posts shows for the filter, over all its pages, by public id."""
+    ids, page = [], 1
+    while True:
+        html = client.get("/slots/", {**query, "page": page}).content.decode()
+        ids += re.findall(r'<tr id="row-([0-9a-f-]{36})"', html)
+        if f'page={page + 1}"' not in html and f"page={page + 1}&" not in html:
+            return ids
+        page += 1
+
+
+def test_every_filter_of_all_posts_applies_to_its_export(client, team, plan):
+    """The export is the list's rows, whatever the filter (#24: the label filter was left
+    out, 16 rows exported where the list showed 1)."""
+    from datetime import timedelta
+
+    from calendar_app.models import Label
+
+    soon = team.slot(NOW + timedelta(hours=2), text="Due soon, not written")  # at risk
+    paused = team.slot(datetime(2027, 2, 3, 8, 0, tzinfo=UTC), project=team.paused)
+    launch = Label.objects.create(workspace=team.workspace, name="Launch")
+    launch.slots.add(plan["review"], paused)
+    for i in range(30):  # past one page of the list
+        team.slot(datetime(2027, 3, 1, 8, 0, tzinfo=UTC) + timedelta(hours=i), text=f"Filler {i}")
+    client.force_login(team.editor)
+    everything = listed(client, {})
+    filters = [
+        {"label": str(launch.public_id)},
+        {"status": "in_review"},
+        {"status": "at_risk"},
+        {"project": str(team.paused.pk)},
+        {"q": "filler"},
+        {"date_from": "2027-01-13", "date_to": "2027-02-28"},
+        {"date_to": "2027-01-12"},
+        {"label": str(launch.public_id), "project": str(team.project.pk)},
+    ]
+    for query in filters:
+        shown = listed(client, query)
+        assert 0 < len(shown) < len(everything), query
+        rows = exported(client.get("/slots/export.csv", query))
+        assert [r["key"] for r in rows] == shown, query
+    assert listed(client, {"status": "at_risk"}) == [str(soon.public_id)]
+    assert exported(client.get("/slots/export.csv"))[-1]["key"] == everything[-1]
+    assert len(everything) == 34
 
 
 def test_deleted_slots_and_other_workspaces_stay_out(client, team, plan):

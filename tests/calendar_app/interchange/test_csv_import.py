@@ -440,7 +440,7 @@ def test_the_import_link_leads_to_the_one_workspace(client, team):
     client.force_login(team.manager)
     assert client.get("/import/")["Location"] == upload_url(team)
     page = client.get(upload_url(team))
-    assert page.status_code == 200 and "Import slots into Acme" in page.content.decode()
+    assert page.status_code == 200 and "Import posts into Acme" in page.content.decode()
 
 
 def test_the_list_page_links_to_import_and_export(client, team):

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from django.utils import timezone
 from django_q.models import Schedule
 
-from calendar_app.models import Notification
+from calendar_app.models import Notification, NotificationKind
 from calendar_app.notifications import services as notifications
 from calendar_app.tasks import notification_digests, send_notification_email
 
@@ -106,6 +106,32 @@ def test_the_task_sends_through_a_real_smtp_server(team, slot, smtp):
     assert row.emailed_at is not None
 
 
+@pytest.mark.parametrize("kind", list(NotificationKind))
+def test_each_kinds_footer_says_what_it_stops_in_words(team, slot, smtp, kind):
+    """Not "Stop emails about changes were requested" (#24): the kinds' labels are
+    sentences, the footer names what the emails are about."""
+    send_notification_email(tell(team, slot, kind=kind).pk)
+    body = smtp.messages[0].get_content()
+    about = re.search(r"Stop emails about (.*?): https://", body).group(1)
+    assert about == notifications.ABOUT[kind]
+    assert not about.lower().startswith(("a ", "an ", "the "))  # a thing, not a sentence
+    assert kind.label.lower() not in body
+
+
+def test_an_email_ends_its_first_sentence_once(team, slot, smtp):
+    """A notification's text may end with a full stop of its own (a workspace called
+    "Acme Inc."): the email adds none after it (#24)."""
+    tell(team, slot, kind="spend_cap", text="Scripe's daily spend cap is reached for Acme Inc.")
+    tell(team, slot, email="digest", text="Scripe's daily spend cap is reached for Acme Inc.")
+    tell(team, slot, email="digest", text="Rejected: Lena Fischer, Thu 3 Dec 10:00 (by Max)")
+    send_notification_email(Notification.objects.get(email="pending").pk)
+    notification_digests()
+    single, digest = (m.get_content().splitlines() for m in smtp.messages)
+    assert single[0] == "Scripe's daily spend cap is reached for Acme Inc."
+    entries = [line for line in digest if line.startswith("- ")]
+    assert [entry.rsplit(" ", 1)[1] for entry in entries] == ["Inc.", "Max)."]
+
+
 def test_a_task_delivered_twice_sends_once(team, slot, smtp):
     row = tell(team, slot)
     send_notification_email(row.pk)
@@ -118,10 +144,7 @@ def test_the_unsubscribe_link_of_a_real_email_works_without_logging_in(client, t
     body = smtp.messages[0].get_content()
     url = re.search(r"Stop emails about .*?: https://cal\.example\.com(\S+)", body).group(1)
     page = client.get(url)
-    assert (
-        page.status_code == 200
-        and "Stop emails about a draft was rejected" in page.content.decode()
-    )
+    assert page.status_code == 200 and "Stop emails about rejected drafts" in page.content.decode()
     assert notifications.preferences_for(team.editor)["rejected"] == "immediate"
     client.post(url, {"scope": "kind"})
     assert notifications.preferences_for(team.editor)["rejected"] == "off"

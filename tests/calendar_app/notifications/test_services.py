@@ -63,6 +63,16 @@ def test_a_written_draft_tells_the_workspaces_managers_and_admins(team, wired):
     assert row.read_at is None and row.workspace == team.workspace
 
 
+def test_a_notification_writes_its_day_as_every_date_does(team):
+    """A day reads "Wed 6 Jan", as every other date does, not "Wed 06 Jan" (#24)."""
+    from calendar_app.activity import Kind, record
+
+    slot = team.slot(datetime(2027, 1, 6, 9, 0, tzinfo=UTC), status="rejected")
+    record(slot, kind=Kind.STATUS, actor=team.manager, text="Not our voice.")
+    row = Notification.objects.get(kind="rejected", user=team.editor)
+    assert row.text == "Rejected: Lena Fischer, Wed 6 Jan 10:00 (by Max)"
+
+
 def test_a_request_for_changes_tells_the_creator_and_watchers_but_not_the_manager(team, wired):
     slot = written_draft(team)
     notifications.slot_watch(slot=slot, user=team.admin)

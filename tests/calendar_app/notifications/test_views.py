@@ -312,7 +312,7 @@ def test_unsubscribe_asks_first_and_a_get_changes_nothing(client, team):
     response = client.get(f"/notifications/unsubscribe/{token}/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Stop emails about a generation failed" in html and "Stop all emails" in html
+    assert "Stop emails about failed generations" in html and "Stop all emails" in html
     assert notifications.preferences_for(team.editor)["failed"] == "immediate"
 
 
@@ -320,7 +320,7 @@ def test_unsubscribe_post_turns_that_kind_off_without_a_login(client, team):
     token = notifications.unsubscribe_token(team.editor, "failed")
     response = client.post(f"/notifications/unsubscribe/{token}/", {"scope": "kind"})
     assert response.status_code == 200
-    assert "no more emails about: a generation failed" in response.content.decode()
+    assert "no more emails about failed generations." in response.content.decode()
     prefs = notifications.preferences_for(team.editor)
     assert prefs["failed"] == "off" and prefs["rejected"] == "immediate"
 

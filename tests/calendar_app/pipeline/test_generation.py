@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -184,6 +185,33 @@ def test_a_retrying_card_says_when_it_tries_again(
     client.force_login(team.editor)
     html = client.get(f"/calendar/{slot.scheduled_for:%Y/%-m}/").content.decode()
     assert "Retrying in 40 s." in html
+
+
+@pytest.mark.parametrize(
+    ("fault", "why"),
+    [
+        ({"status": 503, "retryAfter": 2}, "Scripe had a temporary problem"),
+        ({"hangSeconds": 1.0}, "Scripe could not be reached"),
+    ],
+)
+def test_a_retrying_posts_page_says_the_calendar_retries_on_its_own(
+    client, settings, team, wired, slot, enqueued, time_machine, fault, why
+):
+    """While the calendar retries, the post's page says what it is doing, not "Try again
+    in a minute" (#24)."""
+    settings.SCRIPE_READ_TIMEOUT = 0.3
+    wired.fault("POST /v1/posts/generations", count=1, **fault)
+    generation_request(slot=slot)
+    job = run(slot, steps=1)
+    assert job.retry_reason and not job.finished
+    time_machine.move_to(job.next_poll_at - timedelta(seconds=2), tick=False)
+    client.force_login(team.editor)
+    page = client.get(f"/slots/{slot.public_id}/").content.decode()
+    status = page[page.index('<section class="slot-status"') :]
+    status = " ".join(re.sub(r"<[^>]+>", " ", status[: status.index("</section>")]).split())
+    assert "Retrying in 2 s." in status
+    assert f"{why}; the calendar keeps trying on its own." in status
+    assert "try again" not in page.lower()
 
 
 # permanent trouble -----------------------------------------------------------------------------

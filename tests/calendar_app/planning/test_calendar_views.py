@@ -510,12 +510,12 @@ def test_a_live_poll_of_the_at_risk_calendar_costs_the_same_for_one_change_or_th
         return {**window, "since": since}
 
     # session, user, memberships, profile; what changed; the usual generation and review
-    # times; the changed cards at risk, their current attempts, their labels
+    # times; the changed cards at risk with their current attempts, their labels
     query = changed(1)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         assert client.get("/slots/live/", query).status_code == 200
     query = changed(30)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         html = client.get("/slots/live/", query).content.decode()
     assert html.count('class="slot-card') == 31
 

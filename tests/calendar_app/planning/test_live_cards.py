@@ -11,7 +11,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from calendar_app.models import GenerationJob, PlannedSlot, Project
+from calendar_app.models import IN_FLIGHT_STATUSES, GenerationJob, PlannedSlot, Project
 from calendar_app.planning.live import to_micros
 from calendar_app.review import services as review
 from tests.support import written_draft
@@ -161,6 +161,74 @@ def test_a_card_cached_before_a_deploy_that_changes_its_words_is_not_served(
     assert cache.get(key) is not None or key in cards._RECENT
 
 
+@pytest.mark.parametrize("status", sorted(IN_FLIGHT_STATUSES))
+def test_an_in_flight_card_read_without_its_attempt_renders(team, when, status):
+    """A card renders whatever state its rows are in (#24, item 11): an in-flight slot read
+    without an attempt, also when a page that had the attempt cached the card's markup for
+    the same versions of the rows."""
+    from calendar_app.templatetags import cards
+
+    slot = with_job(team, when, status, submitted_at=timezone.now() - timedelta(seconds=12))
+    cards.render_cards([PlannedSlot.objects.for_cards().get(pk=slot.pk)])  # cached, with it
+    bare = PlannedSlot.objects.for_cards().get(pk=slot.pk)
+    bare.current_jobs = []
+    never = team.slot(when, status=status)
+    fresh = PlannedSlot.objects.for_cards().get(pk=never.pk)
+    cards.render_cards([bare, fresh])
+    for html in (bare.card_html, fresh.card_html):
+        assert "data-in-flight" in html and f'class="badge badge-{status}"' in html
+        assert "12 s" not in words(html)
+
+
+def test_a_card_whose_attempt_finishes_between_reads_shows_one_moment(client, team, when):
+    """The race the load bench met (#24, item 11): the live poll reads the changed slots
+    while the pipeline commits the end of their attempt. Here the pipeline's commit lands
+    right after the slots are read, before the poll's next query (where the attempts used to
+    be read, filtered on the slot's status as it was by then)."""
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from calendar_app import generation
+
+    slot = with_job(
+        team,
+        when,
+        "generating",
+        scripe_job_id="job_1",
+        progress=0.5,
+        progress_message="Writing the draft",
+        submitted_at=timezone.now() - timedelta(seconds=12),
+    )
+    client.force_login(team.editor)
+    since = now_token()
+    PlannedSlot.objects.filter(pk=slot.pk).update(updated_at=timezone.now())
+    # A first poll renders (and caches) the card as it is.
+    assert "Writing the draft" in live(client, since, **calendar_window(when)).content.decode()
+
+    state = {"read": False, "done": False}
+
+    def finish_after_the_slots_are_read(execute, sql, params, many, context):
+        if state["read"] and not state["done"]:
+            state["done"] = True  # the pipeline's own queries pass straight through
+            job = GenerationJob.objects.get(slot=slot)
+            written = SimpleNamespace(title="Ready", content="The post.", status="draft")
+            generation._written(job, written)
+        result = execute(sql, params, many, context)
+        state["read"] = state["read"] or '"note_head"' in sql  # the cards' query
+        return result
+
+    with connection.execute_wrapper(finish_after_the_slots_are_read):
+        response = live(client, since, **calendar_window(when))
+    assert state["done"], "the pipeline's commit did not land between the poll's queries"
+    assert response.status_code == 200
+    html = words(response.content.decode())
+    assert "Generating" in html and "Writing the draft · 12 s" in html
+    slot.refresh_from_db()
+    assert slot.status == "in_review"  # the next poll shows it
+    assert "Ready for review" in live(client, since, **calendar_window(when)).content.decode()
+
+
 def test_live_with_nothing_changed_is_204_and_renders_nothing(client, team, when):
     with_job(team, when, "generating", progress_message="Finding the angle")
     client.force_login(team.editor)
@@ -211,12 +279,13 @@ def test_live_with_changes_costs_the_same_for_one_card_or_thirty(
     since = now_token()
     PlannedSlot.objects.filter(pk=slots[0].pk).update(updated_at=timezone.now())
     # session, user, memberships, profile, the bell's unread count, the slots written since,
-    # those in the window with their current jobs, and their labels (#15)
-    with django_assert_num_queries(9):
+    # those in the window with their current jobs (one query: one moment, #24), and their
+    # labels (#15)
+    with django_assert_num_queries(8):
         html = live(client, since, **calendar_window(when), bell="0").content.decode()
     assert html.count('class="slot-card') == 1
     PlannedSlot.objects.filter(pk__in=[s.pk for s in slots]).update(updated_at=timezone.now())
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         html = live(client, since, **calendar_window(when), bell="0").content.decode()
     assert html.count('class="slot-card') == 30
 

@@ -4,6 +4,7 @@ Asia/Tokyo without DST), materialisation a rolling horizon ahead (idempotent), "
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -304,6 +305,34 @@ def test_an_occurrence_is_edited_for_this_and_following_from_its_form(client, te
     assert response.status_code == 302
     new = Series.objects.exclude(pk=series.pk).get()
     assert local_times(new) == ["Tue 27 Oct 10:00", "Tue 03 Nov 10:00"]
+
+
+def test_saving_an_occurrence_on_its_own_page_lands_where_saving_any_post_does(client, team):
+    """A series' page links to each occurrence's form page: saving there goes on to the post
+    (or, for "this and following", to the new series), as saving a post does, rather than
+    leave the person on the form with a toast (#24). In the dialog, the dialog closes."""
+    series = create(team, Rule(frequency="weekly", weekdays=(1,), count=3))
+    second = SeriesOccurrence.objects.get(series=series, index=2).slot
+    client.force_login(team.editor)
+    url = f"/series/occurrence/{second.public_id}/edit/"
+    assert "Edit post" in client.get(url).content.decode()
+    on_its_page = {"HX-Request": "true", "HX-Current-URL": f"http://testserver{url}"}
+    response = client.post(
+        url, form(team, note_text="Edited tip", scope="this"), headers=on_its_page
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == f"/slots/{second.public_id}/"
+    assert "This post saved." in client.get(response["HX-Redirect"]).content.decode()
+
+    in_the_dialog = {"HX-Request": "true", "HX-Current-URL": "http://testserver/calendar/2026/10/"}
+    response = client.post(url, form(team, note_text="Again", scope="this"), headers=in_the_dialog)
+    assert response.status_code == 204 and "HX-Redirect" not in response
+    assert json.loads(response["HX-Trigger"])["toast"]["message"] == "This post saved."
+
+    data = form(team, date="2026-10-27", time="10:00", scope="following")
+    response = client.post(url, data, headers=on_its_page)
+    new = Series.objects.exclude(pk=series.pk).get()
+    assert response["HX-Redirect"] == f"/series/{new.public_id}/"
 
 
 def test_series_pages_are_404_for_outsiders_and_need_a_login(client, team):

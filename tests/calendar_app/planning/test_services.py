@@ -109,7 +109,7 @@ def test_update_cannot_take_another_workspaces_project(team):
             slot=slot, user=team.editor, zone=BERLIN, **plan(team, project=team.foreign_project)
         )
     )
-    assert refusal.fields == {"project": "A slot cannot move to another workspace's project."}
+    assert refusal.fields == {"project": "A post cannot move to another workspace's project."}
 
 
 def test_move_into_the_night_the_clocks_go_forward_is_refused_in_words(team):

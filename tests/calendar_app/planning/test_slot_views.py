@@ -248,6 +248,19 @@ def test_moving_keeps_the_local_time_of_day_across_dst(client, team):
     assert "slots-changed" in json.loads(response["HX-Trigger"])
 
 
+def test_the_move_and_plan_toasts_write_a_day_as_every_date_does(client, team):
+    """A day reads "Tue 3 Nov", as every other date does, not "Tue 03 Nov" (#24)."""
+    slot = team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC))
+    htmx = {"HX-Request": "true"}
+    response = login(client, team.editor).post(
+        f"/slots/{slot.public_id}/move/", {"date": "2026-11-03"}, headers=htmx
+    )
+    assert json.loads(response["HX-Trigger"])["toast"]["message"] == "Moved to Tue 3 Nov, 09:00."
+    response = client.post("/slots/new/", form(team, date="2026-11-05"), headers=htmx)
+    toast = json.loads(response["HX-Trigger"])["toast"]["message"]
+    assert toast.startswith("Planned for Thu 5 Nov, 09:30 (Europe/Berlin).")
+
+
 def test_moving_to_a_past_day_is_refused_and_nothing_changes(client, team):
     slot = team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC))
     response = login(client, team.editor).post(
@@ -359,22 +372,22 @@ def test_the_list_says_when_dates_are_reversed(client, team):
 def test_the_list_paginates_with_constant_queries(client, team, django_assert_num_queries):
     login(client, team.editor)
     team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC))
-    # session, user, memberships, profile, count, page of slots, their current jobs, their
-    # labels (#15), projects and labels for the filter, labels for the bulk action bar
-    with django_assert_num_queries(11):
+    # session, user, memberships, profile, count, page of slots with their current jobs,
+    # their labels (#15), projects and labels for the filter, labels for the bulk action bar
+    with django_assert_num_queries(10):
         client.get("/slots/")
     for i in range(40):
         team.slot(datetime(2026, 10, 20, 8, 0, tzinfo=UTC) + timedelta(hours=i))
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         html = client.get("/slots/?page=2").content.decode()
     assert "Page 2 of 2" in html
-    assert "41 slots" in html
+    assert "41 posts" in html
 
 
 def test_the_list_shows_only_the_users_workspaces(client, team):
     team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC), text="Acme internal")
     html = login(client, team.outsider).get("/slots/").content.decode()
-    assert "Acme internal" not in html and "0 slots" in html
+    assert "Acme internal" not in html and "0 posts" in html
 
 
 def test_the_list_htmx_variant_is_only_the_results(client, team):
