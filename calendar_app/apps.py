@@ -1,3 +1,5 @@
+"""The calendar's app config: it connects the receivers of scripe_integration's signals."""
+
 from __future__ import annotations
 
 from django.apps import AppConfig

@@ -1,3 +1,5 @@
+"""The ASGI entry point (the app is served by a WSGI server; this is for tools that want one)."""
+
 from __future__ import annotations
 
 import os

@@ -1,3 +1,5 @@
+"""The WSGI entry point gunicorn serves (`config.wsgi:application`)."""
+
 from __future__ import annotations
 
 import os

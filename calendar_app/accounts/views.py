@@ -1,3 +1,5 @@
+"""A person's own settings page: their time zone, their calendar feed and their email choices."""
+
 from __future__ import annotations
 
 from django.contrib import messages

@@ -1,3 +1,5 @@
+"""Durations in words, for the pages that say how long something takes ("1 hour 30 minutes")."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,3 +1,6 @@
+"""What every page's template may use: the product's name, and the banner about a workspace
+whose Scripe key blocks generation or whose Scripe does not answer."""
+
 from __future__ import annotations
 
 from functools import partial

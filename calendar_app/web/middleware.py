@@ -1,3 +1,7 @@
+"""What every response gets: the security headers and the Content-Security-Policy, the viewer's
+time zone, no caching of signed-in pages, a readable 400 for a NUL in the address and a
+readable 405."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,3 +1,5 @@
+"""Pages outside any capability: the health check and the favicon."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
