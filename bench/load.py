@@ -69,12 +69,12 @@ STEPS = [1, 2, 4, 8, 16, 32]
 
 
 # The live poll -------------------------------------------------------------------------------
-# Mirrors the live updates of static/js/app.js (liveParams, livePoll, applyLive) and slots_live
+# Mirrors the live updates of static/js/live.js (liveParams, livePoll, applyLive) and slots_live
 # in calendar_app/views/generation.py. When the page starts sending something else, this
 # section is the one place to change.
 
 LIVE_PATH = "/slots/live/"
-LIVE_EVERY, HEARTBEAT_EVERY = 2.0, 20.0  # app.js: LIVE_MS while anything is in flight
+LIVE_EVERY, HEARTBEAT_EVERY = 2.0, 20.0  # live.js: LIVE_MS while anything is in flight
 LIVE_STATUS = {200, 204, 286}  # 204: nothing changed; 286: the answer before issue 19
 TAG = re.compile(r"<[a-z]+\b[^>]*\bdata-(?:slot|live-[a-z]+|more)=[^>]*>")
 ATTR = re.compile(r'([\w-]+)(?:="([^"]*)")?')
@@ -93,7 +93,7 @@ class Poll:
 
 @dataclass
 class LivePage:
-    """What app.js knows about the page: its live region (`data-live-view`, its query and
+    """What live.js knows about the page: its live region (`data-live-view`, its query and
     bounds), the `since` it was rendered at, the open panel, and every card, row and panel
     (by element id) with its version, time and state."""
 
@@ -185,7 +185,7 @@ class LivePage:
 
 
 def live_poll(page: LivePage) -> Poll | None:
-    """The request app.js makes for this page (liveParams), or None when it makes none."""
+    """The request live.js makes for this page (liveParams), or None when it makes none."""
     if page.since is None:
         return None
     params = parse_qsl(page.query, keep_blank_values=True) if page.view else []
@@ -203,7 +203,7 @@ def live_poll(page: LivePage) -> Poll | None:
     return Poll(LIVE_PATH, params, LIVE_EVERY if busy else HEARTBEAT_EVERY)
 
 
-LIVE_HEADERS = {"HX-Request": "true"}  # app.js's fetch() sends only this
+LIVE_HEADERS = {"HX-Request": "true"}  # live.js's fetch() sends only this
 
 
 # Statistics --------------------------------------------------------------------------------
@@ -745,7 +745,7 @@ async def person(user, stats, deadline, data, rng: random.Random) -> None:
         leave = min(loaded + rng.uniform(*THINK), deadline)
         last = loaded
         while page is not None and (poll := live_poll(page)) is not None:
-            # app.js checks every 500 ms whether a poll is due (LIVE_MS or HEARTBEAT_MS).
+            # live.js checks every 500 ms whether a poll is due (LIVE_MS or HEARTBEAT_MS).
             due = loaded + 0.5 * math.ceil((last + poll.every - 0.1 - loaded) / 0.5)
             if due >= leave:
                 break

@@ -258,6 +258,6 @@ def live_since() -> int:
 @register.filter
 def hidden_entries(day) -> str:
     """What a month's day's "+N more" stands for, as its `data-more` lists it for the live
-    poll (app.js): `<public id>:<epoch seconds> ` for each slot it hides."""
+    poll (static/js/live.js): `<public id>:<epoch seconds> ` for each slot it hides."""
     hidden = day.slots[len(day.visible) :]
     return "".join(f"{slot.public_id}:{epoch(slot.scheduled_for)} " for slot in hidden)

@@ -84,7 +84,7 @@ def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | 
         days[d].cards_html = mark_safe("".join(slot.card_html for slot in shown))  # noqa: S308
     window = {"from": dates[0].isoformat(), "to": dates[-1].isoformat()}
     common = {
-        # What the live poll asks about (app.js): this page's days and filter.
+        # What the live poll asks about (static/js/live.js): this page's days and filter.
         "live_query": urlencode(
             {
                 **window,

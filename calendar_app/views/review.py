@@ -1,7 +1,7 @@
 """The review queue: every draft waiting for a manager, reviewed in place one after another.
 
 Each action answers with the whole `#review` fragment, with the next draft already open, so
-a manager clears a queue without leaving the page (and without the mouse: see app.js). Input
+a manager clears a queue without leaving the page (and without the mouse: see js/review.js). Input
 the rules refuse comes back in the same fragment, next to its field, with what was typed.
 """
 
