@@ -337,8 +337,10 @@ def _apply(run: BulkRun, viewer: Viewer, slot: PlannedSlot) -> tuple[str, str]:
             day = local.date() + timedelta(days=params["days"])
         else:
             day = date.fromisoformat(params["date"])
+        refusal = services.slot_move_refusal(viewer=viewer, slot=slot)
+        if refusal is not None:
+            raise refusal
         if slot.status == SlotStatus.SCHEDULED:
-            viewer.require(Role.MANAGER, slot.workspace_id, "change scheduled posts")
             clock = local.time().replace(tzinfo=None)
             changed = scheduled_reschedule(slot=slot, user=user, day=day, clock=clock, zone=zone)
             return Outcome.DONE, changed.message

@@ -6,6 +6,7 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,15 +16,21 @@ from calendar_app.activity import Kind, record
 from calendar_app.labels import labels_check
 from calendar_app.models import (
     PROJECT_COLOURS,
+    IllegalTransition,
     PlannedSlot,
     Profile,
     Project,
+    Role,
+    SlotStatus,
     SourceNote,
     Workspace,
     undo_deadline,
 )
 from calendar_app.refusals import Refusal
 from scripe_integration.services import projects_fetch
+
+if TYPE_CHECKING:
+    from calendar_app.access import Viewer
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,22 @@ def slot_update(*, slot: PlannedSlot, user, zone: zoneinfo.ZoneInfo, **fields) -
         slot.labels.set(plan.labels)
     record(slot, kind=Kind.EDIT, actor=user, text="Slot edited.")
     return slot
+
+
+def slot_move_refusal(*, viewer: Viewer, slot: PlannedSlot) -> Refusal | None:
+    """Why `viewer` may not move `slot` to another day or time, or None when they may: the
+    one rule a drop on the calendar and a bulk Move check, and the one a card shows (draggable,
+    or not with this sentence on hover). A post scheduled in Scripe is moved there, which is a
+    manager's decision; any other moves while nothing is under way for it."""
+    if slot.status == SlotStatus.SCHEDULED:
+        if viewer.can(Role.MANAGER, slot.workspace_id):
+            return None
+        return Refusal("Only a manager can change scheduled posts.", status=403)
+    if not viewer.can(Role.EDITOR, slot.workspace_id):
+        return Refusal("Only an editor can move posts.", status=403)
+    if not slot.is_editable:
+        return IllegalTransition(slot.locked_reason)
+    return None
 
 
 def slot_move(

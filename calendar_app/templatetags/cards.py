@@ -25,7 +25,9 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from calendar_app import models as models_module
+from calendar_app.access import Viewer, viewer_for
 from calendar_app.models import SourceNote
+from calendar_app.services import slot_move_refusal
 
 register = template.Library()
 
@@ -110,13 +112,15 @@ def card_key(slot, zone: str, language: str) -> str:
     card shows moves `updated_at`, and the pipeline moves it whenever it saves an attempt), its
     note's version, the project's name and colour (a sync may
     rename a project without touching its slots), the viewer's zone (the time) and language,
-    and the template. The card does not vary with the viewer's role."""
+    and the template; and whether the viewer may move it (`move_refusal`, set by
+    `render_cards`), the one thing on a card that varies with the viewer's role."""
     project = slot.project
     note_version = getattr(slot, "note_updated_at", None) or slot.note.updated_at
     raw = (
         f"{slot.public_id}|{to_micros(slot.updated_at)}|{slot.note_id}|"
         f"{to_micros(note_version)}|{project.name}|{project.colour}|{zone}|{language}|"
-        f"{card_labels(slot)}"  # its labels (#15)
+        f"{card_labels(slot)}|"  # its labels (#15)
+        f"{getattr(slot, 'move_refusal', '')}"
     )
     return f"card:{_template_version()}:{hashlib.md5(raw.encode()).hexdigest()}"  # noqa: S324
 
@@ -132,16 +136,25 @@ def _cacheable(slot) -> bool:
     return job is None or not job.retry_reason
 
 
-def render_cards(slots) -> None:
+def move_refusal(viewer: Viewer, slot) -> str:
+    """Sets and returns `move_refusal` on the slot: why this viewer may not move it (the card
+    says so on hover instead of being draggable), "" when they may. The move's own rule."""
+    refusal = slot_move_refusal(viewer=viewer, slot=slot)
+    slot.move_refusal = refusal.message if refusal is not None else ""
+    return slot.move_refusal
+
+
+def render_cards(slots, *, viewer: Viewer) -> None:
     """Sets `card_html` on each slot: its card partial, from the cache when one was rendered
     for the same versions. An in-flight card is cached with a mark where the elapsed time
     goes, filled in for each page, since that time moves while the rows do not. Call it with
-    the active zone and language of the page that shows the cards."""
+    the active zone and language of the page that shows the cards, and its viewer."""
     zone = timezone.get_current_timezone_name()
     language = translation.get_language() or ""
     partial = get_template(CARD)
     keys = {}
     for slot in slots:
+        move_refusal(viewer, slot)
         if _cacheable(slot):
             keys[card_key(slot, zone, language)] = slot
         else:
@@ -227,11 +240,12 @@ def render_review_items(slots, selected) -> None:
         _remember(fresh)
 
 
-@register.simple_tag
-def card(slot) -> SafeString:
+@register.simple_tag(takes_context=True)
+def card(context, slot) -> SafeString:
     """A slot's card, from `render_cards` when the view rendered it already."""
     html = getattr(slot, "card_html", None)
     if html is None:
+        move_refusal(viewer_for(context["request"]), slot)
         html = get_template(CARD).render({"slot": slot})
     return html
 

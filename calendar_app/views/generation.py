@@ -202,7 +202,7 @@ def slots_live(request: HttpRequest) -> HttpResponse:
     if window is not None:
         shown = list(window.filter(pk__in=changed))
         if kind == "calendar":
-            render_cards(shown)
+            render_cards(shown, viewer=viewer)
     panel = _uuid(request.GET.get("panel", ""))
     panels = []
     if panel in changed.values():

@@ -106,7 +106,9 @@ function decorate() {
     input.className = "bulk-card-check";
     input.setAttribute("form", "bulk-form");
     input.setAttribute("data-bulk-check", "");
-    input.setAttribute("aria-label", "Select " + (card.querySelector(".slot-open")?.title || "this slot"));
+    // The title's first line names the post; a second says why it cannot be moved.
+    const name = card.querySelector(".slot-open")?.title.split("\n")[0];
+    input.setAttribute("aria-label", "Select " + (name || "this slot"));
     card.prepend(input);
   });
 }

@@ -12,8 +12,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from calendar_app import review
+from calendar_app.bulk import viewer_of
 from calendar_app.models import GenerationJob, PlannedSlot, Project
-from calendar_app.templatetags.cards import to_micros
+from calendar_app.templatetags.cards import move_refusal, to_micros
 from tests.support import written_draft
 
 
@@ -28,10 +29,14 @@ def with_job(team, when, status, **job_fields):
     return slot
 
 
-def card(slot) -> str:
-    from calendar_app.models import PlannedSlot
+def card(slot, user=None) -> str:
+    """The slot's card as `user` (by default an editor of its workspace) sees it."""
+    from calendar_app.models import Membership, PlannedSlot, Role
 
     fresh = PlannedSlot.objects.for_cards().get(pk=slot.pk)
+    if user is None:
+        user = Membership.objects.filter(workspace=slot.workspace, role=Role.EDITOR)[0].user
+    move_refusal(viewer_of(user), fresh)
     return render_to_string("calendar_app/slot_card.html#slot-card", {"slot": fresh})
 
 
@@ -142,7 +147,7 @@ def test_a_card_cached_before_a_deploy_that_changes_its_words_is_not_served(
 
     slot = team.slot(when)
     cached = PlannedSlot.objects.for_cards().get(pk=slot.pk)
-    cards.render_cards([cached])
+    cards.render_cards([cached], viewer=viewer_of(team.editor))
     key = cards.card_key(cached, timezone.get_current_timezone_name(), "en-us")
     models_now = Path(cards.models_module.__file__).read_bytes()
     deployed = tmp_path / "models.py"
