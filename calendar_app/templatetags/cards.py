@@ -210,11 +210,11 @@ def _remember(markup: dict[str, str]) -> None:
 REVIEW_ITEM = "calendar_app/review.html#review-item"
 
 
-def render_review_items(slots, selected) -> None:
+def render_review_items(slots, selected, filter_query: str = "") -> None:
     """Sets `item_html` on each of the review queue's list entries: its partial, from the
     cache when one was rendered for the same slot, time, status, project, draft title and
-    first line, selection, zone and language (a hundred entries rendered afresh were most of
-    the queue page's time)."""
+    first line, selection, the queue's filters (its link keeps them), zone and language (a
+    hundred entries rendered afresh were most of the queue page's time)."""
     zone = timezone.get_current_timezone_name()
     language = translation.get_language() or ""
     version = _template_version("review.html", *CARD_FILES)  # its status badge is the card's
@@ -224,7 +224,7 @@ def render_review_items(slots, selected) -> None:
         raw = (
             f"{slot.public_id}|{to_micros(slot.scheduled_for)}|{slot.status}|{project.name}|"
             f"{project.colour}|{on}|{zone}|{language}|{getattr(slot, 'post_title', '')}|"
-            f"{getattr(slot, 'first_line', '')}"
+            f"{getattr(slot, 'first_line', '')}|{filter_query}"
         )
         keys[f"review-item:{version}:{hashlib.md5(raw.encode()).hexdigest()}"] = slot  # noqa: S324
     cached = _cached_markup(keys)
@@ -233,7 +233,8 @@ def render_review_items(slots, selected) -> None:
     for key, slot in keys.items():
         html = cached.get(key)
         if html is None:
-            html = fresh[key] = str(partial.render({"slot": slot, "selected": selected}))
+            context = {"slot": slot, "selected": selected, "filter_query": filter_query}
+            html = fresh[key] = str(partial.render(context))
         slot.item_html = SafeString(html)  # our own template's output
     if fresh:
         django_cache.set_many(fresh, CARD_TTL)
