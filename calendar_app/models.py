@@ -430,12 +430,17 @@ class PlannedSlot(models.Model):
         self._before_approval = (self.status, self.status_changed_at, self.updated_at)
         self._move(SlotStatus.APPROVING, frozenset({SlotStatus.IN_REVIEW}))
 
-    def begin_change(self) -> None:
+    def begin_change(self, *, expected: datetime | None = None) -> None:
         """Claims a scheduled post for a change in Scripe (a new time, unscheduling), before
         the call, the way `begin_approval` claims a draft: of two managers changing it at
-        once, only one reaches Scripe."""
+        once, only one reaches Scripe. With `expected`, only while it is at that time."""
         self._before_approval = (self.status, self.status_changed_at, self.updated_at)
-        self._move(SlotStatus.APPROVING, frozenset({SlotStatus.SCHEDULED}))
+        now = timezone.now()
+        at = Q(scheduled_for=expected) if expected is not None else Q()
+        self._update_if(
+            Q(status=SlotStatus.SCHEDULED) & at,
+            {"status": SlotStatus.APPROVING, "status_changed_at": now, "updated_at": now},
+        )
 
     def change_done(self, *, scheduled_for: datetime) -> None:
         self._move(
@@ -559,9 +564,12 @@ class PlannedSlot(models.Model):
                 {"scripe_warning": warning[:300], "updated_at": timezone.now()},
             )
 
-    def reschedule(self, when: datetime) -> None:
+    def reschedule(self, when: datetime, *, expected: datetime | None = None) -> None:
+        """A new time, while the slot is editable; with `expected`, only from that time (an
+        undo does not move back a slot someone moved again meanwhile)."""
+        at = Q(scheduled_for=expected) if expected is not None else Q()
         self._update_if(
-            Q(status__in=EDITABLE_STATUSES),
+            Q(status__in=EDITABLE_STATUSES) & at,
             {"scheduled_for": when, "updated_at": timezone.now()},
         )
 
@@ -1114,6 +1122,8 @@ class BulkAction(models.TextChoices):
     LABEL_REMOVE = "label_remove", "Remove label"
     DELETE = "delete", "Delete"
     RESTORE = "restore", "Undo delete"
+    # Undo of a Move or of a label's Add or Remove: each slot back as it was (bulk.bulk_undo).
+    UNDO = "undo", "Undo"
     APPROVE = "approve", "Approve"
     REJECT = "reject", "Reject"
 
@@ -1128,7 +1138,7 @@ class BulkRun(models.Model):
     action = models.CharField(max_length=16, choices=BulkAction.choices)
     # What the action needs besides the slots: days or a date, a label, a reason, the zone.
     params = models.JSONField(default=dict, blank=True)
-    # A Restore run undoes this Delete run.
+    # A Restore run undoes this Delete run; an Undo run this Move or label run.
     undoes = models.ForeignKey(
         "self", models.SET_NULL, null=True, blank=True, related_name="undone_by"
     )
@@ -1161,6 +1171,10 @@ class BulkItem(models.Model):
     outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.PENDING)
     message = models.CharField(max_length=500, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # What an Undo needs to put this slot back, recorded with the change: a move's times
+    # ({"from": ..., "to": ...}, ISO), or that a label really was added or removed
+    # ({"label": true}); empty when the change changed nothing.
+    before = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["run_id", "position"]

@@ -171,10 +171,17 @@ def slot_move_refusal(*, viewer: Viewer, slot: PlannedSlot) -> Refusal | None:
 
 
 def slot_move(
-    *, slot: PlannedSlot, day: date, zone: zoneinfo.ZoneInfo, user=None, clock: time | None = None
+    *,
+    slot: PlannedSlot,
+    day: date,
+    zone: zoneinfo.ZoneInfo,
+    user=None,
+    clock: time | None = None,
+    expected: datetime | None = None,
 ) -> PlannedSlot:
     """Moves a slot to another local day, keeping its local time of day, or to `clock` that
-    day (a drop on an hour of the week grid)."""
+    day (a drop on an hour of the week grid). With `expected`, only a slot still at that time
+    (an undo leaves one that was moved again meanwhile where it is)."""
     slot.require_editable()
     at = f"{day:%a %-d %b}" + (f", {clock:%H:%M}" if clock else "")
     if clock is None:
@@ -184,7 +191,7 @@ def slot_move(
     except Refusal as refusal:
         reason = _lower_first(refusal.message)
         raise Refusal(f"Cannot move it to {at}: {reason}") from None
-    slot.reschedule(when)
+    slot.reschedule(when, expected=expected)
     record(
         slot,
         kind=Kind.EDIT,
