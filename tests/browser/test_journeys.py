@@ -46,6 +46,12 @@ def test_1_an_editor_plans_a_post_with_the_calendar_widget(journey, time_machine
     page.wait_for_selector("dialog[open] #slot-form")
     page.select_option("#id_project", label="Acme Analytics")
     page.fill("#id_note_text", "We doubled newsletter signups with one question at checkout.")
+    # A look at next month and back (each a request of the widget's own, inside the form).
+    title = page.inner_text("dialog .picker-title")
+    page.click("dialog [aria-label='Next month']")
+    page.locator(f"dialog .picker-title:not(:text-is('{title}'))").wait_for()
+    page.click("dialog [aria-label='Previous month']")
+    page.locator(f"dialog .picker-title:text-is('{title}')").wait_for()
     # Pick the day by clicking it in the widget: Friday if the widget shows it, else Thursday.
     friday = thursday + timedelta(days=1)
     pick = friday if page.locator(f"[data-pick-date='{friday}']").count() else thursday
