@@ -371,7 +371,7 @@ async def person(user, stats, deadline, data, rng: random.Random) -> None:
         leave = min(loaded + rng.uniform(*THINK), deadline)
         last = loaded
         while page is not None and (poll := live_poll(page)) is not None:
-            # app.js checks every 500 ms whether a poll is due (LIVE_MS or HEARTBEAT_MS).
+            # live.js checks every 500 ms whether a poll is due (LIVE_MS or HEARTBEAT_MS).
             due = loaded + 0.5 * math.ceil((last + poll.every - 0.1 - loaded) / 0.5)
             if due >= leave:
                 break

@@ -1,5 +1,5 @@
 """The browser's live poll, played in Python for bench/load.py: what a page asks `/slots/live/`
-for, read from the HTML it got. It mirrors the live updates of static/js/ (the parameters a
+for, read from the HTML it got. It mirrors the live updates of static/js/live.js (the parameters a
 page sends, the poll, how an answer is applied) and `slots_live` in
 calendar_app/planning/views/live.py: when the page starts sending something else, this module
 is the one place to change."""
@@ -16,7 +16,7 @@ import httpx
 LIVE_PATH = "/slots/live/"
 
 
-LIVE_EVERY = 2.0  # app.js: LIVE_MS while anything is in flight
+LIVE_EVERY = 2.0  # live.js: LIVE_MS while anything is in flight
 
 
 HEARTBEAT_EVERY = 20.0
@@ -44,7 +44,7 @@ class Poll:
 
 @dataclass
 class LivePage:
-    """What app.js knows about the page: its live region (`data-live-view`, its query and
+    """What live.js knows about the page: its live region (`data-live-view`, its query and
     bounds), the `since` it was rendered at, the open panel, and every card, row and panel
     (by element id) with its version, time and state."""
 
@@ -136,7 +136,7 @@ class LivePage:
 
 
 def live_poll(page: LivePage) -> Poll | None:
-    """The request app.js makes for this page (liveParams), or None when it makes none."""
+    """The request live.js makes for this page (liveParams), or None when it makes none."""
     if page.since is None:
         return None
     params = parse_qsl(page.query, keep_blank_values=True) if page.view else []
@@ -154,4 +154,4 @@ def live_poll(page: LivePage) -> Poll | None:
     return Poll(LIVE_PATH, params, LIVE_EVERY if busy else HEARTBEAT_EVERY)
 
 
-LIVE_HEADERS = {"HX-Request": "true"}  # app.js's fetch() sends only this
+LIVE_HEADERS = {"HX-Request": "true"}  # live.js's fetch() sends only this

@@ -108,14 +108,21 @@ class Viewer:
         return zoneinfo.ZoneInfo(name or "UTC")
 
 
+def viewer_of(user) -> Viewer:
+    """The person as the views see them, with their memberships as they are now (a task
+    acting for someone counts a role they lost since they asked)."""
+    memberships = list(
+        Membership.objects.filter(user=user)
+        .select_related("workspace__scripe")
+        .order_by("workspace__name")
+    )
+    return Viewer(user, memberships)
+
+
 def viewer_for(request: HttpRequest) -> Viewer:
+    """Who is asking: one query per request, kept on the request."""
     if not hasattr(request, "_viewer"):
-        memberships = list(
-            Membership.objects.filter(user=request.user)
-            .select_related("workspace__scripe")
-            .order_by("workspace__name")
-        )
-        request._viewer = Viewer(request.user, memberships)
+        request._viewer = viewer_of(request.user)
     return request._viewer
 
 

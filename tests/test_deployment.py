@@ -1,9 +1,12 @@
 """The deployment files, checked without a Docker engine (none runs on our machines): the
 Dockerfile is linted by hadolint, compose.yaml is parsed and its shape asserted, the
-entrypoint is parsed by the shell, and the example env names only settings the app reads."""
+entrypoint is parsed by the shell, the example env names only settings the app reads, and
+collectstatic (as the image runs it) gives the browser ES modules that import hashed files."""
 
 from __future__ import annotations
 
+import json
+import posixpath
 import re
 import runpy
 import shutil
@@ -12,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKER = ROOT / "docker"
@@ -112,3 +116,29 @@ def test_the_example_env_names_only_settings_the_app_reads_and_the_readme_docume
         else:
             assert f'"{name}"' in settings, name
         assert f"`{name}`" in readme, f"{name} is not in the README"
+
+
+def test_collectstatic_points_every_module_import_at_a_hashed_file(tmp_path, settings):
+    # What production serves (DEBUG off): hashed names, kept for a year by browsers. An import
+    # left at "./live.js" would load an unhashed file, of another version after a deploy.
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "config.storage.StaticModulesStorage"},
+    }
+    call_command("collectstatic", interactive=False, verbosity=0)
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+    modules = {
+        name: hashed for name, hashed in manifest.items() if re.match(r"js/[^/]+\.js$", name)
+    }
+    assert "js/app.js" in modules and len(modules) > 1
+    imported = set()
+    for hashed in modules.values():
+        for path in re.findall(
+            r"""(?:import|from)\s*["'](\.[^"']+)["']""", (tmp_path / hashed).read_text()
+        ):
+            target = posixpath.normpath(posixpath.join("js", path))
+            assert target in modules.values(), f"{hashed} imports {path}, which is not hashed"
+            imported.add(target)
+    # Every module is loaded, each through the hashed name of the current build.
+    assert imported == set(modules.values()) - {modules["js/app.js"]}

@@ -7,6 +7,13 @@ there is no second set of rules. A run is a `BulkRun` with one `BulkItem` per sl
 recording what became of its slot: done, refused (with the service's sentence) or failed
 (an unexpected error, logged; the run goes on with the next slot).
 
+What can be reversed can be undone as a batch (`bulk_undo`): a Delete (each slot restored
+within its undo time), a Move (each slot moved back, in Scripe too for a scheduled post)
+and a label's Add or Remove, each item through the same services and role rules as the
+change, and only where nobody changed that item since. Generate (Scripe is already
+writing), Approve (scheduled in Scripe, and people were told) and Reject (the editors were
+told) cannot be undone; a post's own page unschedules or regenerates it.
+
 A slot's change and its recorded result commit together, so a slot is never left half-done
 and a run cut off (a killed worker) resumes with the slots it had not finished. Changes that
 call Scripe (approving, moving a scheduled post) are all-or-nothing by their own design:
@@ -22,7 +29,7 @@ from __future__ import annotations
 import logging
 import time
 import zoneinfo
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -30,7 +37,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from calendar_app.access import Viewer, deleted_slot_for
+from calendar_app.access import Viewer, deleted_slot_for, viewer_of
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
     GENERATABLE_STATUSES,
@@ -39,7 +46,6 @@ from calendar_app.models import (
     BulkItem,
     BulkRun,
     Label,
-    Membership,
     PlannedSlot,
     Role,
     SlotStatus,
@@ -75,10 +81,25 @@ ROLES = {
     BulkAction.LABEL_REMOVE: (Role.EDITOR, "label posts"),
     BulkAction.DELETE: (Role.EDITOR, "delete posts"),
     BulkAction.RESTORE: (Role.EDITOR, "restore posts"),
+    # An Undo needs what the change it undoes needed (looked up on that run's action).
     BulkAction.APPROVE: (Role.MANAGER, "approve drafts"),
     BulkAction.REJECT: (Role.MANAGER, "reject drafts"),
 }
 Outcome = BulkItem.Outcome
+# Why the others cannot be undone, said on their run's page.
+NOT_UNDOABLE = {
+    BulkAction.GENERATE: "Generating cannot be undone: Scripe is already writing the posts.",
+    BulkAction.APPROVE: "Approving cannot be undone here: the posts are scheduled in Scripe "
+    "and the editors were told. A post's own page can unschedule it.",
+    BulkAction.REJECT: "Rejecting cannot be undone: the editors were told.",
+}
+# The actions a run of which can be undone, and the name of its Undo button.
+UNDOABLE = {
+    BulkAction.DELETE: "Undo delete",
+    BulkAction.MOVE: "Undo move",
+    BulkAction.LABEL_ADD: "Undo",
+    BulkAction.LABEL_REMOVE: "Undo",
+}
 
 
 # Starting a run ---------------------------------------------------------------------------------
@@ -95,7 +116,7 @@ def bulk_params(
 ) -> dict:
     """What the action needs besides the slots, checked once for the whole selection (each
     slot's own rules are checked when it is done). Raises a Refusal naming the field."""
-    if action not in BulkAction.values or action == BulkAction.RESTORE:
+    if action not in BulkAction.values or action in (BulkAction.RESTORE, BulkAction.UNDO):
         raise Refusal(fields={"action": "Pick an action."})
     role, doing = ROLES[BulkAction(action)]
     if not viewer.workspaces_with(role):
@@ -183,35 +204,52 @@ def bulk_start(*, viewer: Viewer, action: str, slots, params: dict) -> BulkRun:
 
 
 def bulk_undo(*, viewer: Viewer, run: BulkRun) -> BulkRun:
-    """Undo of a bulk delete: each slot it deleted is restored through `slot_restore`, which
-    refuses the ones whose undo time has passed. Done in the request, since the undo time is
-    seconds and a restore is one UPDATE a slot."""
-    if run.action != BulkAction.DELETE:
-        raise Refusal("Only a bulk delete can be undone.")
+    """Undoes a finished run, as a run of its own: a Delete's slots are restored through
+    `slot_restore`, which refuses the ones whose undo time has passed (done in the request:
+    the undo time is seconds, and a restore is one UPDATE a slot); a Move's slots move back
+    and a label's Add or Remove is reversed (`_undo_item`), in the request for a handful of
+    slots and by a task for more, like any run."""
+    if run.action not in UNDOABLE:
+        raise Refusal(f"{run.get_action_display()} cannot be undone.")
     if run.finished_at is None:
-        raise Refusal("The delete is still running; undo it when it is done.")
-    deleted = PlannedSlot.objects.filter(
-        pk__in=run.items.filter(outcome=Outcome.DONE).values("slot_id")
-    )
+        raise Refusal("It is still running; undo it when it is done.")
+    if run.undone_by.exists():
+        raise Refusal("It was undone already.")
+    done = run.items.filter(outcome=Outcome.DONE)
+    if run.action != BulkAction.DELETE:
+        done = done.exclude(before={})  # a change that changed nothing has nothing to undo
+    slots = PlannedSlot.objects.filter(pk__in=done.values("slot_id"))
+    action = BulkAction.RESTORE if run.action == BulkAction.DELETE else BulkAction.UNDO
+    params = {**run.params, "zone": viewer.zone.key}
     with transaction.atomic():
         undo = BulkRun.objects.create(
-            user=viewer.user,
-            action=BulkAction.RESTORE,
-            params={"zone": viewer.zone.key},
-            undoes=run,
-            total=deleted.count(),
+            user=viewer.user, action=action, params=params, undoes=run, total=slots.count()
         )
         BulkItem.objects.bulk_create(
             BulkItem(run=undo, slot_id=pk, position=n)
             for n, pk in enumerate(
-                deleted.order_by("scheduled_for", "id").values_list("pk", flat=True)
+                slots.order_by("scheduled_for", "id").values_list("pk", flat=True)
             )
         )
+        if action == BulkAction.UNDO and undo.total > INLINE_MAX:
+            transaction.on_commit(lambda: enqueue(undo.pk))
     if not undo.total:
-        raise Refusal("Nothing to undo: no post was deleted.")
-    bulk_run_advance(undo.pk, viewer=viewer, budget=None)
-    undo.refresh_from_db()
+        raise Refusal("Nothing to undo: no post was changed.")
+    if action == BulkAction.RESTORE or undo.total <= INLINE_MAX:
+        bulk_run_advance(undo.pk, viewer=viewer, budget=None)
+        undo.refresh_from_db()
     return undo
+
+
+def run_undoable(run: BulkRun) -> bool:
+    """Whether the run's page offers Undo: a finished run of an action that can be undone,
+    which changed something and was not undone yet."""
+    if run.action not in UNDOABLE or run.finished_at is None:
+        return False
+    done = run.items.filter(outcome=Outcome.DONE)
+    if run.action != BulkAction.DELETE:
+        done = done.exclude(before={})
+    return done.exists() and not run.undone_by.exists()
 
 
 def bulk_resume(*, run: BulkRun) -> bool:
@@ -230,13 +268,6 @@ def enqueue(run_id: int) -> None:
 
 
 # Working through a run ----------------------------------------------------------------------------
-
-
-def viewer_of(user) -> Viewer:
-    """The run's user as the views see them, with their memberships as they are now: a role
-    lost since the run started counts."""
-    memberships = list(Membership.objects.filter(user=user).select_related("workspace"))
-    return Viewer(user, memberships)
 
 
 def bulk_run_advance(run_id: int, *, viewer: Viewer | None = None, budget=TASK_BUDGET) -> int:
@@ -287,16 +318,15 @@ def _do(run: BulkRun, viewer: Viewer, item: BulkItem) -> None:
             slot = selectors.visible_slots(viewer).filter(pk=item.slot_id).first()
         if slot is None:
             raise Refusal("It is no longer there (deleted meanwhile, or not yours to change).")
-        role, doing = ROLES[BulkAction(run.action)]
+        action = run.undoes.action if run.action == BulkAction.UNDO else run.action
+        role, doing = ROLES[BulkAction(action)]
         viewer.require(role, slot.workspace_id, doing)
         if _calls_scripe(run, slot):
             # Scripe first, then the slot: all or nothing by the service's own design.
-            outcome, message = _apply(run, viewer, slot)
-            _record(item, outcome, message)
+            _record(item, *_apply(run, viewer, slot, item))
         else:
             with transaction.atomic():
-                outcome, message = _apply(run, viewer, slot)
-                _record(item, outcome, message)
+                _record(item, *_apply(run, viewer, slot, item))
     except Refusal as refusal:
         _record(item, Outcome.REFUSED, refusal.message)
     except PermissionDenied as denied:
@@ -310,64 +340,134 @@ def _public_id(pk: int):
     return PlannedSlot.objects.filter(pk=pk).values_list("public_id", flat=True).first()
 
 
-def _record(item: BulkItem, outcome: str, message: str) -> None:
-    BulkItem.objects.filter(pk=item.pk).update(outcome=outcome, message=message[:500])
-    item.outcome, item.message = outcome, message
+def _record(item: BulkItem, outcome: str, message: str, before: dict | None = None) -> None:
+    before = before or {}
+    BulkItem.objects.filter(pk=item.pk).update(
+        outcome=outcome, message=message[:500], before=before
+    )
+    item.outcome, item.message, item.before = outcome, message, before
 
 
 def _calls_scripe(run: BulkRun, slot: PlannedSlot) -> bool:
-    return run.action == BulkAction.APPROVE or (
-        run.action == BulkAction.MOVE and slot.status == SlotStatus.SCHEDULED
+    moves = run.action == BulkAction.MOVE or (
+        run.action == BulkAction.UNDO and run.undoes.action == BulkAction.MOVE
     )
+    return run.action == BulkAction.APPROVE or (moves and slot.status == SlotStatus.SCHEDULED)
 
 
-def _apply(run: BulkRun, viewer: Viewer, slot: PlannedSlot) -> tuple[str, str]:
-    """The single action on one slot, through its service: (outcome, the sentence)."""
+def _apply(run: BulkRun, viewer: Viewer, slot: PlannedSlot, item: BulkItem) -> tuple:
+    """The single action on one slot, through its service: (outcome, the sentence, and what
+    an undo would need to put it back)."""
     params, user, action = run.params, run.user, run.action
     zone = zoneinfo.ZoneInfo(params.get("zone") or "UTC")
+    if action == BulkAction.UNDO:
+        return _undo_item(run, viewer, slot, item, zone)
     if action == BulkAction.GENERATE:
         was_in_flight = slot.is_in_flight
         generation_request(slot=slot, user=user)
-        return Outcome.DONE, (
-            "Already with Scripe; nothing new sent." if was_in_flight else "Sent to Scripe."
-        )
+        sent = "Already with Scripe; nothing new sent." if was_in_flight else "Sent to Scripe."
+        return Outcome.DONE, sent, None
     if action == BulkAction.MOVE:
         local = slot.scheduled_for.astimezone(zone)
         if "days" in params:
             day = local.date() + timedelta(days=params["days"])
         else:
             day = date.fromisoformat(params["date"])
-        if slot.status == SlotStatus.SCHEDULED:
-            viewer.require(Role.MANAGER, slot.workspace_id, "change scheduled posts")
-            clock = local.time().replace(tzinfo=None)
-            changed = scheduled_reschedule(slot=slot, user=user, day=day, clock=clock, zone=zone)
-            return Outcome.DONE, changed.message
-        services.slot_move(slot=slot, day=day, zone=zone, user=user)
-        return Outcome.DONE, f"Moved to {slot.scheduled_for.astimezone(zone):%a %-d %b, %H:%M}."
+        was = slot.scheduled_for
+        message = _move(viewer, slot, user=user, day=day, clock=None, zone=zone)
+        # What an undo moves it back from and to, and the state it left it in (None when
+        # nothing moved).
+        moved = {"from": was.isoformat(), "to": slot.scheduled_for.isoformat()}
+        moved["status"] = slot.status
+        return Outcome.DONE, message, moved if slot.scheduled_for != was else None
     if action in (BulkAction.LABEL_ADD, BulkAction.LABEL_REMOVE):
-        label = Label.objects.filter(public_id=params["label"]).first()
-        if label is None:
-            raise Refusal("The label was deleted meanwhile.")
+        label = _label(run)
+        had = slot.labels.filter(pk=label.pk).exists()
         if action == BulkAction.LABEL_ADD:
-            return Outcome.DONE, slot_label_add(slot=slot, label=label, user=user)
-        return Outcome.DONE, slot_label_remove(slot=slot, label=label, user=user)
+            message = slot_label_add(slot=slot, label=label, user=user)
+        else:
+            message = slot_label_remove(slot=slot, label=label, user=user)
+        changed = had != (action == BulkAction.LABEL_ADD)
+        return Outcome.DONE, message, {"label": True} if changed else None
     if action == BulkAction.DELETE:
         services.slot_delete(slot=slot)
-        return Outcome.DONE, "Deleted."
+        return Outcome.DONE, "Deleted.", None
     if action == BulkAction.RESTORE:
         # The batch's Undo time counts from when its delete finished, not from each slot.
         finished = run.undoes.finished_at if run.undoes_id else None
         until = finished + timedelta(seconds=UNDO_SECONDS) if finished else None
         services.slot_restore(slot=slot, until=until)
-        return Outcome.DONE, "Restored."
+        return Outcome.DONE, "Restored.", None
     if action == BulkAction.APPROVE:
         message = slot_approve(slot=slot, user=user)
         slot.refresh_from_db(fields=["status"])
         approved = slot.status in (SlotStatus.SCHEDULED, SlotStatus.APPROVING)
-        return (Outcome.DONE if approved else Outcome.REFUSED), message
+        return (Outcome.DONE if approved else Outcome.REFUSED), message, None
     if action == BulkAction.REJECT:
-        return Outcome.DONE, slot_reject(slot=slot, user=user, reason=params.get("reason"))
+        return Outcome.DONE, slot_reject(slot=slot, user=user, reason=params.get("reason")), None
     raise Refusal(f"Unknown action {action!r}.")
+
+
+def _label(run: BulkRun) -> Label:
+    label = Label.objects.filter(public_id=run.params["label"]).first()
+    if label is None:
+        raise Refusal("The label was deleted meanwhile.")
+    return label
+
+
+def _move(viewer: Viewer, slot: PlannedSlot, *, user, day, clock, zone, expected=None) -> str:
+    """A move of one slot as a drop on the calendar makes it, by the same rule
+    (`slot_move_refusal`): in Scripe first for a scheduled post, here for any other."""
+    refusal = services.slot_move_refusal(viewer=viewer, slot=slot)
+    if refusal is not None:
+        raise refusal
+    if slot.status == SlotStatus.SCHEDULED:
+        clock = clock or slot.scheduled_for.astimezone(zone).time().replace(tzinfo=None)
+        changed = scheduled_reschedule(
+            slot=slot, user=user, day=day, clock=clock, zone=zone, expected=expected
+        )
+        return changed.message
+    services.slot_move(slot=slot, day=day, zone=zone, user=user, clock=clock, expected=expected)
+    return f"Moved to {slot.scheduled_for.astimezone(zone):%a %-d %b, %H:%M}."
+
+
+def _undo_item(run: BulkRun, viewer: Viewer, slot: PlannedSlot, item: BulkItem, zone) -> tuple:
+    """Puts one slot back as it was before the change the run undoes, through the same
+    services, unless someone changed it since: then it is left as they made it, and the
+    item says so."""
+    original = run.undoes
+    before = (
+        BulkItem.objects.filter(run=original, slot_id=item.slot_id)
+        .values_list("before", flat=True)
+        .first()
+    )
+    user = run.user
+    if original.action == BulkAction.MOVE:
+        back, moved_to = (datetime.fromisoformat(before[k]) for k in ("from", "to"))
+        if slot.scheduled_for != moved_to:
+            now = slot.scheduled_for.astimezone(zone)
+            raise Refusal(f"It was moved again meanwhile, to {now:%a %-d %b, %H:%M}; left there.")
+        if slot.status != before["status"]:
+            raise Refusal(
+                f"It changed meanwhile (it is {slot.get_status_display().lower()} now); "
+                "left where it is."
+            )
+        local = back.astimezone(zone)
+        clock = local.time().replace(tzinfo=None)
+        # Conditional on the time the move left it at: a move made meanwhile wins.
+        message = _move(
+            viewer, slot, user=user, day=local.date(), clock=clock, zone=zone, expected=moved_to
+        )
+        return Outcome.DONE, message, None
+    label = _label(run)
+    has = slot.labels.filter(pk=label.pk).exists()
+    if original.action == BulkAction.LABEL_ADD:
+        if not has:
+            raise Refusal(f"The label {label.name!r} was taken off meanwhile; left as it is.")
+        return Outcome.DONE, slot_label_remove(slot=slot, label=label, user=user), None
+    if has:
+        raise Refusal(f"The label {label.name!r} was put back meanwhile; left as it is.")
+    return Outcome.DONE, slot_label_add(slot=slot, label=label, user=user), None
 
 
 # Reading a run ------------------------------------------------------------------------------------
@@ -399,6 +499,8 @@ def run_title(run: BulkRun) -> str:
         if run.action == BulkAction.LABEL_ADD:
             return f"Add label {name} to {slots}"
         return f"Remove label {name} from {slots}"
+    if run.action == BulkAction.UNDO:
+        return f"Undo: {run_title(run.undoes)}"
     return f"{run.get_action_display()}: {slots}"
 
 

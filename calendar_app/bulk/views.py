@@ -1,6 +1,7 @@
 """Bulk actions (#16): the action bar's one request, the run it starts (its progress and
-per-slot results, polled every 2 s while it works), Undo of a bulk delete, and the bar for
-the calendar's select mode. The rules are in bulk/services.py and the services it calls."""
+per-slot results, polled every 2 s while it works), Undo of a bulk delete, move or label
+change, and the bar for the calendar's select mode. The rules are in bulk/services.py and
+the services it calls."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from django_htmx.http import trigger_client_event
 from calendar_app.access import bulk_run_for, viewer_for
 from calendar_app.bulk import services as bulk
 from calendar_app.core.refusals import Refusal
-from calendar_app.models import UNDO_SECONDS, BulkAction, BulkItem
+from calendar_app.models import UNDO_SECONDS, BulkAction
 from calendar_app.planning import selectors
 from calendar_app.planning.views.slots import filtered_slots
 from calendar_app.web.answers import refused
@@ -72,12 +73,9 @@ def _run_context(run) -> dict:
         "counts": counts,
         "items": items,
         "stalled": bulk.run_stalled(run),
-        "can_undo": (
-            run.action == BulkAction.DELETE
-            and run.finished_at is not None
-            and counts[BulkItem.Outcome.DONE] > 0
-            and not run.undone_by.exists()
-        ),
+        "can_undo": bulk.run_undoable(run),
+        "undo_label": bulk.UNDOABLE.get(run.action, ""),
+        "no_undo": bulk.NOT_UNDOABLE.get(run.action, "") if run.finished_at else "",
     }
 
 
@@ -141,7 +139,8 @@ def bulk_run(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 @require_POST
 def bulk_undo(request: HttpRequest, public_id) -> HttpResponse:
-    """Undo of a bulk delete: every slot it deleted comes back, each within its undo time."""
+    """Undo of a bulk delete (every slot it deleted comes back, each within its undo time), a
+    bulk move (each slot moves back) or a label's add or remove, as a run of its own."""
     viewer = viewer_for(request)
     run = bulk_run_for(viewer, public_id)
     try:

@@ -18,6 +18,8 @@ class BulkAction(models.TextChoices):
     LABEL_REMOVE = "label_remove", "Remove label"
     DELETE = "delete", "Delete"
     RESTORE = "restore", "Undo delete"
+    # Undo of a Move or of a label's Add or Remove: each slot back as it was (bulk.bulk_undo).
+    UNDO = "undo", "Undo"
     APPROVE = "approve", "Approve"
     REJECT = "reject", "Reject"
 
@@ -32,7 +34,7 @@ class BulkRun(models.Model):
     action = models.CharField(max_length=16, choices=BulkAction.choices)
     # What the action needs besides the slots: days or a date, a label, a reason, the zone.
     params = models.JSONField(default=dict, blank=True)
-    # A Restore run undoes this Delete run.
+    # A Restore run undoes this Delete run; an Undo run this Move or label run.
     undoes = models.ForeignKey(
         "self", models.SET_NULL, null=True, blank=True, related_name="undone_by"
     )
@@ -65,6 +67,10 @@ class BulkItem(models.Model):
     outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.PENDING)
     message = models.CharField(max_length=500, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # What an Undo needs to put this slot back, recorded with the change: a move's times
+    # ({"from": ..., "to": ...}, ISO), or that a label really was added or removed
+    # ({"label": true}); empty when the change changed nothing.
+    before = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["run_id", "position"]

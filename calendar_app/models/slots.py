@@ -276,12 +276,17 @@ class PlannedSlot(models.Model):
         self._before_approval = (self.status, self.status_changed_at, self.updated_at)
         self._move(SlotStatus.APPROVING, frozenset({SlotStatus.IN_REVIEW}))
 
-    def begin_change(self) -> None:
+    def begin_change(self, *, expected: datetime | None = None) -> None:
         """Claims a scheduled post for a change in Scripe (a new time, unscheduling), before
         the call, the way `begin_approval` claims a draft: of two managers changing it at
-        once, only one reaches Scripe."""
+        once, only one reaches Scripe. With `expected`, only while it is at that time."""
         self._before_approval = (self.status, self.status_changed_at, self.updated_at)
-        self._move(SlotStatus.APPROVING, frozenset({SlotStatus.SCHEDULED}))
+        now = timezone.now()
+        at = Q(scheduled_for=expected) if expected is not None else Q()
+        self._update_if(
+            Q(status=SlotStatus.SCHEDULED) & at,
+            {"status": SlotStatus.APPROVING, "status_changed_at": now, "updated_at": now},
+        )
 
     def change_done(self, *, scheduled_for: datetime) -> None:
         self._move(
@@ -405,9 +410,12 @@ class PlannedSlot(models.Model):
                 {"scripe_warning": warning[:300], "updated_at": timezone.now()},
             )
 
-    def reschedule(self, when: datetime) -> None:
+    def reschedule(self, when: datetime, *, expected: datetime | None = None) -> None:
+        """A new time, while the slot is editable; with `expected`, only from that time (an
+        undo does not move back a slot someone moved again meanwhile)."""
+        at = Q(scheduled_for=expected) if expected is not None else Q()
         self._update_if(
-            Q(status__in=EDITABLE_STATUSES),
+            Q(status__in=EDITABLE_STATUSES) & at,
             {"scheduled_for": when, "updated_at": timezone.now()},
         )
 

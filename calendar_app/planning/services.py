@@ -6,6 +6,7 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,9 +14,12 @@ from django.utils import timezone
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
     PROJECT_COLOURS,
+    IllegalTransition,
     PlannedSlot,
     Profile,
     Project,
+    Role,
+    SlotStatus,
     SourceNote,
     Workspace,
     undo_deadline,
@@ -24,6 +28,9 @@ from calendar_app.notifications.trail import Kind, record
 from calendar_app.planning import rules
 from calendar_app.planning.labels import labels_check
 from scripe_integration.services import projects_fetch
+
+if TYPE_CHECKING:
+    from calendar_app.access import Viewer
 
 
 @dataclass(frozen=True)
@@ -147,11 +154,34 @@ def slot_update(*, slot: PlannedSlot, user, zone: zoneinfo.ZoneInfo, **fields) -
     return slot
 
 
+def slot_move_refusal(*, viewer: Viewer, slot: PlannedSlot) -> Refusal | None:
+    """Why `viewer` may not move `slot` to another day or time, or None when they may: the
+    one rule a drop on the calendar and a bulk Move check, and the one a card shows (draggable,
+    or not with this sentence on hover). A post scheduled in Scripe is moved there, which is a
+    manager's decision; any other moves while nothing is under way for it."""
+    if slot.status == SlotStatus.SCHEDULED:
+        if viewer.can(Role.MANAGER, slot.workspace_id):
+            return None
+        return Refusal("Only a manager can change scheduled posts.", status=403)
+    if not viewer.can(Role.EDITOR, slot.workspace_id):
+        return Refusal("Only an editor can move posts.", status=403)
+    if not slot.is_editable:
+        return IllegalTransition(slot.locked_reason)
+    return None
+
+
 def slot_move(
-    *, slot: PlannedSlot, day: date, zone: zoneinfo.ZoneInfo, user=None, clock: time | None = None
+    *,
+    slot: PlannedSlot,
+    day: date,
+    zone: zoneinfo.ZoneInfo,
+    user=None,
+    clock: time | None = None,
+    expected: datetime | None = None,
 ) -> PlannedSlot:
     """Moves a slot to another local day, keeping its local time of day, or to `clock` that
-    day (a drop on an hour of the week grid)."""
+    day (a drop on an hour of the week grid). With `expected`, only a slot still at that time
+    (an undo leaves one that was moved again meanwhile where it is)."""
     slot.require_editable()
     at = f"{day:%a %-d %b}" + (f", {clock:%H:%M}" if clock else "")
     if clock is None:
@@ -161,7 +191,7 @@ def slot_move(
     except Refusal as refusal:
         reason = _lower_first(refusal.message)
         raise Refusal(f"Cannot move it to {at}: {reason}") from None
-    slot.reschedule(when)
+    slot.reschedule(when, expected=expected)
     record(
         slot,
         kind=Kind.EDIT,

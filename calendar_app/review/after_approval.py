@@ -54,10 +54,17 @@ def _local(when: datetime, zone: zoneinfo.ZoneInfo) -> str:
 
 
 def scheduled_reschedule(
-    *, slot: PlannedSlot, user, day: date | None, clock: time | None, zone: zoneinfo.ZoneInfo
+    *,
+    slot: PlannedSlot,
+    user,
+    day: date | None,
+    clock: time | None,
+    zone: zoneinfo.ZoneInfo,
+    expected: datetime | None = None,
 ) -> Changed:
     """Moves a scheduled post to a new time (the planning rules apply: the lead time, the
-    15-minute grid, no DST gap): Scripe first, then the slot."""
+    15-minute grid, no DST gap): Scripe first, then the slot. With `expected`, only a post
+    still at that time (an undo leaves one moved again meanwhile where it is)."""
     job = _scheduled_post(slot)
     if day is None or clock is None:
         raise Refusal(fields={"date": "Pick a day and a time."})
@@ -66,7 +73,7 @@ def scheduled_reschedule(
     if when == before:
         return Changed("It is already scheduled for then.")
     post = _claimed(
-        slot, user, doing="move it", claim="Rescheduling in Scripe.",
+        slot, user, doing="move it", claim="Rescheduling in Scripe.", expected=expected,
         send=lambda: post_update(workspace=slot.workspace, post_id=job.post_id, scheduled_for=when),
     )  # fmt: skip
     if isinstance(post, Changed):
@@ -130,13 +137,16 @@ def scheduled_edit(
     return Changed("Saved: Scripe has the new text.")
 
 
-def _claimed(slot: PlannedSlot, user, *, doing: str, claim: str, send) -> Post | Changed:
-    """Claims the slot and makes the change in Scripe (`send`). Returns Scripe's copy of the
-    post when it made the change (the caller records it, the claim still held); raises a
-    Refusal, the claim undone exactly, when it did not; and when nobody knows (a timeout, a
-    5xx), settles from Scripe's copy of the post and says what happened."""
+def _claimed(
+    slot: PlannedSlot, user, *, doing: str, claim: str, send, expected: datetime | None = None
+) -> Post | Changed:
+    """Claims the slot (at the `expected` time, if given) and makes the change in Scripe
+    (`send`). Returns Scripe's copy of the post when it made the change (the caller records
+    it, the claim still held); raises a Refusal, the claim undone exactly, when it did not;
+    and when nobody knows (a timeout, a 5xx), settles from Scripe's copy of the post and says
+    what happened."""
     with transaction.atomic():
-        slot.begin_change()
+        slot.begin_change(expected=expected)
         claimed = record(slot, kind=Kind.STATUS, actor=user, text=claim)
     try:
         return send()

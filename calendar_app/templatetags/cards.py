@@ -24,8 +24,10 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from calendar_app import models as models_module
+from calendar_app.access import Viewer, viewer_for
 from calendar_app.models import SourceNote
 from calendar_app.planning.live import live_token, to_micros
+from calendar_app.planning.services import slot_move_refusal
 
 register = template.Library()
 
@@ -107,13 +109,15 @@ def card_key(slot, zone: str, language: str) -> str:
     card shows moves `updated_at`, and the pipeline moves it whenever it saves an attempt), its
     note's version, the project's name and colour (a sync may
     rename a project without touching its slots), the viewer's zone (the time) and language,
-    and the template. The card does not vary with the viewer's role."""
+    and the template; and whether the viewer may move it (`move_refusal`, set by
+    `render_cards`), the one thing on a card that varies with the viewer's role."""
     project = slot.project
     note_version = getattr(slot, "note_updated_at", None) or slot.note.updated_at
     raw = (
         f"{slot.public_id}|{to_micros(slot.updated_at)}|{slot.note_id}|"
         f"{to_micros(note_version)}|{project.name}|{project.colour}|{zone}|{language}|"
-        f"{card_labels(slot)}"  # its labels (#15)
+        f"{card_labels(slot)}|"  # its labels (#15)
+        f"{getattr(slot, 'move_refusal', '')}"
     )
     return f"card:{_template_version()}:{hashlib.md5(raw.encode()).hexdigest()}"  # noqa: S324
 
@@ -132,16 +136,25 @@ def _cacheable(slot) -> bool:
     return job is not None and not job.retry_reason
 
 
-def render_cards(slots) -> None:
+def move_refusal(viewer: Viewer, slot) -> str:
+    """Sets and returns `move_refusal` on the slot: why this viewer may not move it (the card
+    says so on hover instead of being draggable), "" when they may. The move's own rule."""
+    refusal = slot_move_refusal(viewer=viewer, slot=slot)
+    slot.move_refusal = refusal.message if refusal is not None else ""
+    return slot.move_refusal
+
+
+def render_cards(slots, *, viewer: Viewer) -> None:
     """Sets `card_html` on each slot: its card partial, from the cache when one was rendered
     for the same versions. An in-flight card is cached with a mark where the elapsed time
     goes, filled in for each page, since that time moves while the rows do not. Call it with
-    the active zone and language of the page that shows the cards."""
+    the active zone and language of the page that shows the cards, and its viewer."""
     zone = timezone.get_current_timezone_name()
     language = translation.get_language() or ""
     partial = get_template(CARD)
     keys = {}
     for slot in slots:
+        move_refusal(viewer, slot)
         if _cacheable(slot):
             keys[card_key(slot, zone, language)] = slot
         else:
@@ -200,11 +213,11 @@ def _remember(markup: dict[str, str]) -> None:
 REVIEW_ITEM = "calendar_app/review.html#review-item"
 
 
-def render_review_items(slots, selected) -> None:
+def render_review_items(slots, selected, filter_query: str = "") -> None:
     """Sets `item_html` on each of the review queue's list entries: its partial, from the
     cache when one was rendered for the same slot, time, status, project, draft title and
-    first line, selection, zone and language (a hundred entries rendered afresh were most of
-    the queue page's time)."""
+    first line, selection, the queue's filters (its link keeps them), zone and language (a
+    hundred entries rendered afresh were most of the queue page's time)."""
     zone = timezone.get_current_timezone_name()
     language = translation.get_language() or ""
     version = _template_version("review.html", *CARD_FILES)  # its status badge is the card's
@@ -214,7 +227,7 @@ def render_review_items(slots, selected) -> None:
         raw = (
             f"{slot.public_id}|{to_micros(slot.scheduled_for)}|{slot.status}|{project.name}|"
             f"{project.colour}|{on}|{zone}|{language}|{getattr(slot, 'post_title', '')}|"
-            f"{getattr(slot, 'first_line', '')}"
+            f"{getattr(slot, 'first_line', '')}|{filter_query}"
         )
         keys[f"review-item:{version}:{hashlib.md5(raw.encode()).hexdigest()}"] = slot  # noqa: S324
     cached = _cached_markup(keys)
@@ -223,18 +236,20 @@ def render_review_items(slots, selected) -> None:
     for key, slot in keys.items():
         html = cached.get(key)
         if html is None:
-            html = fresh[key] = str(partial.render({"slot": slot, "selected": selected}))
+            context = {"slot": slot, "selected": selected, "filter_query": filter_query}
+            html = fresh[key] = str(partial.render(context))
         slot.item_html = SafeString(html)  # our own template's output
     if fresh:
         django_cache.set_many(fresh, CARD_TTL)
         _remember(fresh)
 
 
-@register.simple_tag
-def card(slot) -> SafeString:
+@register.simple_tag(takes_context=True)
+def card(context, slot) -> SafeString:
     """A slot's card, from `render_cards` when the view rendered it already."""
     html = getattr(slot, "card_html", None)
     if html is None:
+        move_refusal(viewer_for(context["request"]), slot)
         html = get_template(CARD).render({"slot": slot})
     return html
 
@@ -247,6 +262,6 @@ def live_since() -> int:
 @register.filter
 def hidden_entries(day) -> str:
     """What a month's day's "+N more" stands for, as its `data-more` lists it for the live
-    poll (app.js): `<public id>:<epoch seconds> ` for each slot it hides."""
+    poll (static/js/live.js): `<public id>:<epoch seconds> ` for each slot it hides."""
     hidden = day.slots[len(day.visible) :]
     return "".join(f"{slot.public_id}:{epoch(slot.scheduled_for)} " for slot in hidden)

@@ -61,7 +61,7 @@ def next_wednesday() -> datetime:
 
 class Journey:
     """What a journey needs: the app's URL, its people and the sandbox, pages that record
-    console errors and failed requests, and a screenshot of the last screen."""
+    console errors and warnings and failed requests, and a screenshot of the last screen."""
 
     def __init__(self, browser, live_server, team, sandbox, name: str) -> None:
         self.browser = browser
@@ -106,13 +106,15 @@ class Journey:
         return page
 
     def _console(self, message) -> None:
-        if message.type != "error":
+        # A warning counts as much as an error: the browser and htmx warn of what the page
+        # asks for and does not get (a policy refusal, an attribute that finds nothing).
+        if message.type not in ("error", "warning"):
             return
         # Chromium logs every 4xx as a console error; a refusal the journey expects (say a
         # bad drop's 409) is the app answering, not failing.
         expected = any(f"status of {status} " in message.text for status in self.allowed_statuses)
         if not (expected and message.text.startswith("Failed to load resource")):
-            self.problems.append(f"console: {message.text}")
+            self.problems.append(f"console {message.type}: {message.text}")
 
     def _request_failed(self, request) -> None:
         # ERR_ABORTED is the browser cancelling a request because the journey moved on (a

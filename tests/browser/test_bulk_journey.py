@@ -1,5 +1,5 @@
-"""Bulk actions (#16) in Chromium: ticking rows with shift-click and moving them, and the
-calendar's select mode with a bulk delete and its Undo."""
+"""Bulk actions (#16) in Chromium: ticking rows with shift-click, moving them and undoing the
+move, and the calendar's select mode with a bulk delete and its Undo."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def local(day, hour: int, minute: int = 0):
     )
 
 
-def test_an_editor_shift_clicks_three_rows_and_moves_them_by_a_day(journey, time_machine):
+def test_an_editor_shift_clicks_three_rows_moves_them_by_a_day_and_undoes_it(journey, time_machine):
     wednesday = next_wednesday()
     time_machine.move_to(wednesday, tick=True)
     thursday = wednesday.date() + timedelta(days=1)
@@ -58,6 +58,16 @@ def test_an_editor_shift_clicks_three_rows_and_moves_them_by_a_day(journey, time
     friday = f"{thursday + timedelta(days=1):%a %-d %b}"
     page.locator(f"#row-{slots[0].public_id} >> text={friday}").wait_for()
     assert page.is_checked(box.format(slots[0].public_id))
+
+    # Undo, as for a single move (#24): the three go back to Thursday, as one batch.
+    page.click("#bulk-panel [data-bulk-undo]:has-text('Undo move')")
+    page.locator("#bulk-panel >> text=Undo: Move 3 posts later by 1 day").wait_for()
+    page.locator("#bulk-panel >> text=Finished: 3 done.").wait_for()
+    page.locator(f"#row-{slots[0].public_id} >> text={thursday:%a %-d %b}").wait_for()
+    assert not page.locator("#bulk-panel [data-bulk-undo]").count()
+    for n, slot in enumerate(slots):
+        slot.refresh_from_db()
+        assert slot.scheduled_for == local(thursday, 9 + n, 15)
 
 
 def test_select_mode_on_the_week_deletes_two_cards_and_undo_brings_them_back(journey, time_machine):

@@ -47,6 +47,12 @@ def test_1_an_editor_plans_a_post_with_the_calendar_widget(journey, time_machine
     page.wait_for_selector("dialog[open] #slot-form")
     page.select_option("#id_project", label="Acme Analytics")
     page.fill("#id_note_text", "We doubled newsletter signups with one question at checkout.")
+    # A look at next month and back (each a request of the widget's own, inside the form).
+    title = page.inner_text("dialog .picker-title")
+    page.click("dialog [aria-label='Next month']")
+    page.locator(f"dialog .picker-title:not(:text-is('{title}'))").wait_for()
+    page.click("dialog [aria-label='Previous month']")
+    page.locator(f"dialog .picker-title:text-is('{title}')").wait_for()
     # Pick the day by clicking it in the widget: Friday if the widget shows it, else Thursday.
     friday = thursday + timedelta(days=1)
     pick = friday if page.locator(f"[data-pick-date='{friday}']").count() else thursday
@@ -280,3 +286,33 @@ def test_10_bad_edits_in_review_are_shown_next_to_the_text_with_its_count(journe
     assert "over-limit" in page.get_attribute("[data-count]", "class")
     slot.refresh_from_db()
     assert slot.status == "in_review"
+
+
+def test_11_a_card_its_viewer_may_not_move_is_not_draggable_and_says_why(journey, time_machine):
+    wednesday = next_wednesday()
+    time_machine.move_to(wednesday, tick=True)
+    thursday = wednesday.date() + timedelta(days=1)
+    slot = plan(journey.team, local(thursday, 11, 15))
+    PlannedSlot.objects.filter(pk=slot.pk).update(status="scheduled")
+    editor = journey.page_for(journey.team.editor)
+    moves = []
+    editor.on("request", lambda r: "/move/" in r.url and moves.append(r.url))
+    card = editor.locator(f"#slot-{slot.public_id}")
+    friday = thursday + timedelta(days=1)
+    for view in (f"{thursday.year}/{thursday.month}", f"week/{thursday}"):
+        editor.goto(f"{journey.url}/calendar/{view}/")
+        # Moving it changes it in Scripe, a manager's decision: the editor cannot pick it up,
+        # and the card says why on hover.
+        assert card.get_attribute("draggable") is None
+        why = "Only a manager can change scheduled posts."
+        assert card.get_attribute("title") == why
+        assert card.locator(".slot-open").get_attribute("title").endswith(f"\n{why}")
+        editor.drag_and_drop(f"#slot-{slot.public_id} .slot-time", f"[data-date='{friday}']")
+        card.wait_for()
+    assert moves == [] and editor.locator(".toast").count() == 0
+    assert PlannedSlot.objects.get(pk=slot.pk).scheduled_for == local(thursday, 11, 15)
+
+    manager = journey.page_for(journey.team.manager)
+    manager.goto(f"{journey.url}/calendar/{thursday.year}/{thursday.month}/")
+    card = manager.locator(f"#slot-{slot.public_id}")
+    assert card.get_attribute("draggable") == "true" and card.get_attribute("title") is None

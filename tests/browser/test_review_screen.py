@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from calendar_app.models import GenerationJob, PlannedSlot
+from calendar_app.models import GenerationJob, Label, PlannedSlot
 from calendar_app.pipeline.generation import generation_request
 from tests.browser.test_journeys import plan
 from tests.support import generation_finish
@@ -67,3 +67,48 @@ def test_14_a_manager_approves_three_drafts_and_each_opens_at_its_top(journey):
         # The menu's count follows at once, without waiting for the live poll.
         assert page.get_attribute("#review-count", "data-review-count") == str(3 - i)
         assert PlannedSlot.objects.get(pk=slots[i].pk).status == "scheduled"
+
+
+@pytest.mark.sandbox(generation_seconds=(9, 10))
+def test_the_label_filter_holds_through_every_decision_and_link(journey):
+    team = journey.team
+    launch = Label.objects.create(workspace=team.workspace, name="Launch")
+    start = timezone.now() + timedelta(days=2)
+
+    def waiting(hours, project="Lena Fischer", labelled=True):
+        slot = plan(team, start + timedelta(hours=hours), text="A launch idea.", project=project)
+        generation_finish(generation_request(slot=slot).pk)
+        if labelled:
+            slot.labels.add(launch)
+        return slot
+
+    first = waiting(0)
+    other_client = waiting(1, project="Acme Analytics", labelled=False)
+    second, third = waiting(2), waiting(3)
+    page = journey.page_for(team.manager)
+    page.goto(f"{journey.url}/review/")
+    page.select_option("#review-label", label="Launch")
+    page.locator("#review h1 >> text=(3 waiting)").wait_for()
+
+    def opens(slot, waiting):
+        page.locator(f'#review-panel[data-slot="{slot.public_id}"]').wait_for()
+        page.locator(f"#review h1 >> text=({waiting} waiting)").wait_for()
+        assert page.input_value("#review-label") == str(launch.public_id)
+        assert page.locator(f"[data-review-item][href*='{other_client.public_id}']").count() == 0
+
+    opens(first, 3)
+    # Approve: the next draft is the next one of the filtered queue, not the other client's.
+    page.click("button:has-text('Approve and schedule')")
+    page.locator("#toasts >> text=Approved: scheduled in Scripe.").wait_for()
+    opens(second, 2)
+    # An entry of the queue opens its draft and keeps the filter.
+    page.click(f"[data-review-item][href*='{third.public_id}']")
+    opens(third, 2)
+    page.fill("#reject-reason", "Not for this launch.")
+    page.click("button.button-danger:has-text('Reject')")
+    opens(second, 1)
+    page.fill("#changes-comment", "Shorter, please.")
+    page.click("button:has-text('Send back to Scripe')")
+    page.locator("text=Nothing waits for review with these filters.").wait_for()
+    assert page.input_value("#review-label") == str(launch.public_id)
+    assert PlannedSlot.objects.get(pk=other_client.pk).status == "in_review"

@@ -83,7 +83,7 @@ def test_production_mode_hardens_cookies_and_headers(monkeypatch):
     assert s["SECURE_CONTENT_TYPE_NOSNIFF"]
     assert "script-src 'self'" in s["CONTENT_SECURITY_POLICY"]
     assert "unsafe-inline" not in s["CONTENT_SECURITY_POLICY"]
-    assert s["STORAGES"]["staticfiles"]["BACKEND"].startswith("whitenoise.")
+    assert s["STORAGES"]["staticfiles"]["BACKEND"] == "config.storage.StaticModulesStorage"
 
 
 def test_django_q_uses_the_orm_broker_without_redis(monkeypatch):

@@ -78,13 +78,13 @@ def _grid(request: HttpRequest, viewer: Viewer, dates: list[date], month: int | 
     )
     days = build_days(dates, slots, viewer.zone, timezone.localdate(), month)
     cards = {d: day.visible if month else day.slots for d, day in days.items()}
-    render_cards([slot for shown in cards.values() for slot in shown])
+    render_cards([slot for shown in cards.values() for slot in shown], viewer=viewer)
     for d, shown in cards.items():
         # One string a day, rather than a tag a card for the template to run (300 a week).
         days[d].cards_html = mark_safe("".join(slot.card_html for slot in shown))  # noqa: S308
     window = {"from": dates[0].isoformat(), "to": dates[-1].isoformat()}
     common = {
-        # What the live poll asks about (app.js): this page's days and filter.
+        # What the live poll asks about (static/js/live.js): this page's days and filter.
         "live_query": urlencode(
             {
                 **window,

@@ -2,7 +2,7 @@
 
 One request per page per interval, whatever the number of cards: every 2 s while
 anything on the page is in flight, every 20 s otherwise (a heartbeat, paused in hidden tabs;
-see app.js). The page says what it already shows: `since` (a token from the page or the last
+see js/live.js). The page says what it already shows: `since` (a token from the page or the last
 answer: everything written before it is on the page), the window it shows (`view=calendar`
 with local days `from`..`to` and a `project`, or `view=list` with the list's filters), the
 slot of an open panel (`panel`), and the versions of cards whose state may be undone without
@@ -12,7 +12,7 @@ The answer costs one indexed query when nothing changed: the slots written after
 the viewer's workspaces (on `(workspace, updated_at)`), and is then 204 with a new token.
 Otherwise it is the cards (or list rows) that changed within the window, the open panel if
 its slot changed, and `data-live-gone` markers for changed slots that are no longer in the
-window (deleted, moved or filtered out); app.js swaps cards that changed in place and asks
+window (deleted, moved or filtered out); js/live.js swaps cards that changed in place and asks
 the region to refresh itself when one was added, removed or moved. We chose this over
 re-rendering every in-flight card on every poll (cost grew with the cards) and over
 server-sent events (a long-lived connection per tab ties up a worker of a sync WSGI server).
@@ -166,7 +166,7 @@ def slots_live(request: HttpRequest) -> HttpResponse:
     if window is not None:
         shown = list(window.filter(pk__in=changed))
         if kind == "calendar":
-            render_cards(shown)
+            render_cards(shown, viewer=viewer)
     panel = _uuid(request.GET.get("panel", ""))
     panels = []
     if panel in changed.values():

@@ -212,8 +212,12 @@ def slot_detail(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def slot_move(request: HttpRequest, public_id) -> HttpResponse:
     viewer = viewer_for(request)
-    slot = slot_for(request, public_id, to="move posts")
+    slot = slot_for(request, public_id)
     here = reverse("slot", args=[slot.public_id])
+    # The rule the card followed when it offered itself for dragging, or not.
+    refusal = services.slot_move_refusal(viewer=viewer, slot=slot)
+    if refusal is not None:
+        return refused(request, refusal, redirect_to=here)
     day = parse_day(request.POST.get("date", ""), showable=False)
     if day is None:
         return refused(request, Refusal("Drop the card on a day.", status=422), redirect_to=here)
@@ -222,8 +226,7 @@ def slot_move(request: HttpRequest, public_id) -> HttpResponse:
     if request.POST.get("time") and clock is None:
         return refused(request, Refusal("Drop the card on an hour.", status=422), redirect_to=here)
     if slot.status == SlotStatus.SCHEDULED:
-        # A post already scheduled in Scripe moves there first, by a manager, with Undo.
-        viewer.require(Role.MANAGER, slot.workspace_id, "change scheduled posts")
+        # A post already scheduled in Scripe moves there first, with Undo.
         if clock is None:
             local = timezone.localtime(slot.scheduled_for, viewer.zone)
             clock = local.time().replace(tzinfo=None)

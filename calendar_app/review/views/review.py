@@ -1,7 +1,7 @@
 """The review queue: every draft waiting for a manager, reviewed in place one after another.
 
 Each action answers with the whole `#review` fragment, with the next draft already open, so
-a manager clears a queue without leaving the page (and without the mouse: see app.js). Input
+a manager clears a queue without leaving the page (and without the mouse: see js/review.js). Input
 the rules refuse comes back in the same fragment, next to its field, with what was typed.
 """
 
@@ -94,9 +94,12 @@ def _render(
         events = list(selectors.slot_events(selected))
         links = guests.live_links(selected)
     listed = slots[:LISTED]
-    render_review_items(listed, selected)
     shown = {k: v.isoformat() if isinstance(v, date) else (v or "") for k, v in filters.items()}
     query = {k: v for k, v in shown.items() if v}
+    # Every link and decision of the page carries the filters, so the next draft it opens is
+    # the next one of the filtered queue, not of the whole one.
+    filter_query = urlencode(query)
+    render_review_items(listed, selected, filter_query)
     if selected is not None:
         query["slot"] = str(selected.public_id)
     typed = _typed(request) if errors else {}
@@ -130,6 +133,7 @@ def _render(
         "projects": projects,
         "labels": list(selectors.labels_in(viewer.managed_workspace_ids)),
         "refresh_url": f"{reverse('review')}?{urlencode(query)}",
+        "filter_query": filter_query,
         "zone": viewer.zone.key,
         "limit": review.LINKEDIN_LIMIT,
         "time_choices": time_choices(),
@@ -170,7 +174,7 @@ def _act(request: HttpRequest, public_id, action) -> HttpResponse:
         return refused(request, refusal, redirect_to=here)
     if not request.htmx:
         messages.success(request, message)
-        return redirect("review")
+        return redirect(f"{reverse('review')}?{request.GET.urlencode()}")
     slot.refresh_from_db()
     stays = slot.status in REVIEW_STATUSES
     selected = slot.public_id if stays else None

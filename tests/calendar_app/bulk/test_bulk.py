@@ -5,7 +5,7 @@ delete; a large run goes through a task with progress; the list's checkboxes cos
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -350,6 +350,106 @@ def test_an_undo_after_the_undo_time_says_so_per_slot(client, team, frozen):
         "Too late to undo: the post stays deleted."
     }
     assert PlannedSlot.objects.alive().count() == 0
+
+
+# undo of a move and of a label change (#24) ----------------------------------------------------
+
+
+def test_undo_moves_every_slot_of_a_bulk_move_back_and_leaves_one_moved_since(client, team, frozen):
+    slots = drafts(team, 3)
+    times = [slot.scheduled_for for slot in slots]
+    response = post(login(client, team.editor), "move", slots, days="2")
+    assert "Undo move" in response.content.decode()
+    run = BulkRun.objects.get()
+    # Someone else moves the last one meanwhile: their move is not overwritten.
+    moved_since = PlannedSlot.objects.get(pk=slots[2].pk)
+    services.slot_move(
+        slot=moved_since, day=date(2026, 10, 30), zone=team.workspace.zone, user=team.manager
+    )
+    response = client.post(f"/bulk/{run.public_id}/undo/", **HTMX)
+    html = response.content.decode()
+    assert "Undo: Move 3 posts later by 2 days" in html and "Finished: 2 done · 1 refused." in html
+    assert "slots-changed" in response["HX-Trigger"]
+    undo = BulkRun.objects.get(undoes=run)
+    assert outcomes(undo)[slots[2].pk] == (
+        "refused",
+        "It was moved again meanwhile, to Fri 30 Oct, 12:00; left there.",
+    )
+    assert [PlannedSlot.objects.get(pk=s.pk).scheduled_for for s in slots[:2]] == times[:2]
+    assert PlannedSlot.objects.get(pk=slots[2].pk).scheduled_for.date() == date(2026, 10, 30)
+    # Undone once: no second Undo is offered, and a second request is refused.
+    assert "Undo move" not in client.get(f"/bulk/{run.public_id}/", **HTMX).content.decode()
+    assert client.post(f"/bulk/{run.public_id}/undo/", **HTMX).status_code == 409
+
+
+def test_undo_of_a_move_goes_through_the_planning_rules(client, team, frozen):
+    # Moved later, then the original time passed: the move back is refused in words.
+    slot = team.slot(NOW + timedelta(hours=30))
+    post(login(client, team.editor), "move", [slot], days="3")
+    run = BulkRun.objects.get()
+    frozen.shift(timedelta(hours=31))
+    client.post(f"/bulk/{run.public_id}/undo/", **HTMX)
+    outcome, message = outcomes(BulkRun.objects.get(undoes=run))[slot.pk]
+    assert outcome == "refused" and message.startswith("Cannot move it to")
+
+
+def test_undo_of_a_label_change_reverses_only_what_it_changed(client, team, frozen):
+    launch = Label.objects.create(workspace=team.workspace, name="Launch")
+    had, plain, taken_off = drafts(team, 3)
+    had.labels.add(launch)
+    login(client, team.editor)
+    post(client, "label_add", [had, plain, taken_off], label=str(launch.public_id))
+    run = BulkRun.objects.get()
+    taken_off.labels.remove(launch)  # someone else, meanwhile
+    client.post(f"/bulk/{run.public_id}/undo/", **HTMX)
+    undo = BulkRun.objects.get(undoes=run)
+    # The post that had the label before keeps it: the add changed nothing there.
+    assert outcomes(undo) == {
+        plain.pk: ("done", "Label 'Launch' removed."),
+        taken_off.pk: ("refused", "The label 'Launch' was taken off meanwhile; left as it is."),
+    }
+    assert list(had.labels.all()) == [launch] and not plain.labels.exists()
+
+    post(client, "label_remove", [had], label=str(launch.public_id))
+    removal = BulkRun.objects.filter(action="label_remove").get()
+    client.post(f"/bulk/{removal.public_id}/undo/", **HTMX)
+    assert outcomes(BulkRun.objects.get(undoes=removal)) == {
+        had.pk: ("done", "Label 'Launch' added.")
+    }
+
+
+def test_undo_of_a_move_of_a_scheduled_post_moves_it_back_in_scripe(client, team, scheduled, wired):
+    before = scheduled.scheduled_for
+    post(login(client, team.manager), "move", [scheduled], days="1")
+    run = BulkRun.objects.get()
+    client.post(f"/bulk/{run.public_id}/undo/", **HTMX)
+    assert outcomes(BulkRun.objects.get(undoes=run))[scheduled.pk][0] == "done"
+    scheduled.refresh_from_db()
+    assert (scheduled.status, scheduled.scheduled_for) == ("scheduled", before)
+    with wired.client() as scripe:
+        assert scripe.get_post(scheduled.current_job.post_id).scheduled_at == before
+
+
+def test_an_undo_needs_the_role_the_change_needed(client, team, scheduled, wired):
+    post(login(client, team.manager), "move", [scheduled], days="1")
+    run = BulkRun.objects.get()
+    # The manager is an editor now: moving a scheduled post back is a manager's decision.
+    team.manager.memberships.update(role="editor")
+    client.post(f"/bulk/{run.public_id}/undo/", **HTMX)
+    assert outcomes(BulkRun.objects.get(undoes=run))[scheduled.pk] == (
+        "refused",
+        "Only a manager can change scheduled posts.",
+    )
+
+
+def test_generate_approve_and_reject_say_they_cannot_be_undone(client, team, frozen):
+    slots = drafts(team, 1)
+    PlannedSlot.objects.filter(pk=slots[0].pk).update(status="in_review")
+    html = post(login(client, team.manager), "reject", slots, reason="No.").content.decode()
+    assert "Rejecting cannot be undone: the editors were told." in html
+    assert "data-bulk-undo" not in html
+    run = BulkRun.objects.get()
+    assert client.post(f"/bulk/{run.public_id}/undo/", **HTMX).status_code == 409
 
 
 # select all matching the filter -------------------------------------------------------------------

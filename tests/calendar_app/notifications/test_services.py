@@ -65,7 +65,7 @@ def test_a_written_draft_tells_the_workspaces_managers_and_admins(team, wired):
 
 def test_a_notification_writes_its_day_as_every_date_does(team):
     """A day reads "Wed 6 Jan", as every other date does, not "Wed 06 Jan" (#24)."""
-    from calendar_app.activity import Kind, record
+    from calendar_app.notifications.trail import Kind, record
 
     slot = team.slot(datetime(2027, 1, 6, 9, 0, tzinfo=UTC), status="rejected")
     record(slot, kind=Kind.STATUS, actor=team.manager, text="Not our voice.")

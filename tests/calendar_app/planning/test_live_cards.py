@@ -11,9 +11,11 @@ import pytest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from calendar_app.access import viewer_of
 from calendar_app.models import IN_FLIGHT_STATUSES, GenerationJob, PlannedSlot, Project
 from calendar_app.planning.live import to_micros
 from calendar_app.review import services as review
+from calendar_app.templatetags.cards import move_refusal
 from tests.support import written_draft
 
 
@@ -28,10 +30,14 @@ def with_job(team, when, status, **job_fields):
     return slot
 
 
-def card(slot) -> str:
-    from calendar_app.models import PlannedSlot
+def card(slot, user=None) -> str:
+    """The slot's card as `user` (by default an editor of its workspace) sees it."""
+    from calendar_app.models import Membership, PlannedSlot, Role
 
     fresh = PlannedSlot.objects.for_cards().get(pk=slot.pk)
+    if user is None:
+        user = Membership.objects.filter(workspace=slot.workspace, role=Role.EDITOR)[0].user
+    move_refusal(viewer_of(user), fresh)
     return render_to_string("calendar_app/slot_card.html#slot-card", {"slot": fresh})
 
 
@@ -142,7 +148,7 @@ def test_a_card_cached_before_a_deploy_that_changes_its_words_is_not_served(
 
     slot = team.slot(when)
     cached = PlannedSlot.objects.for_cards().get(pk=slot.pk)
-    cards.render_cards([cached])
+    cards.render_cards([cached], viewer=viewer_of(team.editor))
     key = cards.card_key(cached, timezone.get_current_timezone_name(), "en-us")
     # A deploy whose models package words a status differently (in whichever of its modules).
     package = Path(cards.models_module.__file__).parent
@@ -169,12 +175,14 @@ def test_an_in_flight_card_read_without_its_attempt_renders(team, when, status):
     from calendar_app.templatetags import cards
 
     slot = with_job(team, when, status, submitted_at=timezone.now() - timedelta(seconds=12))
-    cards.render_cards([PlannedSlot.objects.for_cards().get(pk=slot.pk)])  # cached, with it
+    viewer = viewer_of(team.editor)
+    cached = PlannedSlot.objects.for_cards().get(pk=slot.pk)
+    cards.render_cards([cached], viewer=viewer)  # cached, with it
     bare = PlannedSlot.objects.for_cards().get(pk=slot.pk)
     bare.current_jobs = []
     never = team.slot(when, status=status)
     fresh = PlannedSlot.objects.for_cards().get(pk=never.pk)
-    cards.render_cards([bare, fresh])
+    cards.render_cards([bare, fresh], viewer=viewer)
     for html in (bare.card_html, fresh.card_html):
         assert "data-in-flight" in html and f'class="badge badge-{status}"' in html
         assert "12 s" not in words(html)
@@ -189,7 +197,7 @@ def test_a_card_whose_attempt_finishes_between_reads_shows_one_moment(client, te
 
     from django.db import connection
 
-    from calendar_app import generation
+    from calendar_app.pipeline import generation
 
     slot = with_job(
         team,

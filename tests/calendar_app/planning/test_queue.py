@@ -4,6 +4,7 @@ re-flow after a schedule change, and the pages."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, time
 
 import pytest
@@ -272,6 +273,27 @@ def test_a_drag_on_the_queue_page_reorders_through_htmx(client, team, schedule):
     )
     assert response.status_code == 204 and "slots-changed" in json.loads(response["HX-Trigger"])
     assert [berlin(s) for s in (b, a)] == ["Tue 20 08:30", "Wed 21 12:00"]
+
+
+def test_a_queued_post_is_draggable_only_for_who_may_reorder_and_says_why_not(
+    client, team, schedule
+):
+    post = add(team, "Ours")
+    label = Label.objects.create(workspace=team.workspace, name="Launch")
+    post.labels.add(label)
+    url = f"/queue/{team.project.scripe_id}/"
+
+    def link(user, query=""):
+        client.force_login(user)
+        html = client.get(url + query).content.decode()
+        return re.search(rf'<a [^>]*data-slot-id="{post.public_id}"[^>]*>', html).group(0)
+
+    assert 'draggable="true"' in link(team.manager) and "title=" not in link(team.manager)
+    assert 'draggable="true"' not in link(team.editor)
+    assert 'title="Only a manager can reorder the queue."' in link(team.editor)
+    filtered = link(team.manager, f"?label={label.public_id}")
+    assert 'draggable="true"' not in filtered
+    assert "to reorder the queue." in filtered
 
 
 def test_the_htmx_queue_page_is_only_its_times(client, team, schedule):

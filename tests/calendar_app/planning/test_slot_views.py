@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 
-from calendar_app.models import PlannedSlot, SourceNote
+from calendar_app.models import PlannedSlot, SlotStatus, SourceNote
 
 NOW = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)
 
@@ -283,6 +285,32 @@ def test_an_editor_may_not_move_a_scheduled_post(client, team):
     assert response.status_code == 403
     slot.refresh_from_db()
     assert slot.scheduled_for == datetime(2026, 10, 20, 7, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("role", ["editor", "manager"])
+@pytest.mark.parametrize("status", SlotStatus.values)
+def test_a_card_is_draggable_exactly_when_its_viewer_may_move_it(client, team, status, role):
+    """The card follows the move's own rule: a card offered for dragging is moved, one that
+    is not says on hover the sentence the move would refuse with (#24: an editor could pick
+    up a scheduled post and was refused on the drop)."""
+    slot = team.slot(datetime(2026, 10, 20, 7, 0, tzinfo=UTC), status=status)
+    login(client, getattr(team, role))
+    html = client.get("/calendar/2026/10/").content.decode()
+    tag = re.search(rf'<article[^>]*id="slot-{slot.public_id}"[^>]*>', html).group(0)
+    title = re.search(r'title="([^"]*)"', tag)
+    if status == "scheduled" and role == "manager":
+        # Moved in Scripe first (tests/calendar_app/test_scheduled.py): only the card here.
+        assert 'draggable="true"' in tag and title is None
+        return
+    response = client.post(
+        f"/slots/{slot.public_id}/move/", {"date": "2026-10-22"}, headers={"HX-Request": "true"}
+    )
+    if 'draggable="true"' in tag:
+        assert title is None
+        assert response.status_code == 204
+    else:
+        assert response.status_code in (403, 409)
+        assert title is not None and unescape(title.group(1)) == response.content.decode()
 
 
 def test_moving_a_post_in_review_is_refused(client, team):

@@ -8,13 +8,14 @@ import json
 import re
 import uuid
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from calendar_app.core.refusals import Refusal
-from calendar_app.models import GenerationJob, Membership, PlannedSlot, Role, SlotEvent
+from calendar_app.models import GenerationJob, Label, Membership, PlannedSlot, Role, SlotEvent
 from calendar_app.planning.live import to_micros
 from calendar_app.review import services as review
 from tests.support import written_draft
@@ -132,6 +133,33 @@ def test_a_filtered_queue_still_counts_every_draft_in_the_menu(client, team):
     client.force_login(team.manager)
     html = client.get(f"/review/?project={team.project.scripe_id}").content.decode()
     assert "(1 waiting)" in html and 'data-review-count="2"' in html
+
+
+# the filter holds ------------------------------------------------------------------------------
+
+
+def test_a_decision_keeps_the_filter_and_opens_the_next_draft_of_the_filtered_queue(client, team):
+    label = Label.objects.create(workspace=team.workspace, name="Launch")
+    first, outside, second = draft(team, days=2), draft(team, days=3), draft(team, days=4)
+    for slot in (first, second):
+        slot.labels.add(label)
+    client.force_login(team.manager)
+    html = client.get(f"/review/?label={label.public_id}").content.decode()
+    # The page's own reject form: its address carries the filter (#24: it did not, and the
+    # next draft came from the whole queue, outside the filter).
+    reject = re.search(r'hx-post="(/review/[^"]*/reject/[^"]*)"', html).group(1)
+    html = client.post(unescape(reject), {"reason": "Off topic."}, headers=HTMX).content.decode()
+    assert f'id="review-panel" data-slot="{second.public_id}"' in html
+    assert re.search(rf'value="{label.public_id}"\s+selected', html)
+    entries = re.findall(r'href="(/review/\?slot=[^"]*)"', html)
+    assert entries and all(f"label={label.public_id}" in unescape(e) for e in entries)
+    assert str(outside.public_id) not in html
+    # Without JavaScript the answer is a redirect to the same filtered queue.
+    reject = re.search(r'action="(/review/[^"]*/reject/[^"]*)"', html).group(1)
+    response = client.post(unescape(reject), {"reason": "Off topic."})
+    assert response["Location"] == f"/review/?label={label.public_id}"
+    outside.refresh_from_db()
+    assert outside.status == "in_review"
 
 
 # the live count --------------------------------------------------------------------------------

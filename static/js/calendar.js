@@ -1,0 +1,32 @@
+// The calendar: a click on a day plans a post on it; a card dragged to another day keeps its
+// time, dropped on an hour of the week's grid it takes that hour (#15).
+import { dragAndDrop, sendDrop } from "./drag.js";
+
+// Clicking the empty part of a day plans a post on it (the "+" link does the same).
+document.addEventListener("click", (event) => {
+  const day = event.target.closest(".calendar .day[data-date]");
+  if (!day || event.target.closest("a, button, .slot-card")) return;
+  const add = day.querySelector(".day-add");
+  if (add) add.click();
+});
+
+// Where in an hour cell the card was dropped, to the nearest quarter hour ("HH:MM").
+function dropTime(cell, event) {
+  const rect = cell.getBoundingClientRect();
+  const quarter = Math.min(3, Math.max(0, Math.round(((event.clientY - rect.top) / rect.height) * 4)));
+  return String(cell.dataset.hour).padStart(2, "0") + ":" + String(quarter * 15).padStart(2, "0");
+}
+
+dragAndDrop({
+  source: "[data-move-url]",
+  target: (element) => element.closest(".day[data-date], .hour-cell[data-date]"),
+  drop: (card, day, event) => {
+    const body = new URLSearchParams({ date: day.dataset.date });
+    if (day.dataset.hour !== undefined) body.set("time", dropTime(day, event));
+    else if (card.closest(".day") === day) return;
+    sendDrop(card.dataset.moveUrl, body, {
+      notDone: "The post was not moved",
+      unreachable: "The server cannot be reached; the post was not moved.",
+    });
+  },
+});

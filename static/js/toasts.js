@@ -1,0 +1,35 @@
+// Toasts: short sentences in the corner. A view's answer asks for one with the `toast` event
+// (HX-Trigger); an answer htmx does not swap (an error, no connection) still gets a sentence.
+
+export function toast(message, kind) {
+  const box = document.getElementById("toasts");
+  const item = document.createElement("div");
+  item.className = "toast" + (kind ? " toast-" + kind : "");
+  item.setAttribute("role", kind === "error" ? "alert" : "status");
+  item.textContent = message;
+  box.appendChild(item);
+  setTimeout(() => item.remove(), 5000);
+}
+
+// Toasts rendered by the server (an Undo) say how long they stay.
+export function expireToasts(root) {
+  root.querySelectorAll(".toast[data-expires]").forEach((item) => {
+    const seconds = parseInt(item.dataset.expires, 10) || 10;
+    item.removeAttribute("data-expires");
+    setTimeout(() => item.remove(), seconds * 1000);
+  });
+}
+
+document.body.addEventListener("toast", (event) => toast(event.detail.message, event.detail.kind));
+document.body.addEventListener("htmx:afterSwap", () => expireToasts(document));
+document.addEventListener("DOMContentLoaded", () => expireToasts(document));
+
+// htmx does not swap error responses. A refusal carries its own toast event (HX-Trigger);
+// anything else still gets a sentence instead of nothing.
+document.body.addEventListener("htmx:responseError", (event) => {
+  const xhr = event.detail.xhr;
+  if ((xhr.getResponseHeader("HX-Trigger") || "").includes('"toast"')) return;
+  const text = xhr.getResponseHeader("Content-Type")?.startsWith("text/plain") ? xhr.responseText : "";
+  toast(text || "Something went wrong (" + xhr.status + "). Try again.", "error");
+});
+document.body.addEventListener("htmx:sendError", () => toast("The server cannot be reached. Check your connection.", "error"));
