@@ -229,7 +229,7 @@ def test_the_pipeline_sends_nothing_to_a_stored_base_url_the_server_may_not_call
     job = generation.generation_request(slot=slot)
     generation.generation_advance(job.pk)
     job.refresh_from_db()
-    assert not job.finished and job.retry_reason.startswith("Scripe could not be reached.")
+    assert not job.finished and job.retry_reason.startswith("Scripe could not be reached;")
     assert connections.made == [] and listener.accepted == 0
     stored_local.refresh_from_db()
     assert stored_local.unreachable_since is not None
