@@ -21,7 +21,6 @@ from django.utils import timezone
 from calendar_app.core.calendar_grid import utc_bounds
 from calendar_app.models import (
     IN_FLIGHT_STATUSES,
-    REVIEW_STATUSES,
     GenerationJob,
     Label,
     PlannedSlot,
@@ -45,8 +44,6 @@ RECENT_NOTES = timedelta(days=90)
 # How much of a note a card query loads: its excerpt needs 60 characters after spaces are
 # collapsed, and a note may be a 100,000-character transcript.
 NOTE_HEAD_CHARS = 1000
-# How much of a draft the review queue's list loads for its first line.
-REVIEW_ITEM_HEAD_CHARS = 400
 # Columns a card never reads (each datetime costs a parse per row).
 CARD_SLOT_UNUSED = (
     "request_key",
@@ -232,13 +229,13 @@ def card_rows(
         moments = map(from_micros, values[moments_at:job_at])
         fields.update(zip(CARD_ROW_SLOT_MOMENTS, moments, strict=True))
         fields["current_jobs"] = []
-        slot = _bare(PlannedSlot, fields, db)
+        slot = bare_instance(PlannedSlot, fields, db)
         if values[job_at] is not None and slot.status in CARD_JOB_STATUSES:
             job = dict(zip(CARD_ROW_JOB, values[job_at:job_moments_at], strict=True))
             moments = map(from_micros, values[job_moments_at:])
             job.update(zip(CARD_ROW_JOB_MOMENTS, moments, strict=True))
             job.update(slot_id=slot.id, is_current=True)
-            slot.current_jobs.append(_bare(GenerationJob, job, db))
+            slot.current_jobs.append(bare_instance(GenerationJob, job, db))
         if slot.project_id in by_id:
             project_field.set_cached_value(slot, by_id[slot.project_id])
         slots.append(slot)
@@ -246,7 +243,7 @@ def card_rows(
     return slots
 
 
-def _bare(model, values: dict, db: str):
+def bare_instance(model, values: dict, db: str):
     """An instance of `model` whose attributes are `values` (the dict itself), made as
     unpickling makes one (`Model.__reduce__`): no `__init__`, no signals, no defaults. For
     reading only."""
@@ -302,7 +299,7 @@ def slots_matching(
     slots = with_status(slots, viewer, status)
     if label is not None:
         slots = slots.filter(labels=label)
-    return _within_days(slots, viewer, date_from, date_to)
+    return within_days(slots, viewer, date_from, date_to)
 
 
 # What a status filter offers: "At risk" (#18) first, not a status but filtering like one.
@@ -360,87 +357,6 @@ def slots_changed_since(viewer: Viewer, since, *, recheck=(), limit: int = 200) 
         condition |= Q(public_id__in=set(recheck))
     rows = PlannedSlot.objects.filter(condition, workspace_id__in=viewer.workspace_ids)
     return list(rows.values_list("pk", "public_id", "updated_at")[: limit + 1])
-
-
-def review_queue(
-    viewer: Viewer,
-    *,
-    projects: list[Project],
-    project_scripe_id: str = "",
-    date_from: date | None = None,
-    date_to: date | None = None,
-    label_id: str = "",
-) -> list[PlannedSlot]:
-    """Drafts waiting for this viewer as a manager, soonest first, as the queue's list shows
-    them: their time, status, project (from `projects`, the page's managed projects), and the
-    current draft's title and first line (`post_title`, `first_line`), in one query of plain
-    values, made without `Model.__init__` (see `card_rows`). The draft the page opens is read
-    in full by `review_draft`."""
-    slots = PlannedSlot.objects.alive().filter(
-        workspace_id__in=viewer.managed_workspace_ids, status__in=REVIEW_STATUSES
-    )
-    if project_scripe_id:
-        slots = slots.filter(project__scripe_id=project_scripe_id)
-    if label_id:
-        slots = slots.filter(labels__public_id=label_id)  # (#15)
-    slots = _within_days(slots, viewer, date_from, date_to).order_by("scheduled_for", "id")
-    names = ("id", "public_id", "workspace_id", "project_id", "status")
-    by_id = {p.pk: p for p in projects}
-    project_field = PlannedSlot._meta.get_field("project")
-    db = slots.db
-    queue = []
-    rows = slots.annotate(
-        scheduled_micros=EpochMicros("scheduled_for"),
-        current=FilteredRelation("jobs", condition=Q(jobs__is_current=True)),
-        draft_title=F("current__post_title"),
-        draft_head=Left("current__post_content", REVIEW_ITEM_HEAD_CHARS),
-    )
-    columns = (*names, "scheduled_micros", "draft_title", "draft_head")
-    for *values, micros, title, head in rows.values_list(*columns):
-        slot = _bare(PlannedSlot, dict(zip(names, values, strict=True)), db)
-        slot.scheduled_for = from_micros(micros)
-        slot.post_title = title or ""
-        slot.first_line = first_line(head or "")
-        if slot.project_id in by_id:
-            project_field.set_cached_value(slot, by_id[slot.project_id])
-        queue.append(slot)
-    return queue
-
-
-def first_line(text: str, limit: int = 90) -> str:
-    """A draft's first line that has words, cut at a word to about `limit` characters."""
-    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
-    if len(line) <= limit:
-        return line
-    return line[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"
-
-
-def review_draft(viewer: Viewer, public_id) -> tuple[PlannedSlot | None, list[GenerationJob]]:
-    """A draft as the review panel shows it: the slot with its project and note, its current
-    attempt (`current_job`), and its earlier drafts, newest first; two queries. Its workspace
-    comes along (its review rules decide what the panel offers)."""
-    slot = (
-        PlannedSlot.objects.alive()
-        .filter(workspace_id__in=viewer.workspace_ids, public_id=public_id)
-        .select_related("project", "note", "workspace")
-        .first()
-    )
-    if slot is None:
-        return None, []
-    jobs = list(slot.jobs.order_by("-attempt"))
-    slot.current_jobs = [job for job in jobs if job.is_current]
-    return slot, [job for job in jobs if not job.is_current and job.post_content]
-
-
-def review_count(viewer: Viewer) -> int | None:
-    """Drafts waiting for this manager (None for editors: no query, no badge)."""
-    if not viewer.managed_workspace_ids:
-        return None
-    return (
-        PlannedSlot.objects.alive()
-        .filter(workspace_id__in=viewer.managed_workspace_ids, status__in=REVIEW_STATUSES)
-        .count()
-    )
 
 
 def slot_events(slot: PlannedSlot):
@@ -508,7 +424,7 @@ def recent_notes(viewer: Viewer):
     )
 
 
-def _within_days(slots, viewer: Viewer, first: date | None, last: date | None):
+def within_days(slots, viewer: Viewer, first: date | None, last: date | None):
     if first is not None:
         slots = slots.filter(scheduled_for__gte=utc_bounds(first, first, viewer.zone)[0])
     if last is not None:

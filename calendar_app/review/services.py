@@ -435,7 +435,7 @@ def draft_changes(job: GenerationJob | None, earlier_drafts: list[GenerationJob]
     with a text); None for a first draft."""
     if job is None or job.attempt <= 1 or not earlier_drafts:
         return None
-    previous = earlier_drafts[0]  # newest first (selectors.review_draft)
+    previous = earlier_drafts[0]  # newest first (review.selectors.review_draft)
     return {
         "previous": previous,
         "steering": job.steering,

@@ -8,6 +8,9 @@ from functools import partial
 from django.conf import settings
 from django.http import HttpRequest
 
+from calendar_app.access import viewer_for
+from calendar_app.review.selectors import review_count
+
 
 def site(request: HttpRequest) -> dict:
     return {"product_name": settings.PRODUCT_NAME}
@@ -15,14 +18,11 @@ def site(request: HttpRequest) -> dict:
 
 def key_banner(request: HttpRequest) -> dict:
     """A banner for members of a workspace whose Scripe key blocks generation."""
-    from calendar_app.access import viewer_for
-    from calendar_app.planning import selectors
-
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
     viewer = viewer_for(request)
     # A callable, so the count is only queried on pages whose template shows it.
     return {
         "broken_keys": viewer.broken_keys,
-        "review_count": partial(selectors.review_count, viewer),
+        "review_count": partial(review_count, viewer),
     }

@@ -39,6 +39,7 @@ from calendar_app.notifications.views import bell_html
 from calendar_app.planning import selectors
 from calendar_app.planning.forms import SlotFilterForm
 from calendar_app.planning.live import live_token, to_micros, token_read
+from calendar_app.review.selectors import review_count
 from calendar_app.review.views.review import review_count_html
 from calendar_app.templatetags.cards import render_cards
 
@@ -142,7 +143,7 @@ def slots_live(request: HttpRequest) -> HttpResponse:
         unread = None
     # The Review count, for managers, the same way: one count when the page shows one.
     review_shows = _bell(request, "review")
-    waiting = selectors.review_count(viewer) if review_shows is not None else None
+    waiting = review_count(viewer) if review_shows is not None else None
     if waiting == review_shows:
         waiting = None
     counts = (unread, waiting)

@@ -7,9 +7,6 @@ the rules refuse comes back in the same fragment, next to its field, with what w
 
 from __future__ import annotations
 
-import re
-from datetime import date
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -24,31 +21,24 @@ from django_htmx.http import trigger_client_event
 from calendar_app.access import Viewer, review_link_for, slot_for, viewer_for
 from calendar_app.core.calendar_grid import parse_clock, parse_day
 from calendar_app.core.refusals import Refusal
-from calendar_app.models import REVIEW_STATUSES, Role, SlotStatus
-from calendar_app.planning import selectors
+from calendar_app.models import REVIEW_STATUSES, Role
+from calendar_app.planning import selectors as planning
 from calendar_app.planning.scheduling import time_choices
 from calendar_app.review import guests
 from calendar_app.review import services as review
+from calendar_app.review.selectors import ReviewFilters, review_screen
 from calendar_app.templatetags.cards import render_review_items
 from calendar_app.web.answers import refused
 
 TEMPLATE = "calendar_app/review.html"
-# The list shows the soonest drafts; filters narrow it when more wait.
-LISTED = 100
 TYPED_FIELDS = ("title", "content", "comment", "reason", "text", "date", "time")
 
 
-def _filters(request: HttpRequest) -> dict:
-    """The queue's filters from the query string; a value that makes no sense is dropped."""
-    project = request.GET.get("project", "")
-    label = request.GET.get("label", "")
-    return {
-        "project": project if project.isprintable() and len(project) <= 80 else "",
-        # A label's public id (#15); anything else filters nothing.
-        "label": label if re.fullmatch(r"[0-9a-fA-F-]{32,36}", label) else "",
-        "date_from": parse_day(request.GET.get("date_from", "")),
-        "date_to": parse_day(request.GET.get("date_to", "")),
-    }
+def _here(request: HttpRequest, slot) -> str:
+    """The review screen on this draft, with the queue's filters (a refused decision without
+    JavaScript comes back to the same filtered queue)."""
+    query = ReviewFilters.of(request.GET).query()
+    return f"{reverse('review')}?{query + '&' if query else ''}slot={slot.public_id}"
 
 
 def review_count_html(count: int, *, oob: bool = False) -> str:
@@ -67,72 +57,37 @@ def _render(
     viewer: Viewer = viewer_for(request)
     if not viewer.managed_workspace_ids:
         raise PermissionDenied("Only a manager can review drafts.")
-    filters = _filters(request)
-    projects = list(selectors.managed_projects(viewer))
-    slots = selectors.review_queue(
-        viewer,
-        projects=projects,
-        project_scripe_id=filters["project"],
-        date_from=filters["date_from"],
-        date_to=filters["date_to"],
-        label_id=filters["label"],
-    )
-    selected = None
-    if selected_id is not None:
-        selected = next((s for s in slots if str(s.public_id) == str(selected_id)), None)
-    if selected is None and after is not None:
-        # The draft just handled has left the queue: open the one that came after it.
-        later = [s for s in slots if (s.scheduled_for, s.pk) > after]
-        selected = later[0] if later else (slots[0] if slots else None)
-    if selected is None and slots:
-        selected = slots[0]
-    earlier_drafts, events, links = [], [], []
-    if selected is not None:
-        # The queue holds what its list shows; the open draft is read in full.
-        draft, earlier_drafts = selectors.review_draft(viewer, selected.public_id)
-        selected = draft or selected
-        events = list(selectors.slot_events(selected))
-        links = guests.live_links(selected)
-    listed = slots[:LISTED]
-    shown = {k: v.isoformat() if isinstance(v, date) else (v or "") for k, v in filters.items()}
-    query = {k: v for k, v in shown.items() if v}
-    # Every link and decision of the page carries the filters, so the next draft it opens is
-    # the next one of the filtered queue, not of the whole one.
-    filter_query = urlencode(query)
-    render_review_items(listed, selected, filter_query)
-    if selected is not None:
-        query["slot"] = str(selected.public_id)
+    filters = ReviewFilters.of(request.GET)
+    screen = review_screen(viewer, filters, selected_id=selected_id, after=after)
+    filter_query = filters.query()
+    render_review_items(screen.listed, screen.selected, filter_query)
+    here = {k: v for k, v in filters.shown().items() if v}
+    if screen.selected is not None:
+        here["slot"] = str(screen.selected.public_id)
     typed = _typed(request) if errors else {}
-    job = selected.current_job if selected else None
-    approve_refusal = ""
-    if job is not None and selected.status == SlotStatus.IN_REVIEW:
-        approve_refusal = review.self_approval_refusal(selected, job, request.user, events)
-    # The menu's count is the queue's length when nothing filters it (no query for it).
-    filtered = any(filters.values())
-    waiting = selectors.review_count(viewer) if filtered else len(slots)
+    job = screen.job
     context = {
+        "screen": screen,
         # The draft as the manager sees it: what they typed when it was refused, else stored.
         "shown_title": typed.get("title", job.post_title if job else ""),
         "shown_content": typed.get("content", job.post_content if job else ""),
-        "slots": slots,
-        "listed": listed,
-        "unlisted": len(slots) - len(listed),
-        "selected": selected,
-        "earlier_drafts": earlier_drafts,
-        "changes": review.draft_changes(job, earlier_drafts),
-        "approve_refusal": approve_refusal,
-        "events": events,
-        "review_links": links,
-        "links_outdated": any(link.is_outdated for link in links),
+        "slots": screen.slots,
+        "listed": screen.listed,
+        "unlisted": len(screen.slots) - len(screen.listed),
+        "selected": screen.selected,
+        "earlier_drafts": screen.earlier_drafts,
+        "changes": screen.changes,
+        "approve_refusal": screen.approve_refusal,
+        "events": screen.events,
+        "review_links": screen.links,
+        "links_outdated": any(link.is_outdated for link in screen.links),
         "shared_url": shared_url,
         "share_days": guests.LINK_DAYS,
-        "review_count": waiting,
-        "filters": {
-            k: v.isoformat() if isinstance(v, date) else v or "" for k, v in filters.items()
-        },
-        "projects": projects,
-        "labels": list(selectors.labels_in(viewer.managed_workspace_ids)),
-        "refresh_url": f"{reverse('review')}?{urlencode(query)}",
+        "review_count": screen.waiting,
+        "filters": filters.shown(),
+        "projects": screen.projects,
+        "labels": list(planning.labels_in(viewer.managed_workspace_ids)),
+        "refresh_url": f"{reverse('review')}?{urlencode(here)}",
         "filter_query": filter_query,
         "zone": viewer.zone.key,
         "limit": review.LINKEDIN_LIMIT,
@@ -144,7 +99,7 @@ def _render(
     response = render(request, template, context)
     if request.htmx:
         # The menu's count follows at once (after a decision it has changed).
-        response.content += review_count_html(waiting, oob=True).encode()
+        response.content += review_count_html(screen.waiting, oob=True).encode()
     if message and request.htmx:
         trigger_client_event(response, "toast", {"message": message})
     return response
@@ -164,7 +119,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 def _act(request: HttpRequest, public_id, action) -> HttpResponse:
     slot = slot_for(request, public_id, to="review drafts", role=Role.MANAGER)
     position = (slot.scheduled_for, slot.pk)
-    here = f"{reverse('review')}?slot={slot.public_id}"
+    here = _here(request, slot)
     try:
         message = action(slot)
     except Refusal as refusal:
@@ -270,7 +225,7 @@ def slot_comment(request: HttpRequest, public_id) -> HttpResponse:
         return redirect("slot", slot.public_id)
     context = {
         "slot": slot,
-        "events": selectors.slot_events(slot),
+        "events": planning.slot_events(slot),
         "errors": errors,
         "typed": _typed(request) if errors else {},
     }
@@ -282,7 +237,7 @@ def slot_comment(request: HttpRequest, public_id) -> HttpResponse:
 def review_share(request: HttpRequest, public_id) -> HttpResponse:
     """A review link for a client: made here, its address shown once (only its hash is kept)."""
     slot = slot_for(request, public_id, to="share drafts", role=Role.MANAGER)
-    here = f"{reverse('review')}?slot={slot.public_id}"
+    here = _here(request, slot)
     try:
         _link, token = guests.link_create(
             slot=slot, user=request.user, days=request.POST.get("days")
@@ -306,5 +261,5 @@ def review_share_revoke(request: HttpRequest, public_id) -> HttpResponse:
     guests.link_revoke(link=link)
     if not request.htmx:
         messages.success(request, "Review link revoked.")
-        return redirect(f"{reverse('review')}?slot={slot.public_id}")
+        return redirect(_here(request, slot))
     return _render(request, selected_id=slot.public_id, message="Review link revoked.")

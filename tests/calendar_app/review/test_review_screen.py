@@ -162,6 +162,20 @@ def test_a_decision_keeps_the_filter_and_opens_the_next_draft_of_the_filtered_qu
     assert outside.status == "in_review"
 
 
+def test_a_refused_decision_without_javascript_comes_back_to_the_filtered_queue(client, team):
+    label = Label.objects.create(workspace=team.workspace, name="Launch")
+    slot = draft(team, days=2)
+    slot.labels.add(label)
+    client.force_login(team.manager)
+    response = client.post(
+        f"/review/{slot.public_id}/reject/?label={label.public_id}", {"reason": ""}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/review/?label={label.public_id}&slot={slot.public_id}"
+    slot.refresh_from_db()
+    assert slot.status == "in_review"
+
+
 # the live count --------------------------------------------------------------------------------
 
 
