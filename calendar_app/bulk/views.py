@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from calendar_app.access import bulk_run_for, viewer_for
+from calendar_app.bulk import selectors as runs
 from calendar_app.bulk import services as bulk
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import UNDO_SECONDS, BulkAction
@@ -64,18 +65,18 @@ def _answer_run(request: HttpRequest, run) -> HttpResponse:
 
 
 def _run_context(run) -> dict:
-    counts = bulk.run_counts(run)
-    items = run.items.select_related("slot__project").order_by("position")
+    counts = runs.run_counts(run)
+    items = runs.run_items(run)
     return {
         "run": run,
-        "title": bulk.run_title(run),
+        "title": runs.run_title(run),
         "undo_seconds": UNDO_SECONDS,
         "counts": counts,
         "items": items,
-        "stalled": bulk.run_stalled(run),
-        "can_undo": bulk.run_undoable(run),
-        "undo_label": bulk.UNDOABLE.get(run.action, ""),
-        "no_undo": bulk.NOT_UNDOABLE.get(run.action, "") if run.finished_at else "",
+        "stalled": runs.run_stalled(run),
+        "can_undo": runs.run_undoable(run),
+        "undo_label": runs.UNDOABLE.get(run.action, ""),
+        "no_undo": runs.NOT_UNDOABLE.get(run.action, "") if run.finished_at else "",
     }
 
 
@@ -163,6 +164,6 @@ def bulk_resume(request: HttpRequest, public_id) -> HttpResponse:
 @require_GET
 def bulk_bar(request: HttpRequest) -> HttpResponse:
     """The action bar, for the calendar's select mode (the list renders it in its page)."""
-    context = bulk.bar_context(viewer_for(request))
+    context = runs.bar_context(viewer_for(request))
     context["bulk_scope_filter"] = False
     return render(request, "bulk/bar.html#bulk-bar", context)

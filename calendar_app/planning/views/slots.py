@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from calendar_app.access import Viewer, deleted_slot_for, slot_for, viewer_for
-from calendar_app.bulk.services import bar_context
+from calendar_app.bulk.selectors import bar_context
 from calendar_app.core.calendar_grid import (
     build_days,
     month_weeks,

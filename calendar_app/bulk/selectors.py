@@ -1,0 +1,100 @@
+"""What a bulk run's page and the action bar read: a run's counts, title, items and whether it
+stalled or can be undone, and what the bar offers a viewer."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db.models import Count
+from django.utils import timezone
+
+from calendar_app.access import Viewer
+from calendar_app.models import (
+    BulkAction,
+    BulkItem,
+    BulkRun,
+    Label,
+)
+
+Outcome = BulkItem.Outcome
+# A run (or an item being worked on) with no progress for this long has lost its task.
+STALL_AFTER = timedelta(minutes=2)
+# Why the others cannot be undone, said on their run's page.
+NOT_UNDOABLE = {
+    BulkAction.GENERATE: "Generating cannot be undone: Scripe is already writing the posts.",
+    BulkAction.APPROVE: "Approving cannot be undone here: the posts are scheduled in Scripe "
+    "and the editors were told. A post's own page can unschedule it.",
+    BulkAction.REJECT: "Rejecting cannot be undone: the editors were told.",
+}
+# The actions a run of which can be undone, and the name of its Undo button.
+UNDOABLE = {
+    BulkAction.DELETE: "Undo delete",
+    BulkAction.MOVE: "Undo move",
+    BulkAction.LABEL_ADD: "Undo",
+    BulkAction.LABEL_REMOVE: "Undo",
+}
+
+
+def run_undoable(run: BulkRun) -> bool:
+    """Whether the run's page offers Undo: a finished run of an action that can be undone,
+    which changed something and was not undone yet."""
+    if run.action not in UNDOABLE or run.finished_at is None:
+        return False
+    done = run.items.filter(outcome=Outcome.DONE)
+    if run.action != BulkAction.DELETE:
+        done = done.exclude(before={})
+    return done.exists() and not run.undone_by.exists()
+
+
+def run_counts(run: BulkRun) -> dict[str, int]:
+    """How many of the run's slots are in each outcome (one grouped query)."""
+    counts = dict.fromkeys(Outcome.values, 0)
+    for row in run.items.values("outcome").annotate(n=Count("id")).order_by():
+        counts[row["outcome"]] = row["n"]
+    counts["finished"] = counts[Outcome.DONE] + counts[Outcome.REFUSED] + counts[Outcome.FAILED]
+    return counts
+
+
+def run_title(run: BulkRun) -> str:
+    """What the run does, in words: "Move 3 posts later by 1 day", "Add label 'Launch' to 40
+    posts"."""
+    params = run.params
+    slots = f"{run.total} post{'s' if run.total != 1 else ''}"
+    if run.action == BulkAction.MOVE:
+        if "days" in params:
+            days = params["days"]
+            unit = "day" if abs(days) == 1 else "days"
+            return f"Move {slots} {'later' if days > 0 else 'earlier'} by {abs(days)} {unit}"
+        return f"Move {slots} to {date.fromisoformat(params['date']):%a %-d %b %Y}"
+    if run.action in (BulkAction.LABEL_ADD, BulkAction.LABEL_REMOVE):
+        label = Label.objects.filter(public_id=params.get("label")).first()
+        name = repr(label.name) if label else "(deleted)"
+        if run.action == BulkAction.LABEL_ADD:
+            return f"Add label {name} to {slots}"
+        return f"Remove label {name} from {slots}"
+    if run.action == BulkAction.UNDO:
+        return f"Undo: {run_title(run.undoes)}"
+    return f"{run.get_action_display()}: {slots}"
+
+
+def run_stalled(run: BulkRun) -> bool:
+    return run.finished_at is None and run.touched_at < timezone.now() - STALL_AFTER
+
+
+def bar_context(viewer: Viewer) -> dict:
+    """What the action bar offers this viewer: the labels of the workspaces they edit in (one
+    query) and, for managers, Approve and Reject."""
+    return {
+        # Read only where the bar is drawn (not by the list's own refreshes).
+        "bulk_labels": Label.objects.filter(
+            workspace_id__in=viewer.editable_workspace_ids
+        ).select_related("workspace"),
+        "bulk_can_manage": bool(viewer.managed_workspace_ids),
+        "bulk_can_edit": bool(viewer.editable_workspace_ids),
+        "bulk_many_workspaces": len(viewer.workspace_ids) > 1,
+    }
+
+
+def run_items(run: BulkRun):
+    """The run's items in the order of its selection, each with its post and project."""
+    return run.items.select_related("slot__project").order_by("position")
