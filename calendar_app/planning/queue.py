@@ -24,7 +24,6 @@ from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 
 from django.db import transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from calendar_app.core.calendar_grid import add_months
@@ -32,7 +31,6 @@ from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
     QUEUE_MOVABLE_STATUSES,
     WEEKDAY_CHOICES,
-    Label,
     PlannedSlot,
     Project,
     QueueEntry,
@@ -164,7 +162,7 @@ def schedule_times(
 # reading the queue -----------------------------------------------------------------------------
 
 
-def _project_slots(project: Project, start: datetime, end: datetime):
+def project_slots(project: Project, start: datetime, end: datetime):
     return (
         PlannedSlot.objects.alive()
         .filter(project=project, scheduled_for__gte=start, scheduled_for__lt=end)
@@ -173,7 +171,7 @@ def _project_slots(project: Project, start: datetime, end: datetime):
     )
 
 
-def _earliest(now: datetime) -> datetime:
+def earliest(now: datetime) -> datetime:
     """The first moment the planning rules allow (a minute of slack for the request)."""
     from calendar_app.planning.scheduling import MIN_LEAD
 
@@ -188,11 +186,11 @@ def positions(project: Project, *, now: datetime | None = None) -> Iterator[Queu
     if not schedule:
         return
     zone = project.workspace.zone
-    start, horizon = _earliest(now), add_months(now, MAX_AHEAD_MONTHS)
+    start, horizon = earliest(now), add_months(now, MAX_AHEAD_MONTHS)
     while start < horizon:
         end = min(start + CHUNK, horizon)
         held: dict[datetime, list[PlannedSlot]] = {}
-        for slot in _project_slots(project, start, end):
+        for slot in project_slots(project, start, end):
             held.setdefault(slot.scheduled_for, []).append(slot)
         for when, local in schedule_times(schedule, zone, start, end):
             if schedule_problem(when, now) is None:
@@ -202,7 +200,7 @@ def positions(project: Project, *, now: datetime | None = None) -> Iterator[Queu
 
 def queued_posts(project: Project, *, now: datetime | None = None) -> list[PlannedSlot]:
     """The project's queued posts still ahead, in queue order (their times)."""
-    start = _earliest(now or timezone.now())
+    start = earliest(now or timezone.now())
     return list(
         PlannedSlot.objects.alive()
         .filter(
@@ -229,53 +227,6 @@ def off_schedule(project: Project, *, now: datetime | None = None) -> list[Plann
         if (local.weekday(), local.time().replace(tzinfo=None)) not in on:
             result.append(slot)
     return result
-
-
-@dataclass
-class QueuePage:
-    project: Project
-    schedule: list[tuple[int, time]]
-    times: list[QueueTime]
-    off_schedule: list[PlannedSlot]
-
-    @property
-    def schedule_text(self) -> str:
-        return describe_schedule(self.schedule)
-
-    @property
-    def queued_count(self) -> int:
-        return sum(1 for t in self.times if t.slot is not None and is_queued(t.slot))
-
-
-def queue_page(
-    project: Project, *, days: int = 28, label: Label | None = None, now: datetime | None = None
-) -> QueuePage:
-    """The queue page's read: the schedule, its times over the next `days` days with what
-    holds each (labels prefetched), and queued posts off the schedule. A fixed number of
-    queries, whatever the number of posts: the schedule, the window's posts, their labels,
-    the queued posts (for those off schedule)."""
-    now = now or timezone.now()
-    schedule = schedule_of(project)
-    zone = project.workspace.zone
-    start = _earliest(now)
-    end = start + timedelta(days=days)
-    slots = _project_slots(project, start, end).prefetch_related(
-        Prefetch("labels", queryset=Label.objects.order_by("name", "id"))
-    )
-    held: dict[datetime, list[PlannedSlot]] = {}
-    all_slots = list(slots)
-    for slot in all_slots:
-        # With a label filter, other posts still hold their times; the page says so.
-        slot.matches = label is None or any(lb.pk == label.pk for lb in slot.labels.all())
-        held.setdefault(slot.scheduled_for, []).append(slot)
-    times = [
-        QueueTime(when, local, held.get(when, []))
-        for when, local in schedule_times(schedule, zone, start, end)
-        if schedule_problem(when, now) is None
-    ]
-    on = {t.when for t in times}
-    off = [s for s in all_slots if s.scheduled_for not in on and is_queued(s)]
-    return QueuePage(project, schedule, times, off)
 
 
 # changing the queue ----------------------------------------------------------------------------

@@ -8,7 +8,8 @@ viewer's zone.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -35,6 +36,18 @@ from calendar_app.models import (
 )
 from calendar_app.planning.at_risk import at_risk_condition
 from calendar_app.planning.live import EpochMicros, from_micros
+from calendar_app.planning.queue import (
+    QueueTime,
+    describe_schedule,
+    earliest,
+    is_queued,
+    project_slots,
+    schedule_of,
+    schedule_times,
+)
+from calendar_app.planning.scheduling import (
+    schedule_problem,
+)
 
 if TYPE_CHECKING:
     from calendar_app.access import Viewer
@@ -383,7 +396,7 @@ def label_in(workspace_id: int, public_id: str) -> Label | None:
         return None
 
 
-def schedule_times(projects: list[Project]) -> QuerySet[ScheduleTime]:
+def schedule_entries(projects: list[Project]) -> QuerySet[ScheduleTime]:
     """The posting-schedule times of these projects (the week grid's faint empty slots)."""
     return ScheduleTime.objects.filter(project__in=[p.pk for p in projects])
 
@@ -430,3 +443,50 @@ def within_days(slots, viewer: Viewer, first: date | None, last: date | None):
     if last is not None:
         slots = slots.filter(scheduled_for__lt=utc_bounds(last, last, viewer.zone)[1])
     return slots
+
+
+@dataclass
+class QueuePage:
+    project: Project
+    schedule: list[tuple[int, time]]
+    times: list[QueueTime]
+    off_schedule: list[PlannedSlot]
+
+    @property
+    def schedule_text(self) -> str:
+        return describe_schedule(self.schedule)
+
+    @property
+    def queued_count(self) -> int:
+        return sum(1 for t in self.times if t.slot is not None and is_queued(t.slot))
+
+
+def queue_page(
+    project: Project, *, days: int = 28, label: Label | None = None, now: datetime | None = None
+) -> QueuePage:
+    """The queue page's read: the schedule, its times over the next `days` days with what
+    holds each (labels prefetched), and queued posts off the schedule. A fixed number of
+    queries, whatever the number of posts: the schedule, the window's posts, their labels,
+    the queued posts (for those off schedule)."""
+    now = now or timezone.now()
+    schedule = schedule_of(project)
+    zone = project.workspace.zone
+    start = earliest(now)
+    end = start + timedelta(days=days)
+    slots = project_slots(project, start, end).prefetch_related(
+        Prefetch("labels", queryset=Label.objects.order_by("name", "id"))
+    )
+    held: dict[datetime, list[PlannedSlot]] = {}
+    all_slots = list(slots)
+    for slot in all_slots:
+        # With a label filter, other posts still hold their times; the page says so.
+        slot.matches = label is None or any(lb.pk == label.pk for lb in slot.labels.all())
+        held.setdefault(slot.scheduled_for, []).append(slot)
+    times = [
+        QueueTime(when, local, held.get(when, []))
+        for when, local in schedule_times(schedule, zone, start, end)
+        if schedule_problem(when, now) is None
+    ]
+    on = {t.when for t in times}
+    off = [s for s in all_slots if s.scheduled_for not in on and is_queued(s)]
+    return QueuePage(project, schedule, times, off)

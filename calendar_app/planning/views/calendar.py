@@ -232,7 +232,7 @@ def _hour_rows(viewer: Viewer, days, dates: list[date], hours: tuple[int, int], 
     project = common["project"]
     shown = [project] if project else [p for p in common["projects"] if p.is_active]
     by_project: dict[int, list] = {}
-    for entry in selectors.schedule_times(shown):
+    for entry in selectors.schedule_entries(shown):
         by_project.setdefault(entry.project_id, []).append((entry.weekday, entry.time))
     first, last = utc_bounds(dates[0], dates[-1], zone)
     if common["status"] or common["label"]:

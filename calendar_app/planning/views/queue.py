@@ -27,7 +27,7 @@ def _page(
 ) -> HttpResponse:
     viewer = viewer_for(request)
     label = selectors.label_in(project.workspace_id, request.GET.get("label", ""))
-    page = queue.queue_page(project, label=label)
+    page = selectors.queue_page(project, label=label)
     context = {
         "page": page,
         "project": project,
