@@ -110,3 +110,23 @@ def test_no_message_says_slot():
         if SLOT.search(text)
     ]
     assert not said, "\n".join(said)
+
+
+SCRIPTS = Path(settings.BASE_DIR, "static", "js")
+# A script's string literals with a space in them: what it may toast or label. Identifiers,
+# selectors and form names ("slot", "slots-changed") have none.
+# "slot" as a word, not as a part of a class, attribute or event name (".slot-card",
+# "[data-slot]", "slots-changed").
+WORD_SLOT = re.compile(r"(?<![\w.\-\[])slots?(?![\w\-=\]])", re.IGNORECASE)
+JS_STRING = re.compile(r"\"((?:[^\"\\\n]|\\.)*)\"|'((?:[^'\\\n]|\\.)*)'|`([^`]*)`")
+
+
+def test_no_script_says_slot():
+    said = [
+        f"{path.relative_to(SCRIPTS)}: {text}"
+        for path in sorted(SCRIPTS.rglob("*.js"))
+        for match in JS_STRING.finditer(path.read_text())
+        for text in [next(group for group in match.groups() if group is not None)]
+        if " " in text.strip() and WORD_SLOT.search(text)
+    ]
+    assert not said, "\n".join(said)
