@@ -68,6 +68,11 @@ if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 PRODUCT_NAME = os.getenv("PRODUCT_NAME", "Scripe Calendar")
+# How often an open page asks what changed (static/js/live.js, from <body>'s data): every
+# LIVE_POLL_SECONDS while something on it is in flight, every LIVE_HEARTBEAT_SECONDS
+# otherwise. One request per page either way, however many cards it shows.
+LIVE_POLL_SECONDS = envint("LIVE_POLL_SECONDS", "2")
+LIVE_HEARTBEAT_SECONDS = envint("LIVE_HEARTBEAT_SECONDS", "20")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

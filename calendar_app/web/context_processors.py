@@ -1,5 +1,6 @@
-"""What every page's template may use: the product's name, and the banner about a workspace
-whose Scripe key blocks generation or whose Scripe does not answer."""
+"""What every page's template may use: the product's name, how often its live updates ask,
+and the banner about a workspace whose Scripe key blocks generation or whose Scripe does not
+answer."""
 
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ from calendar_app.review.selectors import review_count
 
 
 def site(request: HttpRequest) -> dict:
-    return {"product_name": settings.PRODUCT_NAME}
+    return {
+        "product_name": settings.PRODUCT_NAME,
+        "live_poll_ms": settings.LIVE_POLL_SECONDS * 1000,
+        "live_heartbeat_ms": settings.LIVE_HEARTBEAT_SECONDS * 1000,
+    }
 
 
 def key_banner(request: HttpRequest) -> dict:

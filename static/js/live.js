@@ -4,8 +4,9 @@
 // says what it shows (`since`, its window, an open panel) and gets back only what changed:
 // cards, rows and panels that changed in place are swapped here; anything added, removed
 // or moved makes the region refresh itself (`slots-stale`). See calendar_app/planning/views/live.py.
-const LIVE_MS = 2000;
-const HEARTBEAT_MS = 20000;
+// The intervals are settings (LIVE_POLL_SECONDS, LIVE_HEARTBEAT_SECONDS), given on <body>.
+const LIVE_MS = Number(document.body.dataset.liveMs) || 2000;
+const HEARTBEAT_MS = Number(document.body.dataset.heartbeatMs) || 20000;
 let liveSince = null;
 let liveFloor = null; // the oldest `since` of a region swapped in while a poll was out
 let livePending = false;

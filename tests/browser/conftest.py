@@ -132,9 +132,17 @@ class Journey:
         assert self.problems == [], "\n".join(self.problems)
 
 
+# A page with nothing in flight asks what changed every LIVE_HEARTBEAT_SECONDS (20 s in
+# production): the journeys wait for that on pages other people change, so they shorten it,
+# still well apart from the 2 s of a page with something in flight.
+JOURNEY_HEARTBEAT_SECONDS = 5
+
+
 @pytest.fixture
-def journey(request, browser, live_server, team, sandbox_factory, clusters):
+def journey(request, browser, live_server, team, sandbox_factory, clusters, settings):
     from calendar_app.planning.services import projects_sync
+
+    settings.LIVE_HEARTBEAT_SECONDS = JOURNEY_HEARTBEAT_SECONDS
 
     # By default jobs run long enough for the card to be seen running, past the 5 s the
     # submit waits; @pytest.mark.sandbox(...) changes that for journeys that only need drafts.

@@ -33,7 +33,7 @@ def test_the_bell_counts_up_live_and_down_on_mark_read(journey):
         text="Rejected: Lena Fischer (by Max)",
         detail="Not our voice.",
     )
-    page.locator("#bell .count").wait_for(timeout=30_000)  # one heartbeat: 20 s
+    page.locator("#bell .count").wait_for(timeout=30_000)  # one heartbeat
     assert page.inner_text("#bell .count") == "1"
     assert any("bell=0" in url for url in polls)
     assert slot.status == SlotStatus.DRAFT

@@ -125,3 +125,12 @@ def test_it_reads_the_log_in_limits(monkeypatch):
     assert (s["AXES_FAILURE_LIMIT"], s["LOGIN_ADDRESS_FAILURE_LIMIT"]) == (5, 30)
     s = load_settings(monkeypatch, LOGIN_FAILURE_LIMIT="7", LOGIN_ADDRESS_FAILURE_LIMIT="50")
     assert (s["AXES_FAILURE_LIMIT"], s["LOGIN_ADDRESS_FAILURE_LIMIT"]) == (7, 50)
+
+
+def test_it_reads_how_often_open_pages_ask_what_changed(monkeypatch):
+    monkeypatch.delenv("LIVE_POLL_SECONDS", raising=False)
+    monkeypatch.delenv("LIVE_HEARTBEAT_SECONDS", raising=False)
+    s = load_settings(monkeypatch)
+    assert (s["LIVE_POLL_SECONDS"], s["LIVE_HEARTBEAT_SECONDS"]) == (2, 20)
+    s = load_settings(monkeypatch, LIVE_POLL_SECONDS="3", LIVE_HEARTBEAT_SECONDS="60")
+    assert (s["LIVE_POLL_SECONDS"], s["LIVE_HEARTBEAT_SECONDS"]) == (3, 60)

@@ -476,3 +476,10 @@ def test_generating_without_a_key_says_an_admin_must_fix_it(client, team, when):
     assert "Scripe key is missing or invalid" in response.content.decode()
     slot.refresh_from_db()
     assert slot.status == "draft"
+
+
+def test_a_page_tells_its_live_updates_how_often_to_ask(client, team, settings):
+    settings.LIVE_HEARTBEAT_SECONDS = 45
+    client.force_login(team.editor)
+    html = client.get("/").content.decode()
+    assert 'data-live-ms="2000"' in html and 'data-heartbeat-ms="45000"' in html
