@@ -27,6 +27,8 @@ def approved(team, when) -> PlannedSlot:
     return PlannedSlot.objects.get(pk=slot.pk)
 
 
+# Only written drafts are needed, not a generation to watch.
+@pytest.mark.sandbox(generation_seconds=(0.3, 0.6))
 def test_11_a_post_that_goes_out_turns_published_on_the_open_page(journey):
     when = (timezone.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
     slot = approved(journey.team, when)
@@ -53,6 +55,8 @@ def test_11_a_post_that_goes_out_turns_published_on_the_open_page(journey):
     assert navigations == []  # no reload
 
 
+# Only written drafts are needed, not a generation to watch.
+@pytest.mark.sandbox(generation_seconds=(0.3, 0.6))
 def test_12_a_manager_drags_a_scheduled_post_to_another_day_and_undoes_it(journey):
     when = (timezone.now() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
     slot = approved(journey.team, when)

@@ -69,7 +69,7 @@ def test_14_a_manager_approves_three_drafts_and_each_opens_at_its_top(journey):
         assert PlannedSlot.objects.get(pk=slots[i].pk).status == "scheduled"
 
 
-@pytest.mark.sandbox(generation_seconds=(9, 10))
+@pytest.mark.sandbox(generation_seconds=(0.3, 0.6))
 def test_the_label_filter_holds_through_every_decision_and_link(journey):
     team = journey.team
     launch = Label.objects.create(workspace=team.workspace, name="Launch")
