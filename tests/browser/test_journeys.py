@@ -270,6 +270,7 @@ def test_9_two_managers_on_one_draft_the_second_is_told_and_sees_the_truth(journ
     assert slot.status == "scheduled"
 
 
+@pytest.mark.sandbox(generation_seconds=(0.3, 0.6))
 def test_10_bad_edits_in_review_are_shown_next_to_the_text_with_its_count(journey):
     team = journey.team
     slot = plan(team, timezone.now() + timedelta(days=3), text="Our hiring story.")
