@@ -86,24 +86,47 @@ def in_administered_workspaces(request: HttpRequest, queryset: QuerySet) -> Quer
     return queryset.filter(pk__in=inside)
 
 
+def accounts_in_reach(request: HttpRequest, users: QuerySet) -> QuerySet:
+    """The accounts a workspace admin may manage (a superuser, all): people whose every
+    membership is in a workspace they administer, never a superuser or another staff user,
+    and never an account in no workspace, which is the site's (#24)."""
+    ids = administered_workspace_ids(request)
+    if ids is None:
+        return users
+    members = Membership.objects.filter(workspace_id__in=ids).values("user_id")
+    elsewhere = Membership.objects.exclude(workspace_id__in=ids).values("user_id")
+    return users.filter(pk__in=members, is_superuser=False, is_staff=False).exclude(
+        pk__in=elsewhere
+    )
+
+
+def scoped_choices(db_field, request: HttpRequest, kwargs: dict) -> dict:
+    """A foreign key's choices for a workspace admin: what they may see, and nothing else."""
+    model = db_field.related_model
+    if "queryset" in kwargs:
+        return kwargs
+    if model is get_user_model():
+        return {**kwargs, "queryset": accounts_in_reach(request, model._default_manager.all())}
+    if model in WORKSPACE_PATHS:
+        choices = model._default_manager.all()
+        return {**kwargs, "queryset": in_administered_workspaces(request, choices)}
+    return kwargs
+
+
 class AdministeredWorkspacesOnly:
     """For a ModelAdmin: only rows of the workspaces the user administers are listed, opened
     (anything else is "doesn't exist", as Django says for a missing object), changed or
-    deleted, and every foreign-key choice (workspace, project, note, slot, user) is limited
-    the same way. `any_user_fields` names user fields that may pick any user (adding a
-    member)."""
-
-    any_user_fields: tuple[str, ...] = ()
+    deleted, and every foreign-key choice is limited the same way: workspaces, projects, notes
+    and slots to those workspaces, people to the accounts in reach (`accounts_in_reach`), so a
+    crafted POST cannot bring anyone else into a workspace and so into reach (#24)."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return in_administered_workspaces(request, super().get_queryset(request))
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
-        scoped = db_field.related_model in WORKSPACE_PATHS
-        if scoped and db_field.name not in self.any_user_fields and "queryset" not in kwargs:
-            choices = db_field.related_model._default_manager.all()
-            kwargs["queryset"] = in_administered_workspaces(request, choices)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return super().formfield_for_foreignkey(
+            db_field, request, **scoped_choices(db_field, request, kwargs)
+        )
 
 
 # A list filter by workspace offers only the workspaces of the rows the user may see.
@@ -132,6 +155,12 @@ class MembershipInline(admin.TabularInline):
     extra = 1
     autocomplete_fields = ["user"]
     verbose_name = "member"
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        # The workspace page's members pick people the same way as the Membership page.
+        return super().formfield_for_foreignkey(
+            db_field, request, **scoped_choices(db_field, request, kwargs)
+        )
 
 
 @admin.register(Workspace)
@@ -273,7 +302,6 @@ class MembershipAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
     list_display = ["user", "workspace", "role", "created_at"]
     list_filter = [BY_WORKSPACE, "role"]
     autocomplete_fields = ["user"]
-    any_user_fields = ("user",)  # how an admin adds someone to their workspace
 
 
 @admin.register(Profile)
@@ -316,15 +344,7 @@ class WorkspaceUserAdmin(UserAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # Every account page (list, change, password, delete, history, actions) finds its
         # account here: one outside it "doesn't exist" there, as for any other model.
-        users = super().get_queryset(request)
-        ids = administered_workspace_ids(request)
-        if ids is None:
-            return users
-        members = Membership.objects.filter(workspace_id__in=ids).values("user_id")
-        elsewhere = Membership.objects.exclude(workspace_id__in=ids).values("user_id")
-        return users.filter(pk__in=members, is_superuser=False, is_staff=False).exclude(
-            pk__in=elsewhere
-        )
+        return accounts_in_reach(request, super().get_queryset(request))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A new account is in no workspace, so out of a workspace admin's reach once saved.

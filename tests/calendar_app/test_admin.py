@@ -483,6 +483,56 @@ def test_a_workspace_admin_changes_their_own_password_on_the_password_change_pag
     assert team.admin.check_password(NEW_PASSWORD)
 
 
+@pytest.mark.parametrize("kind", ["in no workspace", "superuser", "other staff"])
+def test_a_workspace_admin_cannot_bring_an_account_into_reach_through_a_membership(
+    client, team, user_staff, kind
+):
+    """A crafted POST naming someone outside her reach as a new member of Acme, on the
+    Membership page and on the workspace page, is refused: once a member of Acme only, their
+    password would be hers to set (#24)."""
+    User = get_user_model()
+    if kind == "in no workspace":
+        target = account(team, kind)
+    elif kind == "superuser":
+        target = User.objects.create_superuser("root", "root@example.com", OLD_PASSWORD)
+    else:
+        target = User.objects.create_user("stan", password=OLD_PASSWORD, is_staff=True)
+    client.force_login(user_staff)
+    data = {"user": target.pk, "workspace": team.workspace.pk, "role": "editor"}
+    response = client.post("/admin/calendar_app/membership/add/", data)
+    assert response.status_code == 200
+    assert "user" in response.context["adminform"].form.errors
+    page = {
+        "name": team.workspace.name,
+        "time_zone": team.workspace.time_zone,
+        "scripe-TOTAL_FORMS": "0",
+        "scripe-INITIAL_FORMS": "0",
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-0-user": str(target.pk),
+        "memberships-0-workspace": str(team.workspace.pk),
+        "memberships-0-role": "editor",
+    }
+    client.post(f"/admin/calendar_app/workspace/{team.workspace.pk}/change/", page)
+    assert not Membership.objects.filter(user=target, workspace=team.workspace).exists()
+    client.post(user_url(target, "password"), PASSWORD_DATA)
+    target.refresh_from_db()
+    assert target.check_password(OLD_PASSWORD)
+
+
+def test_a_workspace_admin_moves_a_member_of_theirs_between_their_workspaces(
+    client, team, user_staff
+):
+    second = Workspace.objects.create(name="Acme Labs", time_zone="UTC")
+    Membership.objects.create(user=user_staff, workspace=second, role="admin")
+    member = account(team, "member of acme only")
+    client.force_login(user_staff)
+    data = {"user": member.pk, "workspace": second.pk, "role": "editor"}
+    response = client.post("/admin/calendar_app/membership/add/", data)
+    assert response.status_code == 302
+    assert Membership.objects.filter(user=member, workspace=second).exists()
+
+
 def test_only_a_superuser_adds_an_account(client, team, user_staff):
     """An account in no workspace is nobody's but the site's: one a workspace admin made would
     be out of their reach the moment it was saved."""

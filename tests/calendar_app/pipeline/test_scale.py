@@ -20,7 +20,7 @@ from django_q.brokers.redis_broker import Redis as RedisBroker
 from django_q.tasks import async_task
 
 from calendar_app.models import PlannedSlot, Project, SourceNote
-from calendar_app.pipeline import dispatch, generation
+from calendar_app.pipeline import dispatch
 from calendar_app.pipeline.generation import generation_request
 from calendar_app.planning.services import projects_sync
 from tests.support import Cluster
@@ -54,7 +54,7 @@ def scale(team, sandbox_factory, monkeypatch):
     broker.connection = redis.Redis.from_url(REDIS_URL)
     # Enqueue on the clusters' Redis list, as the web process of such a deployment would.
     monkeypatch.setattr(
-        generation,
+        dispatch,
         "enqueue",
         lambda job_id: async_task(dispatch.TASK, job_id, broker=broker, cluster=name),
     )
