@@ -14,7 +14,7 @@ from calendar_app.accounts import selectors
 from calendar_app.accounts.forms import FeedForm, ProfileForm
 from calendar_app.interchange import ical as feeds
 from calendar_app.models import time_zone_choices
-from calendar_app.notifications.views import preferences_form
+from calendar_app.notifications.forms import preferences_form
 from calendar_app.planning import services
 
 

@@ -1,9 +1,9 @@
 """Bulk actions (#16): one action on many slots, as that many single actions.
 
 Each slot goes through the service a single click would call (`generation_request`,
-`services.slot_move` or `after_approval.scheduled_reschedule`, the label services, `slot_delete`
-and `slot_restore`, `review.slot_approve` and `slot_reject`), with the same role check, so
-there is no second set of rules. A run is a `BulkRun` with one `BulkItem` per slot, each
+`after_approval.post_move`, the label services, `slot_delete` and `slot_restore`,
+`review.slot_approve` and `slot_reject`), with the same role check, so there is no second
+set of rules. A run is a `BulkRun` with one `BulkItem` per slot, each
 recording what became of its slot: done, refused (with the service's sentence) or failed
 (an unexpected error, logged; the run goes on with the next slot).
 
@@ -60,7 +60,7 @@ from calendar_app.pipeline.generation import generation_request, spend_cap_sente
 from calendar_app.pipeline.spend import spend_today
 from calendar_app.planning import selectors, services
 from calendar_app.planning.labels import slot_label_add, slot_label_remove
-from calendar_app.review.after_approval import scheduled_reschedule
+from calendar_app.review.after_approval import post_move
 from calendar_app.review.services import reject_reason, slot_approve, slot_reject
 from scripe_integration.plans import GENERATION_CENTS
 
@@ -352,7 +352,7 @@ def _apply(run: BulkRun, viewer: Viewer, slot: PlannedSlot, item: BulkItem) -> t
         else:
             day = date.fromisoformat(params["date"])
         was = slot.scheduled_for
-        message = _move(viewer, slot, user=user, day=day, clock=None, zone=zone)
+        message = post_move(viewer=viewer, slot=slot, user=user, day=day, clock=None, zone=zone)
         # What an undo moves it back from and to, and the state it left it in (None when
         # nothing moved).
         moved = {"from": was.isoformat(), "to": slot.scheduled_for.isoformat()}
@@ -393,22 +393,6 @@ def _label(run: BulkRun) -> Label:
     return label
 
 
-def _move(viewer: Viewer, slot: PlannedSlot, *, user, day, clock, zone, expected=None) -> str:
-    """A move of one slot as a drop on the calendar makes it, by the same rule
-    (`slot_move_refusal`): in Scripe first for a scheduled post, here for any other."""
-    refusal = services.slot_move_refusal(viewer=viewer, slot=slot)
-    if refusal is not None:
-        raise refusal
-    if slot.status == SlotStatus.SCHEDULED:
-        clock = clock or slot.scheduled_for.astimezone(zone).time().replace(tzinfo=None)
-        changed = scheduled_reschedule(
-            slot=slot, user=user, day=day, clock=clock, zone=zone, expected=expected
-        )
-        return changed.message
-    services.slot_move(slot=slot, day=day, zone=zone, user=user, clock=clock, expected=expected)
-    return f"Moved to {slot.scheduled_for.astimezone(zone):%a %-d %b, %H:%M}."
-
-
 def _undo_item(run: BulkRun, viewer: Viewer, slot: PlannedSlot, item: BulkItem, zone) -> tuple:
     """Puts one slot back as it was before the change the run undoes, through the same
     services, unless someone changed it since: then it is left as they made it, and the
@@ -433,8 +417,14 @@ def _undo_item(run: BulkRun, viewer: Viewer, slot: PlannedSlot, item: BulkItem, 
         local = back.astimezone(zone)
         clock = local.time().replace(tzinfo=None)
         # Conditional on the time the move left it at: a move made meanwhile wins.
-        message = _move(
-            viewer, slot, user=user, day=local.date(), clock=clock, zone=zone, expected=moved_to
+        message = post_move(
+            viewer=viewer,
+            slot=slot,
+            user=user,
+            day=local.date(),
+            clock=clock,
+            zone=zone,
+            expected=moved_to,
         )
         return Outcome.DONE, message, None
     label = _label(run)

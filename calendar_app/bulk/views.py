@@ -22,7 +22,7 @@ from calendar_app.bulk import services as bulk
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import UNDO_SECONDS, BulkAction
 from calendar_app.planning import selectors
-from calendar_app.planning.views.slots import filtered_slots
+from calendar_app.planning.forms import filtered_slots
 from calendar_app.web.answers import refused
 
 TEMPLATE = "bulk/run.html"

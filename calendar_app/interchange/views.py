@@ -19,7 +19,7 @@ from calendar_app.interchange import ical as feeds
 from calendar_app.interchange.forms import CsvUploadForm, ImportConfirmForm
 from calendar_app.models import Role
 from calendar_app.planning import selectors
-from calendar_app.planning.views.slots import filtered_slots
+from calendar_app.planning.forms import filtered_slots
 from calendar_app.web.answers import refused, show_on_form
 
 

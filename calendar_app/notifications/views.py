@@ -3,42 +3,20 @@ an email link without logging in. The rules are in calendar_app/notifications/se
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calendar_app.access import slot_for
-from calendar_app.models import EmailChoice, NotificationKind
 from calendar_app.notifications import selectors
 from calendar_app.notifications import services as notifications
+from calendar_app.notifications.forms import preferences_form
+from calendar_app.web.fragments import bell_html
 
 LIST = "notifications/list.html"
-
-
-class NotificationPreferencesForm(forms.Form):
-    """One email choice per kind; only parses (notifications.preferences_update stores)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        for kind in NotificationKind:
-            self.fields[kind.value] = forms.ChoiceField(
-                label=kind.label, choices=EmailChoice.choices
-            )
-
-
-def preferences_form(user, data=None) -> NotificationPreferencesForm:
-    return NotificationPreferencesForm(data, initial=notifications.preferences_for(user))
-
-
-def bell_html(request: HttpRequest, unread: int, *, oob: bool = False) -> str:
-    """The bell, for a page or (out of band) inside another answer."""
-    context = {"unread": unread, "oob": oob}
-    return render_to_string("notifications/bell.html#bell", context, request=request)
 
 
 @login_required

@@ -9,7 +9,12 @@ from datetime import time
 
 from django import forms
 
-from calendar_app.core.calendar_grid import FIRST_YEAR, LAST_YEAR, is_showable
+from calendar_app.access import Viewer
+from calendar_app.core.calendar_grid import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    is_showable,
+)
 from calendar_app.models import (
     LABEL_COLOURS,
     LANGUAGES,
@@ -18,6 +23,7 @@ from calendar_app.models import (
     Project,
     SourceNote,
 )
+from calendar_app.planning import selectors
 from calendar_app.planning.scheduling import time_choices
 from calendar_app.planning.selectors import STATUS_FILTERS
 
@@ -219,3 +225,17 @@ class RepeatForm(forms.Form):
             until=data.get("until") if ends == "until" else None,
             count=data.get("count") if ends == "count" else None,
         )
+
+
+def filtered_slots(viewer: Viewer, data) -> tuple[SlotFilterForm, object]:
+    """The list's filter form on `data` and the slots it matches (none while it does not
+    parse): what All slots shows, and what "select all matching the filter" acts on."""
+    form = SlotFilterForm(
+        data or None,
+        projects=selectors.visible_projects(viewer),
+    )
+    if not form.is_bound:
+        return form, selectors.slots_matching(viewer)
+    if not form.is_valid():
+        return form, selectors.slots_matching(viewer).none()
+    return form, selectors.slots_filtered(viewer, form.cleaned_data)

@@ -16,10 +16,16 @@ from datetime import date, datetime, time
 
 from django.db import transaction
 
+from calendar_app.access import Viewer
 from calendar_app.core.refusals import Refusal
-from calendar_app.models import GenerationJob, PlannedSlot, SlotStatus, person_name
+from calendar_app.models import (
+    GenerationJob,
+    PlannedSlot,
+    SlotStatus,
+    person_name,
+)
 from calendar_app.notifications.trail import Kind, record
-from calendar_app.planning import rules
+from calendar_app.planning import rules, services
 from calendar_app.review.services import (
     edited_meanwhile,
     fits_linkedin,
@@ -197,3 +203,22 @@ def _settle(slot: PlannedSlot, user) -> Changed:
         slot.unscheduled_by(person_name(user))
         record(slot, kind=Kind.STATUS, actor=user, text="Unscheduled; back in review.")
         return Changed("It is no longer scheduled in Scripe: back in review.")
+
+
+def post_move(
+    *, viewer: Viewer, slot: PlannedSlot, user, day, clock, zone, expected=None
+) -> str:
+    """A move of one post as a drop on the calendar makes it, by the same rule
+    (`slot_move_refusal`): in Scripe first for a scheduled post (its time of day kept unless
+    `clock` says), here for any other. Returns what happened, in words."""
+    refusal = services.slot_move_refusal(viewer=viewer, slot=slot)
+    if refusal is not None:
+        raise refusal
+    if slot.status == SlotStatus.SCHEDULED:
+        clock = clock or slot.scheduled_for.astimezone(zone).time().replace(tzinfo=None)
+        changed = scheduled_reschedule(
+            slot=slot, user=user, day=day, clock=clock, zone=zone, expected=expected
+        )
+        return changed.message
+    services.slot_move(slot=slot, day=day, zone=zone, user=user, clock=clock, expected=expected)
+    return f"Moved to {slot.scheduled_for.astimezone(zone):%a %-d %b, %H:%M}."

@@ -35,13 +35,12 @@ from django.views.decorators.http import require_GET
 from calendar_app.access import Viewer, slot_visible_to, viewer_for
 from calendar_app.core.calendar_grid import parse_day
 from calendar_app.notifications.selectors import unread_count
-from calendar_app.notifications.views import bell_html
 from calendar_app.planning import selectors
 from calendar_app.planning.forms import SlotFilterForm
 from calendar_app.planning.live import live_token, to_micros, token_read
 from calendar_app.review.selectors import review_count
-from calendar_app.review.views.review import review_count_html
 from calendar_app.templatetags.cards import render_cards
+from calendar_app.web.fragments import bell_html, review_count_html
 
 MAX_LIVE_IDS = 200
 # More changes than this at once (an import, a bulk edit) and the page reloads its region.

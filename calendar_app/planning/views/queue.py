@@ -16,7 +16,7 @@ from calendar_app.core.refusals import Refusal
 from calendar_app.models import Project, Role
 from calendar_app.planning import queue, selectors
 from calendar_app.planning.forms import ScheduleForm
-from calendar_app.planning.views.slots import _form, _generate_now, _month_of, _render_form
+from calendar_app.planning.views.post_form import generate_now, month_of, post_form_for, render_form
 from calendar_app.web.answers import done, refused, show_on_form
 
 TEMPLATE = "queue/queue.html"
@@ -116,7 +116,7 @@ def queue_add(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request)
     if not viewer.editable_workspace_ids:
         raise Http404("No workspace to plan in.")
-    form = _form(viewer, data=request.POST)
+    form = post_form_for(viewer, data=request.POST)
     form.fields["time"].required = False  # the queue picks the time
     slot = None
     if form.is_valid():
@@ -132,9 +132,9 @@ def queue_add(request: HttpRequest) -> HttpResponse:
         except Refusal as refusal:
             show_on_form(form, refusal)
     if slot is None:
-        return _render_form(request, viewer, form)
+        return render_form(request, viewer, form)
     when = timezone.localtime(slot.scheduled_for, viewer.zone)
     text = f"Queued for {when:%a} {when.day} {when:%b, %H:%M} ({viewer.zone.key})."
     if form.cleaned_data.get("generate_now"):
-        text += _generate_now(slot, request.user)
-    return done(request, text, redirect_to=_month_of(slot))
+        text += generate_now(slot, request.user)
+    return done(request, text, redirect_to=month_of(slot))

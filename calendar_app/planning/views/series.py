@@ -17,13 +17,19 @@ from calendar_app.models import Role
 from calendar_app.planning import selectors
 from calendar_app.planning import series as recurrence
 from calendar_app.planning.forms import RepeatForm, SlotForm
-from calendar_app.planning.views.slots import FORM_TEMPLATE, _form, _initial, _picker, saved
+from calendar_app.planning.views.post_form import (
+    FORM_TEMPLATE,
+    initial_of,
+    picker,
+    post_form_for,
+    saved,
+)
 from calendar_app.web.answers import done, refused, show_on_form
 
 SCOPES = ("this", "following")
 
 
-def _render_form(
+def render_form(
     request: HttpRequest,
     viewer: Viewer,
     form: SlotForm,
@@ -42,7 +48,7 @@ def _render_form(
         "scope": scope,
         "zone": viewer.zone.key,
     }
-    context.update(_picker(request, viewer, selected, shown))
+    context.update(picker(request, viewer, selected, shown))
     template = FORM_TEMPLATE + ("#slot-form" if request.htmx else "")
     return render(request, template, context)
 
@@ -54,7 +60,7 @@ def series_new(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request)
     if not viewer.editable_workspace_ids:
         raise Http404("No workspace to plan in.")
-    form = _form(viewer, data=request.POST)
+    form = post_form_for(viewer, data=request.POST)
     repeat_form = RepeatForm(request.POST)
     series = None
     if form.is_valid() and repeat_form.is_valid():
@@ -68,7 +74,7 @@ def series_new(request: HttpRequest) -> HttpResponse:
                 if field in repeat_form.fields:
                     repeat_form.add_error(field, message)
     if series is None:
-        return _render_form(request, viewer, form, repeat_form)
+        return render_form(request, viewer, form, repeat_form)
     made = selectors.series_planned_count(series)
     rule = recurrence.Rule.of(series).describe()
     text = f"Series planned: {rule}; {made} post{'s' if made != 1 else ''} in the next 8 weeks."
@@ -121,9 +127,9 @@ def occurrence_edit(request: HttpRequest, slot_id) -> HttpResponse:
             slot.require_editable()
         except Refusal as refusal:
             return refused(request, refusal, redirect_to=here)
-        form = _form(viewer, initial=_initial(slot, viewer.zone))
-        return _render_form(request, viewer, form, slot=slot)
-    form = _form(viewer, data=request.POST)
+        form = post_form_for(viewer, initial=initial_of(slot, viewer.zone))
+        return render_form(request, viewer, form, slot=slot)
+    form = post_form_for(viewer, data=request.POST)
     scope = request.POST.get("scope", "this")
     if scope not in SCOPES:
         scope = "this"
@@ -147,4 +153,4 @@ def occurrence_edit(request: HttpRequest, slot_id) -> HttpResponse:
             if not refusal.fields and refusal.stale:
                 return refused(request, refusal, redirect_to=here)
             show_on_form(form, refusal)
-    return _render_form(request, viewer, form, slot=slot, scope=scope)
+    return render_form(request, viewer, form, slot=slot, scope=scope)

@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
@@ -29,6 +28,7 @@ from calendar_app.review import services as review
 from calendar_app.review.selectors import ReviewFilters, review_screen
 from calendar_app.templatetags.cards import render_review_items
 from calendar_app.web.answers import refused
+from calendar_app.web.fragments import review_count_html
 
 TEMPLATE = "calendar_app/review.html"
 TYPED_FIELDS = ("title", "content", "comment", "reason", "text", "date", "time")
@@ -39,11 +39,6 @@ def _here(request: HttpRequest, slot) -> str:
     JavaScript comes back to the same filtered queue)."""
     query = ReviewFilters.of(request.GET).query()
     return f"{reverse('review')}?{query + '&' if query else ''}slot={slot.public_id}"
-
-
-def review_count_html(count: int, *, oob: bool = False) -> str:
-    """The Review count in the top menu, for a page or (out of band) inside another answer."""
-    return render_to_string("base.html#review-count", {"waiting": count, "oob": oob})
 
 
 def _render(
