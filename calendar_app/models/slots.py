@@ -95,19 +95,29 @@ GENERATABLE_STATUSES = frozenset(
 FOLLOWED_STATUSES = frozenset({SlotStatus.IN_REVIEW, SlotStatus.MISSED, SlotStatus.SCHEDULED})
 
 
+# The name a slot's current attempt is read under when joined into its row.
+CURRENT_ATTEMPT = "current_attempt"
+
+
 class SlotQuerySet(models.QuerySet):
     def alive(self) -> SlotQuerySet:
         return self.filter(deleted_at__isnull=True)
 
-    def for_cards(self) -> SlotQuerySet:
-        """Everything a card shows: one query for the slots, one for their current jobs."""
-        # The attempts' model (models/pipeline.py) imports this module for its foreign key, so
-        # it is reached through the relation rather than imported.
-        attempts = self.model._meta.get_field("jobs").related_model
-        current = attempts.objects.filter(is_current=True)
-        return self.select_related("project", "note").prefetch_related(
-            models.Prefetch("jobs", queryset=current, to_attr="current_jobs")
+    def with_current_attempt(self) -> SlotQuerySet:
+        """Each slot with its current attempt joined into the same row (`current_job` reads
+        it), not fetched by a second query, which may see a later state than the first."""
+        current = models.FilteredRelation("jobs", condition=Q(jobs__is_current=True))
+        return (
+            self.annotate(**{CURRENT_ATTEMPT: current})
+            .select_related(CURRENT_ATTEMPT)
+            # Present, maybe None, on every slot read this way: says the join was made.
+            .annotate(**{f"{CURRENT_ATTEMPT}_pk": models.F(f"{CURRENT_ATTEMPT}__pk")})
         )
+
+    def for_cards(self) -> SlotQuerySet:
+        """Everything a card shows, in one query: the slot, its project and note, and its
+        current attempt in the same row."""
+        return self.select_related("project", "note").with_current_attempt()
 
 
 class PlannedSlot(models.Model):
@@ -177,7 +187,11 @@ class PlannedSlot(models.Model):
 
     @property
     def current_job(self):
-        """The latest generation attempt, from the prefetch when there is one."""
+        """The latest generation attempt: as read in the slot's own row
+        (`with_current_attempt`), else from the prefetch, else by a query."""
+        if hasattr(self, f"{CURRENT_ATTEMPT}_pk"):
+            # select_related sets the attempt only when the join found one.
+            return getattr(self, CURRENT_ATTEMPT, None)
         if hasattr(self, "current_jobs"):
             return self.current_jobs[0] if self.current_jobs else None
         return self.jobs.filter(is_current=True).first()

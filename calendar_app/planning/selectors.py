@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet
 from django.db.models.base import ModelState
 from django.db.models.functions import Left
-from django.db.models.query import ModelIterable
 from django.utils import timezone
 
 from calendar_app.core.calendar_grid import utc_bounds
@@ -34,6 +33,7 @@ from calendar_app.models import (
     SlotStatus,
     SourceNote,
 )
+from calendar_app.models.slots import CURRENT_ATTEMPT
 from calendar_app.planning.at_risk import at_risk_condition
 from calendar_app.planning.live import EpochMicros, from_micros
 from calendar_app.planning.queue import (
@@ -91,27 +91,11 @@ def visible_slots(viewer: Viewer) -> SlotQuerySet:
     )
 
 
-# The name `card_slots` reads a slot's current attempt under (a FilteredRelation).
-CURRENT_ATTEMPT = "current_attempt"
-
-
-class _WithCurrentAttempt(ModelIterable):
-    """Slots as `card_slots` reads them: each with `current_jobs`, its current attempt as
-    read in the slot's own row (none if it has none)."""
-
-    def __iter__(self):
-        for slot in super().__iter__():
-            # select_related sets the attribute only when the join found an attempt.
-            job = slot.__dict__.pop(CURRENT_ATTEMPT, None)
-            slot.current_jobs = [] if job is None else [job]
-            yield slot
-
-
 def card_slots(viewer: Viewer) -> SlotQuerySet:
     """`visible_slots` for cards and list rows, without what they never show (profiling put
     building these rows at half a month's time): the note is read up to its head
     (`note_head`, which the `card_excerpt` filter uses, since a note may be a long
-    transcript), and `current_jobs` holds the current attempt without its post (a card shows
+    transcript), and `current_job` is the current attempt without its post (a card shows
     it in flight and failed). Anything that shows a note, an attempt or a draft in full reads
     the slot with `access.slot_visible_to`.
 
@@ -119,18 +103,16 @@ def card_slots(viewer: Viewer) -> SlotQuerySet:
     later state than the first (PostgreSQL gives each statement its own snapshot), so a slot
     read as generating whose attempt was read after it finished came without one, and its
     card failed (#24, item 11). One row is one moment."""
-    slots = (
+    return (
         PlannedSlot.objects.alive()
         .filter(workspace_id__in=viewer.workspace_ids)
-        .annotate(**{CURRENT_ATTEMPT: FilteredRelation("jobs", condition=Q(jobs__is_current=True))})
-        .select_related("project", "note", CURRENT_ATTEMPT)
+        .with_current_attempt()
+        .select_related("project", "note")
         .defer(*CARD_SLOT_UNUSED, *(f"{CURRENT_ATTEMPT}__{name}" for name in CARD_JOB_UNUSED))
         .annotate(note_head=Left("note__text", NOTE_HEAD_CHARS))
         .prefetch_related(Prefetch("labels", queryset=LABELS_SHOWN))
         .order_by("scheduled_for", "id")
     )
-    slots._iterable_class = _WithCurrentAttempt  # what .values() sets; kept by every clone
-    return slots
 
 
 # A card's labels (#15), in the order it shows them.

@@ -178,7 +178,8 @@ def test_an_in_flight_card_read_without_its_attempt_renders(team, when, status):
     viewer = viewer_of(team.editor)
     cached = PlannedSlot.objects.for_cards().get(pk=slot.pk)
     cards.render_cards([cached], viewer=viewer)  # cached, with it
-    bare = PlannedSlot.objects.for_cards().get(pk=slot.pk)
+    # Read without its attempt (as a second query that saw a later state would have).
+    bare = PlannedSlot.objects.select_related("project", "note").get(pk=slot.pk)
     bare.current_jobs = []
     never = team.slot(when, status=status)
     fresh = PlannedSlot.objects.for_cards().get(pk=never.pk)
