@@ -33,6 +33,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
+from calendar_app.core.refusals import Refusal
 from calendar_app.core.sentences import sentence
 from calendar_app.models import (
     EmailChoice,
@@ -343,9 +344,12 @@ def unsubscribe_token(user, kind: str | None = None) -> str:
     return signing.dumps({"u": user.pk, "k": kind or ""}, salt=UNSUBSCRIBE_SALT)
 
 
-class UnsubscribeGone(Exception):
+class UnsubscribeGone(Refusal):
     """A real unsubscribe link whose account was deleted after the email went out: nobody
-    is left to unsubscribe, and no email goes to it any more."""
+    is left to unsubscribe, and no email goes to it any more (410)."""
+
+    def __init__(self) -> None:
+        super().__init__("This link no longer applies.", status=410)
 
 
 def unsubscribe_read(token: str):

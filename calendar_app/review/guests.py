@@ -36,21 +36,21 @@ LINK_DAYS = (1, 3, 7, 14, 30)
 GUEST_NAME_MAX_CHARS = 80
 
 
-class LinkExpired(Exception):
+class LinkExpired(Refusal):
     """The link was real but its time is over: the page says so (410), with when."""
 
     def __init__(self, link: ReviewLink) -> None:
         self.link = link
-        super().__init__("This review link has expired.")
+        super().__init__("This review link has expired.", status=410)
 
 
-class LinkOutdated(Exception):
+class LinkOutdated(Refusal):
     """The link was made for another version of the draft: the page says so (410) and shows
     neither the new text (the team has not shared it) nor anything to do."""
 
     def __init__(self, link: ReviewLink) -> None:
         self.link = link
-        super().__init__("The draft changed after this review link was made.")
+        super().__init__("The draft changed after this review link was made.", status=410)
 
 
 def _hash(token: str) -> str:
