@@ -35,15 +35,19 @@ UNDOABLE = {
 }
 
 
+def undoable_items(run: BulkRun):
+    """The items an Undo of the run puts back: those it did, which for a Move or a label
+    change means those it really changed (one that changed nothing has nothing to undo)."""
+    done = run.items.filter(outcome=Outcome.DONE)
+    return done if run.action == BulkAction.DELETE else done.exclude(before={})
+
+
 def run_undoable(run: BulkRun) -> bool:
     """Whether the run's page offers Undo: a finished run of an action that can be undone,
     which changed something and was not undone yet."""
     if run.action not in UNDOABLE or run.finished_at is None:
         return False
-    done = run.items.filter(outcome=Outcome.DONE)
-    if run.action != BulkAction.DELETE:
-        done = done.exclude(before={})
-    return done.exists() and not run.undone_by.exists()
+    return undoable_items(run).exists() and not run.undone_by.exists()
 
 
 def run_counts(run: BulkRun) -> dict[str, int]:

@@ -42,6 +42,7 @@ from calendar_app.bulk.selectors import (
     STALL_AFTER,
     UNDOABLE,
     run_stalled,
+    undoable_items,
 )
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
@@ -202,15 +203,17 @@ def bulk_undo(*, viewer: Viewer, run: BulkRun) -> BulkRun:
         raise Refusal(f"{run.get_action_display()} cannot be undone.")
     if run.finished_at is None:
         raise Refusal("It is still running; undo it when it is done.")
-    if run.undone_by.exists():
-        raise Refusal("It was undone already.")
-    done = run.items.filter(outcome=Outcome.DONE)
-    if run.action != BulkAction.DELETE:
-        done = done.exclude(before={})  # a change that changed nothing has nothing to undo
-    slots = PlannedSlot.objects.filter(pk__in=done.values("slot_id"))
+    slots = PlannedSlot.objects.filter(pk__in=undoable_items(run).values("slot_id"))
+    if not slots.exists():
+        raise Refusal("Nothing to undo: no post was changed.")
     action = BulkAction.RESTORE if run.action == BulkAction.DELETE else BulkAction.UNDO
     params = {**run.params, "zone": viewer.zone.key}
     with transaction.atomic():
+        # The run's row locked, so of two Undo clicks one makes the undo and the other is
+        # told it was made (on SQLite, transactions take the write lock one at a time).
+        BulkRun.objects.select_for_update().filter(pk=run.pk).first()
+        if run.undone_by.exists():
+            raise Refusal("It was undone already.")
         undo = BulkRun.objects.create(
             user=viewer.user, action=action, params=params, undoes=run, total=slots.count()
         )
@@ -222,8 +225,6 @@ def bulk_undo(*, viewer: Viewer, run: BulkRun) -> BulkRun:
         )
         if action == BulkAction.UNDO and undo.total > INLINE_MAX:
             transaction.on_commit(lambda: enqueue(undo.pk))
-    if not undo.total:
-        raise Refusal("Nothing to undo: no post was changed.")
     if action == BulkAction.RESTORE or undo.total <= INLINE_MAX:
         bulk_run_advance(undo.pk, viewer=viewer, budget=None)
         undo.refresh_from_db()

@@ -382,6 +382,32 @@ def test_undo_moves_every_slot_of_a_bulk_move_back_and_leaves_one_moved_since(cl
     assert client.post(f"/bulk/{run.public_id}/undo/", **HTMX).status_code == 409
 
 
+def test_a_second_undo_is_told_it_was_undone_and_makes_no_second_run(client, team, frozen):
+    slots = drafts(team, 2)
+    post(login(client, team.editor), "move", slots, days="1")
+    run = BulkRun.objects.get()
+    assert client.post(f"/bulk/{run.public_id}/undo/", **HTMX).status_code == 200
+    again = client.post(f"/bulk/{run.public_id}/undo/", **HTMX)
+    assert again.status_code == 409 and "undone already" in again["HX-Trigger"]
+    assert BulkRun.objects.filter(undoes=run).count() == 1
+
+
+def test_an_undo_with_nothing_to_undo_leaves_no_run_behind(client, team, frozen):
+    """A label Add that changed nothing (every post had it already): Undo says so, and
+    says so again, rather than leaving an empty undo run that turns the next click into
+    "It was undone already"."""
+    label = Label.objects.create(workspace=team.workspace, name="Launch")
+    slots = drafts(team, 2)
+    for slot in slots:
+        slot.labels.add(label)
+    post(login(client, team.editor), "label_add", slots, label=str(label.public_id))
+    run = BulkRun.objects.get()
+    for _ in range(2):
+        response = client.post(f"/bulk/{run.public_id}/undo/", **HTMX)
+        assert response.status_code == 409 and "Nothing to undo" in response["HX-Trigger"]
+    assert not BulkRun.objects.filter(undoes=run).exists()
+
+
 def test_undo_of_a_move_goes_through_the_planning_rules(client, team, frozen):
     # Moved later, then the original time passed: the move back is refused in words.
     slot = team.slot(NOW + timedelta(hours=30))
