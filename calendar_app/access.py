@@ -1,8 +1,10 @@
-"""Who may see and do what. Every view starts here: `viewer_for` says who is asking, and each
-`<object>_for` returns the object asked for if it is in one of the viewer's workspaces, else
-404 (it does not exist for them); given `to` (what they want to do, in words), it also
-checks their role there, else 403 saying who may. Selectors take the `Viewer` this module
-makes; this module reads nothing through them."""
+"""Who may see and do what. Every view starts here: `viewer_for` says who is asking (from a
+request; `viewer_of` for a task acting for someone), and each `<object>_for` returns the
+object asked for if it is in one of the viewer's workspaces, else 404 (it does not exist for
+them); given `to` (what they want to do, in words), it also checks their role there, else 403
+saying who may. `slot_visible_to` and `deleted_slot_for` answer None rather than 404, for
+callers that decide themselves. Selectors take the `Viewer` this module makes; this module
+reads nothing through them."""
 
 from __future__ import annotations
 

@@ -437,6 +437,3 @@ def _undo_item(run: BulkRun, viewer: Viewer, slot: PlannedSlot, item: BulkItem, 
     if has:
         raise Refusal(f"The label {label.name!r} was put back meanwhile; left as it is.")
     return Outcome.DONE, slot_label_add(slot=slot, label=label, user=user), None
-
-
-# Reading a run ------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """One kind of "no": what the app will not do, in words for the person who asked.
 
-Services and model transitions raise `Refusal`; views answer it with `views.answers.refused`,
+Services and model transitions raise `Refusal`; views answer it with `web.answers.refused`,
 the same way for HTMX and plain requests. A refusal about the input names its fields, so a
 form shows each message next to its field.
 """

@@ -432,6 +432,3 @@ def at_risk_slots(scope: Scope, *, now: datetime | None = None, limit: int = 50)
     for slot in slots:
         slot.time_left = slot.scheduled_for - now
     return slots, usual[scope.workspace.pk]
-
-
-# Auto-generation (a write: the sweep calls it every minute) ------------------------------------

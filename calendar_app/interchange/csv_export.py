@@ -2,7 +2,7 @@
 workspace zone, streamed row by row so a large plan never sits in memory.
 
 The first columns are the importer's (date, time, time zone, project, note, language, key),
-so an export reads back through `imports` as the same plan; the key is the slot's id, so
+so an export reads back through `csv_import` as the same plan; the key is the slot's id, so
 importing an export into the same workspace plans nothing twice.
 """
 

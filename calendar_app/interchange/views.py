@@ -1,5 +1,5 @@
 """Plans in and out: CSV import (upload, preview, confirm), the list's CSV export, the import
-template, and the personal iCal feed (its settings are on the settings page, views/profile)."""
+template, and the personal iCal feed (its settings are on the settings page, accounts/views.py)."""
 
 from __future__ import annotations
 

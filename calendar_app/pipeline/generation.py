@@ -644,6 +644,3 @@ def generation_cancel(*, slot: PlannedSlot) -> str:
     except ScripeError as error:
         raise Refusal(f"Could not cancel: {describe_error(error)}") from None
     return "Generation cancelled."
-
-
-# handing due attempts to tasks ---------------------------------------------------------------

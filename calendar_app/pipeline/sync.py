@@ -17,7 +17,7 @@ workspace); beyond what that allows, the least recently read projects go first a
 wait a sweep. Without webhooks being heard, what is left of the allowance also rereads, every
 sweep, projects with a post due to go out; with them, Scripe says so itself.
 
-Every change is a conditional transition on the slot's status (models.py) and leaves a
+Every change is a conditional transition on the slot's status (models/slots.py) and leaves a
 trail entry that names Scripe.
 """
 

@@ -1,9 +1,10 @@
 """Reads: what a viewer may see, in which window, with which filters.
 
 Views ask here and never build a cross-cutting query themselves; writes live in services.
-Every slot query starts from `visible_slots`, so "alive, in one of your workspaces, with what
-a card shows" is said once, and every window of days is bounded by `utc_bounds` in the
-viewer's zone.
+Every slot query is bounded to the viewer's workspaces and to live slots (`visible_slots`
+for what a page shows in full, `card_slots` and `card_rows` for the cheaper rows cards and
+the list need), and every window of days is bounded by `utc_bounds` in the viewer's zone.
+Also here: labels, projects and notes a viewer may pick, the queue page, the at-risk filter.
 """
 
 from __future__ import annotations

@@ -205,9 +205,7 @@ def _settle(slot: PlannedSlot, user) -> Changed:
         return Changed("It is no longer scheduled in Scripe: back in review.")
 
 
-def post_move(
-    *, viewer: Viewer, slot: PlannedSlot, user, day, clock, zone, expected=None
-) -> str:
+def post_move(*, viewer: Viewer, slot: PlannedSlot, user, day, clock, zone, expected=None) -> str:
     """A move of one post as a drop on the calendar makes it, by the same rule
     (`slot_move_refusal`): in Scripe first for a scheduled post (its time of day kept unless
     `clock` says), here for any other. Returns what happened, in words."""

@@ -299,7 +299,7 @@ def test_a_card_is_draggable_exactly_when_its_viewer_may_move_it(client, team, s
     tag = re.search(rf'<article[^>]*id="slot-{slot.public_id}"[^>]*>', html).group(0)
     title = re.search(r'title="([^"]*)"', tag)
     if status == "scheduled" and role == "manager":
-        # Moved in Scripe first (tests/calendar_app/test_scheduled.py): only the card here.
+        # Moved in Scripe first (review/test_after_approval.py): only the card here.
         assert 'draggable="true"' in tag and title is None
         return
     response = client.post(
