@@ -12,9 +12,8 @@ from calendar_app.notifications import views as notifications
 from calendar_app.pipeline.views import generation
 from calendar_app.pipeline.views import webhooks as hooks
 from calendar_app.planning.views import calendar, labels, live, projects, queue, series, slots
-from calendar_app.review.views import after_approval as scheduled
+from calendar_app.review.views import after_approval, review
 from calendar_app.review.views import guests as guest_views
-from calendar_app.review.views import review
 from calendar_app.web import views as core
 
 urlpatterns = [
@@ -31,9 +30,13 @@ urlpatterns = [
     path("slots/<uuid:public_id>/move/", slots.slot_move, name="slot_move"),
     path("slots/<uuid:public_id>/delete/", slots.slot_delete, name="slot_delete"),
     path("slots/<uuid:public_id>/restore/", slots.slot_restore, name="slot_restore"),
-    path("slots/<uuid:public_id>/reschedule/", scheduled.slot_reschedule, name="slot_reschedule"),
-    path("slots/<uuid:public_id>/unschedule/", scheduled.slot_unschedule, name="slot_unschedule"),
-    path("slots/<uuid:public_id>/post/", scheduled.slot_post_edit, name="slot_post_edit"),
+    path(
+        "slots/<uuid:public_id>/reschedule/", after_approval.slot_reschedule, name="slot_reschedule"
+    ),
+    path(
+        "slots/<uuid:public_id>/unschedule/", after_approval.slot_unschedule, name="slot_unschedule"
+    ),
+    path("slots/<uuid:public_id>/post/", after_approval.slot_post_edit, name="slot_post_edit"),
     path("slots/<uuid:public_id>/generate/", generation.slot_generate, name="slot_generate"),
     path("slots/<uuid:public_id>/cancel/", generation.slot_cancel, name="slot_cancel"),
     path("slots/live/", live.slots_live, name="slots_live"),

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from calendar_app.access import viewer_for
 from calendar_app.accounts import selectors
 from calendar_app.accounts.forms import FeedForm, ProfileForm
-from calendar_app.interchange import ical as feeds
+from calendar_app.interchange import ical
 from calendar_app.models import time_zone_choices
 from calendar_app.notifications.forms import preferences_form
 from calendar_app.planning import services
@@ -38,7 +38,7 @@ def _render(request: HttpRequest, form: ProfileForm, **context) -> HttpResponse:
     context = {
         "form": form,
         "zone": viewer_for(request).zone.key,
-        "feed": feeds.feed_of(request.user),
+        "feed": ical.feed_of(request.user),
         "notification_form": preferences_form(request.user),
         **context,
     }
@@ -55,10 +55,10 @@ def feed_settings(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose what to do with the calendar feed.")
         return redirect("settings")
     if form.cleaned_data["action"] == "revoke":
-        if feeds.feed_revoke(user=request.user):
+        if ical.feed_revoke(user=request.user):
             messages.success(request, "Calendar feed turned off; its address no longer works.")
         return redirect("settings")
-    token = feeds.feed_enable(user=request.user)
+    token = ical.feed_enable(user=request.user)
     feed_url = request.build_absolute_uri(reverse("ical_feed", args=[token]))
     profile = selectors.profile_of(request.user)
     form = ProfileForm(

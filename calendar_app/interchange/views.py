@@ -13,9 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from calendar_app.access import viewer_for, workspace_for
 from calendar_app.core.refusals import Refusal
-from calendar_app.interchange import csv_export as exports
-from calendar_app.interchange import csv_import as imports
-from calendar_app.interchange import ical as feeds
+from calendar_app.interchange import csv_export, csv_import, ical
 from calendar_app.interchange.forms import CsvUploadForm, ImportConfirmForm
 from calendar_app.models import Role
 from calendar_app.planning import selectors
@@ -45,11 +43,11 @@ def import_upload(request: HttpRequest, workspace_id) -> HttpResponse:
     form = CsvUploadForm(
         request.POST if posted else None,
         request.FILES if posted else None,
-        max_bytes=imports.MAX_BYTES,
+        max_bytes=csv_import.MAX_BYTES,
     )
     if posted and form.is_valid():
         try:
-            upload = imports.import_upload(
+            upload = csv_import.import_upload(
                 workspace=workspace,
                 user=request.user,
                 data=form.cleaned_data["content"],
@@ -65,9 +63,9 @@ def import_upload(request: HttpRequest, workspace_id) -> HttpResponse:
         "form": form,
         "workspace": workspace,
         "zone": viewer.zone.key,
-        "max_bytes": imports.MAX_BYTES,
-        "max_rows": imports.MAX_ROWS,
-        "date_policy": imports.DATE_POLICY,
+        "max_bytes": csv_import.MAX_BYTES,
+        "max_rows": csv_import.MAX_ROWS,
+        "date_policy": csv_import.DATE_POLICY,
     }
     status = 422 if form.errors else 200
     return render(request, "interchange/import.html", context, status=status)
@@ -81,7 +79,7 @@ def import_preview(request: HttpRequest, workspace_id, import_id) -> HttpRespons
     viewer = viewer_for(request)
     workspace = workspace_for(viewer, workspace_id, role=Role.EDITOR, to="import posts")
     again = reverse("import_upload", args=[workspace.public_id])
-    upload = imports.import_for(workspace=workspace, user=request.user, public_id=import_id)
+    upload = csv_import.import_for(workspace=workspace, user=request.user, public_id=import_id)
     if upload is None:
         messages.error(
             request, "That preview has expired or was already imported; upload the file again."
@@ -89,7 +87,7 @@ def import_preview(request: HttpRequest, workspace_id, import_id) -> HttpRespons
         return redirect(again)
     projects = list(selectors.plannable_projects(viewer))
     try:
-        preview = imports.import_preview(upload=upload, projects=projects, zone=viewer.zone)
+        preview = csv_import.import_preview(upload=upload, projects=projects, zone=viewer.zone)
     except Refusal as refusal:
         messages.error(request, refusal.message)
         return redirect(again)
@@ -99,7 +97,7 @@ def import_preview(request: HttpRequest, workspace_id, import_id) -> HttpRespons
     if posted:
         if form.is_valid():
             try:
-                slots = imports.import_confirm(
+                slots = csv_import.import_confirm(
                     upload=upload,
                     user=request.user,
                     preview=preview,
@@ -132,7 +130,7 @@ def import_preview(request: HttpRequest, workspace_id, import_id) -> HttpRespons
 @login_required
 @require_GET
 def import_template(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse("\ufeff" + imports.template_csv(), content_type="text/csv")
+    response = HttpResponse("\ufeff" + csv_import.template_csv(), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="scripe-calendar-import.csv"'
     return response
 
@@ -153,11 +151,11 @@ def slot_export(request: HttpRequest) -> HttpResponse:
         # The button beside the filter asks with the filter's current values; a download
         # needs the browser to navigate, so htmx is told to go there.
         return HttpResponseClientRedirect(reverse("slot_export") + "?" + query.urlencode())
-    rows = exports.export_rows(slots).iterator(chunk_size=exports.CHUNK)
+    rows = csv_export.export_rows(slots).iterator(chunk_size=csv_export.CHUNK)
     response = StreamingHttpResponse(
-        exports.export_lines(rows), content_type="text/csv; charset=utf-8"
+        csv_export.export_lines(rows), content_type="text/csv; charset=utf-8"
     )
-    response["Content-Disposition"] = f'attachment; filename="{exports.export_filename()}"'
+    response["Content-Disposition"] = f'attachment; filename="{csv_export.export_filename()}"'
     return response
 
 
@@ -165,7 +163,7 @@ def slot_export(request: HttpRequest) -> HttpResponse:
 def ical_feed(request: HttpRequest, token: str) -> HttpResponse:
     """A user's feed, by its secret address alone (calendar apps do not sign in); read-only.
     An unknown or revoked token is 404, like any address that does not exist."""
-    feed = feeds.feed_for_token(token)
+    feed = ical.feed_for_token(token)
     if feed is None:
         raise Http404("No such feed.")
 
@@ -173,7 +171,7 @@ def ical_feed(request: HttpRequest, token: str) -> HttpResponse:
         return request.build_absolute_uri(reverse("slot", args=[slot.public_id]))
 
     response = HttpResponse(
-        feeds.feed_calendar(feed, link_for=link_for), content_type="text/calendar; charset=utf-8"
+        ical.feed_calendar(feed, link_for=link_for), content_type="text/calendar; charset=utf-8"
     )
     response["Content-Disposition"] = 'inline; filename="scripe-calendar.ics"'
     response["Cache-Control"] = "private, max-age=300"

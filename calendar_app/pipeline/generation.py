@@ -36,7 +36,7 @@ from calendar_app.models import GenerationJob, IllegalTransition, PlannedSlot
 from calendar_app.notifications.services import spend_cap_notify
 from calendar_app.notifications.trail import Kind, record
 from calendar_app.pipeline import dispatch
-from calendar_app.planning import series as recurrence
+from calendar_app.planning import series as series_rules
 from scripe_integration import pacing
 from scripe_integration.client import ScripeClient, collect_newest_first
 from scripe_integration.contract import Job, ScripeError, ScripeInputError
@@ -410,7 +410,7 @@ def _send_generation(job: GenerationJob, scripe: ScripeClient) -> Job:
     direct = not slot.workspace.review_required
     return scripe.generate_post(
         slot.project.scripe_id,
-        source_text(slot.note.text, job.steering, recurrence.steering_for(slot)),
+        source_text(slot.note.text, job.steering, series_rules.steering_for(slot)),
         idempotency_key=job.idempotency_key,
         language=slot.note.language,
         scheduled_for=slot.scheduled_for if direct else None,

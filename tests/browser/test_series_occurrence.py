@@ -9,16 +9,16 @@ import pytest
 from django.utils import timezone
 
 from calendar_app.models import SeriesOccurrence
-from calendar_app.planning import series as recurrence
+from calendar_app.planning import series as series_rules
 
 
 @pytest.mark.browser
 def test_saving_an_occurrence_from_the_series_page_opens_the_post(browser, live_server, team):
     start = timezone.localtime(timezone.now(), team.workspace.zone).date() + timedelta(days=7)
-    series = recurrence.series_create(
+    series = series_rules.series_create(
         user=team.editor,
         zone=team.workspace.zone,
-        rule=recurrence.Rule(frequency="weekly", weekdays=(start.weekday(),), count=3),
+        rule=series_rules.Rule(frequency="weekly", weekdays=(start.weekday(),), count=3),
         project=team.project,
         note_text="Weekly tip",
         note=None,

@@ -22,12 +22,12 @@ from calendar_app.models import (
 )
 from calendar_app.notifications import services as notifications
 from calendar_app.planning import queue
-from calendar_app.planning import series as recurrence
+from calendar_app.planning import series as series_rules
 from calendar_app.review import guests
 from calendar_app.review import services as review
 
 NOW = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)
-WEEKLY_THU = recurrence.Rule(frequency="weekly", weekdays=(3,), count=4)
+WEEKLY_THU = series_rules.Rule(frequency="weekly", weekdays=(3,), count=4)
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -123,7 +123,7 @@ def busy(team):
         user=team.editor, project=team.project, top=False, request_key="", note_text="Queued idea",
         note=None, language="en",
     )  # fmt: skip
-    series = recurrence.series_create(
+    series = series_rules.series_create(
         user=team.editor, zone=team.workspace.zone, rule=WEEKLY_THU, project=team.project,
         note_text="Weekly tip", note=None, language="en",
         day=date(2026, 10, 22), clock=time(9), labels=[launch],

@@ -15,7 +15,7 @@ from calendar_app.access import Viewer, series_for, slot_for, viewer_for
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import Role
 from calendar_app.planning import selectors
-from calendar_app.planning import series as recurrence
+from calendar_app.planning import series as series_rules
 from calendar_app.planning.forms import RepeatForm, SlotForm
 from calendar_app.planning.views.post_form import (
     FORM_TEMPLATE,
@@ -65,7 +65,7 @@ def series_new(request: HttpRequest) -> HttpResponse:
     series = None
     if form.is_valid() and repeat_form.is_valid():
         try:
-            series = recurrence.series_create(
+            series = series_rules.series_create(
                 user=request.user, zone=viewer.zone, rule=repeat_form.rule(), **form.plan()
             )
         except Refusal as refusal:
@@ -76,7 +76,7 @@ def series_new(request: HttpRequest) -> HttpResponse:
     if series is None:
         return render_form(request, viewer, form, repeat_form)
     made = selectors.series_planned_count(series)
-    rule = recurrence.Rule.of(series).describe()
+    rule = series_rules.Rule.of(series).describe()
     text = f"Series planned: {rule}; {made} post{'s' if made != 1 else ''} in the next 8 weeks."
     return done(request, text, redirect_to=reverse("series", args=[series.public_id]))
 
@@ -89,7 +89,7 @@ def series_detail(request: HttpRequest, public_id) -> HttpResponse:
     occurrences = selectors.series_occurrences(series)
     context = {
         "series": series,
-        "rule": recurrence.Rule.of(series).describe(),
+        "rule": series_rules.Rule.of(series).describe(),
         "occurrences": occurrences,
         "zone": series.workspace.time_zone,
         "can_edit": viewer.can(Role.EDITOR, series.workspace_id),
@@ -103,7 +103,7 @@ def series_delete(request: HttpRequest, public_id) -> HttpResponse:
     series = series_for(viewer_for(request), public_id, to="delete series")
     here = reverse("series", args=[series.public_id])
     try:
-        deleted, kept = recurrence.series_delete(series=series)
+        deleted, kept = series_rules.series_delete(series=series)
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=here)
     text = f"Series deleted: {deleted} post{'s' if deleted != 1 else ''} not yet written removed"
@@ -136,11 +136,11 @@ def occurrence_edit(request: HttpRequest, slot_id) -> HttpResponse:
     if form.is_valid():
         try:
             if scope == "this":
-                recurrence.occurrence_edit_one(
+                series_rules.occurrence_edit_one(
                     occurrence=occurrence, user=request.user, zone=viewer.zone, **form.plan()
                 )
                 return saved(request, slot, "This post saved.", to=here)
-            new = recurrence.occurrence_edit_following(
+            new = series_rules.occurrence_edit_following(
                 occurrence=occurrence, user=request.user, zone=viewer.zone, **form.plan()
             )
             return saved(

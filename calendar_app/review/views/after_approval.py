@@ -16,7 +16,7 @@ from calendar_app.access import slot_for, viewer_for
 from calendar_app.core.calendar_grid import parse_clock, parse_day
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import Role
-from calendar_app.review import after_approval as scheduled
+from calendar_app.review import after_approval
 from calendar_app.web.answers import done, refused
 
 UNDO_SECONDS = 10
@@ -39,7 +39,7 @@ def reschedule(request: HttpRequest, slot, *, day, clock) -> HttpResponse:
     zone = viewer_for(request).zone
     here = reverse("slot", args=[slot.public_id])
     try:
-        changed = scheduled.scheduled_reschedule(
+        changed = after_approval.scheduled_reschedule(
             slot=slot, user=request.user, day=day, clock=clock, zone=zone
         )
     except Refusal as refusal:
@@ -84,7 +84,7 @@ def slot_unschedule(request: HttpRequest, public_id) -> HttpResponse:
     return _act(
         request,
         public_id,
-        lambda slot: scheduled.scheduled_unschedule(slot=slot, user=request.user),
+        lambda slot: after_approval.scheduled_unschedule(slot=slot, user=request.user),
     )
 
 
@@ -94,7 +94,7 @@ def slot_post_edit(request: HttpRequest, public_id) -> HttpResponse:
     return _act(
         request,
         public_id,
-        lambda slot: scheduled.scheduled_edit(
+        lambda slot: after_approval.scheduled_edit(
             slot=slot,
             user=request.user,
             title=request.POST.get("title"),

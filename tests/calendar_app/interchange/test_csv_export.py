@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from calendar_app.interchange import csv_import as imports
+from calendar_app.interchange import csv_import
 from calendar_app.models import CsvImport, GenerationJob, PlannedSlot, Profile
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -192,11 +192,11 @@ def test_an_export_reads_back_through_the_importer_as_the_same_plan(client, team
     response = client.get("/slots/export.csv")
     data = b"".join(response.streaming_content)
     upload = CsvImport.objects.create(
-        workspace=team.workspace, created_by=team.editor, text=imports.decode(data)
+        workspace=team.workspace, created_by=team.editor, text=csv_import.decode(data)
     )
     projects = list(team.workspace.projects.all())
     # Read by someone in another zone: the export's time zone column keeps the moments.
-    preview = imports.import_preview(
+    preview = csv_import.import_preview(
         upload=upload, projects=projects, zone=zoneinfo.ZoneInfo("America/New_York")
     )
     assert "post text" in preview.ignored_columns
@@ -214,7 +214,9 @@ def test_an_export_plans_the_same_slots_in_a_fresh_workspace(client, team, plan)
     client.force_login(team.editor)
     data = b"".join(client.get("/slots/export.csv").streaming_content)
     PlannedSlot.objects.all().delete()
-    response = client.post(f"/import/{team.workspace.public_id}/", {"text": imports.decode(data)})
+    response = client.post(
+        f"/import/{team.workspace.public_id}/", {"text": csv_import.decode(data)}
+    )
     preview_url = response["Location"]
     assert client.post(preview_url, {"rows": ["1", "2"]}).status_code == 302
     slots = list(PlannedSlot.objects.order_by("scheduled_for"))

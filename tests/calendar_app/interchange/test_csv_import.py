@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calendar_app.core.refusals import Refusal
-from calendar_app.interchange import csv_import as imports
+from calendar_app.interchange import csv_import
 from calendar_app.models import CsvImport, PlannedSlot
 from calendar_app.planning import services
 
@@ -48,7 +48,7 @@ def rows_of(team, text, zone="Europe/Berlin"):
 
     upload = CsvImport.objects.create(workspace=team.workspace, created_by=team.editor, text=text)
     projects = list(team.workspace.projects.all())
-    return imports.import_preview(
+    return csv_import.import_preview(
         upload=upload, projects=projects, zone=zoneinfo.ZoneInfo(zone)
     ).rows
 
@@ -122,18 +122,18 @@ def test_pasted_text_works_like_a_file(client, team):
     ],
 )
 def test_dates_are_iso_or_day_first(cell, expected):
-    assert imports.parse_date(cell).timetuple()[:3] == expected
+    assert csv_import.parse_date(cell).timetuple()[:3] == expected
 
 
 @pytest.mark.parametrize("cell", ["12/31/2027", "2027-13-01", "31.12.27", "46363", "tomorrow"])
 def test_an_unreadable_date_says_what_is_expected(cell):
     with pytest.raises(ValueError, match=r"day first \(31\.12\.2026 or 31/12/2026\) or ISO"):
-        imports.parse_date(cell)
+        csv_import.parse_date(cell)
 
 
 def test_a_month_first_date_is_named_as_such():
     with pytest.raises(ValueError, match="looks month first"):
-        imports.parse_date("12/31/2027")
+        csv_import.parse_date("12/31/2027")
 
 
 def test_a_date_and_time_in_one_cell_is_read(team):
@@ -350,7 +350,7 @@ def test_missing_columns_are_named(client, team):
 
 
 def test_a_file_over_the_size_limit_is_refused(client, team, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_BYTES", 100)
+    monkeypatch.setattr(csv_import, "MAX_BYTES", 100)
     client.force_login(team.editor)
     response = send(client, team, "date,time,project,note\n" + "x" * 200)
     assert response.status_code == 422
@@ -358,7 +358,7 @@ def test_a_file_over_the_size_limit_is_refused(client, team, monkeypatch):
 
 
 def test_a_file_over_the_row_limit_is_refused(client, team, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_ROWS", 2)
+    monkeypatch.setattr(csv_import, "MAX_ROWS", 2)
     client.force_login(team.editor)
     text = "date,time,project,note\n" + "2027-01-12,09:00,Lena Fischer,a\n" * 3
     response = send(client, team, text)
@@ -406,7 +406,7 @@ def test_the_preview_does_not_query_per_row(team, django_assert_num_queries):
         )
         # Two queries: the workspace's labels, and the slots these rows' keys planned before.
         with django_assert_num_queries(2):
-            preview = imports.import_preview(upload=upload, projects=projects, zone=zone)
+            preview = csv_import.import_preview(upload=upload, projects=projects, zone=zone)
         assert len(preview.ready) == count
 
 

@@ -19,7 +19,7 @@ from calendar_app.models import (
     Workspace,
 )
 from calendar_app.pipeline.generation import source_text
-from calendar_app.planning import series as recurrence
+from calendar_app.planning import series as series_rules
 from calendar_app.planning.series import Rule
 
 # Thursday 15 October 2026 in Berlin; the clocks go back on 25 October 2026 and forward on
@@ -34,7 +34,7 @@ def _now(time_machine):
 
 def create(team, rule: Rule, *, day=date(2026, 10, 20), clock=time(9), project=None, **kw):
     project = project or team.project
-    return recurrence.series_create(
+    return series_rules.series_create(
         user=team.editor,
         zone=project.workspace.zone,
         rule=rule,
@@ -92,7 +92,7 @@ def test_a_zone_without_dst_keeps_the_same_utc_time(team):
     project = team.project.__class__.objects.create(
         workspace=tokyo, scripe_id="proj_tokyo", name="Tokyo page"
     )
-    series = recurrence.series_create(
+    series = series_rules.series_create(
         user=team.editor,
         zone=tokyo.zone,
         rule=Rule(frequency="weekly", weekdays=(1,), count=3),
@@ -147,20 +147,20 @@ def test_occurrences_are_made_eight_weeks_ahead_and_a_second_run_makes_none(team
     label = Label.objects.create(workspace=team.workspace, name="Tips")
     series = create(team, WEEKLY_TUE, labels=[label])
     assert len(local_times(series)) == 8  # 20 Oct .. 8 Dec
-    assert recurrence.series_materialise_all() == 0
-    assert recurrence.series_materialise(series=series) == 0
+    assert series_rules.series_materialise_all() == 0
+    assert series_rules.series_materialise(series=series) == 0
     assert PlannedSlot.objects.count() == 8
     assert all(list(s.labels.all()) == [label] for s in PlannedSlot.objects.all())
     time_machine.move_to(NOW + timedelta(weeks=2), tick=False)
-    assert recurrence.series_materialise_all() == 2
-    assert recurrence.series_materialise_all() == 0
+    assert series_rules.series_materialise_all() == 2
+    assert series_rules.series_materialise_all() == 0
     assert PlannedSlot.objects.count() == 10
 
 
 def test_the_request_keys_make_a_lost_occurrence_row_plan_nothing_twice(team):
     series = create(team, Rule(frequency="weekly", weekdays=(1,), count=2))
     SeriesOccurrence.objects.filter(series=series, index=2).delete()  # as after a crash
-    recurrence.series_materialise(series=series)
+    series_rules.series_materialise(series=series)
     assert PlannedSlot.objects.count() == 2
     assert SeriesOccurrence.objects.get(series=series, index=2).slot is not None
 
@@ -175,11 +175,11 @@ def test_the_hourly_schedule_exists(db):
 def test_each_occurrence_steers_scripe_away_from_the_same_post(team):
     series = create(team, WEEKLY_TUE)
     third = SeriesOccurrence.objects.get(series=series, index=3).slot
-    text = source_text(third.note.text, "", recurrence.steering_for(third))
+    text = source_text(third.note.text, "", series_rules.steering_for(third))
     assert text.startswith("Weekly tip\n\n")
     assert "week 3 of a recurring series (every week on Tue)" in text
     plain = team.slot(NOW + timedelta(days=3))
-    assert recurrence.steering_for(plain) == ""
+    assert series_rules.steering_for(plain) == ""
 
 
 # editing and deleting --------------------------------------------------------------------------
@@ -188,7 +188,7 @@ def test_each_occurrence_steers_scripe_away_from_the_same_post(team):
 def test_this_one_changes_only_that_post_and_leaves_the_series_text(team):
     series = create(team, Rule(frequency="weekly", weekdays=(1,), count=3))
     second = SeriesOccurrence.objects.get(series=series, index=2)
-    recurrence.occurrence_edit_one(
+    series_rules.occurrence_edit_one(
         occurrence=second,
         user=team.editor,
         zone=team.workspace.zone,
@@ -211,7 +211,7 @@ def test_this_and_following_splits_the_series_and_changes_the_posts_not_yet_writ
     third = SeriesOccurrence.objects.get(series=series, index=3)
     written = SeriesOccurrence.objects.get(series=series, index=4).slot
     PlannedSlot.objects.filter(pk=written.pk).update(status="in_review")
-    new = recurrence.occurrence_edit_following(
+    new = series_rules.occurrence_edit_following(
         occurrence=third,
         user=team.editor,
         zone=team.workspace.zone,
@@ -240,7 +240,7 @@ def test_this_and_following_splits_the_series_and_changes_the_posts_not_yet_writ
         5: "Weekly tip, new format",
         6: "Weekly tip, new format",
     }
-    assert recurrence.series_materialise_all() == 0  # nothing made twice after the split
+    assert series_rules.series_materialise_all() == 0  # nothing made twice after the split
     assert PlannedSlot.objects.alive().count() == 6
 
 
@@ -249,10 +249,10 @@ def test_deleting_a_series_keeps_what_was_written_scheduled_or_published(team):
     slots = [o.slot for o in series.occurrences.select_related("slot").order_by("index")]
     PlannedSlot.objects.filter(pk=slots[0].pk).update(status="scheduled")
     PlannedSlot.objects.filter(pk=slots[1].pk).update(status="in_review")
-    assert recurrence.series_delete(series=series) == (2, 2)
+    assert series_rules.series_delete(series=series) == (2, 2)
     alive = set(PlannedSlot.objects.alive().values_list("pk", flat=True))
     assert alive == {slots[0].pk, slots[1].pk}
-    assert recurrence.series_materialise_all() == 0
+    assert series_rules.series_materialise_all() == 0
 
 
 # the pages -------------------------------------------------------------------------------------
