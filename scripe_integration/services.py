@@ -281,13 +281,9 @@ def _workspace_me(scripe: ScripeClient):
 
 # What the calendar subscribes to (of the contract's `contract.WEBHOOK_EVENTS`): post changes made
 # in Scripe, and jobs that finished.
-SUBSCRIBED_EVENTS = (
-    "post.updated",
-    "post.scheduled",
-    "post.unscheduled",
-    "job.completed",
-    "job.failed",
-)
+POST_EVENTS = ("post.updated", "post.scheduled", "post.unscheduled")
+JOB_EVENTS = ("job.completed", "job.failed")
+SUBSCRIBED_EVENTS = (*POST_EVENTS, *JOB_EVENTS)
 # The host project routes its receiver under this URL name, with a `public_id` argument (the
 # connection's), the way Django's auth expects a URL named "login".
 RECEIVER_URL_NAME = "scripe_webhook"

@@ -29,14 +29,18 @@ from calendar_app.models import GenerationJob, PlannedSlot
 from calendar_app.pipeline.sync import post_follow
 from scripe_integration.contract import ScripeError
 from scripe_integration.models import WebhookDelivery
-from scripe_integration.services import WebhookRefused, webhook_accept
+from scripe_integration.services import (
+    JOB_EVENTS,
+    POST_EVENTS,
+    SUBSCRIBED_EVENTS,
+    WebhookRefused,
+    webhook_accept,
+)
 from scripe_integration.webhooks import WebhookEvent, parse_event
 
 logger = logging.getLogger(__name__)
 
 TASK = "calendar_app.tasks.apply_scripe_webhook"
-POST_EVENTS = frozenset({"post.updated", "post.scheduled", "post.unscheduled"})
-JOB_EVENTS = frozenset({"job.completed", "job.failed"})
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ def webhook_receive(*, public_id, body: bytes, signature: str | None) -> Receipt
             "Scripe webhook %s %s received again: ignored", delivery.type, delivery.event_id
         )
         return Receipt(200, {**answer, "duplicate": True})
-    if delivery.type in POST_EVENTS | JOB_EVENTS:
+    if delivery.type in SUBSCRIBED_EVENTS:
         transaction.on_commit(lambda: enqueue(delivery.pk))
     else:
         delivery.mark_processed("not an event the calendar follows")

@@ -15,11 +15,9 @@ from django_htmx.http import HttpResponseClientRefresh
 from calendar_app.access import slot_for, viewer_for
 from calendar_app.core.calendar_grid import parse_clock, parse_day
 from calendar_app.core.refusals import Refusal
-from calendar_app.models import Role
+from calendar_app.models import UNDO_SECONDS, Role
 from calendar_app.review import after_approval
 from calendar_app.web.answers import done, refused
-
-UNDO_SECONDS = 10
 
 
 def _on_its_own_page(request: HttpRequest, slot) -> bool:
