@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from calendar_app.notifications.services import notification_emails_sweep
+from calendar_app.bulk import services as bulk
+from calendar_app.models import Workspace
+from calendar_app.notifications.services import (
+    notification_digest_send,
+    notification_email_send,
+    notification_emails_sweep,
+    notifications_digest,
+)
 from calendar_app.pipeline.auto_generation import auto_generations_sweep
 from calendar_app.pipeline.dispatch import generations_sweep
 from calendar_app.pipeline.generation import generation_advance, generations_advance
-from calendar_app.pipeline.sync import missed_sweep, syncs_due
+from calendar_app.pipeline.sync import missed_sweep, scripe_sync, syncs_due
+from calendar_app.pipeline.webhooks import webhook_apply
+from calendar_app.planning.series import series_materialise_all
 from calendar_app.review.services import approvals_sweep
 from scripe_integration.services import webhook_deliveries_forget, webhook_refusals_forget
 
@@ -22,9 +31,6 @@ def advance_generation(job_id: int) -> None:
 
 def sync_workspace(workspace_id: int) -> str:
     """Sync now, for a manager: reads back the workspace's followed posts from Scripe."""
-    from calendar_app.models import Workspace
-    from calendar_app.pipeline.sync import scripe_sync
-
     workspace = Workspace.objects.filter(pk=workspace_id).first()
     return scripe_sync(workspace=workspace).sentence() if workspace else "No such workspace."
 
@@ -49,8 +55,6 @@ def sweep() -> dict[str, int]:
 
 def apply_scripe_webhook(delivery_id: int) -> str:
     """Applies one stored Scripe webhook delivery (calendar_app/pipeline/webhooks.py)."""
-    from calendar_app.pipeline.webhooks import webhook_apply
-
     return webhook_apply(delivery_id=delivery_id)
 
 
@@ -59,22 +63,16 @@ def apply_scripe_webhook(delivery_id: int) -> str:
 
 def send_notification_email(notification_id: int) -> str:
     """Sends one notification's email; a failure schedules this task again, with backoff."""
-    from calendar_app.notifications.services import notification_email_send
-
     return notification_email_send(notification_id=notification_id)
 
 
 def send_notification_digest(user_id: int) -> str:
     """One person's digest, again after a failed send."""
-    from calendar_app.notifications.services import notification_digest_send
-
     return notification_digest_send(user_id=user_id)
 
 
 def notification_digests() -> int:
     """Daily (a schedule made by migration 0010): each person's digest email."""
-    from calendar_app.notifications.services import notifications_digest
-
     return notifications_digest()
 
 
@@ -84,8 +82,6 @@ def notification_digests() -> int:
 def materialise_series() -> int:
     """Hourly (a schedule made by migration 0015): each live recurring series' occurrences,
     a rolling eight weeks ahead; running it twice plans nothing twice."""
-    from calendar_app.planning.series import series_materialise_all
-
     return series_materialise_all()
 
 
@@ -94,6 +90,4 @@ def materialise_series() -> int:
 
 def bulk_run_advance(run_id: int) -> int:
     """Works through a bulk run's slots for a while; the rest goes to a new task."""
-    from calendar_app.bulk.services import bulk_run_advance as advance
-
-    return advance(run_id)
+    return bulk.bulk_run_advance(run_id)

@@ -26,6 +26,7 @@ from calendar_app.models import (
 from calendar_app.planning import selectors
 from calendar_app.planning.scheduling import time_choices
 from calendar_app.planning.selectors import STATUS_FILTERS
+from calendar_app.planning.series import Rule
 
 
 class ProjectChoiceField(forms.ModelChoiceField):
@@ -209,8 +210,6 @@ class RepeatForm(forms.Form):
     count = forms.IntegerField(min_value=1, max_value=520, required=False)
 
     def rule(self):
-        from calendar_app.planning.series import Rule
-
         data = self.cleaned_data
         ends = data.get("ends") or "never"
         monthly_by = data.get("monthly_by") or ""

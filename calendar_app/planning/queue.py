@@ -39,6 +39,7 @@ from calendar_app.models import (
 from calendar_app.planning import services
 from calendar_app.planning.scheduling import (
     MAX_AHEAD_MONTHS,
+    MIN_LEAD,
     TIME_STEP_MINUTES,
     LocalTimeError,
     local_to_utc,
@@ -173,8 +174,6 @@ def project_slots(project: Project, start: datetime, end: datetime):
 
 def earliest(now: datetime) -> datetime:
     """The first moment the planning rules allow (a minute of slack for the request)."""
-    from calendar_app.planning.scheduling import MIN_LEAD
-
     return now + MIN_LEAD + timedelta(minutes=1)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet
@@ -19,6 +18,7 @@ from django.db.models.base import ModelState
 from django.db.models.functions import Left
 from django.utils import timezone
 
+from calendar_app.access import Viewer
 from calendar_app.core.calendar_grid import utc_bounds
 from calendar_app.models import (
     IN_FLIGHT_STATUSES,
@@ -49,9 +49,6 @@ from calendar_app.planning.queue import (
 from calendar_app.planning.scheduling import (
     schedule_problem,
 )
-
-if TYPE_CHECKING:
-    from calendar_app.access import Viewer
 
 # The note picker offers recent notes only, so it stays short in a workspace with years of them.
 RECENT_NOTES = timedelta(days=90)

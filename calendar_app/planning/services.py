@@ -6,11 +6,11 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from calendar_app.access import Viewer
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
     PROJECT_COLOURS,
@@ -28,9 +28,6 @@ from calendar_app.notifications.trail import Kind, record
 from calendar_app.planning import rules
 from calendar_app.planning.labels import labels_check
 from scripe_integration.services import projects_fetch
-
-if TYPE_CHECKING:
-    from calendar_app.access import Viewer
 
 
 @dataclass(frozen=True)

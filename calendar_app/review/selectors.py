@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
 
 from django.db.models import F, FilteredRelation, Q
 from django.db.models.functions import Left
 from django.http import QueryDict
 from django.utils.http import urlencode
 
+from calendar_app.access import Viewer
 from calendar_app.core.calendar_grid import parse_day
 from calendar_app.models import (
     REVIEW_STATUSES,
@@ -28,9 +28,6 @@ from calendar_app.planning.live import EpochMicros, from_micros
 from calendar_app.planning.selectors import bare_instance, within_days
 from calendar_app.review import guests
 from calendar_app.review.services import draft_changes, self_approval_refusal
-
-if TYPE_CHECKING:
-    from calendar_app.access import Viewer
 
 # How much of a draft the review queue's list loads for its first line.
 REVIEW_ITEM_HEAD_CHARS = 400

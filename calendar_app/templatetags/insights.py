@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import template
 
+from calendar_app.access import viewer_for
 from scripe_integration.plans import GENERATION_CENTS
 
 register = template.Library()
@@ -19,8 +20,6 @@ def generation_cost() -> str:
 def _has_role(request, role: str) -> bool:
     """The signed-in person has the role in some workspace (read from the memberships the
     request already loaded)."""
-    from calendar_app.access import viewer_for
-
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return False

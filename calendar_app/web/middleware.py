@@ -12,6 +12,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
+from calendar_app.access import viewer_for
+
 
 class PolicyHeadersMiddleware:
     """Sends the site's policies on every response that does not set its own:
@@ -46,8 +48,6 @@ class UserTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from calendar_app.access import viewer_for
-
         if request.user.is_authenticated:
             timezone.activate(viewer_for(request).zone)
         else:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calendar_app.access import Viewer, series_for, slot_for, viewer_for
+from calendar_app.core.calendar_grid import parse_day
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import Role
 from calendar_app.planning import selectors
@@ -37,8 +38,6 @@ def render_form(
     slot=None,
     scope: str = "this",
 ) -> HttpResponse:
-    from calendar_app.core.calendar_grid import parse_day
-
     selected = parse_day(form["date"].value())
     shown = selected or timezone.localdate()
     context = {
