@@ -10,6 +10,7 @@ import pytest
 
 from scripe_integration.client import ScripeClient
 from scripe_integration.contract import API_VERSION, Job, ScripeError
+from tests.scripe_integration.sandbox_support import eventually
 
 PROJECT = "proj_01JSANDBOXPROJ000000000001"
 COMPANY = "proj_01JSANDBOXPROJ000000000002"
@@ -128,8 +129,7 @@ def test_a_running_job_reports_progress_and_a_message(sandbox_factory):
     sandbox = sandbox_factory(generation_seconds=(3, 3), queue_seconds=0)
     with sandbox.client() as scripe:
         job = scripe.generate_post(PROJECT, NOTE, idempotency_key=key())
-        time.sleep(1.0)
-        running = scripe.get_job(job.id)
+        running = eventually(lambda: (j := scripe.get_job(job.id)).progress and j)
     assert running.status == "RUNNING"
     assert 0 < running.progress < 1
     assert running.progress_message
@@ -244,7 +244,8 @@ def test_a_timed_out_generation_retried_with_its_key_makes_one_job(sandbox):
     k = key()
     with sandbox.client(read_timeout=0.5) as scripe:
         timeout = error_of(scripe.generate_post, PROJECT, NOTE, idempotency_key=k)
-        time.sleep(1.5)
+        # The held request finishes on the sandbox's side and its job is stored.
+        eventually(lambda: sandbox.stats()["jobsCreated"] == 1)
         retry = scripe.generate_post(PROJECT, NOTE, idempotency_key=k)
     assert (timeout.code, timeout.retryable) == ("timeout", True)
     assert retry.replayed is True

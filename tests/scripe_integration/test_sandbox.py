@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
 from scripe_integration.sandbox.__main__ import build_parser
 from scripe_integration.sandbox.writer import write_post
+from tests.scripe_integration.sandbox_support import eventually
 
 PROJECT = "proj_01JSANDBOXPROJ000000000001"
 
@@ -166,8 +166,7 @@ def test_listing_posts_needs_a_project_and_known_statuses(api):
 def test_jobs_advance_on_the_clock_without_being_polled(api):
     job = api.post("posts/generations", json=generation()).json()["data"]
     assert job["status"] == "QUEUED"
-    time.sleep(1.0)
-    jobs = api.get("jobs?status=DONE").json()["data"]
+    jobs = eventually(lambda: api.get("jobs?status=DONE").json()["data"])
     assert [j["id"] for j in jobs] == [job["id"]]
     post_id = jobs[0]["result"]["postId"]
     posts = api.get(f"posts?projectId={PROJECT}&status=draft").json()["data"]
@@ -220,7 +219,9 @@ def test_the_next_jobs_can_be_made_to_fail(api, sandbox):
     sandbox.fail_next_jobs(1, "content_policy")
     first = api.post("posts/generations", json=generation()).json()["data"]["id"]
     second = api.post("posts/generations", json=generation("Another idea.")).json()["data"]["id"]
-    time.sleep(1.0)
+    finished = {"DONE", "FAILED"}
+    eventually(lambda: api.get(f"jobs/{first}").json()["data"]["status"] in finished)
+    eventually(lambda: api.get(f"jobs/{second}").json()["data"]["status"] in finished)
     assert api.get(f"jobs/{first}").json()["data"]["errorCode"] == "content_policy"
     assert api.get(f"jobs/{second}").json()["data"]["status"] == "DONE"
 
@@ -235,7 +236,15 @@ def test_it_can_report_no_progress_and_the_estimate_as_time_remaining(sandbox_fa
         base_url=sandbox.base_url + "/", headers={"Authorization": f"Bearer {sandbox.key}"}
     ) as api:
         first = api.post("posts/generations", json=generation()).json()["data"]
-        time.sleep(1.0)
-        running = api.get(f"jobs/{first['id']}").json()["data"]
+        # The estimate counts down with the sandbox's clock: until it has moved a second on.
+        running = eventually(
+            lambda: (
+                job
+                if first["estimatedCompletionMs"]
+                - (job := api.get(f"jobs/{first['id']}").json()["data"])["estimatedCompletionMs"]
+                >= 900
+                else None
+            )
+        )
     assert running["status"] == "RUNNING" and running["progress"] is None
     assert first["estimatedCompletionMs"] - running["estimatedCompletionMs"] >= 900
