@@ -34,7 +34,7 @@ run: $(VENV)/.installed
 
 ## Lint, check formatting and the architecture's contracts, and run the whole test suite in
 ## parallel (TEST_WORKERS processes), printing the 20 slowest tests.
-TEST_WORKERS ?= 4
+TEST_WORKERS ?= 6
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
