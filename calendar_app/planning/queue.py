@@ -213,13 +213,16 @@ def queued_posts(project: Project, *, now: datetime | None = None) -> list[Plann
     )
 
 
-def off_schedule(project: Project, *, now: datetime | None = None) -> list[PlannedSlot]:
-    """Queued posts that sit at no schedule time (the schedule changed under them)."""
+def off_schedule(
+    project: Project, *, now: datetime | None = None, schedule: list | None = None
+) -> list[PlannedSlot]:
+    """Queued posts that sit at no schedule time (the schedule changed under them);
+    `schedule` when the caller has read it already."""
     queued = queued_posts(project, now=now)
     if not queued:
         return []
     zone = project.workspace.zone
-    on = {(d, t) for d, t in schedule_of(project)}
+    on = set(schedule if schedule is not None else schedule_of(project))
     result = []
     for slot in queued:
         local = slot.scheduled_for.astimezone(zone)

@@ -42,6 +42,7 @@ from calendar_app.planning.queue import (
     describe_schedule,
     earliest,
     is_queued,
+    off_schedule,
     project_slots,
     schedule_of,
     schedule_times,
@@ -447,7 +448,7 @@ def queue_page(
     """The queue page's read: the schedule, its times over the next `days` days with what
     holds each (labels prefetched), and queued posts off the schedule. A fixed number of
     queries, whatever the number of posts: the schedule, the window's posts, their labels,
-    the queued posts (for those off schedule)."""
+    the queued posts (`queue.off_schedule`)."""
     now = now or timezone.now()
     schedule = schedule_of(project)
     zone = project.workspace.zone
@@ -467,6 +468,5 @@ def queue_page(
         for when, local in schedule_times(schedule, zone, start, end)
         if schedule_problem(when, now) is None
     ]
-    on = {t.when for t in times}
-    off = [s for s in all_slots if s.scheduled_for not in on and is_queued(s)]
-    return QueuePage(project, schedule, times, off)
+    # Off the schedule by the one rule the schedule's save also counts with.
+    return QueuePage(project, schedule, times, off_schedule(project, now=now, schedule=schedule))

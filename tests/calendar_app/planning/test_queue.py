@@ -212,7 +212,7 @@ def test_the_queue_page_costs_the_same_for_one_post_or_twelve(
     client.force_login(team.manager)
     url = f"/queue/{team.project.scripe_id}/"
     client.get(url)
-    with django_assert_num_queries(10) as one:
+    with django_assert_num_queries(11) as one:
         client.get(url)
     for n in range(11):
         add(team, f"Post {n}").labels.add(label)
