@@ -11,11 +11,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from calendar_app.access import viewer_for
 from calendar_app.accounts import selectors
+from calendar_app.accounts import services
 from calendar_app.accounts.forms import FeedForm, ProfileForm
 from calendar_app.interchange import ical
 from calendar_app.models import time_zone_choices
 from calendar_app.notifications.forms import preferences_form
-from calendar_app.planning import services
 
 
 @login_required
@@ -28,7 +28,9 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         zones=time_zone_choices(),
     )
     if request.method == "POST" and form.is_valid():
-        zone = services.profile_update(user=request.user, time_zone=form.cleaned_data["time_zone"])
+        zone = services.profile_update(
+            user=request.user, time_zone=form.cleaned_data["time_zone"]
+        )
         messages.success(request, f"Times are now shown in {zone or 'your workspace’s zone'}.")
         return redirect("settings")
     return _render(request, form)

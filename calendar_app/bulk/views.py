@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -19,6 +18,7 @@ from django_htmx.http import trigger_client_event
 from calendar_app.access import bulk_run_for, viewer_for
 from calendar_app.bulk import selectors as runs
 from calendar_app.bulk import services as bulk
+from calendar_app.bulk.forms import BulkForm
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import UNDO_SECONDS, BulkAction
 from calendar_app.planning import selectors
@@ -28,20 +28,6 @@ from calendar_app.web.answers import refused
 TEMPLATE = "bulk/run.html"
 # More ids than any selection may hold are not even read.
 IDS_MAX = bulk.SELECTION_MAX + 1
-
-
-class BulkForm(forms.Form):
-    """The action bar. `scope` is "ids" (the ticked slots) or "filter" (every slot the list's
-    filter matches, resolved here, never the ids the page happened to show)."""
-
-    action = forms.ChoiceField(choices=[(a, a) for a in BulkAction.values])
-    scope = forms.ChoiceField(choices=[("ids", "ids"), ("filter", "filter")], required=False)
-    days = forms.IntegerField(required=False, min_value=-10_000, max_value=10_000)
-    date = forms.DateField(required=False)
-    label = forms.UUIDField(required=False)
-    reason = forms.CharField(required=False, strip=False)
-    # Ticked after being told a bulk Generate would reach Scripe's daily spend cap.
-    near_cap = forms.BooleanField(required=False)
 
 
 def _ids(values: list[str]) -> list[uuid.UUID]:

@@ -16,7 +16,6 @@ from calendar_app.models import (
     PROJECT_COLOURS,
     IllegalTransition,
     PlannedSlot,
-    Profile,
     Project,
     Role,
     SlotStatus,
@@ -216,12 +215,6 @@ def slot_restore(*, slot: PlannedSlot, until: datetime | None = None) -> None:
 
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
-
-
-def profile_update(*, user, time_zone: str) -> str:
-    """The user's own time zone ("" for the workspace's); the profile is made on first use."""
-    Profile.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
-    return time_zone
 
 
 URL_MAX_CHARS = Project._meta.get_field("linkedin_url").max_length
