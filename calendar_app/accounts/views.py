@@ -10,8 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from calendar_app.access import viewer_for
-from calendar_app.accounts import selectors
-from calendar_app.accounts import services
+from calendar_app.accounts import selectors, services
 from calendar_app.accounts.forms import FeedForm, ProfileForm
 from calendar_app.interchange import ical
 from calendar_app.models import time_zone_choices
@@ -28,9 +27,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         zones=time_zone_choices(),
     )
     if request.method == "POST" and form.is_valid():
-        zone = services.profile_update(
-            user=request.user, time_zone=form.cleaned_data["time_zone"]
-        )
+        zone = services.profile_update(user=request.user, time_zone=form.cleaned_data["time_zone"])
         messages.success(request, f"Times are now shown in {zone or 'your workspace’s zone'}.")
         return redirect("settings")
     return _render(request, form)
