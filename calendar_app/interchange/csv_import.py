@@ -571,7 +571,7 @@ def import_confirm(
                         plan.pop(name)
                     slot = queue.queue_add(
                         user=user, project=row.project, request_key=row.request_key, **plan
-                    )
+                    ).slot
                 else:
                     slot = services.slot_create(user=user, **row.plan())
             except Refusal as refusal:

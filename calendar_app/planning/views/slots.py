@@ -27,7 +27,7 @@ from calendar_app.core.calendar_grid import (
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import UNDO_SECONDS, Role, SlotStatus
 from calendar_app.pipeline.generation import generation_request
-from calendar_app.planning import selectors, services
+from calendar_app.planning import queue, selectors, services
 from calendar_app.planning.forms import SlotFilterForm, SlotForm
 from calendar_app.planning.scheduling import MIN_LEAD
 from calendar_app.review.views.after_approval import reschedule
@@ -41,6 +41,7 @@ def _form(viewer: Viewer, **kwargs) -> SlotForm:
     return SlotForm(
         projects=selectors.plannable_projects(viewer),
         notes=selectors.recent_notes(viewer),
+        may_put_first=any(queue.may_reorder(viewer, w) for w in viewer.editable_workspace_ids),
         **kwargs,
     )
 
