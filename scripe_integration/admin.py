@@ -3,7 +3,8 @@
 The host project puts `ScripeConnectionInline` on its workspace's admin page, so an admin
 sets a workspace's key, base URL and members on one page. A key belongs to the base URL it
 was entered for: saving a new base URL without a new key drops the stored key (the model does
-it), and the form's `notice` says so for the host's admin to show.
+it), and the form's `notice` says so for the host's admin to show. A new base URL also starts
+with nothing known of whether it answers or of its rate limit (`forget_address`).
 """
 
 from __future__ import annotations
@@ -67,6 +68,11 @@ class ScripeConnectionForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> ScripeConnection:
         connection = super().save(commit=False)
+        before = str(self.initial.get("base_url") or "").rstrip("/")
+        if not connection._state.adding and before != connection.base_url.rstrip("/"):
+            # Another Scripe: what the old address said of its reachability and rate limit
+            # is not known of this one (the Reachable and Rate limit rows start again).
+            connection.forget_address()
         if self.cleaned_data.get("new_key"):
             connection.set_key(self.cleaned_data["new_key"], by=getattr(self, "set_by", None))
         elif connection.has_key and not connection.key_is_for_base_url:

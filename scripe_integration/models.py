@@ -247,11 +247,21 @@ class ScripeConnection(models.Model):
         self.key_set_at = timezone.now()
         self.key_set_by = by
         if not self.key_is_for_base_url:
-            self.unreachable_since = None  # an outage of the old address says nothing of this one
+            self.forget_address()
         self.key_base_url = self.base_url
         self.key_state = self.KeyState.UNVERIFIED
         self.key_error_code = self.key_error_message = ""
         self.verified_at = None
+
+    def forget_address(self) -> None:
+        """Drops what the Scripe at the previous base URL told us: whether it answered, its
+        rate limit and any hold it asked for, and its deprecation notice. An outage or a
+        nearly spent rate limit of the old address says nothing of a new one, and would
+        otherwise show (and pace calls) until the new address first answers."""
+        self.unreachable_since = self.hold_until = None
+        self.rate_limit = self.rate_limit_remaining = None
+        self.rate_limit_reset_at = self.rate_limit_seen_at = None
+        self.deprecation_notice = self.deprecation_sunset = ""
 
     def forget_key(self) -> None:
         """Drops the key and everything learnt by using it: who it belongs to, and whether

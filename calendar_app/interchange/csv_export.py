@@ -1,9 +1,9 @@
 """CSV export of the list view's filter: every field a manager needs, times in each slot's
 workspace zone, streamed row by row so a large plan never sits in memory.
 
-The first columns are the importer's (date, time, time zone, project, note, language, key),
-so an export reads back through `csv_import` as the same plan; the key is the slot's id, so
-importing an export into the same workspace plans nothing twice.
+Every column the importer reads is here (date, time, time zone, project, note, language,
+labels, key), so an export reads back through `csv_import` as the same plan, labels included;
+the key is the slot's id, so importing an export into the same workspace plans nothing twice.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ HEADER = [
     "status",
     "language",
     "note",
+    "labels",
     "post title",
     "post text",
     "scripe post id",
@@ -40,6 +41,8 @@ HEADER = [
 # A cell a spreadsheet would run as a formula (CSV injection) gets a leading apostrophe.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 500
+# Between a slot's label names: one of the separators the importer splits them at.
+LABEL_SEPARATOR = ", "
 
 
 def neutralise(value: str) -> str:
@@ -48,12 +51,14 @@ def neutralise(value: str) -> str:
 
 def export_rows(slots: SlotQuerySet) -> SlotQuerySet:
     """The filtered slots (from `selectors.slots_filtered`) with everything an export row
-    reads: the full note, who planned it, and the current attempt with its post (which
-    `card_slots` joins into the slot's row; here without deferring any of it)."""
+    reads: the full note, who planned it, the current attempt with its post (which
+    `card_slots` joins into the slot's row; here without deferring any of it), and its labels
+    (one more query per chunk)."""
     return (
         slots.defer(None)
         .select_related("workspace", "project", "note", "created_by")
         .prefetch_related(None)
+        .prefetch_related("labels")
     )
 
 
@@ -76,6 +81,7 @@ def export_row(slot: PlannedSlot) -> list[str]:
         slot.get_status_display(),
         slot.note.language,
         slot.note.text,
+        LABEL_SEPARATOR.join(label.name for label in slot.labels.all()),
         job.post_title if job else "",
         job.post_content if job else "",
         job.post_id if job else "",

@@ -323,15 +323,33 @@ def _request_key(workspace: Workspace, row: Row) -> str:
     return "csv:" + digest[:60]
 
 
+def _name_key(text: str) -> str:
+    """A name as it is looked up: any case, spaces evened out."""
+    return " ".join(text.lower().split())
+
+
 def _label_finder(labels: list[Label]):
-    by_name = {" ".join(label.name.lower().split()): label for label in labels}
+    by_name = {_name_key(label.name): label for label in labels}
 
     def find(value: str) -> tuple[list[Label], str]:
-        names = [n.strip() for n in re.split(r"[,;|]", value) if n.strip()]
+        """The labels a cell names, separated by `,` `;` or `|` (an export writes ", "). A
+        label whose own name holds a separator ("Q1, 2027") is still found: at each place
+        the longest run of parts that names a label is taken."""
+        parts = re.split(r"([,;|])", value)  # names, with the separators between them kept
+        count = len(parts) // 2 + 1
         found, unknown = [], []
-        for name in names:
-            label = by_name.get(" ".join(name.lower().split()))
-            (found if label else unknown).append(label or name)
+        start = 0
+        while start < count:
+            for end in range(count, start, -1):
+                label = by_name.get(_name_key("".join(parts[2 * start : 2 * end - 1])))
+                if label is not None:
+                    found.append(label)
+                    start = end
+                    break
+            else:
+                if name := parts[2 * start].strip():
+                    unknown.append(name)
+                start += 1
         if unknown:
             known = ", ".join(label.name for label in labels[:8]) or "none yet"
             return found, f"Unknown label “{unknown[0][:60]}” (this workspace has: {known})."
@@ -553,7 +571,7 @@ def import_confirm(
                         plan.pop(name)
                     slot = queue.queue_add(
                         user=user, project=row.project, request_key=row.request_key, **plan
-                    )
+                    ).slot
                 else:
                     slot = services.slot_create(user=user, **row.plan())
             except Refusal as refusal:

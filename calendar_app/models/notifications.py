@@ -54,7 +54,7 @@ class SlotEvent(models.Model):
 
 
 class NotificationKind(models.TextChoices):
-    """What a person is told about. Which slot status leads to which kind, and who hears of
+    """What a person is told about. Which slot event leads to which kind, and who hears of
     it, is one table in calendar_app/notifications/services.py."""
 
     REVIEW_READY = "review_ready", "A draft is ready for review"
@@ -65,6 +65,7 @@ class NotificationKind(models.TextChoices):
     FAILED = "failed", "A generation failed"
     MISSED = "missed", "A draft missed its time"
     REMOVED = "removed", "A post was removed in Scripe"
+    GUEST_COMMENT = "guest_comment", "A client commented through a review link"
     KEY_INVALID = "key_invalid", "The Scripe key stopped working"
     SPEND_CAP = "spend_cap", "Scripe's daily spend cap was reached"
 

@@ -1,14 +1,17 @@
 """Notifications (#17): who is told what happened to a slot or a workspace, in the app and by
 email.
 
-One way in for slot events: `trail.record` calls `slot_event_notify` for every status
-entry of the trail, whoever moved the slot (a person, the pipeline, the review, the sync),
-so no path can forget to tell. `STATUS_EVENTS` maps the status a slot reached to what
-people are told, and `AUDIENCE` says who: the workspace's reviewers (managers and admins),
-the slot's followers (its creator and its watchers), or the workspace's admins; never the
-person who did it. A status reached again (a reschedule ends `scheduled` as it began) is not
-news. The Scripe key (a signal from scripe_integration) and the spend cap (the pipeline)
-tell admins.
+One way in for slot events: `trail.record` calls `slot_event_notify` for every entry of the
+trail, whoever wrote it (a person, a guest through a review link, the pipeline, the review,
+the sync), so no path can forget to tell. `STATUS_EVENTS` maps the status a slot reached to
+what people are told, and `AUDIENCE` says who: the workspace's reviewers (managers and
+admins), the slot's followers (its creator and its watchers), both, or the workspace's
+admins; never the person who did it, and the text names who did it, a guest too ("by guest
+Anna Weber"). A status reached again (a reschedule ends `scheduled` as it began) is not
+news. Of the other entries only a guest's comment is: the client wrote from outside the app,
+where nobody in the team sees it happen (a colleague's comment is made where the team works,
+and joining the conversation watches the post). The Scripe key (a signal from
+scripe_integration) and the spend cap (the pipeline) tell admins.
 
 Notifications are rows written in the transaction of the event. Email is a separate state
 on each row, chosen per person and kind (`EmailChoice`: at once, in the daily digest, or
@@ -67,6 +70,7 @@ STATUS_EVENTS = {
     SlotStatus.REMOVED: K.REMOVED,
 }
 REVIEWERS, FOLLOWERS, ADMINS = "reviewers", "followers", "admins"
+CONCERNED = "reviewers and followers"
 AUDIENCE = {
     K.REVIEW_READY: REVIEWERS,
     K.CHANGES_REQUESTED: FOLLOWERS,
@@ -76,6 +80,9 @@ AUDIENCE = {
     K.FAILED: FOLLOWERS,
     K.MISSED: FOLLOWERS,
     K.REMOVED: FOLLOWERS,
+    # The client's word on a draft: the reviewers decide on it (approve, send back with the
+    # client's wishes), and its creator and watchers planned it and write the next one.
+    K.GUEST_COMMENT: CONCERNED,
     K.KEY_INVALID: ADMINS,
     K.SPEND_CAP: ADMINS,
 }
@@ -95,6 +102,7 @@ HEADLINES = {
     K.FAILED: "Generation failed",
     K.MISSED: "Missed its time",
     K.REMOVED: "Removed in Scripe",
+    K.GUEST_COMMENT: "Client comment",
 }
 
 # What emails of each kind are about, as "Stop emails about …" says it (#24): the kinds'
@@ -108,6 +116,7 @@ ABOUT = {
     K.FAILED: "failed generations",
     K.MISSED: "drafts that missed their time",
     K.REMOVED: "posts removed in Scripe",
+    K.GUEST_COMMENT: "clients' comments through review links",
     K.KEY_INVALID: "Scripe keys that stop working",
     K.SPEND_CAP: "Scripe's daily spend cap",
 }
@@ -134,18 +143,18 @@ UNSUBSCRIBE_SALT = "calendar_app.notifications.unsubscribe"
 
 
 def slot_event_notify(*, slot: PlannedSlot, event: SlotEvent) -> list[Notification]:
-    """Tells the right people about a status entry of the slot's trail (see the module's
-    docstring). Called by `trail.record`, inside the event's transaction."""
+    """Tells the right people about an entry of the slot's trail, if it is news (see the
+    module's docstring). Called by `trail.record`, inside the event's transaction."""
     kind = _kind_for(slot, event)
     if kind is None:
         return []
     users = _audience(kind, workspace_id=slot.workspace_id, slot=slot)
     if event.actor_id is not None:
-        users = users.exclude(pk=event.actor_id)
+        users = users.exclude(pk=event.actor_id)  # a guest has no account to leave out
     zone = slot.workspace.zone
     when = timezone.localtime(slot.scheduled_for, zone)
     text = f"{HEADLINES[kind]}: {slot.project.name}, {when:%a %-d %b %H:%M}"
-    if event.actor_id is not None:
+    if event.actor_id is not None or event.guest_name:
         text += f" (by {event.who})"
     return _notify(
         users, kind=kind, workspace_id=slot.workspace_id, slot=slot, text=text, detail=event.text
@@ -153,6 +162,10 @@ def slot_event_notify(*, slot: PlannedSlot, event: SlotEvent) -> list[Notificati
 
 
 def _kind_for(slot: PlannedSlot, event: SlotEvent) -> str | None:
+    if event.kind == SlotEvent.Kind.COMMENT:
+        return K.GUEST_COMMENT if event.guest_name else None
+    if event.kind != SlotEvent.Kind.STATUS:
+        return None
     status = event.status
     if status == SlotStatus.QUEUED:
         # The rewrite a request for changes starts carries the comment as steering.
@@ -176,15 +189,24 @@ def _audience(kind: str, *, workspace_id: int, slot: PlannedSlot | None = None):
     """The active members of the workspace who hear of `kind`. The role is the one they
     have in this workspace (one filter over the membership, not one per condition, which
     would accept a manager of another workspace)."""
-    roles = {REVIEWERS: [Role.MANAGER, Role.ADMIN], ADMINS: [Role.ADMIN]}.get(AUDIENCE[kind])
-    members = Q(memberships__workspace_id=workspace_id)
-    if roles:
-        members &= Q(memberships__role__in=roles)
-    users = get_user_model().objects.filter(members, is_active=True)
-    if roles:
-        return users
+    members = get_user_model().objects.filter(is_active=True)
+    audience = AUDIENCE[kind]
+
+    def with_role(*roles: str):
+        return members.filter(memberships__workspace_id=workspace_id, memberships__role__in=roles)
+
+    if audience == ADMINS:
+        return with_role(Role.ADMIN)
+    reviewers = with_role(Role.MANAGER, Role.ADMIN)
+    if audience == REVIEWERS:
+        return reviewers
     watchers = SlotWatch.objects.filter(slot=slot).values("user_id")
-    return users.filter(Q(pk=slot.created_by_id) | Q(pk__in=watchers))
+    followers = members.filter(memberships__workspace_id=workspace_id).filter(
+        Q(pk=slot.created_by_id) | Q(pk__in=watchers)
+    )
+    if audience == FOLLOWERS:
+        return followers
+    return members.filter(Q(pk__in=followers.values("pk")) | Q(pk__in=reviewers.values("pk")))
 
 
 def _notify(

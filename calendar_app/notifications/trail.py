@@ -17,10 +17,11 @@ def record(
     earlier_text: str = "",
     guest_name: str = "",
 ) -> SlotEvent:
-    """Notes what just happened to the slot; a status change records the status it reached
-    and tells the people it concerns (calendar_app/notifications/services.py), in the same
-    transaction: every path that moves a slot comes through here. `guest_name`: someone
-    outside the app did it, through a review link (no actor)."""
+    """Notes what just happened to the slot (a status change with the status it reached),
+    and tells the people it concerns when it is news (calendar_app/notifications/services.py
+    decides: status changes, and a guest's comment), in the same transaction: every path that
+    moves a slot comes through here. `guest_name`: someone outside the app did it, through a
+    review link (no actor)."""
     event = SlotEvent.objects.create(
         slot=slot,
         actor=actor,
@@ -30,6 +31,5 @@ def record(
         text=text,
         earlier_text=earlier_text,
     )
-    if kind == Kind.STATUS:
-        slot_event_notify(slot=slot, event=event)
+    slot_event_notify(slot=slot, event=event)
     return event

@@ -70,10 +70,26 @@ class Spend:
         return None if self.cap_cents is None else max(0, self.cap_cents - self.spent_cents)
 
     @property
-    def percent(self) -> int:
+    def percent(self) -> float | None:
+        """The share of the cap spent, 0 to 100 and unrounded; None while the cap is unknown
+        (before an admin verifies the key, Scripe has named no plan): a share of nothing."""
         if not self.cap_cents:
-            return 0
-        return min(100, round(100 * self.spent_cents / self.cap_cents))
+            return None
+        return min(100.0, 100 * self.spent_cents / self.cap_cents)
+
+    @property
+    def short(self) -> str:
+        """What the top bar's gauge says: the share of the cap when it is known, rounded so
+        that some spend never reads 0% ("<1%") and a cap not yet reached never reads 100%;
+        otherwise the amount spent, since a percentage of an unknown cap would be made up."""
+        percent = self.percent
+        if percent is None:
+            return f"{self.spent_cents} ¢"
+        if self.reached_until is not None or self.left_cents == 0:
+            return "100%"
+        if self.spent_cents and percent < 1:
+            return "<1%"
+        return f"{min(99, int(percent + 0.5))}%"  # halves up (round() takes 2.5 to 2)
 
     @property
     def _pace_hour(self) -> int:
@@ -110,7 +126,7 @@ class Spend:
         """ok, warn (the forecast reaches the cap today, or 80% is spent), or reached."""
         if self.reached_until is not None or (self.cap_cents and self.left_cents == 0):
             return "reached"
-        if self.percent >= 80 or self.forecast_at is not None:
+        if (self.percent or 0) >= 80 or self.forecast_at is not None:
             return "warn"
         return "ok"
 

@@ -81,7 +81,10 @@ class SlotForm(forms.Form):
     # labels stay as they are rather than being cleared.
     labels_shown = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, projects, notes, **kwargs) -> None:
+    def __init__(self, *args, projects, notes, may_put_first: bool = False, **kwargs) -> None:
+        # Whether the new-post form offers "Add to top of queue" (`queue.may_reorder` in a
+        # workspace of the person's); the service refuses it to anyone else all the same.
+        self.may_put_first = may_put_first
         kwargs.setdefault("initial", {})
         kwargs["initial"] = {
             "request_key": uuid.uuid4().hex,

@@ -3,7 +3,9 @@
 The schedule is weekdays × local times in the workspace's zone. "Add to queue" plans a post
 at the project's next free schedule time that the planning rules allow (`rules.plan_time`:
 lead time, DST gap, 18 months), through `services.slot_create`; "Add to top of queue" first
-moves the queued posts down one schedule time each, up to the first free one. A queued post
+moves the queued posts down one schedule time each, up to the first free one. Moving queued
+posts is a manager's (`may_reorder`): top of queue gives other people's posts, and drafts
+waiting for review, new times, as a drag on the queue page does. A queued post
 is one planned through the queue (`QueueEntry`) and not approved yet
 (`QUEUE_MOVABLE_STATUSES`); anything else at a schedule time (a post planned by hand, one
 approved or published) holds that time, and the queue flows around it.
@@ -26,6 +28,7 @@ from itertools import pairwise
 from django.db import transaction
 from django.utils import timezone
 
+from calendar_app.access import Viewer, viewer_of
 from calendar_app.core.calendar_grid import add_months
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
@@ -34,6 +37,7 @@ from calendar_app.models import (
     PlannedSlot,
     Project,
     QueueEntry,
+    Role,
     ScheduleTime,
 )
 from calendar_app.planning import services
@@ -249,6 +253,23 @@ def _no_schedule(project: Project) -> Refusal:
     )
 
 
+def may_reorder(viewer: Viewer, workspace_id: int) -> bool:
+    """Whether the person may give queued posts other times: drag them on the queue page, or
+    put a post at the top of the queue, which moves every queued post after it one time
+    later. Those are other people's plans and drafts waiting for review, so it is a
+    manager's call; anyone who plans may add to the end of the queue, which moves nobody."""
+    return viewer.can(Role.MANAGER, workspace_id)
+
+
+@dataclass
+class Queued:
+    """What `queue_add` did: the post it planned, and how many queued posts moved one
+    schedule time later to make room for it (top of queue)."""
+
+    slot: PlannedSlot
+    moved: int = 0
+
+
 def queue_add(
     *,
     user,
@@ -257,15 +278,24 @@ def queue_add(
     request_key: str = "",
     now: datetime | None = None,
     **fields,
-) -> PlannedSlot:
+) -> Queued:
     """Plans a post at the project's next free schedule time (`top`: at the first schedule
     time, the queued posts from there on moving down one time each, up to the first free
-    one). Every slot rule applies, through `services.slot_create` (fields as it takes them,
-    without a day and time); the same `request_key` twice plans one post."""
+    one; a manager's, `may_reorder`). Every slot rule applies, through `services.slot_create`
+    (fields as it takes them, without a day and time); the same `request_key` twice plans
+    one post, and moves nothing the second time."""
     if project is None:
         raise Refusal(fields={"project": "Choose a project."})
     if not project.is_active:
         raise Refusal(fields={"project": project.inactive_reason})
+    if top and not may_reorder(viewer_of(user), project.workspace_id):
+        raise Refusal(
+            fields={
+                "queue": "Only a manager can put a post at the top of the queue, since the "
+                "queued posts after it move one time later. Add it to the queue instead."
+            },
+            status=403,
+        )
     with transaction.atomic():
         _lock(project)
         if request_key and (
@@ -273,10 +303,14 @@ def queue_add(
                 workspace_id=project.workspace_id, request_key=request_key
             ).first()
         ):
-            return earlier
+            return Queued(earlier)
         if not project.schedule_times.exists():
             raise _no_schedule(project)
-        target = _shift_down(project, now) if top else _first_free(project, now)
+        moved = 0
+        if top:
+            target, moved = _shift_down(project, now)
+        else:
+            target = _first_free(project, now)
         if target is None:
             raise Refusal(
                 fields={"queue": f"The queue is full for the next {MAX_AHEAD_MONTHS} months."}
@@ -291,7 +325,7 @@ def queue_add(
             **fields,
         )
         QueueEntry.objects.get_or_create(slot=slot)
-    return slot
+    return Queued(slot, moved)
 
 
 def first_free(project: Project, *, now: datetime | None = None) -> QueueTime | None:
@@ -305,9 +339,10 @@ def _first_free(project: Project, now: datetime | None) -> QueueTime | None:
     return next((t for t in positions(project, now=now) if t.is_free), None)
 
 
-def _shift_down(project: Project, now: datetime | None) -> QueueTime | None:
+def _shift_down(project: Project, now: datetime | None) -> tuple[QueueTime | None, int]:
     """Moves the queued posts at the first open schedule times down one each, up to the
-    first free time; returns the first time, now free for the new post."""
+    first free time; returns the first time, now free for the new post, and how many posts
+    moved ((None, 0): no free time to move them to)."""
     chain: list[QueueTime] = []
     for position in positions(project, now=now):
         if position.is_fixed:
@@ -316,12 +351,14 @@ def _shift_down(project: Project, now: datetime | None) -> QueueTime | None:
         if position.is_free:
             break
     else:
-        return None
+        return None, 0
+    moved = 0
     # Last first, so every post moves onto a time already left (no two share one meanwhile).
     for here, there in reversed(list(pairwise(chain))):
         for slot in here.slots:
             slot.queue_move(there.when, expected=here.when)
-    return chain[0]
+            moved += 1
+    return chain[0], moved
 
 
 def queue_reorder(*, project: Project, order: list[str], now: datetime | None = None) -> int:

@@ -7,7 +7,8 @@ of the database does not give anyone the address; the address is shown once, whe
 A link expires (`LINK_DAYS`), and revoking it makes its address answer 404 at once. A guest's
 approval goes through `review.slot_approve` like a manager's, with no user (a system actor)
 and the name they gave, so the trail says "guest <name>"; their comments join the trail the
-same way. The workspace's no-self-approval rule is about its managers and does not apply.
+same way, and `trail.record` tells the team of both, naming the guest (nobody in the team saw
+it happen). The workspace's no-self-approval rule is about its managers and does not apply.
 
 A link is for the version of the draft it was made for: once Scripe writes another attempt
 or the text changes (a manager's edit, an edit in Scripe), the link says the draft changed

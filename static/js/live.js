@@ -10,6 +10,7 @@ const HEARTBEAT_MS = Number(document.body.dataset.heartbeatMs) || 20000;
 let liveSince = null;
 let liveFloor = null; // the oldest `since` of a region swapped in while a poll was out
 let livePending = false;
+let liveAgain = false; // asked to poll at once while a poll was out: ask again when it is back
 let lastPoll = 0;
 
 function lowerSince(value) {
@@ -120,10 +121,25 @@ async function livePoll() {
     // Offline for a moment: the next poll asks again from the same `since`.
   } finally {
     livePending = false;
+    if (liveAgain) pollNow();
   }
 }
 
+function pollNow() {
+  liveAgain = livePending;
+  lastPoll = 0;
+  livePoll();
+}
+
 setInterval(livePoll, 500);
+
+// A post's own page (/slots/<id>/) has no region that refreshes itself after an action: after
+// Generate, Cancel, Retry (any answer that says `slots-changed`) it asks what changed at once,
+// so the panel and its activity show the new state now; a panel in flight is then asked after
+// every LIVE_MS. (In the dialog, the action closes it and the calendar refreshes itself.)
+document.body.addEventListener("slots-changed", () => {
+  if (document.querySelector("#main .slot-status[data-slot]")) pollNow();
+});
 document.addEventListener("visibilitychange", () => {
   if (!document.hidden) { lastPoll = 0; livePoll(); }
 });

@@ -1,5 +1,6 @@
 """A client reviews a draft through the link a manager shared (#17, #24): opens it with no
-account, comments, approves, in Chromium. The test client sends no Origin with a form, so it
+account, comments, approves, in Chromium; the manager and the post's editor are told, with
+the client's name. The test client sends no Origin with a form, so it
 could not see the browser's `Origin: null` under `Referrer-Policy: no-referrer`, which the
 CSRF check refused (403) on every guest form."""
 
@@ -43,6 +44,13 @@ def test_a_client_comments_on_and_approves_a_shared_draft(journey):
         "guest Anna Weber",
         "Less jargon in the second paragraph, please.",
     )
+    # The manager, still on the review page, is told: the bell rings with the next heartbeat,
+    # and its list names the client and quotes the comment.
+    manager.locator("#bell[data-bell-count='2']").wait_for()  # the draft, and the comment
+    manager.click("#bell")
+    told = manager.locator(".notification", has_text="Client comment")
+    assert "(by guest Anna Weber)" in told.inner_text()
+    assert "Less jargon in the second paragraph, please." in told.inner_text()
 
     # The name given with the comment is offered again.
     assert guest.input_value("#guest-name") == "Anna Weber"
@@ -54,6 +62,13 @@ def test_a_client_comments_on_and_approves_a_shared_draft(journey):
     with journey.sandbox.client() as scripe:
         assert scripe.get_post(slot.current_job.post_id).status == "scheduled"
     assert ReviewLink.objects.get(slot=slot).last_used_at is not None
+
+    # The editor who planned it hears who approved it, and of the client's comment.
+    editor = journey.page_for(team.editor)
+    editor.goto(f"{journey.url}/notifications/")
+    approved = editor.locator(".notification", has_text="Approved and scheduled")
+    assert "(by guest Anna Weber)" in approved.inner_text()
+    assert editor.locator(".notification", has_text="Client comment").count() == 1
 
     # A manager looking at what the client sees is still in the app: its header's form (Log
     # out) posts from the guest page too.

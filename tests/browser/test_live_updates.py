@@ -45,3 +45,47 @@ def test_another_users_changes_appear_on_an_open_page(journey):
     assert polls
     gaps = [later - earlier for earlier, later in itertools.pairwise(polls)]
     assert all(gap > JOURNEY_HEARTBEAT_SECONDS - 1 for gap in gaps), gaps
+
+
+# Scripe keeps the job QUEUED for 5 s (Cancel is offered), then writes for 3 to 4 s.
+@pytest.mark.sandbox(queue_seconds=5, generation_seconds=(3, 4))
+def test_a_posts_own_page_shows_each_action_at_once_and_follows_the_generation(journey):
+    """QA: on /slots/<id>/ opened as a page, Generate said "Sent to Scripe." but the panel
+    showed Draft with an active Generate button until the next heartbeat, and the Activity
+    "Nothing yet." until a reload. Each action now shows at once (well within a heartbeat),
+    and the page then follows the generation every LIVE_POLL_SECONDS, its trail too."""
+    team = journey.team
+    slot = plan(team, timezone.now() + timedelta(days=2), text="A post followed on its page.")
+    page = journey.page_for(team.editor)
+    page.goto(f"{journey.url}/slots/{slot.public_id}/")
+    panel = page.locator(f"#slot-status-{slot.public_id}")
+    trail = page.locator(f"#trail-{slot.public_id}")
+    assert "Nothing yet." in trail.inner_text()
+    at_once = JOURNEY_HEARTBEAT_SECONDS * 1000 // 2  # a heartbeat would be too late
+
+    # Generate: queued at once, its Generate button gone, the trail says who sent it.
+    panel.get_by_role("button", name="Generate").click()
+    page.locator("#toasts >> text=Sent to Scripe.").wait_for()
+    panel.locator(".badge-queued, .badge-generating").wait_for(timeout=at_once)
+    trail.locator("li", has_text="Sent to Scripe.").wait_for(timeout=at_once)
+    assert panel.get_by_role("button", name="Generate").count() == 0
+
+    # Cancel while Scripe has not started: cancelled at once, with Retry.
+    panel.get_by_role("button", name="Cancel generation").click()
+    panel.locator(".badge-cancelled").wait_for(timeout=at_once)
+    trail.locator(".badge-cancelled").wait_for(timeout=at_once)
+
+    # Retry: queued again at once; then the page follows Scripe, polling while in flight.
+    polls = []
+    page.on("request", lambda r: "/slots/live/" in r.url and polls.append(time.monotonic()))
+    panel.get_by_role("button", name="Retry").click()
+    panel.locator(".badge-queued, .badge-generating").wait_for(timeout=at_once)
+    page.locator(f"#slot-status-{slot.public_id} progress").wait_for(timeout=10_000)
+    page.locator(f"#slot-status-{slot.public_id} .badge-in_review").wait_for(timeout=20_000)
+    trail.locator(".badge-in_review").wait_for(timeout=at_once)
+    assert "Ready for review" in trail.inner_text()
+    slot.refresh_from_db()
+    assert slot.status == "in_review"
+    # In flight, it asked every LIVE_POLL_SECONDS (2 s), not once a heartbeat.
+    gaps = [later - earlier for earlier, later in itertools.pairwise(polls)]
+    assert len(polls) >= 3 and max(gaps) < JOURNEY_HEARTBEAT_SECONDS - 1, gaps

@@ -119,3 +119,45 @@ def test_13_fill_a_week_through_the_queue_reorder_it_and_filter_by_label(journey
     editor.wait_for_url(f"**/slots/?*label={launch.public_id}*")
     assert editor.locator("tr[data-slot]").count() == 1
     assert "Queued idea number 1." in editor.inner_text("tr[data-slot]")
+
+
+def test_top_of_queue_is_a_managers_and_says_how_many_posts_moved(journey):
+    """QA: an editor's "Add to top of queue" moved every queued post one time later, where
+    the queue page says only a manager reorders, and the toast did not say so."""
+    from datetime import time
+
+    from calendar_app.planning import queue
+
+    team = journey.team
+    project = Project.objects.get(workspace=team.workspace, name="Lena Fischer")
+    queue.schedule_set(project=project, schedule=[(day, time(9)) for day in range(7)])
+    queued = [
+        queue.queue_add(
+            user=team.editor, project=project, note_text=f"Queued {n}.", note=None, language="en"
+        ).slot
+        for n in (1, 2)
+    ]
+    before = {slot.pk: slot.scheduled_for for slot in queued}
+
+    # The editor adds to the queue; putting a post first is not offered.
+    editor = journey.page_for(team.editor)
+    editor.click("a.button:has-text('New post')")
+    editor.wait_for_selector("dialog[open] #slot-form")
+    assert editor.locator("dialog button:has-text('Add to queue')").is_visible()
+    assert editor.locator("dialog button:has-text('Add to top of queue')").count() == 0
+
+    # The manager puts one first and is told what that did to the others.
+    manager = journey.page_for(team.manager)
+    manager.click("a.button:has-text('New post')")
+    manager.wait_for_selector("dialog[open] #slot-form")
+    manager.select_option("#id_project", label="Lena Fischer")
+    manager.fill("#id_note_text", "Urgent: our answer to today's news.")
+    manager.click("dialog button:has-text('Add to top of queue')")
+    manager.locator("#toasts >> text=2 queued posts moved one time later.").wait_for()
+    assert "Queued first, for " in manager.inner_text("#toasts")
+    urgent = PlannedSlot.objects.get(note__text="Urgent: our answer to today's news.")
+    assert urgent.scheduled_for == before[queued[0].pk]
+    for slot in queued:
+        slot.refresh_from_db()
+    assert queued[0].scheduled_for == before[queued[1].pk]
+    assert queued[1].scheduled_for > before[queued[1].pk]

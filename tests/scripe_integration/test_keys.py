@@ -16,6 +16,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection as db
+from django.utils import timezone
 from django.views.debug import ExceptionReporter
 
 from scripe_integration import crypto, services
@@ -240,6 +241,53 @@ def test_a_new_base_url_without_a_new_key_removes_the_key_and_says_so(
     assert not scripe.has_key and scripe.api_key == ""
     assert "the stored key (scripe_sk_live_…d401) was removed" in response.content.decode()
     assert "Enter the key again for the new address." in response.content.decode()
+
+
+@pytest.mark.parametrize("with_key", [False, True], ids=["without a key", "with a new key"])
+def test_a_new_base_url_starts_with_nothing_known_of_its_reachability_or_rate_limit(
+    client, team, superuser, scripe, sandbox_factory, with_key
+):
+    old, new = sandbox_factory(), sandbox_factory()
+    wire(scripe, old, old.key)
+    assert key_verify(workspace=team.workspace)[0]  # the old address's rate limit is known
+    ScripeConnection.objects.filter(pk=scripe.pk).update(
+        unreachable_since=timezone.now() - timedelta(minutes=5),
+        hold_until=timezone.now() + timedelta(seconds=30),
+        deprecation_notice='version="2026-01-15"',
+    )
+    scripe.refresh_from_db()
+    assert scripe.rate_limit is not None
+    client.force_login(superuser)
+    url = f"/admin/calendar_app/workspace/{team.workspace.pk}/change/"
+    key = new.key if with_key else ""
+    assert (
+        client.post(url, change_form(team, scripe, key=key, base_url=new.base_url)).status_code
+        == 302
+    )
+    scripe.refresh_from_db()
+    assert scripe.base_url == new.base_url
+    assert (scripe.unreachable_since, scripe.hold_until) == (None, None)
+    assert (scripe.rate_limit, scripe.rate_limit_remaining, scripe.rate_limit_seen_at) == (
+        None,
+        None,
+        None,
+    )
+    assert scripe.deprecation_notice == ""
+    page = client.get(url).content.decode()
+    assert "No call to Scripe yet." in page
+    assert "Scripe answered the last call (or none was made yet)." in page
+    assert new.stats()["requestsTotal"] == 0
+
+
+def test_saving_the_same_base_url_keeps_what_scripe_said(client, team, superuser, scripe, sandbox):
+    wire(scripe, sandbox, sandbox.key)
+    assert key_verify(workspace=team.workspace)[0]
+    scripe.refresh_from_db()
+    client.force_login(superuser)
+    url = f"/admin/calendar_app/workspace/{team.workspace.pk}/change/"
+    assert scripe.rate_limit is not None
+    assert client.post(url, change_form(team, scripe)).status_code == 302
+    assert ScripeConnection.objects.get(pk=scripe.pk).rate_limit == scripe.rate_limit
 
 
 def test_after_a_new_base_url_nothing_reaches_the_new_address(

@@ -6,14 +6,17 @@ see js/live.js). The page says what it already shows: `since` (a token from the 
 answer: everything written before it is on the page), the window it shows (`view=calendar`
 with local days `from`..`to` and a `project`, or `view=list` with the list's filters), the
 slot of an open panel (`panel`), and the versions of cards whose state may be undone without
-a new write (`check=<id>.<version>`: a refused approval restores the slot exactly).
+a new write (`check=<id>.<version>`: a refused approval restores the slot exactly). A post's
+own page, where nothing else refreshes, also asks at once after an action of its own
+(Generate, Cancel, Retry), so its panel shows the new state without waiting for a heartbeat.
 
 The answer costs one indexed query when nothing changed: the slots written after `since` in
 the viewer's workspaces (on `(workspace, updated_at)`), and is then 204 with a new token.
-Otherwise it is the cards (or list rows) that changed within the window, the open panel if
-its slot changed, and `data-live-gone` markers for changed slots that are no longer in the
-window (deleted, moved or filtered out); js/live.js swaps cards that changed in place and asks
-the region to refresh itself when one was added, removed or moved. We chose this over
+Otherwise it is the cards (or list rows) that changed within the window, the open panel
+and its activity trail if its slot changed, and `data-live-gone` markers for changed slots
+that are no longer in the window (deleted, moved or filtered out); js/live.js swaps cards
+that changed in place and asks the region to refresh itself when one was added, removed or
+moved. We chose this over
 re-rendering every in-flight card on every poll (cost grew with the cards) and over
 server-sent events (a long-lived connection per tab ties up a worker of a sync WSGI server).
 
@@ -171,7 +174,7 @@ def slots_live(request: HttpRequest) -> HttpResponse:
     panels = []
     if panel in changed.values():
         slot = slot_visible_to(viewer, panel)
-        panels = [slot] if slot is not None else []
+        panels = [(slot, selectors.slot_events(slot))] if slot is not None else []
     in_window = {slot.pk for slot in shown}
     context = {
         "cards": shown if kind == "calendar" else [],

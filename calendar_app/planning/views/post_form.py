@@ -22,7 +22,7 @@ from calendar_app.core.calendar_grid import (
 )
 from calendar_app.core.refusals import Refusal
 from calendar_app.pipeline.generation import generation_request
-from calendar_app.planning import selectors, services
+from calendar_app.planning import queue, selectors, services
 from calendar_app.planning.forms import SlotForm
 from calendar_app.planning.scheduling import MIN_LEAD
 from calendar_app.web.answers import done, show_on_form
@@ -31,9 +31,12 @@ FORM_TEMPLATE = "calendar_app/slot_form.html"
 
 
 def post_form_for(viewer: Viewer, **kwargs) -> SlotForm:
+    """The post form for this viewer: the projects they plan for, their recent notes, and
+    "Add to top of queue" only for someone who may reorder a queue (`queue.may_reorder`)."""
     return SlotForm(
         projects=selectors.plannable_projects(viewer),
         notes=selectors.recent_notes(viewer),
+        may_put_first=any(queue.may_reorder(viewer, w) for w in viewer.editable_workspace_ids),
         **kwargs,
     )
 

@@ -118,23 +118,30 @@ def queue_add(request: HttpRequest) -> HttpResponse:
         raise Http404("No workspace to plan in.")
     form = post_form_for(viewer, data=request.POST)
     form.fields["time"].required = False  # the queue picks the time
-    slot = None
+    top = request.POST.get("position") == "top"
+    queued = None
     if form.is_valid():
         fields = form.plan()
         del fields["day"], fields["clock"]
         try:
-            slot = queue.queue_add(
+            queued = queue.queue_add(
                 user=request.user,
-                top=request.POST.get("position") == "top",
+                top=top,
                 request_key=form.cleaned_data["request_key"],
                 **fields,
             )
         except Refusal as refusal:
             show_on_form(form, refusal)
-    if slot is None:
+    if queued is None:
         return render_form(request, viewer, form)
+    slot = queued.slot
     when = timezone.localtime(slot.scheduled_for, viewer.zone)
-    text = f"Queued for {when:%a} {when.day} {when:%b, %H:%M} ({viewer.zone.key})."
+    text = f"Queued {'first, ' if top else ''}for {when:%a} {when.day} {when:%b, %H:%M} "
+    text += f"({viewer.zone.key})."
+    if queued.moved:
+        # Other people's posts changed time: the person who moved them is told how many.
+        posts = "queued post" if queued.moved == 1 else "queued posts"
+        text += f" {queued.moved} {posts} moved one time later."
     if form.cleaned_data.get("generate_now"):
         text += generate_now(slot, request.user)
     return done(request, text, redirect_to=month_of(slot))

@@ -4,13 +4,16 @@ list's "At risk" filter: who may see them, and what they cost in queries."""
 from __future__ import annotations
 
 import csv
+import html as html_text
 import io
+import re
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
 from calendar_app.models import GenerationJob, SlotEvent
 from scripe_integration.services import connection_for
+from tests.calendar_app.history import with_plan
 
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
 
@@ -263,6 +266,7 @@ def test_the_admin_shows_todays_spend_as_insights_counts_it(client, team):
 
 
 def test_the_gauge_is_for_admins(client, team, django_assert_num_queries):
+    with_plan(team)
     login(client, team.admin)
     assert 'hx-get="/insights/gauge/"' in client.get("/slots/").content.decode()
     # session, user, memberships, profile, today's spend
@@ -307,3 +311,43 @@ def test_an_admin_sets_auto_generation_on_the_workspace_in_the_admin(client, tea
     url = f"/admin/calendar_app/workspace/{team.workspace.pk}/change/"
     html = client.get(url).content.decode()
     assert 'name="auto_generate_hours"' in html
+
+
+def gauge_text(client) -> str:
+    html = client.get("/insights/gauge/").content.decode()
+    return html_text.unescape(re.search(r'"spend-gauge-text">([^<]*)</span>', html).group(1))
+
+
+def spent_today(team, generations: int) -> None:
+    slot = team.slot(NOW + timedelta(days=2))
+    for n in range(generations):
+        GenerationJob.objects.create(
+            slot=slot,
+            attempt=n + 1,
+            idempotency_key=f"spent-{slot.pk}-{n}",
+            is_current=False,
+            accepted_at=NOW - timedelta(minutes=n + 1),
+        )
+
+
+def test_the_gauge_says_what_was_spent_while_the_cap_is_unknown(client, team):
+    """QA: 45 ¢ spent before the key was verified read "0%", a share of a cap nobody knew."""
+    spent_today(team, 9)
+    login(client, team.admin)
+    html = client.get("/insights/gauge/").content.decode()
+    assert gauge_text(client) == "45 ¢"
+    assert "<meter" not in html and "0%" not in html
+    assert "About 45 ¢: 9 generations. The daily cap is not known" in html
+
+
+def test_the_gauge_says_a_share_of_a_known_cap_that_some_spend_never_rounds_to_0(client, team):
+    with_plan(team)  # Advanced: a 2000 ¢ cap
+    login(client, team.admin)
+    assert gauge_text(client) == "0%"
+    spent_today(team, 1)  # 5 ¢: 0.25 %
+    assert gauge_text(client) == "<1%"
+    spent_today(team, 8)  # 45 ¢: 2.25 %
+    html = client.get("/insights/gauge/").content.decode()
+    assert gauge_text(client) == "2%" and 'value="2.25"' in html
+    # It asks again while the page stays open.
+    assert 'hx-get="/insights/gauge/" hx-trigger="every 60s"' in html

@@ -225,3 +225,42 @@ def test_an_export_plans_the_same_slots_in_a_fresh_workspace(client, team, plan)
         plan["review"].scheduled_for,
     ]
     assert [s.note.text for s in slots] == ["First line\nSecond line", "An idea worth a post."]
+
+
+@pytest.fixture
+def labelled(team, plan):
+    from calendar_app.models import Label
+
+    labels = {
+        name: Label.objects.create(workspace=team.workspace, name=name, colour=colour)
+        for name, colour in [("Launch", 2), ("Q1, 2027", 4), ("-Hiring", 1)]
+    }
+    plan["draft"].labels.add(labels["Launch"], labels["Q1, 2027"])
+    plan["review"].labels.add(labels["-Hiring"])
+    return labels
+
+
+def test_each_row_carries_its_labels_by_name(client, team, plan, labelled):
+    client.force_login(team.editor)
+    draft, review = exported(client.get("/slots/export.csv"))
+    assert draft["labels"] == "Launch, Q1, 2027"
+    assert review["labels"] == "'-Hiring"  # a formula's first character is neutralised
+    assert list(draft).index("labels") == list(draft).index("note") + 1
+
+
+def test_an_export_plans_the_same_labels_in_a_fresh_workspace(client, team, plan, labelled):
+    """QA: an export had no labels column, so an import of it lost every label."""
+    client.force_login(team.editor)
+    data = b"".join(client.get("/slots/export.csv").streaming_content)
+    PlannedSlot.objects.all().delete()
+    response = client.post(
+        f"/import/{team.workspace.public_id}/", {"text": csv_import.decode(data)}
+    )
+    preview_url = response["Location"]
+    page = client.get(preview_url).content.decode()
+    assert "<th>Labels</th>" in page
+    assert '<span class="label-chip label-c4">Q1, 2027</span>' in page
+    assert client.post(preview_url, {"rows": ["1", "2"]}).status_code == 302
+    draft, review = PlannedSlot.objects.order_by("scheduled_for")
+    assert [label.name for label in draft.labels.all()] == ["Launch", "Q1, 2027"]
+    assert [label.name for label in review.labels.all()] == ["-Hiring"]

@@ -496,6 +496,29 @@ def test_an_arbitrary_file_never_fails_and_never_plans_without_a_confirmation(
     PlannedSlot.objects.all().delete()
 
 
+def test_labels_are_read_by_name_whichever_separator_and_a_name_may_hold_one(team):
+    from calendar_app.models import Label
+
+    for name in ("Launch", "Hiring", "Q1, 2027", "Q1"):
+        Label.objects.create(workspace=team.workspace, name=name)
+    cells = {
+        "launch; HIRING": ["Hiring", "Launch"],
+        "Launch | q1,  2027": ["Launch", "Q1, 2027"],  # the longest name that fits
+        "Q1,Launch": ["Launch", "Q1"],
+        "Launch,,": ["Launch"],
+    }
+    text = "date,time,project,note,labels\n" + "\n".join(
+        f'2027-01-{12 + n},09:00,Lena Fischer,Idea {n},"{cell}"' for n, cell in enumerate(cells)
+    )
+    rows = rows_of(team, text)
+    assert all(row.ok for row in rows), [row.errors for row in rows]
+    assert [sorted(label.name for label in row.labels) for row in rows] == list(cells.values())
+    (unknown,) = rows_of(
+        team, 'date,time,project,note,labels\n2027-01-12,09:00,Lena Fischer,X,"Launch, Q2"'
+    )
+    assert unknown.errors[0].startswith("Unknown label “Q2”")
+
+
 def test_queued_rows_take_the_next_free_schedule_times_and_labels_apply(client, team):
     """#15 meets #16: a row may say "queue" instead of a time; labels are named."""
     from datetime import time as clock

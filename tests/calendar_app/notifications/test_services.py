@@ -166,6 +166,61 @@ def test_commenting_watches_the_slot(team, wired):
     assert told("rejected", slot) == {"erin", "ada"}
 
 
+# a client through a review link ----------------------------------------------------------------
+
+
+@pytest.fixture
+def shared(team, wired):
+    """A draft in review, shared with a client, watched by a second editor; the team's
+    notifications so far (the draft is ready) set aside."""
+    from django.contrib.auth import get_user_model
+
+    from calendar_app.review import guests
+
+    slot = written_draft(team)
+    wanda = get_user_model().objects.create_user("wanda", password="pw", first_name="Wanda")
+    Membership.objects.create(user=wanda, workspace=team.workspace, role=Role.EDITOR)
+    notifications.slot_watch(slot=slot, user=wanda)
+    notifications.slot_watch(slot=slot, user=team.outsider)  # not a member: never told
+    link, _ = guests.link_create(slot=slot, user=team.manager, days=7)
+    Notification.objects.all().delete()
+    return slot, link
+
+
+def test_a_guests_comment_tells_the_creator_watchers_and_reviewers_naming_the_guest(team, shared):
+    """QA: a client's comment reached nobody; the team learnt of it only by opening the post."""
+    from calendar_app.review import guests
+
+    slot, link = shared
+    guests.guest_comment(link=link, name="Anna Weber", text="Less jargon, please.")
+    # The creator and watchers planned it; the managers and admins decide on the draft.
+    assert told("guest_comment", slot) == {"erin", "wanda", "max", "ada"}
+    row = Notification.objects.get(kind="guest_comment", user=team.manager)
+    when = timezone.localtime(slot.scheduled_for, team.workspace.zone)
+    assert row.text == (
+        f"Client comment: Lena Fischer, {when:%a} {when.day} {when:%b %H:%M} (by guest Anna Weber)"
+    )
+    assert row.detail == "Less jargon, please."
+
+
+def test_a_team_members_comment_tells_nobody(team, shared):
+    slot, _ = shared
+    slot_comment(slot=slot, user=team.manager, text="Looks good to me.")
+    assert not Notification.objects.exists()
+
+
+def test_a_guests_approval_names_the_guest(team, shared):
+    """QA: "Approved and scheduled: …" said who approved when a manager did, not a client."""
+    from calendar_app.review import guests
+
+    slot, link = shared
+    guests.guest_approve(link=link, name="Anna Weber")
+    assert told("approved", slot) == {"erin", "wanda"}
+    row = Notification.objects.get(kind="approved", user=team.editor)
+    assert row.text.startswith("Approved and scheduled: Lena Fischer, ")
+    assert row.text.endswith(" (by guest Anna Weber)")
+
+
 def test_a_revoked_key_tells_the_admins_once(team, sandbox, monkeypatch):
     sandbox.wire(team.workspace)
     monkeypatch.setattr(dispatch, "enqueue", lambda ids: None)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from calendar_app.pipeline.spend import forecast_cap_at, spend_today
+from calendar_app.pipeline.spend import Spend, forecast_cap_at, spend_today
 from tests.calendar_app.history import (
     NOW,
     at,
@@ -35,7 +35,7 @@ def test_todays_spend_counts_generations_scripe_accepted_today(team):
     spend = spend_today([team.workspace])[team.workspace.pk]
 
     assert spend.generations == 4 and spend.estimated_cents == 20
-    assert spend.cap_cents == 2000 and spend.left_cents == 1980 and spend.percent == 1
+    assert spend.cap_cents == 2000 and spend.left_cents == 1980 and spend.percent == 1.0
     assert spend.hourly == [0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0]
     assert spend.cumulative()[-1] == 20
     assert spend.forecast_at is None and spend.level == "ok"
@@ -113,3 +113,30 @@ def test_between_one_and_two_the_pace_still_counts_from_midnight(time_machine, t
     spend = spend_today([team.workspace])[team.workspace.pk]
     assert spend.pace_since == at(6, 10, 0)
     assert spend.cents_per_second * 3600 == pytest.approx(30)
+
+
+@pytest.mark.parametrize(
+    ("spent", "cap", "short"),
+    [
+        (0, 2000, "0%"),
+        (5, 2000, "<1%"),  # 0.25 %: some spend never reads 0%
+        (10, 2000, "<1%"),  # 0.5 %, which round() made 0
+        (45, 2000, "2%"),
+        (50, 2000, "3%"),  # 2.5 %: the nearer whole, not round()'s even one
+        (1995, 2000, "99%"),  # not reached: never 100%
+        (2000, 2000, "100%"),
+        (45, None, "45 ¢"),  # no cap known: what was spent, not a share of nothing
+        (0, None, "0 ¢"),
+    ],
+)
+def test_the_gauge_says_a_share_only_of_a_known_cap_and_never_0_for_some_spend(spent, cap, short):
+    spend = Spend(NOW, spent // 5, [spent // 5], cap_cents=cap)
+    assert spend.short == short
+    assert spend.percent == (None if cap is None else 100 * spent / cap)
+
+
+def test_a_cap_scripe_says_is_reached_reads_100(team):
+    connection = with_plan(team)
+    connection.note_spend_cap({"bucketDate": "2026-06-10", "spentCents": 1990, "capCents": 2000})
+    team.workspace.refresh_from_db()
+    assert spend_today([team.workspace])[team.workspace.pk].short == "100%"

@@ -385,6 +385,25 @@ def test_live_refreshes_an_open_panel(client, team, when):
     assert "slot-card" not in html  # no window named: only the panel
 
 
+def test_live_brings_the_open_panels_activity_with_it(client, team, when):
+    """QA: after Generate on a post's own page, its Activity said "Nothing yet." until a
+    reload; the trail comes with the panel, with the slot's version to compare."""
+    from calendar_app.notifications.trail import Kind, record
+
+    slot = team.slot(when)
+    client.force_login(team.editor)
+    page = client.get(f"/slots/{slot.public_id}/").content.decode()
+    assert f'id="trail-{slot.public_id}"' in page and "Nothing yet." in page
+    since = now_token()
+    PlannedSlot.objects.filter(pk=slot.pk).update(status="queued", updated_at=timezone.now())
+    slot.refresh_from_db()
+    record(slot, kind=Kind.STATUS, actor=team.editor, text="Sent to Scripe.")
+    html = live(client, since, panel=str(slot.public_id)).content.decode()
+    trail = html[html.index(f'<ol class="trail" id="trail-{slot.public_id}"') :]
+    assert f'data-version="{to_micros(slot.updated_at)}"' in trail.split(">", 1)[0]
+    assert "Sent to Scripe." in trail and "Nothing yet." not in trail
+
+
 def test_live_rechecks_a_card_whose_change_may_be_undone(client, team, when):
     slot = with_job(team, when, "approving", finished=True)
     seen = to_micros(PlannedSlot.objects.get(pk=slot.pk).updated_at)

@@ -32,15 +32,16 @@ def schedule(team):
 
 
 def add(team, text="An idea", *, top=False, key=""):
+    """Queues a post, as the editor (at the top, as the manager: a manager's call)."""
     return queue.queue_add(
-        user=team.editor,
+        user=team.manager if top else team.editor,
         project=team.project,
         top=top,
         request_key=key,
         note_text=text,
         note=None,
         language="en",
-    )
+    ).slot
 
 
 def berlin(slot) -> str:
@@ -303,21 +304,64 @@ def test_the_htmx_queue_page_is_only_its_times(client, team, schedule):
     assert html.lstrip().startswith('<section id="queue-times"') and "<html" not in html
 
 
+def toast(response) -> str:
+    return json.loads(response["HX-Trigger"])["toast"]["message"]
+
+
 def test_the_new_post_form_adds_to_the_queue(client, team, schedule):
     client.force_login(team.editor)
     html = client.get("/slots/new/").content.decode()
-    assert "Add to queue" in html and "Add to top of queue" in html
+    assert "Add to queue" in html
     data = {"project": team.project.pk, "note_text": "Queued", "language": "en"}
     response = client.post("/queue/add/", {**data, "position": "bottom"})
     assert response.status_code == 302
     response = client.post(
+        "/queue/add/", {**data, "position": "bottom"}, headers={"HX-Request": "true"}
+    )
+    assert toast(response) == "Queued for Wed 21 Oct, 12:00 (Europe/Berlin)."
+
+
+def test_top_of_queue_is_a_managers_and_the_toast_says_what_moved(client, team, schedule):
+    """QA: an editor's "Add to top of queue" moved every other queued post one time later,
+    where the queue page says only a manager reorders, and the toast said nothing of it."""
+    first, second = add(team, "First"), add(team, "Second")
+    data = {"project": team.project.pk, "note_text": "Urgent", "language": "en"}
+    client.force_login(team.editor)
+    assert "Add to top of queue" not in client.get("/slots/new/").content.decode()
+    response = client.post(
         "/queue/add/", {**data, "position": "top"}, headers={"HX-Request": "true"}
     )
-    assert "Queued for Tue 20 Oct, 08:30" in json.loads(response["HX-Trigger"])["toast"]["message"]
-    assert [berlin(s) for s in PlannedSlot.objects.order_by("created_at")] == [
-        "Wed 21 12:00",
-        "Tue 20 08:30",
-    ]
+    assert "Only a manager can put a post at the top of the queue" in response.content.decode()
+    assert PlannedSlot.objects.count() == 2
+    assert (berlin(first), berlin(second)) == ("Tue 20 08:30", "Wed 21 12:00")
+
+    client.force_login(team.manager)
+    assert "Add to top of queue" in client.get("/slots/new/").content.decode()
+    response = client.post(
+        "/queue/add/", {**data, "position": "top"}, headers={"HX-Request": "true"}
+    )
+    assert toast(response) == (
+        "Queued first, for Tue 20 Oct, 08:30 (Europe/Berlin). 2 queued posts moved one time later."
+    )
+    assert (berlin(first), berlin(second)) == ("Wed 21 12:00", "Thu 22 08:30")
+
+
+def test_the_service_refuses_an_editor_the_top_of_the_queue(team, schedule):
+    with pytest.raises(Refusal) as refused:
+        queue.queue_add(
+            user=team.editor,
+            project=team.project,
+            top=True,
+            note_text="X",
+            note=None,
+            language="en",
+        )
+    assert refused.value.status == 403 and "Only a manager" in refused.value.fields["queue"]
+    assert not PlannedSlot.objects.exists()
+    queued = queue.queue_add(
+        user=team.admin, project=team.project, top=True, note_text="X", note=None, language="en"
+    )
+    assert (berlin(queued.slot), queued.moved) == ("Tue 20 08:30", 0)
 
 
 def test_the_form_shows_why_a_post_could_not_be_queued(client, team):
