@@ -1,0 +1,75 @@
+"""The calendar in Chromium, by keyboard and by pointer: cards reached with Tab and opened
+with Enter, an empty hour of the week that plans a post, and swaps after a resized field or
+a drag that the Content-Security-Policy has nothing to say about."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from calendar_app.models import PlannedSlot, Project, SourceNote
+from tests.browser.conftest import next_wednesday
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def plan(team, when, text="An idea for the week.") -> PlannedSlot:
+    project = Project.objects.get(workspace=team.workspace, name="Lena Fischer")
+    note = SourceNote.objects.create(workspace=team.workspace, text=text, author=team.editor)
+    return PlannedSlot.objects.create(
+        workspace=team.workspace, project=project, note=note, scheduled_for=when,
+        created_by=team.editor,
+    )  # fmt: skip
+
+
+def local(day: date, hour: int, minute: int = 0):
+    return timezone.make_aware(
+        timezone.datetime(day.year, day.month, day.day, hour, minute), BERLIN
+    )
+
+
+def test_a_resized_note_and_dragged_cards_swap_without_a_policy_error(journey, time_machine):
+    # htmx's settle step copied an old element's `style` attribute onto the one swapped in:
+    # a style attribute the CSP (style-src 'self') refuses, logged as a console error.
+    wednesday = next_wednesday()
+    time_machine.move_to(wednesday, tick=True)
+    thursday = wednesday.date() + timedelta(days=1)
+    slot = plan(journey.team, local(thursday, 11, 15))
+    page = journey.page_for(journey.team.editor)
+    page.goto(f"{journey.url}/calendar/{thursday.year}/{thursday.month}/")
+    page.click("a.button-primary:has-text('New post')")
+    note = page.locator("dialog[open] #id_note_text")
+    note.fill("A thought worth keeping.")
+    # Resize the note by its corner, as a person does: the browser sets its height inline.
+    box = note.bounding_box()
+    page.mouse.move(box["x"] + box["width"] - 3, box["y"] + box["height"] - 3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] - 3, box["y"] + box["height"] + 120, steps=5)
+    page.mouse.up()
+    assert "height" in (note.get_attribute("style") or "")
+    taller = note.bounding_box()["height"]
+    assert taller > box["height"] + 100
+    page.click("dialog button:has-text('Plan post')")  # no project, no day: refused
+    page.locator("dialog .field-error:has-text('Choose a project.')").wait_for()
+    # What was typed stays, and so does the size it was given.
+    assert note.input_value() == "A thought worth keeping."
+    assert note.bounding_box()["height"] == taller
+    page.keyboard.press("Escape")
+    page.wait_for_selector("dialog[open]", state="detached")
+
+    # Dragging swaps the calendar too: nothing of ours writes a style during a drag.
+    card = f"#slot-{slot.public_id}"
+    friday = thursday + timedelta(days=1)
+    page.drag_and_drop(card, f".day[data-date='{friday}']")
+    page.locator(f".day[data-date='{friday}'] {card}").wait_for()
+    page.goto(f"{journey.url}/calendar/week/{friday}/")
+    page.drag_and_drop(card, f".hour-cell[data-date='{friday}'][data-hour='14']")
+    page.locator(f".hour-cell[data-date='{friday}'][data-hour='14'] {card}").wait_for()
+    assert page.locator("#calendar [style]").count() == 0
+    slot.refresh_from_db()
+    assert slot.scheduled_for.astimezone(BERLIN).date() == friday
+    assert slot.scheduled_for.astimezone(BERLIN).hour == 14
