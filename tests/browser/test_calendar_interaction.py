@@ -73,3 +73,72 @@ def test_a_resized_note_and_dragged_cards_swap_without_a_policy_error(journey, t
     slot.refresh_from_db()
     assert slot.scheduled_for.astimezone(BERLIN).date() == friday
     assert slot.scheduled_for.astimezone(BERLIN).hour == 14
+
+
+def tab_to(page, selector: str, limit: int) -> int:
+    """Presses Tab until the focused element matches `selector`; how many presses it took."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return presses
+    raise AssertionError(f"{limit} presses of Tab never reached {selector}")
+
+
+def ring(page, card: str) -> str:
+    return page.eval_on_selector(card, "c => getComputedStyle(c).outlineStyle")
+
+
+def test_each_card_is_reached_with_tab_and_opened_with_enter(journey, time_machine):
+    # A card's link had `display: contents`, which Chromium never focuses: Tab went past
+    # every card of the month, the week and the day.
+    wednesday = next_wednesday()
+    time_machine.move_to(wednesday, tick=True)
+    thursday = wednesday.date() + timedelta(days=1)
+    slot = plan(journey.team, local(thursday, 11, 15), text="Our hiring story.")
+    card = f"#slot-{slot.public_id}"
+    link = f"{card} .slot-open"
+    page = journey.page_for(journey.team.editor)
+    page.goto(f"{journey.url}/calendar/{thursday.year}/{thursday.month}/")
+    assert ring(page, card) == "none"
+    tab_to(page, link, limit=80)
+    assert ring(page, card) == "solid"  # the whole card shows where focus is
+    # The card still reads as before: time and project on one line, the note below.
+    time_box, project_box, text_box = (
+        page.locator(f"{card} {part}").bounding_box()
+        for part in (".slot-time", ".slot-project", ".slot-text")
+    )
+    assert time_box["y"] == project_box["y"] and text_box["y"] > time_box["y"]
+    assert project_box["x"] > time_box["x"] + time_box["width"]
+    page.keyboard.press("Enter")
+    page.locator("dialog[open] #dialog-title:has-text('Lena Fischer')").wait_for()
+    page.locator("dialog[open] >> text=Our hiring story.").wait_for()
+    page.keyboard.press("Escape")
+    page.wait_for_selector("dialog[open]", state="detached")
+    assert page.evaluate("s => document.activeElement.matches(s)", link)  # back on the card
+    # Someone changes the post: the live poll swaps in the card's new copy, focus stays on it.
+    PlannedSlot.objects.filter(pk=slot.pk).update(status="in_review", updated_at=timezone.now())
+    page.locator(f"{card} .badge:text-is('Ready for review')").wait_for()
+    assert page.evaluate("s => document.activeElement.matches(s)", link)
+
+    # Select mode: Enter ticks the card, as a click does, and opens nothing.
+    page.click("[data-bulk-select-mode]")
+    page.locator("#bulk-dock #bulk-form").wait_for()
+    page.focus(link)
+    page.keyboard.press("Enter")
+    page.locator("[data-bulk-count]:text-is('1 selected')").wait_for()
+    assert page.is_checked(f"{card} [data-bulk-check]")
+    assert not page.locator("dialog[open]").count()
+    check = page.locator(f"{card} [data-bulk-check]").bounding_box()
+    card_box = page.locator(card).bounding_box()
+    assert check["x"] + check["width"] <= card_box["x"] + card_box["width"]
+    assert check["y"] >= card_box["y"]
+    page.click("[data-bulk-select-mode]")
+
+    for view in (f"week/{thursday}", f"day/{thursday}"):
+        page.goto(f"{journey.url}/calendar/{view}/")
+        tab_to(page, link, limit=150)
+        assert ring(page, card) == "solid"
+        page.keyboard.press("Enter")
+        page.locator("dialog[open] >> text=Our hiring story.").wait_for()
+        page.keyboard.press("Escape")
+        page.wait_for_selector("dialog[open]", state="detached")
