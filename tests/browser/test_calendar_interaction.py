@@ -142,3 +142,45 @@ def test_each_card_is_reached_with_tab_and_opened_with_enter(journey, time_machi
         page.locator("dialog[open] >> text=Our hiring story.").wait_for()
         page.keyboard.press("Escape")
         page.wait_for_selector("dialog[open]", state="detached")
+
+
+def test_a_click_on_an_empty_hour_of_the_week_plans_a_post_at_that_hour(journey, time_machine):
+    # The week said "click an empty hour to plan a post", but only the small + in the hour's
+    # corner (shown on hover) did.
+    wednesday = next_wednesday()
+    time_machine.move_to(wednesday, tick=True)
+    thursday = wednesday.date() + timedelta(days=1)
+    slot = plan(journey.team, local(thursday, 11, 15), text="Our hiring story.")
+    page = journey.page_for(journey.team.editor)
+    page.goto(f"{journey.url}/calendar/week/{thursday}/")
+    hour = f".hour-cell[data-date='{thursday}'][data-hour='15']"
+    assert page.eval_on_selector(hour, "c => getComputedStyle(c).cursor") == "pointer"
+    page.click(hour, position={"x": 8, "y": 30})  # its lower left, far from the +
+    page.wait_for_selector("dialog[open] #slot-form")
+    assert page.input_value("#id_date") == str(thursday)
+    assert page.input_value("#id_time") == "15:00"
+    page.keyboard.press("Escape")
+    page.wait_for_selector("dialog[open]", state="detached")
+
+    # A click on a card in an hour opens that post, not a new one.
+    page.click(f"#slot-{slot.public_id} .slot-text")
+    page.locator("dialog[open] >> text=Our hiring story.").wait_for()
+    assert not page.locator("dialog #slot-form").count()
+    page.keyboard.press("Escape")
+    page.wait_for_selector("dialog[open]", state="detached")
+
+    # By keyboard, the hour's + is a control of its own that Tab reaches and that shows when
+    # focused (it was `visibility: hidden` until pointed at, which Tab skips).
+    plus = f".hour-cell[data-date='{thursday}'][data-hour='16'] .hour-add"
+    assert page.eval_on_selector(plus, "p => getComputedStyle(p).opacity") == "0"
+    tab_to(page, plus, limit=150)
+    assert page.eval_on_selector(plus, "p => getComputedStyle(p).opacity") == "1"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("dialog[open] #slot-form")
+    assert page.input_value("#id_time") == "16:00"
+    page.keyboard.press("Escape")
+
+    # An hour already past offers nothing to plan.
+    past = f".hour-cell[data-date='{wednesday.date() - timedelta(days=1)}'][data-hour='15']"
+    assert page.eval_on_selector(past, "c => getComputedStyle(c).cursor") != "pointer"
+    assert not page.locator(f"{past} .hour-add").count()
