@@ -145,6 +145,9 @@ document.body.addEventListener("htmx:configRequest", (event) => {
 function revealRun() {
   const heading = document.querySelector("#bulk-panel .bulk-title");
   if (!heading) return;
+  // In the calendar's dock, stuck to the bottom of the window, the run is in view already:
+  // focus scrolls the dock itself if it is too tall for all of it.
+  if (heading.closest("#bulk-dock")) { heading.focus(); return; }
   const stuck = stuckBar();
   const covered = stuck ? stuck.getBoundingClientRect().bottom : 0;
   const top = heading.closest(".bulk-run").getBoundingClientRect().top;

@@ -163,3 +163,43 @@ def test_the_results_of_a_bulk_action_far_down_the_list_come_into_view_with_focu
     assert page.inner_text("#bulk-panel [role=status]") == (
         "Move 25 posts later by 1 day: Finished: 25 done."
     )
+
+
+def test_select_mode_keeps_its_bar_at_the_bottom_of_the_window_on_month_and_week(
+    journey, time_machine
+):
+    # After a tick the bar ("1 selected ...") sat under the grid, below the fold.
+    wednesday = next_wednesday()
+    time_machine.move_to(wednesday, tick=True)
+    thursday = wednesday.date() + timedelta(days=1)
+    first, second = plan(journey.team, local(thursday, 10)), plan(journey.team, local(thursday, 14))
+    page = journey.page_for(journey.team.editor)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    for view in (f"{thursday.year}/{thursday.month}", f"week/{thursday}"):
+        page.goto(f"{journey.url}/calendar/{view}/")
+        page.click("[data-bulk-select-mode]")
+        page.locator("#bulk-dock #bulk-form").wait_for()
+        page.click(f"#slot-{first.public_id}")
+        page.locator("[data-bulk-count]:text-is('1 selected')").wait_for()
+        shown(page, "#bulk-form")
+        bar = page.locator("#bulk-form").bounding_box()
+        assert bar["y"] + bar["height"] > 900 - 40  # at the bottom of the window
+        # The grid scrolls under it, and at the end of the page the bar rests below the grid.
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        grid = page.locator("#calendar").bounding_box()
+        assert page.locator("#bulk-form").bounding_box()["y"] >= grid["y"] + grid["height"]
+        page.click("[data-bulk-select-mode]")  # leaves select mode; the next view starts over
+
+    # An action from the bar shows its results with it, in view, focus on their heading.
+    page.evaluate("window.scrollTo(0, 0)")
+    page.click("[data-bulk-select-mode]")
+    page.click(f"#slot-{first.public_id}")
+    page.click(f"#slot-{second.public_id}")
+    page.click("#bulk-form button[value=delete]")
+    page.locator("#bulk-panel >> text=Finished: 2 done.").wait_for()
+    shown(page, "#bulk-panel [data-bulk-undo]")
+    assert focused(page, "#bulk-panel .bulk-title")
+    page.click("#bulk-panel [data-bulk-undo]")
+    page.locator(f"#slot-{first.public_id}").wait_for()
+    page.click("#bulk-panel [data-bulk-close]")
+    assert page.locator("#bulk-panel .bulk-run").count() == 0
