@@ -1,7 +1,8 @@
 """On a phone (390 px) and a small tablet (700 px) every main page fits its width: the top
-bar's links wrap, filters stack, All posts shows each post as a block of lines with nothing
-cut, other tables and the calendar's grid scroll inside the page, and the calendar's tools
-(the filters, Month/Week, New post) can all be reached."""
+bar's links wrap, filters stack, All posts shows each post as a block of lines and the month
+as a list of days, with nothing cut; other tables and the week's grid scroll inside the page
+(the week says so), and the calendar's tools (the filters, Month/Week, New post) can all be
+reached."""
 
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ def test_every_main_page_fits_a_narrow_screen(browser, live_server, team, width)
         page.goto(live_server.url + path.format(today=today))
         overflow = page.evaluate("document.documentElement.scrollWidth") - width
         assert overflow <= 0, f"{path} is {overflow} px wider than the screen"
+    # Only a phone is told to swipe the week sideways.
+    page.goto(f"{live_server.url}/calendar/week/{today}/")
+    assert page.is_visible("text=swipe the grid sideways") == (width < 720)
     page.goto(live_server.url + "/")
     tools = {
         "Week": page.get_by_role("link", name="Week"),
@@ -79,9 +83,9 @@ CUT = """(selector) => {
 }"""
 
 
-def test_on_a_phone_the_list_shows_every_post_whole(browser, live_server, team):
+def test_on_a_phone_the_list_and_the_month_show_every_post_whole(browser, live_server, team):
     # At 390 px All posts was a 482 px table in a box that hid its Status ("Sc") with dates
-    # over five lines.
+    # over five lines; the month showed Monday to Thursday and cut its badges ("Ready for re").
     from calendar_app.models import Label
 
     now = datetime.now(UTC)
@@ -113,4 +117,27 @@ def test_on_a_phone_the_list_shows_every_post_whole(browser, live_server, team):
     assert set(lines) == {1}, lines
     # Ticking a post and the whole page are still there.
     assert page.is_visible("[data-bulk-page]") and page.is_visible(f"{rows} [data-bulk-check]")
+
+    page.goto(f"{live_server.url}/calendar/{month.year}/{month.month}/")
+    # Every day of the month is on the screen (none behind a sideways scroll), each card and
+    # its badges and labels whole.
+    assert page.evaluate(CUT, ".day:not(.day-outside)") == []
+    assert page.evaluate(CUT, ".slot-card, .slot-card .badge, .slot-card .label-chip") == []
+    badges = page.locator(".slot-card .badge").all()
+    assert len(badges) == 8
+    for badge in badges:
+        card = badge.locator("xpath=ancestor::article[1]").bounding_box()
+        box = badge.bounding_box()
+        assert box["x"] + box["width"] <= card["x"] + card["width"], badge.inner_text()
+        assert badge.evaluate("b => b.scrollWidth <= b.clientWidth"), badge.inner_text()
+
+    # The week's hourly grid is too wide for a phone: it scrolls sideways in its own box,
+    # says so, and keeps its hours in view while it does.
+    page.goto(f"{live_server.url}/calendar/week/{month.date()}/")
+    assert page.is_visible("text=swipe the grid sideways")
+    grid = page.locator(".week-grid")
+    assert grid.evaluate("g => g.scrollWidth > g.clientWidth")
+    grid.evaluate("g => { g.scrollLeft = 300; }")
+    hour = page.locator(".wg-row:nth-child(3) .wg-hour").bounding_box()
+    assert abs(hour["x"] - grid.bounding_box()["x"]) <= 1
     context.close()
