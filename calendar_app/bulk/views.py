@@ -111,15 +111,21 @@ def bulk_apply(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def bulk_run(request: HttpRequest, public_id) -> HttpResponse:
-    """A run's progress and results: the page, or (HTMX) the partial its poll swaps."""
+    """A run's progress and results: the page, the run (HTMX), or its poll's answer: the
+    state under the run's heading, which says the end in the run's status line when it
+    sees it."""
     run = bulk_run_for(viewer_for(request), public_id)
-    if request.htmx:
-        response = render(request, TEMPLATE + "#bulk-run", _run_context(run))
-        if run.finished_at is not None and request.GET.get("poll"):
+    if request.htmx and request.GET.get("poll"):
+        # The poll swaps the run's state under its heading, which keeps focus if it has it.
+        context = {**_run_context(run), "poll": True}
+        response = render(request, TEMPLATE + "#bulk-run-state", context)
+        if run.finished_at is not None:
             # The poll that sees the end: the list and calendar show what the run did.
             trigger_client_event(response, "slots-changed", {})
             trigger_client_event(response, "bulk-done", {"action": run.action})
         return response
+    if request.htmx:
+        return render(request, TEMPLATE + "#bulk-run", _run_context(run))
     return render(request, TEMPLATE, _run_context(run))
 
 

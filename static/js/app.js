@@ -2,6 +2,7 @@
 // as ES modules with no build step (base.html). No inline scripts anywhere (CSP).
 import "./toasts.js";
 import "./dialog.js";
+import "./swaps.js";
 import "./calendar.js";
 import "./queue.js";
 import "./review.js";

@@ -137,6 +137,48 @@ document.body.addEventListener("htmx:configRequest", (event) => {
   }
 });
 
+// An action, an Undo or "Go on" answers with its run, in the panel by the bar. The person
+// may have scrolled far from it (on All posts it sits above the list, and the bar stays
+// stuck to the top of the window), so the run is brought into view just under the bar, and
+// focus moves to its heading, which a screen reader reads with the run's summary; Tab goes
+// on to its Undo.
+function revealRun() {
+  const heading = document.querySelector("#bulk-panel .bulk-title");
+  if (!heading) return;
+  // In the calendar's dock, stuck to the bottom of the window, the run is in view already:
+  // focus scrolls the dock itself if it is too tall for all of it.
+  if (heading.closest("#bulk-dock")) { heading.focus(); return; }
+  const stuck = stuckBar();
+  const covered = stuck ? stuck.getBoundingClientRect().bottom : 0;
+  const top = heading.closest(".bulk-run").getBoundingClientRect().top;
+  if (top < covered || heading.getBoundingClientRect().bottom > window.innerHeight) {
+    const smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    window.scrollBy({ top: top - covered - 8, behavior: smooth ? "smooth" : "auto" });
+  }
+  heading.focus({ preventScroll: true });
+}
+
+function stuckBar() {
+  const form = bar();
+  if (!form || !form.classList.contains("bulk-active")) return null;
+  const style = getComputedStyle(form);
+  return style.position === "sticky" && style.top !== "auto" ? form : null;
+}
+
+document.body.addEventListener("htmx:afterSwap", (event) => {
+  const { elt, requestConfig } = event.detail;
+  if (requestConfig?.verb === "post" && elt.closest && elt.closest("#bulk-panel")) revealRun();
+});
+
+// Close: the results go (a run still working goes on, and the list still refreshes when
+// the live poll sees what it did); focus goes back to the bar.
+document.addEventListener("click", (event) => {
+  if (!event.target.closest("[data-bulk-close]")) return;
+  const panel = document.getElementById("bulk-panel");
+  if (panel) panel.replaceChildren();
+  bar()?.querySelector("button:not([hidden])")?.focus();
+});
+
 // A finished delete leaves nothing to act on again; other actions keep the selection.
 document.body.addEventListener("bulk-done", (event) => {
   if (event.detail && event.detail.action === "delete") clear();

@@ -2,11 +2,12 @@
 // time, dropped on an hour of the week's grid it takes that hour (#15).
 import { dragAndDrop, sendDrop } from "./drag.js";
 
-// Clicking the empty part of a day plans a post on it (the "+" link does the same).
+// Clicking the empty part of a day of the month, or of an hour of the week, plans a post
+// there (its "+" link, the keyboard's way in, does the same). Past ones have no "+".
 document.addEventListener("click", (event) => {
-  const day = event.target.closest(".calendar .day[data-date]");
-  if (!day || event.target.closest("a, button, .slot-card")) return;
-  const add = day.querySelector(".day-add");
+  const place = event.target.closest(".calendar .day[data-date], .calendar .hour-cell[data-date]");
+  if (!place || event.target.closest("a, button, input, .slot-card")) return;
+  const add = place.querySelector(".day-add, .hour-add");
   if (add) add.click();
 });
 

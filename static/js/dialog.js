@@ -1,13 +1,21 @@
 // The dialog: a post's page or form opened over the page (hx-target="#dialog-body"), and the
 // date picker of the post form in it.
 
+import { cardPlace, focusAgain } from "./swaps.js";
+
 const dialog = () => document.getElementById("dialog");
 const dialogBody = () => document.getElementById("dialog-body");
+// The card the dialog was opened from: focus goes back to it on close, even to its new copy
+// when the calendar was refreshed meanwhile (the browser only knows the old one).
+let opener = null;
 
 document.body.addEventListener("htmx:afterSwap", (event) => {
   const body = dialogBody();
   if (body && (event.detail.target === body || body.contains(event.detail.target))) {
-    if (!dialog().open) dialog().showModal();
+    if (!dialog().open) {
+      opener = cardPlace();
+      dialog().showModal();
+    }
     const first = body.querySelector("textarea, select, input:not([type=hidden])");
     if (first && event.detail.target === body) first.focus();
   }
@@ -19,7 +27,11 @@ function closeDialog() {
   if (d && d.open) d.close();
 }
 
-dialog().addEventListener("close", () => { dialogBody().innerHTML = ""; });
+dialog().addEventListener("close", () => {
+  dialogBody().innerHTML = "";
+  focusAgain(opener);
+  opener = null;
+});
 document.body.addEventListener("slots-changed", closeDialog);
 document.addEventListener("click", (event) => {
   const closer = event.target.closest("[data-close-dialog]");

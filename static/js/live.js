@@ -5,6 +5,8 @@
 // cards, rows and panels that changed in place are swapped here; anything added, removed
 // or moved makes the region refresh itself (`slots-stale`). See calendar_app/planning/views/live.py.
 // The intervals are settings (LIVE_POLL_SECONDS, LIVE_HEARTBEAT_SECONDS), given on <body>.
+import { cardPlace, focusAgain } from "./swaps.js";
+
 const LIVE_MS = Number(document.body.dataset.liveMs) || 2000;
 const HEARTBEAT_MS = Number(document.body.dataset.heartbeatMs) || 20000;
 let liveSince = null;
@@ -75,9 +77,11 @@ function applyLive(html) {
       if (current.dataset.version === part.dataset.version) continue;
       if (part.dataset.at && current.dataset.at !== part.dataset.at) { stale = true; continue; }
       part.removeAttribute("data-live-since");
+      const focused = current.contains(document.activeElement) ? cardPlace() : null;
       current.replaceWith(part);
       htmx.process(part);
       tick(part);
+      focusAgain(focused);
     } else if (region && part.dataset.at) {
       const at = placedAt(part.dataset.slot);
       if (at === null) {

@@ -537,11 +537,22 @@ def test_a_200_slot_run_goes_through_a_task_and_reports_progress(
     poll = client.get(f"/bulk/{run.public_id}/?poll=1", **HTMX)
     assert "Working: 1 of 200" in poll.content.decode()
     assert "HX-Trigger" not in poll
+    # The poll swaps the state under the heading, not the heading (focus may be on it), and
+    # says nothing to a screen reader until the end.
+    assert (
+        poll.content.decode()
+        .lstrip()
+        .startswith(f'<div class="bulk-run-state" id="bulk-run-state-{run.public_id}"')
+    )
+    assert "bulk-title" not in poll.content.decode() and "hx-swap-oob" not in poll.content.decode()
 
     assert bulk_run_advance(run.pk) == 199
     poll = client.get(f"/bulk/{run.public_id}/?poll=1", **HTMX)
     html = poll.content.decode()
     assert "Finished: 200 done." in html and 'hx-trigger="every 2s"' not in html
+    # The end is said in the run's status line (a polite live region under its heading).
+    said = "Move 200 posts later by 7 days: Finished: 200 done."
+    assert f'<p id="bulk-said-{run.public_id}" hx-swap-oob="innerHTML">{said}</p>' in html
     assert "slots-changed" in poll["HX-Trigger"]
     assert BulkItem.objects.filter(outcome="done").count() == 200
 
