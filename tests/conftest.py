@@ -64,6 +64,10 @@ class RunningSandbox:
         url = f"{self.root_url}/_sandbox/posts/{post_id}/publish-failure"
         httpx.post(url, json={"code": code}).raise_for_status()
 
+    def queue_for(self, seconds: float) -> None:
+        """Jobs made from now on wait this long in QUEUED (where a cancel still lands)."""
+        self.sandbox.state.config.queue_seconds = seconds
+
     def revoke(self, key: str) -> None:
         httpx.post(f"{self.root_url}/_sandbox/keys/revoke", json={"key": key}).raise_for_status()
 

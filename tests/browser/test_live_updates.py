@@ -63,7 +63,9 @@ def test_a_posts_own_page_shows_each_action_at_once_and_follows_the_generation(j
     assert "Nothing yet." in trail.inner_text()
     at_once = JOURNEY_HEARTBEAT_SECONDS * 1000 // 2  # a heartbeat would be too late
 
-    # Generate: queued at once, its Generate button gone, the trail says who sent it.
+    # Generate: queued at once, its Generate button gone, the trail says who sent it. Scripe
+    # keeps the job queued meanwhile, so the cancel below is one Scripe still takes.
+    journey.sandbox.queue_for(60)
     panel.get_by_role("button", name="Generate").click()
     page.locator("#toasts >> text=Sent to Scripe.").wait_for()
     panel.locator(".badge-queued, .badge-generating").wait_for(timeout=at_once)
@@ -76,6 +78,7 @@ def test_a_posts_own_page_shows_each_action_at_once_and_follows_the_generation(j
     trail.locator(".badge-cancelled").wait_for(timeout=at_once)
 
     # Retry: queued again at once; then the page follows Scripe, polling while in flight.
+    journey.sandbox.queue_for(0.3)
     polls = []
     page.on("request", lambda r: "/slots/live/" in r.url and polls.append(time.monotonic()))
     panel.get_by_role("button", name="Retry").click()
