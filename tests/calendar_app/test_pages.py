@@ -26,6 +26,8 @@ from calendar_app.planning import series as series_rules
 from calendar_app.review import guests
 from calendar_app.review import services as review
 
+# Its tests share one crawl of every page: one worker of a parallel run has them all.
+pytestmark = pytest.mark.xdist_group("pages")
 NOW = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)
 WEEKLY_THU = series_rules.Rule(frequency="weekly", weekdays=(3,), count=4)
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -215,17 +217,28 @@ def every_page(client, team, busy):
         yield url, read(client, url)
 
 
+# The three tests below read the same pages: the crawl is made once a run and kept, since
+# each test only reads the markup it brought back.
+_CRAWLED: list[tuple[str, Page]] = []
+
+
+def crawled(client, team, busy) -> list[tuple[str, Page]]:
+    if not _CRAWLED:
+        _CRAWLED.extend(every_page(client, team, busy))
+    return _CRAWLED
+
+
 def test_no_page_has_an_id_twice_even_with_a_dialog_open(client, team, busy):
     """A label points at the field with its id: on All posts, the New post dialog's
     Project label pointed at the filter's Project (#24)."""
-    found = [(url, page.duplicates) for url, page in every_page(client, team, busy)]
+    found = [(url, page.duplicates) for url, page in crawled(client, team, busy)]
     assert len(found) > 100  # the crawl reached the pages and their dialogs, for each role
     twice = [f"{UUID.sub('<id>', url)}: {', '.join(ids)}" for url, ids in found if ids]
     assert not twice, "ids used twice:\n" + "\n".join(sorted(set(twice)))
 
 
 def test_every_label_names_a_field_on_its_page(client, team, busy):
-    found = [(url, page.unlabelled) for url, page in every_page(client, team, busy)]
+    found = [(url, page.unlabelled) for url, page in crawled(client, team, busy)]
     missing = [f"{UUID.sub('<id>', url)}: {', '.join(ids)}" for url, ids in found if ids]
     assert not missing, "labels for nothing:\n" + "\n".join(sorted(set(missing)))
 
@@ -235,7 +248,7 @@ def test_no_page_says_slot(client, team, busy):
     or a label."""
     said = {
         f"{UUID.sub('<id>', url)}: {text}"
-        for url, page in every_page(client, team, busy)
+        for url, page in crawled(client, team, busy)
         for text in page.words
         if re.search(r"\bslots?\b", text, re.IGNORECASE)
     }
