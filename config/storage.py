@@ -6,6 +6,23 @@ from __future__ import annotations
 from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
+# Django 5.2's own patterns for ES module imports and exports (ManifestStaticFilesStorage's
+# private `_js_module_import_aggregation_patterns`), written out here rather than read from a
+# private attribute: `import … from "./x.js";`, `export … from "./x.js";`, `import "./x.js";`
+# and `import("./x.js")`.
+MODULE_IMPORTS = (
+    (
+        r"""(?P<matched>import(?s:(?P<import>[\s\{].*?|\*\s*as\s*\w+))\s*from\s*['"](?P<url>[./].*?)["']\s*;)""",
+        'import%(import)s from "%(url)s";',
+    ),
+    (
+        r"""(?P<matched>export(?s:(?P<exports>[\s\{].*?))\s*from\s*["'](?P<url>[./].*?)["']\s*;)""",
+        'export%(exports)s from "%(url)s";',
+    ),
+    (r"""(?P<matched>import\s*['"](?P<url>[./].*?)["']\s*;)""", 'import"%(url)s";'),
+    (r"""(?P<matched>import\(["'](?P<url>.*?)["']\))""", 'import("%(url)s")'),
+)
+
 
 class StaticModulesStorage(CompressedManifestStaticFilesStorage):
     """app.js imports its feature modules by relative path ("./live.js"). Served as they are,
@@ -17,5 +34,5 @@ class StaticModulesStorage(CompressedManifestStaticFilesStorage):
 
     patterns = (
         *ManifestStaticFilesStorage.patterns,
-        ("js/*.js", ManifestStaticFilesStorage._js_module_import_aggregation_patterns[1]),
+        ("js/*.js", MODULE_IMPORTS),
     )
