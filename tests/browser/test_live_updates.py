@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from calendar_app.models import GenerationJob
 from tests.browser.conftest import JOURNEY_HEARTBEAT_SECONDS
 from tests.browser.test_journeys import plan
+from tests.support import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -72,7 +74,17 @@ def test_a_posts_own_page_shows_each_action_at_once_and_follows_the_generation(j
     trail.locator("li", has_text="Sent to Scripe.").wait_for(timeout=at_once)
     assert panel.get_by_role("button", name="Generate").count() == 0
 
-    # Cancel while Scripe has not started: cancelled at once, with Retry.
+    # Cancel while Scripe has not started: cancelled at once, with Retry. (While the request
+    # is on its way to Scripe, a cancel is told to wait a moment: wait until it has arrived.)
+    wait_for(
+        lambda: (
+            GenerationJob.objects.filter(slot=slot, is_current=True)
+            .exclude(scripe_job_id="")
+            .exists()
+        ),
+        10,
+        "the request to reach Scripe",
+    )
     panel.get_by_role("button", name="Cancel generation").click()
     panel.locator(".badge-cancelled").wait_for(timeout=at_once)
     trail.locator(".badge-cancelled").wait_for(timeout=at_once)
