@@ -9,16 +9,20 @@ PY := $(BIN)/python
 
 .PHONY: run test install install-dev lint format clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.created:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed; set PYTHON=python3.X") if sys.version_info < (3, 11) else None'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	@touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.created
 	$(PY) -m pip install --quiet -e .
 	@touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed
+# The app and the tools in one install (one resolution), which also counts as the app's.
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.created
 	$(PY) -m pip install --quiet -e '.[dev]'
-	@touch $@
+	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
