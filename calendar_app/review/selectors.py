@@ -150,10 +150,14 @@ class ReviewFilters:
         }
         return {k: v.isoformat() if isinstance(v, date) else v or "" for k, v in values.items()}
 
-    def query(self) -> str:
-        """The filters as a query string: every link and decision of the screen carries it,
-        so the next draft it opens is the next one of the filtered queue."""
-        return urlencode({k: v for k, v in self.shown().items() if v})
+    def query(self, *, slot=None) -> str:
+        """The filters as a query string, with the draft to open when `slot` is given: every
+        link and decision of the screen carries it, so the next draft it opens is the next one
+        of the filtered queue."""
+        params = {k: v for k, v in self.shown().items() if v}
+        if slot is not None:
+            params["slot"] = str(slot.public_id)
+        return urlencode(params)
 
     def __bool__(self) -> bool:
         return any(self.shown().values())

@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -37,8 +36,7 @@ TYPED_FIELDS = ("title", "content", "comment", "reason", "text", "date", "time")
 def _here(request: HttpRequest, slot) -> str:
     """The review screen on this draft, with the queue's filters (a refused decision without
     JavaScript comes back to the same filtered queue)."""
-    query = ReviewFilters.of(request.GET).query()
-    return f"{reverse('review')}?{query + '&' if query else ''}slot={slot.public_id}"
+    return f"{reverse('review')}?{ReviewFilters.of(request.GET).query(slot=slot)}"
 
 
 def _render(
@@ -56,9 +54,6 @@ def _render(
     screen = review_screen(viewer, filters, selected_id=selected_id, after=after)
     filter_query = filters.query()
     render_review_items(screen.listed, screen.selected, filter_query)
-    here = {k: v for k, v in filters.shown().items() if v}
-    if screen.selected is not None:
-        here["slot"] = str(screen.selected.public_id)
     typed = _typed(request) if errors else {}
     job = screen.job
     context = {
@@ -82,7 +77,7 @@ def _render(
         "filters": filters.shown(),
         "projects": screen.projects,
         "labels": list(planning.labels_in(viewer.managed_workspace_ids)),
-        "refresh_url": f"{reverse('review')}?{urlencode(here)}",
+        "refresh_url": f"{reverse('review')}?{filters.query(slot=screen.selected)}",
         "filter_query": filter_query,
         "zone": viewer.zone.key,
         "limit": review.LINKEDIN_LIMIT,
