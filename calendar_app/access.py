@@ -14,10 +14,12 @@ from functools import cached_property
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from calendar_app.models import (
+    ApiToken,
     BulkRun,
     Label,
     Membership,
@@ -235,3 +237,20 @@ def review_link_for(viewer: Viewer, public_id) -> ReviewLink:
     if link is None:
         raise Http404("No such link.")
     return link
+
+
+def token_for(viewer: Viewer, public_id) -> ApiToken:
+    """An API token the viewer may see and revoke: their own, or one of a workspace they
+    administer."""
+    token = (
+        ApiToken.objects.filter(public_id=public_id)
+        .filter(
+            Q(user=viewer.user)
+            | Q(workspace_id__in=[w.pk for w in viewer.workspaces_with(Role.ADMIN)])
+        )
+        .select_related("user", "workspace")
+        .first()
+    )
+    if token is None:
+        raise Http404("No such token.")
+    return token

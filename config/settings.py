@@ -89,6 +89,10 @@ INSTALLED_APPS = [
     "django_q",
     "axes",
     "scripe_integration",
+    # The REST API (#27): calendar_app/api, its OpenAPI schema and docs served from packages.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +174,15 @@ if REDIS_URL:
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
     }
+# The REST API's per-token rate limits (calendar_app/api/limits.py) count in a cache every web
+# process shares: Redis when there is one (an atomic INCR), else the database (createcachetable
+# makes its table; its increments are read-then-write, so a burst racing across processes may
+# get a request or two past the limit). Never locmem, which would count per process.
+CACHES["api"] = (
+    dict(CACHES["default"])
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "api_cache"}
+)
 
 Q_CLUSTER = {
     # django-q2 signs tasks with this name: every process of one site must share it.
@@ -356,6 +369,42 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "False")
     if envbool("BEHIND_TLS_PROXY", "False"):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The REST API (#27), under /api/v1/: personal access tokens only (no session, so no CSRF
+# question), JSON only, one error envelope (calendar_app/api/errors.py).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["calendar_app.api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["calendar_app.api.permissions.TokenScopes"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "calendar_app.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{PRODUCT_NAME} API",
+    "DESCRIPTION": (
+        "Plan LinkedIn posts written by Scripe from other tools. Authenticate with a personal "
+        "access token (Settings → API tokens) as `Authorization: Bearer scal_…`. Lists are "
+        "cursor-paginated (`limit`, `cursor`; the answer's `nextCursor`), every error is "
+        '`{"error": {"code", "message", "fields"}}`, every POST takes an `Idempotency-Key`, '
+        "each token has a rate limit (`RateLimit-*` headers, `Retry-After` on 429) and reads "
+        "carry an `ETag` (send it back as `If-None-Match` for a 304)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "calendar_app.api.schema.add_conventions",
+    ],
+}
+# Requests per token per minute (each answer says how many are left).
+API_RATE_LIMIT = envint("API_RATE_LIMIT", "120")
 
 DEFAULT_EXCEPTION_REPORTER_FILTER = "scripe_integration.reporting.ScripeKeyReporterFilter"
 

@@ -18,5 +18,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # The REST API (#27): /api/v1/…, its schema and docs.
+    path("api/", include("calendar_app.api.urls")),
     path("", include("calendar_app.urls")),
 ]

@@ -4,6 +4,13 @@ name for each model: migrations, string references and imports do not change."""
 
 from __future__ import annotations
 
+from calendar_app.models.api import (
+    IDEMPOTENCY_KEEP,
+    SCOPES_BY_ROLE,
+    ApiToken,
+    IdempotentRequest,
+    Scope,
+)
 from calendar_app.models.bulk import BulkAction, BulkItem, BulkRun
 from calendar_app.models.interchange import IMPORT_KEEP, CalendarFeed, CsvImport
 from calendar_app.models.notifications import (
@@ -61,6 +68,7 @@ __all__ = [
     "EDITABLE_STATUSES",
     "FOLLOWED_STATUSES",
     "GENERATABLE_STATUSES",
+    "IDEMPOTENCY_KEEP",
     "IMPORT_KEEP",
     "IN_FLIGHT_STATUSES",
     "LABEL_COLOURS",
@@ -71,8 +79,10 @@ __all__ = [
     "REVIEWER_STATUSES",
     "REVIEW_STATUSES",
     "ROLE_RANK",
+    "SCOPES_BY_ROLE",
     "UNDO_SECONDS",
     "WEEKDAY_CHOICES",
+    "ApiToken",
     "BulkAction",
     "BulkItem",
     "BulkRun",
@@ -80,6 +90,7 @@ __all__ = [
     "CsvImport",
     "EmailChoice",
     "GenerationJob",
+    "IdempotentRequest",
     "IllegalTransition",
     "Label",
     "Membership",
@@ -93,6 +104,7 @@ __all__ = [
     "ReviewLink",
     "Role",
     "ScheduleTime",
+    "Scope",
     "Series",
     "SeriesOccurrence",
     "SlotEvent",

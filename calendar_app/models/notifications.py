@@ -32,6 +32,9 @@ class SlotEvent(models.Model):
     earlier_text = models.TextField(blank=True)
     # Someone outside the app who acted through a review link (ReviewLink): no actor, a name.
     guest_name = models.CharField(max_length=80, blank=True)
+    # The way in, when it was not the app's pages: "API (<token name>)" for a change made
+    # with a personal access token (notifications/trail.py `acting_via`).
+    via = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -47,6 +50,8 @@ class SlotEvent(models.Model):
         if self.actor is None:
             # Nobody in the app: the pipeline or the sync, reporting what Scripe did.
             return "Scripe" if self.kind != self.Kind.COMMENT else "Someone"
+        if self.via:
+            return f"{person_name(self.actor)} via {self.via}"
         return person_name(self.actor)
 
 

@@ -1,11 +1,31 @@
-"""The activity trail: every state change, edit and comment on a slot, with who and when."""
+"""The activity trail: every state change, edit and comment on a slot, with who and when, and
+the way in when it was not the app's pages (`acting_via`: the REST API)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from calendar_app.models import PlannedSlot, SlotEvent
 from calendar_app.notifications.services import slot_event_notify
 
 Kind = SlotEvent.Kind
+
+# Set for the length of a request that came another way than the pages (the REST API says
+# "API (<token name>)"): every service it calls records through here, so none of them needs
+# to carry it.
+_via: ContextVar[str] = ContextVar("trail_via", default="")
+
+
+@contextmanager
+def acting_via(way: str) -> Iterator[None]:
+    """Every entry recorded inside says it came `way` ("API (CRM sync)")."""
+    reset = _via.set(way[:120])
+    try:
+        yield
+    finally:
+        _via.reset(reset)
 
 
 def record(
@@ -21,11 +41,12 @@ def record(
     and tells the people it concerns when it is news (calendar_app/notifications/services.py
     decides: status changes, and a guest's comment), in the same transaction: every path that
     moves a slot comes through here. `guest_name`: someone outside the app did it, through a
-    review link (no actor)."""
+    review link (no actor). Made by a person inside `acting_via`, it says the way they came."""
     event = SlotEvent.objects.create(
         slot=slot,
         actor=actor,
         guest_name=guest_name,
+        via=_via.get() if actor is not None else "",
         kind=kind,
         status=slot.status if kind == Kind.STATUS else "",
         text=text,

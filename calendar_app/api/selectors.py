@@ -1,0 +1,55 @@
+"""Reads for the API: the pages' selectors, with what the API's representations show in
+full (the note's text, the draft, the labels' ids, the workspace)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from calendar_app.access import Viewer
+from calendar_app.models import Label, Membership, Project, SlotQuerySet, SourceNote
+from calendar_app.planning import selectors
+
+
+def posts(viewer: Viewer, **filters) -> SlotQuerySet:
+    """`selectors.slots_matching` (All posts' filter: text, project, status or at risk,
+    label, local days), with every column the post's representation reads: two queries a
+    page, whatever its size."""
+    return (
+        selectors.slots_matching(viewer, **filters)
+        .defer(None)
+        .select_related("workspace")
+        .prefetch_related(None)
+        .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("name", "id")))
+    )
+
+
+def post(viewer: Viewer, public_id) -> object | None:
+    return posts(viewer).filter(public_id=public_id).first()
+
+
+def memberships(viewer: Viewer) -> QuerySet[Membership]:
+    """The viewer's workspaces (a token's: its one), with their role in each."""
+    return Membership.objects.filter(
+        user=viewer.user, workspace_id__in=viewer.workspace_ids
+    ).select_related("workspace")
+
+
+def projects(viewer: Viewer) -> QuerySet[Project]:
+    return selectors.visible_projects(viewer)
+
+
+def labels(viewer: Viewer) -> QuerySet[Label]:
+    return Label.objects.filter(workspace_id__in=viewer.workspace_ids)
+
+
+def labels_named(viewer: Viewer, public_ids) -> tuple[list[Label], list[str]]:
+    """The viewer's labels with these ids, and the ids that are none of them."""
+    found = list(labels(viewer).filter(public_id__in=list(public_ids)))
+    known = {str(label.public_id) for label in found}
+    return found, [str(i) for i in public_ids if str(i) not in known]
+
+
+def note_of(viewer: Viewer, public_id) -> SourceNote | None:
+    return SourceNote.objects.filter(
+        workspace_id__in=viewer.editable_workspace_ids, public_id=public_id
+    ).first()

@@ -1,0 +1,190 @@
+"""The API's representations. `PostSerializer` is THE post: the API answers it, and outgoing
+webhooks send it; import it from here. Field names are camelCase like Scripe's; times are UTC
+ISO 8601 (`2026-06-01T09:00:00Z`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from calendar_app.models import LABEL_COLOURS, LANGUAGES, SlotStatus
+from calendar_app.planning.selectors import STATUS_FILTERS
+
+
+def utc_time(**kwargs) -> serializers.DateTimeField:
+    """A time as UTC, whatever zone is active (the pages activate the person's)."""
+    return serializers.DateTimeField(default_timezone=dt.UTC, read_only=True, **kwargs)
+
+
+class WorkspaceSerializer(serializers.Serializer):
+    """A workspace of the caller's, with their role in it."""
+
+    id = serializers.UUIDField(source="workspace.public_id", read_only=True)
+    name = serializers.CharField(source="workspace.name", read_only=True)
+    timeZone = serializers.CharField(source="workspace.time_zone", read_only=True)
+    reviewRequired = serializers.BooleanField(source="workspace.review_required", read_only=True)
+    noSelfApproval = serializers.BooleanField(source="workspace.no_self_approval", read_only=True)
+    role = serializers.CharField(read_only=True, help_text="editor, manager or admin.")
+
+
+class ProjectSerializer(serializers.Serializer):
+    """A Scripe project (a LinkedIn profile or page) of the workspace, by its Scripe id."""
+
+    id = serializers.CharField(source="scripe_id", read_only=True)
+    name = serializers.CharField(read_only=True)
+    type = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    active = serializers.BooleanField(source="is_active", read_only=True)
+    inactiveReason = serializers.CharField(source="inactive_reason", read_only=True)
+    linkedinUrl = serializers.CharField(source="linkedin_url", read_only=True)
+    colour = serializers.IntegerField(read_only=True)
+
+
+class ProjectRefSerializer(serializers.Serializer):
+    id = serializers.CharField(source="scripe_id", read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class LabelSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    name = serializers.CharField(read_only=True)
+    colour = serializers.IntegerField(read_only=True)
+
+
+class LabelWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_blank=True, max_length=200)
+    colour = serializers.ChoiceField(choices=[code for code, _ in LABEL_COLOURS])
+
+
+class LabelChangeSerializer(LabelWriteSerializer):
+    name = serializers.CharField(allow_blank=True, max_length=200, required=False)
+    colour = serializers.ChoiceField(choices=[code for code, _ in LABEL_COLOURS], required=False)
+
+
+class NoteSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    text = serializers.CharField(read_only=True)
+    language = serializers.CharField(read_only=True)
+
+
+class GenerationSerializer(serializers.Serializer):
+    """The post's current attempt at having Scripe write it."""
+
+    attempt = serializers.IntegerField(read_only=True)
+    scripeJobId = serializers.CharField(source="scripe_job_id", read_only=True)
+    scripeStatus = serializers.CharField(source="scripe_status", read_only=True)
+    progress = serializers.FloatField(read_only=True, allow_null=True)
+    progressMessage = serializers.CharField(source="progress_message", read_only=True)
+    errorCode = serializers.CharField(source="error_code", read_only=True)
+    errorMessage = serializers.CharField(source="error_message", read_only=True)
+    finished = serializers.BooleanField(read_only=True)
+
+
+class DraftSerializer(serializers.Serializer):
+    """What Scripe wrote, as it stands here (edited by a manager, or in Scripe)."""
+
+    scripePostId = serializers.CharField(source="post_id", read_only=True)
+    title = serializers.CharField(source="post_title", read_only=True)
+    content = serializers.CharField(source="post_content", read_only=True)
+
+
+class PostSerializer(serializers.Serializer):
+    """A planned LinkedIn post (a slot): its project, note, time, status and labels, its
+    current generation and the draft Scripe wrote. Read a queryset from
+    `calendar_app.api.selectors.posts` (one query for the posts, one for their labels)."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    workspaceId = serializers.UUIDField(source="workspace.public_id", read_only=True)
+    project = ProjectRefSerializer(read_only=True)
+    note = NoteSerializer(read_only=True)
+    scheduledFor = utc_time(source="scheduled_for")
+    status = serializers.ChoiceField(choices=SlotStatus.choices, read_only=True)
+    statusLabel = serializers.CharField(source="get_status_display", read_only=True)
+    statusNote = serializers.SerializerMethodField()
+    labels = LabelSerializer(many=True, read_only=True)
+    generation = serializers.SerializerMethodField()
+    draft = serializers.SerializerMethodField()
+    publishedAt = utc_time(source="published_at", allow_null=True)
+    createdAt = utc_time(source="created_at")
+    updatedAt = utc_time(source="updated_at")
+
+    @extend_schema_field(serializers.CharField())
+    def get_statusNote(self, slot) -> str:
+        return slot.status_note if slot.shows_status_note else ""
+
+    @extend_schema_field(GenerationSerializer(allow_null=True))
+    def get_generation(self, slot):
+        job = slot.current_job
+        return GenerationSerializer(job).data if job is not None else None
+
+    @extend_schema_field(DraftSerializer(allow_null=True))
+    def get_draft(self, slot):
+        job = slot.current_job
+        if job is None or not job.post_content:
+            return None
+        return DraftSerializer(job).data
+
+
+class PostFilterSerializer(serializers.Serializer):
+    """The All posts page's filters, by the API's names."""
+
+    status = serializers.ChoiceField(
+        choices=[code for code, _ in STATUS_FILTERS],
+        required=False,
+        help_text="A status, or at_risk: likely to miss its time.",
+    )
+    projectId = serializers.CharField(required=False, max_length=80)
+    labelId = serializers.UUIDField(required=False)
+    dateFrom = serializers.DateField(required=False, help_text="A local day (YYYY-MM-DD).")
+    dateTo = serializers.DateField(required=False, help_text="A local day, inclusive.")
+    q = serializers.CharField(required=False, max_length=200, help_text="Words in the note.")
+
+    def validate(self, data: dict) -> dict:
+        if data.get("dateFrom") and data.get("dateTo") and data["dateFrom"] > data["dateTo"]:
+            raise serializers.ValidationError({"dateTo": "The end date is before the start date."})
+        return data
+
+
+class PostWriteSerializer(serializers.Serializer):
+    """Plan a post. The rules (an active project, a note within Scripe's limit, a time far
+    enough ahead on the quarter hour, labels of the workspace) are the pages'; their
+    sentences come back in the error envelope's `fields`."""
+
+    projectId = serializers.CharField(max_length=80, help_text="The project's Scripe id.")
+    noteText = serializers.CharField(
+        allow_blank=True, required=False, default="", trim_whitespace=False
+    )
+    noteId = serializers.UUIDField(
+        required=False, allow_null=True, help_text="Reuse a note (noteText empty)."
+    )
+    language = serializers.ChoiceField(choices=[code for code, _ in LANGUAGES], default="en")
+    scheduledFor = serializers.DateTimeField(
+        default_timezone=dt.UTC, help_text="When to post; without an offset, UTC."
+    )
+    labelIds = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=50)
+
+
+class PostChangeSerializer(PostWriteSerializer):
+    """Change a planned post (while it is a draft, failed, cancelled or removed): only the
+    fields sent change; `labelIds` replaces the labels."""
+
+    projectId = serializers.CharField(max_length=80, required=False)
+    noteText = serializers.CharField(allow_blank=True, required=False, trim_whitespace=False)
+    language = serializers.ChoiceField(choices=[code for code, _ in LANGUAGES], required=False)
+    scheduledFor = serializers.DateTimeField(default_timezone=dt.UTC, required=False)
+
+
+class PostMoveSerializer(serializers.Serializer):
+    """Move to another day keeping the local time (`date`), or to a time (`scheduledFor`)."""
+
+    date = serializers.DateField(required=False, help_text="A local day; the time stays.")
+    scheduledFor = serializers.DateTimeField(default_timezone=dt.UTC, required=False)
+
+    def validate(self, data: dict) -> dict:
+        if bool(data.get("date")) == bool(data.get("scheduledFor")):
+            raise serializers.ValidationError(
+                {"date": "Send either date (keeps the time of day) or scheduledFor."}
+            )
+        return data

@@ -1,0 +1,37 @@
+"""The API's addresses: /api/v1/… resources, the OpenAPI schema and its docs (served from
+drf-spectacular-sidecar, no CDN). Another resource adds its module under views/ and its
+paths to `v1`."""
+
+from __future__ import annotations
+
+from django.urls import include, path, re_path
+
+from calendar_app.api.views import labels, posts, projects, workspaces
+from calendar_app.api.views.missing import Docs, Schema, missing
+
+v1 = [
+    path("workspaces/", workspaces.WorkspaceList.as_view(), name="api_workspaces"),
+    path(
+        "workspaces/<uuid:workspace_id>/",
+        workspaces.WorkspaceDetail.as_view(),
+        name="api_workspace",
+    ),
+    path("projects/", projects.ProjectList.as_view(), name="api_projects"),
+    path("projects/<str:project_id>/", projects.ProjectDetail.as_view(), name="api_project"),
+    path("labels/", labels.LabelList.as_view(), name="api_labels"),
+    path("labels/<uuid:label_id>/", labels.LabelDetail.as_view(), name="api_label"),
+    path("posts/", posts.PostList.as_view(), name="api_posts"),
+    path("posts/<uuid:post_id>/", posts.PostDetail.as_view(), name="api_post"),
+    path("posts/<uuid:post_id>/move/", posts.PostMove.as_view(), name="api_post_move"),
+    path("posts/<uuid:post_id>/restore/", posts.PostRestore.as_view(), name="api_post_restore"),
+    path("posts/<uuid:post_id>/generate/", posts.PostGenerate.as_view(), name="api_post_generate"),
+    path("posts/<uuid:post_id>/cancel/", posts.PostCancel.as_view(), name="api_post_cancel"),
+]
+
+urlpatterns = [
+    path("schema/", Schema.as_view(), name="api_schema"),
+    path("docs/", Docs.as_view(url_name="api_schema"), name="api_docs"),
+    path("v1/", include(v1)),
+    # Anything else under /api/ answers the error envelope, not the site's HTML 404 page.
+    re_path(r"^.*$", missing),
+]
