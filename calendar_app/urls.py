@@ -81,6 +81,12 @@ urlpatterns = [
     path("notifications/unsubscribe/<str:token>/", notifications.unsubscribe, name="unsubscribe"),
     path("slots/<uuid:public_id>/watch/", notifications.slot_watch, name="slot_watch"),
     path("settings/feed/", profile.feed_settings, name="feed_settings"),
+    path("settings/tokens/", profile.api_token_create, name="api_token_create"),
+    path(
+        "settings/tokens/<uuid:public_id>/revoke/",
+        profile.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("import/", interchange.import_start, name="import_start"),
     path("import/template.csv", interchange.import_template, name="import_template"),
     path("import/<uuid:workspace_id>/", interchange.import_upload, name="import_upload"),

@@ -1,4 +1,5 @@
-"""A person's own settings page: their time zone, their calendar feed and their email choices."""
+"""A person's own settings page: their time zone, their calendar feed, their email choices and
+their API tokens (an admin also sees, and may revoke, their workspaces' tokens)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from calendar_app.access import viewer_for
-from calendar_app.accounts import selectors, services
-from calendar_app.accounts.forms import FeedForm, ProfileForm
+from calendar_app.access import token_for, viewer_for, workspace_for
+from calendar_app.accounts import selectors, services, tokens
+from calendar_app.accounts.forms import FeedForm, ProfileForm, TokenForm
+from calendar_app.core.refusals import Refusal
 from calendar_app.interchange import ical
-from calendar_app.models import time_zone_choices
+from calendar_app.models import Role, time_zone_choices
 from calendar_app.notifications.forms import preferences_form
+from calendar_app.web.answers import show_on_form
 
 
 @login_required
@@ -33,15 +36,25 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     return _render(request, form)
 
 
-def _render(request: HttpRequest, form: ProfileForm, **context) -> HttpResponse:
+def _render(request: HttpRequest, form: ProfileForm, status: int = 200, **context) -> HttpResponse:
+    viewer = viewer_for(request)
     context = {
         "form": form,
-        "zone": viewer_for(request).zone.key,
+        "zone": viewer.zone.key,
         "feed": ical.feed_of(request.user),
         "notification_form": preferences_form(request.user),
+        "token_form": TokenForm(memberships=viewer.memberships),
+        "tokens": selectors.tokens_visible(viewer),
         **context,
     }
-    return render(request, "calendar_app/settings.html", context)
+    return render(request, "calendar_app/settings.html", context, status=status)
+
+
+def _profile_form(request: HttpRequest) -> ProfileForm:
+    profile = selectors.profile_of(request.user)
+    return ProfileForm(
+        initial={"time_zone": profile.time_zone if profile else ""}, zones=time_zone_choices()
+    )
 
 
 @login_required
@@ -59,8 +72,41 @@ def feed_settings(request: HttpRequest) -> HttpResponse:
         return redirect("settings")
     token = ical.feed_enable(user=request.user)
     feed_url = request.build_absolute_uri(reverse("ical_feed", args=[token]))
-    profile = selectors.profile_of(request.user)
-    form = ProfileForm(
-        initial={"time_zone": profile.time_zone if profile else ""}, zones=time_zone_choices()
-    )
-    return _render(request, form, feed_url=feed_url)
+    return _render(request, _profile_form(request), feed_url=feed_url)
+
+
+@login_required
+@require_POST
+def api_token_create(request: HttpRequest) -> HttpResponse:
+    """Makes an API token. Its secret is on this answer only (stored hashed, as the feed's
+    address is); a refused one shows why next to its fields, with what was typed."""
+    viewer = viewer_for(request)
+    form = TokenForm(request.POST, memberships=viewer.memberships)
+    try:
+        if not form.is_valid():
+            raise Refusal(fields={"expires_in_days": "Pick one of the expiry choices."})
+        data = form.cleaned_data
+        workspace = workspace_for(viewer, data["workspace"], role=Role.EDITOR, to="make tokens")
+        made = tokens.token_create(
+            viewer=viewer,
+            workspace=workspace,
+            name=data["name"],
+            scopes=data["scopes"],
+            expires_in_days=data["expires_in_days"],
+        )
+    except Refusal as refusal:
+        show_on_form(form, refusal)
+        return _render(request, _profile_form(request), status=422, token_form=form)
+    return _render(request, _profile_form(request), new_token=made)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, public_id) -> HttpResponse:
+    """Revokes a token of one's own, or, for an admin, of their workspace: it stops at once."""
+    token = token_for(viewer_for(request), public_id)
+    if tokens.token_revoke(token=token):
+        messages.success(request, f"Token {token.name!r} revoked; it no longer works.")
+    else:
+        messages.info(request, f"Token {token.name!r} was already revoked.")
+    return redirect(reverse("settings") + "#api-tokens")
