@@ -1,0 +1,42 @@
+"""Making and revoking an API token on the settings page, in Chromium: the token is shown
+once, works against the API, and stops working once revoked."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.browser.conftest import Journey
+
+
+@pytest.mark.browser
+def test_a_person_makes_a_token_uses_it_and_revokes_it(browser, live_server, team):
+    journey = Journey(browser, live_server, team, None, "api_tokens")
+    try:
+        page = journey.page_for(team.editor)
+        page.goto(f"{journey.url}/settings/")
+        tokens = page.locator("#api-tokens")
+        tokens.get_by_text("You have no API tokens.").wait_for()
+        page.fill("#token-name", "Spreadsheet sync")
+        page.get_by_label("Plan: plan, change, move and delete posts; generate").check()
+        page.select_option("#token-expires_in_days", "30")
+        page.get_by_role("button", name="Make token").click()
+
+        secret = page.locator("#new-token").input_value()
+        assert secret.startswith("scal_")
+        row = page.locator(".token-row", has_text="Spreadsheet sync")
+        assert "read, plan" in row.inner_text()
+        posts = f"{journey.url}/api/v1/posts/"
+        bearer = {"Authorization": f"Bearer {secret}"}
+        assert httpx.get(posts, headers=bearer).status_code == 200
+
+        # Shown once: the page read again lists the token, not its secret.
+        page.goto(f"{journey.url}/settings/")
+        assert page.locator("#new-token").count() == 0
+        assert secret not in page.content()
+        page.get_by_role("button", name="Revoke Spreadsheet sync").click()
+        page.get_by_text("Token 'Spreadsheet sync' revoked; it no longer works.").wait_for()
+        assert "Revoked" in page.locator(".token-row", has_text="Spreadsheet sync").inner_text()
+        assert httpx.get(posts, headers=bearer).status_code == 401
+    finally:
+        journey.finish()
