@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from calendar_app.api.idempotency import idempotency_forget
 from calendar_app.bulk import services as bulk
 from calendar_app.models import Workspace
 from calendar_app.notifications.services import (
@@ -38,9 +39,10 @@ def sync_workspace(workspace_id: int) -> str:
 def sweep() -> dict[str, int]:
     """Every minute: hands on due generations (in case no dispatcher runs), settles approvals
     interrupted mid-call, reads back from Scripe what happened to approved posts, marks
-    drafts whose time passed in review as missed, forgets old webhook deliveries and refusal
-    counts, and sends drafts to Scripe where a workspace generates them automatically ahead
-    of their time, and hands on notification emails a stopped worker left."""
+    drafts whose time passed in review as missed, forgets old webhook deliveries, refusal
+    counts and the API's expired Idempotency-Key answers, and sends drafts to Scripe where a
+    workspace generates them automatically ahead of their time, and hands on notification
+    emails a stopped worker left."""
     return {
         "generations": generations_sweep(),
         "approvals": approvals_sweep(),
@@ -50,6 +52,7 @@ def sweep() -> dict[str, int]:
         "forgotten_refusal_counts": webhook_refusals_forget(),
         "auto_generated": auto_generations_sweep(),
         "emails_handed_on": notification_emails_sweep(),
+        "forgotten_idempotency_keys": idempotency_forget(),
     }
 
 

@@ -85,3 +85,9 @@ def idempotency_claim(*, token: ApiToken, route: str, key: str, data) -> Claim |
             status_code=409,
         )
     return Replay(earlier.status, earlier.body)
+
+
+def idempotency_forget() -> int:
+    """Drops the answers kept past their day (the every-minute sweep): their keys are free."""
+    deleted, _ = IdempotentRequest.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted

@@ -40,3 +40,16 @@ def test_a_person_makes_a_token_uses_it_and_revokes_it(browser, live_server, tea
         assert httpx.get(posts, headers=bearer).status_code == 401
     finally:
         journey.finish()
+
+
+@pytest.mark.browser
+def test_the_api_docs_load_from_the_app_alone(browser, live_server, team):
+    """Swagger UI from the package, under the site's policy (no CDN, no inline script)."""
+    journey = Journey(browser, live_server, team, None, "api_docs")
+    try:
+        page = journey.page_for(None)
+        page.goto(f"{journey.url}/api/docs/")
+        page.get_by_role("heading", name="Scripe Calendar API").wait_for()
+        page.get_by_text("/api/v1/posts/", exact=True).first.wait_for()
+    finally:
+        journey.finish()

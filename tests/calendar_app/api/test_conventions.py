@@ -102,6 +102,16 @@ def test_a_key_is_free_again_after_a_day(team, editor_api, time_machine):
     assert answer["Idempotent-Replayed"] == "false"
 
 
+def test_the_sweep_forgets_answers_past_their_day(team, editor_api, time_machine):
+    from calendar_app import tasks
+
+    editor_api.post(POSTS, _plan(team), headers={"Idempotency-Key": "plan-42"})
+    assert tasks.sweep()["forgotten_idempotency_keys"] == 0
+    time_machine.move_to(timezone.now() + timedelta(hours=25))
+    assert tasks.sweep()["forgotten_idempotency_keys"] == 1
+    assert not IdempotentRequest.objects.exists()
+
+
 def test_a_refusal_is_replayed_too(team, editor_api):
     headers = {"Idempotency-Key": "bad-plan"}
     body = {**_plan(team), "noteText": ""}
