@@ -204,3 +204,12 @@ def test_a_read_carries_an_etag_and_answers_304_while_it_holds(team, editor_api)
 def test_a_list_has_an_etag_too(team, editor_api):
     etag = editor_api.get(POSTS)["ETag"]
     assert editor_api.get(POSTS, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_a_nul_character_is_refused_in_the_envelope_not_a_500(editor_api):
+    in_query = editor_api.get(POSTS, {"q": "a\x00b"})
+    assert in_query.status_code == 400
+    assert in_query.json()["error"]["code"] == "invalid_request"
+    in_path = editor_api.get("/api/v1/projects/proj%00x/")
+    assert in_path.status_code == 404
+    assert in_path.json()["error"]["code"] == "not_found"
