@@ -181,7 +181,12 @@ if REDIS_URL:
 CACHES["api"] = (
     dict(CACHES["default"])
     if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "api_cache"}
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "api_cache",
+        # One row per token and minute; culling at the default 300 would reset live counts.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
 )
 
 Q_CLUSTER = {

@@ -102,7 +102,10 @@ class ApiView(APIView):
             and isinstance(response, Response)
         ):
             etag = etag_of(response.data)
-            asked = parse_etags(request.headers.get("If-None-Match", ""))
+            # A weak match is enough for a read (RFC 9110 §13.1.2).
+            asked = {
+                t.removeprefix("W/") for t in parse_etags(request.headers.get("If-None-Match", ""))
+            }
             if etag in asked or "*" in asked:
                 response = HttpResponseNotModified()
             response["ETag"] = etag

@@ -201,9 +201,10 @@ def test_a_read_carries_an_etag_and_answers_304_while_it_holds(team, editor_api)
     assert changed["ETag"] != etag
 
 
-def test_a_list_has_an_etag_too(team, editor_api):
+def test_a_list_has_an_etag_too_and_a_weak_one_matches(team, editor_api):
     etag = editor_api.get(POSTS)["ETag"]
     assert editor_api.get(POSTS, headers={"If-None-Match": etag}).status_code == 304
+    assert editor_api.get(POSTS, headers={"If-None-Match": f"W/{etag}"}).status_code == 304
 
 
 def test_a_nul_character_is_refused_in_the_envelope_not_a_500(editor_api):
