@@ -42,6 +42,19 @@ def test_an_unknown_token_is_a_401(team):
     assert "unknown, revoked or expired" in answer.json()["error"]["message"]
 
 
+def test_a_revoked_or_expired_token_is_a_401(team, time_machine):
+    from calendar_app.accounts.tokens import token_revoke
+    from tests.calendar_app.api.conftest import make_token
+
+    revoked = make_token(team.editor, team.workspace)
+    token_revoke(token=revoked.token)
+    assert Api(revoked.secret).get(POSTS).status_code == 401
+    expiring = make_token(team.editor, team.workspace, days=7)
+    assert Api(expiring.secret).get(POSTS).status_code == 200
+    time_machine.move_to(timezone.now() + timedelta(days=8))
+    assert Api(expiring.secret).get(POSTS).status_code == 401
+
+
 def test_an_address_that_is_not_the_apis_answers_the_envelope(editor_api):
     answer = editor_api.get("/api/v1/nothing-here/")
     assert answer.status_code == 404
