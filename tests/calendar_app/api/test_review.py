@@ -194,7 +194,8 @@ def test_a_manager_unschedules_a_scheduled_post(team, scheduled, manager_api):
     assert answer.json()["data"]["status"] == "in_review"
     again = manager_api.post(_post(scheduled, "unschedule"))
     assert again.status_code == 409
-    assert again.json()["error"]["message"] == "Only a post scheduled in Scripe can be changed here."
+    message = again.json()["error"]["message"]
+    assert message == "Only a post scheduled in Scripe can be changed here."
 
 
 def test_an_editor_cannot_change_a_scheduled_post(team, scheduled, editor_api):
