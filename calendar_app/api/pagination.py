@@ -28,6 +28,13 @@ class Cursor(CursorPagination):
         # Each list says its own order (posts: by time), which the cursor follows.
         return tuple(getattr(view, "ordering", self.ordering))
 
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=LIMIT_MAX, default=self.page_size)
+        return parameters
+
     def get_page_size(self, request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
@@ -11,8 +12,11 @@ from rest_framework.permissions import AllowAny
 from calendar_app.api.errors import envelope
 
 
+@csrf_exempt
 def missing(request: HttpRequest, *args, **kwargs) -> JsonResponse:
-    """The error envelope rather than the site's HTML 404 page: an API client reads JSON."""
+    """The error envelope rather than the site's HTML 404 page: an API client reads JSON.
+    Exempt from CSRF like the API's views (a token, never a cookie, says who asks), so a POST
+    to a wrong address is a 404 too, not the CSRF page."""
     return JsonResponse(
         envelope("not_found", "There is no such address in the API; see /api/docs/."), status=404
     )

@@ -106,7 +106,8 @@ class PostList(PostView):
         responses=PostSerializer(many=True),
     )
     def get(self, request):
-        filters = PostFilterSerializer(data=request.query_params)
+        # A plain dict: an empty value is a value (refused), not "not given" as in a form.
+        filters = PostFilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         project = label = None
