@@ -63,7 +63,8 @@ class NotificationList(NotificationView):
         responses=NotificationSerializer(many=True),
     )
     def get(self, request):
-        filters = NotificationFilterSerializer(data=request.query_params)
+        # A plain dict: an empty value is a value (refused), not "not given" as in a form.
+        filters = NotificationFilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         rows = selectors.notifications(self.viewer)
         if filters.validated_data["unread"]:

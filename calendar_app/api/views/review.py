@@ -87,7 +87,8 @@ class ReviewQueue(ApiView):
     def get(self, request):
         if not self.viewer.managed_workspace_ids:
             raise PermissionDenied("Only a manager can review drafts.")
-        filters = ReviewFilterSerializer(data=request.query_params)
+        # A plain dict: an empty value is a value (refused), not "not given" as in a form.
+        filters = ReviewFilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         project = label = None
