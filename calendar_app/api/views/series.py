@@ -58,7 +58,7 @@ class SeriesSerializer(serializers.Serializer):
     until = serializers.DateField(read_only=True, allow_null=True)
     count = serializers.IntegerField(read_only=True, allow_null=True)
     startsOn = serializers.DateField(source="starts_on", read_only=True)
-    time = serializers.TimeField(source="clock", read_only=True, format="%H:%M")
+    time = serializers.SerializerMethodField()
     timeZone = serializers.CharField(source="workspace.time_zone", read_only=True)
     ended = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(
@@ -72,6 +72,16 @@ class SeriesSerializer(serializers.Serializer):
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_weekdays(self, series) -> list[int]:
         return list(series_rules.Rule.of(series).weekdays)
+
+    @extend_schema_field(
+        {
+            "type": "string",
+            "pattern": "^[0-2][0-9]:[0-5][0-9]$",
+            "description": "The local time of day (HH:MM) in timeZone.",
+        }
+    )
+    def get_time(self, series) -> str:
+        return f"{series.clock:%H:%M}"
 
     @extend_schema_field(serializers.BooleanField())
     def get_ended(self, series) -> bool:
