@@ -23,6 +23,7 @@ from calendar_app.models import (
     BulkRun,
     Label,
     Membership,
+    Notification,
     PlannedSlot,
     Profile,
     Project,
@@ -254,3 +255,18 @@ def token_for(viewer: Viewer, public_id) -> ApiToken:
     if token is None:
         raise Http404("No such token.")
     return token
+
+
+def notification_for(viewer: Viewer, public_id) -> Notification:
+    """One of the viewer's own notifications, about one of the workspaces they see (a token:
+    its own); anyone else's does not exist for them."""
+    notification = (
+        Notification.objects.filter(
+            public_id=public_id, user=viewer.user, workspace_id__in=viewer.workspace_ids
+        )
+        .select_related("slot")
+        .first()
+    )
+    if notification is None:
+        raise Http404("No such notification.")
+    return notification

@@ -16,3 +16,20 @@ def enveloped(serializer_class: type[serializers.Serializer]) -> type[serializer
 
 def one(serializer_class, instance, **context) -> dict:
     return {"data": serializer_class(instance, context=context).data}
+
+
+@cache
+def said(serializer_class: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """`{"data": <resource>, "message": "<sentence>"}`: an action's answer, with what it did
+    in the words the page's toast uses (an approval may end as "missed", a request for
+    changes may not reach Scripe yet; a client shows the person why)."""
+    name = serializer_class.__name__.removesuffix("Serializer") + "Outcome"
+    fields = {
+        "data": serializer_class(read_only=True),
+        "message": serializers.CharField(read_only=True, help_text="What happened, in words."),
+    }
+    return type(name, (serializers.Serializer,), fields)
+
+
+def told(serializer_class, instance, message: str, **context) -> dict:
+    return {"data": serializer_class(instance, context=context).data, "message": message}

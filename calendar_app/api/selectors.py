@@ -6,8 +6,18 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 
 from calendar_app.access import Viewer
-from calendar_app.models import Label, Membership, Project, SlotQuerySet, SourceNote
-from calendar_app.planning import selectors
+from calendar_app.models import (
+    REVIEW_STATUSES,
+    Label,
+    Membership,
+    Notification,
+    Project,
+    Series,
+    SlotEvent,
+    SlotQuerySet,
+    SourceNote,
+)
+from calendar_app.planning import queue, selectors
 
 
 def posts(viewer: Viewer, **filters) -> SlotQuerySet:
@@ -53,3 +63,40 @@ def note_of(viewer: Viewer, public_id) -> SourceNote | None:
     return SourceNote.objects.filter(
         workspace_id__in=viewer.editable_workspace_ids, public_id=public_id
     ).first()
+
+
+def review_queue(viewer: Viewer, **filters) -> SlotQuerySet:
+    """The review page's queue (drafts waiting for a manager: in review, or missed their
+    time; in the workspaces the viewer manages), with its filters (project, label, local
+    days), read as `posts` reads them."""
+    return posts(viewer, **filters).filter(
+        workspace_id__in=viewer.managed_workspace_ids, status__in=REVIEW_STATUSES
+    )
+
+
+def queued(viewer: Viewer, project: Project) -> SlotQuerySet:
+    """The project's queued posts still ahead, in queue order (`queue.queued_slots`), read
+    as `posts` reads them: one query for the posts, one for their labels."""
+    return posts(viewer).filter(pk__in=queue.queued_slots(project).values("pk"))
+
+
+def series(viewer: Viewer) -> QuerySet[Series]:
+    """The viewer's series, ended ones too, with what their representation shows."""
+    return (
+        Series.objects.filter(workspace_id__in=viewer.workspace_ids)
+        .select_related("project", "note", "workspace")
+        .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("name", "id")))
+    )
+
+
+def trail(slot) -> QuerySet[SlotEvent]:
+    """The post's activity trail (`planning.selectors.slot_events`)."""
+    return selectors.slot_events(slot)
+
+
+def notifications(viewer: Viewer) -> QuerySet[Notification]:
+    """The viewer's notifications about the workspaces they see (a token: its one), with
+    what links them to a post."""
+    return Notification.objects.filter(
+        user=viewer.user, workspace_id__in=viewer.workspace_ids
+    ).select_related("slot")

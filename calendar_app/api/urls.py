@@ -6,7 +6,17 @@ from __future__ import annotations
 
 from django.urls import include, path, re_path
 
-from calendar_app.api.views import labels, posts, projects, workspaces
+from calendar_app.api.views import (
+    labels,
+    notifications,
+    posts,
+    projects,
+    queue,
+    review,
+    series,
+    trail,
+    workspaces,
+)
 from calendar_app.api.views.missing import Docs, Schema, missing
 
 v1 = [
@@ -26,6 +36,39 @@ v1 = [
     path("posts/<uuid:post_id>/restore/", posts.PostRestore.as_view(), name="api_post_restore"),
     path("posts/<uuid:post_id>/generate/", posts.PostGenerate.as_view(), name="api_post_generate"),
     path("posts/<uuid:post_id>/cancel/", posts.PostCancel.as_view(), name="api_post_cancel"),
+    path("posts/<uuid:post_id>/trail/", trail.Trail.as_view(), name="api_post_trail"),
+    path("review/", review.ReviewQueue.as_view(), name="api_review"),
+    path("posts/<uuid:post_id>/approve/", review.Approve.as_view(), name="api_post_approve"),
+    path(
+        "posts/<uuid:post_id>/request-changes/",
+        review.RequestChanges.as_view(),
+        name="api_post_request_changes",
+    ),
+    path("posts/<uuid:post_id>/reject/", review.Reject.as_view(), name="api_post_reject"),
+    path(
+        "posts/<uuid:post_id>/reschedule/",
+        review.Reschedule.as_view(),
+        name="api_post_reschedule",
+    ),
+    path(
+        "posts/<uuid:post_id>/unschedule/",
+        review.Unschedule.as_view(),
+        name="api_post_unschedule",
+    ),
+    path("projects/<str:project_id>/queue/", queue.Queue.as_view(), name="api_queue"),
+    path("series/", series.SeriesList.as_view(), name="api_series_list"),
+    path("series/<uuid:series_id>/", series.SeriesDetail.as_view(), name="api_series"),
+    path("notifications/", notifications.NotificationList.as_view(), name="api_notifications"),
+    path(
+        "notifications/read/",
+        notifications.NotificationsReadAll.as_view(),
+        name="api_notifications_read",
+    ),
+    path(
+        "notifications/<uuid:notification_id>/read/",
+        notifications.NotificationRead.as_view(),
+        name="api_notification_read",
+    ),
 ]
 
 urlpatterns = [

@@ -315,10 +315,13 @@ def notification_read(*, user, public_id) -> bool:
     return bool(rows.update(read_at=timezone.now()))
 
 
-def notifications_read_all(*, user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+def notifications_read_all(*, user, workspace_ids=None) -> int:
+    """Marks the person's unread notifications read (of these workspaces only, when given:
+    an API token sees its own workspace's); returns how many."""
+    rows = Notification.objects.filter(user=user, read_at__isnull=True)
+    if workspace_ids is not None:
+        rows = rows.filter(workspace_id__in=list(workspace_ids))
+    return rows.update(read_at=timezone.now())
 
 
 # watching ---------------------------------------------------------------------------------------

@@ -201,10 +201,11 @@ def positions(project: Project, *, now: datetime | None = None) -> Iterator[Queu
         start = end
 
 
-def queued_posts(project: Project, *, now: datetime | None = None) -> list[PlannedSlot]:
-    """The project's queued posts still ahead, in queue order (their times)."""
+def queued_slots(project: Project, *, now: datetime | None = None):
+    """The project's queued posts still ahead, as a query in queue order (their times): the
+    queue page reads it, and the REST API pages through it."""
     start = earliest(now or timezone.now())
-    return list(
+    return (
         PlannedSlot.objects.alive()
         .filter(
             project=project,
@@ -212,9 +213,13 @@ def queued_posts(project: Project, *, now: datetime | None = None) -> list[Plann
             status__in=QUEUE_MOVABLE_STATUSES,
             scheduled_for__gte=start,
         )
-        .select_related("queue_entry", "note")
         .order_by("scheduled_for", "id")
     )
+
+
+def queued_posts(project: Project, *, now: datetime | None = None) -> list[PlannedSlot]:
+    """The project's queued posts still ahead, in queue order (their times)."""
+    return list(queued_slots(project, now=now).select_related("queue_entry", "note"))
 
 
 def off_schedule(
