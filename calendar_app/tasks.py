@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from calendar_app.api.events import post_event_body
 from calendar_app.bulk import services as bulk
 from calendar_app.models import Workspace
 from calendar_app.notifications.services import (
@@ -9,7 +10,9 @@ from calendar_app.notifications.services import (
     notification_email_send,
     notification_emails_sweep,
     notifications_digest,
+    webhook_disabled_notify,
 )
+from calendar_app.outbound.services import deliveries_wake, delivery_send
 from calendar_app.pipeline.auto_generation import auto_generations_sweep
 from calendar_app.pipeline.dispatch import generations_sweep
 from calendar_app.pipeline.generation import generation_advance, generations_advance
@@ -40,7 +43,8 @@ def sweep() -> dict[str, int]:
     interrupted mid-call, reads back from Scripe what happened to approved posts, marks
     drafts whose time passed in review as missed, forgets old webhook deliveries and refusal
     counts, and sends drafts to Scripe where a workspace generates them automatically ahead
-    of their time, and hands on notification emails a stopped worker left."""
+    of their time, hands on notification emails a stopped worker left, and enqueues the
+    outgoing webhook deliveries due again."""
     return {
         "generations": generations_sweep(),
         "approvals": approvals_sweep(),
@@ -50,6 +54,7 @@ def sweep() -> dict[str, int]:
         "forgotten_refusal_counts": webhook_refusals_forget(),
         "auto_generated": auto_generations_sweep(),
         "emails_handed_on": notification_emails_sweep(),
+        "webhook_deliveries": deliveries_wake(),
     }
 
 
@@ -91,3 +96,17 @@ def materialise_series() -> int:
 def bulk_run_advance(run_id: int) -> int:
     """Works through a bulk run's slots for a while; the rest goes to a new task."""
     return bulk.bulk_run_advance(run_id)
+
+
+def send_webhook(delivery_id: int) -> str:
+    """One attempt of an outgoing webhook delivery (calendar_app/outbound/services.py); the
+    body is the API's representation, built here, above the API, at the first attempt. When
+    this attempt turned its endpoint off, the workspace's admins are told."""
+    sent = delivery_send(delivery_id=delivery_id, body_for=post_event_body)
+    if sent.disabled is not None:
+        webhook_disabled_notify(
+            workspace_id=sent.disabled.workspace_id,
+            url=sent.disabled.url,
+            reason=sent.disabled.disabled_reason,
+        )
+    return sent.outcome
