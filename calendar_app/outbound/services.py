@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, Workspace
-from calendar_app.outbound.events import enqueue
+from calendar_app.outbound import events
 from scripe_integration import client, crypto
 from scripe_integration.destinations import DestinationRefused, check_url
 from scripe_integration.webhooks import signature_header
@@ -255,7 +255,7 @@ def delivery_send_again(*, delivery: WebhookDelivery) -> None:
         raise Refusal("Turn the endpoint on before sending again.")
     if not delivery.again():
         raise Refusal("It is being sent right now.")
-    transaction.on_commit(lambda: enqueue([delivery.pk]))
+    transaction.on_commit(lambda: events.enqueue([delivery.pk]))
 
 
 def deliveries_wake() -> int:
@@ -271,5 +271,5 @@ def deliveries_wake() -> int:
         .values_list("pk", flat=True)[:500]
     )
     if due:
-        enqueue(due)
+        events.enqueue(due)
     return len(due)
