@@ -13,7 +13,7 @@ from calendar_app.access import viewer_for
 from calendar_app.accounts import selectors, services
 from calendar_app.accounts.forms import FeedForm, ProfileForm
 from calendar_app.interchange import ical
-from calendar_app.models import time_zone_choices
+from calendar_app.models import Role, time_zone_choices
 from calendar_app.notifications.forms import preferences_form
 
 
@@ -39,6 +39,7 @@ def _render(request: HttpRequest, form: ProfileForm, **context) -> HttpResponse:
         "zone": viewer_for(request).zone.key,
         "feed": ical.feed_of(request.user),
         "notification_form": preferences_form(request.user),
+        "manages_webhooks": bool(viewer_for(request).workspaces_with(Role.ADMIN)),
         **context,
     }
     return render(request, "calendar_app/settings.html", context)
