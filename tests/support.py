@@ -42,6 +42,8 @@ class Cluster:
             "Q_LOG_LEVEL": "WARNING",
             # The sandbox is on 127.0.0.1, as the tests' own settings allow (conftest).
             "SCRIPE_ALLOW_LOCAL_HOSTS": "true",
+            # Outgoing webhooks go to a receiver the test starts on 127.0.0.1 too.
+            "OUTGOING_WEBHOOKS_ALLOW_LOCAL": "true",
             **env,
         }
         log = ROOT / "var" / "cluster.log"
