@@ -48,7 +48,7 @@ def test_an_admin_adds_an_endpoint_and_sees_a_planned_post_delivered(journey, re
     assert page.locator("#webhook-secret").count() == 0
     page.get_by_text("Nothing sent yet.").wait_for()
 
-    project = Project.objects.filter(workspace=team.workspace, is_active=True).first()
+    project = Project.objects.get(workspace=team.workspace, name="Lena Fischer")
     day = (timezone.localtime(timezone.now(), team.workspace.zone) + timedelta(days=3)).date()
     slot = slot_create(
         user=team.editor,
