@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.urls import include, path, re_path
 
-from calendar_app.api.views import labels, posts, projects, workspaces
+from calendar_app.api.views import labels, posts, projects, webhooks, workspaces
 from calendar_app.api.views.missing import Docs, Schema, missing
 
 v1 = [
@@ -26,6 +26,17 @@ v1 = [
     path("posts/<uuid:post_id>/restore/", posts.PostRestore.as_view(), name="api_post_restore"),
     path("posts/<uuid:post_id>/generate/", posts.PostGenerate.as_view(), name="api_post_generate"),
     path("posts/<uuid:post_id>/cancel/", posts.PostCancel.as_view(), name="api_post_cancel"),
+    path("webhooks/", webhooks.WebhookEndpointList.as_view(), name="api_webhooks"),
+    path(
+        "webhooks/<uuid:endpoint_id>/",
+        webhooks.WebhookEndpointDetail.as_view(),
+        name="api_webhook",
+    ),
+    path(
+        "webhooks/<uuid:endpoint_id>/rotate/",
+        webhooks.WebhookEndpointRotate.as_view(),
+        name="api_webhook_rotate",
+    ),
 ]
 
 urlpatterns = [
