@@ -12,7 +12,7 @@ from calendar_app.notifications.services import (
     notifications_digest,
     webhook_disabled_notify,
 )
-from calendar_app.outbound.services import deliveries_wake, delivery_send
+from calendar_app.outbound.services import deliveries_forget, deliveries_wake, delivery_send
 from calendar_app.pipeline.auto_generation import auto_generations_sweep
 from calendar_app.pipeline.dispatch import generations_sweep
 from calendar_app.pipeline.generation import generation_advance, generations_advance
@@ -44,7 +44,7 @@ def sweep() -> dict[str, int]:
     drafts whose time passed in review as missed, forgets old webhook deliveries and refusal
     counts, and sends drafts to Scripe where a workspace generates them automatically ahead
     of their time, hands on notification emails a stopped worker left, and enqueues the
-    outgoing webhook deliveries due again."""
+    outgoing webhook deliveries due again (and forgets month-old ones)."""
     return {
         "generations": generations_sweep(),
         "approvals": approvals_sweep(),
@@ -55,6 +55,7 @@ def sweep() -> dict[str, int]:
         "auto_generated": auto_generations_sweep(),
         "emails_handed_on": notification_emails_sweep(),
         "webhook_deliveries": deliveries_wake(),
+        "forgotten_webhook_deliveries": deliveries_forget(),
     }
 
 

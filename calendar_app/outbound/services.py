@@ -19,6 +19,7 @@ with each current secret (scripe_integration/webhooks.py, the way Scripe signs).
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -46,7 +47,11 @@ DISABLE_AFTER = timedelta(hours=24)
 SENDING_LEASE = timedelta(minutes=2)
 MAX_ENDPOINTS = 20
 
+# How long the delivery log keeps what is finished.
+KEEP = timedelta(days=30)
+
 Status = WebhookDelivery.Status
+logger = logging.getLogger(__name__)
 
 
 def local_allowed() -> bool:
@@ -181,7 +186,13 @@ def delivery_send(
         _finish(delivery, Status.FAILED, error="Not sent: the endpoint is turned off.")
         return Sent("endpoint off")
     if not delivery.body:
-        body = body_for(delivery)
+        try:
+            body = body_for(delivery)
+        except Exception:
+            # Ended, not left to be handed on and fail again every few minutes.
+            logger.exception("Outgoing webhook %s: its body could not be built", delivery.pk)
+            _finish(delivery, Status.FAILED, error="Not sent: its body could not be built.")
+            return Sent("broken")
         if body is None:
             _finish(delivery, Status.FAILED, error="Not sent: the post no longer exists.")
             return Sent("gone")
@@ -273,3 +284,11 @@ def deliveries_wake() -> int:
     if due:
         events.enqueue(due)
     return len(due)
+
+
+def deliveries_forget() -> int:
+    """Every minute: drops finished deliveries older than KEEP, so the log stays a log."""
+    old = WebhookDelivery.objects.filter(
+        status__in=[Status.DELIVERED, Status.FAILED], created_at__lt=timezone.now() - KEEP
+    )
+    return old.delete()[0]

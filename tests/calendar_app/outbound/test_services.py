@@ -274,3 +274,39 @@ def test_it_connects_to_no_private_address_behind_https(team, receiver, enqueued
     delivery.refresh_from_db()
     assert delivery.error == "Could not connect: Use an https address on the public internet"
     assert receiver.requests == []
+
+
+def test_a_body_that_cannot_be_built_ends_the_delivery(team, receiver, enqueued):
+    endpoint, _ = _endpoint(team, receiver.url)
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event_id="evt_1",
+        event_type="post.planned",
+        next_attempt_at=timezone.now(),
+    )
+
+    def broken(delivery):
+        raise RuntimeError("a bug")
+
+    assert services.delivery_send(delivery_id=delivery.pk, body_for=broken).outcome == "broken"
+    delivery.refresh_from_db()
+    assert delivery.status == Status.FAILED
+    assert receiver.requests == []
+
+
+def test_the_log_forgets_finished_deliveries_after_a_month(team, receiver, enqueued):
+    endpoint, _ = _endpoint(team, receiver.url)
+    old = timezone.now() - timedelta(days=31)
+    for status in (Status.DELIVERED, Status.FAILED, Status.PENDING):
+        WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event_id="evt_1",
+            event_type="post.planned",
+            status=status,
+            created_at=old,
+        )
+    WebhookDelivery.objects.create(
+        endpoint=endpoint, event_id="evt_2", event_type="post.planned", status=Status.DELIVERED
+    )
+    assert services.deliveries_forget() == 2
+    assert WebhookDelivery.objects.count() == 2
