@@ -30,6 +30,8 @@ from calendar_app.models import (
     ReviewLink,
     Role,
     Series,
+    WebhookDelivery,
+    WebhookEndpoint,
     Workspace,
 )
 
@@ -270,3 +272,30 @@ def notification_for(viewer: Viewer, public_id) -> Notification:
     if notification is None:
         raise Http404("No such notification.")
     return notification
+
+
+def webhook_endpoint_for(viewer: Viewer, public_id) -> WebhookEndpoint:
+    """A webhook endpoint of a workspace the viewer administers; to anyone else it does not
+    exist (its address and events are the admins' business)."""
+    admin_of = [w.pk for w in viewer.workspaces_with(Role.ADMIN)]
+    endpoint = (
+        WebhookEndpoint.objects.filter(public_id=public_id, workspace_id__in=admin_of)
+        .select_related("workspace")
+        .first()
+    )
+    if endpoint is None:
+        raise Http404("No such webhook endpoint.")
+    return endpoint
+
+
+def webhook_delivery_for(viewer: Viewer, public_id) -> WebhookDelivery:
+    """A delivery to an endpoint of a workspace the viewer administers, else 404."""
+    admin_of = [w.pk for w in viewer.workspaces_with(Role.ADMIN)]
+    delivery = (
+        WebhookDelivery.objects.filter(public_id=public_id, endpoint__workspace_id__in=admin_of)
+        .select_related("endpoint__workspace")
+        .first()
+    )
+    if delivery is None:
+        raise Http404("No such delivery.")
+    return delivery

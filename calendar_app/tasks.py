@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from calendar_app.api.idempotency import idempotency_forget
+from calendar_app.api.events import post_event_body
 from calendar_app.bulk import services as bulk
 from calendar_app.models import Workspace
 from calendar_app.notifications.services import (
@@ -10,7 +11,9 @@ from calendar_app.notifications.services import (
     notification_email_send,
     notification_emails_sweep,
     notifications_digest,
+    webhook_disabled_notify,
 )
+from calendar_app.outbound.services import deliveries_forget, deliveries_wake, delivery_send
 from calendar_app.pipeline.auto_generation import auto_generations_sweep
 from calendar_app.pipeline.dispatch import generations_sweep
 from calendar_app.pipeline.generation import generation_advance, generations_advance
@@ -40,9 +43,10 @@ def sweep() -> dict[str, int]:
     """Every minute: hands on due generations (in case no dispatcher runs), settles approvals
     interrupted mid-call, reads back from Scripe what happened to approved posts, marks
     drafts whose time passed in review as missed, forgets old webhook deliveries, refusal
-    counts and the API's expired Idempotency-Key answers, and sends drafts to Scripe where a
-    workspace generates them automatically ahead of their time, and hands on notification
-    emails a stopped worker left."""
+    counts and the API's expired Idempotency-Key answers, sends drafts to Scripe where a
+    workspace generates them automatically ahead of their time, hands on notification
+    emails a stopped worker left, and enqueues the outgoing webhook deliveries due again
+    (and forgets month-old ones)."""
     return {
         "generations": generations_sweep(),
         "approvals": approvals_sweep(),
@@ -53,6 +57,8 @@ def sweep() -> dict[str, int]:
         "auto_generated": auto_generations_sweep(),
         "emails_handed_on": notification_emails_sweep(),
         "forgotten_idempotency_keys": idempotency_forget(),
+        "webhook_deliveries": deliveries_wake(),
+        "forgotten_webhook_deliveries": deliveries_forget(),
     }
 
 
@@ -94,3 +100,17 @@ def materialise_series() -> int:
 def bulk_run_advance(run_id: int) -> int:
     """Works through a bulk run's slots for a while; the rest goes to a new task."""
     return bulk.bulk_run_advance(run_id)
+
+
+def send_webhook(delivery_id: int) -> str:
+    """One attempt of an outgoing webhook delivery (calendar_app/outbound/services.py); the
+    body is the API's representation, built here, above the API, at the first attempt. When
+    this attempt turned its endpoint off, the workspace's admins are told."""
+    sent = delivery_send(delivery_id=delivery_id, body_for=post_event_body)
+    if sent.disabled is not None:
+        webhook_disabled_notify(
+            workspace_id=sent.disabled.workspace_id,
+            url=sent.disabled.url,
+            reason=sent.disabled.disabled_reason,
+        )
+    return sent.outcome

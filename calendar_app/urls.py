@@ -9,6 +9,7 @@ from calendar_app.bulk import views as bulk
 from calendar_app.insights import views as insights
 from calendar_app.interchange import views as interchange
 from calendar_app.notifications import views as notifications
+from calendar_app.outbound import views as webhooks
 from calendar_app.pipeline.views import generation
 from calendar_app.pipeline.views import webhooks as hooks
 from calendar_app.planning.views import calendar, labels, live, projects, queue, series, slots
@@ -124,6 +125,29 @@ urlpatterns = [
     path("bulk/<uuid:public_id>/", bulk.bulk_run, name="bulk_run"),
     path("bulk/<uuid:public_id>/undo/", bulk.bulk_undo, name="bulk_undo"),
     path("bulk/<uuid:public_id>/resume/", bulk.bulk_resume, name="bulk_resume"),
+    # Outgoing webhooks (#27): a workspace's admins send its events to their tools.
+    path("webhooks/", webhooks.endpoint_list, name="webhooks"),
+    path("webhooks/add/<uuid:workspace_id>/", webhooks.endpoint_add, name="webhook_add"),
+    path("webhooks/<uuid:public_id>/", webhooks.endpoint_detail, name="webhook_endpoint"),
+    path("webhooks/<uuid:public_id>/rotate/", webhooks.endpoint_rotate, name="webhook_rotate"),
+    path(
+        "webhooks/<uuid:public_id>/disable/",
+        webhooks.endpoint_switch,
+        {"on": False},
+        name="webhook_disable",
+    ),
+    path(
+        "webhooks/<uuid:public_id>/enable/",
+        webhooks.endpoint_switch,
+        {"on": True},
+        name="webhook_enable",
+    ),
+    path("webhooks/<uuid:public_id>/delete/", webhooks.endpoint_delete, name="webhook_delete"),
+    path(
+        "webhooks/deliveries/<uuid:public_id>/again/",
+        webhooks.delivery_again,
+        name="webhook_delivery_again",
+    ),
     path("healthz", core.healthz, name="healthz"),
     path("hooks/scripe/<uuid:public_id>/", hooks.scripe_webhook, name="scripe_webhook"),
     # Pages without our <link rel="icon"> (the admin) make browsers ask for /favicon.ico.

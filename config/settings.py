@@ -225,6 +225,10 @@ SCRIPE_API_BASE_URL = os.getenv("SCRIPE_API_BASE_URL", "https://api.scripe.io/v1
 SCRIPE_ALLOW_LOCAL_HOSTS = envbool(
     "SCRIPE_ALLOW_LOCAL_HOSTS", os.getenv("SCRIPE_WEBHOOKS_ALLOW_LOCAL", "False")
 )
+# Outgoing webhooks (#27) go to the addresses workspace admins type, under the same rule:
+# https on the public internet only. On, plain http and loopback, private or link-local
+# addresses are allowed too: for tests, development and a receiver on the same machine.
+OUTGOING_WEBHOOKS_ALLOW_LOCAL = envbool("OUTGOING_WEBHOOKS_ALLOW_LOCAL", "False")
 SCRIPE_READ_TIMEOUT = float(os.getenv("SCRIPE_READ_TIMEOUT", "15"))
 # How long one generation task may work on its batch, and the lease that keeps other tasks
 # off its attempts. A live task renews the lease before each call and while listing pages

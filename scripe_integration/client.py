@@ -31,6 +31,7 @@ from scripe_integration.contract import (
     UNSET,
     WEBHOOK_ENDPOINT_ID_RE,
     AuthHealth,
+    DeliveryAnswer,
     Deprecation,
     Job,
     Post,
@@ -630,3 +631,62 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+# How much of a webhook receiver's answer is read: its first lines are kept for the log.
+DELIVERY_READ_BYTES: Final = 4096
+DELIVERY_HEAD_LINES: Final = 5
+DELIVERY_HEAD_CHARS: Final = 500
+
+
+def deliver(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    allow_local_hosts: bool = False,
+    connect_timeout: float = 5.0,
+    read_timeout: float = 10.0,
+    transport: httpx.BaseTransport | None = None,
+) -> DeliveryAnswer:
+    """POSTs `body` to `url` once under the destination rule (`PublicOnlyTransport`: https
+    on the public internet; `allow_local_hosts` lifts it) and says what came back. Never
+    raises for the network or the answer: a refused address, a timeout or a broken
+    connection is an answer without a status and with a reason. Redirects are not followed,
+    and at most DELIVERY_READ_BYTES of the answer are read."""
+    if transport is None and not allow_local_hosts:
+        transport = PublicOnlyTransport()
+    started = time.monotonic()
+
+    def took() -> int:
+        return round((time.monotonic() - started) * 1000)
+
+    try:
+        with (
+            httpx.Client(
+                timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+                transport=transport,
+                headers={"User-Agent": USER_AGENT},
+                trust_env=False,
+            ) as http,
+            http.stream("POST", url, content=body, headers=headers) as response,
+        ):
+            read = b""
+            for chunk in response.iter_bytes():
+                read += chunk
+                if len(read) >= DELIVERY_READ_BYTES:
+                    break
+            return DeliveryAnswer(response.status_code, took(), _head(read))
+    except httpx.TimeoutException as exc:
+        return DeliveryAnswer(None, took(), error=f"No answer in time ({exc.__class__.__name__}).")
+    except httpx.ConnectError as exc:
+        return DeliveryAnswer(None, took(), error=f"Could not connect: {exc}"[:300])
+    except (httpx.TransportError, httpx.InvalidURL) as exc:
+        return DeliveryAnswer(
+            None, took(), error=f"The connection broke ({exc.__class__.__name__})."
+        )
+
+
+def _head(raw: bytes) -> str:
+    lines = raw[:DELIVERY_READ_BYTES].decode("utf-8", "replace").splitlines()
+    return "\n".join(lines[:DELIVERY_HEAD_LINES])[:DELIVERY_HEAD_CHARS]

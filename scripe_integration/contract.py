@@ -467,3 +467,19 @@ def future_timestamp(value: datetime) -> str:
     if value <= datetime.now(UTC):
         raise ScripeInputError("scheduled_for", "scheduledFor must be in the future.")
     return format_timestamp(value)
+
+
+@dataclass(frozen=True)
+class DeliveryAnswer:
+    """What one POST of a webhook delivery got (`client.deliver`): the status (None when
+    no answer came), how long it took, the answer's first lines (capped), and, without an
+    answer, why, in words. Not Scripe's: the client also sends the app's own webhooks."""
+
+    status: int | None
+    duration_ms: int
+    head: str = ""
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300

@@ -48,6 +48,14 @@ def signature(secret: str, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},{SIGNATURE_SCHEME}={_digest(secret, body, timestamp)}"
 
 
+def signature_header(secrets: Iterable[str], body: bytes, timestamp: int) -> str:
+    """The header value for `body` signed with each secret, one `v1=` entry each: how this
+    app signs its own outgoing webhooks (calendar_app/outbound), the new and the previous
+    secret while a rotation settles, so a receiver holding either accepts it."""
+    entries = [f"{SIGNATURE_SCHEME}={_digest(secret, body, timestamp)}" for secret in secrets]
+    return ",".join([f"t={timestamp}", *entries])
+
+
 def verify_webhook(
     secret: str | Iterable[str],
     body: bytes,

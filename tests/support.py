@@ -42,6 +42,8 @@ class Cluster:
             "Q_LOG_LEVEL": "WARNING",
             # The sandbox is on 127.0.0.1, as the tests' own settings allow (conftest).
             "SCRIPE_ALLOW_LOCAL_HOSTS": "true",
+            # Outgoing webhooks go to a receiver the test starts on 127.0.0.1 too.
+            "OUTGOING_WEBHOOKS_ALLOW_LOCAL": "true",
             **env,
         }
         log = ROOT / "var" / "cluster.log"
@@ -101,3 +103,38 @@ def written_draft(
     slot.refresh_from_db()
     assert slot.status == "in_review"
     return slot
+
+
+class Receiver:
+    """A webhook receiver on a free local port (http.server in a thread): it keeps every
+    request it gets (headers and raw body) and answers `status` with `answer`."""
+
+    def __init__(self, status: int = 200, answer: bytes = b"ok\n") -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.status, self.answer = status, answer
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                receiver.requests.append((dict(self.headers.items()), body))
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", str(len(receiver.answer)))
+                self.end_headers()
+                self.wfile.write(receiver.answer)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_port}/hooks"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

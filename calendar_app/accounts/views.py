@@ -45,6 +45,7 @@ def _render(request: HttpRequest, form: ProfileForm, status: int = 200, **contex
         "notification_form": preferences_form(request.user),
         "token_form": TokenForm(memberships=viewer.memberships),
         "tokens": selectors.tokens_visible(viewer),
+        "manages_webhooks": bool(viewer.workspaces_with(Role.ADMIN)),
         **context,
     }
     return render(request, "calendar_app/settings.html", context, status=status)

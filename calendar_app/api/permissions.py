@@ -1,6 +1,7 @@
-"""Scopes: reading needs `read`; a write needs the scope its view names (`write_scope`,
-`plan` unless said otherwise). The person's role still decides what they may do (the access
-rules the pages use); a scope only ever narrows it."""
+"""Scopes: reading needs `read` (or the view's `read_scope`, for what only admins may see);
+a write needs the scope its view names (`write_scope`, `plan` unless said otherwise). The
+person's role still decides what they may do (the access rules the pages use); a scope only
+ever narrows it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 def required_scope(request, view) -> str:
     if request.method in SAFE_METHODS:
-        return "read"
+        return getattr(view, "read_scope", "read")
     return getattr(view, "write_scope", "plan")
 
 

@@ -9,7 +9,7 @@ import datetime as dt
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from calendar_app.models import LABEL_COLOURS, LANGUAGES, SlotStatus
+from calendar_app.models import LABEL_COLOURS, LANGUAGES, SlotStatus, WebhookEvent
 from calendar_app.planning.selectors import STATUS_FILTERS
 
 
@@ -188,3 +188,44 @@ class PostMoveSerializer(serializers.Serializer):
                 {"date": "Send either date (keeps the time of day) or scheduledFor."}
             )
         return data
+
+
+class WebhookEndpointSerializer(serializers.Serializer):
+    """An outgoing webhook endpoint of the workspace (its secret is never read back)."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    url = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    events = serializers.ListField(child=serializers.CharField(), read_only=True)
+    active = serializers.BooleanField(source="is_active", read_only=True)
+    disabledReason = serializers.CharField(source="disabled_reason", read_only=True)
+    previousSecretUntil = utc_time(source="previous_secret_until", allow_null=True)
+    createdAt = utc_time(source="created_at")
+
+
+class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
+    """An endpoint as made or rotated: with its new secret, this once."""
+
+    secret = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField())
+    def get_secret(self, endpoint) -> str:
+        return self.context["secret"]
+
+
+class WebhookEndpointWriteSerializer(serializers.Serializer):
+    url = serializers.CharField(allow_blank=True, max_length=500)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEvent.values), allow_empty=True
+    )
+    description = serializers.CharField(allow_blank=True, max_length=200, required=False)
+
+
+class WebhookEndpointChangeSerializer(WebhookEndpointWriteSerializer):
+    url = serializers.CharField(allow_blank=True, max_length=500, required=False)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEvent.values),
+        allow_empty=True,
+        required=False,
+    )
+    active = serializers.BooleanField(required=False)

@@ -15,6 +15,7 @@ from calendar_app.api.views import (
     review,
     series,
     trail,
+    webhooks,
     workspaces,
 )
 from calendar_app.api.views.missing import Docs, Schema, missing
@@ -68,6 +69,17 @@ v1 = [
         "notifications/<uuid:notification_id>/read/",
         notifications.NotificationRead.as_view(),
         name="api_notification_read",
+    ),
+    path("webhooks/", webhooks.WebhookEndpointList.as_view(), name="api_webhooks"),
+    path(
+        "webhooks/<uuid:endpoint_id>/",
+        webhooks.WebhookEndpointDetail.as_view(),
+        name="api_webhook",
+    ),
+    path(
+        "webhooks/<uuid:endpoint_id>/rotate/",
+        webhooks.WebhookEndpointRotate.as_view(),
+        name="api_webhook_rotate",
     ),
 ]
 

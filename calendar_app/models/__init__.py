@@ -50,6 +50,7 @@ from calendar_app.models.slots import (
     SourceNote,
     undo_deadline,
 )
+from calendar_app.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from calendar_app.models.workspaces import (
     LANGUAGES,
     PROJECT_COLOURS,
@@ -112,6 +113,9 @@ __all__ = [
     "SlotStatus",
     "SlotWatch",
     "SourceNote",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "Workspace",
     "person_name",
     "time_zone_choices",

@@ -73,6 +73,7 @@ class NotificationKind(models.TextChoices):
     GUEST_COMMENT = "guest_comment", "A client commented through a review link"
     KEY_INVALID = "key_invalid", "The Scripe key stopped working"
     SPEND_CAP = "spend_cap", "Scripe's daily spend cap was reached"
+    WEBHOOK_DISABLED = "webhook_disabled", "A webhook endpoint was turned off"
 
 
 class EmailChoice(models.TextChoices):

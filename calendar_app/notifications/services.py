@@ -85,6 +85,7 @@ AUDIENCE = {
     K.GUEST_COMMENT: CONCERNED,
     K.KEY_INVALID: ADMINS,
     K.SPEND_CAP: ADMINS,
+    K.WEBHOOK_DISABLED: ADMINS,
 }
 # What a person gets by email until they choose: at once for what needs them, the digest
 # for good news.
@@ -119,6 +120,7 @@ ABOUT = {
     K.GUEST_COMMENT: "clients' comments through review links",
     K.KEY_INVALID: "Scripe keys that stop working",
     K.SPEND_CAP: "Scripe's daily spend cap",
+    K.WEBHOOK_DISABLED: "webhook endpoints turned off after failing",
 }
 
 
@@ -298,6 +300,20 @@ def spend_cap_notify(*, workspace_id: int, detail: str = "") -> list[Notificatio
         detail=(f"{detail}. " if detail else "")
         + "Generations fail until it resets at 00:00 UTC; retry them after that.",
         dedupe_key=f"spend_cap:{workspace_id}:{day}",
+    )
+
+
+def webhook_disabled_notify(*, workspace_id: int, url: str, reason: str) -> list[Notification]:
+    """Tells the workspace's admins that an endpoint was turned off after failing for a day:
+    nothing more is sent to it until one of them turns it on again (the Webhooks page)."""
+    workspace = Workspace.objects.get(pk=workspace_id)
+    return _notify(
+        _audience(K.WEBHOOK_DISABLED, workspace_id=workspace_id),
+        kind=K.WEBHOOK_DISABLED,
+        workspace_id=workspace_id,
+        text=f"Webhook endpoint {url} of {workspace.name} was turned off",
+        detail=f"{reason} Fix the receiver, then turn the endpoint on again on the Webhooks "
+        "page and send the failed deliveries again.",
     )
 
 

@@ -9,6 +9,7 @@ from contextvars import ContextVar
 
 from calendar_app.models import PlannedSlot, SlotEvent
 from calendar_app.notifications.services import slot_event_notify
+from calendar_app.outbound.events import webhooks_emit
 
 Kind = SlotEvent.Kind
 
@@ -41,7 +42,9 @@ def record(
     and tells the people it concerns when it is news (calendar_app/notifications/services.py
     decides: status changes, and a guest's comment), in the same transaction: every path that
     moves a slot comes through here. `guest_name`: someone outside the app did it, through a
-    review link (no actor). Made by a person inside `acting_via`, it says the way they came."""
+    review link (no actor). Made by a person inside `acting_via`, it says the way they came.
+    The workspace's webhook endpoints hear of it too (calendar_app/outbound/events.py queues
+    their deliveries, sent after the commit)."""
     event = SlotEvent.objects.create(
         slot=slot,
         actor=actor,
@@ -53,4 +56,5 @@ def record(
         earlier_text=earlier_text,
     )
     slot_event_notify(slot=slot, event=event)
+    webhooks_emit(slot=slot, event=event)
     return event

@@ -1,0 +1,36 @@
+"""The Webhooks page's form: widgets and labels only; the rules are the service's."""
+
+from __future__ import annotations
+
+from django import forms
+
+from calendar_app.models import WebhookEvent
+
+
+class EndpointForm(forms.Form):
+    url = forms.CharField(
+        label="Address",
+        max_length=500,
+        required=False,
+        widget=forms.URLInput(attrs={"placeholder": "https://example.com/hooks/calendar"}),
+        help_text="An https address on the public internet; events are POSTed to it as JSON.",
+    )
+    description = forms.CharField(
+        label="Description", max_length=200, required=False, help_text="What it feeds, for you."
+    )
+    events = forms.MultipleChoiceField(
+        label="Events",
+        choices=[(value, f"{value}: {label}") for value, label in WebhookEvent.choices],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    @classmethod
+    def of(cls, endpoint) -> EndpointForm:
+        return cls(
+            initial={
+                "url": endpoint.url,
+                "description": endpoint.description,
+                "events": endpoint.events,
+            }
+        )
