@@ -203,6 +203,14 @@ Language = Annotated[
     Literal[tuple(code for code, _ in LANGUAGES)],  # type: ignore[misc]
     Field(description="The post's language."),
 ]
+RequestKey = Annotated[
+    str,
+    Field(
+        description="Any text unique to this plan (a uuid): sent again, say after a timeout, "
+        "it answers the post it planned the first time rather than planning a second one.",
+        max_length=64,
+    ),
+]
 LabelIds = Annotated[
     list[UUID] | None, Field(description="Labels' ids (list_labels).", max_length=50)
 ]
@@ -283,6 +291,7 @@ def plan_post(
     ],
     language: Language = "en",
     label_ids: LabelIds = None,
+    request_key: RequestKey = "",
 ) -> dict[str, Any]:
     """Plans a post for a project at a time, as the calendar's New post form does. It is
     not written yet: call generate_post to have Scripe write it."""
@@ -297,6 +306,7 @@ def plan_post(
         day=local.date(),
         clock=local.time().replace(tzinfo=None),
         labels=_labels(use, label_ids),
+        request_key=request_key,
     )
     return _post(use, slot.public_id)
 
@@ -314,6 +324,7 @@ def add_to_queue(
             description="Put it first, moving the queued posts one time later each (a manager's)."
         ),
     ] = False,
+    request_key: RequestKey = "",
 ) -> dict[str, Any]:
     """Plans a post at the project's next free posting-schedule time (its queue), as "Add to
     queue" does."""
@@ -321,6 +332,7 @@ def add_to_queue(
         user=use.token.user,
         project=_project(use, project_id),
         top=top,
+        request_key=request_key,
         note_text=note_text,
         note=None,
         language=language,

@@ -3,7 +3,7 @@ the queries a list costs. Raw JSON-RPC through Django's test client, in the test
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.db import connection
@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from calendar_app.accounts.tokens import token_revoke
 from calendar_app.models import ApiToken, Membership, PlannedSlot
+from calendar_app.planning import queue
 from tests.calendar_app.assistants.conftest import MCP, call, rpc
 
 pytestmark = pytest.mark.django_db
@@ -107,6 +108,23 @@ def test_a_refusal_saves_nothing(team, token_for):
     assert not PlannedSlot.objects.exists()
 
 
+def test_a_time_without_an_offset_is_the_persons_own(team, token_for):
+    secret = token_for(team.editor)
+    day = _ahead().date()
+    arguments = {
+        "project_id": team.project.scripe_id,
+        "note_text": "An idea.",
+        "scheduled_for": f"{day.isoformat()}T10:00",
+        "request_key": "4b1d5c1e-retry",
+    }
+    first = call(secret, "plan_post", **arguments)["structuredContent"]
+    again = call(secret, "plan_post", **arguments)["structuredContent"]
+    slot = PlannedSlot.objects.get()
+    assert first["id"] == again["id"] == str(slot.public_id)
+    local = timezone.localtime(slot.scheduled_for, team.workspace.zone)
+    assert (local.date(), local.hour, local.minute) == (day, 10, 0)
+
+
 def test_add_to_queue_needs_a_schedule_and_says_so(team, token_for):
     result = call(
         token_for(team.editor),
@@ -137,3 +155,21 @@ def test_listing_posts_costs_the_same_queries_for_any_number_of_posts(team, toke
     # The token (with its person and workspace), the person's memberships, their time zone,
     # the posts, and the posts' labels.
     assert queries(2) == queries(6) == 5
+
+
+def test_add_to_queue_plans_at_the_next_schedule_time_and_top_is_a_managers(team, token_for):
+    every_day_at_nine = [(weekday, time(9, 0)) for weekday in range(7)]
+    queue.schedule_set(project=team.project, schedule=every_day_at_nine)
+    secret = token_for(team.editor)
+    first_free = queue.first_free(team.project).when
+    added = call(secret, "add_to_queue", project_id=team.project.scripe_id, note_text="An idea.")
+    answer = added["structuredContent"]
+    slot = PlannedSlot.objects.get(public_id=answer["post"]["id"])
+    assert slot.scheduled_for == first_free
+    assert answer["movedLater"] == 0
+    top = call(
+        secret, "add_to_queue", project_id=team.project.scripe_id, note_text="Urgent.", top=True
+    )
+    assert top["isError"] is True
+    assert top["content"][0]["text"].startswith("Only a manager can put a post at the top")
+    assert PlannedSlot.objects.count() == 1
