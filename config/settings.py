@@ -435,5 +435,8 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": [], "level": os.getenv("LOG_LEVEL", "INFO")},
         "django-q": {"level": os.getenv("Q_LOG_LEVEL", "INFO")},
+        # /mcp/ runs the MCP SDK's session manager for each request (assistants/endpoint.py):
+        # its start and stop lines would be two lines a request saying nothing.
+        "mcp.server.streamable_http_manager": {"level": "WARNING"},
     },
 }

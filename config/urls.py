@@ -7,6 +7,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from calendar_app.assistants.endpoint import mcp_endpoint
+
 admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
 admin.site.site_title = settings.PRODUCT_NAME
 
@@ -20,5 +22,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The REST API (#27): /api/v1/…, its schema and docs.
     path("api/", include("calendar_app.api.urls")),
+    # The MCP server for AI assistants (#27), with the same tokens.
+    path("mcp/", mcp_endpoint, name="mcp"),
     path("", include("calendar_app.urls")),
 ]
