@@ -5,6 +5,7 @@ name for each model: migrations, string references and imports do not change."""
 from __future__ import annotations
 
 from calendar_app.models.bulk import BulkAction, BulkItem, BulkRun
+from calendar_app.models.ideas import PLANNABLE_IDEA_STATES, Idea, IdeaState
 from calendar_app.models.interchange import IMPORT_KEEP, CalendarFeed, CsvImport
 from calendar_app.models.notifications import (
     EmailChoice,
@@ -66,6 +67,7 @@ __all__ = [
     "LABEL_COLOURS",
     "LANGUAGES",
     "LOCKED_REASONS",
+    "PLANNABLE_IDEA_STATES",
     "PROJECT_COLOURS",
     "QUEUE_MOVABLE_STATUSES",
     "REVIEWER_STATUSES",
@@ -80,6 +82,8 @@ __all__ = [
     "CsvImport",
     "EmailChoice",
     "GenerationJob",
+    "Idea",
+    "IdeaState",
     "IllegalTransition",
     "Label",
     "Membership",
