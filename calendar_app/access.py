@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from calendar_app.models import (
     BulkRun,
+    Idea,
     Label,
     Membership,
     PlannedSlot,
@@ -235,3 +236,16 @@ def review_link_for(viewer: Viewer, public_id) -> ReviewLink:
     if link is None:
         raise Http404("No such link.")
     return link
+
+
+def idea_for(viewer: Viewer, public_id) -> Idea:
+    """An idea (or Scripe suggestion) on the board of one of the viewer's workspaces; the
+    services check what their role lets them do with it."""
+    idea = (
+        Idea.objects.filter(public_id=public_id, workspace_id__in=viewer.workspace_ids)
+        .select_related("workspace", "project", "owner")
+        .first()
+    )
+    if idea is None:
+        raise Http404("No such idea.")
+    return idea

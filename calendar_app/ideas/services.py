@@ -153,8 +153,11 @@ def _suggestion_key(idea: Idea) -> str:
 def _plan_fields(idea: Idea) -> dict:
     if idea.project is None:
         raise Refusal(fields={"project": "Give the idea a project before planning it."})
+    return {**_plan_fields_of(idea), "project": idea.project}
+
+
+def _plan_fields_of(idea: Idea) -> dict:
     return {
-        "project": idea.project,
         "note_text": idea.note_text(),
         "note": None,
         "language": idea.language,
@@ -211,11 +214,19 @@ def idea_plan(
     return slot
 
 
-def idea_queue(*, viewer: Viewer, idea: Idea, request_key: str = "") -> queue.Queued:
-    """Plans a post from the idea at its project's next free posting-schedule time, as the
-    form's "Add to queue" does."""
+def idea_queue(
+    *, viewer: Viewer, idea: Idea, project: Project | None = None, request_key: str = ""
+) -> queue.Queued:
+    """Plans a post from the idea at the next free posting-schedule time of its project (or
+    of `project`, the queue it was dropped on), as the form's "Add to queue" does."""
     _plannable(viewer, idea)
-    fields = _plan_fields(idea)
+    if project is not None and project.workspace_id != idea.workspace_id:
+        raise Refusal(fields={"project": "Drop the idea on a queue of its own workspace."})
+    if project is None and idea.project is None:
+        raise Refusal(fields={"project": "Give the idea a project before queueing it."})
+    fields = (
+        _plan_fields(idea) if project is None else {**_plan_fields_of(idea), "project": project}
+    )
     project = fields.pop("project")
     key = _suggestion_key(idea) or request_key
     with transaction.atomic():
