@@ -82,9 +82,7 @@ def test_htmx_gets_only_the_board_fragment(client, team):
     assert "<html" not in fragment
 
 
-def test_the_board_costs_the_same_for_one_idea_or_thirty(
-    client, team, django_assert_num_queries
-):
+def test_the_board_costs_the_same_for_one_idea_or_thirty(client, team, django_assert_num_queries):
     label = Label.objects.create(workspace=team.workspace, name="Launch")
     first = add(team, labels=[label])
     services.idea_plan(viewer=viewer_of(team.editor), idea=first, day=date(2026, 10, 20))
@@ -107,9 +105,8 @@ def test_the_board_costs_the_same_for_one_idea_or_thirty(
 
 def test_an_editor_adds_an_idea(client, team):
     client.force_login(team.editor)
-    response = client.post(
-        "/ideas/add/", {"text": "A customer's question", "project": team.project.pk, "language": "en"}
-    )
+    data = {"text": "A customer's question", "project": team.project.pk, "language": "en"}
+    response = client.post("/ideas/add/", data)
     assert response.status_code == 302
     idea = Idea.objects.get()
     assert idea.text == "A customer's question" and idea.owner == team.editor
