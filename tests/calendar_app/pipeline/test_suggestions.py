@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+import time_machine
 from django.utils import timezone
 
 from calendar_app import tasks
@@ -119,3 +120,14 @@ def test_a_rate_limited_workspace_reads_nothing_and_breaks_nothing(team, suggest
     suggesting.fault("GET /v1/posts", status=429, code="rate_limited", retryAfter=30)
     assert suggestions_due() == 0
     assert Idea.objects.count() == 0
+
+
+def test_suggestions_take_only_what_the_syncs_allowance_leaves(team, sandbox_factory):
+    from tests.calendar_app.pipeline.test_sync import QUICK, sweep_minutes, twenty_projects
+
+    sandbox = sandbox_factory(extra_projects=17, suggestions_per_project=1, **QUICK)
+    twenty_projects(team, sandbox)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        calls = sweep_minutes(sandbox, clock, 6)
+    assert max(calls) <= 120 / 10, calls  # a tenth of the rate limit, suggestions included
+    assert Idea.objects.exclude(scripe_post_id="").exists()
