@@ -25,6 +25,8 @@ def test_an_idea_dragged_onto_a_day_becomes_a_post_and_a_suggestion_is_taken(jou
     page.click("nav >> text=Ideas")
     page.wait_for_url(f"{journey.url}/ideas/")
     page.locator("text=No ideas yet.").wait_for()
+    page.click("#idea-form button[type=submit]")  # nothing written: a sentence, not a 500
+    page.locator("#idea-form .field-error", has_text="Write the idea").wait_for()
     page.fill("#add-text", "Why we stopped posting every day")
     page.select_option("#add-project", label=project.name)
     page.click("#idea-form button[type=submit]")

@@ -36,7 +36,7 @@ def _idea_form(viewer: Viewer, **kwargs) -> IdeaForm:
     )
 
 
-def _board(request: HttpRequest, *, form: IdeaForm | None = None, status=200) -> HttpResponse:
+def _board(request: HttpRequest, *, form: IdeaForm | None = None) -> HttpResponse:
     viewer = viewer_for(request)
     view = request.GET.get("view") if request.GET.get("view") in VIEWS else "board"
     projects = _visible_projects(viewer)
@@ -59,7 +59,7 @@ def _board(request: HttpRequest, *, form: IdeaForm | None = None, status=200) ->
     template = BOARD
     if request.htmx and not request.htmx.boosted:
         template += "#idea-form" if form is not None else "#ideas-board"
-    return render(request, template, context, status=status)
+    return render(request, template, context)
 
 
 def _visible_projects(viewer: Viewer) -> list[Project]:
@@ -91,7 +91,9 @@ def idea_add(request: HttpRequest) -> HttpResponse:
         else:
             fresh = _board(request, form=_idea_form(viewer)) if request.htmx else None
             return done(request, "Idea added.", redirect_to=reverse("ideas"), response=fresh)
-    return _board(request, form=form, status=422 if request.htmx else 200)
+    # 200 as the post form answers: htmx swaps no 422 in (base.html), and the form with its
+    # sentences is what should show.
+    return _board(request, form=form)
 
 
 @login_required

@@ -120,7 +120,7 @@ def test_bad_input_is_shown_next_to_the_field_and_nothing_is_saved(client, team)
     assert "Give a web address starting with https:// or http://." in page
     assert Idea.objects.count() == 0
     fragment = client.post("/ideas/add/", {"text": "", "language": "en"}, headers=HTMX)
-    assert fragment.status_code == 422
+    assert fragment.status_code == 200
     assert fragment.content.decode().lstrip().startswith('<form id="idea-form"')
     assert "Write the idea, or give a link" in fragment.content.decode()
 
@@ -240,3 +240,39 @@ def test_the_panel_costs_the_same_for_one_idea_or_thirty(client, team, django_as
     # session, user, memberships, profile; the ideas, their labels, their posts.
     with django_assert_num_queries(7):
         assert client.get("/ideas/panel/").content.decode().count("idea-card") == 30
+
+
+def test_a_drop_on_an_hour_of_the_week_takes_that_time(client, team):
+    idea = add(team)
+    client.force_login(team.editor)
+    data = {"date": "2026-10-21", "time": "14:45"}
+    client.post(f"/ideas/{idea.public_id}/plan/", data, headers=HTMX)
+    assert PlannedSlot.objects.get().scheduled_for == datetime(2026, 10, 21, 12, 45, tzinfo=UTC)
+
+
+def test_a_drop_on_a_queue_page_queues_the_idea_on_that_projects_queue(client, team):
+    from calendar_app.models import Project, ScheduleTime
+
+    other = Project.objects.create(workspace=team.workspace, scripe_id="proj_other", name="Other")
+    ScheduleTime.objects.create(project=other, weekday=1, time=datetime(2000, 1, 1, 8).time())
+    idea = add(team)
+    client.force_login(team.editor)
+    response = client.post(
+        f"/ideas/{idea.public_id}/queue/", {"project": "proj_other"}, headers=HTMX
+    )
+    assert (
+        response.status_code == 204
+        and "Queued for Tue 20 Oct, 08:00" in response.headers["HX-Trigger"]
+    )
+    assert PlannedSlot.objects.get().project == other
+    foreign = client.post(
+        f"/ideas/{idea.public_id}/queue/", {"project": team.foreign_project.scripe_id}, headers=HTMX
+    )
+    assert foreign.status_code == 404  # another workspace's queue does not exist here
+
+
+def test_the_queue_page_offers_the_panel_and_a_drop_zone(client, team):
+    client.force_login(team.editor)
+    page = client.get(f"/queue/{team.project.scripe_id}/").content.decode()
+    assert "data-idea-queue-drop" in page
+    assert f'hx-get="/ideas/panel/?project={team.project.scripe_id}"' in page
