@@ -1,5 +1,6 @@
 """The ideas board in Chromium (#26): add an idea, drag it from the calendar's Ideas panel
-onto a day of the month, see the post there and the idea under "Used"; then take one of
+onto a day of the month, see the post there, feed a second post from it on an hour of the
+week, see the idea under "Used"; then take one of
 Scripe's suggestions with "Plan on…", the keyboard's way."""
 
 from __future__ import annotations
@@ -46,6 +47,13 @@ def test_an_idea_dragged_onto_a_day_becomes_a_post_and_a_suggestion_is_taken(jou
     slot = PlannedSlot.objects.get(idea=idea)
     assert slot.note.text == "Why we stopped posting every day"
     assert timezone.localtime(slot.scheduled_for, team.workspace.zone).date() == day
+
+    # The same idea feeds a second post: dropped on an hour of the week, it takes that hour.
+    page.goto(f"{journey.url}/calendar/week/{day}/")
+    page.locator(source).wait_for()
+    page.drag_and_drop(source, f".hour-cell[data-date='{day}'][data-hour='14']")
+    page.locator(f".hour-cell[data-date='{day}'][data-hour='14'] .slot-card").wait_for()
+    assert PlannedSlot.objects.filter(idea=idea).count() == 2
 
     # On the board it is now under "Used", with its post.
     page.goto(f"{journey.url}/ideas/")
