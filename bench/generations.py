@@ -123,6 +123,7 @@ def main() -> None:
             estimate_reading=args.estimate_reading,
             spend_cap=100_000,
             seed=1,
+            suggestions_per_project=0,
         )
     ).start()
     workspace = Workspace.objects.create(name="Bench", time_zone="UTC")

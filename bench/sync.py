@@ -71,6 +71,7 @@ def main() -> None:
             rate_limit=1_000_000,
             spend_cap=1_000_000,
             seed=3,
+            suggestions_per_project=0,
             extra_projects=max(0, args.projects - 3),
         )
     ).start()

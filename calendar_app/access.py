@@ -21,6 +21,7 @@ from django.utils import timezone
 from calendar_app.models import (
     ApiToken,
     BulkRun,
+    Idea,
     Label,
     Membership,
     Notification,
@@ -299,3 +300,16 @@ def webhook_delivery_for(viewer: Viewer, public_id) -> WebhookDelivery:
     if delivery is None:
         raise Http404("No such delivery.")
     return delivery
+
+
+def idea_for(viewer: Viewer, public_id) -> Idea:
+    """An idea (or Scripe suggestion) on the board of one of the viewer's workspaces; the
+    services check what their role lets them do with it."""
+    idea = (
+        Idea.objects.filter(public_id=public_id, workspace_id__in=viewer.workspace_ids)
+        .select_related("workspace", "project", "owner")
+        .first()
+    )
+    if idea is None:
+        raise Http404("No such idea.")
+    return idea

@@ -17,6 +17,7 @@ from calendar_app.outbound.services import deliveries_forget, deliveries_wake, d
 from calendar_app.pipeline.auto_generation import auto_generations_sweep
 from calendar_app.pipeline.dispatch import generations_sweep
 from calendar_app.pipeline.generation import generation_advance, generations_advance
+from calendar_app.pipeline.suggestions import suggestions_due
 from calendar_app.pipeline.sync import missed_sweep, scripe_sync, syncs_due
 from calendar_app.pipeline.webhooks import webhook_apply
 from calendar_app.planning.series import series_materialise_all
@@ -41,16 +42,17 @@ def sync_workspace(workspace_id: int) -> str:
 
 def sweep() -> dict[str, int]:
     """Every minute: hands on due generations (in case no dispatcher runs), settles approvals
-    interrupted mid-call, reads back from Scripe what happened to approved posts, marks
-    drafts whose time passed in review as missed, forgets old webhook deliveries, refusal
-    counts and the API's expired Idempotency-Key answers, sends drafts to Scripe where a
-    workspace generates them automatically ahead of their time, hands on notification
-    emails a stopped worker left, and enqueues the outgoing webhook deliveries due again
-    (and forgets month-old ones)."""
+    interrupted mid-call, reads back from Scripe what happened to approved posts and its
+    suggestions (#26), marks drafts whose time passed in review as missed, forgets old webhook
+    deliveries, refusal counts and the API's expired Idempotency-Key answers, sends drafts to
+    Scripe where a workspace generates them automatically ahead of their time, hands on
+    notification emails a stopped worker left, and enqueues the outgoing webhook deliveries
+    due again (and forgets month-old ones)."""
     return {
         "generations": generations_sweep(),
         "approvals": approvals_sweep(),
         "synced_projects": syncs_due(),
+        "suggestions_read": suggestions_due(),
         "missed": missed_sweep(),
         "forgotten_deliveries": webhook_deliveries_forget(),
         "forgotten_refusal_counts": webhook_refusals_forget(),

@@ -6,6 +6,7 @@ from django.urls import path
 
 from calendar_app.accounts import views as profile
 from calendar_app.bulk import views as bulk
+from calendar_app.ideas.views import board as ideas
 from calendar_app.insights import views as insights
 from calendar_app.interchange import views as interchange
 from calendar_app.notifications import views as notifications
@@ -148,6 +149,14 @@ urlpatterns = [
         webhooks.delivery_again,
         name="webhook_delivery_again",
     ),
+    # The ideas board and Scripe's suggestions (#26).
+    path("ideas/", ideas.ideas_board, name="ideas"),
+    path("ideas/add/", ideas.idea_add, name="idea_add"),
+    path("ideas/panel/", ideas.ideas_panel, name="ideas_panel"),
+    path("ideas/<uuid:public_id>/", ideas.idea_detail, name="idea"),
+    path("ideas/<uuid:public_id>/plan/", ideas.idea_plan, name="idea_plan"),
+    path("ideas/<uuid:public_id>/queue/", ideas.idea_queue, name="idea_queue"),
+    path("ideas/<uuid:public_id>/state/", ideas.idea_state, name="idea_state"),
     path("healthz", core.healthz, name="healthz"),
     path("hooks/scripe/<uuid:public_id>/", hooks.scripe_webhook, name="scripe_webhook"),
     # Pages without our <link rel="icon"> (the admin) make browsers ask for /favicon.ico.

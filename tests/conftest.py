@@ -84,6 +84,8 @@ def sandbox_factory() -> Iterator[Callable[..., RunningSandbox]]:
             "queue_seconds": 0.2,
             "failure_rate": 0.0,
             "seed": 7,
+            # Scripe's suggestions (#26) only where a test asks for them.
+            "suggestions_per_project": 0,
             **overrides,
         }
         sandbox = Sandbox(Config(**options)).start()

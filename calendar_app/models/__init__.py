@@ -12,6 +12,7 @@ from calendar_app.models.api import (
     Scope,
 )
 from calendar_app.models.bulk import BulkAction, BulkItem, BulkRun
+from calendar_app.models.ideas import PLANNABLE_IDEA_STATES, Idea, IdeaState
 from calendar_app.models.interchange import IMPORT_KEEP, CalendarFeed, CsvImport
 from calendar_app.models.notifications import (
     EmailChoice,
@@ -75,6 +76,7 @@ __all__ = [
     "LABEL_COLOURS",
     "LANGUAGES",
     "LOCKED_REASONS",
+    "PLANNABLE_IDEA_STATES",
     "PROJECT_COLOURS",
     "QUEUE_MOVABLE_STATUSES",
     "REVIEWER_STATUSES",
@@ -92,6 +94,8 @@ __all__ = [
     "EmailChoice",
     "GenerationJob",
     "IdempotentRequest",
+    "Idea",
+    "IdeaState",
     "IllegalTransition",
     "Label",
     "Membership",

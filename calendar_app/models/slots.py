@@ -150,6 +150,10 @@ class PlannedSlot(models.Model):
     scripe_seen_at = models.DateTimeField(null=True, blank=True)
     # When the workspace's auto-generation sent this draft to Scripe: it does so once a slot.
     auto_generated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The idea it was planned from (#26), shown on the post and on the idea.
+    idea = models.ForeignKey(
+        "calendar_app.Idea", models.SET_NULL, null=True, blank=True, related_name="slots"
+    )
 
     objects = SlotQuerySet.as_manager()
 

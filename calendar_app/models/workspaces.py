@@ -142,6 +142,8 @@ class Project(models.Model):
     synced_at = models.DateTimeField(null=True, blank=True)
     # When the sync last read this project's posts back from Scripe.
     posts_synced_at = models.DateTimeField(null=True, blank=True)
+    # When Scripe's suggestions for the project were last read (#26, pipeline/suggestions.py).
+    suggestions_read_at = models.DateTimeField(null=True, blank=True)
     missing_from_scripe = models.BooleanField(
         default=False, help_text="The last sync did not find this project in Scripe."
     )

@@ -24,6 +24,7 @@ trail entry that names Scripe.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,6 +32,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from calendar_app.ideas.services import suggestions_record
 from calendar_app.models import (
     FOLLOWED_STATUSES,
     GenerationJob,
@@ -250,7 +252,12 @@ def _sync_project(
     wanted = {slot.current_job.post_id: slot for slot in slots}
     oldest = min(_written_at(slot) for slot in slots) - LISTING_MARGIN
     listed = scripe.iter_posts(project.scripe_id, date_from=f"{oldest:%Y-%m-%d}")
-    found = collect_newest_first(listed, set(wanted), back_to=oldest)
+    suggested: list[Post] = []
+    found = collect_newest_first(_noting(listed, suggested), set(wanted), back_to=oldest)
+    if suggested:
+        # Scripe's suggestions the listing passed on its way: kept for the ideas board at no
+        # extra call (only part of them, so none is judged gone; pipeline/suggestions.py).
+        suggestions_record(project=project, posts=suggested, complete=False)
     for post_id in set(wanted) - set(found):
         # Not in the listing: deleted, or older than it reached. Only a 404 says deleted.
         try:
@@ -266,6 +273,13 @@ def _sync_project(
         if said:
             report.changes.append(f"{_at(slot)} {said}")
     Project.objects.filter(pk=project.pk).update(posts_synced_at=read_at)
+
+
+def _noting(posts: Iterator[Post], suggested: list[Post]) -> Iterator[Post]:
+    for post in posts:
+        if post.status == "suggested":
+            suggested.append(post)
+        yield post
 
 
 def _written_at(slot: PlannedSlot) -> datetime:
@@ -343,7 +357,7 @@ def syncs_due() -> int:
             continue
         per_minute = pacing.sync_calls_per_minute(connection.rate_limit)
         # Rounded: a sweep a moment early (11.98 of 12) still reads its twelfth project.
-        allowance = round(_allowance_claim(workspace, per_minute, now))
+        allowance = round(allowance_claim(workspace, per_minute, now))
         if allowance < 1:
             continue
         report = scripe_sync(workspace=workspace, projects=floor + sooner, allowance=allowance)
@@ -356,7 +370,7 @@ def syncs_due() -> int:
     return read
 
 
-def _allowance_claim(workspace: Workspace, per_minute: float, now: datetime) -> float:
+def allowance_claim(workspace: Workspace, per_minute: float, now: datetime) -> float:
     """The calls the sweep may spend on the workspace now: what was left, refilled at
     `per_minute` since the last claim, never more than a minute's worth. What a sweep spends
     beyond it (rounding, a project's last pages) is owed and repaid by the next. A

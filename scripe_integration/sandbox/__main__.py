@@ -182,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--seed", type=int, help="seed for ids, durations and failures, for repeatable runs"
     )
+    parser.add_argument(
+        "--suggestions-per-project",
+        type=int,
+        default=3,
+        help="posts in status `suggested` each project starts with (default 3)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     return parser
 
@@ -201,6 +207,7 @@ def main(argv: list[str] | None = None) -> None:
         failure_rate=args.failure_rate,
         deprecation=args.deprecate,
         extra_projects=args.extra_projects,
+        suggestions_per_project=args.suggestions_per_project,
         seed=args.seed,
         tick_seconds=args.tick_seconds,
         webhook_targets=args.webhook_targets,

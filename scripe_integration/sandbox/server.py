@@ -44,6 +44,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from scripe_integration.sandbox import suggestions
 from scripe_integration.sandbox.delivery import WebhookDispatcher
 from scripe_integration.sandbox.persistence import StateFile
 from scripe_integration.sandbox.state import (
@@ -956,6 +957,8 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             self.send_json(200, {"data": {"revoked": True}}, {})
         elif (method, path) == ("GET", "/_sandbox/webhook-deliveries"):
             self.send_json(200, {"data": self.server.dispatcher.listing()}, {})
+        elif (method, path) == ("POST", "/_sandbox/suggestions"):
+            self.send_json(*suggestions.control(state, data), {})
         elif path.startswith("/_sandbox/posts/"):
             self.control_post(method, path.removeprefix("/_sandbox/posts/"), data)
         elif method == "PATCH" and path.startswith("/_sandbox/projects/"):
@@ -1051,8 +1054,8 @@ class Sandbox:
     ) -> None:
         self.state = SandboxState(config)
         self.state_file = StateFile(config.state_file) if config.state_file else None
-        if self.state_file:
-            self.state_file.restore(self.state)
+        if not (self.state_file and self.state_file.restore(self.state)):
+            suggestions.seed_suggestions(self.state)
         self.dispatcher = WebhookDispatcher(self.state, quiet=quiet)
         self.state.deliver = self.dispatcher.enqueue
         self.server = SandboxServer(

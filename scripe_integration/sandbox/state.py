@@ -112,6 +112,8 @@ class Config:
     failure_rate: float = 0.1
     deprecation: str | None = None
     extra_projects: int = 0
+    # Posts in status `suggested` each project starts with (sandbox/suggestions.py).
+    suggestions_per_project: int = 3
     seed: int | None = None
     # How often the clock thread settles jobs and publishes due posts, in seconds.
     tick_seconds: float = 0.2

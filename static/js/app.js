@@ -5,6 +5,7 @@ import "./dialog.js";
 import "./swaps.js";
 import "./calendar.js";
 import "./queue.js";
+import "./ideas.js";
 import "./review.js";
 import "./live.js";
 import "./bulk.js";

@@ -1,6 +1,6 @@
 // The calendar: a click on a day plans a post on it; a card dragged to another day keeps its
 // time, dropped on an hour of the week's grid it takes that hour (#15).
-import { dragAndDrop, sendDrop } from "./drag.js";
+import { dragAndDrop, dropTime, sendDrop } from "./drag.js";
 
 // Clicking the empty part of a day of the month, or of an hour of the week, plans a post
 // there (its "+" link, the keyboard's way in, does the same). Past ones have no "+".
@@ -10,13 +10,6 @@ document.addEventListener("click", (event) => {
   const add = place.querySelector(".day-add, .hour-add");
   if (add) add.click();
 });
-
-// Where in an hour cell the card was dropped, to the nearest quarter hour ("HH:MM").
-function dropTime(cell, event) {
-  const rect = cell.getBoundingClientRect();
-  const quarter = Math.min(3, Math.max(0, Math.round(((event.clientY - rect.top) / rect.height) * 4)));
-  return String(cell.dataset.hour).padStart(2, "0") + ":" + String(quarter * 15).padStart(2, "0");
-}
 
 dragAndDrop({
   source: "[data-move-url]",

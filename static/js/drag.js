@@ -1,5 +1,6 @@
 // Drag and drop, once for every page that has it: the calendar (a card onto a day or an hour,
-// calendar.js) and the queue (a queued post onto another's time, queue.js).
+// calendar.js), the queue (a queued post onto another's time, queue.js) and the ideas panel
+// (an idea onto a day, an hour or a queue, ideas.js).
 import { expireToasts, toast } from "./toasts.js";
 
 // `source`: a selector for what can be picked up. `target(element, dragged)`: the place under
@@ -19,7 +20,7 @@ export function dragAndDrop({ source, target, drop }) {
     if (!item) return;
     dragged = item;
     event.dataTransfer.effectAllowed = "move";
-    event.dataTransfer.setData("text/plain", item.id || item.dataset.slotId);
+    event.dataTransfer.setData("text/plain", item.id || item.dataset.slotId || "");
     item.classList.add("dragging");
   });
   document.addEventListener("dragend", () => {
@@ -41,6 +42,14 @@ export function dragAndDrop({ source, target, drop }) {
     mark(null);
     drop(dragged, place, event);
   });
+}
+
+// Where in an hour cell of the week grid something was dropped, to the nearest quarter hour
+// ("HH:MM").
+export function dropTime(cell, event) {
+  const rect = cell.getBoundingClientRect();
+  const quarter = Math.min(3, Math.max(0, Math.round(((event.clientY - rect.top) / rect.height) * 4)));
+  return String(cell.dataset.hour).padStart(2, "0") + ":" + String(quarter * 15).padStart(2, "0");
 }
 
 function csrfToken() {

@@ -13,8 +13,11 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib.auth.models import Permission
 
+from calendar_app.access import viewer_of
+from calendar_app.ideas import services as ideas
 from calendar_app.models import (
     GenerationJob,
+    Idea,
     Label,
     Notification,
     PlannedSlot,
@@ -137,11 +140,27 @@ def busy(team):
             user=user, workspace=team.workspace, slot=slots["failed"], kind="failed",
             text="Generation failed: Lena Fischer, Sat 17 Oct 12:00", detail="It failed.",
         )  # fmt: skip
+    # The ideas board (#26): an idea with a post, and one of Scripe's suggestions.
+    idea = ideas.idea_create(
+        viewer=viewer_of(team.editor), workspace=team.workspace, text="A customer's question",
+        link="https://example.com/a", project=team.project, labels=[launch],
+    )  # fmt: skip
+    ideas.idea_plan(viewer=viewer_of(team.editor), idea=idea, day=date(2026, 10, 20))
+    Idea.objects.create(
+        workspace=team.workspace, project=team.project, scripe_post_id="post_suggested1",
+        title="A myth worth retiring", text="Posting daily is not the only way.",
+    )  # fmt: skip
     # The workspace's admin keeps it in Django's admin too, with the models' permissions.
     team.admin.user_permissions.set(
         Permission.objects.filter(content_type__app_label="calendar_app")
     )
-    return {"slots": slots, "series": series, "label": launch, "guest_token": token}
+    return {
+        "slots": slots,
+        "series": series,
+        "label": launch,
+        "guest_token": token,
+        "idea": idea,
+    }
 
 
 def pages(team, busy) -> list[str]:
@@ -166,6 +185,10 @@ def pages(team, busy) -> list[str]:
         "/queue/",
         f"/queue/{team.project.scripe_id}/",
         "/labels/",
+        "/ideas/",
+        "/ideas/?view=list",
+        "/ideas/panel/",
+        f"/ideas/{busy['idea'].public_id}/",
         "/insights/",
         "/notifications/",
         "/settings/",

@@ -98,3 +98,15 @@ def test_a_run_on_the_same_sandbox_leaves_the_key_alone(settings, sandbox):
     set_at = connection_for(demo_workspace()).key_set_at
     seed(settings, sandbox)
     assert connection_for(demo_workspace()).key_set_at == set_at
+
+
+def test_it_adds_a_handful_of_ideas_once_and_scripes_suggestions(settings, sandbox_factory):
+    from calendar_app.models import Idea
+
+    sandbox = sandbox_factory(suggestions_per_project=2)
+    seed(settings, sandbox)
+    seed(settings, sandbox)
+    ideas = Idea.objects.filter(workspace=demo_workspace())
+    assert ideas.filter(scripe_post_id="").count() == 5
+    # Two for each of the three projects.
+    assert ideas.exclude(scripe_post_id="").count() == 6

@@ -28,6 +28,7 @@ def config(path: Path, **overrides) -> Config:
         "failure_rate": 0.0,
         "seed": 1,
         "state_file": str(path),
+        "suggestions_per_project": 0,
         **overrides,
     }
     return Config(**options)

@@ -1,5 +1,5 @@
 """Demo data for `make run`: three logins, a workspace wired to the local Scripe sandbox, its
-projects synced, and a few planned posts.
+projects synced, a few planned posts, and a handful of ideas (with Scripe's suggestions).
 
 `make run` runs it on every start, so it only adds what is missing: existing logins keep their
 password (and their sessions), slots go only into an empty calendar. The demo workspace
@@ -15,11 +15,21 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from calendar_app.models import Membership, PlannedSlot, Project, Role, SourceNote, Workspace
+from calendar_app.models import (
+    Idea,
+    IdeaState,
+    Membership,
+    PlannedSlot,
+    Project,
+    Role,
+    SourceNote,
+    Workspace,
+)
+from calendar_app.pipeline.suggestions import suggestions_read
 from calendar_app.planning.services import projects_sync
 from scripe_integration.contract import ScripeError
 from scripe_integration.sandbox import DEFAULT_TEST_KEY
-from scripe_integration.services import connection_for
+from scripe_integration.services import ScripeNotConfigured, connection_for
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - a local demo login, printed on purpose
 
@@ -39,6 +49,19 @@ DEMO_NOTES = [
     "who approved what, and post late. A shared calendar with review fixes most of it.",
     "Our open-source release went out today. Thank you to the forty people who sent patches. "
     "The hardest part was not the code, it was the documentation.",
+]
+
+# The ideas board (#26): text, link, and the state each starts in.
+DEMO_IDEAS = [
+    ("What a customer asked us last week, and the answer we wish we had given.", "", "new"),
+    (
+        "A teardown of the article everyone in our industry shared this month.",
+        "https://example.com/industry-report",
+        "new",
+    ),
+    ("Behind the scenes: how we plan a week of posts in an hour.", "", "picked"),
+    ("The one metric we stopped tracking, and why nothing broke.", "", "new"),
+    ("A post about our office dog. Maybe not.", "", "dismissed"),
 ]
 
 
@@ -86,6 +109,7 @@ class Command(BaseCommand):
             connection.save()
         self._sync(workspace, wait_for_scripe)
         self._plan(workspace, users[Role.EDITOR])
+        self._ideas(workspace, users[Role.EDITOR])
         self.stdout.write("Demo logins (password for all: demo): editor, manager, admin")
 
     def _sync(self, workspace: Workspace, wait: float) -> None:
@@ -117,3 +141,24 @@ class Command(BaseCommand):
                 created_by=editor,
             )
         self.stdout.write(f"Planned {len(DEMO_NOTES)} demo posts.")
+
+    def _ideas(self, workspace: Workspace, editor) -> None:
+        projects = [p for p in Project.objects.filter(workspace=workspace) if p.is_active]
+        if not Idea.objects.filter(workspace=workspace, scripe_post_id="").exists():
+            for i, (text, link, state) in enumerate(DEMO_IDEAS):
+                Idea.objects.create(
+                    workspace=workspace,
+                    project=projects[i % len(projects)] if projects and i % 4 else None,
+                    owner=editor,
+                    text=text,
+                    link=link,
+                    state=IdeaState(state),
+                )
+            self.stdout.write(f"Added {len(DEMO_IDEAS)} demo ideas.")
+        # Scripe's suggestions show at once rather than at the sweep's next turn.
+        for project in projects:
+            try:
+                suggestions_read(project=project)
+            except (ScripeError, ScripeNotConfigured) as error:
+                self.stderr.write(f"Could not read Scripe's suggestions: {error}")
+                return

@@ -35,6 +35,8 @@ def _page(
         "label": label,
         "zone": project.workspace.time_zone,
         "can_manage": viewer.can(Role.MANAGER, project.workspace_id),
+        # The ideas panel and the drop zone for ideas (#26).
+        "can_plan": viewer.can(Role.EDITOR, project.workspace_id),
         "schedule_form": form or ScheduleForm(initial=queue.schedule_form_values(page.schedule)),
         "off_count": len(page.off_schedule),
     }

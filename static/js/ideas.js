@@ -1,0 +1,24 @@
+// The ideas panel (#26): an idea dragged onto a day of the month, an hour of the week or a
+// queue page's drop zone becomes a planned post, through the same rules as the post form.
+// The server answers with a toast; the calendar, queue and panel refresh on slots-changed.
+import { dragAndDrop, dropTime, sendDrop } from "./drag.js";
+
+const answers = {
+  notDone: "No post was planned from the idea",
+  unreachable: "The server cannot be reached; no post was planned.",
+};
+
+dragAndDrop({
+  source: "[data-idea-plan-url]",
+  target: (element) =>
+    element.closest(".calendar .day[data-date], .calendar .hour-cell[data-date], [data-idea-queue-drop]"),
+  drop: (idea, place, event) => {
+    if (place.hasAttribute("data-idea-queue-drop")) {
+      sendDrop(idea.dataset.ideaQueueUrl, new URLSearchParams({ project: place.dataset.project }), answers);
+      return;
+    }
+    const body = new URLSearchParams({ date: place.dataset.date });
+    if (place.dataset.hour !== undefined) body.set("time", dropTime(place, event));
+    sendDrop(idea.dataset.ideaPlanUrl, body, answers);
+  },
+});
