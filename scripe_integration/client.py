@@ -9,6 +9,7 @@ that Scripe would refuse before anything is sent, so a mistake costs no request 
 from __future__ import annotations
 
 import email.utils
+import html.parser
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -721,6 +722,91 @@ class ScripeClient:
             details=envelope.get("details") if isinstance(envelope.get("details"), dict) else None,
             meta=envelope.get("meta") if isinstance(envelope.get("meta"), dict) else None,
         )
+
+
+class _TextOfPage(html.parser.HTMLParser):
+    """The readable text of an HTML page: no scripts, styles or markup."""
+
+    SKIPPED = frozenset({"script", "style", "noscript", "template", "svg", "head"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title = ""
+        self._skip = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag in self.SKIPPED:
+            self._skip += 1
+        self._in_title = tag == "title"
+
+    def handle_endtag(self, tag) -> None:
+        if tag in self.SKIPPED and self._skip:
+            self._skip -= 1
+        if tag in ("p", "div", "br", "li", "h1", "h2", "h3", "section", "article"):
+            self.parts.append("\n")
+        self._in_title = False
+
+    def handle_data(self, data) -> None:
+        if self._in_title and not self.title:
+            self.title = data.strip()
+        if not self._skip:
+            self.parts.append(data)
+
+    def text(self) -> str:
+        lines = (" ".join(line.split()) for line in "".join(self.parts).splitlines())
+        return "\n".join(line for line in lines if line)
+
+
+def fetch_text(
+    url: str, *, max_bytes: int, allow_local_hosts: bool = False, timeout: float = 15.0
+) -> str:
+    """A page's text (HTML made readable, plain text as it is), read at most `max_bytes`
+    deep, for a link an editor gave as a source. Only public https hosts (the destination
+    rule, `PublicOnlyTransport`) unless `allow_local_hosts`; no redirects followed, so an
+    answer cannot send the request elsewhere. Failures are ScripeErrors: `fetch_failed`
+    (retryable when the host did not answer) or `fetch_refused`."""
+    transport = None if allow_local_hosts else PublicOnlyTransport()
+    headers = {"User-Agent": USER_AGENT, "Accept": "text/html, text/plain;q=0.9"}
+    try:
+        with (
+            httpx.Client(transport=transport, timeout=timeout, headers=headers) as http,
+            http.stream("GET", url) as response,
+        ):
+            if response.status_code != 200:
+                raise ScripeError(
+                    code="fetch_refused",
+                    message=f"The page answered HTTP {response.status_code}.",
+                    http_status=response.status_code,
+                    retryable=response.status_code in RETRYABLE_STATUSES,
+                )
+            kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if kind not in ("text/html", "text/plain", "application/xhtml+xml", ""):
+                raise ScripeError(
+                    code="fetch_refused",
+                    message=f"The link is a {kind} file, not a page; upload the file instead.",
+                    retryable=False,
+                )
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body.extend(chunk[: max_bytes - len(body)])
+                if len(body) >= max_bytes:
+                    break
+            encoding = response.encoding or "utf-8"
+    except httpx.TransportError as exc:
+        raise ScripeError(
+            code="fetch_failed",
+            message=f"The page could not be read ({exc.__class__.__name__}).",
+            retryable=not isinstance(exc, httpx.ConnectError) or "public" not in str(exc),
+        ) from exc
+    text = bytes(body).decode(encoding, errors="replace")
+    if kind == "text/plain":
+        return text
+    parser = _TextOfPage()
+    parser.feed(text)
+    page = parser.text()
+    return f"{parser.title}\n\n{page}" if parser.title and parser.title not in page else page
 
 
 def collect_newest_first(

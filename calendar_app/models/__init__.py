@@ -43,6 +43,13 @@ from calendar_app.models.slots import (
     SourceNote,
     undo_deadline,
 )
+from calendar_app.models.sources import (
+    IN_FLIGHT_SOURCE_STATUSES,
+    HookPlan,
+    Source,
+    SourceKind,
+    SourceStatus,
+)
 from calendar_app.models.workspaces import (
     LANGUAGES,
     PROJECT_COLOURS,
@@ -62,6 +69,7 @@ __all__ = [
     "FOLLOWED_STATUSES",
     "GENERATABLE_STATUSES",
     "IMPORT_KEEP",
+    "IN_FLIGHT_SOURCE_STATUSES",
     "IN_FLIGHT_STATUSES",
     "LABEL_COLOURS",
     "LANGUAGES",
@@ -80,6 +88,7 @@ __all__ = [
     "CsvImport",
     "EmailChoice",
     "GenerationJob",
+    "HookPlan",
     "IllegalTransition",
     "Label",
     "Membership",
@@ -99,7 +108,10 @@ __all__ = [
     "SlotQuerySet",
     "SlotStatus",
     "SlotWatch",
+    "Source",
+    "SourceKind",
     "SourceNote",
+    "SourceStatus",
     "Workspace",
     "person_name",
     "time_zone_choices",
