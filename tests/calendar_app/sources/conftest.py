@@ -75,3 +75,46 @@ def ingest_finish(source_id: int, seconds: float = 20) -> Source:
             (source.next_poll_at - timezone.now()).total_seconds() if source.next_poll_at else 0.1
         )
         time.sleep(min(max(wait, 0.02), max(0.0, deadline - time.monotonic())))
+
+
+TOPICS = [
+    {
+        "id": "tpc_1",
+        "title": "Planning content ahead",
+        "summary": "Why a planned week beats a scramble.",
+        "keyTakeaways": ["Plan on Fridays.", "Keep a backlog."],
+        "fromSeconds": 0,
+        "toSeconds": 60,
+        "hooks": [
+            {"id": "hk_a", "content": "I used to plan posts the day they were due."},
+            {"id": "hk_b", "content": "Here is what nobody tells you about planning."},
+        ],
+    },
+    {
+        "id": "tpc_2",
+        "title": "Hiring through stories",
+        "summary": "",
+        "keyTakeaways": [],
+        "hooks": [{"id": "hk_c", "content": "Three hires found us through one post."}],
+    },
+]
+
+
+def ready_source(team, *, workspace=None, project=None) -> Source:
+    """A source Scripe has transcribed, with two topics and three hooks."""
+    project = project or team.project
+    return Source.objects.create(
+        workspace=workspace or project.workspace,
+        project=project,
+        kind="file",
+        name="founder-memo.wav",
+        content_type="audio/wav",
+        size_bytes=1000,
+        status="ready",
+        finished=True,
+        scripe_source_id="src_01READY",
+        text_preview="Most teams plan content the week it is due.",
+        duration_seconds=482,
+        topics=TOPICS,
+        created_by=team.editor,
+    )

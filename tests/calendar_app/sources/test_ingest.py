@@ -60,12 +60,12 @@ def test_an_interrupted_put_is_sent_again_without_a_second_source(
         if len(tries) == 1:
             # Half the bytes, then the connection drops.
             url = urlsplit(upload.upload_url)
+            head = (
+                f"PUT {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+                f"Content-Type: {upload.content_type}\r\nContent-Length: {size}\r\n\r\n"
+            )
             with socket.create_connection((url.hostname, url.port)) as raw:
-                raw.sendall(
-                    f"PUT {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\n"
-                    f"Content-Type: {upload.content_type}\r\nContent-Length: {size}\r\n\r\n".encode()
-                    + Path(path).read_bytes()[: size // 2]
-                )
+                raw.sendall(head.encode() + Path(path).read_bytes()[: size // 2])
             raise ScripeError(code="upload_interrupted", message="broke off", retryable=True)
         return real_put(self, upload, path, size=size, **kwargs)
 
