@@ -10,8 +10,9 @@ event once per event id, so a replayed delivery is answered 2xx and changes noth
   wrote that post follows Scripe's copy through `sync.post_follow`, the same function the
   sync uses (a copy older than the last one applied changes nothing);
 - `job.completed` / `job.failed`: the unfinished attempt (or source ingest, #26) with that
-  Scripe job is made due now, so a dispatcher hands it to a task at once. The job in the payload is not applied
-  here: the pipeline owns an attempt's transitions and reads the job itself.
+  Scripe job is made due now, so a dispatcher hands it to a task at once. The job in the
+  payload is not applied here: the pipeline owns an attempt's transitions and reads the job
+  itself.
 
 A webhook for a post or job the calendar does not know changes nothing and is logged.
 """

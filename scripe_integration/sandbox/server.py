@@ -1118,6 +1118,7 @@ class Sandbox:
             self.clock_thread.join()
         self.dispatcher.stop()
         self.save()
+        self.state.uploads.close()
 
     def start(self) -> Sandbox:
         self.start_background()
