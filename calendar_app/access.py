@@ -33,6 +33,7 @@ from calendar_app.models import (
     Series,
     WebhookDelivery,
     WebhookEndpoint,
+    Source,
     Workspace,
 )
 
@@ -313,3 +314,17 @@ def idea_for(viewer: Viewer, public_id) -> Idea:
     if idea is None:
         raise Http404("No such idea.")
     return idea
+
+
+def source_for(viewer: Viewer, public_id, *, to: str | None = None) -> Source:
+    """A source (#26) of one of the viewer's workspaces; with `to`, for its editors."""
+    source = (
+        Source.objects.filter(public_id=public_id, workspace_id__in=viewer.workspace_ids)
+        .select_related("workspace", "project", "created_by", "slot")
+        .first()
+    )
+    if source is None:
+        raise Http404("No such source.")
+    if to is not None:
+        viewer.require(Role.EDITOR, source.workspace_id, to)
+    return source

@@ -52,6 +52,13 @@ from calendar_app.models.slots import (
     undo_deadline,
 )
 from calendar_app.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from calendar_app.models.sources import (
+    IN_FLIGHT_SOURCE_STATUSES,
+    HookPlan,
+    Source,
+    SourceKind,
+    SourceStatus,
+)
 from calendar_app.models.workspaces import (
     LANGUAGES,
     PROJECT_COLOURS,
@@ -72,6 +79,7 @@ __all__ = [
     "GENERATABLE_STATUSES",
     "IDEMPOTENCY_KEEP",
     "IMPORT_KEEP",
+    "IN_FLIGHT_SOURCE_STATUSES",
     "IN_FLIGHT_STATUSES",
     "LABEL_COLOURS",
     "LANGUAGES",
@@ -96,6 +104,7 @@ __all__ = [
     "IdempotentRequest",
     "Idea",
     "IdeaState",
+    "HookPlan",
     "IllegalTransition",
     "Label",
     "Membership",
@@ -116,10 +125,13 @@ __all__ = [
     "SlotQuerySet",
     "SlotStatus",
     "SlotWatch",
+    "Source",
+    "SourceKind",
     "SourceNote",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",
+    "SourceStatus",
     "Workspace",
     "person_name",
     "time_zone_choices",

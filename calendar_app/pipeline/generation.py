@@ -32,7 +32,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from calendar_app.core.refusals import Refusal
-from calendar_app.models import GenerationJob, IllegalTransition, PlannedSlot
+from calendar_app.models import GenerationJob, HookPlan, IllegalTransition, PlannedSlot
 from calendar_app.notifications.services import spend_cap_notify
 from calendar_app.notifications.trail import Kind, record
 from calendar_app.pipeline import dispatch
@@ -134,20 +134,22 @@ def _lease() -> timedelta:
     return timedelta(seconds=settings.GENERATION_LEASE_SECONDS)
 
 
-class _Lease:
-    """The lease a task holds on a batch of attempts. Its expiry doubles as the holder's
+class Lease:
+    """The lease a task holds on a batch of rows (generation attempts, or any model with
+    `finished` and `lease_until`: sources share it). Its expiry doubles as the holder's
     token (with random microseconds, so two holders never share one); renewing before each
-    Scripe call keeps a live task's attempts while a dead one's lapse soon."""
+    Scripe call keeps a live task's rows while a dead one's lapse soon."""
 
-    def __init__(self, job_ids: list[int]) -> None:
+    def __init__(self, job_ids: list[int], *, model=GenerationJob) -> None:
+        self.model = model
         now = timezone.now()
         self.until = self._stamp(now)
         free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-        GenerationJob.objects.filter(pk__in=job_ids, finished=False).filter(free).update(
+        model.objects.filter(pk__in=job_ids, finished=False).filter(free).update(
             lease_until=self.until
         )
         self.ids = set(
-            GenerationJob.objects.filter(pk__in=job_ids, lease_until=self.until).values_list(
+            model.objects.filter(pk__in=job_ids, lease_until=self.until).values_list(
                 "pk", flat=True
             )
         )
@@ -156,26 +158,25 @@ class _Lease:
     def _stamp(self, now) -> timezone.datetime:
         return now + _lease() + timedelta(microseconds=random.randrange(1, 999_999))
 
-    def renew(self) -> None:
+    def renew(self, *, every: float = 3) -> None:
         """Called before each Scripe call; writes at most every few seconds."""
-        if not self.ids or time.monotonic() - self.renewed < 3:
+        if not self.ids or time.monotonic() - self.renewed < every:
             return
         until = self._stamp(timezone.now())
-        GenerationJob.objects.filter(pk__in=self.ids, lease_until=self.until).update(
-            lease_until=until
-        )
+        self.model.objects.filter(pk__in=self.ids, lease_until=self.until).update(lease_until=until)
         self.ids = set(
-            GenerationJob.objects.filter(pk__in=self.ids, lease_until=until).values_list(
+            self.model.objects.filter(pk__in=self.ids, lease_until=until).values_list(
                 "pk", flat=True
             )
         )
         self.until, self.renewed = until, time.monotonic()
 
     def release(self) -> None:
-        GenerationJob.objects.filter(pk__in=self.ids, lease_until=self.until).update(
-            lease_until=None
-        )
+        self.model.objects.filter(pk__in=self.ids, lease_until=self.until).update(lease_until=None)
         self.ids = set()
+
+
+_Lease = Lease  # the name the generation code and its tests use
 
 
 def generations_advance(job_ids: list[int], *, budget: float | None = None) -> None:
@@ -189,7 +190,7 @@ def generations_advance(job_ids: list[int], *, budget: float | None = None) -> N
         now = timezone.now()
         jobs = list(
             GenerationJob.objects.select_related(
-                "slot__project", "slot__note", "slot__workspace"
+                "slot__project", "slot__note", "slot__workspace", "slot__hook_plan"
             ).filter(pk__in=lease.ids, finished=False)
         )
         due = [j for j in jobs if j.next_poll_at is None or j.next_poll_at <= now + dispatch.EARLY]
@@ -393,13 +394,24 @@ def _posts_listed(scripe: ScripeClient, project_id: str, jobs: list[GenerationJo
     return collect_newest_first(listed, {j.post_id for j in jobs}, back_to=oldest, on_item=renew)
 
 
-def source_text(note_text: str, steering: str = "", series: str = "") -> str:
-    """What Scripe is asked to write from: the note, and the reviewer's words for a rewrite."""
+def source_text(note_text: str, steering: str = "", series: str = "", origin: str = "") -> str:
+    """What Scripe is asked to write from: the note, where it comes from (a hook of a
+    recording or document), and the reviewer's words for a rewrite."""
+    if origin:  # A hook picked from a source (#26): the source steers the post.
+        note_text = f"{note_text}\n\n{origin}"
     if series:  # An occurrence of a recurring series (#15): which one, so posts differ.
         note_text = f"{note_text}\n\n{series}"
     if steering:
         return f"{note_text}\n\nReviewer's feedback for this version: {steering}"
     return note_text
+
+
+def _origin_of(slot: PlannedSlot) -> str:
+    """The steering of the source hook the post was planned from, if it was."""
+    try:
+        return slot.hook_plan.steering
+    except HookPlan.DoesNotExist:
+        return ""
 
 
 def _send_generation(job: GenerationJob, scripe: ScripeClient) -> Job:
@@ -410,7 +422,9 @@ def _send_generation(job: GenerationJob, scripe: ScripeClient) -> Job:
     direct = not slot.workspace.review_required
     return scripe.generate_post(
         slot.project.scripe_id,
-        source_text(slot.note.text, job.steering, series_rules.steering_for(slot)),
+        source_text(
+            slot.note.text, job.steering, series_rules.steering_for(slot), _origin_of(slot)
+        ),
         idempotency_key=job.idempotency_key,
         language=slot.note.language,
         scheduled_for=slot.scheduled_for if direct else None,

@@ -9,9 +9,10 @@ event once per event id, so a replayed delivery is answered 2xx and changes noth
 - `post.updated` / `post.scheduled` / `post.unscheduled`: the slot whose current attempt
   wrote that post follows Scripe's copy through `sync.post_follow`, the same function the
   sync uses (a copy older than the last one applied changes nothing);
-- `job.completed` / `job.failed`: the unfinished attempt with that Scripe job is made due
-  now, so a dispatcher hands it to a task at once. The job in the payload is not applied
-  here: the pipeline owns an attempt's transitions and reads the job itself.
+- `job.completed` / `job.failed`: the unfinished attempt (or source ingest, #26) with that
+  Scripe job is made due now, so a dispatcher hands it to a task at once. The job in the
+  payload is not applied here: the pipeline owns an attempt's transitions and reads the job
+  itself.
 
 A webhook for a post or job the calendar does not know changes nothing and is logged.
 """
@@ -25,7 +26,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from calendar_app.models import GenerationJob, PlannedSlot
+from calendar_app.models import GenerationJob, PlannedSlot, Source
 from calendar_app.pipeline.sync import post_follow
 from scripe_integration.contract import ScripeError
 from scripe_integration.models import WebhookDelivery
@@ -142,6 +143,9 @@ def _job_event(workspace_id: int, event: WebhookEvent) -> str:
     # The dispatcher hands attempts whose next step is due; this one's is now.
     if due.update(next_poll_at=timezone.now(), dispatched_at=None):
         return f"attempt for {job.id} due now"
+    ingest = Source.objects.filter(workspace_id=workspace_id, scripe_job_id=job.id, finished=False)
+    if ingest.update(next_poll_at=timezone.now(), dispatched_at=None):
+        return f"source ingest {job.id} due now"
     known = GenerationJob.objects.filter(slot__workspace_id=workspace_id, scripe_job_id=job.id)
     if known.exists():
         return f"attempt for {job.id} already finished"

@@ -9,3 +9,4 @@ import "./ideas.js";
 import "./review.js";
 import "./live.js";
 import "./bulk.js";
+import "./sources.js";

@@ -20,6 +20,7 @@ PAGES = (
     "/queue/",
     "/labels/",
     "/ideas/",
+    "/sources/",
     "/settings/",
     "/notifications/",
 )
