@@ -44,6 +44,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from scripe_integration.sandbox import knowledge
 from scripe_integration.sandbox.delivery import WebhookDispatcher
 from scripe_integration.sandbox.persistence import StateFile
 from scripe_integration.sandbox.state import (
@@ -474,6 +475,35 @@ def generate_post(req: Request) -> tuple[int, dict]:
     return 202, {"data": snapshot}
 
 
+def create_knowledge(req: Request) -> tuple[int, dict]:
+    """`POST /v1/knowledge`: the rules are in `knowledge.py`; this speaks HTTP."""
+    body = req.body()
+    wait_ms = body.get("wait_for_completion_ms", 0)
+    if isinstance(wait_ms, bool) or not isinstance(wait_ms, int) or wait_ms < 0:
+        raise ApiError(
+            400,
+            "invalid_request",
+            "'wait_for_completion_ms' must be a non-negative integer.",
+            details={"param": "wait_for_completion_ms"},
+        )
+    try:
+        job = knowledge.knowledge_create(req.state, body)
+    except knowledge.Refused as refused:
+        raise ApiError(
+            refused.status,
+            refused.code,
+            refused.message,
+            details=refused.details,
+            meta=refused.meta,
+        ) from None
+    deadline = time.monotonic() + min(wait_ms, MAX_WAIT_MS) / 1000
+    snapshot = req.state.job_json(job)
+    while snapshot["status"] not in TERMINAL and time.monotonic() < deadline:
+        time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        snapshot = req.state.job_json(job)
+    return 202, {"data": snapshot}
+
+
 def list_jobs(req: Request) -> tuple[int, dict]:
     types = csv_filter(req, "type", JOB_TYPES)
     statuses = csv_filter(req, "status", JOB_STATUSES)
@@ -485,7 +515,7 @@ def list_jobs(req: Request) -> tuple[int, dict]:
         for job in state.jobs.values():
             snapshot = state.job_json(job)
             if (
-                (types is None or "POST_GENERATION" in types)
+                (types is None or job.type in types)
                 and (statuses is None or snapshot["status"] in statuses)
                 and (low is None or job.created >= low)
                 and (high is None or job.created <= high)
@@ -664,6 +694,7 @@ ROUTES = [
     Route("GET", "/v1/posts", list_posts, scope="posts:read"),
     Route("GET", "/v1/posts/{postId}", get_post, scope="posts:read"),
     Route("PATCH", "/v1/posts/{postId}", update_post, scope="posts:write"),
+    Route("POST", "/v1/knowledge", create_knowledge, scope="knowledge:write"),
     Route("GET", "/v1/jobs", list_jobs),
     Route("GET", "/v1/jobs/{jobId}", get_job),
     Route("POST", "/v1/jobs/{jobId}/cancel", cancel_job),
