@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from calendar_app.models.bulk import BulkAction, BulkItem, BulkRun
 from calendar_app.models.interchange import IMPORT_KEEP, CalendarFeed, CsvImport
+from calendar_app.models.knowledge import KnowledgeDocument, KnowledgeKind, KnowledgeState
 from calendar_app.models.notifications import (
     EmailChoice,
     Notification,
@@ -81,6 +82,9 @@ __all__ = [
     "EmailChoice",
     "GenerationJob",
     "IllegalTransition",
+    "KnowledgeDocument",
+    "KnowledgeKind",
+    "KnowledgeState",
     "Label",
     "Membership",
     "Notification",

@@ -21,14 +21,13 @@ attempt records when its next step is due (`next_poll_at`). A dispatcher, runnin
 from __future__ import annotations
 
 import logging
-import random
 import time
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max
 from django.utils import timezone
 
 from calendar_app.core.refusals import Refusal
@@ -130,52 +129,11 @@ def generation_request(*, slot: PlannedSlot, user=None, steering: str = "") -> G
 # advancing ------------------------------------------------------------------------------------
 
 
-def _lease() -> timedelta:
-    return timedelta(seconds=settings.GENERATION_LEASE_SECONDS)
-
-
-class _Lease:
-    """The lease a task holds on a batch of attempts. Its expiry doubles as the holder's
-    token (with random microseconds, so two holders never share one); renewing before each
-    Scripe call keeps a live task's attempts while a dead one's lapse soon."""
+class _Lease(dispatch.Lease):
+    """The lease a task holds on a batch of generation attempts (`dispatch.Lease`)."""
 
     def __init__(self, job_ids: list[int]) -> None:
-        now = timezone.now()
-        self.until = self._stamp(now)
-        free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-        GenerationJob.objects.filter(pk__in=job_ids, finished=False).filter(free).update(
-            lease_until=self.until
-        )
-        self.ids = set(
-            GenerationJob.objects.filter(pk__in=job_ids, lease_until=self.until).values_list(
-                "pk", flat=True
-            )
-        )
-        self.renewed = time.monotonic()
-
-    def _stamp(self, now) -> timezone.datetime:
-        return now + _lease() + timedelta(microseconds=random.randrange(1, 999_999))
-
-    def renew(self) -> None:
-        """Called before each Scripe call; writes at most every few seconds."""
-        if not self.ids or time.monotonic() - self.renewed < 3:
-            return
-        until = self._stamp(timezone.now())
-        GenerationJob.objects.filter(pk__in=self.ids, lease_until=self.until).update(
-            lease_until=until
-        )
-        self.ids = set(
-            GenerationJob.objects.filter(pk__in=self.ids, lease_until=until).values_list(
-                "pk", flat=True
-            )
-        )
-        self.until, self.renewed = until, time.monotonic()
-
-    def release(self) -> None:
-        GenerationJob.objects.filter(pk__in=self.ids, lease_until=self.until).update(
-            lease_until=None
-        )
-        self.ids = set()
+        super().__init__(job_ids, GenerationJob)
 
 
 def generations_advance(job_ids: list[int], *, budget: float | None = None) -> None:
