@@ -9,9 +9,9 @@ from calendar_app.models import KnowledgeKind
 # Files come through the upload path (#26, the `sources` work); until then the form offers
 # the three kinds that need none.
 FORM_KINDS = [
-    (KnowledgeKind.TEXT, "Text"),
-    (KnowledgeKind.URL, "Web page"),
-    (KnowledgeKind.YOUTUBE, "YouTube video"),
+    (KnowledgeKind.TEXT, "A text"),
+    (KnowledgeKind.URL, "A web page"),
+    (KnowledgeKind.YOUTUBE, "A YouTube video"),
 ]
 
 
