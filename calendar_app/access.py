@@ -27,6 +27,7 @@ from calendar_app.models import (
     ReviewLink,
     Role,
     Series,
+    Source,
     Workspace,
 )
 
@@ -259,3 +260,17 @@ def knowledge_base_for(viewer: Viewer, *, workspace_id=None, project_id: str = "
         ).workspace
     membership = next(m for m in viewer.memberships if m.workspace_id == workspace.pk)
     return KnowledgeBase(workspace, project, membership.role)
+
+
+def source_for(viewer: Viewer, public_id, *, to: str | None = None) -> Source:
+    """A source (#26) of one of the viewer's workspaces; with `to`, for its editors."""
+    source = (
+        Source.objects.filter(public_id=public_id, workspace_id__in=viewer.workspace_ids)
+        .select_related("workspace", "project", "created_by", "slot")
+        .first()
+    )
+    if source is None:
+        raise Http404("No such source.")
+    if to is not None:
+        viewer.require(Role.EDITOR, source.workspace_id, to)
+    return source

@@ -18,6 +18,7 @@ from calendar_app.pipeline.sync import missed_sweep, scripe_sync, syncs_due
 from calendar_app.pipeline.webhooks import webhook_apply
 from calendar_app.planning.series import series_materialise_all
 from calendar_app.review.services import approvals_sweep
+from calendar_app.sources.ingest import sources_advance
 from scripe_integration.services import webhook_deliveries_forget, webhook_refusals_forget
 
 
@@ -28,6 +29,11 @@ def advance_generations(job_ids: list[int]) -> None:
 def advance_knowledge(document_ids: list[int]) -> None:
     """Knowledge-base ingests' due steps (#26), handed on by the same dispatcher."""
     knowledge_advance(document_ids)
+
+
+def advance_sources(source_ids: list[int]) -> None:
+    """Sources' next steps to Scripe (#26): upload, ingest, reading what Scripe found."""
+    sources_advance(source_ids)
 
 
 def advance_generation(job_id: int) -> None:

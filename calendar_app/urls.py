@@ -15,6 +15,7 @@ from calendar_app.pipeline.views import webhooks as hooks
 from calendar_app.planning.views import calendar, labels, live, projects, queue, series, slots
 from calendar_app.review.views import after_approval, review
 from calendar_app.review.views import guests as guest_views
+from calendar_app.sources import views as sources
 from calendar_app.web import views as core
 
 urlpatterns = [
@@ -116,6 +117,12 @@ urlpatterns = [
     path("labels/add/<uuid:workspace_id>/", labels.label_add, name="label_add"),
     path("labels/<uuid:public_id>/", labels.label_edit, name="label_edit"),
     path("labels/<uuid:public_id>/delete/", labels.label_delete, name="label_delete"),
+    # Recordings, documents and links as sources, and their hooks as posts (#26).
+    path("sources/", sources.source_list, name="sources"),
+    path("sources/upload/", sources.source_upload, name="source_upload"),
+    path("sources/add/", sources.source_add, name="source_add"),
+    path("sources/<uuid:public_id>/", sources.source_detail, name="source"),
+    path("sources/<uuid:public_id>/plan/", sources.source_plan, name="source_plan"),
     path("insights/", insights.insights_page, name="insights"),
     path("insights/gauge/", insights.spend_gauge, name="spend_gauge"),
     path("insights/<str:chart>.csv", insights.insights_csv, name="insights_csv"),

@@ -9,6 +9,7 @@ that Scripe would refuse before anything is sent, so a mistake costs no request 
 from __future__ import annotations
 
 import email.utils
+import html.parser
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -27,8 +28,11 @@ from scripe_integration.contract import (
     POST_TITLE_MAX_CHARS,
     PROJECT_ID_RE,
     RETRYABLE_STATUSES,
+    SOURCE_ID_RE,
     SOURCE_TEXT_MAX_CHARS,
+    TEXT_SOURCE_MAX_BYTES,
     UNSET,
+    UPLOAD_ID_RE,
     WEBHOOK_ENDPOINT_ID_RE,
     AuthHealth,
     Deprecation,
@@ -39,6 +43,8 @@ from scripe_integration.contract import (
     RateLimit,
     ScripeError,
     ScripeInputError,
+    Source,
+    Upload,
     WebhookEndpoint,
     Workspace,
     _Unset,
@@ -47,6 +53,7 @@ from scripe_integration.contract import (
     future_timestamp,
     int_or_none,
     knowledge_body,
+    upload_cap,
     webhook_events,
     webhook_name,
     webhook_url,
@@ -162,6 +169,9 @@ class ScripeClient:
         self._on_error = on_error
         if transport is None and not allow_local_hosts:
             transport = PublicOnlyTransport()
+        # The presigned upload URL (another host, S3's) gets the same destination rule but
+        # never the key: see `put_upload`.
+        self._upload_transport = transport
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             headers={
@@ -317,6 +327,121 @@ class ScripeClient:
         """Cancels a QUEUED job; anything else raises `not_cancellable` (re-read the job)."""
         check_id(JOB_ID_RE, job_id, "job_id", "job_")
         return Job.from_api(self._request("POST", f"jobs/{job_id}/cancel").get("data"))
+
+    # uploads and sources ---------------------------------------------------------------------
+    def create_upload(
+        self, content_type: str, *, max_size_bytes: int, idempotency_key: str | None = None
+    ) -> Upload:
+        """Step one of a file source: a handle and a presigned URL for a file of this type and
+        at most this size (both checked against the contract's caps before anything is sent)."""
+        cap = upload_cap(content_type)
+        if cap is None:
+            raise ScripeInputError("content_type", f"Scripe takes no files of type {content_type}.")
+        if not 1 <= max_size_bytes <= cap:
+            raise ScripeInputError(
+                "max_size_bytes",
+                f"Scripe takes {content_type} files of at most {cap // 1024 // 1024} MB.",
+            )
+        headers = {}
+        if idempotency_key:
+            check_idempotency_key(idempotency_key)
+            headers["Idempotency-Key"] = idempotency_key
+        body = {"contentType": content_type, "maxSizeBytes": max_size_bytes}
+        return Upload.from_api(
+            self._request("POST", "uploads", json=body, headers=headers).get("data")
+        )
+
+    def put_upload(
+        self,
+        upload: Upload,
+        path: str,
+        *,
+        size: int,
+        on_progress: Callable[[int], None] | None = None,
+        chunk_size: int = 1024 * 1024,
+    ) -> None:
+        """Step two: PUTs the file at `path` to the presigned URL, streamed from disk a chunk at
+        a time (never the whole file in memory), without Scripe's key. A PUT that breaks off is
+        a retryable ScripeError (send it again: the URL takes a new try until one completes);
+        an expired or spent URL is `upload_expired` / `upload_used`, not retryable."""
+
+        def chunks() -> Iterator[bytes]:
+            sent = 0
+            with open(path, "rb") as handle:
+                while block := handle.read(chunk_size):
+                    yield block
+                    sent += len(block)
+                    if on_progress is not None:
+                        on_progress(sent)
+
+        headers = {"Content-Type": upload.content_type, "Content-Length": str(size)}
+        timeout = httpx.Timeout(max(60.0, self.read_timeout), connect=self.connect_timeout)
+        with httpx.Client(transport=self._upload_transport, timeout=timeout) as http:
+            try:
+                response = http.put(upload.upload_url, content=chunks(), headers=headers)
+            except (httpx.TransportError, OSError) as exc:
+                raise self._noted(
+                    ScripeError(
+                        code="upload_interrupted",
+                        message=f"The upload broke off ({exc.__class__.__name__}).",
+                        retryable=True,
+                    )
+                ) from exc
+        if response.is_success:
+            return
+        try:
+            detail = (response.json().get("Error") or {}).get("Message") or ""
+        except (ValueError, AttributeError):
+            detail = ""
+        code = "upload_refused"
+        if response.status_code == 403 and "expired" in detail.lower():
+            code = "upload_expired"
+        elif response.status_code == 403 and "used" in detail.lower():
+            code = "upload_used"
+        raise self._noted(
+            ScripeError(
+                code=code,
+                message=detail or f"The upload URL answered HTTP {response.status_code}.",
+                http_status=response.status_code,
+                retryable=response.status_code in RETRYABLE_STATUSES,
+            )
+        )
+
+    def create_file_source(
+        self, project_id: str, upload_id: str, *, name: str, idempotency_key: str
+    ) -> Job:
+        """Step three: Scripe ingests the uploaded file (a SOURCE_INGEST_FILE job). The caller
+        stores `idempotency_key` first, so a retry after a lost answer makes no second source."""
+        check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
+        check_id(UPLOAD_ID_RE, upload_id, "upload_id", "upl_")
+        check_idempotency_key(idempotency_key)
+        body = {"type": "file", "projectId": project_id, "uploadId": upload_id, "name": name}
+        response = self._send(
+            "POST", "sources", json=body, headers={"Idempotency-Key": idempotency_key}
+        )
+        replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
+        return Job.from_api(self._json(response).get("data"), replayed=replayed)
+
+    def create_text_source(
+        self, project_id: str, text: str, *, name: str, idempotency_key: str
+    ) -> Source:
+        """A source from text already written or transcribed, stored at once."""
+        check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
+        if not text.strip():
+            raise ScripeInputError("text", "The text is empty.")
+        if len(text.encode()) > TEXT_SOURCE_MAX_BYTES:
+            raise ScripeInputError("text", "Scripe takes text sources of at most 1 MB.")
+        check_idempotency_key(idempotency_key)
+        body = {"type": "text", "projectId": project_id, "text": text, "name": name}
+        return Source.from_api(
+            self._request(
+                "POST", "sources", json=body, headers={"Idempotency-Key": idempotency_key}
+            ).get("data")
+        )
+
+    def get_source(self, source_id: str) -> Source:
+        check_id(SOURCE_ID_RE, source_id, "source_id", "src_")
+        return Source.from_api(self._request("GET", f"sources/{source_id}").get("data"))
 
     # posts -------------------------------------------------------------------------------------
     def iter_posts(
@@ -622,6 +747,91 @@ class ScripeClient:
             details=envelope.get("details") if isinstance(envelope.get("details"), dict) else None,
             meta=envelope.get("meta") if isinstance(envelope.get("meta"), dict) else None,
         )
+
+
+class _TextOfPage(html.parser.HTMLParser):
+    """The readable text of an HTML page: no scripts, styles or markup."""
+
+    SKIPPED = frozenset({"script", "style", "noscript", "template", "svg", "head"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title = ""
+        self._skip = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag in self.SKIPPED:
+            self._skip += 1
+        self._in_title = tag == "title"
+
+    def handle_endtag(self, tag) -> None:
+        if tag in self.SKIPPED and self._skip:
+            self._skip -= 1
+        if tag in ("p", "div", "br", "li", "h1", "h2", "h3", "section", "article"):
+            self.parts.append("\n")
+        self._in_title = False
+
+    def handle_data(self, data) -> None:
+        if self._in_title and not self.title:
+            self.title = data.strip()
+        if not self._skip:
+            self.parts.append(data)
+
+    def text(self) -> str:
+        lines = (" ".join(line.split()) for line in "".join(self.parts).splitlines())
+        return "\n".join(line for line in lines if line)
+
+
+def fetch_text(
+    url: str, *, max_bytes: int, allow_local_hosts: bool = False, timeout: float = 15.0
+) -> str:
+    """A page's text (HTML made readable, plain text as it is), read at most `max_bytes`
+    deep, for a link an editor gave as a source. Only public https hosts (the destination
+    rule, `PublicOnlyTransport`) unless `allow_local_hosts`; no redirects followed, so an
+    answer cannot send the request elsewhere. Failures are ScripeErrors: `fetch_failed`
+    (retryable when the host did not answer) or `fetch_refused`."""
+    transport = None if allow_local_hosts else PublicOnlyTransport()
+    headers = {"User-Agent": USER_AGENT, "Accept": "text/html, text/plain;q=0.9"}
+    try:
+        with (
+            httpx.Client(transport=transport, timeout=timeout, headers=headers) as http,
+            http.stream("GET", url) as response,
+        ):
+            if response.status_code != 200:
+                raise ScripeError(
+                    code="fetch_refused",
+                    message=f"The page answered HTTP {response.status_code}.",
+                    http_status=response.status_code,
+                    retryable=response.status_code in RETRYABLE_STATUSES,
+                )
+            kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if kind not in ("text/html", "text/plain", "application/xhtml+xml", ""):
+                raise ScripeError(
+                    code="fetch_refused",
+                    message=f"The link is a {kind} file, not a page; upload the file instead.",
+                    retryable=False,
+                )
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body.extend(chunk[: max_bytes - len(body)])
+                if len(body) >= max_bytes:
+                    break
+            encoding = response.encoding or "utf-8"
+    except httpx.TransportError as exc:
+        raise ScripeError(
+            code="fetch_failed",
+            message=f"The page could not be read ({exc.__class__.__name__}).",
+            retryable=not isinstance(exc, httpx.ConnectError) or "public" not in str(exc),
+        ) from exc
+    text = bytes(body).decode(encoding, errors="replace")
+    if kind == "text/plain":
+        return text
+    parser = _TextOfPage()
+    parser.feed(text)
+    page = parser.text()
+    return f"{parser.title}\n\n{page}" if parser.title and parser.title not in page else page
 
 
 def collect_newest_first(

@@ -72,6 +72,46 @@ YOUTUBE_VIDEO_RE = re.compile(
 WEBHOOK_ENDPOINT_ID_RE = re.compile(r"^whe_[A-Za-z0-9_-]{1,64}$")
 
 
+SOURCE_ID_RE = re.compile(r"^src_[A-Za-z0-9_-]{1,64}$")
+
+
+UPLOAD_ID_RE = re.compile(r"^upl_[A-Za-z0-9_-]{1,128}$")
+
+
+# Text sources (`POST /v1/sources` with `type: "text"`) are capped at 1 MB.
+TEXT_SOURCE_MAX_BYTES: Final = 1024 * 1024
+
+
+MB: Final = 1024 * 1024
+
+# What `POST /v1/uploads` takes (§8.9), with each kind's cap. Office documents share the PDF
+# cap (the contract names PDF's only).
+OFFICE_CONTENT_TYPES: Final = frozenset(
+    {
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+)
+
+
+def upload_cap(content_type: str) -> int | None:
+    """Scripe's size cap for an upload of this content type; None: Scripe refuses the type."""
+    kind, _, rest = content_type.partition("/")
+    if kind in ("audio", "video") and rest:
+        return 500 * MB
+    if content_type == "application/pdf" or content_type in OFFICE_CONTENT_TYPES:
+        return 100 * MB
+    if kind == "image" and rest:
+        return 25 * MB
+    if content_type == "text/plain":
+        return 25 * MB
+    return None
+
+
 WEBHOOK_NAME_MAX_CHARS: Final = 128
 
 
@@ -289,6 +329,7 @@ class Job:
     completed_at: datetime | None
     updated_at: datetime | None
     replayed: bool = False
+    source_id: str | None = None  # a SOURCE_INGEST_FILE job's result
     # A knowledge-base ingest's result (`KB_INGEST_*`: `result.documentId`, `kb_…`).
     document_id: str | None = None
 
@@ -320,6 +361,7 @@ class Job:
             completed_at=parse_timestamp(data.get("completedAt")),
             updated_at=parse_timestamp(data.get("updatedAt")),
             replayed=replayed,
+            source_id=result.get("sourceId"),
             document_id=result.get("documentId"),
         )
 
@@ -375,6 +417,105 @@ class Post:
             created_at=parse_timestamp(data.get("createdAt")),
             updated_at=parse_timestamp(data.get("updatedAt")),
             published_at=parse_timestamp(data.get("publishedAt")),
+        )
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A handle from `POST /v1/uploads`: PUT the bytes to `upload_url` (no Scripe auth; bound
+    to the content type and the cap), then name `id` in `POST /v1/sources`."""
+
+    id: str
+    upload_url: str
+    content_type: str
+    max_size_bytes: int | None
+    expires_at: datetime | None
+
+    @classmethod
+    @parses
+    def from_api(cls, data: dict) -> Upload:
+        return cls(
+            id=data["id"],
+            upload_url=data["uploadUrl"],
+            content_type=data.get("contentType") or "",
+            max_size_bytes=int_or_none(data.get("maxSizeBytes")),
+            expires_at=parse_timestamp(data.get("expiresAt")),
+        )
+
+
+@dataclass(frozen=True)
+class Hook:
+    id: str
+    content: str
+    post_type: str | None
+    content_type: str | None
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
+    summary: str
+    key_takeaways: tuple[str, ...]
+    from_seconds: int | None
+    to_seconds: int | None
+    hooks: tuple[Hook, ...]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source (a transcribed recording, a document, a text). `topics` are there when the
+    answer carried them (the contract shows them on the create answer), else empty."""
+
+    id: str
+    project_id: str | None
+    status: str
+    name: str
+    file_type: str | None
+    duration_seconds: int | None
+    text_preview: str
+    text_preview_truncated: bool
+    has_full_text: bool
+    topics: tuple[Topic, ...]
+    created_at: datetime | None
+
+    @classmethod
+    @parses
+    def from_api(cls, data: dict) -> Source:
+        topics = []
+        for topic in data.get("topics") or []:
+            hooks = tuple(
+                Hook(
+                    id=hook["id"],
+                    content=hook.get("content") or "",
+                    post_type=hook.get("postType"),
+                    content_type=hook.get("contentType"),
+                )
+                for hook in topic.get("hooks") or []
+            )
+            topics.append(
+                Topic(
+                    id=topic["id"],
+                    title=topic.get("title") or "",
+                    summary=topic.get("summary") or "",
+                    key_takeaways=tuple(str(t) for t in topic.get("keyTakeaways") or []),
+                    from_seconds=int_or_none(topic.get("fromSeconds")),
+                    to_seconds=int_or_none(topic.get("toSeconds")),
+                    hooks=hooks,
+                )
+            )
+        return cls(
+            id=data["id"],
+            project_id=data.get("projectId"),
+            status=data.get("status") or "UNKNOWN",
+            name=data.get("name") or "",
+            file_type=data.get("fileType"),
+            duration_seconds=int_or_none(data.get("durationSeconds")),
+            text_preview=data.get("textPreview") or "",
+            text_preview_truncated=bool(data.get("textPreviewTruncated")),
+            has_full_text=bool(data.get("hasFullText")),
+            topics=tuple(topics),
+            created_at=parse_timestamp(data.get("createdAt")),
         )
 
 

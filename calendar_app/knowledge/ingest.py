@@ -2,12 +2,16 @@
 
 The same machinery as a generation (`pipeline/generation.py`), so the same guarantees: the
 idempotency key is stored before the first request (a retry replays the job); a task acts
-on a document only while it holds its lease (`dispatch.Lease`), and a killed worker's
+on a document only while it holds its lease (`generation.Lease`), and a killed worker's
 documents are handed on once it lapses; nobody waits for Scripe in a worker: a task makes
 the calls that are due and records when the next one is (`next_poll_at`), and the
 dispatcher hands it on then; documents polled together share one `GET /v1/jobs` listing.
 A document leaves `indexing` once, by a conditional UPDATE, whether the poll or the
 `knowledge.indexed` webhook (`pipeline/webhooks.py`) gets there first.
+
+A file goes to Scripe first through the sources' upload step (`sources.services.upload_file`:
+`POST /v1/uploads`, then the PUT streamed from disk); the app deletes its own copy once
+Scripe took the ingest.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from django.utils import timezone
 from calendar_app.models import KnowledgeDocument, KnowledgeState
 from calendar_app.notifications.services import spend_cap_notify
 from calendar_app.pipeline import dispatch
-from calendar_app.pipeline.generation import spend_cap_sentence
+from calendar_app.pipeline.generation import Lease, spend_cap_sentence
 from scripe_integration import pacing
 from scripe_integration.client import ScripeClient, collect_newest_first
 from scripe_integration.contract import KNOWLEDGE_JOB_TYPES, Job, ScripeError, ScripeInputError
@@ -67,7 +71,7 @@ def knowledge_advance(document_ids: list[int], *, budget: float | None = None) -
     """Takes each of the documents' next step that is due, sharing calls where it can,
     within the task's budget; the rest stay due for the next task."""
     budget = settings.GENERATION_TASK_BUDGET if budget is None else budget
-    lease = dispatch.Lease(document_ids, KnowledgeDocument)
+    lease = Lease(document_ids, model=KnowledgeDocument)
     if not lease.ids:
         return  # other tasks have them, or they are finished
     try:
@@ -107,7 +111,7 @@ class _Batch:
     """One workspace's due documents, advanced through one client."""
 
     def __init__(
-        self, documents: list[KnowledgeDocument], *, lease: dispatch.Lease, deadline: float
+        self, documents: list[KnowledgeDocument], *, lease: Lease, deadline: float
     ) -> None:
         self.documents = documents
         self.lease = lease

@@ -44,6 +44,13 @@ from calendar_app.models.slots import (
     SourceNote,
     undo_deadline,
 )
+from calendar_app.models.sources import (
+    IN_FLIGHT_SOURCE_STATUSES,
+    HookPlan,
+    Source,
+    SourceKind,
+    SourceStatus,
+)
 from calendar_app.models.workspaces import (
     LANGUAGES,
     PROJECT_COLOURS,
@@ -63,6 +70,7 @@ __all__ = [
     "FOLLOWED_STATUSES",
     "GENERATABLE_STATUSES",
     "IMPORT_KEEP",
+    "IN_FLIGHT_SOURCE_STATUSES",
     "IN_FLIGHT_STATUSES",
     "LABEL_COLOURS",
     "LANGUAGES",
@@ -81,6 +89,7 @@ __all__ = [
     "CsvImport",
     "EmailChoice",
     "GenerationJob",
+    "HookPlan",
     "IllegalTransition",
     "KnowledgeDocument",
     "KnowledgeKind",
@@ -103,7 +112,10 @@ __all__ = [
     "SlotQuerySet",
     "SlotStatus",
     "SlotWatch",
+    "Source",
+    "SourceKind",
     "SourceNote",
+    "SourceStatus",
     "Workspace",
     "person_name",
     "time_zone_choices",

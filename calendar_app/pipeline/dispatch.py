@@ -1,23 +1,23 @@
-"""Handing due Scripe jobs to django-q2 tasks: a dispatcher in every `qcluster` process (and
-the every-minute sweep, for a cluster without one) marks due generation attempts and
-knowledge-base ingests with a conditional UPDATE and enqueues one task per workspace and
-batch, so several clusters share the work and a killed cluster's rows are handed on once
-their lease lapses. `Lease` is how a task holds the rows it was handed."""
+"""Handing due generation attempts (and due source and knowledge ingests, #26) to django-q2
+tasks: a dispatcher in every `qcluster` process (and the every-minute sweep, for a cluster
+without one) marks due rows with a conditional UPDATE and enqueues one task per workspace and batch,
+so several clusters share the work and a killed cluster's rows are handed on once their lease
+lapses. No worker waits for Scripe: a row waiting for its next step costs a database row,
+not a worker."""
 
 from __future__ import annotations
 
 import random
-import time
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from calendar_app.models import GenerationJob, KnowledgeDocument
+from calendar_app.models import GenerationJob, KnowledgeDocument, Source
 
 TASK = "calendar_app.tasks.advance_generations"
+SOURCE_TASK = "calendar_app.tasks.advance_sources"
 KNOWLEDGE_TASK = "calendar_app.tasks.advance_knowledge"
 
 
@@ -28,6 +28,13 @@ def enqueue(job_ids: list[int]) -> None:
     async_task(TASK, job_ids, task_name=name, group="generation")
 
 
+def enqueue_sources(source_ids: list[int]) -> None:
+    from django_q.tasks import async_task
+
+    extra = f"+{len(source_ids) - 1}" if len(source_ids) > 1 else ""
+    async_task(SOURCE_TASK, source_ids, task_name=f"source-{source_ids[0]}{extra}", group="source")
+
+
 def enqueue_knowledge(document_ids: list[int]) -> None:
     from django_q.tasks import async_task
 
@@ -36,12 +43,21 @@ def enqueue_knowledge(document_ids: list[int]) -> None:
     async_task(KNOWLEDGE_TASK, document_ids, task_name=name, group="knowledge")
 
 
-# What the dispatcher follows: each kind of row, the path from it to its workspace, and how
-# its due rows are handed to a task.
-def _kinds():
+class _Kind:
+    """What the dispatcher hands on: rows of a model with the pacing fields (`finished`,
+    `next_poll_at`, `lease_until`, `dispatched_at`), the path from a row to its workspace,
+    and how to enqueue a batch."""
+
+    def __init__(self, model, workspace: str, send) -> None:
+        self.model, self.workspace, self.send = model, workspace, send
+
+
+def _kinds() -> list[_Kind]:
+    # Looked up when called, so tests that replace `enqueue` replace what is sent.
     return [
-        (GenerationJob, "slot__workspace", enqueue),
-        (KnowledgeDocument, "workspace", enqueue_knowledge),
+        _Kind(GenerationJob, "slot__workspace", enqueue),
+        _Kind(Source, "workspace", enqueue_sources),
+        _Kind(KnowledgeDocument, "workspace", enqueue_knowledge),
     ]
 
 
@@ -58,17 +74,17 @@ BATCH_SIZE = 50
 
 
 def generations_dispatch() -> int:
-    """Hands every due generation attempt and knowledge ingest that no task holds or is
-    about to take to a task, one task per workspace, kind and batch. Safe to run in several
-    processes at once: each row is marked with a conditional UPDATE. Returns how many rows
-    were handed on."""
-    return sum(_dispatch(model, path, hand_on) for model, path, hand_on in _kinds())
+    """Hands every due attempt (and due source or knowledge ingest) that no task holds or is
+    about to take to a task, one task per workspace and batch. Safe to run in several
+    processes at once: each row is marked with a conditional UPDATE. Returns how many were
+    handed on."""
+    return sum(_dispatch(kind) for kind in _kinds())
 
 
-def _dispatch(model: type[models.Model], workspace: str, hand_on) -> int:
+def _dispatch(kind: _Kind) -> int:
     now = timezone.now()
     due = list(
-        _dispatchable(now, model, workspace)
+        _dispatchable(now, kind)
         .filter(next_poll_at__lte=now + EARLY)
         .order_by("next_poll_at")
         .values_list("pk", flat=True)[:1000]
@@ -77,9 +93,9 @@ def _dispatch(model: type[models.Model], workspace: str, hand_on) -> int:
         return 0
     stamp = now + timedelta(microseconds=random.randrange(1, 999_999))
     # Marked only if still free: a task may have taken one since it was read.
-    _dispatchable(now, model, workspace).filter(pk__in=due).update(dispatched_at=stamp)
-    mine = model.objects.filter(pk__in=due, dispatched_at=stamp).values_list(
-        "pk", f"{workspace}_id"
+    _dispatchable(now, kind).filter(pk__in=due).update(dispatched_at=stamp)
+    mine = kind.model.objects.filter(pk__in=due, dispatched_at=stamp).values_list(
+        "pk", f"{kind.workspace}_id"
     )
     by_workspace: dict[int, list[int]] = {}
     for pk, workspace_id in mine:
@@ -87,26 +103,26 @@ def _dispatch(model: type[models.Model], workspace: str, hand_on) -> int:
     handed = 0
     for ids in by_workspace.values():
         for start in range(0, len(ids), BATCH_SIZE):
-            hand_on(ids[start : start + BATCH_SIZE])
+            kind.send(ids[start : start + BATCH_SIZE])
         handed += len(ids)
     return handed
 
 
-def _dispatchable(
-    now, model: type[models.Model] = GenerationJob, workspace: str = "slot__workspace"
-) -> models.QuerySet:
+def _dispatchable(now, kind: _Kind | None = None) -> models.QuerySet:
     """Unfinished rows no task holds or is about to take, outside a workspace whose rate
     limit holds every call (they are handed on when the hold ends, not every instant of
     it)."""
+    kind = kind or _kinds()[0]
+    scripe = f"{kind.workspace}__scripe"
     return (
-        model.objects.filter(finished=False)
+        kind.model.objects.filter(finished=False)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - REDISPATCH_AFTER))
-        .exclude(**{f"{workspace}__scripe__hold_until__gt": now})
+        .exclude(**{f"{scripe}__hold_until__gt": now})
         .exclude(
             **{
-                f"{workspace}__scripe__rate_limit_remaining": 0,
-                f"{workspace}__scripe__rate_limit_reset_at__gt": now,
+                f"{scripe}__rate_limit_remaining": 0,
+                f"{scripe}__rate_limit_reset_at__gt": now,
             }
         )
     )
@@ -115,53 +131,11 @@ def _dispatchable(
 def seconds_until_due() -> float | None:
     """When the next unfinished row is due, for a dispatcher deciding how long to sleep."""
     now = timezone.now()
-    times = [
-        _dispatchable(now, model, path).aggregate(at=Min("next_poll_at"))["at"]
-        for model, path, _ in _kinds()
-    ]
-    times = [at for at in times if at is not None]
+    times = [_dispatchable(now, kind).aggregate(at=Min("next_poll_at"))["at"] for kind in _kinds()]
+    times = [t for t in times if t is not None]
     if not times:
         return None
     return max(0.0, (min(times) - now).total_seconds())
-
-
-class Lease:
-    """The lease a task holds on a batch of rows (generation attempts or knowledge ingests).
-    Its expiry doubles as the holder's token (with random microseconds, so two holders never
-    share one); renewing before each Scripe call keeps a live task's rows while a dead one's
-    lapse soon (GENERATION_LEASE_SECONDS)."""
-
-    def __init__(self, ids: list[int], model: type[models.Model] = GenerationJob) -> None:
-        self.model = model
-        now = timezone.now()
-        self.until = self._stamp(now)
-        free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-        model.objects.filter(pk__in=ids, finished=False).filter(free).update(lease_until=self.until)
-        self.ids = set(
-            model.objects.filter(pk__in=ids, lease_until=self.until).values_list("pk", flat=True)
-        )
-        self.renewed = time.monotonic()
-
-    def _stamp(self, now) -> timezone.datetime:
-        lease = timedelta(seconds=settings.GENERATION_LEASE_SECONDS)
-        return now + lease + timedelta(microseconds=random.randrange(1, 999_999))
-
-    def renew(self) -> None:
-        """Called before each Scripe call; writes at most every few seconds."""
-        if not self.ids or time.monotonic() - self.renewed < 3:
-            return
-        until = self._stamp(timezone.now())
-        self.model.objects.filter(pk__in=self.ids, lease_until=self.until).update(lease_until=until)
-        self.ids = set(
-            self.model.objects.filter(pk__in=self.ids, lease_until=until).values_list(
-                "pk", flat=True
-            )
-        )
-        self.until, self.renewed = until, time.monotonic()
-
-    def release(self) -> None:
-        self.model.objects.filter(pk__in=self.ids, lease_until=self.until).update(lease_until=None)
-        self.ids = set()
 
 
 def generations_sweep() -> int:

@@ -21,17 +21,18 @@ attempt records when its next step is due (`next_poll_at`). A dispatcher, runnin
 from __future__ import annotations
 
 import logging
+import random
 import time
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from calendar_app.core.refusals import Refusal
-from calendar_app.models import GenerationJob, IllegalTransition, PlannedSlot
+from calendar_app.models import GenerationJob, HookPlan, IllegalTransition, PlannedSlot
 from calendar_app.notifications.services import spend_cap_notify
 from calendar_app.notifications.trail import Kind, record
 from calendar_app.pipeline import dispatch
@@ -129,11 +130,53 @@ def generation_request(*, slot: PlannedSlot, user=None, steering: str = "") -> G
 # advancing ------------------------------------------------------------------------------------
 
 
-class _Lease(dispatch.Lease):
-    """The lease a task holds on a batch of generation attempts (`dispatch.Lease`)."""
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.GENERATION_LEASE_SECONDS)
 
-    def __init__(self, job_ids: list[int]) -> None:
-        super().__init__(job_ids, GenerationJob)
+
+class Lease:
+    """The lease a task holds on a batch of rows (generation attempts, or any model with
+    `finished` and `lease_until`: sources share it). Its expiry doubles as the holder's
+    token (with random microseconds, so two holders never share one); renewing before each
+    Scripe call keeps a live task's rows while a dead one's lapse soon."""
+
+    def __init__(self, job_ids: list[int], *, model=GenerationJob) -> None:
+        self.model = model
+        now = timezone.now()
+        self.until = self._stamp(now)
+        free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+        model.objects.filter(pk__in=job_ids, finished=False).filter(free).update(
+            lease_until=self.until
+        )
+        self.ids = set(
+            model.objects.filter(pk__in=job_ids, lease_until=self.until).values_list(
+                "pk", flat=True
+            )
+        )
+        self.renewed = time.monotonic()
+
+    def _stamp(self, now) -> timezone.datetime:
+        return now + _lease() + timedelta(microseconds=random.randrange(1, 999_999))
+
+    def renew(self, *, every: float = 3) -> None:
+        """Called before each Scripe call; writes at most every few seconds."""
+        if not self.ids or time.monotonic() - self.renewed < every:
+            return
+        until = self._stamp(timezone.now())
+        self.model.objects.filter(pk__in=self.ids, lease_until=self.until).update(lease_until=until)
+        self.ids = set(
+            self.model.objects.filter(pk__in=self.ids, lease_until=until).values_list(
+                "pk", flat=True
+            )
+        )
+        self.until, self.renewed = until, time.monotonic()
+
+    def release(self) -> None:
+        self.model.objects.filter(pk__in=self.ids, lease_until=self.until).update(lease_until=None)
+        self.ids = set()
+
+
+_Lease = Lease  # the name the generation code and its tests use
 
 
 def generations_advance(job_ids: list[int], *, budget: float | None = None) -> None:
@@ -147,7 +190,7 @@ def generations_advance(job_ids: list[int], *, budget: float | None = None) -> N
         now = timezone.now()
         jobs = list(
             GenerationJob.objects.select_related(
-                "slot__project", "slot__note", "slot__workspace"
+                "slot__project", "slot__note", "slot__workspace", "slot__hook_plan"
             ).filter(pk__in=lease.ids, finished=False)
         )
         due = [j for j in jobs if j.next_poll_at is None or j.next_poll_at <= now + dispatch.EARLY]
@@ -351,13 +394,24 @@ def _posts_listed(scripe: ScripeClient, project_id: str, jobs: list[GenerationJo
     return collect_newest_first(listed, {j.post_id for j in jobs}, back_to=oldest, on_item=renew)
 
 
-def source_text(note_text: str, steering: str = "", series: str = "") -> str:
-    """What Scripe is asked to write from: the note, and the reviewer's words for a rewrite."""
+def source_text(note_text: str, steering: str = "", series: str = "", origin: str = "") -> str:
+    """What Scripe is asked to write from: the note, where it comes from (a hook of a
+    recording or document), and the reviewer's words for a rewrite."""
+    if origin:  # A hook picked from a source (#26): the source steers the post.
+        note_text = f"{note_text}\n\n{origin}"
     if series:  # An occurrence of a recurring series (#15): which one, so posts differ.
         note_text = f"{note_text}\n\n{series}"
     if steering:
         return f"{note_text}\n\nReviewer's feedback for this version: {steering}"
     return note_text
+
+
+def _origin_of(slot: PlannedSlot) -> str:
+    """The steering of the source hook the post was planned from, if it was."""
+    try:
+        return slot.hook_plan.steering
+    except HookPlan.DoesNotExist:
+        return ""
 
 
 def _send_generation(job: GenerationJob, scripe: ScripeClient) -> Job:
@@ -368,7 +422,9 @@ def _send_generation(job: GenerationJob, scripe: ScripeClient) -> Job:
     direct = not slot.workspace.review_required
     return scripe.generate_post(
         slot.project.scripe_id,
-        source_text(slot.note.text, job.steering, series_rules.steering_for(slot)),
+        source_text(
+            slot.note.text, job.steering, series_rules.steering_for(slot), _origin_of(slot)
+        ),
         idempotency_key=job.idempotency_key,
         language=slot.note.language,
         scheduled_for=slot.scheduled_for if direct else None,

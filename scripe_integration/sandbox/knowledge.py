@@ -9,20 +9,19 @@ waits `queue_seconds`, runs `knowledge_seconds`, and ends `DONE` with `result.do
 (`kb_…`), emitting `job.completed` and `knowledge.indexed`; it costs 1 to 3 cents by type,
 reserved against the daily spend cap like a generation (a 402 when it does not fit).
 `/_sandbox/job-failures` makes the next jobs fail, ingests included, with the code given;
-so does `[sandbox:fail=<code>]` in a text or URL.
+so does `[sandbox:fail=<code>]` in a text or URL. A file's upload (`uploads.py`) must be
+complete and not yet used, as for a file source.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import urlsplit
 
-from scripe_integration.sandbox.state import (
-    FAIL_MARKER,
-    KNOWLEDGE_COST_CENTS,
-    Job,
-    SandboxState,
-)
+from scripe_integration.sandbox.common import FAIL_MARKER, TERMINAL
+from scripe_integration.sandbox.errors import ApiError
+from scripe_integration.sandbox.state import KNOWLEDGE_COST_CENTS, Job, SandboxState
 
 TYPES = {
     "text": "KB_INGEST_TEXT",
@@ -32,6 +31,7 @@ TYPES = {
 }
 TEXT_CAP = 100_000  # as a generation's source text
 URL_CAP = 2048
+MAX_WAIT_MS = 25_000
 NAME_CAP = 200
 INACTIVE_PROJECT = frozenset({"PAUSED", "ARCHIVED", "ERROR"})
 YOUTUBE = re.compile(
@@ -46,25 +46,14 @@ FAILURES = {
 }
 
 
-class Refused(Exception):
-    """What Scripe would answer instead of a job; `server.py` turns it into its error
-    envelope."""
-
-    def __init__(
-        self, status: int, code: str, message: str, *, param: str | None = None, meta=None
-    ) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.details = {"param": param} if param else None
-        self.meta = meta
-
-
 def _string(body: dict, name: str, cap: int) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise Refused(400, "invalid_request", f"'{name}' must be a non-empty string.", param=name)
+        raise ApiError(
+            400, "invalid_request", f"'{name}' must be a non-empty string.", details={"param": name}
+        )
     if len(value) > cap:
-        raise Refused(413, "payload_too_large", f"'{name}' is longer than {cap} characters.")
+        raise ApiError(413, "payload_too_large", f"'{name}' is longer than {cap} characters.")
     return value
 
 
@@ -72,7 +61,9 @@ def _web_address(body: dict) -> str:
     url = _string(body, "url", URL_CAP)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Refused(400, "invalid_request", "'url' must be an absolute URL.", param="url")
+        raise ApiError(
+            400, "invalid_request", "'url' must be an absolute URL.", details={"param": "url"}
+        )
     return url
 
 
@@ -80,16 +71,19 @@ def knowledge_create(state: SandboxState, body: dict) -> Job:
     """Checks a `POST /v1/knowledge` body, reserves the ingest's cost and starts its job."""
     kind = body.get("type")
     if kind not in TYPES:
-        raise Refused(
-            400, "invalid_request", "'type' must be one of text, url, youtube, file.", param="type"
+        raise ApiError(
+            400,
+            "invalid_request",
+            "'type' must be one of text, url, youtube, file.",
+            details={"param": "type"},
         )
     name = body.get("name")
     if name is not None and (not isinstance(name, str) or len(name) > NAME_CAP):
-        raise Refused(
+        raise ApiError(
             400,
             "invalid_request",
             f"'name' must be a string of at most {NAME_CAP} characters.",
-            param="name",
+            details={"param": "name"},
         )
     if kind == "text":
         content = _string(body, "text", TEXT_CAP)
@@ -98,31 +92,60 @@ def knowledge_create(state: SandboxState, body: dict) -> Job:
     elif kind == "youtube":
         content = _web_address(body)
         if not YOUTUBE.match(content):
-            raise Refused(422, "unprocessable", "'url' is not a YouTube video address.")
+            raise ApiError(422, "unprocessable", "'url' is not a YouTube video address.")
     else:
         content = _string(body, "uploadId", 200)
-        uploads = getattr(state, "uploads", None)
-        if not content.startswith("upl_") or (uploads is not None and content not in uploads):
-            raise Refused(404, "not_found", "Upload not found.")
+        upload = state.uploads.by_id.get(content)
+        if upload is None:
+            raise ApiError(422, "unprocessable", "The upload is not in this workspace.")
+        if not upload.complete:
+            raise ApiError(
+                422, "unprocessable", "The upload has no file yet; PUT it to its uploadUrl first."
+            )
+        if upload.used_by is not None:
+            raise ApiError(409, "conflict", "This upload is already used.")
     project_id = body.get("projectId")
     if project_id is not None:
         project = state.projects.get(project_id) if isinstance(project_id, str) else None
         if project is None:
-            raise Refused(404, "not_found", "Project not found.")
+            raise ApiError(404, "not_found", "Project not found.")
         if project.status in INACTIVE_PROJECT:
-            raise Refused(
+            raise ApiError(
                 422, "unprocessable", f"Project is {project.status}; it cannot take documents."
             )
     job_type = TYPES[kind]
     over_cap = state.reserve_spend(KNOWLEDGE_COST_CENTS[job_type])
     if over_cap:
-        raise Refused(
+        raise ApiError(
             402,
             "spend_cap_exceeded",
             "Daily AI-spend cap reached; it resets at 00:00 UTC.",
             meta=over_cap,
         )
-    return ingest_job(state, job_type, project_id, content, name or _default_name(content))
+    job = ingest_job(state, job_type, project_id, content, name or _default_name(content))
+    if kind == "file":
+        upload.used_by = job.id
+    return job
+
+
+def create_knowledge(req) -> tuple[int, dict]:
+    """`POST /v1/knowledge`: answers the ingest job, after `wait_for_completion_ms` at most."""
+    body = req.body()
+    wait_ms = body.get("wait_for_completion_ms", 0)
+    if isinstance(wait_ms, bool) or not isinstance(wait_ms, int) or wait_ms < 0:
+        raise ApiError(
+            400,
+            "invalid_request",
+            "'wait_for_completion_ms' must be a non-negative integer.",
+            details={"param": "wait_for_completion_ms"},
+        )
+    job = knowledge_create(req.state, body)
+    deadline = time.monotonic() + min(wait_ms, MAX_WAIT_MS) / 1000
+    snapshot = req.state.job_json(job)
+    while snapshot["status"] not in TERMINAL and time.monotonic() < deadline:
+        time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        snapshot = req.state.job_json(job)
+    return 202, {"data": snapshot}
 
 
 def _default_name(content: str) -> str:

@@ -44,9 +44,11 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from scripe_integration.sandbox import knowledge
 from scripe_integration.sandbox.delivery import WebhookDispatcher
+from scripe_integration.sandbox.errors import ApiError
+from scripe_integration.sandbox.knowledge import create_knowledge
 from scripe_integration.sandbox.persistence import StateFile
+from scripe_integration.sandbox.sources import create_source, get_source
 from scripe_integration.sandbox.state import (
     ACCEPTED_VERSIONS,
     API_VERSION,
@@ -62,6 +64,7 @@ from scripe_integration.sandbox.state import (
     WebhookEndpoint,
     iso,
 )
+from scripe_integration.sandbox.uploads import create_upload, handle_put
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 IDEMPOTENT_BODY_CAP = 256 * 1024
@@ -105,22 +108,6 @@ ERROR_MESSAGES = {
 }
 
 
-class ApiError(Exception):
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        *,
-        details: dict | None = None,
-        meta: dict | None = None,
-        headers: dict | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.details, self.meta, self.headers = details, meta, headers or {}
-
-
 @dataclass
 class Request:
     state: SandboxState
@@ -129,6 +116,7 @@ class Request:
     query: dict[str, list[str]]
     raw_body: bytes
     key: ApiKey | None = None
+    root: str = ""  # scheme and host the request came to, for URLs the answer hands out
     _json: object = field(default=None)
 
     def arg(self, name: str) -> str | None:
@@ -475,35 +463,6 @@ def generate_post(req: Request) -> tuple[int, dict]:
     return 202, {"data": snapshot}
 
 
-def create_knowledge(req: Request) -> tuple[int, dict]:
-    """`POST /v1/knowledge`: the rules are in `knowledge.py`; this speaks HTTP."""
-    body = req.body()
-    wait_ms = body.get("wait_for_completion_ms", 0)
-    if isinstance(wait_ms, bool) or not isinstance(wait_ms, int) or wait_ms < 0:
-        raise ApiError(
-            400,
-            "invalid_request",
-            "'wait_for_completion_ms' must be a non-negative integer.",
-            details={"param": "wait_for_completion_ms"},
-        )
-    try:
-        job = knowledge.knowledge_create(req.state, body)
-    except knowledge.Refused as refused:
-        raise ApiError(
-            refused.status,
-            refused.code,
-            refused.message,
-            details=refused.details,
-            meta=refused.meta,
-        ) from None
-    deadline = time.monotonic() + min(wait_ms, MAX_WAIT_MS) / 1000
-    snapshot = req.state.job_json(job)
-    while snapshot["status"] not in TERMINAL and time.monotonic() < deadline:
-        time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
-        snapshot = req.state.job_json(job)
-    return 202, {"data": snapshot}
-
-
 def list_jobs(req: Request) -> tuple[int, dict]:
     types = csv_filter(req, "type", JOB_TYPES)
     statuses = csv_filter(req, "status", JOB_STATUSES)
@@ -515,7 +474,16 @@ def list_jobs(req: Request) -> tuple[int, dict]:
         for job in state.jobs.values():
             snapshot = state.job_json(job)
             if (
-                (types is None or job.type in types)
+                (types is None or snapshot["type"] in types)
+                and (statuses is None or snapshot["status"] in statuses)
+                and (low is None or job.created >= low)
+                and (high is None or job.created <= high)
+            ):
+                rows.append((job.created, job.id, snapshot))
+        for job in state.source_store.jobs.values():
+            snapshot = state.source_store.job_json(state, job)
+            if (
+                (types is None or snapshot["type"] in types)
                 and (statuses is None or snapshot["status"] in statuses)
                 and (low is None or job.created >= low)
                 and (high is None or job.created <= high)
@@ -532,10 +500,19 @@ def job_for(req: Request):
 
 
 def get_job(req: Request) -> tuple[int, dict]:
+    source_job = req.state.source_store.jobs.get(req.params["jobId"])
+    if source_job is not None:
+        return 200, {"data": req.state.source_store.job_json(req.state, source_job)}
     return 200, {"data": req.state.job_json(job_for(req))}
 
 
 def cancel_job(req: Request) -> tuple[int, dict]:
+    source_job = req.state.source_store.jobs.get(req.params["jobId"])
+    if source_job is not None:
+        status = req.state.source_store.job_json(req.state, source_job)["status"]
+        raise ApiError(
+            409, "not_cancellable", f"Job is in '{status}'; a source ingest cannot be cancelled."
+        )
     job = job_for(req)
     refused = req.state.cancel_job(job)
     if refused:
@@ -694,6 +671,9 @@ ROUTES = [
     Route("GET", "/v1/posts", list_posts, scope="posts:read"),
     Route("GET", "/v1/posts/{postId}", get_post, scope="posts:read"),
     Route("PATCH", "/v1/posts/{postId}", update_post, scope="posts:write"),
+    Route("POST", "/v1/uploads", create_upload, scope="sources:write"),
+    Route("POST", "/v1/sources", create_source, scope="sources:write"),
+    Route("GET", "/v1/sources/{sourceId}", get_source),
     Route("POST", "/v1/knowledge", create_knowledge, scope="knowledge:write"),
     Route("GET", "/v1/jobs", list_jobs),
     Route("GET", "/v1/jobs/{jobId}", get_job),
@@ -786,6 +766,9 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         if url.path.startswith("/_sandbox/"):
             self.control(method, url.path)
             return
+        if method == "PUT" and url.path.startswith("/_uploads/"):
+            handle_put(self, url.path.removeprefix("/_uploads/"))  # streamed, never buffered
+            return
         headers: dict[str, str] = {"X-Request-Id": state.ulid("req_")}
         route, params, other_method = match(method, url.path)
         with state.lock:
@@ -811,6 +794,7 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             if state.config.deprecation:
                 headers["Scripe-Deprecation"] = state.config.deprecation
             req = Request(state, method, params, parse_qs(url.query, keep_blank_values=True), raw)
+            req.root = f"http://{self.headers.get('Host') or '127.0.0.1'}"
             if route.auth:
                 req.key = self.authorize(route, headers)
             else:
@@ -892,7 +876,9 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         self, route: Route, req: Request, key: str, headers: dict
     ) -> tuple[int, dict | bytes]:
         state = self.server.state
-        if len(req.raw_body) > IDEMPOTENT_BODY_CAP:
+        # Text sources keep their own, larger cap (§7): 1 MB of text plus the JSON around it.
+        cap = 2 * 1024 * 1024 if route.template == "/v1/sources" else IDEMPOTENT_BODY_CAP
+        if len(req.raw_body) > cap:
             raise ApiError(
                 413,
                 "payload_too_large",

@@ -32,7 +32,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from scripe_integration.sandbox.common import FAIL_MARKER, TERMINAL, iso
+from scripe_integration.sandbox.sources import SourceStore
+from scripe_integration.sandbox.uploads import UploadStore
 from scripe_integration.sandbox.writer import write_post
+
+__all__ = ["FAIL_MARKER", "TERMINAL", "iso"]  # also the names other modules import from here
 
 API_VERSION = "2026-08-01"
 ACCEPTED_VERSIONS = (API_VERSION,)
@@ -69,7 +74,6 @@ PUBLISH_FAILURES = {
     "linkedin_error": "LinkedIn refused the post; it was not published.",
 }
 DEFAULT_TEST_KEY = "scripe_sk_test_sandbox0000000000000000000000"
-TERMINAL = frozenset({"DONE", "FAILED", "CANCELLED"})
 FAILURES = [
     ("provider_error", "The AI provider returned an error before the post was finished."),
     ("content_policy", "The source text was flagged by the content policy."),
@@ -81,7 +85,6 @@ PROGRESS_MESSAGES = [
     (0.8, "Writing the draft"),
     (1.01, "Polishing the hook"),
 ]
-FAIL_MARKER = "[sandbox:fail"
 GENERATION = "POST_GENERATION"
 # Knowledge-base ingests (POST /v1/knowledge, sandbox/knowledge.py): what each type costs, in
 # cents (the contract says 1 to 3 by type), and how a running one reports progress.
@@ -96,14 +99,6 @@ KNOWLEDGE_PROGRESS_MESSAGES = [
     (0.7, "Splitting it into passages"),
     (1.01, "Indexing the passages"),
 ]
-
-
-def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
-        f"{int(ts * 1000) % 1000:03d}Z"
-    )
 
 
 def unique_id(prefix: str) -> str:
@@ -147,6 +142,12 @@ class Config:
     # ("total") or as the time it still needs ("remaining").
     progress: bool = True
     estimate_reading: str = "total"
+    # Uploads and file sources (sandbox/uploads.py, sandbox/sources.py): how long a presigned
+    # URL lives, where uploaded bytes go (None: a temporary directory), and how long a
+    # SOURCE_INGEST_FILE job runs.
+    upload_ttl_seconds: float = 3600.0
+    upload_dir: str | None = None
+    ingest_seconds: tuple[float, float] = (4.0, 8.0)
 
 
 @dataclass
@@ -374,6 +375,8 @@ class SandboxState:
         # Called with (endpoint_id, event_id, event_type, body) for each delivery to make;
         # the Sandbox points it at its webhook dispatcher. Called under self.lock.
         self.deliver: Callable[[str, str, str, bytes], None] | None = None
+        self.uploads = UploadStore(config.upload_dir)
+        self.source_store = SourceStore()
 
     # ids -----------------------------------------------------------------------------------
     def short_id(self, prefix: str) -> str:
@@ -384,6 +387,7 @@ class SandboxState:
                 if not (
                     candidate in self.posts
                     or candidate in self.jobs
+                    or candidate in self.source_store.jobs
                     or candidate in self.webhook_endpoints
                     or (
                         prefix == "kb_"
@@ -621,6 +625,7 @@ class SandboxState:
             for job in list(self.jobs.values()):
                 if not job.announced and job.status_at(now) in ("DONE", "FAILED"):
                     self.job_json(job)
+            self.source_store.settle(self, now)
             for post in list(self.posts.values()):
                 if (
                     post.status == "scheduled"
@@ -765,4 +770,8 @@ class SandboxState:
                 "webhookEndpoints": len(self.webhook_endpoints),
                 "eventsEmitted": self.events_emitted,
                 "spendCents": dict(self.spend),
+                "uploads": len(self.uploads.by_id),
+                "uploadsComplete": sum(u.complete for u in self.uploads.by_id.values()),
+                "sourceJobs": len(self.source_store.jobs),
+                "sources": len(self.source_store.sources),
             }

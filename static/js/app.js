@@ -8,3 +8,4 @@ import "./queue.js";
 import "./review.js";
 import "./live.js";
 import "./bulk.js";
+import "./sources.js";

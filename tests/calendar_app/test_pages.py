@@ -19,12 +19,14 @@ from calendar_app.models import (
     Notification,
     PlannedSlot,
     ScheduleTime,
+    Source,
 )
 from calendar_app.notifications import services as notifications
 from calendar_app.planning import queue
 from calendar_app.planning import series as series_rules
 from calendar_app.review import guests
 from calendar_app.review import services as review
+from calendar_app.sources import services as sources
 
 # Its tests share one crawl of every page: one worker of a parallel run has them all.
 pytestmark = pytest.mark.xdist_group("pages")
@@ -141,7 +143,20 @@ def busy(team):
     team.admin.user_permissions.set(
         Permission.objects.filter(content_type__app_label="calendar_app")
     )
-    return {"slots": slots, "series": series, "label": launch, "guest_token": token}
+    # Sources (#26): one transcribed with hooks (one planned), one still being transcribed.
+    from tests.calendar_app.sources.conftest import ready_source
+
+    source = ready_source(team)
+    sources.hooks_plan(user=team.editor, source=source, hook_ids=["hk_a"])
+    ingesting = ready_source(team)
+    Source.objects.filter(pk=ingesting.pk).update(status="ingesting", progress=0.3, topics=[])
+    return {
+        "slots": slots,
+        "series": series,
+        "label": launch,
+        "guest_token": token,
+        "sources": [source, ingesting],
+    }
 
 
 def pages(team, busy) -> list[str]:
@@ -171,6 +186,8 @@ def pages(team, busy) -> list[str]:
         "/settings/",
         "/projects/",
         "/import/",
+        "/sources/",
+        *(f"/sources/{source.public_id}/" for source in busy["sources"]),
         # The admin, for a workspace's admin (the others are sent to its log-in).
         "/admin/",
         "/admin/calendar_app/plannedslot/",

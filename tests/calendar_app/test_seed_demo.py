@@ -3,13 +3,14 @@ rest, and the demo workspace follows the Scripe that `make run` points at."""
 
 from __future__ import annotations
 
+import wave
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from calendar_app.models import Membership, PlannedSlot, Project, Role, Workspace
+from calendar_app.models import Membership, PlannedSlot, Project, Role, Source, Workspace
 from scripe_integration.sandbox import DEFAULT_TEST_KEY
 from scripe_integration.services import connection_for
 
@@ -42,6 +43,13 @@ def test_it_creates_the_logins_the_workspace_its_projects_and_posts(settings, sa
     assert Project.objects.filter(workspace=demo_workspace()).count() == 3
     assert PlannedSlot.objects.filter(workspace=demo_workspace()).count() == 4
     assert "Could not sync" not in output
+    # Sources to try (#26): a recording and a document, and files to upload by hand.
+    kinds = sorted(Source.objects.filter(workspace=demo_workspace()).values_list("kind", flat=True))
+    assert kinds == ["file", "text"]
+    recording = Source.objects.get(workspace=demo_workspace(), kind="file")
+    with wave.open(recording.local_path) as audio:
+        assert 1 <= audio.getnframes() / audio.getframerate() <= 10
+    assert "founder-memo.wav" in output and "product-notes.pdf" in output
 
 
 def test_a_second_run_keeps_passwords_sessions_and_roles(settings, sandbox, client):

@@ -49,6 +49,24 @@ def test_an_ingest_is_a_job_that_ends_with_a_document_and_costs_by_type(
     assert spent(sandbox) == cents
 
 
+def test_a_file_goes_through_an_upload_which_it_uses_up(sandbox, tmp_path):
+    path = tmp_path / "style-guide.txt"
+    path.write_text("Write like you talk. Short sentences.\n" * 50)
+    size = path.stat().st_size
+    with sandbox.client() as scripe:
+        upload = scripe.create_upload("text/plain", max_size_bytes=size)
+        scripe.put_upload(upload, str(path), size=size)
+        job = scripe.add_knowledge(
+            "file", upload.id, idempotency_key=key(), project_id=PROJECT, name="Style guide"
+        )
+        assert job.type == "KB_INGEST_FILE"
+        assert finished(scripe, job.id).document_id.startswith("kb_")
+        with pytest.raises(ScripeError) as again:
+            scripe.add_knowledge("file", upload.id, idempotency_key=key())
+    assert again.value.code == "conflict"  # one upload, one document
+    assert spent(sandbox) == 3
+
+
 def test_a_document_without_a_project_is_the_whole_workspaces(sandbox):
     with sandbox.client() as scripe:
         job = scripe.add_knowledge("text", "Our tone: plain words.", idempotency_key=key())
@@ -98,7 +116,7 @@ def test_the_sandbox_refuses_a_bad_body(sandbox):
     assert not_a_video.status_code == 422
     assert unknown_type.json()["error"]["code"] == "invalid_request"
     assert other_project.status_code == 404
-    assert no_upload.status_code == 404
+    assert no_upload.status_code == 422
     assert spent(sandbox) == 0
 
 

@@ -1,5 +1,6 @@
 """Demo data for `make run`: three logins, a workspace wired to the local Scripe sandbox, its
-projects synced, and a few planned posts.
+projects synced, a few planned posts, and two sources to try (#26): a short sample recording
+and a small document, handed to Scripe by the worker, with copies to upload by hand.
 
 `make run` runs it on every start, so it only adds what is missing: existing logins keep their
 password (and their sessions), slots go only into an empty calendar. The demo workspace
@@ -7,16 +8,28 @@ follows the Scripe it was started with (`SCRIPE_API_BASE_URL`, e.g. another sand
 
 from __future__ import annotations
 
+import tempfile
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from calendar_app.models import Membership, PlannedSlot, Project, Role, SourceNote, Workspace
+from calendar_app.models import (
+    Membership,
+    PlannedSlot,
+    Project,
+    Role,
+    Source,
+    SourceNote,
+    Workspace,
+)
 from calendar_app.planning.services import projects_sync
+from calendar_app.sources import samples
+from calendar_app.sources import services as sources
 from scripe_integration.contract import ScripeError
 from scripe_integration.sandbox import DEFAULT_TEST_KEY
 from scripe_integration.services import connection_for
@@ -86,6 +99,7 @@ class Command(BaseCommand):
             connection.save()
         self._sync(workspace, wait_for_scripe)
         self._plan(workspace, users[Role.EDITOR])
+        self._sources(workspace, users[Role.EDITOR])
         self.stdout.write("Demo logins (password for all: demo): editor, manager, admin")
 
     def _sync(self, workspace: Workspace, wait: float) -> None:
@@ -117,3 +131,28 @@ class Command(BaseCommand):
                 created_by=editor,
             )
         self.stdout.write(f"Planned {len(DEMO_NOTES)} demo posts.")
+
+    def _sources(self, workspace: Workspace, editor) -> None:
+        """A sample recording and a document: as sources (the worker sends them to Scripe),
+        and as files in the temporary directory, to try the upload with."""
+        folder = Path(tempfile.gettempdir()) / "scripe-calendar-demo"
+        folder.mkdir(exist_ok=True)
+        recording = samples.write_wav(folder / "founder-memo.wav")
+        document = samples.write_pdf(folder / "product-notes.pdf")
+        self.stdout.write(f"Sample files to upload on the Sources page: {recording}, {document}")
+        projects = [p for p in Project.objects.filter(workspace=workspace) if p.is_active]
+        if not projects or Source.objects.filter(workspace=workspace).exists():
+            return
+        copy = folder / "founder-memo.upload"
+        copy.write_bytes(recording.read_bytes())
+        sources.source_create_file(
+            user=editor,
+            project=projects[0],
+            name=recording.name,
+            size=copy.stat().st_size,
+            temporary_path=str(copy),
+        )
+        sources.source_create_text(
+            user=editor, project=projects[0], text=samples.DEMO_TEXT, name="Product notes"
+        )
+        self.stdout.write("Added a sample recording and a document as sources.")

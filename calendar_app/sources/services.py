@@ -1,0 +1,315 @@
+"""Sources (#26): what an editor hands Scripe (a recording, a document, a text or a link),
+and planning posts from the hooks Scripe found in it.
+
+An uploaded file arrives on disk (Django's temporary-file upload handler; never in memory),
+is checked for its type and size against Scripe's caps, and moved to the app's own source
+directory under the source's id (never its name: names stay out of paths and logs). The
+steps to Scripe run in tasks (`ingest.py`); this module creates the row and hands it on.
+`upload_file` is the reusable step "upload this local file to Scripe, give me the uploadId".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from calendar_app.core.refusals import Refusal
+from calendar_app.models import HookPlan, PlannedSlot, Project, Source, SourceKind
+from calendar_app.pipeline import dispatch
+from calendar_app.planning import queue as planning_queue
+from scripe_integration.client import ScripeClient
+from scripe_integration.contract import TEXT_SOURCE_MAX_BYTES, Upload, upload_cap
+from scripe_integration.destinations import DestinationRefused, check_url
+
+logger = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+# What the upload form takes, by file name ending; the type sent to Scripe is ours, not the
+# browser's guess.
+ACCEPTED_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".wav": "audio/wav",
+    ".ogg": "audio/ogg",
+    ".aac": "audio/aac",
+    ".mp4": "video/mp4",
+    ".mov": "video/quicktime",
+    ".webm": "video/webm",
+    ".pdf": "application/pdf",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".ppt": "application/vnd.ms-powerpoint",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".txt": "text/plain",
+}
+# The largest cap of all (audio and video): a request above it is cut off while it streams.
+LARGEST_CAP = 500 * MB
+KIND_WORDS = {"audio": "recordings", "video": "videos", "text": "text files"}
+
+
+def storage_dir() -> Path:
+    """Where the app keeps a source's file until Scripe has it (shared by web and worker)."""
+    configured = getattr(settings, "SOURCE_UPLOAD_DIR", "") or os.path.join(
+        tempfile.gettempdir(), "scripe-calendar-sources"
+    )
+    path = Path(configured)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def accepted_extensions() -> str:
+    return ",".join(ACCEPTED_TYPES)
+
+
+def file_type_check(name: str, size: int) -> str:
+    """The content type Scripe gets for a file of this name and size, or a Refusal on the
+    `file` field saying what is taken."""
+    ending = Path(name or "").suffix.lower()
+    content_type = ACCEPTED_TYPES.get(ending)
+    if content_type is None:
+        raise Refusal(
+            fields={
+                "file": "Scripe takes audio or video (MP3, M4A, WAV, MP4, MOV, WebM), PDF or "
+                "Office documents, or plain text (.txt). Convert the file to one of those."
+            }
+        )
+    cap = upload_cap(content_type) or 0
+    if size > cap:
+        kind = content_type.split("/")[0]
+        words = KIND_WORDS.get(kind, "documents")
+        raise Refusal(
+            fields={
+                "file": f"This file is {size / MB:,.0f} MB; Scripe takes {words} of at most "
+                f"{cap // MB} MB. Shorten or compress it, or split it in parts."
+            }
+        )
+    if size == 0:
+        raise Refusal(fields={"file": "This file is empty."})
+    return content_type
+
+
+def _project_check(project: Project | None) -> Project:
+    if project is None:
+        raise Refusal(fields={"project": "Choose a project."})
+    if not project.is_active:
+        raise Refusal(fields={"project": project.inactive_reason})
+    return project
+
+
+def _created(source: Source) -> Source:
+    """Hands the new source to a task once it is committed."""
+    transaction.on_commit(lambda: dispatch.enqueue_sources([source.pk]))
+    return source
+
+
+def _new(**fields) -> Source:
+    now = timezone.now()
+    return Source(next_poll_at=now, dispatched_at=now, updated_at=now, **fields)
+
+
+def source_create_file(
+    *, user, project: Project | None, name: str, size: int, temporary_path: str, slot=None
+) -> Source:
+    """A file source from an upload Django streamed to `temporary_path`: checked (type, size),
+    moved into the source directory, and handed to a task that sends it to Scripe."""
+    project = _project_check(project)
+    content_type = file_type_check(name, size)
+    source = _new(
+        workspace_id=project.workspace_id,
+        project=project,
+        slot=slot,
+        kind=SourceKind.FILE,
+        name=Path(name).name[:255],
+        content_type=content_type,
+        size_bytes=size,
+        created_by=user,
+    )
+    path = storage_dir() / source.public_id.hex
+    # A rename when both are on one file system (the usual case): no copy of the bytes.
+    shutil.move(temporary_path, path)
+    source.local_path = str(path)
+    with transaction.atomic():
+        source.save()
+        return _created(source)
+
+
+def source_create_text(*, user, project: Project | None, text: str, name: str = "", slot=None):
+    """A text source: sent to Scripe as it is (Scripe caps text sources at 1 MB)."""
+    problems = {}
+    text = (text or "").replace("\x00", "").strip()
+    if not text:
+        problems["text"] = "Paste the text Scripe should take ideas from."
+    elif len(text.encode()) > TEXT_SOURCE_MAX_BYTES:
+        problems["text"] = "Scripe takes texts of at most 1 MB; upload it as a .txt file."
+    try:
+        project = _project_check(project)
+    except Refusal as refusal:
+        problems.update(refusal.fields)
+    if problems:
+        raise Refusal(fields=problems)
+    source = _new(
+        workspace_id=project.workspace_id,
+        project=project,
+        slot=slot,
+        kind=SourceKind.TEXT,
+        name=(name or text.splitlines()[0])[:80],
+        content_type="text/plain",
+        size_bytes=len(text.encode()),
+        created_by=user,
+    )
+    path = storage_dir() / source.public_id.hex
+    path.write_text(text, encoding="utf-8")
+    source.local_path = str(path)
+    with transaction.atomic():
+        source.save()
+        return _created(source)
+
+
+def source_create_url(*, user, project: Project | None, url: str, slot=None) -> Source:
+    """A link: the worker reads the page as text (through the destination rule: public https
+    hosts only, unless local hosts are allowed) and sends that text to Scripe."""
+    problems = {}
+    url = (url or "").strip()
+    try:
+        check_url(url)
+    except DestinationRefused as refused:
+        problems["url"] = f"{refused}: this link cannot be read."
+    try:
+        project = _project_check(project)
+    except Refusal as refusal:
+        problems.update(refusal.fields)
+    if problems:
+        raise Refusal(fields=problems)
+    source = _new(
+        workspace_id=project.workspace_id,
+        project=project,
+        slot=slot,
+        kind=SourceKind.URL,
+        name=url[:255],
+        url=url,
+        content_type="text/plain",
+        created_by=user,
+    )
+    with transaction.atomic():
+        source.save()
+        return _created(source)
+
+
+# the reusable upload step ----------------------------------------------------------------------
+
+
+def upload_file(
+    scripe: ScripeClient,
+    *,
+    path: str,
+    content_type: str,
+    size: int,
+    upload: Upload | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> Upload:
+    """Uploads a local file to Scripe (`POST /v1/uploads`, then the PUT, streamed from disk)
+    and returns the upload, whose `id` goes into `POST /v1/sources` or `POST /v1/knowledge`.
+    Given the `upload` of an earlier try whose PUT broke off, it sends the file again to the
+    same URL rather than asking for a new one. Errors are the client's ScripeErrors."""
+    if upload is None:
+        upload = scripe.create_upload(content_type, max_size_bytes=size)
+    scripe.put_upload(upload, path, size=size, on_progress=on_progress)
+    return upload
+
+
+def local_copy_delete(source: Source) -> bool:
+    """Deletes the app's copy of the source's file, once Scripe has it."""
+    if not source.local_path:
+        return False
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(source.local_path)
+    now = timezone.now()
+    Source.objects.filter(pk=source.pk).update(local_path="", local_deleted_at=now, updated_at=now)
+    source.local_path, source.local_deleted_at = "", now
+    return True
+
+
+# hooks -> planned posts ------------------------------------------------------------------------
+
+
+@dataclass
+class HookOutcome:
+    hook: dict
+    slot: PlannedSlot
+    planned: bool  # False: it was planned before
+
+
+def steering_for(source: Source, topic: dict) -> str:
+    """What the generation request adds to the hook: the source and the topic it came from."""
+    what = {SourceKind.FILE: "the file", SourceKind.TEXT: "the text", SourceKind.URL: "the page"}
+    lines = [
+        f"Source: {what.get(source.kind, 'the source')} “{source.name}”"
+        + (f" (Scripe source {source.scripe_source_id})" if source.scripe_source_id else "")
+        + "."
+    ]
+    if topic.get("title"):
+        summary = f": {topic['summary']}" if topic.get("summary") else ""
+        lines.append(f"Topic: {topic['title']}{summary}")
+    takeaways = [str(t) for t in topic.get("keyTakeaways") or []][:5]
+    if takeaways:
+        lines.append("Key takeaways: " + " ".join(takeaways))
+    return "\n".join(lines)
+
+
+def hooks_plan(*, user, source: Source, hook_ids: list[str], language: str = "en"):
+    """Plans a post for each chosen hook at the project's next queue times, through the
+    queue's planning services and rules. A hook planned before (by anyone) is not planned
+    again: its post is returned with `planned=False`."""
+    if source.status != "ready":
+        raise Refusal("The source is not transcribed yet; its hooks come once it is.", stale=True)
+    if not hook_ids:
+        raise Refusal(fields={"hooks": "Tick at least one hook to plan a post from."})
+    by_id = {}
+    for topic in source.topics:
+        for hook in topic.get("hooks", []):
+            by_id[hook["id"]] = (hook, topic)
+    unknown = [h for h in hook_ids if h not in by_id]
+    if unknown:
+        raise Refusal(fields={"hooks": "Some of the hooks are not this source's; reload it."})
+    outcomes = []
+    for hook_id in dict.fromkeys(hook_ids):
+        hook, topic = by_id[hook_id]
+        earlier = HookPlan.objects.filter(source=source, hook_id=hook_id).select_related("slot")
+        if (plan := earlier.first()) is not None:
+            outcomes.append(HookOutcome(hook, plan.slot, planned=False))
+            continue
+        request_key = f"hook-{source.public_id.hex[:24]}-{hook_id}"[:64]
+        try:
+            with transaction.atomic():
+                queued = planning_queue.queue_add(
+                    user=user,
+                    project=source.project,
+                    request_key=request_key,
+                    note_text=hook["content"],
+                    note=None,
+                    language=language,
+                )
+                HookPlan.objects.create(
+                    source=source,
+                    hook_id=hook_id,
+                    slot=queued.slot,
+                    steering=steering_for(source, topic),
+                    created_by=user,
+                )
+        except IntegrityError:
+            # A twin request planned it a moment ago: the same request key gave the same post.
+            plan = HookPlan.objects.select_related("slot").get(source=source, hook_id=hook_id)
+            outcomes.append(HookOutcome(hook, plan.slot, planned=False))
+            continue
+        outcomes.append(HookOutcome(hook, queued.slot, planned=True))
+    return outcomes

@@ -1,0 +1,274 @@
+"""The Sources page (#26): add a recording, a document, a text or a link; follow each live
+while Scripe ingests it; a source's page with its transcript preview, topics and hooks, and
+"plan N posts" from the hooks ticked.
+
+An upload streams to a temporary file (the upload handler below; never the whole file in
+memory), and a file of a type Scripe refuses or above its cap is dropped while it streams,
+with the sentence next to the field. The browser checks the same before sending anything
+(static/js/sources.js)."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
+
+from calendar_app.access import Viewer, slot_visible_to, source_for, viewer_for
+from calendar_app.core.refusals import Refusal
+from calendar_app.models import Role
+from calendar_app.planning import selectors as planning_selectors
+from calendar_app.planning.live import live_token, token_read
+from calendar_app.sources import selectors, services
+from calendar_app.sources.forms import HooksForm, TextForm, UploadForm
+from calendar_app.web.answers import done, refused, show_on_form
+from scripe_integration.contract import upload_cap
+
+LIST = "sources/list.html"
+DETAIL = "sources/detail.html"
+
+
+class SourceUploadHandler(TemporaryFileUploadHandler):
+    """Django's temporary-file handler (the upload goes to disk as it arrives), which drops a
+    file of a type Scripe does not take, or once it grows past its type's cap, and says why.
+    Dropped bytes are read and thrown away, so the browser gets the sentence."""
+
+    refusal: Refusal | None = None
+
+    def new_file(self, field_name, file_name, *args, **kwargs) -> None:
+        self.cap = None
+        if field_name == "file":
+            try:
+                content_type = services.file_type_check(file_name, 1)
+            except Refusal as refusal:
+                self.refusal = refusal
+                raise SkipFile() from None
+            self.cap = upload_cap(content_type)
+        super().new_file(field_name, file_name, *args, **kwargs)
+
+    def receive_data_chunk(self, raw_data, start):
+        if self.cap is not None and start + len(raw_data) > self.cap:
+            try:
+                services.file_type_check(self.file_name, start + len(raw_data))
+            except Refusal as refusal:
+                self.refusal = refusal
+            self.file.close()  # the temporary file is deleted with it
+            raise SkipFile()
+        return super().receive_data_chunk(raw_data, start)
+
+
+def _projects(viewer: Viewer):
+    return planning_selectors.plannable_projects(viewer)
+
+
+def _caps() -> str:
+    """The browser's copy of the type and size rule (checked again here)."""
+    return json.dumps(
+        {ending: upload_cap(kind) for ending, kind in services.ACCEPTED_TYPES.items()}
+    )
+
+
+def _list_context(request: HttpRequest, viewer: Viewer, **forms) -> dict:
+    sources = list(selectors.visible_sources(viewer))
+    projects = _projects(viewer)
+    initial = {}
+    if scripe_id := request.GET.get("project"):
+        initial["project"] = projects.filter(scripe_id=scripe_id).first()
+    slot = request.GET.get("slot") or request.POST.get("slot") or ""
+    return {
+        "sources": sources,
+        "upload_form": forms.get("upload_form") or UploadForm(projects=projects, initial=initial),
+        "text_form": forms.get("text_form") or TextForm(projects=projects, initial=initial),
+        "caps": _caps(),
+        "accept": services.accepted_extensions(),
+        "since": live_token(),
+        "in_flight": any(s.is_in_flight for s in sources),
+        "can_add": bool(viewer.editable_workspace_ids),
+        "from_slot": slot,
+    }
+
+
+@login_required
+@require_GET
+def source_list(request: HttpRequest) -> HttpResponse:
+    """The Sources page; with `since`, its live region: 204 when nothing changed."""
+    viewer = viewer_for(request)
+    if request.htmx and "since" in request.GET:
+        since = token_read(request.GET["since"])
+        if since is not None and not selectors.sources_changed_since(viewer, since):
+            return HttpResponse(status=204)
+        return render(request, LIST + "#source-list", _list_context(request, viewer))
+    return render(request, LIST, _list_context(request, viewer))
+
+
+def _from_slot(viewer: Viewer, raw: str):
+    """The post a source is added from (only one the viewer sees), or None."""
+    if not raw:
+        return None
+    try:
+        return slot_visible_to(viewer, raw)
+    except (ValueError, TypeError):
+        return None
+
+
+def _created(request: HttpRequest, source) -> HttpResponse:
+    url = reverse("source", args=[source.public_id])
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def _form_again(request, viewer, form_name: str, form) -> HttpResponse:
+    context = _list_context(request, viewer, **{form_name: form})
+    partial = "#upload-form" if form_name == "upload_form" else "#text-form"
+    return render(request, LIST + (partial if request.htmx else ""), context)
+
+
+@csrf_exempt
+@login_required
+@require_POST
+def source_upload(request: HttpRequest) -> HttpResponse:
+    """Takes an upload, streamed to a temporary file by `SourceUploadHandler`."""
+    # Set before anything reads the body; the CSRF check then runs on the parsed form.
+    request.upload_handlers = [SourceUploadHandler(request)]
+    return _source_upload(request)
+
+
+@csrf_protect
+def _source_upload(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_for(request)
+    if not viewer.editable_workspace_ids:
+        raise Http404("No workspace to add sources to.")
+    form = UploadForm(request.POST, request.FILES, projects=_projects(viewer))
+    handler = request.upload_handlers[0]
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if handler.refusal is not None:
+                raise handler.refusal
+            if upload is None:
+                raise Refusal(fields={"file": "Choose a recording or document to upload."})
+            source = services.source_create_file(
+                user=request.user,
+                project=form.cleaned_data["project"],
+                name=upload.name,
+                size=upload.size,
+                temporary_path=upload.temporary_file_path(),
+                slot=_from_slot(viewer, request.POST.get("slot", "")),
+            )
+        except Refusal as refusal:
+            show_on_form(form, refusal)
+        else:
+            return _created(request, source)
+    return _form_again(request, viewer, "upload_form", form)
+
+
+@login_required
+@require_POST
+def source_add(request: HttpRequest) -> HttpResponse:
+    """A text or a link."""
+    viewer = viewer_for(request)
+    if not viewer.editable_workspace_ids:
+        raise Http404("No workspace to add sources to.")
+    form = TextForm(request.POST, projects=_projects(viewer))
+    if form.is_valid():
+        data = form.cleaned_data
+        slot = _from_slot(viewer, request.POST.get("slot", ""))
+        try:
+            if data["url"] and data["text"]:
+                raise Refusal(fields={"url": "Give a link or a text, not both."})
+            if data["url"]:
+                source = services.source_create_url(
+                    user=request.user, project=data["project"], url=data["url"], slot=slot
+                )
+            else:
+                source = services.source_create_text(
+                    user=request.user, project=data["project"], text=data["text"], slot=slot
+                )
+        except Refusal as refusal:
+            show_on_form(form, refusal)
+        else:
+            return _created(request, source)
+    return _form_again(request, viewer, "text_form", form)
+
+
+def _detail_context(viewer: Viewer, source, form=None) -> dict:
+    plans = selectors.hook_plans(source)
+    topics = [
+        {
+            **topic,
+            "hooks": [{**hook, "plan": plans.get(hook["id"])} for hook in topic.get("hooks", [])],
+        }
+        for topic in source.topics
+    ]
+    return {
+        "source": source,
+        "topics": topics,
+        "planned": len(plans),
+        "open_hooks": sum(1 for h in source.hooks if h["id"] not in plans),
+        "form": form,
+        "since": live_token(),
+        "can_plan": viewer.can(Role.EDITOR, source.workspace_id),
+    }
+
+
+@login_required
+@require_GET
+def source_detail(request: HttpRequest, public_id) -> HttpResponse:
+    """A source's page; with `since`, its live card: 204 when it has not changed, and a
+    refresh of the whole page once Scripe is done (the topics and hooks arrive)."""
+    viewer = viewer_for(request)
+    source = source_for(viewer, public_id)
+    if request.htmx and "since" in request.GET:
+        since = token_read(request.GET["since"])
+        if since is not None and source.updated_at <= since:
+            return HttpResponse(status=204)
+        if not source.is_in_flight:
+            return HttpResponseClientRefresh()
+        return render(request, DETAIL + "#source-card", _detail_context(viewer, source))
+    return render(request, DETAIL, _detail_context(viewer, source))
+
+
+@login_required
+@require_POST
+def source_plan(request: HttpRequest, public_id) -> HttpResponse:
+    """Plans a post from each hook ticked, at the project's next queue times."""
+    viewer = viewer_for(request)
+    source = source_for(viewer, public_id, to="plan posts from a source")
+    hook_ids = [h["id"] for h in source.hooks]
+    form = HooksForm(request.POST, hook_ids=hook_ids)
+    url = reverse("source", args=[source.public_id])
+    chosen = form.cleaned_data["hooks"] if form.is_valid() else []
+    if not form.is_valid():
+        form.add_error("hooks", "Some of the hooks are not this source's; reload the page.")
+    else:
+        try:
+            outcomes = services.hooks_plan(user=request.user, source=source, hook_ids=chosen)
+        except Refusal as refusal:
+            if refusal.fields:
+                show_on_form(form, refusal)
+            else:
+                return refused(request, refusal, redirect_to=url)
+        else:
+            made = sum(o.planned for o in outcomes)
+            again = len(outcomes) - made
+            text = f"{made} post{'s' if made != 1 else ''} planned at the next queue times."
+            if again:
+                text += f" {again} {'was' if again == 1 else 'were'} planned before."
+            if not request.htmx:
+                return done(request, text, redirect_to=url)
+            context = _detail_context(viewer, source)
+            return done(
+                request,
+                text,
+                redirect_to=url,
+                response=render(request, DETAIL + "#source-hooks", context),
+            )
+    context = _detail_context(viewer, source, form)
+    return render(request, DETAIL + ("#source-hooks" if request.htmx else ""), context)

@@ -1,0 +1,81 @@
+// Sources (#26): the upload form refuses a file Scripe would refuse (its type, its size)
+// before a byte is sent, with the sentence next to the field (the server checks the same),
+// and shows how much of the upload has been sent (htmx's htmx:xhr:progress).
+
+const MB = 1024 * 1024;
+const KIND_WORDS = { audio: "recordings", video: "videos", text: "text files" };
+
+function problemWith(form, file) {
+  if (!file) return "";
+  const caps = JSON.parse(form.dataset.caps || "{}");
+  const dot = file.name.lastIndexOf(".");
+  const ending = dot >= 0 ? file.name.slice(dot).toLowerCase() : "";
+  const cap = caps[ending];
+  if (!cap) {
+    return "Scripe takes audio or video (MP3, M4A, WAV, MP4, MOV, WebM), PDF or Office documents, or plain text (.txt). Convert the file to one of those.";
+  }
+  if (file.size > cap) {
+    const kind = ending === ".txt" ? "text" : [".mp4", ".mov", ".webm"].includes(ending) ? "video" : [".mp3", ".m4a", ".wav", ".ogg", ".aac"].includes(ending) ? "audio" : "";
+    const words = KIND_WORDS[kind] || "documents";
+    return `This file is ${Math.round(file.size / MB).toLocaleString("en")} MB; Scripe takes ${words} of at most ${Math.round(cap / MB)} MB. Shorten or compress it, or split it in parts.`;
+  }
+  if (file.size === 0) return "This file is empty.";
+  return "";
+}
+
+function check(form) {
+  const input = form.querySelector('input[type="file"]');
+  const error = form.querySelector("[data-file-error]");
+  const problem = problemWith(form, input && input.files[0]);
+  if (error) {
+    error.textContent = problem;
+    error.hidden = !problem;
+    error.closest(".field")?.classList.toggle("field-invalid", Boolean(problem));
+  }
+  return !problem;
+}
+
+function uploadForm(target) {
+  return target instanceof Element ? target.closest("form[data-source-upload]") : null;
+}
+
+document.addEventListener("change", (event) => {
+  const form = uploadForm(event.target);
+  if (form && event.target.type === "file") check(form);
+});
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const form = uploadForm(event.detail.elt);
+  if (!form) return;
+  if (!check(form)) {
+    event.preventDefault();
+    return;
+  }
+  const progress = form.querySelector("[data-upload-progress]");
+  const status = form.querySelector("[data-upload-status]");
+  if (progress) {
+    progress.value = 0;
+    progress.hidden = false;
+  }
+  if (status) {
+    status.textContent = "Uploading…";
+    status.hidden = false;
+  }
+  form.querySelector('button[type="submit"]')?.setAttribute("disabled", "");
+});
+
+document.addEventListener("htmx:xhr:progress", (event) => {
+  const form = uploadForm(event.detail.elt || event.target);
+  if (!form || !event.detail.lengthComputable) return;
+  const percent = Math.round((100 * event.detail.loaded) / event.detail.total);
+  const progress = form.querySelector("[data-upload-progress]");
+  const status = form.querySelector("[data-upload-status]");
+  if (progress) progress.value = percent;
+  if (status) status.textContent = percent >= 100 ? "Received; saving…" : `Uploading: ${percent}%`;
+});
+
+// Without htmx (or before it loaded), the plain form is checked the same way.
+document.addEventListener("submit", (event) => {
+  const form = uploadForm(event.target);
+  if (form && !check(form)) event.preventDefault();
+});
