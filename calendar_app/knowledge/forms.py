@@ -6,12 +6,11 @@ from django import forms
 
 from calendar_app.models import KnowledgeKind
 
-# Files come through the upload path (#26, the `sources` work); until then the form offers
-# the three kinds that need none.
 FORM_KINDS = [
     (KnowledgeKind.TEXT, "A text"),
     (KnowledgeKind.URL, "A web page"),
     (KnowledgeKind.YOUTUBE, "A YouTube video"),
+    (KnowledgeKind.FILE, "A document file"),
 ]
 
 
@@ -37,6 +36,13 @@ class KnowledgeForm(forms.Form):
         max_length=2048,
         widget=forms.URLInput(attrs={"placeholder": "https://"}),
         help_text="For a web page or a YouTube video: Scripe reads it itself.",
+    )
+
+    file = forms.FileField(
+        label="File",
+        required=False,
+        help_text="For a document: PDF, Word, PowerPoint or plain text, up to 100 MB. The "
+        "app's copy is deleted once Scripe has it.",
     )
 
     def content(self) -> str:

@@ -17,16 +17,19 @@ Scripe took the ingest.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from calendar_app.models import KnowledgeDocument, KnowledgeState
+from calendar_app.knowledge.services import knowledge_local_copy_delete
+from calendar_app.models import KnowledgeDocument, KnowledgeKind, KnowledgeState
 from calendar_app.notifications.services import spend_cap_notify
 from calendar_app.pipeline import dispatch
 from calendar_app.pipeline.generation import Lease, spend_cap_sentence
+from calendar_app.sources.services import upload_file
 from scripe_integration import pacing
 from scripe_integration.client import ScripeClient, collect_newest_first
 from scripe_integration.contract import KNOWLEDGE_JOB_TYPES, Job, ScripeError, ScripeInputError
@@ -45,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 # What a poll or a submit learns, written while the document is still indexing.
 PROGRESS_FIELDS = [
+    "upload_id",
     "scripe_job_id",
     "scripe_status",
     "progress",
@@ -177,9 +181,14 @@ class _Batch:
                 self._fail(document, "spend_cap_exceeded", spend_cap_sentence(self.connection))
             return
         for document in documents:
+            needs_upload = document.kind == KnowledgeKind.FILE and not document.upload_id
+            if needs_upload and not self._upload(document):
+                continue
             snapshot = self._call([document], lambda d=document: _send(d, self.scripe))
             if snapshot is None:
                 continue
+            if document.local_path:
+                knowledge_local_copy_delete(document)  # Scripe has it now
             document.accepted_at = document.accepted_at or snapshot.created_at or timezone.now()
             if snapshot.replayed and not snapshot.is_terminal:
                 # A replay repeats the first answer, not the job's state now: ask at once.
@@ -190,6 +199,30 @@ class _Batch:
                 self._save(document)
             else:
                 self._apply(document, snapshot)
+
+    def _upload(self, document: KnowledgeDocument) -> bool:
+        """Sends the document's file to Scripe through the sources' upload step (`POST
+        /v1/uploads`, the PUT streamed from disk) and keeps the upload id, so a retry of the
+        ingest reuses it. A PUT that broke off is sent again, to a new upload, next time:
+        nothing refers to the first, which Scripe deletes within a day."""
+        if not document.local_path or not os.path.exists(document.local_path):
+            self._fail(document, "file_gone", "The app's copy of the file is gone; add it again.")
+            return False
+        upload = self._call(
+            [document],
+            lambda: upload_file(
+                self.scripe,
+                path=document.local_path,
+                content_type=document.content_type,
+                size=document.size_bytes or os.path.getsize(document.local_path),
+                on_progress=lambda sent: self.lease.renew(),
+            ),
+        )
+        if upload is None:
+            return False
+        document.upload_id = upload.id
+        self._save(document)
+        return not document.finished
 
     # polling ---------------------------------------------------------------------------------
     def _poll(self, documents: list[KnowledgeDocument]) -> None:

@@ -1,14 +1,20 @@
 """The knowledge pages (#26): a project's knowledge base, and the whole workspace's, each
 listing what was added, by whom, its state and cost (live while Scripe indexes), with the
-form managers and admins add documents through."""
+form managers and admins add documents through.
+
+A file streams to a temporary file (the upload handler below; never the whole file in
+memory), and one of a type a knowledge base does not take, or above Scripe's cap, is dropped
+while it streams, with the sentence next to the field."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -16,10 +22,40 @@ from calendar_app.access import KnowledgeBase, knowledge_base_for, viewer_for
 from calendar_app.core.refusals import Refusal
 from calendar_app.knowledge import selectors, services
 from calendar_app.knowledge.forms import KnowledgeForm
-from calendar_app.models import KnowledgeState, Role
+from calendar_app.models import KnowledgeKind, KnowledgeState, Role
 from calendar_app.web.answers import refused, show_on_form
+from scripe_integration.contract import upload_cap
 
 TEMPLATE = "knowledge/page.html"
+
+
+class KnowledgeUploadHandler(TemporaryFileUploadHandler):
+    """Django's temporary-file handler (the file goes to disk as it arrives), which drops a
+    file of a type a knowledge base does not take, or once it grows past Scripe's cap for
+    its type, and keeps the sentence saying why."""
+
+    refusal: Refusal | None = None
+
+    def new_file(self, field_name, file_name, *args, **kwargs) -> None:
+        self.cap = None
+        if field_name == "file":
+            try:
+                content_type = services.knowledge_file_check(file_name, 1)
+            except Refusal as refusal:
+                self.refusal = refusal
+                raise SkipFile() from None
+            self.cap = upload_cap(content_type) or services.LARGEST_DOCUMENT
+        super().new_file(field_name, file_name, *args, **kwargs)
+
+    def receive_data_chunk(self, raw_data, start):
+        if self.cap is not None and start + len(raw_data) > self.cap:
+            try:
+                services.knowledge_file_check(self.file_name, start + len(raw_data))
+            except Refusal as refusal:
+                self.refusal = refusal
+            self.file.close()  # the temporary file is deleted with it
+            raise SkipFile()
+        return super().receive_data_chunk(raw_data, start)
 
 
 def _here(base: KnowledgeBase) -> str:
@@ -46,6 +82,7 @@ def _context(request: HttpRequest, base: KnowledgeBase, form: KnowledgeForm | No
         "form": form or KnowledgeForm(),
         "here": _here(base),
         "add_url": _add_url(base),
+        "accept": ",".join(services.DOCUMENT_TYPES),
     }
 
 
@@ -71,19 +108,37 @@ def _add(request: HttpRequest, base: KnowledgeBase) -> HttpResponse:
     here = _here(base)
     if base.role not in (Role.MANAGER, Role.ADMIN):
         return refused(request, Refusal(services.ONLY_MANAGERS, status=403), redirect_to=here)
-    form = KnowledgeForm(request.POST)
+    form = KnowledgeForm(request.POST, request.FILES)
+    handler = request.upload_handlers[0]
     document = None
     if form.is_valid():
+        data = form.cleaned_data
         try:
-            document = services.knowledge_add(
-                workspace=base.workspace,
-                project=base.project,
-                kind=form.cleaned_data["kind"],
-                content=form.content(),
-                name=form.cleaned_data["name"],
-                user=request.user,
-                role=base.role,
-            )
+            if data["kind"] == KnowledgeKind.FILE:
+                if getattr(handler, "refusal", None) is not None:
+                    raise handler.refusal
+                upload = data["file"]
+                if upload is None:
+                    raise Refusal(fields={"file": "Choose a document to upload."})
+                document = services.knowledge_add_file(
+                    workspace=base.workspace,
+                    project=base.project,
+                    name=upload.name,
+                    size=upload.size,
+                    temporary_path=upload.temporary_file_path(),
+                    user=request.user,
+                    role=base.role,
+                )
+            else:
+                document = services.knowledge_add(
+                    workspace=base.workspace,
+                    project=base.project,
+                    kind=data["kind"],
+                    content=form.content(),
+                    name=data["name"],
+                    user=request.user,
+                    role=base.role,
+                )
         except Refusal as refusal:
             show_on_form(form, refusal)
     if document is None:
@@ -100,13 +155,31 @@ def _add(request: HttpRequest, base: KnowledgeBase) -> HttpResponse:
     return trigger_client_event(response, "knowledge-changed", {})
 
 
+# The upload handler must be set before anything reads the body, which the CSRF check does:
+# so these views are exempt from the middleware's check and make it themselves, after.
+
+
+@csrf_exempt
 @login_required
 @require_POST
 def project_knowledge_add(request: HttpRequest, project_id: str) -> HttpResponse:
+    request.upload_handlers = [KnowledgeUploadHandler(request)]
+    return _project_knowledge_add(request, project_id)
+
+
+@csrf_protect
+def _project_knowledge_add(request: HttpRequest, project_id: str) -> HttpResponse:
     return _add(request, knowledge_base_for(viewer_for(request), project_id=project_id))
 
 
+@csrf_exempt
 @login_required
 @require_POST
 def workspace_knowledge_add(request: HttpRequest, workspace_id) -> HttpResponse:
+    request.upload_handlers = [KnowledgeUploadHandler(request)]
+    return _workspace_knowledge_add(request, workspace_id)
+
+
+@csrf_protect
+def _workspace_knowledge_add(request: HttpRequest, workspace_id) -> HttpResponse:
     return _add(request, knowledge_base_for(viewer_for(request), workspace_id=workspace_id))

@@ -46,6 +46,12 @@ class KnowledgeDocument(models.Model):
     name = models.CharField(max_length=200)
     text = models.TextField(blank=True)
     url = models.URLField(max_length=2048, blank=True)
+    # A file: its type and size, and the app's copy until Scripe has it (then deleted, and
+    # `local_deleted_at` says when); `upload_id` is Scripe's handle for the uploaded bytes.
+    content_type = models.CharField(max_length=120, blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    local_path = models.CharField(max_length=500, blank=True)
+    local_deleted_at = models.DateTimeField(null=True, blank=True)
     upload_id = models.CharField(max_length=120, blank=True)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,11 @@ from django.utils import timezone
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.knowledge.ingest import knowledge_advance
-from calendar_app.knowledge.services import knowledge_add
+from calendar_app.knowledge.services import (
+    knowledge_add,
+    knowledge_add_file,
+    knowledge_file_check,
+)
 from calendar_app.models import KnowledgeDocument, Role, Workspace
 from calendar_app.pipeline.dispatch import generations_dispatch
 from calendar_app.pipeline.generation import generation_request
@@ -172,3 +177,76 @@ def test_ingests_polled_together_share_one_listing(team, handed, sandbox):
     assert after.get("GET /v1/jobs", 0) - before.get("GET /v1/jobs", 0) == 1
     assert after.get("GET /v1/jobs/{jobId}", 0) == before.get("GET /v1/jobs/{jobId}", 0)
     assert set(KnowledgeDocument.objects.values_list("state", flat=True)) == {"indexed"}
+
+
+# files ------------------------------------------------------------------------------------------
+
+
+def a_file(tmp_path, name="style-guide.txt", text="Write like you talk.\n" * 40) -> tuple:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path), path.stat().st_size
+
+
+def test_a_document_file_is_uploaded_indexed_and_the_apps_copy_deleted(
+    team, handed, sandbox, tmp_path, settings
+):
+    settings.SOURCE_UPLOAD_DIR = str(tmp_path / "kept")
+    path, size = a_file(tmp_path)
+    document = knowledge_add_file(
+        workspace=team.workspace,
+        project=team.project,
+        name="Style guide.txt",
+        size=size,
+        temporary_path=path,
+        user=team.manager,
+        role=Role.MANAGER,
+    )
+    kept = document.local_path
+    assert (document.kind, document.content_type, document.size_bytes) == (
+        "file",
+        "text/plain",
+        size,
+    )
+    assert os.path.exists(kept) and "Style guide" not in kept  # its id, never its name
+    document = ingest_finish(document.pk)
+    assert document.state == "indexed" and document.upload_id.startswith("upl_")
+    assert not os.path.exists(kept) and document.local_path == ""
+    assert document.local_deleted_at is not None
+    stats = sandbox.stats()
+    assert stats["uploadsComplete"] == 1 and stats["requests"]["POST /v1/knowledge"] == 1
+    assert spend_today([team.workspace])[team.workspace.pk].spent_cents == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "says"),
+    [
+        ("podcast.mp3", 1000, "PDF, Word or PowerPoint"),
+        ("setup.exe", 1000, "PDF, Word or PowerPoint"),
+        ("huge.pdf", 101 * 1024 * 1024, "at most 100 MB"),
+        ("empty.txt", 0, "empty"),
+    ],
+)
+def test_a_file_a_knowledge_base_does_not_take_is_refused_with_a_sentence(name, size, says):
+    with pytest.raises(Refusal) as refused:
+        knowledge_file_check(name, size)
+    assert says in refused.value.fields["file"]
+
+
+def test_an_upload_scripe_refuses_for_a_moment_is_tried_again_and_indexed_once(
+    team, handed, sandbox, tmp_path, settings
+):
+    settings.SOURCE_UPLOAD_DIR = str(tmp_path / "kept")
+    path, size = a_file(tmp_path)
+    sandbox.fault("POST /v1/uploads", status=503, count=1)
+    document = knowledge_add_file(
+        workspace=team.workspace,
+        name="facts.txt",
+        size=size,
+        temporary_path=path,
+        user=team.admin,
+        role=Role.ADMIN,
+    )
+    document = ingest_finish(document.pk)
+    assert document.state == "indexed" and document.project is None
+    assert sandbox.stats()["requests"]["POST /v1/knowledge"] == 1

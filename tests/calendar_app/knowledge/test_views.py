@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from calendar_app.models import KnowledgeDocument, KnowledgeState
@@ -175,3 +178,37 @@ def test_the_projects_page_links_each_knowledge_base(client, team):
     shown = client.get(reverse("projects")).content.decode()
     assert page(team) in shown and workspace_page(team) in shown
     assert "1 document</a>" in shown
+
+
+def test_a_manager_uploads_a_document_file(client, team, handed, tmp_path, settings):
+    settings.SOURCE_UPLOAD_DIR = str(tmp_path)
+    client.force_login(team.manager)
+    upload = SimpleUploadedFile("Brand book.pdf", b"%PDF-1.4 brand book", "application/pdf")
+    response = client.post(add_url(team), {"kind": "file", "file": upload})
+    assert response.status_code == 302
+    added = KnowledgeDocument.objects.get()
+    assert (added.kind, added.name, added.content_type) == (
+        "file",
+        "Brand book.pdf",
+        "application/pdf",
+    )
+    assert Path(added.local_path).read_bytes() == b"%PDF-1.4 brand book"
+    shown = client.get(page(team)).content.decode()
+    assert "Brand book.pdf" in shown and "our copy is deleted once Scripe has it" in shown
+
+
+def test_a_file_of_another_type_is_refused_next_to_the_field(client, team, handed, tmp_path):
+    client.force_login(team.manager)
+    upload = SimpleUploadedFile("episode.mp3", b"ID3 not a document", "audio/mpeg")
+    response = client.post(add_url(team), {"kind": "file", "file": upload}, headers=HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200 and "PDF, Word or PowerPoint" in body
+    assert 'class="field-error"' in body
+    assert not KnowledgeDocument.objects.exists()
+
+
+def test_the_file_kind_without_a_file_asks_for_one(client, team, handed):
+    client.force_login(team.manager)
+    response = client.post(add_url(team), {"kind": "file"})
+    assert "Choose a document to upload." in response.content.decode()
+    assert not KnowledgeDocument.objects.exists()
