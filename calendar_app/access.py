@@ -316,6 +316,30 @@ def idea_for(viewer: Viewer, public_id) -> Idea:
     return idea
 
 
+class KnowledgeBase(NamedTuple):
+    """A knowledge base a viewer may see: a project's, or (project None) the workspace's
+    own; `role` is the viewer's there, which decides whether they may add to it."""
+
+    workspace: Workspace
+    project: Project | None
+    role: str
+
+
+def knowledge_base_for(viewer: Viewer, *, workspace_id=None, project_id: str = "") -> KnowledgeBase:
+    """The knowledge base of a project (by its Scripe id) or of a workspace (by its public
+    id) of the viewer's, else 404."""
+    if project_id:
+        project = project_for(viewer, project_id)
+        workspace = project.workspace
+    else:
+        project = None
+        workspace = membership_for(
+            viewer, workspace_id, role=Role.EDITOR, to="see the knowledge base"
+        ).workspace
+    membership = next(m for m in viewer.memberships if m.workspace_id == workspace.pk)
+    return KnowledgeBase(workspace, project, membership.role)
+
+
 def source_for(viewer: Viewer, public_id, *, to: str | None = None) -> Source:
     """A source (#26) of one of the viewer's workspaces; with `to`, for its editors."""
     source = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from calendar_app.api.idempotency import idempotency_forget
 from calendar_app.api.events import post_event_body
 from calendar_app.bulk import services as bulk
+from calendar_app.knowledge.ingest import knowledge_advance
 from calendar_app.models import Workspace
 from calendar_app.notifications.services import (
     notification_digest_send,
@@ -28,6 +29,11 @@ from scripe_integration.services import webhook_deliveries_forget, webhook_refus
 
 def advance_generations(job_ids: list[int]) -> None:
     generations_advance(job_ids)
+
+
+def advance_knowledge(document_ids: list[int]) -> None:
+    """Knowledge-base ingests' due steps (#26), handed on by the same dispatcher."""
+    knowledge_advance(document_ids)
 
 
 def advance_sources(source_ids: list[int]) -> None:

@@ -9,6 +9,7 @@ from calendar_app.bulk import views as bulk
 from calendar_app.ideas.views import board as ideas
 from calendar_app.insights import views as insights
 from calendar_app.interchange import views as interchange
+from calendar_app.knowledge import views as knowledge
 from calendar_app.notifications import views as notifications
 from calendar_app.outbound import views as webhooks
 from calendar_app.pipeline.views import generation
@@ -63,6 +64,26 @@ urlpatterns = [
     path("projects/", projects.project_list, name="projects"),
     path("projects/sync/<uuid:workspace_id>/", projects.project_sync, name="project_sync"),
     path("projects/sync-posts/<uuid:workspace_id>/", projects.posts_sync, name="posts_sync"),
+    path(
+        "projects/<str:project_id>/knowledge/",
+        knowledge.project_knowledge,
+        name="project_knowledge",
+    ),
+    path(
+        "projects/<str:project_id>/knowledge/add/",
+        knowledge.project_knowledge_add,
+        name="project_knowledge_add",
+    ),
+    path(
+        "knowledge/<uuid:workspace_id>/",
+        knowledge.workspace_knowledge,
+        name="workspace_knowledge",
+    ),
+    path(
+        "knowledge/<uuid:workspace_id>/add/",
+        knowledge.workspace_knowledge_add,
+        name="workspace_knowledge_add",
+    ),
     path("settings/", profile.settings_view, name="settings"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/bell/", notifications.notification_bell, name="notification_bell"),

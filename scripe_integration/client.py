@@ -53,6 +53,7 @@ from scripe_integration.contract import (
     check_idempotency_key,
     future_timestamp,
     int_or_none,
+    knowledge_body,
     upload_cap,
     webhook_events,
     webhook_name,
@@ -264,6 +265,30 @@ class ScripeClient:
             json=body,
             headers={"Idempotency-Key": idempotency_key},
             **options,
+        )
+        replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
+        return Job.from_api(self._json(response).get("data"), replayed=replayed)
+
+    def add_knowledge(
+        self,
+        kind: str,
+        content: str,
+        *,
+        idempotency_key: str,
+        project_id: str | None = None,
+        name: str = "",
+    ) -> Job:
+        """Starts a knowledge-base ingest (`POST /v1/knowledge`): `kind` is text, url,
+        youtube or file, `content` the text, the address or the upload id. No `project_id`:
+        the whole workspace's knowledge. Answers the ingest job (`KB_INGEST_*`); as with a
+        generation, the caller stores `idempotency_key` first, so a retry replays it."""
+        body = knowledge_body(kind, content, name=name)
+        if project_id is not None:
+            check_id(PROJECT_ID_RE, project_id, "project_id", "proj_")
+            body["projectId"] = project_id
+        check_idempotency_key(idempotency_key)
+        response = self._send(
+            "POST", "knowledge", json=body, headers={"Idempotency-Key": idempotency_key}
         )
         replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
         return Job.from_api(self._json(response).get("data"), replayed=replayed)

@@ -43,6 +43,32 @@ JOB_ID_RE = re.compile(r"^job_[A-Za-z0-9_-]{1,64}$")
 POST_ID_RE = re.compile(r"^post_[A-Za-z0-9_-]{1,64}$")
 
 
+KNOWLEDGE_DOCUMENT_ID_RE = re.compile(r"^kb_[A-Za-z0-9_-]{1,64}$")
+
+
+# `POST /v1/knowledge` (§8.10): each document type and the job type that ingests it.
+KNOWLEDGE_JOB_TYPES: Final = {
+    "text": "KB_INGEST_TEXT",
+    "url": "KB_INGEST_URL",
+    "youtube": "KB_INGEST_YOUTUBE",
+    "file": "KB_INGEST_FILE",
+}
+
+
+# The contract names no cap for a knowledge text; the API edge takes 256 KB with an
+# Idempotency-Key, and a generation's source text is capped at this.
+KNOWLEDGE_TEXT_MAX_CHARS: Final = 100_000
+
+
+KNOWLEDGE_URL_MAX_CHARS: Final = 2048
+
+
+YOUTUBE_VIDEO_RE = re.compile(
+    r"^https?://(www\.|m\.)?(youtube\.com/(watch\?(.*&)?v=|shorts/|embed/)|youtu\.be/)"
+    r"[A-Za-z0-9_-]{6,}"
+)
+
+
 WEBHOOK_ENDPOINT_ID_RE = re.compile(r"^whe_[A-Za-z0-9_-]{1,64}$")
 
 
@@ -304,6 +330,8 @@ class Job:
     updated_at: datetime | None
     replayed: bool = False
     source_id: str | None = None  # a SOURCE_INGEST_FILE job's result
+    # A knowledge-base ingest's result (`KB_INGEST_*`: `result.documentId`, `kb_…`).
+    document_id: str | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -334,6 +362,30 @@ class Job:
             updated_at=parse_timestamp(data.get("updatedAt")),
             replayed=replayed,
             source_id=result.get("sourceId"),
+            document_id=result.get("documentId"),
+        )
+
+
+@dataclass(frozen=True)
+class KnowledgeDocument:
+    """A knowledge-base document, as `knowledge.indexed` carries it. The contract shows no
+    document object: `id` (`kb_…`) is all this relies on; `job_id` (the ingest job), when
+    given, says which request it answers."""
+
+    id: str
+    job_id: str | None
+    project_id: str | None
+    name: str | None
+
+    @classmethod
+    @parses
+    def from_api(cls, data: dict) -> KnowledgeDocument:
+        job_id = data.get("jobId")
+        return cls(
+            id=data["id"],
+            job_id=job_id if isinstance(job_id, str) else None,
+            project_id=data.get("projectId"),
+            name=data.get("name"),
         )
 
 
@@ -598,6 +650,38 @@ def webhook_events(events: list[str]) -> list[str]:
     if unknown:
         raise ScripeInputError("events", f"Unknown event(s): {', '.join(unknown)}.")
     return list(events)
+
+
+def knowledge_body(kind: str, content: str, *, name: str = "") -> dict[str, Any]:
+    """The `POST /v1/knowledge` body for a document of `kind` (text, url, youtube, file;
+    `content` is the text, the address or the upload id). The contract hides the field
+    names; these are the sandbox's (`text`, `url`, `uploadId`)."""
+    if kind not in KNOWLEDGE_JOB_TYPES:
+        raise ScripeInputError(
+            "type", "A document is a text, a web page, a YouTube video or a file."
+        )
+    if not isinstance(content, str) or not content.strip():
+        raise ScripeInputError(kind, "The document is empty.")
+    body: dict[str, Any] = {"type": kind}
+    if kind == "text":
+        if len(content) > KNOWLEDGE_TEXT_MAX_CHARS:
+            raise ScripeInputError(
+                "text",
+                f"The text has {len(content):,} characters; Scripe takes at most "
+                f"{KNOWLEDGE_TEXT_MAX_CHARS:,}.",
+            )
+        body["text"] = content
+    elif kind == "file":
+        body["uploadId"] = content
+    else:
+        if len(content) > KNOWLEDGE_URL_MAX_CHARS or not re.match(r"^https?://[^/\s]+", content):
+            raise ScripeInputError("url", "A web address starts with http:// or https://.")
+        if kind == "youtube" and not YOUTUBE_VIDEO_RE.match(content):
+            raise ScripeInputError("url", "This is not the address of a YouTube video.")
+        body["url"] = content
+    if name:
+        body["name"] = name[:200]
+    return body
 
 
 def future_timestamp(value: datetime) -> str:

@@ -10,3 +10,7 @@ GENERATION_CENTS = 5
 # otherwise. The contract's table of bucket sizes could not be read; its one figure is the
 # 429 example's `X-RateLimit-Limit: 120`.
 DOCUMENTED_RATE_LIMIT = 120
+
+# A knowledge-base ingest costs 1-3 cents "depending on type" (the contract names no more);
+# which type costs what is the sandbox's reading: more work, more cents.
+KNOWLEDGE_CENTS = {"text": 1, "url": 2, "youtube": 3, "file": 3}

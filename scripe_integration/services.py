@@ -280,10 +280,11 @@ def _workspace_me(scripe: ScripeClient):
 # webhooks ----------------------------------------------------------------------------------------
 
 # What the calendar subscribes to (of the contract's `contract.WEBHOOK_EVENTS`): post changes made
-# in Scripe, and jobs that finished.
+# in Scripe, jobs that finished, and knowledge-base documents indexed.
 POST_EVENTS = ("post.updated", "post.scheduled", "post.unscheduled")
 JOB_EVENTS = ("job.completed", "job.failed")
-SUBSCRIBED_EVENTS = (*POST_EVENTS, *JOB_EVENTS)
+KNOWLEDGE_EVENTS = ("knowledge.indexed",)
+SUBSCRIBED_EVENTS = (*POST_EVENTS, *JOB_EVENTS, *KNOWLEDGE_EVENTS)
 # The host project routes its receiver under this URL name, with a `public_id` argument (the
 # connection's), the way Django's auth expects a URL named "login".
 RECEIVER_URL_NAME = "scripe_webhook"

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from scripe_integration.contract import Job, Post, parse_timestamp
+from scripe_integration.contract import Job, KnowledgeDocument, Post, parse_timestamp
 
 SIGNATURE_HEADER: Final = "Scripe-Signature"
 SIGNATURE_SCHEME: Final = "v1"
@@ -112,6 +112,13 @@ class WebhookEvent:
     def job(self) -> Job | None:
         """The job of a `job.*` event."""
         return Job.from_api(self.object) if self.type.startswith("job.") else None
+
+    @property
+    def document(self) -> KnowledgeDocument | None:
+        """The document of a `knowledge.*` event."""
+        if not self.type.startswith("knowledge."):
+            return None
+        return KnowledgeDocument.from_api(self.object)
 
 
 def parse_event(body: bytes) -> WebhookEvent:

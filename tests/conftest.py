@@ -81,6 +81,7 @@ def sandbox_factory() -> Iterator[Callable[..., RunningSandbox]]:
         options = {
             "keys": {DEFAULT_TEST_KEY: ALL_SCOPES},
             "generation_seconds": FAST,
+            "knowledge_seconds": FAST,
             "queue_seconds": 0.2,
             "failure_rate": 0.0,
             "seed": 7,

@@ -14,6 +14,7 @@ from calendar_app.models.api import (
 from calendar_app.models.bulk import BulkAction, BulkItem, BulkRun
 from calendar_app.models.ideas import PLANNABLE_IDEA_STATES, Idea, IdeaState
 from calendar_app.models.interchange import IMPORT_KEEP, CalendarFeed, CsvImport
+from calendar_app.models.knowledge import KnowledgeDocument, KnowledgeKind, KnowledgeState
 from calendar_app.models.notifications import (
     EmailChoice,
     Notification,
@@ -106,6 +107,9 @@ __all__ = [
     "IdeaState",
     "HookPlan",
     "IllegalTransition",
+    "KnowledgeDocument",
+    "KnowledgeKind",
+    "KnowledgeState",
     "Label",
     "Membership",
     "Notification",

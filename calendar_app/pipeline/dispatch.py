@@ -1,6 +1,6 @@
-"""Handing due generation attempts (and due source ingests, #26) to django-q2 tasks: a
-dispatcher in every `qcluster` process (and the every-minute sweep, for a cluster without
-one) marks due rows with a conditional UPDATE and enqueues one task per workspace and batch,
+"""Handing due generation attempts (and due source and knowledge ingests, #26) to django-q2
+tasks: a dispatcher in every `qcluster` process (and the every-minute sweep, for a cluster
+without one) marks due rows with a conditional UPDATE and enqueues one task per workspace and batch,
 so several clusters share the work and a killed cluster's rows are handed on once their lease
 lapses. No worker waits for Scripe: a row waiting for its next step costs a database row,
 not a worker."""
@@ -14,10 +14,11 @@ from django.db import models
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from calendar_app.models import GenerationJob, Source
+from calendar_app.models import GenerationJob, KnowledgeDocument, Source
 
 TASK = "calendar_app.tasks.advance_generations"
 SOURCE_TASK = "calendar_app.tasks.advance_sources"
+KNOWLEDGE_TASK = "calendar_app.tasks.advance_knowledge"
 
 
 def enqueue(job_ids: list[int]) -> None:
@@ -34,6 +35,14 @@ def enqueue_sources(source_ids: list[int]) -> None:
     async_task(SOURCE_TASK, source_ids, task_name=f"source-{source_ids[0]}{extra}", group="source")
 
 
+def enqueue_knowledge(document_ids: list[int]) -> None:
+    from django_q.tasks import async_task
+
+    extra = f"+{len(document_ids) - 1}" if len(document_ids) > 1 else ""
+    name = f"knowledge-{document_ids[0]}{extra}"
+    async_task(KNOWLEDGE_TASK, document_ids, task_name=name, group="knowledge")
+
+
 class _Kind:
     """What the dispatcher hands on: rows of a model with the pacing fields (`finished`,
     `next_poll_at`, `lease_until`, `dispatched_at`), the path from a row to its workspace,
@@ -48,6 +57,7 @@ def _kinds() -> list[_Kind]:
     return [
         _Kind(GenerationJob, "slot__workspace", enqueue),
         _Kind(Source, "workspace", enqueue_sources),
+        _Kind(KnowledgeDocument, "workspace", enqueue_knowledge),
     ]
 
 
@@ -64,9 +74,10 @@ BATCH_SIZE = 50
 
 
 def generations_dispatch() -> int:
-    """Hands every due attempt (and due source ingest) that no task holds or is about to
-    take to a task, one task per workspace and batch. Safe to run in several processes at
-    once: each row is marked with a conditional UPDATE. Returns how many were handed on."""
+    """Hands every due attempt (and due source or knowledge ingest) that no task holds or is
+    about to take to a task, one task per workspace and batch. Safe to run in several
+    processes at once: each row is marked with a conditional UPDATE. Returns how many were
+    handed on."""
     return sum(_dispatch(kind) for kind in _kinds())
 
 

@@ -1,14 +1,19 @@
 """Scripe spend: today's (UTC) spend of each workspace against its plan's daily cap, estimated
-from the generations Scripe accepted, with a forecast of when the cap is reached."""
+from the generations and knowledge-base ingests Scripe accepted, with a forecast of when the
+cap is reached."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
 from django.db.models import (
     Count,
+    F,
+    IntegerField,
     Q,
+    Sum,
+    Value,
 )
 from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
@@ -16,6 +21,7 @@ from django.utils import timezone
 from calendar_app.core.tables import Table
 from calendar_app.models import (
     GenerationJob,
+    KnowledgeDocument,
     Workspace,
 )
 from scripe_integration.plans import GENERATION_CENTS, PLAN_CAP_CENTS
@@ -56,10 +62,17 @@ class Spend:
     cap_cents: int | None = None
     scripe_spent_cents: int | None = None  # what Scripe said in today's 402
     reached_until: datetime | None = None
+    # Cents of knowledge-base ingests charged in each UTC hour so far (1-3 each, by type).
+    knowledge_hourly: list[int] = field(default_factory=list)
+    knowledge_documents: int = 0
+
+    def _cents_in(self, hour: int) -> int:
+        knowledge = self.knowledge_hourly[hour] if hour < len(self.knowledge_hourly) else 0
+        return self.hourly[hour] * GENERATION_CENTS + knowledge
 
     @property
     def estimated_cents(self) -> int:
-        return self.generations * GENERATION_CENTS
+        return self.generations * GENERATION_CENTS + sum(self.knowledge_hourly)
 
     @property
     def spent_cents(self) -> int:
@@ -106,7 +119,7 @@ class Spend:
     def cents_per_second(self) -> float:
         """The pace: what was charged since `pace_since`, over at least
         FORECAST_MIN_ELAPSED (one generation a minute ago is not a pace of one a minute)."""
-        cents = sum(self.hourly[self._pace_hour :]) * GENERATION_CENTS
+        cents = sum(self._cents_in(hour) for hour in range(self._pace_hour, len(self.hourly)))
         elapsed = max(self.now - self.pace_since, FORECAST_MIN_ELAPSED)
         return cents / elapsed.total_seconds()
 
@@ -144,6 +157,8 @@ class Spend:
             text += f" of the {self.cap_cents} ¢ daily cap{plan}"
         n = self.generations
         text += f": {n} generation{'s' if n != 1 else ''}"
+        if d := self.knowledge_documents:
+            text += f" and {d} knowledge document{'s' if d != 1 else ''}"
         if self.scripe_spent_cents is not None:
             text += f"; Scripe said {self.scripe_spent_cents} ¢"
         return text + "."
@@ -166,8 +181,8 @@ class Spend:
         """Cents spent by the end of each UTC hour so far (Scripe's figure, when higher,
         counts from the hour it was told)."""
         total, out = 0, []
-        for n in self.hourly:
-            total += n * GENERATION_CENTS
+        for hour in range(len(self.hourly)):
+            total += self._cents_in(hour)
             out.append(total)
         if out and self.spent_cents > out[-1]:
             out[-1] = self.spent_cents
@@ -175,7 +190,7 @@ class Spend:
 
     def table(self) -> Table:
         rows = [
-            [f"{hour:02d}:00", n, n * GENERATION_CENTS, cents]
+            [f"{hour:02d}:00", n, self._cents_in(hour), cents]
             for hour, (n, cents) in enumerate(zip(self.hourly, self.cumulative(), strict=True))
         ]
         return Table(["Hour (UTC)", "Generations", "Cents", "Cents so far"], rows)
@@ -186,31 +201,53 @@ def _charged() -> Q:
     return Q(accepted_at__isnull=False) | Q(submitted_at__isnull=False, error_code="")
 
 
+def _charged_today(model, workspace: str, ids: list[int], midnight, now):
+    return (
+        model.objects.filter(**{f"{workspace}__in": ids})
+        .filter(_charged())
+        .annotate(at=Coalesce("accepted_at", "submitted_at"), ws=F(f"{workspace}_id"))
+        .filter(at__gte=midnight, at__lte=now)
+        .annotate(hour=TruncHour("at", tzinfo=UTC))
+        .values("ws", "hour")
+        .order_by()
+    )
+
+
 def spend_today(workspaces: list[Workspace], *, now: datetime | None = None) -> dict[int, Spend]:
-    """Today's spend (UTC day) for each workspace, from one query; the workspaces' Scripe
-    connections (`workspace.scripe`) should be loaded with them."""
+    """Today's spend (UTC day) for each workspace, from one query (generations and knowledge
+    ingests by hour, as a UNION); the workspaces' Scripe connections (`workspace.scripe`)
+    should be loaded with them."""
     now = now or timezone.now()
     midnight = utc_midnight(now)
     hours = int((now - midnight).total_seconds() // 3600) + 1
-    per_hour: dict[int, list[int]] = {w.pk: [0] * hours for w in workspaces}
-    rows = (
-        GenerationJob.objects.filter(slot__workspace__in=[w.pk for w in workspaces])
-        .filter(_charged())
-        .annotate(at=Coalesce("accepted_at", "submitted_at"))
-        .filter(at__gte=midnight, at__lte=now)
-        .annotate(hour=TruncHour("at", tzinfo=UTC))
-        .values("slot__workspace_id", "hour")
-        .annotate(n=Count("id"))
-        .order_by()
+    ids = [w.pk for w in workspaces]
+    per_hour: dict[int, list[int]] = {pk: [0] * hours for pk in ids}
+    knowledge: dict[int, list[int]] = {pk: [0] * hours for pk in ids}
+    documents: dict[int, int] = dict.fromkeys(ids, 0)
+    none = Value(0, output_field=IntegerField())
+    generations = _charged_today(GenerationJob, "slot__workspace", ids, midnight, now).annotate(
+        n=Count("id"), documents=none, cents=none
     )
-    for row in rows:
+    ingests = _charged_today(KnowledgeDocument, "workspace", ids, midnight, now).annotate(
+        n=none, documents=Count("id"), cents=Sum("cost_cents")
+    )
+    for row in generations.union(ingests, all=True):
         hour = min(hours - 1, row["hour"].astimezone(UTC).hour)
-        per_hour[row["slot__workspace_id"]][hour] += row["n"]
+        per_hour[row["ws"]][hour] += row["n"]
+        knowledge[row["ws"]][hour] += row["cents"] or 0
+        documents[row["ws"]] += row["documents"]
     spends = {}
     for workspace in workspaces:
         connection = getattr(workspace, "scripe", None)
         plan = connection.plan if connection else ""
-        spend = Spend(now, sum(per_hour[workspace.pk]), per_hour[workspace.pk], plan=plan)
+        spend = Spend(
+            now,
+            sum(per_hour[workspace.pk]),
+            per_hour[workspace.pk],
+            plan=plan,
+            knowledge_hourly=knowledge[workspace.pk],
+            knowledge_documents=documents[workspace.pk],
+        )
         spend.cap_cents = PLAN_CAP_CENTS.get(plan)
         if connection is not None:
             meta = connection.spend_cap_meta or {}

@@ -9,10 +9,13 @@ event once per event id, so a replayed delivery is answered 2xx and changes noth
 - `post.updated` / `post.scheduled` / `post.unscheduled`: the slot whose current attempt
   wrote that post follows Scripe's copy through `sync.post_follow`, the same function the
   sync uses (a copy older than the last one applied changes nothing);
-- `job.completed` / `job.failed`: the unfinished attempt (or source ingest, #26) with that
-  Scripe job is made due now, so a dispatcher hands it to a task at once. The job in the
-  payload is not applied here: the pipeline owns an attempt's transitions and reads the job
-  itself.
+- `job.completed` / `job.failed`: the unfinished attempt (or source or knowledge-base ingest,
+  #26) with that Scripe job is made due now, so a dispatcher hands it to a task at once. The
+  job in the payload is not applied here: the pipeline owns an attempt's transitions and reads
+  the job itself.
+- `knowledge.indexed`: the document is indexed, which is all the event can say; the
+  document still indexing for that ingest job (or with that `kb_` id) is marked indexed at
+  once, by the same conditional UPDATE the ingest's poll uses, so only one of them does.
 
 A webhook for a post or job the calendar does not know changes nothing and is logged.
 """
@@ -26,12 +29,19 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from calendar_app.models import GenerationJob, PlannedSlot, Source
+from calendar_app.models import (
+    GenerationJob,
+    KnowledgeDocument,
+    KnowledgeState,
+    PlannedSlot,
+    Source,
+)
 from calendar_app.pipeline.sync import post_follow
 from scripe_integration.contract import ScripeError
 from scripe_integration.models import WebhookDelivery
 from scripe_integration.services import (
     JOB_EVENTS,
+    KNOWLEDGE_EVENTS,
     POST_EVENTS,
     SUBSCRIBED_EVENTS,
     WebhookRefused,
@@ -104,6 +114,8 @@ def webhook_apply(*, delivery_id: int) -> str:
                 outcome = _post_event(workspace_id, event)
             elif event.type in JOB_EVENTS:
                 outcome = _job_event(workspace_id, event)
+            elif event.type in KNOWLEDGE_EVENTS:
+                outcome = _knowledge_event(workspace_id, event)
             else:
                 outcome = "not an event the calendar follows"
         except (ValueError, ScripeError) as error:
@@ -146,6 +158,11 @@ def _job_event(workspace_id: int, event: WebhookEvent) -> str:
     ingest = Source.objects.filter(workspace_id=workspace_id, scripe_job_id=job.id, finished=False)
     if ingest.update(next_poll_at=timezone.now(), dispatched_at=None):
         return f"source ingest {job.id} due now"
+    ingest = KnowledgeDocument.objects.filter(
+        workspace_id=workspace_id, scripe_job_id=job.id, finished=False
+    )
+    if ingest.update(next_poll_at=timezone.now(), dispatched_at=None):
+        return f"knowledge ingest {job.id} due now"
     known = GenerationJob.objects.filter(slot__workspace_id=workspace_id, scripe_job_id=job.id)
     if known.exists():
         return f"attempt for {job.id} already finished"
@@ -156,6 +173,35 @@ def _job_event(workspace_id: int, event: WebhookEvent) -> str:
         job.id,
     )
     return f"unknown job {job.id}: nothing changed"
+
+
+def _knowledge_event(workspace_id: int, event: WebhookEvent) -> str:
+    indexed = event.document
+    documents = KnowledgeDocument.objects.filter(
+        workspace_id=workspace_id, state=KnowledgeState.INDEXING
+    )
+    if indexed.job_id:
+        documents = documents.filter(scripe_job_id=indexed.job_id)
+    else:
+        documents = documents.filter(document_id=indexed.id)
+    document = documents.first()
+    if document is None:
+        logger.info(
+            "Scripe webhook %s %s: document %s is not one the calendar follows or is done",
+            event.type,
+            event.id,
+            indexed.id,
+        )
+        return f"document {indexed.id}: nothing changed"
+    if not document.finish(
+        KnowledgeState.INDEXED,
+        document_id=indexed.id,
+        scripe_status="DONE",
+        progress=1.0,
+        completed_at=event.created_at or timezone.now(),
+    ):
+        return f"document {indexed.id}: already finished"
+    return f"document {document.public_id}: indexed"
 
 
 def signature_header() -> str:

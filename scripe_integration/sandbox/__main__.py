@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a job runs once picked up, drawn per job (default 8-20)",
     )
     parser.add_argument(
+        "--knowledge-seconds",
+        type=seconds_range,
+        default=(2.0, 5.0),
+        metavar="LOW-HIGH",
+        help="how long a knowledge-base ingest runs once picked up (default 2-5)",
+    )
+    parser.add_argument(
         "--queue-seconds",
         type=float,
         default=0.4,
@@ -215,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
         rate_limit=args.rate_limit,
         spend_cap=args.spend_cap,
         generation_seconds=args.generation_seconds,
+        knowledge_seconds=args.knowledge_seconds,
         queue_seconds=args.queue_seconds,
         failure_rate=args.failure_rate,
         deprecation=args.deprecate,

@@ -47,6 +47,7 @@ from urllib.parse import parse_qs, urlsplit
 from scripe_integration.sandbox import suggestions
 from scripe_integration.sandbox.delivery import WebhookDispatcher
 from scripe_integration.sandbox.errors import ApiError
+from scripe_integration.sandbox.knowledge import create_knowledge
 from scripe_integration.sandbox.persistence import StateFile
 from scripe_integration.sandbox.sources import create_source, get_source
 from scripe_integration.sandbox.state import (
@@ -674,6 +675,7 @@ ROUTES = [
     Route("POST", "/v1/uploads", create_upload, scope="sources:write"),
     Route("POST", "/v1/sources", create_source, scope="sources:write"),
     Route("GET", "/v1/sources/{sourceId}", get_source),
+    Route("POST", "/v1/knowledge", create_knowledge, scope="knowledge:write"),
     Route("GET", "/v1/jobs", list_jobs),
     Route("GET", "/v1/jobs/{jobId}", get_job),
     Route("POST", "/v1/jobs/{jobId}/cancel", cancel_job),

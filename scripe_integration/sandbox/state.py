@@ -85,6 +85,20 @@ PROGRESS_MESSAGES = [
     (0.8, "Writing the draft"),
     (1.01, "Polishing the hook"),
 ]
+GENERATION = "POST_GENERATION"
+# Knowledge-base ingests (POST /v1/knowledge, sandbox/knowledge.py): what each type costs, in
+# cents (the contract says 1 to 3 by type), and how a running one reports progress.
+KNOWLEDGE_COST_CENTS = {
+    "KB_INGEST_TEXT": 1,
+    "KB_INGEST_URL": 2,
+    "KB_INGEST_YOUTUBE": 3,
+    "KB_INGEST_FILE": 3,
+}
+KNOWLEDGE_PROGRESS_MESSAGES = [
+    (0.3, "Reading the document"),
+    (0.7, "Splitting it into passages"),
+    (1.01, "Indexing the passages"),
+]
 
 
 def unique_id(prefix: str) -> str:
@@ -103,6 +117,8 @@ class Config:
     rate_limit: int = 120
     spend_cap: int = 400  # generations per UTC day
     generation_seconds: tuple[float, float] = (8.0, 20.0)
+    # How long a knowledge-base ingest runs (after its time in the queue).
+    knowledge_seconds: tuple[float, float] = (2.0, 5.0)
     queue_seconds: float = 0.4
     failure_rate: float = 0.1
     deprecation: str | None = None
@@ -211,6 +227,11 @@ class Job:
     cancelled_at: float | None = None
     post_id: str | None = None
     announced: bool = False  # job.completed / job.failed emitted
+    type: str = GENERATION
+    cost_cents: int = GENERATION_COST_CENTS
+    # A knowledge ingest's document: its name, and its `kb_` id once indexed.
+    document_name: str | None = None
+    document_id: str | None = None
 
     def status_at(self, now: float) -> str:
         if self.cancelled_at is not None:
@@ -370,6 +391,10 @@ class SandboxState:
                     or candidate in self.jobs
                     or candidate in self.source_store.jobs
                     or candidate in self.webhook_endpoints
+                    or (
+                        prefix == "kb_"
+                        and any(j.document_id == candidate for j in self.jobs.values())
+                    )
                 ):
                     return candidate
 
@@ -409,26 +434,27 @@ class SandboxState:
             return allowed, limit, remaining, reset
 
     # spend cap -------------------------------------------------------------------------------
-    def reserve_spend(self) -> dict | None:
-        """Reserves one generation's cost; returns the 402 meta when the cap is reached."""
+    def reserve_spend(self, cents: int = GENERATION_COST_CENTS) -> dict | None:
+        """Reserves one job's cost (a generation's by default); returns the 402 meta when the
+        cap is reached."""
         with self.lock:
             day = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%d")
             spent = self.spend.get(day, 0)
             cap = self.config.spend_cap * GENERATION_COST_CENTS
-            if spent + GENERATION_COST_CENTS > cap:
+            if spent + cents > cap:
                 return {
                     "bucketDate": day,
                     "capCents": cap,
                     "spentCents": spent,
-                    "estimateCents": GENERATION_COST_CENTS,
+                    "estimateCents": cents,
                 }
-            self.spend[day] = spent + GENERATION_COST_CENTS
+            self.spend[day] = spent + cents
             return None
 
-    def refund_spend(self, ts: float) -> None:
+    def refund_spend(self, ts: float, cents: int = GENERATION_COST_CENTS) -> None:
         with self.lock:
             day = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
-            self.spend[day] = max(0, self.spend.get(day, 0) - GENERATION_COST_CENTS)
+            self.spend[day] = max(0, self.spend.get(day, 0) - cents)
 
     # faults ----------------------------------------------------------------------------------
     def take_fault(self, route: str) -> Fault | None:
@@ -475,6 +501,8 @@ class SandboxState:
 
     def estimated_completion_ms(self, job: Job | None = None, now: float | None = None) -> int:
         low, high = self.config.generation_seconds
+        if job is not None and job.type != GENERATION:
+            low, high = self.config.knowledge_seconds
         total = self.config.queue_seconds + (low + high) / 2
         if self.config.estimate_reading == "remaining" and job is not None and now is not None:
             return int(max(0.0, total - (now - job.created)) * 1000)
@@ -484,7 +512,10 @@ class SandboxState:
         with self.lock:
             now = self.clock()
             status = job.status_at(now)
-            if status == "DONE" and job.post_id is None:
+            knowledge = job.type != GENERATION
+            if status == "DONE" and knowledge and job.document_id is None:
+                job.document_id = self.short_id("kb_")
+            elif status == "DONE" and not knowledge and job.post_id is None:
                 self._write_post(job)
             progress = None
             if not self.config.progress:
@@ -492,7 +523,8 @@ class SandboxState:
             elif status == "RUNNING":
                 fraction = (now - job.pickup_at) / (job.finish_at - job.pickup_at)
                 fraction = round(min(0.99, max(0.01, fraction)), 2)
-                message = next(m for limit, m in PROGRESS_MESSAGES if fraction < limit)
+                messages = KNOWLEDGE_PROGRESS_MESSAGES if knowledge else PROGRESS_MESSAGES
+                message = next(m for limit, m in messages if fraction < limit)
                 progress = {"progress": fraction, "updatedAt": iso(now), "message": message}
             elif status == "DONE":
                 progress = {"progress": 1.0, "updatedAt": iso(job.finish_at), "message": "Done"}
@@ -506,13 +538,19 @@ class SandboxState:
             }[status]
             snapshot = {
                 "id": job.id,
-                "type": "POST_GENERATION",
+                "type": job.type,
                 "status": status,
                 "projectId": job.project_id,
                 "startedAt": iso(job.pickup_at) if status not in ("QUEUED", "CANCELLED") else None,
                 "completedAt": iso(job.finish_at) if finished else iso(job.cancelled_at),
                 "progress": progress,
-                "result": {"postId": job.post_id} if status == "DONE" else None,
+                "result": (
+                    None
+                    if status != "DONE"
+                    else {"documentId": job.document_id}
+                    if knowledge
+                    else {"postId": job.post_id}
+                ),
                 "errorCode": job.failure[0] if status == "FAILED" and job.failure else None,
                 "errorMessage": job.failure[1] if status == "FAILED" and job.failure else None,
                 "attemptCount": 0 if status in ("QUEUED", "CANCELLED") else 1,
@@ -529,7 +567,24 @@ class SandboxState:
                         self.emit("post.scheduled", post.as_json(), post.project_id)
                 event = "job.completed" if status == "DONE" else "job.failed"
                 self.emit(event, snapshot, job.project_id)
+                if knowledge and status == "DONE":
+                    self.emit("knowledge.indexed", self.document_json(job), job.project_id)
             return snapshot
+
+    def document_json(self, job: Job) -> dict:
+        """An indexed knowledge-base document, as `knowledge.indexed` carries it. The contract
+        shows no document object: the sandbox's has the ingest job's id, so a receiver can
+        tell which of its requests it answers."""
+        return {
+            "id": job.document_id,
+            "object": "knowledge_document",
+            "type": job.type.removeprefix("KB_INGEST_").lower(),
+            "name": job.document_name,
+            "projectId": job.project_id,
+            "jobId": job.id,
+            "status": "indexed",
+            "createdAt": iso(job.finish_at),
+        }
 
     def _write_post(self, job: Job) -> None:
         project = self.projects[job.project_id]
@@ -561,7 +616,7 @@ class SandboxState:
             if status != "QUEUED":
                 return status
             job.cancelled_at = now
-            self.refund_spend(job.created)
+            self.refund_spend(job.created, job.cost_cents)
             return None
 
     def settle_all(self) -> None:

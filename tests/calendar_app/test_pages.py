@@ -18,6 +18,7 @@ from calendar_app.ideas import services as ideas
 from calendar_app.models import (
     GenerationJob,
     Idea,
+    KnowledgeDocument,
     Label,
     Notification,
     PlannedSlot,
@@ -163,6 +164,16 @@ def busy(team):
     sources.hooks_plan(user=team.editor, source=source, hook_ids=["hk_a"])
     ingesting = ready_source(team)
     Source.objects.filter(pk=ingesting.pk).update(status="ingesting", progress=0.3, topics=[])
+    # The knowledge base (#26): one document indexed, one indexing, one failed.
+    for n, (state, kind) in enumerate(
+        [("indexed", "text"), ("indexing", "url"), ("failed", "youtube")]
+    ):
+        KnowledgeDocument.objects.create(
+            workspace=team.workspace, project=team.project if n != 2 else None, kind=kind,
+            name=f"Document {n}", url="https://example.com/" if kind != "text" else "",
+            added_by=team.manager, cost_cents=1, idempotency_key=f"kb-page-{n}", state=state,
+            finished=state != "indexing", error_message="Scripe could not index it: gone.",
+        )  # fmt: skip
     return {
         "slots": slots,
         "series": series,
@@ -206,6 +217,8 @@ def pages(team, busy) -> list[str]:
         "/import/",
         "/sources/",
         *(f"/sources/{source.public_id}/" for source in busy["sources"]),
+        f"/projects/{team.project.scripe_id}/knowledge/",
+        f"/knowledge/{team.workspace.public_id}/",
         # The admin, for a workspace's admin (the others are sent to its log-in).
         "/admin/",
         "/admin/calendar_app/plannedslot/",

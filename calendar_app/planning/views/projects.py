@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from calendar_app.access import viewer_for, workspace_for
 from calendar_app.core.refusals import Refusal
+from calendar_app.knowledge.selectors import knowledge_counts_for
 from calendar_app.models import Role
 from calendar_app.pipeline import sync
 from calendar_app.planning import selectors, services
@@ -23,11 +24,16 @@ from scripe_integration.services import ScripeNotConfigured, describe_error
 def project_list(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request)
     projects = list(selectors.visible_projects(viewer))
+    # Each project's knowledge base (#26) with how many documents it holds.
+    counts = knowledge_counts_for(viewer.workspace_ids)
+    for project in projects:
+        project.knowledge_count = counts.get((project.workspace_id, project.pk), 0)
     groups = [
         {
             "workspace": m.workspace,
             "can_sync": m.has_role(Role.MANAGER),
             "projects": [p for p in projects if p.workspace_id == m.workspace_id],
+            "knowledge_count": counts.get((m.workspace_id, None), 0),
         }
         for m in viewer.memberships
     ]

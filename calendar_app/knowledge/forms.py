@@ -1,0 +1,50 @@
+"""The knowledge page's form: what to add. It only parses; the rules are in services."""
+
+from __future__ import annotations
+
+from django import forms
+
+from calendar_app.models import KnowledgeKind
+
+FORM_KINDS = [
+    (KnowledgeKind.TEXT, "A text"),
+    (KnowledgeKind.URL, "A web page"),
+    (KnowledgeKind.YOUTUBE, "A YouTube video"),
+    (KnowledgeKind.FILE, "A document file"),
+]
+
+
+class KnowledgeForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What", choices=FORM_KINDS, initial=KnowledgeKind.TEXT, widget=forms.RadioSelect
+    )
+    name = forms.CharField(
+        label="Name",
+        required=False,
+        max_length=200,
+        help_text="Optional: how the list calls it (else its first line or its address).",
+    )
+    text = forms.CharField(
+        label="Text",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="For a text: facts, a style guide, a founder's story. Up to 100,000 characters.",
+    )
+    url = forms.CharField(
+        label="Address",
+        required=False,
+        max_length=2048,
+        widget=forms.URLInput(attrs={"placeholder": "https://"}),
+        help_text="For a web page or a YouTube video: Scripe reads it itself.",
+    )
+
+    file = forms.FileField(
+        label="File",
+        required=False,
+        help_text="For a document: PDF, Word, PowerPoint or plain text, up to 100 MB. The "
+        "app's copy is deleted once Scripe has it.",
+    )
+
+    def content(self) -> str:
+        kind = self.cleaned_data["kind"]
+        return self.cleaned_data["text" if kind == KnowledgeKind.TEXT else "url"]
