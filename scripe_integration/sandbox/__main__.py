@@ -45,13 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "A local Scripe API (v1, version 2026-08-01) over real HTTP, in memory. It serves "
             "/v1/health, /v1/health/auth, /v1/workspaces/me, /v1/projects, /v1/posts, "
-            "/v1/posts/generations, /v1/jobs and /v1/webhook-endpoints as documented, publishes "
+            "/v1/posts/generations, /v1/jobs and /v1/webhook-endpoints as documented, an OAuth "
+            "2.1 server (/.well-known/oauth-authorization-server, /oauth/...), publishes "
             "scheduled posts on its clock, delivers signed webhooks, and has a control surface "
             "for tests: GET /_sandbox/stats, POST|DELETE /_sandbox/faults, "
             "POST /_sandbox/job-failures, POST /_sandbox/keys/revoke, "
             "PATCH /_sandbox/projects/{id}, PATCH|DELETE /_sandbox/posts/{id} (edits 'from the "
             "dashboard'), POST /_sandbox/posts/{id}/publish-failure, "
-            "GET /_sandbox/webhook-deliveries. A source text containing [sandbox:fail] (or "
+            "GET /_sandbox/webhook-deliveries, POST /_sandbox/oauth/revoke. A source text "
+            "containing [sandbox:fail] (or "
             "[sandbox:fail=content_policy]) makes that generation fail."
         ),
     )
