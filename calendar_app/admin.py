@@ -43,7 +43,11 @@ from calendar_app.models import (
     Workspace,
 )
 from calendar_app.pipeline.spend import spend_today
-from scripe_integration.admin import ScripeConnectionInline, ScripeWebhookAdminMixin
+from scripe_integration.admin import (
+    ScripeConnectionInline,
+    ScripeOAuthAdminMixin,
+    ScripeWebhookAdminMixin,
+)
 from scripe_integration.models import ScripeConnection
 from scripe_integration.services import key_verify
 
@@ -164,7 +168,9 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(ScripeWebhookAdminMixin, AdministeredWorkspacesOnly, admin.ModelAdmin):
+class WorkspaceAdmin(
+    ScripeOAuthAdminMixin, ScripeWebhookAdminMixin, AdministeredWorkspacesOnly, admin.ModelAdmin
+):
     list_display = [
         "name",
         "time_zone",

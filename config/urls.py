@@ -1,4 +1,5 @@
-"""The site's addresses: the calendar's own, the log-in pages and the Django admin."""
+"""The site's addresses: the calendar's own, the log-in pages, the Django admin and the
+Scripe library's OAuth callback."""
 
 from __future__ import annotations
 
@@ -18,5 +19,6 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("scripe/", include("scripe_integration.urls")),
     path("", include("calendar_app.urls")),
 ]

@@ -22,7 +22,8 @@ Where the contract is silent the sandbox picks, and keeps to, these answers:
 - `POST /_sandbox/oauth/revoke` is the user revoking the app in Scripe's settings: every
   grant (or those of `{"clientId": …}`) stops working at once.
 
-OAuth state is kept in memory only: after a restart the app must connect again.
+Clients, grants and tokens are kept in the state file (`persistence.py`), so an app stays
+connected across a restart; authorization codes are not (a consent in flight is lost).
 """
 
 from __future__ import annotations
@@ -105,6 +106,66 @@ class OAuthStore:
 
     def workspace(self, workspace_id: str) -> dict | None:
         return next((w for w in self.workspaces() if w["id"] == workspace_id), None)
+
+    # the state file -------------------------------------------------------------------------
+    def dump(self) -> dict:
+        with self.state.lock:
+            return {
+                "clients": [
+                    {
+                        "id": c.id,
+                        "name": c.name,
+                        "redirectUris": list(c.redirect_uris),
+                        "scope": c.scope,
+                    }
+                    for c in self.clients.values()
+                ],
+                "grants": [
+                    {
+                        "id": g.id,
+                        "clientId": g.client_id,
+                        "scopes": list(g.scopes),
+                        "workspaceId": g.workspace_id,
+                        "refreshToken": g.refresh_token,
+                        "usedRefreshTokens": sorted(g.used_refresh_tokens),
+                        "revoked": g.revoked,
+                    }
+                    for g in self.grants.values()
+                ],
+                "accessTokens": [
+                    [token, grant.id, expires_at]
+                    for token, (grant, expires_at) in self.access_tokens.items()
+                ],
+            }
+
+    def load(self, data: dict) -> None:
+        clients = {
+            row["id"]: Client(row["id"], row["name"], tuple(row["redirectUris"]), row["scope"])
+            for row in data.get("clients", [])
+        }
+        grants = {
+            row["id"]: Grant(
+                id=row["id"],
+                client_id=row["clientId"],
+                scopes=tuple(row["scopes"]),
+                workspace_id=row["workspaceId"],
+                refresh_token=row["refreshToken"],
+                used_refresh_tokens=set(row["usedRefreshTokens"]),
+                revoked=bool(row["revoked"]),
+            )
+            for row in data.get("grants", [])
+        }
+        with self.state.lock:
+            self.clients, self.grants = clients, grants
+            self.refresh_tokens = {}
+            for grant in grants.values():
+                for token in (*grant.used_refresh_tokens, grant.refresh_token):
+                    self.refresh_tokens[token] = grant
+            self.access_tokens = {
+                token: (grants[grant_id], float(expires_at))
+                for token, grant_id, expires_at in data.get("accessTokens", [])
+                if grant_id in grants
+            }
 
     # registration ---------------------------------------------------------------------------
     def register(self, body: dict) -> Client:
