@@ -793,7 +793,7 @@ def _oauth_access_token(connection: ScripeConnection, *, renew: bool = False) ->
                 retryable=True,
                 retry_after=1.0,
             )
-        time.sleep(0.05)  # another worker is refreshing: its answer is a moment away
+        _wait_for_refresh()
     app = ScripeOAuthApp.objects.filter(pk=row["oauth_app"]).first()
     if app is None:
         raise _grant_lost("This app's registration with Scripe is gone; connect again.")
@@ -826,6 +826,11 @@ def _oauth_access_token(connection: ScripeConnection, *, renew: bool = False) ->
     )
     connection._oauth_version_used = version + 1
     return tokens.access_token
+
+
+def _wait_for_refresh() -> None:
+    """Another worker is refreshing: its answer is a moment away."""
+    time.sleep(0.05)
 
 
 def _expires_with_margin(expires_at: datetime) -> datetime:
