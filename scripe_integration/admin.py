@@ -12,6 +12,8 @@ Instead of a key, an admin can press "Connect with Scripe" (`ScripeOAuthAdminMix
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -21,7 +23,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from scripe_integration.contract import ScripeError
+from scripe_integration.contract import ScripeError, oauth_root
 from scripe_integration.models import ScripeConnection, validate_base_url, validate_key_format
 from scripe_integration.services import (
     OAUTH_CALLBACK_URL_NAME,
@@ -280,6 +282,17 @@ def oauth_redirect_uri(request: HttpRequest) -> str:
     return request.build_absolute_uri(callback)
 
 
+def allow_form_action(policy: str, origin: str) -> str:
+    """The policy with `origin` added to its form-action directive (when it has one)."""
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(origin))
+    if any(c in origin for c in ";, '\"") or not origin.startswith(("http://", "https://")):
+        return policy
+    directives = [d.strip() for d in policy.split(";")]
+    return "; ".join(
+        f"{d} {origin}" if d.split(" ", 1)[0] == "form-action" else d for d in directives
+    )
+
+
 class ScripeOAuthAdminMixin:
     """For the ModelAdmin of the model that owns connections: "Connect with Scripe" and
     "Disconnect from Scripe" buttons (POST only, change permission, the owner found through
@@ -297,6 +310,18 @@ class ScripeOAuthAdminMixin:
             path("<int:pk>/scripe/disconnect/", disconnect, name=f"{name}_disconnect"),
             *super().get_urls(),
         ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        # "Connect with Scripe" posts here and is redirected to Scripe's authorize page; a
+        # Content-Security-Policy's form-action covers that redirect too, so the page allows
+        # the origin of the workspace's own Scripe (an address the destination rule let in).
+        policy = getattr(settings, "CONTENT_SECURITY_POLICY", "")
+        connection = ScripeConnection.objects.filter(workspace__pk=object_id).first()
+        if policy and connection and "Content-Security-Policy" not in response:
+            origin = oauth_root(connection.base_url)
+            response["Content-Security-Policy"] = allow_form_action(policy, origin)
+        return response
 
     def _scripe_owner(self, request: HttpRequest, pk: int):
         owner = get_object_or_404(self.get_queryset(request), pk=pk)

@@ -213,3 +213,17 @@ def test_scripe_not_answering_is_said_on_the_page(client, team, staff, settings)
         response
     )
     assert "scripe_oauth" not in client.session
+
+
+def test_the_page_lets_its_connect_form_go_on_to_the_workspaces_scripe_only(
+    client, team, staff, sandbox, settings
+):
+    # form-action covers the redirect to Scripe's authorize page, so without this the
+    # browser refuses to follow "Connect with Scripe".
+    sandbox.wire(team.workspace)
+    client.force_login(staff)
+
+    policy = client.get(change_url(team.workspace))["Content-Security-Policy"]
+
+    assert f"form-action 'self' {sandbox.root_url};" in policy
+    assert policy.replace(f" {sandbox.root_url}", "") == settings.CONTENT_SECURITY_POLICY
