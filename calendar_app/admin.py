@@ -198,6 +198,8 @@ class WorkspaceAdmin(
     @admin.display(description="Key")
     def masked_key(self, obj: Workspace) -> str:
         scripe = getattr(obj, "scripe", None)
+        if scripe and scripe.uses_oauth:
+            return "Connected with Scripe (OAuth)"
         return scripe.masked_key if scripe and scripe.has_key else "-"
 
     @admin.display(description="Members")
