@@ -142,6 +142,40 @@ def test_discovery_naming_another_host_is_refused():
     assert refused.value.code == "invalid_response"
 
 
+def tokens_for(sandbox, oauth, scopes=OAUTH_SCOPES):
+    server = oauth.discover()
+    app = oauth.register(server, client_name="Test", redirect_uri=CALLBACK, scopes=scopes)
+    verifier = secrets.token_urlsafe(48)
+    code = consent(authorize(server, app.client_id, verifier, scope=" ".join(scopes)))["code"]
+    return oauth.exchange_code(
+        server, client_id=app.client_id, code=code, code_verifier=verifier, redirect_uri=CALLBACK
+    )
+
+
+def test_a_token_does_what_its_scopes_allow_and_no_more(sandbox, oauth):
+    tokens = tokens_for(sandbox, oauth, scopes=("posts:read", "offline_access"))
+
+    with ScripeClient(sandbox.base_url, tokens.access_token, allow_local_hosts=True) as scripe:
+        assert scripe.list_posts_page("proj_01JSANDBOXPROJ000000000001").posts == ()
+        with pytest.raises(ScripeError) as refused:
+            scripe.generate_post("proj_01JSANDBOXPROJ000000000001", "An idea", idempotency_key="k1")
+    assert refused.value.code == "scope_missing"
+
+
+def test_an_access_token_stops_working_when_it_expires(sandbox_factory, time_machine):
+    sandbox = sandbox_factory(oauth_access_seconds=60)
+    with ScripeOAuthClient(sandbox.base_url, allow_local_hosts=True) as oauth:
+        tokens = tokens_for(sandbox, oauth)
+    assert tokens.expires_at - timezone.now() <= timedelta(seconds=60)
+
+    time_machine.move_to(timezone.now() + timedelta(seconds=61))
+
+    scripe = ScripeClient(sandbox.base_url, tokens.access_token, allow_local_hosts=True)
+    with scripe, pytest.raises(ScripeError) as refused:
+        scripe.workspace_me()
+    assert (refused.value.code, refused.value.http_status) == ("invalid_token", 401)
+
+
 # refresh rotation ------------------------------------------------------------------------------
 
 
