@@ -3,11 +3,33 @@ OAuth through the services, for the OAuth tests."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+import base64
+import hashlib
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
+from scripe_integration.contract import OAUTH_SCOPES
+
 CALLBACK = "http://testserver/scripe/oauth/callback/"
+
+
+def challenge(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode()[:-1]
+
+
+def authorize(server, client_id: str, verifier: str, **overrides) -> str:
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": CALLBACK,
+        "scope": " ".join(OAUTH_SCOPES),
+        "state": "s1",
+        "code_challenge": challenge(verifier),
+        "code_challenge_method": "S256",
+        **overrides,
+    }
+    return f"{server.authorization_endpoint}?{urlencode({k: v for k, v in query.items() if v})}"
 
 
 def consent(authorize_url: str, *, decision: str = "approve", workspace_id: str = "") -> dict:

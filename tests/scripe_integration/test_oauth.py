@@ -5,12 +5,9 @@ workers refreshing at once without losing the grant, a revoked grant told to adm
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 import threading
 from datetime import timedelta
-from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -31,6 +28,7 @@ from scripe_integration.services import (
 )
 from tests.scripe_integration.oauth_support import (
     CALLBACK,
+    authorize,
     connect,
     consent,
     oauth_stats,
@@ -40,28 +38,10 @@ from tests.scripe_integration.oauth_support import (
 SECOND = "org_2sandboxSecondWorkspace02"
 
 
-def challenge(verifier: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode()[:-1]
-
-
 @pytest.fixture
 def oauth(sandbox):
     with ScripeOAuthClient(sandbox.base_url, allow_local_hosts=True) as client:
         yield client
-
-
-def authorize(server, client_id: str, verifier: str, **overrides) -> str:
-    query = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": CALLBACK,
-        "scope": " ".join(OAUTH_SCOPES),
-        "state": "s1",
-        "code_challenge": challenge(verifier),
-        "code_challenge_method": "S256",
-        **overrides,
-    }
-    return f"{server.authorization_endpoint}?{urlencode({k: v for k, v in query.items() if v})}"
 
 
 def registered(oauth):
