@@ -175,6 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
         "itself; the contract pins neither (default object)",
     )
     parser.add_argument(
+        "--oauth-access-seconds",
+        type=float,
+        default=3600.0,
+        metavar="S",
+        help="how long an OAuth access token lives before it must be refreshed (default 3600)",
+    )
+    parser.add_argument(
         "--tick-seconds",
         type=float,
         default=0.2,
@@ -212,6 +219,7 @@ def main(argv: list[str] | None = None) -> None:
         state_file=args.state_file,
         progress=not args.no_progress,
         estimate_reading=args.estimate_reading,
+        oauth_access_seconds=args.oauth_access_seconds,
     )
     logging.basicConfig(level=logging.INFO, format="sandbox: %(message)s", stream=sys.stderr)
     sandbox = Sandbox(config, host=args.host, port=args.port, quiet=args.quiet)

@@ -357,3 +357,24 @@ def test_the_app_registers_once_per_scripe(team, sandbox):
     connect(sandbox, team.other_workspace)
 
     assert len(sandbox.sandbox.state.oauth.clients) == 1
+
+
+def test_rotating_the_encryption_key_rewrites_the_tokens_and_they_still_work(
+    team, sandbox, settings
+):
+    from io import StringIO
+
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.SCRIPE_KEY_ENCRYPTION_KEYS = [old]
+    connect(sandbox, team.workspace)
+    settings.SCRIPE_KEY_ENCRYPTION_KEYS = [new, old]
+
+    call_command("rotate_scripe_keys", stdout=StringIO())
+
+    settings.SCRIPE_KEY_ENCRYPTION_KEYS = [new]  # the old key is gone
+    assert key_verify(workspace=team.workspace)[0]
+    expire_access_token(team.workspace)
+    assert key_verify(workspace=team.workspace)[0]  # the refresh token decrypts too
