@@ -523,11 +523,11 @@ class ScripeClient:
     ) -> httpx.Response:
         if self._before_send is not None:
             self._before_send()
-        token = self._bearer(renew=_renewed)
-        if token is not None:
+        if self._access_token is not None:
+            # Never in a local of its own: error reports mask what follows "Bearer ".
             kwargs["headers"] = {
                 **(kwargs.get("headers") or {}),
-                "Authorization": f"Bearer {token}",
+                "Authorization": f"Bearer {self._bearer(renew=_renewed)}",
             }
         self.calls += 1
         sent_at = datetime.now(UTC)
@@ -569,10 +569,8 @@ class ScripeClient:
             return self._send(method, path, _renewed=True, **kwargs)
         raise self._noted(self._error(response))
 
-    def _bearer(self, *, renew: bool) -> str | None:
-        """The OAuth access token for the next request (None with a key)."""
-        if self._access_token is None:
-            return None
+    def _bearer(self, *, renew: bool) -> str:
+        """The OAuth access token for the next request."""
         try:
             if renew and self._renew_access_token is not None:
                 return self._renew_access_token()

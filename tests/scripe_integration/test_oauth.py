@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 import threading
 from datetime import timedelta
+from html import unescape
 
 import httpx
 import pytest
@@ -36,6 +37,7 @@ from tests.scripe_integration.oauth_support import (
 )
 
 SECOND = "org_2sandboxSecondWorkspace02"
+OPAQUE_TOKEN = "eyJhbGciOi.opaque-token_from-Scripe"  # a real one has no prefix to look for
 
 
 @pytest.fixture
@@ -378,3 +380,22 @@ def test_rotating_the_encryption_key_rewrites_the_tokens_and_they_still_work(
     assert key_verify(workspace=team.workspace)[0]
     expire_access_token(team.workspace)
     assert key_verify(workspace=team.workspace)[0]  # the refresh token decrypts too
+
+
+def test_an_error_report_from_inside_the_client_hides_the_oauth_token(monkeypatch):
+    import sys
+
+    from django.views.debug import ExceptionReporter
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("no connection today")
+
+    monkeypatch.setattr("scripe_integration.client.httpx.Client.request", boom)
+    scripe = ScripeClient("https://api.scripe.io/v1", "", access_token=lambda: OPAQUE_TOKEN)
+    try:
+        scripe.workspace_me()
+    except RuntimeError:
+        html = ExceptionReporter(None, *sys.exc_info()).get_traceback_html()
+    assert "no connection today" in html
+    assert OPAQUE_TOKEN not in html
+    assert "Bearer scripe_sk_…(hidden)" in unescape(html)
