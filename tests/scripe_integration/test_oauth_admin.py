@@ -227,3 +227,22 @@ def test_the_page_lets_its_connect_form_go_on_to_the_workspaces_scripe_only(
 
     assert f"form-action 'self' {sandbox.root_url};" in policy
     assert policy.replace(f" {sandbox.root_url}", "") == settings.CONTENT_SECURITY_POLICY
+
+
+def test_a_manager_who_is_not_the_workspaces_admin_gets_a_404(client, team, sandbox):
+    sandbox.wire(team.workspace)
+    team.manager.is_staff = True
+    team.manager.save()
+    grant(team.manager, "view", "change")
+    client.force_login(team.manager)
+
+    assert client.post(connect_url(team.workspace)).status_code == 404
+    assert client.post(disconnect_url(team.workspace)).status_code == 404
+
+
+def test_someone_without_the_admin_gets_the_login_page_at_the_callback(client, team):
+    client.force_login(team.editor)  # not staff
+
+    response = client.get(f"{CALLBACK}?code=x&state=y")
+
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
