@@ -31,9 +31,9 @@ from calendar_app.models import (
     ReviewLink,
     Role,
     Series,
+    Source,
     WebhookDelivery,
     WebhookEndpoint,
-    Source,
     Workspace,
 )
 
@@ -66,6 +66,10 @@ class Viewer:
             scripe = getattr(membership.workspace, "scripe", None)
             if scripe is None or scripe.key_state == "missing":
                 broken.append(ScripeProblem(membership, "has no Scripe API key yet"))
+            elif scripe.key_state == "invalid" and scripe.uses_oauth:
+                reason = scripe.key_error_message or "Scripe refuses it"
+                lost = f"has lost its connection with Scripe: {reason}"
+                broken.append(ScripeProblem(membership, lost))
             elif scripe.key_state == "invalid":
                 reason = scripe.key_error_message or "Scripe refuses it"
                 broken.append(ScripeProblem(membership, f"has an invalid Scripe key: {reason}"))

@@ -44,7 +44,11 @@ from calendar_app.models import (
     Workspace,
 )
 from calendar_app.pipeline.spend import spend_today
-from scripe_integration.admin import ScripeConnectionInline, ScripeWebhookAdminMixin
+from scripe_integration.admin import (
+    ScripeConnectionInline,
+    ScripeOAuthAdminMixin,
+    ScripeWebhookAdminMixin,
+)
 from scripe_integration.models import ScripeConnection
 from scripe_integration.services import key_verify
 
@@ -166,7 +170,9 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(ScripeWebhookAdminMixin, AdministeredWorkspacesOnly, admin.ModelAdmin):
+class WorkspaceAdmin(
+    ScripeOAuthAdminMixin, ScripeWebhookAdminMixin, AdministeredWorkspacesOnly, admin.ModelAdmin
+):
     list_display = [
         "name",
         "time_zone",
@@ -194,6 +200,8 @@ class WorkspaceAdmin(ScripeWebhookAdminMixin, AdministeredWorkspacesOnly, admin.
     @admin.display(description="Key")
     def masked_key(self, obj: Workspace) -> str:
         scripe = getattr(obj, "scripe", None)
+        if scripe and scripe.uses_oauth:
+            return "Connected with Scripe (OAuth)"
         return scripe.masked_key if scripe and scripe.has_key else "-"
 
     @admin.display(description="Members")

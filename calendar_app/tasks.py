@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from calendar_app.api.idempotency import idempotency_forget
 from calendar_app.api.events import post_event_body
+from calendar_app.api.idempotency import idempotency_forget
 from calendar_app.bulk import services as bulk
 from calendar_app.knowledge.ingest import knowledge_advance
 from calendar_app.models import Workspace

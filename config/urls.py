@@ -1,4 +1,5 @@
-"""The site's addresses: the calendar's own, the log-in pages and the Django admin."""
+"""The site's addresses: the calendar's own, the log-in pages, the Django admin and the
+Scripe library's OAuth callback."""
 
 from __future__ import annotations
 
@@ -24,5 +25,6 @@ urlpatterns = [
     path("api/", include("calendar_app.api.urls")),
     # The MCP server for AI assistants (#27), with the same tokens.
     path("mcp/", mcp_endpoint, name="mcp"),
+    path("scripe/", include("scripe_integration.urls")),
     path("", include("calendar_app.urls")),
 ]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -22,6 +23,7 @@ from scripe_integration.contract import (
     API_VERSION,
     JOB_ID_RE,
     MAX_WAIT_FOR_COMPLETION_MS,
+    OAUTH_DISCOVERY_PATH,
     PAGE_SIZE,
     POST_CONTENT_MAX_CHARS,
     POST_ID_RE,
@@ -38,6 +40,9 @@ from scripe_integration.contract import (
     DeliveryAnswer,
     Deprecation,
     Job,
+    OAuthRegistration,
+    OAuthServer,
+    OAuthTokens,
     Post,
     PostPage,
     Project,
@@ -54,6 +59,7 @@ from scripe_integration.contract import (
     future_timestamp,
     int_or_none,
     knowledge_body,
+    oauth_root,
     upload_cap,
     webhook_events,
     webhook_name,
@@ -151,6 +157,9 @@ class ScripeClient:
         before_send: Callable[[], None] | None = None,
         after_response: Callable[[ScripeClient], None] | None = None,
         on_error: Callable[[ScripeError], None] | None = None,
+        access_token: Callable[[], str] | None = None,
+        renew_access_token: Callable[[], str] | None = None,
+        workspace_id: str | None = None,
     ) -> None:
         """Hooks let the caller keep shared books on every call, whoever catches the error:
         `before_send` runs right before each request and may raise a ScripeError to keep it
@@ -160,8 +169,13 @@ class ScripeClient:
 
         Requests go only to https addresses on the public internet (`PublicOnlyTransport`);
         `allow_local_hosts` lifts that for the sandbox and development. A caller that brings
-        its own `transport` decides for itself."""
-        if not api_key:
+        its own `transport` decides for itself.
+
+        OAuth instead of a key: `access_token` gives the bearer token right before each
+        request (it refreshes an expired one), `renew_access_token` gets a fresh one when
+        Scripe answers 401 anyway (the request is then sent once more), and `workspace_id`
+        goes out as `Scripe-Workspace-Id`, naming which of the user's workspaces is meant."""
+        if not api_key and access_token is None:
             raise ScripeInputError("api_key", "A Scripe API key is required.")
         self.read_timeout = read_timeout
         self.connect_timeout = connect_timeout
@@ -173,19 +187,25 @@ class ScripeClient:
         self._before_send = before_send
         self._after_response = after_response
         self._on_error = on_error
+        self._access_token = access_token
+        self._renew_access_token = renew_access_token
         if transport is None and not allow_local_hosts:
             transport = PublicOnlyTransport()
         # The presigned upload URL (another host, S3's) gets the same destination rule but
         # never the key: see `put_upload`.
         self._upload_transport = transport
+        headers = {
+            "Scripe-Api-Version": version,
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+        }
+        if access_token is None:
+            headers["Authorization"] = f"Bearer {api_key}"
+        if workspace_id:
+            headers["Scripe-Workspace-Id"] = workspace_id
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
-            headers={
-                "Authorization": f"Bearer {api_key}",
-                "Scripe-Api-Version": version,
-                "User-Agent": USER_AGENT,
-                "Accept": "application/json",
-            },
+            headers=headers,
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
             transport=transport,
         )
@@ -654,9 +674,17 @@ class ScripeClient:
     def _request(self, method: str, path: str, **kwargs: Any) -> dict:
         return self._json(self._send(method, path, **kwargs))
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _send(
+        self, method: str, path: str, *, _renewed: bool = False, **kwargs: Any
+    ) -> httpx.Response:
         if self._before_send is not None:
             self._before_send()
+        if self._access_token is not None:
+            # Never in a local of its own: error reports mask what follows "Bearer ".
+            kwargs["headers"] = {
+                **(kwargs.get("headers") or {}),
+                "Authorization": f"Bearer {self._bearer(renew=_renewed)}",
+            }
         self.calls += 1
         sent_at = datetime.now(UTC)
         try:
@@ -691,7 +719,20 @@ class ScripeClient:
             self._after_response(self)
         if response.is_success:
             return response
+        if response.status_code == 401 and self._renew_access_token is not None and not _renewed:
+            # An OAuth token Scripe no longer takes (expired early, or revoked): one fresh
+            # token, one more try. A refused refresh raises from `_bearer`.
+            return self._send(method, path, _renewed=True, **kwargs)
         raise self._noted(self._error(response))
+
+    def _bearer(self, *, renew: bool) -> str:
+        """The OAuth access token for the next request."""
+        try:
+            if renew and self._renew_access_token is not None:
+                return self._renew_access_token()
+            return self._access_token()
+        except ScripeError as error:
+            raise self._noted(error) from None
 
     def _noted(self, error: ScripeError) -> ScripeError:
         if self._on_error is not None:
@@ -843,6 +884,175 @@ def fetch_text(
     parser.feed(text)
     page = parser.text()
     return f"{parser.title}\n\n{page}" if parser.title and parser.title not in page else page
+
+
+class ScripeOAuthClient:
+    """Speaks OAuth 2.1 to Scripe's authorization server (contract §2.4): discovery,
+    dynamic registration, the code exchange with PKCE, refresh, revocation.
+
+    Every request goes to the origin of the API's base URL and nowhere else: discovery is
+    asked there, and metadata naming an endpoint on another origin is refused, so a server
+    (or a typo) cannot make this one call an address nobody configured. Like `ScripeClient`
+    it calls only public https addresses unless `allow_local_hosts`. Never retries."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        allow_local_hosts: bool = False,
+    ) -> None:
+        self.root = oauth_root(base_url)
+        if transport is None and not allow_local_hosts:
+            transport = PublicOnlyTransport()
+        self._http = httpx.Client(
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"ScripeOAuthClient(root={self.root!r})"
+
+    def __enter__(self) -> ScripeOAuthClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def discover(self) -> OAuthServer:
+        server = OAuthServer.from_api(self._call("GET", self.root + OAUTH_DISCOVERY_PATH))
+        for endpoint in server.endpoints:
+            if not _same_origin(endpoint, self.root):
+                raise ScripeError(
+                    code="invalid_response",
+                    message="Scripe's OAuth metadata names an endpoint outside its base URL.",
+                )
+        if "S256" not in server.code_challenge_methods:
+            raise ScripeError(
+                code="invalid_response",
+                message="Scripe's OAuth server does not offer PKCE with S256.",
+            )
+        return server
+
+    def register(
+        self, server: OAuthServer, *, client_name: str, redirect_uri: str, scopes: Iterable[str]
+    ) -> OAuthRegistration:
+        body = {
+            "client_name": client_name,
+            "redirect_uris": [redirect_uri],
+            "scope": " ".join(scopes),
+            "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+        }
+        return OAuthRegistration.from_api(
+            self._call("POST", self._checked(server.registration_endpoint), json=body)
+        )
+
+    def exchange_code(
+        self,
+        server: OAuthServer,
+        *,
+        client_id: str,
+        code: str,
+        code_verifier: str,
+        redirect_uri: str,
+    ) -> OAuthTokens:
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "client_id": client_id,
+            "code_verifier": code_verifier,
+        }
+        return self._tokens(server, form)
+
+    def refresh(self, server: OAuthServer, *, client_id: str, refresh_token: str) -> OAuthTokens:
+        """Trades the refresh token for new tokens. Scripe rotates: the refresh token given
+        here stops working, and sending it again revokes the grant, so store the answer's
+        before anything else."""
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "client_id": client_id,
+        }
+        return self._tokens(server, form)
+
+    def revoke(self, server: OAuthServer, *, client_id: str, token: str) -> None:
+        if not server.revocation_endpoint:
+            return
+        form = {"token": token, "token_type_hint": "refresh_token", "client_id": client_id}
+        self._call("POST", self._checked(server.revocation_endpoint), data=form)
+
+    def _tokens(self, server: OAuthServer, form: dict[str, str]) -> OAuthTokens:
+        received_at = datetime.now(UTC)
+        body = self._call("POST", self._checked(server.token_endpoint), data=form)
+        return OAuthTokens.from_api(body, received_at=received_at)
+
+    def _checked(self, url: str) -> str:
+        if not _same_origin(url, self.root):
+            raise ScripeError(
+                code="invalid_response",
+                message="Scripe's OAuth metadata names an endpoint outside its base URL.",
+            )
+        return url
+
+    def _call(self, method: str, url: str, **kwargs: Any) -> dict:
+        try:
+            response = self._http.request(method, url, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise ScripeError(
+                code="connection_error",
+                message=f"Could not reach Scripe ({exc.__class__.__name__}).",
+                retryable=True,
+            ) from exc
+        except httpx.TimeoutException as exc:
+            raise ScripeError(
+                code="timeout",
+                message=f"Scripe did not answer in time ({exc.__class__.__name__}).",
+                retryable=True,
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ScripeError(
+                code="connection_lost",
+                message=f"The connection to Scripe broke ({exc.__class__.__name__}).",
+                retryable=True,
+            ) from exc
+        try:
+            body = response.json() if response.content else {}
+        except ValueError:
+            body = None
+        if response.is_success and isinstance(body, dict):
+            return body
+        if response.is_success:
+            raise ScripeError(
+                code="invalid_response",
+                message="Scripe's OAuth server answered with something that is not JSON.",
+                http_status=response.status_code,
+                retryable=True,
+            )
+        # RFC 6749 §5.2: {"error": "invalid_grant", "error_description": "..."}.
+        error = body.get("error") if isinstance(body, dict) else None
+        description = body.get("error_description") if isinstance(body, dict) else None
+        status = response.status_code
+        code = error if isinstance(error, str) and error else f"http_{status}"
+        raise ScripeError(
+            code=code,
+            message=str(description or response.reason_phrase or f"HTTP {status}"),
+            http_status=status,
+            retryable=status in RETRYABLE_STATUSES,
+            retry_after=_retry_after(response.headers.get("Retry-After")),
+        )
+
+
+def _same_origin(url: str, root: str) -> bool:
+    a, b = urlsplit(url), urlsplit(root)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
 
 
 def collect_newest_first(

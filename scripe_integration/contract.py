@@ -708,3 +708,96 @@ class DeliveryAnswer:
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
+
+
+# OAuth 2.1 (contract §2.4) -------------------------------------------------------------------
+
+# What the calendar asks for when it connects by OAuth: what it does with a key, and a
+# refresh token (offline_access), since generations run while nobody is signed in.
+OAUTH_SCOPES: Final = ("posts:read", "posts:write", "webhooks:manage", "offline_access")
+OAUTH_DISCOVERY_PATH: Final = "/.well-known/oauth-authorization-server"
+
+
+def oauth_root(base_url: str) -> str:
+    """The origin the OAuth server lives on, from the API's base URL: discovery is at the
+    root (`https://api.scripe.io/.well-known/…`), the API under `/v1`."""
+    root = base_url.rstrip("/")
+    return root.removesuffix("/v1")
+
+
+@dataclass(frozen=True)
+class OAuthServer:
+    """The authorization server's metadata (RFC 8414), the endpoints the client needs."""
+
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    registration_endpoint: str
+    revocation_endpoint: str | None
+    code_challenge_methods: tuple[str, ...]
+
+    @classmethod
+    @parses
+    def from_api(cls, body: dict) -> OAuthServer:
+        return cls(
+            issuer=str(body.get("issuer") or ""),
+            authorization_endpoint=str(body["authorization_endpoint"]),
+            token_endpoint=str(body["token_endpoint"]),
+            registration_endpoint=str(body["registration_endpoint"]),
+            revocation_endpoint=body.get("revocation_endpoint") or None,
+            code_challenge_methods=tuple(body.get("code_challenge_methods_supported") or ()),
+        )
+
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        found = (self.authorization_endpoint, self.token_endpoint, self.registration_endpoint)
+        return (*found, self.revocation_endpoint) if self.revocation_endpoint else found
+
+
+@dataclass(frozen=True)
+class OAuthRegistration:
+    """A client registered dynamically (RFC 7591). Public: no secret."""
+
+    client_id: str
+    redirect_uris: tuple[str, ...]
+    scope: str
+
+    @classmethod
+    @parses
+    def from_api(cls, body: dict) -> OAuthRegistration:
+        client_id = body["client_id"]
+        if not isinstance(client_id, str) or not client_id:
+            raise ValueError("no client_id")
+        return cls(
+            client_id=client_id,
+            redirect_uris=tuple(body.get("redirect_uris") or ()),
+            scope=str(body.get("scope") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class OAuthTokens:
+    """A token answer: the access token, when it expires, and the refresh token that
+    replaces the one just used (rotation: the old one no longer works). Secrets: never log
+    or render them (the repr hides them)."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_at: datetime
+    scopes: tuple[str, ...]
+
+    @classmethod
+    @parses
+    def from_api(cls, body: dict, *, received_at: datetime) -> OAuthTokens:
+        access, refresh = body["access_token"], body["refresh_token"]
+        if not (isinstance(access, str) and access and isinstance(refresh, str) and refresh):
+            raise ValueError("tokens missing")
+        if str(body.get("token_type", "")).lower() != "bearer":
+            raise ValueError("not a bearer token")
+        lifetime = float(body.get("expires_in") or 3600)
+        return cls(
+            access_token=access,
+            refresh_token=refresh,
+            expires_at=received_at + timedelta(seconds=lifetime),
+            scopes=tuple(str(body.get("scope") or "").split()),
+        )

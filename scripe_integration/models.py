@@ -1,5 +1,7 @@
-"""A workspace's link to Scripe: its API key (encrypted at rest), the key's health, whether
-Scripe answers, and what Scripe last said about rate limits and deprecations.
+"""A workspace's link to Scripe: its API key or its OAuth tokens (encrypted at rest), their
+health, whether Scripe answers, and what Scripe last said about rate limits and deprecations.
+A workspace uses one or the other: connecting by OAuth drops the key, setting a key drops
+the OAuth tokens. `ScripeOAuthApp` is this app as registered with one Scripe's OAuth server.
 
 The library does not know what a workspace is in the host project: the connection points at
 the model named by `settings.SCRIPE_CONNECTION_OWNER_MODEL`, the way a reusable app points
@@ -53,7 +55,35 @@ def validate_key_format(value: str) -> None:
         )
 
 
+class ScripeOAuthApp(models.Model):
+    """This app's client registration with the OAuth server of one Scripe (RFC 7591), made
+    once per base URL and redirect URI and reused by every workspace connecting there. A
+    public client: no secret. `server` is the discovered metadata (RFC 8414), so that a
+    refresh does not ask discovery again."""
+
+    base_url = models.URLField(max_length=300)
+    redirect_uri = models.URLField(max_length=500)
+    client_id = models.CharField(max_length=200)
+    server = models.JSONField(default=dict)
+    registered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "Scripe OAuth registration"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["base_url", "redirect_uri"], name="one_oauth_app_per_scripe"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} at {self.base_url}"
+
+
 class ScripeConnection(models.Model):
+    class AuthMethod(models.TextChoices):
+        KEY = "key", "API key"
+        OAUTH = "oauth", "Connected with Scripe (OAuth)"
+
     class KeyState(models.TextChoices):
         MISSING = "missing", "No key"
         UNVERIFIED = "unverified", "Not verified"
@@ -115,6 +145,28 @@ class ScripeConnection(models.Model):
     # When Scripe's last verified delivery arrived (a retried one too): whether webhooks are
     # being heard, beside the refusals counted in WebhookRefusal.
     webhook_received_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # OAuth instead of a key. `key_state` says whether it works, as for a key (INVALID once
+    # Scripe refused a refresh: an admin connects again). Tokens are encrypted like the key
+    # and only sent to `oauth_base_url`. A refresh rotates both tokens: the one worker that
+    # claims `oauth_refreshing_until` refreshes, and stores the new pair with a conditional
+    # UPDATE on `oauth_token_version`, so two workers never spend the same refresh token
+    # (Scripe revokes the grant when an old one comes back).
+    auth_method = models.CharField(
+        max_length=8, choices=AuthMethod.choices, default=AuthMethod.KEY, editable=False
+    )
+    oauth_app = models.ForeignKey(
+        ScripeOAuthApp, models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    oauth_base_url = models.URLField(max_length=300, blank=True, editable=False)
+    encrypted_access_token = models.TextField(blank=True, editable=False)
+    access_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    encrypted_refresh_token = models.TextField(blank=True, editable=False)
+    oauth_token_version = models.PositiveIntegerField(default=0, editable=False)
+    oauth_refreshing_until = models.DateTimeField(null=True, blank=True, editable=False)
+    oauth_connected_at = models.DateTimeField(null=True, blank=True, editable=False)
+    oauth_connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = "Scripe connection"
@@ -125,6 +177,35 @@ class ScripeConnection(models.Model):
     def __repr__(self) -> str:
         return f"<ScripeConnection workspace={self.workspace_id} key={self.masked_key or '-'}>"
 
+    # Written only by the refresh (conditional UPDATEs) and by the methods that set them.
+    TOKEN_FIELDS = frozenset(
+        {
+            "encrypted_access_token",
+            "access_token_expires_at",
+            "encrypted_refresh_token",
+            "oauth_token_version",
+            "oauth_refreshing_until",
+        }
+    )
+
+    def save(self, *args, **kwargs) -> None:
+        """A full save of a row loaded earlier leaves the OAuth tokens alone unless this
+        object set them: a worker may have rotated them since, and writing back the old
+        refresh token would lose the grant (Scripe revokes it when the old one returns)."""
+        if (
+            kwargs.get("update_fields") is None
+            and not self._state.adding
+            and self.pk is not None
+            and not getattr(self, "_tokens_changed", False)
+        ):
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.TOKEN_FIELDS
+            ]
+        super().save(*args, **kwargs)
+        self._tokens_changed = False
+
     @property
     def masked_key(self) -> str:
         return self.key_hint
@@ -132,6 +213,52 @@ class ScripeConnection(models.Model):
     @property
     def has_key(self) -> bool:
         return bool(self.encrypted_key)
+
+    @property
+    def uses_oauth(self) -> bool:
+        return self.auth_method == self.AuthMethod.OAUTH
+
+    @property
+    def oauth_is_for_base_url(self) -> bool:
+        return self.oauth_base_url.rstrip("/") == self.base_url.rstrip("/")
+
+    @sensitive_variables("access", "refresh")
+    def set_oauth_tokens(self, *, access: str, refresh: str, expires_at: datetime) -> None:
+        """Stores a token pair, encrypted (the caller saves)."""
+        self.encrypted_access_token = crypto.encrypt(access)
+        self.encrypted_refresh_token = crypto.encrypt(refresh)
+        self.access_token_expires_at = expires_at
+        self._tokens_changed = True
+
+    def connect_oauth(self, *, app: ScripeOAuthApp, by=None) -> None:
+        """Switches the workspace to OAuth (tokens set with `set_oauth_tokens`): the key is
+        dropped, since a workspace uses one or the other."""
+        if self.has_key or not self.oauth_is_for_base_url:
+            self.forget_key()
+        self.auth_method = self.AuthMethod.OAUTH
+        self.oauth_app = app
+        self.oauth_base_url = self.base_url
+        self.oauth_token_version += 1
+        self.oauth_refreshing_until = None
+        self._tokens_changed = True
+        self.oauth_connected_at = timezone.now()
+        self.oauth_connected_by = by
+        self.key_state = self.KeyState.UNVERIFIED
+        self.key_error_code = self.key_error_message = ""
+
+    def forget_oauth(self) -> None:
+        """Drops the OAuth tokens and goes back to needing a key (state: no key)."""
+        was_oauth = self.uses_oauth
+        self.auth_method = self.AuthMethod.KEY
+        self.oauth_app = None
+        self.oauth_base_url = ""
+        self.encrypted_access_token = self.encrypted_refresh_token = ""
+        self.access_token_expires_at = self.oauth_refreshing_until = None
+        self.oauth_connected_at = self.oauth_connected_by = None
+        self.oauth_token_version += 1
+        self._tokens_changed = True
+        if was_oauth:
+            self.forget_key()
 
     @property
     def api_key(self) -> str:
@@ -240,6 +367,8 @@ class ScripeConnection(models.Model):
     def set_key(self, plaintext: str, *, by=None) -> None:
         plaintext = plaintext.strip()
         validate_key_format(plaintext)
+        if self.uses_oauth:
+            self.forget_oauth()
         mode = KEY_FORMAT.match(plaintext).group(1)
         self.encrypted_key = crypto.encrypt(plaintext)
         self.key_hint = f"scripe_sk_{mode}_…{plaintext[-4:]}"

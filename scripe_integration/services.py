@@ -1,15 +1,20 @@
 """What the rest of the app may ask of Scripe. Views and the calendar call these, never the
 client directly, so that every call records what Scripe said about limits and deprecations,
-and whether Scripe could be reached at all."""
+and whether Scripe could be reached at all. A workspace reaches Scripe with its API key or,
+once an admin connected it with Scripe, with OAuth tokens (`oauth_*` below)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,14 +24,19 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from scripe_integration import crypto, pacing
-from scripe_integration.client import ScripeClient
-from scripe_integration.contract import UNSET, Project, ScripeError
+from scripe_integration.client import ScripeClient, ScripeOAuthClient
+from scripe_integration.contract import OAUTH_SCOPES, UNSET, OAuthServer, Project, ScripeError
 from scripe_integration.destinations import (
     DestinationRefused,
     check_url,
     local_hosts_allowed,
 )
-from scripe_integration.models import ScripeConnection, WebhookDelivery, WebhookRefusal
+from scripe_integration.models import (
+    ScripeConnection,
+    ScripeOAuthApp,
+    WebhookDelivery,
+    WebhookRefusal,
+)
 from scripe_integration.webhooks import WebhookVerificationError, parse_event, verify_webhook
 
 # Scripe's own words for why a key does not work, for the admin and the banner.
@@ -38,6 +48,20 @@ KEY_ERRORS = {
     "plan_not_eligible": "The Scripe workspace's plan has no API access (Advanced or Business "
     "is needed), or its subscription is not active.",
     "scope_missing": "The key lacks a permission the calendar needs (posts:read and posts:write).",
+    "oauth_grant_lost": "Scripe no longer accepts this workspace's connection (the app was "
+    "disconnected in Scripe, or a token refresh was refused). An admin presses “Connect with "
+    "Scripe” on the workspace's admin page to connect again.",
+    "workspace_mismatch": "The Scripe user who connected this workspace no longer belongs to "
+    "its Scripe workspace. An admin presses “Connect with Scripe” again, signed in to Scripe as "
+    "a member of it.",
+}
+# The same refusals, said of an OAuth connection rather than a key.
+OAUTH_ERRORS = {
+    "invalid_token": KEY_ERRORS["oauth_grant_lost"],
+    "key_revoked": KEY_ERRORS["oauth_grant_lost"],
+    "key_expired": KEY_ERRORS["oauth_grant_lost"],
+    "scope_missing": "The connection lacks a permission the calendar needs (posts:read and "
+    "posts:write). An admin presses “Connect with Scripe” again and approves them.",
 }
 
 
@@ -79,19 +103,41 @@ def scripe_session(connection: ScripeConnection) -> Iterator[ScripeClient]:
     - a refused key is marked invalid, and an unreachable Scripe (or its return) recorded.
 
     The key is only sent to the base URL it was entered for; after the base URL changed, the
-    workspace has no usable key until an admin enters one for the new address."""
-    if not connection.has_key:
+    workspace has no usable key until an admin enters one for the new address. The same
+    holds for OAuth tokens: with them, the client asks `_oauth_access_token` for the token
+    before each call (refreshing an expired one) and names the Scripe workspace the
+    connection is for in `Scripe-Workspace-Id`, since a token reaches all of the user's."""
+    if connection.uses_oauth:
+        if not connection.oauth_is_for_base_url:
+            raise ScripeNotConfigured(
+                f"The Scripe base URL is now {connection.base_url}, but the workspace was "
+                f"connected with Scripe at {connection.oauth_base_url}; an admin connects again."
+            )
+        if not connection.encrypted_refresh_token:
+            raise ScripeNotConfigured(
+                "Scripe no longer accepts this workspace's connection; an admin presses "
+                "“Connect with Scripe” on the workspace's admin page."
+            )
+        credentials = {
+            "api_key": "",
+            "access_token": lambda: _oauth_access_token(connection),
+            "renew_access_token": lambda: _oauth_access_token(connection, renew=True),
+            "workspace_id": connection.scripe_workspace_id or None,
+        }
+    elif not connection.has_key:
         raise ScripeNotConfigured(
             "This workspace has no Scripe API key yet; an admin adds it in the admin."
         )
-    if not connection.key_is_for_base_url:
+    elif not connection.key_is_for_base_url:
         raise ScripeNotConfigured(
             f"The Scripe base URL is now {connection.base_url}, but the key was entered for "
             f"{connection.key_base_url}; an admin must enter the key again for the new address."
         )
+    else:
+        credentials = {"api_key": connection.api_key}
     client = ScripeClient(
         connection.base_url,
-        connection.api_key,
+        **credentials,
         read_timeout=settings.SCRIPE_READ_TIMEOUT,
         # The client checks every address it connects to (destinations); a base URL the rule
         # refuses fails like an unreachable Scripe, before anything is sent.
@@ -183,9 +229,18 @@ def _note_answer(connection: ScripeConnection, client: ScripeClient) -> None:
 OPTIONAL_SCOPES = frozenset({"webhooks:manage"})
 
 
+def credential_problem(connection: ScripeConnection, code: str) -> str:
+    """What to tell admins when Scripe refuses the workspace's key or OAuth tokens with
+    `code`; "" when the code says nothing about them."""
+    if connection.uses_oauth and code in OAUTH_ERRORS:
+        return OAUTH_ERRORS[code]
+    return KEY_ERRORS.get(code, "")
+
+
 def _note_error(connection: ScripeConnection, error: ScripeError) -> None:
-    if error.code in KEY_ERRORS and not _lacks_only_optional_scopes(error):
-        connection.mark_invalid(code=error.code, message=KEY_ERRORS[error.code])
+    problem = credential_problem(connection, error.code)
+    if problem and not _lacks_only_optional_scopes(error):
+        connection.mark_invalid(code=error.code, message=problem)
     if error.code in UNREACHABLE_CODES:
         connection.note_unreachable()
     if error.code == "rate_limited" and connection.pk is not None:
@@ -248,8 +303,8 @@ def key_verify(*, workspace) -> tuple[bool, str]:
     except ScripeNotConfigured as error:
         return False, str(error)
     except ScripeError as error:
-        if error.code in KEY_ERRORS:
-            return False, KEY_ERRORS[error.code]
+        if credential_problem(connection, error.code):
+            return False, credential_problem(connection, error.code)
         # Network trouble, a Scripe outage or an unreadable answer says nothing about the
         # key: leave its state.
         if not answered_by_scripe(error):
@@ -260,7 +315,8 @@ def key_verify(*, workspace) -> tuple[bool, str]:
     )
     scopes = ", ".join(found.scopes) or "none"
     name = found.name or found.id
-    return True, f"The key works: Scripe workspace {name}, {found.plan} plan, scopes {scopes}."
+    what = "The connection with Scripe works" if connection.uses_oauth else "The key works"
+    return True, f"{what}: Scripe workspace {name}, {found.plan} plan, scopes {scopes}."
 
 
 def _workspace_me(scripe: ScripeClient):
@@ -657,3 +713,298 @@ def post_update(*, workspace, post_id: str, title=UNSET, content=UNSET, schedule
         return scripe.update_post(
             post_id, title=title, content=content, scheduled_for=scheduled_for
         )
+
+
+# OAuth -------------------------------------------------------------------------------------------
+
+# The host project routes the OAuth callback under this URL name (scripe_integration.urls).
+OAUTH_CALLBACK_URL_NAME = "scripe_oauth_callback"
+# An access token is refreshed this long before Scripe says it expires (a tenth of its life
+# when that is shorter), so a call never leaves with a token about to lapse.
+OAUTH_EXPIRY_MARGIN = timedelta(seconds=30)
+# How long one worker may hold the refresh before another takes over (it crashed), and how
+# long another waits for it before giving up with a retryable `held`.
+OAUTH_REFRESH_LEASE = timedelta(seconds=30)
+OAUTH_REFRESH_WAIT_SECONDS = 5.0
+# Scripe's refusals of a refresh that mean the grant is gone (RFC 6749 §5.2).
+GRANT_LOST_CODES = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
+
+
+def _oauth_client(base_url: str) -> ScripeOAuthClient:
+    return ScripeOAuthClient(
+        base_url, timeout=settings.SCRIPE_READ_TIMEOUT, allow_local_hosts=local_hosts_allowed()
+    )
+
+
+def _oauth_server(app: ScripeOAuthApp) -> OAuthServer:
+    return OAuthServer.from_api(app.server)
+
+
+@sensitive_variables("row", "tokens", "refresh_token")
+def _oauth_access_token(connection: ScripeConnection, *, renew: bool = False) -> str:
+    """The workspace's access token, refreshed first when it has expired (or, with `renew`,
+    when Scripe refused it and nobody has refreshed since this connection last read it).
+
+    Refreshing rotates the refresh token: Scripe refuses the old one from then on and takes
+    its reuse as theft (the grant is revoked). So exactly one worker refreshes: it claims
+    the row (a conditional UPDATE of `oauth_refreshing_until` on the token version it read),
+    others wait for the new version. The new pair is stored with a conditional UPDATE on
+    that version. A refusal that means the grant is gone raises `oauth_grant_lost`, which
+    the session records (key state invalid: admins are told to connect again); a network
+    failure raises retryable, leaving the tokens as they were."""
+    rows = ScripeConnection.objects.filter(pk=connection.pk)
+    fields = (
+        "auth_method",
+        "encrypted_access_token",
+        "access_token_expires_at",
+        "encrypted_refresh_token",
+        "oauth_token_version",
+        "oauth_app",
+    )
+    waited_until = time.monotonic() + OAUTH_REFRESH_WAIT_SECONDS
+    seen_version = getattr(connection, "_oauth_version_used", None)
+    while True:
+        row = rows.values(*fields).first()
+        if not row or row["auth_method"] != ScripeConnection.AuthMethod.OAUTH:
+            raise _grant_lost("The workspace is no longer connected with Scripe.")
+        if not row["encrypted_refresh_token"]:
+            raise _grant_lost("Scripe refused the last refresh; connect again.")
+        now = timezone.now()
+        version = row["oauth_token_version"]
+        fresh = (
+            row["encrypted_access_token"]
+            and row["access_token_expires_at"]
+            and row["access_token_expires_at"] > now
+        )
+        stale = renew and version == seen_version
+        if fresh and not stale:
+            connection._oauth_version_used = version
+            return crypto.decrypt(row["encrypted_access_token"])
+        claimed = (
+            rows.filter(oauth_token_version=version)
+            .filter(Q(oauth_refreshing_until__isnull=True) | Q(oauth_refreshing_until__lte=now))
+            .update(oauth_refreshing_until=now + OAUTH_REFRESH_LEASE)
+        )
+        if claimed:
+            break
+        if time.monotonic() > waited_until:
+            raise ScripeError(
+                code=HELD,
+                message="Another worker is refreshing the Scripe token for this workspace.",
+                retryable=True,
+                retry_after=1.0,
+            )
+        _wait_for_refresh()
+    app = ScripeOAuthApp.objects.filter(pk=row["oauth_app"]).first()
+    if app is None:
+        raise _grant_lost("This app's registration with Scripe is gone; connect again.")
+    refresh_token = crypto.decrypt(row["encrypted_refresh_token"])
+    claimed_rows = rows.filter(oauth_token_version=version)
+    try:
+        with _oauth_client(connection.base_url) as oauth:
+            tokens = oauth.refresh(
+                _oauth_server(app), client_id=app.client_id, refresh_token=refresh_token
+            )
+    except ScripeError as error:
+        if error.code in GRANT_LOST_CODES:
+            # Keep no dead secret; the state (invalid) is set by whoever catches the error.
+            claimed_rows.update(
+                encrypted_access_token="",
+                encrypted_refresh_token="",
+                access_token_expires_at=None,
+                oauth_refreshing_until=None,
+                oauth_token_version=version + 1,
+            )
+            raise _grant_lost(error.message) from None
+        claimed_rows.update(oauth_refreshing_until=None)
+        raise
+    claimed_rows.update(
+        encrypted_access_token=crypto.encrypt(tokens.access_token),
+        encrypted_refresh_token=crypto.encrypt(tokens.refresh_token),
+        access_token_expires_at=_expires_with_margin(tokens.expires_at),
+        oauth_refreshing_until=None,
+        oauth_token_version=version + 1,
+    )
+    connection._oauth_version_used = version + 1
+    return tokens.access_token
+
+
+def _wait_for_refresh() -> None:
+    """Another worker is refreshing: its answer is a moment away."""
+    time.sleep(0.05)
+
+
+def _expires_with_margin(expires_at: datetime) -> datetime:
+    lifetime = expires_at - timezone.now()
+    return expires_at - min(OAUTH_EXPIRY_MARGIN, lifetime / 10)
+
+
+def _grant_lost(detail: str) -> ScripeError:
+    return ScripeError(code="oauth_grant_lost", message=detail, http_status=400)
+
+
+@dataclass(frozen=True)
+class OAuthStart:
+    """Where to send the admin's browser, and what the callback must find in the session:
+    `state` (checked against the answer) and the PKCE `code_verifier` (never sent until the
+    code is exchanged)."""
+
+    authorize_url: str = field(repr=False)
+    state: str = field(repr=False)
+    code_verifier: str = field(repr=False)
+
+
+def _pkce_challenge(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def oauth_app_for(*, base_url: str, redirect_uri: str) -> ScripeOAuthApp:
+    """This app's registration with the Scripe at `base_url`: discovered and registered
+    (RFC 7591) the first time, then reused. Raises ScripeError."""
+    found = ScripeOAuthApp.objects.filter(base_url=base_url, redirect_uri=redirect_uri).first()
+    if found:
+        return found
+    with _oauth_client(base_url) as oauth:
+        server = oauth.discover()
+        registration = oauth.register(
+            server,
+            client_name=settings.PRODUCT_NAME or "Scripe Calendar",
+            redirect_uri=redirect_uri,
+            scopes=OAUTH_SCOPES,
+        )
+    metadata = {
+        "issuer": server.issuer,
+        "authorization_endpoint": server.authorization_endpoint,
+        "token_endpoint": server.token_endpoint,
+        "registration_endpoint": server.registration_endpoint,
+        "revocation_endpoint": server.revocation_endpoint,
+        "code_challenge_methods_supported": list(server.code_challenge_methods),
+    }
+    try:
+        with transaction.atomic():
+            return ScripeOAuthApp.objects.create(
+                base_url=base_url,
+                redirect_uri=redirect_uri,
+                client_id=registration.client_id,
+                server=metadata,
+            )
+    except IntegrityError:  # another admin registered at the same moment: use theirs
+        return ScripeOAuthApp.objects.get(base_url=base_url, redirect_uri=redirect_uri)
+
+
+def oauth_start(*, workspace, redirect_uri: str) -> OAuthStart:
+    """Begins connecting the workspace with Scripe by OAuth 2.1: registers this app with the
+    workspace's Scripe if it has not yet, and makes the authorize address with a fresh
+    `state` and a PKCE S256 challenge. Raises ScripeError (Scripe not reachable, or not
+    offering what the contract promises)."""
+    connection = connection_for(workspace)
+    app = oauth_app_for(base_url=connection.base_url, redirect_uri=redirect_uri)
+    verifier = secrets.token_urlsafe(64)
+    state = secrets.token_urlsafe(32)
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": app.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": " ".join(OAUTH_SCOPES),
+            "state": state,
+            "code_challenge": _pkce_challenge(verifier),
+            "code_challenge_method": "S256",
+        }
+    )
+    url = f"{_oauth_server(app).authorization_endpoint}?{query}"
+    return OAuthStart(authorize_url=url, state=state, code_verifier=verifier)
+
+
+@sensitive_variables("code", "code_verifier", "tokens")
+def oauth_complete(
+    *, workspace, base_url: str, code: str, code_verifier: str, redirect_uri: str, by=None
+) -> tuple[bool, str]:
+    """Exchanges the authorization code (with the PKCE verifier) for tokens, asks Scripe
+    which workspace they reach by default (`GET /v1/workspaces/me`), and switches the
+    workspace to OAuth: tokens stored encrypted, the key dropped. Returns (connected, what
+    to tell the admin); nothing changes when it fails. `base_url` is the one the connection
+    was started for: if an admin changed it meanwhile, the code is not spent elsewhere."""
+    connection = connection_for(workspace)
+    if connection.base_url.rstrip("/") != base_url.rstrip("/"):
+        return False, (
+            "The Scripe base URL changed while connecting; nothing was changed. Press "
+            "“Connect with Scripe” again."
+        )
+    app = ScripeOAuthApp.objects.filter(base_url=base_url, redirect_uri=redirect_uri).first()
+    if app is None:
+        return False, "This connection was not started here; press “Connect with Scripe” again."
+    try:
+        with _oauth_client(base_url) as oauth:
+            tokens = oauth.exchange_code(
+                _oauth_server(app),
+                client_id=app.client_id,
+                code=code,
+                code_verifier=code_verifier,
+                redirect_uri=redirect_uri,
+            )
+        with ScripeClient(
+            base_url,
+            tokens.access_token,
+            read_timeout=settings.SCRIPE_READ_TIMEOUT,
+            allow_local_hosts=local_hosts_allowed(),
+        ) as scripe:
+            found = _workspace_me(scripe)
+    except ScripeError as error:
+        return False, f"Could not connect with Scripe: {_oauth_error(error)}"
+    connection.set_oauth_tokens(
+        access=tokens.access_token,
+        refresh=tokens.refresh_token,
+        expires_at=_expires_with_margin(tokens.expires_at),
+    )
+    connection.connect_oauth(app=app, by=by)
+    connection.save()
+    connection.mark_valid(
+        workspace_id=found.id, name=found.name, plan=found.plan, scopes=tokens.scopes
+    )
+    name = found.name or found.id
+    scopes = ", ".join(tokens.scopes) or "none"
+    return True, (
+        f"Connected with Scripe: workspace {name} ({found.id}), {found.plan} plan, "
+        f"permissions {scopes}. The API key is no longer used."
+    )
+
+
+def _oauth_error(error: ScripeError) -> str:
+    if error.code in GRANT_LOST_CODES:
+        return (
+            f"Scripe refused the authorization ({error.message}). Press “Connect with Scripe” "
+            "again."
+        )
+    if not answered_by_scripe(error):
+        return UNREACHABLE_AT_ADDRESS
+    return describe_error(error)
+
+
+@sensitive_variables("refresh_token")
+def oauth_disconnect(*, workspace) -> tuple[bool, str]:
+    """Stops using OAuth for the workspace: asks Scripe to revoke the grant (RFC 7009; a
+    failure there is said, the tokens are dropped all the same) and goes back to needing a
+    key. Returns (disconnected, what to tell the admin)."""
+    connection = connection_for(workspace)
+    if not connection.uses_oauth:
+        return False, "This workspace is not connected with Scripe by OAuth."
+    revoked = ""
+    app = connection.oauth_app
+    if app is not None and connection.encrypted_refresh_token:
+        try:
+            refresh_token = crypto.decrypt(connection.encrypted_refresh_token)
+            with _oauth_client(connection.oauth_base_url) as oauth:
+                oauth.revoke(_oauth_server(app), client_id=app.client_id, token=refresh_token)
+        except (ScripeError, crypto.DecryptionError):
+            revoked = (
+                " Scripe could not be told to revoke the access; remove the app under Scripe's "
+                "settings if it is still listed there."
+            )
+    connection.forget_oauth()
+    connection.save()
+    return True, (
+        "Disconnected from Scripe: the tokens are deleted, and nothing is generated until an "
+        f"admin enters an API key or connects with Scripe again.{revoked}"
+    )

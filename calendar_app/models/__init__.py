@@ -52,7 +52,6 @@ from calendar_app.models.slots import (
     SourceNote,
     undo_deadline,
 )
-from calendar_app.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from calendar_app.models.sources import (
     IN_FLIGHT_SOURCE_STATUSES,
     HookPlan,
@@ -60,6 +59,7 @@ from calendar_app.models.sources import (
     SourceKind,
     SourceStatus,
 )
+from calendar_app.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from calendar_app.models.workspaces import (
     LANGUAGES,
     PROJECT_COLOURS,
@@ -102,10 +102,10 @@ __all__ = [
     "CsvImport",
     "EmailChoice",
     "GenerationJob",
-    "IdempotentRequest",
+    "HookPlan",
     "Idea",
     "IdeaState",
-    "HookPlan",
+    "IdempotentRequest",
     "IllegalTransition",
     "KnowledgeDocument",
     "KnowledgeKind",
@@ -132,10 +132,10 @@ __all__ = [
     "Source",
     "SourceKind",
     "SourceNote",
+    "SourceStatus",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",
-    "SourceStatus",
     "Workspace",
     "person_name",
     "time_zone_choices",

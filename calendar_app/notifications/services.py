@@ -274,10 +274,21 @@ def enqueue_emails(notification_ids: Iterable[int]) -> None:
 # workspace events -----------------------------------------------------------------------------
 
 
-def key_invalid_notify(*, workspace_id: int, message: str) -> list[Notification]:
-    """Tells the workspace's admins that Scripe refuses its key; generation is blocked until
-    one of them enters a working key."""
+def key_invalid_notify(
+    *, workspace_id: int, message: str, by_oauth: bool = False
+) -> list[Notification]:
+    """Tells the workspace's admins that Scripe refuses its key (or, `by_oauth`, no longer
+    accepts its connection); generation is blocked until one of them mends it."""
     workspace = Workspace.objects.get(pk=workspace_id)
+    if by_oauth:
+        return _notify(
+            _audience(K.KEY_INVALID, workspace_id=workspace_id),
+            kind=K.KEY_INVALID,
+            workspace_id=workspace_id,
+            text=f"Scripe no longer accepts the connection of {workspace.name}: nothing can "
+            "be generated",
+            detail=message,
+        )
     return _notify(
         _audience(K.KEY_INVALID, workspace_id=workspace_id),
         kind=K.KEY_INVALID,
@@ -319,7 +330,9 @@ def webhook_disabled_notify(*, workspace_id: int, url: str, reason: str) -> list
 
 @receiver(key_refused, dispatch_uid="calendar_app.notifications.key_refused")
 def _on_key_refused(sender, *, connection, message: str, **kwargs) -> None:
-    key_invalid_notify(workspace_id=connection.workspace_id, message=message)
+    key_invalid_notify(
+        workspace_id=connection.workspace_id, message=message, by_oauth=connection.uses_oauth
+    )
 
 
 # in the app ------------------------------------------------------------------------------------

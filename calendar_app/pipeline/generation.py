@@ -47,6 +47,7 @@ from scripe_integration.services import (
     UNREACHABLE_CODES,
     ScripeNotConfigured,
     connection_for,
+    credential_problem,
     describe_error,
     scripe_session,
 )
@@ -524,7 +525,7 @@ def _handle_error(
         job.retry_reason = "Waiting for Scripe's rate limit to reset."
         _commit(job)
     elif error.code in KEY_ERRORS:  # scripe_session has already marked the key invalid
-        _fail(job, error.code, KEY_ERRORS[error.code])
+        _fail(job, error.code, credential_problem(connection, error.code))
     elif error.code == "spend_cap_exceeded":
         connection.note_spend_cap(error.meta)
         spent, cap = error.meta.get("spentCents"), error.meta.get("capCents")

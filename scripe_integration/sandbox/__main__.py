@@ -45,13 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "A local Scripe API (v1, version 2026-08-01) over real HTTP, in memory. It serves "
             "/v1/health, /v1/health/auth, /v1/workspaces/me, /v1/projects, /v1/posts, "
-            "/v1/posts/generations, /v1/jobs and /v1/webhook-endpoints as documented, publishes "
+            "/v1/posts/generations, /v1/jobs and /v1/webhook-endpoints as documented, an OAuth "
+            "2.1 server (/.well-known/oauth-authorization-server, /oauth/...), publishes "
             "scheduled posts on its clock, delivers signed webhooks, and has a control surface "
             "for tests: GET /_sandbox/stats, POST|DELETE /_sandbox/faults, "
             "POST /_sandbox/job-failures, POST /_sandbox/keys/revoke, "
             "PATCH /_sandbox/projects/{id}, PATCH|DELETE /_sandbox/posts/{id} (edits 'from the "
             "dashboard'), POST /_sandbox/posts/{id}/publish-failure, "
-            "GET /_sandbox/webhook-deliveries. A source text containing [sandbox:fail] (or "
+            "GET /_sandbox/webhook-deliveries, POST /_sandbox/oauth/revoke. A source text "
+            "containing [sandbox:fail] (or "
             "[sandbox:fail=content_policy]) makes that generation fail."
         ),
     )
@@ -192,6 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
         "itself; the contract pins neither (default object)",
     )
     parser.add_argument(
+        "--oauth-access-seconds",
+        type=float,
+        default=3600.0,
+        metavar="S",
+        help="how long an OAuth access token lives before it must be refreshed (default 3600)",
+    )
+    parser.add_argument(
         "--tick-seconds",
         type=float,
         default=0.2,
@@ -239,6 +248,7 @@ def main(argv: list[str] | None = None) -> None:
         estimate_reading=args.estimate_reading,
         ingest_seconds=args.ingest_seconds,
         upload_dir=args.upload_dir,
+        oauth_access_seconds=args.oauth_access_seconds,
     )
     logging.basicConfig(level=logging.INFO, format="sandbox: %(message)s", stream=sys.stderr)
     sandbox = Sandbox(config, host=args.host, port=args.port, quiet=args.quiet)

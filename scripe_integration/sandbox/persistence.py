@@ -1,11 +1,11 @@
 """The state file (`--state-file PATH`): the sandbox's data across restarts.
 
-Kept: projects, posts, jobs, idempotency records, webhook endpoints (with their secrets),
-spend, revoked keys and the id generator's state (so a seeded sandbox does not hand out an
-id twice). Not kept: request counters, faults, forced job failures, rate-limit windows and
-webhook deliveries in flight. Times are wall-clock, so a job that was running when the
-sandbox stopped is finished when it comes back, and a post whose time passed meanwhile is
-published (or fails to be) on the first tick.
+Kept: projects, posts, jobs, idempotency records, webhook endpoints (with their secrets), OAuth
+clients, grants and tokens, spend, revoked keys and the id generator's state (so a seeded
+sandbox does not hand out an id twice). Not kept: request counters, faults, forced job
+failures, rate-limit windows, OAuth codes and webhook deliveries in flight. Times are
+wall-clock, so a job that was running when the sandbox stopped is finished when it comes back, and a
+post whose time passed meanwhile is published (or fails to be) on the first tick.
 
 Written atomically (a temporary file in the same directory, then `os.replace`) whenever the
 state differs from what was last written, checked on every clock tick and on stop. Read once
@@ -24,6 +24,7 @@ import threading
 from dataclasses import asdict, fields
 from pathlib import Path
 
+from scripe_integration.sandbox.oauth import store_of
 from scripe_integration.sandbox.state import (
     Job,
     Post,
@@ -43,6 +44,7 @@ def _rows(cls, items: list[dict]) -> list:
 
 
 def dump(state: SandboxState) -> dict:
+    oauth = store_of(state).dump()
     with state.lock:
         version, internal, gauss = state.rng.getstate()
         return {
@@ -65,6 +67,7 @@ def dump(state: SandboxState) -> dict:
             "spend": dict(state.spend),
             "revokedKeys": sorted(state.config.revoked_keys),
             "rng": [version, list(internal), gauss],
+            "oauth": oauth,
         }
 
 
@@ -95,6 +98,7 @@ def load(state: SandboxState, data: dict) -> None:
         state.spend = {str(k): int(v) for k, v in data["spend"].items()}
         state.config.revoked_keys.update(data["revokedKeys"])
         state.rng.setstate((version, tuple(internal), gauss))
+    store_of(state).load(data.get("oauth") or {})
 
 
 class StateFile:

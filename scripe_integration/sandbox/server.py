@@ -24,6 +24,9 @@ receiver is the point of a sandbox, `--webhook-targets loopback` (the default) a
 http(s) to 127.0.0.0/8, ::1 and localhost, `any` accepts every address (containers on a
 private network), and `public` is the contract's rule exactly. The address is checked when the
 URL is set, not pinned.
+
+OAuth (discovery, registration, the consent page, tokens, and which workspace an OAuth token
+acts in) is `oauth.py`; this module only routes to it and accepts its access tokens.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from scripe_integration.sandbox import suggestions
+from scripe_integration.sandbox import oauth, suggestions
 from scripe_integration.sandbox.delivery import WebhookDispatcher
 from scripe_integration.sandbox.errors import ApiError
 from scripe_integration.sandbox.knowledge import create_knowledge
@@ -118,6 +121,9 @@ class Request:
     raw_body: bytes
     key: ApiKey | None = None
     root: str = ""  # scheme and host the request came to, for URLs the answer hands out
+    # The workspace the request acts in: the sandbox's, or for an OAuth token another one
+    # its user belongs to (`Scripe-Workspace-Id`; see oauth.py).
+    workspace: dict | None = None
     _json: object = field(default=None)
 
     def arg(self, name: str) -> str | None:
@@ -284,13 +290,13 @@ def health_auth(req: Request) -> tuple[int, dict]:
     return 200, {
         "status": "ok",
         "version": API_VERSION,
-        "workspace": {"id": req.state.workspace["id"]},
+        "workspace": {"id": (req.workspace or req.state.workspace)["id"]},
         "principal": {"id": req.key.id, "scopes": list(req.key.scopes)},
     }
 
 
 def workspace_me(req: Request) -> tuple[int, dict]:
-    ws = req.state.workspace
+    ws = req.workspace or req.state.workspace
     return 200, {
         "workspace": {
             "id": ws["id"],
@@ -298,7 +304,7 @@ def workspace_me(req: Request) -> tuple[int, dict]:
             "plan": ws["plan"],
             "features": {"apiAccess": True, "amplifiers": False, "engagementAutomation": False},
         },
-        "principal": {"type": "api_key", "id": req.key.id, "scopes": list(req.key.scopes)},
+        "principal": {"type": req.key.type, "id": req.key.id, "scopes": list(req.key.scopes)},
     }
 
 
@@ -770,6 +776,9 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         if method == "PUT" and url.path.startswith("/_uploads/"):
             handle_put(self, url.path.removeprefix("/_uploads/"))  # streamed, never buffered
             return
+        if oauth.is_oauth_path(url.path):
+            oauth.handle(self, method, state)
+            return
         headers: dict[str, str] = {"X-Request-Id": state.ulid("req_")}
         route, params, other_method = match(method, url.path)
         with state.lock:
@@ -798,6 +807,7 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             req.root = f"http://{self.headers.get('Host') or '127.0.0.1'}"
             if route.auth:
                 req.key = self.authorize(route, headers)
+                req.workspace = self.target_workspace(req.key, route)
             else:
                 headers["Cache-Control"] = "max-age=5, public"
             key = self.headers.get("Idempotency-Key")
@@ -835,7 +845,13 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or not auth[7:].strip():
             raise ApiError(401, "invalid_token", "Missing or malformed bearer token.")
-        key = state.authenticate(auth[7:].strip())
+        secret = auth[7:].strip()
+        if secret.startswith("scripe_oat_"):
+            key = oauth.store_of(state).authenticate(secret)
+        else:
+            key = state.authenticate(secret)
+        if key == "token_expired":
+            raise ApiError(401, "invalid_token", "The access token has expired; refresh it.")
         if isinstance(key, str):
             messages = {
                 "invalid_token": "The API key is not valid.",
@@ -872,6 +888,26 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
                 details={"required": [route.scope]},
             )
         return key
+
+    def target_workspace(self, key: ApiKey, route: Route) -> dict | None:
+        """The workspace an OAuth token acts in (`Scripe-Workspace-Id`, else the one pinned
+        at consent); None for an API key, which has one workspace and ignores the header."""
+        if key.type != "oauth":
+            return None
+        state = self.server.state
+        wanted = self.headers.get("Scripe-Workspace-Id") or key.default_workspace_id
+        if wanted not in key.workspace_ids:
+            raise ApiError(
+                403,
+                "workspace_mismatch",
+                f"The token's user does not belong to workspace '{wanted}'.",
+            )
+        if wanted != state.workspace["id"] and route.template not in (
+            "/v1/workspaces/me",
+            "/v1/health/auth",
+        ):
+            raise ApiError(404, "not_found", "The sandbox holds no data in that workspace.")
+        return oauth.store_of(state).workspace(wanted)
 
     def idempotent(
         self, route: Route, req: Request, key: str, headers: dict
@@ -969,6 +1005,18 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             with state.lock:
                 state.forced_failures.extend(codes)
             self.send_json(201, {"data": {"nextJobsFail": len(state.forced_failures)}}, {})
+        elif (method, path) == ("POST", "/_sandbox/oauth/revoke"):
+            # The user revoked the app in Scripe's settings.
+            revoked = oauth.store_of(state).revoke_grants(data.get("clientId"))
+            self.send_json(200, {"data": {"revokedGrants": revoked}}, {})
+        elif (method, path) == ("GET", "/_sandbox/oauth"):
+            store = oauth.store_of(state)
+            with state.lock:
+                grants = [
+                    {"id": g.id, "clientId": g.client_id, "revoked": g.revoked}
+                    for g in store.grants.values()
+                ]
+            self.send_json(200, {"data": {"grants": grants, "refreshes": store.refreshes}}, {})
         elif (method, path) == ("POST", "/_sandbox/keys/revoke"):
             state.revoke(data.get("key", ""))
             self.send_json(200, {"data": {"revoked": True}}, {})

@@ -150,13 +150,26 @@ class Config:
     upload_ttl_seconds: float = 3600.0
     upload_dir: str | None = None
     ingest_seconds: tuple[float, float] = (4.0, 8.0)
+    # OAuth (oauth.py): how long an access token lives, and the workspaces besides the
+    # sandbox's own that the consenting user belongs to, as (id, name).
+    oauth_access_seconds: float = 3600.0
+    oauth_workspaces: tuple[tuple[str, str], ...] = (
+        ("org_2sandboxSecondWorkspace02", "Second Sandbox Workspace"),
+    )
 
 
 @dataclass
 class ApiKey:
+    """Who a request's bearer token speaks for: an API key, or an OAuth grant (`oauth.py`),
+    which reaches every workspace in `workspace_ids`, `default_workspace_id` unless the
+    request names another."""
+
     secret: str
     id: str
     scopes: tuple[str, ...]
+    type: str = "api_key"
+    workspace_ids: tuple[str, ...] = ()
+    default_workspace_id: str | None = None
 
 
 @dataclass

@@ -154,3 +154,37 @@ def test_the_command_line_keeps_a_draft_across_a_restart(tmp_path):
             process.send_signal(signal.SIGINT)
             output, _ = process.communicate(timeout=10)
         assert "sandbox state loaded from" in output
+
+
+def test_an_oauth_connection_survives_a_restart(tmp_path):
+    from scripe_integration.client import ScripeClient, ScripeOAuthClient
+    from scripe_integration.contract import OAUTH_SCOPES
+    from tests.scripe_integration.oauth_support import CALLBACK, authorize, consent
+
+    path = tmp_path / "state.json"
+    with (
+        Sandbox(config(path)) as first,
+        ScripeOAuthClient(first.base_url, allow_local_hosts=True) as oauth,
+    ):
+        server = oauth.discover()
+        app = oauth.register(server, client_name="T", redirect_uri=CALLBACK, scopes=OAUTH_SCOPES)
+        verifier = "v" * 43
+        code = consent(authorize(server, app.client_id, verifier))["code"]
+        tokens = oauth.exchange_code(
+            server,
+            client_id=app.client_id,
+            code=code,
+            code_verifier=verifier,
+            redirect_uri=CALLBACK,
+        )
+        port = first.server.server_address[1]
+
+    with Sandbox(config(path), port=port) as second:
+        with ScripeClient(second.base_url, tokens.access_token, allow_local_hosts=True) as scripe:
+            assert scripe.workspace_me().principal_id
+        with ScripeOAuthClient(second.base_url, allow_local_hosts=True) as oauth:
+            server = oauth.discover()
+            renewed = oauth.refresh(
+                server, client_id=app.client_id, refresh_token=tokens.refresh_token
+            )
+        assert renewed.refresh_token != tokens.refresh_token

@@ -109,8 +109,10 @@ class Command(BaseCommand):
             users[role] = user
 
         connection = connection_for(workspace)
-        if not connection.has_key or connection.base_url != settings.SCRIPE_API_BASE_URL:
-            # Base URL and key together: a key belongs to the Scripe it was minted for.
+        connected = connection.has_key or connection.uses_oauth
+        if not connected or connection.base_url != settings.SCRIPE_API_BASE_URL:
+            # Base URL and key together: a key belongs to the Scripe it was minted for. A
+            # workspace an admin connected with Scripe (OAuth) keeps that connection.
             connection.base_url = settings.SCRIPE_API_BASE_URL
             connection.set_key(DEFAULT_TEST_KEY, by=users[Role.ADMIN])
             connection.save()
@@ -170,7 +172,6 @@ class Command(BaseCommand):
             except (ScripeError, ScripeNotConfigured) as error:
                 self.stderr.write(f"Could not read Scripe's suggestions: {error}")
                 return
-
 
     def _sources(self, workspace: Workspace, editor) -> None:
         """A sample recording and a document: as sources (the worker sends them to Scripe),

@@ -1,6 +1,6 @@
-"""`manage.py rotate_scripe_keys`: re-encrypt every stored Scripe secret (API keys and webhook
-secrets) with the newest key in SCRIPE_KEY_ENCRYPTION_KEYS. Put a new Fernet key in front of
-the list, run this, then drop the old key from the list."""
+"""`manage.py rotate_scripe_keys`: re-encrypt every stored Scripe secret (API keys, OAuth
+tokens and webhook secrets) with the newest key in SCRIPE_KEY_ENCRYPTION_KEYS. Put a new
+Fernet key in front of the list, run this, then drop the old key from the list."""
 
 from __future__ import annotations
 
@@ -14,11 +14,20 @@ from scripe_integration.models import ScripeConnection
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every stored Scripe API key and webhook secret with the first "
+        "Re-encrypt every stored Scripe API key, OAuth token and webhook secret with the first "
         "SCRIPE_KEY_ENCRYPTION_KEYS key."
     )
 
-    FIELDS = ("encrypted_key", "encrypted_webhook_secret", "encrypted_previous_webhook_secret")
+    # The OAuth tokens too: the row lock keeps a refresh from storing a new pair in between,
+    # and the refresh's conditional UPDATE (on the token version, which this leaves alone)
+    # still lands after it.
+    FIELDS = (
+        "encrypted_key",
+        "encrypted_access_token",
+        "encrypted_refresh_token",
+        "encrypted_webhook_secret",
+        "encrypted_previous_webhook_secret",
+    )
 
     def handle(self, *args, **options) -> None:
         rotated = 0

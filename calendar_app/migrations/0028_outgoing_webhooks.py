@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calendar_app', '0024_api_tokens'),
+        ('calendar_app', '0027_knowledge'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

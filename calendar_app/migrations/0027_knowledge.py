@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calendar_app', '0025_sources'),
+        ('calendar_app', '0026_sources'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
