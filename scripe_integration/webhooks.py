@@ -49,9 +49,9 @@ def signature(secret: str, body: bytes, timestamp: int) -> str:
 
 
 def signature_header(secrets: Iterable[str], body: bytes, timestamp: int) -> str:
-    """The header value for `body` signed with each secret, one `v1=` entry each: how this
-    app signs its own outgoing webhooks (calendar_app/outbound), the new and the previous
-    secret while a rotation settles, so a receiver holding either accepts it."""
+    """The header value for `body` signed with each secret, one `v1=` entry each, the way
+    Scripe signs: for signing webhooks of one's own the same way, with the new and the
+    previous secret while a rotation settles, so a receiver holding either accepts it."""
     entries = [f"{SIGNATURE_SCHEME}={_digest(secret, body, timestamp)}" for secret in secrets]
     return ",".join([f"t={timestamp}", *entries])
 

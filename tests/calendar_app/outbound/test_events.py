@@ -10,7 +10,7 @@ from django.utils import timezone
 from calendar_app.models import WebhookDelivery, WebhookEvent
 from calendar_app.outbound import events, services
 from calendar_app.planning.services import slot_move
-from calendar_app.review.services import slot_approve, slot_reject
+from calendar_app.review.services import slot_approve, slot_reject, slot_request_changes
 from tests.support import written_draft
 
 
@@ -60,3 +60,9 @@ def test_an_edit_is_post_changed(team, everything):
         user=team.editor,
     )
     assert _told() == ["post.planned", "post.changed"]
+
+
+def test_a_request_for_changes_is_changes_requested(team, wired, everything):
+    slot = written_draft(team)
+    slot_request_changes(slot=slot, user=team.manager, comment="Shorter, please.")
+    assert _told() == ["draft.ready", "changes.requested"]
