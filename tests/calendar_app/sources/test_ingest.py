@@ -228,3 +228,12 @@ def test_an_expired_upload_address_gets_a_new_upload_and_still_one_source(
     assert done.upload_round == 1 and done.idempotency_key.endswith("-1")
     stats = ingesting.stats()
     assert stats["uploads"] == 2 and stats["sourceJobs"] == 1
+
+
+def test_an_unreachable_scripe_sends_the_whole_batch_waiting(team, ingesting, tmp_path):
+    first, second = file_source(team, tmp_path), file_source(team, tmp_path)
+    ingesting.sandbox.stop()  # nobody answers now
+    ingest.sources_advance([first.pk, second.pk])
+    for source in Source.objects.filter(pk__in=[first.pk, second.pk]):
+        assert not source.finished and source.next_poll_at > source.created_at
+        assert "could not be reached" in source.retry_reason
