@@ -142,6 +142,13 @@ class _Batch:
         except ScripeError as error:
             if _workspace_wide(error):
                 self.stopped = error
+                # The batch's other due sources wait as well, rather than be handed on again
+                # at once into the same refusal.
+                now = timezone.now()
+                for other in self.sources:
+                    due = other.next_poll_at is None or other.next_poll_at <= now
+                    if other not in sources and not other.finished and due:
+                        _handle_error(other, error, self.connection)
             for source in sources:
                 _handle_error(source, error, self.connection)
         finally:

@@ -184,6 +184,8 @@ def source_create_url(*, user, project: Project | None, url: str, slot=None) -> 
         check_url(url)
     except DestinationRefused as refused:
         problems["url"] = f"{refused}: this link cannot be read."
+    except ValueError:  # not a URL at all (say an unclosed IPv6 bracket)
+        problems["url"] = "This is not a link; copy it from the browser's address bar."
     try:
         project = _project_check(project)
     except Refusal as refusal:

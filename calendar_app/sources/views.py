@@ -10,6 +10,7 @@ with the sentence next to the field. The browser checks the same before sending 
 from __future__ import annotations
 
 import json
+import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
@@ -109,12 +110,11 @@ def source_list(request: HttpRequest) -> HttpResponse:
 
 def _from_slot(viewer: Viewer, raw: str):
     """The post a source is added from (only one the viewer sees), or None."""
-    if not raw:
-        return None
     try:
-        return slot_visible_to(viewer, raw)
-    except (ValueError, TypeError):
+        public_id = uuid.UUID(raw)
+    except (ValueError, TypeError, AttributeError):
         return None
+    return slot_visible_to(viewer, public_id)
 
 
 def _created(request: HttpRequest, source) -> HttpResponse:

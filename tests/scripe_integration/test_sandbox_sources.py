@@ -226,3 +226,21 @@ def test_the_client_refuses_a_type_or_size_before_sending(fast):
         with pytest.raises(ScripeInputError):
             scripe.create_upload("application/pdf", max_size_bytes=100 * MB + 1)
         assert scripe.calls == 0
+
+
+def test_a_finished_file_source_is_announced(api):
+    receiver = Receiver()
+    try:
+        api.post(
+            "webhook-endpoints",
+            json={"name": "r", "url": receiver.url, "events": ["source.created", "job.completed"]},
+        ).raise_for_status()
+        handle = upload(api)
+        httpx.put(handle["uploadUrl"], content=wav_bytes(1), headers={"Content-Type": "audio/wav"})
+        job = file_source(api, handle["id"]).json()["data"]
+        eventually(lambda: sorted(receiver.types()) == ["job.completed", "source.created"])
+        completed = next(e for e in receiver.events() if e["type"] == "job.completed")
+        assert completed["data"]["object"]["id"] == job["id"]
+        assert completed["data"]["object"]["type"] == "SOURCE_INGEST_FILE"
+    finally:
+        receiver.stop()

@@ -206,3 +206,34 @@ def test_a_job_webhook_makes_the_sources_next_poll_due_now(team, tmp_path):
     assert webhooks._job_event(team.workspace.pk, event) == "source ingest job_abc due now"
     source.refresh_from_db()
     assert source.next_poll_at < later
+
+
+def test_an_expired_upload_address_gets_a_new_upload_and_still_one_source(
+    team, ingesting, tmp_path, monkeypatch
+):
+    real_put = ScripeClient.put_upload
+    tries = []
+
+    def expired_once(self, upload, path, *, size, **kwargs):
+        tries.append(upload.id)
+        if len(tries) == 1:
+            raise ScripeError(code="upload_expired", message="Request has expired.")
+        return real_put(self, upload, path, size=size, **kwargs)
+
+    monkeypatch.setattr(ScripeClient, "put_upload", expired_once)
+    source = file_source(team, tmp_path)
+    done = ingest_finish(source.pk)
+    assert done.status == "ready"
+    assert len(set(tries)) == 2  # a second upload, not the spent address
+    assert done.upload_round == 1 and done.idempotency_key.endswith("-1")
+    stats = ingesting.stats()
+    assert stats["uploads"] == 2 and stats["sourceJobs"] == 1
+
+
+def test_an_unreachable_scripe_sends_the_whole_batch_waiting(team, ingesting, tmp_path):
+    first, second = file_source(team, tmp_path), file_source(team, tmp_path)
+    ingesting.sandbox.stop()  # nobody answers now
+    ingest.sources_advance([first.pk, second.pk])
+    for source in Source.objects.filter(pk__in=[first.pk, second.pk]):
+        assert not source.finished and source.next_poll_at > source.created_at
+        assert "could not be reached" in source.retry_reason

@@ -252,3 +252,23 @@ def test_the_post_page_links_to_adding_a_source(client, team):
     client.force_login(team.editor)
     html = client.get(f"/slots/{slot.public_id}/").content.decode()
     assert f"/sources/?project={team.project.scripe_id}&amp;slot={slot.public_id}" in html
+
+
+def test_malformed_input_is_a_sentence_not_a_500(client, team):
+    client.force_login(team.editor)
+    for url in ("https://[::1", "https://exa\x00mple.com/", "ftp://example.com/x"):
+        response = client.post(
+            "/sources/add/", {"project": team.project.pk, "url": url, "slot": "not-a-uuid"}
+        )
+        assert response.status_code == 200
+        assert "field-invalid" in response.content.decode()
+    response = client.post("/sources/add/", {"project": "x\x00", "text": "\x00\x00"})
+    assert response.status_code == 200
+    file = SimpleUploadedFile("memo.wav", wav_bytes(), "audio/wav")
+    response = client.post(
+        "/sources/upload/",
+        {"project": team.project.pk, "file": file, "slot": "00000000-0000-0000-0000-000000000000"},
+    )
+    assert response.status_code == 302  # a post that is not theirs is simply not linked
+    assert Source.objects.get().slot is None
+    assert Source.objects.count() == 1
