@@ -39,6 +39,7 @@ from calendar_app.models import (
     Profile,
     Project,
     Role,
+    Source,
     SourceNote,
     Workspace,
 )
@@ -60,6 +61,7 @@ WORKSPACE_PATHS: dict[type[Model], str] = {
     PlannedSlot: "workspace",
     GenerationJob: "slot__workspace",
     Label: "workspace",
+    Source: "workspace",
     Profile: "user__memberships__workspace",
     get_user_model(): "memberships__workspace",
 }
@@ -317,6 +319,23 @@ class GenerationJobAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
     list_filter = ["scripe_status", "finished", "stalled"]
     search_fields = ["scripe_job_id", "post_id", "error_code"]
     exclude = ["idempotency_key"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Source)
+class SourceAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
+    """Read-only history of sources sent to Scripe (#26), for support. The presigned upload
+    URL is left out: it lets anyone holding it write the upload until it expires."""
+
+    list_display = ["name", "workspace", "kind", "status", "scripe_job_id", "scripe_calls"]
+    list_filter = [BY_WORKSPACE, "kind", "status"]
+    search_fields = ["scripe_job_id", "scripe_source_id", "upload_id", "error_code"]
+    exclude = ["upload_url", "topics", "lease_until", "dispatched_at"]
 
     def has_add_permission(self, request) -> bool:
         return False

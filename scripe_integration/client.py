@@ -58,7 +58,12 @@ from scripe_integration.contract import (
     webhook_name,
     webhook_url,
 )
-from scripe_integration.destinations import DestinationRefused, public_addresses
+from scripe_integration.destinations import (
+    REFUSED,
+    DestinationRefused,
+    check_url,
+    public_addresses,
+)
 
 
 def _app_version() -> str:
@@ -792,6 +797,10 @@ def fetch_text(
     rule, `PublicOnlyTransport`) unless `allow_local_hosts`; no redirects followed, so an
     answer cannot send the request elsewhere. Failures are ScripeErrors: `fetch_failed`
     (retryable when the host did not answer) or `fetch_refused`."""
+    try:
+        check_url(url, allow_local=allow_local_hosts, resolve=False)
+    except DestinationRefused as refused:
+        raise ScripeError(code="fetch_refused", message=str(refused), retryable=False) from None
     transport = None if allow_local_hosts else PublicOnlyTransport()
     headers = {"User-Agent": USER_AGENT, "Accept": "text/html, text/plain;q=0.9"}
     try:
@@ -823,7 +832,8 @@ def fetch_text(
         raise ScripeError(
             code="fetch_failed",
             message=f"The page could not be read ({exc.__class__.__name__}).",
-            retryable=not isinstance(exc, httpx.ConnectError) or "public" not in str(exc),
+            # The transport's own refusal (a name resolving to a private address) is final.
+            retryable=REFUSED not in str(exc),
         ) from exc
     text = bytes(body).decode(encoding, errors="replace")
     if kind == "text/plain":

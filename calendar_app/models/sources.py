@@ -20,7 +20,7 @@ class SourceKind(models.TextChoices):
 
 
 class SourceStatus(models.TextChoices):
-    RECEIVED = "received", "Waiting to upload"
+    RECEIVED = "received", "Waiting to be sent"
     UPLOADING = "uploading", "Uploading to Scripe"
     INGESTING = "ingesting", "Scripe is transcribing"
     READY = "ready", "Ready"

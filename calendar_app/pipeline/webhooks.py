@@ -9,10 +9,10 @@ event once per event id, so a replayed delivery is answered 2xx and changes noth
 - `post.updated` / `post.scheduled` / `post.unscheduled`: the slot whose current attempt
   wrote that post follows Scripe's copy through `sync.post_follow`, the same function the
   sync uses (a copy older than the last one applied changes nothing);
-- `job.completed` / `job.failed`: the unfinished attempt (or knowledge-base ingest) with
-  that Scripe job is made due now, so a dispatcher hands it to a task at once. The job in
-  the payload is not applied here: the pipeline owns an attempt's transitions and reads the
-  job itself.
+- `job.completed` / `job.failed`: the unfinished attempt (or source or knowledge ingest,
+  #26) with that Scripe job is made due now, so a dispatcher hands it to a task at once. The
+  job in the payload is not applied here: the pipeline owns an attempt's transitions and
+  reads the job itself.
 - `knowledge.indexed`: the document is indexed, which is all the event can say; the
   document still indexing for that ingest job (or with that `kb_` id) is marked indexed at
   once, by the same conditional UPDATE the ingest's poll uses, so only one of them does.
@@ -29,7 +29,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from calendar_app.models import GenerationJob, KnowledgeDocument, KnowledgeState, PlannedSlot
+from calendar_app.models import (
+    GenerationJob,
+    KnowledgeDocument,
+    KnowledgeState,
+    PlannedSlot,
+    Source,
+)
 from calendar_app.pipeline.sync import post_follow
 from scripe_integration.contract import ScripeError
 from scripe_integration.models import WebhookDelivery
@@ -149,6 +155,9 @@ def _job_event(workspace_id: int, event: WebhookEvent) -> str:
     # The dispatcher hands attempts whose next step is due; this one's is now.
     if due.update(next_poll_at=timezone.now(), dispatched_at=None):
         return f"attempt for {job.id} due now"
+    ingest = Source.objects.filter(workspace_id=workspace_id, scripe_job_id=job.id, finished=False)
+    if ingest.update(next_poll_at=timezone.now(), dispatched_at=None):
+        return f"source ingest {job.id} due now"
     ingest = KnowledgeDocument.objects.filter(
         workspace_id=workspace_id, scripe_job_id=job.id, finished=False
     )

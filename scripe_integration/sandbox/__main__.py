@@ -92,6 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="generations per UTC day (5 cents each) before 402 spend_cap_exceeded (default 400)",
     )
     parser.add_argument(
+        "--ingest-seconds",
+        type=seconds_range,
+        default=(4.0, 8.0),
+        metavar="LOW-HIGH",
+        help="how long a file source's SOURCE_INGEST_FILE job runs (default 4-8)",
+    )
+    parser.add_argument(
+        "--upload-dir",
+        default=None,
+        help="where uploaded files go (default: a new temporary directory)",
+    )
+    parser.add_argument(
         "--generation-seconds",
         type=seconds_range,
         default=(8.0, 20.0),
@@ -218,6 +230,8 @@ def main(argv: list[str] | None = None) -> None:
         state_file=args.state_file,
         progress=not args.no_progress,
         estimate_reading=args.estimate_reading,
+        ingest_seconds=args.ingest_seconds,
+        upload_dir=args.upload_dir,
     )
     logging.basicConfig(level=logging.INFO, format="sandbox: %(message)s", stream=sys.stderr)
     sandbox = Sandbox(config, host=args.host, port=args.port, quiet=args.quiet)

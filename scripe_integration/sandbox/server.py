@@ -1120,6 +1120,7 @@ class Sandbox:
             self.clock_thread.join()
         self.dispatcher.stop()
         self.save()
+        self.state.uploads.close()
 
     def start(self) -> Sandbox:
         self.start_background()

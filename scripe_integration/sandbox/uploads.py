@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -80,10 +81,17 @@ class UploadStore:
     """The sandbox's uploads and the directory their bytes go to."""
 
     def __init__(self, directory: str | None = None) -> None:
+        self.owned = directory is None  # a directory of its own, removed by `close`
         self.directory = directory or tempfile.mkdtemp(prefix="scripe-sandbox-uploads-")
+        os.makedirs(self.directory, exist_ok=True)
         self.by_id: dict[str, Upload] = {}
         self.by_token: dict[str, Upload] = {}
         self.lock = threading.Lock()
+
+    def close(self) -> None:
+        """Removes the uploaded bytes when the directory was the store's own."""
+        if self.owned:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
     def create(self, *, upload_id: str, content_type: str, max_size: int, now: float, ttl: float):
         token = secrets.token_urlsafe(24)

@@ -19,6 +19,7 @@ PAGES = (
     "/projects/",
     "/queue/",
     "/labels/",
+    "/sources/",
     "/settings/",
     "/notifications/",
 )

@@ -11,6 +11,7 @@ import pytest
 
 from calendar_app.models import PlannedSlot, Project, ScheduleTime, Source
 from calendar_app.sources import samples
+from tests.browser.conftest import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,10 +28,12 @@ def test_a_recording_becomes_three_queued_posts_one_generated_and_approved(journ
     page = journey.page_for(journey.team.editor)
     page.click("nav >> text=Sources")
     page.select_option("#upload-project", label="Lena Fischer")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     # A type Scripe refuses: the sentence next to the field, and nothing sent.
     page.set_input_files("#upload-file", str(wrong))
     page.locator("[data-file-error] >> text=Scripe takes audio or video").wait_for()
+    page.screenshot(path=SCREENSHOTS / "sources-refused-type.png", caret="initial")
     page.click("#upload-form button[type=submit]")
     assert not Source.objects.exists()
 
@@ -55,6 +58,8 @@ def test_a_recording_becomes_three_queued_posts_one_generated_and_approved(journ
     page.click("button:has-text('Plan posts from the ticked hooks')")
     page.locator("#toasts >> text=3 posts planned at the next queue times.").wait_for()
     assert page.locator("#source-hooks .badge:has-text('Planned')").count() == 3
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "sources-hooks-planned.png", full_page=True, caret="initial")
     planned = PlannedSlot.objects.filter(hook_plan__source=source).order_by("scheduled_for")
     assert sorted(p.hook_plan.hook_id for p in planned) == sorted(hooks)
 

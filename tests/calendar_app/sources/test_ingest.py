@@ -192,3 +192,17 @@ def test_fifty_sources_waiting_on_scripe_hold_no_task(team, ingesting, tmp_path,
     Source.objects.update(dispatched_at=None)
     assert dispatch.generations_dispatch() == 0
     assert dispatch.seconds_until_due() > 0
+
+
+def test_a_job_webhook_makes_the_sources_next_poll_due_now(team, tmp_path):
+    from types import SimpleNamespace
+
+    from calendar_app.pipeline import webhooks
+
+    source = file_source(team, tmp_path)
+    later = source.created_at.replace(year=source.created_at.year + 1)
+    Source.objects.filter(pk=source.pk).update(scripe_job_id="job_abc", next_poll_at=later)
+    event = SimpleNamespace(job=SimpleNamespace(id="job_abc"), type="job.completed", id="evt_1")
+    assert webhooks._job_event(team.workspace.pk, event) == "source ingest job_abc due now"
+    source.refresh_from_db()
+    assert source.next_poll_at < later
