@@ -90,9 +90,12 @@ def add_conventions(result: dict, generator, request, public) -> dict:
                     {
                         "in": "header",
                         "name": "Idempotency-Key",
-                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
-                        "description": "The same key and body within 24 h answers the first "
-                        "answer again (Idempotent-Replayed: true); another body is a 409.",
+                        # No pattern: as at Scripe, a key that is not 1-64 letters, digits,
+                        # '-' or '_' is ignored rather than refused, so it is not invalid input.
+                        "schema": {"type": "string"},
+                        "description": "1-64 letters, digits, '-' or '_' (another value is "
+                        "ignored, as at Scripe). The same key and body within 24 h answers the "
+                        "first answer again (Idempotent-Replayed: true); another body is a 409.",
                     }
                 )
     return result
