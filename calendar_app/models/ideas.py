@@ -115,9 +115,11 @@ class Idea(models.Model):
         self._move(IdeaState.USED, PLANNABLE_IDEA_STATES, by=by)
 
     def dismiss(self, *, by) -> None:
-        self._move(IdeaState.DISMISSED, {IdeaState.NEW, IdeaState.PICKED}, by=by)
+        self._move(IdeaState.DISMISSED, PLANNABLE_IDEA_STATES, by=by)
 
     def restore(self, *, by) -> None:
         """Back from dismissed: to `used` if posts came from it, else `new`."""
-        back = IdeaState.USED if self.slots.exists() else IdeaState.NEW
+        back = (
+            IdeaState.USED if self.slots.filter(deleted_at__isnull=True).exists() else IdeaState.NEW
+        )
         self._move(back, {IdeaState.DISMISSED}, by=by)

@@ -113,6 +113,15 @@ def test_only_a_manager_dismisses_and_restores(team):
     assert Idea.objects.get(pk=idea.pk).state == IdeaState.NEW
 
 
+def test_a_used_idea_dismissed_and_restored_is_used_again(team):
+    idea = add(team)
+    services.idea_plan(viewer=viewer_of(team.editor), idea=idea, day=date(2026, 10, 20))
+    manager = viewer_of(team.manager)
+    services.idea_dismiss(viewer=manager, idea=Idea.objects.get(pk=idea.pk))
+    services.idea_restore(viewer=manager, idea=Idea.objects.get(pk=idea.pk))
+    assert Idea.objects.get(pk=idea.pk).state == IdeaState.USED
+
+
 def test_of_two_racing_picks_one_wins_and_the_other_is_told_who(team):
     idea = add(team)
     first, second = Idea.objects.get(pk=idea.pk), Idea.objects.get(pk=idea.pk)

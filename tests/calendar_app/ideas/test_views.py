@@ -276,3 +276,22 @@ def test_the_queue_page_offers_the_panel_and_a_drop_zone(client, team):
     page = client.get(f"/queue/{team.project.scripe_id}/").content.decode()
     assert "data-idea-queue-drop" in page
     assert f'hx-get="/ideas/panel/?project={team.project.scripe_id}"' in page
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/ideas/"),
+        ("get", "/ideas/panel/"),
+        ("post", "/ideas/add/"),
+        ("get", "/ideas/{id}/"),
+        ("post", "/ideas/{id}/plan/"),
+        ("post", "/ideas/{id}/queue/"),
+        ("post", "/ideas/{id}/state/"),
+    ],
+)
+def test_every_ideas_address_asks_anonymous_people_to_log_in(client, team, method, path):
+    idea = add(team)
+    response = getattr(client, method)(path.format(id=idea.public_id), {"date": "2026-10-20"})
+    assert response.status_code == 302 and "/login/" in response.url
+    assert PlannedSlot.objects.count() == 0 and Idea.objects.get().state == IdeaState.NEW
