@@ -173,3 +173,11 @@ def test_add_to_queue_plans_at_the_next_schedule_time_and_top_is_a_managers(team
     assert top["isError"] is True
     assert top["content"][0]["text"].startswith("Only a manager can put a post at the top")
     assert PlannedSlot.objects.count() == 1
+
+
+def test_list_posts_refuses_a_range_that_ends_before_it_starts(team, token_for):
+    result = call(
+        token_for(team.editor), "list_posts", date_from="2026-06-10", date_to="2026-06-01"
+    )
+    assert result["isError"] is True
+    assert result["content"][0]["text"] == "The end date is before the start date."
