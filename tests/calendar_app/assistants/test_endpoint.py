@@ -45,8 +45,8 @@ def test_it_answers_a_tool_call_with_json(team, token_for):
 def test_it_refuses_a_request_without_a_token(team):
     response = rpc(None, "tools/list")
     assert response.status_code == 401
-    assert response["WWW-Authenticate"].startswith('Bearer realm="mcp", error="invalid_token"')
-    assert response.json()["error"] == "invalid_token"
+    assert response["WWW-Authenticate"] == 'Bearer realm="mcp"'
+    assert response.json()["error"] == "unauthenticated"
 
 
 def test_a_logged_in_browser_is_not_a_token(team):
@@ -68,6 +68,7 @@ def test_it_refuses_a_token_that_no_longer_opens(team, token_for, how):
         Membership.objects.filter(user=team.editor).delete()
     response = rpc(secret, "tools/list")
     assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith('Bearer realm="mcp", error="invalid_token"')
     assert "unknown, revoked or expired" in response.json()["error_description"]
 
 
