@@ -154,7 +154,13 @@ def slot_for(
 ) -> PlannedSlot:
     """The slot, if it is in one of the user's workspaces (else 404); with `to` (what the user
     wants to do, in words), also checks their role there (else 403 saying who may)."""
-    viewer = viewer_for(request)
+    return slot_for_viewer(viewer_for(request), public_id, to=to, role=role)
+
+
+def slot_for_viewer(
+    viewer: Viewer, public_id, *, to: str | None = None, role: str = Role.EDITOR
+) -> PlannedSlot:
+    """`slot_for` for a viewer without a request (an assistant's token, calendar_app/assistants)."""
     slot = slot_visible_to(viewer, public_id)
     if slot is None:
         raise Http404("No such post.")

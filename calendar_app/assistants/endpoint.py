@@ -44,14 +44,17 @@ from calendar_app.notifications.trail import acting_via
 INNER_PATH = "/mcp"
 
 
-def _unauthorized(description: str) -> JsonResponse:
-    """401 as OAuth 2.0 Bearer (RFC 6750) and the SDK's own auth middleware answer it."""
+def _unauthorized(description: str, *, sent: bool) -> JsonResponse:
+    """401 as OAuth 2.0 Bearer (RFC 6750) answers it: with `invalid_token` when a token was
+    sent, and only the realm when none was."""
     response = JsonResponse(
-        {"error": "invalid_token", "error_description": description}, status=401
+        {"error": "invalid_token" if sent else "unauthenticated", "error_description": description},
+        status=401,
     )
-    response["WWW-Authenticate"] = (
-        f'Bearer realm="mcp", error="invalid_token", error_description="{description}"'
-    )
+    challenge = 'Bearer realm="mcp"'
+    if sent:
+        challenge += f', error="invalid_token", error_description="{description}"'
+    response["WWW-Authenticate"] = challenge
     return response
 
 
@@ -63,10 +66,12 @@ def _bearer(request: HttpRequest) -> str | None:
 
 
 def _scope(request: HttpRequest, body: bytes) -> dict:
-    """The ASGI scope of this request, as the SDK's app expects it."""
+    """The ASGI scope of this request, as the SDK's app expects it. The token stays here: the
+    SDK has no use for it, so it cannot turn up in anything the SDK logs."""
     headers = [
         (name.lower().encode("latin-1"), value.encode("latin-1"))
         for name, value in request.headers.items()
+        if name.lower() != "authorization"
     ]
     return {
         "type": "http",
@@ -126,11 +131,14 @@ def mcp_endpoint(request: HttpRequest) -> HttpResponse:
         return response
     secret = _bearer(request)
     if secret is None:
-        return _unauthorized("Send a personal access token as Authorization: Bearer <token>.")
+        return _unauthorized(
+            "Send a personal access token as Authorization: Bearer <token>.", sent=False
+        )
     use = token_authenticate(secret)
     if use is None:
         return _unauthorized(
-            "This token is unknown, revoked or expired; make a new one in Settings, API tokens."
+            "This token is unknown, revoked or expired; make a new one in Settings, API tokens.",
+            sent=True,
         )
     # The same budget as the REST API: one token, one limit, whichever way it comes.
     rate = rate_take(token_key=str(use.token.public_id))

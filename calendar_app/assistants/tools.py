@@ -33,7 +33,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 from starlette.applications import Starlette
 
-from calendar_app.access import slot_visible_to
+from calendar_app.access import slot_for_viewer
 from calendar_app.accounts.tokens import TokenUse
 from calendar_app.api import selectors
 from calendar_app.api.envelopes import one
@@ -160,16 +160,6 @@ def _post(use: TokenUse, public_id) -> dict:
     if slot is None:
         raise Http404("No such post.")
     return one(PostSerializer, slot)["data"]
-
-
-def _slot(use: TokenUse, post_id: UUID, *, to: str | None = None, role: str = Role.EDITOR):
-    """`access.slot_for` for a token's viewer: another workspace's post is not found."""
-    slot = slot_visible_to(use.viewer, post_id)
-    if slot is None:
-        raise Http404("No such post.")
-    if to is not None:
-        use.viewer.require(role, slot.workspace_id, to)
-    return slot
 
 
 def _project(use: TokenUse, project_id: str):
@@ -341,11 +331,11 @@ def add_to_queue(
     return {"post": _post(use, queued.slot.public_id), "movedLater": queued.moved}
 
 
-@tool("plan", destructiveHint=False)
+@tool("plan", destructiveHint=False, openWorldHint=True)
 def generate_post(use: TokenUse, post_id: PostId) -> dict[str, Any]:
     """Has Scripe write the post (or write it again after a failure or a cancel). It is
     written in the background: show_post follows its status and generation."""
-    slot = _slot(use, post_id, to="generate posts")
+    slot = slot_for_viewer(use.viewer, post_id, to="generate posts")
     generation_request(slot=slot, user=use.token.user)
     return _post(use, post_id)
 
@@ -377,16 +367,16 @@ def list_review_queue(use: TokenUse, project_id: ProjectId | None = None) -> dic
     }
 
 
-@tool("review", destructiveHint=False)
+@tool("review", destructiveHint=False, openWorldHint=True)
 def approve_post(use: TokenUse, post_id: PostId) -> dict[str, Any]:
     """Approves the draft as it stands, which schedules the post in Scripe for its time (the
     review screen's Approve, with the same rules, including no self-approval)."""
-    slot = _slot(use, post_id, to="review drafts", role=Role.MANAGER)
+    slot = slot_for_viewer(use.viewer, post_id, to="review drafts", role=Role.MANAGER)
     said = review.slot_approve(slot=slot, user=use.token.user)
     return {"message": said, "post": _post(use, post_id)}
 
 
-@tool("review", destructiveHint=False)
+@tool("review", destructiveHint=False, openWorldHint=True)
 def request_changes(
     use: TokenUse,
     post_id: PostId,
@@ -394,6 +384,6 @@ def request_changes(
 ) -> dict[str, Any]:
     """Sends the draft back to Scripe with a comment; Scripe writes a new version, which
     comes back for review."""
-    slot = _slot(use, post_id, to="review drafts", role=Role.MANAGER)
+    slot = slot_for_viewer(use.viewer, post_id, to="review drafts", role=Role.MANAGER)
     said = review.slot_request_changes(slot=slot, user=use.token.user, comment=comment)
     return {"message": said, "post": _post(use, post_id)}

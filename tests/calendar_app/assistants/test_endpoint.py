@@ -45,8 +45,8 @@ def test_it_answers_a_tool_call_with_json(team, token_for):
 def test_it_refuses_a_request_without_a_token(team):
     response = rpc(None, "tools/list")
     assert response.status_code == 401
-    assert response["WWW-Authenticate"].startswith('Bearer realm="mcp", error="invalid_token"')
-    assert response.json()["error"] == "invalid_token"
+    assert response["WWW-Authenticate"] == 'Bearer realm="mcp"'
+    assert response.json()["error"] == "unauthenticated"
 
 
 def test_a_logged_in_browser_is_not_a_token(team):
@@ -68,6 +68,7 @@ def test_it_refuses_a_token_that_no_longer_opens(team, token_for, how):
         Membership.objects.filter(user=team.editor).delete()
     response = rpc(secret, "tools/list")
     assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith('Bearer realm="mcp", error="invalid_token"')
     assert "unknown, revoked or expired" in response.json()["error_description"]
 
 
@@ -173,3 +174,11 @@ def test_add_to_queue_plans_at_the_next_schedule_time_and_top_is_a_managers(team
     assert top["isError"] is True
     assert top["content"][0]["text"].startswith("Only a manager can put a post at the top")
     assert PlannedSlot.objects.count() == 1
+
+
+def test_list_posts_refuses_a_range_that_ends_before_it_starts(team, token_for):
+    result = call(
+        token_for(team.editor), "list_posts", date_from="2026-06-10", date_to="2026-06-01"
+    )
+    assert result["isError"] is True
+    assert result["content"][0]["text"] == "The end date is before the start date."
