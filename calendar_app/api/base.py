@@ -9,7 +9,7 @@ import hashlib
 import json
 from contextlib import ExitStack
 
-from django.http import HttpResponseNotModified
+from django.http import Http404, HttpResponseNotModified
 from django.utils.http import parse_etags
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -68,6 +68,9 @@ class ApiView(APIView):
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
+        if any("\x00" in str(value) for value in kwargs.values()):
+            # No id holds a NUL, and PostgreSQL refuses to compare with one.
+            raise Http404("No such address.")
         use = request.auth
         self._exit.enter_context(acting_via(f"API ({use.token.name})"))
         if request.method == "POST":

@@ -90,8 +90,11 @@ def add_conventions(result: dict, generator, request, public) -> dict:
                     {
                         "in": "header",
                         "name": "Idempotency-Key",
-                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
-                        "description": "The same key and body within 24 h answers the first "
+                        # No `pattern`: a malformed key is ignored, not refused (as Scripe
+                        # does), so the schema must not promise a 400 for one.
+                        "schema": {"type": "string"},
+                        "description": "1-64 letters, digits, - or _ (another value is "
+                        "ignored). The same key and body within 24 h answers the first "
                         "answer again (Idempotent-Replayed: true); another body is a 409.",
                     }
                 )

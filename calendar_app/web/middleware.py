@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -108,6 +108,10 @@ class RefuseNulInQueryMiddleware:
 
     def _refuse(self, request: HttpRequest) -> HttpResponse:
         reason = "The address contains a character that cannot be used (a NUL character)."
+        if request.path.startswith("/api/"):
+            # The REST API's error envelope (calendar_app/api/errors.py): its clients read JSON.
+            error = {"code": "invalid_request", "message": reason, "fields": {}}
+            return JsonResponse({"error": error}, status=400)
         if _wants_html_page(request):
             return render(request, "400.html", {"reason": reason}, status=400)
         return HttpResponseBadRequest(reason, content_type="text/plain; charset=utf-8")
