@@ -76,6 +76,6 @@ urlpatterns = [
     path("docs/", Docs.as_view(url_name="api_schema"), name="api_docs"),
     path("v1/", include(v1)),
     # Anything else under /api/ answers the error envelope, not the site's HTML 404 page (a
-    # newline in the address too: `.` alone would not match it).
-    re_path(r"^(?s:.*)$", missing),
+    # newline in the address too, which `.` would not match).
+    re_path(r"^[\s\S]*$", missing),
 ]
