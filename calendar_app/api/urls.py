@@ -87,6 +87,7 @@ urlpatterns = [
     path("schema/", Schema.as_view(), name="api_schema"),
     path("docs/", Docs.as_view(url_name="api_schema"), name="api_docs"),
     path("v1/", include(v1)),
-    # Anything else under /api/ answers the error envelope, not the site's HTML 404 page.
-    re_path(r"^.*$", missing),
+    # Anything else under /api/ answers the error envelope, not the site's HTML 404 page (a
+    # newline in the address too, which `.` would not match).
+    re_path(r"^[\s\S]*$", missing),
 ]

@@ -88,3 +88,16 @@ def test_the_list_reads_a_constant_number_of_queries(
     with django_assert_num_queries(3):
         answer = editor_api.get(NOTIFICATIONS)
     assert len(answer.json()["data"]) == 7
+
+
+def test_marking_read_takes_only_post(team, told, editor_api):
+    assert editor_api.get(f"{NOTIFICATIONS}{told['older'].public_id}/read/").status_code == 405
+    assert editor_api.get(f"{NOTIFICATIONS}read/").status_code == 405
+
+
+def test_without_a_token_it_is_a_401(team, told):
+    from tests.calendar_app.api.conftest import Api
+
+    answer = Api(None).get(NOTIFICATIONS)
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "unauthenticated"

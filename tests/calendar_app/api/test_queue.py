@@ -82,3 +82,9 @@ def test_another_workspaces_queue_is_not_there(team, scheduled_daily, outsider_a
     answer = outsider_api.post(_queue(team.project), {"noteText": "Mine now."})
     assert answer.status_code == 404
     assert not PlannedSlot.objects.exists()
+
+
+def test_the_queue_takes_only_get_and_post(team, editor_api):
+    answer = editor_api.delete(_queue(team.project))
+    assert answer.status_code == 405
+    assert answer.json()["error"]["code"] == "method_not_allowed"

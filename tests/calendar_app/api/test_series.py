@@ -69,3 +69,9 @@ def test_another_workspaces_series_is_not_there(team, editor_api, outsider_api):
     answer = outsider_api.post(SERIES, _weekly(team))
     assert answer.status_code == 422
     assert "projectId" in answer.json()["error"]["fields"]
+
+
+def test_a_series_is_changed_on_its_posts_not_here(team, editor_api):
+    made = editor_api.post(SERIES, _weekly(team)).json()["data"]
+    assert editor_api.post(f"{SERIES}{made['id']}/", _weekly(team)).status_code == 405
+    assert editor_api.delete(SERIES).status_code == 405
