@@ -3,9 +3,11 @@ against the live server, and raw JSON-RPC through Django's test client."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 from contextlib import asynccontextmanager
 
+import anyio
 import httpx2
 import pytest
 from django.test import Client as DjangoClient
@@ -95,3 +97,11 @@ def call(secret: str, tool: str, **arguments):
     response = rpc(secret, "tools/call", {"name": tool, "arguments": arguments})
     assert response.status_code == 200, response.content
     return response.json()["result"]
+
+
+def run_session(session):
+    """Runs an async client session to its end on a thread of its own: a worker that ran a
+    browser test before keeps Playwright's event loop in its main thread, and anyio refuses
+    to start a second loop there."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, session).result()

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
-import anyio
 import pytest
 from django.utils import timezone
 from mcp.shared.exceptions import MCPError
 
 from calendar_app.models import PlannedSlot, SlotEvent, Workspace
 from calendar_app.review.services import draft_save
-from tests.calendar_app.assistants.conftest import assistant, error_of, result_of
+from tests.calendar_app.assistants.conftest import assistant, error_of, result_of, run_session
 from tests.support import written_draft
 
 TOOLS = {
@@ -58,7 +57,7 @@ def test_an_assistant_lists_the_tools_plans_a_post_and_reads_it_back(live_server
             )
             return listed, planned, shown, posts
 
-    listed, planned, shown, posts = anyio.run(session)
+    listed, planned, shown, posts = run_session(session)
 
     assert {tool.name for tool in listed.tools} == TOOLS
     assert shown == planned
@@ -85,7 +84,7 @@ def test_a_refusal_comes_back_as_a_tool_error_with_the_pages_sentence(live_serve
                 },
             )
 
-    assert error_of(anyio.run(session)) == "Write the note Scripe should turn into a post."
+    assert error_of(run_session(session)) == "Write the note Scripe should turn into a post."
     assert not PlannedSlot.objects.exists()
 
 
@@ -97,7 +96,7 @@ def test_a_bad_token_is_refused_before_any_tool(live_server, team):
             await client.list_tools()
 
     with pytest.raises(ExceptionGroup) as raised:
-        anyio.run(session)
+        run_session(session)
     assert raised.group_contains(MCPError, depth=None)
     # The probe for the newest protocol and the handshake that follows it: both refused.
     assert answers and set(answers) == {401}
@@ -115,7 +114,7 @@ def test_a_read_only_token_cannot_plan(live_server, team, token_for):
             projects = await client.call_tool("list_projects", {})
             return planned, projects
 
-    planned, projects = anyio.run(session)
+    planned, projects = run_session(session)
     assert error_of(planned) == (
         "This token lacks the plan scope; make a token with it in Settings → API tokens."
     )
@@ -133,7 +132,7 @@ def test_another_workspaces_post_is_not_found(live_server, team, token_for):
             generated = await client.call_tool("generate_post", {"post_id": str(theirs.public_id)})
             return shown, generated
 
-    shown, generated = anyio.run(session)
+    shown, generated = run_session(session)
     assert error_of(shown) == "No such post."
     assert error_of(generated) == "No such post."
     theirs.refresh_from_db()
@@ -147,7 +146,7 @@ def test_arguments_that_do_not_fit_the_schema_are_refused(live_server, team, tok
         async with assistant(live_server, secret) as client:
             return await client.call_tool("show_post", {"post_id": "not-a-uuid"})
 
-    answer = anyio.run(session)
+    answer = run_session(session)
     assert answer.is_error
     assert "post_id" in answer.content[0].text
 
@@ -168,7 +167,7 @@ def test_no_self_approval_holds_through_approve(live_server, team, wired, token_
             approved = await client.call_tool("approve_post", {"post_id": post_id})
         return queue, refused, approved
 
-    queue, refused, approved = anyio.run(session)
+    queue, refused, approved = run_session(session)
     assert [draft["id"] for draft in queue["drafts"]] == [post_id]
     assert error_of(refused) == (
         "This workspace asks for a second pair of eyes: you edited this draft, so another "
@@ -192,7 +191,7 @@ def test_the_review_tools_need_the_review_scope(live_server, team, wired, token_
             )
             return listed, sent_back
 
-    listed, sent_back = anyio.run(session)
+    listed, sent_back = run_session(session)
     lacks = "This token lacks the review scope; make a token with it in Settings → API tokens."
     assert error_of(listed) == lacks
     assert error_of(sent_back) == lacks
@@ -215,7 +214,7 @@ def test_a_manager_sends_a_draft_back_with_a_comment(live_server, team, wired, t
             )
             return empty, sent_back
 
-    empty, sent_back = anyio.run(session)
+    empty, sent_back = run_session(session)
     assert error_of(empty) == "Say what should change, so Scripe can do it."
     answer = result_of(sent_back)
     assert answer["message"] == "Changes requested: Scripe is writing a new version."
