@@ -5,6 +5,7 @@ while the real worker follows the ingests through the dispatcher."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from calendar_app.models import KnowledgeDocument, Project
 
@@ -36,7 +37,7 @@ def test_a_manager_adds_a_text_a_url_and_a_file_and_sees_them_indexed_live(journ
     page.get_by_role("button", name="Add to the knowledge base").click()
     url_row = page.locator("#knowledge-list tr", has_text="example.com/about-us")
     url_row.wait_for()
-    assert page.locator("#id_url").input_value() == ""  # a fresh form for the next one
+    expect(page.locator("#id_url")).to_have_value("")  # a fresh form for the next one
 
     # And a document file, uploaded through the same form.
     page.get_by_role("radio", name="A document file").check()
