@@ -37,7 +37,6 @@ from django.views.decorators.csrf import csrf_exempt
 
 from calendar_app.accounts.tokens import token_authenticate
 from calendar_app.api.limits import rate_take
-from calendar_app.assistants.tools import acting_as, server_app
 from calendar_app.notifications.trail import acting_via
 
 # Where the SDK's Starlette app listens, inside the one-request ASGI scope this view builds.
@@ -92,6 +91,8 @@ def _scope(request: HttpRequest, body: bytes) -> dict:
 
 async def _serve(scope: dict, body: bytes) -> HttpResponse:
     """One request through the SDK's stateless session manager, collected into a response."""
+    from calendar_app.assistants.tools import server_app
+
     app = server_app(INNER_PATH)
     sent = False
     status = 500
@@ -160,6 +161,10 @@ def mcp_endpoint(request: HttpRequest) -> HttpResponse:
                 {"error": "too_large", "error_description": "The request is too large."},
                 status=413,
             )
+        # The SDK (pydantic, starlette) takes about a second to import: it is loaded at the
+        # first call of /mcp/, not by every process that reads the urls (web, workers, tests).
+        from calendar_app.assistants.tools import acting_as
+
         with acting_as(use), acting_via(f"MCP ({use.token.name})"):
             response = async_to_sync(_serve)(_scope(request, body), body)
     for name, value in rate.headers().items():
