@@ -7,6 +7,8 @@ from functools import cache
 
 from rest_framework import serializers
 
+from calendar_app.api.fields import Text
+
 
 @cache
 def enveloped(serializer_class: type[serializers.Serializer]) -> type[serializers.Serializer]:
@@ -26,7 +28,7 @@ def said(serializer_class: type[serializers.Serializer]) -> type[serializers.Ser
     name = serializer_class.__name__.removesuffix("Serializer") + "Outcome"
     fields = {
         "data": serializer_class(read_only=True),
-        "message": serializers.CharField(read_only=True, help_text="What happened, in words."),
+        "message": Text(read_only=True, help_text="What happened, in words."),
     }
     return type(name, (serializers.Serializer,), fields)
 

@@ -9,6 +9,7 @@ import datetime as dt
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from calendar_app.api.fields import Text
 from calendar_app.models import LABEL_COLOURS, LANGUAGES, SlotStatus, WebhookEvent
 from calendar_app.planning.selectors import STATUS_FILTERS
 
@@ -22,72 +23,72 @@ class WorkspaceSerializer(serializers.Serializer):
     """A workspace of the caller's, with their role in it."""
 
     id = serializers.UUIDField(source="workspace.public_id", read_only=True)
-    name = serializers.CharField(source="workspace.name", read_only=True)
-    timeZone = serializers.CharField(source="workspace.time_zone", read_only=True)
+    name = Text(source="workspace.name", read_only=True)
+    timeZone = Text(source="workspace.time_zone", read_only=True)
     reviewRequired = serializers.BooleanField(source="workspace.review_required", read_only=True)
     noSelfApproval = serializers.BooleanField(source="workspace.no_self_approval", read_only=True)
-    role = serializers.CharField(read_only=True, help_text="editor, manager or admin.")
+    role = Text(read_only=True, help_text="editor, manager or admin.")
 
 
 class ProjectSerializer(serializers.Serializer):
     """A Scripe project (a LinkedIn profile or page) of the workspace, by its Scripe id."""
 
-    id = serializers.CharField(source="scripe_id", read_only=True)
-    name = serializers.CharField(read_only=True)
-    type = serializers.CharField(read_only=True)
-    status = serializers.CharField(read_only=True)
+    id = Text(source="scripe_id", read_only=True)
+    name = Text(read_only=True)
+    type = Text(read_only=True)
+    status = Text(read_only=True)
     active = serializers.BooleanField(source="is_active", read_only=True)
-    inactiveReason = serializers.CharField(source="inactive_reason", read_only=True)
-    linkedinUrl = serializers.CharField(source="linkedin_url", read_only=True)
+    inactiveReason = Text(source="inactive_reason", read_only=True)
+    linkedinUrl = Text(source="linkedin_url", read_only=True)
     colour = serializers.IntegerField(read_only=True)
 
 
 class ProjectRefSerializer(serializers.Serializer):
-    id = serializers.CharField(source="scripe_id", read_only=True)
-    name = serializers.CharField(read_only=True)
+    id = Text(source="scripe_id", read_only=True)
+    name = Text(read_only=True)
 
 
 class LabelSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    name = serializers.CharField(read_only=True)
+    name = Text(read_only=True)
     colour = serializers.IntegerField(read_only=True)
 
 
 class LabelWriteSerializer(serializers.Serializer):
-    name = serializers.CharField(allow_blank=True, max_length=200)
+    name = Text(allow_blank=True, max_length=200)
     colour = serializers.ChoiceField(choices=[code for code, _ in LABEL_COLOURS])
 
 
 class LabelChangeSerializer(LabelWriteSerializer):
-    name = serializers.CharField(allow_blank=True, max_length=200, required=False)
+    name = Text(allow_blank=True, max_length=200, required=False)
     colour = serializers.ChoiceField(choices=[code for code, _ in LABEL_COLOURS], required=False)
 
 
 class NoteSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    text = serializers.CharField(read_only=True)
-    language = serializers.CharField(read_only=True)
+    text = Text(read_only=True)
+    language = Text(read_only=True)
 
 
 class GenerationSerializer(serializers.Serializer):
     """The post's current attempt at having Scripe write it."""
 
     attempt = serializers.IntegerField(read_only=True)
-    scripeJobId = serializers.CharField(source="scripe_job_id", read_only=True)
-    scripeStatus = serializers.CharField(source="scripe_status", read_only=True)
+    scripeJobId = Text(source="scripe_job_id", read_only=True)
+    scripeStatus = Text(source="scripe_status", read_only=True)
     progress = serializers.FloatField(read_only=True, allow_null=True)
-    progressMessage = serializers.CharField(source="progress_message", read_only=True)
-    errorCode = serializers.CharField(source="error_code", read_only=True)
-    errorMessage = serializers.CharField(source="error_message", read_only=True)
+    progressMessage = Text(source="progress_message", read_only=True)
+    errorCode = Text(source="error_code", read_only=True)
+    errorMessage = Text(source="error_message", read_only=True)
     finished = serializers.BooleanField(read_only=True)
 
 
 class DraftSerializer(serializers.Serializer):
     """What Scripe wrote, as it stands here (edited by a manager, or in Scripe)."""
 
-    scripePostId = serializers.CharField(source="post_id", read_only=True)
-    title = serializers.CharField(source="post_title", read_only=True)
-    content = serializers.CharField(source="post_content", read_only=True)
+    scripePostId = Text(source="post_id", read_only=True)
+    title = Text(source="post_title", read_only=True)
+    content = Text(source="post_content", read_only=True)
 
 
 class PostSerializer(serializers.Serializer):
@@ -101,7 +102,7 @@ class PostSerializer(serializers.Serializer):
     note = NoteSerializer(read_only=True)
     scheduledFor = utc_time(source="scheduled_for")
     status = serializers.ChoiceField(choices=SlotStatus.choices, read_only=True)
-    statusLabel = serializers.CharField(source="get_status_display", read_only=True)
+    statusLabel = Text(source="get_status_display", read_only=True)
     statusNote = serializers.SerializerMethodField()
     labels = LabelSerializer(many=True, read_only=True)
     generation = serializers.SerializerMethodField()
@@ -110,7 +111,7 @@ class PostSerializer(serializers.Serializer):
     createdAt = utc_time(source="created_at")
     updatedAt = utc_time(source="updated_at")
 
-    @extend_schema_field(serializers.CharField())
+    @extend_schema_field(Text())
     def get_statusNote(self, slot) -> str:
         return slot.status_note if slot.shows_status_note else ""
 
@@ -135,11 +136,11 @@ class PostFilterSerializer(serializers.Serializer):
         required=False,
         help_text="A status, or at_risk: likely to miss its time.",
     )
-    projectId = serializers.CharField(required=False, max_length=80)
+    projectId = Text(required=False, max_length=80)
     labelId = serializers.UUIDField(required=False)
     dateFrom = serializers.DateField(required=False, help_text="A local day (YYYY-MM-DD).")
     dateTo = serializers.DateField(required=False, help_text="A local day, inclusive.")
-    q = serializers.CharField(required=False, max_length=200, help_text="Words in the note.")
+    q = Text(required=False, max_length=200, help_text="Words in the note.")
 
     def validate(self, data: dict) -> dict:
         if data.get("dateFrom") and data.get("dateTo") and data["dateFrom"] > data["dateTo"]:
@@ -152,10 +153,8 @@ class PostWriteSerializer(serializers.Serializer):
     enough ahead on the quarter hour, labels of the workspace) are the pages'; their
     sentences come back in the error envelope's `fields`."""
 
-    projectId = serializers.CharField(max_length=80, help_text="The project's Scripe id.")
-    noteText = serializers.CharField(
-        allow_blank=True, required=False, default="", trim_whitespace=False
-    )
+    projectId = Text(max_length=80, help_text="The project's Scripe id.")
+    noteText = Text(allow_blank=True, required=False, default="", trim_whitespace=False)
     noteId = serializers.UUIDField(
         required=False, allow_null=True, help_text="Reuse a note (noteText empty)."
     )
@@ -170,8 +169,8 @@ class PostChangeSerializer(PostWriteSerializer):
     """Change a planned post (while it is a draft, failed, cancelled or removed): only the
     fields sent change; `labelIds` replaces the labels."""
 
-    projectId = serializers.CharField(max_length=80, required=False)
-    noteText = serializers.CharField(allow_blank=True, required=False, trim_whitespace=False)
+    projectId = Text(max_length=80, required=False)
+    noteText = Text(allow_blank=True, required=False, trim_whitespace=False)
     language = serializers.ChoiceField(choices=[code for code, _ in LANGUAGES], required=False)
     scheduledFor = serializers.DateTimeField(default_timezone=dt.UTC, required=False)
 
@@ -194,11 +193,11 @@ class WebhookEndpointSerializer(serializers.Serializer):
     """An outgoing webhook endpoint of the workspace (its secret is never read back)."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
-    url = serializers.CharField(read_only=True)
-    description = serializers.CharField(read_only=True)
-    events = serializers.ListField(child=serializers.CharField(), read_only=True)
+    url = Text(read_only=True)
+    description = Text(read_only=True)
+    events = serializers.ListField(child=Text(), read_only=True)
     active = serializers.BooleanField(source="is_active", read_only=True)
-    disabledReason = serializers.CharField(source="disabled_reason", read_only=True)
+    disabledReason = Text(source="disabled_reason", read_only=True)
     previousSecretUntil = utc_time(source="previous_secret_until", allow_null=True)
     createdAt = utc_time(source="created_at")
 
@@ -208,21 +207,21 @@ class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
 
     secret = serializers.SerializerMethodField()
 
-    @extend_schema_field(serializers.CharField())
+    @extend_schema_field(Text())
     def get_secret(self, endpoint) -> str:
         return self.context["secret"]
 
 
 class WebhookEndpointWriteSerializer(serializers.Serializer):
-    url = serializers.CharField(allow_blank=True, max_length=500)
+    url = Text(allow_blank=True, max_length=500)
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=WebhookEvent.values), allow_empty=True
     )
-    description = serializers.CharField(allow_blank=True, max_length=200, required=False)
+    description = Text(allow_blank=True, max_length=200, required=False)
 
 
 class WebhookEndpointChangeSerializer(WebhookEndpointWriteSerializer):
-    url = serializers.CharField(allow_blank=True, max_length=500, required=False)
+    url = Text(allow_blank=True, max_length=500, required=False)
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=WebhookEvent.values),
         allow_empty=True,

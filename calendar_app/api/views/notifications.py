@@ -15,6 +15,7 @@ from calendar_app.access import notification_for
 from calendar_app.api import selectors
 from calendar_app.api.base import ApiView
 from calendar_app.api.envelopes import enveloped, one
+from calendar_app.api.fields import Text
 from calendar_app.models import NotificationKind
 from calendar_app.notifications import services as notifications
 
@@ -22,8 +23,8 @@ from calendar_app.notifications import services as notifications
 class NotificationSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     kind = serializers.ChoiceField(choices=NotificationKind.choices, read_only=True)
-    text = serializers.CharField(read_only=True)
-    detail = serializers.CharField(read_only=True)
+    text = Text(read_only=True)
+    detail = Text(read_only=True)
     postId = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(
         source="created_at", read_only=True, default_timezone=dt.UTC

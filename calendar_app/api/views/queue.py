@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from calendar_app.access import project_for
 from calendar_app.api import selectors
 from calendar_app.api.envelopes import said, told
+from calendar_app.api.fields import Text
 from calendar_app.api.serializers import PostSerializer
 from calendar_app.api.views.posts import POST_FIELDS, PostView, _parsed
 from calendar_app.models import LANGUAGES, Role
@@ -21,9 +22,7 @@ from calendar_app.planning import queue
 class QueueAddSerializer(serializers.Serializer):
     """A post for the queue: the post's fields without a time, which the queue chooses."""
 
-    noteText = serializers.CharField(
-        allow_blank=True, required=False, default="", trim_whitespace=False
-    )
+    noteText = Text(allow_blank=True, required=False, default="", trim_whitespace=False)
     noteId = serializers.UUIDField(
         required=False, allow_null=True, help_text="Reuse a note (noteText empty)."
     )

@@ -17,6 +17,7 @@ from calendar_app.access import slot_for
 from calendar_app.api import selectors
 from calendar_app.api.base import ApiView
 from calendar_app.api.envelopes import said, told
+from calendar_app.api.fields import Text
 from calendar_app.api.serializers import PostSerializer
 from calendar_app.api.views.posts import _parsed
 from calendar_app.core.refusals import Refusal
@@ -32,7 +33,7 @@ CHANGE_TO = "change scheduled posts"
 class ReviewFilterSerializer(serializers.Serializer):
     """The review page's filters, by the API's names."""
 
-    projectId = serializers.CharField(required=False, max_length=80)
+    projectId = Text(required=False, max_length=80)
     labelId = serializers.UUIDField(required=False)
     dateFrom = serializers.DateField(required=False, help_text="A local day (YYYY-MM-DD).")
     dateTo = serializers.DateField(required=False, help_text="A local day, inclusive.")
@@ -47,23 +48,19 @@ class ApproveSerializer(serializers.Serializer):
     """Approve the draft as stored, or as edited here (`title`, `content`). `version`: the
     draft's version you started from; another manager's save meanwhile refuses yours."""
 
-    title = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False, max_length=1000
-    )
-    content = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False, max_length=20000
-    )
-    version = serializers.CharField(required=False, max_length=200)
+    title = Text(required=False, allow_blank=True, trim_whitespace=False, max_length=1000)
+    content = Text(required=False, allow_blank=True, trim_whitespace=False, max_length=20000)
+    version = Text(required=False, max_length=200)
 
 
 class RequestChangesSerializer(serializers.Serializer):
-    comment = serializers.CharField(
+    comment = Text(
         allow_blank=True, trim_whitespace=False, max_length=20000, help_text="What should change."
     )
 
 
 class RejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(
+    reason = Text(
         allow_blank=True, trim_whitespace=False, max_length=20000, help_text="Why, for the editor."
     )
 

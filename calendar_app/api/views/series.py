@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from calendar_app.access import series_for
 from calendar_app.api import selectors
 from calendar_app.api.envelopes import enveloped, one
+from calendar_app.api.fields import Text
 from calendar_app.api.serializers import (
     LabelSerializer,
     NoteSerializer,
@@ -51,7 +52,7 @@ class SeriesSerializer(serializers.Serializer):
     frequency = serializers.ChoiceField(choices=Series.Frequency.values, read_only=True)
     interval = serializers.IntegerField(read_only=True)
     weekdays = serializers.SerializerMethodField()
-    monthlyBy = serializers.CharField(source="monthly_by", read_only=True)
+    monthlyBy = Text(source="monthly_by", read_only=True)
     monthDay = serializers.IntegerField(source="month_day", read_only=True, allow_null=True)
     weekOfMonth = serializers.IntegerField(source="week_of_month", read_only=True, allow_null=True)
     monthWeekday = serializers.IntegerField(source="month_weekday", read_only=True, allow_null=True)
@@ -59,13 +60,13 @@ class SeriesSerializer(serializers.Serializer):
     count = serializers.IntegerField(read_only=True, allow_null=True)
     startsOn = serializers.DateField(source="starts_on", read_only=True)
     time = serializers.SerializerMethodField()
-    timeZone = serializers.CharField(source="workspace.time_zone", read_only=True)
+    timeZone = Text(source="workspace.time_zone", read_only=True)
     ended = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(
         source="created_at", read_only=True, default_timezone=dt.UTC
     )
 
-    @extend_schema_field(serializers.CharField(help_text='"every 2 weeks on Tue, Thu"'))
+    @extend_schema_field(Text(help_text='"every 2 weeks on Tue, Thu"'))
     def get_description(self, series) -> str:
         return series_rules.Rule.of(series).describe()
 
@@ -92,7 +93,7 @@ class OccurrenceSerializer(serializers.Serializer):
     index = serializers.IntegerField(read_only=True, help_text="Its number in the series.")
     occursOn = serializers.DateField(source="occurs_on", read_only=True)
     postId = serializers.UUIDField(source="slot.public_id", read_only=True, allow_null=True)
-    skipped = serializers.CharField(
+    skipped = Text(
         read_only=True, help_text="Why no post was planned for this date (empty if one was)."
     )
 

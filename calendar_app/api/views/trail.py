@@ -11,6 +11,7 @@ from rest_framework import serializers
 from calendar_app.access import slot_for
 from calendar_app.api import selectors
 from calendar_app.api.base import ApiView
+from calendar_app.api.fields import Text
 from calendar_app.models import SlotEvent, SlotStatus
 
 
@@ -21,11 +22,11 @@ class EventSerializer(serializers.Serializer):
         read_only=True,
         help_text="The status reached (a status change); empty otherwise.",
     )
-    text = serializers.CharField(read_only=True)
-    earlierText = serializers.CharField(
+    text = Text(read_only=True)
+    earlierText = Text(
         source="earlier_text", read_only=True, help_text="An edit in Scripe: the text it replaced."
     )
-    who = serializers.CharField(read_only=True, help_text='"Max", "Erin via API (CRM)", "Scripe".')
+    who = Text(read_only=True, help_text='"Max", "Erin via API (CRM)", "Scripe".')
     createdAt = serializers.DateTimeField(
         source="created_at", read_only=True, default_timezone=dt.UTC
     )
