@@ -289,8 +289,11 @@ class SourceSerializer(serializers.Serializer):
 
     @extend_schema_field(TopicSerializer(many=True))
     def get_topics(self, source) -> list[dict]:
-        # `plans`: the source's planned hooks by id (hook_id -> post public id), when read.
-        plans = self.context.get("plans", {})
+        # The source's planned hooks (hook id -> post id): given, or prefetched with the
+        # posts (`calendar_app.api.selectors.sources`).
+        plans = self.context.get("plans")
+        if plans is None:
+            plans = {plan.hook_id: plan.slot.public_id for plan in source.hook_plans.all()}
         topics = [
             {
                 "id": str(topic.get("id") or ""),
