@@ -25,6 +25,16 @@ def utc_time(**kwargs) -> serializers.DateTimeField:
     return serializers.DateTimeField(default_timezone=dt.UTC, read_only=True, **kwargs)
 
 
+class Text(serializers.CharField):
+    """A string, and only a string: DRF's CharField takes 5 as "5", which the schema (type
+    string) says is refused."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class WorkspaceSerializer(serializers.Serializer):
     """A workspace of the caller's, with their role in it."""
 
@@ -61,12 +71,12 @@ class LabelSerializer(serializers.Serializer):
 
 
 class LabelWriteSerializer(serializers.Serializer):
-    name = serializers.CharField(allow_blank=True, max_length=200)
+    name = Text(allow_blank=True, max_length=200)
     colour = serializers.ChoiceField(choices=[code for code, _ in LABEL_COLOURS])
 
 
 class LabelChangeSerializer(LabelWriteSerializer):
-    name = serializers.CharField(allow_blank=True, max_length=200, required=False)
+    name = Text(allow_blank=True, max_length=200, required=False)
     colour = serializers.ChoiceField(choices=[code for code, _ in LABEL_COLOURS], required=False)
 
 

@@ -18,6 +18,7 @@ from calendar_app.api.serializers import (
     LabelSerializer,
     PostSerializer,
     ProjectRefSerializer,
+    Text,
     utc_time,
 )
 from calendar_app.api.views.posts import _parsed
@@ -50,18 +51,18 @@ class IdeaSerializer(serializers.Serializer):
     project = ProjectRefSerializer(read_only=True, allow_null=True)
     labels = LabelSerializer(many=True, read_only=True)
     owner = serializers.SerializerMethodField()
-    title = serializers.CharField(read_only=True)
-    text = serializers.CharField(read_only=True)
-    link = serializers.CharField(read_only=True)
-    language = serializers.CharField(read_only=True)
+    title = Text(read_only=True)
+    text = Text(read_only=True)
+    link = Text(read_only=True)
+    language = Text(read_only=True)
     state = serializers.ChoiceField(choices=IdeaState.choices, read_only=True)
     scripeSuggestion = serializers.BooleanField(source="is_suggestion", read_only=True)
-    scripePostId = serializers.CharField(source="scripe_post_id", read_only=True)
+    scripePostId = Text(source="scripe_post_id", read_only=True)
     postIds = serializers.SerializerMethodField()
     createdAt = utc_time(source="created_at")
     updatedAt = utc_time(source="updated_at")
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(Text(allow_null=True))
     def get_owner(self, idea) -> str | None:
         owner = idea.owner
         return (owner.get_full_name() or owner.get_username()) if owner else None
@@ -76,15 +77,15 @@ class IdeaSerializer(serializers.Serializer):
 
 class IdeaFilterSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=IdeaState.values, required=False)
-    projectId = serializers.CharField(required=False, max_length=80)
+    projectId = Text(required=False, max_length=80)
 
 
 class IdeaWriteSerializer(serializers.Serializer):
     """An idea: text or a link (or both); a project is needed only to plan it."""
 
-    text = serializers.CharField(allow_blank=True, required=False, default="", max_length=20000)
-    link = serializers.CharField(allow_blank=True, required=False, default="", max_length=2000)
-    projectId = serializers.CharField(
+    text = Text(allow_blank=True, required=False, default="", max_length=20000)
+    link = Text(allow_blank=True, required=False, default="", max_length=2000)
+    projectId = Text(
         required=False, allow_null=True, max_length=80, help_text="The project's Scripe id."
     )
     labelIds = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=50)
@@ -94,8 +95,8 @@ class IdeaWriteSerializer(serializers.Serializer):
 class IdeaChangeSerializer(IdeaWriteSerializer):
     """Only the fields sent change; `labelIds` replaces the labels."""
 
-    text = serializers.CharField(allow_blank=True, required=False, max_length=20000)
-    link = serializers.CharField(allow_blank=True, required=False, max_length=2000)
+    text = Text(allow_blank=True, required=False, max_length=20000)
+    link = Text(allow_blank=True, required=False, max_length=2000)
     language = serializers.ChoiceField(choices=[code for code, _ in LANGUAGES], required=False)
 
 
@@ -106,7 +107,7 @@ class IdeaPlanSerializer(serializers.Serializer):
 
 
 class IdeaQueueSerializer(serializers.Serializer):
-    projectId = serializers.CharField(
+    projectId = Text(
         required=False,
         max_length=80,
         help_text="The queue to add it to (its project's Scripe id); the idea's own if not given.",

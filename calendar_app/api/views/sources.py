@@ -13,7 +13,7 @@ from calendar_app.access import source_for
 from calendar_app.api import selectors
 from calendar_app.api.base import ApiView
 from calendar_app.api.envelopes import enveloped, one
-from calendar_app.api.serializers import PostSerializer, SourceSerializer
+from calendar_app.api.serializers import PostSerializer, SourceSerializer, Text
 from calendar_app.api.views.posts import _parsed
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import Role
@@ -28,30 +28,30 @@ class SourceWriteSerializer(serializers.Serializer):
     Sources page in the browser (it shows the upload's progress); the API does not take
     files."""
 
-    projectId = serializers.CharField(max_length=80, help_text="The project's Scripe id.")
-    text = serializers.CharField(
+    projectId = Text(max_length=80, help_text="The project's Scripe id.")
+    text = Text(
         allow_blank=True, required=False, default="", help_text="Text, at most 1 MB."
     )
-    url = serializers.CharField(
+    url = Text(
         allow_blank=True,
         required=False,
         default="",
         max_length=2000,
         help_text="A public web page, read as text.",
     )
-    name = serializers.CharField(allow_blank=True, required=False, default="", max_length=80)
+    name = Text(allow_blank=True, required=False, default="", max_length=80)
 
 
 class HooksPlanSerializer(serializers.Serializer):
     hookIds = serializers.ListField(
-        child=serializers.CharField(max_length=80),
+        child=Text(max_length=80),
         max_length=100,
         help_text="Ids of the source's hooks (`topics[].hooks[].id`).",
     )
 
 
 class HookOutcomeSerializer(serializers.Serializer):
-    hookId = serializers.CharField(read_only=True)
+    hookId = Text(read_only=True)
     planned = serializers.BooleanField(
         read_only=True, help_text="false: this hook's post was planned before; it is answered."
     )
@@ -60,7 +60,7 @@ class HookOutcomeSerializer(serializers.Serializer):
 
 class HooksPlannedSerializer(serializers.Serializer):
     data = HookOutcomeSerializer(many=True, read_only=True)
-    message = serializers.CharField(read_only=True, help_text="What happened, in words.")
+    message = Text(read_only=True, help_text="What happened, in words.")
 
 
 class SourceView(ApiView):
