@@ -119,7 +119,7 @@ def ideas(viewer: Viewer, *, state: str = "", project: Project | None = None) ->
         .only("pk", "public_id", "idea_id")
         .order_by("scheduled_for", "id")
     )
-    return found.select_related("workspace", "project", "owner").prefetch_related(
+    return found.select_related("workspace", "project", "owner", "source").prefetch_related(
         Prefetch("labels", queryset=Label.objects.order_by("name", "id")),
         Prefetch("slots", queryset=posts, to_attr="posts"),
     )

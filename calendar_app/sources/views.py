@@ -200,10 +200,14 @@ def source_add(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(viewer: Viewer, source, form=None) -> dict:
     plans = selectors.hook_plans(source)
+    ideas = selectors.hook_ideas(source)
     topics = [
         {
             **topic,
-            "hooks": [{**hook, "plan": plans.get(hook["id"])} for hook in topic.get("hooks", [])],
+            "hooks": [
+                {**hook, "plan": plans.get(hook["id"]), "idea": ideas.get(hook["id"])}
+                for hook in topic.get("hooks", [])
+            ],
         }
         for topic in source.topics
     ]
@@ -238,29 +242,29 @@ def source_detail(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 @require_POST
 def source_plan(request: HttpRequest, public_id) -> HttpResponse:
-    """Plans a post from each hook ticked, at the project's next queue times."""
+    """Plans a post from each hook ticked, at the project's next queue times, or (`to`
+    board) puts them on the ideas board, to be dropped on the days the editor chooses."""
     viewer = viewer_for(request)
     source = source_for(viewer, public_id, to="plan posts from a source")
     hook_ids = [h["id"] for h in source.hooks]
     form = HooksForm(request.POST, hook_ids=hook_ids)
     url = reverse("source", args=[source.public_id])
     chosen = form.cleaned_data["hooks"] if form.is_valid() else []
+    chosen_hooks = {"user": request.user, "source": source, "hook_ids": chosen}
     if not form.is_valid():
         form.add_error("hooks", "Some of the hooks are not this source's; reload the page.")
     else:
         try:
-            outcomes = services.hooks_plan(user=request.user, source=source, hook_ids=chosen)
+            if request.POST.get("to") == "board":
+                text = _on_board(services.hooks_to_board(**chosen_hooks))
+            else:
+                text = _planned(services.hooks_plan(**chosen_hooks))
         except Refusal as refusal:
             if refusal.fields:
                 show_on_form(form, refusal)
             else:
                 return refused(request, refusal, redirect_to=url)
         else:
-            made = sum(o.planned for o in outcomes)
-            again = len(outcomes) - made
-            text = f"{made} post{'s' if made != 1 else ''} planned at the next queue times."
-            if again:
-                text += f" {again} {'was' if again == 1 else 'were'} planned before."
             if not request.htmx:
                 return done(request, text, redirect_to=url)
             context = _detail_context(viewer, source)
@@ -272,3 +276,22 @@ def source_plan(request: HttpRequest, public_id) -> HttpResponse:
             )
     context = _detail_context(viewer, source, form)
     return render(request, DETAIL + ("#source-hooks" if request.htmx else ""), context)
+
+
+def _planned(outcomes) -> str:
+    made = sum(o.planned for o in outcomes)
+    again = len(outcomes) - made
+    text = f"{made} post{'s' if made != 1 else ''} planned at the next queue times."
+    if again:
+        text += f" {again} {'was' if again == 1 else 'were'} planned before."
+    return text
+
+
+def _on_board(outcome) -> str:
+    added = len(outcome.added)
+    text = f"{added} hook{'s' if added != 1 else ''} put on the ideas board: drag each onto a day."
+    if outcome.on_board:
+        text += f" {outcome.on_board} {'was' if outcome.on_board == 1 else 'were'} there already."
+    if outcome.planned:
+        text += f" {outcome.planned} {'is' if outcome.planned == 1 else 'are'} a post already."
+    return text

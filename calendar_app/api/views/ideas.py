@@ -43,8 +43,9 @@ IDEA_FIELDS = {
 
 class IdeaSerializer(serializers.Serializer):
     """An idea on the board: a note for a post some day (text and/or a link), maybe a
-    project and labels, its owner and state, and the posts planned from it. A suggestion of
-    Scripe's (`scripeSuggestion`) carries Scripe's post id."""
+        project and labels, its owner and state, and the posts planned from it. A suggestion of
+        Scripe's (`scripeSuggestion`) carries Scripe's post id; a hook of a source put on the board
+    carries the source's id and the hook's."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
     workspaceId = serializers.UUIDField(source="workspace.public_id", read_only=True)
@@ -59,6 +60,12 @@ class IdeaSerializer(serializers.Serializer):
     scripeSuggestion = serializers.BooleanField(source="is_suggestion", read_only=True)
     scripePostId = Text(source="scripe_post_id", read_only=True)
     postIds = serializers.SerializerMethodField()
+    sourceId = serializers.SerializerMethodField()
+    hookId = Text(
+        source="hook_id",
+        read_only=True,
+        help_text="The source's hook it is (planned, its post is steered by the source).",
+    )
     createdAt = utc_time(source="created_at")
     updatedAt = utc_time(source="updated_at")
 
@@ -66,6 +73,10 @@ class IdeaSerializer(serializers.Serializer):
     def get_owner(self, idea) -> str | None:
         owner = idea.owner
         return (owner.get_full_name() or owner.get_username()) if owner else None
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_sourceId(self, idea) -> str | None:
+        return str(idea.source.public_id) if idea.source_id else None
 
     @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
     def get_postIds(self, idea) -> list[str]:

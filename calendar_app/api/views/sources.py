@@ -29,9 +29,7 @@ class SourceWriteSerializer(serializers.Serializer):
     files."""
 
     projectId = Text(max_length=80, help_text="The project's Scripe id.")
-    text = Text(
-        allow_blank=True, required=False, default="", help_text="Text, at most 1 MB."
-    )
+    text = Text(allow_blank=True, required=False, default="", help_text="Text, at most 1 MB.")
     url = Text(
         allow_blank=True,
         required=False,

@@ -129,3 +129,21 @@ def test_the_list_costs_the_same_queries_for_many_ideas(team, editor_api):
     for n in range(1, 8):
         _idea(editor_api, team, text=f"Idea {n}")
     assert _queries(editor_api, IDEAS) == few
+
+
+def test_a_hook_on_the_board_names_its_source_and_plans_as_that_hook(team, editor_api):
+    from calendar_app.models import HookPlan
+    from calendar_app.sources.services import hooks_to_board
+    from tests.calendar_app.sources.conftest import ready_source
+
+    source = ready_source(team)
+    [idea] = hooks_to_board(user=team.editor, source=source, hook_ids=["hk_c"]).added
+    shown = editor_api.get(f"{IDEAS}{idea.public_id}/").json()["data"]
+    assert (shown["sourceId"], shown["hookId"]) == (str(source.public_id), "hk_c")
+    url = f"{IDEAS}{idea.public_id}/plan/"
+    planned = editor_api.post(url, {"scheduledFor": _later(team).isoformat()})
+    assert planned.status_code == 201, planned.json()
+    assert str(HookPlan.objects.get().slot.public_id) == planned.json()["data"]["id"]
+    twice = editor_api.post(url, {"scheduledFor": _later(team, days=4).isoformat()})
+    assert twice.status_code == 409
+    assert "one hook makes one post" in twice.json()["error"]["message"]

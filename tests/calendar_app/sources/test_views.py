@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from calendar_app.models import PlannedSlot, Source
+from calendar_app.models import Idea, PlannedSlot, Source
 from calendar_app.planning.live import live_token
 from calendar_app.sources import services, views
 from tests.calendar_app.sources.conftest import ready_source, wav_bytes
@@ -220,6 +220,31 @@ def test_planning_hooks_from_the_page_is_idempotent(client, team, scheduled_proj
     again = client.post(url, {"hooks": ["hk_a"]}, headers=HTMX)
     assert toast(again) == "0 posts planned at the next queue times. 1 was planned before."
     assert PlannedSlot.objects.count() == 2
+
+
+def test_ticked_hooks_go_on_the_ideas_board_from_the_page(client, team):
+    source = ready_source(team)
+    client.force_login(team.editor)
+    url = f"/sources/{source.public_id}/plan/"
+    response = client.post(url, {"hooks": ["hk_a", "hk_c"], "to": "board"}, headers=HTMX)
+    assert toast(response) == "2 hooks put on the ideas board: drag each onto a day."
+    html = response.content.decode()
+    assert html.lstrip().startswith('<form id="source-hooks"')
+    assert html.count("On the ideas board</a>") == 2
+    again = client.post(url, {"hooks": ["hk_a"], "to": "board"}, headers=HTMX)
+    assert toast(again).endswith(" 1 was there already.")
+    assert Idea.objects.filter(source=source).count() == 2
+    assert not PlannedSlot.objects.exists()
+    board = client.get("/ideas/").content.decode()
+    assert f'href="/sources/{source.public_id}/">founder-memo.wav</a>' in board
+
+
+def test_an_outsider_cannot_put_hooks_on_a_board(client, team):
+    source = ready_source(team)
+    client.force_login(team.outsider)
+    url = f"/sources/{source.public_id}/plan/"
+    assert client.post(url, {"hooks": ["hk_a"], "to": "board"}).status_code == 404
+    assert not Idea.objects.exists()
 
 
 def test_planning_bad_hooks_says_so_and_plans_nothing(client, team, scheduled_project):
