@@ -2,18 +2,16 @@
 while Scripe ingests it; a source's page with its transcript preview, topics and hooks, and
 "plan N posts" from the hooks ticked.
 
-An upload streams to a temporary file (the upload handler below; never the whole file in
+An upload streams to a temporary file (`sources/uploads.py`; never the whole file in
 memory), and a file of a type Scripe refuses or above its cap is dropped while it streams,
 with the sentence next to the field. The browser checks the same before sending anything
 (static/js/sources.js)."""
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from django.contrib.auth.decorators import login_required
-from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,40 +26,15 @@ from calendar_app.planning import selectors as planning_selectors
 from calendar_app.planning.live import live_token, token_read
 from calendar_app.sources import selectors, services
 from calendar_app.sources.forms import HooksForm, TextForm, UploadForm
+from calendar_app.sources.uploads import caps_json, handler_for
 from calendar_app.web.answers import done, refused, show_on_form
-from scripe_integration.contract import upload_cap
 
 LIST = "sources/list.html"
 DETAIL = "sources/detail.html"
 
 
-class SourceUploadHandler(TemporaryFileUploadHandler):
-    """Django's temporary-file handler (the upload goes to disk as it arrives), which drops a
-    file of a type Scripe does not take, or once it grows past its type's cap, and says why.
-    Dropped bytes are read and thrown away, so the browser gets the sentence."""
-
-    refusal: Refusal | None = None
-
-    def new_file(self, field_name, file_name, *args, **kwargs) -> None:
-        self.cap = None
-        if field_name == "file":
-            try:
-                content_type = services.file_type_check(file_name, 1)
-            except Refusal as refusal:
-                self.refusal = refusal
-                raise SkipFile() from None
-            self.cap = upload_cap(content_type)
-        super().new_file(field_name, file_name, *args, **kwargs)
-
-    def receive_data_chunk(self, raw_data, start):
-        if self.cap is not None and start + len(raw_data) > self.cap:
-            try:
-                services.file_type_check(self.file_name, start + len(raw_data))
-            except Refusal as refusal:
-                self.refusal = refusal
-            self.file.close()  # the temporary file is deleted with it
-            raise SkipFile()
-        return super().receive_data_chunk(raw_data, start)
+# The upload handler: the temporary-file handler under Scripe's type and size rule.
+SourceUploadHandler = handler_for(services.file_type_check)
 
 
 def _projects(viewer: Viewer):
@@ -70,9 +43,7 @@ def _projects(viewer: Viewer):
 
 def _caps() -> str:
     """The browser's copy of the type and size rule (checked again here)."""
-    return json.dumps(
-        {ending: upload_cap(kind) for ending, kind in services.ACCEPTED_TYPES.items()}
-    )
+    return caps_json(services.ACCEPTED_TYPES)
 
 
 def _list_context(request: HttpRequest, viewer: Viewer, **forms) -> dict:

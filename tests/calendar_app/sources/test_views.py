@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from calendar_app.models import Idea, PlannedSlot, Source
 from calendar_app.planning.live import live_token
-from calendar_app.sources import services, views
+from calendar_app.sources import services, uploads
 from tests.calendar_app.sources.conftest import ready_source, wav_bytes
 
 HTMX = {"HX-Request": "true"}
@@ -101,7 +101,7 @@ def test_a_wrong_type_is_refused_next_to_the_field_and_nothing_saved(client, tea
 
 def test_an_oversized_file_is_refused_while_it_streams(client, team, monkeypatch):
     small = {"audio/wav": 100}.get
-    monkeypatch.setattr(views, "upload_cap", small)
+    monkeypatch.setattr(uploads, "upload_cap", small)
     monkeypatch.setattr(services, "upload_cap", small)
     client.force_login(team.editor)
     response = upload(client, team, data=b"\0" * 101)
