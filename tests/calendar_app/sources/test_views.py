@@ -297,3 +297,11 @@ def test_malformed_input_is_a_sentence_not_a_500(client, team):
     assert response.status_code == 302  # a post that is not theirs is simply not linked
     assert Source.objects.get().slot is None
     assert Source.objects.count() == 1
+
+
+def test_a_hook_ideas_page_names_its_source(client, team):
+    source = ready_source(team)
+    [idea] = services.hooks_to_board(user=team.editor, source=source, hook_ids=["hk_b"]).added
+    client.force_login(team.editor)
+    html = client.get(f"/ideas/{idea.public_id}/").content.decode()
+    assert f'A hook of <a href="/sources/{source.public_id}/">founder-memo.wav</a>' in html
