@@ -318,7 +318,7 @@ def idea_for(viewer: Viewer, public_id) -> Idea:
     services check what their role lets them do with it."""
     idea = (
         Idea.objects.filter(public_id=public_id, workspace_id__in=viewer.workspace_ids)
-        .select_related("workspace", "project", "owner")
+        .select_related("workspace", "project", "owner", "source")
         .first()
     )
     if idea is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from calendar_app.api.events import post_event_body
+from calendar_app.api.events import post_event_body, source_ready_data
 from calendar_app.api.idempotency import idempotency_forget
 from calendar_app.bulk import services as bulk
 from calendar_app.knowledge.ingest import knowledge_advance
@@ -14,6 +14,7 @@ from calendar_app.notifications.services import (
     notifications_digest,
     webhook_disabled_notify,
 )
+from calendar_app.outbound.events import source_ready_emit
 from calendar_app.outbound.services import deliveries_forget, deliveries_wake, delivery_send
 from calendar_app.pipeline.auto_generation import auto_generations_sweep
 from calendar_app.pipeline.dispatch import generations_sweep
@@ -128,3 +129,13 @@ def send_webhook(delivery_id: int) -> str:
             reason=sent.disabled.disabled_reason,
         )
     return sent.outcome
+
+
+def announce_source_ready(source_id: int) -> int:
+    """The webhook source.ready for a source that just became ready: its API representation,
+    built here, above the API, and queued to every endpoint listening; returns how many."""
+    found = source_ready_data(source_id)
+    if found is None:
+        return 0
+    workspace, data = found
+    return len(source_ready_emit(workspace=workspace, source=data))

@@ -406,6 +406,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Posts and sources both have a `status`: each its own named enum.
+    "ENUM_NAME_OVERRIDES": {
+        "PostStatusEnum": "calendar_app.models.SlotStatus",
+        "SourceStatusEnum": "calendar_app.models.SourceStatus",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -8,13 +8,17 @@ from django.db.models import Prefetch, QuerySet
 from calendar_app.access import Viewer
 from calendar_app.models import (
     REVIEW_STATUSES,
+    HookPlan,
+    Idea,
     Label,
     Membership,
     Notification,
+    PlannedSlot,
     Project,
     Series,
     SlotEvent,
     SlotQuerySet,
+    Source,
     SourceNote,
 )
 from calendar_app.planning import queue, selectors
@@ -100,3 +104,33 @@ def notifications(viewer: Viewer) -> QuerySet[Notification]:
     return Notification.objects.filter(
         user=viewer.user, workspace_id__in=viewer.workspace_ids
     ).select_related("slot")
+
+
+def ideas(viewer: Viewer, *, state: str = "", project: Project | None = None) -> QuerySet[Idea]:
+    """The ideas of the viewer's workspaces (the board's), with their project, owner, labels,
+    source and the live posts made from them: four queries a page."""
+    found = Idea.objects.filter(workspace_id__in=viewer.workspace_ids)
+    if state:
+        found = found.filter(state=state)
+    if project is not None:
+        found = found.filter(project=project)
+    posts = (
+        PlannedSlot.objects.alive()
+        .only("pk", "public_id", "idea_id")
+        .order_by("scheduled_for", "id")
+    )
+    return found.select_related("workspace", "project", "owner", "source").prefetch_related(
+        Prefetch("labels", queryset=Label.objects.order_by("name", "id")),
+        Prefetch("slots", queryset=posts, to_attr="posts"),
+    )
+
+
+def sources(viewer: Viewer) -> QuerySet[Source]:
+    """The sources of the viewer's workspaces, with their planned hooks' posts: three
+    queries a page."""
+    plans = HookPlan.objects.select_related("slot").only("source_id", "hook_id", "slot__public_id")
+    return (
+        Source.objects.filter(workspace_id__in=viewer.workspace_ids)
+        .select_related("workspace", "project")
+        .prefetch_related(Prefetch("hook_plans", queryset=plans))
+    )

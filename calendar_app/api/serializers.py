@@ -10,7 +10,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from calendar_app.api.fields import Text
-from calendar_app.models import LABEL_COLOURS, LANGUAGES, SlotStatus, WebhookEvent
+from calendar_app.models import (
+    LABEL_COLOURS,
+    LANGUAGES,
+    SlotStatus,
+    SourceKind,
+    SourceStatus,
+    WebhookEvent,
+)
 from calendar_app.planning.selectors import STATUS_FILTERS
 
 
@@ -228,3 +235,80 @@ class WebhookEndpointChangeSerializer(WebhookEndpointWriteSerializer):
         required=False,
     )
     active = serializers.BooleanField(required=False)
+
+
+class HookSerializer(serializers.Serializer):
+    """A hook Scripe found in a source: a post's opening line, and the post planned from it
+    here (by the queue or from the ideas board), if one was."""
+
+    id = serializers.CharField(read_only=True)
+    content = serializers.CharField(read_only=True)
+    postType = serializers.CharField(read_only=True, allow_null=True, required=False)
+    postId = serializers.UUIDField(
+        read_only=True, allow_null=True, help_text="The post planned from it, or null."
+    )
+
+
+class TopicSerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    summary = serializers.CharField(read_only=True)
+    keyTakeaways = serializers.ListField(child=serializers.CharField(), read_only=True)
+    hooks = HookSerializer(many=True, read_only=True)
+
+
+class SourceSerializer(serializers.Serializer):
+    """A source (a recording, a document, a text or a link) and what Scripe made of it: once
+    `status` is ready, its text preview, duration, and topics with their hooks. The outgoing
+    webhook source.ready sends this too."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    workspaceId = serializers.UUIDField(source="workspace.public_id", read_only=True)
+    project = ProjectRefSerializer(read_only=True)
+    kind = serializers.ChoiceField(choices=SourceKind.choices, read_only=True)
+    name = serializers.CharField(read_only=True)
+    url = serializers.CharField(read_only=True)
+    contentType = serializers.CharField(source="content_type", read_only=True)
+    sizeBytes = serializers.IntegerField(source="size_bytes", read_only=True)
+    status = serializers.ChoiceField(choices=SourceStatus.choices, read_only=True)
+    statusLabel = serializers.CharField(source="get_status_display", read_only=True)
+    progress = serializers.FloatField(read_only=True, allow_null=True)
+    progressMessage = serializers.CharField(source="progress_message", read_only=True)
+    errorCode = serializers.CharField(source="error_code", read_only=True)
+    errorMessage = serializers.CharField(source="error_message", read_only=True)
+    scripeSourceId = serializers.CharField(source="scripe_source_id", read_only=True)
+    textPreview = serializers.CharField(source="text_preview", read_only=True)
+    textPreviewTruncated = serializers.BooleanField(source="text_preview_truncated", read_only=True)
+    durationSeconds = serializers.IntegerField(
+        source="duration_seconds", read_only=True, allow_null=True
+    )
+    topics = serializers.SerializerMethodField()
+    createdAt = utc_time(source="created_at")
+    updatedAt = utc_time(source="updated_at")
+
+    @extend_schema_field(TopicSerializer(many=True))
+    def get_topics(self, source) -> list[dict]:
+        # The source's planned hooks (hook id -> post id): given, or prefetched with the
+        # posts (`calendar_app.api.selectors.sources`).
+        plans = self.context.get("plans")
+        if plans is None:
+            plans = {plan.hook_id: plan.slot.public_id for plan in source.hook_plans.all()}
+        topics = [
+            {
+                "id": str(topic.get("id") or ""),
+                "title": topic.get("title") or "",
+                "summary": topic.get("summary") or "",
+                "keyTakeaways": [str(t) for t in topic.get("keyTakeaways") or []],
+                "hooks": [
+                    {
+                        "id": hook["id"],
+                        "content": hook.get("content") or "",
+                        "postType": hook.get("postType"),
+                        "postId": plans.get(hook["id"]),
+                    }
+                    for hook in topic.get("hooks", [])
+                ],
+            }
+            for topic in source.topics or []
+        ]
+        return TopicSerializer(topics, many=True).data

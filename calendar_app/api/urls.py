@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.urls import include, path, re_path
 
 from calendar_app.api.views import (
+    ideas,
     labels,
     notifications,
     posts,
@@ -14,6 +15,7 @@ from calendar_app.api.views import (
     queue,
     review,
     series,
+    sources,
     trail,
     webhooks,
     workspaces,
@@ -59,6 +61,15 @@ v1 = [
     path("projects/<str:project_id>/queue/", queue.Queue.as_view(), name="api_queue"),
     path("series/", series.SeriesList.as_view(), name="api_series_list"),
     path("series/<uuid:series_id>/", series.SeriesDetail.as_view(), name="api_series"),
+    path("ideas/", ideas.IdeaList.as_view(), name="api_ideas"),
+    path("ideas/<uuid:idea_id>/", ideas.IdeaDetail.as_view(), name="api_idea"),
+    path("ideas/<uuid:idea_id>/plan/", ideas.IdeaPlan.as_view(), name="api_idea_plan"),
+    path("ideas/<uuid:idea_id>/queue/", ideas.IdeaQueue.as_view(), name="api_idea_queue"),
+    path("ideas/<uuid:idea_id>/dismiss/", ideas.IdeaDismiss.as_view(), name="api_idea_dismiss"),
+    path("ideas/<uuid:idea_id>/restore/", ideas.IdeaRestore.as_view(), name="api_idea_restore"),
+    path("sources/", sources.SourceList.as_view(), name="api_sources"),
+    path("sources/<uuid:source_id>/", sources.SourceDetail.as_view(), name="api_source"),
+    path("sources/<uuid:source_id>/plan/", sources.SourcePlan.as_view(), name="api_source_plan"),
     path("notifications/", notifications.NotificationList.as_view(), name="api_notifications"),
     path(
         "notifications/read/",

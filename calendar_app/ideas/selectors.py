@@ -22,10 +22,10 @@ class Column:
 
 
 def _with_everything(ideas: QuerySet[Idea]) -> QuerySet[Idea]:
-    """An idea as its card shows it: project, owner, labels and the posts made from it (live
-    ones, by time), three queries in all."""
+    """An idea as its card shows it: project, owner, source, labels and the posts made from
+    it (live ones, by time), three queries in all."""
     posts = PlannedSlot.objects.alive().select_related("project").order_by("scheduled_for", "id")
-    return ideas.select_related("project", "owner", "workspace").prefetch_related(
+    return ideas.select_related("project", "owner", "workspace", "source").prefetch_related(
         "labels", Prefetch("slots", queryset=posts, to_attr="posts")
     )
 

@@ -15,11 +15,13 @@ from datetime import date, time
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from calendar_app.access import Viewer
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
     PLANNABLE_IDEA_STATES,
+    HookPlan,
     Idea,
     IdeaState,
     IllegalTransition,
@@ -169,14 +171,56 @@ def _plannable(viewer: Viewer, idea: Idea) -> None:
     _require(viewer, Role.EDITOR, idea.workspace_id, "plan posts")
     if idea.state not in PLANNABLE_IDEA_STATES:
         raise IllegalTransition("This idea was dismissed; a manager can restore it.")
+    _hook_unplanned(idea)
 
 
 def _record_use(idea: Idea, slot: PlannedSlot, user) -> None:
     """The post remembers its idea and the idea is Used, or the whole plan is refused (the
-    idea was dismissed meanwhile: the conditional update finds no row)."""
+    idea was dismissed meanwhile: the conditional update finds no row). An idea that is a
+    source's hook makes that hook's post (`_hook_plan`)."""
     PlannedSlot.objects.filter(pk=slot.pk, idea__isnull=True).update(idea=idea)
     slot.idea = idea
     idea.mark_used(by=user)
+    _hook_plan(idea, slot, user)
+
+
+def _hook_unplanned(idea: Idea) -> None:
+    """A source's hook makes one post (wherever it is planned from): refuses a second."""
+    if not idea.hook_id or idea.source_id is None:
+        return
+    earlier = (
+        HookPlan.objects.filter(source_id=idea.source_id, hook_id=idea.hook_id)
+        .select_related("slot", "slot__workspace")
+        .first()
+    )
+    if earlier is not None:
+        when = timezone.localtime(earlier.slot.scheduled_for, earlier.slot.workspace.zone)
+        raise Refusal(
+            f"This hook is a post already ({when:%a} {when.day} {when:%b, %H:%M}); one hook "
+            "makes one post.",
+            status=409,
+        )
+
+
+def _hook_plan(idea: Idea, slot: PlannedSlot, user) -> None:
+    """The post of an idea that is a source's hook carries the hook and the source as
+    steering, as a hook planned to the queue does: the sources' HookPlan, one per source
+    and hook (a twin request meets the unique constraint and is refused)."""
+    found = idea.hook
+    if found is None:
+        return
+    try:
+        with transaction.atomic():
+            HookPlan.objects.create(
+                source=idea.source,
+                hook_id=idea.hook_id,
+                slot=slot,
+                steering=idea.source.steering_for(found["topic"]),
+                created_by=user,
+            )
+    except IntegrityError:
+        _hook_unplanned(idea)
+        raise
 
 
 def idea_plan(

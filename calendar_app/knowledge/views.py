@@ -2,15 +2,15 @@
 listing what was added, by whom, its state and cost (live while Scripe indexes), with the
 form managers and admins add documents through.
 
-A file streams to a temporary file (the upload handler below; never the whole file in
-memory), and one of a type a knowledge base does not take, or above Scripe's cap, is dropped
-while it streams, with the sentence next to the field."""
+A file streams to a temporary file (the sources' handler, `sources/uploads.py`; never the
+whole file in memory), and one of a type a knowledge base does not take, or above Scripe's
+cap, is dropped while it streams, with the sentence next to the field. The browser shows the
+upload's progress (static/js/sources.js, as on the Sources page)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,39 +23,17 @@ from calendar_app.core.refusals import Refusal
 from calendar_app.knowledge import selectors, services
 from calendar_app.knowledge.forms import KnowledgeForm
 from calendar_app.models import KnowledgeKind, KnowledgeState, Role
+from calendar_app.sources.uploads import caps_json, handler_for
 from calendar_app.web.answers import refused, show_on_form
-from scripe_integration.contract import upload_cap
 
 TEMPLATE = "knowledge/page.html"
 
 
-class KnowledgeUploadHandler(TemporaryFileUploadHandler):
-    """Django's temporary-file handler (the file goes to disk as it arrives), which drops a
-    file of a type a knowledge base does not take, or once it grows past Scripe's cap for
-    its type, and keeps the sentence saying why."""
-
-    refusal: Refusal | None = None
-
-    def new_file(self, field_name, file_name, *args, **kwargs) -> None:
-        self.cap = None
-        if field_name == "file":
-            try:
-                content_type = services.knowledge_file_check(file_name, 1)
-            except Refusal as refusal:
-                self.refusal = refusal
-                raise SkipFile() from None
-            self.cap = upload_cap(content_type) or services.LARGEST_DOCUMENT
-        super().new_file(field_name, file_name, *args, **kwargs)
-
-    def receive_data_chunk(self, raw_data, start):
-        if self.cap is not None and start + len(raw_data) > self.cap:
-            try:
-                services.knowledge_file_check(self.file_name, start + len(raw_data))
-            except Refusal as refusal:
-                self.refusal = refusal
-            self.file.close()  # the temporary file is deleted with it
-            raise SkipFile()
-        return super().receive_data_chunk(raw_data, start)
+# The sources' upload handler (sources/uploads.py) under a knowledge base's rule: the types
+# a knowledge base takes, within Scripe's cap for each.
+KnowledgeUploadHandler = handler_for(
+    services.knowledge_file_check, default_cap=services.LARGEST_DOCUMENT
+)
 
 
 def _here(base: KnowledgeBase) -> str:
@@ -83,6 +61,7 @@ def _context(request: HttpRequest, base: KnowledgeBase, form: KnowledgeForm | No
         "here": _here(base),
         "add_url": _add_url(base),
         "accept": ",".join(services.DOCUMENT_TYPES),
+        "caps": caps_json(services.DOCUMENT_TYPES, default_cap=services.LARGEST_DOCUMENT),
     }
 
 

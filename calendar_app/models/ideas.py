@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from calendar_app.models.planning import Label
 from calendar_app.models.slots import IllegalTransition
+from calendar_app.models.sources import Source
 from calendar_app.models.workspaces import Project, Workspace, person_name
 
 
@@ -51,6 +52,10 @@ class Idea(models.Model):
     # A suggestion of Scripe's: the post it is in Scripe (empty for the team's own ideas).
     scripe_post_id = models.CharField(max_length=64, blank=True, editable=False)
     title = models.CharField(max_length=500, blank=True)
+    # A hook of a source put on the board (#26): planned, its post carries the hook and the
+    # source as steering (a HookPlan, one post per source and hook).
+    source = models.ForeignKey(Source, models.SET_NULL, null=True, blank=True, related_name="ideas")
+    hook_id = models.CharField(max_length=80, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -62,7 +67,12 @@ class Idea(models.Model):
                 fields=["workspace", "scripe_post_id"],
                 condition=~Q(scripe_post_id=""),
                 name="one_idea_per_suggestion",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["source", "hook_id"],
+                condition=~Q(hook_id=""),
+                name="one_idea_per_source_hook",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -71,6 +81,13 @@ class Idea(models.Model):
     @property
     def is_suggestion(self) -> bool:
         return bool(self.scripe_post_id)
+
+    @property
+    def hook(self) -> dict | None:
+        """The source's hook this idea is, with its topic (`{"hook", "topic"}`), else None."""
+        if not self.hook_id or self.source is None:
+            return None
+        return self.source.hook_with_topic(self.hook_id)
 
     @property
     def headline(self) -> str:

@@ -142,6 +142,35 @@ class Source(models.Model):
     def hooks(self) -> list[dict]:
         return [hook for topic in self.topics for hook in topic.get("hooks", [])]
 
+    def hook_with_topic(self, hook_id: str) -> dict | None:
+        """`{"hook": …, "topic": …}` for one of the source's hooks, else None."""
+        for topic in self.topics:
+            for hook in topic.get("hooks", []):
+                if hook.get("id") == hook_id:
+                    return {"hook": hook, "topic": topic}
+        return None
+
+    def steering_for(self, topic: dict) -> str:
+        """What a generation request adds to a hook of this source: the source and the topic
+        it came from (a HookPlan's steering)."""
+        what = {
+            SourceKind.FILE: "the file",
+            SourceKind.TEXT: "the text",
+            SourceKind.URL: "the page",
+        }
+        lines = [
+            f"Source: {what.get(self.kind, 'the source')} “{self.name}”"
+            + (f" (Scripe source {self.scripe_source_id})" if self.scripe_source_id else "")
+            + "."
+        ]
+        if topic.get("title"):
+            summary = f": {topic['summary']}" if topic.get("summary") else ""
+            lines.append(f"Topic: {topic['title']}{summary}")
+        takeaways = [str(t) for t in topic.get("keyTakeaways") or []][:5]
+        if takeaways:
+            lines.append("Key takeaways: " + " ".join(takeaways))
+        return "\n".join(lines)
+
     def move(self, expected: str | tuple[str, ...], to: str, **fields) -> None:
         """A status change, written only if the status is still one of `expected` (so of
         two racing writers one wins); raises IllegalTransition for the loser."""

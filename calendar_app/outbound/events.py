@@ -15,8 +15,10 @@ and also post.approved when it follows an approval's claim (`approving`), but po
 when it was scheduled already (a reschedule); published → post.published; failed or missed
 → post.failed; removed in Scripe → post.removed. An edit (the text, the time, labels) →
 post.changed. A status reached again is not news; comments are not events.
-source.ready belongs to the sources (another capability): `source_ready_emit` is its emit
-point, to be called where a source is read.
+source.ready belongs to the sources (another capability): where a source becomes ready, the
+ingest calls `source_ready_tell`, which (if an endpoint listens) has a task build the API's
+representation once the transaction commits (the API sits above the sources) and call
+`source_ready_emit` with it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from calendar_app.models import (
 
 E = WebhookEvent
 TASK = "calendar_app.tasks.send_webhook"
+SOURCE_READY_TASK = "calendar_app.tasks.announce_source_ready"
 
 STATUS_EVENTS = {
     SlotStatus.DRAFT: E.POST_PLANNED,
@@ -71,6 +74,23 @@ def source_ready_emit(*, workspace: Workspace, source: dict) -> list[WebhookDeli
     read, with the API's representation of the source: the body is stored at once, as
     `{"data": {"source": …}}`."""
     return _queue(_listening(workspace.pk), [E.SOURCE_READY], slot=None, data={"source": source})
+
+
+def source_ready_tell(*, source_id: int, workspace_id: int) -> bool:
+    """Called in the transaction where a source became ready. One query when nobody listens
+    for source.ready; else the announcing task is enqueued once the transaction commits."""
+    if not any(E.SOURCE_READY in e.events for e in _listening(workspace_id)):
+        return False
+    transaction.on_commit(lambda: announce(source_id))
+    return True
+
+
+def announce(source_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task(
+        SOURCE_READY_TASK, source_id, task_name=f"source-ready-{source_id}", group="webhooks"
+    )
 
 
 def events_for(slot: PlannedSlot, event: SlotEvent) -> list[str]:

@@ -11,7 +11,8 @@ sources and takes each one's next step:
   to `POST /v1/sources` with `type: "text"`, which answers the source at once;
 - a SOURCE_INGEST_FILE job: polled when Scripe's estimate and progress say (the generation
   pacing), several sources' jobs through one `GET /v1/jobs` listing; once DONE the source is
-  read (`GET /v1/sources/{id}`): text preview, duration, topics and hooks.
+  read (`GET /v1/sources/{id}`): text preview, duration, topics and hooks; the move to
+  ready tells the outgoing webhooks (source.ready).
 
 Once Scripe has the file the app's copy is deleted. Nothing of a file's name or content is
 logged: log lines name the source's id only. No worker waits for Scripe: each source records
@@ -30,6 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from calendar_app.models import Source, SourceKind, SourceStatus
+from calendar_app.outbound.events import source_ready_tell
 from calendar_app.pipeline import dispatch
 from calendar_app.pipeline.generation import Lease
 from calendar_app.sources.services import local_copy_delete, upload_file
@@ -443,6 +445,8 @@ def _ready(source: Source, answer) -> None:
         source.updated_at = timezone.now()
         source.save(update_fields=[*SAVED_FIELDS])
         source.move(source.status, SourceStatus.READY)
+        # Once, here, where the conditional move to ready won: the webhook source.ready.
+        source_ready_tell(source_id=source.pk, workspace_id=source.workspace_id)
 
 
 def _handle_error(source: Source, error: ScripeError, connection) -> None:

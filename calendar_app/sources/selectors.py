@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from calendar_app.access import Viewer
-from calendar_app.models import HookPlan, Source
+from calendar_app.models import HookPlan, Idea, Source
 
 LIST_LIMIT = 100
 
@@ -31,3 +31,8 @@ def hook_plans(source: Source) -> dict[str, HookPlan]:
     """The source's planned hooks by hook id, with their posts."""
     plans = HookPlan.objects.filter(source=source).select_related("slot")
     return {plan.hook_id: plan for plan in plans}
+
+
+def hook_ideas(source: Source) -> dict[str, Idea]:
+    """The source's hooks put on the ideas board, by hook id."""
+    return {idea.hook_id: idea for idea in Idea.objects.filter(source=source).exclude(hook_id="")}

@@ -24,7 +24,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from calendar_app.core.refusals import Refusal
-from calendar_app.models import HookPlan, PlannedSlot, Project, Source, SourceKind
+from calendar_app.models import (
+    PLANNABLE_IDEA_STATES,
+    HookPlan,
+    Idea,
+    PlannedSlot,
+    Project,
+    Source,
+    SourceKind,
+)
 from calendar_app.pipeline import dispatch
 from calendar_app.planning import queue as planning_queue
 from scripe_integration.client import ScripeClient
@@ -252,26 +260,13 @@ class HookOutcome:
 
 
 def steering_for(source: Source, topic: dict) -> str:
-    """What the generation request adds to the hook: the source and the topic it came from."""
-    what = {SourceKind.FILE: "the file", SourceKind.TEXT: "the text", SourceKind.URL: "the page"}
-    lines = [
-        f"Source: {what.get(source.kind, 'the source')} “{source.name}”"
-        + (f" (Scripe source {source.scripe_source_id})" if source.scripe_source_id else "")
-        + "."
-    ]
-    if topic.get("title"):
-        summary = f": {topic['summary']}" if topic.get("summary") else ""
-        lines.append(f"Topic: {topic['title']}{summary}")
-    takeaways = [str(t) for t in topic.get("keyTakeaways") or []][:5]
-    if takeaways:
-        lines.append("Key takeaways: " + " ".join(takeaways))
-    return "\n".join(lines)
+    """What the generation request adds to the hook: the source and the topic it came from
+    (`Source.steering_for`, which an idea of the board planned from a hook uses too)."""
+    return source.steering_for(topic)
 
 
-def hooks_plan(*, user, source: Source, hook_ids: list[str], language: str = "en"):
-    """Plans a post for each chosen hook at the project's next queue times, through the
-    queue's planning services and rules. A hook planned before (by anyone) is not planned
-    again: its post is returned with `planned=False`."""
+def _chosen_hooks(source: Source, hook_ids: list[str]) -> dict[str, tuple[dict, dict]]:
+    """The source's hooks by id (each with its topic), once the choice is one to act on."""
     if source.status != "ready":
         raise Refusal("The source is not transcribed yet; its hooks come once it is.", stale=True)
     if not hook_ids:
@@ -280,9 +275,16 @@ def hooks_plan(*, user, source: Source, hook_ids: list[str], language: str = "en
     for topic in source.topics:
         for hook in topic.get("hooks", []):
             by_id[hook["id"]] = (hook, topic)
-    unknown = [h for h in hook_ids if h not in by_id]
-    if unknown:
+    if any(h not in by_id for h in hook_ids):
         raise Refusal(fields={"hooks": "Some of the hooks are not this source's; reload it."})
+    return by_id
+
+
+def hooks_plan(*, user, source: Source, hook_ids: list[str], language: str = "en"):
+    """Plans a post for each chosen hook at the project's next queue times, through the
+    queue's planning services and rules. A hook planned before (by anyone, from here or from
+    the ideas board) is not planned again: its post is returned with `planned=False`."""
+    by_id = _chosen_hooks(source, hook_ids)
     outcomes = []
     for hook_id in dict.fromkeys(hook_ids):
         hook, topic = by_id[hook_id]
@@ -308,6 +310,7 @@ def hooks_plan(*, user, source: Source, hook_ids: list[str], language: str = "en
                     steering=steering_for(source, topic),
                     created_by=user,
                 )
+                _board_idea_used(source, hook_id, queued.slot, user)
         except IntegrityError:
             # A twin request planned it a moment ago: the same request key gave the same post.
             plan = HookPlan.objects.select_related("slot").get(source=source, hook_id=hook_id)
@@ -315,3 +318,55 @@ def hooks_plan(*, user, source: Source, hook_ids: list[str], language: str = "en
             continue
         outcomes.append(HookOutcome(hook, queued.slot, planned=True))
     return outcomes
+
+
+def _board_idea_used(source: Source, hook_id: str, slot: PlannedSlot, user) -> None:
+    """A hook on the ideas board that is planned here: its idea records where it went."""
+    idea = Idea.objects.filter(
+        source=source, hook_id=hook_id, state__in=list(PLANNABLE_IDEA_STATES)
+    ).first()
+    if idea is not None:
+        PlannedSlot.objects.filter(pk=slot.pk, idea__isnull=True).update(idea=idea)
+        idea.mark_used(by=user)
+
+
+@dataclass
+class BoardOutcome:
+    added: list[Idea]
+    on_board: int  # already there
+    planned: int  # already a post
+
+
+def hooks_to_board(*, user, source: Source, hook_ids: list[str]) -> BoardOutcome:
+    """Puts each chosen hook on the ideas board as an idea of the source's project, linked
+    to the source and the hook, to be dropped on a day (or planned from its page): its post
+    then carries the hook and the source as steering, as one planned to the queue does.
+    A hook already on the board, or already a post, is not added again."""
+    by_id = _chosen_hooks(source, hook_ids)
+    chosen = list(dict.fromkeys(hook_ids))
+    planned = set(
+        HookPlan.objects.filter(source=source, hook_id__in=chosen).values_list("hook_id", flat=True)
+    )
+    there = set(
+        Idea.objects.filter(source=source, hook_id__in=chosen).values_list("hook_id", flat=True)
+    )
+    fresh = [
+        Idea(
+            workspace_id=source.workspace_id,
+            project=source.project,
+            owner=user,
+            text=by_id[hook_id][0]["content"],
+            source=source,
+            hook_id=hook_id,
+        )
+        for hook_id in chosen
+        if hook_id not in planned and hook_id not in there
+    ]
+    # Two editors at once: the unique constraint keeps one idea per source and hook.
+    Idea.objects.bulk_create(fresh, ignore_conflicts=True)
+    added = Idea.objects.filter(source=source, hook_id__in=[i.hook_id for i in fresh])
+    return BoardOutcome(
+        added=list(added.order_by("hook_id")),
+        on_board=len([h for h in chosen if h in there and h not in planned]),
+        planned=len([h for h in chosen if h in planned]),
+    )

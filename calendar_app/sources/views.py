@@ -2,18 +2,16 @@
 while Scripe ingests it; a source's page with its transcript preview, topics and hooks, and
 "plan N posts" from the hooks ticked.
 
-An upload streams to a temporary file (the upload handler below; never the whole file in
+An upload streams to a temporary file (`sources/uploads.py`; never the whole file in
 memory), and a file of a type Scripe refuses or above its cap is dropped while it streams,
 with the sentence next to the field. The browser checks the same before sending anything
 (static/js/sources.js)."""
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from django.contrib.auth.decorators import login_required
-from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,40 +26,15 @@ from calendar_app.planning import selectors as planning_selectors
 from calendar_app.planning.live import live_token, token_read
 from calendar_app.sources import selectors, services
 from calendar_app.sources.forms import HooksForm, TextForm, UploadForm
+from calendar_app.sources.uploads import caps_json, handler_for
 from calendar_app.web.answers import done, refused, show_on_form
-from scripe_integration.contract import upload_cap
 
 LIST = "sources/list.html"
 DETAIL = "sources/detail.html"
 
 
-class SourceUploadHandler(TemporaryFileUploadHandler):
-    """Django's temporary-file handler (the upload goes to disk as it arrives), which drops a
-    file of a type Scripe does not take, or once it grows past its type's cap, and says why.
-    Dropped bytes are read and thrown away, so the browser gets the sentence."""
-
-    refusal: Refusal | None = None
-
-    def new_file(self, field_name, file_name, *args, **kwargs) -> None:
-        self.cap = None
-        if field_name == "file":
-            try:
-                content_type = services.file_type_check(file_name, 1)
-            except Refusal as refusal:
-                self.refusal = refusal
-                raise SkipFile() from None
-            self.cap = upload_cap(content_type)
-        super().new_file(field_name, file_name, *args, **kwargs)
-
-    def receive_data_chunk(self, raw_data, start):
-        if self.cap is not None and start + len(raw_data) > self.cap:
-            try:
-                services.file_type_check(self.file_name, start + len(raw_data))
-            except Refusal as refusal:
-                self.refusal = refusal
-            self.file.close()  # the temporary file is deleted with it
-            raise SkipFile()
-        return super().receive_data_chunk(raw_data, start)
+# The upload handler: the temporary-file handler under Scripe's type and size rule.
+SourceUploadHandler = handler_for(services.file_type_check)
 
 
 def _projects(viewer: Viewer):
@@ -70,9 +43,7 @@ def _projects(viewer: Viewer):
 
 def _caps() -> str:
     """The browser's copy of the type and size rule (checked again here)."""
-    return json.dumps(
-        {ending: upload_cap(kind) for ending, kind in services.ACCEPTED_TYPES.items()}
-    )
+    return caps_json(services.ACCEPTED_TYPES)
 
 
 def _list_context(request: HttpRequest, viewer: Viewer, **forms) -> dict:
@@ -200,10 +171,14 @@ def source_add(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(viewer: Viewer, source, form=None) -> dict:
     plans = selectors.hook_plans(source)
+    ideas = selectors.hook_ideas(source)
     topics = [
         {
             **topic,
-            "hooks": [{**hook, "plan": plans.get(hook["id"])} for hook in topic.get("hooks", [])],
+            "hooks": [
+                {**hook, "plan": plans.get(hook["id"]), "idea": ideas.get(hook["id"])}
+                for hook in topic.get("hooks", [])
+            ],
         }
         for topic in source.topics
     ]
@@ -238,29 +213,29 @@ def source_detail(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 @require_POST
 def source_plan(request: HttpRequest, public_id) -> HttpResponse:
-    """Plans a post from each hook ticked, at the project's next queue times."""
+    """Plans a post from each hook ticked, at the project's next queue times, or (`to`
+    board) puts them on the ideas board, to be dropped on the days the editor chooses."""
     viewer = viewer_for(request)
     source = source_for(viewer, public_id, to="plan posts from a source")
     hook_ids = [h["id"] for h in source.hooks]
     form = HooksForm(request.POST, hook_ids=hook_ids)
     url = reverse("source", args=[source.public_id])
     chosen = form.cleaned_data["hooks"] if form.is_valid() else []
+    chosen_hooks = {"user": request.user, "source": source, "hook_ids": chosen}
     if not form.is_valid():
         form.add_error("hooks", "Some of the hooks are not this source's; reload the page.")
     else:
         try:
-            outcomes = services.hooks_plan(user=request.user, source=source, hook_ids=chosen)
+            if request.POST.get("to") == "board":
+                text = _on_board(services.hooks_to_board(**chosen_hooks))
+            else:
+                text = _planned(services.hooks_plan(**chosen_hooks))
         except Refusal as refusal:
             if refusal.fields:
                 show_on_form(form, refusal)
             else:
                 return refused(request, refusal, redirect_to=url)
         else:
-            made = sum(o.planned for o in outcomes)
-            again = len(outcomes) - made
-            text = f"{made} post{'s' if made != 1 else ''} planned at the next queue times."
-            if again:
-                text += f" {again} {'was' if again == 1 else 'were'} planned before."
             if not request.htmx:
                 return done(request, text, redirect_to=url)
             context = _detail_context(viewer, source)
@@ -272,3 +247,22 @@ def source_plan(request: HttpRequest, public_id) -> HttpResponse:
             )
     context = _detail_context(viewer, source, form)
     return render(request, DETAIL + ("#source-hooks" if request.htmx else ""), context)
+
+
+def _planned(outcomes) -> str:
+    made = sum(o.planned for o in outcomes)
+    again = len(outcomes) - made
+    text = f"{made} post{'s' if made != 1 else ''} planned at the next queue times."
+    if again:
+        text += f" {again} {'was' if again == 1 else 'were'} planned before."
+    return text
+
+
+def _on_board(outcome) -> str:
+    added = len(outcome.added)
+    text = f"{added} hook{'s' if added != 1 else ''} put on the ideas board: drag each onto a day."
+    if outcome.on_board:
+        text += f" {outcome.on_board} {'was' if outcome.on_board == 1 else 'were'} there already."
+    if outcome.planned:
+        text += f" {outcome.planned} {'is' if outcome.planned == 1 else 'are'} a post already."
+    return text

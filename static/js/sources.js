@@ -1,6 +1,8 @@
 // Sources (#26): the upload form refuses a file Scripe would refuse (its type, its size)
 // before a byte is sent, with the sentence next to the field (the server checks the same),
-// and shows how much of the upload has been sent (htmx's htmx:xhr:progress).
+// and shows how much of the upload has been sent (htmx's htmx:xhr:progress). The knowledge
+// base's form is one too (`data-source-upload`), with its own words in data attributes:
+// `data-type-refusal`, `data-kind-words` and `data-size-advice`.
 
 const MB = 1024 * 1024;
 const KIND_WORDS = { audio: "recordings", video: "videos", text: "text files" };
@@ -12,12 +14,13 @@ function problemWith(form, file) {
   const ending = dot >= 0 ? file.name.slice(dot).toLowerCase() : "";
   const cap = caps[ending];
   if (!cap) {
-    return "Scripe takes audio or video (MP3, M4A, WAV, MP4, MOV, WebM), PDF or Office documents, or plain text (.txt). Convert the file to one of those.";
+    return form.dataset.typeRefusal || "Scripe takes audio or video (MP3, M4A, WAV, MP4, MOV, WebM), PDF or Office documents, or plain text (.txt). Convert the file to one of those.";
   }
   if (file.size > cap) {
     const kind = ending === ".txt" ? "text" : [".mp4", ".mov", ".webm"].includes(ending) ? "video" : [".mp3", ".m4a", ".wav", ".ogg", ".aac"].includes(ending) ? "audio" : "";
-    const words = KIND_WORDS[kind] || "documents";
-    return `This file is ${Math.round(file.size / MB).toLocaleString("en")} MB; Scripe takes ${words} of at most ${Math.round(cap / MB)} MB. Shorten or compress it, or split it in parts.`;
+    const words = form.dataset.kindWords || KIND_WORDS[kind] || "documents";
+    const advice = form.dataset.sizeAdvice || "Shorten or compress it, or split it in parts.";
+    return `This file is ${Math.round(file.size / MB).toLocaleString("en")} MB; Scripe takes ${words} of at most ${Math.round(cap / MB)} MB. ${advice}`;
   }
   if (file.size === 0) return "This file is empty.";
   return "";
@@ -51,6 +54,8 @@ document.addEventListener("htmx:beforeRequest", (event) => {
     event.preventDefault();
     return;
   }
+  // Progress only for a file (the knowledge form also sends texts and links).
+  if (!form.querySelector('input[type="file"]')?.files.length) return;
   const progress = form.querySelector("[data-upload-progress]");
   const status = form.querySelector("[data-upload-status]");
   if (progress) {

@@ -39,15 +39,37 @@ def test_a_manager_adds_a_text_a_url_and_a_file_and_sees_them_indexed_live(journ
     url_row.wait_for()
     expect(page.locator("#id_url")).to_have_value("")  # a fresh form for the next one
 
-    # And a document file, uploaded through the same form.
+    # A file a knowledge base does not take: the sentence in the browser, nothing sent.
     page.get_by_role("radio", name="A document file").check()
     page.set_input_files(
         "#id_file",
-        files=[{"name": "facts.txt", "mimeType": "text/plain", "buffer": b"Founded 2019.\n" * 20}],
+        files=[{"name": "notes.zip", "mimeType": "application/zip", "buffer": b"PK\x03\x04"}],
     )
+    page.locator("#knowledge-form [data-file-error]", has_text="A knowledge base takes").wait_for()
+    page.get_by_role("button", name="Add to the knowledge base").click()
+    assert not KnowledgeDocument.objects.filter(name__contains="notes").exists()
+
+    # And a document file, uploaded through the same form, its progress shown as it goes
+    # (the Sources page's script, static/js/sources.js).
+    page.evaluate(
+        """() => {
+          window.uploadSeen = [];
+          document.addEventListener("htmx:xhr:progress", () => {
+            const status = document.querySelector("#knowledge-form [data-upload-status]");
+            window.uploadSeen.push(status.hidden ? "" : status.textContent);
+          });
+        }"""
+    )
+    facts = b"Founded 2019. Based in Berlin.\n" * 60_000  # about 2 MB
+    page.set_input_files(
+        "#id_file", files=[{"name": "facts.txt", "mimeType": "text/plain", "buffer": facts}]
+    )
+    assert page.locator("#knowledge-form [data-file-error]").is_hidden()
     page.get_by_role("button", name="Add to the knowledge base").click()
     file_row = page.locator("#knowledge-list tr", has_text="facts.txt")
     file_row.wait_for()
+    seen = page.evaluate("window.uploadSeen")
+    assert any(t.startswith(("Uploading", "Received")) for t in seen), seen
 
     # All three become indexed in place, with their cost, without a reload.
     text_row.get_by_text("Indexed").wait_for(timeout=30_000)

@@ -1,17 +1,19 @@
 """From a recording to planned posts (#26), in Chromium: a file Scripe would refuse is
 refused in the browser with a sentence; a recording is uploaded with its progress shown,
 watched while Scripe transcribes it, three of its hooks become three posts in the queue, and
-one is generated and approved."""
+one is generated and approved; and hooks put on the ideas board, one dropped on a day."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
+from django.utils import timezone
 
-from calendar_app.models import PlannedSlot, Project, ScheduleTime, Source
+from calendar_app.models import Idea, PlannedSlot, Project, ScheduleTime, Source
 from calendar_app.sources import samples
 from tests.browser.conftest import SCREENSHOTS
+from tests.calendar_app.sources.conftest import ready_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -82,3 +84,42 @@ def test_a_recording_becomes_three_queued_posts_one_generated_and_approved(journ
     manager.locator("#toasts >> text=Approved: scheduled in Scripe.").wait_for()
     first.refresh_from_db()
     assert first.status == "scheduled"
+
+
+def test_hooks_put_on_the_ideas_board_are_dropped_on_the_days_the_editor_chooses(journey):
+    team = journey.team
+    project = Project.objects.filter(workspace=team.workspace, status="ACTIVE").order_by("pk")[0]
+    source = ready_source(team, project=project)
+    page = journey.page_for(team.editor)
+
+    # The board leads to the Sources page, where a ready source's hooks go onto the board.
+    page.click("nav >> text=Ideas")
+    page.click("a:has-text('Add a recording or document')")
+    page.wait_for_url(f"{journey.url}/sources/")
+    page.goto(f"{journey.url}/sources/{source.public_id}/")
+    boxes = page.locator("#source-hooks input[type=checkbox]")
+    boxes.nth(0).check()
+    boxes.nth(2).check()
+    page.click("button:has-text('Put the ticked hooks on the ideas board')")
+    page.locator("#toasts >> text=2 hooks put on the ideas board").wait_for()
+    assert page.locator("#source-hooks a:has-text('On the ideas board')").count() == 2
+    assert not PlannedSlot.objects.exists()
+
+    # On the board, each card names its source, with a link.
+    page.goto(f"{journey.url}/ideas/")
+    card = page.locator(".idea-column-new .idea-card", has_text="I used to plan posts")
+    card.locator(".idea-source a:has-text('founder-memo.wav')").wait_for()
+    idea = Idea.objects.get(source=source, hook_id="hk_a")
+
+    # Dragged onto a day, it is that hook's post, steered by the source.
+    day = timezone.localdate(timezone=team.workspace.zone) + timedelta(days=3)
+    page.goto(f"{journey.url}/calendar/{day.year}/{day.month}/")
+    dragged = f".ideas-panel #idea-{idea.public_id}"
+    page.locator(dragged).wait_for()
+    page.drag_and_drop(dragged, f".day[data-date='{day}']")
+    page.locator("#toasts >> text=Planned for").wait_for()
+    slot = PlannedSlot.objects.get(idea=idea)
+    assert slot.hook_plan.source == source and slot.hook_plan.hook_id == "hk_a"
+    assert timezone.localtime(slot.scheduled_for, team.workspace.zone).date() == day
+    page.goto(f"{journey.url}/slots/{slot.public_id}/")
+    page.locator(".slot-source a:has-text('founder-memo.wav')").wait_for()

@@ -23,8 +23,9 @@ from tests.calendar_app.api.conftest import make_token
 
 
 @pytest.fixture
-def api_schema(db, settings):
+def api_schema(db, settings, tmp_path):
     settings.API_RATE_LIMIT = 100_000
+    settings.SOURCE_UPLOAD_DIR = str(tmp_path / "sources")
     # As Django's test client does: the end of a request must not close the test's database
     # connection (its transaction holds the test's rows).
     request_started.disconnect(close_old_connections)

@@ -1,8 +1,8 @@
 """Schemathesis against the API's own OpenAPI schema (as tests/calendar_app/api/test_schema.py,
-in-process) for the review, queue, series, trail and notification operations, with more
-examples, and real ids of the workspace for half of the path parameters so that the answers
-past the 404 (a decision refused by the post's state, a queue add, a series shown) are
-generated too: no 5xx, and every answer as the schema says."""
+in-process) for the review, queue, series, trail, notification, idea and source operations,
+with more examples, and real ids of the workspace for half of the path parameters so that
+the answers past the 404 (a decision refused by the post's state, a queue add, a series
+shown) are generated too: no 5xx, and every answer as the schema says."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis import checks
 
-from calendar_app.models import Notification, SeriesOccurrence
+from calendar_app.models import Idea, Notification, SeriesOccurrence
 from calendar_app.planning import queue
 from tests.calendar_app.api.conftest import make_token
 from tests.calendar_app.api.test_schema import api_schema  # noqa: F401 - the fixture
+from tests.calendar_app.sources.conftest import ready_source
 
 OPERATIONS = [
     "review_list",
@@ -38,6 +39,18 @@ OPERATIONS = [
     "notifications_list",
     "notifications_read",
     "notifications_read_all",
+    "ideas_list",
+    "ideas_create",
+    "ideas_show",
+    "ideas_update",
+    "ideas_plan",
+    "ideas_queue",
+    "ideas_dismiss",
+    "ideas_restore",
+    "sources_list",
+    "sources_create",
+    "sources_show",
+    "sources_plan_hooks",
 ]
 
 schema = schemathesis.pytest.from_fixture("api_schema").include(operation_id=OPERATIONS)
@@ -66,8 +79,12 @@ def world(team):
     told = Notification.objects.create(
         user=team.admin, workspace=team.workspace, slot=slot, kind="review_ready", text="Ready."
     )
+    idea = Idea.objects.create(workspace=team.workspace, project=team.project, text="An idea.")
+    source = ready_source(team)
     return {
         "secret": make_token(team.admin, team.workspace, scopes=["read", "plan", "review"]).secret,
+        "idea_id": str(idea.public_id),
+        "source_id": str(source.public_id),
         "post_id": str(slot.public_id),
         "project_id": team.project.scripe_id,
         "series_id": str(made.public_id),

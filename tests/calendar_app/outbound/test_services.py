@@ -310,3 +310,53 @@ def test_the_log_forgets_finished_deliveries_after_a_month(team, receiver, enque
     )
     assert services.deliveries_forget() == 2
     assert WebhookDelivery.objects.count() == 2
+
+
+@pytest.fixture
+def ingesting(team, sandbox_factory, monkeypatch, settings, tmp_path):
+    """A sandbox wired to the team's workspace that ingests sources; tasks run by the test."""
+    from calendar_app.pipeline import dispatch
+
+    settings.SOURCE_UPLOAD_DIR = str(tmp_path / "sources")
+    sandbox = sandbox_factory(ingest_seconds=(0.3, 0.5), queue_seconds=0.1)
+    sandbox.wire(team.workspace)
+    monkeypatch.setattr(dispatch, "enqueue_sources", lambda ids: None)
+    return sandbox
+
+
+def test_a_source_becoming_ready_sends_source_ready_once_with_the_apis_source(
+    team, receiver, enqueued, ingesting, monkeypatch, django_capture_on_commit_callbacks
+):
+    from calendar_app.sources.services import source_create_text
+    from tests.calendar_app.sources.conftest import ingest_finish
+
+    announced: list[int] = []
+    monkeypatch.setattr(events, "announce", announced.append)
+    _endpoint(team, receiver.url, events=["source.ready"])
+    source = source_create_text(user=team.editor, project=team.project, text="Plan on Fridays.")
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_finish(source.pk)
+        ingest_finish(source.pk)  # read again: it was ready already, nothing new to tell
+    assert announced == [source.pk]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.announce_source_ready(source.pk) == 1
+    assert tasks.send_webhook(enqueued[0]) == "delivered"
+    (headers, body), *_ = receiver.requests
+    payload = json.loads(body)
+    assert headers["Calendar-Event"] == "source.ready"
+    told = payload["data"]["source"]
+    assert (told["id"], told["status"]) == (str(source.public_id), "ready")
+    assert told["textPreview"].startswith("Plan on Fridays")
+    assert told["project"]["id"] == team.project.scripe_id
+
+
+def test_a_ready_source_tells_nobody_when_no_endpoint_listens(team, ingesting, monkeypatch):
+    from calendar_app.sources.services import source_create_text
+    from tests.calendar_app.sources.conftest import ingest_finish
+
+    announced: list[int] = []
+    monkeypatch.setattr(events, "announce", announced.append)
+    source = source_create_text(user=team.editor, project=team.project, text="Plan on Fridays.")
+    assert ingest_finish(source.pk).status == "ready"
+    assert announced == []

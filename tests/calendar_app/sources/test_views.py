@@ -10,9 +10,9 @@ from datetime import timedelta
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from calendar_app.models import PlannedSlot, Source
+from calendar_app.models import Idea, PlannedSlot, Source
 from calendar_app.planning.live import live_token
-from calendar_app.sources import services, views
+from calendar_app.sources import services, uploads
 from tests.calendar_app.sources.conftest import ready_source, wav_bytes
 
 HTMX = {"HX-Request": "true"}
@@ -101,7 +101,7 @@ def test_a_wrong_type_is_refused_next_to_the_field_and_nothing_saved(client, tea
 
 def test_an_oversized_file_is_refused_while_it_streams(client, team, monkeypatch):
     small = {"audio/wav": 100}.get
-    monkeypatch.setattr(views, "upload_cap", small)
+    monkeypatch.setattr(uploads, "upload_cap", small)
     monkeypatch.setattr(services, "upload_cap", small)
     client.force_login(team.editor)
     response = upload(client, team, data=b"\0" * 101)
@@ -222,6 +222,31 @@ def test_planning_hooks_from_the_page_is_idempotent(client, team, scheduled_proj
     assert PlannedSlot.objects.count() == 2
 
 
+def test_ticked_hooks_go_on_the_ideas_board_from_the_page(client, team):
+    source = ready_source(team)
+    client.force_login(team.editor)
+    url = f"/sources/{source.public_id}/plan/"
+    response = client.post(url, {"hooks": ["hk_a", "hk_c"], "to": "board"}, headers=HTMX)
+    assert toast(response) == "2 hooks put on the ideas board: drag each onto a day."
+    html = response.content.decode()
+    assert html.lstrip().startswith('<form id="source-hooks"')
+    assert html.count("On the ideas board</a>") == 2
+    again = client.post(url, {"hooks": ["hk_a"], "to": "board"}, headers=HTMX)
+    assert toast(again).endswith(" 1 was there already.")
+    assert Idea.objects.filter(source=source).count() == 2
+    assert not PlannedSlot.objects.exists()
+    board = client.get("/ideas/").content.decode()
+    assert f'href="/sources/{source.public_id}/">founder-memo.wav</a>' in board
+
+
+def test_an_outsider_cannot_put_hooks_on_a_board(client, team):
+    source = ready_source(team)
+    client.force_login(team.outsider)
+    url = f"/sources/{source.public_id}/plan/"
+    assert client.post(url, {"hooks": ["hk_a"], "to": "board"}).status_code == 404
+    assert not Idea.objects.exists()
+
+
 def test_planning_bad_hooks_says_so_and_plans_nothing(client, team, scheduled_project):
     source = ready_source(team)
     client.force_login(team.editor)
@@ -272,3 +297,11 @@ def test_malformed_input_is_a_sentence_not_a_500(client, team):
     assert response.status_code == 302  # a post that is not theirs is simply not linked
     assert Source.objects.get().slot is None
     assert Source.objects.count() == 1
+
+
+def test_a_hook_ideas_page_names_its_source(client, team):
+    source = ready_source(team)
+    [idea] = services.hooks_to_board(user=team.editor, source=source, hook_ids=["hk_b"]).added
+    client.force_login(team.editor)
+    html = client.get(f"/ideas/{idea.public_id}/").content.decode()
+    assert f'A hook of <a href="/sources/{source.public_id}/">founder-memo.wav</a>' in html
