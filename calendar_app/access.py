@@ -144,6 +144,9 @@ def slot_visible_to(viewer: Viewer, public_id) -> PlannedSlot | None:
     return (
         PlannedSlot.objects.alive()
         .for_cards()
+        # The page names the idea and the source's hook it was planned from (#26): in the
+        # same row, not a query each (a reverse one-to-one is a query even when absent).
+        .select_related("idea__source", "hook_plan__source")
         .filter(workspace_id__in=viewer.workspace_ids, public_id=public_id)
         .first()
     )
