@@ -24,12 +24,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from calendar_app.knowledge.services import knowledge_local_copy_delete
 from calendar_app.models import KnowledgeDocument, KnowledgeKind, KnowledgeState
 from calendar_app.notifications.services import spend_cap_notify
 from calendar_app.pipeline import dispatch
-from calendar_app.pipeline.generation import Lease, spend_cap_sentence
-from calendar_app.sources.services import upload_file
+from calendar_app.pipeline.generation import Lease, next_poll, spend_cap_sentence
+from calendar_app.sources.services import local_copy_delete, upload_file
 from scripe_integration import pacing
 from scripe_integration.client import ScripeClient, collect_newest_first
 from scripe_integration.contract import KNOWLEDGE_JOB_TYPES, Job, ScripeError, ScripeInputError
@@ -188,7 +187,7 @@ class _Batch:
             if snapshot is None:
                 continue
             if document.local_path:
-                knowledge_local_copy_delete(document)  # Scripe has it now
+                local_copy_delete(document)  # Scripe has it now
             document.accepted_at = document.accepted_at or snapshot.created_at or timezone.now()
             if snapshot.replayed and not snapshot.is_terminal:
                 # A replay repeats the first answer, not the job's state now: ask at once.
@@ -287,19 +286,9 @@ class _Batch:
                     "Add it again to start over.",
                 )
                 return
-            stalled = pacing.is_stalled(
-                accepted_at=accepted, now=now, estimate_ms=document.estimated_completion_ms
+            _, document.next_poll_at = next_poll(
+                document, accepted_at=accepted, now=now, previous_estimate_ms=previous_estimate
             )
-            delay = pacing.next_poll_delay(
-                accepted_at=accepted,
-                started_at=document.started_at,
-                now=now,
-                estimate_ms=document.estimated_completion_ms,
-                previous_estimate_ms=previous_estimate,
-                progress=document.progress,
-                stalled=stalled,
-            )
-            document.next_poll_at = now + timedelta(seconds=delay)
             self._save(document)
 
     def _handle_error(self, document: KnowledgeDocument, error: ScripeError, *, place=0) -> None:

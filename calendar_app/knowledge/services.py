@@ -143,20 +143,6 @@ def knowledge_add_file(
     return document
 
 
-def knowledge_local_copy_delete(document: KnowledgeDocument) -> bool:
-    """Deletes the app's copy of a document's file, once Scripe has it."""
-    if not document.local_path:
-        return False
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(document.local_path)
-    now = timezone.now()
-    KnowledgeDocument.objects.filter(pk=document.pk).update(
-        local_path="", local_deleted_at=now, updated_at=now
-    )
-    document.local_path, document.local_deleted_at = "", now
-    return True
-
-
 def knowledge_add(
     *,
     workspace: Workspace,

@@ -24,7 +24,7 @@ import logging
 import random
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -485,20 +485,31 @@ def _apply(job: GenerationJob, snapshot: Job) -> None:
                 "Retry to start again.",
             )
             return
-        job.stalled = pacing.is_stalled(
-            accepted_at=accepted, now=now, estimate_ms=job.estimated_completion_ms
+        job.stalled, job.next_poll_at = next_poll(
+            job, accepted_at=accepted, now=now, previous_estimate_ms=previous_estimate
         )
-        delay = pacing.next_poll_delay(
-            accepted_at=accepted,
-            started_at=job.started_at,
-            now=now,
-            estimate_ms=job.estimated_completion_ms,
-            previous_estimate_ms=previous_estimate,
-            progress=job.progress,
-            stalled=job.stalled,
-        )
-        job.next_poll_at = now + timedelta(seconds=delay)
         _commit(job, transition="generating")
+
+
+def next_poll(
+    row, *, accepted_at: datetime, now: datetime, previous_estimate_ms: int | None
+) -> tuple[bool, datetime]:
+    """Whether a job Scripe still runs looks stalled, and when to ask about it again: the
+    pacing rule read from the row's last snapshot (`estimated_completion_ms`, `started_at`,
+    `progress`). Generations, source ingests and knowledge ingests are followed alike."""
+    stalled = pacing.is_stalled(
+        accepted_at=accepted_at, now=now, estimate_ms=row.estimated_completion_ms
+    )
+    delay = pacing.next_poll_delay(
+        accepted_at=accepted_at,
+        started_at=row.started_at,
+        now=now,
+        estimate_ms=row.estimated_completion_ms,
+        previous_estimate_ms=previous_estimate_ms,
+        progress=row.progress,
+        stalled=stalled,
+    )
+    return stalled, now + timedelta(seconds=delay)
 
 
 def _written(job: GenerationJob, post) -> None:

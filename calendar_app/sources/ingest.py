@@ -33,7 +33,7 @@ from django.utils import timezone
 from calendar_app.models import Source, SourceKind, SourceStatus
 from calendar_app.outbound.events import source_ready_tell
 from calendar_app.pipeline import dispatch
-from calendar_app.pipeline.generation import Lease
+from calendar_app.pipeline.generation import Lease, next_poll
 from calendar_app.sources.services import local_copy_delete, upload_file
 from scripe_integration import pacing
 from scripe_integration.client import ScripeClient, collect_newest_first, fetch_text
@@ -399,19 +399,9 @@ def _apply(source: Source, job: Job) -> None:
                 "Scripe did not finish within 30 minutes; we stopped waiting. " + GENERIC_ADVICE,
             )
             return
-        stalled = pacing.is_stalled(
-            accepted_at=accepted, now=now, estimate_ms=source.estimated_completion_ms
+        _, source.next_poll_at = next_poll(
+            source, accepted_at=accepted, now=now, previous_estimate_ms=previous
         )
-        delay = pacing.next_poll_delay(
-            accepted_at=accepted,
-            started_at=source.started_at,
-            now=now,
-            estimate_ms=source.estimated_completion_ms,
-            previous_estimate_ms=previous,
-            progress=source.progress,
-            stalled=stalled,
-        )
-        source.next_poll_at = now + timedelta(seconds=delay)
         _save(source, status=SourceStatus.INGESTING)
 
 

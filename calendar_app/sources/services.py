@@ -28,6 +28,7 @@ from calendar_app.models import (
     PLANNABLE_IDEA_STATES,
     HookPlan,
     Idea,
+    KnowledgeDocument,
     PlannedSlot,
     Project,
     Source,
@@ -237,15 +238,16 @@ def upload_file(
     return upload
 
 
-def local_copy_delete(source: Source) -> bool:
-    """Deletes the app's copy of the source's file, once Scripe has it."""
-    if not source.local_path:
+def local_copy_delete(row: Source | KnowledgeDocument) -> bool:
+    """Deletes the app's copy of an uploaded file (a source's, or a knowledge document's),
+    once Scripe has it, and notes when; False when there was no copy left."""
+    if not row.local_path:
         return False
     with contextlib.suppress(FileNotFoundError):
-        os.unlink(source.local_path)
+        os.unlink(row.local_path)
     now = timezone.now()
-    Source.objects.filter(pk=source.pk).update(local_path="", local_deleted_at=now, updated_at=now)
-    source.local_path, source.local_deleted_at = "", now
+    type(row).objects.filter(pk=row.pk).update(local_path="", local_deleted_at=now, updated_at=now)
+    row.local_path, row.local_deleted_at = "", now
     return True
 
 
