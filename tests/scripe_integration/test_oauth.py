@@ -399,3 +399,41 @@ def test_an_error_report_from_inside_the_client_hides_the_oauth_token(monkeypatc
     assert "no connection today" in html
     assert OPAQUE_TOKEN not in html
     assert "Bearer scripe_sk_…(hidden)" in unescape(html)
+
+
+# what the grant allows ---------------------------------------------------------------------------
+
+
+def test_a_workspace_connected_by_oauth_ingests_sources_and_knowledge(
+    team, sandbox_factory, monkeypatch, settings, tmp_path
+):
+    """The grant covers every call the calendar makes, not just posts (QA: a knowledge ingest
+    and a source got 403 scope_missing after connecting)."""
+    from calendar_app.knowledge.services import knowledge_add
+    from calendar_app.models import Role
+    from calendar_app.pipeline import dispatch
+    from calendar_app.sources import services as sources
+    from tests.calendar_app.knowledge.conftest import ingest_finish as knowledge_finish
+    from tests.calendar_app.sources.conftest import ingest_finish as source_finish
+
+    settings.SOURCE_UPLOAD_DIR = str(tmp_path / "sources")
+    for name in ("enqueue", "enqueue_sources", "enqueue_knowledge"):
+        monkeypatch.setattr(dispatch, name, lambda ids: None)
+    sandbox = sandbox_factory(ingest_seconds=(0.3, 0.5), queue_seconds=0.1)
+    connect(sandbox, team.workspace)
+
+    source = sources.source_create_text(
+        user=team.editor, project=team.project, text="We hired three people in March."
+    )
+    document = knowledge_add(
+        workspace=team.workspace,
+        project=team.project,
+        kind="text",
+        content="Our office dog is called Biscuit.",
+        user=team.manager,
+        role=Role.MANAGER,
+    )
+
+    assert source_finish(source.pk).status == "ready"
+    assert knowledge_finish(document.pk).state == "indexed"
+    assert stored(team.workspace).key_state == ScripeConnection.KeyState.VALID
