@@ -57,7 +57,8 @@ def validate_key_format(value: str) -> None:
 
 class ScripeOAuthApp(models.Model):
     """This app's client registration with the OAuth server of one Scripe (RFC 7591), made
-    once per base URL and redirect URI and reused by every workspace connecting there. A
+    once per base URL and redirect URI (and again when the scopes the calendar needs grow)
+    and reused by every workspace connecting there. A
     public client: no secret. `server` is the discovered metadata (RFC 8414), so that a
     refresh does not ask discovery again."""
 
@@ -69,11 +70,9 @@ class ScripeOAuthApp(models.Model):
 
     class Meta:
         verbose_name = "Scripe OAuth registration"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["base_url", "redirect_uri"], name="one_oauth_app_per_scripe"
-            )
-        ]
+        # Not unique per Scripe: when the calendar needs more scopes it registers again,
+        # and the earlier registration stays for the grants made to it.
+        indexes = [models.Index(fields=["base_url", "redirect_uri"], name="oauth_app_per_scripe")]
 
     def __str__(self) -> str:
         return f"{self.client_id} at {self.base_url}"

@@ -859,11 +859,19 @@ def _pkce_challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+def _latest_oauth_app(base_url: str, redirect_uri: str) -> ScripeOAuthApp | None:
+    found = ScripeOAuthApp.objects.filter(base_url=base_url, redirect_uri=redirect_uri)
+    return found.order_by("-registered_at", "-pk").first()
+
+
 def oauth_app_for(*, base_url: str, redirect_uri: str) -> ScripeOAuthApp:
     """This app's registration with the Scripe at `base_url`: discovered and registered
-    (RFC 7591) the first time, then reused. Raises ScripeError."""
-    found = ScripeOAuthApp.objects.filter(base_url=base_url, redirect_uri=redirect_uri).first()
-    if found:
+    (RFC 7591) the first time, then reused. Registered again when the calendar has come to
+    need scopes the registration lacks, since Scripe refuses to authorize a scope its client
+    did not register; the earlier registration stays, for the workspaces whose grants belong
+    to it (a refresh names the client the grant was made for). Raises ScripeError."""
+    found = _latest_oauth_app(base_url, redirect_uri)
+    if found and set(OAUTH_SCOPES) <= set(str(found.server.get("scope", "")).split()):
         return found
     with _oauth_client(base_url) as oauth:
         server = oauth.discover()
@@ -880,17 +888,17 @@ def oauth_app_for(*, base_url: str, redirect_uri: str) -> ScripeOAuthApp:
         "registration_endpoint": server.registration_endpoint,
         "revocation_endpoint": server.revocation_endpoint,
         "code_challenge_methods_supported": list(server.code_challenge_methods),
+        # What Scripe registered (RFC 7591 echoes it), or, silent, what was asked for.
+        "scope": registration.scope or " ".join(OAUTH_SCOPES),
     }
-    try:
-        with transaction.atomic():
-            return ScripeOAuthApp.objects.create(
-                base_url=base_url,
-                redirect_uri=redirect_uri,
-                client_id=registration.client_id,
-                server=metadata,
-            )
-    except IntegrityError:  # another admin registered at the same moment: use theirs
-        return ScripeOAuthApp.objects.get(base_url=base_url, redirect_uri=redirect_uri)
+    # Two admins registering at the same moment make two registrations: both work, and
+    # each connection keeps the one its grant was made for.
+    return ScripeOAuthApp.objects.create(
+        base_url=base_url,
+        redirect_uri=redirect_uri,
+        client_id=registration.client_id,
+        server=metadata,
+    )
 
 
 def oauth_start(*, workspace, redirect_uri: str) -> OAuthStart:
@@ -932,7 +940,7 @@ def oauth_complete(
             "The Scripe base URL changed while connecting; nothing was changed. Press "
             "“Connect with Scripe” again."
         )
-    app = ScripeOAuthApp.objects.filter(base_url=base_url, redirect_uri=redirect_uri).first()
+    app = _latest_oauth_app(base_url, redirect_uri)  # the one oauth_start used
     if app is None:
         return False, "This connection was not started here; press “Connect with Scripe” again."
     try:

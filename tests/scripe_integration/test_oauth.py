@@ -9,6 +9,7 @@ import secrets
 import threading
 from datetime import timedelta
 from html import unescape
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -437,3 +438,33 @@ def test_a_workspace_connected_by_oauth_ingests_sources_and_knowledge(
     assert source_finish(source.pk).status == "ready"
     assert knowledge_finish(document.pk).state == "indexed"
     assert stored(team.workspace).key_state == ScripeConnection.KeyState.VALID
+
+
+def test_reconnecting_after_the_calendar_needs_more_scopes_registers_again_and_asks_for_all(
+    team, sandbox
+):
+    """A registration stored before the calendar asked for sources and knowledge: Scripe will
+    not authorize scopes its client did not register, so connecting again registers anew
+    and asks for them all, while a workspace whose grant belongs to the first registration
+    keeps refreshing with it."""
+    from scripe_integration.models import ScripeOAuthApp
+
+    connect(sandbox, team.other_workspace)
+    first = ScripeOAuthApp.objects.get()
+    before_the_fix = {k: v for k, v in first.server.items() if k != "scope"}
+    ScripeOAuthApp.objects.filter(pk=first.pk).update(server=before_the_fix)
+
+    ScripeConnection.objects.create(workspace=team.workspace, base_url=sandbox.base_url)
+    started = services.oauth_start(workspace=team.workspace, redirect_uri=CALLBACK)
+    connect(sandbox, team.workspace)
+
+    asked = dict(parse_qsl(urlsplit(started.authorize_url).query))["scope"].split()
+    assert asked == list(OAUTH_SCOPES)
+    second = ScripeOAuthApp.objects.exclude(pk=first.pk).get()
+    assert second.client_id != first.client_id
+    assert stored(team.workspace).oauth_app == second
+    assert {"sources:write", "knowledge:write"} <= set(stored(team.workspace).scopes)
+    assert stored(team.other_workspace).oauth_app == first
+    expire_access_token(team.other_workspace)
+    assert key_verify(workspace=team.other_workspace)[0]  # refreshed with the first client
+    assert services.oauth_app_for(base_url=sandbox.base_url, redirect_uri=CALLBACK) == second
