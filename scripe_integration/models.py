@@ -43,6 +43,8 @@ def validate_base_url(value: str) -> None:
     addresses only (unless SCRIPE_ALLOW_LOCAL_HOSTS). Asks DNS, so only for input."""
     try:
         destinations.check_url(value)
+    except destinations.NameNotFound as unknown:
+        raise ValidationError(f"{unknown}.") from None
     except destinations.DestinationRefused:
         raise ValidationError(BASE_URL_REFUSED) from None
 

@@ -28,6 +28,7 @@ from scripe_integration.client import ScripeClient, ScripeOAuthClient
 from scripe_integration.contract import OAUTH_SCOPES, UNSET, OAuthServer, Project, ScripeError
 from scripe_integration.destinations import (
     DestinationRefused,
+    NameNotFound,
     check_url,
     local_hosts_allowed,
 )
@@ -399,6 +400,8 @@ def webhooks_off_reason(*, resolve: bool = False) -> str:
         )
     try:
         check_url(base, resolve=resolve)
+    except NameNotFound as unknown:
+        return f"Webhooks are off: PUBLIC_BASE_URL: {unknown}. {POLLING_FLOOR}"
     except DestinationRefused:
         return (
             f"Webhooks are off: PUBLIC_BASE_URL ({base}) is not an https address on the "
