@@ -712,9 +712,20 @@ class DeliveryAnswer:
 
 # OAuth 2.1 (contract §2.4) -------------------------------------------------------------------
 
-# What the calendar asks for when it connects by OAuth: what it does with a key, and a
-# refresh token (offline_access), since generations run while nobody is signed in.
-OAUTH_SCOPES: Final = ("posts:read", "posts:write", "webhooks:manage", "offline_access")
+# What the calendar asks for when it connects by OAuth: every scope a call it makes needs
+# (contract §2.2; jobs:read and projects:read are inferred there, and the sandbox knows them),
+# and a refresh token (offline_access), since generations run while nobody is signed in.
+# Not notes:*: the calendar never calls /v1/notes, and a grant asks for no more than it uses.
+OAUTH_SCOPES: Final = (
+    "projects:read",  # the project mirror
+    "posts:read",
+    "posts:write",  # generations and edits
+    "jobs:read",  # following generations and ingests
+    "sources:write",  # sources and their uploads
+    "knowledge:write",  # the knowledge base
+    "webhooks:manage",
+    "offline_access",
+)
 OAUTH_DISCOVERY_PATH: Final = "/.well-known/oauth-authorization-server"
 
 

@@ -24,10 +24,18 @@ import socket
 from urllib.parse import urlsplit
 
 # Said next to a refused URL. Deliberately the same whether the URL is plain http, names a
-# private address, resolves to one or does not resolve at all: which of these it was would
-# tell an admin about the server's network.
+# private address or resolves to one: which of these it was would tell an admin about the
+# server's network. A name that resolves to nothing is said apart (`NameNotFound`): a typo
+# or a made-up host is the common case, and "use a public address" misleads for one.
 REFUSED = "Use an https address on the public internet"
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# getaddrinfo's answers for a name it found no address for: none exists, or (EAI_AGAIN) DNS
+# did not answer, which for the person typing reads the same. Other failures keep REFUSED.
+NOT_FOUND = frozenset(
+    getattr(socket, name)
+    for name in ("EAI_NONAME", "EAI_NODATA", "EAI_AGAIN")
+    if hasattr(socket, name)
+)
 
 
 class DestinationRefused(Exception):
@@ -35,6 +43,13 @@ class DestinationRefused(Exception):
 
     def __init__(self, message: str = REFUSED) -> None:
         super().__init__(message)
+
+
+class NameNotFound(DestinationRefused):
+    """The URL's host name resolves to no address (from this server)."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(f"We could not find {host}; check the address")
 
 
 def local_hosts_allowed() -> bool:
@@ -73,14 +88,20 @@ def is_public_address(address: str) -> bool:
 
 def public_addresses(host: str, port: int) -> list[str]:
     """Resolves `host` once and returns its addresses when every one is public. Raises
-    DestinationRefused otherwise, and when it does not resolve. Connect to what it returns,
-    never to `host` again."""
+    DestinationRefused otherwise, and NameNotFound when it does not resolve. Connect to what
+    it returns, never to `host` again."""
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):  # socket.gaierror is an OSError
+    except socket.gaierror as error:
+        if error.errno in NOT_FOUND:
+            raise NameNotFound(host) from None
+        raise DestinationRefused() from None
+    except (OSError, UnicodeError):
         raise DestinationRefused() from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
-    if not addresses or not all(is_public_address(address) for address in addresses):
+    if not addresses:
+        raise NameNotFound(host)
+    if not all(is_public_address(address) for address in addresses):
         raise DestinationRefused()
     return addresses
 

@@ -43,6 +43,8 @@ def validate_base_url(value: str) -> None:
     addresses only (unless SCRIPE_ALLOW_LOCAL_HOSTS). Asks DNS, so only for input."""
     try:
         destinations.check_url(value)
+    except destinations.NameNotFound as unknown:
+        raise ValidationError(f"{unknown}.") from None
     except destinations.DestinationRefused:
         raise ValidationError(BASE_URL_REFUSED) from None
 
@@ -57,7 +59,8 @@ def validate_key_format(value: str) -> None:
 
 class ScripeOAuthApp(models.Model):
     """This app's client registration with the OAuth server of one Scripe (RFC 7591), made
-    once per base URL and redirect URI and reused by every workspace connecting there. A
+    once per base URL and redirect URI (and again when the scopes the calendar needs grow)
+    and reused by every workspace connecting there. A
     public client: no secret. `server` is the discovered metadata (RFC 8414), so that a
     refresh does not ask discovery again."""
 
@@ -69,11 +72,9 @@ class ScripeOAuthApp(models.Model):
 
     class Meta:
         verbose_name = "Scripe OAuth registration"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["base_url", "redirect_uri"], name="one_oauth_app_per_scripe"
-            )
-        ]
+        # Not unique per Scripe: when the calendar needs more scopes it registers again,
+        # and the earlier registration stays for the grants made to it.
+        indexes = [models.Index(fields=["base_url", "redirect_uri"], name="oauth_app_per_scripe")]
 
     def __str__(self) -> str:
         return f"{self.client_id} at {self.base_url}"

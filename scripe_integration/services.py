@@ -28,6 +28,7 @@ from scripe_integration.client import ScripeClient, ScripeOAuthClient
 from scripe_integration.contract import OAUTH_SCOPES, UNSET, OAuthServer, Project, ScripeError
 from scripe_integration.destinations import (
     DestinationRefused,
+    NameNotFound,
     check_url,
     local_hosts_allowed,
 )
@@ -47,7 +48,9 @@ KEY_ERRORS = {
     "key_expired": "This key has expired. Extend it or mint a new one in Scripe.",
     "plan_not_eligible": "The Scripe workspace's plan has no API access (Advanced or Business "
     "is needed), or its subscription is not active.",
-    "scope_missing": "The key lacks a permission the calendar needs (posts:read and posts:write).",
+    # Said when Scripe does not name the scope; `credential_problem` names it when it does.
+    "scope_missing": "The key lacks a permission the calendar needs. Mint a key with every "
+    "permission in Scripe.",
     "oauth_grant_lost": "Scripe no longer accepts this workspace's connection (the app was "
     "disconnected in Scripe, or a token refresh was refused). An admin presses “Connect with "
     "Scripe” on the workspace's admin page to connect again.",
@@ -60,8 +63,8 @@ OAUTH_ERRORS = {
     "invalid_token": KEY_ERRORS["oauth_grant_lost"],
     "key_revoked": KEY_ERRORS["oauth_grant_lost"],
     "key_expired": KEY_ERRORS["oauth_grant_lost"],
-    "scope_missing": "The connection lacks a permission the calendar needs (posts:read and "
-    "posts:write). An admin presses “Connect with Scripe” again and approves them.",
+    "scope_missing": "The connection lacks a permission the calendar needs. An admin presses "
+    "“Connect with Scripe” again and approves them all.",
 }
 
 
@@ -229,16 +232,34 @@ def _note_answer(connection: ScripeConnection, client: ScripeClient) -> None:
 OPTIONAL_SCOPES = frozenset({"webhooks:manage"})
 
 
-def credential_problem(connection: ScripeConnection, code: str) -> str:
+def credential_problem(connection: ScripeConnection, error: ScripeError) -> str:
     """What to tell admins when Scripe refuses the workspace's key or OAuth tokens with
-    `code`; "" when the code says nothing about them."""
-    if connection.uses_oauth and code in OAUTH_ERRORS:
-        return OAUTH_ERRORS[code]
-    return KEY_ERRORS.get(code, "")
+    `error`; "" when it says nothing about them. A missing permission is named as Scripe
+    named it (`details.required`), not guessed."""
+    oauth = connection.uses_oauth
+    if error.code == "scope_missing" and (missing := _missing_scopes(error)):
+        if oauth:
+            return (
+                f"The connection lacks the {missing} permission. An admin presses “Connect "
+                "with Scripe” again and approves it."
+            )
+        return f"The key lacks the {missing} permission. Mint a key with it in Scripe."
+    if oauth and error.code in OAUTH_ERRORS:
+        return OAUTH_ERRORS[error.code]
+    return KEY_ERRORS.get(error.code, "")
+
+
+def _missing_scopes(error: ScripeError) -> str:
+    """The scopes a `scope_missing` refusal asks for, any one of which suffices (contract
+    §2.2): "sources:write", "sources:write or knowledge:write"; "" when it names none."""
+    required = error.details.get("required") if isinstance(error.details, dict) else None
+    if not isinstance(required, list):
+        return ""
+    return " or ".join(str(scope) for scope in required if isinstance(scope, str) and scope)
 
 
 def _note_error(connection: ScripeConnection, error: ScripeError) -> None:
-    problem = credential_problem(connection, error.code)
+    problem = credential_problem(connection, error)
     if problem and not _lacks_only_optional_scopes(error):
         connection.mark_invalid(code=error.code, message=problem)
     if error.code in UNREACHABLE_CODES:
@@ -274,6 +295,11 @@ def answered_by_scripe(error: ScripeError) -> bool:
 
 def describe_error(error: ScripeError) -> str:
     """A sentence a person can act on, for any Scripe failure."""
+    if error.code == "scope_missing" and (missing := _missing_scopes(error)):
+        return (
+            f"The workspace's Scripe access lacks the {missing} permission; an admin gives it "
+            "(a key with it, or “Connect with Scripe” again)."
+        )
     if error.code in KEY_ERRORS:
         return KEY_ERRORS[error.code]
     if not answered_by_scripe(error):
@@ -303,8 +329,8 @@ def key_verify(*, workspace) -> tuple[bool, str]:
     except ScripeNotConfigured as error:
         return False, str(error)
     except ScripeError as error:
-        if credential_problem(connection, error.code):
-            return False, credential_problem(connection, error.code)
+        if problem := credential_problem(connection, error):
+            return False, problem
         # Network trouble, a Scripe outage or an unreadable answer says nothing about the
         # key: leave its state.
         if not answered_by_scripe(error):
@@ -374,6 +400,8 @@ def webhooks_off_reason(*, resolve: bool = False) -> str:
         )
     try:
         check_url(base, resolve=resolve)
+    except NameNotFound as unknown:
+        return f"Webhooks are off: PUBLIC_BASE_URL: {unknown}. {POLLING_FLOOR}"
     except DestinationRefused:
         return (
             f"Webhooks are off: PUBLIC_BASE_URL ({base}) is not an https address on the "
@@ -859,11 +887,19 @@ def _pkce_challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+def _latest_oauth_app(base_url: str, redirect_uri: str) -> ScripeOAuthApp | None:
+    found = ScripeOAuthApp.objects.filter(base_url=base_url, redirect_uri=redirect_uri)
+    return found.order_by("-registered_at", "-pk").first()
+
+
 def oauth_app_for(*, base_url: str, redirect_uri: str) -> ScripeOAuthApp:
     """This app's registration with the Scripe at `base_url`: discovered and registered
-    (RFC 7591) the first time, then reused. Raises ScripeError."""
-    found = ScripeOAuthApp.objects.filter(base_url=base_url, redirect_uri=redirect_uri).first()
-    if found:
+    (RFC 7591) the first time, then reused. Registered again when the calendar has come to
+    need scopes the registration lacks, since Scripe refuses to authorize a scope its client
+    did not register; the earlier registration stays, for the workspaces whose grants belong
+    to it (a refresh names the client the grant was made for). Raises ScripeError."""
+    found = _latest_oauth_app(base_url, redirect_uri)
+    if found and set(OAUTH_SCOPES) <= set(str(found.server.get("scope", "")).split()):
         return found
     with _oauth_client(base_url) as oauth:
         server = oauth.discover()
@@ -880,17 +916,17 @@ def oauth_app_for(*, base_url: str, redirect_uri: str) -> ScripeOAuthApp:
         "registration_endpoint": server.registration_endpoint,
         "revocation_endpoint": server.revocation_endpoint,
         "code_challenge_methods_supported": list(server.code_challenge_methods),
+        # What Scripe registered (RFC 7591 echoes it), or, silent, what was asked for.
+        "scope": registration.scope or " ".join(OAUTH_SCOPES),
     }
-    try:
-        with transaction.atomic():
-            return ScripeOAuthApp.objects.create(
-                base_url=base_url,
-                redirect_uri=redirect_uri,
-                client_id=registration.client_id,
-                server=metadata,
-            )
-    except IntegrityError:  # another admin registered at the same moment: use theirs
-        return ScripeOAuthApp.objects.get(base_url=base_url, redirect_uri=redirect_uri)
+    # Two admins registering at the same moment make two registrations: both work, and
+    # each connection keeps the one its grant was made for.
+    return ScripeOAuthApp.objects.create(
+        base_url=base_url,
+        redirect_uri=redirect_uri,
+        client_id=registration.client_id,
+        server=metadata,
+    )
 
 
 def oauth_start(*, workspace, redirect_uri: str) -> OAuthStart:
@@ -932,7 +968,7 @@ def oauth_complete(
             "The Scripe base URL changed while connecting; nothing was changed. Press "
             "“Connect with Scripe” again."
         )
-    app = ScripeOAuthApp.objects.filter(base_url=base_url, redirect_uri=redirect_uri).first()
+    app = _latest_oauth_app(base_url, redirect_uri)  # the one oauth_start used
     if app is None:
         return False, "This connection was not started here; press “Connect with Scripe” again."
     try:

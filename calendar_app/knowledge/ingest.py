@@ -39,6 +39,7 @@ from scripe_integration.services import (
     UNREACHABLE_CODES,
     ScripeNotConfigured,
     connection_for,
+    credential_problem,
     describe_error,
     scripe_session,
 )
@@ -302,7 +303,7 @@ class _Batch:
             document.retry_reason = "Waiting for Scripe's rate limit to reset."
             self._save(document)
         elif error.code in KEY_ERRORS:
-            self._fail(document, error.code, KEY_ERRORS[error.code])
+            self._fail(document, error.code, credential_problem(connection, error))
         elif error.code == "spend_cap_exceeded":
             connection.note_spend_cap(error.meta)
             spent, cap = error.meta.get("spentCents"), error.meta.get("capCents")

@@ -536,7 +536,7 @@ def _handle_error(
         job.retry_reason = "Waiting for Scripe's rate limit to reset."
         _commit(job)
     elif error.code in KEY_ERRORS:  # scripe_session has already marked the key invalid
-        _fail(job, error.code, credential_problem(connection, error.code))
+        _fail(job, error.code, credential_problem(connection, error))
     elif error.code == "spend_cap_exceeded":
         connection.note_spend_cap(error.meta)
         spent, cap = error.meta.get("spentCents"), error.meta.get("capCents")

@@ -45,6 +45,7 @@ from scripe_integration.services import (
     UNREACHABLE_CODES,
     ScripeNotConfigured,
     connection_for,
+    credential_problem,
     describe_error,
     scripe_session,
 )
@@ -447,7 +448,7 @@ def _handle_error(source: Source, error: ScripeError, connection) -> None:
         source.retry_reason = "Waiting for Scripe's rate limit to reset."
         _save(source)
     elif error.code in KEY_ERRORS:
-        _fail(source, error.code, KEY_ERRORS[error.code])
+        _fail(source, error.code, credential_problem(connection, error))
     elif error.code == "upload_expired":
         source.next_poll_at = now
         source.retry_reason = "The upload address expired; asking Scripe for a new one."

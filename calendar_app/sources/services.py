@@ -38,7 +38,7 @@ from calendar_app.pipeline import dispatch
 from calendar_app.planning import queue as planning_queue
 from scripe_integration.client import ScripeClient
 from scripe_integration.contract import TEXT_SOURCE_MAX_BYTES, Upload, upload_cap
-from scripe_integration.destinations import DestinationRefused, check_url
+from scripe_integration.destinations import DestinationRefused, NameNotFound, check_url
 
 logger = logging.getLogger(__name__)
 
@@ -191,6 +191,8 @@ def source_create_url(*, user, project: Project | None, url: str, slot=None) -> 
     url = (url or "").strip()
     try:
         check_url(url)
+    except NameNotFound as unknown:
+        problems["url"] = f"{unknown}."
     except DestinationRefused as refused:
         problems["url"] = f"{refused}: this link cannot be read."
     except ValueError:  # not a URL at all (say an unclosed IPv6 bracket)

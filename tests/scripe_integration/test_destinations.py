@@ -16,7 +16,13 @@ import trustme
 
 from scripe_integration.client import PublicOnlyTransport, ScripeClient
 from scripe_integration.contract import ScripeError
-from scripe_integration.destinations import DestinationRefused, check_url, is_public_address
+from scripe_integration.destinations import (
+    REFUSED,
+    DestinationRefused,
+    NameNotFound,
+    check_url,
+    is_public_address,
+)
 from tests.scripe_integration.conftest import PUBLIC
 
 PUBLIC_ADDRESSES = ["8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808"]
@@ -87,6 +93,19 @@ def test_a_name_is_judged_by_every_address_it_resolves_to(fake_dns):
     check_url("https://public.example/v1", allow_local=False)
     with pytest.raises(DestinationRefused):
         check_url("https://mixed.example/v1", allow_local=False)
+
+
+def test_a_name_that_does_not_resolve_is_said_apart_from_a_private_one(fake_dns):
+    """QA: https://example.com/hook, unresolvable where the server runs, was told to use a
+    public address."""
+    fake_dns.answer("nowhere.example")
+    fake_dns.answer("intranet.example", ["10.1.2.3"])
+    with pytest.raises(NameNotFound) as unknown:
+        check_url("https://nowhere.example/hook", allow_local=False)
+    assert str(unknown.value) == "We could not find nowhere.example; check the address"
+    with pytest.raises(DestinationRefused) as refused:
+        check_url("https://intranet.example/hook", allow_local=False)
+    assert str(refused.value) == REFUSED
 
 
 def test_allowing_local_hosts_lifts_the_rule_but_not_the_shape(fake_dns):

@@ -536,3 +536,59 @@ def test_member_and_role_changes_in_the_admin_are_recorded(client, team, superus
     entry = LogEntry.objects.filter(object_id=str(team.workspace.pk)).latest("action_time")
     assert entry.user == superuser
     assert "Changed Role for membership “erin in Acme (Manager)”" in entry.get_change_message()
+
+
+# a missing permission is named as Scripe named it ------------------------------------------------
+
+
+def test_a_key_without_knowledge_write_is_told_that_and_not_posts(team, sandbox_factory):
+    """QA: a knowledge ingest refused with 403 scope_missing made the banner say the key lacks
+    "posts:read and posts:write", which it had."""
+    from calendar_app.access import viewer_of
+    from calendar_app.knowledge.ingest import knowledge_advance
+    from calendar_app.knowledge.services import knowledge_add
+    from calendar_app.models import KnowledgeDocument, Role
+    from scripe_integration.sandbox import ALL_SCOPES
+
+    key = "scripe_sk_test_noknowledge"
+    sandbox = sandbox_factory(keys={key: tuple(s for s in ALL_SCOPES if s != "knowledge:write")})
+    sandbox.key = key
+    sandbox.wire(team.workspace)
+    document = knowledge_add(
+        workspace=team.workspace,
+        project=team.project,
+        kind="text",
+        content="Our office dog is called Biscuit.",
+        user=team.manager,
+        role=Role.MANAGER,
+    )
+
+    knowledge_advance([document.pk])
+
+    document = KnowledgeDocument.objects.get(pk=document.pk)
+    assert "knowledge:write" in document.error_message
+    [problem] = viewer_of(team.admin).broken_keys
+    assert "lacks the knowledge:write permission" in problem.problem
+    assert "posts:" not in problem.problem
+
+
+def test_an_oauth_connection_missing_a_scope_is_told_to_connect_again_for_it():
+    from scripe_integration.contract import ScripeError
+
+    connection = ScripeConnection(auth_method=ScripeConnection.AuthMethod.OAUTH)
+    refused = ScripeError(
+        code="scope_missing",
+        message="Token lacks the required scope. Need one of: sources:write.",
+        http_status=403,
+        details={"required": ["sources:write", "knowledge:write"]},
+    )
+
+    problem = services.credential_problem(connection, refused)
+
+    assert problem == (
+        "The connection lacks the sources:write or knowledge:write permission. An admin "
+        "presses “Connect with Scripe” again and approves it."
+    )
+    unnamed = ScripeError(code="scope_missing", message="No.", http_status=403)
+    assert "posts:" not in services.credential_problem(connection, unnamed)
+    assert "Connect with Scripe" in services.credential_problem(connection, unnamed)

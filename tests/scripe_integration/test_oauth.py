@@ -9,6 +9,7 @@ import secrets
 import threading
 from datetime import timedelta
 from html import unescape
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -399,3 +400,71 @@ def test_an_error_report_from_inside_the_client_hides_the_oauth_token(monkeypatc
     assert "no connection today" in html
     assert OPAQUE_TOKEN not in html
     assert "Bearer scripe_sk_…(hidden)" in unescape(html)
+
+
+# what the grant allows ---------------------------------------------------------------------------
+
+
+def test_a_workspace_connected_by_oauth_ingests_sources_and_knowledge(
+    team, sandbox_factory, monkeypatch, settings, tmp_path
+):
+    """The grant covers every call the calendar makes, not just posts (QA: a knowledge ingest
+    and a source got 403 scope_missing after connecting)."""
+    from calendar_app.knowledge.services import knowledge_add
+    from calendar_app.models import Role
+    from calendar_app.pipeline import dispatch
+    from calendar_app.sources import services as sources
+    from tests.calendar_app.knowledge.conftest import ingest_finish as knowledge_finish
+    from tests.calendar_app.sources.conftest import ingest_finish as source_finish
+
+    settings.SOURCE_UPLOAD_DIR = str(tmp_path / "sources")
+    for name in ("enqueue", "enqueue_sources", "enqueue_knowledge"):
+        monkeypatch.setattr(dispatch, name, lambda ids: None)
+    sandbox = sandbox_factory(ingest_seconds=(0.3, 0.5), queue_seconds=0.1)
+    connect(sandbox, team.workspace)
+
+    source = sources.source_create_text(
+        user=team.editor, project=team.project, text="We hired three people in March."
+    )
+    document = knowledge_add(
+        workspace=team.workspace,
+        project=team.project,
+        kind="text",
+        content="Our office dog is called Biscuit.",
+        user=team.manager,
+        role=Role.MANAGER,
+    )
+
+    assert source_finish(source.pk).status == "ready"
+    assert knowledge_finish(document.pk).state == "indexed"
+    assert stored(team.workspace).key_state == ScripeConnection.KeyState.VALID
+
+
+def test_reconnecting_after_the_calendar_needs_more_scopes_registers_again_and_asks_for_all(
+    team, sandbox
+):
+    """A registration stored before the calendar asked for sources and knowledge: Scripe will
+    not authorize scopes its client did not register, so connecting again registers anew
+    and asks for them all, while a workspace whose grant belongs to the first registration
+    keeps refreshing with it."""
+    from scripe_integration.models import ScripeOAuthApp
+
+    connect(sandbox, team.other_workspace)
+    first = ScripeOAuthApp.objects.get()
+    before_the_fix = {k: v for k, v in first.server.items() if k != "scope"}
+    ScripeOAuthApp.objects.filter(pk=first.pk).update(server=before_the_fix)
+
+    ScripeConnection.objects.create(workspace=team.workspace, base_url=sandbox.base_url)
+    started = services.oauth_start(workspace=team.workspace, redirect_uri=CALLBACK)
+    connect(sandbox, team.workspace)
+
+    asked = dict(parse_qsl(urlsplit(started.authorize_url).query))["scope"].split()
+    assert asked == list(OAUTH_SCOPES)
+    second = ScripeOAuthApp.objects.exclude(pk=first.pk).get()
+    assert second.client_id != first.client_id
+    assert stored(team.workspace).oauth_app == second
+    assert {"sources:write", "knowledge:write"} <= set(stored(team.workspace).scopes)
+    assert stored(team.other_workspace).oauth_app == first
+    expire_access_token(team.other_workspace)
+    assert key_verify(workspace=team.other_workspace)[0]  # refreshed with the first client
+    assert services.oauth_app_for(base_url=sandbox.base_url, redirect_uri=CALLBACK) == second

@@ -46,6 +46,22 @@ def test_bad_input_answers_the_sentences_by_field(admin_api, settings):
     assert not WebhookEndpoint.objects.exists()
 
 
+def test_a_name_that_does_not_resolve_is_said_so(admin_api, settings, monkeypatch):
+    import socket
+
+    def nowhere(host, *args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    settings.OUTGOING_WEBHOOKS_ALLOW_LOCAL = False
+    monkeypatch.setattr(socket, "getaddrinfo", nowhere)
+    answer = admin_api.post(LIST, {"url": "https://example.com/hook", "events": ["post.planned"]})
+    assert answer.status_code == 422
+    assert answer.json()["error"]["fields"]["url"] == (
+        "We could not find example.com; check the address."
+    )
+    assert not WebhookEndpoint.objects.exists()
+
+
 def test_change_switch_rotate_and_delete(admin_api, team):
     endpoint, old = services.endpoint_create(
         workspace=team.workspace, user=team.admin, url=URL, events=["post.planned"]

@@ -360,3 +360,17 @@ def test_a_ready_source_tells_nobody_when_no_endpoint_listens(team, ingesting, m
     source = source_create_text(user=team.editor, project=team.project, text="Plan on Fridays.")
     assert ingest_finish(source.pk).status == "ready"
     assert announced == []
+
+
+def test_it_says_a_name_that_does_not_resolve_is_not_found(team, settings, monkeypatch):
+    import socket
+
+    def nowhere(host, *args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", nowhere)
+    settings.OUTGOING_WEBHOOKS_ALLOW_LOCAL = False
+    with pytest.raises(Refusal) as refused:
+        _endpoint(team, "https://example.com/hook")
+    assert refused.value.fields["url"] == "We could not find example.com; check the address."
+    assert not WebhookEndpoint.objects.exists()

@@ -154,6 +154,22 @@ def test_a_link_to_a_private_address_is_refused_before_anything(team, settings):
     assert not Source.objects.exists()
 
 
+def test_a_link_whose_name_does_not_resolve_is_said_so(team, settings, monkeypatch):
+    from calendar_app.core.refusals import Refusal
+
+    def nowhere(host, *args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    settings.SCRIPE_ALLOW_LOCAL_HOSTS = False
+    monkeypatch.setattr(socket, "getaddrinfo", nowhere)
+    with pytest.raises(Refusal) as refused:
+        services.source_create_url(
+            user=team.editor, project=team.project, url="https://example.com/post"
+        )
+    assert refused.value.fields["url"] == "We could not find example.com; check the address."
+    assert not Source.objects.exists()
+
+
 def test_nothing_of_the_file_is_logged(team, ingesting, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     ingesting.fail_next_jobs(code="transcription_failed")
