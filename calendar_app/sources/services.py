@@ -286,12 +286,16 @@ def hooks_plan(*, user, source: Source, hook_ids: list[str], language: str = "en
     the ideas board) is not planned again: its post is returned with `planned=False`."""
     by_id = _chosen_hooks(source, hook_ids)
     outcomes = []
+    schedule_checked = False
     for hook_id in dict.fromkeys(hook_ids):
         hook, topic = by_id[hook_id]
         earlier = HookPlan.objects.filter(source=source, hook_id=hook_id).select_related("slot")
         if (plan := earlier.first()) is not None:
             outcomes.append(HookOutcome(hook, plan.slot, planned=False))
             continue
+        if not schedule_checked:
+            _schedule_check(source.project)
+            schedule_checked = True
         request_key = f"hook-{source.public_id.hex[:24]}-{hook_id}"[:64]
         try:
             with transaction.atomic():
@@ -318,6 +322,19 @@ def hooks_plan(*, user, source: Source, hook_ids: list[str], language: str = "en
             continue
         outcomes.append(HookOutcome(hook, queued.slot, planned=True))
     return outcomes
+
+
+def _schedule_check(project: Project) -> None:
+    """The queue refuses a project without a posting schedule too; here the sentence also
+    names the way round it that the source's page offers (the ideas board)."""
+    if project.is_active and not project.schedule_times.exists():
+        raise Refusal(
+            fields={
+                "queue": f"{project.name} has no posting schedule yet, so its posts have no "
+                "queue times to go to. A manager sets one on the project's queue page; or "
+                "put the hooks on the ideas board and drag each onto the day you want."
+            }
+        )
 
 
 def _board_idea_used(source: Source, hook_id: str, slot: PlannedSlot, user) -> None:

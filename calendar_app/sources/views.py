@@ -188,6 +188,8 @@ def _detail_context(viewer: Viewer, source, form=None) -> dict:
         "planned": len(plans),
         "open_hooks": sum(1 for h in source.hooks if h["id"] not in plans),
         "form": form,
+        # A refused form keeps the person's ticks.
+        "ticked": set(form.data.getlist("hooks")) if form is not None else set(),
         "since": live_token(),
         "can_plan": viewer.can(Role.EDITOR, source.workspace_id),
     }

@@ -258,6 +258,22 @@ def test_planning_bad_hooks_says_so_and_plans_nothing(client, team, scheduled_pr
     assert not PlannedSlot.objects.exists()
 
 
+def test_planning_without_a_posting_schedule_says_what_to_do_and_plans_nothing(client, team):
+    source = ready_source(team)
+    client.force_login(team.editor)
+    url = f"/sources/{source.public_id}/plan/"
+    response = client.post(url, {"hooks": ["hk_a"], "to": "queue"}, headers=HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200 and html.lstrip().startswith('<form id="source-hooks"')
+    assert 'role="alert"' in html and f"{team.project.name} has no posting schedule yet" in html
+    assert "queue page" in html and "ideas board" in html
+    # The ticks are kept, to put those hooks on the board instead.
+    assert 'value="hk_a" checked' in html and 'value="hk_b" checked' not in html
+    whole = client.post(url, {"hooks": ["hk_a"]}).content.decode()
+    assert f"{team.project.name} has no posting schedule yet" in whole
+    assert not PlannedSlot.objects.exists()
+
+
 def test_the_sources_page_costs_the_same_for_one_source_or_twenty(
     client, team, django_assert_num_queries, django_assert_max_num_queries
 ):
