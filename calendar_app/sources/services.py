@@ -114,6 +114,16 @@ def _project_check(project: Project | None) -> Project:
     return project
 
 
+def source_file_refused(*, project: Project | None, refusal: Refusal) -> Refusal:
+    """An upload's refusal (no file, or one refused while it streamed) with the project's
+    problem too, if it has one: the form says both at once, not one per try."""
+    try:
+        _project_check(project)
+    except Refusal as also:
+        return Refusal(fields={**refusal.fields, **also.fields}, status=refusal.status)
+    return refusal
+
+
 def _created(source: Source) -> Source:
     """Hands the new source to a task once it is committed."""
     transaction.on_commit(lambda: dispatch.enqueue_sources([source.pk]))

@@ -119,6 +119,12 @@ def test_a_missing_file_or_project_is_said_next_to_the_field(client, team):
     response = client.post("/sources/upload/", {"file": SimpleUploadedFile("m.wav", b"x")})
     assert "Choose a project." in response.content.decode()
     assert Source.objects.count() == 1  # only the one good upload
+    # Neither: both sentences at once, not one per try.
+    html = client.post("/sources/upload/", {}, headers=HTMX).content.decode()
+    assert "Choose a recording or document to upload." in html and "Choose a project." in html
+    html = client.post("/sources/upload/", {"file": SimpleUploadedFile("n.zip", b"PK")}).content
+    assert "Scripe takes audio or video" in html.decode() and "Choose a project." in html.decode()
+    assert Source.objects.count() == 1
 
 
 def test_the_upload_checks_csrf(team):
