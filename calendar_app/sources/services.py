@@ -115,6 +115,16 @@ def _project_check(project: Project | None) -> Project:
     return project
 
 
+def source_file_refused(*, project: Project | None, refusal: Refusal) -> Refusal:
+    """An upload's refusal (no file, or one refused while it streamed) with the project's
+    problem too, if it has one: the form says both at once, not one per try."""
+    try:
+        _project_check(project)
+    except Refusal as also:
+        return Refusal(fields={**refusal.fields, **also.fields}, status=refusal.status)
+    return refusal
+
+
 def _created(source: Source) -> Source:
     """Hands the new source to a task once it is committed."""
     transaction.on_commit(lambda: dispatch.enqueue_sources([source.pk]))
@@ -290,12 +300,16 @@ def hooks_plan(*, user, source: Source, hook_ids: list[str], language: str = "en
     the ideas board) is not planned again: its post is returned with `planned=False`."""
     by_id = _chosen_hooks(source, hook_ids)
     outcomes = []
+    schedule_checked = False
     for hook_id in dict.fromkeys(hook_ids):
         hook, topic = by_id[hook_id]
         earlier = HookPlan.objects.filter(source=source, hook_id=hook_id).select_related("slot")
         if (plan := earlier.first()) is not None:
             outcomes.append(HookOutcome(hook, plan.slot, planned=False))
             continue
+        if not schedule_checked:
+            _schedule_check(source.project)
+            schedule_checked = True
         request_key = f"hook-{source.public_id.hex[:24]}-{hook_id}"[:64]
         try:
             with transaction.atomic():
@@ -322,6 +336,19 @@ def hooks_plan(*, user, source: Source, hook_ids: list[str], language: str = "en
             continue
         outcomes.append(HookOutcome(hook, queued.slot, planned=True))
     return outcomes
+
+
+def _schedule_check(project: Project) -> None:
+    """The queue refuses a project without a posting schedule too; here the sentence also
+    names the way round it that the source's page offers (the ideas board)."""
+    if project.is_active and not project.schedule_times.exists():
+        raise Refusal(
+            fields={
+                "queue": f"{project.name} has no posting schedule yet, so its posts have no "
+                "queue times to go to. A manager sets one on the project's queue page; or "
+                "put the hooks on the ideas board and drag each onto the day you want."
+            }
+        )
 
 
 def _board_idea_used(source: Source, hook_id: str, slot: PlannedSlot, user) -> None:

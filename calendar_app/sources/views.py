@@ -121,10 +121,13 @@ def _source_upload(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            if handler.refusal is not None:
-                raise handler.refusal
-            if upload is None:
-                raise Refusal(fields={"file": "Choose a recording or document to upload."})
+            refusal = handler.refusal
+            if refusal is None and upload is None:
+                refusal = Refusal(fields={"file": "Choose a recording or document to upload."})
+            if refusal is not None:
+                raise services.source_file_refused(
+                    project=form.cleaned_data["project"], refusal=refusal
+                )
             source = services.source_create_file(
                 user=request.user,
                 project=form.cleaned_data["project"],
@@ -188,6 +191,8 @@ def _detail_context(viewer: Viewer, source, form=None) -> dict:
         "planned": len(plans),
         "open_hooks": sum(1 for h in source.hooks if h["id"] not in plans),
         "form": form,
+        # A refused form keeps the person's ticks.
+        "ticked": set(form.data.getlist("hooks")) if form is not None else set(),
         "since": live_token(),
         "can_plan": viewer.can(Role.EDITOR, source.workspace_id),
     }

@@ -20,6 +20,9 @@ def test_a_manager_adds_a_text_a_url_and_a_file_and_sees_them_indexed_live(journ
     page.get_by_role("link", name="Projects").click()
     page.get_by_role("link", name=f"Knowledge base of {project.name}").click()
     page.get_by_role("heading", name=f"Knowledge base of {project.name}").wait_for()
+    # It keeps its place: under Projects, with the way back.
+    assert page.locator("nav a[aria-current=page]").inner_text() == "Projects"
+    page.get_by_role("link", name="← Projects").wait_for()
 
     # A text.
     page.get_by_role("radio", name="A text").check()

@@ -33,6 +33,10 @@ def test_an_admin_adds_an_endpoint_and_sees_a_planned_post_delivered(journey, re
     page.get_by_role("heading", name="Webhooks", exact=True).wait_for()
 
     add = page.locator("form.webhook-add").first
+    # The add form stands apart from the endpoints' table above it.
+    table = page.locator(".webhook-group table").first.bounding_box()
+    heading = add.get_by_role("heading", name="Add an endpoint").bounding_box()
+    assert heading["y"] - (table["y"] + table["height"]) >= 16
     add.get_by_label("Address").fill(receiver.url)
     add.get_by_label("Description").fill("Our CRM")
     add.get_by_label("post.planned: A post is planned").check()

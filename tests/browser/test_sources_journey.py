@@ -1,7 +1,8 @@
 """From a recording to planned posts (#26), in Chromium: a file Scripe would refuse is
 refused in the browser with a sentence; a recording is uploaded with its progress shown,
 watched while Scripe transcribes it, three of its hooks become three posts in the queue, and
-one is generated and approved; and hooks put on the ideas board, one dropped on a day."""
+one is generated and approved; and, where the project has no posting schedule, hooks put on
+the ideas board instead, one dropped on a day."""
 
 from __future__ import annotations
 
@@ -100,6 +101,11 @@ def test_hooks_put_on_the_ideas_board_are_dropped_on_the_days_the_editor_chooses
     boxes = page.locator("#source-hooks input[type=checkbox]")
     boxes.nth(0).check()
     boxes.nth(2).check()
+    # The project has no posting schedule: planning to the queue says so, and what to do.
+    page.click("button:has-text('Plan posts from the ticked hooks')")
+    page.locator("#source-hooks [role=alert]", has_text="has no posting schedule yet").wait_for()
+    assert not PlannedSlot.objects.exists()
+    assert boxes.nth(0).is_checked() and boxes.nth(2).is_checked()  # the ticks are kept
     page.click("button:has-text('Put the ticked hooks on the ideas board')")
     page.locator("#toasts >> text=2 hooks put on the ideas board").wait_for()
     assert page.locator("#source-hooks a:has-text('On the ideas board')").count() == 2

@@ -52,6 +52,22 @@ def test_it_creates_the_logins_the_workspace_its_projects_and_posts(settings, sa
     assert "founder-memo.wav" in output and "product-notes.pdf" in output
 
 
+def test_the_demo_sources_are_in_a_project_with_a_posting_schedule(settings, sandbox):
+    """Their hooks are planned at the project's next queue times: without a schedule, the
+    showcase would refuse every new user."""
+    from calendar_app.planning.queue import first_free
+
+    seed(settings, sandbox)
+    seed(settings, sandbox)
+    projects = {s.project for s in Source.objects.filter(workspace=demo_workspace())}
+    assert len(projects) == 1
+    project = projects.pop()
+    # The sandbox's founder: LinkedIn connected, so approved posts are scheduled.
+    assert project.name == "Lena Fischer"
+    assert project.is_active and project.schedule_times.exists()
+    assert first_free(project) is not None
+
+
 def test_a_second_run_keeps_passwords_sessions_and_roles(settings, sandbox, client):
     seed(settings, sandbox)
     User = get_user_model()

@@ -1,7 +1,8 @@
 """Demo data for `make run`: three logins, a workspace wired to the local Scripe sandbox, its
 projects synced, a few planned posts, a handful of ideas (with Scripe's suggestions), and two
 sources to try (#26): a short sample recording and a small document, handed to Scripe by the
-worker, with copies to upload by hand.
+worker, with copies to upload by hand; their project gets a posting schedule, so that their
+hooks can be planned at its queue times.
 
 `make run` runs it on every start, so it only adds what is missing: existing logins keep their
 password (and their sessions), slots go only into an empty calendar. The demo workspace
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from datetime import time as clock
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,12 +33,18 @@ from calendar_app.models import (
     Workspace,
 )
 from calendar_app.pipeline.suggestions import suggestions_read
+from calendar_app.planning.queue import schedule_set
 from calendar_app.planning.services import projects_sync
 from calendar_app.sources import samples
 from calendar_app.sources import services as sources
 from scripe_integration.contract import ScripeError
 from scripe_integration.sandbox import DEFAULT_TEST_KEY
 from scripe_integration.services import ScripeNotConfigured, connection_for
+
+# The demo sources' project posts at these times (weekday, time): "plan posts from the
+# ticked hooks" puts them at its next queue times, which a project without a schedule lacks.
+DEMO_SOURCES_PROJECT = "Lena Fischer"
+DEMO_SCHEDULE = [(0, clock(9)), (2, clock(9)), (4, clock(12, 30))]
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - a local demo login, printed on purpose
 
@@ -184,16 +192,30 @@ class Command(BaseCommand):
         projects = [p for p in Project.objects.filter(workspace=workspace) if p.is_active]
         if not projects or Source.objects.filter(workspace=workspace).exists():
             return
+        project = self._scheduled(projects)
         copy = folder / "founder-memo.upload"
         copy.write_bytes(recording.read_bytes())
         sources.source_create_file(
             user=editor,
-            project=projects[0],
+            project=project,
             name=recording.name,
             size=copy.stat().st_size,
             temporary_path=str(copy),
         )
         sources.source_create_text(
-            user=editor, project=projects[0], text=samples.DEMO_TEXT, name="Product notes"
+            user=editor, project=project, text=samples.DEMO_TEXT, name="Product notes"
         )
-        self.stdout.write("Added a sample recording and a document as sources.")
+        self.stdout.write(f"Added a sample recording and a document as sources of {project.name}.")
+
+    def _scheduled(self, projects: list[Project]) -> Project:
+        """A project with a posting schedule, for the sources' hooks to be planned in: one
+        that has a schedule, else the sandbox's founder (a founder's memo is hers; the other
+        personal brand has no LinkedIn connected there, so its posts could not be
+        scheduled), given the demo schedule."""
+        for project in projects:
+            if project.schedule_times.exists():
+                return project
+        project = next((p for p in projects if p.name == DEMO_SOURCES_PROJECT), projects[0])
+        schedule_set(project=project, schedule=DEMO_SCHEDULE)
+        self.stdout.write(f"Gave {project.name} a posting schedule (its queue).")
+        return project

@@ -55,6 +55,12 @@ def test_the_navigation_links_to_the_board(client, team):
     assert 'href="/ideas/"' in client.get("/").content.decode()
 
 
+def test_the_board_sits_in_the_same_centred_column_as_sources_and_projects(client, team):
+    client.force_login(team.editor)
+    for url in ("/ideas/", "/ideas/?view=list", "/sources/", "/projects/"):
+        assert '<main id="main" class="page">' in client.get(url).content.decode(), url
+
+
 def test_the_board_asks_anonymous_people_to_log_in(client, team):
     response = client.get("/ideas/")
     assert response.status_code == 302 and "/login/" in response.url

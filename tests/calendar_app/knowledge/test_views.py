@@ -177,7 +177,16 @@ def test_the_projects_page_links_each_knowledge_base(client, team):
     client.force_login(team.editor)
     shown = client.get(reverse("projects")).content.decode()
     assert page(team) in shown and workspace_page(team) in shown
-    assert "1 document</a>" in shown
+    assert 'Knowledge base<span class="visually-hidden"> of ' in shown
+    assert "</span> (1 document)</a>" in shown
+
+
+def test_a_knowledge_base_keeps_its_place_under_projects(client, team):
+    client.force_login(team.editor)
+    for url in (page(team), workspace_page(team)):
+        shown = client.get(url).content.decode()
+        assert 'href="/projects/" aria-current="page">Projects</a>' in shown
+        assert '<a href="/projects/">← Projects</a>' in shown
 
 
 def test_a_manager_uploads_a_document_file(client, team, handed, tmp_path, settings):

@@ -119,6 +119,12 @@ def test_a_missing_file_or_project_is_said_next_to_the_field(client, team):
     response = client.post("/sources/upload/", {"file": SimpleUploadedFile("m.wav", b"x")})
     assert "Choose a project." in response.content.decode()
     assert Source.objects.count() == 1  # only the one good upload
+    # Neither: both sentences at once, not one per try.
+    html = client.post("/sources/upload/", {}, headers=HTMX).content.decode()
+    assert "Choose a recording or document to upload." in html and "Choose a project." in html
+    html = client.post("/sources/upload/", {"file": SimpleUploadedFile("n.zip", b"PK")}).content
+    assert "Scripe takes audio or video" in html.decode() and "Choose a project." in html.decode()
+    assert Source.objects.count() == 1
 
 
 def test_the_upload_checks_csrf(team):
@@ -255,6 +261,22 @@ def test_planning_bad_hooks_says_so_and_plans_nothing(client, team, scheduled_pr
     assert "not this source" in html
     html = client.post(url, {}).content.decode()
     assert "Tick at least one hook" in html
+    assert not PlannedSlot.objects.exists()
+
+
+def test_planning_without_a_posting_schedule_says_what_to_do_and_plans_nothing(client, team):
+    source = ready_source(team)
+    client.force_login(team.editor)
+    url = f"/sources/{source.public_id}/plan/"
+    response = client.post(url, {"hooks": ["hk_a"], "to": "queue"}, headers=HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200 and html.lstrip().startswith('<form id="source-hooks"')
+    assert 'role="alert"' in html and f"{team.project.name} has no posting schedule yet" in html
+    assert "queue page" in html and "ideas board" in html
+    # The ticks are kept, to put those hooks on the board instead.
+    assert 'value="hk_a" checked' in html and 'value="hk_b" checked' not in html
+    whole = client.post(url, {"hooks": ["hk_a"]}).content.decode()
+    assert f"{team.project.name} has no posting schedule yet" in whole
     assert not PlannedSlot.objects.exists()
 
 
