@@ -30,9 +30,13 @@ def test_a_person_makes_a_token_uses_it_and_revokes_it(browser, live_server, tea
         bearer = {"Authorization": f"Bearer {secret}"}
         assert httpx.get(posts, headers=bearer).status_code == 200
 
-        # Shown once: the page read again lists the token, not its secret.
-        page.goto(f"{journey.url}/settings/")
+        # Shown once: a reload (a GET, the form was redirected) lists the token, not its
+        # secret, and makes no second token.
+        assert page.url.endswith("/settings/#api-tokens")
+        page.reload()
+        page.locator(".token-row", has_text="Spreadsheet sync").wait_for()
         assert page.locator("#new-token").count() == 0
+        assert page.locator(".token-row").count() == 1
         assert secret not in page.content()
         page.get_by_role("button", name="Revoke Spreadsheet sync").click()
         page.get_by_text("Token 'Spreadsheet sync' revoked; it no longer works.").wait_for()

@@ -108,17 +108,34 @@ def _form(team, **changes) -> dict:
     }
 
 
+def _secret_on(page: str) -> str:
+    return page.split('id="new-token" type="text" readonly value="')[1].split('"')[0]
+
+
 def test_the_page_shows_a_new_token_once(team, client):
     client.force_login(team.editor)
     answer = client.post(MAKE, _form(team))
-    assert answer.status_code == 200
+    # Post-redirect-get: a reload of the page showing the secret makes no second token.
+    assert answer.status_code == 302
+    assert answer["Location"] == f"{SETTINGS}#api-tokens"
+    shown = client.get(answer["Location"])
     token = ApiToken.objects.get()
-    page = answer.content.decode()
-    secret = page.split('id="new-token" type="text" readonly value="')[1].split('"')[0]
+    secret = _secret_on(shown.content.decode())
     assert token_authenticate(secret).token == token
+    assert "no-store" in shown["Cache-Control"]
     again = client.get(SETTINGS).content.decode()
     assert "Zapier" in again
     assert secret not in again
+    assert ApiToken.objects.count() == 1
+
+
+def test_the_secret_waits_in_the_session_encrypted(team, client):
+    client.force_login(team.editor)
+    client.post(MAKE, _form(team))
+    stored = str(dict(client.session.items()))
+    secret = _secret_on(client.get(SETTINGS).content.decode())
+    assert secret not in stored
+    assert not any(key.startswith("shown-once:") for key, _ in client.session.items())
 
 
 def test_the_page_says_why_a_token_was_refused_and_keeps_what_was_typed(team, client):
@@ -168,8 +185,10 @@ def test_anonymous_is_sent_to_log_in(team, client):
     assert not ApiToken.objects.exists()
 
 
-def test_making_and_revoking_take_post_only(team, client):
+def test_revoking_takes_post_only_and_the_making_address_leads_to_the_tokens(team, client):
     made = _make(team)
     client.force_login(team.editor)
-    assert client.get(MAKE).status_code == 405
+    opened = client.get(MAKE)
+    assert (opened.status_code, opened["Location"]) == (302, f"{SETTINGS}#api-tokens")
+    assert client.delete(MAKE).status_code == 405
     assert client.get(f"{MAKE}{made.token.public_id}/revoke/").status_code == 405
