@@ -1,8 +1,30 @@
-"""A person's own settings: their time zone and their personal calendar feed."""
+"""A person's own settings: their time zone, their personal calendar feed, their API tokens."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+
 from django import forms
+
+from calendar_app.models import SCOPES_BY_ROLE, Role
+
+
+@dataclass(frozen=True)
+class ScopeOption:
+    """One scope's checkbox: offered (`allowed`) when the role in the chosen workspace may
+    give it; otherwise drawn disabled with `hint` saying who may."""
+
+    value: str
+    label: str
+    checked: bool
+    allowed: bool
+    hint: str
+
+
+def _who_may_give(scope: str) -> str:
+    roles = [f"{role.label.lower()}s" for role in Role if scope in SCOPES_BY_ROLE[role]]
+    return f"Only {' and '.join(roles)} of the chosen workspace may give it."
 
 
 class ProfileForm(forms.Form):
@@ -61,4 +83,27 @@ class TokenForm(forms.Form):
         self.fields["workspace"].choices = [
             (str(m.workspace.public_id), f"{m.workspace.name} (as {m.get_role_display().lower()})")
             for m in memberships
+        ]
+        # The scopes each workspace's role may give: the page offers only those, and follows
+        # the workspace picked (static/js/tokens.js). token_create still checks them.
+        self.scopes_by_workspace = {
+            str(m.workspace.public_id): [scope.value for scope in SCOPES_BY_ROLE[Role(m.role)]]
+            for m in memberships
+        }
+        self.fields["workspace"].widget.attrs["data-scopes"] = json.dumps(self.scopes_by_workspace)
+
+    def scope_options(self) -> list[ScopeOption]:
+        """The scope checkboxes for the workspace shown as chosen (the first one at first)."""
+        chosen = self["workspace"].value() or next(iter(self.scopes_by_workspace), "")
+        allowed = self.scopes_by_workspace.get(str(chosen), [])
+        checked = self["scopes"].value() or []
+        return [
+            ScopeOption(
+                value=value,
+                label=str(label),
+                checked=value in checked and value in allowed,
+                allowed=value in allowed,
+                hint=_who_may_give(value),
+            )
+            for value, label in self.fields["scopes"].choices
         ]

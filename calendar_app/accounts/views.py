@@ -17,7 +17,11 @@ from calendar_app.core.refusals import Refusal
 from calendar_app.interchange import ical
 from calendar_app.models import Role, time_zone_choices
 from calendar_app.notifications.forms import preferences_form
+from calendar_app.web import shown_once
 from calendar_app.web.answers import show_on_form
+
+# The session's names of the secrets shown once on the settings page.
+NEW_TOKEN, NEW_FEED = "api-token", "feed-url"
 
 
 @login_required
@@ -38,6 +42,8 @@ def settings_view(request: HttpRequest) -> HttpResponse:
 
 def _render(request: HttpRequest, form: ProfileForm, status: int = 200, **context) -> HttpResponse:
     viewer = viewer_for(request)
+    new_token = shown_once.take(request, NEW_TOKEN)
+    new_feed = shown_once.take(request, NEW_FEED)
     context = {
         "form": form,
         "zone": viewer.zone.key,
@@ -46,9 +52,12 @@ def _render(request: HttpRequest, form: ProfileForm, status: int = 200, **contex
         "token_form": TokenForm(memberships=viewer.memberships),
         "tokens": selectors.tokens_visible(viewer),
         "manages_webhooks": bool(viewer.workspaces_with(Role.ADMIN)),
+        "new_token": new_token,
+        "feed_url": new_feed["secret"] if new_feed else "",
         **context,
     }
-    return render(request, "calendar_app/settings.html", context, status=status)
+    response = render(request, "calendar_app/settings.html", context, status=status)
+    return shown_once.uncached(response) if new_token or new_feed else response
 
 
 def _profile_form(request: HttpRequest) -> ProfileForm:
@@ -62,7 +71,8 @@ def _profile_form(request: HttpRequest) -> ProfileForm:
 @require_POST
 def feed_settings(request: HttpRequest) -> HttpResponse:
     """Turns the personal iCal feed on, gives it a new address, or turns it off. A new
-    address is shown on this answer only: it is stored hashed and cannot be shown again."""
+    address is shown once, on the settings page this redirects to: it is stored hashed and
+    cannot be shown again, and a reload must not make another."""
     form = FeedForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose what to do with the calendar feed.")
@@ -72,15 +82,21 @@ def feed_settings(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Calendar feed turned off; its address no longer works.")
         return redirect("settings")
     token = ical.feed_enable(user=request.user)
-    feed_url = request.build_absolute_uri(reverse("ical_feed", args=[token]))
-    return _render(request, _profile_form(request), feed_url=feed_url)
+    shown_once.keep(
+        request, NEW_FEED, request.build_absolute_uri(reverse("ical_feed", args=[token]))
+    )
+    return redirect(reverse("settings") + "#calendar-feed")
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def api_token_create(request: HttpRequest) -> HttpResponse:
-    """Makes an API token. Its secret is on this answer only (stored hashed, as the feed's
-    address is); a refused one shows why next to its fields, with what was typed."""
+    """Makes an API token and redirects to the settings page, which shows its secret once
+    (stored hashed, as the feed's address is; a reload makes no second token). A refused
+    one shows why next to its fields, with what was typed. Opened by its address, this is
+    the settings page's tokens."""
+    if request.method == "GET":
+        return redirect(reverse("settings") + "#api-tokens")
     viewer = viewer_for(request)
     form = TokenForm(request.POST, memberships=viewer.memberships)
     try:
@@ -98,7 +114,8 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
     except Refusal as refusal:
         show_on_form(form, refusal)
         return _render(request, _profile_form(request), status=422, token_form=form)
-    return _render(request, _profile_form(request), new_token=made)
+    shown_once.keep(request, NEW_TOKEN, made.secret, name=made.token.name)
+    return redirect(reverse("settings") + "#api-tokens")
 
 
 @login_required

@@ -9,7 +9,7 @@ import datetime as dt
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from calendar_app.api.fields import Text
+from calendar_app.api.fields import Day, Moment, Text
 from calendar_app.models import (
     LABEL_COLOURS,
     LANGUAGES,
@@ -145,8 +145,8 @@ class PostFilterSerializer(serializers.Serializer):
     )
     projectId = Text(required=False, max_length=80)
     labelId = serializers.UUIDField(required=False)
-    dateFrom = serializers.DateField(required=False, help_text="A local day (YYYY-MM-DD).")
-    dateTo = serializers.DateField(required=False, help_text="A local day, inclusive.")
+    dateFrom = Day(required=False, help_text="A local day (YYYY-MM-DD).")
+    dateTo = Day(required=False, help_text="A local day, inclusive.")
     q = Text(required=False, max_length=200, help_text="Words in the note.")
 
     def validate(self, data: dict) -> dict:
@@ -166,9 +166,7 @@ class PostWriteSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text="Reuse a note (noteText empty)."
     )
     language = serializers.ChoiceField(choices=[code for code, _ in LANGUAGES], default="en")
-    scheduledFor = serializers.DateTimeField(
-        default_timezone=dt.UTC, help_text="When to post; without an offset, UTC."
-    )
+    scheduledFor = Moment(help_text="When to post; without an offset, UTC.")
     labelIds = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=50)
 
 
@@ -179,14 +177,14 @@ class PostChangeSerializer(PostWriteSerializer):
     projectId = Text(max_length=80, required=False)
     noteText = Text(allow_blank=True, required=False, trim_whitespace=False)
     language = serializers.ChoiceField(choices=[code for code, _ in LANGUAGES], required=False)
-    scheduledFor = serializers.DateTimeField(default_timezone=dt.UTC, required=False)
+    scheduledFor = Moment(required=False)
 
 
 class PostMoveSerializer(serializers.Serializer):
     """Move to another day keeping the local time (`date`), or to a time (`scheduledFor`)."""
 
-    date = serializers.DateField(required=False, help_text="A local day; the time stays.")
-    scheduledFor = serializers.DateTimeField(default_timezone=dt.UTC, required=False)
+    date = Day(required=False, help_text="A local day; the time stays.")
+    scheduledFor = Moment(required=False)
 
     def validate(self, data: dict) -> dict:
         if bool(data.get("date")) == bool(data.get("scheduledFor")):

@@ -41,7 +41,7 @@ from calendar_app.api.serializers import LabelSerializer, PostSerializer, Projec
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import LANGUAGES, Role
 from calendar_app.pipeline.generation import generation_request
-from calendar_app.planning import queue, services
+from calendar_app.planning import queue, rules, services
 from calendar_app.planning import selectors as planning_selectors
 from calendar_app.planning.selectors import STATUS_FILTERS
 from calendar_app.review import selectors as review_selectors
@@ -180,7 +180,9 @@ def _labels(use: TokenUse, label_ids: list[UUID] | None):
 
 
 def _local(use: TokenUse, when: dt.datetime) -> dt.datetime:
-    """A time in the person's zone: one with an offset converted, one without taken as is."""
+    """A time in the person's zone: one with an offset converted, one without taken as is.
+    Its day is checked first, as written: converting year 1 or 9999 would overflow."""
+    rules.showable_moment(when)
     return when.astimezone(use.viewer.zone) if when.tzinfo else when
 
 
@@ -222,6 +224,8 @@ def list_posts(
 ) -> dict[str, Any]:
     """The posts planned between two days (the person's local days), soonest first, as All
     posts lists them: project, note, time (UTC), status, labels, and Scripe's draft."""
+    rules.showable_day(date_from)
+    rules.showable_day(date_to)
     if date_to < date_from:
         raise Refusal("The end date is before the start date.")
     if date_to - date_from > MAX_RANGE:

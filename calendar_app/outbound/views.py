@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,6 +22,7 @@ from calendar_app.core.refusals import Refusal
 from calendar_app.models import Role, WebhookDelivery, WebhookEndpoint
 from calendar_app.outbound import selectors, services
 from calendar_app.outbound.forms import EndpointForm
+from calendar_app.web import shown_once
 from calendar_app.web.answers import done, refused, show_on_form
 
 LIST_TEMPLATE = "webhooks/endpoints.html"
@@ -45,16 +46,14 @@ def _list(
 
 
 def _detail(
-    request: HttpRequest,
-    endpoint: WebhookEndpoint,
-    *,
-    secret: str = "",
-    form: EndpointForm | None = None,
+    request: HttpRequest, endpoint: WebhookEndpoint, *, form: EndpointForm | None = None
 ) -> HttpResponse:
     log = selectors.delivery_log(endpoint)
+    # A secret just made or rotated, shown on the full page once (never to the log's poll).
+    kept = None if request.htmx else shown_once.take(request, _secret_name(endpoint))
     context = {
         "endpoint": endpoint,
-        "secret": secret,
+        "secret": kept["secret"] if kept else "",
         "form": form or EndpointForm.of(endpoint),
         "log": log,
         "waiting": any(d.status in (d.Status.PENDING, d.Status.SENDING) for d in log),
@@ -62,7 +61,8 @@ def _detail(
         "current": "webhooks",
     }
     template = DETAIL_TEMPLATE + ("#delivery-log" if request.htmx else "")
-    return render(request, template, context)
+    response = render(request, template, context)
+    return shown_once.uncached(response) if kept else response
 
 
 @login_required
@@ -72,10 +72,14 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def endpoint_add(request: HttpRequest, workspace_id) -> HttpResponse:
+    """Registers an endpoint and redirects to its page, which shows its secret once (a
+    reload registers nothing twice). Opened by its address, this is the Webhooks page."""
     viewer = viewer_for(request)
     workspace = workspace_for(viewer, workspace_id, role=Role.ADMIN, to="manage webhooks")
+    if request.method == "GET":
+        return redirect(reverse("webhooks"))
     form = EndpointForm(request.POST)
     try:
         endpoint, secret = services.endpoint_create(
@@ -84,8 +88,7 @@ def endpoint_add(request: HttpRequest, workspace_id) -> HttpResponse:
     except Refusal as refusal:
         show_on_form(form, refusal)
         return _list(request, viewer, form=form, form_for=workspace.pk)
-    # The secret is shown on this answer only: it cannot be read back later.
-    return _detail(request, endpoint, secret=secret)
+    return _show_secret(request, endpoint, secret)
 
 
 @login_required
@@ -111,7 +114,7 @@ def endpoint_detail(request: HttpRequest, public_id) -> HttpResponse:
 def endpoint_rotate(request: HttpRequest, public_id) -> HttpResponse:
     endpoint = webhook_endpoint_for(viewer_for(request), public_id)
     secret = services.endpoint_rotate(endpoint=endpoint)
-    return _detail(request, endpoint, secret=secret)
+    return _show_secret(request, endpoint, secret)
 
 
 @login_required
@@ -157,6 +160,17 @@ def _typed(request: HttpRequest) -> dict:
         "events": request.POST.getlist("events"),
         "description": request.POST.get("description", ""),
     }
+
+
+def _secret_name(endpoint: WebhookEndpoint) -> str:
+    return f"webhook-secret:{endpoint.public_id}"
+
+
+def _show_secret(request: HttpRequest, endpoint: WebhookEndpoint, secret: str) -> HttpResponse:
+    """To the endpoint's page, which shows the new secret once: it is not read back later,
+    and a reload of that page neither registers nor rotates again."""
+    shown_once.keep(request, _secret_name(endpoint), secret)
+    return redirect(_here(endpoint))
 
 
 def _here(endpoint: WebhookEndpoint) -> str:

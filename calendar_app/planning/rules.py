@@ -68,12 +68,27 @@ def language(value: str, *, field: str = "language") -> str:
     return value
 
 
+def showable_day(day: date, *, field: str = "time") -> date:
+    """The day, if the calendar shows it. Checked before any arithmetic on a day from
+    outside (an API's filter, a series' end): year 1 or 9999 overflows once turned into a
+    zone or a window's bounds."""
+    if not is_showable(day):
+        raise Refusal(fields={field: f"Pick a day between {FIRST_YEAR} and {LAST_YEAR}."})
+    return day
+
+
+def showable_moment(when: datetime, *, field: str = "time") -> datetime:
+    """The moment, if its day (as written, in its own offset) is one the calendar shows:
+    a day in range stays in range in any zone, so converting it cannot overflow."""
+    showable_day(when.date(), field=field)
+    return when
+
+
 def plan_time(day: date, clock: time, zone: zoneinfo.ZoneInfo, *, field: str = "time") -> datetime:
     """The UTC moment of a local day and time, if a post may be planned then: a day the
     calendar shows, a time on the planning grid that exists that day (not inside a DST gap),
     at least the minimum lead ahead and within the planning horizon."""
-    if not is_showable(day):
-        raise Refusal(fields={field: f"Pick a day between {FIRST_YEAR} and {LAST_YEAR}."})
+    showable_day(day, field=field)
     if clock.minute % TIME_STEP_MINUTES or clock.second or clock.microsecond:
         raise Refusal(
             fields={

@@ -127,6 +127,8 @@ def rule_check(rule: Rule, *, starts_on: date | None) -> Rule:
                 problems.add("week_of_month", 'Pick which weekday, like "the second Tuesday".')
         else:
             problems.add("monthly_by", "Pick a day of the month or a weekday of the month.")
+    if rule.until is not None:
+        problems.check(rules.showable_day, rule.until, field="until")
     if rule.until is not None and starts_on is not None and rule.until < starts_on:
         problems.add("until", "The end is before the first post.")
     if rule.count is not None and not 1 <= rule.count <= COUNT_MAX:

@@ -10,3 +10,4 @@ import "./review.js";
 import "./live.js";
 import "./bulk.js";
 import "./sources.js";
+import "./tokens.js";

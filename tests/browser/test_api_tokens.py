@@ -5,18 +5,33 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
+from calendar_app.models import Membership, Role
 from tests.browser.conftest import Journey
 
 
 @pytest.mark.browser
 def test_a_person_makes_a_token_uses_it_and_revokes_it(browser, live_server, team):
+    # A manager elsewhere: the scopes offered follow the workspace picked.
+    Membership.objects.create(user=team.editor, workspace=team.other_workspace, role=Role.MANAGER)
     journey = Journey(browser, live_server, team, None, "api_tokens")
     try:
         page = journey.page_for(team.editor)
         page.goto(f"{journey.url}/settings/")
         tokens = page.locator("#api-tokens")
         tokens.get_by_text("You have no API tokens.").wait_for()
+        review = page.get_by_label("Review: decide on drafts (managers)")
+        review_hint = page.get_by_text("Only managers and admins of the chosen workspace")
+        page.select_option("#token-workspace", str(team.other_workspace.public_id))
+        expect(review).to_be_enabled()
+        expect(review_hint).to_be_hidden()
+        review.check()
+        page.select_option("#token-workspace", str(team.workspace.public_id))
+        expect(review).to_be_disabled()
+        expect(review).not_to_be_checked()
+        expect(review_hint).to_be_visible()
+        expect(page.get_by_label("Admin: the workspace's settings (admins)")).to_be_disabled()
         page.fill("#token-name", "Spreadsheet sync")
         page.get_by_label("Plan: plan, change, move and delete posts; generate").check()
         page.select_option("#token-expires_in_days", "30")
@@ -30,9 +45,13 @@ def test_a_person_makes_a_token_uses_it_and_revokes_it(browser, live_server, tea
         bearer = {"Authorization": f"Bearer {secret}"}
         assert httpx.get(posts, headers=bearer).status_code == 200
 
-        # Shown once: the page read again lists the token, not its secret.
-        page.goto(f"{journey.url}/settings/")
+        # Shown once: a reload (a GET, the form was redirected) lists the token, not its
+        # secret, and makes no second token.
+        assert page.url.endswith("/settings/#api-tokens")
+        page.reload()
+        page.locator(".token-row", has_text="Spreadsheet sync").wait_for()
         assert page.locator("#new-token").count() == 0
+        assert page.locator(".token-row").count() == 1
         assert secret not in page.content()
         page.get_by_role("button", name="Revoke Spreadsheet sync").click()
         page.get_by_text("Token 'Spreadsheet sync' revoked; it no longer works.").wait_for()

@@ -47,10 +47,18 @@ def test_an_admin_adds_an_endpoint_and_sees_a_planned_post_delivered(journey, re
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.events == ["post.planned"]
 
-    # Shown once: the endpoint's own page does not show it again.
-    page.goto(f"{journey.url}/webhooks/{endpoint.public_id}/")
-    assert page.locator("#webhook-secret").count() == 0
+    # Shown once: a reload of the endpoint's page (the form was redirected there) does not
+    # show it again, nor register a second endpoint.
+    assert page.url.endswith(f"/webhooks/{endpoint.public_id}/")
+    page.reload()
     page.get_by_text("Nothing sent yet.").wait_for()
+    assert page.locator("#webhook-secret").count() == 0
+    assert WebhookEndpoint.objects.count() == 1
+
+    # The add address opened by hand is the Webhooks page, not a bare 405.
+    page.goto(f"{journey.url}/webhooks/add/{team.workspace.public_id}/")
+    page.get_by_role("heading", name="Webhooks", exact=True).wait_for()
+    page.goto(f"{journey.url}/webhooks/{endpoint.public_id}/")
 
     project = Project.objects.get(workspace=team.workspace, name="Lena Fischer")
     day = (timezone.localtime(timezone.now(), team.workspace.zone) + timedelta(days=3)).date()

@@ -4,8 +4,6 @@ manager's); each through the ideas' services, with the board's rules and sentenc
 
 from __future__ import annotations
 
-import datetime as dt
-
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -14,7 +12,7 @@ from calendar_app.access import idea_for, project_for
 from calendar_app.api import selectors
 from calendar_app.api.base import ApiView
 from calendar_app.api.envelopes import enveloped, one, said, told
-from calendar_app.api.fields import Text
+from calendar_app.api.fields import Moment, Text
 from calendar_app.api.serializers import (
     LabelSerializer,
     PostSerializer,
@@ -112,9 +110,7 @@ class IdeaChangeSerializer(IdeaWriteSerializer):
 
 
 class IdeaPlanSerializer(serializers.Serializer):
-    scheduledFor = serializers.DateTimeField(
-        default_timezone=dt.UTC, help_text="When to post; without an offset, UTC."
-    )
+    scheduledFor = Moment(help_text="When to post; without an offset, UTC.")
 
 
 class IdeaQueueSerializer(serializers.Serializer):

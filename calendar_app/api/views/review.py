@@ -6,8 +6,6 @@ with who won."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -17,7 +15,7 @@ from calendar_app.access import slot_for
 from calendar_app.api import selectors
 from calendar_app.api.base import ApiView
 from calendar_app.api.envelopes import said, told
-from calendar_app.api.fields import Text
+from calendar_app.api.fields import Day, Moment, Text
 from calendar_app.api.serializers import PostSerializer
 from calendar_app.api.views.posts import _parsed
 from calendar_app.core.refusals import Refusal
@@ -35,8 +33,8 @@ class ReviewFilterSerializer(serializers.Serializer):
 
     projectId = Text(required=False, max_length=80)
     labelId = serializers.UUIDField(required=False)
-    dateFrom = serializers.DateField(required=False, help_text="A local day (YYYY-MM-DD).")
-    dateTo = serializers.DateField(required=False, help_text="A local day, inclusive.")
+    dateFrom = Day(required=False, help_text="A local day (YYYY-MM-DD).")
+    dateTo = Day(required=False, help_text="A local day, inclusive.")
 
     def validate(self, data: dict) -> dict:
         if data.get("dateFrom") and data.get("dateTo") and data["dateFrom"] > data["dateTo"]:
@@ -66,9 +64,7 @@ class RejectSerializer(serializers.Serializer):
 
 
 class RescheduleSerializer(serializers.Serializer):
-    scheduledFor = serializers.DateTimeField(
-        default_timezone=dt.UTC, help_text="The new time; without an offset, UTC."
-    )
+    scheduledFor = Moment(help_text="The new time; without an offset, UTC.")
 
 
 class ReviewQueue(ApiView):

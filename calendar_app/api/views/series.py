@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from calendar_app.access import series_for
 from calendar_app.api import selectors
 from calendar_app.api.envelopes import enveloped, one
-from calendar_app.api.fields import Text
+from calendar_app.api.fields import Day, Text
 from calendar_app.api.serializers import (
     LabelSerializer,
     NoteSerializer,
@@ -126,7 +126,7 @@ class SeriesWriteSerializer(PostWriteSerializer):
         choices=list(series_rules.ORDINALS), required=False, help_text="1-4, or -1 for the last."
     )
     monthWeekday = serializers.IntegerField(required=False, min_value=0, max_value=6)
-    until = serializers.DateField(required=False, help_text="The last local day it may fall on.")
+    until = Day(required=False, help_text="The last local day it may fall on.")
     count = serializers.IntegerField(required=False, min_value=1, max_value=series_rules.COUNT_MAX)
 
     def rule(self) -> series_rules.Rule:

@@ -4,6 +4,8 @@ expired tokens refused; and the settings page that makes, lists and revokes them
 from __future__ import annotations
 
 import hashlib
+import html
+import json
 from datetime import timedelta
 
 import pytest
@@ -108,17 +110,34 @@ def _form(team, **changes) -> dict:
     }
 
 
+def _secret_on(page: str) -> str:
+    return page.split('id="new-token" type="text" readonly value="')[1].split('"')[0]
+
+
 def test_the_page_shows_a_new_token_once(team, client):
     client.force_login(team.editor)
     answer = client.post(MAKE, _form(team))
-    assert answer.status_code == 200
+    # Post-redirect-get: a reload of the page showing the secret makes no second token.
+    assert answer.status_code == 302
+    assert answer["Location"] == f"{SETTINGS}#api-tokens"
+    shown = client.get(answer["Location"])
     token = ApiToken.objects.get()
-    page = answer.content.decode()
-    secret = page.split('id="new-token" type="text" readonly value="')[1].split('"')[0]
+    secret = _secret_on(shown.content.decode())
     assert token_authenticate(secret).token == token
+    assert "no-store" in shown["Cache-Control"]
     again = client.get(SETTINGS).content.decode()
     assert "Zapier" in again
     assert secret not in again
+    assert ApiToken.objects.count() == 1
+
+
+def test_the_secret_waits_in_the_session_encrypted(team, client):
+    client.force_login(team.editor)
+    client.post(MAKE, _form(team))
+    stored = str(dict(client.session.items()))
+    secret = _secret_on(client.get(SETTINGS).content.decode())
+    assert secret not in stored
+    assert not any(key.startswith("shown-once:") for key, _ in client.session.items())
 
 
 def test_the_page_says_why_a_token_was_refused_and_keeps_what_was_typed(team, client):
@@ -168,8 +187,54 @@ def test_anonymous_is_sent_to_log_in(team, client):
     assert not ApiToken.objects.exists()
 
 
-def test_making_and_revoking_take_post_only(team, client):
+def test_revoking_takes_post_only_and_the_making_address_leads_to_the_tokens(team, client):
     made = _make(team)
     client.force_login(team.editor)
-    assert client.get(MAKE).status_code == 405
+    opened = client.get(MAKE)
+    assert (opened.status_code, opened["Location"]) == (302, f"{SETTINGS}#api-tokens")
+    assert client.delete(MAKE).status_code == 405
     assert client.get(f"{MAKE}{made.token.public_id}/revoke/").status_code == 405
+
+
+def _scope_box(page: str, scope: str) -> str:
+    return page.split(f'name="scopes" value="{scope}"')[1].split(">")[0]
+
+
+def test_the_form_offers_only_the_scopes_of_the_role_in_the_workspace(team, client):
+    client.force_login(team.editor)
+    page = client.get(SETTINGS).content.decode()
+    assert "disabled" not in _scope_box(page, "read")
+    assert "disabled" not in _scope_box(page, "plan")
+    assert "disabled" in _scope_box(page, "review")
+    assert "disabled" in _scope_box(page, "admin")
+    assert "Only managers and admins of the chosen workspace may give it." in page
+    assert "Only admins of the chosen workspace may give it." in page
+    client.force_login(team.admin)
+    page = client.get(SETTINGS).content.decode()
+    assert all("disabled" not in _scope_box(page, s) for s in ("read", "plan", "review", "admin"))
+
+
+def test_the_workspace_choice_carries_each_workspaces_scopes(team, client):
+    Membership.objects.create(user=team.editor, workspace=team.other_workspace, role=Role.MANAGER)
+    client.force_login(team.editor)
+    page = client.get(SETTINGS).content.decode()
+    scopes = json.loads(html.unescape(page.split('data-scopes="')[1].split('"')[0]))
+    assert scopes == {
+        str(team.workspace.public_id): ["read", "plan"],
+        str(team.other_workspace.public_id): ["read", "plan", "review"],
+    }
+    # A form sent back for the other workspace draws its scopes.
+    answer = client.post(
+        MAKE, _form(team, workspace=str(team.other_workspace.public_id), name="", scopes=[])
+    )
+    assert answer.status_code == 422
+    assert "disabled" not in _scope_box(answer.content.decode(), "review")
+    assert "disabled" in _scope_box(answer.content.decode(), "admin")
+
+
+def test_a_scope_sent_past_the_disabled_box_is_still_refused(team, client):
+    client.force_login(team.editor)
+    answer = client.post(MAKE, _form(team, scopes=["read", "review"]))
+    assert answer.status_code == 422
+    assert "not review" in answer.content.decode()
+    assert not ApiToken.objects.exists()

@@ -182,3 +182,28 @@ def test_list_posts_refuses_a_range_that_ends_before_it_starts(team, token_for):
     )
     assert result["isError"] is True
     assert result["content"][0]["text"] == "The end date is before the start date."
+
+
+@pytest.mark.parametrize(
+    "when", ["9999-12-31T23:45:00", "9999-12-31T23:45:00Z", "0001-01-01T00:00:00+05:00"]
+)
+def test_plan_post_refuses_a_year_the_calendar_does_not_show(team, token_for, when):
+    result = call(
+        token_for(team.editor),
+        "plan_post",
+        project_id=team.project.scripe_id,
+        note_text="An idea.",
+        scheduled_for=when,
+    )
+    assert result["isError"] is True
+    assert result["content"][0]["text"] == "Pick a day between 1970 and 2200."
+    assert not PlannedSlot.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("first", "last"), [("0001-01-01", "0001-01-02"), ("9999-12-30", "9999-12-31")]
+)
+def test_list_posts_refuses_days_the_calendar_does_not_show(team, token_for, first, last):
+    result = call(token_for(team.editor), "list_posts", date_from=first, date_to=last)
+    assert result["isError"] is True
+    assert result["content"][0]["text"] == "Pick a day between 1970 and 2200."

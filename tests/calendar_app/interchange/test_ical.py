@@ -23,7 +23,9 @@ def _now(time_machine):
 def turn_on(client, user, action="enable") -> str:
     client.force_login(user)
     response = client.post("/settings/feed/", {"action": action})
-    assert response.status_code == 200
+    # Post-redirect-get: the address is shown once on the page it lands on.
+    assert (response.status_code, response["Location"]) == (302, "/settings/#calendar-feed")
+    response = client.get(response["Location"])
     match = re.search(
         r'value="(http://testserver/feeds/[A-Za-z0-9_-]{43}\.ics)"', response.content.decode()
     )

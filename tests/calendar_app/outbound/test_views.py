@@ -41,14 +41,36 @@ def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(client, team):
         _add_url(team),
         {"url": URL, "description": "CRM", "events": ["post.planned", "post.published"]},
     )
-    assert answer.status_code == 200
     endpoint = WebhookEndpoint.objects.get()
+    # Post-redirect-get: reloading the page with the secret registers nothing twice.
+    assert (answer.status_code, answer["Location"]) == (302, _page(endpoint))
     assert endpoint.events == ["post.planned", "post.published"]
     secret = services.signing_secrets(endpoint)[0]
-    assert secret in answer.content.decode()
+    shown = client.get(answer["Location"])
+    assert secret in shown.content.decode()
+    assert "no-store" in shown["Cache-Control"]
+    assert secret not in str(dict(client.session.items()))
     # Never again.
     assert secret not in client.get(_page(endpoint)).content.decode()
     assert secret not in client.get(reverse("webhooks")).content.decode()
+    assert WebhookEndpoint.objects.count() == 1
+
+
+def test_the_log_poll_does_not_take_the_secret_meant_for_the_page(client, team):
+    client.force_login(team.admin)
+    answer = client.post(_add_url(team), {"url": URL, "events": ["post.planned"]})
+    secret = services.signing_secrets(WebhookEndpoint.objects.get())[0]
+    polled = client.get(answer["Location"], headers={"HX-Request": "true"})
+    assert secret not in polled.content.decode()
+    assert secret in client.get(answer["Location"]).content.decode()
+
+
+def test_the_add_address_opened_by_hand_leads_to_the_webhooks_page(client, team):
+    client.force_login(team.admin)
+    answer = client.get(_add_url(team))
+    assert (answer.status_code, answer["Location"]) == (302, reverse("webhooks"))
+    client.force_login(team.outsider)
+    assert client.get(_add_url(team)).status_code == 404
 
 
 def test_bad_input_is_shown_next_to_its_field_and_nothing_is_saved(client, team, settings):
@@ -100,13 +122,15 @@ def test_wrong_methods_are_refused(client, team, endpoint):
     client.force_login(team.admin)
     assert client.post(reverse("webhooks")).status_code == 405
     assert client.get(reverse("webhook_rotate", args=[endpoint.public_id])).status_code == 405
-    assert client.get(_add_url(team)).status_code == 405
+    assert client.delete(_add_url(team)).status_code == 405
 
 
 def test_rotate_shows_the_new_secret_and_keeps_the_old_one_signing(client, team, endpoint):
     old = services.signing_secrets(endpoint)[0]
     client.force_login(team.admin)
-    page = client.post(reverse("webhook_rotate", args=[endpoint.public_id])).content.decode()
+    answer = client.post(reverse("webhook_rotate", args=[endpoint.public_id]))
+    assert (answer.status_code, answer["Location"]) == (302, _page(endpoint))
+    page = client.get(answer["Location"]).content.decode()
     endpoint.refresh_from_db()
     new, previous = services.signing_secrets(endpoint)
     assert (previous, new != old) == (old, True)

@@ -293,6 +293,15 @@ def test_a_bad_rule_is_shown_on_the_form_and_nothing_is_saved(client, team):
     assert not Series.objects.exists() and not SourceNote.objects.exists()
 
 
+def test_an_end_the_calendar_does_not_show_is_refused_on_the_form(client, team):
+    # The series page shows its end; a year the calendar cannot show is refused like a post's.
+    client.force_login(team.editor)
+    response = client.post("/series/new/", form(team, ends="until", until="9999-12-31"))
+    assert response.status_code == 200
+    assert "Pick a day between 1970 and 2200." in response.content.decode()
+    assert not Series.objects.exists() and not SourceNote.objects.exists()
+
+
 def test_an_occurrence_is_edited_for_this_and_following_from_its_form(client, team):
     series = create(team, Rule(frequency="weekly", weekdays=(1,), count=3))
     second = SeriesOccurrence.objects.get(series=series, index=2).slot
