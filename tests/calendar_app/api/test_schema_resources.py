@@ -104,7 +104,7 @@ def _well_formed(name: str, value) -> bool:
 
 @schema.parametrize()
 @hypothesis_settings(
-    max_examples=15,
+    max_examples=6,
     derandomize=True,
     deadline=None,
     suppress_health_check=[
