@@ -27,7 +27,7 @@ from django.utils import timezone
 from calendar_app.models import KnowledgeDocument, KnowledgeKind, KnowledgeState
 from calendar_app.notifications.services import spend_cap_notify
 from calendar_app.pipeline import dispatch
-from calendar_app.pipeline.generation import Lease, next_poll, spend_cap_sentence
+from calendar_app.pipeline.generation import Lease, next_poll, snapshot_take, spend_cap_sentence
 from calendar_app.sources.services import local_copy_delete, upload_file
 from scripe_integration import pacing
 from scripe_integration.client import ScripeClient, collect_newest_first
@@ -254,16 +254,8 @@ class _Batch:
     # what Scripe said ------------------------------------------------------------------------
     def _apply(self, document: KnowledgeDocument, snapshot: Job) -> None:
         now = timezone.now()
-        previous_estimate = document.estimated_completion_ms
-        document.scripe_job_id = snapshot.id
-        document.scripe_status = snapshot.status
-        document.progress = snapshot.progress
-        document.progress_message = (snapshot.progress_message or "")[:200]
-        document.estimated_completion_ms = snapshot.estimated_completion_ms
-        document.started_at = snapshot.started_at or document.started_at
+        previous_estimate = snapshot_take(document, snapshot)
         document.completed_at = snapshot.completed_at or document.completed_at
-        document.retry_reason = ""
-        document.error_streak = 0
         if snapshot.status == "DONE":
             if not snapshot.document_id:
                 self._fail(document, "no_document", "Scripe finished but named no document.")

@@ -447,19 +447,27 @@ def _accepted(job: GenerationJob, snapshot: Job) -> None:
     _apply(job, snapshot)
 
 
+def snapshot_take(row, snapshot: Job) -> int | None:
+    """Copies what a job's snapshot says onto the row that follows it (a generation, a
+    source's or a knowledge document's ingest) and clears its retry state; returns the
+    estimate it had before, which `next_poll` weighs against the new one."""
+    previous_estimate = row.estimated_completion_ms
+    row.scripe_job_id = snapshot.id
+    row.scripe_status = snapshot.status
+    row.progress = snapshot.progress
+    row.progress_message = (snapshot.progress_message or "")[:200]
+    row.estimated_completion_ms = snapshot.estimated_completion_ms
+    row.started_at = snapshot.started_at or row.started_at
+    row.retry_reason = ""
+    row.error_streak = 0
+    return previous_estimate
+
+
 def _apply(job: GenerationJob, snapshot: Job) -> None:
     now = timezone.now()
-    previous_estimate = job.estimated_completion_ms
-    job.scripe_job_id = snapshot.id
-    job.scripe_status = snapshot.status
-    job.progress = snapshot.progress
-    job.progress_message = (snapshot.progress_message or "")[:200]
+    previous_estimate = snapshot_take(job, snapshot)
     job.attempt_count = snapshot.attempt_count
-    job.estimated_completion_ms = snapshot.estimated_completion_ms
-    job.started_at = snapshot.started_at or job.started_at
     job.completed_at = snapshot.completed_at or job.completed_at
-    job.retry_reason = ""
-    job.error_streak = 0
     if snapshot.status == "DONE":
         # The post is fetched next, in this batch or, if that fails, the next one.
         job.post_id = snapshot.post_id or ""

@@ -33,7 +33,7 @@ from django.utils import timezone
 from calendar_app.models import Source, SourceKind, SourceStatus
 from calendar_app.outbound.events import source_ready_tell
 from calendar_app.pipeline import dispatch
-from calendar_app.pipeline.generation import Lease, next_poll
+from calendar_app.pipeline.generation import Lease, next_poll, snapshot_take
 from calendar_app.sources.services import local_copy_delete, upload_file
 from scripe_integration import pacing
 from scripe_integration.client import ScripeClient, collect_newest_first, fetch_text
@@ -376,14 +376,7 @@ def _accepted(source: Source, job: Job) -> None:
 
 def _apply(source: Source, job: Job) -> None:
     now = timezone.now()
-    previous = source.estimated_completion_ms
-    source.scripe_job_id = job.id
-    source.scripe_status = job.status
-    source.progress = job.progress
-    source.progress_message = (job.progress_message or "")[:200]
-    source.estimated_completion_ms = job.estimated_completion_ms
-    source.started_at = job.started_at or source.started_at
-    source.retry_reason, source.error_streak = "", 0
+    previous = snapshot_take(source, job)
     if job.status == "DONE":
         source.next_poll_at = now
         _save(source, status=SourceStatus.INGESTING)
