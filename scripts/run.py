@@ -24,7 +24,8 @@ How each process is stopped:
 - If this process is killed outright (SIGKILL, the OOM killer), nothing above runs. On Linux the
   kernel then sends each process it started the signal that stops it (PR_SET_PDEATHSIG); each
   stops what it started in turn: the autoreloader kills its server child, the cluster process
-  its sentinel and workers. Elsewhere such a kill may leave them running.
+  its sentinel and workers (after at most --orphan-grace seconds of graceful stop, since the
+  workers would first run every task they had already taken). Elsewhere such a kill may leave them running.
 """
 
 from __future__ import annotations
@@ -300,7 +301,8 @@ class Supervisor:
                 port=scripe_port,
             )
             self.step("seed_demo", [*manage, "seed_demo", "--wait-for-scripe", "10"])
-            self.service("worker", [*manage, "qcluster"])
+            # Killed outright, we leave the worker's graceful stop a bounded time (qcluster.py).
+            self.service("worker", [*manage, "qcluster", "--orphan-grace", "3"])
             self.pause(1)  # the worker's start-up lines before the banner
             base_url = self.environment["SCRIPE_API_BASE_URL"]
             print(
