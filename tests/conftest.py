@@ -158,6 +158,24 @@ class Team:
         )
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request, django_test_environment, django_db_blocker, django_db_modify_db_settings
+):
+    """pytest-django's, but each worker's database is a copy of one migrated template
+    (tests/databases.py); Django then finds nothing to migrate (keepdb)."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    from tests.databases import copy_template
+
+    with django_db_blocker.unblock():
+        copy_template()
+        config = setup_databases(verbosity=0, interactive=False, keepdb=True)
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=0)
+
+
 @pytest.fixture
 def team(db) -> Team:
     return Team()
