@@ -139,9 +139,7 @@ def test_a_generation_moves_the_counters(team, sandbox_factory, monkeypatch, db)
         "submits": value(
             "scripe_calls_total", method="POST", endpoint="posts/generations", status="202"
         ),
-        "polls_429": value(
-            "scripe_calls_total", method="GET", endpoint="jobs/{id}", status="429"
-        ),
+        "polls_429": value("scripe_calls_total", method="GET", endpoint="jobs/{id}", status="429"),
         "rate_limited": value("scripe_rate_limited_total", endpoint="jobs/{id}"),
         "held": value("scripe_held_calls_total"),
     }
