@@ -8,7 +8,7 @@ log messages, extra data) and masks
 - anything that looks like one wherever it appears: a Scripe API key or OAuth token
   (scripe_integration.reporting's pattern, which masks whatever follows "Bearer " too), an
   API token of ours (`scal_…`), an outgoing webhook secret (`whsec_…`).
-The SDK's own `send_default_pii` stays off as well: no user's address or IP is attached.
+The SDK's default of sending no personal data (user, IP address) is kept.
 """
 
 from __future__ import annotations
@@ -63,15 +63,18 @@ def scrub_event(event: dict, hint: dict | None = None) -> dict:
     return _clean(event)
 
 
-def sentry_init(*, dsn: str, environment: str, traces_sample_rate: float = 0.0) -> None:
+def sentry_init(
+    *, dsn: str, environment: str, traces_sample_rate: float = 0.0, transport: Any = None
+) -> None:
+    """`transport`: where events go instead of Sentry's servers (the tests capture them)."""
     import sentry_sdk
     from sentry_sdk.integrations.django import DjangoIntegration
 
     sentry_sdk.init(
         dsn=dsn,
+        transport=transport,
         environment=environment,
         integrations=[DjangoIntegration()],
-        send_default_pii=False,
         before_send=scrub_event,
         before_send_transaction=scrub_event,
         traces_sample_rate=traces_sample_rate,
