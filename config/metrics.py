@@ -14,6 +14,7 @@ import hmac
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -42,7 +43,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         raise Http404
     if not token_accepted(request.headers.get("Authorization", ""), token):
         response = HttpResponse(
-            "A bearer token is needed.\n", status=401, content_type="text/plain"
+            gettext("A bearer token is needed.") + "\n", status=401, content_type="text/plain"
         )
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response

@@ -8,6 +8,7 @@ log messages, extra data) and masks
 - anything that looks like one wherever it appears: a Scripe API key or OAuth token
   (scripe_integration.reporting's pattern, which masks whatever follows "Bearer " too), an
   API token of ours (`scal_…`), an outgoing webhook secret (`whsec_…`).
+Each event is tagged with the request id of the log lines (calendar_app.core.request_id).
 The SDK's default of sending no personal data (user, IP address) is kept.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from calendar_app.core import request_id
 from scripe_integration.reporting import KEY_PATTERN
 
 MASK = "[Filtered]"
@@ -59,8 +61,12 @@ def _clean(value: Any, depth: int = 0) -> Any:
 
 
 def scrub_event(event: dict, hint: dict | None = None) -> dict:
-    """before_send (and before_send_transaction): the event with every secret masked."""
-    return _clean(event)
+    """before_send (and before_send_transaction): the event with every secret masked, tagged
+    with the request id, so a report leads to the request's and its tasks' log lines."""
+    event = _clean(event)
+    if (value := request_id.current()) and isinstance(event.get("tags", {}), dict):
+        event.setdefault("tags", {})["request_id"] = value
+    return event
 
 
 def sentry_init(

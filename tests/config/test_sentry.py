@@ -15,6 +15,7 @@ import sentry_sdk
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import Transport
 
+from calendar_app.core import request_id
 from config.sentry import MASK, scrub_event, sentry_init
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,10 +61,13 @@ def call_scripe_and_fail(api_key: str, webhook_secret: str, password: str) -> No
 
 
 def test_an_exceptions_frames_and_message_are_scrubbed(captured):
+    token = request_id.bind("4f1c0e2a9b8d4c6e")
     try:
         call_scripe_and_fail(SCRIPE_KEY, WEBHOOK_SECRET, PASSWORD)
     except RuntimeError:
         sentry_sdk.capture_exception()
+    finally:
+        request_id.unbind(token)
     text = sent(captured)
     for secret in SECRETS:
         assert secret not in text, secret
@@ -73,6 +77,7 @@ def test_an_exceptions_frames_and_message_are_scrubbed(captured):
     assert frame["vars"]["api_key"] == MASK
     assert frame["vars"]["password"] == MASK
     assert "Scripe refused" in event["exception"]["values"][0]["value"]
+    assert event["tags"]["request_id"] == "4f1c0e2a9b8d4c6e"  # leads to the log lines
 
 
 def test_a_requests_headers_cookies_and_form_are_scrubbed(captured):
