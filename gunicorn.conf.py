@@ -36,3 +36,23 @@ max_requests_jitter = 500
 control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
+
+
+# prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR, /metrics): each process
+# writes its counts to files there, summed at scrape time. The master forgets this host's
+# earlier run when it starts (config.prometheus); a worker that exits is marked dead, so its
+# live gauges stop counting (its counters stay: what it did happened).
+def on_starting(server) -> None:
+    if folder := os.getenv("PROMETHEUS_MULTIPROC_DIR"):
+        from config.prometheus import clear_own_files
+
+        clear_own_files(folder)
+
+
+def child_exit(server, worker) -> None:
+    if os.getenv("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        from config.prometheus import process_name
+
+        multiprocess.mark_process_dead(process_name(worker.pid))

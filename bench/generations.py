@@ -8,6 +8,8 @@ from a killed cluster, and browser polling per page.
         --rate-limit 120 --no-browser
     .venv/bin/python bench/generations.py --slots 60 --workers 2 --clusters 2 --kill-after 15 \
         --generation-seconds 8-20 --no-browser
+    .venv/bin/python bench/generations.py --slots 60 --workers 2 --rate-limit 60 --no-browser \
+        --metrics
 
 Runs everything for real on this machine: the Scripe sandbox, a fresh SQLite database (or
 DATABASE_URL's, with --database-url), django-q2 clusters (`manage.py qcluster`, each with
@@ -16,7 +18,9 @@ that keeps the day view open while the posts are written, counting its live requ
 
 The rate-limit floor is the time the limit allows for the calls the run made (calls ÷ limit
 per minute); "inside Retry-After" counts requests that reached Scripe while a 429's
-Retry-After was running. With --kill-after, one cluster is SIGKILLed and the bench reports
+Retry-After was running. With --metrics, the clusters and a web server count into one
+multiprocess folder and the bench prints the app's /metrics lines halfway and at the end.
+With --kill-after, one cluster is SIGKILLed and the bench reports
 the longest time a due step then waited before some worker took it.
 """
 
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -70,6 +75,9 @@ def main() -> None:
         default="total",
         help="what the sandbox's estimatedCompletionMs means",
     )
+    parser.add_argument(
+        "--metrics", action="store_true", help="print the app's /metrics while it runs"
+    )
     args = parser.parse_args()
     if args.kill_after and args.clusters < 2:
         parser.error("--kill-after needs --clusters 2 or more")
@@ -88,6 +96,9 @@ def main() -> None:
         "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
     }
     env.pop("REDIS_URL", None)
+    if args.metrics:
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(workdir / "prometheus")
+        env["METRICS_TOKEN"] = secrets.token_urlsafe(16)
     os.environ.update(env)
 
     import django
@@ -167,7 +178,7 @@ def main() -> None:
     port = None
     live_requests: list[float] = []
     try:
-        if not args.no_browser and shutil.which("chromium"):
+        if args.metrics or (not args.no_browser and shutil.which("chromium")):
             port = free_port()
             processes.append(
                 subprocess.Popen(
@@ -183,11 +194,16 @@ def main() -> None:
         began = time.monotonic()
         for slot in slots:
             generation_request(slot=PlannedSlot.objects.get(pk=slot.pk), user=user)
-        if port is not None:
+        if port is not None and not args.no_browser and shutil.which("chromium"):
             # The editor looks at the week while the posts are being written.
             browser = open_calendar(port, start, live_requests)
         pending = {s.pk for s in slots}
+        halfway_shown = False
         while pending:
+            if args.metrics and not halfway_shown and len(pending) <= len(slots) // 2:
+                halfway_shown = True
+                print(f"/metrics halfway ({time.monotonic() - began:.1f} s):")
+                print(metrics_lines(port, env["METRICS_TOKEN"]))
             if args.kill_after and killed_at is None and time.monotonic() - began > args.kill_after:
                 os.killpg(clusters[0].pid, signal.SIGKILL)
                 killed_at = time.monotonic()
@@ -216,6 +232,10 @@ def main() -> None:
         elapsed = time.monotonic() - began
         if browser:
             browser["page"].wait_for_timeout(3000)  # the page sees the last states, then stops
+        if args.metrics:
+            time.sleep(1)  # the last task's counts are written when it returns
+            print("/metrics at the end:")
+            print(metrics_lines(port, env["METRICS_TOKEN"]))
     finally:
         for process in processes:
             with contextlib.suppress(ProcessLookupError):
@@ -257,6 +277,27 @@ def main() -> None:
     else:
         print("browser live requests         not measured (no chromium, or --no-browser)")
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+def metrics_lines(port: int, token: str) -> str:
+    """The app's own samples from /metrics (not its histogram buckets nor Django's)."""
+    import httpx
+
+    for _ in range(50):  # the web server may still be starting
+        try:
+            response = httpx.get(
+                f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {token}"}
+            )
+            break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        return "  (the web server did not answer)"
+    return "\n".join(
+        f"  {line}"
+        for line in response.text.splitlines()
+        if line.startswith(("calendar_", "scripe_")) and "_bucket{" not in line
+    )
 
 
 def watch_sandbox(state) -> tuple[list[float], list[tuple[float, float]]]:

@@ -1,4 +1,5 @@
-"""The calendar's app config: it connects the receivers of scripe_integration's signals."""
+"""The calendar's app config: it connects the receivers of scripe_integration's signals and
+of django-q2's, which carry a request's id into the tasks it enqueues."""
 
 from __future__ import annotations
 
@@ -10,6 +11,14 @@ class CalendarAppConfig(AppConfig):
     verbose_name = "Calendar"
 
     def ready(self) -> None:
+        from django_q.signals import pre_enqueue, pre_execute
+
+        from calendar_app.core import request_id
+
         # Connects the receiver of scripe_integration's `key_refused` signal in every
         # process, whatever it imports first (a worker that only verifies keys, say).
         from calendar_app.notifications import services as notifications  # noqa: F401
+
+        # A task carries the id of the request that enqueued it onto its own log lines.
+        pre_enqueue.connect(request_id.task_stamp, dispatch_uid="request_id.task_stamp")
+        pre_execute.connect(request_id.task_bind, dispatch_uid="request_id.task_bind")

@@ -93,9 +93,15 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Request and database metrics at /metrics (#29; config/metrics.py serves them).
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # First, so every log line of the request (even a redirect's) carries its id.
+    "calendar_app.web.middleware.RequestIdMiddleware",
+    # Request counts and latencies (#29): outermost, to time everything below it.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "calendar_app.web.middleware.PolicyHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -111,6 +117,7 @@ MIDDLEWARE = [
     "calendar_app.web.middleware.ReadableMethodNotAllowedMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # django-axes wants to be last: it turns a lockout flagged during the view into its page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -151,6 +158,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so the worker processes of the cluster tests can share it.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
+# django-prometheus's wrappers of the same backends count queries, errors and connections.
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "django_prometheus.db.backends."
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.getenv("REDIS_URL", "")
@@ -424,19 +435,62 @@ API_RATE_LIMIT = envint("API_RATE_LIMIT", "120")
 
 DEFAULT_EXCEPTION_REPORTER_FILTER = "scripe_integration.reporting.ScripeKeyReporterFilter"
 
+# Operating it (#29) -----------------------------------------------------------------------------
+# /metrics (Prometheus) is served only with a bearer token: `Authorization: Bearer <token>`.
+# Empty: not served at all (404).
+METRICS_TOKEN = os.getenv("METRICS_TOKEN", "")
+# Where every process (gunicorn workers, django-q2 workers) writes its counts, so /metrics
+# sums them (prometheus_client's multiprocess mode). Empty: each process counts for itself,
+# which is right only for a single process. `make run` and the image set it.
+PROMETHEUS_MULTIPROC_DIR = os.getenv("PROMETHEUS_MULTIPROC_DIR", "")
+if PROMETHEUS_MULTIPROC_DIR:
+    from config.prometheus import multiprocess_setup
+
+    multiprocess_setup(PROMETHEUS_MULTIPROC_DIR)
+# json: one JSON object a line (for a log collector); plain: for people reading a terminal.
+LOG_FORMAT = os.getenv("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
+# Error reports go to Sentry when a DSN is set; off otherwise. Events are scrubbed of keys,
+# secrets, tokens, cookies and passwords before they leave (config/sentry.py).
+SENTRY_DSN = os.getenv("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = os.getenv("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+SENTRY_TRACES_SAMPLE_RATE = float(os.getenv("SENTRY_TRACES_SAMPLE_RATE", "0"))
+if SENTRY_DSN:
+    from config.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
+
 # One console handler, on the root logger, prints every record once. Django configures its
 # own "django" logger with a console handler first; naming that logger here removes it, so
 # Django's warnings reach the console only through the root. django-q2 logs as "django-q".
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"client_error": {"()": "config.log_filters.ClientErrorWithoutTraceback"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {
+        "client_error": {"()": "config.log_filters.ClientErrorWithoutTraceback"},
+        "request_id": {"()": "config.log_filters.RequestIdFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s [%(request_id)s] %(levelname)s %(name)s: %(message)s"},
+        # One JSON object a line: timestamp, level, logger, message, request_id, and whatever
+        # the record carries besides (status_code, a traceback as exc_info).
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "timestamp": False,
+        },
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["client_error"],
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "client_error"],
         }
     },
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},

@@ -1,5 +1,5 @@
-"""The site's addresses: the calendar's own, the log-in pages, the Django admin and the
-Scripe library's OAuth callback."""
+"""The site's addresses: the calendar's own, the log-in pages, the Django admin, the
+Scripe library's OAuth callback and /metrics for Prometheus."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from calendar_app.assistants.endpoint import mcp_endpoint
+from config.metrics import metrics_view
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
 admin.site.site_title = settings.PRODUCT_NAME
@@ -26,5 +27,7 @@ urlpatterns = [
     # The MCP server for AI assistants (#27), with the same tokens.
     path("mcp/", mcp_endpoint, name="mcp"),
     path("scripe/", include("scripe_integration.urls")),
+    # Without a slash: what Prometheus asks for by default (METRICS_TOKEN, config/metrics.py).
+    path("metrics", metrics_view, name="metrics"),
     path("", include("calendar_app.urls")),
 ]

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from scripe_integration import metrics
 from scripe_integration.contract import (
     API_VERSION,
     JOB_ID_RE,
@@ -688,7 +689,7 @@ class ScripeClient:
         self.calls += 1
         sent_at = datetime.now(UTC)
         try:
-            response = self._http.request(method, path, **kwargs)
+            response = self._timed_request(method, path, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise self._noted(
                 ScripeError(
@@ -724,6 +725,19 @@ class ScripeClient:
             # token, one more try. A refused refresh raises from `_bearer`.
             return self._send(method, path, _renewed=True, **kwargs)
         raise self._noted(self._error(response))
+
+    def _timed_request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request, counted for /metrics by endpoint and status (or "error")."""
+        started = time.monotonic()
+        status = None
+        try:
+            response = self._http.request(method, path, **kwargs)
+            status = response.status_code
+            return response
+        finally:
+            metrics.call_observe(
+                method=method, path=path, status=status, seconds=time.monotonic() - started
+            )
 
     def _bearer(self, *, renew: bool) -> str:
         """The OAuth access token for the next request."""

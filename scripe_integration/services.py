@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from scripe_integration import crypto, pacing
+from scripe_integration import crypto, metrics, pacing
 from scripe_integration.client import ScripeClient, ScripeOAuthClient
 from scripe_integration.contract import OAUTH_SCOPES, UNSET, OAuthServer, Project, ScripeError
 from scripe_integration.destinations import (
@@ -193,6 +193,7 @@ def _wait_your_turn(connection: ScripeConnection) -> None:
         reset_at=state["rate_limit_reset_at"],
         now=now,
     )
+    metrics.held_observe(seconds=wait)
     raise ScripeError(
         code=HELD,
         message="Waiting for Scripe's rate limit for this workspace.",

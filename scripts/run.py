@@ -8,6 +8,9 @@ returns only when no process it started is left.
 It replaces a shell recipe with `trap 'kill 0' EXIT`, which left processes behind: dash runs
 no EXIT trap on a signal, and the background jobs of a non-interactive shell ignore SIGINT.
 
+Its processes count what they do in var/prometheus (emptied at each start), which /metrics
+sums when METRICS_TOKEN is set.
+
 Before it starts anything, it checks that the web server's port and the sandbox's are free; if
 one is not, it says which, and the `make run PORT=… SANDBOX_PORT=…` that would work, and exits.
 
@@ -34,6 +37,7 @@ import argparse
 import ctypes
 import errno
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -279,6 +283,10 @@ class Supervisor:
             return 1
         for signum in STOP_SIGNALS:
             signal.signal(signum, self._on_signal)
+        if folder := self.environment.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Counts start from zero with each run: the files of the last one are gone.
+            shutil.rmtree(folder, ignore_errors=True)
+            Path(folder).mkdir(parents=True, exist_ok=True)
         manage = [sys.executable, "manage.py"]
         exit_code = 0
         advice = ""
@@ -344,6 +352,9 @@ def main(argv: list[str] | None = None) -> int:
     environment.setdefault("SCRIPE_ALLOW_LOCAL_HOSTS", "true")
     # Links in notification email lead to this server, whatever port it runs on.
     environment.setdefault("EMAIL_LINK_BASE_URL", f"http://{args.host}:{args.port}")
+    # The server and the worker write their counts here, and /metrics (with METRICS_TOKEN
+    # set) sums them: prometheus_client's multiprocess mode.
+    environment.setdefault("PROMETHEUS_MULTIPROC_DIR", str(ROOT / "var" / "prometheus"))
     return Supervisor(environment).run(args.host, args.port, args.sandbox_port)
 
 

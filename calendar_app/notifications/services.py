@@ -36,6 +36,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
+from calendar_app.core import metrics
 from calendar_app.core.refusals import Refusal
 from calendar_app.core.sentences import sentence
 from calendar_app.models import (
@@ -497,7 +498,9 @@ def notification_email_send(*, notification_id: int) -> str:
     try:
         _message(row.user, row.text, body, kind=row.kind).send()
     except Exception as error:  # whatever the backend raised, the row says it
+        metrics.EMAILS.labels("notification", "failed").inc()
         return _send_failed([row.pk], attempts, error, EMAIL_TASK, row.pk, back_to="pending")
+    metrics.EMAILS.labels("notification", "sent").inc()
     _sent([row.pk])
     return "sent"
 
@@ -553,7 +556,9 @@ def notification_digest_send(*, user_id: int) -> str:
     try:
         _message(user, subject, body, kind=None).send()
     except Exception as error:  # whatever the backend raised, the row says it
+        metrics.EMAILS.labels("digest", "failed").inc()
         return _send_failed(ids, attempts, error, DIGEST_TASK, user_id, back_to="digest")
+    metrics.EMAILS.labels("digest", "sent").inc()
     _sent(ids)
     return "sent"
 

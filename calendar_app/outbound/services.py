@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from calendar_app.core import metrics
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, Workspace
 from calendar_app.outbound import events
@@ -208,6 +209,7 @@ def delivery_send(
     answer = client.deliver(
         endpoint.url, body, headers, allow_local_hosts=local_allowed(), transport=transport
     )
+    metrics.WEBHOOKS_OUT.labels("delivered" if answer.ok else "failed").inc()
     now = timezone.now()
     first = delivery.first_attempt_at or now
     record = {

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from calendar_app.core import metrics
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import GenerationJob, HookPlan, IllegalTransition, PlannedSlot
 from calendar_app.notifications.services import spend_cap_notify
@@ -321,6 +322,13 @@ class _Batch:
                 continue
             snapshot = self._call([job], lambda job=job: _send_generation(job, self.scripe))
             if snapshot is not None:
+                logger.info(
+                    "Generation attempt %s of slot %s sent to Scripe as %s",
+                    job.pk,
+                    job.slot_id,
+                    snapshot.id,
+                    extra={"attempt": job.pk, "slot": job.slot_id, "scripe_job": snapshot.id},
+                )
                 _accepted(job, snapshot)
 
     # polling -----------------------------------------------------------------------------
@@ -628,7 +636,29 @@ def _commit(job: GenerationJob, transition: str | None = None) -> bool:
         if slot.status != before:
             record(slot, kind=Kind.STATUS, text=_EVENT_TEXT.get(slot.status, job.error_message))
         job.slot = slot
+    if transition in _OUTCOMES:
+        _count(job, transition)
     return True
+
+
+_OUTCOMES = ("ready", "scheduled", "failed", "cancelled")
+
+
+def _count(job: GenerationJob, outcome: str) -> None:
+    """An attempt that ended: one log line (with the id of the request that asked for it),
+    and for /metrics, its outcome and, for a draft, how long since the click."""
+    metrics.GENERATIONS.labels(outcome).inc()
+    waited = (timezone.now() - job.created_at).total_seconds() if job.created_at else None
+    if outcome in ("ready", "scheduled") and waited is not None:
+        metrics.CLICK_TO_DRAFT.observe(max(waited, 0.0))
+    logger.info(
+        "Generation attempt %s of slot %s ended %s after %.1f s",
+        job.pk,
+        job.slot_id,
+        outcome,
+        waited or 0.0,
+        extra={"attempt": job.pk, "slot": job.slot_id, "outcome": outcome},
+    )
 
 
 _EVENT_TEXT = {

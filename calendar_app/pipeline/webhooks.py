@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from calendar_app.core import metrics
 from calendar_app.models import (
     GenerationJob,
     KnowledgeDocument,
@@ -75,8 +76,10 @@ def webhook_receive(*, public_id, body: bytes, signature: str | None) -> Receipt
             public_id,
             len(body),
         )
+        metrics.SCRIPE_WEBHOOKS_IN.labels("refused").inc()
         return Receipt(refusal.status, {"error": refusal.reason})
     answer = {"event": delivery.event_id}
+    metrics.SCRIPE_WEBHOOKS_IN.labels("accepted" if created else "duplicate").inc()
     if not created:
         logger.info(
             "Scripe webhook %s %s received again: ignored", delivery.type, delivery.event_id

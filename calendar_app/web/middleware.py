@@ -1,6 +1,6 @@
-"""What every response gets: the security headers and the Content-Security-Policy, the viewer's
-time zone, no caching of signed-in pages, a readable 400 for a NUL in the address and a
-readable 405."""
+"""What every response gets: its request id (X-Request-ID), the security headers and the
+Content-Security-Policy, the viewer's time zone, no caching of signed-in pages, a readable 400
+for a NUL in the address and a readable 405."""
 
 from __future__ import annotations
 
@@ -13,6 +13,32 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
 from calendar_app.access import viewer_for
+from calendar_app.core import request_id
+
+
+class RequestIdMiddleware:
+    """Binds the request's id for its log lines and the tasks it enqueues, and returns it as
+    X-Request-ID. Behind the trusted proxy (TRUSTED_PROXY_COUNT > 0: nginx, which sets the
+    header on every request it passes) its id is used, so the proxy's access log and ours
+    share it; without one a client could choose the ids in our logs, so we make our own."""
+
+    HEADER = "X-Request-ID"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        value = request_id.chosen(
+            request.headers.get(self.HEADER), trusted=settings.TRUSTED_PROXY_COUNT > 0
+        )
+        request.request_id = value
+        token = request_id.bind(value)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id.unbind(token)
+        response[self.HEADER] = value
+        return response
 
 
 class PolicyHeadersMiddleware:

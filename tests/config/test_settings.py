@@ -21,7 +21,8 @@ def load_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
 def test_it_defaults_to_an_sqlite_file_in_wal_mode(monkeypatch):
     s = load_settings(monkeypatch)
     db = s["DATABASES"]["default"]
-    assert db["ENGINE"] == "django.db.backends.sqlite3"
+    # Django's backend, wrapped by django-prometheus to count queries for /metrics.
+    assert db["ENGINE"] == "django_prometheus.db.backends.sqlite3"
     assert str(db["NAME"]).endswith("var/calendar.sqlite3")
     assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
     assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
@@ -31,7 +32,7 @@ def test_it_defaults_to_an_sqlite_file_in_wal_mode(monkeypatch):
 def test_it_reads_a_postgres_url(monkeypatch):
     s = load_settings(monkeypatch, DATABASE_URL="postgres://app:s3cret@db.internal:6543/cal")
     db = s["DATABASES"]["default"]
-    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert db["ENGINE"] == "django_prometheus.db.backends.postgresql"
     assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
         "app",
         "s3cret",
@@ -44,7 +45,7 @@ def test_it_reads_a_postgres_url(monkeypatch):
 def test_it_reads_a_postgres_url_without_password(monkeypatch):
     s = load_settings(monkeypatch, DATABASE_URL="postgresql://postgres@127.0.0.1:5432/calendar")
     db = s["DATABASES"]["default"]
-    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert db["ENGINE"] == "django_prometheus.db.backends.postgresql"
     assert (db["USER"], db["HOST"], db["NAME"]) == ("postgres", "127.0.0.1", "calendar")
 
 
