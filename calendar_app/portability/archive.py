@@ -14,6 +14,7 @@ what of it may leave (add a `Table`), never by accident.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import uuid
@@ -136,6 +137,16 @@ def _table_of(model: type[models.Model]) -> str | None:
     return next((t.name for t in TABLES if t.model is model), None)
 
 
+class _Encoder(DjangoJSONEncoder):
+    """Django's JSON, with times to the microsecond (Django's own stops at milliseconds, so
+    a trail's order between two entries of one millisecond would not come back)."""
+
+    def default(self, o):
+        if isinstance(o, dt.datetime | dt.time):
+            return o.isoformat()
+        return super().default(o)
+
+
 # Writing ------------------------------------------------------------------------------------
 
 
@@ -197,9 +208,9 @@ def write_archive(*, workspace: Workspace, stream: IO[bytes]) -> dict[str, int]:
         ],
     }
     with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("manifest.json", json.dumps(manifest, cls=DjangoJSONEncoder, indent=2))
+        archive.writestr("manifest.json", json.dumps(manifest, cls=_Encoder, indent=2))
         for name, items in rows.items():
-            archive.writestr(f"tables/{name}.json", json.dumps(items, cls=DjangoJSONEncoder))
+            archive.writestr(f"tables/{name}.json", json.dumps(items, cls=_Encoder))
     return counts
 
 

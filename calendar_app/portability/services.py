@@ -24,6 +24,8 @@ from calendar_app.models import (
     EXPORT_KEEP,
     ExportStatus,
     KnowledgeDocument,
+    PlannedSlot,
+    Series,
     Source,
     Workspace,
     WorkspaceExport,
@@ -114,17 +116,30 @@ def exports_forget() -> int:
 # Deletion ------------------------------------------------------------------------------------
 
 
+def _deletion_steps(workspace: Workspace) -> list:
+    """What to delete, in an order the schema allows: series and posts protect their
+    projects and notes (PROTECT, so a project is never deleted from under its posts), so
+    they go before the workspace cascades to the rest."""
+    return [
+        Series.objects.filter(workspace=workspace),
+        PlannedSlot._base_manager.filter(workspace=workspace),
+        Workspace.objects.filter(pk=workspace.pk),
+    ]
+
+
 def workspace_contents(workspace: Workspace) -> dict[str, int]:
     """What deleting the workspace deletes, by kind of row ("posts": 12, …): Django's own
     deletion collector, so the count is what the deletion will do, cascades included."""
-    collector = Collector(using=router.db_for_write(Workspace))
-    collector.collect([workspace])
     counts: dict[str, int] = {}
-    for model, objs in collector.data.items():
-        counts[str(model._meta.verbose_name_plural)] = len(objs)
-    for queryset in collector.fast_deletes:
-        name = str(queryset.model._meta.verbose_name_plural)
-        counts[name] = counts.get(name, 0) + queryset.count()
+    for step in _deletion_steps(workspace):
+        collector = Collector(using=router.db_for_write(Workspace))
+        collector.collect(step)
+        for model, objs in collector.data.items():
+            name = str(model._meta.verbose_name_plural)
+            counts[name] = counts.get(name, 0) + len(objs)
+        for queryset in collector.fast_deletes:
+            name = str(queryset.model._meta.verbose_name_plural)
+            counts[name] = counts.get(name, 0) + queryset.count()
     return {name: n for name, n in sorted(counts.items()) if n}
 
 
@@ -152,7 +167,10 @@ def workspace_delete(*, workspace: Workspace) -> Deletion:
     ]
     ids = _queued_ids(workspace)
     with transaction.atomic():
-        _total, by_model = workspace.delete()
+        by_model: dict[str, int] = {}
+        for step in _deletion_steps(workspace):
+            for label, n in step.delete()[1].items():
+                by_model[label] = by_model.get(label, 0) + n
         dropped = _drop_queued_tasks(ids)
     removed = sum(_unlink(path) for path in files)
     counts = {label.split(".")[-1]: n for label, n in by_model.items() if n}
