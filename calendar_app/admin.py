@@ -274,7 +274,7 @@ class WorkspaceAdmin(
             for workspace in workspaces:
                 name = workspace.name
                 deletion = workspace_delete(workspace=workspace)
-                posts = deletion.counts.get("PlannedSlot", 0)
+                posts = deletion.counts.get("posts", 0)
                 self.message_user(
                     request,
                     gettext("%(name)s deleted: %(posts)s posts, %(rows)s rows, %(files)s files.")

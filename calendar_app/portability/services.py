@@ -11,11 +11,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
-from django.db import models, router, transaction
-from django.db.models.deletion import Collector
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -127,20 +127,24 @@ def _deletion_steps(workspace: Workspace) -> list:
     ]
 
 
-def workspace_contents(workspace: Workspace) -> dict[str, int]:
-    """What deleting the workspace deletes, by kind of row ("posts": 12, …): Django's own
-    deletion collector, so the count is what the deletion will do, cascades included."""
+def _delete_rows(workspace: Workspace) -> dict[str, int]:
+    """Deletes the workspace's rows; returns the count of each kind ("posts": 12, …)."""
     counts: dict[str, int] = {}
     for step in _deletion_steps(workspace):
-        collector = Collector(using=router.db_for_write(Workspace))
-        collector.collect(step)
-        for model, objs in collector.data.items():
-            name = str(model._meta.verbose_name_plural)
-            counts[name] = counts.get(name, 0) + len(objs)
-        for queryset in collector.fast_deletes:
-            name = str(queryset.model._meta.verbose_name_plural)
-            counts[name] = counts.get(name, 0) + queryset.count()
+        for label, n in step.delete()[1].items():
+            name = str(apps.get_model(label)._meta.verbose_name_plural)
+            counts[name] = counts.get(name, 0) + n
     return {name: n for name, n in sorted(counts.items()) if n}
+
+
+def workspace_contents(workspace: Workspace) -> dict[str, int]:
+    """What deleting the workspace deletes, by kind: the deletion itself, rolled back, so the
+    count is exactly what it will do, every cascade included (Django's collector alone stops
+    at the posts that protect their projects)."""
+    with transaction.atomic():
+        counts = _delete_rows(workspace)
+        transaction.set_rollback(True)
+    return counts
 
 
 @dataclass
@@ -167,13 +171,9 @@ def workspace_delete(*, workspace: Workspace) -> Deletion:
     ]
     ids = _queued_ids(workspace)
     with transaction.atomic():
-        by_model: dict[str, int] = {}
-        for step in _deletion_steps(workspace):
-            for label, n in step.delete()[1].items():
-                by_model[label] = by_model.get(label, 0) + n
+        counts = _delete_rows(workspace)
         dropped = _drop_queued_tasks(ids)
     removed = sum(_unlink(path) for path in files)
-    counts = {label.split(".")[-1]: n for label, n in by_model.items() if n}
     return Deletion(counts=counts, files_removed=removed, tasks_dropped=dropped)
 
 
@@ -284,8 +284,13 @@ def person_erase(*, email: str) -> Erasure:
     with transaction.atomic():
         stand_in = former_member()
         moved = 0
-        for relation in User._meta.related_objects:
-            if relation.on_delete is models.SET_NULL and not relation.many_to_many:
+        # Hidden ones too: most "by whom" fields have no reverse name (related_name="+").
+        for relation in User._meta.get_fields(include_hidden=True):
+            if (
+                relation.auto_created
+                and not relation.concrete
+                and getattr(relation, "on_delete", None) is models.SET_NULL
+            ):
                 moved += relation.related_model._base_manager.filter(
                     **{relation.field.name: person}
                 ).update(**{relation.field.name: stand_in})
