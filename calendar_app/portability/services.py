@@ -23,10 +23,13 @@ from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
     EXPORT_KEEP,
     ExportStatus,
+    GenerationJob,
     KnowledgeDocument,
+    Notification,
     PlannedSlot,
     Series,
     Source,
+    WebhookDelivery,
     Workspace,
     WorkspaceExport,
 )
@@ -55,7 +58,7 @@ def export_dir() -> Path:
 
 def workspace_export_request(*, workspace: Workspace, user) -> WorkspaceExport:
     """Starts an export of the workspace (the caller checked the user is its admin). One at a
-    time: while one is being prepared, asking again answers with it rather than a second."""
+    time: while one is being prepared, asking again is refused (the page shows that one)."""
     pending = WorkspaceExport.objects.filter(
         workspace=workspace, status=ExportStatus.PENDING
     ).first()
@@ -179,8 +182,6 @@ def workspace_delete(*, workspace: Workspace) -> Deletion:
 
 def _queued_ids(workspace: Workspace) -> dict[str, set[int]]:
     """The ids a queued task of this workspace would carry, by task."""
-    from calendar_app.models import GenerationJob, Notification, WebhookDelivery
-
     return {
         "calendar_app.tasks.advance_generations": set(
             GenerationJob.objects.filter(slot__workspace=workspace).values_list("pk", flat=True)

@@ -3,6 +3,8 @@ downloads the archive (only admins of that workspace, only while it has not expi
 
 from __future__ import annotations
 
+import os
+
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -51,7 +53,8 @@ def export_start(request: HttpRequest, workspace_id) -> HttpResponse:
 @require_GET
 def export_download(request: HttpRequest, public_id) -> HttpResponse:
     export = export_for(viewer_for(request), public_id)
-    if not export.is_downloadable:
+    # A file gone from disk (EXPORT_DIR cleared by hand) is as gone as an expired one.
+    if not export.is_downloadable or not os.path.exists(export.path):
         gone = Refusal(_("This export has expired; start a new one."), status=410)
         return refused(request, gone, redirect_to="exports")
     name = f"workspace-{export.workspace.public_id}-{export.created_at:%Y%m%d-%H%M}.zip"

@@ -125,3 +125,12 @@ def test_the_page_takes_the_same_queries_for_more_exports(
         WorkspaceExport.objects.create(workspace=team.workspace, status="failed")
     with django_assert_max_num_queries(few):
         client.get(reverse("exports"))
+
+
+def test_an_archive_gone_from_disk_is_gone_not_an_error(client, team, ready):
+    import os
+
+    os.unlink(ready.path)
+    client.force_login(team.admin)
+    answer = client.get(reverse("export_download", args=[ready.public_id]))
+    assert (answer.status_code, answer["Location"]) == (302, reverse("exports"))
