@@ -47,6 +47,7 @@ from calendar_app.models import (
     WebhookEndpoint,
     Workspace,
 )
+from calendar_app.portability.people import FORMER_MEMBER_USERNAME, former_member
 from scripe_integration.crypto import encrypt
 
 FORMAT = "scripe-calendar-workspace"
@@ -264,6 +265,9 @@ def _people(rows: list[dict[str, Any]]) -> tuple[dict[int, int], list[str]]:
     mapping, created = {}, []
     for r in rows:
         email = (r["email"] or "").lower()
+        if not email and r["username"] == FORMER_MEMBER_USERNAME:
+            mapping[r["ref"]] = former_member().pk
+            continue
         if email and email in known:
             mapping[r["ref"]] = known[email]
             continue

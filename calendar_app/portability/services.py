@@ -34,13 +34,11 @@ from calendar_app.models import (
     WorkspaceExport,
 )
 from calendar_app.portability.archive import write_archive
+from calendar_app.portability.people import FORMER_MEMBER_USERNAME, former_member
 
 logger = logging.getLogger(__name__)
 
 EXPORT_TASK = "calendar_app.tasks.build_workspace_export"
-# The account a person's past actions are attributed to once their data is erased.
-FORMER_MEMBER_USERNAME = "former-member"
-FORMER_MEMBER_NAME = "A former member"
 
 
 def export_dir() -> Path:
@@ -250,19 +248,6 @@ class Erasure:
     reattributed: int
     deleted: dict[str, int]
     sessions: int
-
-
-def former_member():
-    """The one inactive account past actions of erased people are attributed to."""
-    User = get_user_model()
-    user, created = User._base_manager.get_or_create(
-        username=FORMER_MEMBER_USERNAME,
-        defaults={"first_name": FORMER_MEMBER_NAME, "is_active": False},
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
 
 
 def person_erase(*, email: str) -> Erasure:

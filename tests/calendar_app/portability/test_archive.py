@@ -179,3 +179,19 @@ def test_it_refuses_a_file_that_is_not_an_archive(db, content):
     with pytest.raises(ArchiveError):
         import_archive(io.BytesIO(content))
     assert not Workspace.objects.exists()
+
+
+def test_an_erased_persons_work_comes_back_by_the_one_former_member(team, filled):
+    from calendar_app.portability.people import FORMER_MEMBER_USERNAME
+    from calendar_app.portability.services import person_erase
+
+    person_erase(email="erin@example.com")
+    data = archive_bytes(team.workspace)
+    workspace_delete(workspace=team.workspace)
+
+    result = import_archive(io.BytesIO(data))
+
+    assert result.created_people == []
+    comment = SlotEvent.objects.get(text="Lovely.")
+    assert comment.actor.username == FORMER_MEMBER_USERNAME
+    assert type(team.admin).objects.filter(username__startswith="former-member").count() == 1

@@ -32,8 +32,8 @@ from calendar_app.models import (
     WorkspaceExport,
 )
 from calendar_app.portability import services
+from calendar_app.portability.people import FORMER_MEMBER_NAME
 from calendar_app.portability.services import (
-    FORMER_MEMBER_NAME,
     person_erase,
     workspace_contents,
     workspace_delete,
