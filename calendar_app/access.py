@@ -35,6 +35,7 @@ from calendar_app.models import (
     WebhookDelivery,
     WebhookEndpoint,
     Workspace,
+    WorkspaceExport,
 )
 
 
@@ -314,6 +315,20 @@ def webhook_delivery_for(viewer: Viewer, public_id) -> WebhookDelivery:
     if delivery is None:
         raise Http404("No such delivery.")
     return delivery
+
+
+def export_for(viewer: Viewer, public_id) -> WorkspaceExport:
+    """An export of a workspace the viewer administers; to anyone else, editors and managers
+    of the same workspace too, it does not exist (the archive is the whole workspace)."""
+    admin_of = [w.pk for w in viewer.workspaces_with(Role.ADMIN)]
+    export = (
+        WorkspaceExport.objects.filter(public_id=public_id, workspace_id__in=admin_of)
+        .select_related("workspace")
+        .first()
+    )
+    if export is None:
+        raise Http404("No such export.")
+    return export
 
 
 def idea_for(viewer: Viewer, public_id) -> Idea:

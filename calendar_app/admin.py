@@ -25,8 +25,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -44,6 +46,7 @@ from calendar_app.models import (
     Workspace,
 )
 from calendar_app.pipeline.spend import spend_today
+from calendar_app.portability.services import workspace_contents, workspace_delete
 from scripe_integration.admin import (
     ScripeConnectionInline,
     ScripeOAuthAdminMixin,
@@ -184,7 +187,7 @@ class WorkspaceAdmin(
     ]
     search_fields = ["name"]
     inlines = [WorkspaceScripeInline, MembershipInline]
-    actions = ["verify_keys"]
+    actions = ["verify_keys", "delete_with_everything"]
     change_form_template = "admin/calendar_app/workspace/change_form.html"
 
     def get_queryset(self, request: HttpRequest):
@@ -254,6 +257,47 @@ class WorkspaceAdmin(
         works, message = key_verify(workspace=workspace)
         level = messages.SUCCESS if works else messages.ERROR
         self.message_user(request, f"{workspace.name}: {message}", level)
+
+    def has_operator_permission(self, request: HttpRequest) -> bool:
+        # Deleting a workspace with everything in it is the site operator's (#29), not a
+        # workspace admin's: they may leave the workspace but not erase their colleagues' work.
+        return request.user.is_superuser
+
+    @admin.action(
+        description=gettext_lazy("Delete with everything in it (posts, files, queued tasks)"),
+        permissions=["operator"],
+    )
+    def delete_with_everything(self, request: HttpRequest, queryset):
+        """First a page listing what goes (counts by kind); confirmed, the deletion."""
+        workspaces = list(queryset)
+        if request.POST.get("confirmed") == "yes":
+            for workspace in workspaces:
+                name = workspace.name
+                deletion = workspace_delete(workspace=workspace)
+                posts = deletion.counts.get("posts", 0)
+                self.message_user(
+                    request,
+                    gettext("%(name)s deleted: %(posts)s posts, %(rows)s rows, %(files)s files.")
+                    % {
+                        "name": name,
+                        "posts": posts,
+                        "rows": sum(deletion.counts.values()),
+                        "files": deletion.files_removed,
+                    },
+                    messages.SUCCESS,
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Delete workspaces with everything in them?"),
+            "opts": self.model._meta,
+            "action_name": "delete_with_everything",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "contents": [(w, workspace_contents(w)) for w in workspaces],
+        }
+        return TemplateResponse(
+            request, "admin/calendar_app/workspace/delete_everything.html", context
+        )
 
 
 @admin.register(Project)

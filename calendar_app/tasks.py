@@ -23,6 +23,7 @@ from calendar_app.pipeline.suggestions import suggestions_due
 from calendar_app.pipeline.sync import missed_sweep, scripe_sync, syncs_due
 from calendar_app.pipeline.webhooks import webhook_apply
 from calendar_app.planning.series import series_materialise_all
+from calendar_app.portability.services import exports_forget, workspace_export_build
 from calendar_app.review.services import approvals_sweep
 from calendar_app.sources.ingest import sources_advance
 from scripe_integration.services import webhook_deliveries_forget, webhook_refusals_forget
@@ -60,7 +61,7 @@ def sweep() -> dict[str, int]:
     deliveries, refusal counts and the API's expired Idempotency-Key answers, sends drafts to
     Scripe where a workspace generates them automatically ahead of their time, hands on
     notification emails a stopped worker left, and enqueues the outgoing webhook deliveries
-    due again (and forgets month-old ones)."""
+    due again (and forgets month-old ones), and deletes export archives past their day."""
     return {
         "generations": generations_sweep(),
         "approvals": approvals_sweep(),
@@ -74,6 +75,7 @@ def sweep() -> dict[str, int]:
         "forgotten_idempotency_keys": idempotency_forget(),
         "webhook_deliveries": deliveries_wake(),
         "forgotten_webhook_deliveries": deliveries_forget(),
+        "expired_exports": exports_forget(),
     }
 
 
@@ -139,3 +141,8 @@ def announce_source_ready(source_id: int) -> int:
         return 0
     workspace, data = found
     return len(source_ready_emit(workspace=workspace, source=data))
+
+
+def build_workspace_export(export_id: int) -> str:
+    """Writes a workspace's export archive (asked for on the exports page)."""
+    return workspace_export_build(export_id=export_id)

@@ -15,6 +15,7 @@ from calendar_app.outbound import views as webhooks
 from calendar_app.pipeline.views import generation
 from calendar_app.pipeline.views import webhooks as hooks
 from calendar_app.planning.views import calendar, labels, live, projects, queue, series, slots
+from calendar_app.portability import views as exports
 from calendar_app.review.views import after_approval, review
 from calendar_app.review.views import guests as guest_views
 from calendar_app.sources import views as sources
@@ -154,6 +155,10 @@ urlpatterns = [
     path("bulk/<uuid:public_id>/", bulk.bulk_run, name="bulk_run"),
     path("bulk/<uuid:public_id>/undo/", bulk.bulk_undo, name="bulk_undo"),
     path("bulk/<uuid:public_id>/resume/", bulk.bulk_resume, name="bulk_resume"),
+    # Exports (#29): a workspace's admins take the whole workspace with them as one archive.
+    path("exports/", exports.export_list, name="exports"),
+    path("exports/start/<uuid:workspace_id>/", exports.export_start, name="export_start"),
+    path("exports/<uuid:public_id>/download/", exports.export_download, name="export_download"),
     # Outgoing webhooks (#27): a workspace's admins send its events to their tools.
     path("webhooks/", webhooks.endpoint_list, name="webhooks"),
     path("webhooks/add/<uuid:workspace_id>/", webhooks.endpoint_add, name="webhook_add"),

@@ -244,6 +244,9 @@ SCRIPE_READ_TIMEOUT = float(os.getenv("SCRIPE_READ_TIMEOUT", "15"))
 # Where an uploaded source file waits until Scripe has it (#26); the web server and the
 # workers must both see it. Empty: a folder in the system's temporary directory.
 SOURCE_UPLOAD_DIR = os.getenv("SOURCE_UPLOAD_DIR", "")
+# Where a workspace's export archive waits for its admin to download it (a day); the web
+# server and the workers must both see it. Empty: a folder in the system's temporary directory.
+EXPORT_DIR = os.getenv("EXPORT_DIR", "")
 # How long one generation task may work on its batch, and the lease that keeps other tasks
 # off its attempts. A live task renews the lease before each call and while listing pages
 # arrive (a call lasts at most the connect plus read timeout, 20 s by default, less than the

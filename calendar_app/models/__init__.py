@@ -33,6 +33,7 @@ from calendar_app.models.planning import (
     Series,
     SeriesOccurrence,
 )
+from calendar_app.models.portability import EXPORT_KEEP, ExportStatus, WorkspaceExport
 from calendar_app.models.review import ReviewLink
 from calendar_app.models.slots import (
     DONE_BY,
@@ -76,6 +77,7 @@ from calendar_app.models.workspaces import (
 __all__ = [
     "DONE_BY",
     "EDITABLE_STATUSES",
+    "EXPORT_KEEP",
     "FOLLOWED_STATUSES",
     "GENERATABLE_STATUSES",
     "IDEMPOTENCY_KEEP",
@@ -101,6 +103,7 @@ __all__ = [
     "CalendarFeed",
     "CsvImport",
     "EmailChoice",
+    "ExportStatus",
     "GenerationJob",
     "HookPlan",
     "Idea",
@@ -137,6 +140,7 @@ __all__ = [
     "WebhookEndpoint",
     "WebhookEvent",
     "Workspace",
+    "WorkspaceExport",
     "person_name",
     "time_zone_choices",
     "undo_deadline",
