@@ -100,7 +100,7 @@ export async function sendDrop(url, body, { notDone, unreachable }) {
 
 // What a picked-up thing is called in announcements: a card's text, an idea's headline.
 export function nameOf(item) {
-  const named = item.querySelector(".slot-text, .idea-headline, h3, a") || item;
+  const named = item.querySelector(".slot-text") || item.querySelector("h3, a") || item;
   const text = (item.dataset.name || named.textContent).replace(/\s+/g, " ").trim();
   return text.length > 60 ? text.slice(0, 59) + "…" : text;
 }

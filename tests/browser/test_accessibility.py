@@ -33,7 +33,6 @@ from tests.support import ROOT, written_draft
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-
 def _has_catalogue(code: str) -> bool:
     return any(
         (ROOT / base / "locale" / code / "LC_MESSAGES" / "django.po").exists()
