@@ -85,3 +85,37 @@ document.addEventListener("keydown", (event) => {
   days.forEach((other) => other.setAttribute("tabindex", other === next ? "0" : "-1"));
   next.focus();
 });
+
+// The calendar's "+" links (one a day of the month, one an hour of the week: a hundred Tab
+// stops in a week) are one Tab stop: today's, or the first one. The arrow keys move between
+// them, seven to a row (left and right: a day; up and down: a week, or an hour).
+const ROVING_GRIDS = "[data-roving-cells]";
+function roveAdds(grid) {
+  const adds = [...grid.querySelectorAll(grid.dataset.rovingItem)];
+  const current = adds.find((add) => add.closest("[aria-current='date']")) || adds[0];
+  adds.forEach((add) => add.setAttribute("tabindex", add === current ? "0" : "-1"));
+}
+function roveAllAdds() {
+  document.querySelectorAll(ROVING_GRIDS).forEach(roveAdds);
+}
+document.addEventListener("DOMContentLoaded", roveAllAdds);
+document.body.addEventListener("htmx:afterSettle", roveAllAdds);
+document.addEventListener("keydown", (event) => {
+  const grid = event.target.closest && event.target.closest(ROVING_GRIDS);
+  if (!grid || !event.target.matches(grid.dataset.rovingItem)) return;
+  const step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: 7, ArrowUp: -7 }[event.key];
+  if (step === undefined || event.altKey || event.ctrlKey || event.metaKey) return;
+  event.preventDefault();
+  const cells = [...grid.querySelectorAll(grid.dataset.rovingCells)];
+  let index = cells.indexOf(event.target.closest(grid.dataset.rovingCells));
+  // Past days and hours have no "+": go on in the same direction to the next that has one.
+  for (index += step; index >= 0 && index < cells.length; index += step) {
+    const add = cells[index].querySelector(grid.dataset.rovingItem);
+    if (add) {
+      grid.querySelectorAll(grid.dataset.rovingItem).forEach((other) => other.setAttribute("tabindex", "-1"));
+      add.setAttribute("tabindex", "0");
+      add.focus();
+      return;
+    }
+  }
+});

@@ -60,7 +60,15 @@ def test_a_manager_plans_moves_generates_and_approves_with_the_keyboard(journey)
         page.locator(f".day[data-date='{next_day}']").wait_for()
 
     # Plan: tomorrow's "+", the form in the dialog, its first field focused.
-    tab_to(page, f".day[data-date='{day}'] .day-add")
+    # The days' "+" links are one Tab stop (today's); the arrow keys go from day to day.
+    tab_to(page, ".day-add")
+    assert page.evaluate("document.querySelectorAll('.day-add[tabindex=\"0\"]').length") == 1
+    for _ in range(40):
+        if page.evaluate(
+            "(d) => document.activeElement.closest('.day')?.dataset.date === d", str(day)
+        ):
+            break
+        keys.press("ArrowRight")
     keys.press("Enter")
     page.wait_for_selector("dialog[open] #slot-form")
     assert page.evaluate("document.activeElement.id") == "id_project"
