@@ -11,9 +11,10 @@ import { expireToasts, toast } from "./toasts.js";
 // there does (event is null for a keyboard drop); it resolves to true when the server did it.
 // The place under the pointer is marked with .drop-target while dragging. `places(dragged)`:
 // the places the keyboard walks through, in reading order, `columns` to a row (the arrow up
-// and down keys jump a row); `where(place, dragged)`: the place as the announcement says it.
-export function dragAndDrop({ source, target, drop, places, columns = 1, where }) {
-  if (places) keyboardMove({ source, drop, places, columns, where });
+// and down keys jump a row); `where(place, dragged)`: the place as the announcement says it;
+// `done`: which sentence says it was done ("moved", or "planned" for an idea).
+export function dragAndDrop({ source, target, drop, places, columns = 1, where, done = "moved" }) {
+  if (places) keyboardMove({ source, drop, places, columns, where, done });
   let dragged = null;
   let marked = null;
   const mark = (place) => {
@@ -105,7 +106,7 @@ export function nameOf(item) {
   return text.length > 60 ? text.slice(0, 59) + "…" : text;
 }
 
-function keyboardMove({ source, drop, places, columns, where }) {
+function keyboardMove({ source, drop, places, columns, where, done }) {
   let held = null; // { item, control, places, index }
   const mark = (place) => {
     document.querySelectorAll(".drop-target").forEach((el) => el.classList.remove("drop-target"));
@@ -143,7 +144,7 @@ function keyboardMove({ source, drop, places, columns, where }) {
           event.stopPropagation();
           const { item, places: all, index } = held;
           const place = all[index];
-          const text = phrase("moved", { name: nameOf(item), place: say(place) });
+          const text = phrase(done, { name: nameOf(item), place: say(place) });
           letGo();
           if (await drop(item, place, null)) announce(text);
         } else if (event.key === "Tab") {

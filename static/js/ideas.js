@@ -28,4 +28,6 @@ dragAndDrop({
     ),
   ],
   columns: 7,
+  where: (place) => place.dataset.name || place.getAttribute("aria-label"),
+  done: "planned",
 });

@@ -120,3 +120,67 @@ def test_a_manager_plans_moves_generates_and_approves_with_the_keyboard(journey)
     keys.press("Enter")
     page.locator("#toasts >> text=Approved: scheduled in Scripe.").wait_for()
     wait_for(lambda: PlannedSlot.objects.get().status == "scheduled", 10, "the post approved")
+
+
+@pytest.mark.sandbox(generation_seconds=(0.3, 0.5))
+def test_the_queue_is_reordered_and_an_idea_planned_with_the_keyboard(journey):
+    from datetime import time
+
+    from calendar_app.access import viewer_of
+    from calendar_app.ideas.services import idea_create
+    from calendar_app.models import Project
+    from calendar_app.planning import queue
+
+    team = journey.team
+    project = Project.objects.get(workspace=team.workspace, name="Lena Fischer")
+    queue.schedule_set(project=project, schedule=[(d, time(9)) for d in range(7)])
+    first, second = (
+        queue.queue_add(
+            user=team.manager, project=project, note_text=text, note=None, language="en"
+        ).slot
+        for text in ("Queued first.", "Queued second.")
+    )
+    times = (first.scheduled_for, second.scheduled_for)
+    page = journey.page_for(team.manager)
+    keys = page.keyboard
+
+    # The queue: M on the first queued post, down to the second, Enter swaps their times.
+    page.goto(f"{journey.url}/queue/{project.scripe_id}/")
+    tab_to(page, f"[data-slot-id='{first.public_id}']")
+    keys.press("m")
+    announced(page, "Picked up “Queued first.”")
+    keys.press("ArrowDown")
+    announced(page, "Queued second.")
+    keys.press("Enter")
+    announced(page, "Moved “Queued first.” to ")
+    first.refresh_from_db()
+    second.refresh_from_db()
+    wait_for(
+        lambda: PlannedSlot.objects.get(pk=first.pk).scheduled_for == times[1],
+        10,
+        "the queued posts to swap",
+    )
+    assert PlannedSlot.objects.get(pk=second.pk).scheduled_for == times[0]
+
+    # The ideas panel of the calendar: M on an idea, the arrow keys to a day, Enter plans it.
+    idea = idea_create(
+        viewer=viewer_of(team.manager),
+        workspace=team.workspace,
+        text="Why we stopped posting daily",
+        project=project,
+    )
+    day = timezone.localtime(timezone.now(), team.workspace.zone).date() + timedelta(days=1)
+    page.goto(f"{journey.url}/calendar/{day.year}/{day.month}/")
+    tab_to(page, f".ideas-panel #idea-{idea.public_id} a")
+    keys.press("m")
+    announced(page, "Picked up “Why we stopped posting daily”")
+    for _ in range(45):
+        if page.evaluate(
+            "(d) => document.querySelector('.drop-target')?.dataset.date === d", str(day)
+        ):
+            break
+        keys.press("ArrowRight")
+    keys.press("Enter")
+    announced(page, f"Planned “Why we stopped posting daily” on {day:%A} {day.day} {day:%B %Y}.")
+    page.locator(f".day[data-date='{day}'] .slot-card").wait_for()
+    assert PlannedSlot.objects.filter(idea=idea).count() == 1
