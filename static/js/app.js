@@ -1,5 +1,6 @@
 // Scripe Calendar: the little behaviour htmx does not cover, one module per feature, loaded
 // as ES modules with no build step (base.html). No inline scripts anywhere (CSP).
+import "./a11y.js";
 import "./toasts.js";
 import "./dialog.js";
 import "./swaps.js";

@@ -1,5 +1,6 @@
 // The calendar: a click on a day plans a post on it; a card dragged to another day keeps its
-// time, dropped on an hour of the week's grid it takes that hour (#15).
+// time, dropped on an hour of the week's grid it takes that hour (#15); or with the keyboard
+// (M, the arrow keys, Enter: drag.js).
 import { dragAndDrop, dropTime, sendDrop } from "./drag.js";
 
 // Clicking the empty part of a day of the month, or of an hour of the week, plans a post
@@ -17,10 +18,21 @@ dragAndDrop({
   drop: (card, day, event) => {
     const body = new URLSearchParams({ date: day.dataset.date });
     if (day.dataset.hour !== undefined) body.set("time", dropTime(day, event));
-    else if (card.closest(".day") === day) return;
-    sendDrop(card.dataset.moveUrl, body, {
+    else if (card.closest(".day") === day) return false;
+    return sendDrop(card.dataset.moveUrl, body, {
       notDone: "The post was not moved",
       unreachable: "The server cannot be reached; the post was not moved.",
     });
+  },
+  // The keyboard walks the days of the month, or the hours of the week (left and right: a
+  // day; up and down: a week, or an hour), which are laid out seven to a row.
+  places: () => [...document.querySelectorAll(".calendar .day[data-date]:not(.day-past), .calendar .hour-cell[data-date]:not(.day-past)")],
+  columns: 7,
+  // A day keeps the card's time; an hour of the week gives it that hour.
+  where: (place, card) => {
+    const label = place.getAttribute("aria-label");
+    if (place.dataset.hour !== undefined) return label;
+    const time = card.querySelector(".slot-time");
+    return time ? label + ", " + time.textContent.trim() : label;
   },
 });

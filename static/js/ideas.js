@@ -14,11 +14,20 @@ dragAndDrop({
     element.closest(".calendar .day[data-date], .calendar .hour-cell[data-date], [data-idea-queue-drop]"),
   drop: (idea, place, event) => {
     if (place.hasAttribute("data-idea-queue-drop")) {
-      sendDrop(idea.dataset.ideaQueueUrl, new URLSearchParams({ project: place.dataset.project }), answers);
-      return;
+      return sendDrop(idea.dataset.ideaQueueUrl, new URLSearchParams({ project: place.dataset.project }), answers);
     }
     const body = new URLSearchParams({ date: place.dataset.date });
     if (place.dataset.hour !== undefined) body.set("time", dropTime(place, event));
-    sendDrop(idea.dataset.ideaPlanUrl, body, answers);
+    return sendDrop(idea.dataset.ideaPlanUrl, body, answers);
   },
+  // With the keyboard (M on the idea, drag.js): the days or hours of the calendar, seven to
+  // a row, or the queue page's drop zone.
+  places: () => [
+    ...document.querySelectorAll(
+      ".calendar .day[data-date]:not(.day-past), .calendar .hour-cell[data-date]:not(.day-past), [data-idea-queue-drop]",
+    ),
+  ],
+  columns: 7,
+  where: (place) => place.dataset.name || place.getAttribute("aria-label"),
+  done: "planned",
 });

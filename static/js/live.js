@@ -5,6 +5,8 @@
 // cards, rows and panels that changed in place are swapped here; anything added, removed
 // or moved makes the region refresh itself (`slots-stale`). See calendar_app/planning/views/live.py.
 // The intervals are settings (LIVE_POLL_SECONDS, LIVE_HEARTBEAT_SECONDS), given on <body>.
+import { announce, phrase } from "./a11y.js";
+import { nameOf } from "./drag.js";
 import { cardPlace, focusAgain } from "./swaps.js";
 
 const LIVE_MS = Number(document.body.dataset.liveMs) || 2000;
@@ -78,6 +80,7 @@ function applyLive(html) {
       if (part.dataset.at && current.dataset.at !== part.dataset.at) { stale = true; continue; }
       part.removeAttribute("data-live-since");
       const focused = current.contains(document.activeElement) ? cardPlace() : null;
+      announceStatus(current, part);
       current.replaceWith(part);
       htmx.process(part);
       tick(part);
@@ -99,6 +102,15 @@ function applyLive(html) {
     if (placedAt(gone.dataset.liveGone) !== null) stale = true;
   }
   if (stale) htmx.trigger(document.body, "slots-stale");
+}
+
+// A card whose status changed says so through the live region (politely, once: only a
+// version that changed gets here, and only a new status is said, not a ticking progress).
+function announceStatus(old, part) {
+  const before = old.querySelector(".badge");
+  const after = part.querySelector(".badge");
+  if (!before || !after || before.textContent.trim() === after.textContent.trim()) return;
+  announce(phrase("status", { name: nameOf(part), status: after.textContent.trim() }));
 }
 
 function liveDue() {

@@ -1,6 +1,7 @@
 // The queue page (#15): a queued post dragged onto another swaps their schedule times. The
 // server swaps them in one transaction (conditional updates) and the list refreshes itself.
-import { dragAndDrop, sendDrop } from "./drag.js";
+// With the keyboard: M on a queued post, the arrow keys to another, Enter (drag.js).
+import { dragAndDrop, nameOf, sendDrop } from "./drag.js";
 
 const POST = "[data-slot-id][draggable]";
 
@@ -19,9 +20,16 @@ dragAndDrop({
     [ids[from], ids[to]] = [ids[to], ids[from]];
     const body = new URLSearchParams();
     ids.forEach((id) => body.append("order", id));
-    sendDrop(list.dataset.reorderUrl, body, {
+    return sendDrop(list.dataset.reorderUrl, body, {
       notDone: "The queue was not changed",
       unreachable: "The server cannot be reached; the queue was not changed.",
     });
   },
+  // The keyboard walks the other queued posts of the list (up and down), the post's own
+  // row first; Enter swaps the two.
+  places: (dragged) =>
+    [...dragged.closest("[data-reorder-url]").querySelectorAll(".queue-time")].filter((row) =>
+      row.querySelector(POST),
+    ),
+  where: (row) => row.querySelector(".queue-when").textContent.trim() + ", " + nameOf(row.querySelector(POST)),
 });

@@ -169,11 +169,24 @@ def test_a_click_on_an_empty_hour_of_the_week_plans_a_post_at_that_hour(journey,
     page.keyboard.press("Escape")
     page.wait_for_selector("dialog[open]", state="detached")
 
-    # By keyboard, the hour's + is a control of its own that Tab reaches and that shows when
-    # focused (it was `visibility: hidden` until pointed at, which Tab skips).
+    # By keyboard, the hour's + is a control of its own that shows when focused (it was
+    # `visibility: hidden` until pointed at, which Tab skips). The week's "+" are one Tab stop
+    # (#30): Tab reaches the first, the arrow keys go an hour (up, down) or a day (left, right).
     plus = f".hour-cell[data-date='{thursday}'][data-hour='16'] .hour-add"
     assert page.eval_on_selector(plus, "p => getComputedStyle(p).opacity") == "0"
-    tab_to(page, plus, limit=150)
+    tab_to(page, ".week-grid .hour-add", limit=80)
+    for _ in range(40):
+        date, hour = page.evaluate(
+            "() => { const c = document.activeElement.closest('.hour-cell');"
+            " return [c.dataset.date, Number(c.dataset.hour)]; }"
+        )
+        if (date, hour) == (str(thursday), 16):
+            break
+        if hour != 16:
+            page.keyboard.press("ArrowDown" if hour < 16 else "ArrowUp")
+        else:
+            page.keyboard.press("ArrowRight" if date < str(thursday) else "ArrowLeft")
+    assert page.evaluate("s => document.activeElement.matches(s)", plus)
     assert page.eval_on_selector(plus, "p => getComputedStyle(p).opacity") == "1"
     page.keyboard.press("Enter")
     page.wait_for_selector("dialog[open] #slot-form")
