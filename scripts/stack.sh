@@ -7,6 +7,7 @@
 #   scripts/stack.sh up      # image, then the stack on 127.0.0.1:$STACK_PORT; prints URL + login
 #   scripts/stack.sh down    # stop the stack and drop its volumes
 #   scripts/stack.sh ready   # exit 0 when podman can run containers here (the test's check)
+#   scripts/stack.sh built   # exit 0 when the four images exist
 #
 # `make image` and `make stack` call it. Everything podman does here reads
 # docker/podman/containers.conf (runc, cgroupfs, no ulimits), never the machine's defaults.
@@ -241,5 +242,6 @@ case "${1:-}" in
   up) ensure_tools; stack_up ;;
   down) stack_down ;;
   ready) ready ;;
-  *) echo "usage: $0 image|up|down|ready" >&2; exit 2 ;;
+  built) images_exist ;;
+  *) echo "usage: $0 image|up|down|ready|built" >&2; exit 2 ;;
 esac
