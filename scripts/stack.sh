@@ -22,7 +22,20 @@ STACK_PORT=${STACK_PORT:-8088}
 PROJECT=${STACK_PROJECT:-scripe-calendar}
 COMPOSE=("$ROOT/.venv/bin/podman-compose" --project-name "$PROJECT"
   -f "$ROOT/docker/compose.yaml" -f "$ROOT/docker/compose.podman.yaml")
-export STACK_PORT APP_IMAGE BASE_IMAGE
+# compose.yaml's env file and nginx's published address, for this stack: loopback only.
+CALENDAR_ENV_FILE="$ROOT/var/stack/stack.env"
+PROXY_PUBLISH="127.0.0.1:$STACK_PORT"
+export STACK_PORT APP_IMAGE BASE_IMAGE CALENDAR_ENV_FILE PROXY_PUBLISH
+
+# podman-compose's chatter goes to a log; on failure, its end is shown.
+compose() {
+  mkdir -p var/stack
+  if ! "${COMPOSE[@]}" "$@" >>var/stack/compose.log 2>&1; then
+    tail -n 30 var/stack/compose.log >&2
+    log "podman-compose $* failed (log: var/stack/compose.log)"
+    return 1
+  fi
+}
 
 log() { printf '\033[1m[stack]\033[0m %s\n' "$*" >&2; }
 
@@ -195,10 +208,10 @@ stack_up() {
   write_env
   local started=$SECONDS
   log "starting the stack ($PROJECT)"
-  "${COMPOSE[@]}" --profile demo up -d --no-deps postgres redis sandbox >/dev/null 2>&1
+  compose --profile demo up -d --no-deps postgres redis sandbox
   wait_healthy "$(container postgres)"
   wait_healthy "$(container redis)"
-  "${COMPOSE[@]}" up -d --no-deps migrate >/dev/null 2>&1
+  compose up -d --no-deps migrate
   local code
   code=$(podman wait "$(container migrate)")
   if [ "$code" != 0 ]; then
@@ -206,10 +219,10 @@ stack_up() {
     log "migrate exited with $code"
     return 1
   fi
-  "${COMPOSE[@]}" up -d --no-deps web worker >/dev/null 2>&1
+  compose up -d --no-deps web worker
   wait_healthy "$(container web 1)"
   wait_healthy "$(container web 2)"
-  "${COMPOSE[@]}" up -d --no-deps proxy >/dev/null 2>&1
+  compose up -d --no-deps proxy
   local url="http://127.0.0.1:$STACK_PORT"
   local deadline=$((SECONDS + 60))
   until curl -fsS "$url/healthz" >/dev/null 2>&1; do
@@ -217,12 +230,12 @@ stack_up() {
     sleep 0.5
   done
   log "healthy through nginx in $((SECONDS - started)) s from up"
-  podman exec "$(container web 1)" python manage.py seed_demo --wait-for-scripe 30 >/dev/null
+  podman exec "$(container web 1)" python manage.py seed_demo --wait-for-scripe 30 >/dev/null 2>&1
   log "open $url  (logins: editor, manager, admin; password: demo)"
 }
 
 stack_down() {
-  "${COMPOSE[@]}" --profile demo down --volumes >/dev/null 2>&1 || true
+  compose --profile demo down --volumes || true
 }
 
 # Can podman run a container here? (the stack test skips with the reason when not)
