@@ -95,34 +95,38 @@ build_base() {
   log "base image $BASE_IMAGE made"
 }
 
-# The app's dependencies as wheels in docker/wheels/, installed in the image with --no-index,
-# so the image build itself needs no network. They are fetched by the base image's own Python
-# (its version decides markers such as redis's `async-timeout; python_full_version < "3.11.3"`,
-# which pip on the host would judge by the host's Python), in a throwaway container on the
-# host's network.
+# The app's dependencies as wheels, installed in the image with --no-index, so the image build
+# itself needs no network. They are fetched by the base image's own Python (its version
+# decides markers such as redis's `async-timeout; python_full_version < "3.11.3"`, which pip
+# on the host would judge by the host's Python), in a throwaway container on the host's
+# network, and kept in var/stack/wheels until the requirements change.
+WHEELS=var/stack/wheels
 build_wheels() {
-  log "wheels for the image (pip in a container of the base image, on the host's network)"
-  rm -f docker/wheels/*.whl
-  "$ROOT/.venv/bin/python" -c '
+  mkdir -p "$WHEELS"
+  local requirements
+  requirements=$("$ROOT/.venv/bin/python" -c '
 import tomllib
 project = tomllib.load(open("pyproject.toml", "rb"))["project"]
 print("\n".join(project["dependencies"] + project["optional-dependencies"]["prod"]))
-' >docker/wheels/requirements.txt
-  # The host's trust store: the host's network may reach the index through a proxy that the
-  # base image's own certificates do not know.
-  local ca
-  ca=$("$ROOT/.venv/bin/python" -m pip config get global.cert 2>/dev/null ||
-    echo /etc/ssl/certs/ca-certificates.crt)
-  podman run --rm --network host -v "$ROOT/docker/wheels:/wheels:z" \
-    -v "$ca:/etc/ssl/host-ca.pem:ro" -e PIP_CERT=/etc/ssl/host-ca.pem "$BASE_IMAGE" sh -c '
-    python3 -m venv /tmp/venv &&
-    /tmp/venv/bin/pip download --quiet --disable-pip-version-check --no-cache-dir \
-      --only-binary=:all: --dest /wheels -r /wheels/requirements.txt'
-  # The project itself, as a wheel of its own (pure Python: the host builds it).
-  "$ROOT/.venv/bin/python" -m pip wheel --quiet --disable-pip-version-check --no-deps \
-    --wheel-dir docker/wheels . 2>&1 | grep -v "is ignored: it is neither" || true
-  rm -f docker/wheels/requirements.txt
-  ls docker/wheels/scripe_calendar-*.whl >/dev/null
+')
+  if [ "$requirements" != "$(cat "$WHEELS/requirements.txt" 2>/dev/null)" ]; then
+    log "wheels for the image (pip in a container of the base image, on the host's network)"
+    rm -f "$WHEELS"/*
+    echo "$requirements" >"$WHEELS/requirements.in"
+    # The host's trust store: the host's network may reach the index through a proxy that
+    # the base image's own certificates do not know.
+    local ca
+    ca=$("$ROOT/.venv/bin/python" -m pip config get global.cert 2>/dev/null ||
+      echo /etc/ssl/certs/ca-certificates.crt)
+    podman run --rm --network host -v "$ROOT/$WHEELS:/wheels:z" \
+      -v "$ca:/etc/ssl/host-ca.pem:ro" -e PIP_CERT=/etc/ssl/host-ca.pem "$BASE_IMAGE" sh -c '
+      python3 -m venv /tmp/venv &&
+      /tmp/venv/bin/pip download --quiet --disable-pip-version-check --no-cache-dir \
+        --only-binary=:all: --dest /wheels -r /wheels/requirements.in'
+    mv "$WHEELS/requirements.in" "$WHEELS/requirements.txt"  # complete: usable next time
+  fi
+  rm -f docker/wheels/*.whl docker/wheels/requirements.txt
+  cp -p "$WHEELS"/*.whl "$WHEELS/requirements.txt" docker/wheels/
 }
 
 build_images() {
@@ -140,7 +144,7 @@ build_images() {
     podman build --quiet --format docker --network host --build-arg "BASE=$BASE_IMAGE" \
       -t "localhost/calendar-$service:bookworm" "docker/podman/$service" >/dev/null
   done
-  rm -f docker/wheels/*.whl
+  rm -f docker/wheels/*.whl docker/wheels/requirements.txt
   podman image prune --force >/dev/null  # the build stages
   log "images built in $((SECONDS - started)) s; $APP_IMAGE is $(image_mb "$APP_IMAGE") MB"
 }
