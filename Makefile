@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: run test install install-dev lint format clean
+.PHONY: run test install install-dev lint format clean image stack stack-down
 
 $(VENV)/.created:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed; set PYTHON=python3.X") if sys.version_info < (3, 11) else None'
@@ -44,6 +44,19 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=20
+
+## The production image and the compose stack with podman, on machines without Docker or a
+## registry (scripts/stack.sh; README "Deployment"). `make stack` builds what is missing and
+## serves the stack on 127.0.0.1:$(STACK_PORT) with the demo logins; `make stack-down` stops it.
+STACK_PORT ?= 8088
+image: $(VENV)/.installed-dev
+	scripts/stack.sh image
+
+stack: $(VENV)/.installed-dev
+	STACK_PORT=$(STACK_PORT) scripts/stack.sh up
+
+stack-down:
+	scripts/stack.sh down
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
