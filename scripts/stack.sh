@@ -164,7 +164,8 @@ write_env() {
   local env=var/stack/stack.env
   mkdir -p var/stack
   [ -s "$env" ] && grep -q "STACK_PORT=$STACK_PORT\$" "$env" && return
-  local secret fernet
+  local secret fernet metrics_token
+  metrics_token=$("$ROOT/.venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')
   secret=$("$ROOT/.venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(50))')
   fernet=$("$ROOT/.venv/bin/python" -c \
     'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')
@@ -187,6 +188,10 @@ Q_WORKERS=2
 WEB_CONCURRENCY=2
 # A task on a killed worker goes back to the queue after Q_TIMEOUT + 30 s.
 Q_TIMEOUT=30
+# README, "Operate it": the metrics every process counts, and one JSON object a log line.
+METRICS_TOKEN=$metrics_token
+PROMETHEUS_MULTIPROC_DIR=/app/var/prometheus
+LOG_FORMAT=json
 ENV
 }
 
