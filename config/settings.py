@@ -123,6 +123,8 @@ MIDDLEWARE = [
     # session's device, address and last request, for the sessions list.
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # Below messages and allauth: leads whoever must enrol a second factor to do so (#28).
+    "calendar_app.web.middleware.TwoFactorEnrolmentMiddleware",
     # django-axes wants to be last: it turns a lockout flagged during the view into its page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -325,6 +327,21 @@ ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
 # page of their own and count differently, so they are off. Its other limits (password reset
 # emails, email changes) stay.
 ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None}
+# A person changes their own email address: the new one gets a confirmation link and replaces
+# the old one only once it is opened. Mail goes out through EMAIL_* below.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Two factors (allauth.mfa): an authenticator app (TOTP), passkeys (WebAuthn, which also sign
+# in on their own) and single-use recovery codes. Who must enrol: accounts/two_factor.py.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = PRODUCT_NAME
+# WebAuthn wants https; a browser allows http on localhost for development and tests.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# The Django admin asks every staff user for a second factor. Off by default with DEBUG (the
+# development demo's admin, the tests), on in production unless set.
+ADMIN_REQUIRES_TWO_FACTOR = envbool("ADMIN_REQUIRES_TWO_FACTOR", "False" if DEBUG else "True")
 
 # Log-in throttling (django-axes). Failures are counted per username *and* IP address
 # together: a stranger who knows a username cannot lock its owner out from elsewhere, and one
@@ -375,7 +392,7 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 # Browser features the app never uses, switched off for it and anything it might embed.
-PERMISSIONS_POLICY = ", ".join(
+PERMISSIONS_POLICY = [
     f"{feature}=()"
     for feature in [
         "accelerometer",
@@ -390,12 +407,15 @@ PERMISSIONS_POLICY = ", ".join(
         "microphone",
         "midi",
         "payment",
-        "publickey-credentials-get",
         "screen-wake-lock",
         "serial",
         "usb",
         "xr-spatial-tracking",
     ]
+]
+# Passkeys (#28): WebAuthn, for this site's own pages only.
+PERMISSIONS_POLICY = ", ".join(
+    [*PERMISSIONS_POLICY, "publickey-credentials-get=(self)", "publickey-credentials-create=(self)"]
 )
 # Pages for a signed-in person are theirs alone: no proxy keeps them, and the back button on
 # a shared computer asks the server again (which sends the next person to the log-in page).

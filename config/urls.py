@@ -4,6 +4,7 @@ admin and the Scripe library's OAuth callback."""
 from __future__ import annotations
 
 from allauth.account import views as account_views
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -12,6 +13,9 @@ from calendar_app.assistants.endpoint import mcp_endpoint
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
 admin.site.site_title = settings.PRODUCT_NAME
+# The admin's own log-in form would skip the second factor and allauth's flow: it sends to the
+# app's log-in page instead (throttled, with two factors), and back.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     # allauth's log-in and log-out under the names the templates use ({% url 'login' %});
