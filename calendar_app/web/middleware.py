@@ -5,6 +5,7 @@ readable 405, and the way to the two-factor page for whoever must enrol first.""
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -196,6 +197,11 @@ class TwoFactorEnrolmentMiddleware:
     def _to_enrolment(self, request: HttpRequest, message: str) -> HttpResponse:
         if request.method == "GET":
             messages.warning(request, message)
-        if getattr(request, "htmx", False):
+        htmx = getattr(request, "htmx", None)
+        if htmx:
+            # The account pages' own lazy parts (the bell, the gauge) get nothing: sending
+            # those pages to enrolment again would reload them for ever.
+            if urlsplit(htmx.current_url or "").path.startswith(self.OPEN_PREFIXES):
+                return HttpResponse(status=204)
             return HttpResponseClientRedirect(reverse("mfa_index"))
         return redirect("mfa_index")

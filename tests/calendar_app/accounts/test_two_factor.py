@@ -61,6 +61,12 @@ def test_an_admin_who_must_enrol_is_led_to_it_and_kept_there(client, required):
     assert "Your workspace asks for a second factor" in page.content.decode()
     # HTMX requests are sent there too, as a full-page redirect.
     assert client.get("/slots/", headers={"HX-Request": "true"})["HX-Redirect"] == ENROL
+    # …except from the enrolment pages themselves, whose lazy parts (the bell) get nothing.
+    lazy = client.get(
+        "/notifications/bell/",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/accounts/2fa/"},
+    )
+    assert lazy.status_code == 204
 
 
 def test_enrolling_totp_opens_the_app(client, required):
