@@ -523,7 +523,10 @@ def test_a_workspace_admin_cannot_bring_an_account_into_reach_through_a_membersh
 def test_a_workspace_admin_moves_a_member_of_theirs_between_their_workspaces(
     client, team, user_staff
 ):
-    second = Workspace.objects.create(name="Acme Labs", time_zone="UTC")
+    # Two-factor off: this is about memberships (an admin of a new workspace must enrol first).
+    second = Workspace.objects.create(
+        name="Acme Labs", time_zone="UTC", require_two_factor_admins=False
+    )
     Membership.objects.create(user=user_staff, workspace=second, role="admin")
     member = account(team, "member of acme only")
     client.force_login(user_staff)

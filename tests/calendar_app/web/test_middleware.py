@@ -69,8 +69,15 @@ def test_every_response_denies_the_browser_features_we_do_not_use(client, team):
     for response in (anonymous, missing, signed_in):
         policy = response["Permissions-Policy"]
         items = [item.strip() for item in policy.split(",")]
-        # A structured-field dictionary: feature=() for "allowed nowhere".
-        assert all(re.fullmatch(r"[a-z][a-z-]*=\(\)", item) for item in items), policy
+        # A structured-field dictionary: feature=() for "allowed nowhere", and passkeys
+        # (WebAuthn, #28) for this site's own pages only.
+        assert all(
+            re.fullmatch(r"[a-z][a-z-]*=\(\)", item) for item in items if "(self)" not in item
+        )
+        assert {item for item in items if "(self)" in item} == {
+            "publickey-credentials-get=(self)",
+            "publickey-credentials-create=(self)",
+        }
         assert {"camera=()", "microphone=()", "geolocation=()", "payment=()", "usb=()"} <= set(
             items
         )
