@@ -115,3 +115,11 @@ def test_migration_0030_gives_existing_accounts_their_address(erin):
         ("max", "max@example.com", True, True),
     }
     assert max_.emailaddress_set.get().email == "max@example.com"
+
+
+def test_a_mail_server_that_is_down_is_said_so_not_a_server_error(client, erin, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    response = client.post("/accounts/password/reset/", {"email": "erin@example.com"}, follow=True)
+    assert response.status_code == 200
+    assert "The email could not be sent just now" in response.content.decode()
