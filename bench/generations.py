@@ -137,7 +137,9 @@ def main() -> None:
             suggestions_per_project=0,
         )
     ).start()
-    workspace = Workspace.objects.create(name="Bench", time_zone="UTC")
+    workspace = Workspace.objects.create(
+        name="Bench", time_zone="UTC", require_two_factor_admins=False
+    )
     connection = connection_for(workspace)
     connection.base_url = sandbox.base_url
     connection.set_key(DEFAULT_TEST_KEY)
@@ -344,7 +346,7 @@ def open_calendar(port: int, start, live_requests: list[float]) -> dict:
             break
         except Exception:
             time.sleep(0.2)
-    page.fill("#id_username", "bench")
+    page.fill("#id_login", "bench")
     page.fill("#id_password", "bench")
     page.click("button[type=submit]")
     page.goto(f"{base}/calendar/day/{start:%Y-%m-%d}/")

@@ -96,7 +96,8 @@ def build_workspace(
 
     rng = random.Random(seed)
     now = now or timezone.now()
-    workspace = Workspace.objects.create(name=name, time_zone=zone)
+    # Its admins log in by password alone (the docs screenshot, the bench): no second factor.
+    workspace = Workspace.objects.create(name=name, time_zone=zone, require_two_factor_admins=False)
     connection = connection_for(workspace)
     connection.plan = plan
     connection.save()

@@ -282,7 +282,7 @@ async def log_in(user: User) -> None:
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     answer = await user.client.post(
         "/accounts/login/",
-        data={"username": user.name, "password": PASSWORD, "csrfmiddlewaretoken": token},
+        data={"login": user.name, "password": PASSWORD, "csrfmiddlewaretoken": token},
         headers=user.headers(),
     )
     set_cookies(answer, user.cookies)

@@ -80,7 +80,7 @@ def prepare(users: int, slots: int) -> dict:
     User = get_user_model()
     with transaction.atomic():
         workspace, _ = Workspace.objects.get_or_create(
-            name=WORKSPACE, defaults={"time_zone": ZONE.key}
+            name=WORKSPACE, defaults={"time_zone": ZONE.key, "require_two_factor_admins": False}
         )
         projects = []
         for i, name in enumerate(PROJECTS):

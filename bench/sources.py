@@ -141,7 +141,9 @@ def main() -> None:
         )
     ).start()
     Path(workdir / "scripe").mkdir(exist_ok=True)
-    workspace = Workspace.objects.create(name="Bench", time_zone="UTC")
+    workspace = Workspace.objects.create(
+        name="Bench", time_zone="UTC", require_two_factor_admins=False
+    )
     connection = connection_for(workspace)
     connection.base_url = sandbox.base_url
     connection.set_key(DEFAULT_TEST_KEY)
@@ -179,7 +181,7 @@ def main() -> None:
         token = http.cookies.get("csrftoken")
         http.post(
             "/accounts/login/",
-            data={"username": "bench", "password": "bench-password", "csrfmiddlewaretoken": token},
+            data={"login": "bench", "password": "bench-password", "csrfmiddlewaretoken": token},
             headers={"Referer": f"{base}/accounts/login/"},
         )
         http.get("/sources/")

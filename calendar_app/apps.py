@@ -15,8 +15,10 @@ class CalendarAppConfig(AppConfig):
 
         from calendar_app.core import request_id
 
-        # Connects the receiver of scripe_integration's `key_refused` signal in every
-        # process, whatever it imports first (a worker that only verifies keys, say).
+        # Connects the receivers of signals in every process, whatever it imports first (a
+        # worker that only verifies keys, say): scripe_integration's `key_refused`, and the
+        # log-in and enrolment ones that note who must enrol a second factor (#28).
+        from calendar_app.accounts import two_factor  # noqa: F401
         from calendar_app.notifications import services as notifications  # noqa: F401
 
         # A task carries the id of the request that enqueued it onto its own log lines.

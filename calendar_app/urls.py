@@ -106,6 +106,11 @@ urlpatterns = [
     path("notifications/unsubscribe/<str:token>/", notifications.unsubscribe, name="unsubscribe"),
     path("slots/<uuid:public_id>/watch/", notifications.slot_watch, name="slot_watch"),
     path("settings/feed/", profile.feed_settings, name="feed_settings"),
+    path(
+        "settings/two-factor/<uuid:workspace_id>/",
+        profile.workspace_two_factor,
+        name="workspace_two_factor",
+    ),
     path("settings/tokens/", profile.api_token_create, name="api_token_create"),
     path(
         "settings/tokens/<uuid:public_id>/revoke/",

@@ -88,6 +88,14 @@ INSTALLED_APPS = [
     "calendar_app",
     "django_q",
     "axes",
+    # Sign-in (#28): accounts (log-in, password reset, email change), two factors, the
+    # person's sessions and single sign-on with OpenID Connect, all from django-allauth.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "scripe_integration",
     # The REST API (#27): calendar_app/api, its OpenAPI schema and docs served from packages.
     "rest_framework",
@@ -117,16 +125,24 @@ MIDDLEWARE = [
     "calendar_app.web.middleware.ReadableMethodNotAllowedMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # allauth's: the state of a log-in in progress (two factors, SSO), and each signed-in
+    # session's device, address and last request, for the sessions list.
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # Below messages and allauth: leads whoever must enrol a second factor to do so (#28).
+    "calendar_app.web.middleware.TwoFactorEnrolmentMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
     # django-axes wants to be last: it turns a lockout flagged during the view into its page.
     "axes.middleware.AxesMiddleware",
 ]
 
 # django-axes checks every log-in first and refuses a locked-out one even with the right
-# password; ModelBackend then does the actual authentication.
+# password; allauth's backend then authenticates by username or email (ModelBackend stays for
+# the Django admin's own log-in form, which sends a username only).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -310,6 +326,37 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# django-allauth (#28). One field takes a username or an email address. Accounts are made by
+# the team (an admin, or an invitation), never by a stranger: the adapter closes sign-up.
+ACCOUNT_ADAPTER = "calendar_app.accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+# No "remember me" box: a session lasts SESSION_COOKIE_AGE, as it did before allauth.
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PRODUCT_NAME}] "
+ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
+# django-axes owns log-in throttling (below: per username and address, and per address across
+# usernames, with its lock-out page); allauth's own log-in limits would answer first with a
+# page of their own and count differently, so they are off. Its other limits (password reset
+# emails, email changes) stay.
+ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None}
+# A person changes their own email address: the new one gets a confirmation link and replaces
+# the old one only once it is opened. Mail goes out through EMAIL_* below.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Two factors (allauth.mfa): an authenticator app (TOTP), passkeys (WebAuthn, which also sign
+# in on their own) and single-use recovery codes. Who must enrol: accounts/two_factor.py.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = PRODUCT_NAME
+# WebAuthn wants https; a browser allows http on localhost for development and tests.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# The Django admin asks every staff user for a second factor. Off by default with DEBUG (the
+# development demo's admin, the tests), on in production unless set.
+ADMIN_REQUIRES_TWO_FACTOR = envbool("ADMIN_REQUIRES_TWO_FACTOR", "False" if DEBUG else "True")
+
 # Log-in throttling (django-axes). Failures are counted per username *and* IP address
 # together: a stranger who knows a username cannot lock its owner out from elsewhere, and one
 # person's typos do not lock out a whole office behind one address. Failures from one address
@@ -359,7 +406,7 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 # Browser features the app never uses, switched off for it and anything it might embed.
-PERMISSIONS_POLICY = ", ".join(
+PERMISSIONS_POLICY = [
     f"{feature}=()"
     for feature in [
         "accelerometer",
@@ -374,12 +421,15 @@ PERMISSIONS_POLICY = ", ".join(
         "microphone",
         "midi",
         "payment",
-        "publickey-credentials-get",
         "screen-wake-lock",
         "serial",
         "usb",
         "xr-spatial-tracking",
     ]
+]
+# Passkeys (#28): WebAuthn, for this site's own pages only.
+PERMISSIONS_POLICY = ", ".join(
+    [*PERMISSIONS_POLICY, "publickey-credentials-get=(self)", "publickey-credentials-create=(self)"]
 )
 # Pages for a signed-in person are theirs alone: no proxy keeps them, and the back button on
 # a shared computer asks the server again (which sends the next person to the log-in page).

@@ -1,11 +1,12 @@
-"""The site's addresses: the calendar's own, the log-in pages, the Django admin, the
-Scripe library's OAuth callback and /metrics for Prometheus."""
+"""The site's addresses: the calendar's own, the account pages (django-allauth), the Django
+admin, the Scripe library's OAuth callback and /metrics for Prometheus."""
 
 from __future__ import annotations
 
+from allauth.account import views as account_views
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from calendar_app.assistants.endpoint import mcp_endpoint
@@ -13,14 +14,16 @@ from config.metrics import metrics_view
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
 admin.site.site_title = settings.PRODUCT_NAME
+# The admin's own log-in form would skip the second factor and allauth's flow: it sends to the
+# app's log-in page instead (throttled, with two factors), and back.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # allauth's log-in and log-out under the names the templates use ({% url 'login' %});
+    # its own names (account_login, account_logout) reverse to the same addresses.
+    path("accounts/login/", account_views.login, name="login"),
+    path("accounts/logout/", account_views.logout, name="logout"),
+    path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     # The REST API (#27): /api/v1/…, its schema and docs.
     path("api/", include("calendar_app.api.urls")),

@@ -115,8 +115,14 @@ class Team:
         from calendar_app.models import Membership, Project, Role, Workspace
 
         User = get_user_model()
-        self.workspace = Workspace.objects.create(name="Acme", time_zone="Europe/Berlin")
-        self.other_workspace = Workspace.objects.create(name="Globex", time_zone="UTC")
+        # Two-factor is off: the tests that sign in through the form are not about it
+        # (tests/calendar_app/accounts/test_two_factor.py turns it on).
+        self.workspace = Workspace.objects.create(
+            name="Acme", time_zone="Europe/Berlin", require_two_factor_admins=False
+        )
+        self.other_workspace = Workspace.objects.create(
+            name="Globex", time_zone="UTC", require_two_factor_admins=False
+        )
         self.editor = User.objects.create_user("erin", password="pw", first_name="Erin")
         self.manager = User.objects.create_user("max", password="pw", first_name="Max")
         self.admin = User.objects.create_user("ada", password="pw", is_staff=True)

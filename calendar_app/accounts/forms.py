@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models import SCOPES_BY_ROLE, Role
 
@@ -107,3 +108,10 @@ class TokenForm(forms.Form):
             )
             for value, label in self.fields["scopes"].choices
         ]
+
+
+class TwoFactorPolicyForm(forms.Form):
+    """A workspace's two-factor requirement, as its admins set it on the settings page."""
+
+    admins = forms.BooleanField(required=False, label=_("Require two-factor for admins"))
+    everyone = forms.BooleanField(required=False, label=_("Require two-factor for everyone"))

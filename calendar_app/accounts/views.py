@@ -8,11 +8,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from calendar_app.access import token_for, viewer_for, workspace_for
-from calendar_app.accounts import selectors, services, tokens
-from calendar_app.accounts.forms import FeedForm, ProfileForm, TokenForm
+from calendar_app.accounts import selectors, services, tokens, two_factor
+from calendar_app.accounts.forms import FeedForm, ProfileForm, TokenForm, TwoFactorPolicyForm
 from calendar_app.core.refusals import Refusal
 from calendar_app.interchange import ical
 from calendar_app.models import Role, time_zone_choices
@@ -52,6 +53,10 @@ def _render(request: HttpRequest, form: ProfileForm, status: int = 200, **contex
         "token_form": TokenForm(memberships=viewer.memberships),
         "tokens": selectors.tokens_visible(viewer),
         "manages_webhooks": bool(viewer.workspaces_with(Role.ADMIN)),
+        # Sign-in and security (#28): the person's second factor, and the two-factor rule of
+        # each workspace they administer.
+        "has_second_factor": two_factor.has_second_factor(request.user),
+        "two_factor_workspaces": viewer.workspaces_with(Role.ADMIN),
         "new_token": new_token,
         "feed_url": new_feed["secret"] if new_feed else "",
         **context,
@@ -128,3 +133,26 @@ def api_token_revoke(request: HttpRequest, public_id) -> HttpResponse:
     else:
         messages.info(request, f"Token {token.name!r} was already revoked.")
     return redirect(reverse("settings") + "#api-tokens")
+
+
+@login_required
+@require_POST
+def workspace_two_factor(request: HttpRequest, workspace_id) -> HttpResponse:
+    """A workspace admin sets whether the workspace requires two factors of its admins or of
+    everyone (the same two settings as the Django admin's workspace page)."""
+    workspace = workspace_for(
+        viewer_for(request), workspace_id, role=Role.ADMIN, to="change its sign-in rules"
+    )
+    form = TwoFactorPolicyForm(request.POST)
+    form.is_valid()  # two checkboxes: every input is valid, an absent one is off
+    services.workspace_two_factor_update(
+        workspace=workspace,
+        admins=form.cleaned_data["admins"],
+        everyone=form.cleaned_data["everyone"],
+    )
+    messages.success(
+        request,
+        _("%(workspace)s's two-factor rule is saved; it applies from each person's next sign-in.")
+        % {"workspace": workspace.name},
+    )
+    return redirect(reverse("settings") + "#sign-in")

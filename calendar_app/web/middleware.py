@@ -1,18 +1,25 @@
 """What every response gets: its request id (X-Request-ID), the security headers and the
 Content-Security-Policy, the viewer's time zone, no caching of signed-in pages, a readable 400
-for a NUL in the address and a readable 405."""
+for a NUL in the address, a readable 405, and the way to the two-factor page for whoever must
+enrol first."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 
 from calendar_app.access import viewer_for
+from calendar_app.accounts import two_factor
 from calendar_app.core import request_id
 
 
@@ -169,3 +176,59 @@ class ReadableMethodNotAllowedMiddleware:
             response.content = f"{request.method} is not allowed here; use {methods}.\n"
             response["Content-Type"] = "text/plain; charset=utf-8"
         return response
+
+
+class TwoFactorEnrolmentMiddleware:
+    """Sends a signed-in person who must enrol a second factor (accounts/two_factor.py) to the
+    two-factor page, whatever they open, until they have one; and a staff user without one
+    away from the Django admin when ADMIN_REQUIRES_TWO_FACTOR is on.
+
+    The account pages (enrolment itself, log-out) and a guest review link stay open. API and
+    MCP requests carry a token, not a session, so they are never signed in here."""
+
+    OPEN_PREFIXES = ("/accounts/", "/r/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if not request.user.is_authenticated or path.startswith(
+            (*self.OPEN_PREFIXES, settings.STATIC_URL)
+        ):
+            return self.get_response(request)
+        if request.session.get(two_factor.MUST_ENROL):
+            if two_factor.has_second_factor(request.user):
+                # Enrolled elsewhere (another session, or by an operator's hand).
+                del request.session[two_factor.MUST_ENROL]
+            else:
+                return self._to_enrolment(
+                    request,
+                    _(
+                        "Your workspace asks for a second factor. Add an authenticator app "
+                        "or a passkey to go on."
+                    ),
+                )
+        if (
+            path.startswith("/admin/")
+            and settings.ADMIN_REQUIRES_TWO_FACTOR
+            and request.user.is_staff
+            and not two_factor.has_second_factor(request.user)
+        ):
+            return self._to_enrolment(
+                request,
+                _("The admin asks for a second factor. Add an authenticator app or a passkey."),
+            )
+        return self.get_response(request)
+
+    def _to_enrolment(self, request: HttpRequest, message: str) -> HttpResponse:
+        if request.method == "GET":
+            messages.warning(request, message)
+        htmx = getattr(request, "htmx", None)
+        if htmx:
+            # The account pages' own lazy parts (the bell, the gauge) get nothing: sending
+            # those pages to enrolment again would reload them for ever.
+            if urlsplit(htmx.current_url or "").path.startswith(self.OPEN_PREFIXES):
+                return HttpResponse(status=204)
+            return HttpResponseClientRedirect(reverse("mfa_index"))
+        return redirect("mfa_index")

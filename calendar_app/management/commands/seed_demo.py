@@ -93,8 +93,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, wait_for_scripe: float = 0, **options) -> None:
+        # Two-factor stays off for the demo, so its logins (README) work as they are.
         workspace, _ = Workspace.objects.get_or_create(
-            name="Demo Team", defaults={"time_zone": "Europe/Berlin"}
+            name="Demo Team",
+            defaults={"time_zone": "Europe/Berlin", "require_two_factor_admins": False},
         )
         users = {}
         User = get_user_model()
