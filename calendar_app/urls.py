@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from calendar_app.accounts import team_views as team
 from calendar_app.accounts import views as profile
 from calendar_app.bulk import views as bulk
 from calendar_app.ideas.views import board as ideas
@@ -105,6 +106,22 @@ urlpatterns = [
     path("notifications/unsubscribe/<str:token>/", notifications.unsubscribe, name="unsubscribe"),
     path("slots/<uuid:public_id>/watch/", notifications.slot_watch, name="slot_watch"),
     path("settings/feed/", profile.feed_settings, name="feed_settings"),
+    # The team (#28): members, roles, invitations; the link an invitee opens (no login).
+    path("team/", team.team_index, name="team_index"),
+    path("team/<uuid:workspace_id>/", team.team_page, name="team"),
+    path(
+        "team/invitations/<uuid:public_id>/resend/",
+        team.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "team/invitations/<uuid:public_id>/revoke/",
+        team.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("team/members/<uuid:public_id>/role/", team.member_role, name="member_role"),
+    path("team/members/<uuid:public_id>/remove/", team.member_remove, name="member_remove"),
+    path("invitations/<str:token>/", team.invitation_page, name="invitation"),
     path("settings/tokens/", profile.api_token_create, name="api_token_create"),
     path(
         "settings/tokens/<uuid:public_id>/revoke/",

@@ -4,6 +4,12 @@ name for each model: migrations, string references and imports do not change."""
 
 from __future__ import annotations
 
+from calendar_app.models.accounts import (
+    INVITATION_DAYS,
+    Invitation,
+    InvitationState,
+    invitation_expiry,
+)
 from calendar_app.models.api import (
     IDEMPOTENCY_KEEP,
     SCOPES_BY_ROLE,
@@ -80,6 +86,7 @@ __all__ = [
     "GENERATABLE_STATUSES",
     "IDEMPOTENCY_KEEP",
     "IMPORT_KEEP",
+    "INVITATION_DAYS",
     "IN_FLIGHT_SOURCE_STATUSES",
     "IN_FLIGHT_STATUSES",
     "LABEL_COLOURS",
@@ -107,6 +114,8 @@ __all__ = [
     "IdeaState",
     "IdempotentRequest",
     "IllegalTransition",
+    "Invitation",
+    "InvitationState",
     "KnowledgeDocument",
     "KnowledgeKind",
     "KnowledgeState",
@@ -137,6 +146,7 @@ __all__ = [
     "WebhookEndpoint",
     "WebhookEvent",
     "Workspace",
+    "invitation_expiry",
     "person_name",
     "time_zone_choices",
     "undo_deadline",
