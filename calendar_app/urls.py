@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from calendar_app.accounts import team_views as team
 from calendar_app.accounts import views as profile
+from calendar_app.accounts.views import team
 from calendar_app.bulk import views as bulk
 from calendar_app.ideas.views import board as ideas
 from calendar_app.insights import views as insights
