@@ -12,4 +12,6 @@ class CalendarAppConfig(AppConfig):
     def ready(self) -> None:
         # Connects the receiver of scripe_integration's `key_refused` signal in every
         # process, whatever it imports first (a worker that only verifies keys, say).
+        # The receivers that stamp a new session and sign out the others on a new password.
+        from calendar_app.accounts import sessions  # noqa: F401
         from calendar_app.notifications import services as notifications  # noqa: F401

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from calendar_app.accounts import views as profile
+from calendar_app.accounts.views import sessions as signed_in
 from calendar_app.accounts.views import team
 from calendar_app.bulk import views as bulk
 from calendar_app.ideas.views import board as ideas
@@ -106,6 +107,10 @@ urlpatterns = [
     path("notifications/unsubscribe/<str:token>/", notifications.unsubscribe, name="unsubscribe"),
     path("slots/<uuid:public_id>/watch/", notifications.slot_watch, name="slot_watch"),
     path("settings/feed/", profile.feed_settings, name="feed_settings"),
+    path(
+        "settings/sessions/end-others/", signed_in.sessions_end_others, name="sessions_end_others"
+    ),
+    path("settings/sessions/<str:public_id>/end/", signed_in.session_end, name="session_end"),
     # The team (#28): members, roles, invitations; the link an invitee opens (no login).
     path("team/", team.team_index, name="team_index"),
     path("team/<uuid:workspace_id>/", team.team_page, name="team"),

@@ -123,6 +123,9 @@ MIDDLEWARE = [
     # session's device, address and last request, for the sessions list.
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # Refreshes a session's "last seen" every few minutes (allauth's tracking writes each
+    # request, so USERSESSIONS_TRACK_ACTIVITY stays off).
+    "calendar_app.web.middleware.SessionSeenMiddleware",
     # django-axes wants to be last: it turns a lockout flagged during the view into its page.
     "axes.middleware.AxesMiddleware",
 ]

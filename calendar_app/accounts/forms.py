@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django import forms
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -169,7 +170,8 @@ class InvitationSignUpForm(forms.Form):
                 last_name=data.get("last_name", ""),
             )
             try:
-                password_validation.validate_password(first, user=who)
+                # allauth's check: the site's validators (AUTH_PASSWORD_VALIDATORS) and its own.
+                get_account_adapter().clean_password(first, user=who)
             except ValidationError as error:
                 self.add_error("password1", error)
         return data

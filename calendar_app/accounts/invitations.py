@@ -15,6 +15,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -247,9 +248,7 @@ def invitation_sign_up(*, invitation: Invitation, first_name: str, last_name: st
     User = get_user_model()
     email = invitation.email
     with transaction.atomic():
-        if User.objects.filter(email__iexact=email).exists() or (
-            User.objects.filter(username__iexact=email).exists()
-        ):
+        if account_exists(email) or User.objects.filter(username__iexact=email).exists():
             raise Refusal(
                 _("An account with %(email)s exists already: sign in to join.") % {"email": email}
             )
@@ -260,6 +259,9 @@ def invitation_sign_up(*, invitation: Invitation, first_name: str, last_name: st
             first_name=first_name.strip(),
             last_name=last_name.strip(),
         )
+        # The link reached this mailbox: the address is verified, and allauth's log-in by
+        # email and password reset know it.
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
         invitation_accept(invitation=invitation, user=user)
     return user
 
@@ -283,4 +285,7 @@ def invitations_accept_for_email(*, user, email: str) -> list[Membership]:
 def account_exists(email: str) -> bool:
     """Whether someone has an account for this address (they sign in to accept)."""
     User = get_user_model()
-    return User.objects.filter(email__iexact=email).exists()
+    return (
+        User.objects.filter(email__iexact=email).exists()
+        or EmailAddress.objects.filter(email__iexact=email).exists()
+    )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
 from calendar_app.access import viewer_for
+from calendar_app.accounts.sessions import session_seen
 
 
 class PolicyHeadersMiddleware:
@@ -38,6 +39,19 @@ class PolicyHeadersMiddleware:
             if policy and header not in response:
                 response[header] = policy
         return response
+
+
+class SessionSeenMiddleware:
+    """Keeps the sessions list's "last seen" (calendar_app/accounts/sessions.py): a write at
+    most every few minutes a session, not one a request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            session_seen(request)
+        return self.get_response(request)
 
 
 class UserTimeZoneMiddleware:
