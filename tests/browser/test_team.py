@@ -71,3 +71,23 @@ def test_a_manager_invites_and_the_invitee_joins_from_the_email(
         expect(page.locator("#team-invitations")).to_contain_text("No invitations waiting.")
     finally:
         journey.finish()
+
+
+@pytest.mark.browser
+def test_a_person_signs_out_their_other_sessions(browser, live_server, team):
+    journey = Journey(browser, live_server, team, None, "sessions")
+    try:
+        phone = journey.page_for(team.editor)
+        laptop = journey.page_for(team.editor)
+        laptop.goto(f"{journey.url}/settings/")
+        rows = laptop.locator("#sessions .session-row")
+        expect(rows).to_have_count(2)
+        expect(rows.first).to_contain_text("(this session)")
+        expect(rows.first).to_contain_text("on Linux")
+        laptop.get_by_role("button", name="Sign out all other sessions").click()
+        expect(laptop.get_by_text("1 other session signed out.")).to_be_visible()
+        expect(rows).to_have_count(1)
+        phone.reload()
+        phone.wait_for_url(f"{journey.url}/accounts/login/?next=/")
+    finally:
+        journey.finish()

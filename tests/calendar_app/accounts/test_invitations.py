@@ -243,3 +243,17 @@ def test_expired_revoked_and_unknown_links_say_so(client, team, mailoutbox):
 def test_the_invitation_page_refuses_other_methods(client, team, mailoutbox):
     _, path = invite(team, mailoutbox)
     assert client.put(path).status_code == 405
+
+
+def test_the_log_in_page_brings_an_existing_account_back_to_the_invitation(
+    client, team, mailoutbox
+):
+    team.outsider.email = "olga@example.com"
+    team.outsider.save()
+    _, path = invite(team, mailoutbox, email="olga@example.com")
+    response = client.post(
+        f"/accounts/login/?next={path}", {"login": "olga", "password": "pw", "next": path}
+    )
+    assert response.url == path
+    assert client.post(path).url == "/"
+    assert Membership.objects.filter(user=team.outsider, workspace=team.workspace).exists()
