@@ -315,6 +315,9 @@ LOGOUT_REDIRECT_URL = "login"
 
 # django-allauth (#28). One field takes a username or an email address. Accounts are made by
 # the team (an admin, or an invitation), never by a stranger: the adapter closes sign-up.
+# The sessions list's place by address (#28): a MaxMind GeoIP2/GeoLite2 City database on
+# disk (a directory or the .mmdb file). Unset: places are left out; nothing is looked up.
+GEOIP_PATH = os.getenv("GEOIP_PATH", "").strip() or None
 ACCOUNT_ADAPTER = "calendar_app.accounts.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]

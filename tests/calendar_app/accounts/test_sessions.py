@@ -138,3 +138,24 @@ def test_last_seen_is_written_at_most_every_few_minutes(team, minutes, refreshed
         laptop.get("/settings/")
     after = UserSession.objects.get().last_seen_at
     assert (after > before) is refreshed
+
+
+def test_a_configured_geoip_database_gives_the_place(monkeypatch):
+    class FakeGeoIP:
+        def city(self, ip):
+            if ip.startswith("10."):
+                raise ValueError("private")
+            return {"city": "Berlin", "country_name": "Germany"}
+
+    monkeypatch.setattr(sessions, "_geoip", lambda: FakeGeoIP())
+    assert sessions.place_of("203.0.113.7") == "Berlin, Germany"
+    assert sessions.place_of("10.0.0.1") == ""
+
+
+def test_a_geoip_path_without_a_database_leaves_places_out(settings, tmp_path):
+    settings.GEOIP_PATH = str(tmp_path / "missing.mmdb")
+    sessions._geoip.cache_clear()
+    try:
+        assert sessions.place_of("203.0.113.7") == ""
+    finally:
+        sessions._geoip.cache_clear()
