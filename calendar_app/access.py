@@ -22,6 +22,7 @@ from calendar_app.models import (
     ApiToken,
     BulkRun,
     Idea,
+    Invitation,
     Label,
     Membership,
     Notification,
@@ -273,6 +274,34 @@ def token_for(viewer: Viewer, public_id) -> ApiToken:
     if token is None:
         raise Http404("No such token.")
     return token
+
+
+def invitation_for(viewer: Viewer, public_id, *, to: str) -> Invitation:
+    """An invitation to one of the viewer's workspaces (404 otherwise); acting on it is for
+    managers and admins (403 saying so)."""
+    invitation = (
+        Invitation.objects.filter(public_id=public_id, workspace_id__in=viewer.workspace_ids)
+        .select_related("workspace")
+        .first()
+    )
+    if invitation is None:
+        raise Http404("No such invitation.")
+    viewer.require(Role.MANAGER, invitation.workspace_id, to)
+    return invitation
+
+
+def member_for(viewer: Viewer, public_id, *, to: str) -> Membership:
+    """A membership of one of the viewer's workspaces (404 otherwise); changing one is for
+    admins (403 saying so)."""
+    membership = (
+        Membership.objects.filter(public_id=public_id, workspace_id__in=viewer.workspace_ids)
+        .select_related("workspace", "user")
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such member.")
+    viewer.require(Role.ADMIN, membership.workspace_id, to)
+    return membership
 
 
 def notification_for(viewer: Viewer, public_id) -> Notification:

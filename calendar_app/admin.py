@@ -39,6 +39,7 @@ from django.views.decorators.http import require_POST
 from calendar_app.access import viewer_for
 from calendar_app.models import (
     GenerationJob,
+    Invitation,
     Label,
     Membership,
     PlannedSlot,
@@ -73,6 +74,7 @@ WORKSPACE_PATHS: dict[type[Model], str] = {
     GenerationJob: "slot__workspace",
     Label: "workspace",
     Source: "workspace",
+    Invitation: "workspace",
     Profile: "user__memberships__workspace",
     get_user_model(): "memberships__workspace",
 }
@@ -360,6 +362,22 @@ class MembershipAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
     list_display = ["user", "workspace", "role", "created_at"]
     list_filter = [BY_WORKSPACE, "role"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
+    """For operators to see who was invited where; people invite (and resend, revoke) on the
+    team page, which sends the email and keeps the link's secret out of every table."""
+
+    list_display = ["email", "workspace", "role", "state", "invited_by", "sent_at", "expires_at"]
+    list_filter = [BY_WORKSPACE, "state", "role"]
+    search_fields = ["email"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(Profile)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.urls import path
 
 from calendar_app.accounts import views as profile
+from calendar_app.accounts.views import sessions as signed_in
+from calendar_app.accounts.views import team
 from calendar_app.bulk import views as bulk
 from calendar_app.ideas.views import board as ideas
 from calendar_app.insights import views as insights
@@ -111,6 +113,22 @@ urlpatterns = [
         profile.workspace_two_factor,
         name="workspace_two_factor",
     ),
+        "settings/sessions/end-others/", signed_in.sessions_end_others, name="sessions_end_others"
+    path("settings/sessions/<str:public_id>/end/", signed_in.session_end, name="session_end"),
+    # The team (#28): members, roles, invitations; the link an invitee opens (no login).
+    path("team/", team.team_index, name="team_index"),
+    path("team/<uuid:workspace_id>/", team.team_page, name="team"),
+    path(
+        "team/invitations/<uuid:public_id>/resend/",
+        team.invitation_resend,
+        name="invitation_resend",
+    path(
+        "team/invitations/<uuid:public_id>/revoke/",
+        team.invitation_revoke,
+        name="invitation_revoke",
+    path("team/members/<uuid:public_id>/role/", team.member_role, name="member_role"),
+    path("team/members/<uuid:public_id>/remove/", team.member_remove, name="member_remove"),
+    path("invitations/<str:token>/", team.invitation_page, name="invitation"),
     path("settings/tokens/", profile.api_token_create, name="api_token_create"),
     path(
         "settings/tokens/<uuid:public_id>/revoke/",

@@ -131,6 +131,9 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     # Below messages and allauth: leads whoever must enrol a second factor to do so (#28).
     "calendar_app.web.middleware.TwoFactorEnrolmentMiddleware",
+    # Refreshes a session's "last seen" every few minutes (allauth's tracking writes each
+    # request, so USERSESSIONS_TRACK_ACTIVITY stays off).
+    "calendar_app.web.middleware.SessionSeenMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
     # django-axes wants to be last: it turns a lockout flagged during the view into its page.
     "axes.middleware.AxesMiddleware",
@@ -328,6 +331,9 @@ LOGOUT_REDIRECT_URL = "login"
 
 # django-allauth (#28). One field takes a username or an email address. Accounts are made by
 # the team (an admin, or an invitation), never by a stranger: the adapter closes sign-up.
+# The sessions list's place by address (#28): a MaxMind GeoIP2/GeoLite2 City database on
+# disk (a directory or the .mmdb file). Unset: places are left out; nothing is looked up.
+GEOIP_PATH = os.getenv("GEOIP_PATH", "").strip() or None
 ACCOUNT_ADAPTER = "calendar_app.accounts.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]

@@ -1,14 +1,18 @@
-"""A person's own settings: their time zone, their personal calendar feed, their API tokens."""
+"""A person's own settings: their time zone, their personal calendar feed, their API tokens;
+the team page's invitation and role forms, and the invitee's new account."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from calendar_app.models import SCOPES_BY_ROLE, Role
+from calendar_app.models import ROLE_RANK, SCOPES_BY_ROLE, Role
 
 
 @dataclass(frozen=True)
@@ -115,3 +119,64 @@ class TwoFactorPolicyForm(forms.Form):
 
     admins = forms.BooleanField(required=False, label=_("Require two-factor for admins"))
     everyone = forms.BooleanField(required=False, label=_("Require two-factor for everyone"))
+class InviteForm(forms.Form):
+    """An invitation; `invitations.invitation_create` holds the rules (role within one's own,
+    not a member already)."""
+
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.EDITOR)
+
+    def __init__(self, *args, top_role: str, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "invite-%s")
+        super().__init__(*args, **kwargs)
+        # Offered: the roles up to one's own; the service refuses a higher one all the same.
+        self.fields["role"].choices = [
+            (value, label)
+            for value, label in Role.choices
+            if ROLE_RANK[Role(value)] <= ROLE_RANK[Role(top_role)]
+        ]
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class InvitationSignUpForm(forms.Form):
+    """The invitee's new account: a name and a password the site's validators accept."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, email: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords differ."))
+        elif first:
+            # The validators see who the password is for (a password like the name is refused).
+            who = get_user_model()(
+                username=self.email,
+                email=self.email,
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+            )
+            try:
+                # allauth's check: the site's validators (AUTH_PASSWORD_VALIDATORS) and its own.
+                get_account_adapter().clean_password(first, user=who)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return data

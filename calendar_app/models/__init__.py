@@ -4,6 +4,12 @@ name for each model: migrations, string references and imports do not change."""
 
 from __future__ import annotations
 
+from calendar_app.models.accounts import (
+    INVITATION_DAYS,
+    Invitation,
+    InvitationState,
+    invitation_expiry,
+)
 from calendar_app.models.api import (
     IDEMPOTENCY_KEEP,
     SCOPES_BY_ROLE,
@@ -82,6 +88,7 @@ __all__ = [
     "GENERATABLE_STATUSES",
     "IDEMPOTENCY_KEEP",
     "IMPORT_KEEP",
+    "INVITATION_DAYS",
     "IN_FLIGHT_SOURCE_STATUSES",
     "IN_FLIGHT_STATUSES",
     "LABEL_COLOURS",
@@ -110,6 +117,8 @@ __all__ = [
     "IdeaState",
     "IdempotentRequest",
     "IllegalTransition",
+    "Invitation",
+    "InvitationState",
     "KnowledgeDocument",
     "KnowledgeKind",
     "KnowledgeState",
@@ -141,6 +150,7 @@ __all__ = [
     "WebhookEvent",
     "Workspace",
     "WorkspaceExport",
+    "invitation_expiry",
     "person_name",
     "time_zone_choices",
     "undo_deadline",

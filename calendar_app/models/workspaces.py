@@ -99,6 +99,8 @@ ROLE_RANK = {Role.EDITOR: 1, Role.MANAGER: 2, Role.ADMIN: 3}
 
 
 class Membership(models.Model):
+    # The team page (#28) names a member in its addresses by this, never the primary key.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships")
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.EDITOR)

@@ -30,4 +30,6 @@ def key_banner(request: HttpRequest) -> dict:
     return {
         "broken_keys": viewer.broken_keys,
         "review_count": partial(review_count, viewer),
+        # The nav's Team link, for managers and admins (#28); the memberships are loaded.
+        "manages_team": bool(viewer.managed_workspace_ids),
     }

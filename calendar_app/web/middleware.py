@@ -46,6 +46,7 @@ class RequestIdMiddleware:
             request_id.unbind(token)
         response[self.HEADER] = value
         return response
+from calendar_app.accounts.sessions import session_seen
 
 
 class PolicyHeadersMiddleware:
@@ -71,6 +72,19 @@ class PolicyHeadersMiddleware:
             if policy and header not in response:
                 response[header] = policy
         return response
+
+
+class SessionSeenMiddleware:
+    """Keeps the sessions list's "last seen" (calendar_app/accounts/sessions.py): a write at
+    most every few minutes a session, not one a request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            session_seen(request)
+        return self.get_response(request)
 
 
 class UserTimeZoneMiddleware:

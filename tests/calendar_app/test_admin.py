@@ -15,6 +15,7 @@ from django_q.models import OrmQ, Schedule, Task
 
 from calendar_app.models import (
     GenerationJob,
+    Invitation,
     Membership,
     PlannedSlot,
     Profile,
@@ -61,13 +62,20 @@ def places(team) -> dict:
             Profile.objects.create(user=team.admin),
             Profile.objects.create(user=team.outsider),
         ),
+        "invitation": (
+            Invitation.objects.create(workspace=team.workspace, email="a@x.com", token_hash="a"),
+            Invitation.objects.create(
+                workspace=team.other_workspace, email="b@x.com", token_hash="b"
+            ),
+        ),
     }
 
 
 MODELS = ["workspace", "membership", "project", "plannedslot", "sourcenote", "generationjob"]
-MODELS += ["profile"]
-# Generation attempts are read-only for everyone, so only these can be changed at all.
-CHANGEABLE = [model for model in MODELS if model != "generationjob"]
+MODELS += ["profile", "invitation"]
+# Generation attempts and invitations are read-only for everyone (people invite on the team
+# page), so only these can be changed at all.
+CHANGEABLE = [model for model in MODELS if model not in ("generationjob", "invitation")]
 
 
 def listed(client, model: str) -> set[int]:

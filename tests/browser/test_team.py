@@ -1,0 +1,93 @@
+"""Inviting someone into the team, in Chromium (#28): a manager invites from the team page,
+the invitee opens the link from the email that was sent, sets a name and password and lands
+on the calendar; the manager sees them in the team, and revokes another invitation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from calendar_app.models import Membership
+from tests.browser.conftest import Journey
+
+
+@pytest.mark.browser
+def test_a_manager_invites_and_the_invitee_joins_from_the_email(
+    browser, live_server, team, mailoutbox, settings
+):
+    settings.EMAIL_LINK_BASE_URL = live_server.url
+    journey = Journey(browser, live_server, team, None, "team_invitation")
+    try:
+        page = journey.page_for(team.manager)
+        page.get_by_role("link", name="Team").click()
+        expect(page.get_by_role("heading", name="Team of Acme")).to_be_visible()
+
+        # A role above one's own is not offered; an address that is no address is refused.
+        options = page.locator("#invite-role option").all_inner_texts()
+        assert options == ["Editor", "Manager"]
+        journey.allowed_statuses.add(422)
+        page.fill("#invite-email", "nina@example")
+        page.get_by_role("button", name="Send invitation").click()
+        expect(page.locator(".field-error")).to_contain_text("Enter a valid email address.")
+
+        page.fill("#invite-email", "nina@example.com")
+        page.select_option("#invite-role", "manager")
+        page.get_by_role("button", name="Send invitation").click()
+        expect(page.get_by_text("Invitation sent to nina@example.com")).to_be_visible()
+        expect(page.locator("#team-invitations")).to_contain_text("nina@example.com")
+
+        # A second invitation, revoked in place (HTMX swaps the list).
+        page.fill("#invite-email", "oops@example.com")
+        page.get_by_role("button", name="Send invitation").click()
+        page.get_by_role("button", name="Revoke the invitation to oops@example.com").click()
+        expect(page.locator("#team-invitations")).not_to_contain_text("oops@example.com")
+
+        message = next(m for m in mailoutbox if m.to == ["nina@example.com"])
+        link = re.search(r"http\S+/invitations/\S+/", message.body).group(0)
+
+        guest = journey.page_for(None)
+        guest.goto(link)
+        expect(guest.get_by_role("heading", name="Join Acme")).to_be_visible()
+        guest.get_by_label("First name").fill("Nina")
+        guest.get_by_label("Last name").fill("Berg")
+        guest.get_by_label("Password", exact=True).fill("plum-harbour-87-lantern")
+        guest.get_by_label("Password again").fill("plum-harbour-87-lantern")
+        guest.get_by_role("button", name="Create my account and join").click()
+        guest.wait_for_url(f"{journey.url}/")
+        expect(guest.get_by_text("Welcome to Acme: you are manager there.")).to_be_visible()
+        assert Membership.objects.get(user__email="nina@example.com").role == "manager"
+
+        # The link worked once.
+        journey.allowed_statuses.add(410)
+        guest.goto(link)
+        expect(
+            guest.get_by_role("heading", name="This invitation was used already")
+        ).to_be_visible()
+
+        page.reload()
+        expect(page.locator("#team-members")).to_contain_text("Nina Berg")
+        expect(page.locator("#team-invitations")).to_contain_text("No invitations waiting.")
+    finally:
+        journey.finish()
+
+
+@pytest.mark.browser
+def test_a_person_signs_out_their_other_sessions(browser, live_server, team):
+    journey = Journey(browser, live_server, team, None, "sessions")
+    try:
+        phone = journey.page_for(team.editor)
+        laptop = journey.page_for(team.editor)
+        laptop.goto(f"{journey.url}/settings/")
+        rows = laptop.locator("#sessions .session-row")
+        expect(rows).to_have_count(2)
+        expect(rows.first).to_contain_text("(this session)")
+        expect(rows.first).to_contain_text("on Linux")
+        laptop.get_by_role("button", name="Sign out all other sessions").click()
+        expect(laptop.get_by_text("1 other session signed out.")).to_be_visible()
+        expect(rows).to_have_count(1)
+        phone.reload()
+        phone.wait_for_url(f"{journey.url}/accounts/login/?next=/")
+    finally:
+        journey.finish()
