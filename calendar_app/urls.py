@@ -111,6 +111,9 @@ urlpatterns = [
         profile.api_token_revoke,
         name="api_token_revoke",
     ),
+    # Single sign-on (#28): a workspace's OpenID Connect provider, for its admins.
+    path("settings/sso/<uuid:public_id>/", profile.sso_settings, name="sso_settings"),
+    path("settings/sso/<uuid:public_id>/remove/", profile.sso_remove, name="sso_remove"),
     path("import/", interchange.import_start, name="import_start"),
     path("import/template.csv", interchange.import_template, name="import_template"),
     path("import/<uuid:workspace_id>/", interchange.import_upload, name="import_upload"),

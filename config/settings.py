@@ -229,6 +229,10 @@ SCRIPE_ALLOW_LOCAL_HOSTS = envbool(
 # https on the public internet only. On, plain http and loopback, private or link-local
 # addresses are allowed too: for tests, development and a receiver on the same machine.
 OUTGOING_WEBHOOKS_ALLOW_LOCAL = envbool("OUTGOING_WEBHOOKS_ALLOW_LOCAL", "False")
+# Single sign-on (#28): a workspace's OpenID Connect issuer, and every address its discovery
+# document names (token, keys, userinfo), under the same rule. On, plain http and local
+# addresses are allowed too: for tests (a provider on 127.0.0.1) and development.
+SSO_ALLOW_LOCAL_HOSTS = envbool("SSO_ALLOW_LOCAL_HOSTS", "False")
 SCRIPE_READ_TIMEOUT = float(os.getenv("SCRIPE_READ_TIMEOUT", "15"))
 # Where an uploaded source file waits until Scripe has it (#26); the web server and the
 # workers must both see it. Empty: a folder in the system's temporary directory.

@@ -59,6 +59,7 @@ from calendar_app.models.sources import (
     SourceKind,
     SourceStatus,
 )
+from calendar_app.models.sso import SingleSignOn, parse_domains
 from calendar_app.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from calendar_app.models.workspaces import (
     LANGUAGES,
@@ -125,6 +126,7 @@ __all__ = [
     "Scope",
     "Series",
     "SeriesOccurrence",
+    "SingleSignOn",
     "SlotEvent",
     "SlotQuerySet",
     "SlotStatus",
@@ -137,6 +139,7 @@ __all__ = [
     "WebhookEndpoint",
     "WebhookEvent",
     "Workspace",
+    "parse_domains",
     "person_name",
     "time_zone_choices",
     "undo_deadline",

@@ -1,0 +1,145 @@
+"""allauth's social account adapter for the workspaces' single sign-on (accounts/sso.py).
+
+Each enabled `SingleSignOn` is served as an openid_connect SocialApp built at run time, with
+the secret decrypted only in memory, so allauth's own tables hold no secret. Every request
+allauth sends for it (discovery, keys, token, userinfo) goes only to an address the
+destination rule allows. Before a sign-in completes, the provider's email must be verified
+and allowed; the person is then connected by email or created, and made a member.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from requests.adapters import HTTPAdapter
+from requests.exceptions import ConnectionError as RequestsConnectionError
+
+from calendar_app.accounts import sso
+from calendar_app.models import SingleSignOn
+from scripe_integration.destinations import DestinationRefused, check_url
+
+PROVIDER = "openid_connect"
+
+
+class RefusedDestination(RequestsConnectionError):
+    """A request to an address the server may not call; requests' own kind of failure, so
+    allauth answers it as a provider it could not reach."""
+
+
+class DestinationCheckingAdapter(HTTPAdapter):
+    """Checks each URL right before it is sent: the discovery document names the other
+    endpoints, so the issuer's check alone would not cover them."""
+
+    def send(self, request, *args, **kwargs):
+        try:
+            check_url(request.url, allow_local=sso.local_allowed())
+        except DestinationRefused as refused:
+            raise RefusedDestination(str(refused), request=request) from None
+        return super().send(request, *args, **kwargs)
+
+
+def social_app(provider: SingleSignOn) -> SocialApp:
+    """The provider as allauth's app, never saved."""
+    return SocialApp(
+        provider=PROVIDER,
+        provider_id=str(provider.public_id),
+        name=provider.label,
+        client_id=provider.client_id,
+        secret=sso.sso_secret(provider),
+        settings={"server_url": provider.issuer_url, "sso": provider.pk},
+    )
+
+
+def provider_of(sociallogin) -> SingleSignOn | None:
+    app = getattr(sociallogin.provider, "app", None)
+    pk = (app.settings or {}).get("sso") if app is not None else None
+    return SingleSignOn.objects.select_related("workspace").filter(pk=pk, enabled=True).first()
+
+
+def back_to_login(request, sentence: str):
+    """Ends the flow on the log-in page, with the sentence."""
+    messages.error(request, sentence)
+    return ImmediateHttpResponse(redirect("login"))
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def list_apps(self, request, provider=None, client_id=None) -> list[SocialApp]:
+        apps = super().list_apps(request, provider=provider, client_id=client_id)
+        if provider not in (None, PROVIDER):
+            found = SingleSignOn.objects.filter(enabled=True, public_id=_uuid(provider))
+        else:
+            found = SingleSignOn.objects.filter(enabled=True)
+        if client_id:
+            found = found.filter(client_id=client_id)
+        return apps + [social_app(row) for row in found.order_by("label")]
+
+    def get_requests_session(self):
+        session = super().get_requests_session()
+        checking = DestinationCheckingAdapter()
+        session.mount("http://", checking)
+        session.mount("https://", checking)
+        return session
+
+    def on_authentication_error(
+        self, request, provider, error=None, exception=None, extra_context=None
+    ) -> None:
+        app = getattr(provider, "app", None)
+        if app is None or not (app.settings or {}).get("sso"):
+            return super().on_authentication_error(
+                request, provider, error, exception, extra_context
+            )
+        if error == "cancelled":
+            sentence = _("You cancelled signing in with %(company)s.")
+        else:
+            sentence = _(
+                "Signing in with %(company)s did not work: it did not answer as expected. "
+                "Try again in a minute; if it keeps failing, ask your workspace's admin to "
+                "check its single sign-on settings."
+            )
+        raise back_to_login(request, sentence % {"company": app.name})
+
+    def pre_social_login(self, request, sociallogin) -> None:
+        provider = provider_of(sociallogin)
+        if provider is None:
+            return
+        # What the provider said now (not the account's stored email, which may differ).
+        addresses = sorted(sociallogin.email_addresses, key=lambda a: not a.primary)
+        email = addresses[0].email.strip() if addresses else ""
+        verified = bool(addresses and addresses[0].verified)
+        refusal = sso.sso_email_refusal(provider=provider, email=email, verified=verified)
+        if refusal:
+            raise back_to_login(request, refusal)
+        if not sociallogin.is_existing:
+            # The provider vouches for this address (verified, in an allowed domain): the
+            # account that has it is theirs.
+            user = sso.sso_user_for_email(email)
+            if user is not None:
+                sociallogin.connect(request, user)
+        if sociallogin.is_existing:
+            sso.sso_member_join(provider=provider, user=sociallogin.user)
+
+    def is_open_for_signup(self, request, sociallogin) -> bool:
+        # Open sign-up is off; a workspace's provider lets in the addresses it allows.
+        if provider_of(sociallogin) is not None:
+            return True
+        return super().is_open_for_signup(request, sociallogin)
+
+    def save_user(self, request, sociallogin, form=None):
+        user = super().save_user(request, sociallogin, form)
+        provider = provider_of(sociallogin)
+        if provider is not None:
+            sso.sso_member_join(provider=provider, user=user)
+        return user
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
