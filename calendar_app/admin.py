@@ -322,6 +322,8 @@ class MembershipAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
 class SingleSignOnAdminForm(forms.ModelForm):
     """The provider with its secret write-only: typed to set or replace it, never shown."""
 
+    # Judged by the destination rule (sso_validate), not Django's URL syntax alone.
+    issuer_url = forms.CharField(max_length=500, label="Issuer URL")
     client_secret = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False),
