@@ -14,6 +14,7 @@ import re
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -217,3 +218,19 @@ def sso_by_workspace(workspaces: list[Workspace]) -> list[tuple[Workspace, Singl
         for row in SingleSignOn.objects.filter(workspace__in=[w.pk for w in workspaces])
     }
     return [(workspace, found.get(workspace.pk)) for workspace in workspaces]
+
+
+def sso_enabled_by_public_id(public_id: str) -> SingleSignOn | None:
+    try:
+        return SingleSignOn.objects.filter(enabled=True, public_id=public_id).first()
+    except ValidationError:  # not a UUID
+        return None
+
+
+def sso_failed_sentence(company: str) -> str:
+    """Said on the log-in page when the provider did not answer as expected."""
+    return _(
+        "Signing in with %(company)s did not work: it did not answer as expected. Try again "
+        "in a minute; if it keeps failing, ask your workspace's admin to check its single "
+        "sign-on settings."
+    ) % {"company": company}

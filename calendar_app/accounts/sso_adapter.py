@@ -95,14 +95,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 request, provider, error, exception, extra_context
             )
         if error == "cancelled":
-            sentence = _("You cancelled signing in with %(company)s.")
+            sentence = _("You cancelled signing in with %(company)s.") % {"company": app.name}
         else:
-            sentence = _(
-                "Signing in with %(company)s did not work: it did not answer as expected. "
-                "Try again in a minute; if it keeps failing, ask your workspace's admin to "
-                "check its single sign-on settings."
-            )
-        raise back_to_login(request, sentence % {"company": app.name})
+            sentence = sso.sso_failed_sentence(app.name)
+        raise back_to_login(request, sentence)
 
     def pre_social_login(self, request, sociallogin) -> None:
         provider = provider_of(sociallogin)

@@ -193,3 +193,19 @@ def sso_remove(request: HttpRequest, public_id) -> HttpResponse:
         sso.sso_delete(provider=provider)
         messages.success(request, _("Single sign-on is removed; members sign in with passwords."))
     return redirect("sso_settings", public_id=workspace.public_id)
+
+
+def sso_login(request: HttpRequest, provider_id: str) -> HttpResponse:
+    """allauth's openid_connect log-in (the "Sign in with <company>" button), which reads the
+    provider's discovery document first: a provider that does not answer, or an address the
+    server may not call, is told on the log-in page rather than as a server error."""
+    from allauth.socialaccount.providers.openid_connect.views import login
+    from requests import RequestException
+
+    try:
+        return login(request, provider_id)
+    except RequestException:
+        provider = sso.sso_enabled_by_public_id(provider_id)
+        company = provider.label if provider else _("your company")
+        messages.error(request, sso.sso_failed_sentence(company))
+        return redirect("login")
