@@ -146,6 +146,17 @@ def sso_delete(*, provider: SingleSignOn) -> None:
     provider.delete()
 
 
+def sso_only_provider_of(user) -> SingleSignOn | None:
+    """The "SSO only" provider that locks this person's password, if any (never for staff)."""
+    if user is None or not user.pk or user.is_staff or user.is_superuser:
+        return None
+    return (
+        SingleSignOn.objects.filter(enabled=True, sso_only=True, workspace__memberships__user=user)
+        .order_by("label")
+        .first()
+    )
+
+
 def sso_password_refusal(user) -> str | None:
     """Why this person may not use a password (a member of an "SSO only" workspace), or None.
     Site staff are exempt, so an operator can always get in, e.g. to fix a broken provider."""

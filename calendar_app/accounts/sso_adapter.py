@@ -16,6 +16,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 from requests.exceptions import ConnectionError as RequestsConnectionError
@@ -139,3 +140,38 @@ def _uuid(value: str) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+# "SSO only", called by the account adapter (accounts/adapter.py) ------------------------------
+
+
+def sso_only_refusal(request, user, *, signal_kwargs: dict | None):
+    """For allauth's `pre_login`: a member of an "SSO only" workspace who signs in other
+    than through single sign-on (a password, a code) is sent back to the log-in page with
+    the sentence naming the button. Site staff are exempt (`sso.sso_password_refusal`)."""
+    if (signal_kwargs or {}).get("sociallogin") is not None:
+        return None
+    refusal = sso.sso_password_refusal(user)
+    if refusal is None:
+        return None
+    messages.error(request, refusal)
+    return redirect("login")
+
+
+def sso_only_reset_mail(adapter, user, email: str, context: dict) -> bool:
+    """For allauth's `send_password_reset_mail`: to a member of an "SSO only" workspace,
+    sends the way to sign in instead of a reset link, and answers True. The page after the
+    request reads the same either way, so it does not tell who is whose member."""
+    if sso.sso_password_refusal(user) is None:
+        return False
+    locked = sso.sso_only_provider_of(user)
+    request = context.get("request")
+    login_url = reverse("login")
+    if request is not None:
+        login_url = request.build_absolute_uri(login_url)
+    adapter.send_mail(
+        "account/email/sso_only_password_reset",
+        email,
+        {**context, "company": locked.label, "login_url": login_url},
+    )
+    return True
