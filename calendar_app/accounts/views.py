@@ -5,15 +5,18 @@ provider, whose client secret is never shown back."""
 
 from __future__ import annotations
 
+from allauth.socialaccount.providers.openid_connect import views as openid_connect_views
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
+from requests import RequestException
 
 from calendar_app.access import token_for, viewer_for, workspace_for
 from calendar_app.accounts import selectors, services, sso, tokens
@@ -196,16 +199,22 @@ def sso_remove(request: HttpRequest, public_id) -> HttpResponse:
 
 
 def sso_login(request: HttpRequest, provider_id: str) -> HttpResponse:
-    """allauth's openid_connect log-in (the "Sign in with <company>" button), which reads the
-    provider's discovery document first: a provider that does not answer, or an address the
-    server may not call, is told on the log-in page rather than as a server error."""
-    from allauth.socialaccount.providers.openid_connect.views import login
-    from requests import RequestException
+    """allauth's openid_connect log-in (the "Sign in with <company>" button, a POST), which
+    reads the provider's discovery document and redirects to its authorize page.
 
+    The redirect becomes a page that moves on by itself: a Content-Security-Policy's
+    form-action covers the redirects after a form's POST, and the provider's authorize page
+    may be on any host its discovery document names. A provider that does not answer, or an
+    address the server may not call, is said on the log-in page rather than as an error."""
+    provider = sso.sso_enabled_by_public_id(provider_id)
     try:
-        return login(request, provider_id)
+        response = openid_connect_views.login(request, provider_id)
     except RequestException:
-        provider = sso.sso_enabled_by_public_id(provider_id)
         company = provider.label if provider else _("your company")
         messages.error(request, sso.sso_failed_sentence(company))
         return redirect("login")
+    target = response.get("Location", "") if response.status_code == 302 else ""
+    if provider is None or not target or url_has_allowed_host_and_scheme(target, None):
+        return response  # on this site: an error page, or allauth's own confirmation
+    context = {"company": provider.label, "target": target}
+    return shown_once.uncached(render(request, "accounts/sso_redirect.html", context))
