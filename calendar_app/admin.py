@@ -14,6 +14,10 @@ from __future__ import annotations
 
 # Imported for their registrations: their apps come after this one in INSTALLED_APPS, and their
 # pages are made superuser-only below (SITE_ONLY).
+import allauth.account.admin
+import allauth.mfa.admin
+import allauth.socialaccount.admin
+import allauth.usersessions.admin  # noqa: F401
 import axes.admin  # noqa: F401
 import django_q.admin  # noqa: F401
 from django import forms
@@ -481,9 +485,13 @@ class SuperusersOnly:
 
 
 # django-q2's tasks (any workspace's, with their arguments), axes' log-in attempts (anyone's,
-# and deleting one unlocks it) and groups (permissions for anyone): the site's, not a workspace's.
+# and deleting one unlocks it), groups (permissions for anyone) and allauth's email addresses,
+# second factors, sessions and social accounts and apps (anyone's, with secrets): the site's,
+# not a workspace's.
 SITE_ONLY = [Group, *apps.get_app_config("django_q").get_models()]
 SITE_ONLY += apps.get_app_config("axes").get_models()
+for label in ("account", "mfa", "socialaccount", "usersessions"):
+    SITE_ONLY += apps.get_app_config(label).get_models()
 for model in SITE_ONLY:
     if admin.site.is_registered(model):
         model_admin = type(admin.site.get_model_admin(model))

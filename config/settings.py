@@ -88,6 +88,14 @@ INSTALLED_APPS = [
     "calendar_app",
     "django_q",
     "axes",
+    # Sign-in (#28): accounts (log-in, password reset, email change), two factors, the
+    # person's sessions and single sign-on with OpenID Connect, all from django-allauth.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "scripe_integration",
     # The REST API (#27): calendar_app/api, its OpenAPI schema and docs served from packages.
     "rest_framework",
@@ -111,15 +119,21 @@ MIDDLEWARE = [
     "calendar_app.web.middleware.ReadableMethodNotAllowedMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # allauth's: the state of a log-in in progress (two factors, SSO), and each signed-in
+    # session's device, address and last request, for the sessions list.
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     # django-axes wants to be last: it turns a lockout flagged during the view into its page.
     "axes.middleware.AxesMiddleware",
 ]
 
 # django-axes checks every log-in first and refuses a locked-out one even with the right
-# password; ModelBackend then does the actual authentication.
+# password; allauth's backend then authenticates by username or email (ModelBackend stays for
+# the Django admin's own log-in form, which sends a username only).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -299,6 +313,22 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# django-allauth (#28). One field takes a username or an email address. Accounts are made by
+# the team (an admin, or an invitation), never by a stranger: the adapter closes sign-up.
+ACCOUNT_ADAPTER = "calendar_app.accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+# No "remember me" box: a session lasts SESSION_COOKIE_AGE, as it did before allauth.
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PRODUCT_NAME}] "
+ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
+# django-axes owns log-in throttling (below: per username and address, and per address across
+# usernames, with its lock-out page); allauth's own log-in limits would answer first with a
+# page of their own and count differently, so they are off. Its other limits (password reset
+# emails, email changes) stay.
+ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None}
 
 # Log-in throttling (django-axes). Failures are counted per username *and* IP address
 # together: a stranger who knows a username cannot lock its owner out from elsewhere, and one

@@ -1,11 +1,11 @@
-"""The site's addresses: the calendar's own, the log-in pages, the Django admin and the
-Scripe library's OAuth callback."""
+"""The site's addresses: the calendar's own, the account pages (django-allauth), the Django
+admin and the Scripe library's OAuth callback."""
 
 from __future__ import annotations
 
+from allauth.account import views as account_views
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from calendar_app.assistants.endpoint import mcp_endpoint
@@ -14,12 +14,11 @@ admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
 admin.site.site_title = settings.PRODUCT_NAME
 
 urlpatterns = [
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # allauth's log-in and log-out under the names the templates use ({% url 'login' %});
+    # its own names (account_login, account_logout) reverse to the same addresses.
+    path("accounts/login/", account_views.login, name="login"),
+    path("accounts/logout/", account_views.logout, name="logout"),
+    path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     # The REST API (#27): /api/v1/…, its schema and docs.
     path("api/", include("calendar_app.api.urls")),

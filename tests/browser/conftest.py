@@ -99,7 +99,7 @@ class Journey:
         if user is None:
             return page
         page.goto(f"{self.url}/accounts/login/")
-        page.fill("#id_username", user.username)
+        page.fill("#id_login", user.username)
         page.fill("#id_password", "pw")
         page.click("button[type=submit]")
         page.wait_for_url(f"{self.url}/")

@@ -58,7 +58,7 @@ def test_the_insights_page_as_a_manager_sees_it(browser, live_server, transactio
     page.on("console", lambda m: m.type == "error" and problems.append(m.text))
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "ada")
+    page.fill("#id_login", "ada")
     page.fill("#id_password", "pw")
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")

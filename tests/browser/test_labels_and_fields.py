@@ -14,7 +14,7 @@ def test_the_new_post_dialogs_project_label_leads_to_its_own_field(browser, live
     page.on("console", lambda m: m.type == "error" and problems.append(m.text))
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", team.editor.username)
+    page.fill("#id_login", team.editor.username)
     page.fill("#id_password", "pw")
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")

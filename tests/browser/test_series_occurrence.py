@@ -33,7 +33,7 @@ def test_saving_an_occurrence_from_the_series_page_opens_the_post(browser, live_
     page.on("console", lambda m: m.type == "error" and problems.append(m.text))
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", team.editor.username)
+    page.fill("#id_login", team.editor.username)
     page.fill("#id_password", "pw")
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")

@@ -77,7 +77,7 @@ def test_a_second_run_keeps_passwords_sessions_and_roles(settings, sandbox, clie
     membership = Membership.objects.get(user__username="manager")
     membership.role = Role.ADMIN
     membership.save()
-    response = client.post("/accounts/login/", {"username": "admin", "password": "demo"})
+    response = client.post("/accounts/login/", {"login": "admin", "password": "demo"})
     assert response.status_code == 302 and client.get("/").status_code == 200
 
     seed(settings, sandbox)

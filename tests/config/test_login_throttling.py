@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
 LOCKED = "Log-in paused"
+WRONG = "The username and/or password you specified are not correct."
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +33,7 @@ def erin():
 def log_in(client, password, username="erin", address="203.0.113.7"):
     return client.post(
         "/accounts/login/",
-        {"username": username, "password": password},
+        {"login": username, "password": password},
         REMOTE_ADDR=address,
     )
 
@@ -50,7 +51,7 @@ def is_signed_in(client) -> bool:
 def test_four_failures_still_show_the_ordinary_form_error(client, erin):
     response = fail(client, 4)
     assert response.status_code == 200
-    assert "Please enter a correct username and password" in response.content.decode()
+    assert WRONG in response.content.decode()
     assert LOCKED not in response.content.decode()
 
 
@@ -227,7 +228,7 @@ def through_nginx(client, password, client_address, claimed=""):
     forwarded = f"{claimed}, {client_address}" if claimed else client_address
     return client.post(
         "/accounts/login/",
-        {"username": "erin", "password": password},
+        {"login": "erin", "password": password},
         REMOTE_ADDR=NGINX,
         HTTP_X_FORWARDED_FOR=forwarded,
     )

@@ -92,14 +92,14 @@ def test_a_browser_opening_a_post_only_address_gets_a_readable_405(client, team)
     assert '<main id="main"' in html and 'href="/"' in html
 
 
-def test_opening_the_logout_address_gets_the_readable_405_too(client, team):
+def test_opening_the_logout_address_asks_before_logging_out(client, team):
+    """A link (or a prefetch) to the address never logs anyone out: it asks, with a form."""
     client.force_login(team.editor)
     response = client.get("/accounts/logout/", headers={"Accept": BROWSER_ACCEPT})
-    assert response.status_code == 405
-    assert response["Allow"] == "POST, OPTIONS"
+    assert response.status_code == 200
     html = response.content.decode()
-    assert "This address cannot be opened" in html
-    assert "accepts only POST, not GET" in html
+    assert "Do you want to log out?" in html
+    assert '<form method="post" action="/accounts/logout/">' in html
     assert is_still_signed_in(client)
 
 
