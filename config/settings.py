@@ -329,6 +329,13 @@ ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
 # page of their own and count differently, so they are off. Its other limits (password reset
 # emails, email changes) stay.
 ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None}
+# Single sign-on (#28): each workspace's OpenID Connect provider is an allauth app built at run
+# time from its SingleSignOn (the secret decrypted only in memory); the adapter checks the
+# provider's email (verified, an allowed domain) and makes the person a member.
+SOCIALACCOUNT_ADAPTER = "calendar_app.accounts.sso_adapter.SocialAccountAdapter"
+# The address the provider vouches for is stored as verified, so no confirmation email.
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
 
 # Log-in throttling (django-axes). Failures are counted per username *and* IP address
 # together: a stranger who knows a username cannot lock its owner out from elsewhere, and one

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from calendar_app.accounts import views as profile_views
 from calendar_app.assistants.endpoint import mcp_endpoint
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
@@ -18,6 +19,8 @@ urlpatterns = [
     # its own names (account_login, account_logout) reverse to the same addresses.
     path("accounts/login/", account_views.login, name="login"),
     path("accounts/logout/", account_views.logout, name="logout"),
+    # Single sign-on's log-in (#28): allauth's, with a failing provider said on the log-in page.
+    path("accounts/oidc/<str:provider_id>/login/", profile_views.sso_login, name="sso_login"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     # The REST API (#27): /api/v1/…, its schema and docs.
