@@ -193,3 +193,9 @@ urlpatterns = [
     # Pages without our <link rel="icon"> (the admin) make browsers ask for /favicon.ico.
     path("favicon.ico", core.favicon),
 ]
+
+# Single sign-on's "Sign in with <company>" (#28): allauth's openid_connect log-in, which
+# config/urls.py puts before allauth's own addresses so that this one answers.
+sso_login_patterns = [
+    path("<str:provider_id>/login/", profile.sso_login, name="sso_login"),
+]

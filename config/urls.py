@@ -8,8 +8,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from calendar_app.accounts import views as profile_views
 from calendar_app.assistants.endpoint import mcp_endpoint
+from calendar_app.urls import sso_login_patterns
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
 admin.site.site_title = settings.PRODUCT_NAME
@@ -20,7 +20,7 @@ urlpatterns = [
     path("accounts/login/", account_views.login, name="login"),
     path("accounts/logout/", account_views.logout, name="logout"),
     # Single sign-on's log-in (#28): allauth's, with a failing provider said on the log-in page.
-    path("accounts/oidc/<str:provider_id>/login/", profile_views.sso_login, name="sso_login"),
+    path("accounts/oidc/", include(sso_login_patterns)),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     # The REST API (#27): /api/v1/…, its schema and docs.
