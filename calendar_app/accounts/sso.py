@@ -195,8 +195,23 @@ def sso_email_refusal(*, provider: SingleSignOn, email: str, verified: bool) -> 
 
 
 def sso_user_for_email(email: str):
-    """The existing account with this email, which a verified sign-in connects to."""
-    return get_user_model().objects.filter(email__iexact=email, is_active=True).first()
+    """The existing account with this email, which a verified sign-in may connect to."""
+    return get_user_model().objects.filter(email__iexact=email).first()
+
+
+def sso_connect_refusal(*, provider: SingleSignOn, user) -> str | None:
+    """Why the provider may not take over this existing account, or None. A workspace's
+    admin chooses its provider and its domains, so the provider may only vouch for accounts
+    within the admin's reach (the Django admin's rule, admin.accounts_in_reach): members of
+    this workspace only, never site staff, nor an account of the site in no workspace."""
+    workspaces = set(Membership.objects.filter(user=user).values_list("workspace", flat=True))
+    operator = user.is_staff or user.is_superuser
+    if user.is_active and not operator and workspaces == {provider.workspace_id}:
+        return None
+    return _(
+        "An account with the email %(email)s already exists outside %(company)s, so "
+        "%(company)s cannot sign in to it. Log in with its password instead."
+    ) % {"email": user.email, "company": provider.label}
 
 
 def sso_invitation_role(*, workspace: Workspace, user) -> str | None:

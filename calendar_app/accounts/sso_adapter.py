@@ -114,9 +114,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             raise back_to_login(request, refusal)
         if not sociallogin.is_existing:
             # The provider vouches for this address (verified, in an allowed domain): the
-            # account that has it is theirs.
+            # account that has it is theirs, if it is one the workspace's admin may vouch for.
             user = sso.sso_user_for_email(email)
             if user is not None:
+                refusal = sso.sso_connect_refusal(provider=provider, user=user)
+                if refusal:
+                    raise back_to_login(request, refusal)
                 sociallogin.connect(request, user)
         if sociallogin.is_existing:
             sso.sso_member_join(provider=provider, user=sociallogin.user)

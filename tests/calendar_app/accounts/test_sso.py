@@ -122,6 +122,19 @@ def test_an_existing_account_with_the_email_is_connected_and_keeps_its_role(clie
     assert Membership.objects.get(user=team.editor).role == Role.EDITOR
 
 
+def test_an_account_outside_the_workspace_is_not_taken_over(client, team, acme_sso):
+    # A workspace's admin picks the provider and the domains: it must not vouch for a site
+    # operator's account, nor one of another workspace, that happens to have the email.
+    for account in (team.admin, team.outsider):
+        get_user_model().objects.filter(email="erin@acme.test").update(email="")
+        account.email = "erin@acme.test"
+        account.save()
+        response = sign_in(client, "erin.idp", "pw-erin")
+        assert signed_in_user(client) is None
+        assert "already exists outside Acme" in response.content.decode()
+    assert not Membership.objects.filter(user=team.outsider, workspace=team.workspace).exists()
+
+
 def test_an_email_domain_not_allowed_is_refused(client, acme_sso):
     response = sign_in(client, "mallory", "pw-mallory")
     assert signed_in_user(client) is None
