@@ -215,9 +215,11 @@ def sso_connect_refusal(*, provider: SingleSignOn, user) -> str | None:
 
 
 def sso_invitation_role(*, workspace: Workspace, user) -> str | None:
-    """The hook for invitations (the team branch): accepts this email's pending invitation to
-    the workspace and returns its role, or None when there is none. Until invitations exist
-    there is none, and the provider's role applies."""
+    """The hook for invitations (#28, the team branch): accepts this person's pending
+    invitation to the workspace and returns its role, or None when there is none. Until
+    invitations are merged there is none, and the provider's role applies. Once they are,
+    this calls `accounts.invitations.invitations_accept_for_email(user=user,
+    email=user.email)` and returns the role of the membership it makes in `workspace`."""
     return None
 
 
