@@ -20,6 +20,7 @@ import allauth.socialaccount.admin
 import allauth.usersessions.admin  # noqa: F401
 import axes.admin  # noqa: F401
 import django_q.admin  # noqa: F401
+from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -37,6 +38,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from calendar_app.access import viewer_for
+from calendar_app.accounts import sso
+from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
     GenerationJob,
     Invitation,
@@ -46,6 +49,7 @@ from calendar_app.models import (
     Profile,
     Project,
     Role,
+    SingleSignOn,
     Source,
     SourceNote,
     Workspace,
@@ -75,6 +79,7 @@ WORKSPACE_PATHS: dict[type[Model], str] = {
     Label: "workspace",
     Source: "workspace",
     Invitation: "workspace",
+    SingleSignOn: "workspace",
     Profile: "user__memberships__workspace",
     get_user_model(): "memberships__workspace",
 }
@@ -378,6 +383,76 @@ class InvitationAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+class SingleSignOnAdminForm(forms.ModelForm):
+    """The provider with its secret write-only: typed to set or replace it, never shown."""
+
+    # Judged by the destination rule (sso_validate), not Django's URL syntax alone.
+    issuer_url = forms.CharField(max_length=500, label="Issuer URL")
+    client_secret = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Stored encrypted, never shown. Leave empty to keep the stored one.",
+    )
+
+    class Meta:
+        model = SingleSignOn
+        fields = [
+            "workspace",
+            "label",
+            "issuer_url",
+            "client_id",
+            "client_secret",
+            "allowed_domains",
+            "new_member_role",
+            "enabled",
+            "sso_only",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            # The app's one check, so the admin and the settings page agree.
+            sso.sso_validate(
+                label=data.get("label") or "",
+                issuer_url=data.get("issuer_url") or "",
+                client_id=data.get("client_id") or "",
+                allowed_domains=data.get("allowed_domains") or "",
+                new_member_role=data.get("new_member_role") or "",
+                client_secret=data.get("client_secret") or "",
+                has_secret=bool(self.instance.pk),
+                enabled=bool(data.get("enabled")),
+                sso_only=bool(data.get("sso_only")),
+            )
+        except Refusal as refusal:
+            for field, message in refusal.fields.items():
+                self.add_error(field if field in self.fields else None, message)
+        return data
+
+
+@admin.register(SingleSignOn)
+class SingleSignOnAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
+    form = SingleSignOnAdminForm
+    list_display = ["label", "workspace", "issuer_url", "enabled", "sso_only", "new_member_role"]
+    list_filter = ["enabled", "sso_only"]
+
+    @method_decorator(sensitive_post_parameters("client_secret"))
+    def changeform_view(self, *args, **kwargs):
+        return super().changeform_view(*args, **kwargs)
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = form.cleaned_data
+        saved = sso.sso_save(
+            workspace=data["workspace"],
+            label=data["label"],
+            issuer_url=data["issuer_url"],
+            client_id=data["client_id"],
+            client_secret=data.get("client_secret") or "",
+            allowed_domains=data["allowed_domains"],
+            new_member_role=data["new_member_role"],
+            enabled=data["enabled"],
+            sso_only=data["sso_only"],
+        )
+        obj.pk, obj.public_id = saved.pk, saved.public_id
 
 
 @admin.register(Profile)

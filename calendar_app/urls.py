@@ -135,6 +135,9 @@ urlpatterns = [
         profile.api_token_revoke,
         name="api_token_revoke",
     ),
+    # Single sign-on (#28): a workspace's OpenID Connect provider, for its admins.
+    path("settings/sso/<uuid:public_id>/", profile.sso_settings, name="sso_settings"),
+    path("settings/sso/<uuid:public_id>/remove/", profile.sso_remove, name="sso_remove"),
     path("import/", interchange.import_start, name="import_start"),
     path("import/template.csv", interchange.import_template, name="import_template"),
     path("import/<uuid:workspace_id>/", interchange.import_upload, name="import_upload"),
@@ -217,4 +220,10 @@ urlpatterns = [
     path("hooks/scripe/<uuid:public_id>/", hooks.scripe_webhook, name="scripe_webhook"),
     # Pages without our <link rel="icon"> (the admin) make browsers ask for /favicon.ico.
     path("favicon.ico", core.favicon),
+]
+
+# Single sign-on's "Sign in with <company>" (#28): allauth's openid_connect log-in, which
+# config/urls.py puts before allauth's own addresses so that this one answers.
+sso_login_patterns = [
+    path("<str:provider_id>/login/", profile.sso_login, name="sso_login"),
 ]

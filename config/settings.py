@@ -259,6 +259,10 @@ SCRIPE_ALLOW_LOCAL_HOSTS = envbool(
 # https on the public internet only. On, plain http and loopback, private or link-local
 # addresses are allowed too: for tests, development and a receiver on the same machine.
 OUTGOING_WEBHOOKS_ALLOW_LOCAL = envbool("OUTGOING_WEBHOOKS_ALLOW_LOCAL", "False")
+# Single sign-on (#28): a workspace's OpenID Connect issuer, and every address its discovery
+# document names (token, keys, userinfo), under the same rule. On, plain http and local
+# addresses are allowed too: for tests (a provider on 127.0.0.1) and development.
+SSO_ALLOW_LOCAL_HOSTS = envbool("SSO_ALLOW_LOCAL_HOSTS", "False")
 SCRIPE_READ_TIMEOUT = float(os.getenv("SCRIPE_READ_TIMEOUT", "15"))
 # Where an uploaded source file waits until Scripe has it (#26); the web server and the
 # workers must both see it. Empty: a folder in the system's temporary directory.
@@ -362,6 +366,13 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 # The Django admin asks every staff user for a second factor. Off by default with DEBUG (the
 # development demo's admin, the tests), on in production unless set.
 ADMIN_REQUIRES_TWO_FACTOR = envbool("ADMIN_REQUIRES_TWO_FACTOR", "False" if DEBUG else "True")
+# Single sign-on (#28): each workspace's OpenID Connect provider is an allauth app built at run
+# time from its SingleSignOn (the secret decrypted only in memory); the adapter checks the
+# provider's email (verified, an allowed domain) and makes the person a member.
+SOCIALACCOUNT_ADAPTER = "calendar_app.accounts.sso_adapter.SocialAccountAdapter"
+# The address the provider vouches for is stored as verified, so no confirmation email.
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
 
 # Log-in throttling (django-axes). Failures are counted per username *and* IP address
 # together: a stranger who knows a username cannot lock its owner out from elsewhere, and one

@@ -11,6 +11,7 @@ from django.urls import include, path
 
 from calendar_app.assistants.endpoint import mcp_endpoint
 from config.metrics import metrics_view
+from calendar_app.urls import sso_login_patterns
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
 admin.site.site_title = settings.PRODUCT_NAME
@@ -23,6 +24,8 @@ urlpatterns = [
     # its own names (account_login, account_logout) reverse to the same addresses.
     path("accounts/login/", account_views.login, name="login"),
     path("accounts/logout/", account_views.logout, name="logout"),
+    # Single sign-on's log-in (#28): allauth's, with a failing provider said on the log-in page.
+    path("accounts/oidc/", include(sso_login_patterns)),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     # The REST API (#27): /api/v1/…, its schema and docs.

@@ -1,5 +1,6 @@
-"""How django-allauth behaves here: nobody signs themselves up, and an account email that
-cannot be sent is said so to the person waiting for it.
+"""How django-allauth behaves here: nobody signs themselves up; an account email that cannot
+be sent is said so to the person waiting for it; the members of a workspace that signs in
+only with single sign-on use no password (accounts/sso_adapter.py).
 
 Accounts are made by the team: an admin (the Django admin today) or an invitation link. An
 open sign-up form would let anyone on the internet make an account with no workspace."""
@@ -14,12 +15,14 @@ from django.contrib import messages
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-log = logging.getLogger(__name__)
+from calendar_app.accounts.sso_adapter import sso_only_refusal, sso_only_reset_mail
 
+log = logging.getLogger(__name__)
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
-        # Invitations (#28) open it for the person holding a valid link, here.
+        # An invitation link (accounts/invitations.py) makes its account itself; SSO's
+        # (accounts/sso_adapter.py) decides for itself too.
         return False
 
     def send_mail(self, template_prefix: str, email: str, context_: dict) -> None:
@@ -40,3 +43,12 @@ class AccountAdapter(DefaultAccountAdapter):
                         "it. Please try again in a few minutes."
                     ),
                 )
+
+    def pre_login(self, request: HttpRequest, user, **kwargs):
+        # Single sign-on only (#28): such a workspace's members sign in with its provider.
+        refused = sso_only_refusal(request, user, signal_kwargs=kwargs.get("signal_kwargs"))
+        return refused or super().pre_login(request, user, **kwargs)
+
+    def send_password_reset_mail(self, user, email: str, context: dict) -> None:
+        if not sso_only_reset_mail(self, user, email, context):
+            super().send_password_reset_mail(user, email, context)

@@ -66,6 +66,7 @@ from calendar_app.models.sources import (
     SourceKind,
     SourceStatus,
 )
+from calendar_app.models.sso import SingleSignOn, parse_domains
 from calendar_app.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from calendar_app.models.workspaces import (
     LANGUAGES,
@@ -137,6 +138,7 @@ __all__ = [
     "Scope",
     "Series",
     "SeriesOccurrence",
+    "SingleSignOn",
     "SlotEvent",
     "SlotQuerySet",
     "SlotStatus",
@@ -151,6 +153,7 @@ __all__ = [
     "Workspace",
     "WorkspaceExport",
     "invitation_expiry",
+    "parse_domains",
     "person_name",
     "time_zone_choices",
     "undo_deadline",

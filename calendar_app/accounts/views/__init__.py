@@ -1,19 +1,27 @@
 """A person's own settings page: their time zone, their calendar feed, their email choices and
-their API tokens (an admin also sees, and may revoke, their workspaces' tokens)."""
+their API tokens (an admin also sees, and may revoke, their workspaces' tokens); and, for a
+workspace's admins, its single sign-on page: set up, change or remove the OpenID Connect
+provider, whose client secret is never shown back."""
 
 from __future__ import annotations
 
+from allauth.socialaccount.providers.openid_connect import views as openid_connect_views
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
+from requests import RequestException
 
 from calendar_app.access import token_for, viewer_for, workspace_for
-from calendar_app.accounts import selectors, services, tokens, two_factor
+from calendar_app.accounts import selectors, services, sso, tokens, two_factor
 from calendar_app.accounts.forms import FeedForm, ProfileForm, TokenForm, TwoFactorPolicyForm
+from calendar_app.accounts.sso_forms import SingleSignOnForm
 from calendar_app.core.refusals import Refusal
 from calendar_app.interchange import ical
 from calendar_app.models import Role, time_zone_choices
@@ -156,3 +164,84 @@ def workspace_two_factor(request: HttpRequest, workspace_id) -> HttpResponse:
         % {"workspace": workspace.name},
     )
     return redirect(reverse("settings") + "#sign-in")
+
+
+# Single sign-on (#28) ----------------------------------------------------------------------
+
+SSO_TO_EDIT = gettext_lazy("set up single sign-on")
+
+
+@sensitive_post_parameters("client_secret")
+@login_required
+@require_http_methods(["GET", "POST"])
+def sso_settings(request: HttpRequest, public_id) -> HttpResponse:
+    workspace = workspace_for(viewer_for(request), public_id, role=Role.ADMIN, to=SSO_TO_EDIT)
+    provider = sso.sso_of(workspace)
+    if request.method == "POST":
+        form = SingleSignOnForm(request.POST)
+        if form.is_valid():
+            try:
+                sso.sso_save(workspace=workspace, **form.cleaned_data)
+            except Refusal as refusal:
+                show_on_form(form, refusal)
+            else:
+                messages.success(request, _("Single sign-on is saved."))
+                return redirect("sso_settings", public_id=workspace.public_id)
+        status = 422
+    else:
+        initial = {"label": workspace.name}
+        if provider is not None:
+            initial = {
+                field: getattr(provider, field)
+                for field in (
+                    "label",
+                    "issuer_url",
+                    "client_id",
+                    "allowed_domains",
+                    "new_member_role",
+                    "enabled",
+                    "sso_only",
+                )
+            }
+        form = SingleSignOnForm(initial=initial)
+        status = 200
+    callback = ""
+    if provider is not None:
+        callback = request.build_absolute_uri(
+            reverse("openid_connect_callback", kwargs={"provider_id": provider.public_id})
+        )
+    context = {"workspace": workspace, "provider": provider, "form": form, "callback": callback}
+    return render(request, "accounts/sso.html", context, status=status)
+
+
+@login_required
+@require_POST
+def sso_remove(request: HttpRequest, public_id) -> HttpResponse:
+    workspace = workspace_for(viewer_for(request), public_id, role=Role.ADMIN, to=SSO_TO_EDIT)
+    provider = sso.sso_of(workspace)
+    if provider is not None:
+        sso.sso_delete(provider=provider)
+        messages.success(request, _("Single sign-on is removed; members sign in with passwords."))
+    return redirect("sso_settings", public_id=workspace.public_id)
+
+
+def sso_login(request: HttpRequest, provider_id: str) -> HttpResponse:
+    """allauth's openid_connect log-in (the "Sign in with <company>" button, a POST), which
+    reads the provider's discovery document and redirects to its authorize page.
+
+    The redirect becomes a page that moves on by itself: a Content-Security-Policy's
+    form-action covers the redirects after a form's POST, and the provider's authorize page
+    may be on any host its discovery document names. A provider that does not answer, or an
+    address the server may not call, is said on the log-in page rather than as an error."""
+    provider = sso.sso_enabled_by_public_id(provider_id)
+    try:
+        response = openid_connect_views.login(request, provider_id)
+    except RequestException:
+        company = provider.label if provider else _("your company")
+        messages.error(request, sso.sso_failed_sentence(company))
+        return redirect("login")
+    target = response.get("Location", "") if response.status_code == 302 else ""
+    if provider is None or not target or url_has_allowed_host_and_scheme(target, None):
+        return response  # on this site: an error page, or allauth's own confirmation
+    context = {"company": provider.label, "target": target}
+    return shown_once.uncached(render(request, "accounts/sso_redirect.html", context))
