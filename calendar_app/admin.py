@@ -383,6 +383,8 @@ class InvitationAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
 class SingleSignOnAdminForm(forms.ModelForm):
     """The provider with its secret write-only: typed to set or replace it, never shown."""
 

@@ -13,14 +13,15 @@ class CalendarAppConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import pre_enqueue, pre_execute
 
-        from calendar_app.core import request_id
-
         # Connects the receivers of signals in every process, whatever it imports first (a
         # worker that only verifies keys, say): scripe_integration's `key_refused`, and the
         # log-in and enrolment ones that note who must enrol a second factor (#28).
-        from calendar_app.accounts import two_factor  # noqa: F401
         # The receivers that stamp a new session and sign out the others on a new password.
-        from calendar_app.accounts import sessions  # noqa: F401
+        from calendar_app.accounts import (
+            sessions,  # noqa: F401
+            two_factor,  # noqa: F401
+        )
+        from calendar_app.core import request_id
         from calendar_app.notifications import services as notifications  # noqa: F401
 
         # A task carries the id of the request that enqueued it onto its own log lines.

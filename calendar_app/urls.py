@@ -113,7 +113,9 @@ urlpatterns = [
         profile.workspace_two_factor,
         name="workspace_two_factor",
     ),
+    path(
         "settings/sessions/end-others/", signed_in.sessions_end_others, name="sessions_end_others"
+    ),
     path("settings/sessions/<str:public_id>/end/", signed_in.session_end, name="session_end"),
     # The team (#28): members, roles, invitations; the link an invitee opens (no login).
     path("team/", team.team_index, name="team_index"),
@@ -122,10 +124,12 @@ urlpatterns = [
         "team/invitations/<uuid:public_id>/resend/",
         team.invitation_resend,
         name="invitation_resend",
+    ),
     path(
         "team/invitations/<uuid:public_id>/revoke/",
         team.invitation_revoke,
         name="invitation_revoke",
+    ),
     path("team/members/<uuid:public_id>/role/", team.member_role, name="member_role"),
     path("team/members/<uuid:public_id>/remove/", team.member_remove, name="member_remove"),
     path("invitations/<str:token>/", team.invitation_page, name="invitation"),

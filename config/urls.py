@@ -10,8 +10,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from calendar_app.assistants.endpoint import mcp_endpoint
-from config.metrics import metrics_view
 from calendar_app.urls import sso_login_patterns
+from config.metrics import metrics_view
 
 admin.site.site_header = f"{settings.PRODUCT_NAME} admin"
 admin.site.site_title = settings.PRODUCT_NAME

@@ -28,7 +28,8 @@ How each process is stopped:
   kernel then sends each process it started the signal that stops it (PR_SET_PDEATHSIG); each
   stops what it started in turn: the autoreloader kills its server child, the cluster process
   its sentinel and workers (after at most --orphan-grace seconds of graceful stop, since the
-  workers would first run every task they had already taken). Elsewhere such a kill may leave them running.
+  workers would first run every task they had already taken). Elsewhere such a kill may leave
+  them running.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from calendar_app.accounts.sso_adapter import sso_only_refusal, sso_only_reset_m
 
 log = logging.getLogger(__name__)
 
+
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # An invitation link (accounts/invitations.py) makes its account itself; SSO's

@@ -119,6 +119,8 @@ class TwoFactorPolicyForm(forms.Form):
 
     admins = forms.BooleanField(required=False, label=_("Require two-factor for admins"))
     everyone = forms.BooleanField(required=False, label=_("Require two-factor for everyone"))
+
+
 class InviteForm(forms.Form):
     """An invitation; `invitations.invitation_create` holds the rules (role within one's own,
     not a member already)."""

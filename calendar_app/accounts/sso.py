@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from calendar_app.accounts.invitations import invitations_accept_for_email
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import Membership, Role, SingleSignOn, Workspace, parse_domains
 from scripe_integration import crypto
@@ -214,15 +215,6 @@ def sso_connect_refusal(*, provider: SingleSignOn, user) -> str | None:
     ) % {"email": user.email, "company": provider.label}
 
 
-def sso_invitation_role(*, workspace: Workspace, user) -> str | None:
-    """The hook for invitations (#28, the team branch): accepts this person's pending
-    invitation to the workspace and returns its role, or None when there is none. Until
-    invitations are merged there is none, and the provider's role applies. Once they are,
-    this calls `accounts.invitations.invitations_accept_for_email(user=user,
-    email=user.email)` and returns the role of the membership it makes in `workspace`."""
-    return None
-
-
 def sso_member_join(*, provider: SingleSignOn, user) -> Membership:
     """Makes the person a member of the provider's workspace: with their pending invitation's
     role, else the provider's role for new members. An existing membership keeps its role."""
@@ -230,11 +222,13 @@ def sso_member_join(*, provider: SingleSignOn, user) -> Membership:
         membership = Membership.objects.filter(user=user, workspace=provider.workspace).first()
         if membership is not None:
             return membership
-        role = sso_invitation_role(workspace=provider.workspace, user=user)
+        # The provider vouched for the address: its pending invitations (to this workspace or
+        # others) are accepted with their roles, which win over the provider's default.
+        invitations_accept_for_email(user=user, email=user.email)
         membership, _created = Membership.objects.get_or_create(
             user=user,
             workspace=provider.workspace,
-            defaults={"role": role or provider.new_member_role},
+            defaults={"role": provider.new_member_role},
         )
     return membership
 

@@ -16,7 +16,7 @@ def give_members_public_ids(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calendar_app', '0029_ideas_sources'),
+        ('calendar_app', '0030_two_factor'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -20,6 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from calendar_app.access import viewer_for
 from calendar_app.accounts import two_factor
+from calendar_app.accounts.sessions import session_seen
 from calendar_app.core import request_id
 
 
@@ -46,7 +47,6 @@ class RequestIdMiddleware:
             request_id.unbind(token)
         response[self.HEADER] = value
         return response
-from calendar_app.accounts.sessions import session_seen
 
 
 class PolicyHeadersMiddleware:

@@ -14,8 +14,9 @@ import httpx
 import pytest
 from django.contrib.auth import get_user_model
 
-from calendar_app.accounts import sso
-from calendar_app.models import Membership, Role, SingleSignOn
+from calendar_app.access import viewer_of
+from calendar_app.accounts import invitations, sso
+from calendar_app.models import Invitation, InvitationState, Membership, Role, SingleSignOn
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProvider
 
 SSO_ID = uuid.UUID("0b6f1d2e-5c3a-4e8b-9f71-28d4c1a0e5b7")
@@ -102,6 +103,20 @@ def test_a_first_sign_in_makes_a_member_with_the_providers_role(client, team, ac
     membership = Membership.objects.get(user=alice)
     assert (membership.workspace, membership.role) == (team.workspace, Role.MANAGER)
     assert not alice.has_usable_password()
+
+
+def test_a_pending_invitation_gives_its_role_and_is_used_up(client, team, acme_sso, mailoutbox):
+    invitations.invitation_create(
+        viewer=viewer_of(team.admin),
+        workspace=team.workspace,
+        email="alice@acme.test",
+        role=Role.EDITOR,
+    )
+    sign_in(client, "alice", "pw-alice")
+    alice = signed_in_user(client)
+    # The invitation's role, not the provider's (Manager); the link no longer works.
+    assert Membership.objects.get(user=alice, workspace=team.workspace).role == Role.EDITOR
+    assert not Invitation.objects.filter(state=InvitationState.PENDING).exists()
 
 
 def test_a_second_sign_in_is_the_same_person(client, team, acme_sso):

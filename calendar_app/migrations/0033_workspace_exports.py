@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("calendar_app", "0029_ideas_sources"),
+        ("calendar_app", "0032_single_sign_on"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
