@@ -35,16 +35,14 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # db_default: the rows that exist now, and any the previous release writes while a
+        # deploy rolls, are off; the app's own default (on) is for workspaces made from now.
         migrations.AddField(
-            model_name="workspace",
-            name="require_two_factor_admins",
-            field=models.BooleanField(default=False),
-        ),
-        migrations.AlterField(
             model_name="workspace",
             name="require_two_factor_admins",
             field=models.BooleanField(
                 default=True,
+                db_default=False,
                 help_text="Admins of this workspace enrol an authenticator app or a passkey "
                 "when they next sign in, and cannot use the app until they have.",
                 verbose_name="Require two-factor for admins",
@@ -55,6 +53,7 @@ class Migration(migrations.Migration):
             name="require_two_factor_everyone",
             field=models.BooleanField(
                 default=False,
+                db_default=False,
                 help_text="Every member enrols a second factor when they next sign in.",
                 verbose_name="Require two-factor for everyone",
             ),

@@ -60,8 +60,11 @@ class Workspace(models.Model):
     # Two factors (#28): admins hold the workspace's Scripe key, so a new workspace asks them
     # for a second factor; migration 0030 leaves the workspaces made before it as they were.
     # Whoever must enrol is led through it when they next sign in (accounts/two_factor.py).
+    # On for workspaces made from now on; db_default False: rows that existed (and any a
+    # previous release writes during a rolling deploy) are off, as their people were never asked.
     require_two_factor_admins = models.BooleanField(
         default=True,
+        db_default=False,
         verbose_name=_("Require two-factor for admins"),
         help_text=_(
             "Admins of this workspace enrol an authenticator app or a passkey when they next "
@@ -70,6 +73,7 @@ class Workspace(models.Model):
     )
     require_two_factor_everyone = models.BooleanField(
         default=False,
+        db_default=False,
         verbose_name=_("Require two-factor for everyone"),
         help_text=_("Every member enrols a second factor when they next sign in."),
     )

@@ -1,7 +1,8 @@
 """Migrations are checked for backward-incompatible operations (django-migration-linter) on
-the suite's database, so that a rolling deploy never runs new code against an old schema or
-the reverse. Shipped migrations the linter flags are listed, each with its reason, in
-pyproject.toml's [tool.migration-lint.shipped]; any other flagged migration fails here."""
+PostgreSQL, the production database, so that a rolling deploy never runs new code against an
+old schema or the reverse. Shipped migrations the linter flags are listed, each with its
+reason, in pyproject.toml's [tool.migration-lint.shipped]; any other flagged migration fails
+here."""
 
 from __future__ import annotations
 
@@ -46,6 +47,11 @@ class _Recorder(MigrationLinter):
 # Outside a transaction: SQLite's schema editor (sqlmigrate's) refuses to work inside one.
 @pytest.mark.django_db(transaction=True)
 def test_no_unlisted_migration_is_backward_incompatible():
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "the linter judges PostgreSQL's SQL (SQLite rebuilds a table for every NOT NULL "
+            "column, which reads as incompatible); .ci/run checks it on PostgreSQL"
+        )
     linter = _Recorder(include_apps=APPS, no_cache=True, database=connection.alias)
     with contextlib.redirect_stdout(io.StringIO()):
         linter.lint_all_migrations()
