@@ -58,6 +58,8 @@ def test_a_manager_plans_moves_generates_and_approves_with_the_keyboard(journey)
         tab_to(page, "[aria-label='Next month']")
         keys.press("Enter")
         page.locator(f".day[data-date='{next_day}']").wait_for()
+        if not page.locator(f".day[data-date='{day}']").count():  # the new month starts after it
+            day, next_day = next_day, next_day + timedelta(days=1)
 
     # Plan: tomorrow's "+", the form in the dialog, its first field focused.
     # The days' "+" links are one Tab stop (today's); the arrow keys go from day to day.
