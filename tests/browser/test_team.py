@@ -5,12 +5,14 @@ on the calendar; the manager sees them in the team, and revokes another invitati
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
 
 from calendar_app.models import Membership
 from tests.browser.conftest import Journey
+from tests.browser.test_two_factor import code_at
 
 
 @pytest.mark.browser
@@ -89,5 +91,67 @@ def test_a_person_signs_out_their_other_sessions(browser, live_server, team):
         expect(rows).to_have_count(1)
         phone.reload()
         phone.wait_for_url(f"{journey.url}/accounts/login/?next=/")
+    finally:
+        journey.finish()
+
+
+@pytest.mark.browser
+def test_an_invited_manager_joins_enrols_totp_and_signs_back_in_with_a_code(
+    browser, live_server, team, mailoutbox, settings
+):
+    # The journey (#28): an admin invites a manager into a workspace that asks
+    # everyone for a second factor; she accepts, is led through TOTP enrolment, signs out and
+    # signs in with a code from her authenticator app.
+    settings.EMAIL_LINK_BASE_URL = live_server.url
+    # One step of clock drift allowed, so the sign-in can use the next step's code at once
+    # instead of waiting up to 30 s for a new one (a code is good once).
+    settings.MFA_TOTP_TOLERANCE = 1
+    journey = Journey(browser, live_server, team, None, "team_invitation_two_factor")
+    try:
+        admin = journey.page_for(team.admin)
+        # The rule is checked at each sign-in: the admin is in already.
+        team.workspace.require_two_factor_everyone = True
+        team.workspace.save(update_fields=["require_two_factor_everyone"])
+        admin.goto(f"{journey.url}/team/{team.workspace.public_id}/")
+        admin.fill("#invite-email", "maria@example.com")
+        admin.select_option("#invite-role", "manager")
+        admin.get_by_role("button", name="Send invitation").click()
+        expect(admin.get_by_text("Invitation sent to maria@example.com")).to_be_visible()
+        message = next(m for m in mailoutbox if m.to == ["maria@example.com"])
+        link = re.search(r"http\S+/invitations/\S+/", message.body).group(0)
+
+        maria = journey.page_for(None)
+        maria.goto(link)
+        maria.get_by_label("First name").fill("Maria")
+        maria.get_by_label("Password", exact=True).fill("quiet-meadow-42-lantern")
+        maria.get_by_label("Password again").fill("quiet-meadow-42-lantern")
+        maria.get_by_role("button", name="Create my account and join").click()
+
+        # Led to enrol before the calendar opens.
+        maria.wait_for_url(f"{journey.url}/accounts/2fa/")
+        maria.get_by_role("link", name="Activate").click()
+        maria.wait_for_url("**/accounts/reauthenticate/**")
+        maria.fill("#id_password", "quiet-meadow-42-lantern")
+        maria.get_by_role("button", name="Confirm").click()
+        maria.wait_for_url(f"{journey.url}/accounts/2fa/totp/activate/")
+        secret = maria.input_value("#authenticator_secret")
+        step = int(time.time()) // 30
+        maria.fill("#id_code", code_at(secret, step))
+        maria.get_by_role("button", name="Activate").click()
+        maria.wait_for_url(lambda u: "/activate/" not in u)
+        maria.goto(f"{journey.url}/")
+        maria.get_by_role("link", name="Calendar").first.wait_for()
+
+        maria.get_by_role("button", name="Log out").click()
+        maria.wait_for_url(f"{journey.url}/accounts/login/")
+        maria.fill("#id_login", "maria@example.com")
+        maria.fill("#id_password", "quiet-meadow-42-lantern")
+        maria.get_by_role("button", name="Log in", exact=True).click()
+        maria.wait_for_url(f"{journey.url}/accounts/2fa/authenticate/")
+        maria.fill("#id_code", code_at(secret, step + 1))
+        maria.get_by_role("button", name="Sign In").click()
+        maria.wait_for_url(f"{journey.url}/")
+        expect(maria.get_by_role("link", name="Team")).to_be_visible()  # a manager's nav
+        assert Membership.objects.get(user__email="maria@example.com").role == "manager"
     finally:
         journey.finish()
