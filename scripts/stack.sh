@@ -136,7 +136,7 @@ build_images() {
   log "image $APP_IMAGE"
   # Docker's image format: the OCI format has no HEALTHCHECK.
   podman build --quiet --format docker --build-arg "BASE=$BASE_IMAGE" -f docker/Dockerfile \
-    -t "$APP_IMAGE" . >/dev/null
+    --label "calendar.source=$(source_digest)" -t "$APP_IMAGE" . >/dev/null
   # Debian's packages for the services: these builds run apt, on the host's network.
   local service
   for service in postgres redis nginx; do
@@ -150,6 +150,19 @@ build_images() {
 }
 
 image_mb() { podman image inspect --format '{{.Size}}' "$1" | awk '{printf "%d", $1 / 1000000}'; }
+
+# What the app image is made of, as it is in the working tree now: an image labelled with
+# another digest is older than the code (the stack test would try yesterday's app).
+source_digest() {
+  git ls-files -z --cached --others --exclude-standard -- calendar_app config \
+    scripe_integration templates static locale docker pyproject.toml manage.py gunicorn.conf.py |
+    sort -z | xargs -0 sha1sum | sha1sum | cut -c1-16
+}
+
+app_current() {
+  [ "$(podman image inspect --format '{{ index .Labels "calendar.source" }}' "$APP_IMAGE" \
+    2>/dev/null)" = "$(source_digest)" ]
+}
 
 images_exist() {
   local image
@@ -213,7 +226,7 @@ wait_healthy() {
 }
 
 stack_up() {
-  images_exist || build_images
+  { images_exist && app_current; } || build_images
   write_env
   local started=$SECONDS
   log "starting the stack ($PROJECT)"
@@ -264,6 +277,6 @@ case "${1:-}" in
   up) ensure_tools; stack_up ;;
   down) stack_down ;;
   ready) ready ;;
-  built) images_exist ;;
+  built) images_exist && app_current ;;
   *) echo "usage: $0 image|up|down|ready|built" >&2; exit 2 ;;
 esac

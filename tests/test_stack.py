@@ -60,7 +60,9 @@ def base_url():
     if ready.returncode != 0:
         pytest.skip(f"podman cannot run the stack here: {ready.stdout.strip() or ready.stderr}")
     if stack("built", timeout=60).returncode != 0:
-        pytest.skip("the images are not built: run `make image` (.ci/run does)")
+        pytest.skip(
+            "the images are not built, or older than the code: run `make image` (.ci/run does)"
+        )
     stack("down", timeout=300)
     try:
         up = stack("up")
