@@ -112,9 +112,19 @@ class Viewer:
             raise PermissionDenied(f"Only a {Role(role).label.lower()} can {action}.")
 
     @cached_property
+    def profile(self) -> Profile | None:
+        """Their own settings (zone, language), if they saved any: one query, shared."""
+        return Profile.objects.filter(user=self.user).first()
+
+    @cached_property
+    def language(self) -> str:
+        """The interface language they chose, or "" to follow their browser."""
+        return self.profile.language if self.profile else ""
+
+    @cached_property
     def zone(self) -> zoneinfo.ZoneInfo:
         """The user's own zone, else their first workspace's, else UTC."""
-        profile = Profile.objects.filter(user=self.user).first()
+        profile = self.profile
         name = profile.time_zone if profile and profile.time_zone else ""
         if not name and self.memberships:
             name = self.memberships[0].workspace.time_zone

@@ -1,4 +1,4 @@
-"""A person's own settings: their time zone, their personal calendar feed, their API tokens."""
+"""A person's own settings: their time zone and language, their personal calendar feed, their API tokens."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models import SCOPES_BY_ROLE, Role
 
@@ -29,12 +31,20 @@ def _who_may_give(scope: str) -> str:
 
 class ProfileForm(forms.Form):
     time_zone = forms.ChoiceField(
-        required=False, help_text="Leave empty to use your workspace's time zone."
+        label=_("Time zone"),
+        required=False,
+        help_text=_("Leave empty to use your workspace's time zone."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("Your browser's language")), *settings.LANGUAGES],
+        help_text=_("The language of the app and of the emails it sends you."),
     )
 
     def __init__(self, *args, zones, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [("", "Workspace default"), *zones]
+        self.fields["time_zone"].choices = [("", _("Workspace default")), *zones]
 
 
 class FeedForm(forms.Form):

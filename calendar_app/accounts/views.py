@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from calendar_app.access import token_for, viewer_for, workspace_for
@@ -29,13 +31,20 @@ NEW_TOKEN, NEW_FEED = "api-token", "feed-url"
 def settings_view(request: HttpRequest) -> HttpResponse:
     profile = selectors.profile_of(request.user)
     form = ProfileForm(
-        request.POST or None,
-        initial={"time_zone": profile.time_zone if profile else ""},
-        zones=time_zone_choices(),
+        request.POST or None, initial=_profile_initial(profile), zones=time_zone_choices()
     )
     if request.method == "POST" and form.is_valid():
-        zone = services.profile_update(user=request.user, time_zone=form.cleaned_data["time_zone"])
-        messages.success(request, f"Times are now shown in {zone or 'your workspace’s zone'}.")
+        language = form.cleaned_data["language"]
+        zone = services.profile_update(
+            user=request.user, time_zone=form.cleaned_data["time_zone"], language=language
+        )
+        # The sentence is read on the next page, which is in the language just chosen.
+        with translation.override(language or translation.get_language_from_request(request)):
+            messages.success(
+                request,
+                _("Times are now shown in %(zone)s.")
+                % {"zone": zone or _("your workspace’s zone")},
+            )
         return redirect("settings")
     return _render(request, form)
 
@@ -60,11 +69,16 @@ def _render(request: HttpRequest, form: ProfileForm, status: int = 200, **contex
     return shown_once.uncached(response) if new_token or new_feed else response
 
 
+def _profile_initial(profile) -> dict[str, str]:
+    return {
+        "time_zone": profile.time_zone if profile else "",
+        "language": profile.language if profile else "",
+    }
+
+
 def _profile_form(request: HttpRequest) -> ProfileForm:
     profile = selectors.profile_of(request.user)
-    return ProfileForm(
-        initial={"time_zone": profile.time_zone if profile else ""}, zones=time_zone_choices()
-    )
+    return ProfileForm(initial=_profile_initial(profile), zones=time_zone_choices())
 
 
 @login_required

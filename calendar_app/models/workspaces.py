@@ -9,15 +9,18 @@ from functools import cache
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
+# The languages Scripe can WRITE a post in (options.language, chosen per project or post).
+# Not the interface language, which is settings.LANGUAGES and Profile.language.
 LANGUAGES = [
-    ("en", "English"),
-    ("de", "German"),
-    ("fr", "French"),
-    ("es", "Spanish"),
-    ("it", "Italian"),
-    ("nl", "Dutch"),
-    ("pt", "Portuguese"),
+    ("en", _("English")),
+    ("de", _("German")),
+    ("fr", _("French")),
+    ("es", _("Spanish")),
+    ("it", _("Italian")),
+    ("nl", _("Dutch")),
+    ("pt", _("Portuguese")),
 ]
 PROJECT_COLOURS = 8
 
@@ -106,6 +109,14 @@ class Profile(models.Model):
         blank=True,
         choices=time_zone_choices,
         help_text="Blank: the workspace's time zone.",
+    )
+    # The interface language (settings.LANGUAGES); blank follows the browser's
+    # Accept-Language. Emails and notifications to this person are rendered in it too.
+    language = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="Blank: the browser's language.",
     )
 
     def __str__(self) -> str:
