@@ -1,4 +1,4 @@
-"""A person's own settings: their time zone and language, their personal calendar feed, their API tokens."""
+"""A person's own settings: time zone and language, calendar feed, API tokens."""
 
 from __future__ import annotations
 
