@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.models import (
     ApiToken,
@@ -176,7 +177,7 @@ def slot_for_viewer(
     """`slot_for` for a viewer without a request (an assistant's token, calendar_app/assistants)."""
     slot = slot_visible_to(viewer, public_id)
     if slot is None:
-        raise Http404("No such post.")
+        raise Http404(_("No such post."))
     if to is not None:
         viewer.require(role, slot.workspace_id, to)
     return slot
@@ -196,7 +197,7 @@ def membership_for(viewer: Viewer, public_id, *, role: str, to: str) -> Membersh
         (m for m in viewer.memberships if str(m.workspace.public_id) == str(public_id)), None
     )
     if membership is None:
-        raise Http404("No such workspace.")
+        raise Http404(_("No such workspace."))
     viewer.require(role, membership.workspace_id, to)
     return membership
 
@@ -213,7 +214,7 @@ def label_for(viewer: Viewer, public_id, *, to: str) -> Label:
         .first()
     )
     if label is None:
-        raise Http404("No such label.")
+        raise Http404(_("No such label."))
     viewer.require(Role.MANAGER, label.workspace_id, to)
     return label
 
@@ -228,7 +229,7 @@ def project_for(viewer: Viewer, scripe_id: str, *, to: str | None = None) -> Pro
         .first()
     )
     if project is None:
-        raise Http404("No such project.")
+        raise Http404(_("No such project."))
     if to is not None:
         viewer.require(Role.MANAGER, project.workspace_id, to)
     return project
@@ -241,7 +242,7 @@ def series_for(viewer: Viewer, public_id, *, to: str | None = None) -> Series:
         .first()
     )
     if series is None:
-        raise Http404("No such series.")
+        raise Http404(_("No such series."))
     if to is not None:
         viewer.require(Role.EDITOR, series.workspace_id, to)
     return series
@@ -251,7 +252,7 @@ def bulk_run_for(viewer: Viewer, public_id) -> BulkRun:
     """A bulk run of the viewer's own: anyone else's does not exist for them."""
     run = BulkRun.objects.filter(public_id=public_id, user=viewer.user).first()
     if run is None:
-        raise Http404("No such bulk action.")
+        raise Http404(_("No such bulk action."))
     return run
 
 
@@ -263,7 +264,7 @@ def review_link_for(viewer: Viewer, public_id) -> ReviewLink:
         .first()
     )
     if link is None:
-        raise Http404("No such link.")
+        raise Http404(_("No such link."))
     return link
 
 
@@ -280,7 +281,7 @@ def token_for(viewer: Viewer, public_id) -> ApiToken:
         .first()
     )
     if token is None:
-        raise Http404("No such token.")
+        raise Http404(_("No such token."))
     return token
 
 
@@ -295,7 +296,7 @@ def notification_for(viewer: Viewer, public_id) -> Notification:
         .first()
     )
     if notification is None:
-        raise Http404("No such notification.")
+        raise Http404(_("No such notification."))
     return notification
 
 
@@ -309,7 +310,7 @@ def webhook_endpoint_for(viewer: Viewer, public_id) -> WebhookEndpoint:
         .first()
     )
     if endpoint is None:
-        raise Http404("No such webhook endpoint.")
+        raise Http404(_("No such webhook endpoint."))
     return endpoint
 
 
@@ -322,7 +323,7 @@ def webhook_delivery_for(viewer: Viewer, public_id) -> WebhookDelivery:
         .first()
     )
     if delivery is None:
-        raise Http404("No such delivery.")
+        raise Http404(_("No such delivery."))
     return delivery
 
 
@@ -335,7 +336,7 @@ def idea_for(viewer: Viewer, public_id) -> Idea:
         .first()
     )
     if idea is None:
-        raise Http404("No such idea.")
+        raise Http404(_("No such idea."))
     return idea
 
 
@@ -371,7 +372,7 @@ def source_for(viewer: Viewer, public_id, *, to: str | None = None) -> Source:
         .first()
     )
     if source is None:
-        raise Http404("No such source.")
+        raise Http404(_("No such source."))
     if to is not None:
         viewer.require(Role.EDITOR, source.workspace_id, to)
     return source

@@ -27,6 +27,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -160,7 +161,7 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 1
     autocomplete_fields = ["user"]
-    verbose_name = "member"
+    verbose_name = _("member")
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         # The workspace page's members pick people the same way as the Membership page.

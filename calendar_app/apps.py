@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CalendarAppConfig(AppConfig):
     name = "calendar_app"
-    verbose_name = "Calendar"
+    verbose_name = _("Calendar")
 
     def ready(self) -> None:
         # Connects the receiver of scripe_integration's `key_refused` signal in every

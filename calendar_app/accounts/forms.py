@@ -58,7 +58,7 @@ class TokenForm(forms.Form):
 
     name = forms.CharField(
         required=False,
-        help_text="What will use it, so you know which to revoke (“HubSpot sync”).",
+        help_text=_("What will use it, so you know which to revoke (“HubSpot sync”)."),
     )
     workspace = forms.ChoiceField()
     scopes = forms.MultipleChoiceField(
@@ -73,7 +73,7 @@ class TokenForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     expires_in_days = forms.TypedChoiceField(
-        label="Expires",
+        label=_("Expires"),
         choices=[
             ("7", "In 7 days"),
             ("30", "In 30 days"),

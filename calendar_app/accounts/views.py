@@ -89,11 +89,11 @@ def feed_settings(request: HttpRequest) -> HttpResponse:
     cannot be shown again, and a reload must not make another."""
     form = FeedForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose what to do with the calendar feed.")
+        messages.error(request, _("Choose what to do with the calendar feed."))
         return redirect("settings")
     if form.cleaned_data["action"] == "revoke":
         if ical.feed_revoke(user=request.user):
-            messages.success(request, "Calendar feed turned off; its address no longer works.")
+            messages.success(request, _("Calendar feed turned off; its address no longer works."))
         return redirect("settings")
     token = ical.feed_enable(user=request.user)
     shown_once.keep(
@@ -115,7 +115,7 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST, memberships=viewer.memberships)
     try:
         if not form.is_valid():
-            raise Refusal(fields={"expires_in_days": "Pick one of the expiry choices."})
+            raise Refusal(fields={"expires_in_days": _("Pick one of the expiry choices.")})
         data = form.cleaned_data
         workspace = workspace_for(viewer, data["workspace"], role=Role.EDITOR, to="make tokens")
         made = tokens.token_create(

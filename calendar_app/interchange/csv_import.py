@@ -30,6 +30,7 @@ from datetime import date, datetime, time
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
@@ -193,7 +194,7 @@ def _column_name(header: str) -> str:
 def _read(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     """(line, cells by column) for each non-blank row, and the columns ignored."""
     problem = rules.Problems()
-    problem.check(rules.text, text, field="file", label="The file", limit=MAX_BYTES)
+    problem.check(rules.text, text, field="file", label=_("The file"), limit=MAX_BYTES)
     if problem.fields:
         raise FileProblem(problem.fields["file"])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text))
@@ -547,7 +548,7 @@ def import_confirm(
     back). If any confirmed row is refused (its time passed, another import planned it
     meanwhile), a Refusal names it and nothing is planned."""
     if not numbers:
-        raise Refusal("Tick the rows to import.", status=422)
+        raise Refusal(_("Tick the rows to import."), status=422)
     by_number = {row.number: row for row in preview.rows}
     unknown = sorted(set(numbers) - set(by_number))
     if unknown:

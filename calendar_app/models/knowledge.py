@@ -10,21 +10,22 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models.workspaces import Project, Workspace
 
 
 class KnowledgeKind(models.TextChoices):
-    TEXT = "text", "Text"
-    URL = "url", "Web page"
-    YOUTUBE = "youtube", "YouTube video"
-    FILE = "file", "File"
+    TEXT = "text", _("Text")
+    URL = "url", _("Web page")
+    YOUTUBE = "youtube", _("YouTube video")
+    FILE = "file", _("File")
 
 
 class KnowledgeState(models.TextChoices):
-    INDEXING = "indexing", "Indexing"
-    INDEXED = "indexed", "Indexed"
-    FAILED = "failed", "Failed"
+    INDEXING = "indexing", _("Indexing")
+    INDEXED = "indexed", _("Indexed")
+    FAILED = "failed", _("Failed")
 
 
 class KnowledgeDocument(models.Model):

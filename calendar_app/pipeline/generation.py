@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import GenerationJob, HookPlan, IllegalTransition, PlannedSlot
@@ -646,11 +647,11 @@ def generation_cancel(*, slot: PlannedSlot) -> str:
     """Cancels the slot's attempt while Scripe has not started it. Returns what happened."""
     job = slot.jobs.filter(is_current=True).first()
     if not slot.is_in_flight or job is None or job.finished:
-        raise Refusal("Only a generation that is under way can be cancelled.", stale=True)
+        raise Refusal(_("Only a generation that is under way can be cancelled."), stale=True)
     if not job.scripe_job_id:
         lease = _Lease([job.pk])
         if not lease.ids:
-            raise Refusal("The request is reaching Scripe right now; try again in a moment.")
+            raise Refusal(_("The request is reaching Scripe right now; try again in a moment."))
         try:
             job.refresh_from_db()
             if not job.scripe_job_id:

@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.access import Viewer
 from calendar_app.core.refusals import Refusal
@@ -59,24 +60,24 @@ def slot_validate(
     the workspace. Raises one Refusal naming every field at fault."""
     problems = rules.Problems()
     if project is None:
-        problems.add("project", "Choose a project.")
+        problems.add("project", _("Choose a project."))
     elif not project.is_active:
         problems.add("project", project.inactive_reason)
     elif slot is not None and project.workspace_id != slot.workspace_id:
-        problems.add("project", "A post cannot move to another workspace's project.")
+        problems.add("project", _("A post cannot move to another workspace's project."))
     text = problems.check(
-        rules.text, note_text, field="note_text", label="The note", limit=rules.NOTE_MAX_CHARS
+        rules.text, note_text, field="note_text", label=_("The note"), limit=rules.NOTE_MAX_CHARS
     )
     if text is not None and not text.strip() and note is None:
-        problems.add("note_text", "Write the note Scripe should turn into a post.")
+        problems.add("note_text", _("Write the note Scripe should turn into a post."))
     if note is not None and project is not None and note.workspace_id != project.workspace_id:
-        problems.add("existing_note", "That note belongs to another workspace.")
+        problems.add("existing_note", _("That note belongs to another workspace."))
     problems.check(rules.language, language)
     when = None
     if day is None:
-        problems.add("date", "Pick a day in the calendar.")
+        problems.add("date", _("Pick a day in the calendar."))
     elif clock is None:
-        problems.add("time", "Pick a time.")
+        problems.add("time", _("Pick a time."))
     else:
         when = problems.check(rules.plan_time, day, clock, zone)
     workspace_id = project.workspace_id if project is not None else None
@@ -158,9 +159,9 @@ def slot_move_refusal(*, viewer: Viewer, slot: PlannedSlot) -> Refusal | None:
     if slot.status == SlotStatus.SCHEDULED:
         if viewer.can(Role.MANAGER, slot.workspace_id):
             return None
-        return Refusal("Only a manager can change scheduled posts.", status=403)
+        return Refusal(_("Only a manager can change scheduled posts."), status=403)
     if not viewer.can(Role.EDITOR, slot.workspace_id):
-        return Refusal("Only an editor can move posts.", status=403)
+        return Refusal(_("Only an editor can move posts."), status=403)
     if not slot.is_editable:
         return IllegalTransition(slot.locked_reason)
     return None
@@ -208,9 +209,9 @@ def slot_restore(*, slot: PlannedSlot, until: datetime | None = None) -> None:
     counts from when the whole run finished)."""
     deadline = until or undo_deadline(slot)
     if deadline is None or timezone.now() > deadline:
-        raise Refusal("Too late to undo: the post stays deleted.", status=410)
+        raise Refusal(_("Too late to undo: the post stays deleted."), status=410)
     if not slot.restore():
-        raise Refusal("Nothing to undo: the post is not deleted.")
+        raise Refusal(_("Nothing to undo: the post is not deleted."))
 
 
 def _lower_first(text: str) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from calendar_app.access import Viewer
 from calendar_app.core.refusals import Refusal
@@ -51,7 +52,7 @@ def _scheduled_post(slot: PlannedSlot) -> GenerationJob:
     if slot.status != SlotStatus.SCHEDULED or job is None or not job.post_id:
         if slot.status == SlotStatus.APPROVING:
             raise Refusal(slot.taken_by_someone_else(), stale=True)
-        raise Refusal("Only a post scheduled in Scripe can be changed here.", stale=True)
+        raise Refusal(_("Only a post scheduled in Scripe can be changed here."), stale=True)
     return job
 
 
@@ -73,7 +74,7 @@ def scheduled_reschedule(
     still at that time (an undo leaves one moved again meanwhile where it is)."""
     job = _scheduled_post(slot)
     if day is None or clock is None:
-        raise Refusal(fields={"date": "Pick a day and a time."})
+        raise Refusal(fields={"date": _("Pick a day and a time.")})
     when = rules.plan_time(day, clock, zone)
     before = slot.scheduled_for
     if when == before:

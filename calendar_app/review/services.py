@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import DONE_BY, GenerationJob, PlannedSlot, SlotStatus
@@ -48,20 +49,20 @@ def _draft(slot: PlannedSlot) -> GenerationJob:
     if slot.status != SlotStatus.IN_REVIEW and slot.status in DONE_BY:
         raise Refusal(slot.taken_by_someone_else(), stale=True)  # a manager was quicker
     if slot.status != SlotStatus.IN_REVIEW or job is None or not job.post_id:
-        raise Refusal("This post has no draft waiting for review.", stale=True)
+        raise Refusal(_("This post has no draft waiting for review."), stale=True)
     return job
 
 
 def post_text(title: str | None, content: str | None) -> tuple[str, str]:
     problems = rules.Problems()
     title = problems.check(
-        rules.text, title, field="title", label="The title", limit=rules.TITLE_MAX_CHARS
+        rules.text, title, field="title", label=_("The title"), limit=rules.TITLE_MAX_CHARS
     )
     content = problems.check(
         rules.text,
         content,
         field="content",
-        label="The post",
+        label=_("The post"),
         limit=rules.CONTENT_MAX_CHARS,
         required="The post is empty. Write it, or request changes.",
     )
@@ -308,7 +309,7 @@ def slot_request_changes(*, slot: PlannedSlot, user, comment: str | None) -> str
     comment = rules.text(
         comment,
         field="comment",
-        label="Your comment",
+        label=_("Your comment"),
         limit=rules.REVIEW_COMMENT_MAX_CHARS,
         required="Say what should change, so Scripe can do it.",
     ).strip()
@@ -337,7 +338,7 @@ def reject_reason(
     return rules.text(
         reason,
         field="reason",
-        label="The reason",
+        label=_("The reason"),
         limit=rules.REVIEW_COMMENT_MAX_CHARS,
         required=required,
     ).strip()
@@ -358,9 +359,9 @@ def slot_new_time(
 ) -> str:
     """A missed draft comes back for review at a time that passes the planning rules."""
     if slot.status != SlotStatus.MISSED:
-        raise Refusal("Only a missed post needs a new time here.", stale=True)
+        raise Refusal(_("Only a missed post needs a new time here."), stale=True)
     if day is None or clock is None:
-        raise Refusal(fields={"date": "Pick a day and a time."})
+        raise Refusal(fields={"date": _("Pick a day and a time.")})
     when = rules.plan_time(day, clock, zone)
     with transaction.atomic():
         slot.give_new_time(when)
@@ -373,7 +374,7 @@ def slot_comment(*, slot: PlannedSlot, user, text: str | None) -> None:
     text = rules.text(
         text,
         field="text",
-        label="The comment",
+        label=_("The comment"),
         limit=rules.COMMENT_MAX_CHARS,
         required="Write a comment first.",
     ).strip()

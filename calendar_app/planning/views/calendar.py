@@ -129,7 +129,7 @@ def month_view(request: HttpRequest, year: int | None = None, month: int | None 
     today = timezone.localdate()
     year, month = (year, month) if year else (today.year, today.month)
     if not (1 <= month <= 12 and FIRST_YEAR <= year <= LAST_YEAR):
-        raise Http404("No such month.")
+        raise Http404(_("No such month."))
     weeks = month_weeks(year, month)
     days, query, common = _grid(request, viewer, [d for w in weeks for d in w], month)
     prev_y, prev_m = shift_month(year, month, -1)
