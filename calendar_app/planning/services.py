@@ -10,6 +10,7 @@ from datetime import date, datetime, time
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from calendar_app.access import Viewer
 from calendar_app.core.refusals import Refusal
@@ -122,7 +123,7 @@ def slot_create(*, user, zone: zoneinfo.ZoneInfo, request_key: str = "", **field
             )
             if plan.labels:
                 slot.labels.set(plan.labels)
-            record(slot, kind=Kind.STATUS, actor=user, text="Planned.")
+            record(slot, kind=Kind.STATUS, actor=user, text=gettext_noop("Planned."))
     except IntegrityError:
         # The twin request won the race for the key; its slot is the answer.
         earlier = _planned_by(workspace, request_key) if request_key else None
@@ -147,7 +148,7 @@ def slot_update(*, slot: PlannedSlot, user, zone: zoneinfo.ZoneInfo, **fields) -
     slot.replan(project=plan.project, note=note, scheduled_for=plan.scheduled_for)
     if fields.get("labels") is not None:
         slot.labels.set(plan.labels)
-    record(slot, kind=Kind.EDIT, actor=user, text="Post edited.")
+    record(slot, kind=Kind.EDIT, actor=user, text=gettext_noop("Post edited."))
     return slot
 
 

@@ -16,6 +16,7 @@ from datetime import date, datetime, time
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from calendar_app.access import Viewer
 from calendar_app.core.refusals import Refusal
@@ -109,7 +110,9 @@ def scheduled_unschedule(*, slot: PlannedSlot, user) -> Changed:
         return post
     with transaction.atomic():
         slot.unscheduled_by(person_name(user))
-        record(slot, kind=Kind.STATUS, actor=user, text="Unscheduled; back in review.")
+        record(
+            slot, kind=Kind.STATUS, actor=user, text=gettext_noop("Unscheduled; back in review.")
+        )
         slot.note_scripe_copy(post.updated_at)
     return Changed("Unscheduled: it is back in review, and a draft again in Scripe.")
 
@@ -138,7 +141,11 @@ def scheduled_edit(
         job.save(update_fields=["post_title", "post_content"])
         slot.change_done(scheduled_for=slot.scheduled_for)
         record(
-            slot, kind=Kind.EDIT, actor=user, text="Text changed in Scripe.", earlier_text=earlier
+            slot,
+            kind=Kind.EDIT,
+            actor=user,
+            text=gettext_noop("Text changed in Scripe."),
+            earlier_text=earlier,
         )
         slot.note_scripe_copy(post.updated_at)
     return Changed("Saved: Scripe has the new text.")
@@ -195,14 +202,20 @@ def _settle(slot: PlannedSlot, user) -> Changed:
     with transaction.atomic():
         if post:
             slot.change_done(scheduled_for=post.scheduled_at or slot.scheduled_for)
-            record(slot, kind=Kind.STATUS, text="Scripe's copy checked after a slow answer.")
+            record(
+                slot,
+                kind=Kind.STATUS,
+                text=gettext_noop("Scripe's copy checked after a slow answer."),
+            )
             slot.note_scripe_copy(post.updated_at)
             return Changed(
                 f"Scripe answered slowly; it has the post scheduled for "
                 f"{_local(slot.scheduled_for, zone)}. The page shows what Scripe has."
             )
         slot.unscheduled_by(person_name(user))
-        record(slot, kind=Kind.STATUS, actor=user, text="Unscheduled; back in review.")
+        record(
+            slot, kind=Kind.STATUS, actor=user, text=gettext_noop("Unscheduled; back in review.")
+        )
         return Changed("It is no longer scheduled in Scripe: back in review.")
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import DONE_BY, GenerationJob, PlannedSlot, SlotStatus
@@ -127,7 +128,7 @@ def draft_save(
         if slot.status != SlotStatus.IN_REVIEW:
             raise Refusal(slot.taken_by_someone_else(), stale=True)
         raise Refusal(edited_meanwhile(slot), stale=True)
-    record(slot, kind=Kind.EDIT, actor=user, text="Draft edited.")
+    record(slot, kind=Kind.EDIT, actor=user, text=gettext_noop("Draft edited."))
     return "Draft saved. Scripe gets it when you approve."
 
 
@@ -203,12 +204,16 @@ def slot_approve(
         with transaction.atomic():
             slot.mark_missed()
             _keep_text(job, title, content)
-            record(slot, kind=Kind.STATUS, text="Its time passed before approval.", **who)
+            record(
+                slot, kind=Kind.STATUS, text=gettext_noop("Its time passed before approval."), **who
+            )
         return "Its time has passed, so it was not scheduled. Pick a new time for it."
     with transaction.atomic():
         slot.begin_approval()
         # Who is approving, so a manager who decides a moment later is told.
-        claim = record(slot, kind=Kind.STATUS, text="Approving: scheduling in Scripe.", **who)
+        claim = record(
+            slot, kind=Kind.STATUS, text=gettext_noop("Approving: scheduling in Scripe."), **who
+        )
     # The claim shuts out other saves; only now is the stored text certain.
     job.refresh_from_db(fields=["post_title", "post_content"])
     if version is not None and version != job.text_version:
@@ -365,7 +370,9 @@ def slot_new_time(
     when = rules.plan_time(day, clock, zone)
     with transaction.atomic():
         slot.give_new_time(when)
-        record(slot, kind=Kind.STATUS, actor=user, text="New time given; back in review.")
+        record(
+            slot, kind=Kind.STATUS, actor=user, text=gettext_noop("New time given; back in review.")
+        )
     return "New time set: the draft is back in review."
 
 
@@ -401,7 +408,7 @@ def approvals_sweep() -> int:
             else:
                 with transaction.atomic():
                     slot.approval_failed("Scheduling in Scripe was interrupted; approve it again.")
-                    record(slot, kind=Kind.STATUS, text="Scheduling was interrupted.")
+                    record(slot, kind=Kind.STATUS, text=gettext_noop("Scheduling was interrupted."))
         except Refusal:
             continue  # settled by someone else meanwhile
         settled += 1
