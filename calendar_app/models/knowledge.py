@@ -127,8 +127,8 @@ class KnowledgeDocument(models.Model):
         if self.progress_message:
             return self.progress_message
         if self.scripe_job_id:
-            return "Waiting for Scripe to start indexing."
-        return "Sending to Scripe."
+            return _("Waiting for Scripe to start indexing.")
+        return _("Sending to Scripe.")
 
     # transitions: conditional UPDATEs on the state they expect ------------------------------
     def _still_mine(self, lease_until) -> models.QuerySet:

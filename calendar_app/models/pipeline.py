@@ -128,9 +128,9 @@ class GenerationJob(models.Model):
         if self.retry_reason:
             return f"Retrying in {self.retry_in_seconds} s."
         if self.stalled:
-            return "Taking longer than usual; still checking."
+            return _("Taking longer than usual; still checking.")
         if self.progress_message:
             return self.progress_message
         if self.scripe_job_id:
-            return "Waiting for a Scripe writer."
-        return "Sending to Scripe."
+            return _("Waiting for a Scripe writer.")
+        return _("Sending to Scripe.")

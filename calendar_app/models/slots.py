@@ -248,7 +248,7 @@ class PlannedSlot(models.Model):
         """Why a request found the slot in another state than it expected: the last person
         who decided on it, what they did and when."""
         if self.deleted_at:
-            return "This post was deleted in the meantime; your change was not made."
+            return _("This post was deleted in the meantime; your change was not made.")
         last = (
             self.events.filter(kind=self.events.model.Kind.STATUS, actor__isnull=False)
             .select_related("actor")

@@ -183,7 +183,7 @@ class Project(models.Model):
     @property
     def inactive_reason(self) -> str:
         if self.missing_from_scripe:
-            return "Scripe no longer lists this project; it takes no new posts."
+            return _("Scripe no longer lists this project; it takes no new posts.")
         return self.INACTIVE_REASONS.get(self.status, "")
 
     @property

@@ -535,6 +535,15 @@ def _message(user, subject: str, body: str, *, kind: str | None) -> EmailMessage
     )
 
 
+def notification_email(row: Notification) -> EmailMessage:
+    """One notification's email, in its recipient's language whoever's action caused it (the
+    row's own words already are: `_notify` wrote them in it)."""
+    body = sentence(row.text) + "\n\n" + (f"{row.detail}\n\n" if row.detail else "")
+    body += _link(row) + "\n"
+    with translation.override(language_of(row.user)):
+        return _message(row.user, row.text, body, kind=row.kind)
+
+
 def notification_email_send(*, notification_id: int) -> str:
     """Sends one notification's email. The row is claimed first (pending → sending, with a
     conditional UPDATE), so a task delivered twice sends once. A failure is recorded on the
@@ -557,13 +566,8 @@ def notification_email_send(*, notification_id: int) -> str:
     if not claimed:
         return "sent by another task"
     attempts = row.email_attempts + 1
-    body = sentence(row.text) + "\n\n" + (f"{row.detail}\n\n" if row.detail else "")
-    body += _link(row) + "\n"
     try:
-        # In the recipient's language, whoever's action sent it (the row's words already are).
-        with translation.override(language_of(row.user)):
-            message = _message(row.user, row.text, body, kind=row.kind)
-        message.send()
+        notification_email(row).send()
     except Exception as error:  # whatever the backend raised, the row says it
         return _send_failed([row.pk], attempts, error, EMAIL_TASK, row.pk, back_to="pending")
     _sent([row.pk])

@@ -578,8 +578,8 @@ def _retry_reason(error: ScripeError) -> str:
     calendar is on it. Not `describe_error`, whose "Try again in a minute" is for a person
     whose own request failed (#24)."""
     if error.code in UNREACHABLE_CODES:
-        return "Scripe could not be reached; the calendar keeps trying on its own."
-    return "Scripe had a temporary problem; the calendar keeps trying on its own."
+        return _("Scripe could not be reached; the calendar keeps trying on its own.")
+    return _("Scripe had a temporary problem; the calendar keeps trying on its own.")
 
 
 def _fail(job: GenerationJob, code: str, message: str) -> None:
@@ -658,7 +658,7 @@ def generation_cancel(*, slot: PlannedSlot) -> str:
                 job.finished = True
                 job.next_poll_at = None
                 _commit(job, transition="cancelled")
-                return "Cancelled before it reached Scripe."
+                return _("Cancelled before it reached Scripe.")
         finally:
             lease.release()
     connection = connection_for(slot.workspace)
@@ -678,4 +678,4 @@ def generation_cancel(*, slot: PlannedSlot) -> str:
             _apply(job, snapshot)
     except ScripeError as error:
         raise Refusal(f"Could not cancel: {describe_error(error)}") from None
-    return "Generation cancelled."
+    return _("Generation cancelled.")

@@ -17,6 +17,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.core.tables import Table
 from calendar_app.models import (
@@ -166,7 +167,7 @@ class Spend:
     @property
     def sentence(self) -> str:
         if self.reached_until is not None or (self.cap_cents and self.left_cents == 0):
-            return "The daily cap is reached; Scripe takes new generations again at 00:00 UTC."
+            return _("The daily cap is reached; Scripe takes new generations again at 00:00 UTC.")
         if not self.cap_cents:
             return (
                 "The daily cap is not known until Scripe names the plan, when an admin "
@@ -174,7 +175,7 @@ class Spend:
             )
         at = self.forecast_at
         if at is None:
-            return "At this pace the cap is not reached today."
+            return _("At this pace the cap is not reached today.")
         return f"At this pace the cap is reached at {at.astimezone(UTC):%H:%M} UTC."
 
     def cumulative(self) -> list[int]:

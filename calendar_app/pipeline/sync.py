@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from calendar_app.ideas.services import suggestions_record
@@ -81,7 +82,7 @@ class SyncReport:
         if self.problem:
             return self.problem
         if not self.changes:
-            return "Everything matches Scripe."
+            return _("Everything matches Scripe.")
         return "Synced with Scripe: " + "; ".join(self.changes) + "."
 
 

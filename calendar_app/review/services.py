@@ -100,7 +100,7 @@ def fits_linkedin(content: str, *, then: str = "") -> None:
 def edited_meanwhile(slot: PlannedSlot) -> str:
     last = slot.events.filter(kind=Kind.EDIT).select_related("actor").last()
     if last is None:
-        return "The draft changed meanwhile; the page now shows the stored version."
+        return _("The draft changed meanwhile; the page now shows the stored version.")
     when = timezone.localtime(last.created_at)
     return (
         f"{last.who} saved another version of this draft at {when:%H:%M}; yours was not "
@@ -129,7 +129,7 @@ def draft_save(
             raise Refusal(slot.taken_by_someone_else(), stale=True)
         raise Refusal(edited_meanwhile(slot), stale=True)
     record(slot, kind=Kind.EDIT, actor=user, text=gettext_noop("Draft edited."))
-    return "Draft saved. Scripe gets it when you approve."
+    return _("Draft saved. Scripe gets it when you approve.")
 
 
 def self_approval_refusal(slot: PlannedSlot, job: GenerationJob, user, events=None) -> str:
@@ -207,7 +207,7 @@ def slot_approve(
             record(
                 slot, kind=Kind.STATUS, text=gettext_noop("Its time passed before approval."), **who
             )
-        return "Its time has passed, so it was not scheduled. Pick a new time for it."
+        return _("Its time has passed, so it was not scheduled. Pick a new time for it.")
     with transaction.atomic():
         slot.begin_approval()
         # Who is approving, so a manager who decides a moment later is told.
@@ -238,7 +238,7 @@ def slot_approve(
             ) from None
         return _confirm(slot, job, user, guest_name=guest_name)
     _scheduled(slot, job, title, content, actor=user, guest_name=guest_name, copy=post)
-    return "Approved: scheduled in Scripe."
+    return _("Approved: scheduled in Scripe.")
 
 
 def not_made(error: ScripeError) -> bool:
@@ -300,7 +300,7 @@ def _confirm(slot: PlannedSlot, job: GenerationJob, user, *, guest_name: str = "
         _scheduled(
             slot, job, post.title, post.content, actor=user, guest_name=guest_name, copy=post
         )
-        return "Approved: scheduled in Scripe."
+        return _("Approved: scheduled in Scripe.")
     return (
         "Scripe did not answer in time, so it is not yet certain that the post is scheduled. "
         "It shows as Scheduling until Scripe confirms, within a few minutes; nothing else "
@@ -333,7 +333,7 @@ def slot_request_changes(*, slot: PlannedSlot, user, comment: str | None) -> str
             generation_request(slot=slot, user=user, steering=comment)
         except Refusal as refusal:
             return f"Changes requested, but not sent to Scripe yet: {refusal}"
-    return "Changes requested: Scripe is writing a new version."
+    return _("Changes requested: Scripe is writing a new version.")
 
 
 def reject_reason(
@@ -373,7 +373,7 @@ def slot_new_time(
         record(
             slot, kind=Kind.STATUS, actor=user, text=gettext_noop("New time given; back in review.")
         )
-    return "New time set: the draft is back in review."
+    return _("New time set: the draft is back in review.")
 
 
 def slot_comment(*, slot: PlannedSlot, user, text: str | None) -> None:

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -74,7 +75,10 @@ def slot_new(request: HttpRequest) -> HttpResponse:
     if slot is None:
         return render_form(request, viewer, form)
     when = timezone.localtime(slot.scheduled_for)
-    text = f"Planned for {when:%a %-d %b, %H:%M} ({viewer.zone.key})."
+    text = _("Planned for %(when)s (%(zone)s).") % {
+        "when": date_format(when, _("D j M, H:i")),
+        "zone": viewer.zone.key,
+    }
     if form.cleaned_data["generate_now"]:
         text += generate_now(slot, request.user)
     # A blank form with a new request key takes the used one's place: on the form's own page
@@ -146,7 +150,8 @@ def slot_move(request: HttpRequest, public_id) -> HttpResponse:
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=here)
     when = timezone.localtime(slot.scheduled_for)
-    return done(request, f"Moved to {when:%a %-d %b, %H:%M}.", redirect_to=here)
+    moved = _("Moved to %(when)s.") % {"when": date_format(when, _("D j M, H:i"))}
+    return done(request, moved, redirect_to=here)
 
 
 @login_required
