@@ -52,6 +52,7 @@ test: $(VENV)/.installed-dev
 MESSAGES_FLAGS := -l de --no-location --no-obsolete -i tests -i bench -i scripts -i docs -i var -i docker
 messages: $(VENV)/.installed-dev
 	$(PY) manage.py makemessages $(MESSAGES_FLAGS)
+	$(PY) manage.py makemessages -d djangojs $(MESSAGES_FLAGS)
 	$(PY) manage.py compilemessages --ignore .venv
 
 lint: $(VENV)/.installed-dev

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from calendar_app.assistants.endpoint import mcp_endpoint
 
@@ -26,5 +27,7 @@ urlpatterns = [
     # The MCP server for AI assistants (#27), with the same tokens.
     path("mcp/", mcp_endpoint, name="mcp"),
     path("scripe/", include("scripe_integration.urls")),
+    # The German sentences of static/js (#30), as gettext() for the modules (static/js/i18n.js).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("calendar_app.urls")),
 ]

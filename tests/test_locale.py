@@ -21,12 +21,22 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = [
     Path("locale/de/LC_MESSAGES/django.po"),
+    # The sentences of static/js, served by JavaScriptCatalog.
+    Path("locale/de/LC_MESSAGES/djangojs.po"),
     # The sandbox's own (its consent page): scripe_integration never depends on the calendar.
     Path("scripe_integration/locale/de/LC_MESSAGES/django.po"),
 ]
 # What makemessages reads: everything a user sees comes from these (tests/ and the rest are
 # left out of the copy, as the Makefile's flags leave them out of `make messages`).
-SOURCES = ["manage.py", "config", "calendar_app", "scripe_integration", "templates", "locale"]
+SOURCES = [
+    "manage.py",
+    "config",
+    "calendar_app",
+    "scripe_integration",
+    "templates",
+    "static",
+    "locale",
+]
 
 
 def _makefile_flags() -> list[str]:
@@ -57,13 +67,14 @@ def regenerated(tmp_path_factory) -> Path:
             shutil.copytree(source, copy / name, ignore=skip)
         else:
             shutil.copy2(source, copy / name)
-    subprocess.run(
-        [sys.executable, "manage.py", "makemessages", *_makefile_flags()],
-        cwd=copy,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    for domain in ("django", "djangojs"):
+        subprocess.run(
+            [sys.executable, "manage.py", "makemessages", "-d", domain, *_makefile_flags()],
+            cwd=copy,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     return copy
 
 

@@ -1,5 +1,6 @@
 // The queue page (#15): a queued post dragged onto another swaps their schedule times. The
 // server swaps them in one transaction (conditional updates) and the list refreshes itself.
+import { gettext } from "./i18n.js";
 import { dragAndDrop, sendDrop } from "./drag.js";
 
 const POST = "[data-slot-id][draggable]";
@@ -20,8 +21,8 @@ dragAndDrop({
     const body = new URLSearchParams();
     ids.forEach((id) => body.append("order", id));
     sendDrop(list.dataset.reorderUrl, body, {
-      notDone: "The queue was not changed",
-      unreachable: "The server cannot be reached; the queue was not changed.",
+      notDone: gettext("The queue was not changed"),
+      unreachable: gettext("The server cannot be reached; the queue was not changed."),
     });
   },
 });

@@ -187,3 +187,11 @@ def test_the_sandbox_consent_page_follows_the_browser(accept, language):
 def test_the_sandbox_has_its_own_german_catalogue():
     _ = sandbox_oauth._translator("de")
     assert _("Authorize access to Scripe") == "Zugriff auf Scripe erlauben"
+
+
+def test_the_scripts_sentences_come_in_the_readers_language(client, team):
+    response = german(client, team.editor).get("/jsi18n/")
+    assert response.status_code == 200
+    assert "Der Beitrag wurde nicht verschoben" in response.content.decode()
+    page = client.get("/calendar/2026/10/").content.decode()
+    assert '<script src="/jsi18n/"></script>' in page
