@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from calendar_app.models import (
@@ -66,31 +67,34 @@ class Viewer:
         for membership in self.memberships:
             scripe = getattr(membership.workspace, "scripe", None)
             if scripe is None or scripe.key_state == "missing":
-                broken.append(ScripeProblem(membership, "has no Scripe API key yet"))
+                broken.append(ScripeProblem(membership, _("has no Scripe API key yet")))
             elif scripe.key_state == "invalid" and scripe.uses_oauth:
-                reason = scripe.key_error_message or "Scripe refuses it"
-                lost = f"has lost its connection with Scripe: {reason}"
+                reason = scripe.key_error_message or _("Scripe refuses it")
+                lost = _("has lost its connection with Scripe: %(reason)s") % {"reason": reason}
                 broken.append(ScripeProblem(membership, lost))
             elif scripe.key_state == "invalid":
-                reason = scripe.key_error_message or "Scripe refuses it"
-                broken.append(ScripeProblem(membership, f"has an invalid Scripe key: {reason}"))
+                reason = scripe.key_error_message or _("Scripe refuses it")
+                invalid = _("has an invalid Scripe key: %(reason)s") % {"reason": reason}
+                broken.append(ScripeProblem(membership, invalid))
             if scripe and membership.has_role(Role.ADMIN) and scripe.base_url_refused:
                 # Stored before the destination rule, or allowed by a setting since turned
                 # off: the client refuses to connect, so say why rather than "no answer".
-                problem = (
-                    f"Scripe's base URL {scripe.base_url} is not an https address on the "
-                    "public internet, so nothing is sent to it until an admin changes it."
-                )
+                problem = _(
+                    "Scripe's base URL %(url)s is not an https address on the public "
+                    "internet, so nothing is sent to it until an admin changes it."
+                ) % {"url": scripe.base_url}
                 broken.append(ScripeProblem(membership, problem, blocking=False))
             elif scripe and scripe.unreachable_since and membership.has_role(Role.ADMIN):
                 since = timezone.localtime(scripe.unreachable_since, self.zone)
                 when = f"{since:%H:%M}"
                 if since.date() != timezone.localtime(timezone=self.zone).date():
-                    when += f" on {since:%-d %b}"
-                problem = (
-                    f"Scripe at {scripe.base_url} has not answered since {when}; "
-                    "generations wait and retry."
-                )
+                    when = _("%(time)s on %(day)s") % {
+                        "time": when,
+                        "day": date_format(since, _("j M")),
+                    }
+                problem = _(
+                    "Scripe at %(url)s has not answered since %(when)s; generations wait and retry."
+                ) % {"url": scripe.base_url, "when": when}
                 broken.append(ScripeProblem(membership, problem, blocking=False))
         return broken
 
