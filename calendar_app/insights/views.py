@@ -153,7 +153,7 @@ def insights_csv(request: HttpRequest, chart: str) -> HttpResponse:
     if chart == "at-risk":
         slots, _more = insights.at_risk_slots(scope, now=now, limit=1000)
         table = Table(
-            ["Time (UTC)", "Project", "Status", "Hours left", "Note"],
+            [_("Time (UTC)"), _("Project"), _("Status"), _("Hours left"), _("Note")],
             [
                 [
                     f"{s.scheduled_for.astimezone(UTC):%Y-%m-%d %H:%M}",

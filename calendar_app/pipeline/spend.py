@@ -199,7 +199,7 @@ class Spend:
             [f"{hour:02d}:00", n, self._cents_in(hour), cents]
             for hour, (n, cents) in enumerate(zip(self.hourly, self.cumulative(), strict=True))
         ]
-        return Table(["Hour (UTC)", "Generations", "Cents", "Cents so far"], rows)
+        return Table([_("Hour (UTC)"), _("Generations"), _("Cents"), _("Cents so far")], rows)
 
 
 def _charged() -> Q:
