@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -181,14 +182,16 @@ def slot_move(
     day (a drop on an hour of the week grid). With `expected`, only a slot still at that time
     (an undo leaves one that was moved again meanwhile where it is)."""
     slot.require_editable()
-    at = f"{day:%a %-d %b}" + (f", {clock:%H:%M}" if clock else "")
+    at = date_format(day, _("D j M")) + (f", {clock:%H:%M}" if clock else "")
     if clock is None:
         clock = slot.scheduled_for.astimezone(zone).time().replace(tzinfo=None)
     try:
         when = rules.plan_time(day, clock, zone, field="date")
     except Refusal as refusal:
         reason = _lower_first(refusal.message)
-        raise Refusal(f"Cannot move it to {at}: {reason}") from None
+        raise Refusal(
+            _("Cannot move it to %(when)s: %(reason)s") % {"when": at, "reason": reason}
+        ) from None
     slot.reschedule(when, expected=expected)
     record(
         slot,

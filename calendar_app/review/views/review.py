@@ -237,7 +237,7 @@ def review_share(request: HttpRequest, public_id) -> HttpResponse:
         return refused(request, refusal, redirect_to=here)
     url = request.build_absolute_uri(reverse("guest_review", args=[token]))
     if not request.htmx:
-        messages.success(request, f"Review link (shown only now): {url}")
+        messages.success(request, _("Review link (shown only now): %(url)s") % {"url": url})
         return redirect(here)
     return _render(request, selected_id=slot.public_id, shared_url=url, message="Link created.")
 
