@@ -36,6 +36,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.access import Viewer, deleted_slot_for, viewer_of
 from calendar_app.bulk.selectors import (
@@ -107,14 +108,14 @@ def bulk_params(
     """What the action needs besides the slots, checked once for the whole selection (each
     slot's own rules are checked when it is done). Raises a Refusal naming the field."""
     if action not in BulkAction.values or action in (BulkAction.RESTORE, BulkAction.UNDO):
-        raise Refusal(fields={"action": "Pick an action."})
+        raise Refusal(fields={"action": _("Pick an action.")})
     role, doing = ROLES[BulkAction(action)]
     if not viewer.workspaces_with(role):
         raise PermissionDenied(f"Only a {Role(role).label.lower()} can {doing}.")
     params: dict = {"zone": viewer.zone.key}
     if action == BulkAction.MOVE:
         if (days is None) == (day is None):
-            raise Refusal(fields={"days": "Move by a number of days, or to a date."})
+            raise Refusal(fields={"days": _("Move by a number of days, or to a date.")})
         if days is not None:
             if days == 0 or abs(days) > MOVE_DAYS_MAX:
                 raise Refusal(fields={"days": f"Move by 1 to {MOVE_DAYS_MAX} days, or back."})
@@ -123,7 +124,7 @@ def bulk_params(
             params["date"] = day.isoformat()
     elif action in (BulkAction.LABEL_ADD, BulkAction.LABEL_REMOVE):
         if label is None or label.workspace_id not in viewer.workspace_ids:
-            raise Refusal(fields={"label": "Pick a label."})
+            raise Refusal(fields={"label": _("Pick a label.")})
         params["label"] = str(label.public_id)
     elif action == BulkAction.REJECT:
         params["reason"] = reject_reason(
@@ -171,7 +172,7 @@ def bulk_start(*, viewer: Viewer, action: str, slots, params: dict) -> BulkRun:
     slot_ids = list(slots.order_by("scheduled_for", "id").values_list("pk", flat=True))
     slot_ids = list(dict.fromkeys(slot_ids))
     if not slot_ids:
-        raise Refusal("Select at least one post.", status=422)
+        raise Refusal(_("Select at least one post."), status=422)
     if len(slot_ids) > SELECTION_MAX:
         raise Refusal(
             f"{len(slot_ids):,} posts are selected; a bulk action takes at most "
@@ -202,10 +203,10 @@ def bulk_undo(*, viewer: Viewer, run: BulkRun) -> BulkRun:
     if run.action not in UNDOABLE:
         raise Refusal(f"{run.get_action_display()} cannot be undone.")
     if run.finished_at is None:
-        raise Refusal("It is still running; undo it when it is done.")
+        raise Refusal(_("It is still running; undo it when it is done."))
     slots = PlannedSlot.objects.filter(pk__in=undoable_items(run).values("slot_id"))
     if not slots.exists():
-        raise Refusal("Nothing to undo: no post was changed.")
+        raise Refusal(_("Nothing to undo: no post was changed."))
     action = BulkAction.RESTORE if run.action == BulkAction.DELETE else BulkAction.UNDO
     params = {**run.params, "zone": viewer.zone.key}
     with transaction.atomic():
@@ -213,7 +214,7 @@ def bulk_undo(*, viewer: Viewer, run: BulkRun) -> BulkRun:
         # told it was made (on SQLite, transactions take the write lock one at a time).
         BulkRun.objects.select_for_update().filter(pk=run.pk).first()
         if run.undone_by.exists():
-            raise Refusal("It was undone already.")
+            raise Refusal(_("It was undone already."))
         undo = BulkRun.objects.create(
             user=viewer.user, action=action, params=params, undoes=run, total=slots.count()
         )
@@ -296,7 +297,7 @@ def _do(run: BulkRun, viewer: Viewer, item: BulkItem) -> None:
         else:
             slot = selectors.visible_slots(viewer).filter(pk=item.slot_id).first()
         if slot is None:
-            raise Refusal("It is no longer there (deleted meanwhile, or not yours to change).")
+            raise Refusal(_("It is no longer there (deleted meanwhile, or not yours to change)."))
         action = run.undoes.action if run.action == BulkAction.UNDO else run.action
         role, doing = ROLES[BulkAction(action)]
         viewer.require(role, slot.workspace_id, doing)
@@ -390,7 +391,7 @@ def _apply(run: BulkRun, viewer: Viewer, slot: PlannedSlot, item: BulkItem) -> t
 def _label(run: BulkRun) -> Label:
     label = Label.objects.filter(public_id=run.params["label"]).first()
     if label is None:
-        raise Refusal("The label was deleted meanwhile.")
+        raise Refusal(_("The label was deleted meanwhile."))
     return label
 
 

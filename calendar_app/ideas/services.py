@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.access import Viewer
 from calendar_app.core.refusals import Refusal
@@ -68,20 +69,20 @@ def idea_validate(
     post's note), an http(s) link, a project and labels of the idea's workspace."""
     problems = rules.Problems()
     text = problems.check(
-        rules.text, text, field="text", label="The idea", limit=rules.NOTE_MAX_CHARS
+        rules.text, text, field="text", label=_("The idea"), limit=rules.NOTE_MAX_CHARS
     )
     link = (link or "").strip()
     if link:
         try:
             URLValidator(schemes=["http", "https"])(link)
         except ValidationError:
-            problems.add("link", "Give a web address starting with https:// or http://.")
+            problems.add("link", _("Give a web address starting with https:// or http://."))
         if len(link) > LINK_MAX_CHARS:
             problems.add("link", f"The link is longer than {LINK_MAX_CHARS:,} characters.")
     if text is not None and not text.strip() and not link:
-        problems.add("text", "Write the idea, or give a link to what it is about.")
+        problems.add("text", _("Write the idea, or give a link to what it is about."))
     if project is not None and project.workspace_id != workspace.pk:
-        problems.add("project", "Pick a project of the idea's workspace.")
+        problems.add("project", _("Pick a project of the idea's workspace."))
     chosen = problems.check(labels_check, labels, workspace_id=workspace.pk)
     problems.check(rules.language, language)
     problems.raise_any()
@@ -154,7 +155,7 @@ def _suggestion_key(idea: Idea) -> str:
 
 def _plan_fields(idea: Idea) -> dict:
     if idea.project is None:
-        raise Refusal(fields={"project": "Give the idea a project before planning it."})
+        raise Refusal(fields={"project": _("Give the idea a project before planning it.")})
     return {**_plan_fields_of(idea), "project": idea.project}
 
 
@@ -265,9 +266,9 @@ def idea_queue(
     of `project`, the queue it was dropped on), as the form's "Add to queue" does."""
     _plannable(viewer, idea)
     if project is not None and project.workspace_id != idea.workspace_id:
-        raise Refusal(fields={"project": "Drop the idea on a queue of its own workspace."})
+        raise Refusal(fields={"project": _("Drop the idea on a queue of its own workspace.")})
     if project is None and idea.project is None:
-        raise Refusal(fields={"project": "Give the idea a project before queueing it."})
+        raise Refusal(fields={"project": _("Give the idea a project before queueing it.")})
     fields = (
         _plan_fields(idea) if project is None else {**_plan_fields_of(idea), "project": project}
     )

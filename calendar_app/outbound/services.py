@@ -29,6 +29,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.core import metrics
 from calendar_app.core.refusals import Refusal
@@ -130,12 +131,12 @@ def endpoint_rotate(*, endpoint: WebhookEndpoint) -> str:
 
 def endpoint_disable(*, endpoint: WebhookEndpoint) -> None:
     if not endpoint.disable():
-        raise Refusal("It is turned off already.")
+        raise Refusal(_("It is turned off already."))
 
 
 def endpoint_enable(*, endpoint: WebhookEndpoint) -> None:
     if not endpoint.enable():
-        raise Refusal("It is turned on already.")
+        raise Refusal(_("It is turned on already."))
 
 
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
@@ -265,9 +266,9 @@ def delivery_send_again(*, delivery: WebhookDelivery) -> None:
     """Sends the stored body once more, as a new attempt (a new signature); the retries go on
     from there while its day lasts."""
     if not delivery.endpoint.is_active:
-        raise Refusal("Turn the endpoint on before sending again.")
+        raise Refusal(_("Turn the endpoint on before sending again."))
     if not delivery.again():
-        raise Refusal("It is being sent right now.")
+        raise Refusal(_("It is being sent right now."))
     transaction.on_commit(lambda: events.enqueue([delivery.pk]))
 
 

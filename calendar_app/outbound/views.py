@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calendar_app.access import (
@@ -106,7 +107,7 @@ def endpoint_detail(request: HttpRequest, public_id) -> HttpResponse:
         show_on_form(form, refusal)
         endpoint.refresh_from_db()
         return _detail(request, endpoint, form=form)
-    return done(request, "Endpoint saved.", redirect_to=_here(endpoint))
+    return done(request, _("Endpoint saved."), redirect_to=_here(endpoint))
 
 
 @login_required
@@ -149,7 +150,7 @@ def delivery_again(request: HttpRequest, public_id) -> HttpResponse:
         services.delivery_send_again(delivery=delivery)
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=here)
-    return done(request, "Sending it again.", redirect_to=here)
+    return done(request, _("Sending it again."), redirect_to=here)
 
 
 def _typed(request: HttpRequest) -> dict:

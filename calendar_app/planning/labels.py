@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import LABEL_COLOURS, Label, PlannedSlot, Workspace
@@ -23,7 +24,7 @@ def labels_check(labels: Iterable[Label] | None, *, workspace_id: int | None) ->
     """The labels a slot may carry: the workspace's own, at most LABELS_PER_SLOT_MAX."""
     chosen = tuple(dict.fromkeys(labels or ()))
     if workspace_id is not None and any(label.workspace_id != workspace_id for label in chosen):
-        raise Refusal(fields={"labels": "Pick labels of the project's workspace."})
+        raise Refusal(fields={"labels": _("Pick labels of the project's workspace.")})
     if len(chosen) > LABELS_PER_SLOT_MAX:
         raise Refusal(fields={"labels": f"A post takes at most {LABELS_PER_SLOT_MAX} labels."})
     return chosen
@@ -68,12 +69,12 @@ def _validate(*, workspace: Workspace, name: str, colour: int, label: Label | No
         rules.text,
         name,
         field="name",
-        label="The name",
+        label=_("The name"),
         limit=LABEL_NAME_MAX_CHARS,
         required="Name the label.",
     )
     if colour not in COLOUR_CODES:
-        problems.add("colour", "Pick one of the colours.")
+        problems.add("colour", _("Pick one of the colours."))
     if name is not None:
         name = " ".join(name.split())
         taken = Label.objects.filter(workspace=workspace, name__iexact=name)

@@ -27,6 +27,7 @@ from itertools import pairwise
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.access import Viewer, viewer_of
 from calendar_app.core.calendar_grid import add_months
@@ -290,7 +291,7 @@ def queue_add(
     (fields as it takes them, without a day and time); the same `request_key` twice plans
     one post, and moves nothing the second time."""
     if project is None:
-        raise Refusal(fields={"project": "Choose a project."})
+        raise Refusal(fields={"project": _("Choose a project.")})
     if not project.is_active:
         raise Refusal(fields={"project": project.inactive_reason})
     if top and not may_reorder(viewer_of(user), project.workspace_id):
@@ -377,7 +378,7 @@ def queue_reorder(*, project: Project, order: list[str], now: datetime | None = 
         by_id = {str(slot.public_id): slot for slot in queued_posts(project, now=now)}
         if not order or len(set(order)) != len(order) or not set(order) <= set(by_id):
             raise Refusal(
-                "The queue changed meanwhile; it now shows as it is, try again.", stale=True
+                _("The queue changed meanwhile; it now shows as it is, try again."), stale=True
             )
         times = sorted(by_id[public_id].scheduled_for for public_id in order)
         moved = 0

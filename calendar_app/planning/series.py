@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 from dateutil import rrule
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
@@ -112,25 +113,25 @@ def rule_check(rule: Rule, *, starts_on: date | None) -> Rule:
     within COUNT_MAX. Raises one Refusal naming every field at fault."""
     problems = rules.Problems()
     if rule.frequency not in Series.Frequency.values:
-        problems.add("repeat", "Pick how often it repeats.")
+        problems.add("repeat", _("Pick how often it repeats."))
     if not 1 <= rule.interval <= INTERVAL_MAX:
         problems.add("interval", f"Repeat every 1 to {INTERVAL_MAX} weeks or months.")
     if rule.frequency == Series.Frequency.WEEKLY:
         if not rule.weekdays or any(not 0 <= d <= 6 for d in rule.weekdays):
-            problems.add("weekdays", "Pick the weekdays it repeats on.")
+            problems.add("weekdays", _("Pick the weekdays it repeats on."))
     elif rule.frequency == Series.Frequency.MONTHLY:
         if rule.monthly_by == Series.MonthlyBy.DAY:
             if not rule.month_day or not 1 <= rule.month_day <= 31:
-                problems.add("month_day", "Pick a day of the month, 1 to 31.")
+                problems.add("month_day", _("Pick a day of the month, 1 to 31."))
         elif rule.monthly_by == Series.MonthlyBy.WEEKDAY:
             if rule.week_of_month not in ORDINALS or rule.month_weekday not in range(7):
                 problems.add("week_of_month", 'Pick which weekday, like "the second Tuesday".')
         else:
-            problems.add("monthly_by", "Pick a day of the month or a weekday of the month.")
+            problems.add("monthly_by", _("Pick a day of the month or a weekday of the month."))
     if rule.until is not None:
         problems.check(rules.showable_day, rule.until, field="until")
     if rule.until is not None and starts_on is not None and rule.until < starts_on:
-        problems.add("until", "The end is before the first post.")
+        problems.add("until", _("The end is before the first post."))
     if rule.count is not None and not 1 <= rule.count <= COUNT_MAX:
         problems.add("count", f"Repeat 1 to {COUNT_MAX} times.")
     problems.raise_any()
@@ -372,7 +373,7 @@ def occurrence_edit_following(
     with transaction.atomic():
         locked = Series.objects.select_for_update().get(pk=old.pk)
         if locked.ended_at is not None:
-            raise Refusal("This series was deleted meanwhile.", stale=True)
+            raise Refusal(_("This series was deleted meanwhile."), stale=True)
         if plan.note_text and plan.note_text != old.note.text:
             source = SourceNote.objects.create(
                 workspace=workspace, text=plan.note_text, language=plan.language, author=user
@@ -436,7 +437,7 @@ def series_delete(*, series: Series) -> tuple[int, int]:
             ended_at=timezone.now()
         )
         if not stopped:
-            raise Refusal("This series was deleted already.", stale=True)
+            raise Refusal(_("This series was deleted already."), stale=True)
         slots = PlannedSlot.objects.alive().filter(occurrence__series=series)
         for slot in slots:
             if slot.status in EDITABLE_STATUSES:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from calendar_app.access import Viewer
 from calendar_app.core.refusals import Refusal
@@ -51,7 +53,7 @@ def _scheduled_post(slot: PlannedSlot) -> GenerationJob:
     if slot.status != SlotStatus.SCHEDULED or job is None or not job.post_id:
         if slot.status == SlotStatus.APPROVING:
             raise Refusal(slot.taken_by_someone_else(), stale=True)
-        raise Refusal("Only a post scheduled in Scripe can be changed here.", stale=True)
+        raise Refusal(_("Only a post scheduled in Scripe can be changed here."), stale=True)
     return job
 
 
@@ -73,7 +75,7 @@ def scheduled_reschedule(
     still at that time (an undo leaves one moved again meanwhile where it is)."""
     job = _scheduled_post(slot)
     if day is None or clock is None:
-        raise Refusal(fields={"date": "Pick a day and a time."})
+        raise Refusal(fields={"date": _("Pick a day and a time.")})
     when = rules.plan_time(day, clock, zone)
     before = slot.scheduled_for
     if when == before:
@@ -108,7 +110,9 @@ def scheduled_unschedule(*, slot: PlannedSlot, user) -> Changed:
         return post
     with transaction.atomic():
         slot.unscheduled_by(person_name(user))
-        record(slot, kind=Kind.STATUS, actor=user, text="Unscheduled; back in review.")
+        record(
+            slot, kind=Kind.STATUS, actor=user, text=gettext_noop("Unscheduled; back in review.")
+        )
         slot.note_scripe_copy(post.updated_at)
     return Changed("Unscheduled: it is back in review, and a draft again in Scripe.")
 
@@ -137,7 +141,11 @@ def scheduled_edit(
         job.save(update_fields=["post_title", "post_content"])
         slot.change_done(scheduled_for=slot.scheduled_for)
         record(
-            slot, kind=Kind.EDIT, actor=user, text="Text changed in Scripe.", earlier_text=earlier
+            slot,
+            kind=Kind.EDIT,
+            actor=user,
+            text=gettext_noop("Text changed in Scripe."),
+            earlier_text=earlier,
         )
         slot.note_scripe_copy(post.updated_at)
     return Changed("Saved: Scripe has the new text.")
@@ -194,14 +202,20 @@ def _settle(slot: PlannedSlot, user) -> Changed:
     with transaction.atomic():
         if post:
             slot.change_done(scheduled_for=post.scheduled_at or slot.scheduled_for)
-            record(slot, kind=Kind.STATUS, text="Scripe's copy checked after a slow answer.")
+            record(
+                slot,
+                kind=Kind.STATUS,
+                text=gettext_noop("Scripe's copy checked after a slow answer."),
+            )
             slot.note_scripe_copy(post.updated_at)
             return Changed(
                 f"Scripe answered slowly; it has the post scheduled for "
                 f"{_local(slot.scheduled_for, zone)}. The page shows what Scripe has."
             )
         slot.unscheduled_by(person_name(user))
-        record(slot, kind=Kind.STATUS, actor=user, text="Unscheduled; back in review.")
+        record(
+            slot, kind=Kind.STATUS, actor=user, text=gettext_noop("Unscheduled; back in review.")
+        )
         return Changed("It is no longer scheduled in Scripe: back in review.")
 
 

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -38,13 +39,20 @@ NEW_TOKEN, NEW_FEED = "api-token", "feed-url"
 def settings_view(request: HttpRequest) -> HttpResponse:
     profile = selectors.profile_of(request.user)
     form = ProfileForm(
-        request.POST or None,
-        initial={"time_zone": profile.time_zone if profile else ""},
-        zones=time_zone_choices(),
+        request.POST or None, initial=_profile_initial(profile), zones=time_zone_choices()
     )
     if request.method == "POST" and form.is_valid():
-        zone = services.profile_update(user=request.user, time_zone=form.cleaned_data["time_zone"])
-        messages.success(request, f"Times are now shown in {zone or 'your workspace’s zone'}.")
+        language = form.cleaned_data["language"]
+        zone = services.profile_update(
+            user=request.user, time_zone=form.cleaned_data["time_zone"], language=language
+        )
+        # The sentence is read on the next page, which is in the language just chosen.
+        with translation.override(language or translation.get_language_from_request(request)):
+            messages.success(
+                request,
+                _("Times are now shown in %(zone)s.")
+                % {"zone": zone or _("your workspace’s zone")},
+            )
         return redirect("settings")
     return _render(request, form)
 
@@ -73,11 +81,16 @@ def _render(request: HttpRequest, form: ProfileForm, status: int = 200, **contex
     return shown_once.uncached(response) if new_token or new_feed else response
 
 
+def _profile_initial(profile) -> dict[str, str]:
+    return {
+        "time_zone": profile.time_zone if profile else "",
+        "language": profile.language if profile else "",
+    }
+
+
 def _profile_form(request: HttpRequest) -> ProfileForm:
     profile = selectors.profile_of(request.user)
-    return ProfileForm(
-        initial={"time_zone": profile.time_zone if profile else ""}, zones=time_zone_choices()
-    )
+    return ProfileForm(initial=_profile_initial(profile), zones=time_zone_choices())
 
 
 @login_required
@@ -88,11 +101,11 @@ def feed_settings(request: HttpRequest) -> HttpResponse:
     cannot be shown again, and a reload must not make another."""
     form = FeedForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose what to do with the calendar feed.")
+        messages.error(request, _("Choose what to do with the calendar feed."))
         return redirect("settings")
     if form.cleaned_data["action"] == "revoke":
         if ical.feed_revoke(user=request.user):
-            messages.success(request, "Calendar feed turned off; its address no longer works.")
+            messages.success(request, _("Calendar feed turned off; its address no longer works."))
         return redirect("settings")
     token = ical.feed_enable(user=request.user)
     shown_once.keep(
@@ -114,7 +127,7 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST, memberships=viewer.memberships)
     try:
         if not form.is_valid():
-            raise Refusal(fields={"expires_in_days": "Pick one of the expiry choices."})
+            raise Refusal(fields={"expires_in_days": _("Pick one of the expiry choices.")})
         data = form.cleaned_data
         workspace = workspace_for(viewer, data["workspace"], role=Role.EDITOR, to="make tokens")
         made = tokens.token_create(

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from calendar_app.access import Viewer, label_for, viewer_for, workspace_for
@@ -51,7 +52,7 @@ def label_add(request: HttpRequest, workspace_id) -> HttpResponse:
     form = LabelForm(request.POST)
     try:
         if not form.is_valid():
-            raise Refusal(fields={"colour": "Pick one of the colours."})
+            raise Refusal(fields={"colour": _("Pick one of the colours.")})
         label = label_services.label_create(workspace=workspace, **form.cleaned_data)
     except Refusal as refusal:
         show_on_form(form, refusal)
@@ -67,7 +68,7 @@ def label_edit(request: HttpRequest, public_id) -> HttpResponse:
     here = reverse("labels")
     try:
         if not form.is_valid():
-            raise Refusal(fields={"colour": "Pick one of the colours."})
+            raise Refusal(fields={"colour": _("Pick one of the colours.")})
         label_services.label_update(label=label, **form.cleaned_data)
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=here)

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from calendar_app.access import viewer_for, workspace_for
@@ -65,6 +66,6 @@ def posts_sync(request: HttpRequest, workspace_id) -> HttpResponse:
     sync.sync_request(workspace=workspace)
     return done(
         request,
-        "Reading back from Scripe: what changed there shows on the calendar in a moment.",
+        _("Reading back from Scripe: what changed there shows on the calendar in a moment."),
         redirect_to=reverse("home"),
     )

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calendar_app.access import project_for, viewer_for
@@ -71,7 +72,7 @@ def schedule_edit(request: HttpRequest, project_id: str) -> HttpResponse:
     here = reverse("queue", args=[project.scripe_id])
     try:
         if not form.is_valid():
-            raise Refusal("Each day takes at most 200 characters of times.", status=422)
+            raise Refusal(_("Each day takes at most 200 characters of times."), status=422)
         off = queue.schedule_set(project=project, schedule=queue.parse_schedule(form.days()))
     except Refusal as refusal:
         show_on_form(form, refusal)
@@ -117,7 +118,7 @@ def queue_add(request: HttpRequest) -> HttpResponse:
     without its day and time, which the queue chooses."""
     viewer = viewer_for(request)
     if not viewer.editable_workspace_ids:
-        raise Http404("No workspace to plan in.")
+        raise Http404(_("No workspace to plan in."))
     form = post_form_for(viewer, data=request.POST)
     form.fields["time"].required = False  # the queue picks the time
     top = request.POST.get("position") == "top"

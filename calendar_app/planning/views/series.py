@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calendar_app.access import Viewer, series_for, slot_for, viewer_for
@@ -58,7 +59,7 @@ def series_new(request: HttpRequest) -> HttpResponse:
     """The new-post form's "Plan series": the form's post becomes the first occurrence."""
     viewer = viewer_for(request)
     if not viewer.editable_workspace_ids:
-        raise Http404("No workspace to plan in.")
+        raise Http404(_("No workspace to plan in."))
     form = post_form_for(viewer, data=request.POST)
     repeat_form = RepeatForm(request.POST)
     series = None
@@ -119,7 +120,7 @@ def occurrence_edit(request: HttpRequest, slot_id) -> HttpResponse:
     slot = slot_for(request, slot_id, to="edit posts")
     occurrence = selectors.occurrence_of(slot)
     if occurrence is None:
-        raise Http404("This post is not part of a series.")
+        raise Http404(_("This post is not part of a series."))
     here = reverse("slot", args=[slot.public_id])
     if request.method == "GET":
         try:
@@ -138,14 +139,14 @@ def occurrence_edit(request: HttpRequest, slot_id) -> HttpResponse:
                 series_rules.occurrence_edit_one(
                     occurrence=occurrence, user=request.user, zone=viewer.zone, **form.plan()
                 )
-                return saved(request, slot, "This post saved.", to=here)
+                return saved(request, slot, _("This post saved."), to=here)
             new = series_rules.occurrence_edit_following(
                 occurrence=occurrence, user=request.user, zone=viewer.zone, **form.plan()
             )
             return saved(
                 request,
                 slot,
-                "This and the following posts of the series saved.",
+                _("This and the following posts of the series saved."),
                 to=reverse("series", args=[new.public_id]),
             )
         except Refusal as refusal:

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -49,7 +50,7 @@ def _render(
 ) -> HttpResponse:
     viewer: Viewer = viewer_for(request)
     if not viewer.managed_workspace_ids:
-        raise PermissionDenied("Only a manager can review drafts.")
+        raise PermissionDenied(_("Only a manager can review drafts."))
     filters = ReviewFilters.of(request.GET)
     screen = review_screen(viewer, filters, selected_id=selected_id, after=after)
     filter_query = filters.query()
@@ -236,7 +237,7 @@ def review_share(request: HttpRequest, public_id) -> HttpResponse:
         return refused(request, refusal, redirect_to=here)
     url = request.build_absolute_uri(reverse("guest_review", args=[token]))
     if not request.htmx:
-        messages.success(request, f"Review link (shown only now): {url}")
+        messages.success(request, _("Review link (shown only now): %(url)s") % {"url": url})
         return redirect(here)
     return _render(request, selected_id=slot.public_id, shared_url=url, message="Link created.")
 
@@ -250,6 +251,6 @@ def review_share_revoke(request: HttpRequest, public_id) -> HttpResponse:
     slot = slot_for(request, link.slot.public_id, to="share drafts", role=Role.MANAGER)
     guests.link_revoke(link=link)
     if not request.htmx:
-        messages.success(request, "Review link revoked.")
+        messages.success(request, _("Review link revoked."))
         return redirect(_here(request, slot))
     return _render(request, selected_id=slot.public_id, message="Review link revoked.")
