@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from calendar_app.models import (
     ApiToken,
@@ -49,6 +50,20 @@ class ScripeProblem(NamedTuple):
     membership: Membership
     problem: str
     blocking: bool = True
+
+
+# One sentence per role rather than a role word spliced in: German capitalises and inflects
+# the role noun. The English wording is what it always was.
+ONLY_ROLE_CAN = {
+    Role.EDITOR: gettext_noop("Only a editor can %(action)s."),
+    Role.MANAGER: gettext_noop("Only a manager can %(action)s."),
+    Role.ADMIN: gettext_noop("Only a admin can %(action)s."),
+}
+
+
+def only_role_can(role: str, action: str) -> str:
+    """The refusal "Only a <role> can <action>." in the active language."""
+    return _(ONLY_ROLE_CAN[Role(role)]) % {"action": _(action)}
 
 
 @dataclass
@@ -115,8 +130,11 @@ class Viewer:
         return any(m.workspace_id == workspace_id and m.has_role(role) for m in self.memberships)
 
     def require(self, role: str, workspace_id: int, action: str) -> None:
+        """403 unless they hold `role` there. `action` is an English phrase marked with
+        gettext_noop at the call site (or already translated), put into the reader's language
+        here."""
         if not self.can(role, workspace_id):
-            raise PermissionDenied(f"Only a {Role(role).label.lower()} can {action}.")
+            raise PermissionDenied(only_role_can(role, action))
 
     @cached_property
     def profile(self) -> Profile | None:
@@ -406,7 +424,7 @@ def knowledge_base_for(viewer: Viewer, *, workspace_id=None, project_id: str = "
     else:
         project = None
         workspace = membership_for(
-            viewer, workspace_id, role=Role.EDITOR, to="see the knowledge base"
+            viewer, workspace_id, role=Role.EDITOR, to=gettext_noop("see the knowledge base")
         ).workspace
     membership = next(m for m in viewer.memberships if m.workspace_id == workspace.pk)
     return KnowledgeBase(workspace, project, membership.role)

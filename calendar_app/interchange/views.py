@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -39,7 +40,9 @@ def import_start(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest, workspace_id) -> HttpResponse:
     viewer = viewer_for(request)
-    workspace = workspace_for(viewer, workspace_id, role=Role.EDITOR, to="import posts")
+    workspace = workspace_for(
+        viewer, workspace_id, role=Role.EDITOR, to=gettext_noop("import posts")
+    )
     posted = request.method == "POST"
     form = CsvUploadForm(
         request.POST if posted else None,
@@ -78,7 +81,9 @@ def import_preview(request: HttpRequest, workspace_id, import_id) -> HttpRespons
     """The stored upload, row by row as it would be planned; POST imports the ticked rows.
     Both read the stored file again and check every rule now."""
     viewer = viewer_for(request)
-    workspace = workspace_for(viewer, workspace_id, role=Role.EDITOR, to="import posts")
+    workspace = workspace_for(
+        viewer, workspace_id, role=Role.EDITOR, to=gettext_noop("import posts")
+    )
     again = reverse("import_upload", args=[workspace.public_id])
     upload = csv_import.import_for(workspace=workspace, user=request.user, public_id=import_id)
     if upload is None:

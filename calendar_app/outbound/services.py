@@ -68,9 +68,9 @@ def endpoint_validate(*, url: str, events: list[str], description: str = "") -> 
     errors = {}
     url = (url or "").strip()
     if not url:
-        errors["url"] = "Enter the address to send events to."
+        errors["url"] = _("Enter the address to send events to.")
     elif len(url) > 500:
-        errors["url"] = "Use an address of at most 500 characters."
+        errors["url"] = _("Use an address of at most 500 characters.")
     else:
         try:
             check_url(url, allow_local=local_allowed())
@@ -92,7 +92,9 @@ def endpoint_create(
     """Registers an endpoint; returns it and its secret, which is shown this once."""
     fields = endpoint_validate(url=url, events=events, description=description)
     if WebhookEndpoint.objects.filter(workspace=workspace).count() >= MAX_ENDPOINTS:
-        raise Refusal(f"A workspace has at most {MAX_ENDPOINTS} webhook endpoints.")
+        raise Refusal(
+            _("A workspace has at most %(max)s webhook endpoints.") % {"max": MAX_ENDPOINTS}
+        )
     secret = _new_secret()
     endpoint = WebhookEndpoint.objects.create(
         workspace=workspace,

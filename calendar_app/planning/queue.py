@@ -115,17 +115,21 @@ def parse_schedule(days: dict[int, str]) -> list[tuple[int, time]]:
                 continue
             match = re.fullmatch(r"(\d{1,2})(?:[:.h](\d{2}))?", part)
             if not match or int(match[1]) > 23 or int(match[2] or 0) > 59:
-                problems[f"day_{weekday}"] = f"{part!r} is not a time; write it like 08:30."
+                problems[f"day_{weekday}"] = _("%(text)s is not a time; write it like 08:30.") % {
+                    "text": repr(part)
+                }
                 continue
             clock = time(int(match[1]), int(match[2] or 0))
             if clock.minute % TIME_STEP_MINUTES or clock.second or clock.microsecond:
-                problems[f"day_{weekday}"] = (
-                    f"{clock:%H:%M} is not on the {TIME_STEP_MINUTES}-minute grid, like 08:30."
-                )
+                problems[f"day_{weekday}"] = _(
+                    "%(time)s is not on the %(step)s-minute grid, like 08:30."
+                ) % {"time": f"{clock:%H:%M}", "step": TIME_STEP_MINUTES}
                 continue
             entries.add((weekday, clock))
     if len(entries) > SCHEDULE_MAX_TIMES:
-        problems["__all__"] = f"A schedule takes at most {SCHEDULE_MAX_TIMES} times a week."
+        problems["__all__"] = _("A schedule takes at most %(max)s times a week.") % {
+            "max": SCHEDULE_MAX_TIMES
+        }
     if problems:
         raise Refusal(fields=problems)
     return sorted(entries)
@@ -253,8 +257,10 @@ def _lock(project: Project) -> None:
 def _no_schedule(project: Project) -> Refusal:
     return Refusal(
         fields={
-            "queue": f"{project.name} has no posting schedule yet; a manager sets one on "
-            "its queue page."
+            "queue": _(
+                "%(project)s has no posting schedule yet; a manager sets one on its queue page."
+            )
+            % {"project": project.name}
         }
     )
 
@@ -319,7 +325,10 @@ def queue_add(
             target = _first_free(project, now)
         if target is None:
             raise Refusal(
-                fields={"queue": f"The queue is full for the next {MAX_AHEAD_MONTHS} months."}
+                fields={
+                    "queue": _("The queue is full for the next %(months)s months.")
+                    % {"months": MAX_AHEAD_MONTHS}
+                }
             )
         slot = services.slot_create(
             user=user,

@@ -115,7 +115,10 @@ def rule_check(rule: Rule, *, starts_on: date | None) -> Rule:
     if rule.frequency not in Series.Frequency.values:
         problems.add("repeat", _("Pick how often it repeats."))
     if not 1 <= rule.interval <= INTERVAL_MAX:
-        problems.add("interval", f"Repeat every 1 to {INTERVAL_MAX} weeks or months.")
+        problems.add(
+            "interval",
+            _("Repeat every 1 to %(max)s weeks or months.") % {"max": INTERVAL_MAX},
+        )
     if rule.frequency == Series.Frequency.WEEKLY:
         if not rule.weekdays or any(not 0 <= d <= 6 for d in rule.weekdays):
             problems.add("weekdays", _("Pick the weekdays it repeats on."))
@@ -125,7 +128,7 @@ def rule_check(rule: Rule, *, starts_on: date | None) -> Rule:
                 problems.add("month_day", _("Pick a day of the month, 1 to 31."))
         elif rule.monthly_by == Series.MonthlyBy.WEEKDAY:
             if rule.week_of_month not in ORDINALS or rule.month_weekday not in range(7):
-                problems.add("week_of_month", 'Pick which weekday, like "the second Tuesday".')
+                problems.add("week_of_month", _('Pick which weekday, like "the second Tuesday".'))
         else:
             problems.add("monthly_by", _("Pick a day of the month or a weekday of the month."))
     if rule.until is not None:
@@ -133,7 +136,7 @@ def rule_check(rule: Rule, *, starts_on: date | None) -> Rule:
     if rule.until is not None and starts_on is not None and rule.until < starts_on:
         problems.add("until", _("The end is before the first post."))
     if rule.count is not None and not 1 <= rule.count <= COUNT_MAX:
-        problems.add("count", f"Repeat 1 to {COUNT_MAX} times.")
+        problems.add("count", _("Repeat 1 to %(max)s times.") % {"max": COUNT_MAX})
     problems.raise_any()
     return rule
 

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
@@ -222,7 +223,7 @@ def source_plan(request: HttpRequest, public_id) -> HttpResponse:
     """Plans a post from each hook ticked, at the project's next queue times, or (`to`
     board) puts them on the ideas board, to be dropped on the days the editor chooses."""
     viewer = viewer_for(request)
-    source = source_for(viewer, public_id, to="plan posts from a source")
+    source = source_for(viewer, public_id, to=gettext_noop("plan posts from a source"))
     hook_ids = [h["id"] for h in source.hooks]
     form = HooksForm(request.POST, hook_ids=hook_ids)
     url = reverse("source", args=[source.public_id])

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from requests import RequestException
@@ -129,7 +129,9 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
         if not form.is_valid():
             raise Refusal(fields={"expires_in_days": _("Pick one of the expiry choices.")})
         data = form.cleaned_data
-        workspace = workspace_for(viewer, data["workspace"], role=Role.EDITOR, to="make tokens")
+        workspace = workspace_for(
+            viewer, data["workspace"], role=Role.EDITOR, to=gettext_noop("make tokens")
+        )
         made = tokens.token_create(
             viewer=viewer,
             workspace=workspace,
@@ -162,7 +164,10 @@ def workspace_two_factor(request: HttpRequest, workspace_id) -> HttpResponse:
     """A workspace admin sets whether the workspace requires two factors of its admins or of
     everyone (the same two settings as the Django admin's workspace page)."""
     workspace = workspace_for(
-        viewer_for(request), workspace_id, role=Role.ADMIN, to="change its sign-in rules"
+        viewer_for(request),
+        workspace_id,
+        role=Role.ADMIN,
+        to=gettext_noop("change its sign-in rules"),
     )
     form = TwoFactorPolicyForm(request.POST)
     form.is_valid()  # two checkboxes: every input is valid, an absent one is off

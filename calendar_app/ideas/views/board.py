@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -147,7 +148,8 @@ def _idea_page(
 
 def _planned_text(slot, viewer: Viewer) -> str:
     when = timezone.localtime(slot.scheduled_for, viewer.zone)
-    return f"Planned for {when:%a %-d %b, %H:%M} ({viewer.zone.key})."
+    words = {"when": date_format(when, _("D j M, H:i")), "zone": viewer.zone.key}
+    return _("Planned for %(when)s (%(zone)s).") % words
 
 
 @login_required
@@ -213,7 +215,8 @@ def idea_queue(request: HttpRequest, public_id) -> HttpResponse:
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=_here(idea))
     when = timezone.localtime(queued.slot.scheduled_for, viewer.zone)
-    text = f"Queued for {when:%a} {when.day} {when:%b, %H:%M} ({viewer.zone.key})."
+    words = {"when": date_format(when, _("D j M, H:i")), "zone": viewer.zone.key}
+    text = _("Queued for %(when)s (%(zone)s).") % words
     return done(request, text, redirect_to=_here(idea))
 
 

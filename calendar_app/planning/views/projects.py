@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 
 from calendar_app.access import viewer_for, workspace_for
@@ -45,7 +46,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def project_sync(request: HttpRequest, workspace_id) -> HttpResponse:
     workspace = workspace_for(
-        viewer_for(request), workspace_id, role=Role.MANAGER, to="sync projects"
+        viewer_for(request), workspace_id, role=Role.MANAGER, to=gettext_noop("sync projects")
     )
     here = reverse("projects")
     try:
@@ -62,7 +63,9 @@ def project_sync(request: HttpRequest, workspace_id) -> HttpResponse:
 def posts_sync(request: HttpRequest, workspace_id) -> HttpResponse:
     """Sync now: reads back from Scripe, in a task, what happened to the workspace's approved
     posts and drafts (the every-minute sweep does the same for what is due)."""
-    workspace = workspace_for(viewer_for(request), workspace_id, role=Role.MANAGER, to="sync posts")
+    workspace = workspace_for(
+        viewer_for(request), workspace_id, role=Role.MANAGER, to=gettext_noop("sync posts")
+    )
     sync.sync_request(workspace=workspace)
     return done(
         request,

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calendar_app.access import deleted_slot_for, slot_for, viewer_for
@@ -91,7 +92,7 @@ def slot_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def slot_edit(request: HttpRequest, public_id) -> HttpResponse:
     viewer = viewer_for(request)
-    slot = slot_for(request, public_id, to="edit posts")
+    slot = slot_for(request, public_id, to=gettext_noop("edit posts"))
     try:
         slot.require_editable()
     except Refusal as refusal:
@@ -157,7 +158,7 @@ def slot_move(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 @require_POST
 def slot_delete(request: HttpRequest, public_id) -> HttpResponse:
-    slot = slot_for(request, public_id, to="delete posts")
+    slot = slot_for(request, public_id, to=gettext_noop("delete posts"))
     try:
         services.slot_delete(slot=slot)
     except Refusal as refusal:
@@ -177,7 +178,7 @@ def slot_restore(request: HttpRequest, public_id) -> HttpResponse:
     slot = deleted_slot_for(viewer, public_id)
     if slot is None:
         return refused(request, Refusal(_("Nothing to undo."), status=404), redirect_to="/")
-    viewer.require(Role.EDITOR, slot.workspace_id, "restore posts")
+    viewer.require(Role.EDITOR, slot.workspace_id, gettext_noop("restore posts"))
     try:
         services.slot_restore(slot=slot)
     except Refusal as refusal:

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -108,7 +109,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _act(request: HttpRequest, public_id, action) -> HttpResponse:
-    slot = slot_for(request, public_id, to="review drafts", role=Role.MANAGER)
+    slot = slot_for(request, public_id, to=gettext_noop("review drafts"), role=Role.MANAGER)
     position = (slot.scheduled_for, slot.pk)
     here = _here(request, slot)
     try:
@@ -204,7 +205,7 @@ def review_new_time(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def slot_comment(request: HttpRequest, public_id) -> HttpResponse:
     """Any member may comment on a slot; the comment joins its activity trail."""
-    slot = slot_for(request, public_id, to="comment")
+    slot = slot_for(request, public_id, to=gettext_noop("comment"))
     errors = {}
     try:
         review.slot_comment(slot=slot, user=request.user, text=request.POST.get("text"))
@@ -227,7 +228,7 @@ def slot_comment(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def review_share(request: HttpRequest, public_id) -> HttpResponse:
     """A review link for a client: made here, its address shown once (only its hash is kept)."""
-    slot = slot_for(request, public_id, to="share drafts", role=Role.MANAGER)
+    slot = slot_for(request, public_id, to=gettext_noop("share drafts"), role=Role.MANAGER)
     here = _here(request, slot)
     try:
         _link, token = guests.link_create(
@@ -248,7 +249,9 @@ def review_share_revoke(request: HttpRequest, public_id) -> HttpResponse:
     """Revokes a review link: its address answers 404 from now on."""
     viewer = viewer_for(request)
     link = review_link_for(viewer, public_id)
-    slot = slot_for(request, link.slot.public_id, to="share drafts", role=Role.MANAGER)
+    slot = slot_for(
+        request, link.slot.public_id, to=gettext_noop("share drafts"), role=Role.MANAGER
+    )
     guests.link_revoke(link=link)
     if not request.htmx:
         messages.success(request, _("Review link revoked."))
