@@ -149,7 +149,11 @@ class SlotFilterForm(forms.Form):
         data = super().clean()
         for name in ("date_from", "date_to"):
             if data.get(name) and not is_showable(data[name]):
-                self.add_error(name, f"Pick a date between {FIRST_YEAR} and {LAST_YEAR}.")
+                self.add_error(
+                    name,
+                    _("Pick a date between %(first)s and %(last)s.")
+                    % {"first": FIRST_YEAR, "last": LAST_YEAR},
+                )
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("The end date is before the start date."))
         return data

@@ -27,6 +27,7 @@ from itertools import pairwise
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 
 from calendar_app.access import Viewer, viewer_of
@@ -55,7 +56,6 @@ from calendar_app.planning.scheduling import (
 CHUNK = timedelta(weeks=8)
 # A schedule of more times than this is a typo (every quarter hour of a week is 672).
 SCHEDULE_MAX_TIMES = 60
-WEEKDAY_SHORT = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
 @dataclass
@@ -101,7 +101,8 @@ def schedule_of(project: Project) -> list[tuple[int, time]]:
 
 def describe_schedule(schedule: Iterable[tuple[int, time]]) -> str:
     """ "Tue 08:30, Thu 08:30, Wed 12:00" style, in weekday order."""
-    return ", ".join(f"{WEEKDAY_SHORT[d]} {t:%H:%M}" for d, t in sorted(schedule))
+    # Django's weekday abbreviations: "Tue" in English, "Di" in German.
+    return ", ".join(f"{WEEKDAYS_ABBR[d]} {t:%H:%M}" for d, t in sorted(schedule))
 
 
 def parse_schedule(days: dict[int, str]) -> list[tuple[int, time]]:

@@ -118,7 +118,10 @@ def _in_month(today: date, year: int, month: int) -> date:
 def _day_or_404(value: str) -> date:
     day = parse_day(value)
     if day is None:
-        raise Http404(f"Not a day the calendar shows ({FIRST_YEAR} to {LAST_YEAR}).")
+        raise Http404(
+            _("Not a day the calendar shows (%(first)s to %(last)s).")
+            % {"first": FIRST_YEAR, "last": LAST_YEAR}
+        )
     return day
 
 

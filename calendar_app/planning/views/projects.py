@@ -54,8 +54,16 @@ def project_sync(request: HttpRequest, workspace_id) -> HttpResponse:
     except ScripeNotConfigured as error:
         return refused(request, Refusal(str(error)), redirect_to=here)
     except ScripeError as error:
-        return refused(request, Refusal(f"Sync failed: {describe_error(error)}"), redirect_to=here)
-    return done(request, f"Projects synced from Scripe: {result.summary()}", redirect_to=here)
+        return refused(
+            request,
+            Refusal(_("Sync failed: %(error)s") % {"error": describe_error(error)}),
+            redirect_to=here,
+        )
+    return done(
+        request,
+        _("Projects synced from Scripe: %(summary)s") % {"summary": result.summary()},
+        redirect_to=here,
+    )
 
 
 @login_required
