@@ -81,7 +81,8 @@ def scheduled_reschedule(
     if when == before:
         return Changed("It is already scheduled for then.")
     post = _claimed(
-        slot, user, doing="move it", claim="Rescheduling in Scripe.", expected=expected,
+        slot, user, doing=gettext_noop("move it"), claim="Rescheduling in Scripe.",
+        expected=expected,
         send=lambda: post_update(workspace=slot.workspace, post_id=job.post_id, scheduled_for=when),
     )  # fmt: skip
     if isinstance(post, Changed):
@@ -103,7 +104,7 @@ def scheduled_unschedule(*, slot: PlannedSlot, user) -> Changed:
     slot returns to review with a note."""
     job = _scheduled_post(slot)
     post = _claimed(
-        slot, user, doing="unschedule it", claim="Unscheduling in Scripe.",
+        slot, user, doing=gettext_noop("unschedule it"), claim="Unscheduling in Scripe.",
         send=lambda: post_update(workspace=slot.workspace, post_id=job.post_id, scheduled_for=None),
     )  # fmt: skip
     if isinstance(post, Changed):
@@ -128,7 +129,7 @@ def scheduled_edit(
     if version is not None and version != job.text_version:
         raise Refusal(edited_meanwhile(slot), stale=True)
     post = _claimed(
-        slot, user, doing="save the text", claim="Changing the text in Scripe.",
+        slot, user, doing=gettext_noop("save the text"), claim="Changing the text in Scripe.",
         send=lambda: post_update(
             workspace=slot.workspace, post_id=job.post_id, title=title, content=content
         ),
@@ -176,9 +177,13 @@ def _claimed(
 
 def _refused(error: ScripeError, doing: str) -> str:
     if error.code == HELD:
-        wait = f" in {int(error.retry_after) + 1} s" if error.retry_after else " shortly"
-        return f"Scripe is rate-limiting this workspace: nothing was changed. Try again{wait}."
-    return scripe_refused(error, doing=doing, then="Nothing was changed.")
+        if error.retry_after:
+            return _(
+                "Scripe is rate-limiting this workspace: nothing was changed. "
+                "Try again in %(seconds)s s."
+            ) % {"seconds": int(error.retry_after) + 1}
+        return _("Scripe is rate-limiting this workspace: nothing was changed. Try again shortly.")
+    return scripe_refused(error, doing=doing, then=gettext_noop("Nothing was changed."))
 
 
 def _undo(slot: PlannedSlot, claimed) -> None:

@@ -65,36 +65,53 @@ def post_text(title: str | None, content: str | None) -> tuple[str, str]:
         field="content",
         label=_("The post"),
         limit=rules.CONTENT_MAX_CHARS,
-        required="The post is empty. Write it, or request changes.",
+        required=_("The post is empty. Write it, or request changes."),
     )
     problems.raise_any()
     return title.strip(), content
 
 
 def scripe_refused(error: ScripeError, *, doing: str, then: str) -> str:
-    """Why Scripe did not do it, and what became of ours (`then`), in one sentence."""
+    """Why Scripe did not do it, and what became of ours (`then`), in one sentence. `doing`
+    and `then` are English phrases marked with gettext_noop, put into the reader's language
+    here; `doing` phrases serve only this sentence (German makes them zu-infinitives)."""
+    words = {"doing": _(doing), "then": _(then)}
     if error.code == "conflict":
         return (
-            f"Scripe could not {doing}: the project's LinkedIn connection is down. "
-            f"Reconnect it in Scripe and try again. {then}"
+            _(
+                "Scripe could not %(doing)s: the project's LinkedIn connection is down. "
+                "Reconnect it in Scripe and try again. %(then)s"
+            )
+            % words
         )
     if error.code == "unprocessable":
-        return f"Scripe could not {doing}: {error.message.rstrip('.')}. {then}"
+        words["reason"] = error.message.rstrip(".")
+        return _("Scripe could not %(doing)s: %(reason)s. %(then)s") % words
     if error.http_status is None or not answered_by_scripe(error):
-        return f"Scripe could not be reached. {then} Try again in a minute."
-    return f"Scripe refused: {describe_error(error)} {then}"
+        return _("Scripe could not be reached. %(then)s Try again in a minute.") % words
+    words["reason"] = describe_error(error)
+    return _("Scripe refused: %(reason)s %(then)s") % words
 
 
-def fits_linkedin(content: str, *, then: str = "") -> None:
+def fits_linkedin(content: str, *, approving: bool = False) -> None:
     """Refuses, next to the text, a post longer than LinkedIn takes."""
     if len(content) > LINKEDIN_LIMIT:
-        over = len(content) - LINKEDIN_LIMIT
-        raise Refusal(
-            fields={
-                "content": f"LinkedIn takes at most {LINKEDIN_LIMIT:,} characters and this post "
-                f"has {len(content):,}. Shorten it by {over:,}{then}."
-            }
-        )
+        words = {
+            "max": f"{LINKEDIN_LIMIT:,}",
+            "count": f"{len(content):,}",
+            "over": f"{len(content) - LINKEDIN_LIMIT:,}",
+        }
+        if approving:
+            sentence = _(
+                "LinkedIn takes at most %(max)s characters and this post has %(count)s. "
+                "Shorten it by %(over)s before approving."
+            )
+        else:
+            sentence = _(
+                "LinkedIn takes at most %(max)s characters and this post has %(count)s. "
+                "Shorten it by %(over)s."
+            )
+        raise Refusal(fields={"content": sentence % words})
 
 
 def edited_meanwhile(slot: PlannedSlot) -> str:
@@ -140,7 +157,7 @@ def self_approval_refusal(slot: PlannedSlot, job: GenerationJob, user, events=No
     if user is None or not slot.workspace.no_self_approval:
         return ""
     if job.steering and job.requested_by_id == user.pk:
-        did = "you requested the changes that made this version"
+        did = _("you requested the changes that made this version")
     else:
         if events is None:
             events = slot.events.filter(kind=Kind.EDIT, actor=user, created_at__gte=job.created_at)
@@ -150,11 +167,11 @@ def self_approval_refusal(slot: PlannedSlot, job: GenerationJob, user, events=No
         )
         if not edited:
             return ""
-        did = "you edited this draft"
-    return (
-        f"This workspace asks for a second pair of eyes: {did}, so another manager (or the "
+        did = _("you edited this draft")
+    return _(
+        "This workspace asks for a second pair of eyes: %(did)s, so another manager (or the "
         "client, through a review link) approves it."
-    )
+    ) % {"did": did}
 
 
 def _same_text(ours: tuple[str, str], stored: tuple[str, str]) -> bool:
@@ -198,7 +215,7 @@ def slot_approve(
             "it and another manager (or the client, through a review link) approves it.",
             status=403,
         )
-    fits_linkedin(content, then=" before approving")
+    fits_linkedin(content, approving=True)
     who = {"actor": user, "guest_name": guest_name}
     if slot.scheduled_for <= timezone.now() + APPROVE_LEAD:
         with transaction.atomic():
@@ -234,7 +251,11 @@ def slot_approve(
         if not_made(error):
             _undo_claim(slot, claim)
             raise Refusal(
-                scripe_refused(error, doing="schedule it", then="The draft stays in review.")
+                scripe_refused(
+                    error,
+                    doing=gettext_noop("schedule it"),
+                    then=gettext_noop("The draft stays in review."),
+                )
             ) from None
         return _confirm(slot, job, user, guest_name=guest_name)
     _scheduled(slot, job, title, content, actor=user, guest_name=guest_name, copy=post)
@@ -316,14 +337,17 @@ def slot_request_changes(*, slot: PlannedSlot, user, comment: str | None) -> str
         field="comment",
         label=_("Your comment"),
         limit=rules.REVIEW_COMMENT_MAX_CHARS,
-        required="Say what should change, so Scripe can do it.",
+        required=_("Say what should change, so Scripe can do it."),
     ).strip()
     over = len(source_text(slot.note.text, comment)) - rules.NOTE_MAX_CHARS
     if over > 0:
         raise Refusal(
             fields={
-                "comment": f"The note and your comment together are {over:,} characters over "
-                f"Scripe's {rules.NOTE_MAX_CHARS:,}. Shorten the comment."
+                "comment": _(
+                    "The note and your comment together are %(over)s characters over "
+                    "Scripe's %(max)s. Shorten the comment."
+                )
+                % {"over": f"{over:,}", "max": f"{rules.NOTE_MAX_CHARS:,}"}
             }
         )
     with transaction.atomic():
@@ -332,7 +356,9 @@ def slot_request_changes(*, slot: PlannedSlot, user, comment: str | None) -> str
         try:
             generation_request(slot=slot, user=user, steering=comment)
         except Refusal as refusal:
-            return f"Changes requested, but not sent to Scripe yet: {refusal}"
+            return _("Changes requested, but not sent to Scripe yet: %(reason)s") % {
+                "reason": refusal
+            }
     return _("Changes requested: Scripe is writing a new version.")
 
 
