@@ -707,5 +707,7 @@ def generation_cancel(*, slot: PlannedSlot) -> str:
                 ) from None
             _apply(job, snapshot)
     except ScripeError as error:
-        raise Refusal(f"Could not cancel: {describe_error(error)}") from None
+        raise Refusal(
+            _("Could not cancel: %(reason)s") % {"reason": describe_error(error)}
+        ) from None
     return _("Generation cancelled.")

@@ -136,7 +136,11 @@ def guest_name(value: str | None, *, did: str = "approved") -> str:
         field="name",
         label=_("Your name"),
         limit=GUEST_NAME_MAX_CHARS,
-        required=f"Give your name, so the team knows who {did}.",
+        required=(
+            _("Give your name, so the team knows who commented.")
+            if did == "commented"
+            else _("Give your name, so the team knows who approved.")
+        ),
     )
 
 
