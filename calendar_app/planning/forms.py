@@ -8,6 +8,7 @@ import uuid
 from datetime import time
 
 from django import forms
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
 
 from calendar_app.access import Viewer
@@ -191,7 +192,7 @@ class RepeatForm(forms.Form):
     )
     interval = forms.IntegerField(min_value=1, max_value=52, initial=1, required=False)
     weekdays = forms.TypedMultipleChoiceField(
-        choices=[(n, name[:3]) for n, name in WEEKDAY_CHOICES],
+        choices=[(n, WEEKDAYS_ABBR[n]) for n, _name in WEEKDAY_CHOICES],
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
