@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: run test install install-dev lint format clean image stack stack-down
+.PHONY: run test install install-dev lint format clean image stack stack-down messages
 
 $(VENV)/.created:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed; set PYTHON=python3.X") if sys.version_info < (3, 11) else None'
@@ -57,6 +57,16 @@ stack: $(VENV)/.installed-dev
 
 stack-down:
 	scripts/stack.sh down
+
+## After changing a user-facing string: update the German catalogues (locale/, and the Scripe
+## sandbox's scripe_integration/locale), translate what is new, then compile the .mo files
+## (committed, so a machine without GNU gettext still runs the app in German).
+## tests/test_locale.py runs the same makemessages and fails while a catalogue is behind.
+MESSAGES_FLAGS := -l de --no-location --no-obsolete -i tests -i bench -i scripts -i docs -i var -i docker
+messages: $(VENV)/.installed-dev
+	$(PY) manage.py makemessages $(MESSAGES_FLAGS)
+	$(PY) manage.py makemessages -d djangojs $(MESSAGES_FLAGS)
+	$(PY) manage.py compilemessages --ignore .venv
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .

@@ -17,6 +17,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from calendar_app.models import (
     ApiToken,
@@ -49,6 +52,20 @@ class ScripeProblem(NamedTuple):
     blocking: bool = True
 
 
+# One sentence per role rather than a role word spliced in: German capitalises and inflects
+# the role noun. The English wording is what it always was.
+ONLY_ROLE_CAN = {
+    Role.EDITOR: gettext_noop("Only a editor can %(action)s."),
+    Role.MANAGER: gettext_noop("Only a manager can %(action)s."),
+    Role.ADMIN: gettext_noop("Only a admin can %(action)s."),
+}
+
+
+def only_role_can(role: str, action: str) -> str:
+    """The refusal "Only a <role> can <action>." in the active language."""
+    return _(ONLY_ROLE_CAN[Role(role)]) % {"action": _(action)}
+
+
 @dataclass
 class Viewer:
     user: object
@@ -67,31 +84,34 @@ class Viewer:
         for membership in self.memberships:
             scripe = getattr(membership.workspace, "scripe", None)
             if scripe is None or scripe.key_state == "missing":
-                broken.append(ScripeProblem(membership, "has no Scripe API key yet"))
+                broken.append(ScripeProblem(membership, _("has no Scripe API key yet")))
             elif scripe.key_state == "invalid" and scripe.uses_oauth:
-                reason = scripe.key_error_message or "Scripe refuses it"
-                lost = f"has lost its connection with Scripe: {reason}"
+                reason = scripe.key_error_message or _("Scripe refuses it")
+                lost = _("has lost its connection with Scripe: %(reason)s") % {"reason": reason}
                 broken.append(ScripeProblem(membership, lost))
             elif scripe.key_state == "invalid":
-                reason = scripe.key_error_message or "Scripe refuses it"
-                broken.append(ScripeProblem(membership, f"has an invalid Scripe key: {reason}"))
+                reason = scripe.key_error_message or _("Scripe refuses it")
+                invalid = _("has an invalid Scripe key: %(reason)s") % {"reason": reason}
+                broken.append(ScripeProblem(membership, invalid))
             if scripe and membership.has_role(Role.ADMIN) and scripe.base_url_refused:
                 # Stored before the destination rule, or allowed by a setting since turned
                 # off: the client refuses to connect, so say why rather than "no answer".
-                problem = (
-                    f"Scripe's base URL {scripe.base_url} is not an https address on the "
-                    "public internet, so nothing is sent to it until an admin changes it."
-                )
+                problem = _(
+                    "Scripe's base URL %(url)s is not an https address on the public "
+                    "internet, so nothing is sent to it until an admin changes it."
+                ) % {"url": scripe.base_url}
                 broken.append(ScripeProblem(membership, problem, blocking=False))
             elif scripe and scripe.unreachable_since and membership.has_role(Role.ADMIN):
                 since = timezone.localtime(scripe.unreachable_since, self.zone)
                 when = f"{since:%H:%M}"
                 if since.date() != timezone.localtime(timezone=self.zone).date():
-                    when += f" on {since:%-d %b}"
-                problem = (
-                    f"Scripe at {scripe.base_url} has not answered since {when}; "
-                    "generations wait and retry."
-                )
+                    when = _("%(time)s on %(day)s") % {
+                        "time": when,
+                        "day": date_format(since, _("j M")),
+                    }
+                problem = _(
+                    "Scripe at %(url)s has not answered since %(when)s; generations wait and retry."
+                ) % {"url": scripe.base_url, "when": when}
                 broken.append(ScripeProblem(membership, problem, blocking=False))
         return broken
 
@@ -110,13 +130,26 @@ class Viewer:
         return any(m.workspace_id == workspace_id and m.has_role(role) for m in self.memberships)
 
     def require(self, role: str, workspace_id: int, action: str) -> None:
+        """403 unless they hold `role` there. `action` is an English phrase marked with
+        gettext_noop at the call site (or already translated), put into the reader's language
+        here."""
         if not self.can(role, workspace_id):
-            raise PermissionDenied(f"Only a {Role(role).label.lower()} can {action}.")
+            raise PermissionDenied(only_role_can(role, action))
+
+    @cached_property
+    def profile(self) -> Profile | None:
+        """Their own settings (zone, language), if they saved any: one query, shared."""
+        return Profile.objects.filter(user=self.user).first()
+
+    @cached_property
+    def language(self) -> str:
+        """The interface language they chose, or "" to follow their browser."""
+        return self.profile.language if self.profile else ""
 
     @cached_property
     def zone(self) -> zoneinfo.ZoneInfo:
         """The user's own zone, else their first workspace's, else UTC."""
-        profile = Profile.objects.filter(user=self.user).first()
+        profile = self.profile
         name = profile.time_zone if profile and profile.time_zone else ""
         if not name and self.memberships:
             name = self.memberships[0].workspace.time_zone
@@ -168,7 +201,7 @@ def slot_for_viewer(
     """`slot_for` for a viewer without a request (an assistant's token, calendar_app/assistants)."""
     slot = slot_visible_to(viewer, public_id)
     if slot is None:
-        raise Http404("No such post.")
+        raise Http404(_("No such post."))
     if to is not None:
         viewer.require(role, slot.workspace_id, to)
     return slot
@@ -188,7 +221,7 @@ def membership_for(viewer: Viewer, public_id, *, role: str, to: str) -> Membersh
         (m for m in viewer.memberships if str(m.workspace.public_id) == str(public_id)), None
     )
     if membership is None:
-        raise Http404("No such workspace.")
+        raise Http404(_("No such workspace."))
     viewer.require(role, membership.workspace_id, to)
     return membership
 
@@ -205,7 +238,7 @@ def label_for(viewer: Viewer, public_id, *, to: str) -> Label:
         .first()
     )
     if label is None:
-        raise Http404("No such label.")
+        raise Http404(_("No such label."))
     viewer.require(Role.MANAGER, label.workspace_id, to)
     return label
 
@@ -220,7 +253,7 @@ def project_for(viewer: Viewer, scripe_id: str, *, to: str | None = None) -> Pro
         .first()
     )
     if project is None:
-        raise Http404("No such project.")
+        raise Http404(_("No such project."))
     if to is not None:
         viewer.require(Role.MANAGER, project.workspace_id, to)
     return project
@@ -233,7 +266,7 @@ def series_for(viewer: Viewer, public_id, *, to: str | None = None) -> Series:
         .first()
     )
     if series is None:
-        raise Http404("No such series.")
+        raise Http404(_("No such series."))
     if to is not None:
         viewer.require(Role.EDITOR, series.workspace_id, to)
     return series
@@ -243,7 +276,7 @@ def bulk_run_for(viewer: Viewer, public_id) -> BulkRun:
     """A bulk run of the viewer's own: anyone else's does not exist for them."""
     run = BulkRun.objects.filter(public_id=public_id, user=viewer.user).first()
     if run is None:
-        raise Http404("No such bulk action.")
+        raise Http404(_("No such bulk action."))
     return run
 
 
@@ -255,7 +288,7 @@ def review_link_for(viewer: Viewer, public_id) -> ReviewLink:
         .first()
     )
     if link is None:
-        raise Http404("No such link.")
+        raise Http404(_("No such link."))
     return link
 
 
@@ -272,7 +305,7 @@ def token_for(viewer: Viewer, public_id) -> ApiToken:
         .first()
     )
     if token is None:
-        raise Http404("No such token.")
+        raise Http404(_("No such token."))
     return token
 
 
@@ -315,7 +348,7 @@ def notification_for(viewer: Viewer, public_id) -> Notification:
         .first()
     )
     if notification is None:
-        raise Http404("No such notification.")
+        raise Http404(_("No such notification."))
     return notification
 
 
@@ -329,7 +362,7 @@ def webhook_endpoint_for(viewer: Viewer, public_id) -> WebhookEndpoint:
         .first()
     )
     if endpoint is None:
-        raise Http404("No such webhook endpoint.")
+        raise Http404(_("No such webhook endpoint."))
     return endpoint
 
 
@@ -342,7 +375,7 @@ def webhook_delivery_for(viewer: Viewer, public_id) -> WebhookDelivery:
         .first()
     )
     if delivery is None:
-        raise Http404("No such delivery.")
+        raise Http404(_("No such delivery."))
     return delivery
 
 
@@ -369,7 +402,7 @@ def idea_for(viewer: Viewer, public_id) -> Idea:
         .first()
     )
     if idea is None:
-        raise Http404("No such idea.")
+        raise Http404(_("No such idea."))
     return idea
 
 
@@ -391,7 +424,7 @@ def knowledge_base_for(viewer: Viewer, *, workspace_id=None, project_id: str = "
     else:
         project = None
         workspace = membership_for(
-            viewer, workspace_id, role=Role.EDITOR, to="see the knowledge base"
+            viewer, workspace_id, role=Role.EDITOR, to=gettext_noop("see the knowledge base")
         ).workspace
     membership = next(m for m in viewer.memberships if m.workspace_id == workspace.pk)
     return KnowledgeBase(workspace, project, membership.role)
@@ -405,7 +438,7 @@ def source_for(viewer: Viewer, public_id, *, to: str | None = None) -> Source:
         .first()
     )
     if source is None:
-        raise Http404("No such source.")
+        raise Http404(_("No such source."))
     if to is not None:
         viewer.require(Role.EDITOR, source.workspace_id, to)
     return source

@@ -34,6 +34,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -174,7 +175,7 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 1
     autocomplete_fields = ["user"]
-    verbose_name = "member"
+    verbose_name = _("member")
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         # The workspace page's members pick people the same way as the Membership page.

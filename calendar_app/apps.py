@@ -4,11 +4,12 @@ of django-q2's, which carry a request's id into the tasks it enqueues."""
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CalendarAppConfig(AppConfig):
     name = "calendar_app"
-    verbose_name = "Calendar"
+    verbose_name = _("Calendar")
 
     def ready(self) -> None:
         from django_q.signals import pre_enqueue, pre_execute

@@ -114,6 +114,9 @@ MIDDLEWARE = [
     "calendar_app.web.middleware.PolicyHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The interface language from the browser's Accept-Language; UserLanguageMiddleware
+    # below puts a signed-in person's own choice (their profile) over it.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -122,6 +125,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "calendar_app.web.middleware.RefuseNulInQueryMiddleware",
     "calendar_app.web.middleware.UserTimeZoneMiddleware",
+    "calendar_app.web.middleware.UserLanguageMiddleware",
     "calendar_app.web.middleware.ReadableMethodNotAllowedMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -160,6 +164,7 @@ TEMPLATES = [
             "builtins": ["template_partials.templatetags.partials"],
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "calendar_app.web.context_processors.site",
@@ -397,7 +402,14 @@ AXES_DISABLE_ACCESS_LOG = True
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
 AXES_CLIENT_IP_CALLABLE = "config.network.client_ip"
 
-LANGUAGE_CODE = "en-us"
+# The interface languages (#30). Not the language Scripe writes posts in: that is a choice per
+# project or post (calendar_app.models.LANGUAGES). Each name is written in its own
+# language, so a person who cannot read the current one still finds theirs.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+# The calendar's catalogue (calendar_app and templates/); the Scripe sandbox keeps its own in
+# scripe_integration/locale, since scripe_integration never depends on the calendar.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

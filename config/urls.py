@@ -8,6 +8,7 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from calendar_app.assistants.endpoint import mcp_endpoint
 from calendar_app.urls import sso_login_patterns
@@ -35,5 +36,7 @@ urlpatterns = [
     path("scripe/", include("scripe_integration.urls")),
     # Without a slash: what Prometheus asks for by default (METRICS_TOKEN, config/metrics.py).
     path("metrics", metrics_view, name="metrics"),
+    # The German sentences of static/js (#30), as gettext() for the modules (static/js/i18n.js).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("calendar_app.urls")),
 ]

@@ -1,5 +1,5 @@
-"""A person's own settings: their time zone, their personal calendar feed, their API tokens;
-the team page's invitation and role forms, and the invitee's new account."""
+"""A person's own settings: their time zone and language, their personal calendar feed, their
+API tokens; the team page's invitation and role forms, and the invitee's new account."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from allauth.account.adapter import get_adapter as get_account_adapter
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -34,12 +35,20 @@ def _who_may_give(scope: str) -> str:
 
 class ProfileForm(forms.Form):
     time_zone = forms.ChoiceField(
-        required=False, help_text="Leave empty to use your workspace's time zone."
+        label=_("Time zone"),
+        required=False,
+        help_text=_("Leave empty to use your workspace's time zone."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("Your browser's language")), *settings.LANGUAGES],
+        help_text=_("The language of the app and of the emails it sends you."),
     )
 
     def __init__(self, *args, zones, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [("", "Workspace default"), *zones]
+        self.fields["time_zone"].choices = [("", _("Workspace default")), *zones]
 
 
 class FeedForm(forms.Form):
@@ -53,7 +62,7 @@ class TokenForm(forms.Form):
 
     name = forms.CharField(
         required=False,
-        help_text="What will use it, so you know which to revoke (“HubSpot sync”).",
+        help_text=_("What will use it, so you know which to revoke (“HubSpot sync”)."),
     )
     workspace = forms.ChoiceField()
     scopes = forms.MultipleChoiceField(
@@ -68,7 +77,7 @@ class TokenForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     expires_in_days = forms.TypedChoiceField(
-        label="Expires",
+        label=_("Expires"),
         choices=[
             ("7", "In 7 days"),
             ("30", "In 30 days"),

@@ -8,9 +8,13 @@ from calendar_app.models import (
 )
 
 
-def profile_update(*, user, time_zone: str) -> str:
-    """The user's own time zone ("" for the workspace's); the profile is made on first use."""
-    Profile.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
+def profile_update(*, user, time_zone: str, language: str | None = None) -> str:
+    """The user's own time zone ("" for the workspace's) and, when given, interface language
+    ("" for the browser's); the profile is made on first use."""
+    defaults = {"time_zone": time_zone}
+    if language is not None:
+        defaults["language"] = language
+    Profile.objects.update_or_create(user=user, defaults=defaults)
     return time_zone
 
 

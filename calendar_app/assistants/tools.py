@@ -27,6 +27,7 @@ from uuid import UUID
 from asgiref.sync import sync_to_async
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext_noop
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
@@ -339,7 +340,7 @@ def add_to_queue(
 def generate_post(use: TokenUse, post_id: PostId) -> dict[str, Any]:
     """Has Scripe write the post (or write it again after a failure or a cancel). It is
     written in the background: show_post follows its status and generation."""
-    slot = slot_for_viewer(use.viewer, post_id, to="generate posts")
+    slot = slot_for_viewer(use.viewer, post_id, to=gettext_noop("generate posts"))
     generation_request(slot=slot, user=use.token.user)
     return _post(use, post_id)
 
@@ -375,7 +376,7 @@ def list_review_queue(use: TokenUse, project_id: ProjectId | None = None) -> dic
 def approve_post(use: TokenUse, post_id: PostId) -> dict[str, Any]:
     """Approves the draft as it stands, which schedules the post in Scripe for its time (the
     review screen's Approve, with the same rules, including no self-approval)."""
-    slot = slot_for_viewer(use.viewer, post_id, to="review drafts", role=Role.MANAGER)
+    slot = slot_for_viewer(use.viewer, post_id, to=gettext_noop("review drafts"), role=Role.MANAGER)
     said = review.slot_approve(slot=slot, user=use.token.user)
     return {"message": said, "post": _post(use, post_id)}
 
@@ -388,6 +389,6 @@ def request_changes(
 ) -> dict[str, Any]:
     """Sends the draft back to Scripe with a comment; Scripe writes a new version, which
     comes back for review."""
-    slot = slot_for_viewer(use.viewer, post_id, to="review drafts", role=Role.MANAGER)
+    slot = slot_for_viewer(use.viewer, post_id, to=gettext_noop("review drafts"), role=Role.MANAGER)
     said = review.slot_request_changes(slot=slot, user=use.token.user, comment=comment)
     return {"message": said, "post": _post(use, post_id)}

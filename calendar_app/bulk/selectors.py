@@ -7,6 +7,9 @@ from datetime import date, timedelta
 
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from calendar_app.access import Viewer
 from calendar_app.models import (
@@ -63,22 +66,39 @@ def run_title(run: BulkRun) -> str:
     """What the run does, in words: "Move 3 posts later by 1 day", "Add label 'Launch' to 40
     posts"."""
     params = run.params
-    slots = f"{run.total} post{'s' if run.total != 1 else ''}"
+    slots = ngettext("%(count)s post", "%(count)s posts", run.total) % {"count": run.total}
     if run.action == BulkAction.MOVE:
         if "days" in params:
             days = params["days"]
-            unit = "day" if abs(days) == 1 else "days"
-            return f"Move {slots} {'later' if days > 0 else 'earlier'} by {abs(days)} {unit}"
-        return f"Move {slots} to {date.fromisoformat(params['date']):%a %-d %b %Y}"
+            words = {"posts": slots, "count": abs(days)}
+            if days > 0:
+                return (
+                    ngettext(
+                        "Move %(posts)s later by %(count)s day",
+                        "Move %(posts)s later by %(count)s days",
+                        abs(days),
+                    )
+                    % words
+                )
+            return (
+                ngettext(
+                    "Move %(posts)s earlier by %(count)s day",
+                    "Move %(posts)s earlier by %(count)s days",
+                    abs(days),
+                )
+                % words
+            )
+        day = date_format(date.fromisoformat(params["date"]), _("D j M Y"))
+        return _("Move %(posts)s to %(day)s") % {"posts": slots, "day": day}
     if run.action in (BulkAction.LABEL_ADD, BulkAction.LABEL_REMOVE):
         label = Label.objects.filter(public_id=params.get("label")).first()
-        name = repr(label.name) if label else "(deleted)"
+        name = repr(label.name) if label else _("(deleted)")
         if run.action == BulkAction.LABEL_ADD:
-            return f"Add label {name} to {slots}"
-        return f"Remove label {name} from {slots}"
+            return _("Add label %(name)s to %(posts)s") % {"name": name, "posts": slots}
+        return _("Remove label %(name)s from %(posts)s") % {"name": name, "posts": slots}
     if run.action == BulkAction.UNDO:
-        return f"Undo: {run_title(run.undoes)}"
-    return f"{run.get_action_display()}: {slots}"
+        return _("Undo: %(title)s") % {"title": run_title(run.undoes)}
+    return _("%(action)s: %(posts)s") % {"action": run.get_action_display(), "posts": slots}
 
 
 def run_stalled(run: BulkRun) -> bool:

@@ -36,8 +36,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from calendar_app.access import Viewer, deleted_slot_for, viewer_of
+from calendar_app.access import Viewer, deleted_slot_for, only_role_can, viewer_of
 from calendar_app.bulk.selectors import (
     STALL_AFTER,
     UNDOABLE,
@@ -79,15 +82,15 @@ TASK_BUDGET = settings.GENERATION_TASK_BUDGET
 
 # Who may do what, in the words a refusal uses ("Only a manager can approve drafts.").
 ROLES = {
-    BulkAction.GENERATE: (Role.EDITOR, "generate posts"),
-    BulkAction.MOVE: (Role.EDITOR, "move posts"),
-    BulkAction.LABEL_ADD: (Role.EDITOR, "label posts"),
-    BulkAction.LABEL_REMOVE: (Role.EDITOR, "label posts"),
-    BulkAction.DELETE: (Role.EDITOR, "delete posts"),
-    BulkAction.RESTORE: (Role.EDITOR, "restore posts"),
+    BulkAction.GENERATE: (Role.EDITOR, gettext_noop("generate posts")),
+    BulkAction.MOVE: (Role.EDITOR, gettext_noop("move posts")),
+    BulkAction.LABEL_ADD: (Role.EDITOR, gettext_noop("label posts")),
+    BulkAction.LABEL_REMOVE: (Role.EDITOR, gettext_noop("label posts")),
+    BulkAction.DELETE: (Role.EDITOR, gettext_noop("delete posts")),
+    BulkAction.RESTORE: (Role.EDITOR, gettext_noop("restore posts")),
     # An Undo needs what the change it undoes needed (looked up on that run's action).
-    BulkAction.APPROVE: (Role.MANAGER, "approve drafts"),
-    BulkAction.REJECT: (Role.MANAGER, "reject drafts"),
+    BulkAction.APPROVE: (Role.MANAGER, gettext_noop("approve drafts")),
+    BulkAction.REJECT: (Role.MANAGER, gettext_noop("reject drafts")),
 }
 Outcome = BulkItem.Outcome
 
@@ -107,23 +110,27 @@ def bulk_params(
     """What the action needs besides the slots, checked once for the whole selection (each
     slot's own rules are checked when it is done). Raises a Refusal naming the field."""
     if action not in BulkAction.values or action in (BulkAction.RESTORE, BulkAction.UNDO):
-        raise Refusal(fields={"action": "Pick an action."})
+        raise Refusal(fields={"action": _("Pick an action.")})
     role, doing = ROLES[BulkAction(action)]
     if not viewer.workspaces_with(role):
-        raise PermissionDenied(f"Only a {Role(role).label.lower()} can {doing}.")
+        raise PermissionDenied(only_role_can(role, doing))
     params: dict = {"zone": viewer.zone.key}
     if action == BulkAction.MOVE:
         if (days is None) == (day is None):
-            raise Refusal(fields={"days": "Move by a number of days, or to a date."})
+            raise Refusal(fields={"days": _("Move by a number of days, or to a date.")})
         if days is not None:
             if days == 0 or abs(days) > MOVE_DAYS_MAX:
-                raise Refusal(fields={"days": f"Move by 1 to {MOVE_DAYS_MAX} days, or back."})
+                raise Refusal(
+                    fields={
+                        "days": _("Move by 1 to %(max)s days, or back.") % {"max": MOVE_DAYS_MAX}
+                    }
+                )
             params["days"] = days
         else:
             params["date"] = day.isoformat()
     elif action in (BulkAction.LABEL_ADD, BulkAction.LABEL_REMOVE):
         if label is None or label.workspace_id not in viewer.workspace_ids:
-            raise Refusal(fields={"label": "Pick a label."})
+            raise Refusal(fields={"label": _("Pick a label.")})
         params["label"] = str(label.public_id)
     elif action == BulkAction.REJECT:
         params["reason"] = reject_reason(
@@ -155,10 +162,18 @@ def spend_check(*, slots, go_on: bool = False) -> None:
         if not go_on and spend.left_cents is not None and wanted > spend.left_cents:
             raise Refusal(
                 fields={
-                    "near_cap": f"Generating {counts[workspace.pk]} posts would use about "
-                    f"{wanted} cents, and {workspace.name} has about {spend.left_cents} of "
-                    "its Scripe daily spend cap left: Scripe refuses the rest until 00:00 UTC. "
-                    "Tick 'Go on near the cap' to generate anyway."
+                    "near_cap": _(
+                        "Generating %(count)s posts would use about %(wanted)s cents, and "
+                        "%(workspace)s has about %(left)s of its Scripe daily spend cap left: "
+                        "Scripe refuses the rest until 00:00 UTC. Tick 'Go on near the cap' to "
+                        "generate anyway."
+                    )
+                    % {
+                        "count": counts[workspace.pk],
+                        "wanted": wanted,
+                        "workspace": workspace.name,
+                        "left": spend.left_cents,
+                    }
                 },
                 status=409,
             )
@@ -171,11 +186,14 @@ def bulk_start(*, viewer: Viewer, action: str, slots, params: dict) -> BulkRun:
     slot_ids = list(slots.order_by("scheduled_for", "id").values_list("pk", flat=True))
     slot_ids = list(dict.fromkeys(slot_ids))
     if not slot_ids:
-        raise Refusal("Select at least one post.", status=422)
+        raise Refusal(_("Select at least one post."), status=422)
     if len(slot_ids) > SELECTION_MAX:
         raise Refusal(
-            f"{len(slot_ids):,} posts are selected; a bulk action takes at most "
-            f"{SELECTION_MAX:,}. Narrow the filter.",
+            _(
+                "%(count)s posts are selected; a bulk action takes at most %(max)s. "
+                "Narrow the filter."
+            )
+            % {"count": f"{len(slot_ids):,}", "max": f"{SELECTION_MAX:,}"},
             status=422,
         )
     with transaction.atomic():
@@ -200,12 +218,12 @@ def bulk_undo(*, viewer: Viewer, run: BulkRun) -> BulkRun:
     and a label's Add or Remove is reversed (`_undo_item`), in the request for a handful of
     slots and by a task for more, like any run."""
     if run.action not in UNDOABLE:
-        raise Refusal(f"{run.get_action_display()} cannot be undone.")
+        raise Refusal(_("%(action)s cannot be undone.") % {"action": run.get_action_display()})
     if run.finished_at is None:
-        raise Refusal("It is still running; undo it when it is done.")
+        raise Refusal(_("It is still running; undo it when it is done."))
     slots = PlannedSlot.objects.filter(pk__in=undoable_items(run).values("slot_id"))
     if not slots.exists():
-        raise Refusal("Nothing to undo: no post was changed.")
+        raise Refusal(_("Nothing to undo: no post was changed."))
     action = BulkAction.RESTORE if run.action == BulkAction.DELETE else BulkAction.UNDO
     params = {**run.params, "zone": viewer.zone.key}
     with transaction.atomic():
@@ -213,7 +231,7 @@ def bulk_undo(*, viewer: Viewer, run: BulkRun) -> BulkRun:
         # told it was made (on SQLite, transactions take the write lock one at a time).
         BulkRun.objects.select_for_update().filter(pk=run.pk).first()
         if run.undone_by.exists():
-            raise Refusal("It was undone already.")
+            raise Refusal(_("It was undone already."))
         undo = BulkRun.objects.create(
             user=viewer.user, action=action, params=params, undoes=run, total=slots.count()
         )
@@ -296,7 +314,7 @@ def _do(run: BulkRun, viewer: Viewer, item: BulkItem) -> None:
         else:
             slot = selectors.visible_slots(viewer).filter(pk=item.slot_id).first()
         if slot is None:
-            raise Refusal("It is no longer there (deleted meanwhile, or not yours to change).")
+            raise Refusal(_("It is no longer there (deleted meanwhile, or not yours to change)."))
         action = run.undoes.action if run.action == BulkAction.UNDO else run.action
         role, doing = ROLES[BulkAction(action)]
         viewer.require(role, slot.workspace_id, doing)
@@ -390,7 +408,7 @@ def _apply(run: BulkRun, viewer: Viewer, slot: PlannedSlot, item: BulkItem) -> t
 def _label(run: BulkRun) -> Label:
     label = Label.objects.filter(public_id=run.params["label"]).first()
     if label is None:
-        raise Refusal("The label was deleted meanwhile.")
+        raise Refusal(_("The label was deleted meanwhile."))
     return label
 
 
@@ -409,11 +427,14 @@ def _undo_item(run: BulkRun, viewer: Viewer, slot: PlannedSlot, item: BulkItem, 
         back, moved_to = (datetime.fromisoformat(before[k]) for k in ("from", "to"))
         if slot.scheduled_for != moved_to:
             now = slot.scheduled_for.astimezone(zone)
-            raise Refusal(f"It was moved again meanwhile, to {now:%a %-d %b, %H:%M}; left there.")
+            raise Refusal(
+                _("It was moved again meanwhile, to %(when)s; left there.")
+                % {"when": date_format(now, _("D j M, H:i"))}
+            )
         if slot.status != before["status"]:
             raise Refusal(
-                f"It changed meanwhile (it is {slot.get_status_display().lower()} now); "
-                "left where it is."
+                _("It changed meanwhile (it is %(status)s now); left where it is.")
+                % {"status": slot.get_status_display().lower()}
             )
         local = back.astimezone(zone)
         clock = local.time().replace(tzinfo=None)
@@ -432,8 +453,14 @@ def _undo_item(run: BulkRun, viewer: Viewer, slot: PlannedSlot, item: BulkItem, 
     has = slot.labels.filter(pk=label.pk).exists()
     if original.action == BulkAction.LABEL_ADD:
         if not has:
-            raise Refusal(f"The label {label.name!r} was taken off meanwhile; left as it is.")
+            raise Refusal(
+                _("The label %(name)s was taken off meanwhile; left as it is.")
+                % {"name": repr(label.name)}
+            )
         return Outcome.DONE, slot_label_remove(slot=slot, label=label, user=user), None
     if has:
-        raise Refusal(f"The label {label.name!r} was put back meanwhile; left as it is.")
+        raise Refusal(
+            _("The label %(name)s was put back meanwhile; left as it is.")
+            % {"name": repr(label.name)}
+        )
     return Outcome.DONE, slot_label_add(slot=slot, label=label, user=user), None

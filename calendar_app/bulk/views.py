@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -94,7 +95,7 @@ def bulk_apply(request: HttpRequest) -> HttpResponse:
         if data["scope"] == "filter":
             filter_form, slots = filtered_slots(viewer, request.POST)
             if filter_form.is_bound and not filter_form.is_valid():
-                raise Refusal("Fix the filter first: it does not say which posts.", status=422)
+                raise Refusal(_("Fix the filter first: it does not say which posts."), status=422)
         else:
             ids = _ids(request.POST.getlist("slot"))
             slots = selectors.visible_slots(viewer).filter(public_id__in=ids)

@@ -6,6 +6,7 @@ import re
 import uuid
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.core.calendar_grid import parse_clock, parse_day
 from calendar_app.models import LANGUAGES, Idea, Label, Project, Workspace
@@ -14,16 +15,16 @@ from calendar_app.models import LANGUAGES, Idea, Label, Project, Workspace
 class IdeaForm(forms.Form):
     text = forms.CharField(
         required=False,
-        label="Idea",
+        label=_("Idea"),
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What could a post say?"}),
     )
     link = forms.CharField(
         required=False,
-        label="Link",
+        label=_("Link"),
         widget=forms.URLInput(attrs={"placeholder": "https://…"}),
     )
     project = forms.ModelChoiceField(
-        queryset=Project.objects.none(), required=False, empty_label="No project yet"
+        queryset=Project.objects.none(), required=False, empty_label=_("No project yet")
     )
     labels = forms.ModelMultipleChoiceField(
         queryset=Label.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
@@ -74,9 +75,9 @@ class IdeaForm(forms.Form):
 class PlanForm(forms.Form):
     """ "Plan on…": a local day and time (the keyboard's way to do what a drop does)."""
 
-    date = forms.CharField(label="Day", widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.CharField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.CharField(
-        label="Time", required=False, widget=forms.TimeInput(attrs={"type": "time", "step": 900})
+        label=_("Time"), required=False, widget=forms.TimeInput(attrs={"type": "time", "step": 900})
     )
     request_key = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -88,7 +89,7 @@ class PlanForm(forms.Form):
     def clean_date(self):
         day = parse_day(self.cleaned_data["date"], showable=False)
         if day is None:
-            raise forms.ValidationError("Pick a day, like 2026-12-24.")
+            raise forms.ValidationError(_("Pick a day, like 2026-12-24."))
         return day
 
     def clean_time(self):
@@ -97,7 +98,7 @@ class PlanForm(forms.Form):
             return None
         clock = parse_clock(value)
         if clock is None:
-            raise forms.ValidationError("Pick a time, like 09:00.")
+            raise forms.ValidationError(_("Pick a time, like 09:00."))
         return clock
 
     def clean_request_key(self) -> str:

@@ -16,6 +16,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from calendar_app.access import Viewer
 from calendar_app.core.refusals import Refusal
@@ -51,8 +54,11 @@ class IdeaFields:
 
 def _require(viewer: Viewer, role: str, workspace_id: int, action: str) -> None:
     if not viewer.can(role, workspace_id):
-        who = "a manager" if role == Role.MANAGER else "someone who plans posts"
-        raise Refusal(f"Only {who} can {action}.", status=403)
+        if role == Role.MANAGER:
+            sentence = _("Only a manager can %(action)s.")
+        else:
+            sentence = _("Only someone who plans posts can %(action)s.")
+        raise Refusal(sentence % {"action": _(action)}, status=403)
 
 
 def idea_validate(
@@ -68,20 +74,23 @@ def idea_validate(
     post's note), an http(s) link, a project and labels of the idea's workspace."""
     problems = rules.Problems()
     text = problems.check(
-        rules.text, text, field="text", label="The idea", limit=rules.NOTE_MAX_CHARS
+        rules.text, text, field="text", label=_("The idea"), limit=rules.NOTE_MAX_CHARS
     )
     link = (link or "").strip()
     if link:
         try:
             URLValidator(schemes=["http", "https"])(link)
         except ValidationError:
-            problems.add("link", "Give a web address starting with https:// or http://.")
+            problems.add("link", _("Give a web address starting with https:// or http://."))
         if len(link) > LINK_MAX_CHARS:
-            problems.add("link", f"The link is longer than {LINK_MAX_CHARS:,} characters.")
+            problems.add(
+                "link",
+                _("The link is longer than %(max)s characters.") % {"max": f"{LINK_MAX_CHARS:,}"},
+            )
     if text is not None and not text.strip() and not link:
-        problems.add("text", "Write the idea, or give a link to what it is about.")
+        problems.add("text", _("Write the idea, or give a link to what it is about."))
     if project is not None and project.workspace_id != workspace.pk:
-        problems.add("project", "Pick a project of the idea's workspace.")
+        problems.add("project", _("Pick a project of the idea's workspace."))
     chosen = problems.check(labels_check, labels, workspace_id=workspace.pk)
     problems.check(rules.language, language)
     problems.raise_any()
@@ -90,7 +99,7 @@ def idea_validate(
 
 def idea_create(*, viewer: Viewer, workspace: Workspace, **fields) -> Idea:
     """Adds an idea to the workspace's board, owned by whoever adds it."""
-    _require(viewer, Role.EDITOR, workspace.pk, "add ideas")
+    _require(viewer, Role.EDITOR, workspace.pk, gettext_noop("add ideas"))
     valid = idea_validate(workspace=workspace, **fields)
     with transaction.atomic():
         idea = Idea.objects.create(
@@ -109,7 +118,7 @@ def idea_create(*, viewer: Viewer, workspace: Workspace, **fields) -> Idea:
 def idea_update(*, viewer: Viewer, idea: Idea, **fields) -> Idea:
     """Edits an idea (not a dismissed one: restore it first). Posts already made from it keep
     their notes."""
-    _require(viewer, Role.EDITOR, idea.workspace_id, "edit ideas")
+    _require(viewer, Role.EDITOR, idea.workspace_id, gettext_noop("edit ideas"))
     if idea.state == IdeaState.DISMISSED:
         raise IllegalTransition("This idea was dismissed; restore it to edit it.")
     valid = idea_validate(workspace=idea.workspace, **fields)
@@ -123,23 +132,23 @@ def idea_update(*, viewer: Viewer, idea: Idea, **fields) -> Idea:
 
 def idea_pick(*, viewer: Viewer, idea: Idea) -> None:
     """ "I'll take this one": the idea moves to Picked, so the team sees it is being worked."""
-    _require(viewer, Role.EDITOR, idea.workspace_id, "pick ideas")
+    _require(viewer, Role.EDITOR, idea.workspace_id, gettext_noop("pick ideas"))
     idea.pick(by=viewer.user)
 
 
 def idea_unpick(*, viewer: Viewer, idea: Idea) -> None:
-    _require(viewer, Role.EDITOR, idea.workspace_id, "put ideas back")
+    _require(viewer, Role.EDITOR, idea.workspace_id, gettext_noop("put ideas back"))
     idea.unpick(by=viewer.user)
 
 
 def idea_dismiss(*, viewer: Viewer, idea: Idea) -> None:
     """Hides the idea for the whole workspace (a Scripe suggestion too): a manager's call."""
-    _require(viewer, Role.MANAGER, idea.workspace_id, "dismiss ideas")
+    _require(viewer, Role.MANAGER, idea.workspace_id, gettext_noop("dismiss ideas"))
     idea.dismiss(by=viewer.user)
 
 
 def idea_restore(*, viewer: Viewer, idea: Idea) -> None:
-    _require(viewer, Role.MANAGER, idea.workspace_id, "restore ideas")
+    _require(viewer, Role.MANAGER, idea.workspace_id, gettext_noop("restore ideas"))
     idea.restore(by=viewer.user)
 
 
@@ -154,7 +163,7 @@ def _suggestion_key(idea: Idea) -> str:
 
 def _plan_fields(idea: Idea) -> dict:
     if idea.project is None:
-        raise Refusal(fields={"project": "Give the idea a project before planning it."})
+        raise Refusal(fields={"project": _("Give the idea a project before planning it.")})
     return {**_plan_fields_of(idea), "project": idea.project}
 
 
@@ -168,7 +177,7 @@ def _plan_fields_of(idea: Idea) -> dict:
 
 
 def _plannable(viewer: Viewer, idea: Idea) -> None:
-    _require(viewer, Role.EDITOR, idea.workspace_id, "plan posts")
+    _require(viewer, Role.EDITOR, idea.workspace_id, gettext_noop("plan posts"))
     if idea.state not in PLANNABLE_IDEA_STATES:
         raise IllegalTransition("This idea was dismissed; a manager can restore it.")
     _hook_unplanned(idea)
@@ -196,8 +205,8 @@ def _hook_unplanned(idea: Idea) -> None:
     if earlier is not None:
         when = timezone.localtime(earlier.slot.scheduled_for, earlier.slot.workspace.zone)
         raise Refusal(
-            f"This hook is a post already ({when:%a} {when.day} {when:%b, %H:%M}); one hook "
-            "makes one post.",
+            _("This hook is a post already (%(when)s); one hook makes one post.")
+            % {"when": date_format(when, _("D j M, H:i"))},
             status=409,
         )
 
@@ -265,9 +274,9 @@ def idea_queue(
     of `project`, the queue it was dropped on), as the form's "Add to queue" does."""
     _plannable(viewer, idea)
     if project is not None and project.workspace_id != idea.workspace_id:
-        raise Refusal(fields={"project": "Drop the idea on a queue of its own workspace."})
+        raise Refusal(fields={"project": _("Drop the idea on a queue of its own workspace.")})
     if project is None and idea.project is None:
-        raise Refusal(fields={"project": "Give the idea a project before queueing it."})
+        raise Refusal(fields={"project": _("Give the idea a project before queueing it.")})
     fields = (
         _plan_fields(idea) if project is None else {**_plan_fields_of(idea), "project": project}
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models import Label, Project, Workspace
 
@@ -18,13 +19,13 @@ class InsightsFilterForm(forms.Form):
         queryset=Project.objects.none(),
         required=False,
         to_field_name="scripe_id",
-        empty_label="All projects",
+        empty_label=_("All projects"),
     )
     label = forms.ModelChoiceField(
         queryset=Label.objects.none(),
         required=False,
         to_field_name="public_id",
-        empty_label="Any label",
+        empty_label=_("Any label"),
     )
 
     def __init__(self, *args, workspaces: list[Workspace], **kwargs) -> None:

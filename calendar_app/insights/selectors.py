@@ -32,6 +32,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.core.aggregates import (
     Percentile,
@@ -313,7 +314,7 @@ class Turnarounds:
             [t.who, t.decisions, _round(hours(t.median), 2), _round(hours(t.p90), 2)]
             for t in [*self.managers, self.overall]
         ]
-        return Table(["Manager", "Decisions", "Median hours", "p90 hours"], rows)
+        return Table([_("Manager"), _("Decisions"), _("Median hours"), _("p90 hours")], rows)
 
 
 def hours(seconds: float | None) -> float | None:
@@ -325,7 +326,7 @@ def review_turnaround(scope: Scope, *, today: date) -> Turnarounds:
     8 weeks and this one: per manager and overall, median and p90. Three queries (the
     managers' names are the third)."""
     since = week_start(today) - timedelta(weeks=WEEKS_BACK)
-    start, _ = utc_bounds(since, since, scope.zone)
+    start, _end = utc_bounds(since, since, scope.zone)
     decisions = review_decisions(scope.events().filter(created_at__gte=start))
     took = seconds_between("ready_at", "created_at")
     stats = {"n": Count("id"), "median": Percentile(took, 0.5), "p90": Percentile(took, 0.9)}

@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from calendar_app.access import Viewer, viewer_for
@@ -48,12 +49,12 @@ def _scope(request: HttpRequest, viewer: Viewer) -> tuple[insights.Scope, Insigh
     member who manages none) is refused, someone else's workspace does not exist (404)."""
     managed = viewer.workspaces_with(Role.MANAGER)
     if not managed:
-        raise PermissionDenied("Only managers and admins see insights.")
+        raise PermissionDenied(_("Only managers and admins see insights."))
     form = InsightsFilterForm(request.GET or None, workspaces=managed)
     workspace, project, label = managed[0], None, None
     if form.is_bound:
         if not form.is_valid():
-            raise Http404("No such workspace, project or label.")
+            raise Http404(_("No such workspace, project or label."))
         data = form.cleaned_data
         project, label = data["project"], data["label"]
         workspace = next((w for w in managed if data["workspace"] == w), None)
@@ -64,7 +65,7 @@ def _scope(request: HttpRequest, viewer: Viewer) -> tuple[insights.Scope, Insigh
             workspace = next(w for w in managed if w.pk == wanted)
         for chosen in (project, label):
             if chosen is not None and chosen.workspace_id != workspace.pk:
-                raise Http404("No such project or label in this workspace.")
+                raise Http404(_("No such project or label in this workspace."))
     return insights.Scope(workspace, viewer.zone, project, label), form
 
 
@@ -83,7 +84,7 @@ def _chart(name: str, scope: insights.Scope, now):
         return insights.planned_vs_published(scope, today=today)
     if name == "spend":
         return spend_today([scope.workspace], now=now)[scope.workspace.pk]
-    raise Http404("No such chart.")
+    raise Http404(_("No such chart."))
 
 
 @login_required
@@ -145,14 +146,14 @@ def insights_page(request: HttpRequest) -> HttpResponse:
 def insights_csv(request: HttpRequest, chart: str) -> HttpResponse:
     """One chart's numbers as CSV, for the page's scope (the same query string)."""
     if chart not in CHARTS:
-        raise Http404("No such chart.")
+        raise Http404(_("No such chart."))
     viewer = viewer_for(request)
-    scope, _ = _scope(request, viewer)
+    scope, _shown = _scope(request, viewer)
     now = timezone.now()
     if chart == "at-risk":
-        slots, _ = insights.at_risk_slots(scope, now=now, limit=1000)
+        slots, _more = insights.at_risk_slots(scope, now=now, limit=1000)
         table = Table(
-            ["Time (UTC)", "Project", "Status", "Hours left", "Note"],
+            [_("Time (UTC)"), _("Project"), _("Status"), _("Hours left"), _("Note")],
             [
                 [
                     f"{s.scheduled_for.astimezone(UTC):%Y-%m-%d %H:%M}",

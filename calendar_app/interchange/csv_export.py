@@ -13,30 +13,32 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from calendar_app.models import PlannedSlot, SlotQuerySet, person_name
 
+# In the reader's language; csv_import reads the English and the German ones.
 HEADER = [
-    "date",
-    "time",
-    "time zone",
-    "workspace",
-    "project",
-    "project scripe id",
-    "status",
-    "language",
-    "note",
-    "labels",
-    "post title",
-    "post text",
-    "scripe post id",
-    "status note",
-    "created by",
-    "created at",
-    "updated at",
-    "status changed at",
-    "published at",
-    "key",
+    pgettext_lazy("CSV column", "date"),
+    pgettext_lazy("CSV column", "time"),
+    pgettext_lazy("CSV column", "time zone"),
+    pgettext_lazy("CSV column", "workspace"),
+    pgettext_lazy("CSV column", "project"),
+    pgettext_lazy("CSV column", "project scripe id"),
+    pgettext_lazy("CSV column", "status"),
+    pgettext_lazy("CSV column", "language"),
+    pgettext_lazy("CSV column", "note"),
+    pgettext_lazy("CSV column", "labels"),
+    pgettext_lazy("CSV column", "post title"),
+    pgettext_lazy("CSV column", "post text"),
+    pgettext_lazy("CSV column", "scripe post id"),
+    pgettext_lazy("CSV column", "status note"),
+    pgettext_lazy("CSV column", "created by"),
+    pgettext_lazy("CSV column", "created at"),
+    pgettext_lazy("CSV column", "updated at"),
+    pgettext_lazy("CSV column", "status changed at"),
+    pgettext_lazy("CSV column", "published at"),
+    pgettext_lazy("CSV column", "key"),
 ]
 # A cell a spreadsheet would run as a formula (CSV injection) gets a leading apostrophe.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -105,8 +107,15 @@ class _Line:
 
 def export_lines(slots: Iterable[PlannedSlot]) -> Iterator[str]:
     """The CSV, line by line: a byte-order mark first, so Excel reads it as UTF-8."""
+    # The header in the language active now (the request's): the lines are written later,
+    # while the response streams.
+    header = [str(column) for column in HEADER]
+    return _lines(header, slots)
+
+
+def _lines(header: list[str], slots: Iterable[PlannedSlot]) -> Iterator[str]:
     writer = csv.writer(_Line(), lineterminator="\r\n")
-    yield "\ufeff" + writer.writerow(HEADER)
+    yield "\ufeff" + writer.writerow(header)
     for slot in slots:
         yield writer.writerow(export_row(slot))
 

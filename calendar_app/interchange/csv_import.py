@@ -30,11 +30,11 @@ from datetime import date, datetime, time
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
     IMPORT_KEEP,
-    LANGUAGES,
     CsvImport,
     Label,
     PlannedSlot,
@@ -49,22 +49,47 @@ MAX_ROWS = 2_000
 # importer drops that apostrophe again, so an export reads back as it was.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+# English and German headers alike (#30), whatever the importer's own language: a German
+# export (csv_export.HEADER in German) reads back, and so does a colleague's English file.
 COLUMNS = {
-    "date": ("date", "day"),
-    "time": ("time", "clock"),
-    "project": ("project",),
+    "date": ("date", "day", "datum", "tag"),
+    "time": ("time", "clock", "uhrzeit", "zeit"),
+    "project": ("project", "projekt"),
     # Our export has both; the id wins, since two projects may share a name.
-    "project_id": ("project id", "project scripe id", "scripe id"),
-    "note": ("note", "note text", "source note", "text", "idea"),
-    "language": ("language", "lang"),
+    "project_id": (
+        "project id",
+        "project scripe id",
+        "scripe id",
+        "projekt id",
+        "projekt scripe id",
+    ),
+    "note": ("note", "note text", "source note", "text", "idea", "notiz", "quellnotiz", "idee"),
+    "language": ("language", "lang", "sprache"),
     "labels": ("labels", "label", "tags"),
-    "queue": ("queue",),
-    "key": ("key", "import key", "id"),
-    "time_zone": ("time zone", "timezone", "zone"),
+    "queue": ("queue", "warteschlange"),
+    "key": ("key", "import key", "id", "schlüssel", "import schlüssel"),
+    "time_zone": ("time zone", "timezone", "zone", "zeitzone"),
 }
 REQUIRED = ("date", "note")
 ALIASES = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
-LANGUAGE_NAMES = {label.lower(): code for code, label in LANGUAGES}
+# A post language by its English or German name (the list's labels are translated lazily,
+# so they cannot be read while the module loads).
+LANGUAGE_NAMES = {
+    "english": "en",
+    "englisch": "en",
+    "german": "de",
+    "deutsch": "de",
+    "french": "fr",
+    "französisch": "fr",
+    "spanish": "es",
+    "spanisch": "es",
+    "italian": "it",
+    "italienisch": "it",
+    "dutch": "nl",
+    "niederländisch": "nl",
+    "portuguese": "pt",
+    "portugiesisch": "pt",
+}
 FALSE_WORDS = {"", "no", "false", "0", "n", "nein", "non"}
 
 DATE_POLICY = "dates day first (31.12.2026 or 31/12/2026) or ISO (2026-12-31)"
@@ -193,7 +218,7 @@ def _column_name(header: str) -> str:
 def _read(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     """(line, cells by column) for each non-blank row, and the columns ignored."""
     problem = rules.Problems()
-    problem.check(rules.text, text, field="file", label="The file", limit=MAX_BYTES)
+    problem.check(rules.text, text, field="file", label=_("The file"), limit=MAX_BYTES)
     if problem.fields:
         raise FileProblem(problem.fields["file"])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text))
@@ -547,7 +572,7 @@ def import_confirm(
     back). If any confirmed row is refused (its time passed, another import planned it
     meanwhile), a Refusal names it and nothing is planned."""
     if not numbers:
-        raise Refusal("Tick the rows to import.", status=422)
+        raise Refusal(_("Tick the rows to import."), status=422)
     by_number = {row.number: row for row in preview.rows}
     unknown = sorted(set(numbers) - set(by_number))
     if unknown:

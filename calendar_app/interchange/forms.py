@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class CsvUploadForm(forms.Form):
     """A CSV to import: a file, or text pasted from a spreadsheet (one of the two)."""
 
-    file = forms.FileField(required=False, label="CSV file")
+    file = forms.FileField(required=False, label=_("CSV file"))
     text = forms.CharField(
         required=False,
-        label="…or paste it",
+        label=_("…or paste it"),
         strip=False,
         widget=forms.Textarea(attrs={"rows": 8, "placeholder": "date,time,project,note"}),
     )
@@ -24,9 +25,9 @@ class CsvUploadForm(forms.Form):
         data = super().clean()
         upload, text = data.get("file"), data.get("text") or ""
         if upload and text.strip():
-            raise forms.ValidationError("Upload a file or paste text, not both.")
+            raise forms.ValidationError(_("Upload a file or paste text, not both."))
         if not upload and not text.strip():
-            raise forms.ValidationError("Choose a CSV file or paste its text.")
+            raise forms.ValidationError(_("Choose a CSV file or paste its text."))
         if upload:
             # One byte more than the limit is enough for the importer to say it is too large.
             data["content"] = upload.read(self.max_bytes + 1)

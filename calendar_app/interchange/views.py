@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -27,7 +29,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
     """Straight to the import page of the user's one workspace, or a choice of several."""
     workspaces = viewer_for(request).workspaces_with(Role.EDITOR)
     if not workspaces:
-        messages.error(request, "You are not a member of any workspace yet; ask an admin.")
+        messages.error(request, _("You are not a member of any workspace yet; ask an admin."))
         return redirect("home")
     if len(workspaces) == 1:
         return redirect("import_upload", workspace_id=workspaces[0].public_id)
@@ -38,7 +40,9 @@ def import_start(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest, workspace_id) -> HttpResponse:
     viewer = viewer_for(request)
-    workspace = workspace_for(viewer, workspace_id, role=Role.EDITOR, to="import posts")
+    workspace = workspace_for(
+        viewer, workspace_id, role=Role.EDITOR, to=gettext_noop("import posts")
+    )
     posted = request.method == "POST"
     form = CsvUploadForm(
         request.POST if posted else None,
@@ -77,12 +81,14 @@ def import_preview(request: HttpRequest, workspace_id, import_id) -> HttpRespons
     """The stored upload, row by row as it would be planned; POST imports the ticked rows.
     Both read the stored file again and check every rule now."""
     viewer = viewer_for(request)
-    workspace = workspace_for(viewer, workspace_id, role=Role.EDITOR, to="import posts")
+    workspace = workspace_for(
+        viewer, workspace_id, role=Role.EDITOR, to=gettext_noop("import posts")
+    )
     again = reverse("import_upload", args=[workspace.public_id])
     upload = csv_import.import_for(workspace=workspace, user=request.user, public_id=import_id)
     if upload is None:
         messages.error(
-            request, "That preview has expired or was already imported; upload the file again."
+            request, _("That preview has expired or was already imported; upload the file again.")
         )
         return redirect(again)
     projects = list(selectors.plannable_projects(viewer))
@@ -145,7 +151,7 @@ def slot_export(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     form, slots = filtered_slots(viewer, query)
     if form.is_bound and not form.is_valid():
-        refusal = Refusal("Fix the filters to export what they show.", status=422)
+        refusal = Refusal(_("Fix the filters to export what they show."), status=422)
         return refused(request, refusal, redirect_to=reverse("slots") + "?" + query.urlencode())
     if request.htmx:
         # The button beside the filter asks with the filter's current values; a download
@@ -165,7 +171,7 @@ def ical_feed(request: HttpRequest, token: str) -> HttpResponse:
     An unknown or revoked token is 404, like any address that does not exist."""
     feed = ical.feed_for_token(token)
     if feed is None:
-        raise Http404("No such feed.")
+        raise Http404(_("No such feed."))
 
     def link_for(slot) -> str:
         return request.build_absolute_uri(reverse("slot", args=[slot.public_id]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models import KnowledgeKind
 
@@ -16,33 +17,37 @@ FORM_KINDS = [
 
 class KnowledgeForm(forms.Form):
     kind = forms.ChoiceField(
-        label="What", choices=FORM_KINDS, initial=KnowledgeKind.TEXT, widget=forms.RadioSelect
+        label=_("What"), choices=FORM_KINDS, initial=KnowledgeKind.TEXT, widget=forms.RadioSelect
     )
     name = forms.CharField(
-        label="Name",
+        label=_("Name"),
         required=False,
         max_length=200,
-        help_text="Optional: how the list calls it (else its first line or its address).",
+        help_text=_("Optional: how the list calls it (else its first line or its address)."),
     )
     text = forms.CharField(
-        label="Text",
+        label=_("Text"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="For a text: facts, a style guide, a founder's story. Up to 100,000 characters.",
+        help_text=_(
+            "For a text: facts, a style guide, a founder's story. Up to 100,000 characters."
+        ),
     )
     url = forms.CharField(
-        label="Address",
+        label=_("Address"),
         required=False,
         max_length=2048,
         widget=forms.URLInput(attrs={"placeholder": "https://"}),
-        help_text="For a web page or a YouTube video: Scripe reads it itself.",
+        help_text=_("For a web page or a YouTube video: Scripe reads it itself."),
     )
 
     file = forms.FileField(
-        label="File",
+        label=_("File"),
         required=False,
-        help_text="For a document: PDF, Word, PowerPoint or plain text, up to 100 MB. The "
-        "app's copy is deleted once Scripe has it.",
+        help_text=_(
+            "For a document: PDF, Word, PowerPoint or plain text, up to 100 MB. The "
+            "app's copy is deleted once Scripe has it."
+        ),
     )
 
     def content(self) -> str:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import KnowledgeDocument, KnowledgeKind, Project, Role, Workspace
@@ -72,7 +73,7 @@ def knowledge_file_check(name: str, size: int) -> str:
             }
         )
     if size == 0:
-        raise Refusal(fields={"file": "This file is empty."})
+        raise Refusal(fields={"file": _("This file is empty.")})
     return content_type
 
 
@@ -81,7 +82,7 @@ def _may_add(workspace: Workspace, project: Project | None, role: str | None) ->
     if role is not None and role not in (Role.MANAGER, Role.ADMIN):
         raise Refusal(ONLY_MANAGERS, status=403)
     if project is not None and project.workspace_id != workspace.pk:
-        raise Refusal(fields={"where": "That project is not in this workspace."})
+        raise Refusal(fields={"where": _("That project is not in this workspace.")})
     if project is not None and not project.is_active:
         raise Refusal(fields={"where": project.inactive_reason})
 
@@ -161,7 +162,7 @@ def knowledge_add(
     spend cap is reached. A file comes through `knowledge_add_file`."""
     _may_add(workspace, project, role)
     if kind not in KnowledgeKind.values or kind == KnowledgeKind.FILE:
-        raise Refusal(fields={"kind": "Choose a text, a web page, a YouTube video or a file."})
+        raise Refusal(fields={"kind": _("Choose a text, a web page, a YouTube video or a file.")})
     field = CONTENT_FIELD[kind]
     content = (content or "").strip()
     name = (name or "").strip()[:200]

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
@@ -98,7 +99,7 @@ def _add(request: HttpRequest, base: KnowledgeBase) -> HttpResponse:
                     raise handler.refusal
                 upload = data["file"]
                 if upload is None:
-                    raise Refusal(fields={"file": "Choose a document to upload."})
+                    raise Refusal(fields={"file": _("Choose a document to upload.")})
                 document = services.knowledge_add_file(
                     workspace=base.workspace,
                     project=base.project,

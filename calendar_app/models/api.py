@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models.workspaces import Role, Workspace
 
@@ -19,10 +20,10 @@ IDEMPOTENCY_KEEP = timedelta(hours=24)
 class Scope(models.TextChoices):
     """What a token may do, each within what its person's role allows (`SCOPES_BY_ROLE`)."""
 
-    READ = "read", "Read"
-    PLAN = "plan", "Plan"
-    REVIEW = "review", "Review"
-    ADMIN = "admin", "Admin"
+    READ = "read", _("Read")
+    PLAN = "plan", _("Plan")
+    REVIEW = "review", _("Review")
+    ADMIN = "admin", _("Admin")
 
 
 # The scopes a role may give its tokens: never more than the person could do in the app.

@@ -7,21 +7,22 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models.slots import PlannedSlot
 
 
 class BulkAction(models.TextChoices):
-    GENERATE = "generate", "Generate"
-    MOVE = "move", "Move"
-    LABEL_ADD = "label_add", "Add label"
-    LABEL_REMOVE = "label_remove", "Remove label"
-    DELETE = "delete", "Delete"
-    RESTORE = "restore", "Undo delete"
+    GENERATE = "generate", _("Generate")
+    MOVE = "move", _("Move")
+    LABEL_ADD = "label_add", _("Add label")
+    LABEL_REMOVE = "label_remove", _("Remove label")
+    DELETE = "delete", _("Delete")
+    RESTORE = "restore", _("Undo delete")
     # Undo of a Move or of a label's Add or Remove: each slot back as it was (bulk.bulk_undo).
-    UNDO = "undo", "Undo"
-    APPROVE = "approve", "Approve"
-    REJECT = "reject", "Reject"
+    UNDO = "undo", _("Undo")
+    APPROVE = "approve", _("Approve")
+    REJECT = "reject", _("Reject")
 
 
 class BulkRun(models.Model):
@@ -55,11 +56,11 @@ class BulkItem(models.Model):
     """One slot of a bulk run and its outcome, in words."""
 
     class Outcome(models.TextChoices):
-        PENDING = "pending", "Waiting"
-        WORKING = "working", "Working"
-        DONE = "done", "Done"
-        REFUSED = "refused", "Refused"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Waiting")
+        WORKING = "working", _("Working")
+        DONE = "done", _("Done")
+        REFUSED = "refused", _("Refused")
+        FAILED = "failed", _("Failed")
 
     run = models.ForeignKey(BulkRun, models.CASCADE, related_name="items")
     slot = models.ForeignKey(PlannedSlot, models.CASCADE, related_name="+")

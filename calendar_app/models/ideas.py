@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models.planning import Label
 from calendar_app.models.slots import IllegalTransition
@@ -17,10 +18,10 @@ from calendar_app.models.workspaces import Project, Workspace, person_name
 
 
 class IdeaState(models.TextChoices):
-    NEW = "new", "New"
-    PICKED = "picked", "Picked"
-    USED = "used", "Used"
-    DISMISSED = "dismissed", "Dismissed"
+    NEW = "new", _("New")
+    PICKED = "picked", _("Picked")
+    USED = "used", _("Used")
+    DISMISSED = "dismissed", _("Dismissed")
 
 
 # States an idea may be planned from: one idea may feed several posts, a dismissed one none.

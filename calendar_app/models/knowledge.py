@@ -10,21 +10,22 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models.workspaces import Project, Workspace
 
 
 class KnowledgeKind(models.TextChoices):
-    TEXT = "text", "Text"
-    URL = "url", "Web page"
-    YOUTUBE = "youtube", "YouTube video"
-    FILE = "file", "File"
+    TEXT = "text", _("Text")
+    URL = "url", _("Web page")
+    YOUTUBE = "youtube", _("YouTube video")
+    FILE = "file", _("File")
 
 
 class KnowledgeState(models.TextChoices):
-    INDEXING = "indexing", "Indexing"
-    INDEXED = "indexed", "Indexed"
-    FAILED = "failed", "Failed"
+    INDEXING = "indexing", _("Indexing")
+    INDEXED = "indexed", _("Indexed")
+    FAILED = "failed", _("Failed")
 
 
 class KnowledgeDocument(models.Model):
@@ -126,8 +127,8 @@ class KnowledgeDocument(models.Model):
         if self.progress_message:
             return self.progress_message
         if self.scripe_job_id:
-            return "Waiting for Scripe to start indexing."
-        return "Sending to Scripe."
+            return _("Waiting for Scripe to start indexing.")
+        return _("Sending to Scripe.")
 
     # transitions: conditional UPDATEs on the state they expect ------------------------------
     def _still_mine(self, lease_until) -> models.QuerySet:

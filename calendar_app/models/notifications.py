@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models.slots import PlannedSlot, SlotStatus
 from calendar_app.models.workspaces import Workspace, person_name
@@ -17,9 +18,9 @@ class SlotEvent(models.Model):
     """The slot's activity trail: who did what and when, and the comments."""
 
     class Kind(models.TextChoices):
-        COMMENT = "comment", "Comment"
-        STATUS = "status", "Status change"
-        EDIT = "edit", "Draft edited"
+        COMMENT = "comment", _("Comment")
+        STATUS = "status", _("Status change")
+        EDIT = "edit", _("Draft edited")
 
     slot = models.ForeignKey(PlannedSlot, models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -62,24 +63,24 @@ class NotificationKind(models.TextChoices):
     """What a person is told about. Which slot event leads to which kind, and who hears of
     it, is one table in calendar_app/notifications/services.py."""
 
-    REVIEW_READY = "review_ready", "A draft is ready for review"
-    CHANGES_REQUESTED = "changes_requested", "Changes were requested"
-    REJECTED = "rejected", "A draft was rejected"
-    APPROVED = "approved", "A post was approved and scheduled"
-    PUBLISHED = "published", "A post was published"
-    FAILED = "failed", "A generation failed"
-    MISSED = "missed", "A draft missed its time"
-    REMOVED = "removed", "A post was removed in Scripe"
-    GUEST_COMMENT = "guest_comment", "A client commented through a review link"
-    KEY_INVALID = "key_invalid", "The Scripe key stopped working"
-    SPEND_CAP = "spend_cap", "Scripe's daily spend cap was reached"
-    WEBHOOK_DISABLED = "webhook_disabled", "A webhook endpoint was turned off"
+    REVIEW_READY = "review_ready", _("A draft is ready for review")
+    CHANGES_REQUESTED = "changes_requested", _("Changes were requested")
+    REJECTED = "rejected", _("A draft was rejected")
+    APPROVED = "approved", _("A post was approved and scheduled")
+    PUBLISHED = "published", _("A post was published")
+    FAILED = "failed", _("A generation failed")
+    MISSED = "missed", _("A draft missed its time")
+    REMOVED = "removed", _("A post was removed in Scripe")
+    GUEST_COMMENT = "guest_comment", _("A client commented through a review link")
+    KEY_INVALID = "key_invalid", _("The Scripe key stopped working")
+    SPEND_CAP = "spend_cap", _("Scripe's daily spend cap was reached")
+    WEBHOOK_DISABLED = "webhook_disabled", _("A webhook endpoint was turned off")
 
 
 class EmailChoice(models.TextChoices):
-    IMMEDIATE = "immediate", "Email at once"
-    DIGEST = "digest", "Daily digest"
-    OFF = "off", "No email"
+    IMMEDIATE = "immediate", _("Email at once")
+    DIGEST = "digest", _("Daily digest")
+    OFF = "off", _("No email")
 
 
 class Notification(models.Model):
@@ -87,12 +88,12 @@ class Notification(models.Model):
     a send is retried by its task and never touches the event that caused it)."""
 
     class Email(models.TextChoices):
-        NONE = "none", "Not emailed"
-        PENDING = "pending", "To be sent"
-        DIGEST = "digest", "For the daily digest"
-        SENDING = "sending", "Being sent"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        NONE = "none", _("Not emailed")
+        PENDING = "pending", _("To be sent")
+        DIGEST = "digest", _("For the daily digest")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications")

@@ -7,6 +7,7 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models.slots import PlannedSlot
 
@@ -19,11 +20,13 @@ class GenerationJob(models.Model):
     (Retry, or changes requested) is a new row with a new key; earlier rows are the history.
     """
 
-    slot = models.ForeignKey(PlannedSlot, models.CASCADE, related_name="jobs", verbose_name="post")
+    slot = models.ForeignKey(
+        PlannedSlot, models.CASCADE, related_name="jobs", verbose_name=_("post")
+    )
     attempt = models.PositiveSmallIntegerField(default=1)
     is_current = models.BooleanField(default=True)
     idempotency_key = models.CharField(max_length=64, unique=True)
-    steering = models.TextField(blank=True, help_text="Reviewer's comment appended to the note.")
+    steering = models.TextField(blank=True, help_text=_("Reviewer's comment appended to the note."))
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -125,9 +128,9 @@ class GenerationJob(models.Model):
         if self.retry_reason:
             return f"Retrying in {self.retry_in_seconds} s."
         if self.stalled:
-            return "Taking longer than usual; still checking."
+            return _("Taking longer than usual; still checking.")
         if self.progress_message:
             return self.progress_message
         if self.scripe_job_id:
-            return "Waiting for a Scripe writer."
-        return "Sending to Scripe."
+            return _("Waiting for a Scripe writer.")
+        return _("Sending to Scripe.")

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models.slots import PlannedSlot, SourceNote
 from calendar_app.models.workspaces import Project, Workspace
@@ -49,13 +50,13 @@ class Label(models.Model):
 
 
 WEEKDAY_CHOICES = [
-    (0, "Monday"),
-    (1, "Tuesday"),
-    (2, "Wednesday"),
-    (3, "Thursday"),
-    (4, "Friday"),
-    (5, "Saturday"),
-    (6, "Sunday"),
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
 ]
 
 
@@ -97,12 +98,12 @@ class Series(models.Model):
     (calendar_app/planning/series.py), each a normal slot."""
 
     class Frequency(models.TextChoices):
-        WEEKLY = "weekly", "Weekly"
-        MONTHLY = "monthly", "Monthly"
+        WEEKLY = "weekly", _("Weekly")
+        MONTHLY = "monthly", _("Monthly")
 
     class MonthlyBy(models.TextChoices):
-        DAY = "day", "On a day of the month"
-        WEEKDAY = "weekday", "On a weekday of the month"
+        DAY = "day", _("On a day of the month")
+        WEEKDAY = "weekday", _("On a weekday of the month")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="series")
@@ -137,7 +138,7 @@ class Series(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        verbose_name_plural = "series"
+        verbose_name_plural = _("series")
 
     def __str__(self) -> str:
         return f"Series of {self.project} from {self.starts_on}"

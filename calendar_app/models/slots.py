@@ -14,6 +14,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models.workspaces import LANGUAGES, Project, Workspace
@@ -56,21 +57,21 @@ class SourceNote(models.Model):
 
 
 class SlotStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    QUEUED = "queued", "Queued"
-    GENERATING = "generating", "Generating"
-    IN_REVIEW = "in_review", "Ready for review"
-    SCHEDULED = "scheduled", "Scheduled"
-    PUBLISHED = "published", "Published"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"
-    REJECTED = "rejected", "Rejected"
-    MISSED = "missed", "Missed"
+    DRAFT = "draft", _("Draft")
+    QUEUED = "queued", _("Queued")
+    GENERATING = "generating", _("Generating")
+    IN_REVIEW = "in_review", _("Ready for review")
+    SCHEDULED = "scheduled", _("Scheduled")
+    PUBLISHED = "published", _("Published")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    REJECTED = "rejected", _("Rejected")
+    MISSED = "missed", _("Missed")
     # Approved, while Scripe is being asked to schedule it (a second or two).
-    APPROVING = "approving", "Scheduling"
+    APPROVING = "approving", _("Scheduling")
     # Its post was deleted in Scripe: generate it again, or delete the slot.
-    REMOVED = "removed", "Removed in Scripe"
+    REMOVED = "removed", _("Removed in Scripe")
 
 
 EDITABLE_STATUSES = frozenset(
@@ -159,7 +160,7 @@ class PlannedSlot(models.Model):
 
     class Meta:
         # What people call it, in the admin too (#24); "slot" is the code's word.
-        verbose_name = "post"
+        verbose_name = _("post")
         ordering = ["scheduled_for", "id"]
         indexes = [
             models.Index(fields=["workspace", "scheduled_for"]),
@@ -247,7 +248,7 @@ class PlannedSlot(models.Model):
         """Why a request found the slot in another state than it expected: the last person
         who decided on it, what they did and when."""
         if self.deleted_at:
-            return "This post was deleted in the meantime; your change was not made."
+            return _("This post was deleted in the meantime; your change was not made.")
         last = (
             self.events.filter(kind=self.events.model.Kind.STATUS, actor__isnull=False)
             .select_related("actor")

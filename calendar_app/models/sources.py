@@ -8,23 +8,24 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models.slots import IllegalTransition, PlannedSlot
 from calendar_app.models.workspaces import Project, Workspace
 
 
 class SourceKind(models.TextChoices):
-    FILE = "file", "File"
-    TEXT = "text", "Text"
-    URL = "url", "Link"
+    FILE = "file", _("File")
+    TEXT = "text", _("Text")
+    URL = "url", _("Link")
 
 
 class SourceStatus(models.TextChoices):
-    RECEIVED = "received", "Waiting to be sent"
-    UPLOADING = "uploading", "Uploading to Scripe"
-    INGESTING = "ingesting", "Scripe is transcribing"
-    READY = "ready", "Ready"
-    FAILED = "failed", "Failed"
+    RECEIVED = "received", _("Waiting to be sent")
+    UPLOADING = "uploading", _("Uploading to Scripe")
+    INGESTING = "ingesting", _("Scripe is transcribing")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
 
 
 IN_FLIGHT_SOURCE_STATUSES = (

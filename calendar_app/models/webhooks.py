@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models.slots import PlannedSlot
 from calendar_app.models.workspaces import Workspace
@@ -18,17 +19,17 @@ class WebhookEvent(models.TextChoices):
     """What an endpoint may subscribe to. Which trail entry is which event is one table in
     calendar_app/outbound/events.py."""
 
-    POST_PLANNED = "post.planned", "A post is planned"
-    POST_CHANGED = "post.changed", "A post is edited, moved or rescheduled"
-    DRAFT_READY = "draft.ready", "A draft is ready for review"
-    POST_APPROVED = "post.approved", "A post is approved"
-    CHANGES_REQUESTED = "changes.requested", "Changes are requested"
-    POST_REJECTED = "post.rejected", "A draft is rejected"
-    POST_SCHEDULED = "post.scheduled", "A post is scheduled in Scripe"
-    POST_PUBLISHED = "post.published", "A post is published"
-    POST_FAILED = "post.failed", "A generation failed, or a draft missed its time"
-    POST_REMOVED = "post.removed", "A post is removed in Scripe"
-    SOURCE_READY = "source.ready", "A source is read and ready"
+    POST_PLANNED = "post.planned", _("A post is planned")
+    POST_CHANGED = "post.changed", _("A post is edited, moved or rescheduled")
+    DRAFT_READY = "draft.ready", _("A draft is ready for review")
+    POST_APPROVED = "post.approved", _("A post is approved")
+    CHANGES_REQUESTED = "changes.requested", _("Changes are requested")
+    POST_REJECTED = "post.rejected", _("A draft is rejected")
+    POST_SCHEDULED = "post.scheduled", _("A post is scheduled in Scripe")
+    POST_PUBLISHED = "post.published", _("A post is published")
+    POST_FAILED = "post.failed", _("A generation failed, or a draft missed its time")
+    POST_REMOVED = "post.removed", _("A post is removed in Scripe")
+    SOURCE_READY = "source.ready", _("A source is read and ready")
 
 
 class WebhookEndpoint(models.Model):
@@ -92,10 +93,10 @@ class WebhookDelivery(models.Model):
     time, over a new timestamp)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting"
-        SENDING = "sending", "Sending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Waiting")
+        SENDING = "sending", _("Sending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     endpoint = models.ForeignKey(WebhookEndpoint, models.CASCADE, related_name="deliveries")

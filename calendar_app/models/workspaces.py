@@ -11,14 +11,16 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The languages Scripe can WRITE a post in (options.language, chosen per project or post).
+# Not the interface language, which is settings.LANGUAGES and Profile.language.
 LANGUAGES = [
-    ("en", "English"),
-    ("de", "German"),
-    ("fr", "French"),
-    ("es", "Spanish"),
-    ("it", "Italian"),
-    ("nl", "Dutch"),
-    ("pt", "Portuguese"),
+    ("en", _("English")),
+    ("de", _("German")),
+    ("fr", _("French")),
+    ("es", _("Spanish")),
+    ("it", _("Italian")),
+    ("nl", _("Dutch")),
+    ("pt", _("Portuguese")),
 ]
 PROJECT_COLOURS = 8
 
@@ -37,8 +39,10 @@ class Workspace(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC", choices=time_zone_choices)
     review_required = models.BooleanField(
         default=True,
-        help_text="Managers approve each draft before it is scheduled. Off: direct scheduling, "
-        "the generation request itself schedules the post.",
+        help_text=_(
+            "Managers approve each draft before it is scheduled. Off: direct scheduling, "
+            "the generation request itself schedules the post."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # Insights (#18): drafts are sent to Scripe on their own this many hours before their
@@ -46,16 +50,20 @@ class Workspace(models.Model):
     auto_generate_hours = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Have Scripe write each draft this many hours before its time, once, while "
-        "the daily spend cap allows. Empty or 0: off.",
+        help_text=_(
+            "Have Scripe write each draft this many hours before its time, once, while "
+            "the daily spend cap allows. Empty or 0: off."
+        ),
     )
     # Review (#17): a second pair of eyes. On, a manager cannot approve a draft they sent back
     # (the current version exists because they asked for it) or edited (review/services.py).
     no_self_approval = models.BooleanField(
         default=False,
-        verbose_name="No self-approval",
-        help_text="A manager cannot approve a draft they requested changes on or edited "
-        "themselves; another manager (or a client through a review link) approves it.",
+        verbose_name=_("No self-approval"),
+        help_text=_(
+            "A manager cannot approve a draft they requested changes on or edited "
+            "themselves; another manager (or a client through a review link) approves it."
+        ),
     )
     # Two factors (#28): admins hold the workspace's Scripe key, so a new workspace asks them
     # for a second factor; migration 0030 leaves the workspaces made before it as they were.
@@ -94,9 +102,9 @@ class Workspace(models.Model):
 
 
 class Role(models.TextChoices):
-    EDITOR = "editor", "Editor"
-    MANAGER = "manager", "Manager"
-    ADMIN = "admin", "Admin"
+    EDITOR = "editor", _("Editor")
+    MANAGER = "manager", _("Manager")
+    ADMIN = "admin", _("Admin")
 
 
 ROLE_RANK = {Role.EDITOR: 1, Role.MANAGER: 2, Role.ADMIN: 3}
@@ -128,7 +136,15 @@ class Profile(models.Model):
         max_length=64,
         blank=True,
         choices=time_zone_choices,
-        help_text="Blank: the workspace's time zone.",
+        help_text=_("Blank: the workspace's time zone."),
+    )
+    # The interface language (settings.LANGUAGES); blank follows the browser's
+    # Accept-Language. Emails and notifications to this person are rendered in it too.
+    language = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("Blank: the browser's language."),
     )
 
     def __str__(self) -> str:
@@ -139,14 +155,14 @@ class Project(models.Model):
     """A Scripe project (a LinkedIn profile or page), mirrored by `sync_projects`."""
 
     class Type(models.TextChoices):
-        PERSONAL_BRAND = "PERSONAL_BRAND", "Personal brand"
-        COMPANY_PAGE = "COMPANY_PAGE", "Company page"
+        PERSONAL_BRAND = "PERSONAL_BRAND", _("Personal brand")
+        COMPANY_PAGE = "COMPANY_PAGE", _("Company page")
 
     class Status(models.TextChoices):
-        ACTIVE = "ACTIVE", "Active"
-        PAUSED = "PAUSED", "Paused"
-        ARCHIVED = "ARCHIVED", "Archived"
-        ERROR = "ERROR", "Error"
+        ACTIVE = "ACTIVE", _("Active")
+        PAUSED = "PAUSED", _("Paused")
+        ARCHIVED = "ARCHIVED", _("Archived")
+        ERROR = "ERROR", _("Error")
 
     INACTIVE_REASONS = {
         Status.PAUSED: "This project is paused in Scripe; resume it there to plan new posts.",
@@ -168,7 +184,7 @@ class Project(models.Model):
     # When Scripe's suggestions for the project were last read (#26, pipeline/suggestions.py).
     suggestions_read_at = models.DateTimeField(null=True, blank=True)
     missing_from_scripe = models.BooleanField(
-        default=False, help_text="The last sync did not find this project in Scripe."
+        default=False, help_text=_("The last sync did not find this project in Scripe.")
     )
 
     class Meta:
@@ -189,7 +205,7 @@ class Project(models.Model):
     @property
     def inactive_reason(self) -> str:
         if self.missing_from_scripe:
-            return "Scripe no longer lists this project; it takes no new posts."
+            return _("Scripe no longer lists this project; it takes no new posts.")
         return self.INACTIVE_REASONS.get(self.status, "")
 
     @property

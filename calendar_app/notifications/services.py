@@ -23,7 +23,7 @@ touches the event.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -34,7 +34,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.dispatch import receiver
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from calendar_app.core import metrics
 from calendar_app.core.refusals import Refusal
@@ -45,6 +48,7 @@ from calendar_app.models import (
     NotificationKind,
     NotificationPreference,
     PlannedSlot,
+    Profile,
     Role,
     SlotEvent,
     SlotStatus,
@@ -96,32 +100,32 @@ DEFAULT_EMAIL = {kind: EmailChoice.IMMEDIATE for kind in K} | {
 }
 # The short words of a notification, before the slot's project and time.
 HEADLINES = {
-    K.REVIEW_READY: "Ready for review",
-    K.CHANGES_REQUESTED: "Changes requested",
-    K.REJECTED: "Rejected",
-    K.APPROVED: "Approved and scheduled",
-    K.PUBLISHED: "Published",
-    K.FAILED: "Generation failed",
-    K.MISSED: "Missed its time",
-    K.REMOVED: "Removed in Scripe",
-    K.GUEST_COMMENT: "Client comment",
+    K.REVIEW_READY: gettext_lazy("Ready for review"),
+    K.CHANGES_REQUESTED: gettext_lazy("Changes requested"),
+    K.REJECTED: gettext_lazy("Rejected"),
+    K.APPROVED: gettext_lazy("Approved and scheduled"),
+    K.PUBLISHED: gettext_lazy("Published"),
+    K.FAILED: gettext_lazy("Generation failed"),
+    K.MISSED: gettext_lazy("Missed its time"),
+    K.REMOVED: gettext_lazy("Removed in Scripe"),
+    K.GUEST_COMMENT: gettext_lazy("Client comment"),
 }
 
 # What emails of each kind are about, as "Stop emails about …" says it (#24): the kinds'
 # labels are sentences ("A draft was rejected"), which that phrase cannot take.
 ABOUT = {
-    K.REVIEW_READY: "drafts ready for review",
-    K.CHANGES_REQUESTED: "requests for changes",
-    K.REJECTED: "rejected drafts",
-    K.APPROVED: "approved posts",
-    K.PUBLISHED: "published posts",
-    K.FAILED: "failed generations",
-    K.MISSED: "drafts that missed their time",
-    K.REMOVED: "posts removed in Scripe",
-    K.GUEST_COMMENT: "clients' comments through review links",
-    K.KEY_INVALID: "Scripe keys that stop working",
-    K.SPEND_CAP: "Scripe's daily spend cap",
-    K.WEBHOOK_DISABLED: "webhook endpoints turned off after failing",
+    K.REVIEW_READY: gettext_lazy("drafts ready for review"),
+    K.CHANGES_REQUESTED: gettext_lazy("requests for changes"),
+    K.REJECTED: gettext_lazy("rejected drafts"),
+    K.APPROVED: gettext_lazy("approved posts"),
+    K.PUBLISHED: gettext_lazy("published posts"),
+    K.FAILED: gettext_lazy("failed generations"),
+    K.MISSED: gettext_lazy("drafts that missed their time"),
+    K.REMOVED: gettext_lazy("posts removed in Scripe"),
+    K.GUEST_COMMENT: gettext_lazy("clients' comments through review links"),
+    K.KEY_INVALID: gettext_lazy("Scripe keys that stop working"),
+    K.SPEND_CAP: gettext_lazy("Scripe's daily spend cap"),
+    K.WEBHOOK_DISABLED: gettext_lazy("webhook endpoints turned off after failing"),
 }
 
 
@@ -156,11 +160,25 @@ def slot_event_notify(*, slot: PlannedSlot, event: SlotEvent) -> list[Notificati
         users = users.exclude(pk=event.actor_id)  # a guest has no account to leave out
     zone = slot.workspace.zone
     when = timezone.localtime(slot.scheduled_for, zone)
-    text = f"{HEADLINES[kind]}: {slot.project.name}, {when:%a %-d %b %H:%M}"
-    if event.actor_id is not None or event.guest_name:
-        text += f" (by {event.who})"
+
+    def text() -> str:
+        # Called once per reader, in their language (see `_notify`).
+        said = _("%(headline)s: %(project)s, %(when)s") % {
+            "headline": HEADLINES[kind],
+            "project": slot.project.name,
+            "when": date_format(when, _("D j M H:i")),
+        }
+        if event.actor_id is not None or event.guest_name:
+            said += " " + _("(by %(who)s)") % {"who": event.who}
+        return said
+
+    def detail() -> str:
+        # The trail's fixed sentences ("Planned.") are messages of the catalogue; a person's
+        # own words are not, and stay as written.
+        return _(event.text) if event.text else ""
+
     return _notify(
-        users, kind=kind, workspace_id=slot.workspace_id, slot=slot, text=text, detail=event.text
+        users, kind=kind, workspace_id=slot.workspace_id, slot=slot, text=text, detail=detail
     )
 
 
@@ -212,18 +230,34 @@ def _audience(kind: str, *, workspace_id: int, slot: PlannedSlot | None = None):
     return members.filter(Q(pk__in=followers.values("pk")) | Q(pk__in=reviewers.values("pk")))
 
 
+def language_of(user_or_id) -> str:
+    """The language a person reads what the app sends them in: their profile's, else the
+    site's default (an email has no browser to ask)."""
+    user_id = getattr(user_or_id, "pk", user_or_id)
+    chosen = Profile.objects.filter(user_id=user_id).values_list("language", flat=True).first()
+    return chosen or settings.LANGUAGE_CODE
+
+
+def _in_language(language: str, words: Callable[[], str] | str) -> str:
+    if isinstance(words, str):
+        return words
+    with translation.override(language):
+        return str(words())
+
+
 def _notify(
     users,
     *,
     kind: str,
     workspace_id: int,
-    text: str,
-    detail: str = "",
+    text: Callable[[], str] | str,
+    detail: Callable[[], str] | str = "",
     slot: PlannedSlot | None = None,
     dedupe_key: str = "",
 ) -> list[Notification]:
     """One row for each user, with the email each one chose; sends the immediate ones once
-    the transaction commits."""
+    the transaction commits. `text` and `detail` are functions called in each reader's
+    language (the row stores the words they read, in the list and in the email)."""
     users = list(users.only("pk", "email"))
     if not users:
         return []
@@ -232,20 +266,22 @@ def _notify(
             "user_id", "email"
         )
     )
+    languages = dict(Profile.objects.filter(user__in=users).values_list("user_id", "language"))
     rows = [
         Notification(
             user=user,
             workspace_id=workspace_id,
             slot=slot,
             kind=kind,
-            text=text[:500],
-            detail=detail,
+            text=_in_language(lang, text)[:500],
+            detail=_in_language(lang, detail),
             dedupe_key=dedupe_key,
             email=email_state(chosen.get(user.pk, DEFAULT_EMAIL[kind]))
             if user.email
             else Notification.Email.NONE,
         )
         for user in users
+        for lang in [languages.get(user.pk) or settings.LANGUAGE_CODE]
     ]
     if dedupe_key:
         made = []
@@ -286,16 +322,26 @@ def key_invalid_notify(
             _audience(K.KEY_INVALID, workspace_id=workspace_id),
             kind=K.KEY_INVALID,
             workspace_id=workspace_id,
-            text=f"Scripe no longer accepts the connection of {workspace.name}: nothing can "
-            "be generated",
+            text=lambda: (
+                _(
+                    "Scripe no longer accepts the connection of %(workspace)s: nothing can be "
+                    "generated"
+                )
+                % {"workspace": workspace.name}
+            ),
             detail=message,
         )
     return _notify(
         _audience(K.KEY_INVALID, workspace_id=workspace_id),
         kind=K.KEY_INVALID,
         workspace_id=workspace_id,
-        text=f"Scripe refuses the key of {workspace.name}: nothing can be generated",
-        detail=f"{message} Enter a working key in the admin (the workspace's page).",
+        text=lambda: (
+            _("Scripe refuses the key of %(workspace)s: nothing can be generated")
+            % {"workspace": workspace.name}
+        ),
+        detail=lambda: (
+            message + " " + _("Enter a working key in the admin (the workspace's page).")
+        ),
     )
 
 
@@ -308,9 +354,14 @@ def spend_cap_notify(*, workspace_id: int, detail: str = "") -> list[Notificatio
         _audience(K.SPEND_CAP, workspace_id=workspace_id),
         kind=K.SPEND_CAP,
         workspace_id=workspace_id,
-        text=f"Scripe's daily spend cap is reached for {workspace.name}",
-        detail=(f"{detail}. " if detail else "")
-        + "Generations fail until it resets at 00:00 UTC; retry them after that.",
+        text=lambda: (
+            _("Scripe's daily spend cap is reached for %(workspace)s")
+            % {"workspace": workspace.name}
+        ),
+        detail=lambda: (
+            (f"{detail}. " if detail else "")
+            + _("Generations fail until it resets at 00:00 UTC; retry them after that.")
+        ),
         dedupe_key=f"spend_cap:{workspace_id}:{day}",
     )
 
@@ -323,9 +374,18 @@ def webhook_disabled_notify(*, workspace_id: int, url: str, reason: str) -> list
         _audience(K.WEBHOOK_DISABLED, workspace_id=workspace_id),
         kind=K.WEBHOOK_DISABLED,
         workspace_id=workspace_id,
-        text=f"Webhook endpoint {url} of {workspace.name} was turned off",
-        detail=f"{reason} Fix the receiver, then turn the endpoint on again on the Webhooks "
-        "page and send the failed deliveries again.",
+        text=lambda: (
+            _("Webhook endpoint %(url)s of %(workspace)s was turned off")
+            % {"url": url, "workspace": workspace.name}
+        ),
+        detail=lambda: (
+            reason
+            + " "
+            + _(
+                "Fix the receiver, then turn the endpoint on again on the Webhooks page and send "
+                "the failed deliveries again."
+            )
+        ),
     )
 
 
@@ -404,7 +464,7 @@ class UnsubscribeGone(Refusal):
     is left to unsubscribe, and no email goes to it any more (410)."""
 
     def __init__(self) -> None:
-        super().__init__("This link no longer applies.", status=410)
+        super().__init__(_("This link no longer applies."), status=410)
 
 
 def unsubscribe_read(token: str):
@@ -429,8 +489,8 @@ def email_unsubscribe(*, user, kind: str | None) -> str:
     kinds = [kind] if kind else list(K)
     preferences_update(user=user, choices=dict.fromkeys(kinds, EmailChoice.OFF))
     if kind:
-        return f"You will get no more emails about {ABOUT[kind]}."
-    return "You will get no more emails from us."
+        return _("You will get no more emails about %(what)s.") % {"what": ABOUT[kind]}
+    return _("You will get no more emails from us.")
 
 
 # sending ------------------------------------------------------------------------------------
@@ -446,11 +506,15 @@ def unsubscribe_url(user, kind: str | None = None) -> str:
 
 
 def _footer(user, kind: str | None) -> str:
-    what = f"emails about {ABOUT[kind]}" if kind else "all emails"
-    return (
-        f"\n--\nChoose what you get by email: {_absolute(reverse('settings'))}\n"
-        f"Stop {what}: {unsubscribe_url(user, kind)}\n"
-    )
+    if kind:
+        stop = _("Stop emails about %(what)s: %(url)s") % {
+            "what": ABOUT[kind],
+            "url": unsubscribe_url(user, kind),
+        }
+    else:
+        stop = _("Stop all emails: %(url)s") % {"url": unsubscribe_url(user, kind)}
+    choose = _("Choose what you get by email: %(url)s") % {"url": _absolute(reverse("settings"))}
+    return f"\n--\n{choose}\n{stop}\n"
 
 
 def _link(notification: Notification) -> str:
@@ -460,6 +524,7 @@ def _link(notification: Notification) -> str:
 
 
 def _message(user, subject: str, body: str, *, kind: str | None) -> EmailMessage:
+    """The email; called inside translation.override(the recipient's language)."""
     return EmailMessage(
         subject=f"[{settings.PRODUCT_NAME}] {subject}"[:200],
         body=body + _footer(user, kind),
@@ -469,6 +534,15 @@ def _message(user, subject: str, body: str, *, kind: str | None) -> EmailMessage
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
+
+
+def notification_email(row: Notification) -> EmailMessage:
+    """One notification's email, in its recipient's language whoever's action caused it (the
+    row's own words already are: `_notify` wrote them in it)."""
+    body = sentence(row.text) + "\n\n" + (f"{row.detail}\n\n" if row.detail else "")
+    body += _link(row) + "\n"
+    with translation.override(language_of(row.user)):
+        return _message(row.user, row.text, body, kind=row.kind)
 
 
 def notification_email_send(*, notification_id: int) -> str:
@@ -493,10 +567,8 @@ def notification_email_send(*, notification_id: int) -> str:
     if not claimed:
         return "sent by another task"
     attempts = row.email_attempts + 1
-    body = sentence(row.text) + "\n\n" + (f"{row.detail}\n\n" if row.detail else "")
-    body += _link(row) + "\n"
     try:
-        _message(row.user, row.text, body, kind=row.kind).send()
+        notification_email(row).send()
     except Exception as error:  # whatever the backend raised, the row says it
         metrics.EMAILS.labels("notification", "failed").inc()
         return _send_failed([row.pk], attempts, error, EMAIL_TASK, row.pk, back_to="pending")
@@ -543,18 +615,24 @@ def notification_digest_send(*, user_id: int) -> str:
     )
     user = rows[0].user
     attempts = max(row.email_attempts for row in rows)
-    lines = []
-    for row in rows:
-        when = timezone.localtime(row.created_at, row.workspace.zone)
-        lines.append(f"- {when:%a %-d %b %H:%M}  {sentence(row.text)}")
-        if row.detail:
-            lines.append(f"  {row.detail}")
-        lines.append(f"  {_link(row)}")
-    count = len(rows)
-    subject = f"{count} update{'s' if count != 1 else ''} since your last digest"
-    body = "What happened since your last digest:\n\n" + "\n".join(lines) + "\n"
+    with translation.override(language_of(user)):
+        lines = []
+        for row in rows:
+            when = timezone.localtime(row.created_at, row.workspace.zone)
+            lines.append(f"- {date_format(when, _('D j M H:i'))}  {sentence(row.text)}")
+            if row.detail:
+                lines.append(f"  {row.detail}")
+            lines.append(f"  {_link(row)}")
+        count = len(rows)
+        subject = ngettext(
+            "%(count)d update since your last digest",
+            "%(count)d updates since your last digest",
+            count,
+        ) % {"count": count}
+        body = _("What happened since your last digest:") + "\n\n" + "\n".join(lines) + "\n"
+        message = _message(user, subject, body, kind=None)
     try:
-        _message(user, subject, body, kind=None).send()
+        message.send()
     except Exception as error:  # whatever the backend raised, the row says it
         metrics.EMAILS.labels("digest", "failed").inc()
         return _send_failed(ids, attempts, error, DIGEST_TASK, user_id, back_to="digest")

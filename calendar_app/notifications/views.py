@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -53,7 +54,7 @@ def notification_read(request: HttpRequest, public_id) -> HttpResponse:
     notifications.notification_read(user=request.user, public_id=public_id)
     row = selectors.notification_of(request.user, public_id)
     if row is None:
-        raise Http404("No such notification.")
+        raise Http404(_("No such notification."))
     if not request.htmx:
         return redirect("notifications")
     response = render(request, LIST + "#notification-item", {"n": row})
@@ -66,7 +67,7 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
     count = notifications.notifications_read_all(user=request.user)
     if not request.htmx:
         if count:
-            messages.success(request, "All notifications are marked read.")
+            messages.success(request, _("All notifications are marked read."))
         return redirect("notifications")
     response = render(request, LIST + "#notification-list", _list_context(request))
     return _with_bell(request, response)
@@ -78,10 +79,10 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
     """The email choices of the settings page."""
     form = preferences_form(request.user, request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose one of the offered options for each kind.")
+        messages.error(request, _("Choose one of the offered options for each kind."))
         return redirect("settings")
     notifications.preferences_update(user=request.user, choices=form.cleaned_data)
-    messages.success(request, "Your email choices are saved.")
+    messages.success(request, _("Your email choices are saved."))
     return redirect("settings")
 
 

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models import WebhookEvent
 
 
 class EndpointForm(forms.Form):
     url = forms.CharField(
-        label="Address",
+        label=_("Address"),
         max_length=500,
         required=False,
         widget=forms.URLInput(attrs={"placeholder": "https://example.com/hooks/calendar"}),
-        help_text="An https address on the public internet; events are POSTed to it as JSON.",
+        help_text=_("An https address on the public internet; events are POSTed to it as JSON."),
     )
     description = forms.CharField(
-        label="Description", max_length=200, required=False, help_text="What it feeds, for you."
+        label=_("Description"),
+        max_length=200,
+        required=False,
+        help_text=_("What it feeds, for you."),
     )
     events = forms.MultipleChoiceField(
-        label="Events",
+        label=_("Events"),
         choices=[(value, f"{value}: {label}") for value, label in WebhookEvent.choices],
         widget=forms.CheckboxSelectMultiple,
         required=False,

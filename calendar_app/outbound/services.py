@@ -29,6 +29,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.core import metrics
 from calendar_app.core.refusals import Refusal
@@ -67,9 +68,9 @@ def endpoint_validate(*, url: str, events: list[str], description: str = "") -> 
     errors = {}
     url = (url or "").strip()
     if not url:
-        errors["url"] = "Enter the address to send events to."
+        errors["url"] = _("Enter the address to send events to.")
     elif len(url) > 500:
-        errors["url"] = "Use an address of at most 500 characters."
+        errors["url"] = _("Use an address of at most 500 characters.")
     else:
         try:
             check_url(url, allow_local=local_allowed())
@@ -91,7 +92,9 @@ def endpoint_create(
     """Registers an endpoint; returns it and its secret, which is shown this once."""
     fields = endpoint_validate(url=url, events=events, description=description)
     if WebhookEndpoint.objects.filter(workspace=workspace).count() >= MAX_ENDPOINTS:
-        raise Refusal(f"A workspace has at most {MAX_ENDPOINTS} webhook endpoints.")
+        raise Refusal(
+            _("A workspace has at most %(max)s webhook endpoints.") % {"max": MAX_ENDPOINTS}
+        )
     secret = _new_secret()
     endpoint = WebhookEndpoint.objects.create(
         workspace=workspace,
@@ -130,12 +133,12 @@ def endpoint_rotate(*, endpoint: WebhookEndpoint) -> str:
 
 def endpoint_disable(*, endpoint: WebhookEndpoint) -> None:
     if not endpoint.disable():
-        raise Refusal("It is turned off already.")
+        raise Refusal(_("It is turned off already."))
 
 
 def endpoint_enable(*, endpoint: WebhookEndpoint) -> None:
     if not endpoint.enable():
-        raise Refusal("It is turned on already.")
+        raise Refusal(_("It is turned on already."))
 
 
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
@@ -265,9 +268,9 @@ def delivery_send_again(*, delivery: WebhookDelivery) -> None:
     """Sends the stored body once more, as a new attempt (a new signature); the retries go on
     from there while its day lasts."""
     if not delivery.endpoint.is_active:
-        raise Refusal("Turn the endpoint on before sending again.")
+        raise Refusal(_("Turn the endpoint on before sending again."))
     if not delivery.again():
-        raise Refusal("It is being sent right now.")
+        raise Refusal(_("It is being sent right now."))
     transaction.on_commit(lambda: events.enqueue([delivery.pk]))
 
 

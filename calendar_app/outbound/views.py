@@ -9,6 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calendar_app.access import (
@@ -77,7 +79,9 @@ def endpoint_add(request: HttpRequest, workspace_id) -> HttpResponse:
     """Registers an endpoint and redirects to its page, which shows its secret once (a
     reload registers nothing twice). Opened by its address, this is the Webhooks page."""
     viewer = viewer_for(request)
-    workspace = workspace_for(viewer, workspace_id, role=Role.ADMIN, to="manage webhooks")
+    workspace = workspace_for(
+        viewer, workspace_id, role=Role.ADMIN, to=gettext_noop("manage webhooks")
+    )
     if request.method == "GET":
         return redirect(reverse("webhooks"))
     form = EndpointForm(request.POST)
@@ -106,7 +110,7 @@ def endpoint_detail(request: HttpRequest, public_id) -> HttpResponse:
         show_on_form(form, refusal)
         endpoint.refresh_from_db()
         return _detail(request, endpoint, form=form)
-    return done(request, "Endpoint saved.", redirect_to=_here(endpoint))
+    return done(request, _("Endpoint saved."), redirect_to=_here(endpoint))
 
 
 @login_required
@@ -137,7 +141,11 @@ def endpoint_switch(request: HttpRequest, public_id, on: bool) -> HttpResponse:
 def endpoint_delete(request: HttpRequest, public_id) -> HttpResponse:
     endpoint = webhook_endpoint_for(viewer_for(request), public_id)
     services.endpoint_delete(endpoint=endpoint)
-    return done(request, f"Endpoint {endpoint.url} deleted.", redirect_to=reverse("webhooks"))
+    return done(
+        request,
+        _("Endpoint %(url)s deleted.") % {"url": endpoint.url},
+        redirect_to=reverse("webhooks"),
+    )
 
 
 @login_required
@@ -149,7 +157,7 @@ def delivery_again(request: HttpRequest, public_id) -> HttpResponse:
         services.delivery_send_again(delivery=delivery)
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=here)
-    return done(request, "Sending it again.", redirect_to=here)
+    return done(request, _("Sending it again."), redirect_to=here)
 
 
 def _typed(request: HttpRequest) -> dict:

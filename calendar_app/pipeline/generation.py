@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.core import metrics
 from calendar_app.core.refusals import Refusal
@@ -585,8 +586,8 @@ def _retry_reason(error: ScripeError) -> str:
     calendar is on it. Not `describe_error`, whose "Try again in a minute" is for a person
     whose own request failed (#24)."""
     if error.code in UNREACHABLE_CODES:
-        return "Scripe could not be reached; the calendar keeps trying on its own."
-    return "Scripe had a temporary problem; the calendar keeps trying on its own."
+        return _("Scripe could not be reached; the calendar keeps trying on its own.")
+    return _("Scripe had a temporary problem; the calendar keeps trying on its own.")
 
 
 def _fail(job: GenerationJob, code: str, message: str) -> None:
@@ -676,18 +677,18 @@ def generation_cancel(*, slot: PlannedSlot) -> str:
     """Cancels the slot's attempt while Scripe has not started it. Returns what happened."""
     job = slot.jobs.filter(is_current=True).first()
     if not slot.is_in_flight or job is None or job.finished:
-        raise Refusal("Only a generation that is under way can be cancelled.", stale=True)
+        raise Refusal(_("Only a generation that is under way can be cancelled."), stale=True)
     if not job.scripe_job_id:
         lease = _Lease([job.pk])
         if not lease.ids:
-            raise Refusal("The request is reaching Scripe right now; try again in a moment.")
+            raise Refusal(_("The request is reaching Scripe right now; try again in a moment."))
         try:
             job.refresh_from_db()
             if not job.scripe_job_id:
                 job.finished = True
                 job.next_poll_at = None
                 _commit(job, transition="cancelled")
-                return "Cancelled before it reached Scripe."
+                return _("Cancelled before it reached Scripe.")
         finally:
             lease.release()
     connection = connection_for(slot.workspace)
@@ -706,5 +707,7 @@ def generation_cancel(*, slot: PlannedSlot) -> str:
                 ) from None
             _apply(job, snapshot)
     except ScripeError as error:
-        raise Refusal(f"Could not cancel: {describe_error(error)}") from None
-    return "Generation cancelled."
+        raise Refusal(
+            _("Could not cancel: %(reason)s") % {"reason": describe_error(error)}
+        ) from None
+    return _("Generation cancelled.")

@@ -17,6 +17,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from calendar_app.core.tables import Table
 from calendar_app.models import (
@@ -146,36 +148,40 @@ class Spend:
     @property
     def figures(self) -> str:
         """What was spent, as the page, the gauge and the admin say it."""
-        plan = f" ({self.plan.title()} plan)" if self.plan else ""
+        plan = " " + _("(%(plan)s plan)") % {"plan": self.plan.title()} if self.plan else ""
         if not self.spent_cents:
-            text = "Nothing spent yet today"
+            text = _("Nothing spent yet today")
             if self.cap_cents:
-                text += f"; the daily cap is {self.cap_cents} ¢{plan}"
+                text += _("; the daily cap is %(cap)s ¢") % {"cap": self.cap_cents} + plan
             return text + "."
-        text = f"About {self.spent_cents} ¢"
+        text = _("About %(spent)s ¢") % {"spent": self.spent_cents}
         if self.cap_cents:
-            text += f" of the {self.cap_cents} ¢ daily cap{plan}"
+            text += " " + _("of the %(cap)s ¢ daily cap") % {"cap": self.cap_cents} + plan
         n = self.generations
-        text += f": {n} generation{'s' if n != 1 else ''}"
+        text += ngettext(": %(n)s generation", ": %(n)s generations", n) % {"n": n}
         if d := self.knowledge_documents:
-            text += f" and {d} knowledge document{'s' if d != 1 else ''}"
+            text += " " + ngettext(
+                "and %(d)s knowledge document", "and %(d)s knowledge documents", d
+            ) % {"d": d}
         if self.scripe_spent_cents is not None:
-            text += f"; Scripe said {self.scripe_spent_cents} ¢"
+            text += _("; Scripe said %(spent)s ¢") % {"spent": self.scripe_spent_cents}
         return text + "."
 
     @property
     def sentence(self) -> str:
         if self.reached_until is not None or (self.cap_cents and self.left_cents == 0):
-            return "The daily cap is reached; Scripe takes new generations again at 00:00 UTC."
+            return _("The daily cap is reached; Scripe takes new generations again at 00:00 UTC.")
         if not self.cap_cents:
-            return (
+            return _(
                 "The daily cap is not known until Scripe names the plan, when an admin "
                 "verifies the workspace's key; there is no forecast until then."
             )
         at = self.forecast_at
         if at is None:
-            return "At this pace the cap is not reached today."
-        return f"At this pace the cap is reached at {at.astimezone(UTC):%H:%M} UTC."
+            return _("At this pace the cap is not reached today.")
+        return _("At this pace the cap is reached at %(time)s UTC.") % {
+            "time": f"{at.astimezone(UTC):%H:%M}"
+        }
 
     def cumulative(self) -> list[int]:
         """Cents spent by the end of each UTC hour so far (Scripe's figure, when higher,
@@ -193,7 +199,7 @@ class Spend:
             [f"{hour:02d}:00", n, self._cents_in(hour), cents]
             for hour, (n, cents) in enumerate(zip(self.hourly, self.cumulative(), strict=True))
         ]
-        return Table(["Hour (UTC)", "Generations", "Cents", "Cents so far"], rows)
+        return Table([_("Hour (UTC)"), _("Generations"), _("Cents"), _("Cents so far")], rows)
 
 
 def _charged() -> Q:

@@ -31,6 +31,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from calendar_app.ideas.services import suggestions_record
 from calendar_app.models import (
@@ -80,7 +82,7 @@ class SyncReport:
         if self.problem:
             return self.problem
         if not self.changes:
-            return "Everything matches Scripe."
+            return _("Everything matches Scripe.")
         return "Synced with Scripe: " + "; ".join(self.changes) + "."
 
 
@@ -98,7 +100,7 @@ def post_follow(slot: PlannedSlot, post: Post | None, *, project_problem: str = 
         if post is None:
             with transaction.atomic():
                 slot.mark_removed()
-                record(slot, kind=Kind.STATUS, text="The post was deleted in Scripe.")
+                record(slot, kind=Kind.STATUS, text=gettext_noop("The post was deleted in Scripe."))
             return "removed in Scripe"
         if post.updated_at and slot.scripe_seen_at and post.updated_at < slot.scripe_seen_at:
             return ""
@@ -157,7 +159,9 @@ def _apply(slot: PlannedSlot, job, post: Post, project_problem: str) -> str:
     elif slot.status == SlotStatus.SCHEDULED:
         with transaction.atomic():
             slot.unscheduled_in_scripe()
-            record(slot, kind=Kind.STATUS, text="Unscheduled in Scripe; back in review.")
+            record(
+                slot, kind=Kind.STATUS, text=gettext_noop("Unscheduled in Scripe; back in review.")
+            )
         said.append("unscheduled in Scripe")
     return ", ".join(said)
 
@@ -177,7 +181,9 @@ def _adopt_text(slot: PlannedSlot, job, post: Post) -> bool:
         earlier = job.post_content
         job.post_title, job.post_content = title, content
         PlannedSlot.objects.filter(pk=slot.pk).update(updated_at=timezone.now())
-        record(slot, kind=Kind.EDIT, text="Text edited in Scripe.", earlier_text=earlier)
+        record(
+            slot, kind=Kind.EDIT, text=gettext_noop("Text edited in Scripe."), earlier_text=earlier
+        )
     return True
 
 
@@ -406,7 +412,11 @@ def missed_sweep() -> int:
         try:
             with transaction.atomic():
                 slot.mark_missed()
-                record(slot, kind=Kind.STATUS, text="Its time passed before it was approved.")
+                record(
+                    slot,
+                    kind=Kind.STATUS,
+                    text=gettext_noop("Its time passed before it was approved."),
+                )
         except IllegalTransition:
             continue
         missed += 1

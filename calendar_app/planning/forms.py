@@ -8,6 +8,8 @@ import uuid
 from datetime import time
 
 from django import forms
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.access import Viewer
 from calendar_app.core.calendar_grid import (
@@ -48,28 +50,28 @@ class SlotForm(forms.Form):
 
     # Not required here: the service says what is missing, with every other rule at once.
     project = ProjectChoiceField(
-        queryset=Project.objects.none(), empty_label="Choose a project", required=False
+        queryset=Project.objects.none(), empty_label=_("Choose a project"), required=False
     )
     # No max_length: the browser would cut a long paste without a word (maxlength); the
     # service refuses it instead and says by how much.
     note_text = forms.CharField(
-        label="Source note",
+        label=_("Source note"),
         required=False,
         widget=forms.Textarea(
             attrs={"rows": 6, "placeholder": "The idea, raw text or a transcript snippet"}
         ),
     )
     existing_note = NoteChoiceField(
-        label="…or reuse a note",
+        label=_("…or reuse a note"),
         queryset=SourceNote.objects.none(),
         required=False,
-        empty_label="Write a new note",
+        empty_label=_("Write a new note"),
     )
     language = forms.ChoiceField(choices=LANGUAGES, initial="en")
     date = forms.DateField(widget=forms.HiddenInput, required=False)
     time = forms.TypedChoiceField(choices=time_choices, initial="09:00", coerce=time.fromisoformat)
     generate_now = forms.BooleanField(
-        required=False, label="Have Scripe write it now", initial=False
+        required=False, label=_("Have Scripe write it now"), initial=False
     )
     # One key per form shown: submitting it twice (a double click) plans one slot.
     request_key = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -119,17 +121,17 @@ class SlotForm(forms.Form):
 
 
 class SlotFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Search")
+    q = forms.CharField(required=False, label=_("Search"))
     project = forms.ModelChoiceField(
-        queryset=Project.objects.none(), required=False, empty_label="All projects"
+        queryset=Project.objects.none(), required=False, empty_label=_("All projects")
     )
     status = forms.ChoiceField(required=False)
-    date_from = forms.DateField(required=False, label="From")
-    date_to = forms.DateField(required=False, label="To")
+    date_from = forms.DateField(required=False, label=_("From"))
+    date_to = forms.DateField(required=False, label=_("To"))
     label = forms.ModelChoiceField(
         queryset=Label.objects.none(),
         required=False,
-        empty_label="Any label",
+        empty_label=_("Any label"),
         to_field_name="public_id",
     )
 
@@ -148,9 +150,13 @@ class SlotFilterForm(forms.Form):
         data = super().clean()
         for name in ("date_from", "date_to"):
             if data.get(name) and not is_showable(data[name]):
-                self.add_error(name, f"Pick a date between {FIRST_YEAR} and {LAST_YEAR}.")
+                self.add_error(
+                    name,
+                    _("Pick a date between %(first)s and %(last)s.")
+                    % {"first": FIRST_YEAR, "last": LAST_YEAR},
+                )
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            self.add_error("date_to", "The end date is before the start date.")
+            self.add_error("date_to", _("The end date is before the start date."))
         return data
 
 
@@ -186,7 +192,7 @@ class RepeatForm(forms.Form):
     )
     interval = forms.IntegerField(min_value=1, max_value=52, initial=1, required=False)
     weekdays = forms.TypedMultipleChoiceField(
-        choices=[(n, name[:3]) for n, name in WEEKDAY_CHOICES],
+        choices=[(n, WEEKDAYS_ABBR[n]) for n, _name in WEEKDAY_CHOICES],
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,

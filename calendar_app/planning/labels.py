@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import LABEL_COLOURS, Label, PlannedSlot, Workspace
@@ -23,9 +24,13 @@ def labels_check(labels: Iterable[Label] | None, *, workspace_id: int | None) ->
     """The labels a slot may carry: the workspace's own, at most LABELS_PER_SLOT_MAX."""
     chosen = tuple(dict.fromkeys(labels or ()))
     if workspace_id is not None and any(label.workspace_id != workspace_id for label in chosen):
-        raise Refusal(fields={"labels": "Pick labels of the project's workspace."})
+        raise Refusal(fields={"labels": _("Pick labels of the project's workspace.")})
     if len(chosen) > LABELS_PER_SLOT_MAX:
-        raise Refusal(fields={"labels": f"A post takes at most {LABELS_PER_SLOT_MAX} labels."})
+        raise Refusal(
+            fields={
+                "labels": _("A post takes at most %(max)s labels.") % {"max": LABELS_PER_SLOT_MAX}
+            }
+        )
     return chosen
 
 
@@ -43,23 +48,27 @@ def slot_label_add(*, slot: PlannedSlot, label: Label, user=None) -> str:
     put on a slot in any state; the slot's other fields are left alone."""
     current = list(slot.labels.all())
     if label in current:
-        return f"It already has the label {label.name!r}."
+        return _("It already has the label %(name)s.") % {"name": repr(label.name)}
     labels_check([*current, label], workspace_id=slot.workspace_id)
     with transaction.atomic():
         slot_labels_set(slot, [*current, label])
         record(slot, kind=Kind.EDIT, actor=user, text=f"Label {label.name!r} added.")
-    return f"Label {label.name!r} added."
+    return _("Label %(name)s added.") % {"name": repr(label.name)}
 
 
 def slot_label_remove(*, slot: PlannedSlot, label: Label, user=None) -> str:
     """Takes one label off a slot; its other labels stay."""
     current = list(slot.labels.all())
     if label not in current:
-        return f"It did not have the label {label.name!r}."
+        return _("It did not have the label %(name)s.") % {"name": repr(label.name)}
     with transaction.atomic():
         slot_labels_set(slot, [other for other in current if other != label])
         record(slot, kind=Kind.EDIT, actor=user, text=f"Label {label.name!r} removed.")
-    return f"Label {label.name!r} removed."
+    return _("Label %(name)s removed.") % {"name": repr(label.name)}
+
+
+def _taken(name: str) -> str:
+    return _("There is a label called %(name)s already.") % {"name": repr(name)}
 
 
 def _validate(*, workspace: Workspace, name: str, colour: int, label: Label | None) -> str:
@@ -68,19 +77,19 @@ def _validate(*, workspace: Workspace, name: str, colour: int, label: Label | No
         rules.text,
         name,
         field="name",
-        label="The name",
+        label=_("The name"),
         limit=LABEL_NAME_MAX_CHARS,
-        required="Name the label.",
+        required=_("Name the label."),
     )
     if colour not in COLOUR_CODES:
-        problems.add("colour", "Pick one of the colours.")
+        problems.add("colour", _("Pick one of the colours."))
     if name is not None:
         name = " ".join(name.split())
         taken = Label.objects.filter(workspace=workspace, name__iexact=name)
         if label is not None:
             taken = taken.exclude(pk=label.pk)
         if taken.exists():
-            problems.add("name", f"There is a label called {name!r} already.")
+            problems.add("name", _taken(name))
     problems.raise_any()
     return name
 
@@ -92,7 +101,7 @@ def label_create(*, workspace: Workspace, name: str, colour: int) -> Label:
         with transaction.atomic():
             return Label.objects.create(workspace=workspace, name=name, colour=colour)
     except IntegrityError:
-        raise Refusal(fields={"name": f"There is a label called {name!r} already."}) from None
+        raise Refusal(fields={"name": _taken(name)}) from None
 
 
 def label_update(*, label: Label, name: str, colour: int) -> Label:
@@ -104,7 +113,7 @@ def label_update(*, label: Label, name: str, colour: int) -> Label:
             label.save(update_fields=["name", "colour"])
             _touch_slots(label)
     except IntegrityError:
-        raise Refusal(fields={"name": f"There is a label called {name!r} already."}) from None
+        raise Refusal(fields={"name": _taken(name)}) from None
     return label
 
 

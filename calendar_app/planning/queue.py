@@ -27,6 +27,8 @@ from itertools import pairwise
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext as _
 
 from calendar_app.access import Viewer, viewer_of
 from calendar_app.core.calendar_grid import add_months
@@ -54,7 +56,6 @@ from calendar_app.planning.scheduling import (
 CHUNK = timedelta(weeks=8)
 # A schedule of more times than this is a typo (every quarter hour of a week is 672).
 SCHEDULE_MAX_TIMES = 60
-WEEKDAY_SHORT = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
 @dataclass
@@ -100,7 +101,8 @@ def schedule_of(project: Project) -> list[tuple[int, time]]:
 
 def describe_schedule(schedule: Iterable[tuple[int, time]]) -> str:
     """ "Tue 08:30, Thu 08:30, Wed 12:00" style, in weekday order."""
-    return ", ".join(f"{WEEKDAY_SHORT[d]} {t:%H:%M}" for d, t in sorted(schedule))
+    # Django's weekday abbreviations: "Tue" in English, "Di" in German.
+    return ", ".join(f"{WEEKDAYS_ABBR[d]} {t:%H:%M}" for d, t in sorted(schedule))
 
 
 def parse_schedule(days: dict[int, str]) -> list[tuple[int, time]]:
@@ -114,17 +116,21 @@ def parse_schedule(days: dict[int, str]) -> list[tuple[int, time]]:
                 continue
             match = re.fullmatch(r"(\d{1,2})(?:[:.h](\d{2}))?", part)
             if not match or int(match[1]) > 23 or int(match[2] or 0) > 59:
-                problems[f"day_{weekday}"] = f"{part!r} is not a time; write it like 08:30."
+                problems[f"day_{weekday}"] = _("%(text)s is not a time; write it like 08:30.") % {
+                    "text": repr(part)
+                }
                 continue
             clock = time(int(match[1]), int(match[2] or 0))
             if clock.minute % TIME_STEP_MINUTES or clock.second or clock.microsecond:
-                problems[f"day_{weekday}"] = (
-                    f"{clock:%H:%M} is not on the {TIME_STEP_MINUTES}-minute grid, like 08:30."
-                )
+                problems[f"day_{weekday}"] = _(
+                    "%(time)s is not on the %(step)s-minute grid, like 08:30."
+                ) % {"time": f"{clock:%H:%M}", "step": TIME_STEP_MINUTES}
                 continue
             entries.add((weekday, clock))
     if len(entries) > SCHEDULE_MAX_TIMES:
-        problems["__all__"] = f"A schedule takes at most {SCHEDULE_MAX_TIMES} times a week."
+        problems["__all__"] = _("A schedule takes at most %(max)s times a week.") % {
+            "max": SCHEDULE_MAX_TIMES
+        }
     if problems:
         raise Refusal(fields=problems)
     return sorted(entries)
@@ -252,8 +258,10 @@ def _lock(project: Project) -> None:
 def _no_schedule(project: Project) -> Refusal:
     return Refusal(
         fields={
-            "queue": f"{project.name} has no posting schedule yet; a manager sets one on "
-            "its queue page."
+            "queue": _(
+                "%(project)s has no posting schedule yet; a manager sets one on its queue page."
+            )
+            % {"project": project.name}
         }
     )
 
@@ -290,7 +298,7 @@ def queue_add(
     (fields as it takes them, without a day and time); the same `request_key` twice plans
     one post, and moves nothing the second time."""
     if project is None:
-        raise Refusal(fields={"project": "Choose a project."})
+        raise Refusal(fields={"project": _("Choose a project.")})
     if not project.is_active:
         raise Refusal(fields={"project": project.inactive_reason})
     if top and not may_reorder(viewer_of(user), project.workspace_id):
@@ -318,7 +326,10 @@ def queue_add(
             target = _first_free(project, now)
         if target is None:
             raise Refusal(
-                fields={"queue": f"The queue is full for the next {MAX_AHEAD_MONTHS} months."}
+                fields={
+                    "queue": _("The queue is full for the next %(months)s months.")
+                    % {"months": MAX_AHEAD_MONTHS}
+                }
             )
         slot = services.slot_create(
             user=user,
@@ -377,7 +388,7 @@ def queue_reorder(*, project: Project, order: list[str], now: datetime | None = 
         by_id = {str(slot.public_id): slot for slot in queued_posts(project, now=now)}
         if not order or len(set(order)) != len(order) or not set(order) <= set(by_id):
             raise Refusal(
-                "The queue changed meanwhile; it now shows as it is, try again.", stale=True
+                _("The queue changed meanwhile; it now shows as it is, try again."), stale=True
             )
         times = sorted(by_id[public_id].scheduled_for for public_id in order)
         moved = 0

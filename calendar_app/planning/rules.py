@@ -11,6 +11,9 @@ from datetime import date, datetime, time
 from typing import TypeVar
 
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from calendar_app.core.calendar_grid import FIRST_YEAR, LAST_YEAR, is_showable
 from calendar_app.core.refusals import Refusal
@@ -33,7 +36,7 @@ TITLE_MAX_CHARS = POST_TITLE_MAX_CHARS
 CONTENT_MAX_CHARS = POST_CONTENT_MAX_CHARS
 REVIEW_COMMENT_MAX_CHARS = 2_000
 COMMENT_MAX_CHARS = 5_000
-LANGUAGE_CODES = frozenset(code for code, _ in LANGUAGES)
+LANGUAGE_CODES = frozenset(code for code, _name in LANGUAGES)
 
 T = TypeVar("T")
 
@@ -45,8 +48,11 @@ def text(value: str | None, *, field: str, label: str, limit: int, required: str
         # PostgreSQL cannot store NUL; it arrives with text pasted from binary files.
         raise Refusal(
             fields={
-                field: f"{label} contains a NUL character, which cannot be stored. "
-                "Remove it (it often comes with text copied from a binary file)."
+                field: _(
+                    "%(label)s contains a NUL character, which cannot be stored. Remove it (it "
+                    "often comes with text copied from a binary file)."
+                )
+                % {"label": label}
             }
         )
     if required and not value.strip():
@@ -55,8 +61,19 @@ def text(value: str | None, *, field: str, label: str, limit: int, required: str
     if over > 0:
         raise Refusal(
             fields={
-                field: f"{label} is {len(value):,} characters long; the limit is {limit:,}. "
-                f"Shorten it by {over:,} character{'s' if over != 1 else ''}."
+                field: ngettext(
+                    "%(label)s is %(length)s characters long; the limit is %(limit)s. "
+                    "Shorten it by %(over)s character.",
+                    "%(label)s is %(length)s characters long; the limit is %(limit)s. "
+                    "Shorten it by %(over)s characters.",
+                    over,
+                )
+                % {
+                    "label": label,
+                    "length": number_format(len(value), force_grouping=True),
+                    "limit": number_format(limit, force_grouping=True),
+                    "over": number_format(over, force_grouping=True),
+                }
             }
         )
     return value
@@ -64,7 +81,7 @@ def text(value: str | None, *, field: str, label: str, limit: int, required: str
 
 def language(value: str, *, field: str = "language") -> str:
     if value not in LANGUAGE_CODES:
-        raise Refusal(fields={field: "Pick one of the languages in the list."})
+        raise Refusal(fields={field: _("Pick one of the languages in the list.")})
     return value
 
 
@@ -73,7 +90,12 @@ def showable_day(day: date, *, field: str = "time") -> date:
     outside (an API's filter, a series' end): year 1 or 9999 overflows once turned into a
     zone or a window's bounds."""
     if not is_showable(day):
-        raise Refusal(fields={field: f"Pick a day between {FIRST_YEAR} and {LAST_YEAR}."})
+        raise Refusal(
+            fields={
+                field: _("Pick a day between %(first)s and %(last)s.")
+                % {"first": FIRST_YEAR, "last": LAST_YEAR}
+            }
+        )
     return day
 
 
@@ -92,13 +114,17 @@ def plan_time(day: date, clock: time, zone: zoneinfo.ZoneInfo, *, field: str = "
     if clock.minute % TIME_STEP_MINUTES or clock.second or clock.microsecond:
         raise Refusal(
             fields={
-                field: f"Pick a time on a {TIME_STEP_MINUTES}-minute step, like 09:00 or 09:15."
+                field: _("Pick a time on a %(step)d-minute step, like 09:00 or 09:15.")
+                % {"step": TIME_STEP_MINUTES}
             }
         )
     if day < timezone.localdate(timezone=zone):
         # A whole day in the past is about the day, not the time picked on it.
         raise Refusal(
-            fields={field: f"{day.day} {day:%b %Y} has passed. Pick today or a later day."}
+            fields={
+                field: _("%(day)s has passed. Pick today or a later day.")
+                % {"day": date_format(day, _("j M Y"))}
+            }
         )
     try:
         when = local_to_utc(day, clock, zone)

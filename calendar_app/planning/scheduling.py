@@ -6,6 +6,8 @@ import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from calendar_app.core.calendar_grid import add_months
 
@@ -31,8 +33,11 @@ def local_to_utc(day: date, clock: time, zone: zoneinfo.ZoneInfo) -> datetime:
     utc = local.astimezone(UTC)
     if utc.astimezone(zone).replace(tzinfo=None) != naive:
         raise LocalTimeError(
-            f"{clock:%H:%M} does not exist on {day:%-d %b %Y} in {zone.key}: the clocks go "
-            "forward that night. Pick another time."
+            _(
+                "%(time)s does not exist on %(day)s in %(zone)s: the clocks go forward that "
+                "night. Pick another time."
+            )
+            % {"time": f"{clock:%H:%M}", "day": date_format(day, _("j M Y")), "zone": zone.key}
         )
     return utc
 
@@ -41,9 +46,9 @@ def schedule_problem(when: datetime, now: datetime | None = None) -> str | None:
     """Why `when` cannot be planned, or None when it can."""
     now = now or timezone.now()
     if when < now:
-        return "That time has passed. Pick a time at least 5 minutes from now."
+        return _("That time has passed. Pick a time at least 5 minutes from now.")
     if when < now + MIN_LEAD:
-        return "Pick a time at least 5 minutes from now."
+        return _("Pick a time at least 5 minutes from now.")
     if when > add_months(now, MAX_AHEAD_MONTHS):
-        return f"Pick a time within the next {MAX_AHEAD_MONTHS} months."
+        return _("Pick a time within the next %(months)d months.") % {"months": MAX_AHEAD_MONTHS}
     return None

@@ -21,12 +21,15 @@ from datetime import date, datetime, time, timedelta
 
 from dateutil import rrule
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
     EDITABLE_STATUSES,
-    WEEKDAY_CHOICES,
     PlannedSlot,
     Project,
     Series,
@@ -40,8 +43,16 @@ log = logging.getLogger(__name__)
 HORIZON = timedelta(weeks=8)
 INTERVAL_MAX = 52
 COUNT_MAX = 520
-WEEKDAY_NAMES = [name for _, name in WEEKDAY_CHOICES]
 ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+# The same words as `describe` shows them; the context lets a language inflect them for
+# "on the … Tuesday".
+ORDINAL_WORDS = {
+    1: pgettext_lazy("on the … weekday", "first"),
+    2: pgettext_lazy("on the … weekday", "second"),
+    3: pgettext_lazy("on the … weekday", "third"),
+    4: pgettext_lazy("on the … weekday", "fourth"),
+    -1: pgettext_lazy("on the … weekday", "last"),
+}
 RRULE_DAYS = [rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU]
 
 
@@ -88,21 +99,31 @@ class Rule:
 
     def describe(self) -> str:
         """ "every 2 weeks on Tue, Thu", "monthly on the second Tuesday"."""
+        # Whole phrases per case, in the active language (Django's own weekday names).
+        words = {"count": self.interval}
         if self.frequency == Series.Frequency.WEEKLY:
-            every = "every week" if self.interval == 1 else f"every {self.interval} weeks"
-            days = ", ".join(WEEKDAY_NAMES[d][:3] for d in self.weekdays)
-            text = f"{every} on {days}"
+            words["days"] = ", ".join(str(WEEKDAYS_ABBR[d]) for d in self.weekdays)
+            text = ngettext(
+                "every week on %(days)s", "every %(count)s weeks on %(days)s", self.interval
+            )
+        elif self.monthly_by == Series.MonthlyBy.DAY:
+            words["day"] = self.month_day
+            text = ngettext(
+                "every month on day %(day)s", "every %(count)s months on day %(day)s", self.interval
+            )
         else:
-            every = "every month" if self.interval == 1 else f"every {self.interval} months"
-            if self.monthly_by == Series.MonthlyBy.DAY:
-                text = f"{every} on day {self.month_day}"
-            else:
-                ordinal = ORDINALS.get(self.week_of_month or 0, "")
-                text = f"{every} on the {ordinal} {WEEKDAY_NAMES[self.month_weekday or 0]}"
+            words["ordinal"] = ORDINAL_WORDS.get(self.week_of_month or 0, "")
+            words["weekday"] = WEEKDAYS[self.month_weekday or 0]
+            text = ngettext(
+                "every month on the %(ordinal)s %(weekday)s",
+                "every %(count)s months on the %(ordinal)s %(weekday)s",
+                self.interval,
+            )
+        text = text % words
         if self.until:
-            text += f", until {self.until.day} {self.until:%b %Y}"
+            text += _(", until %(day)s") % {"day": date_format(self.until, _("j M Y"))}
         if self.count:
-            text += f", {self.count} times"
+            text += _(", %(count)s times") % {"count": self.count}
         return text
 
 
@@ -112,27 +133,30 @@ def rule_check(rule: Rule, *, starts_on: date | None) -> Rule:
     within COUNT_MAX. Raises one Refusal naming every field at fault."""
     problems = rules.Problems()
     if rule.frequency not in Series.Frequency.values:
-        problems.add("repeat", "Pick how often it repeats.")
+        problems.add("repeat", _("Pick how often it repeats."))
     if not 1 <= rule.interval <= INTERVAL_MAX:
-        problems.add("interval", f"Repeat every 1 to {INTERVAL_MAX} weeks or months.")
+        problems.add(
+            "interval",
+            _("Repeat every 1 to %(max)s weeks or months.") % {"max": INTERVAL_MAX},
+        )
     if rule.frequency == Series.Frequency.WEEKLY:
         if not rule.weekdays or any(not 0 <= d <= 6 for d in rule.weekdays):
-            problems.add("weekdays", "Pick the weekdays it repeats on.")
+            problems.add("weekdays", _("Pick the weekdays it repeats on."))
     elif rule.frequency == Series.Frequency.MONTHLY:
         if rule.monthly_by == Series.MonthlyBy.DAY:
             if not rule.month_day or not 1 <= rule.month_day <= 31:
-                problems.add("month_day", "Pick a day of the month, 1 to 31.")
+                problems.add("month_day", _("Pick a day of the month, 1 to 31."))
         elif rule.monthly_by == Series.MonthlyBy.WEEKDAY:
             if rule.week_of_month not in ORDINALS or rule.month_weekday not in range(7):
-                problems.add("week_of_month", 'Pick which weekday, like "the second Tuesday".')
+                problems.add("week_of_month", _('Pick which weekday, like "the second Tuesday".'))
         else:
-            problems.add("monthly_by", "Pick a day of the month or a weekday of the month.")
+            problems.add("monthly_by", _("Pick a day of the month or a weekday of the month."))
     if rule.until is not None:
         problems.check(rules.showable_day, rule.until, field="until")
     if rule.until is not None and starts_on is not None and rule.until < starts_on:
-        problems.add("until", "The end is before the first post.")
+        problems.add("until", _("The end is before the first post."))
     if rule.count is not None and not 1 <= rule.count <= COUNT_MAX:
-        problems.add("count", f"Repeat 1 to {COUNT_MAX} times.")
+        problems.add("count", _("Repeat 1 to %(max)s times.") % {"max": COUNT_MAX})
     problems.raise_any()
     return rule
 
@@ -169,8 +193,11 @@ def steering_line(series: Series, index: int) -> str:
         unit = "month"
     elif rule.interval == 1 and len(rule.weekdays) == 1:
         unit = "week"
+    # Scripe reads English instructions, whoever's language is active.
+    with translation.override("en"):
+        described = rule.describe()
     return (
-        f"This is {unit} {index} of a recurring series ({rule.describe()}): take a new angle "
+        f"This is {unit} {index} of a recurring series ({described}): take a new angle "
         "rather than repeat the earlier posts of the series."
     )
 
@@ -372,7 +399,7 @@ def occurrence_edit_following(
     with transaction.atomic():
         locked = Series.objects.select_for_update().get(pk=old.pk)
         if locked.ended_at is not None:
-            raise Refusal("This series was deleted meanwhile.", stale=True)
+            raise Refusal(_("This series was deleted meanwhile."), stale=True)
         if plan.note_text and plan.note_text != old.note.text:
             source = SourceNote.objects.create(
                 workspace=workspace, text=plan.note_text, language=plan.language, author=user
@@ -436,7 +463,7 @@ def series_delete(*, series: Series) -> tuple[int, int]:
             ended_at=timezone.now()
         )
         if not stopped:
-            raise Refusal("This series was deleted already.", stale=True)
+            raise Refusal(_("This series was deleted already."), stale=True)
         slots = PlannedSlot.objects.alive().filter(occurrence__series=series)
         for slot in slots:
             if slot.status in EDITABLE_STATUSES:

@@ -9,6 +9,9 @@ from datetime import date, datetime, time
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from calendar_app.access import Viewer
 from calendar_app.core.refusals import Refusal
@@ -59,24 +62,24 @@ def slot_validate(
     the workspace. Raises one Refusal naming every field at fault."""
     problems = rules.Problems()
     if project is None:
-        problems.add("project", "Choose a project.")
+        problems.add("project", _("Choose a project."))
     elif not project.is_active:
         problems.add("project", project.inactive_reason)
     elif slot is not None and project.workspace_id != slot.workspace_id:
-        problems.add("project", "A post cannot move to another workspace's project.")
+        problems.add("project", _("A post cannot move to another workspace's project."))
     text = problems.check(
-        rules.text, note_text, field="note_text", label="The note", limit=rules.NOTE_MAX_CHARS
+        rules.text, note_text, field="note_text", label=_("The note"), limit=rules.NOTE_MAX_CHARS
     )
     if text is not None and not text.strip() and note is None:
-        problems.add("note_text", "Write the note Scripe should turn into a post.")
+        problems.add("note_text", _("Write the note Scripe should turn into a post."))
     if note is not None and project is not None and note.workspace_id != project.workspace_id:
-        problems.add("existing_note", "That note belongs to another workspace.")
+        problems.add("existing_note", _("That note belongs to another workspace."))
     problems.check(rules.language, language)
     when = None
     if day is None:
-        problems.add("date", "Pick a day in the calendar.")
+        problems.add("date", _("Pick a day in the calendar."))
     elif clock is None:
-        problems.add("time", "Pick a time.")
+        problems.add("time", _("Pick a time."))
     else:
         when = problems.check(rules.plan_time, day, clock, zone)
     workspace_id = project.workspace_id if project is not None else None
@@ -121,7 +124,7 @@ def slot_create(*, user, zone: zoneinfo.ZoneInfo, request_key: str = "", **field
             )
             if plan.labels:
                 slot.labels.set(plan.labels)
-            record(slot, kind=Kind.STATUS, actor=user, text="Planned.")
+            record(slot, kind=Kind.STATUS, actor=user, text=gettext_noop("Planned."))
     except IntegrityError:
         # The twin request won the race for the key; its slot is the answer.
         earlier = _planned_by(workspace, request_key) if request_key else None
@@ -146,7 +149,7 @@ def slot_update(*, slot: PlannedSlot, user, zone: zoneinfo.ZoneInfo, **fields) -
     slot.replan(project=plan.project, note=note, scheduled_for=plan.scheduled_for)
     if fields.get("labels") is not None:
         slot.labels.set(plan.labels)
-    record(slot, kind=Kind.EDIT, actor=user, text="Post edited.")
+    record(slot, kind=Kind.EDIT, actor=user, text=gettext_noop("Post edited."))
     return slot
 
 
@@ -158,9 +161,9 @@ def slot_move_refusal(*, viewer: Viewer, slot: PlannedSlot) -> Refusal | None:
     if slot.status == SlotStatus.SCHEDULED:
         if viewer.can(Role.MANAGER, slot.workspace_id):
             return None
-        return Refusal("Only a manager can change scheduled posts.", status=403)
+        return Refusal(_("Only a manager can change scheduled posts."), status=403)
     if not viewer.can(Role.EDITOR, slot.workspace_id):
-        return Refusal("Only an editor can move posts.", status=403)
+        return Refusal(_("Only an editor can move posts."), status=403)
     if not slot.is_editable:
         return IllegalTransition(slot.locked_reason)
     return None
@@ -179,14 +182,16 @@ def slot_move(
     day (a drop on an hour of the week grid). With `expected`, only a slot still at that time
     (an undo leaves one that was moved again meanwhile where it is)."""
     slot.require_editable()
-    at = f"{day:%a %-d %b}" + (f", {clock:%H:%M}" if clock else "")
+    at = date_format(day, _("D j M")) + (f", {clock:%H:%M}" if clock else "")
     if clock is None:
         clock = slot.scheduled_for.astimezone(zone).time().replace(tzinfo=None)
     try:
         when = rules.plan_time(day, clock, zone, field="date")
     except Refusal as refusal:
         reason = _lower_first(refusal.message)
-        raise Refusal(f"Cannot move it to {at}: {reason}") from None
+        raise Refusal(
+            _("Cannot move it to %(when)s: %(reason)s") % {"when": at, "reason": reason}
+        ) from None
     slot.reschedule(when, expected=expected)
     record(
         slot,
@@ -208,9 +213,9 @@ def slot_restore(*, slot: PlannedSlot, until: datetime | None = None) -> None:
     counts from when the whole run finished)."""
     deadline = until or undo_deadline(slot)
     if deadline is None or timezone.now() > deadline:
-        raise Refusal("Too late to undo: the post stays deleted.", status=410)
+        raise Refusal(_("Too late to undo: the post stays deleted."), status=410)
     if not slot.restore():
-        raise Refusal("Nothing to undo: the post is not deleted.")
+        raise Refusal(_("Nothing to undo: the post is not deleted."))
 
 
 def _lower_first(text: str) -> str:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from calendar_app.access import Viewer
 from calendar_app.core.refusals import Refusal
@@ -51,7 +53,7 @@ def _scheduled_post(slot: PlannedSlot) -> GenerationJob:
     if slot.status != SlotStatus.SCHEDULED or job is None or not job.post_id:
         if slot.status == SlotStatus.APPROVING:
             raise Refusal(slot.taken_by_someone_else(), stale=True)
-        raise Refusal("Only a post scheduled in Scripe can be changed here.", stale=True)
+        raise Refusal(_("Only a post scheduled in Scripe can be changed here."), stale=True)
     return job
 
 
@@ -73,13 +75,14 @@ def scheduled_reschedule(
     still at that time (an undo leaves one moved again meanwhile where it is)."""
     job = _scheduled_post(slot)
     if day is None or clock is None:
-        raise Refusal(fields={"date": "Pick a day and a time."})
+        raise Refusal(fields={"date": _("Pick a day and a time.")})
     when = rules.plan_time(day, clock, zone)
     before = slot.scheduled_for
     if when == before:
         return Changed("It is already scheduled for then.")
     post = _claimed(
-        slot, user, doing="move it", claim="Rescheduling in Scripe.", expected=expected,
+        slot, user, doing=gettext_noop("move it"), claim="Rescheduling in Scripe.",
+        expected=expected,
         send=lambda: post_update(workspace=slot.workspace, post_id=job.post_id, scheduled_for=when),
     )  # fmt: skip
     if isinstance(post, Changed):
@@ -101,14 +104,16 @@ def scheduled_unschedule(*, slot: PlannedSlot, user) -> Changed:
     slot returns to review with a note."""
     job = _scheduled_post(slot)
     post = _claimed(
-        slot, user, doing="unschedule it", claim="Unscheduling in Scripe.",
+        slot, user, doing=gettext_noop("unschedule it"), claim="Unscheduling in Scripe.",
         send=lambda: post_update(workspace=slot.workspace, post_id=job.post_id, scheduled_for=None),
     )  # fmt: skip
     if isinstance(post, Changed):
         return post
     with transaction.atomic():
         slot.unscheduled_by(person_name(user))
-        record(slot, kind=Kind.STATUS, actor=user, text="Unscheduled; back in review.")
+        record(
+            slot, kind=Kind.STATUS, actor=user, text=gettext_noop("Unscheduled; back in review.")
+        )
         slot.note_scripe_copy(post.updated_at)
     return Changed("Unscheduled: it is back in review, and a draft again in Scripe.")
 
@@ -124,7 +129,7 @@ def scheduled_edit(
     if version is not None and version != job.text_version:
         raise Refusal(edited_meanwhile(slot), stale=True)
     post = _claimed(
-        slot, user, doing="save the text", claim="Changing the text in Scripe.",
+        slot, user, doing=gettext_noop("save the text"), claim="Changing the text in Scripe.",
         send=lambda: post_update(
             workspace=slot.workspace, post_id=job.post_id, title=title, content=content
         ),
@@ -137,7 +142,11 @@ def scheduled_edit(
         job.save(update_fields=["post_title", "post_content"])
         slot.change_done(scheduled_for=slot.scheduled_for)
         record(
-            slot, kind=Kind.EDIT, actor=user, text="Text changed in Scripe.", earlier_text=earlier
+            slot,
+            kind=Kind.EDIT,
+            actor=user,
+            text=gettext_noop("Text changed in Scripe."),
+            earlier_text=earlier,
         )
         slot.note_scripe_copy(post.updated_at)
     return Changed("Saved: Scripe has the new text.")
@@ -168,9 +177,13 @@ def _claimed(
 
 def _refused(error: ScripeError, doing: str) -> str:
     if error.code == HELD:
-        wait = f" in {int(error.retry_after) + 1} s" if error.retry_after else " shortly"
-        return f"Scripe is rate-limiting this workspace: nothing was changed. Try again{wait}."
-    return scripe_refused(error, doing=doing, then="Nothing was changed.")
+        if error.retry_after:
+            return _(
+                "Scripe is rate-limiting this workspace: nothing was changed. "
+                "Try again in %(seconds)s s."
+            ) % {"seconds": int(error.retry_after) + 1}
+        return _("Scripe is rate-limiting this workspace: nothing was changed. Try again shortly.")
+    return scripe_refused(error, doing=doing, then=gettext_noop("Nothing was changed."))
 
 
 def _undo(slot: PlannedSlot, claimed) -> None:
@@ -194,14 +207,20 @@ def _settle(slot: PlannedSlot, user) -> Changed:
     with transaction.atomic():
         if post:
             slot.change_done(scheduled_for=post.scheduled_at or slot.scheduled_for)
-            record(slot, kind=Kind.STATUS, text="Scripe's copy checked after a slow answer.")
+            record(
+                slot,
+                kind=Kind.STATUS,
+                text=gettext_noop("Scripe's copy checked after a slow answer."),
+            )
             slot.note_scripe_copy(post.updated_at)
             return Changed(
                 f"Scripe answered slowly; it has the post scheduled for "
                 f"{_local(slot.scheduled_for, zone)}. The page shows what Scripe has."
             )
         slot.unscheduled_by(person_name(user))
-        record(slot, kind=Kind.STATUS, actor=user, text="Unscheduled; back in review.")
+        record(
+            slot, kind=Kind.STATUS, actor=user, text=gettext_noop("Unscheduled; back in review.")
+        )
         return Changed("It is no longer scheduled in Scripe: back in review.")
 
 

@@ -25,6 +25,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import PlannedSlot, ReviewLink, SlotStatus
@@ -64,13 +65,13 @@ def link_create(*, slot: PlannedSlot, user, days: str | int | None) -> tuple[Rev
     be shown again."""
     job = slot.current_job
     if slot.status != SlotStatus.IN_REVIEW or job is None:
-        raise Refusal("Only a draft waiting for review can be shared.", stale=True)
+        raise Refusal(_("Only a draft waiting for review can be shared."), stale=True)
     try:
         days = int(days or 7)
     except (TypeError, ValueError):
         days = 0
     if days not in LINK_DAYS:
-        raise Refusal(fields={"days": "Pick how long the link stays valid from the list."})
+        raise Refusal(fields={"days": _("Pick how long the link stays valid from the list.")})
     token = secrets.token_urlsafe(TOKEN_BYTES)
     link = ReviewLink.objects.create(
         slot=slot,
@@ -133,9 +134,13 @@ def guest_name(value: str | None, *, did: str = "approved") -> str:
     return rules.text(
         " ".join((value or "").split()),
         field="name",
-        label="Your name",
+        label=_("Your name"),
         limit=GUEST_NAME_MAX_CHARS,
-        required=f"Give your name, so the team knows who {did}.",
+        required=(
+            _("Give your name, so the team knows who commented.")
+            if did == "commented"
+            else _("Give your name, so the team knows who approved.")
+        ),
     )
 
 
@@ -166,7 +171,7 @@ def guest_comment(*, link: ReviewLink, name: str | None, text: str | None) -> No
         rules.text,
         text,
         field="text",
-        label="The comment",
+        label=_("The comment"),
         limit=rules.COMMENT_MAX_CHARS,
         required="Write a comment first.",
     )

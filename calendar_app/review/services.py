@@ -18,6 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import DONE_BY, GenerationJob, PlannedSlot, SlotStatus
@@ -48,57 +50,74 @@ def _draft(slot: PlannedSlot) -> GenerationJob:
     if slot.status != SlotStatus.IN_REVIEW and slot.status in DONE_BY:
         raise Refusal(slot.taken_by_someone_else(), stale=True)  # a manager was quicker
     if slot.status != SlotStatus.IN_REVIEW or job is None or not job.post_id:
-        raise Refusal("This post has no draft waiting for review.", stale=True)
+        raise Refusal(_("This post has no draft waiting for review."), stale=True)
     return job
 
 
 def post_text(title: str | None, content: str | None) -> tuple[str, str]:
     problems = rules.Problems()
     title = problems.check(
-        rules.text, title, field="title", label="The title", limit=rules.TITLE_MAX_CHARS
+        rules.text, title, field="title", label=_("The title"), limit=rules.TITLE_MAX_CHARS
     )
     content = problems.check(
         rules.text,
         content,
         field="content",
-        label="The post",
+        label=_("The post"),
         limit=rules.CONTENT_MAX_CHARS,
-        required="The post is empty. Write it, or request changes.",
+        required=_("The post is empty. Write it, or request changes."),
     )
     problems.raise_any()
     return title.strip(), content
 
 
 def scripe_refused(error: ScripeError, *, doing: str, then: str) -> str:
-    """Why Scripe did not do it, and what became of ours (`then`), in one sentence."""
+    """Why Scripe did not do it, and what became of ours (`then`), in one sentence. `doing`
+    and `then` are English phrases marked with gettext_noop, put into the reader's language
+    here; `doing` phrases serve only this sentence (German makes them zu-infinitives)."""
+    words = {"doing": _(doing), "then": _(then)}
     if error.code == "conflict":
         return (
-            f"Scripe could not {doing}: the project's LinkedIn connection is down. "
-            f"Reconnect it in Scripe and try again. {then}"
+            _(
+                "Scripe could not %(doing)s: the project's LinkedIn connection is down. "
+                "Reconnect it in Scripe and try again. %(then)s"
+            )
+            % words
         )
     if error.code == "unprocessable":
-        return f"Scripe could not {doing}: {error.message.rstrip('.')}. {then}"
+        words["reason"] = error.message.rstrip(".")
+        return _("Scripe could not %(doing)s: %(reason)s. %(then)s") % words
     if error.http_status is None or not answered_by_scripe(error):
-        return f"Scripe could not be reached. {then} Try again in a minute."
-    return f"Scripe refused: {describe_error(error)} {then}"
+        return _("Scripe could not be reached. %(then)s Try again in a minute.") % words
+    words["reason"] = describe_error(error)
+    return _("Scripe refused: %(reason)s %(then)s") % words
 
 
-def fits_linkedin(content: str, *, then: str = "") -> None:
+def fits_linkedin(content: str, *, approving: bool = False) -> None:
     """Refuses, next to the text, a post longer than LinkedIn takes."""
     if len(content) > LINKEDIN_LIMIT:
-        over = len(content) - LINKEDIN_LIMIT
-        raise Refusal(
-            fields={
-                "content": f"LinkedIn takes at most {LINKEDIN_LIMIT:,} characters and this post "
-                f"has {len(content):,}. Shorten it by {over:,}{then}."
-            }
-        )
+        words = {
+            "max": f"{LINKEDIN_LIMIT:,}",
+            "count": f"{len(content):,}",
+            "over": f"{len(content) - LINKEDIN_LIMIT:,}",
+        }
+        if approving:
+            sentence = _(
+                "LinkedIn takes at most %(max)s characters and this post has %(count)s. "
+                "Shorten it by %(over)s before approving."
+            )
+        else:
+            sentence = _(
+                "LinkedIn takes at most %(max)s characters and this post has %(count)s. "
+                "Shorten it by %(over)s."
+            )
+        raise Refusal(fields={"content": sentence % words})
 
 
 def edited_meanwhile(slot: PlannedSlot) -> str:
     last = slot.events.filter(kind=Kind.EDIT).select_related("actor").last()
     if last is None:
-        return "The draft changed meanwhile; the page now shows the stored version."
+        return _("The draft changed meanwhile; the page now shows the stored version.")
     when = timezone.localtime(last.created_at)
     return (
         f"{last.who} saved another version of this draft at {when:%H:%M}; yours was not "
@@ -126,8 +145,8 @@ def draft_save(
         if slot.status != SlotStatus.IN_REVIEW:
             raise Refusal(slot.taken_by_someone_else(), stale=True)
         raise Refusal(edited_meanwhile(slot), stale=True)
-    record(slot, kind=Kind.EDIT, actor=user, text="Draft edited.")
-    return "Draft saved. Scripe gets it when you approve."
+    record(slot, kind=Kind.EDIT, actor=user, text=gettext_noop("Draft edited."))
+    return _("Draft saved. Scripe gets it when you approve.")
 
 
 def self_approval_refusal(slot: PlannedSlot, job: GenerationJob, user, events=None) -> str:
@@ -138,7 +157,7 @@ def self_approval_refusal(slot: PlannedSlot, job: GenerationJob, user, events=No
     if user is None or not slot.workspace.no_self_approval:
         return ""
     if job.steering and job.requested_by_id == user.pk:
-        did = "you requested the changes that made this version"
+        did = _("you requested the changes that made this version")
     else:
         if events is None:
             events = slot.events.filter(kind=Kind.EDIT, actor=user, created_at__gte=job.created_at)
@@ -148,11 +167,11 @@ def self_approval_refusal(slot: PlannedSlot, job: GenerationJob, user, events=No
         )
         if not edited:
             return ""
-        did = "you edited this draft"
-    return (
-        f"This workspace asks for a second pair of eyes: {did}, so another manager (or the "
+        did = _("you edited this draft")
+    return _(
+        "This workspace asks for a second pair of eyes: %(did)s, so another manager (or the "
         "client, through a review link) approves it."
-    )
+    ) % {"did": did}
 
 
 def _same_text(ours: tuple[str, str], stored: tuple[str, str]) -> bool:
@@ -196,18 +215,22 @@ def slot_approve(
             "it and another manager (or the client, through a review link) approves it.",
             status=403,
         )
-    fits_linkedin(content, then=" before approving")
+    fits_linkedin(content, approving=True)
     who = {"actor": user, "guest_name": guest_name}
     if slot.scheduled_for <= timezone.now() + APPROVE_LEAD:
         with transaction.atomic():
             slot.mark_missed()
             _keep_text(job, title, content)
-            record(slot, kind=Kind.STATUS, text="Its time passed before approval.", **who)
-        return "Its time has passed, so it was not scheduled. Pick a new time for it."
+            record(
+                slot, kind=Kind.STATUS, text=gettext_noop("Its time passed before approval."), **who
+            )
+        return _("Its time has passed, so it was not scheduled. Pick a new time for it.")
     with transaction.atomic():
         slot.begin_approval()
         # Who is approving, so a manager who decides a moment later is told.
-        claim = record(slot, kind=Kind.STATUS, text="Approving: scheduling in Scripe.", **who)
+        claim = record(
+            slot, kind=Kind.STATUS, text=gettext_noop("Approving: scheduling in Scripe."), **who
+        )
     # The claim shuts out other saves; only now is the stored text certain.
     job.refresh_from_db(fields=["post_title", "post_content"])
     if version is not None and version != job.text_version:
@@ -228,11 +251,15 @@ def slot_approve(
         if not_made(error):
             _undo_claim(slot, claim)
             raise Refusal(
-                scripe_refused(error, doing="schedule it", then="The draft stays in review.")
+                scripe_refused(
+                    error,
+                    doing=gettext_noop("schedule it"),
+                    then=gettext_noop("The draft stays in review."),
+                )
             ) from None
         return _confirm(slot, job, user, guest_name=guest_name)
     _scheduled(slot, job, title, content, actor=user, guest_name=guest_name, copy=post)
-    return "Approved: scheduled in Scripe."
+    return _("Approved: scheduled in Scripe.")
 
 
 def not_made(error: ScripeError) -> bool:
@@ -294,7 +321,7 @@ def _confirm(slot: PlannedSlot, job: GenerationJob, user, *, guest_name: str = "
         _scheduled(
             slot, job, post.title, post.content, actor=user, guest_name=guest_name, copy=post
         )
-        return "Approved: scheduled in Scripe."
+        return _("Approved: scheduled in Scripe.")
     return (
         "Scripe did not answer in time, so it is not yet certain that the post is scheduled. "
         "It shows as Scheduling until Scripe confirms, within a few minutes; nothing else "
@@ -308,16 +335,19 @@ def slot_request_changes(*, slot: PlannedSlot, user, comment: str | None) -> str
     comment = rules.text(
         comment,
         field="comment",
-        label="Your comment",
+        label=_("Your comment"),
         limit=rules.REVIEW_COMMENT_MAX_CHARS,
-        required="Say what should change, so Scripe can do it.",
+        required=_("Say what should change, so Scripe can do it."),
     ).strip()
     over = len(source_text(slot.note.text, comment)) - rules.NOTE_MAX_CHARS
     if over > 0:
         raise Refusal(
             fields={
-                "comment": f"The note and your comment together are {over:,} characters over "
-                f"Scripe's {rules.NOTE_MAX_CHARS:,}. Shorten the comment."
+                "comment": _(
+                    "The note and your comment together are %(over)s characters over "
+                    "Scripe's %(max)s. Shorten the comment."
+                )
+                % {"over": f"{over:,}", "max": f"{rules.NOTE_MAX_CHARS:,}"}
             }
         )
     with transaction.atomic():
@@ -326,8 +356,10 @@ def slot_request_changes(*, slot: PlannedSlot, user, comment: str | None) -> str
         try:
             generation_request(slot=slot, user=user, steering=comment)
         except Refusal as refusal:
-            return f"Changes requested, but not sent to Scripe yet: {refusal}"
-    return "Changes requested: Scripe is writing a new version."
+            return _("Changes requested, but not sent to Scripe yet: %(reason)s") % {
+                "reason": refusal
+            }
+    return _("Changes requested: Scripe is writing a new version.")
 
 
 def reject_reason(
@@ -337,7 +369,7 @@ def reject_reason(
     return rules.text(
         reason,
         field="reason",
-        label="The reason",
+        label=_("The reason"),
         limit=rules.REVIEW_COMMENT_MAX_CHARS,
         required=required,
     ).strip()
@@ -358,14 +390,16 @@ def slot_new_time(
 ) -> str:
     """A missed draft comes back for review at a time that passes the planning rules."""
     if slot.status != SlotStatus.MISSED:
-        raise Refusal("Only a missed post needs a new time here.", stale=True)
+        raise Refusal(_("Only a missed post needs a new time here."), stale=True)
     if day is None or clock is None:
-        raise Refusal(fields={"date": "Pick a day and a time."})
+        raise Refusal(fields={"date": _("Pick a day and a time.")})
     when = rules.plan_time(day, clock, zone)
     with transaction.atomic():
         slot.give_new_time(when)
-        record(slot, kind=Kind.STATUS, actor=user, text="New time given; back in review.")
-    return "New time set: the draft is back in review."
+        record(
+            slot, kind=Kind.STATUS, actor=user, text=gettext_noop("New time given; back in review.")
+        )
+    return _("New time set: the draft is back in review.")
 
 
 def slot_comment(*, slot: PlannedSlot, user, text: str | None) -> None:
@@ -373,7 +407,7 @@ def slot_comment(*, slot: PlannedSlot, user, text: str | None) -> None:
     text = rules.text(
         text,
         field="text",
-        label="The comment",
+        label=_("The comment"),
         limit=rules.COMMENT_MAX_CHARS,
         required="Write a comment first.",
     ).strip()
@@ -400,7 +434,7 @@ def approvals_sweep() -> int:
             else:
                 with transaction.atomic():
                     slot.approval_failed("Scheduling in Scripe was interrupted; approve it again.")
-                    record(slot, kind=Kind.STATUS, text="Scheduling was interrupted.")
+                    record(slot, kind=Kind.STATUS, text=gettext_noop("Scheduling was interrupted."))
         except Refusal:
             continue  # settled by someone else meanwhile
         settled += 1

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models import Project
 
 
 class _ProjectForm(forms.Form):
     project = forms.ModelChoiceField(
-        queryset=Project.objects.none(), empty_label="Choose a project", required=False
+        queryset=Project.objects.none(), empty_label=_("Choose a project"), required=False
     )
 
     def __init__(self, *args, projects=None, **kwargs) -> None:
@@ -20,12 +21,14 @@ class _ProjectForm(forms.Form):
 
 
 class UploadForm(_ProjectForm):
-    file = forms.FileField(required=False, label="Recording or document")
+    file = forms.FileField(required=False, label=_("Recording or document"))
 
 
 class TextForm(_ProjectForm):
-    url = forms.CharField(required=False, max_length=2000, label="Link")
-    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Text")
+    url = forms.CharField(required=False, max_length=2000, label=_("Link"))
+    text = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), label=_("Text")
+    )
 
 
 class HooksForm(forms.Form):

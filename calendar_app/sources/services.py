@@ -22,6 +22,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
@@ -103,13 +104,13 @@ def file_type_check(name: str, size: int) -> str:
             }
         )
     if size == 0:
-        raise Refusal(fields={"file": "This file is empty."})
+        raise Refusal(fields={"file": _("This file is empty.")})
     return content_type
 
 
 def _project_check(project: Project | None) -> Project:
     if project is None:
-        raise Refusal(fields={"project": "Choose a project."})
+        raise Refusal(fields={"project": _("Choose a project.")})
     if not project.is_active:
         raise Refusal(fields={"project": project.inactive_reason})
     return project
@@ -282,15 +283,17 @@ def steering_for(source: Source, topic: dict) -> str:
 def _chosen_hooks(source: Source, hook_ids: list[str]) -> dict[str, tuple[dict, dict]]:
     """The source's hooks by id (each with its topic), once the choice is one to act on."""
     if source.status != "ready":
-        raise Refusal("The source is not transcribed yet; its hooks come once it is.", stale=True)
+        raise Refusal(
+            _("The source is not transcribed yet; its hooks come once it is."), stale=True
+        )
     if not hook_ids:
-        raise Refusal(fields={"hooks": "Tick at least one hook to plan a post from."})
+        raise Refusal(fields={"hooks": _("Tick at least one hook to plan a post from.")})
     by_id = {}
     for topic in source.topics:
         for hook in topic.get("hooks", []):
             by_id[hook["id"]] = (hook, topic)
     if any(h not in by_id for h in hook_ids):
-        raise Refusal(fields={"hooks": "Some of the hooks are not this source's; reload it."})
+        raise Refusal(fields={"hooks": _("Some of the hooks are not this source's; reload it.")})
     return by_id
 
 

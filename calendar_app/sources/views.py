@@ -15,6 +15,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
@@ -115,7 +117,7 @@ def source_upload(request: HttpRequest) -> HttpResponse:
 def _source_upload(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request)
     if not viewer.editable_workspace_ids:
-        raise Http404("No workspace to add sources to.")
+        raise Http404(_("No workspace to add sources to."))
     form = UploadForm(request.POST, request.FILES, projects=_projects(viewer))
     handler = request.upload_handlers[0]
     if form.is_valid():
@@ -123,7 +125,7 @@ def _source_upload(request: HttpRequest) -> HttpResponse:
         try:
             refusal = handler.refusal
             if refusal is None and upload is None:
-                refusal = Refusal(fields={"file": "Choose a recording or document to upload."})
+                refusal = Refusal(fields={"file": _("Choose a recording or document to upload.")})
             if refusal is not None:
                 raise services.source_file_refused(
                     project=form.cleaned_data["project"], refusal=refusal
@@ -149,14 +151,14 @@ def source_add(request: HttpRequest) -> HttpResponse:
     """A text or a link."""
     viewer = viewer_for(request)
     if not viewer.editable_workspace_ids:
-        raise Http404("No workspace to add sources to.")
+        raise Http404(_("No workspace to add sources to."))
     form = TextForm(request.POST, projects=_projects(viewer))
     if form.is_valid():
         data = form.cleaned_data
         slot = _from_slot(viewer, request.POST.get("slot", ""))
         try:
             if data["url"] and data["text"]:
-                raise Refusal(fields={"url": "Give a link or a text, not both."})
+                raise Refusal(fields={"url": _("Give a link or a text, not both.")})
             if data["url"]:
                 source = services.source_create_url(
                     user=request.user, project=data["project"], url=data["url"], slot=slot
@@ -221,14 +223,14 @@ def source_plan(request: HttpRequest, public_id) -> HttpResponse:
     """Plans a post from each hook ticked, at the project's next queue times, or (`to`
     board) puts them on the ideas board, to be dropped on the days the editor chooses."""
     viewer = viewer_for(request)
-    source = source_for(viewer, public_id, to="plan posts from a source")
+    source = source_for(viewer, public_id, to=gettext_noop("plan posts from a source"))
     hook_ids = [h["id"] for h in source.hooks]
     form = HooksForm(request.POST, hook_ids=hook_ids)
     url = reverse("source", args=[source.public_id])
     chosen = form.cleaned_data["hooks"] if form.is_valid() else []
     chosen_hooks = {"user": request.user, "source": source, "hook_ids": chosen}
     if not form.is_valid():
-        form.add_error("hooks", "Some of the hooks are not this source's; reload the page.")
+        form.add_error("hooks", _("Some of the hooks are not this source's; reload the page."))
     else:
         try:
             if request.POST.get("to") == "board":

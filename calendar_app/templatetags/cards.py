@@ -44,12 +44,15 @@ def _template_version(*names: str) -> str:
     """A fingerprint of what makes cached markup, so that a deploy that changes it never
     serves markup cached by the previous version (a shared Redis outlives processes): the
     templates (the card's by default), and the code they take words from: the models
-    (status labels, the progress sentence, what a card offers) and this module's filters."""
+    (status labels, the progress sentence, what a card offers), this module's filters and
+    the compiled catalogues."""
     sources = [
         *(Path(settings.BASE_DIR, "templates", "calendar_app", n) for n in names or CARD_FILES),
         # Every module of the models package: the status labels are in models/slots.py.
         *sorted(Path(models_module.__file__).parent.glob("*.py")),
         Path(__file__),
+        # The translations (#30): a deploy that words a German label differently.
+        *sorted(mo for path in settings.LOCALE_PATHS for mo in Path(path).rglob("*.mo")),
     ]
     digest = hashlib.sha256()
     for source in sources:

@@ -29,6 +29,7 @@ connected across a restart; authorization codes are not (a consent in flight is 
 from __future__ import annotations
 
 import base64
+import gettext
 import hashlib
 import html
 import json
@@ -36,6 +37,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from scripe_integration.sandbox.state import ALL_SCOPES, ApiKey, SandboxState
@@ -481,7 +483,36 @@ def _html(handler, status: int, body: str) -> None:
     handler.wfile.write(data)
 
 
-PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+# The consent page speaks the browser's language, English or German (#30), from the
+# sandbox's own catalogue (scripe_integration/locale): stdlib gettext, since the sandbox runs
+# without Django and never depends on the calendar.
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+PAGE_LANGUAGES = ("en", "de")
+
+
+def _language(handler) -> str:
+    """The first of the page's languages the browser's Accept-Language asks for (by weight)."""
+    wanted = []
+    for position, part in enumerate((handler.headers.get("Accept-Language") or "").split(",")):
+        code, _sep, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        wanted.append((-weight, position, code.strip().lower().split("-")[0]))
+    for _weight, _position, code in sorted(wanted):
+        if code in PAGE_LANGUAGES:
+            return code
+    return "en"
+
+
+def _translator(language: str):
+    return gettext.translation("django", LOCALE_DIR, languages=[language], fallback=True).gettext
+
+
+PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
 <link rel="icon" href="data:,"><title>{title} - Scripe sandbox</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}}
 button{{font-size:1rem;padding:.5rem 1.2rem;margin-right:.5rem}}</style></head>
@@ -508,6 +539,8 @@ def _authorize_page(handler, store: OAuthStore, query: dict[str, str]) -> None:
             ),
         )
         return
+    language = _language(handler)
+    _ = _translator(language)
     default = store.state.workspace["id"]
     choices = "".join(
         f'<label><input type="radio" name="workspace_id" value="{html.escape(w["id"])}"'
@@ -519,17 +552,24 @@ def _authorize_page(handler, store: OAuthStore, query: dict[str, str]) -> None:
         for k, v in query.items()
     )
     content = (
-        _p(f"Signed in to the Scripe sandbox as {USER['name']}.")
+        _p(html.escape(_("Signed in to the Scripe sandbox as %(name)s.") % {"name": USER["name"]}))
         + _p(
-            f"<strong>{html.escape(client.name)}</strong> asks to act for you in Scripe with "
-            f"these permissions: {html.escape(', '.join(scopes))}."
+            html.escape(
+                _("%(client)s asks to act for you in Scripe with these permissions: %(scopes)s.")
+            )
+            % {
+                "client": f"<strong>{html.escape(client.name)}</strong>",
+                "scopes": html.escape(", ".join(scopes)),
+            }
         )
         + f'<form method="post" action="/oauth/authorize">{hidden}'
-        + f"<fieldset><legend>Default workspace</legend>{choices}</fieldset><p>"
-        + '<button type="submit" name="decision" value="approve">Approve</button>'
-        + '<button type="submit" name="decision" value="deny">Deny</button></p></form>'
+        + f"<fieldset><legend>{html.escape(_('Default workspace'))}</legend>{choices}</fieldset><p>"
+        + _button("approve", _("Approve"))
+        + _button("deny", _("Deny"))
+        + "</p></form>"
     )
-    _html(handler, 200, PAGE.format(title="Authorize access to Scripe", content=content))
+    title = _("Authorize access to Scripe")
+    _html(handler, 200, PAGE.format(lang=language, title=html.escape(title), content=content))
 
 
 def _authorize_decision(handler, store: OAuthStore, form: dict[str, str]) -> None:
@@ -565,8 +605,15 @@ def _authorize_decision(handler, store: OAuthStore, form: dict[str, str]) -> Non
 
 
 def _cannot(handler, error: OAuthError) -> None:
+    language = _language(handler)
+    _ = _translator(language)
     content = _p(html.escape(error.description))
-    _html(handler, 400, PAGE.format(title="Cannot authorize", content=content))
+    title = html.escape(_("Cannot authorize"))
+    _html(handler, 400, PAGE.format(lang=language, title=title, content=content))
+
+
+def _button(decision: str, text: str) -> str:
+    return f'<button type="submit" name="decision" value="{decision}">{html.escape(text)}</button>'
 
 
 def _p(text: str) -> str:

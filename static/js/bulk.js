@@ -3,6 +3,7 @@
 // all matching the filter", which the server resolves itself (scope=filter): the ids on the
 // page are not what it acts on then. The selection is kept here, so paging and live updates
 // that replace rows keep it; the bar's request sends it as `slot` ids.
+import { gettext, interpolate } from "./i18n.js";
 import { toast } from "./toasts.js";
 
 const selected = new Set();
@@ -27,8 +28,8 @@ function show() {
   form.classList.toggle("bulk-active", count > 0);
   form.querySelector("[data-bulk-scope]").value = allMatching ? "filter" : "ids";
   form.querySelector("[data-bulk-count]").textContent = allMatching
-    ? "All " + allMatching + " posts matching the filter"
-    : count ? count + " selected" : "Tick posts";
+    ? interpolate(gettext("All %(count)s posts matching the filter"), { count: allMatching })
+    : count ? interpolate(gettext("%(count)s selected"), { count }) : gettext("Tick posts");
   form.querySelector("[data-bulk-hint]").hidden = count > 0;
   form.querySelector("[data-bulk-clear]").hidden = count === 0;
 }
@@ -133,7 +134,7 @@ document.body.addEventListener("htmx:configRequest", (event) => {
   if (!allMatching) selected.forEach((id) => data.append("slot", id));
   if (!allMatching && selected.size === 0) {
     event.preventDefault();
-    toast("Tick the posts to act on first.", "error");
+    toast(gettext("Tick the posts to act on first."), "error");
   }
 });
 

@@ -1,6 +1,7 @@
 // The calendar: a click on a day plans a post on it; a card dragged to another day keeps its
 // time, dropped on an hour of the week's grid it takes that hour (#15); or with the keyboard
 // (M, the arrow keys, Enter: drag.js).
+import { gettext } from "./i18n.js";
 import { dragAndDrop, dropTime, sendDrop } from "./drag.js";
 
 // Clicking the empty part of a day of the month, or of an hour of the week, plans a post
@@ -20,8 +21,8 @@ dragAndDrop({
     if (day.dataset.hour !== undefined) body.set("time", dropTime(day, event));
     else if (card.closest(".day") === day) return false;
     return sendDrop(card.dataset.moveUrl, body, {
-      notDone: "The post was not moved",
-      unreachable: "The server cannot be reached; the post was not moved.",
+      notDone: gettext("The post was not moved"),
+      unreachable: gettext("The server cannot be reached; the post was not moved."),
     });
   },
   // The keyboard walks the days of the month, or the hours of the week (left and right: a

@@ -1,11 +1,12 @@
 // The ideas panel (#26): an idea dragged onto a day of the month, an hour of the week or a
 // queue page's drop zone becomes a planned post, through the same rules as the post form.
 // The server answers with a toast; the calendar, queue and panel refresh on slots-changed.
+import { gettext } from "./i18n.js";
 import { dragAndDrop, dropTime, sendDrop } from "./drag.js";
 
 const answers = {
-  notDone: "No post was planned from the idea",
-  unreachable: "The server cannot be reached; no post was planned.",
+  notDone: gettext("No post was planned from the idea"),
+  unreachable: gettext("The server cannot be reached; no post was planned."),
 };
 
 dragAndDrop({

@@ -1,6 +1,7 @@
 // The queue page (#15): a queued post dragged onto another swaps their schedule times. The
 // server swaps them in one transaction (conditional updates) and the list refreshes itself.
 // With the keyboard: M on a queued post, the arrow keys to another, Enter (drag.js).
+import { gettext } from "./i18n.js";
 import { dragAndDrop, nameOf, sendDrop } from "./drag.js";
 
 const POST = "[data-slot-id][draggable]";
@@ -21,8 +22,8 @@ dragAndDrop({
     const body = new URLSearchParams();
     ids.forEach((id) => body.append("order", id));
     return sendDrop(list.dataset.reorderUrl, body, {
-      notDone: "The queue was not changed",
-      unreachable: "The server cannot be reached; the queue was not changed.",
+      notDone: gettext("The queue was not changed"),
+      unreachable: gettext("The server cannot be reached; the queue was not changed."),
     });
   },
   // The keyboard walks the other queued posts of the list (up and down), the post's own

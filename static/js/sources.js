@@ -3,9 +3,10 @@
 // and shows how much of the upload has been sent (htmx's htmx:xhr:progress). The knowledge
 // base's form is one too (`data-source-upload`), with its own words in data attributes:
 // `data-type-refusal`, `data-kind-words` and `data-size-advice`.
+import { gettext, interpolate } from "./i18n.js";
 
 const MB = 1024 * 1024;
-const KIND_WORDS = { audio: "recordings", video: "videos", text: "text files" };
+const KIND_WORDS = { audio: gettext("recordings"), video: gettext("videos"), text: gettext("text files") };
 
 function problemWith(form, file) {
   if (!file) return "";
@@ -14,15 +15,16 @@ function problemWith(form, file) {
   const ending = dot >= 0 ? file.name.slice(dot).toLowerCase() : "";
   const cap = caps[ending];
   if (!cap) {
-    return form.dataset.typeRefusal || "Scripe takes audio or video (MP3, M4A, WAV, MP4, MOV, WebM), PDF or Office documents, or plain text (.txt). Convert the file to one of those.";
+    return form.dataset.typeRefusal || gettext("Scripe takes audio or video (MP3, M4A, WAV, MP4, MOV, WebM), PDF or Office documents, or plain text (.txt). Convert the file to one of those.");
   }
   if (file.size > cap) {
     const kind = ending === ".txt" ? "text" : [".mp4", ".mov", ".webm"].includes(ending) ? "video" : [".mp3", ".m4a", ".wav", ".ogg", ".aac"].includes(ending) ? "audio" : "";
-    const words = form.dataset.kindWords || KIND_WORDS[kind] || "documents";
-    const advice = form.dataset.sizeAdvice || "Shorten or compress it, or split it in parts.";
-    return `This file is ${Math.round(file.size / MB).toLocaleString("en")} MB; Scripe takes ${words} of at most ${Math.round(cap / MB)} MB. ${advice}`;
+    const words = form.dataset.kindWords || KIND_WORDS[kind] || gettext("documents");
+    const advice = form.dataset.sizeAdvice || gettext("Shorten or compress it, or split it in parts.");
+    const size = Math.round(file.size / MB).toLocaleString(document.documentElement.lang || "en");
+    return interpolate(gettext("This file is %(size)s MB; Scripe takes %(words)s of at most %(cap)s MB. %(advice)s"), { size, words, cap: Math.round(cap / MB), advice });
   }
-  if (file.size === 0) return "This file is empty.";
+  if (file.size === 0) return gettext("This file is empty.");
   return "";
 }
 
@@ -63,7 +65,7 @@ document.addEventListener("htmx:beforeRequest", (event) => {
     progress.hidden = false;
   }
   if (status) {
-    status.textContent = "Uploading…";
+    status.textContent = gettext("Uploading…");
     status.hidden = false;
   }
   form.querySelector('button[type="submit"]')?.setAttribute("disabled", "");

@@ -1,5 +1,6 @@
 // Toasts: short sentences in the corner. A view's answer asks for one with the `toast` event
 // (HX-Trigger); an answer htmx does not swap (an error, no connection) still gets a sentence.
+import { gettext, interpolate } from "./i18n.js";
 
 export function toast(message, kind) {
   const box = document.getElementById("toasts");
@@ -30,6 +31,6 @@ document.body.addEventListener("htmx:responseError", (event) => {
   const xhr = event.detail.xhr;
   if ((xhr.getResponseHeader("HX-Trigger") || "").includes('"toast"')) return;
   const text = xhr.getResponseHeader("Content-Type")?.startsWith("text/plain") ? xhr.responseText : "";
-  toast(text || "Something went wrong (" + xhr.status + "). Try again.", "error");
+  toast(text || interpolate(gettext("Something went wrong (%(status)s). Try again."), { status: xhr.status }), "error");
 });
-document.body.addEventListener("htmx:sendError", () => toast("The server cannot be reached. Check your connection.", "error"));
+document.body.addEventListener("htmx:sendError", () => toast(gettext("The server cannot be reached. Check your connection."), "error"));

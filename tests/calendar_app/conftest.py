@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from calendar_app.models import PlannedSlot
 from calendar_app.pipeline import dispatch
 from calendar_app.review.services import slot_approve
 from tests.support import written_draft
+
+
+@pytest.fixture(autouse=True)
+def _interface_language_reset():
+    """A German request through the test client leaves German active in the thread (the
+    locale middleware activates, nothing deactivates); the next test on that worker would
+    then read German from services it calls directly. Each test starts from the default."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from requests import RequestException
@@ -38,13 +39,20 @@ NEW_TOKEN, NEW_FEED = "api-token", "feed-url"
 def settings_view(request: HttpRequest) -> HttpResponse:
     profile = selectors.profile_of(request.user)
     form = ProfileForm(
-        request.POST or None,
-        initial={"time_zone": profile.time_zone if profile else ""},
-        zones=time_zone_choices(),
+        request.POST or None, initial=_profile_initial(profile), zones=time_zone_choices()
     )
     if request.method == "POST" and form.is_valid():
-        zone = services.profile_update(user=request.user, time_zone=form.cleaned_data["time_zone"])
-        messages.success(request, f"Times are now shown in {zone or 'your workspace’s zone'}.")
+        language = form.cleaned_data["language"]
+        zone = services.profile_update(
+            user=request.user, time_zone=form.cleaned_data["time_zone"], language=language
+        )
+        # The sentence is read on the next page, which is in the language just chosen.
+        with translation.override(language or translation.get_language_from_request(request)):
+            messages.success(
+                request,
+                _("Times are now shown in %(zone)s.")
+                % {"zone": zone or _("your workspace’s zone")},
+            )
         return redirect("settings")
     return _render(request, form)
 
@@ -73,11 +81,16 @@ def _render(request: HttpRequest, form: ProfileForm, status: int = 200, **contex
     return shown_once.uncached(response) if new_token or new_feed else response
 
 
+def _profile_initial(profile) -> dict[str, str]:
+    return {
+        "time_zone": profile.time_zone if profile else "",
+        "language": profile.language if profile else "",
+    }
+
+
 def _profile_form(request: HttpRequest) -> ProfileForm:
     profile = selectors.profile_of(request.user)
-    return ProfileForm(
-        initial={"time_zone": profile.time_zone if profile else ""}, zones=time_zone_choices()
-    )
+    return ProfileForm(initial=_profile_initial(profile), zones=time_zone_choices())
 
 
 @login_required
@@ -88,11 +101,11 @@ def feed_settings(request: HttpRequest) -> HttpResponse:
     cannot be shown again, and a reload must not make another."""
     form = FeedForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose what to do with the calendar feed.")
+        messages.error(request, _("Choose what to do with the calendar feed."))
         return redirect("settings")
     if form.cleaned_data["action"] == "revoke":
         if ical.feed_revoke(user=request.user):
-            messages.success(request, "Calendar feed turned off; its address no longer works.")
+            messages.success(request, _("Calendar feed turned off; its address no longer works."))
         return redirect("settings")
     token = ical.feed_enable(user=request.user)
     shown_once.keep(
@@ -114,9 +127,11 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST, memberships=viewer.memberships)
     try:
         if not form.is_valid():
-            raise Refusal(fields={"expires_in_days": "Pick one of the expiry choices."})
+            raise Refusal(fields={"expires_in_days": _("Pick one of the expiry choices.")})
         data = form.cleaned_data
-        workspace = workspace_for(viewer, data["workspace"], role=Role.EDITOR, to="make tokens")
+        workspace = workspace_for(
+            viewer, data["workspace"], role=Role.EDITOR, to=gettext_noop("make tokens")
+        )
         made = tokens.token_create(
             viewer=viewer,
             workspace=workspace,
@@ -149,7 +164,10 @@ def workspace_two_factor(request: HttpRequest, workspace_id) -> HttpResponse:
     """A workspace admin sets whether the workspace requires two factors of its admins or of
     everyone (the same two settings as the Django admin's workspace page)."""
     workspace = workspace_for(
-        viewer_for(request), workspace_id, role=Role.ADMIN, to="change its sign-in rules"
+        viewer_for(request),
+        workspace_id,
+        role=Role.ADMIN,
+        to=gettext_noop("change its sign-in rules"),
     )
     form = TwoFactorPolicyForm(request.POST)
     form.is_valid()  # two checkboxes: every input is valid, an absent one is off

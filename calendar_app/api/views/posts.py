@@ -5,6 +5,7 @@ rules and sentences."""
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext_noop
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -161,7 +162,7 @@ class PostDetail(PostView):
         responses=enveloped(PostSerializer),
     )
     def patch(self, request, post_id):
-        slot = slot_for(request, post_id, to="edit posts")
+        slot = slot_for(request, post_id, to=gettext_noop("edit posts"))
         data = _parsed(PostChangeSerializer, request)
         slot.require_editable()
         services.slot_update(
@@ -171,7 +172,7 @@ class PostDetail(PostView):
 
     @extend_schema(operation_id="posts_delete", responses={204: None})
     def delete(self, request, post_id):
-        services.slot_delete(slot=slot_for(request, post_id, to="delete posts"))
+        services.slot_delete(slot=slot_for(request, post_id, to=gettext_noop("delete posts")))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -210,7 +211,7 @@ class PostRestore(PostView):
         slot = deleted_slot_for(self.viewer, post_id)
         if slot is None:
             raise Http404("No deleted post with this id.")
-        self.viewer.require(Role.EDITOR, slot.workspace_id, "restore posts")
+        self.viewer.require(Role.EDITOR, slot.workspace_id, gettext_noop("restore posts"))
         services.slot_restore(slot=slot)
         return self.answer(slot)
 
@@ -225,7 +226,7 @@ class PostGenerate(PostView):
         "and `generation`.",
     )
     def post(self, request, post_id):
-        slot = slot_for(request, post_id, to="generate posts")
+        slot = slot_for(request, post_id, to=gettext_noop("generate posts"))
         generation_request(slot=slot, user=request.user)
         return self.answer(slot, status.HTTP_202_ACCEPTED)
 
@@ -238,6 +239,6 @@ class PostCancel(PostView):
         description="Stop a generation Scripe has not started yet.",
     )
     def post(self, request, post_id):
-        slot = slot_for(request, post_id, to="cancel generations")
+        slot = slot_for(request, post_id, to=gettext_noop("cancel generations"))
         generation_cancel(slot=slot)
         return self.answer(slot)

@@ -5,6 +5,7 @@ posts one time later)."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -58,7 +59,7 @@ class Queue(PostView):
     )
     def post(self, request, project_id):
         project = project_for(self.viewer, project_id)
-        self.viewer.require(Role.EDITOR, project.workspace_id, "plan posts")
+        self.viewer.require(Role.EDITOR, project.workspace_id, gettext_noop("plan posts"))
         data = _parsed(QueueAddSerializer, request)
         fields = self.fields_of(data)
         for chosen_by_the_queue in ("project", "day", "clock"):

@@ -5,6 +5,7 @@ the sources' services, with their rules and sentences. Files are uploaded in the
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -90,7 +91,7 @@ class SourceList(SourceView):
         "source.ready); its topics and hooks come once it is ready.",
     )
     def post(self, request):
-        self.viewer.require(Role.EDITOR, self.workspace.pk, "add sources")
+        self.viewer.require(Role.EDITOR, self.workspace.pk, gettext_noop("add sources"))
         data = _parsed(SourceWriteSerializer, request)
         project = (
             planning_selectors.plannable_projects(self.viewer)
@@ -127,7 +128,7 @@ class SourcePlan(SourceView):
         "with planned false.",
     )
     def post(self, request, source_id):
-        source = source_for(self.viewer, source_id, to="plan posts from a source")
+        source = source_for(self.viewer, source_id, to=gettext_noop("plan posts from a source"))
         data = _parsed(HooksPlanSerializer, request)
         outcomes = services.hooks_plan(user=request.user, source=source, hook_ids=data["hookIds"])
         posts = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
@@ -24,5 +25,7 @@ class WorkspaceList(ApiView):
 class WorkspaceDetail(ApiView):
     @extend_schema(operation_id="workspaces_show", responses=enveloped(WorkspaceSerializer))
     def get(self, request, workspace_id):
-        membership = membership_for(self.viewer, workspace_id, role=Role.EDITOR, to="see it")
+        membership = membership_for(
+            self.viewer, workspace_id, role=Role.EDITOR, to=gettext_noop("see it")
+        )
         return Response(one(WorkspaceSerializer, membership))

@@ -11,6 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calendar_app.access import Viewer, idea_for, project_for, viewer_for
@@ -79,7 +81,7 @@ def ideas_board(request: HttpRequest) -> HttpResponse:
 def idea_add(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request)
     if not viewer.editable_workspace_ids:
-        raise Http404("No workspace to add ideas to.")
+        raise Http404(_("No workspace to add ideas to."))
     form = _idea_form(viewer, data=request.POST)
     if form.is_valid():
         try:
@@ -90,7 +92,7 @@ def idea_add(request: HttpRequest) -> HttpResponse:
             show_on_form(form, refusal)
         else:
             fresh = _board(request, form=_idea_form(viewer)) if request.htmx else None
-            return done(request, "Idea added.", redirect_to=reverse("ideas"), response=fresh)
+            return done(request, _("Idea added."), redirect_to=reverse("ideas"), response=fresh)
     # 200 as the post form answers: htmx swaps no 422 in (base.html), and the form with its
     # sentences is what should show.
     return _board(request, form=form)
@@ -113,7 +115,7 @@ def idea_detail(request: HttpRequest, public_id) -> HttpResponse:
                 return refused(request, refusal, redirect_to=_here(idea))
             show_on_form(form, refusal)
         else:
-            return done(request, "Idea saved.", redirect_to=_here(idea))
+            return done(request, _("Idea saved."), redirect_to=_here(idea))
     return _idea_page(request, viewer, idea, form=form)
 
 
@@ -146,7 +148,8 @@ def _idea_page(
 
 def _planned_text(slot, viewer: Viewer) -> str:
     when = timezone.localtime(slot.scheduled_for, viewer.zone)
-    return f"Planned for {when:%a %-d %b, %H:%M} ({viewer.zone.key})."
+    words = {"when": date_format(when, _("D j M, H:i")), "zone": viewer.zone.key}
+    return _("Planned for %(when)s (%(zone)s).") % words
 
 
 @login_required
@@ -163,7 +166,7 @@ def idea_plan(request: HttpRequest, public_id) -> HttpResponse:
         day = parse_day(request.POST.get("date", ""), showable=False)
         clock = parse_clock(request.POST.get("time", "")) if request.POST.get("time") else None
         if day is None or (request.POST.get("time") and clock is None):
-            refusal = Refusal("Drop the idea on a day.", status=422)
+            refusal = Refusal(_("Drop the idea on a day."), status=422)
             return refused(request, refusal, redirect_to=_here(idea))
         try:
             slot = services.idea_plan(viewer=viewer, idea=idea, day=day, clock=clock)
@@ -212,7 +215,8 @@ def idea_queue(request: HttpRequest, public_id) -> HttpResponse:
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=_here(idea))
     when = timezone.localtime(queued.slot.scheduled_for, viewer.zone)
-    text = f"Queued for {when:%a} {when.day} {when:%b, %H:%M} ({viewer.zone.key})."
+    words = {"when": date_format(when, _("D j M, H:i")), "zone": viewer.zone.key}
+    text = _("Queued for %(when)s (%(zone)s).") % words
     return done(request, text, redirect_to=_here(idea))
 
 
@@ -241,7 +245,7 @@ def idea_state(request: HttpRequest, public_id) -> HttpResponse:
     back = reverse("ideas") if request.POST.get("back") == "board" else _here(idea)
     if action is None:
         return refused(
-            request, Refusal("Choose pick, dismiss or restore.", status=422), redirect_to=back
+            request, Refusal(_("Choose pick, dismiss or restore."), status=422), redirect_to=back
         )
     change, said = action
     try:

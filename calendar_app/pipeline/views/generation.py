@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from calendar_app.access import slot_for
@@ -17,7 +18,7 @@ from calendar_app.web.answers import done, refused
 @require_POST
 def slot_generate(request: HttpRequest, public_id) -> HttpResponse:
     """Generate a draft slot, or Retry a failed or cancelled one."""
-    slot = slot_for(request, public_id, to="generate posts")
+    slot = slot_for(request, public_id, to=gettext_noop("generate posts"))
     here = reverse("slot", args=[slot.public_id])
     retry = slot.generate_label == "Retry"
     try:
@@ -30,7 +31,7 @@ def slot_generate(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 @require_POST
 def slot_cancel(request: HttpRequest, public_id) -> HttpResponse:
-    slot = slot_for(request, public_id, to="cancel generations")
+    slot = slot_for(request, public_id, to=gettext_noop("cancel generations"))
     here = reverse("slot", args=[slot.public_id])
     try:
         message = generation_cancel(slot=slot)

@@ -9,8 +9,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from calendar_app.access import Viewer, viewer_for
@@ -116,7 +118,10 @@ def _in_month(today: date, year: int, month: int) -> date:
 def _day_or_404(value: str) -> date:
     day = parse_day(value)
     if day is None:
-        raise Http404(f"Not a day the calendar shows ({FIRST_YEAR} to {LAST_YEAR}).")
+        raise Http404(
+            _("Not a day the calendar shows (%(first)s to %(last)s).")
+            % {"first": FIRST_YEAR, "last": LAST_YEAR}
+        )
     return day
 
 
@@ -127,7 +132,7 @@ def month_view(request: HttpRequest, year: int | None = None, month: int | None 
     today = timezone.localdate()
     year, month = (year, month) if year else (today.year, today.month)
     if not (1 <= month <= 12 and FIRST_YEAR <= year <= LAST_YEAR):
-        raise Http404("No such month.")
+        raise Http404(_("No such month."))
     weeks = month_weeks(year, month)
     days, query, common = _grid(request, viewer, [d for w in weeks for d in w], month)
     prev_y, prev_m = shift_month(year, month, -1)
@@ -136,7 +141,7 @@ def month_view(request: HttpRequest, year: int | None = None, month: int | None 
         request,
         {
             "mode": "month",
-            "title": date(year, month, 1).strftime("%B %Y"),
+            "title": date_format(date(year, month, 1), "YEAR_MONTH_FORMAT"),
             "weeks": [[days[d] for d in week] for week in weeks],
             "prev_url": reverse("month", args=[prev_y, prev_m]) + query,
             "next_url": reverse("month", args=[next_y, next_m]) + query,
@@ -162,10 +167,10 @@ def week_view(request: HttpRequest, day: str):
     end = dates[-1]
     shown = today if today in dates else start + timedelta(days=3)
     hours_base = reverse("week", args=[start.isoformat()]) + (f"{query}&" if query else "?")
-    # One date format across the app: "7 Dec" (j M), never "07 Dec".
-    title = f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
-    if start.year == end.year:
-        title = f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
+    # One date format across the app: "7 Dec" (j M), never "07 Dec"; in the reader's
+    # language ("7. Dez." in German), the formats being translated strings.
+    first = date_format(start, _("j M") if start.year == end.year else _("j M Y"))
+    title = f"{first} – {date_format(end, _('j M Y'))}"
     return _render(
         request,
         {

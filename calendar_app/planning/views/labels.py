@@ -7,6 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 
 from calendar_app.access import Viewer, label_for, viewer_for, workspace_for
@@ -47,36 +49,46 @@ def label_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def label_add(request: HttpRequest, workspace_id) -> HttpResponse:
     viewer = viewer_for(request)
-    workspace = workspace_for(viewer, workspace_id, role=Role.MANAGER, to="manage labels")
+    workspace = workspace_for(
+        viewer, workspace_id, role=Role.MANAGER, to=gettext_noop("manage labels")
+    )
     form = LabelForm(request.POST)
     try:
         if not form.is_valid():
-            raise Refusal(fields={"colour": "Pick one of the colours."})
+            raise Refusal(fields={"colour": _("Pick one of the colours.")})
         label = label_services.label_create(workspace=workspace, **form.cleaned_data)
     except Refusal as refusal:
         show_on_form(form, refusal)
         return _page(request, viewer, form=form, form_for=workspace.pk)
-    return done(request, f"Label {label.name!r} added.", redirect_to=reverse("labels"))
+    return done(
+        request,
+        _("Label %(name)s added.") % {"name": repr(label.name)},
+        redirect_to=reverse("labels"),
+    )
 
 
 @login_required
 @require_POST
 def label_edit(request: HttpRequest, public_id) -> HttpResponse:
-    label = label_for(viewer_for(request), public_id, to="manage labels")
+    label = label_for(viewer_for(request), public_id, to=gettext_noop("manage labels"))
     form = LabelForm(request.POST)
     here = reverse("labels")
     try:
         if not form.is_valid():
-            raise Refusal(fields={"colour": "Pick one of the colours."})
+            raise Refusal(fields={"colour": _("Pick one of the colours.")})
         label_services.label_update(label=label, **form.cleaned_data)
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=here)
-    return done(request, f"Label {label.name!r} saved.", redirect_to=here)
+    return done(request, _("Label %(name)s saved.") % {"name": repr(label.name)}, redirect_to=here)
 
 
 @login_required
 @require_POST
 def label_delete(request: HttpRequest, public_id) -> HttpResponse:
-    label = label_for(viewer_for(request), public_id, to="manage labels")
+    label = label_for(viewer_for(request), public_id, to=gettext_noop("manage labels"))
     label_services.label_delete(label=label)
-    return done(request, f"Label {label.name!r} deleted.", redirect_to=reverse("labels"))
+    return done(
+        request,
+        _("Label %(name)s deleted.") % {"name": repr(label.name)},
+        redirect_to=reverse("labels"),
+    )

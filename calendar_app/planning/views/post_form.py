@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django_htmx.http import HttpResponseClientRedirect
 
 from calendar_app.access import Viewer
@@ -89,7 +90,7 @@ def picker(request: HttpRequest, viewer: Viewer, selected: date | None, shown: d
     next_y, next_m = shift_month(shown.year, shown.month, 1)
     return {
         "picker_weeks": [[days[d] for d in week] for week in weeks],
-        "picker_title": shown.strftime("%B %Y"),
+        "picker_title": date_format(shown, "YEAR_MONTH_FORMAT"),
         "picker_selected": selected,
         "picker_prev": (
             f"{prev_y:04d}-{prev_m:02d}" if (prev_y, prev_m) >= (today.year, today.month) else None

@@ -6,6 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 
 from calendar_app.access import viewer_for, workspace_for
@@ -44,7 +46,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def project_sync(request: HttpRequest, workspace_id) -> HttpResponse:
     workspace = workspace_for(
-        viewer_for(request), workspace_id, role=Role.MANAGER, to="sync projects"
+        viewer_for(request), workspace_id, role=Role.MANAGER, to=gettext_noop("sync projects")
     )
     here = reverse("projects")
     try:
@@ -52,8 +54,16 @@ def project_sync(request: HttpRequest, workspace_id) -> HttpResponse:
     except ScripeNotConfigured as error:
         return refused(request, Refusal(str(error)), redirect_to=here)
     except ScripeError as error:
-        return refused(request, Refusal(f"Sync failed: {describe_error(error)}"), redirect_to=here)
-    return done(request, f"Projects synced from Scripe: {result.summary()}", redirect_to=here)
+        return refused(
+            request,
+            Refusal(_("Sync failed: %(error)s") % {"error": describe_error(error)}),
+            redirect_to=here,
+        )
+    return done(
+        request,
+        _("Projects synced from Scripe: %(summary)s") % {"summary": result.summary()},
+        redirect_to=here,
+    )
 
 
 @login_required
@@ -61,10 +71,12 @@ def project_sync(request: HttpRequest, workspace_id) -> HttpResponse:
 def posts_sync(request: HttpRequest, workspace_id) -> HttpResponse:
     """Sync now: reads back from Scripe, in a task, what happened to the workspace's approved
     posts and drafts (the every-minute sweep does the same for what is due)."""
-    workspace = workspace_for(viewer_for(request), workspace_id, role=Role.MANAGER, to="sync posts")
+    workspace = workspace_for(
+        viewer_for(request), workspace_id, role=Role.MANAGER, to=gettext_noop("sync posts")
+    )
     sync.sync_request(workspace=workspace)
     return done(
         request,
-        "Reading back from Scripe: what changed there shows on the calendar in a moment.",
+        _("Reading back from Scripe: what changed there shows on the calendar in a moment."),
         redirect_to=reverse("home"),
     )

@@ -9,6 +9,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calendar_app.access import project_for, viewer_for
@@ -66,26 +69,32 @@ def queue_view(request: HttpRequest, project_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def schedule_edit(request: HttpRequest, project_id: str) -> HttpResponse:
-    project = project_for(viewer_for(request), project_id, to="change the posting schedule")
+    project = project_for(
+        viewer_for(request), project_id, to=gettext_noop("change the posting schedule")
+    )
     form = ScheduleForm(request.POST)
     here = reverse("queue", args=[project.scripe_id])
     try:
         if not form.is_valid():
-            raise Refusal("Each day takes at most 200 characters of times.", status=422)
+            raise Refusal(_("Each day takes at most 200 characters of times."), status=422)
         off = queue.schedule_set(project=project, schedule=queue.parse_schedule(form.days()))
     except Refusal as refusal:
         show_on_form(form, refusal)
         return _page(request, project, form=form)
-    text = "Posting schedule saved."
+    text = _("Posting schedule saved.")
     if off:
-        text += f" {off} queued post{'s' if off != 1 else ''} now sit off it: re-flow them?"
+        text += " " + ngettext(
+            "%(count)s queued post now sit off it: re-flow them?",
+            "%(count)s queued posts now sit off it: re-flow them?",
+            off,
+        ) % {"count": off}
     return done(request, text, redirect_to=here)
 
 
 @login_required
 @require_POST
 def queue_reflow(request: HttpRequest, project_id: str) -> HttpResponse:
-    project = project_for(viewer_for(request), project_id, to="re-flow the queue")
+    project = project_for(viewer_for(request), project_id, to=gettext_noop("re-flow the queue"))
     here = reverse("queue", args=[project.scripe_id])
     try:
         moved = queue.queue_reflow(project=project)
@@ -93,7 +102,12 @@ def queue_reflow(request: HttpRequest, project_id: str) -> HttpResponse:
         return refused(request, refusal, redirect_to=here)
     return done(
         request,
-        f"Queue re-flowed: {moved} post{'s' if moved != 1 else ''} moved.",
+        ngettext(
+            "Queue re-flowed: %(count)s post moved.",
+            "Queue re-flowed: %(count)s posts moved.",
+            moved,
+        )
+        % {"count": moved},
         redirect_to=here,
     )
 
@@ -101,13 +115,13 @@ def queue_reflow(request: HttpRequest, project_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def queue_reorder(request: HttpRequest, project_id: str) -> HttpResponse:
-    project = project_for(viewer_for(request), project_id, to="reorder the queue")
+    project = project_for(viewer_for(request), project_id, to=gettext_noop("reorder the queue"))
     here = reverse("queue", args=[project.scripe_id])
     try:
         moved = queue.queue_reorder(project=project, order=request.POST.getlist("order"))
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=here)
-    return done(request, "Queue reordered." if moved else "", redirect_to=here)
+    return done(request, _("Queue reordered.") if moved else "", redirect_to=here)
 
 
 @login_required
@@ -117,7 +131,7 @@ def queue_add(request: HttpRequest) -> HttpResponse:
     without its day and time, which the queue chooses."""
     viewer = viewer_for(request)
     if not viewer.editable_workspace_ids:
-        raise Http404("No workspace to plan in.")
+        raise Http404(_("No workspace to plan in."))
     form = post_form_for(viewer, data=request.POST)
     form.fields["time"].required = False  # the queue picks the time
     top = request.POST.get("position") == "top"
@@ -138,12 +152,18 @@ def queue_add(request: HttpRequest) -> HttpResponse:
         return render_form(request, viewer, form)
     slot = queued.slot
     when = timezone.localtime(slot.scheduled_for, viewer.zone)
-    text = f"Queued {'first, ' if top else ''}for {when:%a} {when.day} {when:%b, %H:%M} "
-    text += f"({viewer.zone.key})."
+    words = {"when": date_format(when, _("D j M, H:i")), "zone": viewer.zone.key}
+    if top:
+        text = _("Queued first, for %(when)s (%(zone)s).") % words
+    else:
+        text = _("Queued for %(when)s (%(zone)s).") % words
     if queued.moved:
         # Other people's posts changed time: the person who moved them is told how many.
-        posts = "queued post" if queued.moved == 1 else "queued posts"
-        text += f" {queued.moved} {posts} moved one time later."
+        text += " " + ngettext(
+            "%(count)s queued post moved one time later.",
+            "%(count)s queued posts moved one time later.",
+            queued.moved,
+        ) % {"count": queued.moved}
     if form.cleaned_data.get("generate_now"):
         text += generate_now(slot, request.user)
     return done(request, text, redirect_to=month_of(slot))

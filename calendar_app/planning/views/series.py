@@ -9,6 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calendar_app.access import Viewer, series_for, slot_for, viewer_for
@@ -58,7 +60,7 @@ def series_new(request: HttpRequest) -> HttpResponse:
     """The new-post form's "Plan series": the form's post becomes the first occurrence."""
     viewer = viewer_for(request)
     if not viewer.editable_workspace_ids:
-        raise Http404("No workspace to plan in.")
+        raise Http404(_("No workspace to plan in."))
     form = post_form_for(viewer, data=request.POST)
     repeat_form = RepeatForm(request.POST)
     series = None
@@ -76,7 +78,11 @@ def series_new(request: HttpRequest) -> HttpResponse:
         return render_form(request, viewer, form, repeat_form)
     made = selectors.series_planned_count(series)
     rule = series_rules.Rule.of(series).describe()
-    text = f"Series planned: {rule}; {made} post{'s' if made != 1 else ''} in the next 8 weeks."
+    text = ngettext(
+        "Series planned: %(rule)s; %(count)s post in the next 8 weeks.",
+        "Series planned: %(rule)s; %(count)s posts in the next 8 weeks.",
+        made,
+    ) % {"rule": rule, "count": made}
     return done(request, text, redirect_to=reverse("series", args=[series.public_id]))
 
 
@@ -99,14 +105,33 @@ def series_detail(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 @require_POST
 def series_delete(request: HttpRequest, public_id) -> HttpResponse:
-    series = series_for(viewer_for(request), public_id, to="delete series")
+    series = series_for(viewer_for(request), public_id, to=gettext_noop("delete series"))
     here = reverse("series", args=[series.public_id])
     try:
         deleted, kept = series_rules.series_delete(series=series)
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=here)
-    text = f"Series deleted: {deleted} post{'s' if deleted != 1 else ''} not yet written removed"
-    text += f", {kept} kept (written, scheduled or published)." if kept else "."
+    words = {"count": deleted, "kept": kept}
+    if kept:
+        text = (
+            ngettext(
+                "Series deleted: %(count)s post not yet written removed, %(kept)s kept (written, "
+                "scheduled or published).",
+                "Series deleted: %(count)s posts not yet written removed, %(kept)s kept (written, "
+                "scheduled or published).",
+                deleted,
+            )
+            % words
+        )
+    else:
+        text = (
+            ngettext(
+                "Series deleted: %(count)s post not yet written removed.",
+                "Series deleted: %(count)s posts not yet written removed.",
+                deleted,
+            )
+            % words
+        )
     return done(request, text, redirect_to=reverse("home"))
 
 
@@ -116,10 +141,10 @@ def occurrence_edit(request: HttpRequest, slot_id) -> HttpResponse:
     """Edit an occurrence: "this one" (only this post) or "this and following" (the series
     from here on)."""
     viewer = viewer_for(request)
-    slot = slot_for(request, slot_id, to="edit posts")
+    slot = slot_for(request, slot_id, to=gettext_noop("edit posts"))
     occurrence = selectors.occurrence_of(slot)
     if occurrence is None:
-        raise Http404("This post is not part of a series.")
+        raise Http404(_("This post is not part of a series."))
     here = reverse("slot", args=[slot.public_id])
     if request.method == "GET":
         try:
@@ -138,14 +163,14 @@ def occurrence_edit(request: HttpRequest, slot_id) -> HttpResponse:
                 series_rules.occurrence_edit_one(
                     occurrence=occurrence, user=request.user, zone=viewer.zone, **form.plan()
                 )
-                return saved(request, slot, "This post saved.", to=here)
+                return saved(request, slot, _("This post saved."), to=here)
             new = series_rules.occurrence_edit_following(
                 occurrence=occurrence, user=request.user, zone=viewer.zone, **form.plan()
             )
             return saved(
                 request,
                 slot,
-                "This and the following posts of the series saved.",
+                _("This and the following posts of the series saved."),
                 to=reverse("series", args=[new.public_id]),
             )
         except Refusal as refusal:

@@ -10,6 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calendar_app.access import deleted_slot_for, slot_for, viewer_for
@@ -54,7 +57,7 @@ def date_picker(request: HttpRequest) -> HttpResponse:
 def slot_new(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request)
     if not viewer.editable_workspace_ids:
-        messages.error(request, "You are not a member of any workspace yet; ask an admin.")
+        messages.error(request, _("You are not a member of any workspace yet; ask an admin."))
         return redirect("home")
     if request.method == "GET":
         initial = {"date": request.GET.get("date") or None}
@@ -73,7 +76,10 @@ def slot_new(request: HttpRequest) -> HttpResponse:
     if slot is None:
         return render_form(request, viewer, form)
     when = timezone.localtime(slot.scheduled_for)
-    text = f"Planned for {when:%a %-d %b, %H:%M} ({viewer.zone.key})."
+    text = _("Planned for %(when)s (%(zone)s).") % {
+        "when": date_format(when, _("D j M, H:i")),
+        "zone": viewer.zone.key,
+    }
     if form.cleaned_data["generate_now"]:
         text += generate_now(slot, request.user)
     # A blank form with a new request key takes the used one's place: on the form's own page
@@ -86,7 +92,7 @@ def slot_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def slot_edit(request: HttpRequest, public_id) -> HttpResponse:
     viewer = viewer_for(request)
-    slot = slot_for(request, public_id, to="edit posts")
+    slot = slot_for(request, public_id, to=gettext_noop("edit posts"))
     try:
         slot.require_editable()
     except Refusal as refusal:
@@ -97,7 +103,7 @@ def slot_edit(request: HttpRequest, public_id) -> HttpResponse:
     form = post_form_for(viewer, data=request.POST)
     if submit(form, viewer, services.slot_update, slot=slot, user=request.user) is None:
         return render_form(request, viewer, form, slot)
-    return saved(request, slot, "Post saved.", to=reverse("slot", args=[slot.public_id]))
+    return saved(request, slot, _("Post saved."), to=reverse("slot", args=[slot.public_id]))
 
 
 @login_required
@@ -127,11 +133,13 @@ def slot_move(request: HttpRequest, public_id) -> HttpResponse:
         return refused(request, refusal, redirect_to=here)
     day = parse_day(request.POST.get("date", ""), showable=False)
     if day is None:
-        return refused(request, Refusal("Drop the card on a day.", status=422), redirect_to=here)
+        return refused(request, Refusal(_("Drop the card on a day."), status=422), redirect_to=here)
     # A drop on an hour of the week grid (#15) names the time too; a day keeps the card's.
     clock = parse_clock(request.POST.get("time", "")) if request.POST.get("time") else None
     if request.POST.get("time") and clock is None:
-        return refused(request, Refusal("Drop the card on an hour.", status=422), redirect_to=here)
+        return refused(
+            request, Refusal(_("Drop the card on an hour."), status=422), redirect_to=here
+        )
     if slot.status == SlotStatus.SCHEDULED:
         # A post already scheduled in Scripe moves there first, with Undo.
         if clock is None:
@@ -143,13 +151,14 @@ def slot_move(request: HttpRequest, public_id) -> HttpResponse:
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=here)
     when = timezone.localtime(slot.scheduled_for)
-    return done(request, f"Moved to {when:%a %-d %b, %H:%M}.", redirect_to=here)
+    moved = _("Moved to %(when)s.") % {"when": date_format(when, _("D j M, H:i"))}
+    return done(request, moved, redirect_to=here)
 
 
 @login_required
 @require_POST
 def slot_delete(request: HttpRequest, public_id) -> HttpResponse:
-    slot = slot_for(request, public_id, to="delete posts")
+    slot = slot_for(request, public_id, to=gettext_noop("delete posts"))
     try:
         services.slot_delete(slot=slot)
     except Refusal as refusal:
@@ -168,14 +177,14 @@ def slot_restore(request: HttpRequest, public_id) -> HttpResponse:
     viewer = viewer_for(request)
     slot = deleted_slot_for(viewer, public_id)
     if slot is None:
-        return refused(request, Refusal("Nothing to undo.", status=404), redirect_to="/")
-    viewer.require(Role.EDITOR, slot.workspace_id, "restore posts")
+        return refused(request, Refusal(_("Nothing to undo."), status=404), redirect_to="/")
+    viewer.require(Role.EDITOR, slot.workspace_id, gettext_noop("restore posts"))
     try:
         services.slot_restore(slot=slot)
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=month_of(slot))
     here = reverse("slot", args=[slot.public_id])
-    return done(request, "Post restored.", redirect_to=here, response=HttpResponse(""))
+    return done(request, _("Post restored."), redirect_to=here, response=HttpResponse(""))
 
 
 @login_required

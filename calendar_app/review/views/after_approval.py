@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -60,13 +61,17 @@ def reschedule(request: HttpRequest, slot, *, day, clock) -> HttpResponse:
 @login_required
 @require_POST
 def slot_reschedule(request: HttpRequest, public_id) -> HttpResponse:
-    slot = slot_for(request, public_id, to="change scheduled posts", role=Role.MANAGER)
+    slot = slot_for(
+        request, public_id, to=gettext_noop("change scheduled posts"), role=Role.MANAGER
+    )
     day = parse_day(request.POST.get("date", ""), showable=False)
     return reschedule(request, slot, day=day, clock=parse_clock(request.POST.get("time", "")))
 
 
 def _act(request: HttpRequest, public_id, action) -> HttpResponse:
-    slot = slot_for(request, public_id, to="change scheduled posts", role=Role.MANAGER)
+    slot = slot_for(
+        request, public_id, to=gettext_noop("change scheduled posts"), role=Role.MANAGER
+    )
     try:
         changed = action(slot)
     except Refusal as refusal:

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -127,6 +128,6 @@ def guest_comment(request: HttpRequest, token: str) -> HttpResponse:
         guests.guest_comment(
             link=link, name=request.POST.get("name"), text=request.POST.get("text")
         )
-        return "Thank you: your comment was sent to the team."
+        return _("Thank you: your comment was sent to the team.")
 
     return _act(request, token, "comment", comment)

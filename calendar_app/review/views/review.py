@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -49,7 +51,7 @@ def _render(
 ) -> HttpResponse:
     viewer: Viewer = viewer_for(request)
     if not viewer.managed_workspace_ids:
-        raise PermissionDenied("Only a manager can review drafts.")
+        raise PermissionDenied(_("Only a manager can review drafts."))
     filters = ReviewFilters.of(request.GET)
     screen = review_screen(viewer, filters, selected_id=selected_id, after=after)
     filter_query = filters.query()
@@ -107,7 +109,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _act(request: HttpRequest, public_id, action) -> HttpResponse:
-    slot = slot_for(request, public_id, to="review drafts", role=Role.MANAGER)
+    slot = slot_for(request, public_id, to=gettext_noop("review drafts"), role=Role.MANAGER)
     position = (slot.scheduled_for, slot.pk)
     here = _here(request, slot)
     try:
@@ -203,7 +205,7 @@ def review_new_time(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def slot_comment(request: HttpRequest, public_id) -> HttpResponse:
     """Any member may comment on a slot; the comment joins its activity trail."""
-    slot = slot_for(request, public_id, to="comment")
+    slot = slot_for(request, public_id, to=gettext_noop("comment"))
     errors = {}
     try:
         review.slot_comment(slot=slot, user=request.user, text=request.POST.get("text"))
@@ -226,7 +228,7 @@ def slot_comment(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def review_share(request: HttpRequest, public_id) -> HttpResponse:
     """A review link for a client: made here, its address shown once (only its hash is kept)."""
-    slot = slot_for(request, public_id, to="share drafts", role=Role.MANAGER)
+    slot = slot_for(request, public_id, to=gettext_noop("share drafts"), role=Role.MANAGER)
     here = _here(request, slot)
     try:
         _link, token = guests.link_create(
@@ -236,7 +238,7 @@ def review_share(request: HttpRequest, public_id) -> HttpResponse:
         return refused(request, refusal, redirect_to=here)
     url = request.build_absolute_uri(reverse("guest_review", args=[token]))
     if not request.htmx:
-        messages.success(request, f"Review link (shown only now): {url}")
+        messages.success(request, _("Review link (shown only now): %(url)s") % {"url": url})
         return redirect(here)
     return _render(request, selected_id=slot.public_id, shared_url=url, message="Link created.")
 
@@ -247,9 +249,11 @@ def review_share_revoke(request: HttpRequest, public_id) -> HttpResponse:
     """Revokes a review link: its address answers 404 from now on."""
     viewer = viewer_for(request)
     link = review_link_for(viewer, public_id)
-    slot = slot_for(request, link.slot.public_id, to="share drafts", role=Role.MANAGER)
+    slot = slot_for(
+        request, link.slot.public_id, to=gettext_noop("share drafts"), role=Role.MANAGER
+    )
     guests.link_revoke(link=link)
     if not request.htmx:
-        messages.success(request, "Review link revoked.")
+        messages.success(request, _("Review link revoked."))
         return redirect(_here(request, slot))
     return _render(request, selected_id=slot.public_id, message="Review link revoked.")

@@ -27,3 +27,36 @@ def test_an_unknown_zone_is_refused_next_to_the_field(client, team):
 
 def test_settings_need_login(client):
     assert client.get("/settings/").status_code == 302
+
+
+def test_a_user_picks_a_language_and_pages_use_it(client, team):
+    client.force_login(team.editor)
+    response = client.post("/settings/", {"time_zone": "", "language": "de"}, follow=True)
+    page = response.content.decode()
+    assert Profile.objects.get(user=team.editor).language == "de"
+    assert '<html lang="de">' in page
+    assert response.headers["Content-Language"] == "de"
+    # Their choice beats the browser's.
+    response = client.get("/calendar/2026/10/", headers={"Accept-Language": "en"})
+    assert '<html lang="de">' in response.content.decode()
+    assert "Oktober 2026" in response.content.decode()
+
+
+def test_without_a_choice_the_browser_language_is_used(client, team):
+    client.force_login(team.editor)
+    response = client.get("/calendar/2026/10/", headers={"Accept-Language": "de-DE,de;q=0.9"})
+    assert '<html lang="de">' in response.content.decode()
+    response = client.get("/calendar/2026/10/", headers={"Accept-Language": "fr, en;q=0.5"})
+    assert '<html lang="en">' in response.content.decode()
+
+
+def test_the_login_page_follows_the_browser(client):
+    response = client.get("/accounts/login/", headers={"Accept-Language": "de"})
+    assert '<html lang="de">' in response.content.decode()
+
+
+def test_an_unknown_language_is_refused_next_to_the_field(client, team):
+    client.force_login(team.editor)
+    response = client.post("/settings/", {"time_zone": "", "language": "xx"})
+    assert "Select a valid choice" in response.content.decode()
+    assert not Profile.objects.filter(user=team.editor).exists()

@@ -145,13 +145,14 @@ def test_a_card_cached_before_a_deploy_that_changes_its_words_is_not_served(
     from pathlib import Path
 
     from django.core.cache import cache
+    from django.utils import translation
 
     from calendar_app.templatetags import cards
 
     slot = team.slot(when)
     cached = PlannedSlot.objects.for_cards().get(pk=slot.pk)
     cards.render_cards([cached], viewer=viewer_of(team.editor))
-    key = cards.card_key(cached, timezone.get_current_timezone_name(), "en-us")
+    key = cards.card_key(cached, timezone.get_current_timezone_name(), translation.get_language())
     # A deploy whose models package words a status differently (in whichever of its modules).
     package = Path(cards.models_module.__file__).parent
     for module in package.glob("*.py"):
@@ -161,11 +162,17 @@ def test_a_card_cached_before_a_deploy_that_changes_its_words_is_not_served(
     try:
         monkeypatch.setattr(cards.models_module, "__file__", str(tmp_path / "__init__.py"))
         cards._template_version.cache_clear()
-        assert cards.card_key(cached, timezone.get_current_timezone_name(), "en-us") != key
+        assert (
+            cards.card_key(cached, timezone.get_current_timezone_name(), translation.get_language())
+            != key
+        )
     finally:
         monkeypatch.undo()
         cards._template_version.cache_clear()
-    assert cards.card_key(cached, timezone.get_current_timezone_name(), "en-us") == key
+    assert (
+        cards.card_key(cached, timezone.get_current_timezone_name(), translation.get_language())
+        == key
+    )
     assert cache.get(key) is not None or key in cards._RECENT
 
 
