@@ -55,9 +55,9 @@ class ScripeProblem(NamedTuple):
 # One sentence per role rather than a role word spliced in: German capitalises and inflects
 # the role noun. The English wording is what it always was.
 ONLY_ROLE_CAN = {
-    Role.EDITOR: gettext_noop("Only a editor can %(action)s."),
+    Role.EDITOR: gettext_noop("Only an editor can %(action)s."),
     Role.MANAGER: gettext_noop("Only a manager can %(action)s."),
-    Role.ADMIN: gettext_noop("Only a admin can %(action)s."),
+    Role.ADMIN: gettext_noop("Only an admin can %(action)s."),
 }
 
 
