@@ -4,7 +4,9 @@ the repository."""
 
 from __future__ import annotations
 
+import io
 import math
+import os
 import struct
 import wave
 from pathlib import Path
@@ -24,11 +26,22 @@ def write_wav(path: Path, *, seconds: int = 6, rate: int = 8000) -> Path:
         level = 0.3 + 0.2 * math.sin(2 * math.pi * n / rate / 1.5)
         sample = int(12000 * level * math.sin(2 * math.pi * 220 * n / rate))
         frames += struct.pack("<h", sample)
-    with wave.open(str(path), "wb") as audio:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as audio:
         audio.setnchannels(1)
         audio.setsampwidth(2)
         audio.setframerate(rate)
         audio.writeframes(bytes(frames))
+    return _write_whole(path, buffer.getvalue())
+
+
+def _write_whole(path: Path, content: bytes) -> Path:
+    """Writes the file so that a reader never sees it half written: the demo's files live in
+    one shared temporary folder, and two `seed_demo` runs (parallel tests, two checkouts) may
+    write and read them at once."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_bytes(content)
+    os.replace(partial, path)
     return path
 
 
@@ -63,5 +76,4 @@ def write_pdf(path: Path, text: str = DEMO_TEXT) -> Path:
     out += (
         f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     )
-    path.write_bytes(bytes(out))
-    return path
+    return _write_whole(path, bytes(out))

@@ -220,7 +220,9 @@ class TwoFactorEnrolmentMiddleware:
     The account pages (enrolment itself, log-out) and a guest review link stay open. API and
     MCP requests carry a token, not a session, so they are never signed in here."""
 
-    OPEN_PREFIXES = ("/accounts/", "/r/")
+    # The account pages, a guest's review link, and the scripts' German sentences (/jsi18n/:
+    # the enrolment pages load them too; redirected, they came back as HTML the browser refused).
+    OPEN_PREFIXES = ("/accounts/", "/r/", "/jsi18n/")
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -10,6 +10,7 @@ follows the Scripe it was started with (`SCRIPE_API_BASE_URL`, e.g. another sand
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from datetime import time as clock
@@ -195,8 +196,11 @@ class Command(BaseCommand):
         if not projects or Source.objects.filter(workspace=workspace).exists():
             return
         project = self._scheduled(projects)
-        copy = folder / "founder-memo.upload"
-        copy.write_bytes(recording.read_bytes())
+        # A copy of its own (the source takes it over), never another run's half-written one.
+        handle, name = tempfile.mkstemp(dir=folder, suffix=".upload")
+        with os.fdopen(handle, "wb") as copy_file:
+            copy_file.write(recording.read_bytes())
+        copy = Path(name)
         sources.source_create_file(
             user=editor,
             project=project,

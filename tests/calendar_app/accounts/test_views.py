@@ -50,7 +50,7 @@ def test_without_a_choice_the_browser_language_is_used(client, team):
     assert '<html lang="en">' in response.content.decode()
 
 
-def test_the_login_page_follows_the_browser(client):
+def test_the_login_page_follows_the_browser(client, db):
     response = client.get("/accounts/login/", headers={"Accept-Language": "de"})
     assert '<html lang="de">' in response.content.decode()
 
