@@ -91,3 +91,19 @@ def test_a_person_signs_out_their_other_sessions(browser, live_server, team):
         phone.wait_for_url(f"{journey.url}/accounts/login/?next=/")
     finally:
         journey.finish()
+
+
+@pytest.mark.browser
+def test_the_team_table_shows_names_and_addresses_as_written(browser, live_server, team):
+    # A row's header is data: upper-casing it showed "NINA@EXAMPLE.COM", not the address.
+    journey = Journey(browser, live_server, team, None, "team_row_headers")
+    try:
+        page = journey.page_for(team.admin)
+        page.goto(f"{journey.url}/team/")
+        row_header = page.locator("#team-members tbody th").first
+        expect(row_header).to_be_visible()
+        assert row_header.evaluate("th => getComputedStyle(th).textTransform") == "none"
+        column_title = page.locator("#team-members thead th").first
+        assert column_title.evaluate("th => getComputedStyle(th).textTransform") == "uppercase"
+    finally:
+        journey.finish()
