@@ -107,3 +107,21 @@ def test_the_team_table_shows_names_and_addresses_as_written(browser, live_serve
         assert column_title.evaluate("th => getComputedStyle(th).textTransform") == "uppercase"
     finally:
         journey.finish()
+
+
+@pytest.mark.browser
+def test_the_sections_of_the_settings_and_team_pages_stand_apart(browser, live_server, team):
+    # The sign-in, sessions and single sign-on sections were drawn edge to edge.
+    journey = Journey(browser, live_server, team, None, "sections_apart")
+    try:
+        page = journey.page_for(team.admin)
+        for path in ("/settings/", "/team/"):
+            page.goto(f"{journey.url}{path}")
+            gaps = page.evaluate(
+                """() => [...document.querySelectorAll("main > .card + .card")].map(
+                    card => card.getBoundingClientRect().top
+                        - card.previousElementSibling.getBoundingClientRect().bottom)"""
+            )
+            assert gaps and min(gaps) >= 12, f"{path}: {gaps}"
+    finally:
+        journey.finish()
