@@ -123,3 +123,12 @@ def test_a_mail_server_that_is_down_is_said_so_not_a_server_error(client, erin, 
     response = client.post("/accounts/password/reset/", {"email": "erin@example.com"}, follow=True)
     assert response.status_code == 200
     assert "The email could not be sent just now" in response.content.decode()
+
+
+def test_account_emails_greet_with_the_products_name_not_the_servers_host(client, erin, settings):
+    settings.PRODUCT_NAME = "Scripe Calendar"
+    client.post("/accounts/password/reset/", {"email": "erin@example.com"})
+    (message,) = mail.outbox
+    assert message.body.startswith("Hello from Scripe Calendar!")
+    assert "Thank you for using Scripe Calendar!" in message.body
+    assert "Hello from testserver" not in message.body
