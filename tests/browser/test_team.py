@@ -31,6 +31,8 @@ def test_a_manager_invites_and_the_invitee_joins_from_the_email(
         page.fill("#invite-email", "nina@example")
         page.get_by_role("button", name="Send invitation").click()
         expect(page.locator(".field-error")).to_contain_text("Enter a valid email address.")
+        # Focus is on the field to fix, not back at the top of the page.
+        expect(page.locator("#invite-email")).to_be_focused()
 
         page.fill("#invite-email", "nina@example.com")
         page.select_option("#invite-role", "manager")
