@@ -119,3 +119,13 @@ document.addEventListener("keydown", (event) => {
     }
   }
 });
+
+// A form sent back with errors (a whole page, e.g. an invitation with a bad address) left
+// focus on <body>: a keyboard or screen-reader user had to find the field to fix. Focus goes
+// to the first field that has an error, unless something else already took focus.
+const firstInvalid = document.querySelector(
+  "main :is(.field-invalid, .field:has(> .field-error)) :is(input:not([type=hidden]), select, textarea)",
+);
+if (firstInvalid && (document.activeElement === document.body || !document.activeElement)) {
+  firstInvalid.focus();
+}

@@ -34,3 +34,15 @@ document.body.addEventListener("htmx:responseError", (event) => {
   toast(text || interpolate(gettext("Something went wrong (%(status)s). Try again."), { status: xhr.status }), "error");
 });
 document.body.addEventListener("htmx:sendError", () => toast(gettext("The server cannot be reached. Check your connection."), "error"));
+
+// A form in a section of a long page (settings: #sign-in, #sessions, #api-tokens) redirects to
+// that section, which scrolls the page's messages at the top out of sight: they float at the
+// top of the screen for a few seconds, where the person is looking, then go back in place.
+window.addEventListener("load", () => {
+  requestAnimationFrame(() => {
+    const banner = document.querySelector(".messages");
+    if (!banner || !location.hash || banner.getBoundingClientRect().bottom > 0) return;
+    banner.classList.add("messages-floating");
+    setTimeout(() => banner.classList.remove("messages-floating"), 8000);
+  });
+});

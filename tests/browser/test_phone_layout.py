@@ -143,3 +143,38 @@ def test_on_a_phone_the_list_and_the_month_show_every_post_whole(browser, live_s
     hour = page.locator(".wg-row:nth-child(3) .wg-hour").bounding_box()
     assert abs(hour["x"] - grid.bounding_box()["x"]) <= 1
     context.close()
+
+
+def test_on_a_phone_the_account_pages_card_keeps_its_margins(browser, live_server, team):
+    # allauth's pages (email, two-factor, password) are one card; it touched the screen's edges
+    # and its title its top border.
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_login", team.admin.username)
+    page.fill("#id_password", "pw")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/accounts/email/")
+    card = page.locator("main").bounding_box()
+    title = page.locator("main h1").first.bounding_box()
+    assert card["x"] >= 8 and card["x"] + card["width"] <= 390 - 8
+    assert title["y"] - card["y"] >= 12 and title["x"] - card["x"] >= 12
+    context.close()
+
+
+def test_on_a_phone_the_team_and_the_sessions_show_every_button(browser, live_server, team):
+    # The members' Change and Remove and the sessions' Sign out sat past the screen's edge.
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_login", team.admin.username)
+    page.fill("#id_password", "pw")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    for path, buttons in (("/team/", "#team-members button"), ("/settings/", "#sessions button")):
+        page.goto(live_server.url + path)
+        assert page.locator(buttons).count() > 0
+        assert page.evaluate(CUT, buttons) == [], path
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    context.close()

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from calendar_app.models import Membership, Role, SingleSignOn
+from scripe_integration.crypto import encrypt
 from tests.browser.conftest import Journey
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProvider
 
@@ -60,3 +61,25 @@ def test_a_newcomer_signs_in_with_the_company_provider(
         journey.finish()
         if idp is not None:
             idp.stop()
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_settings_page_of_a_saved_provider_fits(browser, live_server, team):
+    # The redirect URI, one long word, made the page wider than a 390 px screen.
+    SingleSignOn.objects.create(
+        workspace=team.workspace,
+        label="Acme",
+        issuer_url="https://login.example.com/realms/acme",
+        client_id="calendar",
+        client_secret_encrypted=encrypt("s3cret"),
+        allowed_domains="acme.test",
+    )
+    journey = Journey(browser, live_server, team, None, "single_sign_on_phone")
+    try:
+        page = journey.page_for(team.admin)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{journey.url}/settings/sso/{team.workspace.public_id}/")
+        expect(page.locator("#sso-callback")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        journey.finish()

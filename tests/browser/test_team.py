@@ -33,6 +33,8 @@ def test_a_manager_invites_and_the_invitee_joins_from_the_email(
         page.fill("#invite-email", "nina@example")
         page.get_by_role("button", name="Send invitation").click()
         expect(page.locator(".field-error")).to_contain_text("Enter a valid email address.")
+        # Focus is on the field to fix, not back at the top of the page.
+        expect(page.locator("#invite-email")).to_be_focused()
 
         page.fill("#invite-email", "nina@example.com")
         page.select_option("#invite-role", "manager")
@@ -87,7 +89,9 @@ def test_a_person_signs_out_their_other_sessions(browser, live_server, team):
         expect(rows.first).to_contain_text("(this session)")
         expect(rows.first).to_contain_text("on Linux")
         laptop.get_by_role("button", name="Sign out all other sessions").click()
-        expect(laptop.get_by_text("1 other session signed out.")).to_be_visible()
+        # The page went down to its sessions, past the message at its top: it floats in sight.
+        message = laptop.get_by_text("1 other session signed out.")
+        expect(message).to_be_in_viewport()
         expect(rows).to_have_count(1)
         phone.reload()
         phone.wait_for_url(f"{journey.url}/accounts/login/?next=/")
@@ -153,5 +157,39 @@ def test_an_invited_manager_joins_enrols_totp_and_signs_back_in_with_a_code(
         maria.wait_for_url(f"{journey.url}/")
         expect(maria.get_by_role("link", name="Team")).to_be_visible()  # a manager's nav
         assert Membership.objects.get(user__email="maria@example.com").role == "manager"
+    finally:
+        journey.finish()
+
+
+@pytest.mark.browser
+def test_the_team_table_shows_names_and_addresses_as_written(browser, live_server, team):
+    # A row's header is data: upper-casing it showed "NINA@EXAMPLE.COM", not the address.
+    journey = Journey(browser, live_server, team, None, "team_row_headers")
+    try:
+        page = journey.page_for(team.admin)
+        page.goto(f"{journey.url}/team/")
+        row_header = page.locator("#team-members tbody th").first
+        expect(row_header).to_be_visible()
+        assert row_header.evaluate("th => getComputedStyle(th).textTransform") == "none"
+        column_title = page.locator("#team-members thead th").first
+        assert column_title.evaluate("th => getComputedStyle(th).textTransform") == "uppercase"
+    finally:
+        journey.finish()
+
+
+@pytest.mark.browser
+def test_the_sections_of_the_settings_and_team_pages_stand_apart(browser, live_server, team):
+    # The sign-in, sessions and single sign-on sections were drawn edge to edge.
+    journey = Journey(browser, live_server, team, None, "sections_apart")
+    try:
+        page = journey.page_for(team.admin)
+        for path in ("/settings/", "/team/"):
+            page.goto(f"{journey.url}{path}")
+            gaps = page.evaluate(
+                """() => [...document.querySelectorAll("main > .card + .card")].map(
+                    card => card.getBoundingClientRect().top
+                        - card.previousElementSibling.getBoundingClientRect().bottom)"""
+            )
+            assert gaps and min(gaps) >= 12, f"{path}: {gaps}"
     finally:
         journey.finish()

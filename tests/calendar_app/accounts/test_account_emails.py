@@ -123,3 +123,26 @@ def test_a_mail_server_that_is_down_is_said_so_not_a_server_error(client, erin, 
     response = client.post("/accounts/password/reset/", {"email": "erin@example.com"}, follow=True)
     assert response.status_code == 200
     assert "The email could not be sent just now" in response.content.decode()
+
+
+def test_account_emails_greet_with_the_products_name_not_the_servers_host(client, erin, settings):
+    settings.PRODUCT_NAME = "Scripe Calendar"
+    client.post("/accounts/password/reset/", {"email": "erin@example.com"})
+    (message,) = mail.outbox
+    assert message.body.startswith("Hello from Scripe Calendar!")
+    assert "Thank you for using Scripe Calendar!" in message.body
+    assert "Hello from testserver" not in message.body
+
+
+def test_allauths_pages_make_the_submit_the_primary_button_and_cancel_a_plain_one(client, erin):
+    # A submit without tags came out plain and allauth's Cancel (tagged "primary") blue.
+    client.post("/accounts/password/reset/", {"email": "erin@example.com"})
+    (message,) = mail.outbox
+    form = client.get(link_in(message), follow=True).content.decode()
+    submit = re.search(r'<button class="([^"]*)"[^>]*name="action"', form)
+    assert submit and "button-primary" in submit.group(1)
+    cancel = re.search(r'<button class="([^"]*)" form="logout-from-stage"', form)
+    assert cancel is None or "button-primary" not in cancel.group(1)
+    client.force_login(erin)
+    page = client.get("/accounts/email/").content.decode()
+    assert re.search(r'<button class="button button-primary" name="action_add"', page)
