@@ -218,11 +218,32 @@ def invitation_by_secret(secret: str) -> Invitation:
     return invitation
 
 
+def address_owned(*, user, email: str) -> bool:
+    """Whether the invited address is this person's: their account's email or one of their
+    verified addresses."""
+    email = (email or "").strip().lower()
+    return (user.email or "").lower() == email or EmailAddress.objects.filter(
+        user=user, email__iexact=email, verified=True
+    ).exists()
+
+
 def invitation_accept(*, invitation: Invitation, user) -> Membership:
     """Makes `user` a member of the invitation's workspace with its role, once: the state
     moves pending → accepted with a conditional UPDATE that also checks the expiry, so a link
     used twice (or a revoke a moment before) makes no second member. A person already in the
-    workspace keeps the higher of the two roles."""
+    workspace keeps the higher of the two roles.
+
+    Only the invited address's owner accepts: a forwarded link (or one read over a shoulder)
+    must not let another account in, nor raise a member's role."""
+    if not address_owned(user=user, email=invitation.email):
+        raise Refusal(
+            _(
+                "This invitation is for %(email)s, not for the account you are logged in with. "
+                "Log out and open the link again, or ask for an invitation to your own address."
+            )
+            % {"email": invitation.email},
+            status=403,
+        )
     now = timezone.now()
     with transaction.atomic():
         claimed = Invitation.objects.filter(

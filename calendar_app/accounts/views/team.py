@@ -219,7 +219,11 @@ def invitation_page(request: HttpRequest, token: str) -> HttpResponse:
     context = {"invitation": invitation, "token": token}
     response = None
     if user.is_authenticated:
-        if request.method == "POST":
+        if not invitations.address_owned(user=user, email=invitation.email):
+            # Someone else's invitation: no Join button (the service refuses it too).
+            context["status"] = 403
+            context["not_yours"] = True
+        elif request.method == "POST":
             response = _accept(request, invitation, user)
     elif invitations.account_exists(invitation.email):
         context["sign_in_url"] = f"{reverse('login')}?next={request.path}"

@@ -146,9 +146,34 @@ def test_accepting_makes_the_membership_once(team, mailoutbox):
     membership = invitations.invitation_accept(invitation=invitation, user=newcomer)
     assert (membership.workspace, membership.role) == (team.workspace, "manager")
     with pytest.raises(invitations.InvitationGone) as gone:
-        invitations.invitation_accept(invitation=invitation, user=team.outsider)
+        invitations.invitation_accept(invitation=invitation, user=newcomer)
     assert gone.value.reason == "accepted"
+    assert Membership.objects.filter(user=newcomer, workspace=team.workspace).count() == 1
+
+
+def test_only_the_invited_address_accepts(team, mailoutbox):
+    # A forwarded admin invitation must not let another account in, nor raise a member's role.
+    invitation, _ = invite(team, mailoutbox, by=team.admin, email="nina@example.com", role="admin")
+    with pytest.raises(Refusal) as refused:
+        invitations.invitation_accept(invitation=invitation, user=team.editor)
+    assert "This invitation is for nina@example.com" in str(refused.value)
+    assert Membership.objects.get(user=team.editor, workspace=team.workspace).role == "editor"
+    invitation.refresh_from_db()
+    assert invitation.state == "pending"
+
+
+def test_another_signed_in_account_is_told_to_log_out_and_cannot_join(client, team, mailoutbox):
+    _, path = invite(team, mailoutbox, email="nina@example.com", role="manager")
+    client.force_login(team.outsider)
+    page = client.get(path)
+    assert page.status_code == 403
+    body = page.content.decode()
+    assert "but this invitation is for nina@example.com" in body
+    assert "Join Acme" not in body.split("</h1>", 1)[1]  # the heading names it; no button
+    response = client.post(path)
+    assert response.status_code == 403
     assert not Membership.objects.filter(user=team.outsider, workspace=team.workspace).exists()
+    assert Invitation.objects.get(email="nina@example.com").state == "pending"
 
 
 def test_an_expired_invitation_cannot_be_accepted(team, mailoutbox):
@@ -157,8 +182,9 @@ def test_an_expired_invitation_cannot_be_accepted(team, mailoutbox):
         with pytest.raises(invitations.InvitationGone) as gone:
             invitations.invitation_by_secret(path.split("/")[2])
         assert gone.value.reason == "expired"
+        nina = get_user_model().objects.create_user("nina", email="nina@example.com")
         with pytest.raises(invitations.InvitationGone):
-            invitations.invitation_accept(invitation=invitation, user=team.outsider)
+            invitations.invitation_accept(invitation=invitation, user=nina)
 
 
 def test_single_sign_on_accepts_the_pending_invitations_of_its_email(team, mailoutbox):
