@@ -205,6 +205,12 @@ def sso_settings(request: HttpRequest, public_id) -> HttpResponse:
             else:
                 messages.success(request, _("Single sign-on is saved."))
                 return redirect("sso_settings", public_id=workspace.public_id)
+        if form.cleaned_data.get("client_secret") and "client_secret" not in form.errors:
+            # A secret is never sent back to the browser: say so, or it seems lost.
+            form.add_error(
+                "client_secret",
+                _("Type the client secret again: it is not shown back, and nothing was saved."),
+            )
         status = 422
     else:
         initial = {"label": workspace.name}

@@ -80,6 +80,16 @@ def test_bad_input_is_shown_next_to_each_field_and_nothing_is_saved(client, team
     assert not SingleSignOn.objects.exists()
 
 
+def test_a_typed_secret_refused_with_another_field_is_asked_for_again(client, team):
+    client.force_login(team.admin)
+    response = client.post(url(team), form(allowed_domains=""))
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert SECRET not in page
+    assert "Type the client secret again: it is not shown back" in page
+    assert not SingleSignOn.objects.exists()
+
+
 def test_sso_only_needs_single_sign_on_on(client, team):
     client.force_login(team.admin)
     response = client.post(url(team), form(enabled="", sso_only="on"))
