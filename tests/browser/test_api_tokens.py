@@ -54,7 +54,7 @@ def test_a_person_makes_a_token_uses_it_and_revokes_it(browser, live_server, tea
         assert page.locator(".token-row").count() == 1
         assert secret not in page.content()
         page.get_by_role("button", name="Revoke Spreadsheet sync").click()
-        page.get_by_text("Token 'Spreadsheet sync' revoked; it no longer works.").wait_for()
+        page.get_by_text("Token “Spreadsheet sync” revoked; it no longer works.").wait_for()
         assert "Revoked" in page.locator(".token-row", has_text="Spreadsheet sync").inner_text()
         assert httpx.get(posts, headers=bearer).status_code == 401
     finally:

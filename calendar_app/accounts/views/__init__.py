@@ -152,9 +152,11 @@ def api_token_revoke(request: HttpRequest, public_id) -> HttpResponse:
     """Revokes a token of one's own, or, for an admin, of their workspace: it stops at once."""
     token = token_for(viewer_for(request), public_id)
     if tokens.token_revoke(token=token):
-        messages.success(request, f"Token {token.name!r} revoked; it no longer works.")
+        messages.success(
+            request, _("Token “%(name)s” revoked; it no longer works.") % {"name": token.name}
+        )
     else:
-        messages.info(request, f"Token {token.name!r} was already revoked.")
+        messages.info(request, _("Token “%(name)s” was already revoked.") % {"name": token.name})
     return redirect(reverse("settings") + "#api-tokens")
 
 
