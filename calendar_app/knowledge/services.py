@@ -96,7 +96,7 @@ def _scripe_takes_it(workspace: Workspace) -> None:
         )
     if connection.spend_cap_reached_until is not None:
         # Scripe would answer 402 until its UTC day ends: say so now, send nothing.
-        raise Refusal(spend_cap_sentence(connection).replace("generate after", "add it after"))
+        raise Refusal(spend_cap_sentence(connection, then=_("add it after that")))
 
 
 def knowledge_add_file(
