@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.access import Viewer, viewer_of
 from calendar_app.core.refusals import Refusal
@@ -56,28 +57,33 @@ def token_create(
     problems: dict[str, str] = {}
     name = " ".join((name or "").split())
     if not name:
-        problems["name"] = "Give the token a name, such as the tool that will use it."
+        problems["name"] = _("Give the token a name, such as the tool that will use it.")
     elif len(name) > NAME_MAX:
-        problems["name"] = f"Keep the name to {NAME_MAX} characters."
+        problems["name"] = _("Keep the name to %(max)s characters.") % {"max": NAME_MAX}
     chosen = [s for s in Scope.values if s in set(scopes or ())]
     unknown = set(scopes or ()) - set(Scope.values)
     if membership is None:
-        problems["workspace"] = "Pick one of your workspaces."
+        problems["workspace"] = _("Pick one of your workspaces.")
     elif unknown:
-        problems["scopes"] = "Pick scopes from the list."
+        problems["scopes"] = _("Pick scopes from the list.")
     elif not chosen:
-        problems["scopes"] = "Pick at least one scope; read lets it see the plan."
+        problems["scopes"] = _("Pick at least one scope; read lets it see the plan.")
     else:
         allowed = scopes_allowed(membership.role)
         above = [s for s in chosen if s not in allowed]
         if above:
             role = membership.get_role_display().lower()
-            problems["scopes"] = (
-                f"As {'an' if role[0] in 'aeiou' else 'a'} {role} you can give a token only "
-                f"{', '.join(allowed)}; not {', '.join(above)}."
-            )
+            if role[0] in "aeiou":
+                said = _("As an %(role)s you can give a token only %(allowed)s; not %(above)s.")
+            else:
+                said = _("As a %(role)s you can give a token only %(allowed)s; not %(above)s.")
+            problems["scopes"] = said % {
+                "role": role,
+                "allowed": ", ".join(allowed),
+                "above": ", ".join(above),
+            }
     if expires_in_days not in EXPIRY_DAYS:
-        problems["expires_in_days"] = "Pick one of the expiry choices."
+        problems["expires_in_days"] = _("Pick one of the expiry choices.")
     if problems:
         raise Refusal(fields=problems)
     secret = PREFIX + secrets.token_urlsafe(32)

@@ -7,6 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from calendar_app.insights import selectors as insights
 from calendar_app.pipeline.spend import Spend, utc_midnight
 
@@ -75,10 +79,14 @@ def stacked_bars(
             rects.append(
                 Rect(x, y, round(bar, 1), round(frame.y(bottom) - y, 1), classes[index], "")
             )
-            rects[-1].title = f"Week of {week.day} {week:%b}: {value:g} {label.lower()}"
+            rects[-1].title = _("Week of %(week)s: %(value)s %(what)s") % {
+                "week": _day(week),
+                "value": f"{value:g}",
+                "what": label.lower(),
+            }
             bottom = top
         if n % 2 == 0 or slot >= 48:
-            labels.append({"x": round(x + bar / 2, 1), "text": f"{week.day} {week:%b}"})
+            labels.append({"x": round(x + bar / 2, 1), "text": _day(week)})
     now_x = None
     if stacks.this_week in stacks.weeks:
         now_x = round(frame.LEFT + stacks.weeks.index(stacks.this_week) * slot, 1)
@@ -108,13 +116,13 @@ def duration_lines(outcomes: insights.Outcomes, *, width=420, height=150) -> dic
         x = round(frame.LEFT + n * slot + slot / 2, 1)
         lines["median"].append((x, frame.y(d.median)))
         lines["p90"].append((x, frame.y(d.p90)))
-        when = f"Week of {week.day} {week:%b}"
+        when = _("Week of %(week)s") % {"week": _day(week)}
         dots.append(
             {
                 "x": x,
                 "y": frame.y(d.p90),
                 "cls": "dot-p90",
-                "title": f"{when}: p90 {duration(d.p90)}",
+                "title": _("%(when)s: p90 %(p90)s") % {"when": when, "p90": duration(d.p90)},
             }
         )
         dots.append(
@@ -122,11 +130,12 @@ def duration_lines(outcomes: insights.Outcomes, *, width=420, height=150) -> dic
                 "x": x,
                 "y": frame.y(d.median),
                 "cls": "dot-median",
-                "title": f"{when}: median {duration(d.median)} ({d.count} written)",
+                "title": _("%(when)s: median %(median)s (%(count)s written)")
+                % {"when": when, "median": duration(d.median), "count": d.count},
             }
         )
     labels = [
-        {"x": round(frame.LEFT + n * slot + slot / 2, 1), "text": f"{week.day} {week:%b}"}
+        {"x": round(frame.LEFT + n * slot + slot / 2, 1), "text": _day(week)}
         for n, week in enumerate(weeks)
     ]
     return {
@@ -159,10 +168,17 @@ def turnaround_bars(turnarounds: insights.Turnarounds, *, width=420) -> dict:
                 "overall": person is turnarounds.overall,
                 "width": round((median or 0) * scale, 1),
                 "p90_x": round(left + (p90 or 0) * scale, 1) if p90 is not None else None,
-                "title": (
-                    f"{person.who}: {person.decisions} decisions, median "
-                    f"{duration(person.median)}, p90 {duration(person.p90)}"
-                ),
+                "title": ngettext(
+                    "%(who)s: %(n)s decision, median %(median)s, p90 %(p90)s",
+                    "%(who)s: %(n)s decisions, median %(median)s, p90 %(p90)s",
+                    person.decisions,
+                )
+                % {
+                    "who": person.who,
+                    "n": person.decisions,
+                    "median": duration(person.median),
+                    "p90": duration(person.p90),
+                },
             }
         )
     axis = [{"x": round(left + t * scale, 1), "label": f"{t:g} h"} for t in ticks]
@@ -191,10 +207,26 @@ def project_rows(chart: insights.ProjectWeeks, *, width=760) -> dict:
             scheduled = chart.scheduled.get((project.pk, week))
             x = round(left + m * slot + (slot - bar) / 2, 1)
             base = top + row - 8
-            title = f"{project.name}, week of {week.day} {week:%b}: {planned} planned, "
-            title += f"{published} published"
-            if scheduled is not None:
-                title += f", {scheduled} on the schedule"
+            figures = {
+                "project": project.name,
+                "week": _day(week),
+                "planned": planned,
+                "published": published,
+                "scheduled": scheduled,
+            }
+            if scheduled is None:
+                title = (
+                    _("%(project)s, week of %(week)s: %(planned)s planned, %(published)s published")
+                    % figures
+                )
+            else:
+                title = (
+                    _(
+                        "%(project)s, week of %(week)s: %(planned)s planned, %(published)s "
+                        "published, %(scheduled)s on the schedule"
+                    )
+                    % figures
+                )
             cells.append(
                 {
                     "x": x,
@@ -220,7 +252,7 @@ def project_rows(chart: insights.ProjectWeeks, *, width=760) -> dict:
         rows.append({"name": project.name, "text_y": top + row / 2 + 4, "cells": cells})
     height = 8 + row * max(1, len(chart.projects)) + 24
     labels = [
-        {"x": round(left + m * slot + slot / 2, 1), "text": f"{week.day} {week:%b}"}
+        {"x": round(left + m * slot + slot / 2, 1), "text": _day(week)}
         for m, week in enumerate(chart.weeks)
         if m % 2 == 0
     ]
@@ -277,7 +309,7 @@ def burn_down(spend: Spend, *, width=420, height=200) -> dict | None:
 def outcome_classes(outcomes: insights.Outcomes) -> list[str]:
     """Written green, each failure reason its own red or orange, cancelled grey."""
     classes, failed = [], 0
-    for key, _ in outcomes.stacks.series:
+    for key, _series in outcomes.stacks.series:
         if key.startswith("failed:"):
             classes.append(f"o-failed{failed}")
             failed += 1
@@ -294,3 +326,8 @@ def duration(seconds: float | None) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{round(seconds / 3600, 1):g} h"
+
+
+def _day(week) -> str:
+    """A week's first day as the axis and the tooltips name it ("7 Dec"; "7. Dez")."""
+    return date_format(week, _("j M"))

@@ -30,7 +30,9 @@ from datetime import date, datetime, time
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
@@ -92,7 +94,7 @@ LANGUAGE_NAMES = {
 }
 FALSE_WORDS = {"", "no", "false", "0", "n", "nein", "non"}
 
-DATE_POLICY = "dates day first (31.12.2026 or 31/12/2026) or ISO (2026-12-31)"
+DATE_POLICY = gettext_lazy("dates day first (31.12.2026 or 31/12/2026) or ISO (2026-12-31)")
 ISO_DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
 DAY_FIRST = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
 CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
@@ -186,21 +188,29 @@ def decode(data: bytes) -> str:
     """The file's text: UTF-8 with or without a byte-order mark, within the size limit."""
     if len(data) > MAX_BYTES:
         raise FileProblem(
-            f"The file is {len(data):,} bytes; the limit is {MAX_BYTES:,} bytes "
-            f"(and {MAX_ROWS:,} rows). Split it into smaller files."
+            _(
+                "The file is %(size)s bytes; the limit is %(max_bytes)s bytes "
+                "(and %(max_rows)s rows). Split it into smaller files."
+            )
+            % {"size": _n(len(data)), "max_bytes": _n(MAX_BYTES), "max_rows": _n(MAX_ROWS)}
         )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileProblem(
-            "The file is UTF-16 text (Excel's “Unicode text”). Save it as “CSV UTF-8 "
-            "(comma delimited)” and upload that."
+            _(
+                "The file is UTF-16 text (Excel's “Unicode text”). Save it as “CSV UTF-8 "
+                "(comma delimited)” and upload that."
+            )
         )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise FileProblem(
-            f"The file is not UTF-8 text (byte {error.start + 1:,} cannot be read). In Excel "
-            "save it as “CSV UTF-8 (comma delimited)”; LibreOffice and Google Sheets write "
-            "UTF-8 when you pick it as the character set."
+            _(
+                "The file is not UTF-8 text (byte %(byte)s cannot be read). In Excel "
+                "save it as “CSV UTF-8 (comma delimited)”; LibreOffice and Google Sheets write "
+                "UTF-8 when you pick it as the character set."
+            )
+            % {"byte": _n(error.start + 1)}
         ) from None
     return text
 
@@ -226,25 +236,31 @@ def _read(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
         header = next(reader, None)
         if header is None or not any(cell.strip() for cell in header):
             raise FileProblem(
-                "The file is empty. Its first line names the columns: "
-                + ", ".join(TEMPLATE_ROWS[0])
-                + "."
+                _("The file is empty. Its first line names the columns: %(columns)s.")
+                % {"columns": ", ".join(TEMPLATE_ROWS[0])}
             )
         names = [ALIASES.get(_column_name(cell), "") for cell in header]
         ignored = [cell.strip() for cell, name in zip(header, names, strict=True) if not name]
         seen = [name for name in names if name]
         doubled = sorted({name for name in seen if seen.count(name) > 1})
         if doubled:
-            raise FileProblem(f"The header names the column {doubled[0]!r} twice.")
+            raise FileProblem(
+                _("The header names the column %(column)s twice.") % {"column": repr(doubled[0])}
+            )
         # A file that queues its posts (#15) needs no dates.
         missing = [n for n in REQUIRED if n not in seen and not (n == "date" and "queue" in seen)]
         if "project" not in seen and "project_id" not in seen:
             missing.insert(1, "project")
         if missing:
             raise FileProblem(
-                "The first line must name the columns; "
-                f"missing: {', '.join(missing)}. Found: {', '.join(h.strip() for h in header)}. "
-                "The template shows every column."
+                _(
+                    "The first line must name the columns; missing: %(missing)s. "
+                    "Found: %(found)s. The template shows every column."
+                )
+                % {
+                    "missing": ", ".join(missing),
+                    "found": ", ".join(h.strip() for h in header),
+                }
             )
         rows = []
         line = reader.line_num + 1
@@ -252,15 +268,19 @@ def _read(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
             if any(cell.strip() for cell in record):
                 if len(rows) == MAX_ROWS:
                     raise FileProblem(
-                        f"The file has more than {MAX_ROWS:,} rows; split it into files of "
-                        f"at most {MAX_ROWS:,} rows."
+                        _(
+                            "The file has more than %(max_rows)s rows; split it into files "
+                            "of at most %(max_rows)s rows."
+                        )
+                        % {"max_rows": _n(MAX_ROWS)}
                     )
                 cells = {name: value for name, value in zip(names, record, strict=False) if name}
                 rows.append((line, cells))
             line = reader.line_num + 1
     except csv.Error as error:
         raise FileProblem(
-            f"Line {reader.line_num:,} cannot be read as CSV ({error}). Check its quotes."
+            _("Line %(line)s cannot be read as CSV (%(error)s). Check its quotes.")
+            % {"line": _n(reader.line_num), "error": error}
         ) from None
     return rows, [name for name in ignored if name]
 
@@ -276,15 +296,20 @@ def parse_date(value: str) -> date:
     elif match := DAY_FIRST.fullmatch(value):
         day, month, year = (int(part) for part in match.groups())
     else:
-        raise ValueError(f"“{value}” is not a date we read: write {DATE_POLICY}.")
+        raise ValueError(
+            _("“%(value)s” is not a date we read: write %(policy)s.")
+            % {"value": value, "policy": DATE_POLICY}
+        )
     try:
         return date(year, month, day)
     except ValueError:
         hint = ""
         if month > 12 and day <= 12 and not ISO_DATE.fullmatch(value):
-            hint = " It looks month first; dates here are read day first."
+            hint = " " + _("It looks month first; dates here are read day first.")
         raise ValueError(
-            f"“{value}” is not a date in the calendar: write {DATE_POLICY}.{hint}"
+            _("“%(value)s” is not a date in the calendar: write %(policy)s.")
+            % {"value": value, "policy": DATE_POLICY}
+            + hint
         ) from None
 
 
@@ -295,7 +320,10 @@ def parse_clock(value: str) -> time:
         hour, minute, second = (int(part or 0) for part in match.groups())
         if hour < 24 and minute < 60 and second < 60:
             return time(hour, minute, second)
-    raise ValueError(f"“{value}” is not a time we read: write it as 24-hour HH:MM, like 09:30.")
+    raise ValueError(
+        _("“%(value)s” is not a time we read: write it as 24-hour HH:MM, like 09:30.")
+        % {"value": value}
+    )
 
 
 def _cell(cells: dict[str, str], name: str) -> str:
@@ -314,7 +342,7 @@ def _project_finder(projects: list[Project]):
     def find(value: str) -> tuple[Project | None, str]:
         value = value.strip()
         if not value:
-            return None, "Name the project (its name or Scripe id)."
+            return None, _("Name the project (its name or Scripe id).")
         if value in by_id:
             return by_id[value], ""
         named = by_name.get(" ".join(value.lower().split()), [])
@@ -322,9 +350,16 @@ def _project_finder(projects: list[Project]):
             return named[0], ""
         if named:
             ids = ", ".join(p.scripe_id for p in named)
-            return None, f"Several projects are called “{value}”; use its Scripe id ({ids})."
-        known = ", ".join(p.name for p in projects[:5]) or "none yet"
-        return None, f"Unknown project “{value[:80]}”: use a project's name or Scripe id ({known})."
+            return None, _(
+                "Several projects are called “%(name)s”; use its Scripe id (%(ids)s)."
+            ) % {
+                "name": value,
+                "ids": ids,
+            }
+        known = ", ".join(p.name for p in projects[:5]) or _("none yet")
+        return None, _(
+            "Unknown project “%(name)s”: use a project's name or Scripe id (%(known)s)."
+        ) % {"name": value[:80], "known": known}
 
     return find
 
@@ -376,8 +411,11 @@ def _label_finder(labels: list[Label]):
                     unknown.append(name)
                 start += 1
         if unknown:
-            known = ", ".join(label.name for label in labels[:8]) or "none yet"
-            return found, f"Unknown label “{unknown[0][:60]}” (this workspace has: {known})."
+            known = ", ".join(label.name for label in labels[:8]) or _("none yet")
+            return found, _("Unknown label “%(name)s” (this workspace has: %(known)s).") % {
+                "name": unknown[0][:60],
+                "known": known,
+            }
         return found, ""
 
     return find
@@ -414,14 +452,16 @@ def _check_row(row: Row, *, find_project, find_labels, first_free, zone: zoneinf
         try:
             row.zone = zoneinfo.ZoneInfo(zone_name)
         except (ValueError, zoneinfo.ZoneInfoNotFoundError):
-            parsed["time"] = f"Unknown time zone “{zone_name[:60]}”: use a name like Europe/Berlin."
+            parsed["time"] = _("Unknown time zone “%(zone)s”: use a name like Europe/Berlin.") % {
+                "zone": zone_name[:60]
+            }
 
     day_text, clock_text = _cell(cells, "date").strip(), _cell(cells, "time").strip()
     if " " in day_text and not clock_text:
         # A spreadsheet that wrote one date-and-time cell.
         day_text, clock_text = day_text.split(" ", 1)
     if not day_text:
-        parsed["date"] = f"Give a date: {DATE_POLICY}."
+        parsed["date"] = _("Give a date: %(policy)s.") % {"policy": DATE_POLICY}
     else:
         try:
             row.day = parse_date(day_text)
@@ -434,14 +474,17 @@ def _check_row(row: Row, *, find_project, find_labels, first_free, zone: zoneinf
         except ValueError as error:
             parsed.setdefault("time", str(error))
         if queued:
-            row.warnings.append("The row has a time, so it is planned then, not queued.")
+            row.warnings.append(_("The row has a time, so it is planned then, not queued."))
     elif queued and row.project is not None:
         target = first_free(row.project)
         if target is None:
             parsed.setdefault(
                 "time",
-                f"{row.project.name} has no posting schedule (or its queue is full): give the "
-                "row a time, or set a schedule on its queue page.",
+                _(
+                    "%(project)s has no posting schedule (or its queue is full): give the "
+                    "row a time, or set a schedule on its queue page."
+                )
+                % {"project": row.project.name},
             )
         else:
             # Shown and checked at the queue's first free time; each queued row takes the
@@ -451,7 +494,7 @@ def _check_row(row: Row, *, find_project, find_labels, first_free, zone: zoneinf
             row.zone = row.project.workspace.zone
             parsed.pop("date", None)
     elif not queued:
-        parsed.setdefault("time", "Give a time as 24-hour HH:MM, like 09:30.")
+        parsed.setdefault("time", _("Give a time as 24-hour HH:MM, like 09:30."))
     labels_text = _cell(cells, "labels").strip()
     if labels_text:
         row.labels, problem = find_labels(labels_text)
@@ -501,8 +544,11 @@ def import_preview(*, upload: CsvImport, projects: list[Project], zone) -> Previ
         row.request_key = _request_key(workspace, row)
         earlier = first_by_key.setdefault(row.request_key, number)
         if earlier != number:
-            what = "the same key as" if row.key else "a duplicate of"
-            row.errors.append(f"This row is {what} row {earlier} in this file.")
+            if row.key:
+                said = _("This row is the same key as row %(earlier)s in this file.")
+            else:
+                said = _("This row is a duplicate of row %(earlier)s in this file.")
+            row.errors.append(said % {"earlier": earlier})
         rows.append(row)
     _mark_imported_earlier(workspace, rows)
     return Preview(rows, ignored)
@@ -529,11 +575,13 @@ def _mark_imported_earlier(workspace: Workspace, rows: list[Row]) -> None:
             continue
         if found[hit]:
             row.errors.append(
-                "Already imported earlier, and that post was deleted since. Give the row a new "
-                "key to plan it again."
+                _(
+                    "Already imported earlier, and that post was deleted since. Give the row "
+                    "a new key to plan it again."
+                )
             )
         else:
-            row.errors.append("Already imported earlier: that post is in the calendar.")
+            row.errors.append(_("Already imported earlier: that post is in the calendar."))
 
 
 def _as_uuid(value: str) -> str | None:
@@ -576,15 +624,15 @@ def import_confirm(
     by_number = {row.number: row for row in preview.rows}
     unknown = sorted(set(numbers) - set(by_number))
     if unknown:
-        raise Refusal(f"Row {unknown[0]} is not in this file; nothing was imported.", status=422)
+        raise Refusal(
+            _("Row %(row)s is not in this file; nothing was imported.") % {"row": unknown[0]},
+            status=422,
+        )
     chosen = [by_number[n] for n in sorted(set(numbers))]
     refused = [row for row in chosen if not row.ok]
     if refused:
         row = refused[0]
-        raise Refusal(
-            f"Nothing was imported: row {row.number} (line {row.line}) is refused: {row.errors[0]}",
-            status=409,
-        )
+        raise Refusal(_refused(row, row.errors[0]), status=409)
     started = timezone.now()
     slots = []
     with transaction.atomic():
@@ -600,21 +648,33 @@ def import_confirm(
                 else:
                     slot = services.slot_create(user=user, **row.plan())
             except Refusal as refusal:
-                raise Refusal(
-                    f"Nothing was imported: row {row.number} (line {row.line}) is refused: "
-                    f"{refusal.message}",
-                    status=409,
-                ) from None
+                raise Refusal(_refused(row, refusal.message), status=409) from None
             if slot.created_at < started:
                 # Another import planned it between our check and now.
                 raise Refusal(
-                    f"Nothing was imported: row {row.number} (line {row.line}) was imported "
-                    "meanwhile (from another tab, or by someone else).",
+                    _(
+                        "Nothing was imported: row %(row)s (line %(line)s) was imported "
+                        "meanwhile (from another tab, or by someone else)."
+                    )
+                    % {"row": row.number, "line": row.line},
                     status=409,
                 )
             slots.append(slot)
         upload.delete()
     return slots
+
+
+def _refused(row: Row, reason: str) -> str:
+    return _("Nothing was imported: row %(row)s (line %(line)s) is refused: %(reason)s") % {
+        "row": row.number,
+        "line": row.line,
+        "reason": reason,
+    }
+
+
+def _n(number: int) -> str:
+    """A count with the reader's thousands separator ("1,234"; "1.234" in German)."""
+    return number_format(number, force_grouping=True)
 
 
 def template_csv() -> str:

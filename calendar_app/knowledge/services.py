@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from calendar_app.core.refusals import Refusal
@@ -68,8 +69,11 @@ def knowledge_file_check(name: str, size: int) -> str:
     if size > cap:
         raise Refusal(
             fields={
-                "file": f"This file is {size / MB:,.0f} MB; Scripe takes documents of at most "
-                f"{cap // MB} MB. Split it in parts."
+                "file": _(
+                    "This file is %(size)s MB; Scripe takes documents of at most %(cap)s MB. "
+                    "Split it in parts."
+                )
+                % {"size": number_format(round(size / MB), force_grouping=True), "cap": cap // MB}
             }
         )
     if size == 0:
@@ -96,7 +100,7 @@ def _scripe_takes_it(workspace: Workspace) -> None:
         )
     if connection.spend_cap_reached_until is not None:
         # Scripe would answer 402 until its UTC day ends: say so now, send nothing.
-        raise Refusal(spend_cap_sentence(connection).replace("generate after", "add it after"))
+        raise Refusal(spend_cap_sentence(connection, then=_("add it after that")))
 
 
 def knowledge_add_file(

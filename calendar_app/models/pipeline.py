@@ -126,7 +126,7 @@ class GenerationJob(models.Model):
     def progress_sentence(self) -> str:
         """Where an unfinished attempt stands, in one short sentence for cards and panels."""
         if self.retry_reason:
-            return f"Retrying in {self.retry_in_seconds} s."
+            return _("Retrying in %(seconds)s s.") % {"seconds": self.retry_in_seconds}
         if self.stalled:
             return _("Taking longer than usual; still checking.")
         if self.progress_message:

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models.workspaces import LANGUAGES, Project, Workspace
@@ -220,9 +221,12 @@ class PlannedSlot(models.Model):
 
     @property
     def generate_label(self) -> str:
+        # English, compared by the view; the templates translate it.
         if self.status == SlotStatus.REMOVED:
-            return "Generate again"
-        return "Retry" if self.status in (SlotStatus.FAILED, SlotStatus.CANCELLED) else "Generate"
+            return gettext_noop("Generate again")
+        if self.status in (SlotStatus.FAILED, SlotStatus.CANCELLED):
+            return gettext_noop("Retry")
+        return gettext_noop("Generate")
 
     # transitions ------------------------------------------------------------------------------
     # Each one is a conditional UPDATE on the statuses it may start from, so of two requests
@@ -255,7 +259,9 @@ class PlannedSlot(models.Model):
             .last()
         )
         if last is None or last.status not in DONE_BY:
-            return f"It is {self.get_status_display().lower()} now; your change was not made."
+            return _("It is %(status)s now; your change was not made.") % {
+                "status": self.get_status_display().lower()
+            }
         did = DONE_BY[last.status]
         if last.status == SlotStatus.QUEUED and self.jobs.filter(is_current=True, steering__gt=""):
             did = "asked for changes"  # the rewrite a request for changes starts

@@ -3,12 +3,14 @@ event and endpoint, with its stored body and what the last attempt got back."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models.slots import PlannedSlot
@@ -65,6 +67,18 @@ class WebhookEndpoint(models.Model):
 
     def event_labels(self) -> list[str]:
         return [WebhookEvent(e).label for e in self.events if e in WebhookEvent.values]
+
+    @property
+    def disabled_sentence(self) -> str:
+        """Why it was turned off, in the reader's language (stored in English by a task)."""
+        if found := re.fullmatch(r"Every delivery failed for (\d+) hours\.", self.disabled_reason):
+            hours = int(found[1])
+            return ngettext(
+                "Every delivery failed for %(hours)s hour.",
+                "Every delivery failed for %(hours)s hours.",
+                hours,
+            ) % {"hours": hours}
+        return gettext(self.disabled_reason) if self.disabled_reason else ""
 
     def disable(self, *, reason: str = "") -> bool:
         """Stops deliveries to it; False when it was not active (someone else did it first)."""
@@ -134,6 +148,16 @@ class WebhookDelivery(models.Model):
     def __str__(self) -> str:
         return f"{self.event_type} to {self.endpoint_id}"
 
+    @property
+    def error_sentence(self) -> str:
+        """Why the last attempt failed, in the reader's language: a task stores it in English
+        (calendar_app/outbound/services.py and the HTTP client's sentences); what the
+        receiver or the network said inside it stays as it was."""
+        for pattern, sentence in _DELIVERY_ERRORS:
+            if found := re.fullmatch(pattern, self.error, flags=re.DOTALL):
+                return sentence() % found.groupdict()
+        return gettext(self.error) if self.error else ""
+
     def claim(self) -> bool:
         """Takes a due delivery for one attempt; False when it is not due or another task
         has it (the conditional UPDATE lets exactly one of two racing tasks send it)."""
@@ -153,3 +177,21 @@ class WebhookDelivery(models.Model):
             .update(status=self.Status.PENDING, next_attempt_at=timezone.now())
         )
         return bool(done)
+
+
+# The stored English sentences with a part that varies, and their translations.
+_DELIVERY_ERRORS = [
+    (
+        r"The receiver answered (?P<status>\d+)\.",
+        lambda: gettext("The receiver answered %(status)s."),
+    ),
+    (
+        r"No answer in time \((?P<error>[^)]*)\)\.",
+        lambda: gettext("No answer in time (%(error)s)."),
+    ),
+    (r"Could not connect: (?P<error>.*)", lambda: gettext("Could not connect: %(error)s")),
+    (
+        r"The connection broke \((?P<error>[^)]*)\)\.",
+        lambda: gettext("The connection broke (%(error)s)."),
+    ),
+]

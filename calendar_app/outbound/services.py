@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from calendar_app.core import metrics
 from calendar_app.core.refusals import Refusal
@@ -78,9 +79,9 @@ def endpoint_validate(*, url: str, events: list[str], description: str = "") -> 
             errors["url"] = f"{refused}."
     chosen = [e for e in WebhookEvent.values if e in set(events or [])]
     if not chosen or len(chosen) != len(set(events or [])):
-        errors["events"] = "Choose at least one event from the list."
+        errors["events"] = _("Choose at least one event from the list.")
     if len(description or "") > 200:
-        errors["description"] = "Keep the description to 200 characters."
+        errors["description"] = _("Keep the description to 200 characters.")
     if errors:
         raise Refusal(fields=errors)
     return {"url": url, "events": chosen, "description": (description or "").strip()}
@@ -187,7 +188,9 @@ def delivery_send(
         return Sent("not due")
     endpoint = delivery.endpoint
     if not endpoint.is_active:
-        _finish(delivery, Status.FAILED, error="Not sent: the endpoint is turned off.")
+        _finish(
+            delivery, Status.FAILED, error=gettext_noop("Not sent: the endpoint is turned off.")
+        )
         return Sent("endpoint off")
     if not delivery.body:
         try:
@@ -195,10 +198,16 @@ def delivery_send(
         except Exception:
             # Ended, not left to be handed on and fail again every few minutes.
             logger.exception("Outgoing webhook %s: its body could not be built", delivery.pk)
-            _finish(delivery, Status.FAILED, error="Not sent: its body could not be built.")
+            _finish(
+                delivery,
+                Status.FAILED,
+                error=gettext_noop("Not sent: its body could not be built."),
+            )
             return Sent("broken")
         if body is None:
-            _finish(delivery, Status.FAILED, error="Not sent: the post no longer exists.")
+            _finish(
+                delivery, Status.FAILED, error=gettext_noop("Not sent: the post no longer exists.")
+            )
             return Sent("gone")
         delivery.body = body.decode()
         WebhookDelivery.objects.filter(pk=delivery.pk).update(body=delivery.body)
@@ -229,6 +238,7 @@ def delivery_send(
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
         return Sent("delivered")
     if not answer.error:
+        # Stored in English; WebhookDelivery.error_sentence translates it where shown.
         record["error"] = f"The receiver answered {answer.status}."
     later = next((first + wait for wait in RETRY_AFTER if first + wait > now), None)
     if later is None:
@@ -259,7 +269,9 @@ def _failed_at(endpoint: WebhookEndpoint, now) -> WebhookEndpoint | None:
         return None
     # What waited for it is not sent; an admin can send it again once it is back on.
     WebhookDelivery.objects.filter(endpoint=endpoint, status=Status.PENDING).update(
-        status=Status.FAILED, next_attempt_at=None, error="Not sent: the endpoint was turned off."
+        status=Status.FAILED,
+        next_attempt_at=None,
+        error=gettext_noop("Not sent: the endpoint was turned off."),
     )
     return endpoint
 

@@ -132,7 +132,7 @@ def endpoint_switch(request: HttpRequest, public_id, on: bool) -> HttpResponse:
             services.endpoint_disable(endpoint=endpoint)
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=_here(endpoint))
-    said = "Endpoint turned on." if on else "Endpoint turned off; nothing is sent to it."
+    said = _("Endpoint turned on.") if on else _("Endpoint turned off; nothing is sent to it.")
     return done(request, said, redirect_to=_here(endpoint))
 
 

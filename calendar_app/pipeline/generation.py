@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 
 from calendar_app.core import metrics
@@ -58,10 +59,20 @@ logger = logging.getLogger(__name__)
 
 
 FAILURE_SENTENCES = {
-    "content_policy": "Scripe's content policy flagged the note. Rephrase it and retry.",
-    "source_unusable": "The note did not give Scripe enough to write about. Add detail and retry.",
-    "provider_error": "Scripe's AI provider failed while writing. Retrying usually works.",
+    # Stored on the attempt in English and translated where shown (`failure_sentence`).
+    "content_policy": gettext_noop(
+        "Scripe's content policy flagged the note. Rephrase it and retry."
+    ),
+    "source_unusable": gettext_noop(
+        "The note did not give Scripe enough to write about. Add detail and retry."
+    ),
+    "provider_error": gettext_noop(
+        "Scripe's AI provider failed while writing. Retrying usually works."
+    ),
 }
+
+# A failure Scripe names in its own words is stored behind this English lead-in.
+_COULD_NOT_WRITE = "Scripe could not write the post: "
 
 
 SAVED_FIELDS = [
@@ -75,20 +86,24 @@ SAVED_FIELDS = [
 # requesting --------------------------------------------------------------------------------------
 
 
-def spend_cap_sentence(connection: ScripeConnection, detail: str = "") -> str:
+def spend_cap_sentence(connection: ScripeConnection, detail: str = "", *, then: str = "") -> str:
+    """`detail`: what was spent, in brackets with a leading space; `then`: what the reader
+    may do after the reset ("generate after that" unless said)."""
     until = connection.spend_cap_reached_until
     left = ""
     if until is not None:
         minutes = max(1, int((until - timezone.now()).total_seconds() // 60))
-        left = (
-            f" (in {minutes // 60} h {minutes % 60:02d} min)"
-            if minutes >= 60
-            else (f" (in {minutes} min)")
-        )
-    return (
-        f"Scripe's daily spend cap for this workspace is reached{detail}. It resets at "
-        f"00:00 UTC{left}; generate after that."
-    )
+        if minutes >= 60:
+            left = " " + _("(in %(hours)s h %(minutes)s min)") % {
+                "hours": minutes // 60,
+                "minutes": f"{minutes % 60:02d}",
+            }
+        else:
+            left = " " + _("(in %(minutes)s min)") % {"minutes": minutes}
+    return _(
+        "Scripe's daily spend cap for this workspace is reached%(detail)s. It resets at "
+        "00:00 UTC%(left)s; %(then)s."
+    ) % {"detail": detail, "left": left, "then": then or _("generate after that")}
 
 
 def generation_request(*, slot: PlannedSlot, user=None, steering: str = "") -> GenerationJob:
@@ -97,8 +112,10 @@ def generation_request(*, slot: PlannedSlot, user=None, steering: str = "") -> G
     connection = connection_for(slot.workspace)
     if connection.blocks_generation:
         raise Refusal(
-            "This workspace's Scripe key is missing or invalid, so nothing can be generated "
-            "until an admin fixes it."
+            _(
+                "This workspace's Scripe key is missing or invalid, so nothing can be "
+                "generated until an admin fixes it."
+            )
         )
     if not slot.project.is_active:
         raise Refusal(slot.project.inactive_reason)
@@ -110,7 +127,7 @@ def generation_request(*, slot: PlannedSlot, user=None, steering: str = "") -> G
             slot.refresh_from_db()
             if slot.is_in_flight and (job := slot.jobs.filter(is_current=True).first()):
                 return job
-            raise Refusal(slot.locked_reason or "This post cannot be generated now.", stale=True)
+            raise Refusal(slot.locked_reason or _("This post cannot be generated now."), stale=True)
         last = slot.jobs.aggregate(last=Max("attempt"))["last"] or 0
         slot.jobs.filter(is_current=True).update(is_current=False)
         job = GenerationJob.objects.create(
@@ -124,7 +141,7 @@ def generation_request(*, slot: PlannedSlot, user=None, steering: str = "") -> G
             dispatched_at=timezone.now(),
         )
         slot.refresh_from_db()
-        text = f"Changes requested: {steering}" if steering else "Sent to Scripe."
+        text = f"Changes requested: {steering}" if steering else gettext_noop("Sent to Scripe.")
         record(slot, kind=Kind.STATUS, actor=user, text=text)
         transaction.on_commit(lambda: dispatch.enqueue([job.pk]))
     return job
@@ -225,7 +242,9 @@ POISONED_RETRY = timedelta(minutes=2)
 def _back_off(job_ids: list[int], wait: timedelta) -> None:
     GenerationJob.objects.filter(pk__in=job_ids, finished=False).update(
         next_poll_at=timezone.now() + wait,
-        retry_reason="Something went wrong on our side; trying again in a few minutes.",
+        retry_reason=gettext_noop(
+            "Something went wrong on our side; trying again in a few minutes."
+        ),
     )
 
 
@@ -351,7 +370,11 @@ class _Batch:
     # fetching written posts --------------------------------------------------------------
     def _fetch_posts(self, jobs: list[GenerationJob]) -> None:
         for job in [j for j in jobs if not j.post_id]:
-            _fail(job, "no_post", "Scripe finished but returned no post. Retry to generate again.")
+            _fail(
+                job,
+                "no_post",
+                gettext_noop("Scripe finished but returned no post. Retry to generate again."),
+            )
         jobs = [j for j in jobs if j.post_id and not j.finished]
         by_project: dict[str, list[GenerationJob]] = {}
         for job in jobs:
@@ -485,7 +508,7 @@ def _apply(job: GenerationJob, snapshot: Job) -> None:
     elif snapshot.status == "FAILED":
         code = snapshot.error_code or "failed"
         sentence = FAILURE_SENTENCES.get(code)
-        message = sentence or f"Scripe could not write the post: {snapshot.error_message or code}"
+        message = sentence or f"{_COULD_NOT_WRITE}{snapshot.error_message or code}"
         _fail(job, code, message)
     elif snapshot.status == "CANCELLED":
         job.finished = True
@@ -550,7 +573,7 @@ def _handle_error(
         step = pacing.spacing(connection.rate_limit) or 0.5
         wait = max(error.retry_after or pacing.BACKOFF_BASE, step) + place * step
         job.next_poll_at = now + timedelta(seconds=wait)
-        job.retry_reason = "Waiting for Scripe's rate limit to reset."
+        job.retry_reason = gettext_noop("Waiting for Scripe's rate limit to reset.")
         _commit(job)
     elif error.code in KEY_ERRORS:  # scripe_session has already marked the key invalid
         _fail(job, error.code, credential_problem(connection, error))
@@ -566,8 +589,10 @@ def _handle_error(
             _fail(
                 job,
                 "scripe_unreachable",
-                "Scripe could not be reached for 15 minutes, so the post was not written. "
-                "Retry later.",
+                gettext_noop(
+                    "Scripe could not be reached for 15 minutes, so the post was not written. "
+                    "Retry later."
+                ),
             )
             return
         job.error_streak += 1
@@ -576,7 +601,11 @@ def _handle_error(
         job.retry_reason = _retry_reason(error)
         _commit(job)
     elif error.code == "not_found" and job.scripe_job_id:
-        _fail(job, "job_lost", "Scripe no longer knows this job. Retry to generate again.")
+        _fail(
+            job,
+            "job_lost",
+            gettext_noop("Scripe no longer knows this job. Retry to generate again."),
+        )
     else:
         _fail(job, error.code, describe_error(error))
 
@@ -586,8 +615,24 @@ def _retry_reason(error: ScripeError) -> str:
     calendar is on it. Not `describe_error`, whose "Try again in a minute" is for a person
     whose own request failed (#24)."""
     if error.code in UNREACHABLE_CODES:
-        return _("Scripe could not be reached; the calendar keeps trying on its own.")
-    return _("Scripe had a temporary problem; the calendar keeps trying on its own.")
+        return gettext_noop("Scripe could not be reached; the calendar keeps trying on its own.")
+    return gettext_noop("Scripe had a temporary problem; the calendar keeps trying on its own.")
+
+
+def failure_sentence(job: GenerationJob) -> str:
+    """Why the attempt failed, in the reader's language: the sentence is stored in English
+    (a task has no reader) and translated here; Scripe's own words stay as Scripe wrote them."""
+    message = job.error_message
+    if job.error_code == "gave_up":
+        return _(
+            "Scripe did not finish within %(minutes)s minutes; we stopped waiting. "
+            "Retry to start again."
+        ) % {"minutes": int(pacing.GIVE_UP_AFTER.total_seconds() // 60)}
+    if message.startswith(_COULD_NOT_WRITE):
+        return _("Scripe could not write the post: %(reason)s") % {
+            "reason": message.removeprefix(_COULD_NOT_WRITE)
+        }
+    return gettext(message) if message else ""
 
 
 def _fail(job: GenerationJob, code: str, message: str) -> None:
@@ -663,10 +708,11 @@ def _count(job: GenerationJob, outcome: str) -> None:
 
 
 _EVENT_TEXT = {
-    "generating": "Scripe started writing.",
-    "in_review": "Draft ready for review.",
-    "scheduled": "Written and scheduled in Scripe.",
-    "cancelled": "Generation cancelled.",
+    # The trail stores English and translates where shown.
+    "generating": gettext_noop("Scripe started writing."),
+    "in_review": gettext_noop("Draft ready for review."),
+    "scheduled": gettext_noop("Written and scheduled in Scripe."),
+    "cancelled": gettext_noop("Generation cancelled."),
 }
 
 

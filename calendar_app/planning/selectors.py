@@ -159,6 +159,7 @@ CARD_ROW_JOB = (
     "progress",
     "progress_message",
     "scripe_job_id",
+    "error_code",
     "error_message",
     "retry_reason",
     "stalled",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.db import transaction
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -58,7 +59,13 @@ def _scheduled_post(slot: PlannedSlot) -> GenerationJob:
 
 
 def _local(when: datetime, zone: zoneinfo.ZoneInfo) -> str:
+    """The time as the trail stores it: in English, whoever reads it later."""
     return f"{when.astimezone(zone):%a %-d %b, %H:%M}"
+
+
+def _shown(when: datetime, zone: zoneinfo.ZoneInfo) -> str:
+    """The time as the person who made the change reads it now, in their language."""
+    return date_format(when.astimezone(zone), _("D j M, H:i"))
 
 
 def scheduled_reschedule(
@@ -79,9 +86,9 @@ def scheduled_reschedule(
     when = rules.plan_time(day, clock, zone)
     before = slot.scheduled_for
     if when == before:
-        return Changed("It is already scheduled for then.")
+        return Changed(_("It is already scheduled for then."))
     post = _claimed(
-        slot, user, doing=gettext_noop("move it"), claim="Rescheduling in Scripe.",
+        slot, user, doing=gettext_noop("move it"), claim=gettext_noop("Rescheduling in Scripe."),
         expected=expected,
         send=lambda: post_update(workspace=slot.workspace, post_id=job.post_id, scheduled_for=when),
     )  # fmt: skip
@@ -96,7 +103,7 @@ def scheduled_reschedule(
             text=f"Rescheduled from {_local(before, zone)} to {_local(when, zone)}.",
         )
         slot.note_scripe_copy(post.updated_at)
-    return Changed(f"Rescheduled to {_local(when, zone)}.", undo_to=before)
+    return Changed(_("Rescheduled to %(when)s.") % {"when": _shown(when, zone)}, undo_to=before)
 
 
 def scheduled_unschedule(*, slot: PlannedSlot, user) -> Changed:
@@ -104,7 +111,8 @@ def scheduled_unschedule(*, slot: PlannedSlot, user) -> Changed:
     slot returns to review with a note."""
     job = _scheduled_post(slot)
     post = _claimed(
-        slot, user, doing=gettext_noop("unschedule it"), claim="Unscheduling in Scripe.",
+        slot, user, doing=gettext_noop("unschedule it"),
+        claim=gettext_noop("Unscheduling in Scripe."),
         send=lambda: post_update(workspace=slot.workspace, post_id=job.post_id, scheduled_for=None),
     )  # fmt: skip
     if isinstance(post, Changed):
@@ -115,7 +123,7 @@ def scheduled_unschedule(*, slot: PlannedSlot, user) -> Changed:
             slot, kind=Kind.STATUS, actor=user, text=gettext_noop("Unscheduled; back in review.")
         )
         slot.note_scripe_copy(post.updated_at)
-    return Changed("Unscheduled: it is back in review, and a draft again in Scripe.")
+    return Changed(_("Unscheduled: it is back in review, and a draft again in Scripe."))
 
 
 def scheduled_edit(
@@ -129,7 +137,8 @@ def scheduled_edit(
     if version is not None and version != job.text_version:
         raise Refusal(edited_meanwhile(slot), stale=True)
     post = _claimed(
-        slot, user, doing=gettext_noop("save the text"), claim="Changing the text in Scripe.",
+        slot, user, doing=gettext_noop("save the text"),
+        claim=gettext_noop("Changing the text in Scripe."),
         send=lambda: post_update(
             workspace=slot.workspace, post_id=job.post_id, title=title, content=content
         ),
@@ -149,7 +158,7 @@ def scheduled_edit(
             earlier_text=earlier,
         )
         slot.note_scripe_copy(post.updated_at)
-    return Changed("Saved: Scripe has the new text.")
+    return Changed(_("Saved: Scripe has the new text."))
 
 
 def _claimed(
@@ -200,8 +209,10 @@ def _settle(slot: PlannedSlot, user) -> Changed:
     post = scripe_scheduled(slot, slot.current_job)
     if post is None:
         return Changed(
-            "Scripe did not answer in time, so the change is not certain yet. The post shows "
-            "as Scheduling until Scripe confirms, within a few minutes."
+            _(
+                "Scripe did not answer in time, so the change is not certain yet. The post "
+                "shows as Scheduling until Scripe confirms, within a few minutes."
+            )
         )
     zone = slot.workspace.zone
     with transaction.atomic():
@@ -214,14 +225,17 @@ def _settle(slot: PlannedSlot, user) -> Changed:
             )
             slot.note_scripe_copy(post.updated_at)
             return Changed(
-                f"Scripe answered slowly; it has the post scheduled for "
-                f"{_local(slot.scheduled_for, zone)}. The page shows what Scripe has."
+                _(
+                    "Scripe answered slowly; it has the post scheduled for %(when)s. The page "
+                    "shows what Scripe has."
+                )
+                % {"when": _shown(slot.scheduled_for, zone)}
             )
         slot.unscheduled_by(person_name(user))
         record(
             slot, kind=Kind.STATUS, actor=user, text=gettext_noop("Unscheduled; back in review.")
         )
-        return Changed("It is no longer scheduled in Scripe: back in review.")
+        return Changed(_("It is no longer scheduled in Scripe: back in review."))
 
 
 def post_move(*, viewer: Viewer, slot: PlannedSlot, user, day, clock, zone, expected=None) -> str:
@@ -238,4 +252,4 @@ def post_move(*, viewer: Viewer, slot: PlannedSlot, user, day, clock, zone, expe
         )
         return changed.message
     services.slot_move(slot=slot, day=day, zone=zone, user=user, clock=clock, expected=expected)
-    return f"Moved to {slot.scheduled_for.astimezone(zone):%a %-d %b, %H:%M}."
+    return _("Moved to %(when)s.") % {"when": _shown(slot.scheduled_for, zone)}

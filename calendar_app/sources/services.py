@@ -22,7 +22,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
@@ -64,7 +66,11 @@ ACCEPTED_TYPES = {
 }
 # The largest cap of all (audio and video): a request above it is cut off while it streams.
 LARGEST_CAP = 500 * MB
-KIND_WORDS = {"audio": "recordings", "video": "videos", "text": "text files"}
+KIND_WORDS = {
+    "audio": gettext_lazy("recordings"),
+    "video": gettext_lazy("videos"),
+    "text": gettext_lazy("text files"),
+}
 
 
 def storage_dir() -> Path:
@@ -96,11 +102,18 @@ def file_type_check(name: str, size: int) -> str:
     cap = upload_cap(content_type) or 0
     if size > cap:
         kind = content_type.split("/")[0]
-        words = KIND_WORDS.get(kind, "documents")
+        words = KIND_WORDS.get(kind, _("documents"))
         raise Refusal(
             fields={
-                "file": f"This file is {size / MB:,.0f} MB; Scripe takes {words} of at most "
-                f"{cap // MB} MB. Shorten or compress it, or split it in parts."
+                "file": _(
+                    "This file is %(size)s MB; Scripe takes %(kind)s of at most %(cap)s MB. "
+                    "Shorten or compress it, or split it in parts."
+                )
+                % {
+                    "size": number_format(round(size / MB), force_grouping=True),
+                    "kind": words,
+                    "cap": cap // MB,
+                }
             }
         )
     if size == 0:

@@ -3,15 +3,26 @@ reader's language, dates and numbers in its locale; Scripe's writing language st
 
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 from datetime import UTC, datetime
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from calendar_app.interchange import csv_import
-from calendar_app.models import CsvImport, Notification, PlannedSlot, Profile
+from calendar_app.models import (
+    CsvImport,
+    GenerationJob,
+    Notification,
+    PlannedSlot,
+    Profile,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from calendar_app.notifications import services as notifications
+from calendar_app.pipeline.generation import FAILURE_SENTENCES
 from scripe_integration.sandbox import oauth as sandbox_oauth
 
 NOW = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)
@@ -195,3 +206,48 @@ def test_the_scripts_sentences_come_in_the_readers_language(client, team):
     assert "Der Beitrag wurde nicht verschoben" in response.content.decode()
     page = client.get("/calendar/2026/10/").content.decode()
     assert '<script src="/jsi18n/"></script>' in page
+
+
+def _failed(team, code, message):
+    slot = team.slot(datetime(2026, 10, 20, 7, 30, tzinfo=UTC), status="failed")
+    GenerationJob.objects.create(
+        slot=slot,
+        attempt=1,
+        is_current=True,
+        idempotency_key=uuid.uuid4().hex,
+        finished=True,
+        error_code=code,
+        error_message=message,
+    )
+    return slot
+
+
+def test_a_generation_failure_stored_in_english_is_shown_in_the_readers_language(client, team):
+    slot = _failed(team, "content_policy", FAILURE_SENTENCES["content_policy"])
+    german_page = german(client, team.editor).get(f"/slots/{slot.public_id}/").content.decode()
+    assert "Die Inhaltsrichtlinie von Scripe hat die Notiz beanstandet." in german_page
+    assert "content policy flagged" not in german_page
+    month = client.get("/calendar/2026/10/").content.decode()
+    assert "Die Inhaltsrichtlinie von Scripe hat die Notiz beanstandet." in month
+
+    Profile.objects.filter(user=team.editor).update(language="en")
+    english = client.get(f"/slots/{slot.public_id}/").content.decode()
+    assert "Scripe&#x27;s content policy flagged the note. Rephrase it and retry." in english
+
+
+def test_scripes_own_words_stay_inside_a_german_sentence(client, team):
+    slot = _failed(team, "weird", "Scripe could not write the post: Model overloaded")
+    page = german(client, team.editor).get(f"/slots/{slot.public_id}/").content.decode()
+    assert "Scripe konnte den Beitrag nicht schreiben: Model overloaded" in page
+
+
+def test_a_webhook_delivery_error_is_shown_in_the_readers_language():
+    delivery = WebhookDelivery(error="The receiver answered 503.")
+    endpoint = WebhookEndpoint(disabled_reason="Every delivery failed for 24 hours.")
+    with translation.override("de"):
+        assert delivery.error_sentence == "Der Empfänger hat mit 503 geantwortet."
+        assert endpoint.disabled_sentence == ("Jede Zustellung ist 24 Stunden lang fehlgeschlagen.")
+        assert WebhookDelivery(error="Not sent: the endpoint is turned off.").error_sentence == (
+            "Nicht gesendet: Der Endpunkt ist ausgeschaltet."
+        )
+    assert delivery.error_sentence == "The receiver answered 503."

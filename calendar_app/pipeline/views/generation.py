@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
@@ -25,7 +26,8 @@ def slot_generate(request: HttpRequest, public_id) -> HttpResponse:
         generation_request(slot=slot, user=request.user)
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=here)
-    return done(request, "Sent to Scripe again." if retry else "Sent to Scripe.", redirect_to=here)
+    said = _("Sent to Scripe again.") if retry else _("Sent to Scripe.")
+    return done(request, said, redirect_to=here)
 
 
 @login_required
