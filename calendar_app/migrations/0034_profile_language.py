@@ -13,6 +13,13 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='profile',
             name='language',
-            field=models.CharField(blank=True, choices=[('en', 'English'), ('de', 'Deutsch')], help_text="Blank: the browser's language.", max_length=8),
+            field=models.CharField(
+                blank=True,
+                choices=[("en", "English"), ("de", "Deutsch")],
+                db_default="",
+                default="",
+                help_text="Blank: the browser's language.",
+                max_length=8,
+            ),
         ),
     ]

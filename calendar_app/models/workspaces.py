@@ -140,9 +140,12 @@ class Profile(models.Model):
     )
     # The interface language (settings.LANGUAGES); blank follows the browser's
     # Accept-Language. Emails and notifications to this person are rendered in it too.
+    # db_default: a profile the previous release writes while a deploy rolls gets "blank".
     language = models.CharField(
         max_length=8,
         blank=True,
+        default="",
+        db_default="",
         choices=settings.LANGUAGES,
         help_text=_("Blank: the browser's language."),
     )
