@@ -5,14 +5,13 @@ would start a context, log in and inject axe thirty times); the violations of al
 collected and reported together, each with the page, the rule, its help and the first
 offending elements, so one run shows everything there is to fix.
 
-A second interface language is one more entry in LANGUAGES: each page is visited with that
+Each interface language the app offers (settings.LANGUAGES) gets its own run, with that
 language chosen (the browser's Accept-Language, which the app follows by default).
 """
 
 from __future__ import annotations
 
 from datetime import time, timedelta
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -28,24 +27,13 @@ from calendar_app.planning import series as series_rules
 from calendar_app.review.guests import link_create
 from calendar_app.sources.services import source_create_text
 from tests.browser.test_journeys import plan
-from tests.support import ROOT, written_draft
+from tests.support import written_draft
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _has_catalogue(code: str) -> bool:
-    return any(
-        (ROOT / base / "locale" / code / "LC_MESSAGES" / "django.po").exists()
-        for base in ("", "calendar_app")
-    ) or any(
-        (Path(path) / code / "LC_MESSAGES" / "django.po").exists()
-        for path in django_settings.LOCALE_PATHS
-    )
-
-
-# The interface languages every page is checked in: German joins once the app has its
-# catalogue (the i18n work of #30).
-LANGUAGES = ["en"] + [code for code in ("de",) if _has_catalogue(code)]
+# Every interface language the app offers (settings.LANGUAGES): each page is checked in each.
+LANGUAGES = [code for code, _name in django_settings.LANGUAGES]
 
 # WCAG 2.2 AA and axe's best practices; only what axe rates serious or critical fails.
 FAILING = {"serious", "critical"}
