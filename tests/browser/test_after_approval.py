@@ -70,6 +70,9 @@ def test_12_a_manager_drags_a_scheduled_post_to_another_day_and_undoes_it(journe
         target = local.date() - timedelta(days=1)
     card.drag_to(page.locator(f".day[data-date='{target}']"))
     page.locator("#toasts >> text=Rescheduled to").wait_for()
+    # The toast comes with the answer, the grid after it: until the card shows on its new day,
+    # the old grid still holds it on the first, which the Undo below looks for.
+    page.locator(f".day[data-date='{target}'] #slot-{slot.public_id}").wait_for()
     moved = PlannedSlot.objects.get(pk=slot.pk)
     assert timezone.localtime(moved.scheduled_for, BERLIN).date() == target
     assert timezone.localtime(moved.scheduled_for, BERLIN).time() == local.time()
