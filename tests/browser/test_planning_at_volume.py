@@ -75,9 +75,20 @@ def test_13_fill_a_week_through_the_queue_reorder_it_and_filter_by_label(journey
     manager.goto(f"{journey.url}/queue/{project.scripe_id}/")
     first = f"[data-slot-id='{slots[0].public_id}']"
     second = f"[data-slot-id='{slots[1].public_id}']"
-    manager.drag_and_drop(first, second)
-    manager.locator("#toasts >> text=Queue reordered").wait_for()
-    manager.wait_for_load_state("networkidle")  # the list has refreshed itself
+    # The toast comes with the reorder's answer, and the list only asks for its new copy
+    # after it. "networkidle" passed at once (the page had been idle before the drag), so the
+    # filter below could be sent while that refresh was out: the refresh then replaced the
+    # list the filter's answer was meant for, htmx dropped that answer, and the list stayed
+    # unfiltered. Wait for the refresh itself.
+    list_url = f"{journey.url}/queue/{project.scripe_id}/"
+    with manager.expect_response(
+        lambda r: r.url == list_url and r.request.method == "GET"
+    ) as refreshed:
+        manager.drag_and_drop(first, second)
+        manager.locator("#toasts >> text=Queue reordered").wait_for()
+    assert refreshed.value.ok
+    # The refreshed list shows the first post after the second.
+    manager.locator(f"#queue-times .queue-time:has({second}) ~ .queue-time {first}").wait_for()
     before = {s.pk: s.scheduled_for for s in slots}
     for slot in slots:
         slot.refresh_from_db()
