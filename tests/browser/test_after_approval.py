@@ -14,10 +14,15 @@ from calendar_app.pipeline.generation import generation_request
 from calendar_app.pipeline.sync import syncs_due
 from calendar_app.review.services import slot_approve
 from tests.browser.test_journeys import plan
-from tests.support import generation_finish
+from tests.support import generation_finish, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def post_status(sandbox, slot) -> str:
+    with sandbox.client() as scripe:
+        return scripe.get_post(slot.current_job.post_id).status
 
 
 def approved(team, when) -> PlannedSlot:
@@ -44,11 +49,9 @@ def test_11_a_post_that_goes_out_turns_published_on_the_open_page(journey):
     journey.sandbox.dashboard_edit(
         slot.current_job.post_id, scheduledAt=went_out.isoformat().replace("+00:00", "Z")
     )
-    with journey.sandbox.client() as scripe:
-        for _ in range(20):
-            if scripe.get_post(slot.current_job.post_id).status == "published":
-                break
-            page.wait_for_timeout(100)
+    # Until Scripe has published it, the sweep would read a post still scheduled and the
+    # badge below would never change: fail here, saying why, and not 30 s later.
+    wait_for(lambda: post_status(journey.sandbox, slot) == "published", 30, "Scripe to publish")
     assert syncs_due() >= 1  # what the every-minute sweep does
     page.locator(f"#slot-{slot.public_id} .badge:has-text('Published')").wait_for(timeout=30_000)
     assert "Went out" in page.inner_text(f"#slot-{slot.public_id}")
