@@ -102,8 +102,11 @@ def test_a_new_time_follows_the_planning_rules_before_anything_is_sent(
 
 
 def test_a_late_answer_is_settled_from_scripes_copy(client, team, wired, scheduled, settings):
-    settings.SCRIPE_READ_TIMEOUT = 0.3
-    wired.fault("PATCH /v1/posts/{postId}", count=1, hangSeconds=1.0)
+    # The PATCH hangs past the timeout, then fails (500): it never applies, however late the
+    # copy is read. (A PATCH that went through after its hang moved Scripe's copy too when a
+    # busy machine read it after that, and a 0.3 s timeout was short for the read itself.)
+    settings.SCRIPE_READ_TIMEOUT = 1.0
+    wired.fault("PATCH /v1/posts/{postId}", count=1, hangSeconds=3.0, status=500)
     client.force_login(team.manager)
     response = client.post(
         f"/slots/{scheduled.public_id}/reschedule/", local(scheduled, days=1), headers=HTMX
