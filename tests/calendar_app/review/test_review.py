@@ -232,7 +232,10 @@ def test_an_approval_whose_answer_is_lost_stays_scheduling_until_scripe_says(
 
     settings.SCRIPE_READ_TIMEOUT = 0.3
     slot = written_draft(team)
-    wired.fault("PATCH /v1/posts/{postId}", count=1, hangSeconds=1)
+    # The PATCH goes through when its hang ends. The copy is read right after the timeout, and
+    # must be read before that: a 1 s hang left a busy machine too little room, and the copy
+    # read after it said scheduled.
+    wired.fault("PATCH /v1/posts/{postId}", count=1, hangSeconds=3)
     client.force_login(team.manager)
     response = client.post(f"/review/{slot.public_id}/approve/", headers=HTMX)
     toast = json.loads(response["HX-Trigger"])["toast"]["message"]
