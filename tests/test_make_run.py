@@ -26,8 +26,17 @@ from pathlib import Path
 
 import pytest
 
+from scripts.run import GRACE_SECONDS
+
 ROOT = Path(__file__).resolve().parents[1]
 PROC = Path("/proc")
+# The supervisor stops its three services (web server, worker, sandbox) one after the other
+# and gives each up to GRACE_SECONDS before it kills it: a wait shorter than all of that
+# failed a stop that was slow on a busy machine but graceful, before the supervisor gave up.
+STOP_SECONDS = 3 * GRACE_SECONDS + 15
+# Once the supervisor is killed outright, the worker may take its --orphan-grace (3 s) and
+# then its own stop; a busy machine can take several times that. A deadline, not a sleep.
+ORPHAN_STOP_SECONDS = 30
 
 pytestmark = [
     pytest.mark.skipif(
@@ -219,7 +228,7 @@ def assert_everything_stops(stack: Stack, send) -> None:
     assert stack.count("qcluster") >= 4  # the cluster, its sentinel and two workers at least
     assert stack.count("runserver") == 2  # the autoreloader and the server it runs
     send()
-    left = stack.wait_until_all_gone()
+    left = stack.wait_until_all_gone(STOP_SECONDS)
     assert not left, f"still running: {left}\n{stack.output()}"
     assert stack.process.returncode == 0, stack.output()
     output = stack.output()
@@ -240,10 +249,10 @@ def test_sigterm_to_the_supervisor_alone_stops_every_process(stack):
 def assert_nothing_survives_the_supervisor(stack: Stack) -> None:
     """Once the supervisor has been killed, every process it started stops by itself within a
     few seconds (nobody is left to send them a signal), and the ports are free again."""
-    left = stack.wait_until_all_gone(seconds=10)
+    left = stack.wait_until_all_gone(ORPHAN_STOP_SECONDS)
     assert not left, f"still running: {left}\n{stack.output()}"
     assert stack.process.returncode == -signal.SIGKILL
-    assert not stack.wait_until_ports_free(), stack.output()
+    assert not stack.wait_until_ports_free(seconds=10), stack.output()
     assert stack.state_file.exists()  # the sandbox still stopped cleanly and wrote its state
 
 
