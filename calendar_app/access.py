@@ -86,11 +86,11 @@ class Viewer:
             if scripe is None or scripe.key_state == "missing":
                 broken.append(ScripeProblem(membership, _("has no Scripe API key yet")))
             elif scripe.key_state == "invalid" and scripe.uses_oauth:
-                reason = scripe.key_error_message or _("Scripe refuses it")
+                reason = scripe.key_problem.shown() or _("Scripe refuses it")
                 lost = _("has lost its connection with Scripe: %(reason)s") % {"reason": reason}
                 broken.append(ScripeProblem(membership, lost))
             elif scripe.key_state == "invalid":
-                reason = scripe.key_error_message or _("Scripe refuses it")
+                reason = scripe.key_problem.shown() or _("Scripe refuses it")
                 invalid = _("has an invalid Scripe key: %(reason)s") % {"reason": reason}
                 broken.append(ScripeProblem(membership, invalid))
             if scripe and membership.has_role(Role.ADMIN) and scripe.base_url_refused:

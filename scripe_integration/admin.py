@@ -160,7 +160,7 @@ class ScripeConnectionInline(admin.StackedInline):
         name = obj.scripe_workspace_name or obj.scripe_workspace_id or "its default workspace"
         text = f"Yes (OAuth), to Scripe workspace {name}, connected{who}{when}; no key is used."
         if obj.key_state == obj.KeyState.INVALID:
-            text += f" Scripe no longer accepts it: {obj.key_error_message}"
+            text += f" Scripe no longer accepts it: {obj.key_problem}"
         return text
 
     @admin.display(description="Current key")
@@ -176,7 +176,7 @@ class ScripeConnectionInline(admin.StackedInline):
     @admin.display(description="Key state")
     def key_state_display(self, obj: ScripeConnection) -> str:
         state = obj.get_key_state_display()
-        return f"{state}: {obj.key_error_message}" if obj.key_error_message else state
+        return f"{state}: {obj.key_problem}" if obj.key_error_message else state
 
     @admin.display(description="Last verified")
     def verified(self, obj: ScripeConnection) -> str:

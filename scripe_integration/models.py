@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from scripe_integration import crypto, destinations, signals
+from scripe_integration.sentences import Said, stored
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,8 @@ class ScripeConnection(models.Model):
     )
     key_error_code = models.CharField(max_length=60, blank=True, editable=False)
     key_error_message = models.CharField(max_length=500, blank=True, editable=False)
+    # Its values, apart (sentences.py): each admin reads the problem in their own language.
+    key_error_params = models.JSONField(null=True, blank=True, editable=False)
     verified_at = models.DateTimeField(null=True, blank=True, editable=False)
     scripe_workspace_id = models.CharField(max_length=80, blank=True, editable=False)
     scripe_workspace_name = models.CharField(max_length=200, blank=True, editable=False)
@@ -452,6 +455,11 @@ class ScripeConnection(models.Model):
         self.scopes = list(scopes)
         self.save()
 
+    @property
+    def key_problem(self) -> Said:
+        """What is wrong with the key, as `mark_invalid` was told it ("" when nothing is)."""
+        return Said.restored(self.key_error_message, self.key_error_params)
+
     def mark_invalid(self, *, code: str, message: str) -> None:
         """Records that Scripe refuses the key. When it was not already known to be invalid,
         `signals.key_refused` tells the host project, once: of two workers refused at the
@@ -462,13 +470,18 @@ class ScripeConnection(models.Model):
         newly = bool(changed.update(key_state=self.KeyState.INVALID))
         self.key_state = self.KeyState.INVALID
         self.key_error_code = code
-        self.key_error_message = message[:500]
+        self.key_error_message, self.key_error_params = stored(message, 500)
         self.verified_at = timezone.now()
-        self.save(update_fields=["key_state", "key_error_code", "key_error_message", "verified_at"])
+        self.save(
+            update_fields=[
+                "key_state", "key_error_code", "key_error_message", "key_error_params",
+                "verified_at",
+            ]
+        )  # fmt: skip
         if newly:
             # Robust: a receiver's failure is logged and never hides Scripe's refusal.
             answers = signals.key_refused.send_robust(
-                sender=ScripeConnection, connection=self, code=code, message=self.key_error_message
+                sender=ScripeConnection, connection=self, code=code, message=self.key_problem
             )
             for receiver, answer in answers:
                 if isinstance(answer, Exception):

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from django.views.decorators.debug import sensitive_variables
 
 from scripe_integration import crypto, metrics, pacing
@@ -38,33 +39,47 @@ from scripe_integration.models import (
     WebhookDelivery,
     WebhookRefusal,
 )
+from scripe_integration.sentences import Said
 from scripe_integration.webhooks import WebhookVerificationError, parse_event, verify_webhook
 
 # Scripe's own words for why a key does not work, for the admin and the banner.
 KEY_ERRORS = {
-    "invalid_token": "Scripe does not recognise this key. Check it was copied whole, and that "
-    "a live key is not used against a test workspace or the other way round.",
-    "key_revoked": "This key was revoked in Scripe. Mint a new one under Settings → Developer.",
-    "key_expired": "This key has expired. Extend it or mint a new one in Scripe.",
-    "plan_not_eligible": "The Scripe workspace's plan has no API access (Advanced or Business "
-    "is needed), or its subscription is not active.",
+    "invalid_token": gettext_noop(
+        "Scripe does not recognise this key. Check it was copied whole, and that "
+        "a live key is not used against a test workspace or the other way round."
+    ),
+    "key_revoked": gettext_noop(
+        "This key was revoked in Scripe. Mint a new one under Settings → Developer."
+    ),
+    "key_expired": gettext_noop("This key has expired. Extend it or mint a new one in Scripe."),
+    "plan_not_eligible": gettext_noop(
+        "The Scripe workspace's plan has no API access (Advanced or Business "
+        "is needed), or its subscription is not active."
+    ),
     # Said when Scripe does not name the scope; `credential_problem` names it when it does.
-    "scope_missing": "The key lacks a permission the calendar needs. Mint a key with every "
-    "permission in Scripe.",
-    "oauth_grant_lost": "Scripe no longer accepts this workspace's connection (the app was "
-    "disconnected in Scripe, or a token refresh was refused). An admin presses “Connect with "
-    "Scripe” on the workspace's admin page to connect again.",
-    "workspace_mismatch": "The Scripe user who connected this workspace no longer belongs to "
-    "its Scripe workspace. An admin presses “Connect with Scripe” again, signed in to Scripe as "
-    "a member of it.",
+    "scope_missing": gettext_noop(
+        "The key lacks a permission the calendar needs. Mint a key with every permission in Scripe."
+    ),
+    "oauth_grant_lost": gettext_noop(
+        "Scripe no longer accepts this workspace's connection (the app was "
+        "disconnected in Scripe, or a token refresh was refused). An admin presses “Connect with "
+        "Scripe” on the workspace's admin page to connect again."
+    ),
+    "workspace_mismatch": gettext_noop(
+        "The Scripe user who connected this workspace no longer belongs to "
+        "its Scripe workspace. An admin presses “Connect with Scripe” again, signed in to Scripe "
+        "as a member of it."
+    ),
 }
 # The same refusals, said of an OAuth connection rather than a key.
 OAUTH_ERRORS = {
     "invalid_token": KEY_ERRORS["oauth_grant_lost"],
     "key_revoked": KEY_ERRORS["oauth_grant_lost"],
     "key_expired": KEY_ERRORS["oauth_grant_lost"],
-    "scope_missing": "The connection lacks a permission the calendar needs. An admin presses "
-    "“Connect with Scripe” again and approves them all.",
+    "scope_missing": gettext_noop(
+        "The connection lacks a permission the calendar needs. An admin presses "
+        "“Connect with Scripe” again and approves them all."
+    ),
 }
 
 
@@ -82,6 +97,10 @@ UNREACHABLE_AT_ADDRESS = (
 
 class ScripeNotConfigured(Exception):
     """The workspace has no usable Scripe key."""
+
+    def __init__(self, said: Said) -> None:
+        super().__init__(said)
+        self.said = said  # to be shown in the reader's language, or stored (sentences.py)
 
 
 def connection_for(workspace) -> ScripeConnection:
@@ -113,13 +132,23 @@ def scripe_session(connection: ScripeConnection) -> Iterator[ScripeClient]:
     if connection.uses_oauth:
         if not connection.oauth_is_for_base_url:
             raise ScripeNotConfigured(
-                f"The Scripe base URL is now {connection.base_url}, but the workspace was "
-                f"connected with Scripe at {connection.oauth_base_url}; an admin connects again."
+                Said(
+                    gettext_noop(
+                        "The Scripe base URL is now %(base_url)s, but the workspace was "
+                        "connected with Scripe at %(then)s; an admin connects again."
+                    ),
+                    base_url=connection.base_url,
+                    then=connection.oauth_base_url,
+                )
             )
         if not connection.encrypted_refresh_token:
             raise ScripeNotConfigured(
-                "Scripe no longer accepts this workspace's connection; an admin presses "
-                "“Connect with Scripe” on the workspace's admin page."
+                Said(
+                    gettext_noop(
+                        "Scripe no longer accepts this workspace's connection; an admin presses "
+                        "“Connect with Scripe” on the workspace's admin page."
+                    )
+                )
             )
         credentials = {
             "api_key": "",
@@ -129,12 +158,22 @@ def scripe_session(connection: ScripeConnection) -> Iterator[ScripeClient]:
         }
     elif not connection.has_key:
         raise ScripeNotConfigured(
-            "This workspace has no Scripe API key yet; an admin adds it in the admin."
+            Said(
+                gettext_noop(
+                    "This workspace has no Scripe API key yet; an admin adds it in the admin."
+                )
+            )
         )
     elif not connection.key_is_for_base_url:
         raise ScripeNotConfigured(
-            f"The Scripe base URL is now {connection.base_url}, but the key was entered for "
-            f"{connection.key_base_url}; an admin must enter the key again for the new address."
+            Said(
+                gettext_noop(
+                    "The Scripe base URL is now %(base_url)s, but the key was entered for "
+                    "%(then)s; an admin must enter the key again for the new address."
+                ),
+                base_url=connection.base_url,
+                then=connection.key_base_url,
+            )
         )
     else:
         credentials = {"api_key": connection.api_key}
@@ -240,14 +279,20 @@ def credential_problem(connection: ScripeConnection, error: ScripeError) -> str:
     oauth = connection.uses_oauth
     if error.code == "scope_missing" and (missing := _missing_scopes(error)):
         if oauth:
-            return (
-                f"The connection lacks the {missing} permission. An admin presses “Connect "
-                "with Scripe” again and approves it."
+            return Said(
+                gettext_noop(
+                    "The connection lacks the %(scopes)s permission. An admin presses “Connect "
+                    "with Scripe” again and approves it."
+                ),
+                scopes=missing,
             )
-        return f"The key lacks the {missing} permission. Mint a key with it in Scripe."
+        return Said(
+            gettext_noop("The key lacks the %(scopes)s permission. Mint a key with it in Scripe."),
+            scopes=missing,
+        )
     if oauth and error.code in OAUTH_ERRORS:
-        return OAUTH_ERRORS[error.code]
-    return KEY_ERRORS.get(error.code, "")
+        return Said(OAUTH_ERRORS[error.code])
+    return Said(KEY_ERRORS.get(error.code, ""))
 
 
 def _missing_scopes(error: ScripeError) -> str:
@@ -294,23 +339,31 @@ def answered_by_scripe(error: ScripeError) -> bool:
     )
 
 
-def describe_error(error: ScripeError) -> str:
-    """A sentence a person can act on, for any Scripe failure."""
+def describe_error(error: ScripeError) -> Said:
+    """A sentence a person can act on, for any Scripe failure: `.shown()` in the reader's
+    language, kept in English with its values apart when a task stores it (sentences.py)."""
     if error.code == "scope_missing" and (missing := _missing_scopes(error)):
-        return (
-            f"The workspace's Scripe access lacks the {missing} permission; an admin gives it "
-            "(a key with it, or “Connect with Scripe” again)."
+        return Said(
+            gettext_noop(
+                "The workspace's Scripe access lacks the %(scopes)s permission; an admin gives "
+                "it (a key with it, or “Connect with Scripe” again)."
+            ),
+            scopes=missing,
         )
     if error.code in KEY_ERRORS:
-        return KEY_ERRORS[error.code]
+        return Said(KEY_ERRORS[error.code])
     if not answered_by_scripe(error):
-        return "Scripe could not be reached. Try again in a minute."
+        return Said(gettext_noop("Scripe could not be reached. Try again in a minute."))
     if error.code == "rate_limited":
-        wait = f" in {int(error.retry_after)} s" if error.retry_after else " shortly"
-        return f"Scripe is rate-limiting this workspace; try again{wait}."
+        if error.retry_after:
+            return Said(
+                gettext_noop("Scripe is rate-limiting this workspace; try again in %(seconds)s s."),
+                seconds=int(error.retry_after),
+            )
+        return Said(gettext_noop("Scripe is rate-limiting this workspace; try again shortly."))
     if error.retryable:
-        return "Scripe had a temporary problem. Try again in a minute."
-    return error.message
+        return Said(gettext_noop("Scripe had a temporary problem. Try again in a minute."))
+    return Said(error.message)  # Scripe's own words, as Scripe wrote them
 
 
 def projects_fetch(*, workspace) -> list[Project]:

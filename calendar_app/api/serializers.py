@@ -86,7 +86,7 @@ class GenerationSerializer(serializers.Serializer):
     progress = serializers.FloatField(read_only=True, allow_null=True)
     progressMessage = Text(source="progress_message", read_only=True)
     errorCode = Text(source="error_code", read_only=True)
-    errorMessage = Text(source="error_message", read_only=True)
+    errorMessage = Text(source="error_shown", read_only=True)
     finished = serializers.BooleanField(read_only=True)
 
 
@@ -120,7 +120,7 @@ class PostSerializer(serializers.Serializer):
 
     @extend_schema_field(Text())
     def get_statusNote(self, slot) -> str:
-        return slot.status_note if slot.shows_status_note else ""
+        return slot.status_note_shown if slot.shows_status_note else ""
 
     @extend_schema_field(GenerationSerializer(allow_null=True))
     def get_generation(self, slot):
@@ -273,7 +273,7 @@ class SourceSerializer(serializers.Serializer):
     progress = serializers.FloatField(read_only=True, allow_null=True)
     progressMessage = serializers.CharField(source="progress_message", read_only=True)
     errorCode = serializers.CharField(source="error_code", read_only=True)
-    errorMessage = serializers.CharField(source="error_message", read_only=True)
+    errorMessage = serializers.CharField(source="error_shown", read_only=True)
     scripeSourceId = serializers.CharField(source="scripe_source_id", read_only=True)
     textPreview = serializers.CharField(source="text_preview", read_only=True)
     textPreviewTruncated = serializers.BooleanField(source="text_preview_truncated", read_only=True)

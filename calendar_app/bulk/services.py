@@ -158,7 +158,7 @@ def spend_check(*, slots, go_on: bool = False) -> None:
     for workspace in workspaces:
         spend, wanted = spends[workspace.pk], counts[workspace.pk] * GENERATION_CENTS
         if spend.reached_until is not None:
-            raise Refusal(f"{workspace.name}: {spend_cap_sentence(workspace.scripe)}")
+            raise Refusal(f"{workspace.name}: {spend_cap_sentence(workspace.scripe).shown()}")
         if not go_on and spend.left_cents is not None and wanted > spend.left_cents:
             raise Refusal(
                 fields={

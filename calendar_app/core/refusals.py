@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from scripe_integration.sentences import Said
+
 
 class Refusal(Exception):
     """A request the rules, the slot's state or Scripe do not allow.
@@ -30,6 +32,8 @@ class Refusal(Exception):
         stale: bool = False,
     ) -> None:
         self.fields = dict(fields or {})
+        if isinstance(message, Said):  # Scripe's library says it in English until asked
+            message = message.shown()
         self.message = message or " ".join(self.fields.values())
         if status is not None:
             self.status = status

@@ -87,7 +87,7 @@ def export_row(slot: PlannedSlot) -> list[str]:
         job.post_title if job else "",
         job.post_content if job else "",
         job.post_id if job else "",
-        slot.status_note,
+        slot.status_note_shown,
         person_name(who) if who else "",
         _moment(slot.created_at, zone),
         _moment(slot.updated_at, zone),

@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from calendar_app.models import KnowledgeDocument, KnowledgeKind, KnowledgeState
 from calendar_app.notifications.services import spend_cap_notify
@@ -33,6 +34,7 @@ from scripe_integration import pacing
 from scripe_integration.client import ScripeClient, collect_newest_first
 from scripe_integration.contract import KNOWLEDGE_JOB_TYPES, Job, ScripeError, ScripeInputError
 from scripe_integration.models import ScripeConnection
+from scripe_integration.sentences import Said, stored
 from scripe_integration.services import (
     HELD,
     KEY_ERRORS,
@@ -105,7 +107,9 @@ def knowledge_advance(document_ids: list[int], *, budget: float | None = None) -
                     pk__in=[d.pk for d in batch], finished=False
                 ).update(
                     next_poll_at=timezone.now() + POISONED_RETRY,
-                    retry_reason="Something went wrong on our side; trying again in a few minutes.",
+                    retry_reason=gettext_noop(
+                        "Something went wrong on our side; trying again in a few minutes."
+                    ),
                 )
     finally:
         lease.release()
@@ -125,7 +129,7 @@ class _Batch:
 
     def run(self) -> None:
         if self.connection.blocks_generation:
-            message = self.connection.key_error_message or KEY_ERRORS["invalid_token"]
+            message = self.connection.key_problem or Said(KEY_ERRORS["invalid_token"])
             for document in self.documents:
                 self._fail(document, "key_invalid", message)
             return
@@ -136,7 +140,7 @@ class _Batch:
                 self._poll([d for d in self._open() if d.scripe_job_id])
         except ScripeNotConfigured as error:
             for document in self._open():
-                self._fail(document, "key_missing", str(error))
+                self._fail(document, "key_missing", error.said)
 
     def _open(self) -> list[KnowledgeDocument]:
         now = timezone.now()
@@ -178,7 +182,15 @@ class _Batch:
     def _submit(self, documents: list[KnowledgeDocument]) -> None:
         if self.connection.spend_cap_reached_until is not None:
             for document in documents:
-                self._fail(document, "spend_cap_exceeded", spend_cap_sentence(self.connection))
+                self._fail(
+                    document,
+                    "spend_cap_exceeded",
+                    spend_cap_sentence(
+                        self.connection,
+                        then=Said(gettext_noop("add it after that")),
+                        countdown=False,
+                    ),
+                )
             return
         for document in documents:
             needs_upload = document.kind == KnowledgeKind.FILE and not document.upload_id
@@ -206,7 +218,11 @@ class _Batch:
         ingest reuses it. A PUT that broke off is sent again, to a new upload, next time:
         nothing refers to the first, which Scripe deletes within a day."""
         if not document.local_path or not os.path.exists(document.local_path):
-            self._fail(document, "file_gone", "The app's copy of the file is gone; add it again.")
+            self._fail(
+                document,
+                "file_gone",
+                gettext_noop("The app's copy of the file is gone; add it again."),
+            )
             return False
         upload = self._call(
             [document],
@@ -258,16 +274,22 @@ class _Batch:
         document.completed_at = snapshot.completed_at or document.completed_at
         if snapshot.status == "DONE":
             if not snapshot.document_id:
-                self._fail(document, "no_document", "Scripe finished but named no document.")
+                self._fail(
+                    document, "no_document", gettext_noop("Scripe finished but named no document.")
+                )
                 return
             document.progress = 1.0
             self._finish(document, KnowledgeState.INDEXED, document_id=snapshot.document_id)
         elif snapshot.status == "FAILED":
             code = snapshot.error_code or "failed"
             reason = snapshot.error_message or code
-            self._fail(document, code, f"Scripe could not index it: {reason}")
+            self._fail(
+                document,
+                code,
+                Said(gettext_noop("Scripe could not index it: %(reason)s"), reason=reason),
+            )
         elif snapshot.status == "CANCELLED":
-            self._fail(document, "cancelled", "The ingest was cancelled in Scripe.")
+            self._fail(document, "cancelled", gettext_noop("The ingest was cancelled in Scripe."))
         else:
             accepted = document.accepted_at or now
             if now - accepted > pacing.GIVE_UP_AFTER:
@@ -275,8 +297,13 @@ class _Batch:
                 self._fail(
                     document,
                     "gave_up",
-                    f"Scripe did not finish within {minutes} minutes; we stopped waiting. "
-                    "Add it again to start over.",
+                    Said(
+                        gettext_noop(
+                            "Scripe did not finish within %(minutes)s minutes; we stopped "
+                            "waiting. Add it again to start over."
+                        ),
+                        minutes=minutes,
+                    ),
                 )
                 return
             _, document.next_poll_at = next_poll(
@@ -292,37 +319,54 @@ class _Batch:
             step = pacing.spacing(connection.rate_limit) or 0.5
             wait = max(error.retry_after or pacing.BACKOFF_BASE, step) + place * step
             document.next_poll_at = now + timedelta(seconds=wait)
-            document.retry_reason = "Waiting for Scripe's rate limit to reset."
+            document.retry_reason = gettext_noop("Waiting for Scripe's rate limit to reset.")
             self._save(document)
         elif error.code in KEY_ERRORS:
             self._fail(document, error.code, credential_problem(connection, error))
         elif error.code == "spend_cap_exceeded":
             connection.note_spend_cap(error.meta)
             spent, cap = error.meta.get("spentCents"), error.meta.get("capCents")
-            detail = f" ({spent} of {cap} cents spent)" if spent is not None and cap else ""
-            spend_cap_notify(workspace_id=connection.workspace_id, detail=detail.strip(" ()"))
-            self._fail(document, error.code, spend_cap_sentence(connection, detail))
+            spend_cap_notify(workspace_id=connection.workspace_id, spent=spent, cap=cap)
+            self._fail(
+                document,
+                error.code,
+                spend_cap_sentence(
+                    connection,
+                    spent=spent,
+                    cap=cap,
+                    then=Said(gettext_noop("add it after that")),
+                    countdown=False,
+                ),
+            )
         elif error.retryable:
             waited = now - (document.submitted_at or now)
             if not document.scripe_job_id and waited > pacing.SUBMIT_GIVE_UP_AFTER:
                 self._fail(
                     document,
                     "scripe_unreachable",
-                    "Scripe could not be reached for 15 minutes, so nothing was indexed. "
-                    "Add it again later.",
+                    gettext_noop(
+                        "Scripe could not be reached for 15 minutes, so nothing was indexed. "
+                        "Add it again later."
+                    ),
                 )
                 return
             document.error_streak += 1
             delay = pacing.backoff(document.error_streak, error.retry_after)
             document.next_poll_at = now + timedelta(seconds=delay)
             document.retry_reason = (
-                "Scripe could not be reached; the calendar keeps trying on its own."
+                gettext_noop("Scripe could not be reached; the calendar keeps trying on its own.")
                 if error.code in UNREACHABLE_CODES
-                else "Scripe had a temporary problem; the calendar keeps trying on its own."
+                else gettext_noop(
+                    "Scripe had a temporary problem; the calendar keeps trying on its own."
+                )
             )
             self._save(document)
         elif error.code == "not_found" and document.scripe_job_id:
-            self._fail(document, "job_lost", "Scripe no longer knows this ingest. Add it again.")
+            self._fail(
+                document,
+                "job_lost",
+                gettext_noop("Scripe no longer knows this ingest. Add it again."),
+            )
         else:
             self._fail(document, error.code, describe_error(error))
 
@@ -339,8 +383,14 @@ class _Batch:
             document.finished = True
 
     def _fail(self, document: KnowledgeDocument, code: str, message: str) -> None:
+        """`message`: a fixed sentence (`gettext_noop`), Scripe's words, or a `Said`."""
+        text, params = stored(message, 500)
         self._finish(
-            document, KnowledgeState.FAILED, error_code=code[:60], error_message=message[:500]
+            document,
+            KnowledgeState.FAILED,
+            error_code=code[:60],
+            error_message=text,
+            error_params=params,
         )
 
 

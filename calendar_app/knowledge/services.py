@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import KnowledgeDocument, KnowledgeKind, Project, Role, Workspace
@@ -27,6 +28,7 @@ from calendar_app.pipeline.generation import spend_cap_sentence
 from calendar_app.sources.services import storage_dir
 from scripe_integration.contract import ScripeInputError, knowledge_body, upload_cap
 from scripe_integration.plans import KNOWLEDGE_CENTS
+from scripe_integration.sentences import Said
 from scripe_integration.services import connection_for
 
 # Which form field holds each kind's content.
@@ -100,7 +102,7 @@ def _scripe_takes_it(workspace: Workspace) -> None:
         )
     if connection.spend_cap_reached_until is not None:
         # Scripe would answer 402 until its UTC day ends: say so now, send nothing.
-        raise Refusal(spend_cap_sentence(connection, then=_("add it after that")))
+        raise Refusal(spend_cap_sentence(connection, then=Said(gettext_noop("add it after that"))))
 
 
 def knowledge_add_file(

@@ -10,9 +10,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models.workspaces import Project, Workspace
+from scripe_integration.sentences import shown
 
 
 class KnowledgeKind(models.TextChoices):
@@ -79,6 +81,8 @@ class KnowledgeDocument(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=60, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
+    # Its values, apart: each reader has it in their language (scripe_integration/sentences.py).
+    error_params = models.JSONField(null=True, blank=True)
     document_id = models.CharField(max_length=80, blank=True, db_index=True)
 
     # Our own pacing, as a generation attempt's (see GenerationJob).
@@ -120,10 +124,15 @@ class KnowledgeDocument(models.Model):
         return round((self.progress or 0) * 100)
 
     @property
+    def error_shown(self) -> str:
+        """Why it failed, in the reader's language."""
+        return shown(self.error_message, self.error_params)
+
+    @property
     def progress_sentence(self) -> str:
         """Where an unfinished ingest stands, in one short sentence for its row."""
         if self.retry_reason:
-            return self.retry_reason
+            return gettext(self.retry_reason)
         if self.progress_message:
             return self.progress_message
         if self.scripe_job_id:

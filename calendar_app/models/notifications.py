@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models.slots import PlannedSlot, SlotStatus
 from calendar_app.models.workspaces import Workspace, person_name
+from scripe_integration.sentences import shown
 
 
 class SlotEvent(models.Model):
@@ -29,6 +30,10 @@ class SlotEvent(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices)
     status = models.CharField(max_length=24, choices=SlotStatus.choices, blank=True)
     text = models.TextField(blank=True)
+    # The values of a sentence the app wrote ("Rescheduled from %(before)s to %(when)s."),
+    # kept apart so each reader has it in their language and zone (sentences.py); None for
+    # a comment, or a fixed sentence.
+    params = models.JSONField(null=True, blank=True)
     # An edit made in Scripe: the text it replaced, kept as a version.
     earlier_text = models.TextField(blank=True)
     # Someone outside the app who acted through a review link (ReviewLink): no actor, a name.
@@ -43,6 +48,13 @@ class SlotEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on post {self.slot_id}"
+
+    @property
+    def sentence(self) -> str:
+        """What the entry says, in the reader's language: a comment as written."""
+        if self.kind == self.Kind.COMMENT:
+            return self.text
+        return shown(self.text, self.params)
 
     @property
     def who(self) -> str:

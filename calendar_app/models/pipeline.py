@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models.slots import PlannedSlot
+from scripe_integration.sentences import shown
 
 
 class GenerationJob(models.Model):
@@ -45,6 +46,8 @@ class GenerationJob(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=60, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
+    # Its values, apart: each reader has it in their language (scripe_integration/sentences.py).
+    error_params = models.JSONField(null=True, blank=True)
 
     # The result.
     # Indexed: the sync and webhooks find a slot by the post Scripe wrote for it.
@@ -79,6 +82,13 @@ class GenerationJob(models.Model):
 
     def __str__(self) -> str:
         return f"Attempt {self.attempt} for post {self.slot_id} ({self.scripe_status or 'new'})"
+
+    @property
+    def error_shown(self) -> str:
+        """Why the attempt failed, in the reader's language: the sentence is stored in
+        English with its values apart (a task has no reader; scripe_integration/sentences.py);
+        Scripe's own words stay as Scripe wrote them."""
+        return shown(self.error_message, self.error_params)
 
     @property
     def duration(self):

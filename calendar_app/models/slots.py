@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 from calendar_app.core.refusals import Refusal
 from calendar_app.models.workspaces import LANGUAGES, Project, Workspace
 from scripe_integration.contract import SOURCE_TEXT_MAX_CHARS
+from scripe_integration.sentences import Said, shown, stored
 
 
 class IllegalTransition(Refusal):
@@ -141,6 +142,10 @@ class PlannedSlot(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     # The reviewer's last words (changes asked for, why it was rejected), shown on the card.
     status_note = models.TextField(blank=True)
+    # The values of a note the app wrote ("Unscheduled by %(who)s…"), kept apart so each
+    # reader has it in their language (scripe_integration/sentences.py); None for words a
+    # person wrote, or a fixed sentence. `_update_if` keeps the two together.
+    status_note_params = models.JSONField(null=True, blank=True)
     # The key of the request that planned it (a form's, an import row's): the same request
     # sent twice plans one slot.
     request_key = models.CharField(max_length=64, blank=True, editable=False)
@@ -149,6 +154,7 @@ class PlannedSlot(models.Model):
     # of the post applied here, so an older copy (a late webhook) never undoes a newer one.
     published_at = models.DateTimeField(null=True, blank=True)
     scripe_warning = models.CharField(max_length=300, blank=True)
+    scripe_warning_params = models.JSONField(null=True, blank=True)
     scripe_seen_at = models.DateTimeField(null=True, blank=True)
     # When the workspace's auto-generation sent this draft to Scripe: it does so once a slot.
     auto_generated_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -214,6 +220,15 @@ class PlannedSlot(models.Model):
             raise IllegalTransition(self.locked_reason)
 
     @property
+    def status_note_shown(self) -> str:
+        """The note in the reader's language (a person's own words as they wrote them)."""
+        return shown(self.status_note, self.status_note_params)
+
+    @property
+    def scripe_warning_shown(self) -> str:
+        return shown(self.scripe_warning, self.scripe_warning_params)
+
+    @property
     def shows_status_note(self) -> bool:
         """The reviewer's (or the sync's) words are the card's story only in the states they
         caused."""
@@ -239,6 +254,9 @@ class PlannedSlot(models.Model):
         self._update_if(Q(status__in=allowed_from), values)
 
     def _update_if(self, condition: Q, values: dict) -> None:
+        for name, limit in _SENTENCES.items():
+            if name in values:
+                values[name], values[f"{name}_params"] = stored(values[name], limit)
         moved = PlannedSlot.objects.filter(condition, pk=self.pk, deleted_at__isnull=True).update(
             **values
         )
@@ -326,7 +344,9 @@ class PlannedSlot(models.Model):
             SlotStatus.IN_REVIEW,
             frozenset({SlotStatus.APPROVING}),
             scripe_warning="",
-            status_note=f"Unscheduled by {who}: approve it again, or reject it.",
+            status_note=Said(
+                gettext_noop("Unscheduled by %(who)s: approve it again, or reject it."), who=who
+            ),
         )
 
     def approve(self, *, scheduled_for: datetime | None = None) -> None:
@@ -360,7 +380,7 @@ class PlannedSlot(models.Model):
         self._move(
             SlotStatus.MISSED,
             frozenset({SlotStatus.IN_REVIEW}),
-            status_note="Its time passed before it was approved; pick a new time.",
+            status_note=gettext_noop("Its time passed before it was approved; pick a new time."),
         )
 
     def give_new_time(self, when: datetime) -> None:
@@ -416,7 +436,7 @@ class PlannedSlot(models.Model):
             SlotStatus.IN_REVIEW,
             frozenset({SlotStatus.SCHEDULED}),
             scripe_warning="",
-            status_note="Unscheduled in Scripe: approve it again, or reject it.",
+            status_note=gettext_noop("Unscheduled in Scripe: approve it again, or reject it."),
         )
 
     def mark_removed(self) -> None:
@@ -424,15 +444,15 @@ class PlannedSlot(models.Model):
             SlotStatus.REMOVED,
             FOLLOWED_STATUSES,
             scripe_warning="",
-            status_note="Removed in Scripe: generate it again, or delete it.",
+            status_note=gettext_noop("Removed in Scripe: generate it again, or delete it."),
         )
 
     def warn(self, warning: str) -> None:
         """A scheduled post that should have gone out; the warning goes when it does."""
-        if self.scripe_warning != warning:
+        if (self.scripe_warning, self.scripe_warning_params) != stored(warning, 300):
             self._update_if(
                 Q(status=SlotStatus.SCHEDULED),
-                {"scripe_warning": warning[:300], "updated_at": timezone.now()},
+                {"scripe_warning": warning, "updated_at": timezone.now()},
             )
 
     def reschedule(self, when: datetime, *, expected: datetime | None = None) -> None:
@@ -507,6 +527,8 @@ REVIEWER_STATUSES = frozenset(
 
 
 UNDO_SECONDS = 10
+# The columns that hold a sentence with its values apart (`*_params`), and their lengths.
+_SENTENCES = {"status_note": None, "scripe_warning": 300}
 
 
 def undo_deadline(slot: PlannedSlot) -> datetime | None:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models.slots import IllegalTransition, PlannedSlot
 from calendar_app.models.workspaces import Project, Workspace
+from scripe_integration.sentences import shown
 
 
 class SourceKind(models.TextChoices):
@@ -87,6 +88,8 @@ class Source(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=60, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
+    # Its values, apart: each reader has it in their language (scripe_integration/sentences.py).
+    error_params = models.JSONField(null=True, blank=True)
 
     # What Scripe made of it.
     text_preview = models.TextField(blank=True)
@@ -111,6 +114,11 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return f"Source {self.public_id} ({self.status})"
+
+    @property
+    def error_shown(self) -> str:
+        """Why it failed, in the reader's language."""
+        return shown(self.error_message, self.error_params)
 
     @property
     def idempotency_key(self) -> str:

@@ -9,6 +9,7 @@ from functools import cache
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 # The languages Scripe can WRITE a post in (options.language, chosen per project or post).
@@ -167,10 +168,15 @@ class Project(models.Model):
         ARCHIVED = "ARCHIVED", _("Archived")
         ERROR = "ERROR", _("Error")
 
+    # Stored by the sync in a post's warning too, so translated where shown.
     INACTIVE_REASONS = {
-        Status.PAUSED: "This project is paused in Scripe; resume it there to plan new posts.",
-        Status.ARCHIVED: "This project is archived in Scripe; it takes no new posts.",
-        Status.ERROR: "Scripe reports a problem with this project; check it in Scripe.",
+        Status.PAUSED: gettext_noop(
+            "This project is paused in Scripe; resume it there to plan new posts."
+        ),
+        Status.ARCHIVED: gettext_noop("This project is archived in Scripe; it takes no new posts."),
+        Status.ERROR: gettext_noop(
+            "Scripe reports a problem with this project; check it in Scripe."
+        ),
     }
 
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="projects")
@@ -209,7 +215,8 @@ class Project(models.Model):
     def inactive_reason(self) -> str:
         if self.missing_from_scripe:
             return _("Scripe no longer lists this project; it takes no new posts.")
-        return self.INACTIVE_REASONS.get(self.status, "")
+        reason = self.INACTIVE_REASONS.get(self.status, "")
+        return gettext(reason) if reason else ""
 
     @property
     def type_label(self) -> str:

@@ -55,6 +55,7 @@ from calendar_app.models import (
     SlotWatch,
     Workspace,
 )
+from scripe_integration.sentences import Said
 from scripe_integration.signals import key_refused
 
 logger = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ def slot_event_notify(*, slot: PlannedSlot, event: SlotEvent) -> list[Notificati
     def detail() -> str:
         # The trail's fixed sentences ("Planned.") are messages of the catalogue; a person's
         # own words are not, and stay as written.
-        return _(event.text) if event.text else ""
+        return event.sentence
 
     return _notify(
         users, kind=kind, workspace_id=slot.workspace_id, slot=slot, text=text, detail=detail
@@ -329,7 +330,7 @@ def key_invalid_notify(
                 )
                 % {"workspace": workspace.name}
             ),
-            detail=message,
+            detail=lambda: _shown(message),
         )
     return _notify(
         _audience(K.KEY_INVALID, workspace_id=workspace_id),
@@ -340,14 +341,16 @@ def key_invalid_notify(
             % {"workspace": workspace.name}
         ),
         detail=lambda: (
-            message + " " + _("Enter a working key in the admin (the workspace's page).")
+            _shown(message) + " " + _("Enter a working key in the admin (the workspace's page).")
         ),
     )
 
 
-def spend_cap_notify(*, workspace_id: int, detail: str = "") -> list[Notification]:
+def spend_cap_notify(
+    *, workspace_id: int, spent: int | None = None, cap: int | None = None
+) -> list[Notification]:
     """Tells the workspace's admins that Scripe's daily spend cap is reached, once a UTC day
-    however many generations fail on it."""
+    however many generations fail on it; `spent` and `cap` in cents, as Scripe said them."""
     day = datetime.now(UTC).date().isoformat()
     workspace = Workspace.objects.get(pk=workspace_id)
     return _notify(
@@ -359,7 +362,11 @@ def spend_cap_notify(*, workspace_id: int, detail: str = "") -> list[Notificatio
             % {"workspace": workspace.name}
         ),
         detail=lambda: (
-            (f"{detail}. " if detail else "")
+            (
+                _("%(spent)s of %(cap)s cents spent.") % {"spent": spent, "cap": cap} + " "
+                if spent is not None and cap
+                else ""
+            )
             + _("Generations fail until it resets at 00:00 UTC; retry them after that.")
         ),
         dedupe_key=f"spend_cap:{workspace_id}:{day}",
@@ -387,6 +394,11 @@ def webhook_disabled_notify(*, workspace_id: int, url: str, reason: str) -> list
             )
         ),
     )
+
+
+def _shown(message: str) -> str:
+    """A sentence from scripe_integration (sentences.py) in the reader's language."""
+    return message.shown() if isinstance(message, Said) else _(message)
 
 
 @receiver(key_refused, dispatch_uid="calendar_app.notifications.key_refused")

@@ -10,6 +10,7 @@ from contextvars import ContextVar
 from calendar_app.models import PlannedSlot, SlotEvent
 from calendar_app.notifications.services import slot_event_notify
 from calendar_app.outbound.events import webhooks_emit
+from scripe_integration.sentences import stored
 
 Kind = SlotEvent.Kind
 
@@ -44,7 +45,10 @@ def record(
     moves a slot comes through here. `guest_name`: someone outside the app did it, through a
     review link (no actor). Made by a person inside `acting_via`, it says the way they came.
     The workspace's webhook endpoints hear of it too (calendar_app/outbound/events.py queues
-    their deliveries, sent after the commit)."""
+    their deliveries, sent after the commit). `text`: a person's words, a fixed sentence
+    (marked with `gettext_noop`), or a `Said` whose values are kept apart, so that each reader
+    has it in their language and zone."""
+    text, params = stored(text)
     event = SlotEvent.objects.create(
         slot=slot,
         actor=actor,
@@ -53,6 +57,7 @@ def record(
         kind=kind,
         status=slot.status if kind == Kind.STATUS else "",
         text=text,
+        params=params,
         earlier_text=earlier_text,
     )
     slot_event_notify(slot=slot, event=event)

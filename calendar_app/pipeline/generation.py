@@ -30,8 +30,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from calendar_app.core import metrics
 from calendar_app.core.refusals import Refusal
@@ -44,6 +44,7 @@ from scripe_integration import pacing
 from scripe_integration.client import ScripeClient, collect_newest_first
 from scripe_integration.contract import Job, ScripeError, ScripeInputError
 from scripe_integration.models import ScripeConnection
+from scripe_integration.sentences import Said, stored
 from scripe_integration.services import (
     HELD,
     KEY_ERRORS,
@@ -59,7 +60,7 @@ logger = logging.getLogger(__name__)
 
 
 FAILURE_SENTENCES = {
-    # Stored on the attempt in English and translated where shown (`failure_sentence`).
+    # Stored on the attempt in English and translated where shown (`error_shown`).
     "content_policy": gettext_noop(
         "Scripe's content policy flagged the note. Rephrase it and retry."
     ),
@@ -70,9 +71,6 @@ FAILURE_SENTENCES = {
         "Scripe's AI provider failed while writing. Retrying usually works."
     ),
 }
-
-# A failure Scripe names in its own words is stored behind this English lead-in.
-_COULD_NOT_WRITE = "Scripe could not write the post: "
 
 
 SAVED_FIELDS = [
@@ -86,24 +84,41 @@ SAVED_FIELDS = [
 # requesting --------------------------------------------------------------------------------------
 
 
-def spend_cap_sentence(connection: ScripeConnection, detail: str = "", *, then: str = "") -> str:
-    """`detail`: what was spent, in brackets with a leading space; `then`: what the reader
-    may do after the reset ("generate after that" unless said)."""
-    until = connection.spend_cap_reached_until
+def spend_cap_sentence(
+    connection: ScripeConnection,
+    *,
+    spent: int | None = None,
+    cap: int | None = None,
+    then: str = "",
+    countdown: bool = True,
+) -> Said:
+    """Why nothing can be sent to Scripe until 00:00 UTC: `spent` and `cap` (cents) as Scripe
+    said them; `then`, what the reader may do after the reset ("generate after that" unless
+    said); `countdown`, how long until then (not in a sentence stored for later)."""
+    detail = ""
+    if spent is not None and cap:
+        detail = Said(gettext_noop(" (%(spent)s of %(cap)s cents spent)"), spent=spent, cap=cap)
     left = ""
-    if until is not None:
+    until = connection.spend_cap_reached_until
+    if countdown and until is not None:
         minutes = max(1, int((until - timezone.now()).total_seconds() // 60))
         if minutes >= 60:
-            left = " " + _("(in %(hours)s h %(minutes)s min)") % {
-                "hours": minutes // 60,
-                "minutes": f"{minutes % 60:02d}",
-            }
+            left = Said(
+                gettext_noop(" (in %(hours)s h %(minutes)s min)"),
+                hours=minutes // 60,
+                minutes=f"{minutes % 60:02d}",
+            )
         else:
-            left = " " + _("(in %(minutes)s min)") % {"minutes": minutes}
-    return _(
-        "Scripe's daily spend cap for this workspace is reached%(detail)s. It resets at "
-        "00:00 UTC%(left)s; %(then)s."
-    ) % {"detail": detail, "left": left, "then": then or _("generate after that")}
+            left = Said(gettext_noop(" (in %(minutes)s min)"), minutes=minutes)
+    return Said(
+        gettext_noop(
+            "Scripe's daily spend cap for this workspace is reached%(detail)s. It resets at "
+            "00:00 UTC%(left)s; %(then)s."
+        ),
+        detail=detail,
+        left=left,
+        then=then or Said(gettext_noop("generate after that")),
+    )
 
 
 def generation_request(*, slot: PlannedSlot, user=None, steering: str = "") -> GenerationJob:
@@ -141,7 +156,11 @@ def generation_request(*, slot: PlannedSlot, user=None, steering: str = "") -> G
             dispatched_at=timezone.now(),
         )
         slot.refresh_from_db()
-        text = f"Changes requested: {steering}" if steering else gettext_noop("Sent to Scripe.")
+        text = (
+            Said(gettext_noop("Changes requested: %(steering)s"), steering=steering)
+            if steering
+            else gettext_noop("Sent to Scripe.")
+        )
         record(slot, kind=Kind.STATUS, actor=user, text=text)
         transaction.on_commit(lambda: dispatch.enqueue([job.pk]))
     return job
@@ -265,7 +284,7 @@ class _Batch:
 
     def run(self) -> None:
         if self.connection.blocks_generation:
-            message = self.connection.key_error_message or KEY_ERRORS["invalid_token"]
+            message = self.connection.key_problem or Said(KEY_ERRORS["invalid_token"])
             for job in self.jobs:
                 _fail(job, "key_invalid", message)
             return
@@ -277,7 +296,7 @@ class _Batch:
                 self._fetch_posts([j for j in self._open() if j.scripe_status == "DONE"])
         except ScripeNotConfigured as error:
             for job in self._open():
-                _fail(job, "key_missing", str(error))
+                _fail(job, "key_missing", error.said)
 
     def _open(self) -> list[GenerationJob]:
         """Attempts with a step due now: a submit or a poll may have made the next one due
@@ -335,7 +354,11 @@ class _Batch:
         if self.connection.spend_cap_reached_until is not None:
             # Attempts queued before the 402 would each get one too: none is sent.
             for job in jobs:
-                _fail(job, "spend_cap_exceeded", spend_cap_sentence(self.connection))
+                _fail(
+                    job,
+                    "spend_cap_exceeded",
+                    spend_cap_sentence(self.connection, countdown=False),
+                )
             return
         for job in jobs:
             if job.finished:
@@ -508,7 +531,10 @@ def _apply(job: GenerationJob, snapshot: Job) -> None:
     elif snapshot.status == "FAILED":
         code = snapshot.error_code or "failed"
         sentence = FAILURE_SENTENCES.get(code)
-        message = sentence or f"{_COULD_NOT_WRITE}{snapshot.error_message or code}"
+        message = sentence or Said(
+            gettext_noop("Scripe could not write the post: %(reason)s"),
+            reason=snapshot.error_message or code,
+        )
         _fail(job, code, message)
     elif snapshot.status == "CANCELLED":
         job.finished = True
@@ -521,8 +547,13 @@ def _apply(job: GenerationJob, snapshot: Job) -> None:
             _fail(
                 job,
                 "gave_up",
-                f"Scripe did not finish within {minutes} minutes; we stopped waiting. "
-                "Retry to start again.",
+                Said(
+                    gettext_noop(
+                        "Scripe did not finish within %(minutes)s minutes; we stopped waiting. "
+                        "Retry to start again."
+                    ),
+                    minutes=minutes,
+                ),
             )
             return
         job.stalled, job.next_poll_at = next_poll(
@@ -580,9 +611,10 @@ def _handle_error(
     elif error.code == "spend_cap_exceeded":
         connection.note_spend_cap(error.meta)
         spent, cap = error.meta.get("spentCents"), error.meta.get("capCents")
-        detail = f" ({spent} of {cap} cents spent)" if spent is not None and cap else ""
-        spend_cap_notify(workspace_id=connection.workspace_id, detail=detail.strip(" ()"))
-        _fail(job, error.code, spend_cap_sentence(connection, detail))
+        spend_cap_notify(workspace_id=connection.workspace_id, spent=spent, cap=cap)
+        _fail(
+            job, error.code, spend_cap_sentence(connection, spent=spent, cap=cap, countdown=False)
+        )
     elif error.retryable:
         waited = now - (job.submitted_at or now)
         if not job.scripe_job_id and waited > pacing.SUBMIT_GIVE_UP_AFTER:
@@ -619,25 +651,10 @@ def _retry_reason(error: ScripeError) -> str:
     return gettext_noop("Scripe had a temporary problem; the calendar keeps trying on its own.")
 
 
-def failure_sentence(job: GenerationJob) -> str:
-    """Why the attempt failed, in the reader's language: the sentence is stored in English
-    (a task has no reader) and translated here; Scripe's own words stay as Scripe wrote them."""
-    message = job.error_message
-    if job.error_code == "gave_up":
-        return _(
-            "Scripe did not finish within %(minutes)s minutes; we stopped waiting. "
-            "Retry to start again."
-        ) % {"minutes": int(pacing.GIVE_UP_AFTER.total_seconds() // 60)}
-    if message.startswith(_COULD_NOT_WRITE):
-        return _("Scripe could not write the post: %(reason)s") % {
-            "reason": message.removeprefix(_COULD_NOT_WRITE)
-        }
-    return gettext(message) if message else ""
-
-
 def _fail(job: GenerationJob, code: str, message: str) -> None:
+    """`message`: a fixed sentence (`gettext_noop`), Scripe's words, or a `Said`."""
     job.error_code = code[:60]
-    job.error_message = message[:500]
+    job.error_message, job.error_params = stored(message, 500)
     job.finished = True
     job.next_poll_at = None
     job.retry_reason = ""
@@ -680,7 +697,8 @@ def _commit(job: GenerationJob, transition: str | None = None) -> bool:
                 "slot %s is %s; attempt %s ends as %s", slot.pk, slot.status, job.pk, transition
             )
         if slot.status != before:
-            record(slot, kind=Kind.STATUS, text=_EVENT_TEXT.get(slot.status, job.error_message))
+            failure = Said.restored(job.error_message, job.error_params)
+            record(slot, kind=Kind.STATUS, text=_EVENT_TEXT.get(slot.status, failure))
         job.slot = slot
     if transition in _OUTCOMES:
         _count(job, transition)
@@ -754,6 +772,6 @@ def generation_cancel(*, slot: PlannedSlot) -> str:
             _apply(job, snapshot)
     except ScripeError as error:
         raise Refusal(
-            _("Could not cancel: %(reason)s") % {"reason": describe_error(error)}
+            _("Could not cancel: %(reason)s") % {"reason": describe_error(error).shown()}
         ) from None
     return _("Generation cancelled.")

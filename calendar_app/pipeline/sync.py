@@ -49,6 +49,7 @@ from calendar_app.pipeline.generation import LISTING_MARGIN
 from scripe_integration import pacing
 from scripe_integration.client import ScripeClient, collect_newest_first
 from scripe_integration.contract import Post, ScripeError
+from scripe_integration.sentences import Said, stored
 from scripe_integration.services import (
     HELD,
     ScripeNotConfigured,
@@ -68,7 +69,9 @@ PUBLISH_MARGIN = timedelta(minutes=10)
 # minute, or every project would be read every sweep.
 POLL_FLOOR = timedelta(minutes=2)
 DUE_AFTER = timedelta(seconds=90)
-NOT_PUBLISHED = "Not published yet: check the project's LinkedIn connection in Scripe."
+NOT_PUBLISHED = gettext_noop(
+    "Not published yet: check the project's LinkedIn connection in Scripe."
+)
 
 
 @dataclass
@@ -124,11 +127,12 @@ def _apply(slot: PlannedSlot, job, post: Post, project_problem: str) -> str:
             with transaction.atomic():
                 from_review = slot.status != SlotStatus.SCHEDULED
                 slot.mark_published(at)
-                when = timezone.localtime(at, slot.workspace.zone)
-                where = " from Scripe's dashboard" if from_review else ""
-                record(
-                    slot, kind=Kind.STATUS, text=f"Published on LinkedIn{where} at {when:%H:%M}."
+                published = (
+                    gettext_noop("Published on LinkedIn from Scripe's dashboard at %(when)s.")
+                    if from_review
+                    else gettext_noop("Published on LinkedIn at %(when)s.")
                 )
+                record(slot, kind=Kind.STATUS, text=Said(published, when=at))
                 if from_review:
                     _adopt_text(slot, job, post)  # what went out is Scripe's text
             said.append("published")
@@ -136,24 +140,40 @@ def _apply(slot: PlannedSlot, job, post: Post, project_problem: str) -> str:
         if slot.status in (SlotStatus.IN_REVIEW, SlotStatus.MISSED):
             with transaction.atomic():
                 slot.scheduled_in_scripe(post.scheduled_at)
-                record(slot, kind=Kind.STATUS, text=f"Scheduled in Scripe for {_at(slot)}.")
+                record(
+                    slot,
+                    kind=Kind.STATUS,
+                    text=Said(
+                        gettext_noop("Scheduled in Scripe for %(when)s."), when=post.scheduled_at
+                    ),
+                )
                 # Scheduled there with Scripe's text: the manager's unsent edits are kept on
                 # the trail, and from now on a change of text in Scripe is an edit.
                 _adopt_text(slot, job, post)
             said.append("scheduled in Scripe")
         elif abs((post.scheduled_at - slot.scheduled_for).total_seconds()) >= 1:
-            before = _at(slot)
+            before = slot.scheduled_for
             with transaction.atomic():
                 slot.follow_scripe_time(post.scheduled_at)
                 record(
                     slot,
                     kind=Kind.STATUS,
-                    text=f"Rescheduled in Scripe from {before} to {_at(slot)}.",
+                    text=Said(
+                        gettext_noop("Rescheduled in Scripe from %(before)s to %(when)s."),
+                        before=before,
+                        when=post.scheduled_at,
+                    ),
                 )
             said.append("rescheduled in Scripe")
         elif post.scheduled_at < now - PUBLISH_MARGIN:
-            warning = NOT_PUBLISHED + (f" {project_problem}" if project_problem else "")
-            if slot.scripe_warning != warning[:300]:
+            warning = Said(NOT_PUBLISHED)
+            if project_problem:
+                warning = Said(
+                    gettext_noop("%(failure)s %(advice)s"),
+                    failure=warning,
+                    advice=Said(project_problem),
+                )
+            if (slot.scripe_warning, slot.scripe_warning_params) != stored(warning, 300):
                 slot.warn(warning)
                 said.append("not published yet")
     elif slot.status == SlotStatus.SCHEDULED:
@@ -224,7 +244,7 @@ def scripe_sync(
                     report.calls += scripe.calls - before
                 report.projects_read += 1
     except ScripeNotConfigured as error:
-        report.problem = str(error)
+        report.problem = error.said
     except ScripeError as error:
         if error.code == HELD:
             report.problem = "Scripe is rate-limiting this workspace; the sync goes on shortly."

@@ -8,11 +8,13 @@ from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import LABEL_COLOURS, Label, PlannedSlot, Workspace
 from calendar_app.notifications.trail import Kind, record
 from calendar_app.planning import rules
+from scripe_integration.sentences import Said
 
 LABEL_NAME_MAX_CHARS = Label._meta.get_field("name").max_length
 # A slot with more labels than this is a filing system, not a tag; it keeps cards readable.
@@ -52,7 +54,8 @@ def slot_label_add(*, slot: PlannedSlot, label: Label, user=None) -> str:
     labels_check([*current, label], workspace_id=slot.workspace_id)
     with transaction.atomic():
         slot_labels_set(slot, [*current, label])
-        record(slot, kind=Kind.EDIT, actor=user, text=f"Label {label.name!r} added.")
+        said = Said(gettext_noop("Label %(name)s added."), name=repr(label.name))
+        record(slot, kind=Kind.EDIT, actor=user, text=said)
     return _("Label %(name)s added.") % {"name": repr(label.name)}
 
 
@@ -63,7 +66,8 @@ def slot_label_remove(*, slot: PlannedSlot, label: Label, user=None) -> str:
         return _("It did not have the label %(name)s.") % {"name": repr(label.name)}
     with transaction.atomic():
         slot_labels_set(slot, [other for other in current if other != label])
-        record(slot, kind=Kind.EDIT, actor=user, text=f"Label {label.name!r} removed.")
+        said = Said(gettext_noop("Label %(name)s removed."), name=repr(label.name))
+        record(slot, kind=Kind.EDIT, actor=user, text=said)
     return _("Label %(name)s removed.") % {"name": repr(label.name)}
 
 

@@ -145,7 +145,9 @@ CARD_ROW_SLOT = (
     "note_id",
     "status",
     "status_note",
+    "status_note_params",
     "scripe_warning",
+    "scripe_warning_params",
 )
 CARD_ROW_SLOT_MOMENTS = {
     "scheduled_for": "scheduled_for",
@@ -161,6 +163,7 @@ CARD_ROW_JOB = (
     "scripe_job_id",
     "error_code",
     "error_message",
+    "error_params",
     "retry_reason",
     "stalled",
 )

@@ -29,6 +29,7 @@ from calendar_app.models import (
 from calendar_app.notifications.trail import Kind, record
 from calendar_app.planning import rules
 from calendar_app.planning.labels import labels_check
+from scripe_integration.sentences import Said
 from scripe_integration.services import projects_fetch
 
 
@@ -197,7 +198,7 @@ def slot_move(
         slot,
         kind=Kind.EDIT,
         actor=user,
-        text=f"Moved to {when.astimezone(zone):%a %-d %b %Y, %H:%M} ({zone.key}).",
+        text=Said(gettext_noop("Moved to %(when)s."), when=when),
     )
     return slot
 

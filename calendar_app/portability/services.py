@@ -18,6 +18,7 @@ from django.contrib.sessions.models import Session
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import (
@@ -87,14 +88,12 @@ def workspace_export_build(*, export_id: int) -> str:
     try:
         with open(path, "wb") as stream:
             write_archive(workspace=export.workspace, stream=stream)
-    except Exception as error:
+    except Exception:
         logger.exception("Export %s failed", export.public_id)
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        export.fail(
-            message=_("The archive could not be written (%(error)s). Try again.")
-            % {"error": type(error).__name__}
-        )
+        # Stored for the admin who reads it later, in their language; the log has the why.
+        export.fail(message=gettext_noop("The archive could not be written. Try again."))
         return "failed"
     if not export.finish(path=str(path), size_bytes=path.stat().st_size):
         path.unlink()

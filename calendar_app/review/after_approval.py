@@ -38,6 +38,7 @@ from calendar_app.review.services import (
     scripe_scheduled,
 )
 from scripe_integration.contract import Post, ScripeError, ScripeInputError
+from scripe_integration.sentences import Said
 from scripe_integration.services import HELD, ScripeNotConfigured, post_update
 
 
@@ -56,11 +57,6 @@ def _scheduled_post(slot: PlannedSlot) -> GenerationJob:
             raise Refusal(slot.taken_by_someone_else(), stale=True)
         raise Refusal(_("Only a post scheduled in Scripe can be changed here."), stale=True)
     return job
-
-
-def _local(when: datetime, zone: zoneinfo.ZoneInfo) -> str:
-    """The time as the trail stores it: in English, whoever reads it later."""
-    return f"{when.astimezone(zone):%a %-d %b, %H:%M}"
 
 
 def _shown(when: datetime, zone: zoneinfo.ZoneInfo) -> str:
@@ -100,7 +96,9 @@ def scheduled_reschedule(
             slot,
             kind=Kind.STATUS,
             actor=user,
-            text=f"Rescheduled from {_local(before, zone)} to {_local(when, zone)}.",
+            text=Said(
+                gettext_noop("Rescheduled from %(before)s to %(when)s."), before=before, when=when
+            ),
         )
         slot.note_scripe_copy(post.updated_at)
     return Changed(_("Rescheduled to %(when)s.") % {"when": _shown(when, zone)}, undo_to=before)

@@ -42,7 +42,7 @@ LINKEDIN_LIMIT = 3000
 APPROVE_LEAD = timedelta(minutes=1)
 # An approval still `approving` after this long was interrupted (the request died mid-call).
 APPROVAL_STALE_AFTER = timedelta(minutes=2)
-CONFIRMED_LATER = "Scheduled in Scripe (confirmed later)."
+CONFIRMED_LATER = gettext_noop("Scheduled in Scripe (confirmed later).")
 
 
 def _draft(slot: PlannedSlot) -> GenerationJob:
@@ -89,7 +89,7 @@ def scripe_refused(error: ScripeError, *, doing: str, then: str) -> str:
         return _("Scripe could not %(doing)s: %(reason)s. %(then)s") % words
     if error.http_status is None or not answered_by_scripe(error):
         return _("Scripe could not be reached. %(then)s Try again in a minute.") % words
-    words["reason"] = describe_error(error)
+    words["reason"] = describe_error(error).shown()
     return _("Scripe refused: %(reason)s %(then)s") % words
 
 
@@ -278,7 +278,7 @@ def _scheduled(
     *,
     actor=None,
     guest_name: str = "",
-    text: str = "Approved and scheduled in Scripe.",
+    text: str = gettext_noop("Approved and scheduled in Scripe."),
     copy=None,
 ) -> None:
     """Scripe scheduled the post: the slot is approved and the text Scripe has is ours.
@@ -433,7 +433,9 @@ def approvals_sweep() -> int:
                 _scheduled(slot, job, post.title, post.content, text=CONFIRMED_LATER, copy=post)
             else:
                 with transaction.atomic():
-                    slot.approval_failed("Scheduling in Scripe was interrupted; approve it again.")
+                    slot.approval_failed(
+                        gettext_noop("Scheduling in Scripe was interrupted; approve it again.")
+                    )
                     record(slot, kind=Kind.STATUS, text=gettext_noop("Scheduling was interrupted."))
         except Refusal:
             continue  # settled by someone else meanwhile

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from calendar_app.models import Source, SourceKind, SourceStatus
 from calendar_app.outbound.events import source_ready_tell
@@ -39,6 +40,7 @@ from scripe_integration import pacing
 from scripe_integration.client import ScripeClient, collect_newest_first, fetch_text
 from scripe_integration.contract import Job, ScripeError, ScripeInputError, Upload
 from scripe_integration.destinations import local_hosts_allowed
+from scripe_integration.sentences import Said, stored
 from scripe_integration.services import (
     HELD,
     KEY_ERRORS,
@@ -52,12 +54,14 @@ from scripe_integration.services import (
 
 logger = logging.getLogger(__name__)
 
+# Stored in English and shown in the reader's language (scripe_integration/sentences.py).
 FAILURE_ADVICE = {
-    "transcription_failed": "Check that the recording has speech (or the document has text) "
-    "and upload it again.",
-    "unsupported_media": "Export it again as MP3 or MP4 and upload that.",
+    "transcription_failed": gettext_noop(
+        "Check that the recording has speech (or the document has text) and upload it again."
+    ),
+    "unsupported_media": gettext_noop("Export it again as MP3 or MP4 and upload that."),
 }
-GENERIC_ADVICE = "Upload it again; if it fails again, try another format."
+GENERIC_ADVICE = gettext_noop("Upload it again; if it fails again, try another format.")
 URL_TEXT_MAX_BYTES = 1024 * 1024
 # Progress of a PUT is written at most this often (seconds).
 PROGRESS_EVERY = 1.0
@@ -90,7 +94,9 @@ def sources_advance(source_ids: list[int], *, budget: float | None = None) -> No
                 logger.exception("source batch %s failed", [s.pk for s in batch])
                 Source.objects.filter(pk__in=[s.pk for s in batch], finished=False).update(
                     next_poll_at=timezone.now() + POISONED_RETRY,
-                    retry_reason="Something went wrong on our side; trying again in a few minutes.",
+                    retry_reason=gettext_noop(
+                        "Something went wrong on our side; trying again in a few minutes."
+                    ),
                     updated_at=timezone.now(),
                 )
     finally:
@@ -111,7 +117,7 @@ class _Batch:
 
     def run(self) -> None:
         if self.connection.blocks_generation:
-            message = self.connection.key_error_message or KEY_ERRORS["invalid_token"]
+            message = self.connection.key_problem or Said(KEY_ERRORS["invalid_token"])
             for source in self.sources:
                 _fail(source, "key_invalid", message)
             return
@@ -127,7 +133,7 @@ class _Batch:
         except ScripeNotConfigured as error:
             for source in self.sources:
                 if not source.finished:
-                    _fail(source, "key_missing", str(error))
+                    _fail(source, "key_missing", error.said)
 
     def _call(self, sources: list[Source], make_call):
         if self.stopped is not None or time.monotonic() > self.deadline:
@@ -170,7 +176,9 @@ class _Batch:
                 _fail(
                     source,
                     "file_missing",
-                    "The app no longer has this file, so it cannot be sent. Upload it again.",
+                    gettext_noop(
+                        "The app no longer has this file, so it cannot be sent. Upload it again."
+                    ),
                 )
                 return
             if source.status == SourceStatus.RECEIVED:
@@ -293,7 +301,11 @@ class _Batch:
         _apply(source, job)
         if job.status == "DONE" and not source.finished:
             if not job.source_id:
-                _fail(source, "no_source", "Scripe finished but named no source. " + GENERIC_ADVICE)
+                _fail(
+                    source,
+                    "no_source",
+                    _advised(gettext_noop("Scripe finished but named no source.")),
+                )
                 return
             answer = self._call([source], lambda: self.scripe.get_source(job.source_id))
             if answer is not None:
@@ -310,7 +322,9 @@ def _workspace_wide(error: ScripeError) -> bool:
 
 def _local_text(source: Source) -> str:
     if not source.local_path:
-        raise ScripeInputError("text", "The app no longer has this text. Add it again.")
+        raise ScripeInputError(
+            "text", gettext_noop("The app no longer has this text. Add it again.")
+        )
     with open(source.local_path, encoding="utf-8") as handle:
         return handle.read()
 
@@ -325,7 +339,7 @@ def _page_text(source: Source) -> str:
             raise
         raise ScripeInputError("url", error.message) from None
     if not text.strip():
-        raise ScripeInputError("url", "The page has no text to take ideas from.")
+        raise ScripeInputError("url", gettext_noop("The page has no text to take ideas from."))
     return text[: URL_TEXT_MAX_BYTES // 4]
 
 
@@ -381,16 +395,24 @@ def _apply(source: Source, job: Job) -> None:
         source.next_poll_at = now
         _save(source, status=SourceStatus.INGESTING)
     elif job.status in ("FAILED", "CANCELLED"):
-        reason = job.error_message or job.error_code or "no reason given"
+        reason = job.error_message or job.error_code or "–"
         advice = FAILURE_ADVICE.get(job.error_code or "", GENERIC_ADVICE)
-        _fail(source, job.error_code or "failed", f"Scripe could not ingest it: {reason} {advice}")
+        failure = Said(gettext_noop("Scripe could not ingest it: %(reason)s"), reason=reason)
+        _fail(source, job.error_code or "failed", _advised(failure, advice))
     else:
         accepted = source.accepted_at or now
         if now - accepted > pacing.GIVE_UP_AFTER:
             _fail(
                 source,
                 "gave_up",
-                "Scripe did not finish within 30 minutes; we stopped waiting. " + GENERIC_ADVICE,
+                _advised(
+                    Said(
+                        gettext_noop(
+                            "Scripe did not finish within %(minutes)s minutes; we stopped waiting."
+                        ),
+                        minutes=int(pacing.GIVE_UP_AFTER.total_seconds() // 60),
+                    )
+                ),
             )
             return
         _, source.next_poll_at = next_poll(
@@ -438,13 +460,15 @@ def _handle_error(source: Source, error: ScripeError, connection) -> None:
     if error.code in (HELD, "rate_limited"):
         step = pacing.spacing(connection.rate_limit) or 0.5
         source.next_poll_at = now + timedelta(seconds=max(error.retry_after or 2.0, step))
-        source.retry_reason = "Waiting for Scripe's rate limit to reset."
+        source.retry_reason = gettext_noop("Waiting for Scripe's rate limit to reset.")
         _save(source)
     elif error.code in KEY_ERRORS:
         _fail(source, error.code, credential_problem(connection, error))
     elif error.code == "upload_expired":
         source.next_poll_at = now
-        source.retry_reason = "The upload address expired; asking Scripe for a new one."
+        source.retry_reason = gettext_noop(
+            "The upload address expired; asking Scripe for a new one."
+        )
         _save(source)
     elif error.retryable:
         waited = now - (source.submitted_at or source.created_at)
@@ -452,7 +476,9 @@ def _handle_error(source: Source, error: ScripeError, connection) -> None:
             _fail(
                 source,
                 "scripe_unreachable",
-                "The file could not be sent to Scripe for 15 minutes. Upload it again later.",
+                gettext_noop(
+                    "The file could not be sent to Scripe for 15 minutes. Upload it again later."
+                ),
             )
             return
         source.error_streak += 1
@@ -460,11 +486,17 @@ def _handle_error(source: Source, error: ScripeError, connection) -> None:
             seconds=pacing.backoff(source.error_streak, error.retry_after)
         )
         if error.code == "upload_interrupted":
-            source.retry_reason = "The upload to Scripe broke off; sending the file again."
+            source.retry_reason = gettext_noop(
+                "The upload to Scripe broke off; sending the file again."
+            )
         elif error.code in UNREACHABLE_CODES:
-            source.retry_reason = "Scripe could not be reached; the calendar keeps trying."
+            source.retry_reason = gettext_noop(
+                "Scripe could not be reached; the calendar keeps trying."
+            )
         else:
-            source.retry_reason = "Scripe had a temporary problem; the calendar keeps trying."
+            source.retry_reason = gettext_noop(
+                "Scripe had a temporary problem; the calendar keeps trying."
+            )
         _save(source)
         logger.info("source %s waits after %s", source.public_id, error.code)
     elif error.code == "unprocessable" and source.upload_id and not source.scripe_job_id:
@@ -475,14 +507,20 @@ def _handle_error(source: Source, error: ScripeError, connection) -> None:
         source.next_poll_at = now + timedelta(seconds=pacing.backoff(source.error_streak))
         _save(source)
     elif error.code == "not_found" and source.scripe_job_id:
-        _fail(source, "job_lost", "Scripe no longer knows this job. " + GENERIC_ADVICE)
+        _fail(source, "job_lost", _advised(gettext_noop("Scripe no longer knows this job.")))
     else:
         _fail(source, error.code, describe_error(error))
 
 
+def _advised(failure: str, advice: str = GENERIC_ADVICE) -> Said:
+    """What went wrong, then what to do about it: two sentences, each translated."""
+    return Said(gettext_noop("%(failure)s %(advice)s"), failure=Said(failure), advice=Said(advice))
+
+
 def _fail(source: Source, code: str, message: str) -> None:
+    """`message`: a fixed sentence (`gettext_noop`), Scripe's words, or a `Said`."""
     source.error_code = code[:60]
-    source.error_message = message[:500]
+    source.error_message, source.error_params = stored(message, 500)
     source.next_poll_at = None
     source.retry_reason = ""
     with transaction.atomic():

@@ -26,7 +26,6 @@ from django.utils.safestring import SafeString
 from calendar_app import models as models_module
 from calendar_app.access import Viewer, viewer_for
 from calendar_app.models import SourceNote
-from calendar_app.pipeline.generation import failure_sentence
 from calendar_app.planning.live import live_token, to_micros
 from calendar_app.planning.services import slot_move_refusal
 
@@ -83,10 +82,6 @@ def version(slot) -> int:
 @register.filter
 def epoch(moment) -> int:
     return int(moment.timestamp())
-
-
-# Why an attempt failed, in the reader's language (the sentence is stored in English).
-register.filter("failure_sentence", failure_sentence)
 
 
 @register.filter

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from django.core import mail
 from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from calendar_app.interchange import csv_import
 from calendar_app.models import (
@@ -24,6 +25,7 @@ from calendar_app.models import (
 from calendar_app.notifications import services as notifications
 from calendar_app.pipeline.generation import FAILURE_SENTENCES
 from scripe_integration.sandbox import oauth as sandbox_oauth
+from scripe_integration.sentences import Said, stored
 
 NOW = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)
 
@@ -217,7 +219,8 @@ def _failed(team, code, message):
         idempotency_key=uuid.uuid4().hex,
         finished=True,
         error_code=code,
-        error_message=message,
+        error_message=stored(message)[0],
+        error_params=stored(message)[1],
     )
     return slot
 
@@ -236,7 +239,13 @@ def test_a_generation_failure_stored_in_english_is_shown_in_the_readers_language
 
 
 def test_scripes_own_words_stay_inside_a_german_sentence(client, team):
-    slot = _failed(team, "weird", "Scripe could not write the post: Model overloaded")
+    slot = _failed(
+        team,
+        "weird",
+        Said(
+            gettext_noop("Scripe could not write the post: %(reason)s"), reason="Model overloaded"
+        ),
+    )
     page = german(client, team.editor).get(f"/slots/{slot.public_id}/").content.decode()
     assert "Scripe konnte den Beitrag nicht schreiben: Model overloaded" in page
 

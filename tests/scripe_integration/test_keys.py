@@ -566,7 +566,7 @@ def test_a_key_without_knowledge_write_is_told_that_and_not_posts(team, sandbox_
     knowledge_advance([document.pk])
 
     document = KnowledgeDocument.objects.get(pk=document.pk)
-    assert "knowledge:write" in document.error_message
+    assert "knowledge:write" in document.error_shown
     [problem] = viewer_of(team.admin).broken_keys
     assert "lacks the knowledge:write permission" in problem.problem
     assert "posts:" not in problem.problem

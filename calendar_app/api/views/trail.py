@@ -22,7 +22,7 @@ class EventSerializer(serializers.Serializer):
         read_only=True,
         help_text="The status reached (a status change); empty otherwise.",
     )
-    text = Text(read_only=True)
+    text = Text(source="sentence", read_only=True)
     earlierText = Text(
         source="earlier_text", read_only=True, help_text="An edit in Scripe: the text it replaced."
     )

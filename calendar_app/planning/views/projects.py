@@ -52,7 +52,7 @@ def project_sync(request: HttpRequest, workspace_id) -> HttpResponse:
     try:
         result = services.projects_sync(workspace=workspace)
     except ScripeNotConfigured as error:
-        return refused(request, Refusal(str(error)), redirect_to=here)
+        return refused(request, Refusal(error.said), redirect_to=here)
     except ScripeError as error:
         return refused(
             request,

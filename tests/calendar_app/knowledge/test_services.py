@@ -123,7 +123,7 @@ def test_a_failed_ingest_shows_scripes_reason(team, handed, sandbox):
     sandbox.fail_next_jobs(code="url_unreachable")
     document = ingest_finish(add(team, "url", "https://example.com/gone").pk)
     assert (document.state, document.error_code) == ("failed", "url_unreachable")
-    assert document.error_message == (
+    assert document.error_shown == (
         "Scripe could not index it: The page could not be fetched (it answered 404)."
     )
 

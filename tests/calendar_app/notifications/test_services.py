@@ -252,9 +252,10 @@ def test_the_spend_cap_tells_the_admins(team, sandbox_factory, monkeypatch):
 
 def test_the_spend_cap_is_told_once_a_utc_day(team):
     with time_machine.travel(datetime(2026, 12, 1, 23, 50, tzinfo=UTC), tick=False):
-        notifications.spend_cap_notify(workspace_id=team.workspace.pk, detail="500 of 500 cents")
+        notifications.spend_cap_notify(workspace_id=team.workspace.pk, spent=500, cap=500)
         notifications.spend_cap_notify(workspace_id=team.workspace.pk)
         assert Notification.objects.filter(kind="spend_cap").count() == 1
+        assert Notification.objects.get(kind="spend_cap").detail.startswith("500 of 500 cents")
     with time_machine.travel(datetime(2026, 12, 2, 0, 10, tzinfo=UTC), tick=False):
         notifications.spend_cap_notify(workspace_id=team.workspace.pk)
     assert Notification.objects.filter(kind="spend_cap", user=team.admin).count() == 2

@@ -115,8 +115,8 @@ def test_a_post_past_its_time_and_not_published_is_flagged_with_the_projects_pro
     assert slot.status == "scheduled"
     scripe_sync(workspace=team.workspace)
     slot = reloaded(scheduled)
-    assert slot.scripe_warning.startswith("Not published yet")
-    assert "Scripe reports a problem with this project" in slot.scripe_warning
+    assert slot.scripe_warning_shown.startswith("Not published yet")
+    assert "Scripe reports a problem with this project" in slot.scripe_warning_shown
 
 
 def test_one_listing_reads_back_every_followed_post_of_a_project(team, wired):

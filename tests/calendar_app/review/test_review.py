@@ -378,7 +378,10 @@ def test_the_activity_trail_records_each_step_in_order(client, team, wired):
     client.force_login(team.manager)
     client.post(f"/review/{slot.public_id}/changes/", {"comment": "Shorter please."})
     events = SlotEvent.objects.filter(slot=slot).exclude(status="generating")
-    trail = list(events.values_list("kind", "status", "text", "actor__username"))
+    trail = [
+        (e.kind, e.status, e.sentence, e.actor and e.actor.username)
+        for e in events.select_related("actor")
+    ]
     assert trail == [
         ("status", "queued", "Sent to Scripe.", None),
         ("status", "in_review", "Draft ready for review.", None),

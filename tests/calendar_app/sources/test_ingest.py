@@ -110,8 +110,8 @@ def test_a_failed_ingest_shows_scripes_reason_and_what_to_do(team, ingesting, tm
     done = ingest_finish(file_source(team, tmp_path).pk)
     assert done.status == "failed"
     assert done.error_code == "transcription_failed"
-    assert "no speech or text Scripe could transcribe" in done.error_message
-    assert "upload it again" in done.error_message
+    assert "no speech or text Scripe could transcribe" in done.error_shown
+    assert "upload it again" in done.error_shown
 
 
 def test_a_text_source_goes_to_scripe_at_once(team, ingesting):
