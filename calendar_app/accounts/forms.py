@@ -28,9 +28,18 @@ class ScopeOption:
     hint: str
 
 
+# One whole sentence per lowest role that may give a scope (a role above may give what one
+# below may), since German cannot build it from the roles' names.
+WHO_MAY_GIVE = {
+    Role.EDITOR: _("Only editors, managers and admins of the chosen workspace may give it."),
+    Role.MANAGER: _("Only managers and admins of the chosen workspace may give it."),
+    Role.ADMIN: _("Only admins of the chosen workspace may give it."),
+}
+
+
 def _who_may_give(scope: str) -> str:
-    roles = [f"{role.label.lower()}s" for role in Role if scope in SCOPES_BY_ROLE[role]]
-    return f"Only {' and '.join(roles)} of the chosen workspace may give it."
+    lowest = next(role for role in Role if scope in SCOPES_BY_ROLE[role])
+    return str(WHO_MAY_GIVE[lowest])
 
 
 class ProfileForm(forms.Form):
@@ -53,7 +62,11 @@ class ProfileForm(forms.Form):
 
 class FeedForm(forms.Form):
     action = forms.ChoiceField(
-        choices=[("enable", "Turn on"), ("regenerate", "New address"), ("revoke", "Turn off")]
+        choices=[
+            ("enable", _("Turn on")),
+            ("regenerate", _("New address")),
+            ("revoke", _("Turn off")),
+        ]
     )
 
 
@@ -67,10 +80,10 @@ class TokenForm(forms.Form):
     workspace = forms.ChoiceField()
     scopes = forms.MultipleChoiceField(
         choices=[
-            ("read", "Read: the plan, projects and labels"),
-            ("plan", "Plan: plan, change, move and delete posts; generate"),
-            ("review", "Review: decide on drafts (managers)"),
-            ("admin", "Admin: the workspace's settings (admins)"),
+            ("read", _("Read: the plan, projects and labels")),
+            ("plan", _("Plan: plan, change, move and delete posts; generate")),
+            ("review", _("Review: decide on drafts (managers)")),
+            ("admin", _("Admin: the workspace's settings (admins)")),
         ],
         initial=["read"],
         required=False,
@@ -79,11 +92,11 @@ class TokenForm(forms.Form):
     expires_in_days = forms.TypedChoiceField(
         label=_("Expires"),
         choices=[
-            ("7", "In 7 days"),
-            ("30", "In 30 days"),
-            ("90", "In 90 days"),
-            ("365", "In a year"),
-            ("", "Never"),
+            ("7", _("In 7 days")),
+            ("30", _("In 30 days")),
+            ("90", _("In 90 days")),
+            ("365", _("In a year")),
+            ("", _("Never")),
         ],
         coerce=int,
         empty_value=None,
@@ -95,7 +108,11 @@ class TokenForm(forms.Form):
         kwargs.setdefault("auto_id", "token-%s")
         super().__init__(*args, **kwargs)
         self.fields["workspace"].choices = [
-            (str(m.workspace.public_id), f"{m.workspace.name} (as {m.get_role_display().lower()})")
+            (
+                str(m.workspace.public_id),
+                _("%(workspace)s (as %(role)s)")
+                % {"workspace": m.workspace.name, "role": m.get_role_display().lower()},
+            )
             for m in memberships
         ]
         # The scopes each workspace's role may give: the page offers only those, and follows

@@ -11,6 +11,7 @@ workspace's members, except site staff, so an operator can always get in.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,7 +23,7 @@ from calendar_app.accounts.invitations import invitations_accept_for_email
 from calendar_app.core.refusals import Refusal
 from calendar_app.models import Membership, Role, SingleSignOn, Workspace, parse_domains
 from scripe_integration import crypto
-from scripe_integration.destinations import DestinationRefused, check_url
+from scripe_integration.destinations import DestinationRefused, NameNotFound, check_url
 
 # A domain as people type it: labels of letters, digits and hyphens, with a dot.
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -75,8 +76,13 @@ def sso_validate(
     else:
         try:
             check_url(issuer_url, allow_local=local_allowed())
-        except DestinationRefused as refused:
-            errors["issuer_url"] = f"{refused}."
+        # scripe_integration says why in English; the sentences are said here, translated.
+        except NameNotFound:
+            errors["issuer_url"] = _("We could not find %(host)s; check the address.") % {
+                "host": urlsplit(issuer_url).hostname
+            }
+        except DestinationRefused:
+            errors["issuer_url"] = _("Use an https address on the public internet.")
     if not client_id:
         errors["client_id"] = _("Enter the client ID the provider gave this app.")
     elif len(client_id) > 255:

@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from calendar_app.access import Viewer
 from calendar_app.models import (
@@ -23,18 +23,23 @@ Outcome = BulkItem.Outcome
 # A run (or an item being worked on) with no progress for this long has lost its task.
 STALL_AFTER = timedelta(minutes=2)
 # Why the others cannot be undone, said on their run's page.
+# Lazy: the module is read once, the page in each reader's language.
 NOT_UNDOABLE = {
-    BulkAction.GENERATE: "Generating cannot be undone: Scripe is already writing the posts.",
-    BulkAction.APPROVE: "Approving cannot be undone here: the posts are scheduled in Scripe "
-    "and the editors were told. A post's own page can unschedule it.",
-    BulkAction.REJECT: "Rejecting cannot be undone: the editors were told.",
+    BulkAction.GENERATE: gettext_lazy(
+        "Generating cannot be undone: Scripe is already writing the posts."
+    ),
+    BulkAction.APPROVE: gettext_lazy(
+        "Approving cannot be undone here: the posts are scheduled in Scripe "
+        "and the editors were told. A post's own page can unschedule it."
+    ),
+    BulkAction.REJECT: gettext_lazy("Rejecting cannot be undone: the editors were told."),
 }
 # The actions a run of which can be undone, and the name of its Undo button.
 UNDOABLE = {
-    BulkAction.DELETE: "Undo delete",
-    BulkAction.MOVE: "Undo move",
-    BulkAction.LABEL_ADD: "Undo",
-    BulkAction.LABEL_REMOVE: "Undo",
+    BulkAction.DELETE: gettext_lazy("Undo delete"),
+    BulkAction.MOVE: gettext_lazy("Undo move"),
+    BulkAction.LABEL_ADD: gettext_lazy("Undo"),
+    BulkAction.LABEL_REMOVE: gettext_lazy("Undo"),
 }
 
 

@@ -134,7 +134,7 @@ def bulk_params(
         params["label"] = str(label.public_id)
     elif action == BulkAction.REJECT:
         params["reason"] = reject_reason(
-            reason, required="Give the editors a reason for rejecting them."
+            reason, required=_("Give the editors a reason for rejecting them.")
         )
     return params
 
@@ -158,7 +158,13 @@ def spend_check(*, slots, go_on: bool = False) -> None:
     for workspace in workspaces:
         spend, wanted = spends[workspace.pk], counts[workspace.pk] * GENERATION_CENTS
         if spend.reached_until is not None:
-            raise Refusal(f"{workspace.name}: {spend_cap_sentence(workspace.scripe).shown()}")
+            raise Refusal(
+                _("%(workspace)s: %(problem)s")
+                % {
+                    "workspace": workspace.name,
+                    "problem": spend_cap_sentence(workspace.scripe).shown(),
+                }
+            )
         if not go_on and spend.left_cents is not None and wanted > spend.left_cents:
             raise Refusal(
                 fields={
@@ -330,7 +336,7 @@ def _do(run: BulkRun, viewer: Viewer, item: BulkItem) -> None:
         _record(item, Outcome.REFUSED, str(denied))
     except Exception:
         logger.exception("Bulk run %s: slot %s failed", run.pk, item.slot_id)
-        _record(item, Outcome.FAILED, "Something went wrong with this post; see its page.")
+        _record(item, Outcome.FAILED, _("Something went wrong with this post; see its page."))
 
 
 def _public_id(pk: int):
@@ -362,7 +368,9 @@ def _apply(run: BulkRun, viewer: Viewer, slot: PlannedSlot, item: BulkItem) -> t
     if action == BulkAction.GENERATE:
         was_in_flight = slot.is_in_flight
         generation_request(slot=slot, user=user)
-        sent = "Already with Scripe; nothing new sent." if was_in_flight else "Sent to Scripe."
+        sent = (
+            _("Already with Scripe; nothing new sent.") if was_in_flight else _("Sent to Scripe.")
+        )
         return Outcome.DONE, sent, None
     if action == BulkAction.MOVE:
         local = slot.scheduled_for.astimezone(zone)
@@ -388,13 +396,13 @@ def _apply(run: BulkRun, viewer: Viewer, slot: PlannedSlot, item: BulkItem) -> t
         return Outcome.DONE, message, {"label": True} if changed else None
     if action == BulkAction.DELETE:
         services.slot_delete(slot=slot)
-        return Outcome.DONE, "Deleted.", None
+        return Outcome.DONE, _("Deleted."), None
     if action == BulkAction.RESTORE:
         # The batch's Undo time counts from when its delete finished, not from each slot.
         finished = run.undoes.finished_at if run.undoes_id else None
         until = finished + timedelta(seconds=UNDO_SECONDS) if finished else None
         services.slot_restore(slot=slot, until=until)
-        return Outcome.DONE, "Restored.", None
+        return Outcome.DONE, _("Restored."), None
     if action == BulkAction.APPROVE:
         message = slot_approve(slot=slot, user=user)
         slot.refresh_from_db(fields=["status"])
@@ -402,7 +410,7 @@ def _apply(run: BulkRun, viewer: Viewer, slot: PlannedSlot, item: BulkItem) -> t
         return (Outcome.DONE if approved else Outcome.REFUSED), message, None
     if action == BulkAction.REJECT:
         return Outcome.DONE, slot_reject(slot=slot, user=user, reason=params.get("reason")), None
-    raise Refusal(f"Unknown action {action!r}.")
+    raise Refusal(_("Unknown action %(action)s.") % {"action": repr(action)})
 
 
 def _label(run: BulkRun) -> Label:

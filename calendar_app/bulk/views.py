@@ -77,7 +77,7 @@ def bulk_apply(request: HttpRequest) -> HttpResponse:
     form = BulkForm(request.POST)
     if not form.is_valid():
         problems = " ".join(e for errors in form.errors.values() for e in errors)
-        refusal = Refusal(problems or "Pick an action.", status=422)
+        refusal = Refusal(problems or _("Pick an action."), status=422)
         return refused(request, refusal, redirect_to=back)
     data = form.cleaned_data
     label = None

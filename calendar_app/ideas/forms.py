@@ -16,7 +16,7 @@ class IdeaForm(forms.Form):
     text = forms.CharField(
         required=False,
         label=_("Idea"),
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What could a post say?"}),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("What could a post say?")}),
     )
     link = forms.CharField(
         required=False,

@@ -33,6 +33,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from calendar_app.core.aggregates import (
     Percentile,
@@ -117,22 +118,23 @@ def _week_of(value: datetime, zone) -> date:
 
 # The chart stacks statuses in these groups (13 colours would say less); each group names the
 # statuses it holds in the legend.
+# Lazy names: the module is read once, the page in each reader's language.
 STATUS_GROUPS: list[tuple[str, str, tuple[str, ...]]] = [
-    ("planned", "Planned", (SlotStatus.DRAFT,)),
+    ("planned", gettext_lazy("Planned"), (SlotStatus.DRAFT,)),
     (
         "writing",
-        "Being written",
+        gettext_lazy("Being written"),
         (SlotStatus.QUEUED, SlotStatus.GENERATING, SlotStatus.CHANGES_REQUESTED),
     ),
-    ("review", "In review", (SlotStatus.IN_REVIEW, SlotStatus.APPROVING)),
-    ("scheduled", "Scheduled", (SlotStatus.SCHEDULED,)),
-    ("published", "Published", (SlotStatus.PUBLISHED,)),
+    ("review", gettext_lazy("In review"), (SlotStatus.IN_REVIEW, SlotStatus.APPROVING)),
+    ("scheduled", gettext_lazy("Scheduled"), (SlotStatus.SCHEDULED,)),
+    ("published", gettext_lazy("Published"), (SlotStatus.PUBLISHED,)),
     (
         "failed",
-        "Failed or cancelled",
+        gettext_lazy("Failed or cancelled"),
         (SlotStatus.FAILED, SlotStatus.CANCELLED, SlotStatus.REMOVED),
     ),
-    ("dropped", "Rejected or missed", (SlotStatus.REJECTED, SlotStatus.MISSED)),
+    ("dropped", gettext_lazy("Rejected or missed"), (SlotStatus.REJECTED, SlotStatus.MISSED)),
 ]
 GROUP_OF_STATUS = {status: key for key, _, statuses in STATUS_GROUPS for status in statuses}
 
@@ -153,7 +155,7 @@ class WeeklyStacks:
         return sum(self.value(week, key) for key, _ in self.series)
 
     def table(self) -> Table:
-        headers = ["Week of", *(label for _, label in self.series), "Total"]
+        headers = [_("Week of"), *(label for _, label in self.series), _("Total")]
         rows = [
             [week.isoformat(), *(self.value(week, key) for key, _ in self.series), self.total(week)]
             for week in self.weeks
@@ -189,13 +191,13 @@ WRITTEN, CANCELLED = "written", "cancelled"
 # Failure reasons beyond these many (the most frequent) are shown together as "other".
 TOP_REASONS = 4
 REASON_LABELS = {
-    "content_policy": "content policy",
-    "source_unusable": "note unusable",
-    "provider_error": "AI provider error",
-    "spend_cap_exceeded": "spend cap",
-    "gave_up": "took too long",
-    "scripe_unreachable": "Scripe unreachable",
-    "job_lost": "job lost",
+    "content_policy": gettext_lazy("content policy"),
+    "source_unusable": gettext_lazy("note unusable"),
+    "provider_error": gettext_lazy("AI provider error"),
+    "spend_cap_exceeded": gettext_lazy("spend cap"),
+    "gave_up": gettext_lazy("took too long"),
+    "scripe_unreachable": gettext_lazy("Scripe unreachable"),
+    "job_lost": gettext_lazy("job lost"),
 }
 
 
@@ -216,7 +218,7 @@ class Outcomes:
 
     def table(self) -> Table:
         stacks = self.stacks.table()
-        headers = [*stacks.headers, "Median s", "p90 s", "Timed"]
+        headers = [*stacks.headers, _("Median s"), _("p90 s"), _("Timed")]
         rows = []
         for week, row in zip(self.stacks.weeks, stacks.rows, strict=True):
             d = self.durations.get(week, Durations())
@@ -261,13 +263,17 @@ def generation_outcomes(scope: Scope, *, today: date) -> Outcomes:
             by_reason[row["outcome"]] += row["n"]
     reasons = sorted(by_reason, key=lambda r: (-by_reason[r], r))
     shown, rest = reasons[:TOP_REASONS], set(reasons[TOP_REASONS:])
-    series = [(WRITTEN, "Written")]
+    series = [(WRITTEN, _("Written"))]
     series += [
-        (f"failed:{r}", f"Failed: {REASON_LABELS.get(r, r.replace('_', ' '))}") for r in shown
+        (
+            f"failed:{r}",
+            _("Failed: %(reason)s") % {"reason": REASON_LABELS.get(r, r.replace("_", " "))},
+        )
+        for r in shown
     ]
     if rest:
-        series.append(("failed:other", "Failed: other reasons"))
-    series.append((CANCELLED, "Cancelled"))
+        series.append(("failed:other", _("Failed: other reasons")))
+    series.append((CANCELLED, _("Cancelled")))
     stacks = WeeklyStacks(weeks, series, this_week=week_start(today))
     for (week, outcome), n in counts.items():
         if outcome in (WRITTEN, CANCELLED):
@@ -335,10 +341,11 @@ def review_turnaround(scope: Scope, *, today: date) -> Turnarounds:
     users = get_user_model().objects.filter(pk__in=[r["actor_id"] for r in rows])
     names = {u.pk: person_name(u) for u in users}
     managers = [
-        Turnaround(names.get(r["actor_id"], "Someone"), r["n"], r["median"], r["p90"]) for r in rows
+        Turnaround(names.get(r["actor_id"], _("Someone")), r["n"], r["median"], r["p90"])
+        for r in rows
     ]
     managers.sort(key=lambda t: (-t.decisions, t.who))
-    overall = Turnaround("Everyone", total["n"], total["median"], total["p90"])
+    overall = Turnaround(_("Everyone"), total["n"], total["median"], total["p90"])
     return Turnarounds(managers, overall, since)
 
 
@@ -356,7 +363,7 @@ class ProjectWeeks:
     this_week: date | None = None
 
     def table(self) -> Table:
-        headers = ["Project", "Week of", "On the schedule", "Planned", "Published"]
+        headers = [_("Project"), _("Week of"), _("On the schedule"), _("Planned"), _("Published")]
         rows = [
             [
                 project.name,

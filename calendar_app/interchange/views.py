@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -116,8 +116,14 @@ def import_preview(request: HttpRequest, workspace_id, import_id) -> HttpRespons
                 count = len(slots)
                 messages.success(
                     request,
-                    f"Imported {count} post{'s' if count != 1 else ''} into {workspace.name}. "
-                    "Nothing is sent to Scripe until someone presses Generate.",
+                    ngettext(
+                        "Imported %(count)s post into %(workspace)s. "
+                        "Nothing is sent to Scripe until someone presses Generate.",
+                        "Imported %(count)s posts into %(workspace)s. "
+                        "Nothing is sent to Scripe until someone presses Generate.",
+                        count,
+                    )
+                    % {"count": count, "workspace": workspace.name},
                 )
                 return redirect("slots")
         else:

@@ -8,10 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from calendar_app.models import KnowledgeKind
 
 FORM_KINDS = [
-    (KnowledgeKind.TEXT, "A text"),
-    (KnowledgeKind.URL, "A web page"),
-    (KnowledgeKind.YOUTUBE, "A YouTube video"),
-    (KnowledgeKind.FILE, "A document file"),
+    (KnowledgeKind.TEXT, _("A text")),
+    (KnowledgeKind.URL, _("A web page")),
+    (KnowledgeKind.YOUTUBE, _("A YouTube video")),
+    (KnowledgeKind.FILE, _("A document file")),
 ]
 
 

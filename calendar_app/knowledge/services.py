@@ -39,7 +39,8 @@ CONTENT_FIELD = {
     KnowledgeKind.FILE: "file",
 }
 
-ONLY_MANAGERS = "Only a manager or an admin can add documents to the knowledge base."
+# Marked here, translated where it is said (the view says it too).
+ONLY_MANAGERS = gettext_noop("Only a manager or an admin can add documents to the knowledge base.")
 
 
 MB = 1024 * 1024
@@ -63,8 +64,10 @@ def knowledge_file_check(name: str, size: int) -> str:
     if content_type is None:
         raise Refusal(
             fields={
-                "file": "A knowledge base takes PDF, Word or PowerPoint documents, or plain "
-                "text (.txt). Save the file as one of those."
+                "file": _(
+                    "A knowledge base takes PDF, Word or PowerPoint documents, or plain "
+                    "text (.txt). Save the file as one of those."
+                )
             }
         )
     cap = upload_cap(content_type) or LARGEST_DOCUMENT
@@ -86,7 +89,7 @@ def knowledge_file_check(name: str, size: int) -> str:
 def _may_add(workspace: Workspace, project: Project | None, role: str | None) -> None:
     """Who may add, and where; and nothing while Scripe would refuse every request."""
     if role is not None and role not in (Role.MANAGER, Role.ADMIN):
-        raise Refusal(ONLY_MANAGERS, status=403)
+        raise Refusal(_(ONLY_MANAGERS), status=403)
     if project is not None and project.workspace_id != workspace.pk:
         raise Refusal(fields={"where": _("That project is not in this workspace.")})
     if project is not None and not project.is_active:
@@ -97,8 +100,10 @@ def _scripe_takes_it(workspace: Workspace) -> None:
     connection = connection_for(workspace)
     if connection.blocks_generation:
         raise Refusal(
-            "This workspace's Scripe key is missing or invalid, so nothing can be sent to "
-            "Scripe until an admin fixes it."
+            _(
+                "This workspace's Scripe key is missing or invalid, so nothing can be sent to "
+                "Scripe until an admin fixes it."
+            )
         )
     if connection.spend_cap_reached_until is not None:
         # Scripe would answer 402 until its UTC day ends: say so now, send nothing.
@@ -174,9 +179,9 @@ def knowledge_add(
     name = (name or "").strip()[:200]
     if not content:
         empty = {
-            "text": "Write or paste the text Scripe should know.",
-            "url": "Give the address.",
-            "file": "Choose a file.",
+            "text": _("Write or paste the text Scripe should know."),
+            "url": _("Give the address."),
+            "file": _("Choose a file."),
         }
         raise Refusal(fields={field: empty[field]})
     try:

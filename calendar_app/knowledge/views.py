@@ -87,7 +87,7 @@ def workspace_knowledge(request: HttpRequest, workspace_id) -> HttpResponse:
 def _add(request: HttpRequest, base: KnowledgeBase) -> HttpResponse:
     here = _here(base)
     if base.role not in (Role.MANAGER, Role.ADMIN):
-        return refused(request, Refusal(services.ONLY_MANAGERS, status=403), redirect_to=here)
+        return refused(request, Refusal(_(services.ONLY_MANAGERS), status=403), redirect_to=here)
     form = KnowledgeForm(request.POST, request.FILES)
     handler = request.upload_handlers[0]
     document = None
@@ -125,7 +125,7 @@ def _add(request: HttpRequest, base: KnowledgeBase) -> HttpResponse:
         # Bad input: the form again, with a sentence next to the field; nothing was saved.
         template = TEMPLATE + ("#knowledge-form" if request.htmx else "")
         return render(request, template, _context(request, base, form))
-    message = f"Added “{document.name}”; Scripe is indexing it."
+    message = _("Added “%(name)s”; Scripe is indexing it.") % {"name": document.name}
     if not request.htmx:
         messages.success(request, message)
         return redirect(here)

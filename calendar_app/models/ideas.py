@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models.planning import Label
@@ -113,14 +115,20 @@ class Idea(models.Model):
             setattr(self, name, value)
 
     def taken_by_someone_else(self) -> str:
-        who = person_name(self.state_changed_by) if self.state_changed_by_id else "Someone"
-        if self.is_suggestion and not self.state_changed_by_id:
-            who = "Scripe"
+        if self.state_changed_by_id:
+            who = person_name(self.state_changed_by)
+        else:
+            who = "Scripe" if self.is_suggestion else gettext("Someone")
         when = timezone.localtime(self.state_changed_at, self.workspace.zone)
-        return (
-            f"{who} marked this idea {self.get_state_display().lower()} at "
-            f"{when:%H:%M} on {when:%-d %b}; the board now shows it as it is."
-        )
+        return gettext(
+            "%(who)s marked this idea %(state)s at %(time)s on %(day)s; the board now shows it "
+            "as it is."
+        ) % {
+            "who": who,
+            "state": str(self.get_state_display()).lower(),
+            "time": date_format(when, "H:i"),
+            "day": date_format(when, gettext("j M")),
+        }
 
     def pick(self, *, by) -> None:
         self._move(IdeaState.PICKED, {IdeaState.NEW}, by=by)

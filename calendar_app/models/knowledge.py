@@ -109,7 +109,7 @@ class KnowledgeDocument(models.Model):
 
     @property
     def where(self) -> str:
-        return self.project.name if self.project_id else "Whole workspace"
+        return self.project.name if self.project_id else gettext("Whole workspace")
 
     @property
     def charged(self) -> bool:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from calendar_app.models.slots import PlannedSlot, SlotStatus
@@ -59,12 +60,15 @@ class SlotEvent(models.Model):
     @property
     def who(self) -> str:
         if self.guest_name:
-            return f"guest {self.guest_name}"
+            return gettext("guest %(name)s") % {"name": self.guest_name}
         if self.actor is None:
             # Nobody in the app: the pipeline or the sync, reporting what Scripe did.
-            return "Scripe" if self.kind != self.Kind.COMMENT else "Someone"
+            return "Scripe" if self.kind != self.Kind.COMMENT else gettext("Someone")
         if self.via:
-            return f"{person_name(self.actor)} via {self.via}"
+            return gettext("%(name)s via %(way)s") % {
+                "name": person_name(self.actor),
+                "way": self.via,
+            }
         return person_name(self.actor)
 
 

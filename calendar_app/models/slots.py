@@ -14,6 +14,8 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -211,7 +213,8 @@ class PlannedSlot(models.Model):
     @property
     def locked_reason(self) -> str:
         """Why the slot cannot be edited now, in words for the card."""
-        return LOCKED_REASONS.get(self.status, "")
+        reason = LOCKED_REASONS.get(self.status, "")
+        return gettext(reason) if reason else ""
 
     def require_editable(self) -> None:
         """Refuses (409, the page is stale) when the slot can no longer be edited, moved or
@@ -282,12 +285,13 @@ class PlannedSlot(models.Model):
             }
         did = DONE_BY[last.status]
         if last.status == SlotStatus.QUEUED and self.jobs.filter(is_current=True, steering__gt=""):
-            did = "asked for changes"  # the rewrite a request for changes starts
+            did = DONE_BY[SlotStatus.CHANGES_REQUESTED]  # the rewrite it starts
         when = timezone.localtime(last.created_at)
-        return (
-            f"{last.who} already {did}, at {when:%H:%M} on {when:%-d %b}; your change was not "
-            "made. The page now shows where it stands."
-        )
+        return gettext(did) % {
+            "who": last.who,
+            "time": date_format(when, "H:i"),
+            "day": date_format(when, gettext("j M")),
+        }
 
     @classmethod
     def claim_for_generation(cls, pk: int) -> bool:
@@ -496,24 +500,43 @@ class PlannedSlot(models.Model):
         return restored == 1
 
 
+# Said in a request, so translated where used (`locked_reason`, `taken_by_someone_else`).
 LOCKED_REASONS = {
-    SlotStatus.QUEUED: "Scripe is about to write this post; wait until it is done.",
-    SlotStatus.GENERATING: "Scripe is writing this post; wait until it is done.",
-    SlotStatus.IN_REVIEW: "The draft is waiting for review.",
-    SlotStatus.APPROVING: "The post is being scheduled in Scripe right now.",
-    SlotStatus.SCHEDULED: "The post is scheduled in Scripe.",
-    SlotStatus.PUBLISHED: "The post is published.",
-    SlotStatus.REJECTED: "The draft was rejected.",
-    SlotStatus.CHANGES_REQUESTED: "Changes were requested; Scripe will write it again.",
-    SlotStatus.MISSED: "Its time passed before it was scheduled; pick a new time.",
+    SlotStatus.QUEUED: gettext_noop("Scripe is about to write this post; wait until it is done."),
+    SlotStatus.GENERATING: gettext_noop("Scripe is writing this post; wait until it is done."),
+    SlotStatus.IN_REVIEW: gettext_noop("The draft is waiting for review."),
+    SlotStatus.APPROVING: gettext_noop("The post is being scheduled in Scripe right now."),
+    SlotStatus.SCHEDULED: gettext_noop("The post is scheduled in Scripe."),
+    SlotStatus.PUBLISHED: gettext_noop("The post is published."),
+    SlotStatus.REJECTED: gettext_noop("The draft was rejected."),
+    SlotStatus.CHANGES_REQUESTED: gettext_noop(
+        "Changes were requested; Scripe will write it again."
+    ),
+    SlotStatus.MISSED: gettext_noop("Its time passed before it was scheduled; pick a new time."),
 }
-# What someone did to put a slot in a status, for "someone else got there first".
+# What someone did to put a slot in a status, for "someone else got there first": a whole
+# sentence each, as languages put the deed in different places.
 DONE_BY = {
-    SlotStatus.QUEUED: "sent it to Scripe",
-    SlotStatus.APPROVING: "started approving it",
-    SlotStatus.SCHEDULED: "approved it",
-    SlotStatus.CHANGES_REQUESTED: "asked for changes",
-    SlotStatus.REJECTED: "rejected it",
+    SlotStatus.QUEUED: gettext_noop(
+        "%(who)s already sent it to Scripe, at %(time)s on %(day)s; your change was not made. "
+        "The page now shows where it stands."
+    ),
+    SlotStatus.APPROVING: gettext_noop(
+        "%(who)s already started approving it, at %(time)s on %(day)s; your change was not "
+        "made. The page now shows where it stands."
+    ),
+    SlotStatus.SCHEDULED: gettext_noop(
+        "%(who)s already approved it, at %(time)s on %(day)s; your change was not made. The "
+        "page now shows where it stands."
+    ),
+    SlotStatus.CHANGES_REQUESTED: gettext_noop(
+        "%(who)s already asked for changes, at %(time)s on %(day)s; your change was not made. "
+        "The page now shows where it stands."
+    ),
+    SlotStatus.REJECTED: gettext_noop(
+        "%(who)s already rejected it, at %(time)s on %(day)s; your change was not made. The "
+        "page now shows where it stands."
+    ),
 }
 REVIEWER_STATUSES = frozenset(
     {

@@ -95,7 +95,7 @@ def slot_watch(request: HttpRequest, public_id) -> HttpResponse:
     if request.method == "POST":
         wanted = request.POST.get("watch")
         if wanted not in ("on", "off"):
-            return HttpResponse("Say watch=on or watch=off.", status=422)
+            return HttpResponse(_("Say watch=on or watch=off."), status=422)
         if wanted == "on":
             notifications.slot_watch(slot=slot, user=request.user)
         else:
@@ -103,9 +103,9 @@ def slot_watch(request: HttpRequest, public_id) -> HttpResponse:
         if not request.htmx:
             messages.success(
                 request,
-                "You will hear what happens to this post."
+                _("You will hear what happens to this post.")
                 if wanted == "on"
-                else "You no longer watch this post.",
+                else _("You no longer watch this post."),
             )
             return redirect("slot", slot.public_id)
     context = {

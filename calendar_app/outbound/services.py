@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -37,7 +38,7 @@ from calendar_app.core.refusals import Refusal
 from calendar_app.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, Workspace
 from calendar_app.outbound import events
 from scripe_integration import client, crypto
-from scripe_integration.destinations import DestinationRefused, check_url
+from scripe_integration.destinations import DestinationRefused, NameNotFound, check_url
 from scripe_integration.webhooks import signature_header
 
 SIGNATURE_HEADER = "Calendar-Signature"
@@ -75,8 +76,13 @@ def endpoint_validate(*, url: str, events: list[str], description: str = "") -> 
     else:
         try:
             check_url(url, allow_local=local_allowed())
-        except DestinationRefused as refused:
-            errors["url"] = f"{refused}."
+        # scripe_integration says why in English; the sentences are said here, translated.
+        except NameNotFound:
+            errors["url"] = _("We could not find %(host)s; check the address.") % {
+                "host": urlsplit(url).hostname
+            }
+        except DestinationRefused:
+            errors["url"] = _("Use an https address on the public internet.")
     chosen = [e for e in WebhookEvent.values if e in set(events or [])]
     if not chosen or len(chosen) != len(set(events or [])):
         errors["events"] = _("Choose at least one event from the list.")

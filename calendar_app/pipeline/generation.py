@@ -766,8 +766,10 @@ def generation_cancel(*, slot: PlannedSlot) -> str:
                 snapshot = scripe.get_job(job.scripe_job_id)
                 _apply(job, snapshot)
                 raise Refusal(
-                    "Scripe has already started writing this post, so it can no longer be "
-                    "cancelled. It will be ready for review shortly."
+                    _(
+                        "Scripe has already started writing this post, so it can no longer be "
+                        "cancelled. It will be ready for review shortly."
+                    )
                 ) from None
             _apply(job, snapshot)
     except ScripeError as error:

@@ -58,7 +58,7 @@ class SlotForm(forms.Form):
         label=_("Source note"),
         required=False,
         widget=forms.Textarea(
-            attrs={"rows": 6, "placeholder": "The idea, raw text or a transcript snippet"}
+            attrs={"rows": 6, "placeholder": _("The idea, raw text or a transcript snippet")}
         ),
     )
     existing_note = NoteChoiceField(
@@ -141,7 +141,7 @@ class SlotFilterForm(forms.Form):
         kwargs.setdefault("auto_id", "filter-%s")
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
-        self.fields["status"].choices = [("", "Any status"), *STATUS_FILTERS]
+        self.fields["status"].choices = [("", _("Any status")), *STATUS_FILTERS]
         self.fields["label"].queryset = Label.objects.filter(
             workspace_id__in=projects.values("workspace_id")
         )
@@ -187,7 +187,7 @@ class RepeatForm(forms.Form):
     `series.rule_check` holds the rules."""
 
     repeat = forms.ChoiceField(
-        choices=[("", "Does not repeat"), ("weekly", "Weekly"), ("monthly", "Monthly")],
+        choices=[("", _("Does not repeat")), ("weekly", _("Weekly")), ("monthly", _("Monthly"))],
         required=False,
     )
     interval = forms.IntegerField(min_value=1, max_value=52, initial=1, required=False)
@@ -198,11 +198,17 @@ class RepeatForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     monthly_by = forms.ChoiceField(
-        choices=[("day", "On day"), ("weekday", "On the")], required=False, initial="day"
+        choices=[("day", _("On day")), ("weekday", _("On the"))], required=False, initial="day"
     )
     month_day = forms.IntegerField(min_value=1, max_value=31, required=False)
     week_of_month = forms.TypedChoiceField(
-        choices=[(1, "first"), (2, "second"), (3, "third"), (4, "fourth"), (-1, "last")],
+        choices=[
+            (1, _("first")),
+            (2, _("second")),
+            (3, _("third")),
+            (4, _("fourth")),
+            (-1, _("last")),
+        ],
         coerce=int,
         required=False,
         empty_value=None,
@@ -211,7 +217,7 @@ class RepeatForm(forms.Form):
         choices=WEEKDAY_CHOICES, coerce=int, required=False, empty_value=None
     )
     ends = forms.ChoiceField(
-        choices=[("never", "Never"), ("until", "On"), ("count", "After")],
+        choices=[("never", _("Never")), ("until", _("On")), ("count", _("After"))],
         required=False,
         initial="never",
     )

@@ -304,8 +304,10 @@ def queue_add(
     if top and not may_reorder(viewer_of(user), project.workspace_id):
         raise Refusal(
             fields={
-                "queue": "Only a manager can put a post at the top of the queue, since the "
-                "queued posts after it move one time later. Add it to the queue instead."
+                "queue": _(
+                    "Only a manager can put a post at the top of the queue, since the "
+                    "queued posts after it move one time later. Add it to the queue instead."
+                )
             },
             status=403,
         )

@@ -27,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from calendar_app.models import (
     GenerationJob,
@@ -53,7 +54,8 @@ from scripe_integration.crypto import encrypt
 FORMAT = "scripe-calendar-workspace"
 FORMAT_VERSION = 1
 PEOPLE = "people"
-IMPORTED_ENDPOINT = (
+# Stored as the endpoint's disabled reason, in English; its page translates it when shown.
+IMPORTED_ENDPOINT = gettext_noop(
     "Imported from an archive without its secret: rotate the secret, give it to the "
     "receiver, then turn the endpoint on."
 )

@@ -43,7 +43,7 @@ class LinkExpired(Refusal):
 
     def __init__(self, link: ReviewLink) -> None:
         self.link = link
-        super().__init__("This review link has expired.", status=410)
+        super().__init__(_("This review link has expired."), status=410)
 
 
 class LinkOutdated(Refusal):
@@ -52,7 +52,7 @@ class LinkOutdated(Refusal):
 
     def __init__(self, link: ReviewLink) -> None:
         self.link = link
-        super().__init__("The draft changed after this review link was made.", status=410)
+        super().__init__(_("The draft changed after this review link was made."), status=410)
 
 
 def _hash(token: str) -> str:
@@ -173,7 +173,7 @@ def guest_comment(*, link: ReviewLink, name: str | None, text: str | None) -> No
         field="text",
         label=_("The comment"),
         limit=rules.COMMENT_MAX_CHARS,
-        required="Write a comment first.",
+        required=_("Write a comment first."),
     )
     problems.raise_any()
     with transaction.atomic():  # a comment that is not kept leaves the link unused too

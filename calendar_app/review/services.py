@@ -119,10 +119,10 @@ def edited_meanwhile(slot: PlannedSlot) -> str:
     if last is None:
         return _("The draft changed meanwhile; the page now shows the stored version.")
     when = timezone.localtime(last.created_at)
-    return (
-        f"{last.who} saved another version of this draft at {when:%H:%M}; yours was not "
+    return _(
+        "%(who)s saved another version of this draft at %(time)s; yours was not "
         "used. The page now shows theirs."
-    )
+    ) % {"who": last.who, "time": f"{when:%H:%M}"}
 
 
 def draft_save(
@@ -211,8 +211,10 @@ def slot_approve(
     changed = not _same_text((title, content), (job.post_title, job.post_content))
     if user is not None and slot.workspace.no_self_approval and changed:
         raise Refusal(
-            "This workspace asks for a second pair of eyes: you changed the text, so save "
-            "it and another manager (or the client, through a review link) approves it.",
+            _(
+                "This workspace asks for a second pair of eyes: you changed the text, so save "
+                "it and another manager (or the client, through a review link) approves it."
+            ),
             status=403,
         )
     fits_linkedin(content, approving=True)
@@ -322,7 +324,7 @@ def _confirm(slot: PlannedSlot, job: GenerationJob, user, *, guest_name: str = "
             slot, job, post.title, post.content, actor=user, guest_name=guest_name, copy=post
         )
         return _("Approved: scheduled in Scripe.")
-    return (
+    return _(
         "Scripe did not answer in time, so it is not yet certain that the post is scheduled. "
         "It shows as Scheduling until Scripe confirms, within a few minutes; nothing else "
         "is needed."
@@ -362,16 +364,15 @@ def slot_request_changes(*, slot: PlannedSlot, user, comment: str | None) -> str
     return _("Changes requested: Scripe is writing a new version.")
 
 
-def reject_reason(
-    reason: str | None, *, required: str = "Give the editor a reason for rejecting it."
-) -> str:
+def reject_reason(reason: str | None, *, required: str | None = None) -> str:
     """The rule for a rejection's reason (one draft, or a bulk Reject's for them all)."""
     return rules.text(
         reason,
         field="reason",
         label=_("The reason"),
         limit=rules.REVIEW_COMMENT_MAX_CHARS,
-        required=required,
+        # Said in the asker's language, so not a default argument (read once, at import).
+        required=required or _("Give the editor a reason for rejecting it."),
     ).strip()
 
 
@@ -409,7 +410,7 @@ def slot_comment(*, slot: PlannedSlot, user, text: str | None) -> None:
         field="text",
         label=_("The comment"),
         limit=rules.COMMENT_MAX_CHARS,
-        required="Write a comment first.",
+        required=_("Write a comment first."),
     ).strip()
     record(slot, kind=Kind.COMMENT, actor=user, text=text)
     slot_watch(slot=slot, user=user)  # who comments hears what happens next

@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -95,8 +96,10 @@ def file_type_check(name: str, size: int) -> str:
     if content_type is None:
         raise Refusal(
             fields={
-                "file": "Scripe takes audio or video (MP3, M4A, WAV, MP4, MOV, WebM), PDF or "
-                "Office documents, or plain text (.txt). Convert the file to one of those."
+                "file": _(
+                    "Scripe takes audio or video (MP3, M4A, WAV, MP4, MOV, WebM), PDF or "
+                    "Office documents, or plain text (.txt). Convert the file to one of those."
+                )
             }
         )
     cap = upload_cap(content_type) or 0
@@ -181,9 +184,9 @@ def source_create_text(*, user, project: Project | None, text: str, name: str = 
     problems = {}
     text = (text or "").replace("\x00", "").strip()
     if not text:
-        problems["text"] = "Paste the text Scripe should take ideas from."
+        problems["text"] = _("Paste the text Scripe should take ideas from.")
     elif len(text.encode()) > TEXT_SOURCE_MAX_BYTES:
-        problems["text"] = "Scripe takes texts of at most 1 MB; upload it as a .txt file."
+        problems["text"] = _("Scripe takes texts of at most 1 MB; upload it as a .txt file.")
     try:
         project = _project_check(project)
     except Refusal as refusal:
@@ -215,12 +218,17 @@ def source_create_url(*, user, project: Project | None, url: str, slot=None) -> 
     url = (url or "").strip()
     try:
         check_url(url)
-    except NameNotFound as unknown:
-        problems["url"] = f"{unknown}."
-    except DestinationRefused as refused:
-        problems["url"] = f"{refused}: this link cannot be read."
+    # scripe_integration says why in English; the sentences are said here, translated.
+    except NameNotFound:
+        problems["url"] = _("We could not find %(host)s; check the address.") % {
+            "host": urlsplit(url).hostname
+        }
+    except DestinationRefused:
+        problems["url"] = _(
+            "Use an https address on the public internet: this link cannot be read."
+        )
     except ValueError:  # not a URL at all (say an unclosed IPv6 bracket)
-        problems["url"] = "This is not a link; copy it from the browser's address bar."
+        problems["url"] = _("This is not a link; copy it from the browser's address bar.")
     try:
         project = _project_check(project)
     except Refusal as refusal:
@@ -360,9 +368,12 @@ def _schedule_check(project: Project) -> None:
     if project.is_active and not project.schedule_times.exists():
         raise Refusal(
             fields={
-                "queue": f"{project.name} has no posting schedule yet, so its posts have no "
-                "queue times to go to. A manager sets one on the project's queue page; or "
-                "put the hooks on the ideas board and drag each onto the day you want."
+                "queue": _(
+                    "%(project)s has no posting schedule yet, so its posts have no "
+                    "queue times to go to. A manager sets one on the project's queue page; or "
+                    "put the hooks on the ideas board and drag each onto the day you want."
+                )
+                % {"project": project.name}
             }
         )
 

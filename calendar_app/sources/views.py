@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
@@ -259,17 +259,31 @@ def source_plan(request: HttpRequest, public_id) -> HttpResponse:
 def _planned(outcomes) -> str:
     made = sum(o.planned for o in outcomes)
     again = len(outcomes) - made
-    text = f"{made} post{'s' if made != 1 else ''} planned at the next queue times."
+    text = ngettext(
+        "%(count)s post planned at the next queue times.",
+        "%(count)s posts planned at the next queue times.",
+        made,
+    ) % {"count": made}
     if again:
-        text += f" {again} {'was' if again == 1 else 'were'} planned before."
+        text += " " + ngettext(
+            "%(count)s was planned before.", "%(count)s were planned before.", again
+        ) % {"count": again}
     return text
 
 
 def _on_board(outcome) -> str:
     added = len(outcome.added)
-    text = f"{added} hook{'s' if added != 1 else ''} put on the ideas board: drag each onto a day."
+    text = ngettext(
+        "%(count)s hook put on the ideas board: drag each onto a day.",
+        "%(count)s hooks put on the ideas board: drag each onto a day.",
+        added,
+    ) % {"count": added}
     if outcome.on_board:
-        text += f" {outcome.on_board} {'was' if outcome.on_board == 1 else 'were'} there already."
+        text += " " + ngettext(
+            "%(count)s was there already.", "%(count)s were there already.", outcome.on_board
+        ) % {"count": outcome.on_board}
     if outcome.planned:
-        text += f" {outcome.planned} {'is' if outcome.planned == 1 else 'are'} a post already."
+        text += " " + ngettext(
+            "%(count)s is a post already.", "%(count)s are a post already.", outcome.planned
+        ) % {"count": outcome.planned}
     return text

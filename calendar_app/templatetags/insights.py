@@ -4,6 +4,7 @@ whether the top bar shows the admins' spend gauge. No queries."""
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext as _
 
 from calendar_app.access import viewer_for
 from scripe_integration.plans import GENERATION_CENTS
@@ -14,7 +15,7 @@ register = template.Library()
 @register.simple_tag
 def generation_cost() -> str:
     """What one generation costs of Scripe's daily spend cap, in words."""
-    return f"about {GENERATION_CENTS} ¢"
+    return _("about %(cents)s ¢") % {"cents": GENERATION_CENTS}
 
 
 def _has_role(request, role: str) -> bool:

@@ -176,9 +176,11 @@ class RefuseNulInQueryMiddleware:
     def _refuse(self, request: HttpRequest) -> HttpResponse:
         reason = "The address contains a character that cannot be used (a NUL character)."
         if request.path.startswith("/api/"):
-            # The REST API's error envelope (calendar_app/api/errors.py): its clients read JSON.
+            # The REST API's error envelope (calendar_app/api/errors.py): its clients read JSON,
+            # in English as the rest of the API.
             error = {"code": "invalid_request", "message": reason, "fields": {}}
             return JsonResponse({"error": error}, status=400)
+        reason = _("The address contains a character that cannot be used (a NUL character).")
         if _wants_html_page(request):
             return render(request, "400.html", {"reason": reason}, status=400)
         return HttpResponseBadRequest(reason, content_type="text/plain; charset=utf-8")
@@ -206,8 +208,9 @@ class ReadableMethodNotAllowedMiddleware:
             response.content = page.content
             response["Content-Type"] = page["Content-Type"]
         else:
-            methods = " or ".join(allowed) or "another method"
-            response.content = f"{request.method} is not allowed here; use {methods}.\n"
+            methods = _(" or ").join(allowed) or _("another method")
+            said = _("%(method)s is not allowed here; use %(methods)s.")
+            response.content = said % {"method": request.method, "methods": methods} + "\n"
             response["Content-Type"] = "text/plain; charset=utf-8"
         return response
 

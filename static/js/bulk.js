@@ -109,7 +109,10 @@ function decorate() {
     input.setAttribute("data-bulk-check", "");
     // The title's first line names the post; a second says why it cannot be moved.
     const name = card.querySelector(".slot-open")?.title.split("\n")[0];
-    input.setAttribute("aria-label", "Select " + (name || "this post"));
+    input.setAttribute(
+      "aria-label",
+      name ? interpolate(gettext("Select %(name)s"), { name }) : gettext("Select this post"),
+    );
     card.prepend(input);
   });
 }

@@ -1,6 +1,8 @@
 // The review screen (#17): a live LinkedIn preview of the draft being edited, review from the
 // keyboard, and the next draft opened at its top after each decision.
 
+import { gettext } from "./i18n.js";
+
 // A live preview and character count while the draft is edited.
 document.addEventListener("input", (event) => {
   const source = event.target.closest("[data-preview-source]");
@@ -17,7 +19,7 @@ document.addEventListener("click", (event) => {
   if (!more) return;
   const text = more.parentElement.querySelector("[data-preview]");
   const folded = text.classList.toggle("li-folded");
-  more.textContent = folded ? "…see more" : "see less";
+  more.textContent = folded ? gettext("…see more") : gettext("see less");
 });
 
 // Review without the mouse: j/k move through the queue, a approves, e edits, c and x jump

@@ -78,7 +78,11 @@ document.addEventListener("htmx:xhr:progress", (event) => {
   const progress = form.querySelector("[data-upload-progress]");
   const status = form.querySelector("[data-upload-status]");
   if (progress) progress.value = percent;
-  if (status) status.textContent = percent >= 100 ? "Received; saving…" : `Uploading: ${percent}%`;
+  if (status) {
+    status.textContent = percent >= 100
+      ? gettext("Received; saving…")
+      : interpolate(gettext("Uploading: %(percent)s"), { percent: `${percent}%` });
+  }
 });
 
 // Without htmx (or before it loaded), the plain form is checked the same way.

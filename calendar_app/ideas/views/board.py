@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calendar_app.access import Viewer, idea_for, project_for, viewer_for
@@ -226,11 +227,12 @@ def _request_key(request: HttpRequest) -> str:
     return key if re.fullmatch(r"[0-9a-f]{32}", key) else ""
 
 
+# Marked here, translated when said: the module is read before any request's language.
 ACTIONS = {
-    "pick": (services.idea_pick, "Picked: the team sees you are on it."),
-    "unpick": (services.idea_unpick, "Back among the new ideas."),
-    "dismiss": (services.idea_dismiss, "Dismissed for the whole workspace."),
-    "restore": (services.idea_restore, "Restored."),
+    "pick": (services.idea_pick, gettext_noop("Picked: the team sees you are on it.")),
+    "unpick": (services.idea_unpick, gettext_noop("Back among the new ideas.")),
+    "dismiss": (services.idea_dismiss, gettext_noop("Dismissed for the whole workspace.")),
+    "restore": (services.idea_restore, gettext_noop("Restored.")),
 }
 
 
@@ -252,7 +254,7 @@ def idea_state(request: HttpRequest, public_id) -> HttpResponse:
         change(viewer=viewer, idea=idea)
     except Refusal as refusal:
         return refused(request, refusal, redirect_to=back)
-    return done(request, said, redirect_to=back)
+    return done(request, _(said), redirect_to=back)
 
 
 @login_required

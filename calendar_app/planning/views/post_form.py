@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
 from calendar_app.access import Viewer
@@ -72,8 +73,8 @@ def generate_now(slot, user) -> str:
     try:
         generation_request(slot=slot, user=user)
     except Refusal as refusal:
-        return f" Not sent to Scripe: {refusal}"
-    return " Sent to Scripe."
+        return " " + _("Not sent to Scripe: %(reason)s") % {"reason": refusal}
+    return " " + _("Sent to Scripe.")
 
 
 def month_of(slot) -> str:

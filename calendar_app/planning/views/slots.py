@@ -167,7 +167,7 @@ def slot_delete(request: HttpRequest, public_id) -> HttpResponse:
     if request.htmx:
         context = {"slot": slot, "undo_seconds": UNDO_SECONDS}
         undo = render(request, "calendar_app/slot_detail.html#undo-toast", context)
-    message = "" if undo is not None else "Post deleted."
+    message = "" if undo is not None else _("Post deleted.")
     return done(request, message, redirect_to=month_of(slot), response=undo)
 
 

@@ -240,7 +240,7 @@ def review_share(request: HttpRequest, public_id) -> HttpResponse:
     if not request.htmx:
         messages.success(request, _("Review link (shown only now): %(url)s") % {"url": url})
         return redirect(here)
-    return _render(request, selected_id=slot.public_id, shared_url=url, message="Link created.")
+    return _render(request, selected_id=slot.public_id, shared_url=url, message=_("Link created."))
 
 
 @login_required
@@ -256,4 +256,4 @@ def review_share_revoke(request: HttpRequest, public_id) -> HttpResponse:
     if not request.htmx:
         messages.success(request, _("Review link revoked."))
         return redirect(_here(request, slot))
-    return _render(request, selected_id=slot.public_id, message="Review link revoked.")
+    return _render(request, selected_id=slot.public_id, message=_("Review link revoked."))
