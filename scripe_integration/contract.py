@@ -151,6 +151,12 @@ class _Unset:
 UNSET: Final = _Unset()
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a sentence a person may read for the catalogues (makemessages finds it by this
+    name) without this module importing Django; whoever shows it translates it."""
+    return message
+
+
 class ScripeInputError(ValueError):
     """Input Scripe would refuse; raised before any request is sent."""
 
@@ -658,10 +664,10 @@ def knowledge_body(kind: str, content: str, *, name: str = "") -> dict[str, Any]
     names; these are the sandbox's (`text`, `url`, `uploadId`)."""
     if kind not in KNOWLEDGE_JOB_TYPES:
         raise ScripeInputError(
-            "type", "A document is a text, a web page, a YouTube video or a file."
+            "type", gettext_noop("A document is a text, a web page, a YouTube video or a file.")
         )
     if not isinstance(content, str) or not content.strip():
-        raise ScripeInputError(kind, "The document is empty.")
+        raise ScripeInputError(kind, gettext_noop("The document is empty."))
     body: dict[str, Any] = {"type": kind}
     if kind == "text":
         if len(content) > KNOWLEDGE_TEXT_MAX_CHARS:
@@ -675,9 +681,13 @@ def knowledge_body(kind: str, content: str, *, name: str = "") -> dict[str, Any]
         body["uploadId"] = content
     else:
         if len(content) > KNOWLEDGE_URL_MAX_CHARS or not re.match(r"^https?://[^/\s]+", content):
-            raise ScripeInputError("url", "A web address starts with http:// or https://.")
+            raise ScripeInputError(
+                "url", gettext_noop("A web address starts with http:// or https://.")
+            )
         if kind == "youtube" and not YOUTUBE_VIDEO_RE.match(content):
-            raise ScripeInputError("url", "This is not the address of a YouTube video.")
+            raise ScripeInputError(
+                "url", gettext_noop("This is not the address of a YouTube video.")
+            )
         body["url"] = content
     if name:
         body["name"] = name[:200]

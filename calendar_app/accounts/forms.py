@@ -111,7 +111,7 @@ class TokenForm(forms.Form):
             (
                 str(m.workspace.public_id),
                 _("%(workspace)s (as %(role)s)")
-                % {"workspace": m.workspace.name, "role": m.get_role_display().lower()},
+                % {"workspace": m.workspace.name, "role": m.get_role_display()},
             )
             for m in memberships
         ]

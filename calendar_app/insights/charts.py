@@ -79,10 +79,11 @@ def stacked_bars(
             rects.append(
                 Rect(x, y, round(bar, 1), round(frame.y(bottom) - y, 1), classes[index], "")
             )
-            rects[-1].title = _("Week of %(week)s: %(value)s %(what)s") % {
+            # The series' own name, not lowercased: German capitalises its nouns.
+            rects[-1].title = _("Week of %(week)s · %(what)s: %(value)s") % {
                 "week": _day(week),
                 "value": f"{value:g}",
-                "what": label.lower(),
+                "what": label,
             }
             bottom = top
         if n % 2 == 0 or slot >= 48:

@@ -187,7 +187,8 @@ def knowledge_add(
     try:
         knowledge_body(kind, content, name=name)
     except ScripeInputError as error:
-        raise Refusal(fields={field: error.message}) from None
+        # The library's sentences are English; the catalogue has the ones a form can meet.
+        raise Refusal(fields={field: _(error.message)}) from None
     _scripe_takes_it(workspace)
     now = timezone.now()
     with transaction.atomic():

@@ -15,9 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 from calendar_app.core.refusals import Refusal
 from calendar_app.models.workspaces import LANGUAGES, Project, Workspace

@@ -207,7 +207,7 @@ def test_a_first_week_of_generations_draws_its_times(client, team):
     assert html.count('<circle class="dot-median"') == 1
     assert html.count('<circle class="dot-p90"') == 1
     assert "median 42 s (1 written)" in html
-    assert "Week of 8 Jun: 1 written" in html  # its bar
+    assert "Week of 8 Jun · Written: 1" in html  # its bar
 
 
 def test_before_the_cap_is_known_there_is_no_burn_down(client, team):
