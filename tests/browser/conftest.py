@@ -80,7 +80,9 @@ class Journey:
             viewport={"width": 1300, "height": 950}, **context_options
         )
         page = context.new_page()
-        page.set_default_timeout(20_000)
+        # A deadline on a condition, over as soon as it holds: long enough for a machine running
+        # six workers on two cores, where a POST's answer once took more than 20 s.
+        page.set_default_timeout(45_000)
         page.on("console", self._console)
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
         page.on(

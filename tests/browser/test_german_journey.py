@@ -86,3 +86,11 @@ def test_a_german_team_plans_reviews_and_is_emailed_in_german(journey, time_mach
     assert "Freigegeben und geplant" in email.subject
     assert "Wählen Sie, was Sie per E-Mail erhalten" in email.body
     assert "Keine E-Mails mehr über freigegebene Beiträge" in email.body
+
+    # The post's trail, written by services and tasks that know no reader, reads in German.
+    page.goto(f"{journey.url}/slots/{slot.public_id}/")
+    trail = page.locator(f"#trail-{slot.public_id}")
+    trail.locator("text=An Scripe gesendet.").wait_for()
+    trail.locator("text=Entwurf bereit zur Freigabe.").wait_for()
+    trail.locator("text=Freigegeben und in Scripe geplant.").wait_for()
+    assert "Scripe" in trail.inner_text() and "Sent to Scripe" not in trail.inner_text()

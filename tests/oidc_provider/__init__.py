@@ -61,7 +61,8 @@ class OidcProvider:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        wait_for(self._answers, 60, "the OIDC provider to start")
+        # Its own migrations run first: on a machine at full load that took more than 60 s.
+        wait_for(self._answers, 150, "the OIDC provider to start")
 
     def _answers(self) -> bool:
         assert self.process.poll() is None, "the OIDC provider stopped; see its log"
