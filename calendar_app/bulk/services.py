@@ -35,7 +35,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -280,7 +280,16 @@ def bulk_run_advance(run_id: int, *, viewer: Viewer | None = None, budget=TASK_B
     run = BulkRun.objects.select_related("user").filter(pk=run_id).first()
     if run is None or run.finished_at is not None:
         return 0
-    viewer = viewer or viewer_of(run.user)
+    if viewer is None:
+        # A task: each item's sentence is written now and read later by the run's owner, so
+        # in their language and zone, as the request that started the run wrote the first.
+        viewer = viewer_of(run.user)
+        with translation.override(viewer.language or None), timezone.override(viewer.zone):
+            return _advance(run, viewer, budget)
+    return _advance(run, viewer, budget)
+
+
+def _advance(run: BulkRun, viewer: Viewer, budget) -> int:
     started = time.monotonic()
     count = 0
     while (item := _claim_next(run)) is not None:

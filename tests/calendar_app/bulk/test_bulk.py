@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.utils import translation
 from django.test.utils import CaptureQueriesContext
 
 from calendar_app.bulk import services as bulk
@@ -621,3 +622,21 @@ def test_the_undo_time_of_a_long_delete_counts_from_when_it_finished(client, tea
     frozen.shift(5)
     client.post(f"/bulk/{run.public_id}/undo/", **HTMX)
     assert PlannedSlot.objects.alive().count() == 2
+
+
+def test_a_run_done_by_its_task_writes_each_reason_in_its_owners_language(
+    client, team, frozen, queued
+):
+    from calendar_app.models import Profile
+
+    Profile.objects.create(user=team.editor, language="de")
+    slots = drafts(team, bulk.INLINE_MAX + 1)  # more than the request does itself
+    PlannedSlot.objects.filter(pk=slots[0].pk).update(status="in_review")
+    post(login(client, team.editor), "move", slots, days="1")
+    run = BulkRun.objects.get()
+    assert run.items.filter(outcome="pending").count() == len(slots)  # left to its task
+
+    with translation.override(None):  # a worker: no request, so no language of its own
+        bulk_run_advance(run.pk)
+    assert outcomes(run)[slots[0].pk] == ("refused", "Der Entwurf wartet auf Freigabe.")
+    assert run.items.filter(outcome="done").count() == len(slots) - 1
