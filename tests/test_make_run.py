@@ -164,8 +164,10 @@ class Stack:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
-    def wait_until_serving(self, seconds: float = 90) -> None:
-        """Until /healthz is 200: the web server answers and the worker has reported in."""
+    def wait_until_serving(self, seconds: float = 240) -> None:
+        """Until /healthz is 200: the web server answers and the worker has reported in. A
+        deadline: on an idle machine that is ~30 s, but a full CI run once spent 65 s on a
+        `migrate` with nothing to apply."""
         url = f"http://127.0.0.1:{self.port}/healthz"
         deadline = time.monotonic() + seconds
         while True:
