@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
-from django.utils import translation
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from calendar_app.bulk import services as bulk
 from calendar_app.models import BulkItem, BulkRun, GenerationJob, Label, PlannedSlot
