@@ -335,9 +335,11 @@ class PlannedSlotAdmin(AdministeredWorkspacesOnly, admin.ModelAdmin):
         "scheduled_for",
         "status",
         "status_changed_at",
-        "status_note",
+        "status_note_shown",
         "created_by",
     ]
+    # The note as its readers read it: a note the app wrote keeps its values apart.
+    exclude = ["status_note"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

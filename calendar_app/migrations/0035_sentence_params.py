@@ -13,31 +13,31 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='generationjob',
             name='error_params',
-            field=models.JSONField(blank=True, null=True),
+            field=models.JSONField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
             model_name='knowledgedocument',
             name='error_params',
-            field=models.JSONField(blank=True, null=True),
+            field=models.JSONField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
             model_name='plannedslot',
             name='scripe_warning_params',
-            field=models.JSONField(blank=True, null=True),
+            field=models.JSONField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
             model_name='plannedslot',
             name='status_note_params',
-            field=models.JSONField(blank=True, null=True),
+            field=models.JSONField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
             model_name='slotevent',
             name='params',
-            field=models.JSONField(blank=True, null=True),
+            field=models.JSONField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
             model_name='source',
             name='error_params',
-            field=models.JSONField(blank=True, null=True),
+            field=models.JSONField(blank=True, editable=False, null=True),
         ),
     ]

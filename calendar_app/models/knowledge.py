@@ -82,7 +82,7 @@ class KnowledgeDocument(models.Model):
     error_code = models.CharField(max_length=60, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
     # Its values, apart: each reader has it in their language (scripe_integration/sentences.py).
-    error_params = models.JSONField(null=True, blank=True)
+    error_params = models.JSONField(null=True, blank=True, editable=False)
     document_id = models.CharField(max_length=80, blank=True, db_index=True)
 
     # Our own pacing, as a generation attempt's (see GenerationJob).

@@ -34,7 +34,7 @@ class SlotEvent(models.Model):
     # The values of a sentence the app wrote ("Rescheduled from %(before)s to %(when)s."),
     # kept apart so each reader has it in their language and zone (sentences.py); None for
     # a comment, or a fixed sentence.
-    params = models.JSONField(null=True, blank=True)
+    params = models.JSONField(null=True, blank=True, editable=False)
     # An edit made in Scripe: the text it replaced, kept as a version.
     earlier_text = models.TextField(blank=True)
     # Someone outside the app who acted through a review link (ReviewLink): no actor, a name.

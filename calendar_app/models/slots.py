@@ -146,7 +146,7 @@ class PlannedSlot(models.Model):
     # The values of a note the app wrote ("Unscheduled by %(who)s…"), kept apart so each
     # reader has it in their language (scripe_integration/sentences.py); None for words a
     # person wrote, or a fixed sentence. `_update_if` keeps the two together.
-    status_note_params = models.JSONField(null=True, blank=True)
+    status_note_params = models.JSONField(null=True, blank=True, editable=False)
     # The key of the request that planned it (a form's, an import row's): the same request
     # sent twice plans one slot.
     request_key = models.CharField(max_length=64, blank=True, editable=False)
@@ -155,7 +155,7 @@ class PlannedSlot(models.Model):
     # of the post applied here, so an older copy (a late webhook) never undoes a newer one.
     published_at = models.DateTimeField(null=True, blank=True)
     scripe_warning = models.CharField(max_length=300, blank=True)
-    scripe_warning_params = models.JSONField(null=True, blank=True)
+    scripe_warning_params = models.JSONField(null=True, blank=True, editable=False)
     scripe_seen_at = models.DateTimeField(null=True, blank=True)
     # When the workspace's auto-generation sent this draft to Scripe: it does so once a slot.
     auto_generated_at = models.DateTimeField(null=True, blank=True, editable=False)

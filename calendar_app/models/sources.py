@@ -89,7 +89,7 @@ class Source(models.Model):
     error_code = models.CharField(max_length=60, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
     # Its values, apart: each reader has it in their language (scripe_integration/sentences.py).
-    error_params = models.JSONField(null=True, blank=True)
+    error_params = models.JSONField(null=True, blank=True, editable=False)
 
     # What Scripe made of it.
     text_preview = models.TextField(blank=True)
