@@ -675,3 +675,12 @@ def test_a_superuser_has_the_sites_own_pages(client, team, page):
     client.force_login(root)
     assert client.get(f"/admin/{page}/").status_code == 200
     assert client.get(f"/admin/{page}/{obj.pk}/change/").status_code == 200
+
+
+def test_a_slots_page_shows_a_note_the_app_wrote_as_its_readers_read_it(client, staff, team):
+    slot = team.slot(timezone.now() + timedelta(days=3), status="approving")
+    slot.unscheduled_by("Max Weber")
+    client.force_login(staff)
+    page = client.get(change_url(slot)).content.decode()
+    assert "Unscheduled by Max Weber: approve it again, or reject it." in page
+    assert "%(who)s" not in page and 'name="status_note_params"' not in page
