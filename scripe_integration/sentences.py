@@ -14,7 +14,7 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
-from django.utils.translation import gettext, override
+from django.utils.translation import gettext, gettext_noop, override
 
 # A value that is a time, or a sentence of its own, is kept as a small object saying so.
 _TIME = "time"
@@ -32,15 +32,25 @@ class Said(str):
     values: dict
 
     def __new__(cls, message: str, /, **values) -> Said:
-        with override("en"):
-            english = shown(message, encoded(values)) if values else message
+        if isinstance(message, Said) and not values:
+            return message  # already one: its own message and values, not its English words
+        english = message
+        if values:
+            with override("en"):
+                english = shown(message, encoded(values))
         said = super().__new__(cls, english)
         said.message, said.values = message, values
         return said
 
     def shown(self) -> str:
         """In the active language."""
-        return shown(*stored(self))
+        return translated(self)
+
+    @classmethod
+    def both(cls, first: str, then: str) -> Said:
+        """Two sentences, one after the other (what went wrong, then what to do), each kept
+        as it is: a message, a `Said`, or someone's words."""
+        return cls(gettext_noop("%(failure)s %(advice)s"), failure=cls(first), advice=cls(then))
 
     @classmethod
     def restored(cls, text: str, params: dict | None) -> Said:
@@ -55,6 +65,11 @@ def stored(text: str, max_chars: int | None = None) -> tuple[str, dict | None]:
     if isinstance(text, Said):
         return text.message[:max_chars], encoded(text.values) if text.values else None
     return str(text)[:max_chars], None
+
+
+def translated(text: str) -> str:
+    """A sentence said now, a `Said` or a plain message, in the active language."""
+    return shown(*stored(text))
 
 
 def encoded(values: dict) -> dict:

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from calendar_app.knowledge.services import ADD_AFTER_THAT
 from calendar_app.models import KnowledgeDocument, KnowledgeKind, KnowledgeState
 from calendar_app.notifications.services import spend_cap_notify
 from calendar_app.pipeline import dispatch
@@ -187,7 +188,7 @@ class _Batch:
                     "spend_cap_exceeded",
                     spend_cap_sentence(
                         self.connection,
-                        then=Said(gettext_noop("add it after that")),
+                        then=ADD_AFTER_THAT,
                         countdown=False,
                     ),
                 )
@@ -334,7 +335,7 @@ class _Batch:
                     connection,
                     spent=spent,
                     cap=cap,
-                    then=Said(gettext_noop("add it after that")),
+                    then=ADD_AFTER_THAT,
                     countdown=False,
                 ),
             )

@@ -40,6 +40,8 @@ CONTENT_FIELD = {
 }
 
 # Marked here, translated where it is said (the view says it too).
+# What the reader may do once the spend cap resets (`spend_cap_sentence`).
+ADD_AFTER_THAT = Said(gettext_noop("add it after that"))
 ONLY_MANAGERS = gettext_noop("Only a manager or an admin can add documents to the knowledge base.")
 
 
@@ -107,7 +109,7 @@ def _scripe_takes_it(workspace: Workspace) -> None:
         )
     if connection.spend_cap_reached_until is not None:
         # Scripe would answer 402 until its UTC day ends: say so now, send nothing.
-        raise Refusal(spend_cap_sentence(connection, then=Said(gettext_noop("add it after that"))))
+        raise Refusal(spend_cap_sentence(connection, then=ADD_AFTER_THAT))
 
 
 def knowledge_add_file(

@@ -450,13 +450,16 @@ class PlannedSlot(models.Model):
             status_note=gettext_noop("Removed in Scripe: generate it again, or delete it."),
         )
 
-    def warn(self, warning: str) -> None:
-        """A scheduled post that should have gone out; the warning goes when it does."""
-        if (self.scripe_warning, self.scripe_warning_params) != stored(warning, 300):
-            self._update_if(
-                Q(status=SlotStatus.SCHEDULED),
-                {"scripe_warning": warning, "updated_at": timezone.now()},
-            )
+    def warn(self, warning: str) -> bool:
+        """A scheduled post that should have gone out; the warning goes when it does. True
+        when the warning is new (the same one again changes nothing)."""
+        if (self.scripe_warning, self.scripe_warning_params) == stored(warning, 300):
+            return False
+        self._update_if(
+            Q(status=SlotStatus.SCHEDULED),
+            {"scripe_warning": warning, "updated_at": timezone.now()},
+        )
+        return True
 
     def reschedule(self, when: datetime, *, expected: datetime | None = None) -> None:
         """A new time, while the slot is editable; with `expected`, only from that time (an

@@ -55,7 +55,7 @@ from calendar_app.models import (
     SlotWatch,
     Workspace,
 )
-from scripe_integration.sentences import Said
+from scripe_integration.sentences import translated
 from scripe_integration.signals import key_refused
 
 logger = logging.getLogger(__name__)
@@ -330,7 +330,7 @@ def key_invalid_notify(
                 )
                 % {"workspace": workspace.name}
             ),
-            detail=lambda: _shown(message),
+            detail=lambda: translated(message),
         )
     return _notify(
         _audience(K.KEY_INVALID, workspace_id=workspace_id),
@@ -341,7 +341,9 @@ def key_invalid_notify(
             % {"workspace": workspace.name}
         ),
         detail=lambda: (
-            _shown(message) + " " + _("Enter a working key in the admin (the workspace's page).")
+            translated(message)
+            + " "
+            + _("Enter a working key in the admin (the workspace's page).")
         ),
     )
 
@@ -394,11 +396,6 @@ def webhook_disabled_notify(*, workspace_id: int, url: str, reason: str) -> list
             )
         ),
     )
-
-
-def _shown(message: str) -> str:
-    """A sentence from scripe_integration (sentences.py) in the reader's language."""
-    return message.shown() if isinstance(message, Said) else _(message)
 
 
 @receiver(key_refused, dispatch_uid="calendar_app.notifications.key_refused")

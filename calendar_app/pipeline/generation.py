@@ -697,8 +697,11 @@ def _commit(job: GenerationJob, transition: str | None = None) -> bool:
                 "slot %s is %s; attempt %s ends as %s", slot.pk, slot.status, job.pk, transition
             )
         if slot.status != before:
-            failure = Said.restored(job.error_message, job.error_params)
-            record(slot, kind=Kind.STATUS, text=_EVENT_TEXT.get(slot.status, failure))
+            # A failure says why, as the attempt stored it.
+            text = _EVENT_TEXT.get(slot.status) or Said.restored(
+                job.error_message, job.error_params
+            )
+            record(slot, kind=Kind.STATUS, text=text)
         job.slot = slot
     if transition in _OUTCOMES:
         _count(job, transition)

@@ -49,7 +49,7 @@ from calendar_app.pipeline.generation import LISTING_MARGIN
 from scripe_integration import pacing
 from scripe_integration.client import ScripeClient, collect_newest_first
 from scripe_integration.contract import Post, ScripeError
-from scripe_integration.sentences import Said, stored
+from scripe_integration.sentences import Said
 from scripe_integration.services import (
     HELD,
     ScripeNotConfigured,
@@ -166,15 +166,10 @@ def _apply(slot: PlannedSlot, job, post: Post, project_problem: str) -> str:
                 )
             said.append("rescheduled in Scripe")
         elif post.scheduled_at < now - PUBLISH_MARGIN:
-            warning = Said(NOT_PUBLISHED)
-            if project_problem:
-                warning = Said(
-                    gettext_noop("%(failure)s %(advice)s"),
-                    failure=warning,
-                    advice=Said(project_problem),
-                )
-            if (slot.scripe_warning, slot.scripe_warning_params) != stored(warning, 300):
-                slot.warn(warning)
+            warning = (
+                Said.both(NOT_PUBLISHED, project_problem) if project_problem else NOT_PUBLISHED
+            )
+            if slot.warn(warning):
                 said.append("not published yet")
     elif slot.status == SlotStatus.SCHEDULED:
         with transaction.atomic():

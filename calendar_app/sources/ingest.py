@@ -304,7 +304,7 @@ class _Batch:
                 _fail(
                     source,
                     "no_source",
-                    _advised(gettext_noop("Scripe finished but named no source.")),
+                    Said.both(gettext_noop("Scripe finished but named no source."), GENERIC_ADVICE),
                 )
                 return
             answer = self._call([source], lambda: self.scripe.get_source(job.source_id))
@@ -398,20 +398,21 @@ def _apply(source: Source, job: Job) -> None:
         reason = job.error_message or job.error_code or "–"
         advice = FAILURE_ADVICE.get(job.error_code or "", GENERIC_ADVICE)
         failure = Said(gettext_noop("Scripe could not ingest it: %(reason)s"), reason=reason)
-        _fail(source, job.error_code or "failed", _advised(failure, advice))
+        _fail(source, job.error_code or "failed", Said.both(failure, advice))
     else:
         accepted = source.accepted_at or now
         if now - accepted > pacing.GIVE_UP_AFTER:
             _fail(
                 source,
                 "gave_up",
-                _advised(
+                Said.both(
                     Said(
                         gettext_noop(
                             "Scripe did not finish within %(minutes)s minutes; we stopped waiting."
                         ),
                         minutes=int(pacing.GIVE_UP_AFTER.total_seconds() // 60),
-                    )
+                    ),
+                    GENERIC_ADVICE,
                 ),
             )
             return
@@ -507,14 +508,13 @@ def _handle_error(source: Source, error: ScripeError, connection) -> None:
         source.next_poll_at = now + timedelta(seconds=pacing.backoff(source.error_streak))
         _save(source)
     elif error.code == "not_found" and source.scripe_job_id:
-        _fail(source, "job_lost", _advised(gettext_noop("Scripe no longer knows this job.")))
+        _fail(
+            source,
+            "job_lost",
+            Said.both(gettext_noop("Scripe no longer knows this job."), GENERIC_ADVICE),
+        )
     else:
         _fail(source, error.code, describe_error(error))
-
-
-def _advised(failure: str, advice: str = GENERIC_ADVICE) -> Said:
-    """What went wrong, then what to do about it: two sentences, each translated."""
-    return Said(gettext_noop("%(failure)s %(advice)s"), failure=Said(failure), advice=Said(advice))
 
 
 def _fail(source: Source, code: str, message: str) -> None:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from calendar_app.models import Source
 from calendar_app.pipeline import dispatch
@@ -112,6 +112,12 @@ def test_a_failed_ingest_shows_scripes_reason_and_what_to_do(team, ingesting, tm
     assert done.error_code == "transcription_failed"
     assert "no speech or text Scripe could transcribe" in done.error_shown
     assert "upload it again" in done.error_shown
+    # Read later in German: both sentences translated, Scripe's reason as Scripe gave it.
+    with translation.override("de"):
+        german = done.error_shown
+    assert german.startswith("Scripe konnte sie nicht aufnehmen: ")
+    assert "no speech or text Scripe could transcribe" in german
+    assert german.endswith("enthält, und laden Sie sie erneut hoch.")
 
 
 def test_a_text_source_goes_to_scripe_at_once(team, ingesting):
